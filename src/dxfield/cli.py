@@ -1,0 +1,816 @@
+"""The `dxfield` command: alone it opens the app; every verb is scriptable, and reads take --json.
+
+Only typer is imported at module level: the store, pydantic and SQLAlchemy are imported inside the
+commands that need them (about 0.3 s together), so `dxfield --help` stays as quick as typer itself.
+Errors a user can cause print one `error:` line on stderr and exit non-zero; nothing is written.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+
+import typer
+
+if TYPE_CHECKING:
+    from dxfield.store.engine import Store
+
+app = typer.Typer(
+    name="dxfield",
+    help="Field log for regional DX work. Run without a command to open the app.",
+    no_args_is_help=False,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+activity_app = typer.Typer(help="Log, change and read activities.", no_args_is_help=True)
+org_app = typer.Typer(
+    help="Organizations: municipalities, providers, communities.", no_args_is_help=True
+)
+initiative_app = typer.Typer(help="Initiatives of municipalities.", no_args_is_help=True)
+finding_app = typer.Typer(
+    help="Findings: outcomes, insights, factors, issues.", no_args_is_help=True
+)
+action_app = typer.Typer(help="Actions (今後の取組方針).", no_args_is_help=True)
+app.add_typer(activity_app, name="activity")
+app.add_typer(org_app, name="org")
+app.add_typer(initiative_app, name="initiative")
+app.add_typer(finding_app, name="finding")
+app.add_typer(action_app, name="action")
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+
+
+class Settings:
+    """Global options, kept on the Typer context."""
+
+    def __init__(self, data_dir: Path | None) -> None:
+        self.data_dir_option = data_dir
+        self._store: Store | None = None
+
+    @property
+    def data_dir(self) -> Path:
+        """The data directory this invocation works in."""
+        from dxfield.paths import resolve_data_dir
+
+        return resolve_data_dir(self.data_dir_option)
+
+    def close(self) -> None:
+        """Close the store if this invocation opened it."""
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+    def store(self, *, device_name: str | None = None) -> Store:
+        """The store, opened once per invocation."""
+        if self._store is None:
+            from dxfield.store.engine import Store
+
+            self._store = Store.open(self.data_dir, device_name=device_name)
+        return self._store
+
+
+def _settings(ctx: typer.Context) -> Settings:
+    settings = ctx.find_root().obj
+    assert isinstance(settings, Settings)
+    return settings
+
+
+def _store(ctx: typer.Context) -> Store:
+    return _settings(ctx).store()
+
+
+def _print_json(value: Any) -> None:
+    typer.echo(json.dumps(_jsonable(value), ensure_ascii=False, indent=2, sort_keys=True))
+
+
+def _jsonable(value: Any) -> Any:
+    """Pydantic models, dataclasses, dates and enums as plain JSON values."""
+    import dataclasses
+    import datetime as dt
+
+    if hasattr(value, "model_dump"):
+        return value.model_dump(mode="json")
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    return value
+
+
+def _lang() -> str:
+    from dxfield.i18n import current_language
+
+    return current_language()
+
+
+def _say(ja: str, en: str) -> None:
+    typer.echo(ja if _lang() == "ja" else en)
+
+
+def _table(headers: list[tuple[str, str]], rows: list[list[str]]) -> None:
+    """Print rows under headers, aligned for full-width text (rich measures East Asian widths)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    ja = _lang() == "ja"
+    table = Table(box=None, pad_edge=False, show_edge=False, header_style="bold")
+    for header_ja, header_en in headers:
+        table.add_column(header_ja if ja else header_en, overflow="fold")
+    for row in rows:
+        table.add_row(*row)
+    # Piped output is never wrapped, so scripts and grep see one record per line.
+    width = None if sys.stdout.isatty() else 10_000
+    Console(width=width, soft_wrap=False, highlight=False).print(table)
+
+
+@app.callback(invoke_without_command=True)
+def main_callback(
+    ctx: typer.Context,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--data-dir",
+            help="Data directory (default: $DXFIELD_DATA_DIR or the "
+            "platform's user data directory).",
+            show_default=False,
+        ),
+    ] = None,
+    lang: Annotated[
+        str | None, typer.Option("--lang", help="Language of the interface: ja or en.")
+    ] = None,
+) -> None:
+    """Open the app when no command is given."""
+    from dxfield.i18n import LocalizedError, set_language
+
+    try:
+        set_language(lang)
+    except ValueError:
+        raise LocalizedError(
+            f"--lang は ja か en です({lang!r})", f"--lang takes ja or en, not {lang!r}"
+        ) from None
+    ctx.obj = Settings(data_dir)
+    ctx.call_on_close(ctx.obj.close)
+    if ctx.invoked_subcommand is None:
+        _open_app(ctx.obj.data_dir)
+
+
+def _open_app(data_dir: Path) -> None:
+    from dxfield.tui.app import run_app  # Textual loads only when the app opens.
+
+    run_app(data_dir)
+
+
+# ---------------------------------------------------------------------------------------------
+# init, demo
+
+
+@app.command()
+def init(
+    ctx: typer.Context,
+    device_name: Annotated[
+        str | None, typer.Option("--device-name", help="A name for this device.")
+    ] = None,
+) -> None:
+    """Create the store (if needed) and name this device."""
+    from dxfield.i18n import LocalizedError
+
+    if device_name is not None and not device_name.strip():
+        raise LocalizedError("空にできません", "must not be empty", "device_name")
+    store = _settings(ctx).store(device_name=device_name.strip() if device_name else None)
+    _say(
+        f"ストア: {store.path}\n端末: {store.device.name} ({store.device.id})",
+        f"store: {store.path}\ndevice: {store.device.name} ({store.device.id})",
+    )
+
+
+@app.command()
+def demo(
+    ctx: typer.Context,
+    no_open: Annotated[
+        bool, typer.Option("--no-open", help="Load only; do not open the app.")
+    ] = False,
+    reset: Annotated[bool, typer.Option("--reset", help="Start the demo store afresh.")] = False,
+) -> None:
+    """A demo store filled with Hyogo's R6 regional DX programme, opened in the app."""
+    from dxfield.demo.service import prepare_demo
+    from dxfield.paths import demo_data_dir
+
+    data_dir = demo_data_dir(_settings(ctx).data_dir_option)
+    counts = prepare_demo(data_dir, reset=reset)
+    total = sum(counts.values())
+    _say(f"デモストア: {data_dir} ({total}件)", f"demo store: {data_dir} ({total} records)")
+    if not no_open:
+        _open_app(data_dir)
+
+
+# ---------------------------------------------------------------------------------------------
+# activities
+
+Title = Annotated[str | None, typer.Option("--title", help="Title.")]
+Kind = Annotated[
+    str | None,
+    typer.Option(
+        "--kind",
+        help="meeting, workshop, hearing, briefing, site_visit, training, "
+        "consultation, survey, trial or other.",
+    ),
+]
+DateOpt = Annotated[
+    str | None, typer.Option("--date", help="2024-07-17, 2024/7/17, 令和6年7月17日 or R6.7.17.")
+]
+Municipality = Annotated[
+    str | None, typer.Option("--municipality", help="Municipality name or local government code.")
+]
+InitiativeOpt = Annotated[str | None, typer.Option("--initiative", help="Initiative id.")]
+Notes = Annotated[str | None, typer.Option("--notes", help="Notes (Markdown).")]
+Location = Annotated[str | None, typer.Option("--location", help="Where it took place.")]
+Areas = Annotated[
+    list[str] | None,
+    typer.Option("--area", help="Support area (vision, talent, implementation); repeatable."),
+]
+Tags = Annotated[list[str] | None, typer.Option("--tag", help="A tag; repeatable.")]
+
+
+def _activity_text(record: Any) -> None:
+    from dxfield.domain.dates import format_date
+
+    ja = _lang() == "ja"
+    lines = [
+        ("ID", record.id),
+        ("タイトル" if ja else "title", record.title),
+        ("種別" if ja else "kind", record.kind.label(_lang())),
+        ("日付" if ja else "date", format_date(record.date, record.date_precision, _lang())),
+        ("場所" if ja else "location", record.location),
+        ("支援区分" if ja else "areas", ", ".join(a.label(_lang()) for a in record.areas)),
+        ("タグ" if ja else "tags", ", ".join(record.tags)),
+        ("リビジョン" if ja else "revision", record.rev),
+    ]
+    for label, value in lines:
+        if value:
+            typer.echo(f"{label}: {value}")
+    if record.notes:
+        typer.echo("")
+        typer.echo(record.notes)
+
+
+@activity_app.command("add")
+def activity_add(
+    ctx: typer.Context,
+    title: Title = None,
+    kind: Kind = None,
+    date: DateOpt = None,
+    municipality: Municipality = None,
+    initiative: InitiativeOpt = None,
+    notes: Notes = None,
+    location: Location = None,
+    area: Areas = None,
+    tag: Tags = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Log an activity; prints its id."""
+    from dxfield.store.activities import ActivityInput, add_activity
+
+    record = add_activity(
+        _store(ctx),
+        ActivityInput(
+            title=title if title is not None else "",
+            kind=kind,
+            date=date,
+            municipality=municipality,
+            initiative=initiative,
+            notes=notes,
+            location=location,
+            areas=area,
+            tags=tag,
+        ),
+    )
+    if as_json:
+        _print_json(record)
+    else:
+        typer.echo(record.id)
+
+
+@activity_app.command("edit")
+def activity_edit(
+    ctx: typer.Context,
+    activity_id: Annotated[str, typer.Argument(metavar="ID")],
+    title: Title = None,
+    kind: Kind = None,
+    date: DateOpt = None,
+    municipality: Municipality = None,
+    initiative: InitiativeOpt = None,
+    notes: Notes = None,
+    location: Location = None,
+    area: Areas = None,
+    tag: Tags = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Change an activity's fields (only those given)."""
+    from dxfield.store.activities import ActivityInput, edit_activity
+
+    record, changed = edit_activity(
+        _store(ctx),
+        activity_id,
+        ActivityInput(
+            title=title,
+            kind=kind,
+            date=date,
+            municipality=municipality,
+            initiative=initiative,
+            notes=notes,
+            location=location,
+            areas=area,
+            tags=tag,
+        ),
+    )
+    if as_json:
+        _print_json(record)
+    elif changed:
+        _say(f"更新しました: {record.id} ({record.rev})", f"updated {record.id} ({record.rev})")
+    else:
+        _say(f"変更はありません: {record.id}", f"nothing changed: {record.id}")
+
+
+@activity_app.command("delete")
+def activity_delete(
+    ctx: typer.Context, activity_id: Annotated[str, typer.Argument(metavar="ID")]
+) -> None:
+    """Delete an activity (a tombstone: its history stays and it syncs)."""
+    from dxfield.store.activities import delete_activity
+
+    full = delete_activity(_store(ctx), activity_id)
+    _say(f"削除しました: {full}", f"deleted {full}")
+
+
+@activity_app.command("show")
+def activity_show(
+    ctx: typer.Context,
+    activity_id: Annotated[str, typer.Argument(metavar="ID")],
+    as_json: JsonOption = False,
+) -> None:
+    """Show one activity."""
+    from dxfield.store.activities import get_activity
+
+    record = get_activity(_store(ctx), activity_id)
+    if as_json:
+        _print_json(record)
+    else:
+        _activity_text(record)
+
+
+@activity_app.command("list")
+def activity_list(
+    ctx: typer.Context,
+    municipality: Municipality = None,
+    kind: Kind = None,
+    area: Annotated[str | None, typer.Option("--area", help="Support area.")] = None,
+    tag: Annotated[str | None, typer.Option("--tag", help="Tag.")] = None,
+    date_from: Annotated[str | None, typer.Option("--from", help="First date.")] = None,
+    date_to: Annotated[str | None, typer.Option("--to", help="Last date.")] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="At most this many.")] = 100,
+    as_json: JsonOption = False,
+) -> None:
+    """List activities, newest first."""
+    from dxfield.domain.dates import format_date, parse_date
+    from dxfield.domain.enums import ActivityKind, SupportArea
+    from dxfield.i18n import LocalizedError
+    from dxfield.store.activities import ActivityFilter, list_activities
+    from dxfield.store.organizations import resolve_municipality
+
+    store = _store(ctx)
+
+    def day(value: str | None, field: str) -> Any:
+        try:
+            return parse_date(value) if value else None
+        except LocalizedError as exc:
+            raise LocalizedError(exc.ja, exc.en, field) from None
+
+    filters = ActivityFilter(
+        municipality_id=resolve_municipality(store, municipality) if municipality else None,
+        kind=ActivityKind.parse_field(kind, "kind") if kind else None,  # type: ignore[arg-type]
+        area=SupportArea.parse_field(area, "area") if area else None,  # type: ignore[arg-type]
+        tag=tag,
+        date_from=day(date_from, "date"),
+        date_to=day(date_to, "date"),
+    )
+    rows = list_activities(store, filters, limit=limit)
+    if as_json:
+        _print_json(rows)
+        return
+    lang = _lang()
+    _table(
+        [
+            ("日付", "date"),
+            ("市町村", "municipality"),
+            ("種別", "kind"),
+            ("タイトル", "title"),
+            ("ID", "id"),
+        ],
+        [
+            [
+                format_date(r.date, r.date_precision, lang),
+                r.municipality,
+                r.kind.label(lang),
+                r.title,
+                r.id,
+            ]
+            for r in rows
+        ],
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# organizations and initiatives
+
+
+@org_app.command("list")
+def org_list(
+    ctx: typer.Context,
+    kind: Annotated[str | None, typer.Option("--kind", help="Only this kind.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List organizations in kana (あいうえお) order."""
+    from dxfield.domain.enums import OrgKind
+    from dxfield.store.organizations import list_organizations
+
+    kinds = [OrgKind.parse_field(kind, "kind")] if kind else None
+    orgs = list_organizations(_store(ctx), kinds=kinds)  # type: ignore[arg-type]
+    if as_json:
+        _print_json(orgs)
+        return
+    lang = _lang()
+    _table(
+        [("名称", "name"), ("よみ", "kana"), ("種別", "kind"), ("コード", "code"), ("ID", "id")],
+        [[o.name, o.kana or "", o.kind.label(lang), o.code or "", o.id] for o in orgs],
+    )
+
+
+@org_app.command("add")
+def org_add(
+    ctx: typer.Context,
+    kind: Annotated[
+        str,
+        typer.Option(
+            "--kind",
+            help="prefecture, municipality, provider, "
+            "community, school, business, agency or other.",
+        ),
+    ],
+    name: Annotated[str, typer.Option("--name", help="Name.")],
+    kana: Annotated[str | None, typer.Option("--kana", help="Reading in kana.")] = None,
+    code: Annotated[str | None, typer.Option("--code", help="Local government code.")] = None,
+    parent: Annotated[str | None, typer.Option("--parent", help="Parent: name or code.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Add an organization (a community such as 奥矢根区 has its municipality as parent)."""
+    from dxfield.store.organizations import add_organization
+
+    org = add_organization(_store(ctx), kind=kind, name=name, kana=kana, code=code, parent=parent)
+    if as_json:
+        _print_json(org)
+    else:
+        typer.echo(org.id)
+
+
+@org_app.command("import")
+def org_import(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="CSV with columns code,name,kana,kind.")],
+) -> None:
+    """Load a prefecture's municipalities from a CSV (same form as the bundled Hyogo list)."""
+    from dxfield.store.organizations import import_organizations
+
+    added, existing = import_organizations(_store(ctx), file)
+    _say(f"追加 {added}件、既存 {existing}件", f"added {added}, already present {existing}")
+
+
+@initiative_app.command("list")
+def initiative_list(
+    ctx: typer.Context,
+    municipality: Municipality = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List initiatives with their theme and providers."""
+    from dxfield.domain.enums import ProviderRole
+    from dxfield.store.followups import list_initiatives
+
+    items = list_initiatives(_store(ctx), municipality=municipality)
+    if as_json:
+        _print_json(
+            [
+                {
+                    **s.initiative.model_dump(mode="json"),
+                    "municipality": s.municipality,
+                    "provider_names": [{"name": n, "role": r} for n, r in s.providers],
+                }
+                for s in items
+            ]
+        )
+        return
+    lang = _lang()
+    _table(
+        [
+            ("市町村", "municipality"),
+            ("テーマ", "theme"),
+            ("取組", "title"),
+            ("伴走支援事業者", "providers"),
+            ("ID", "id"),
+        ],
+        [
+            [
+                s.municipality,
+                s.initiative.theme,
+                s.initiative.title,
+                ", ".join(f"{n}({ProviderRole(r).label(lang)})" for n, r in s.providers),
+                s.initiative.id,
+            ]
+            for s in items
+        ],
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# findings and actions
+
+
+@finding_app.command("add")
+def finding_add(
+    ctx: typer.Context,
+    kind: Annotated[
+        str,
+        typer.Option("--kind", help="outcome, insight, success_factor, failure_factor or issue."),
+    ],
+    text: Annotated[str, typer.Option("--text", help="What was found.")],
+    initiative: InitiativeOpt = None,
+    activity: Annotated[str | None, typer.Option("--activity", help="Source activity id.")] = None,
+    area: Annotated[str | None, typer.Option("--area", help="Support area.")] = None,
+    date: DateOpt = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Record a finding."""
+    from dxfield.store.followups import add_finding
+
+    finding = add_finding(
+        _store(ctx),
+        kind=kind,
+        text=text,
+        initiative=initiative,
+        activity=activity,
+        area=area,
+        date=date,
+    )
+    if as_json:
+        _print_json(finding)
+    else:
+        typer.echo(finding.id)
+
+
+@finding_app.command("list")
+def finding_list(
+    ctx: typer.Context,
+    initiative: InitiativeOpt = None,
+    kind: Annotated[str | None, typer.Option("--kind", help="Only this kind.")] = None,
+    area: Annotated[str | None, typer.Option("--area", help="Only this support area.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List findings."""
+    from dxfield.store.followups import list_findings
+
+    items = list_findings(_store(ctx), initiative=initiative, kind=kind, area=area)
+    if as_json:
+        _print_json(items)
+        return
+    lang = _lang()
+    _table(
+        [("種別", "kind"), ("支援区分", "area"), ("内容", "text"), ("ID", "id")],
+        [[f.kind.label(lang), f.area.label(lang) if f.area else "", f.text, f.id] for f in items],
+    )
+
+
+@action_app.command("add")
+def action_add(
+    ctx: typer.Context,
+    text: Annotated[str, typer.Option("--text", help="The next step.")],
+    initiative: InitiativeOpt = None,
+    owner: Annotated[str | None, typer.Option("--owner", help="Who does it.")] = None,
+    due: Annotated[str | None, typer.Option("--due", help="Due date.")] = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="As-of date (default today).")
+    ] = None,
+    status: Annotated[
+        str | None, typer.Option("--status", help="planned, in_progress, done or dropped.")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Record an action (今後の取組方針)."""
+    from dxfield.store.followups import add_action
+
+    action = add_action(
+        _store(ctx),
+        text=text,
+        initiative=initiative,
+        owner=owner,
+        due=due,
+        as_of=as_of,
+        status=status,
+    )
+    if as_json:
+        _print_json(action)
+    else:
+        typer.echo(action.id)
+
+
+@action_app.command("list")
+def action_list(
+    ctx: typer.Context,
+    initiative: InitiativeOpt = None,
+    status: Annotated[str | None, typer.Option("--status", help="Only this status.")] = None,
+    open_only: Annotated[bool, typer.Option("--open", help="Only planned or in progress.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """List actions, due soonest first; overdue ones are marked."""
+    from dxfield.store.followups import list_actions
+
+    items = list_actions(_store(ctx), initiative=initiative, status=status, open_only=open_only)
+    if as_json:
+        _print_json([{**i.action.model_dump(mode="json"), "overdue": i.overdue} for i in items])
+        return
+    lang = _lang()
+    overdue = "期限超過" if lang == "ja" else "OVERDUE"
+    _table(
+        [("状況", "status"), ("期限", "due"), ("内容", "text"), ("ID", "id")],
+        [
+            [
+                i.action.status.label(lang) + (f" {overdue}" if i.overdue else ""),
+                i.action.due.isoformat() if i.action.due else "",
+                i.action.text,
+                i.action.id,
+            ]
+            for i in items
+        ],
+    )
+
+
+@action_app.command("done")
+def action_done(
+    ctx: typer.Context, action_id: Annotated[str, typer.Argument(metavar="ID")]
+) -> None:
+    """Mark an action done."""
+    from dxfield.store.followups import complete_action
+
+    action, changed = complete_action(_store(ctx), action_id)
+    if changed:
+        _say(f"完了にしました: {action.id}", f"done: {action.id}")
+    else:
+        _say(f"すでに完了しています: {action.id}", f"already done: {action.id}")
+
+
+# ---------------------------------------------------------------------------------------------
+# history, search, dump, backup, check
+
+
+@app.command()
+def history(
+    ctx: typer.Context,
+    record_id: Annotated[str, typer.Argument(metavar="ID")],
+    as_json: JsonOption = False,
+) -> None:
+    """Every revision of a record: who, when, what changed."""
+    from dxfield.store.maintenance import record_history
+
+    entity, revisions = record_history(_store(ctx), record_id)
+    if as_json:
+        _print_json({"entity": entity, "revisions": revisions})
+        return
+    ja = _lang() == "ja"
+    import datetime as dt
+
+    from dxfield.store.clock import Stamp
+
+    for rev in revisions:
+        when = dt.datetime.fromtimestamp(Stamp.parse(rev["hlc"]).wall_ms / 1000, dt.UTC)
+        state = ("削除" if ja else "deleted") if rev["deleted"] else ""
+        typer.echo(f"{rev['rev_id']}  {when:%Y-%m-%d %H:%M:%S}Z  {rev['device_id']}  {state}")
+        typer.echo(("  変更: " if ja else "  changed: ") + ", ".join(rev["changed"]))
+
+
+@app.command()
+def search(
+    ctx: typer.Context,
+    query: Annotated[list[str], typer.Argument(help="Terms; all must match.")],
+    limit: Annotated[int, typer.Option("--limit", min=1, help="Show at most this many.")] = 50,
+    as_json: JsonOption = False,
+) -> None:
+    """Search activity titles, notes and locations, findings and actions."""
+    from dxfield.store.search import search as run_search
+
+    total, hits = run_search(_store(ctx), " ".join(query), limit=limit)
+    if as_json:
+        _print_json({"total": total, "hits": hits})
+        return
+    _table(
+        [("種類", "type"), ("日付", "date"), ("タイトル", "title"), ("ID", "id")],
+        [[h.entity, h.date.isoformat() if h.date else "", h.title, h.id] for h in hits],
+    )
+    if total > len(hits):
+        _say(f"ほか {total - len(hits)}件", f"and {total - len(hits)} more")
+
+
+@app.command()
+def dump(
+    ctx: typer.Context,
+    out: Annotated[Path | None, typer.Option("--out", help="Write to this file.")] = None,
+) -> None:
+    """Canonical JSON of every synced record (identical stores print identical bytes)."""
+    from dxfield.store.maintenance import dump_text, write_atomically
+
+    text = dump_text(_store(ctx))
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        write_atomically(out, text.encode("utf-8"))
+
+
+@app.command()
+def backup(
+    ctx: typer.Context,
+    out: Annotated[Path, typer.Option("--out", help="The backup file to write.")],
+) -> None:
+    """A consistent copy of the store (VACUUM INTO a temporary file, then renamed)."""
+    from dxfield.store.maintenance import backup as run_backup
+
+    size = run_backup(_store(ctx), out)
+    _say(f"バックアップ: {out} ({size:,} バイト)", f"backup: {out} ({size:,} bytes)")
+
+
+@app.command()
+def check(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    """Integrity check, schema version and counts; exits 1 when something is wrong."""
+    from dxfield.store.maintenance import check as run_check
+
+    report = run_check(_store(ctx))
+    if as_json:
+        _print_json({**_jsonable(report), "ok": report.ok})
+    else:
+        ja = _lang() == "ja"
+        typer.echo(f"{'ストア' if ja else 'store'}: {report.path}")
+        typer.echo(f"{'端末' if ja else 'device'}: {report.device_name} ({report.device_id})")
+        typer.echo(f"integrity_check: {report.integrity}")
+        typer.echo(
+            f"{'スキーマ' if ja else 'schema'}: {report.schema_revision}"
+            f" (head {report.schema_head})"
+        )
+        typer.echo(f"{'リビジョン' if ja else 'revisions'}: {report.revisions}")
+        typer.echo(f"{'時計のずれ' if ja else 'clock skew'}: {report.clock_skew}")
+        for entity, tally in report.counts.items():
+            typer.echo(f"  {entity}: {tally['live']} (+{tally['deleted']} deleted)")
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+# ---------------------------------------------------------------------------------------------
+# entry point
+
+
+def _fail(message: str, code: int = 1) -> NoReturn:
+    sys.stderr.write(f"error: {message}\n")
+    raise SystemExit(code)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the command line; turn every expected failure into one `error:` line."""
+    from dxfield.i18n import LocalizedError
+
+    try:
+        result = app(args=argv, prog_name="dxfield", standalone_mode=False)
+    except LocalizedError as exc:
+        _fail(exc.message())
+    except (typer.Exit, SystemExit) as exc:
+        code = getattr(exc, "exit_code", getattr(exc, "code", 0))
+        raise SystemExit(code) from None
+    except (typer.Abort, KeyboardInterrupt):
+        _fail("aborted", 130)
+    except OSError as exc:
+        _fail(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))
+    except Exception as exc:
+        # Usage errors are click's ClickException (typer vendors click, so match by shape).
+        if hasattr(exc, "format_message") and hasattr(exc, "exit_code"):
+            _fail(" ".join(exc.format_message().split()), exc.exit_code)
+        if os.environ.get("DXFIELD_DEBUG"):
+            raise
+        _fail(f"unexpected {type(exc).__name__}: {exc} (set DXFIELD_DEBUG=1 for details)", 70)
+    # Without standalone mode, click returns the code of `typer.Exit` instead of exiting.
+    if isinstance(result, int) and result:
+        raise SystemExit(result)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

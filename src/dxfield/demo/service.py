@@ -1,0 +1,39 @@
+"""Preparing the demo store: a store of its own, filled once, reset on request."""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+
+from dxfield.demo.loader import is_loaded, load_demo
+from dxfield.domain.errors import LocalizedError
+from dxfield.paths import STORE_FILE
+from dxfield.store import activities
+from dxfield.store.engine import Store
+
+_SIDE_FILES = ("", "-wal", "-shm", "-journal")
+
+
+def _refuse_real_store(store: Store) -> None:
+    """Never mix the demo into (or reset) a store that holds someone's own log."""
+    if is_loaded(store):
+        return
+    if activities.list_activities(store, limit=1):
+        raise LocalizedError(
+            f"{store.path.parent} はデモ用ではないストアです。デモには別のフォルダを指定してください",
+            f"{store.path.parent} holds a store that is not the demo's; "
+            "give the demo a folder of its own",
+        )
+
+
+def prepare_demo(data_dir: Path, *, reset: bool = False) -> dict[str, int]:
+    """Open (or create) the demo store in `data_dir`, load the dataset, return its counts."""
+    if reset and (data_dir / STORE_FILE).exists():
+        with Store.open(data_dir) as store:
+            _refuse_real_store(store)
+        for suffix in _SIDE_FILES:
+            with contextlib.suppress(FileNotFoundError):
+                (data_dir / f"{STORE_FILE}{suffix}").unlink()
+    with Store.open(data_dir) as store:
+        _refuse_real_store(store)
+        return load_demo(store)

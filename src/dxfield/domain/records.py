@@ -1,0 +1,376 @@
+"""The content of each synced record, validated.
+
+These SQLModel (pydantic) base classes hold the fields a user writes; `store.schema` adds the sync
+columns and makes tables of them, and `XRead` models add the same columns for readers. Validators
+here turn what people type (和暦 dates, full-width digits, spaces) into canonical values and raise
+`LocalizedError`s that name the field.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator, model_validator
+from sqlalchemy import JSON, String
+from sqlmodel import Field, SQLModel
+
+from dxfield.domain.codes import validate_code
+from dxfield.domain.dates import parse_date
+from dxfield.domain.enums import (
+    ActionStatus,
+    ActivityKind,
+    DatePrecision,
+    FindingKind,
+    InitiativeStatus,
+    OrgKind,
+    ProviderRole,
+    SupportArea,
+)
+from dxfield.i18n import LocalizedError
+
+
+def _required_text(value: Any, field: str) -> str:
+    text = "" if value is None else str(value).strip()
+    if not text:
+        raise LocalizedError("空にできません", "must not be empty", field)
+    return text
+
+
+def _optional_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _optional_date(value: Any) -> dt.date | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    return parse_date(value)
+
+
+def _time(value: Any) -> str | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    text = unicodedata.normalize("NFKC", str(value)).strip()
+    try:
+        return dt.time.fromisoformat(text if len(text) > 4 else text.zfill(5)).strftime("%H:%M")
+    except ValueError:
+        raise LocalizedError(
+            f"{value!r} は時刻として読めません(例: 13:30)",
+            f"cannot read {value!r} as a time (e.g. 13:30)",
+        ) from None
+
+
+class ProviderLink(BaseModel):
+    """A support provider and its role in an initiative."""
+
+    model_config = ConfigDict(frozen=True)
+
+    org_id: str
+    role: ProviderRole
+
+
+class Participants(BaseModel):
+    """Who took part: organizations, a head count, free text (names stay in the text)."""
+
+    organization_ids: list[str] = []
+    head_count: int | None = None
+    text: str = ""
+
+    @field_validator("head_count")
+    @classmethod
+    def _non_negative(cls, value: int | None) -> int | None:
+        if value is not None and value < 0:
+            raise LocalizedError("0以上にしてください", "must be 0 or more", "head_count")
+        return value
+
+
+class Stage(BaseModel):
+    """One stage of a stage model, in both languages."""
+
+    key: str
+    label: str
+    label_en: str = ""
+    description: str = ""
+    description_en: str = ""
+    exit_criteria: str = ""
+    exit_criteria_en: str = ""
+
+
+class SyncMeta(SQLModel):
+    """What every synced record carries besides its content: identity, revision, clock, author."""
+
+    id: str = Field(primary_key=True)
+    rev: str
+    hlc: str
+    device_id: str
+    deleted: bool = Field(default=False, index=True)
+    created_at: dt.datetime
+
+
+class OrganizationBase(SQLModel):
+    """A prefecture, municipality, provider, community, school or other body."""
+
+    kind: OrgKind = Field(sa_type=String)
+    name: str = Field(index=True)
+    kana: str | None = None
+    code: str | None = Field(default=None, index=True)
+    parent_id: str | None = Field(default=None, index=True)
+
+    @field_validator("name", mode="before")
+    @classmethod
+    def _name(cls, value: Any) -> str:
+        return _required_text(value, "name")
+
+    @field_validator("kana", mode="before")
+    @classmethod
+    def _kana(cls, value: Any) -> str | None:
+        text = _optional_text(value)
+        return unicodedata.normalize("NFKC", text) if text else None
+
+    @field_validator("code", mode="before")
+    @classmethod
+    def _code(cls, value: Any) -> str | None:
+        text = _optional_text(value)
+        if text is None:
+            return None
+        try:
+            return validate_code(text)
+        except LocalizedError as exc:
+            raise LocalizedError(exc.ja, exc.en, "code") from None
+
+
+class InitiativeBase(SQLModel):
+    """A municipality's DX initiative for a fiscal year, with its providers."""
+
+    municipality_id: str = Field(index=True)
+    theme: str
+    title: str
+    background: str = ""
+    fiscal_year: int | None = None
+    providers: list[ProviderLink] = Field(default_factory=list, sa_type=JSON)
+    status: InitiativeStatus = Field(default=InitiativeStatus.active, sa_type=String)
+
+    @field_validator("theme", "title", mode="before")
+    @classmethod
+    def _text(cls, value: Any, info: ValidationInfo) -> str:
+        return _required_text(value, info.field_name or "")
+
+
+class ActivityBase(SQLModel):
+    """One entry of the field log: a meeting, workshop, hearing, visit, training..."""
+
+    initiative_id: str | None = Field(default=None, index=True)
+    municipality_id: str | None = Field(default=None, index=True)
+    kind: ActivityKind = Field(sa_type=String)
+    title: str
+    date: dt.date
+    date_precision: DatePrecision = Field(default=DatePrecision.day, sa_type=String)
+    start_time: str | None = None
+    end_time: str | None = None
+    location: str = ""
+    participants: Participants = Field(default_factory=Participants, sa_type=JSON)
+    notes: str = ""
+    areas: list[SupportArea] = Field(default_factory=list, sa_type=JSON)
+    tags: list[str] = Field(default_factory=list, sa_type=JSON)
+    follow_up: bool = False
+
+    @field_validator("title", mode="before")
+    @classmethod
+    def _title(cls, value: Any) -> str:
+        return _required_text(value, "title")
+
+    @field_validator("date", mode="before")
+    @classmethod
+    def _date(cls, value: Any) -> dt.date:
+        try:
+            return parse_date(value)
+        except LocalizedError as exc:
+            raise LocalizedError(exc.ja, exc.en, "date") from None
+
+    @field_validator("start_time", "end_time", mode="before")
+    @classmethod
+    def _times(cls, value: Any, info: ValidationInfo) -> str | None:
+        try:
+            return _time(value)
+        except LocalizedError as exc:
+            raise LocalizedError(exc.ja, exc.en, info.field_name) from None
+
+    @field_validator("location", "notes", mode="before")
+    @classmethod
+    def _plain(cls, value: Any) -> str:
+        return "" if value is None else str(value).strip()
+
+    @field_validator("areas", mode="after")
+    @classmethod
+    def _unique_areas(cls, value: list[SupportArea]) -> list[SupportArea]:
+        return sorted(set(value), key=list(SupportArea).index)
+
+    @field_validator("tags", mode="before")
+    @classmethod
+    def _tags(cls, value: Any) -> list[str]:
+        tags = [unicodedata.normalize("NFKC", str(t)).strip() for t in value or []]
+        return sorted({t for t in tags if t})
+
+    @model_validator(mode="after")
+    def _where(self) -> ActivityBase:
+        if not self.initiative_id and not self.municipality_id:
+            raise LocalizedError(
+                "市町村か取組のどちらかが必要です",
+                "needs a municipality or an initiative",
+                "municipality",
+            )
+        return self
+
+
+class FindingBase(SQLModel):
+    """What was learned: an outcome, insight, success or failure factor, or an issue."""
+
+    initiative_id: str | None = Field(default=None, index=True)
+    activity_id: str | None = Field(default=None, index=True)
+    area: SupportArea | None = Field(default=None, sa_type=String)
+    kind: FindingKind = Field(sa_type=String)
+    text: str
+    date: dt.date | None = None
+    not_applicable: bool = False
+
+    @field_validator("text", mode="before")
+    @classmethod
+    def _text(cls, value: Any) -> str:
+        return _required_text(value, "text")
+
+    @field_validator("date", mode="before")
+    @classmethod
+    def _date(cls, value: Any) -> dt.date | None:
+        try:
+            return _optional_date(value)
+        except LocalizedError as exc:
+            raise LocalizedError(exc.ja, exc.en, "date") from None
+
+
+class ActionBase(SQLModel):
+    """A next step (今後の取組方針): who, by when, how far, as of when."""
+
+    initiative_id: str | None = Field(default=None, index=True)
+    text: str
+    owner: str = ""
+    due: dt.date | None = None
+    status: ActionStatus = Field(default=ActionStatus.planned, sa_type=String)
+    as_of: dt.date | None = None
+
+    @field_validator("text", mode="before")
+    @classmethod
+    def _text(cls, value: Any) -> str:
+        return _required_text(value, "text")
+
+    @field_validator("owner", mode="before")
+    @classmethod
+    def _owner(cls, value: Any) -> str:
+        return "" if value is None else str(value).strip()
+
+    @field_validator("due", "as_of", mode="before")
+    @classmethod
+    def _dates(cls, value: Any, info: ValidationInfo) -> dt.date | None:
+        try:
+            return _optional_date(value)
+        except LocalizedError as exc:
+            raise LocalizedError(exc.ja, exc.en, info.field_name) from None
+
+
+class StageModelBase(SQLModel):
+    """An ordered set of stages that an engagement track moves through."""
+
+    key: str = Field(index=True)
+    name: str
+    name_en: str = ""
+    stages: list[Stage] = Field(default_factory=list, sa_type=JSON)
+    builtin: bool = False
+
+    @model_validator(mode="after")
+    def _stages(self) -> StageModelBase:
+        keys = [s.key for s in self.stages]
+        if not keys or len(set(keys)) != len(keys):
+            raise LocalizedError(
+                "段階は1つ以上、キーは重複なしで定義してください",
+                "needs at least one stage, with unique keys",
+                "stages",
+            )
+        return self
+
+
+class EngagementTrackBase(SQLModel):
+    """One community followed through a stage model."""
+
+    model_id: str = Field(index=True)
+    community_id: str = Field(index=True)
+    initiative_id: str | None = Field(default=None, index=True)
+    current_stage: str | None = None
+
+
+class StageMoveBase(SQLModel):
+    """A track moving from one stage to another (forward or back), with its evidence."""
+
+    track_id: str = Field(index=True)
+    from_stage: str | None = None
+    to_stage: str
+    date: dt.date
+    evidence_ids: list[str] = Field(default_factory=list, sa_type=JSON)
+    note: str = ""
+
+    @field_validator("date", mode="before")
+    @classmethod
+    def _date(cls, value: Any) -> dt.date:
+        try:
+            return parse_date(value)
+        except LocalizedError as exc:
+            raise LocalizedError(exc.ja, exc.en, "date") from None
+
+
+class AttachmentBase(SQLModel):
+    """A file attached to a record; its bytes live in the blob store under their sha256."""
+
+    owner_type: str
+    owner_id: str = Field(index=True)
+    file_name: str
+    media_type: str = "application/octet-stream"
+    size: int
+    sha256: str
+
+
+class OrganizationRead(OrganizationBase, SyncMeta):
+    """An organization as readers get it."""
+
+
+class InitiativeRead(InitiativeBase, SyncMeta):
+    """An initiative as readers get it."""
+
+
+class ActivityRead(ActivityBase, SyncMeta):
+    """An activity as readers get it."""
+
+
+class FindingRead(FindingBase, SyncMeta):
+    """A finding as readers get it."""
+
+
+class ActionRead(ActionBase, SyncMeta):
+    """An action item as readers get it."""
+
+
+class StageModelRead(StageModelBase, SyncMeta):
+    """A stage model as readers get it."""
+
+
+class EngagementTrackRead(EngagementTrackBase, SyncMeta):
+    """An engagement track as readers get it."""
+
+
+class StageMoveRead(StageMoveBase, SyncMeta):
+    """A stage move as readers get it."""
+
+
+class AttachmentRead(AttachmentBase, SyncMeta):
+    """Attachment metadata as readers get it."""

@@ -1,0 +1,51 @@
+"""Where dxfield keeps its files.
+
+The data directory is, in order: the `--data-dir` option, the `DXFIELD_DATA_DIR` environment
+variable, or platformdirs' user data directory. Nothing here touches the disk at import time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+
+APP_NAME = "dxfield"
+ENV_DATA_DIR = "DXFIELD_DATA_DIR"
+STORE_FILE = "dxfield.sqlite3"
+
+
+def user_data_dir() -> Path:
+    """The platform's per-user data directory for dxfield (not created here)."""
+    from platformdirs import user_data_dir as _user_data_dir
+
+    return Path(_user_data_dir(APP_NAME, appauthor=False))
+
+
+def resolve_data_dir(option: str | Path | None = None) -> Path:
+    """The data directory chosen by option, then environment, then platform default."""
+    if option:
+        return Path(option).expanduser()
+    env = os.environ.get(ENV_DATA_DIR)
+    if env:
+        return Path(env).expanduser()
+    return user_data_dir()
+
+
+def demo_data_dir(option: str | Path | None = None) -> Path:
+    """The demo store's own directory: `--data-dir` when given, else `demo/` under the data dir.
+
+    The demo never shares a directory with the user's real log unless asked to.
+    """
+    if option:
+        return Path(option).expanduser()
+    return resolve_data_dir() / "demo"
+
+
+def ensure_private_dir(path: Path) -> Path:
+    """Create `path` (and parents) readable by its owner only; tighten it if it already exists."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    # A filesystem without POSIX modes (FAT on a USB stick, Windows) refuses; the folder still works.
+    with contextlib.suppress(OSError):
+        path.chmod(0o700)
+    return path

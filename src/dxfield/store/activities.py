@@ -1,0 +1,191 @@
+"""Activities: the field log's entries. Add, edit, delete, show, and list newest first by keyset."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import String, and_, cast, func, or_, select
+
+from dxfield.domain.dates import parse_date
+from dxfield.domain.enums import ActivityKind, SupportArea
+from dxfield.domain.errors import LocalizedError, NotFound
+from dxfield.domain.records import ActivityRead
+from dxfield.store import organizations, records, revisions
+from dxfield.store.engine import Store
+
+_table = revisions.table_for("activity")
+_orgs = revisions.table_for("organization")
+_initiatives = revisions.table_for("initiative")
+
+
+@dataclass
+class ActivityInput:
+    """What a user gives to create or edit an activity; None means "not given"."""
+
+    title: str | None = None
+    kind: str | None = None
+    date: str | dt.date | None = None
+    municipality: str | None = None
+    initiative: str | None = None
+    notes: str | None = None
+    location: str | None = None
+    areas: list[str] | None = None
+    tags: list[str] | None = None
+    date_precision: str | None = None
+    start_time: str | None = None
+    end_time: str | None = None
+    follow_up: bool | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _changes(store: Store, given: ActivityInput) -> dict[str, Any]:
+    """Turn user input into record fields: names resolved to ids, labels to keys."""
+    changes: dict[str, Any] = dict(given.extra)
+    for name in ("title", "notes", "location", "start_time", "end_time", "follow_up", "tags"):
+        value = getattr(given, name)
+        if value is not None:
+            changes[name] = value
+    if given.kind is not None:
+        changes["kind"] = ActivityKind.parse_field(given.kind, "kind")
+    if given.date is not None:
+        try:
+            changes["date"] = parse_date(given.date)
+        except LocalizedError as exc:
+            raise LocalizedError(exc.ja, exc.en, "date") from None
+    if given.date_precision is not None:
+        changes["date_precision"] = given.date_precision
+    if given.areas is not None:
+        changes["areas"] = [SupportArea.parse_field(a, "area") for a in given.areas]
+    if given.initiative is not None:
+        with store.read() as conn:
+            try:
+                initiative_id = records.resolve_id(conn, "initiative", given.initiative)
+            except NotFound as exc:
+                raise NotFound(exc.ja, exc.en, "initiative") from None
+            municipality_id = conn.execute(
+                select(_initiatives.c.municipality_id).where(_initiatives.c.id == initiative_id)
+            ).scalar()
+        changes["initiative_id"] = initiative_id
+        changes.setdefault("municipality_id", municipality_id)
+    if given.municipality is not None:
+        changes["municipality_id"] = organizations.resolve_municipality(store, given.municipality)
+    return changes
+
+
+def add_activity(store: Store, given: ActivityInput) -> ActivityRead:
+    """Create an activity from user input."""
+    changes = _changes(store, given)
+    if "title" not in changes:
+        changes["title"] = ""
+    for required in ("kind", "date"):
+        if required not in changes:
+            raise LocalizedError("必須です", "is required", required)
+    return records.create(store, "activity", changes)  # type: ignore[no-any-return]
+
+
+def edit_activity(
+    store: Store, activity_id: str, given: ActivityInput
+) -> tuple[ActivityRead, bool]:
+    """Change the given fields of an activity; (record, whether anything changed)."""
+    return records.edit(store, "activity", activity_id, _changes(store, given))
+
+
+def get_activity(store: Store, activity_id: str) -> ActivityRead:
+    """One live activity by id or unique prefix."""
+    return records.get(store, "activity", activity_id)  # type: ignore[no-any-return]
+
+
+def delete_activity(store: Store, activity_id: str) -> str:
+    """Tombstone an activity; its history stays."""
+    return records.delete(store, "activity", activity_id)
+
+
+@dataclass
+class ActivityFilter:
+    """What the Log and `activity list` narrow by."""
+
+    municipality_id: str | None = None
+    initiative_id: str | None = None
+    kind: ActivityKind | None = None
+    area: SupportArea | None = None
+    tag: str | None = None
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class ActivityRow:
+    """One line of the Log."""
+
+    id: str
+    date: dt.date
+    date_precision: str
+    kind: ActivityKind
+    title: str
+    municipality: str
+    location: str
+    areas: list[str]
+
+
+def list_activities(
+    store: Store,
+    filters: ActivityFilter | None = None,
+    *,
+    limit: int = 50,
+    before: tuple[dt.date, str] | None = None,
+) -> list[ActivityRow]:
+    """Live activities newest first; `before` is the (date, id) of the last row of the page above."""
+    filters = filters or ActivityFilter()
+    query = (
+        select(
+            _table.c.id,
+            _table.c.date,
+            _table.c.date_precision,
+            _table.c.kind,
+            _table.c.title,
+            _table.c.location,
+            _table.c.areas,
+            func.coalesce(_orgs.c.name, "").label("municipality"),
+        )
+        .select_from(_table.outerjoin(_orgs, _orgs.c.id == _table.c.municipality_id))
+        .where(_table.c.deleted.is_(False))
+    )
+    conditions = []
+    if filters.municipality_id:
+        conditions.append(_table.c.municipality_id == filters.municipality_id)
+    if filters.initiative_id:
+        conditions.append(_table.c.initiative_id == filters.initiative_id)
+    if filters.kind:
+        conditions.append(_table.c.kind == filters.kind.value)
+    if filters.area:
+        conditions.append(func.instr(cast(_table.c.areas, String), f'"{filters.area.value}"') > 0)
+    if filters.tag:
+        tag = records.validate_tag(filters.tag)
+        conditions.append(func.instr(cast(_table.c.tags, String), f'"{tag}"') > 0)
+    if filters.date_from:
+        conditions.append(_table.c.date >= filters.date_from)
+    if filters.date_to:
+        conditions.append(_table.c.date <= filters.date_to)
+    if before is not None:
+        date, last_id = before
+        conditions.append(
+            or_(_table.c.date < date, and_(_table.c.date == date, _table.c.id < last_id))
+        )
+    query = query.where(*conditions).order_by(_table.c.date.desc(), _table.c.id.desc()).limit(limit)
+    with store.read() as conn:
+        rows = conn.execute(query).mappings().all()
+    return [
+        ActivityRow(
+            id=row["id"],
+            date=row["date"],
+            date_precision=row["date_precision"],
+            kind=ActivityKind(row["kind"]),
+            title=row["title"],
+            municipality=row["municipality"],
+            location=row["location"],
+            areas=list(row["areas"] or []),
+        )
+        for row in rows
+    ]

@@ -1,0 +1,21 @@
+"""Record ids: UUIDv7 for new records, name-based UUIDs for shared reference data."""
+
+from __future__ import annotations
+
+import uuid
+
+import uuid6
+
+# Reference data (municipalities, built-in stage models) gets ids derived from a stable key, so
+# that every store agrees on them and sync never doubles a municipality.
+REFERENCE_NAMESPACE = uuid.UUID("8f1c6a52-3c2b-4f7e-9d0a-5b6f1e2d7c40")
+
+
+def new_id() -> str:
+    """A new time-ordered UUIDv7."""
+    return str(uuid6.uuid7())
+
+
+def reference_id(kind: str, key: str) -> str:
+    """The id every store gives the reference record `kind:key` (e.g. `lgcode:282090`)."""
+    return str(uuid.uuid5(REFERENCE_NAMESPACE, f"{kind}:{key}"))

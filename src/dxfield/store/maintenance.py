@@ -1,0 +1,210 @@
+"""Keeping the store sound: canonical dump, consistent backup, integrity check, record history."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select, text
+
+from dxfield.domain.errors import LocalizedError, NotFound
+from dxfield.store import revisions
+from dxfield.store.engine import Store, head_schema_revision
+from dxfield.store.schema import SYNCED_TABLES, Revision
+
+DUMP_FORMAT = "dxfield-dump"
+DUMP_VERSION = 1
+_revisions = Revision.__table__  # type: ignore[attr-defined]
+
+
+def dump(store: Store) -> dict[str, Any]:
+    """Every synced record (tombstones too) as its winning revision, sorted by id.
+
+    Content comes from the revision itself, which is content-addressed, so two stores holding the
+    same data give the same dump byte for byte. Local-only data (device, drafts, keys) is left out.
+    """
+    records: list[dict[str, Any]] = []
+    with store.read() as conn:
+        for entity in sorted(SYNCED_TABLES):
+            table = revisions.table_for(entity)
+            rows = conn.execute(
+                select(
+                    table.c.id,
+                    _revisions.c.rev_id,
+                    _revisions.c.hlc,
+                    _revisions.c.device_id,
+                    _revisions.c.deleted,
+                    _revisions.c.data,
+                ).join(_revisions, _revisions.c.rev_id == table.c.rev)
+            )
+            for row in rows:
+                records.append(
+                    {
+                        "type": entity,
+                        "id": row.id,
+                        "rev": row.rev_id,
+                        "hlc": row.hlc,
+                        "device_id": row.device_id,
+                        "deleted": bool(row.deleted),
+                        "data": json.loads(row.data),
+                    }
+                )
+    records.sort(key=lambda r: r["id"])
+    return {"format": DUMP_FORMAT, "version": DUMP_VERSION, "records": records}
+
+
+def dump_text(store: Store) -> str:
+    """The dump as canonical JSON text (sorted keys, two-space indent, trailing newline)."""
+    return json.dumps(dump(store), ensure_ascii=False, sort_keys=True, indent=2) + "\n"
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write `data` to `path` through a temporary file in the same folder and a rename."""
+    path = path.expanduser()
+    folder = path.parent if str(path.parent) else Path(".")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise
+    except OSError as exc:
+        raise LocalizedError(
+            f"{path} に書けません({exc.strerror})", f"cannot write {path} ({exc.strerror})"
+        ) from None
+
+
+def backup(store: Store, out: Path) -> int:
+    """A consistent copy of the store through `VACUUM INTO` a temporary name, then a rename.
+
+    The live file is never copied while open. Returns the size of the backup in bytes.
+    """
+    out = out.expanduser().resolve()
+    if out == store.path.resolve():
+        raise LocalizedError(
+            "バックアップ先がストア自身です", "the backup would overwrite the store itself"
+        )
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
+        os.close(fd)
+        os.unlink(tmp_name)  # VACUUM INTO wants a name that does not exist yet
+    except OSError as exc:
+        raise LocalizedError(
+            f"{out} に書けません({exc.strerror})", f"cannot write {out} ({exc.strerror})"
+        ) from None
+    tmp = Path(tmp_name)
+    raw = store.engine.raw_connection()
+    try:
+        raw.execute("VACUUM INTO ?", (str(tmp),))
+        tmp.chmod(0o600)
+        os.replace(tmp, out)
+    except Exception as exc:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        raise LocalizedError(
+            f"バックアップに失敗しました({exc})。ストアは変更していません",
+            f"the backup failed ({exc}); the store was not changed",
+        ) from None
+    finally:
+        raw.close()
+    return out.stat().st_size
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """What `dxfield check` found."""
+
+    integrity: str
+    schema_revision: str
+    schema_head: str
+    counts: dict[str, dict[str, int]]
+    revisions: int
+    clock_skew: int
+    device_id: str
+    device_name: str
+    path: str
+
+    @property
+    def ok(self) -> bool:
+        """True when the file is sound and its schema current."""
+        return self.integrity == "ok" and self.schema_revision == self.schema_head
+
+
+def check(store: Store) -> CheckReport:
+    """Run SQLite's integrity check and count what the store holds."""
+    counts: dict[str, dict[str, int]] = {}
+    with store.read() as conn:
+        integrity = "; ".join(r[0] for r in conn.execute(text("PRAGMA integrity_check")))
+        schema = conn.execute(text("SELECT version_num FROM alembic_version")).scalar() or ""
+        for entity in sorted(SYNCED_TABLES):
+            table = revisions.table_for(entity)
+            rows = conn.execute(select(table.c.deleted, func.count()).group_by(table.c.deleted))
+            tally = {"live": 0, "deleted": 0}
+            for deleted, n in rows:
+                tally["deleted" if deleted else "live"] = n
+            counts[entity] = tally
+        total = conn.execute(select(func.count()).select_from(_revisions)).scalar() or 0
+        skew = (
+            conn.execute(
+                select(func.count())
+                .select_from(_revisions)
+                .where(_revisions.c.clock_skew.is_(True))
+            ).scalar()
+            or 0
+        )
+    return CheckReport(
+        integrity=integrity,
+        schema_revision=schema,
+        schema_head=head_schema_revision(),
+        counts=counts,
+        revisions=total,
+        clock_skew=skew,
+        device_id=store.device.id,
+        device_name=store.device.name,
+        path=str(store.path),
+    )
+
+
+def record_history(store: Store, record_id: str) -> tuple[str, list[dict[str, Any]]]:
+    """(entity, every revision of the record oldest first, each with the fields it changed)."""
+    with store.read() as conn:
+        wanted = record_id.strip().lower()
+        matches = list(
+            conn.execute(
+                select(_revisions.c.entity_id)
+                .where(_revisions.c.entity_id.startswith(wanted, autoescape=True))
+                .distinct()
+                .limit(2)
+            ).scalars()
+        )
+        if len(wanted) < 6 or not matches:
+            raise NotFound(f"ID {record_id!r} の記録は見つかりません", f"no record {record_id!r}")
+        if len(matches) > 1 and wanted not in matches:
+            raise LocalizedError(
+                f"ID {record_id!r} に一致する記録が複数あります",
+                f"record id {record_id!r} is ambiguous; give more of it",
+            )
+        full = wanted if wanted in matches else matches[0]
+        entity = revisions.entity_of(conn, full)
+        history = revisions.history(conn, full)
+    previous: dict[str, Any] = {}
+    for revision in history:
+        data = revision["data"]
+        revision["changed"] = sorted(
+            k for k in set(data) | set(previous) if data.get(k) != previous.get(k)
+        )
+        previous = data
+    return str(entity), history

@@ -1,0 +1,150 @@
+"""Organizations: listing in kana order, finding one by name, code or id, adding and importing."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.engine import Connection
+
+from dxfield.domain.codes import looks_like_code, validate_code
+from dxfield.domain.enums import OrgKind
+from dxfield.domain.errors import LocalizedError, NotFound
+from dxfield.domain.records import OrganizationRead
+from dxfield.store import records, reference, revisions
+from dxfield.store.engine import Store
+
+_table = revisions.table_for("organization")
+LOCAL_GOVERNMENT = (OrgKind.prefecture, OrgKind.municipality)
+
+
+def _sort_key() -> list[Any]:
+    # Kana first (あいうえお order), then the name for those without a reading.
+    return [func.coalesce(_table.c.kana, _table.c.name), _table.c.name, _table.c.id]
+
+
+def list_organizations(
+    store: Store, *, kinds: Iterable[OrgKind] | None = None, parent_id: str | None = None
+) -> list[OrganizationRead]:
+    """Live organizations, in kana order, optionally of some kinds or under one parent."""
+    query = select(_table).where(_table.c.deleted.is_(False))
+    if kinds is not None:
+        query = query.where(_table.c.kind.in_([k.value for k in kinds]))
+    if parent_id is not None:
+        query = query.where(_table.c.parent_id == parent_id)
+    with store.read() as conn:
+        rows = conn.execute(query.order_by(*_sort_key())).mappings().all()
+    return [OrganizationRead.model_validate(dict(row)) for row in rows]
+
+
+def find_organization_id(
+    conn: Connection, text: str, *, kinds: Iterable[OrgKind] | None = None
+) -> str:
+    """The id of the organization named by its code, exact name, or id (prefix)."""
+    wanted = unicodedata.normalize("NFKC", text).strip()
+    kind_values = [k.value for k in kinds] if kinds is not None else None
+    alive = select(_table.c.id).where(_table.c.deleted.is_(False))
+    if kind_values is not None:
+        alive = alive.where(_table.c.kind.in_(kind_values))
+    if looks_like_code(wanted):
+        try:
+            code = validate_code(wanted)
+        except LocalizedError as exc:
+            raise LocalizedError(exc.ja, exc.en, "code") from None
+        found = conn.execute(alive.where(_table.c.code == code)).scalars().all()
+    else:
+        found = (
+            conn.execute(alive.where(or_(_table.c.name == wanted, _table.c.name == text.strip())))
+            .scalars()
+            .all()
+        )
+    if len(found) == 1:
+        return str(found[0])
+    if len(found) > 1:
+        raise LocalizedError(
+            f"{text!r} という団体が複数あります。団体コードかIDで指定してください",
+            f"more than one organization is called {text!r}; use its code or id",
+        )
+    try:
+        org_id = records.resolve_id(conn, "organization", wanted)
+    except NotFound:
+        raise NotFound(
+            f"団体 {text!r} は見つかりません(名称・団体コード・IDで指定)",
+            f"no organization {text!r} (give its name, local government code or id)",
+        ) from None
+    if kind_values is not None:
+        kind = conn.execute(select(_table.c.kind).where(_table.c.id == org_id)).scalar()
+        if kind not in kind_values:
+            raise NotFound(
+                f"{text!r} は {'/'.join(OrgKind(k).ja for k in kind_values)} ではありません",
+                f"{text!r} is not a {'/'.join(kind_values)}",
+            )
+    return org_id
+
+
+def resolve_organization(store: Store, text: str, *, kinds: Iterable[OrgKind] | None = None) -> str:
+    """`find_organization_id` in its own read transaction."""
+    with store.read() as conn:
+        return find_organization_id(conn, text, kinds=kinds)
+
+
+def resolve_municipality(store: Store, text: str) -> str:
+    """The id of a municipality (or prefecture) named by name or code."""
+    try:
+        return resolve_organization(store, text, kinds=LOCAL_GOVERNMENT)
+    except NotFound as exc:
+        raise NotFound(exc.ja, exc.en, "municipality") from None
+
+
+def add_organization(
+    store: Store,
+    *,
+    kind: str,
+    name: str,
+    kana: str | None = None,
+    code: str | None = None,
+    parent: str | None = None,
+) -> OrganizationRead:
+    """Create an organization. A code must be new; a parent is named by name, code or id."""
+    data: dict[str, Any] = {
+        "kind": OrgKind.parse_field(kind, "kind"),
+        "name": name,
+        "kana": kana,
+        "code": code,
+    }
+    content = records.validate("organization", data)
+    with store.read() as conn:
+        if parent:
+            try:
+                content["parent_id"] = find_organization_id(conn, parent)
+            except NotFound as exc:
+                raise NotFound(exc.ja, exc.en, "parent") from None
+        if content.get("code"):
+            taken = conn.execute(
+                select(_table.c.name).where(
+                    _table.c.code == content["code"], _table.c.deleted.is_(False)
+                )
+            ).scalar()
+            if taken:
+                raise LocalizedError(
+                    f"団体コード {content['code']} はすでに {taken} に使われています",
+                    f"code {content['code']} already belongs to {taken}",
+                    "code",
+                )
+    record_id = reference.municipality_id(content["code"]) if content.get("code") else None
+    return records.create(store, "organization", content, record_id=record_id)  # type: ignore[no-any-return]
+
+
+def import_organizations(store: Store, path: Path) -> tuple[int, int]:
+    """Load a `code,name,kana,kind` CSV of local governments; return (added, already there)."""
+    try:
+        text = path.read_text("utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise LocalizedError(f"{path} を読めません({exc})", f"cannot read {path} ({exc})") from None
+    rows = reference.parse_municipality_csv(text)
+    with store.write() as conn:
+        added = reference.load_reference_records(conn, "organization", rows)
+    return added, len(rows) - added

@@ -1,0 +1,277 @@
+"""The one write path: every create, edit and delete is an immutable revision plus its winner.
+
+`write_record` writes a revision and updates the materialized row in the caller's transaction;
+`bulk_create` does the same for many new records with executemany. Nothing else writes synced
+tables. A revision id is `<generation>-<hash>` over the revision's content, so the same change
+has the same id on every store.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.engine import Connection
+
+from dxfield.domain.errors import NotFound
+from dxfield.store import clock, search_index
+from dxfield.store.schema import SYNCED_TABLES, Revision
+
+META_FIELDS = ("id", "rev", "hlc", "device_id", "deleted")
+_revisions = Revision.__table__  # type: ignore[attr-defined]
+
+
+def canonical_json(value: Any) -> str:
+    """JSON with sorted keys and no spaces: the same data always gives the same bytes."""
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def revision_id(
+    generation: int,
+    entity: str,
+    entity_id: str,
+    parents: Sequence[str],
+    hlc: str,
+    device_id: str,
+    deleted: bool,
+    data: dict[str, Any],
+) -> str:
+    """The content-derived id of a revision."""
+    body = canonical_json(
+        {
+            "entity": entity,
+            "id": entity_id,
+            "parents": sorted(parents),
+            "hlc": hlc,
+            "device": device_id,
+            "deleted": deleted,
+            "data": data,
+        }
+    )
+    return f"{generation}-{hashlib.sha256(body.encode()).hexdigest()[:32]}"
+
+
+def table_for(entity: str) -> Any:
+    """The SQLAlchemy table of a synced entity."""
+    try:
+        return SYNCED_TABLES[entity].__table__  # type: ignore[attr-defined]
+    except KeyError:
+        raise ValueError(f"unknown entity {entity!r}") from None
+
+
+def _temporal_columns(table: Any) -> tuple[set[str], set[str]]:
+    """Names of the DATE and DATETIME columns of a table (TypeDecorators looked through)."""
+    from sqlalchemy import Date, DateTime
+
+    dates: set[str] = set()
+    datetimes: set[str] = set()
+    for column in table.columns:
+        kind = getattr(column.type, "impl", column.type)
+        if isinstance(kind, DateTime):
+            datetimes.add(column.name)
+        elif isinstance(kind, Date):
+            dates.add(column.name)
+    return dates, datetimes
+
+
+_TEMPORAL: dict[str, tuple[set[str], set[str]]] = {}
+
+
+def _row_values(table: Any, data: dict[str, Any]) -> dict[str, Any]:
+    """Content fields of `data` that are columns of `table`, ISO text made dates and datetimes."""
+    if table.name not in _TEMPORAL:
+        _TEMPORAL[table.name] = _temporal_columns(table)
+    dates, datetimes = _TEMPORAL[table.name]
+    values: dict[str, Any] = {}
+    for column in table.columns:
+        name = column.name
+        if name in META_FIELDS or name not in data:
+            continue
+        value = data[name]
+        if isinstance(value, str) and name in dates:
+            value = dt.date.fromisoformat(value)
+        elif isinstance(value, str) and name in datetimes:
+            value = dt.datetime.fromisoformat(value)
+        values[name] = value
+    return values
+
+
+def build_revision(
+    entity: str,
+    entity_id: str,
+    data: dict[str, Any],
+    *,
+    parents: Sequence[str],
+    generation: int,
+    hlc: str,
+    device_id: str,
+    deleted: bool,
+) -> dict[str, Any]:
+    """A revision row ready to insert."""
+    rev = revision_id(generation, entity, entity_id, parents, hlc, device_id, deleted, data)
+    return {
+        "rev_id": rev,
+        "entity": entity,
+        "entity_id": entity_id,
+        "generation": generation,
+        "parents": sorted(parents),
+        "hlc": hlc,
+        "device_id": device_id,
+        "deleted": deleted,
+        "data": canonical_json(data),
+        "leaf": True,
+        "clock_skew": False,
+    }
+
+
+def materialized_row(table: Any, revision: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+    """The entity-table row for a winning revision."""
+    return {
+        **_row_values(table, data),
+        "id": revision["entity_id"],
+        "rev": revision["rev_id"],
+        "hlc": revision["hlc"],
+        "device_id": revision["device_id"],
+        "deleted": revision["deleted"],
+    }
+
+
+def write_record(
+    conn: Connection,
+    entity: str,
+    entity_id: str,
+    content: dict[str, Any] | None,
+    *,
+    device_id: str,
+    deleted: bool = False,
+) -> dict[str, Any]:
+    """Write one revision of a record and make it the materialized winner.
+
+    `content` is the validated record (JSON-ready); None with `deleted=True` keeps the last
+    content in the tombstone. Returns the revision row written.
+    """
+    table = table_for(entity)
+    current = conn.execute(select(table).where(table.c.id == entity_id)).mappings().first()
+    if current is None and (deleted or content is None):
+        raise NotFound(f"{entity_id} は見つかりません", f"{entity_id} not found")
+    parents: list[str] = []
+    generation = 1
+    created_at = dt.datetime.now(dt.UTC).isoformat()
+    if current is not None:
+        head = conn.execute(
+            select(_revisions.c.data, _revisions.c.generation).where(
+                _revisions.c.rev_id == current["rev"]
+            )
+        ).one()
+        previous = json.loads(head.data)
+        parents = [current["rev"]]
+        generation = head.generation + 1
+        created_at = previous.get("created_at", created_at)
+        if content is None:
+            content = {k: v for k, v in previous.items() if k != "created_at"}
+    assert content is not None
+    data = {**content, "created_at": created_at}
+    (hlc,) = clock.tick(conn)
+    revision = build_revision(
+        entity,
+        entity_id,
+        data,
+        parents=parents,
+        generation=generation,
+        hlc=hlc,
+        device_id=device_id,
+        deleted=deleted,
+    )
+    conn.execute(insert(_revisions).values(**revision))
+    if parents:
+        conn.execute(update(_revisions).where(_revisions.c.rev_id.in_(parents)).values(leaf=False))
+        conn.execute(
+            update(table)
+            .where(table.c.id == entity_id)
+            .values(**materialized_row(table, revision, data))
+        )
+    else:
+        conn.execute(insert(table).values(**materialized_row(table, revision, data)))
+    search_index.refresh(conn, entity, entity_id, data, deleted=deleted)
+    return revision
+
+
+def bulk_create(
+    conn: Connection,
+    entity: str,
+    records: Iterable[tuple[str, dict[str, Any]]],
+    *,
+    device_id: str,
+    hlc: Sequence[str] | str | None = None,
+) -> int:
+    """Create many new records at once with executemany (the demo, table imports, benchmarks).
+
+    `records` are (id, validated content) pairs. `hlc` is one fixed stamp for all (reference data),
+    a stamp per record, or None to tick the clock.
+    """
+    items = list(records)
+    if not items:
+        return 0
+    if hlc is None:
+        stamps: Sequence[str] = clock.tick(conn, len(items))
+    elif isinstance(hlc, str):
+        stamps = [hlc] * len(items)
+    else:
+        stamps = hlc
+    table = table_for(entity)
+    now = dt.datetime.now(dt.UTC).isoformat()
+    revision_rows = []
+    entity_rows = []
+    search_rows = []
+    for (entity_id, content), stamp in zip(items, stamps, strict=True):
+        data = {"created_at": now, **content}
+        revision = build_revision(
+            entity,
+            entity_id,
+            data,
+            parents=(),
+            generation=1,
+            hlc=stamp,
+            device_id=device_id,
+            deleted=False,
+        )
+        revision_rows.append(revision)
+        entity_rows.append(materialized_row(table, revision, data))
+        body = search_index.body_for(entity, data)
+        if body is not None:
+            search_rows.append({"entity": entity, "entity_id": entity_id, "body": body})
+    conn.execute(insert(_revisions), revision_rows)
+    conn.execute(insert(table), entity_rows)
+    search_index.insert_many(conn, search_rows)
+    return len(items)
+
+
+def history(conn: Connection, entity_id: str) -> list[dict[str, Any]]:
+    """Every revision of a record, oldest first, with its content decoded."""
+    rows = conn.execute(
+        select(_revisions)
+        .where(_revisions.c.entity_id == entity_id)
+        .order_by(_revisions.c.generation, _revisions.c.hlc, _revisions.c.device_id)
+    ).mappings()
+    return [{**row, "data": json.loads(row["data"])} for row in rows]
+
+
+def entity_of(conn: Connection, entity_id: str) -> str | None:
+    """Which entity a record id belongs to, from the revision log."""
+    return conn.execute(
+        select(_revisions.c.entity).where(_revisions.c.entity_id == entity_id).limit(1)
+    ).scalar()
+
+
+def existing_ids(conn: Connection, entity: str, ids: Sequence[str]) -> set[str]:
+    """The subset of `ids` that already exist as records of `entity`."""
+    table = table_for(entity)
+    found: set[str] = set()
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        found.update(conn.execute(select(table.c.id).where(table.c.id.in_(chunk))).scalars())
+    return found

@@ -1,0 +1,131 @@
+"""The tables: one per synced entity (materialized winners), the revision log, and local state.
+
+Synced tables share `SyncMeta`. Local-only tables (device, local_state) never travel in a dump
+or a bundle. The FTS5 index is SQLite-only and lives in `store.sqlite_features`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import JSON, Index, String
+from sqlmodel import Field, SQLModel
+
+from dxfield.domain.records import (
+    ActionBase,
+    ActivityBase,
+    AttachmentBase,
+    EngagementTrackBase,
+    FindingBase,
+    InitiativeBase,
+    OrganizationBase,
+    StageModelBase,
+    StageMoveBase,
+    SyncMeta,
+)
+
+
+class Organization(OrganizationBase, SyncMeta, table=True):
+    """Materialized organizations."""
+
+
+class Initiative(InitiativeBase, SyncMeta, table=True):
+    """Materialized initiatives."""
+
+
+class Activity(ActivityBase, SyncMeta, table=True):
+    """Materialized activities; (date, id) is the Log's keyset order."""
+
+    __table_args__ = (Index("ix_activity_date_id", "date", "id"),)
+
+
+class Finding(FindingBase, SyncMeta, table=True):
+    """Materialized findings."""
+
+
+class Action(ActionBase, SyncMeta, table=True):
+    """Materialized action items."""
+
+
+class StageModel(StageModelBase, SyncMeta, table=True):
+    """Materialized stage models."""
+
+    __tablename__ = "stage_model"
+
+
+class EngagementTrack(EngagementTrackBase, SyncMeta, table=True):
+    """Materialized engagement tracks."""
+
+    __tablename__ = "engagement_track"
+
+
+class StageMove(StageMoveBase, SyncMeta, table=True):
+    """Materialized stage moves."""
+
+    __tablename__ = "stage_move"
+
+
+class Attachment(AttachmentBase, SyncMeta, table=True):
+    """Materialized attachment metadata."""
+
+
+class Revision(SQLModel, table=True):
+    """An immutable version of one record: the unit of history and of sync.
+
+    `rev_id` is `<generation>-<hash of the content>`, so the same change made once has the same id
+    everywhere. `leaf` is true while no other revision names this one as a parent.
+    """
+
+    rev_id: str = Field(primary_key=True)
+    entity: str = Field(sa_type=String)
+    entity_id: str = Field(index=True)
+    generation: int
+    parents: list[str] = Field(default_factory=list, sa_type=JSON)
+    hlc: str = Field(index=True)
+    device_id: str
+    deleted: bool = False
+    data: str
+    leaf: bool = True
+    clock_skew: bool = False
+
+
+class Device(SQLModel, table=True):
+    """This store's own device identity (one row). Local only."""
+
+    id: str = Field(primary_key=True)
+    name: str
+    role: str = "field"
+    created_at: dt.datetime
+
+
+class LocalState(SQLModel, table=True):
+    """Small local-only settings and counters (the HLC, UI settings). Never synced."""
+
+    __tablename__ = "local_state"
+
+    key: str = Field(primary_key=True)
+    value: str
+
+
+class SearchText(SQLModel, table=True):
+    """NFKC-normalized, lower-cased searchable text of one record; the FTS5 index follows it."""
+
+    __tablename__ = "search_text"
+
+    rowid: int | None = Field(default=None, primary_key=True)
+    entity: str = Field(sa_type=String)
+    entity_id: str = Field(unique=True)
+    body: str
+
+
+SYNCED_TABLES: dict[str, type[SyncMeta]] = {
+    "organization": Organization,
+    "initiative": Initiative,
+    "activity": Activity,
+    "finding": Finding,
+    "action": Action,
+    "stage_model": StageModel,
+    "engagement_track": EngagementTrack,
+    "stage_move": StageMove,
+    "attachment": Attachment,
+}

@@ -1,0 +1,109 @@
+"""Search over activity titles, notes and locations, findings and actions.
+
+Japanese has no spaces and most words are two kanji, while FTS5's trigram index only knows
+substrings of three characters or more. So: the query is NFKC-normalized and lower-cased like the
+stored text, split on whitespace into terms that must all match; terms of three or more characters
+go to the trigram index, shorter ones are a substring scan of the normalized column. Quotes and
+operators are plain text. Results equal a plain substring test (tests/store/test_search.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select, text
+from sqlalchemy.engine import Connection
+
+from dxfield.store import revisions
+from dxfield.store.engine import Store
+from dxfield.store.schema import SearchText
+from dxfield.store.search_index import normalize
+from dxfield.store.sqlite_features import contains, fts_match_expression
+
+TRIGRAM = 3
+_search = SearchText.__table__  # type: ignore[attr-defined]
+
+
+def query_terms(query: str) -> list[str]:
+    """The terms of a query: normalized, split on any whitespace, duplicates dropped."""
+    seen: dict[str, None] = {}
+    for term in normalize(query).split():
+        seen.setdefault(term, None)
+    return list(seen)
+
+
+def search_ids(
+    conn: Connection, query: str, *, entities: Sequence[str] | None = None
+) -> list[tuple[str, str]]:
+    """(entity, id) of every record matching all terms, most recently indexed first."""
+    terms = query_terms(query)
+    if not terms:
+        return []
+    long_terms = [t for t in terms if len(t) >= TRIGRAM]
+    short_terms = [t for t in terms if len(t) < TRIGRAM]
+    statement = select(_search.c.entity, _search.c.entity_id)
+    if long_terms:
+        statement = statement.where(
+            _search.c.rowid.in_(
+                select(text("rowid"))
+                .select_from(text("search_fts"))
+                .where(text("search_fts MATCH :match"))
+            )
+        ).params(match=fts_match_expression(long_terms))
+    for term in short_terms:
+        statement = statement.where(contains(_search.c.body, term))
+    if entities:
+        statement = statement.where(_search.c.entity.in_(list(entities)))
+    statement = statement.order_by(_search.c.rowid.desc())
+    return [(row.entity, row.entity_id) for row in conn.execute(statement)]
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """One search result, ready to show."""
+
+    entity: str
+    id: str
+    title: str
+    date: dt.date | None
+    snippet: str
+
+
+def _snippet(body: str, terms: list[str], width: int = 60) -> str:
+    flat = body.replace("\n", " ")
+    positions = [flat.find(t) for t in terms if flat.find(t) >= 0]
+    start = max(0, min(positions) - width // 3) if positions else 0
+    piece = flat[start : start + width]
+    return ("…" if start else "") + piece + ("…" if start + width < len(flat) else "")
+
+
+def search(
+    store: Store, query: str, *, limit: int = 100, entities: Sequence[str] | None = None
+) -> tuple[int, list[SearchHit]]:
+    """(number of matches, the first `limit` of them with titles and snippets)."""
+    terms = query_terms(query)
+    with store.read() as conn:
+        found = search_ids(conn, query, entities=entities)
+        page = found[:limit]
+        hits: dict[str, SearchHit] = {}
+        for entity in {e for e, _ in page}:
+            table = revisions.table_for(entity)
+            ids = [i for e, i in page if e == entity]
+            title_col = table.c.title if entity == "activity" else table.c.text
+            date_col = {"activity": "date", "finding": "date", "action": "due"}[entity]
+            rows = conn.execute(
+                select(
+                    table.c.id,
+                    title_col.label("title"),
+                    table.c[date_col].label("date"),
+                    _search.c.body,
+                )
+                .join(_search, _search.c.entity_id == table.c.id)
+                .where(table.c.id.in_(ids))
+            )
+            for row in rows:
+                title = row.title.splitlines()[0] if row.title else ""
+                hits[row.id] = SearchHit(entity, row.id, title, row.date, _snippet(row.body, terms))
+    return len(found), [hits[i] for _, i in page if i in hits]

@@ -1,0 +1,67 @@
+"""What is searchable, normalized once: activity titles, notes and locations; findings; actions.
+
+The body is NFKC-normalized and lower-cased, so ＤＸ, DX and dx are the same text; queries go
+through the same `normalize`. The FTS5 index follows `search_text` by triggers.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.engine import Connection
+
+from dxfield.store.schema import SearchText
+
+SEARCHABLE_FIELDS: dict[str, tuple[str, ...]] = {
+    "activity": ("title", "notes", "location"),
+    "finding": ("text",),
+    "action": ("text",),
+}
+_table = SearchText.__table__  # type: ignore[attr-defined]
+
+
+def normalize(text: str) -> str:
+    """The one folding rule for stored text and queries: NFKC, then lower case."""
+    return unicodedata.normalize("NFKC", text).lower()
+
+
+def body_for(entity: str, data: dict[str, Any]) -> str | None:
+    """The searchable body of a record, or None when the entity is not searched.
+
+    Fields are joined by newlines; query terms never hold whitespace, so no match spans two fields.
+    """
+    fields = SEARCHABLE_FIELDS.get(entity)
+    if fields is None:
+        return None
+    return "\n".join(normalize(str(data.get(name) or "")) for name in fields)
+
+
+def refresh(
+    conn: Connection, entity: str, entity_id: str, data: dict[str, Any], *, deleted: bool
+) -> None:
+    """Bring one record's entry up to date (removed when the record is a tombstone)."""
+    body = body_for(entity, data)
+    if body is None:
+        return
+    if deleted:
+        remove(conn, entity_id)
+        return
+    existing = conn.execute(select(_table.c.rowid).where(_table.c.entity_id == entity_id)).scalar()
+    if existing is None:
+        conn.execute(insert(_table).values(entity=entity, entity_id=entity_id, body=body))
+    else:
+        conn.execute(update(_table).where(_table.c.rowid == existing).values(body=body))
+
+
+def insert_many(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    """Index many new records at once."""
+    if rows:
+        conn.execute(insert(_table), list(rows))
+
+
+def remove(conn: Connection, entity_id: str) -> None:
+    """Drop a record from the index."""
+    conn.execute(delete(_table).where(_table.c.entity_id == entity_id))

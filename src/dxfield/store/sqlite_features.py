@@ -1,0 +1,72 @@
+"""The SQLite-only parts of the store, kept in one place: pragmas, the FTS5 index, substring scans.
+
+A PostgreSQL hub would replace this module (pg_trgm for the index, `strpos` for the scan).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+from sqlalchemy import ColumnElement, event, func, literal
+from sqlalchemy.engine import Engine
+
+BUSY_TIMEOUT_MS = 10_000
+
+# External-content FTS5 over search_text.body: trigram, case-sensitive because the body and the
+# queries are already NFKC-normalized and lower-cased in Python (one folding rule, not two).
+CREATE_FTS = [
+    """CREATE VIRTUAL TABLE search_fts USING fts5(
+        body, content='search_text', content_rowid='rowid',
+        tokenize='trigram case_sensitive 1')""",
+    """CREATE TRIGGER search_text_ai AFTER INSERT ON search_text BEGIN
+        INSERT INTO search_fts(rowid, body) VALUES (new.rowid, new.body);
+    END""",
+    """CREATE TRIGGER search_text_ad AFTER DELETE ON search_text BEGIN
+        INSERT INTO search_fts(search_fts, rowid, body) VALUES ('delete', old.rowid, old.body);
+    END""",
+    """CREATE TRIGGER search_text_au AFTER UPDATE ON search_text BEGIN
+        INSERT INTO search_fts(search_fts, rowid, body) VALUES ('delete', old.rowid, old.body);
+        INSERT INTO search_fts(rowid, body) VALUES (new.rowid, new.body);
+    END""",
+]
+DROP_FTS = [
+    "DROP TRIGGER IF EXISTS search_text_au",
+    "DROP TRIGGER IF EXISTS search_text_ad",
+    "DROP TRIGGER IF EXISTS search_text_ai",
+    "DROP TABLE IF EXISTS search_fts",
+]
+FTS_OBJECTS = ("search_fts",)
+
+
+def install_pragmas(engine: Engine) -> None:
+    """Set the field store's pragmas on every connection and make `BEGIN` explicit.
+
+    pysqlite's own transaction handling is switched off so that SQLAlchemy's "begin" emits our
+    BEGIN: IMMEDIATE for connections marked `dxfield_write`, deferred for readers.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = FULL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        immediate = connection.get_execution_options().get("dxfield_write", False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def fts_match_expression(terms: list[str]) -> str:
+    """An FTS5 query requiring every term as a literal substring (each a quoted phrase)."""
+    return " ".join('"' + term.replace('"', '""') + '"' for term in terms)
+
+
+def contains(column: ColumnElement[str], term: str) -> ColumnElement[bool]:
+    """`column` holds `term` as a substring (no LIKE wildcards to escape)."""
+    return func.instr(column, literal(term)) > 0
