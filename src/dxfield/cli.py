@@ -7,7 +7,6 @@ Errors a user can cause print one `error:` line on stderr and exit non-zero; not
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from pathlib import Path
@@ -84,6 +83,8 @@ def _store(ctx: typer.Context) -> Store:
 
 
 def _print_json(value: Any) -> None:
+    import json
+
     typer.echo(json.dumps(_jsonable(value), ensure_ascii=False, indent=2, sort_keys=True))
 
 

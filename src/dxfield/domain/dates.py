@@ -39,9 +39,9 @@ _SEP = r"\s*[-/.]\s*"
 _WESTERN = re.compile(rf"^(\d{{4}}){_SEP}(\d{{1,2}}){_SEP}(\d{{1,2}})$")
 _WESTERN_KANJI = re.compile(r"^(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日?$")
 _ERA_KANJI = re.compile(
-    r"^(令和|平成|昭和|大正|明治)\s*(\d{1,2}|元)\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日?$"
+    r"^(令和|平成|昭和|大正|明治)\s*(\d{1,3}|元)\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日?$"
 )
-_ERA_LETTER = re.compile(rf"^([RHSTMrhstm])\s*(\d{{1,2}}|元){_SEP}(\d{{1,2}}){_SEP}(\d{{1,2}})$")
+_ERA_LETTER = re.compile(rf"^([RHSTMrhstm])\s*(\d{{1,3}}|元){_SEP}(\d{{1,2}}){_SEP}(\d{{1,2}})$")
 _SHORT = re.compile(r"^(\d{1,2})\s*(?:[-/.]|月)\s*(\d{1,2})\s*日?$")
 
 

@@ -3,8 +3,9 @@
 Japanese has no spaces and most words are two kanji, while FTS5's trigram index only knows
 substrings of three characters or more. So: the query is NFKC-normalized and lower-cased like the
 stored text, split on whitespace into terms that must all match; terms of three or more characters
-go to the trigram index, shorter ones are a substring scan of the normalized column. Quotes and
-operators are plain text. Results equal a plain substring test (tests/store/test_search.py).
+go to the trigram index (its candidates confirmed by a substring test), shorter ones are a
+substring scan of the normalized column. Quotes and operators are plain text. Results equal a
+plain substring test (tests/store/test_search.py).
 """
 
 from __future__ import annotations
@@ -42,7 +43,6 @@ def search_ids(
     if not terms:
         return []
     long_terms = [t for t in terms if len(t) >= TRIGRAM]
-    short_terms = [t for t in terms if len(t) < TRIGRAM]
     statement = select(_search.c.entity, _search.c.entity_id)
     if long_terms:
         statement = statement.where(
@@ -52,7 +52,10 @@ def search_ids(
                 .where(text("search_fts MATCH :match"))
             )
         ).params(match=fts_match_expression(long_terms))
-    for term in short_terms:
+    # Every term is also confirmed with instr (on the index's candidates only, for long terms):
+    # SQLite's trigram tokenizer reads U+FFFE and U+FFFF as U+FFFD, so the index alone would
+    # let "化け\ufffd" find "化け\uffff".
+    for term in terms:
         statement = statement.where(contains(_search.c.body, term))
     if entities:
         statement = statement.where(_search.c.entity.in_(list(entities)))

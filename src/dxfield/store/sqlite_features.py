@@ -39,6 +39,11 @@ DROP_FTS = [
 FTS_OBJECTS = ("search_fts",)
 
 
+def include_object(obj: Any, name: str | None, type_: str, reflected: bool, other: Any) -> bool:
+    """For Alembic: leave the FTS5 index and its shadow tables to the hand-written migration."""
+    return not (name and name.startswith(FTS_OBJECTS))
+
+
 def install_pragmas(engine: Engine) -> None:
     """Set the field store's pragmas on every connection and make `BEGIN` explicit.
 

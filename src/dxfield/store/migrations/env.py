@@ -2,20 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from alembic import context
 
 from dxfield.store.schema import SQLModel
-from dxfield.store.sqlite_features import FTS_OBJECTS
-
-
-def include_object(
-    obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
-) -> bool:
-    """Leave the FTS5 index (and its shadow tables) to the hand-written migration steps."""
-    return not (name and name.startswith(FTS_OBJECTS))
-
+from dxfield.store.sqlite_features import include_object
 
 connection = context.config.attributes["connection"]
 context.configure(

@@ -1,0 +1,83 @@
+"""Reference data: 兵庫県 and its 41 municipalities, shared ids, kana order, CSV import."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dxfield.domain.codes import check_digit
+from dxfield.domain.enums import OrgKind
+from dxfield.domain.errors import LocalizedError
+from dxfield.store import maintenance, organizations
+from dxfield.store.engine import Store
+from dxfield.store.reference import municipality_id
+
+
+def code_with_check_digit(first_five: str) -> str:
+    """A valid six-digit code for five digits."""
+    return f"{first_five}{check_digit(first_five)}"
+
+
+def test_a_new_store_knows_hyogo_and_its_41_municipalities(store: Store) -> None:
+    orgs = organizations.list_organizations(store)
+    assert len([o for o in orgs if o.kind is OrgKind.municipality]) == 41
+    prefecture = [o for o in orgs if o.kind is OrgKind.prefecture]
+    assert [(o.name, o.code) for o in prefecture] == [("兵庫県", "280003")]
+    toyooka = next(o for o in orgs if o.name == "豊岡市")
+    assert toyooka.id == municipality_id("282090")
+    assert toyooka.parent_id == prefecture[0].id
+
+
+def test_lists_sort_by_kana_reading(store: Store) -> None:
+    names = [o.name for o in organizations.list_organizations(store, kinds=[OrgKind.municipality])]
+    assert names[:3] == ["相生市", "明石市", "赤穂市"]  # あいおい, あかし, あこう
+    assert names[-1] == "養父市"  # やぶし
+
+
+def test_every_store_agrees_on_reference_records(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "a") as a, Store.open(tmp_path / "b") as b:
+        assert a.device.id != b.device.id
+        assert maintenance.dump_text(a) == maintenance.dump_text(b)
+
+
+def test_municipalities_resolve_by_name_code_or_full_width_code(store: Store) -> None:
+    expected = municipality_id("282090")
+    assert organizations.resolve_municipality(store, "豊岡市") == expected
+    assert organizations.resolve_municipality(store, "282090") == expected
+    assert organizations.resolve_municipality(store, "２８２０９０") == expected
+    with pytest.raises(LocalizedError, match="check digit"):
+        organizations.resolve_municipality(store, "282091")
+    with pytest.raises(LocalizedError, match="no organization"):
+        organizations.resolve_municipality(store, "豊岡")
+
+
+def test_another_prefecture_can_be_imported(store: Store, tmp_path: Path) -> None:
+    csv = tmp_path / "tottori.csv"
+    rows = [
+        ("31000", "鳥取県", "とっとりけん", "prefecture"),
+        ("31201", "鳥取市", "とっとりし", "city"),
+        ("31364", "智頭町", "ちづちょう", "town"),
+    ]
+    csv.write_text(
+        "code,name,kana,kind\n"
+        + "".join(f"{code_with_check_digit(c)},{n},{k},{kind}\n" for c, n, k, kind in rows),
+        encoding="utf-8",
+    )
+    assert organizations.import_organizations(store, csv) == (3, 0)
+    assert organizations.import_organizations(store, csv) == (0, 3)
+    chizu = organizations.resolve_municipality(store, "智頭町")
+    assert chizu == municipality_id(code_with_check_digit("31364"))
+
+
+def test_a_bad_csv_row_names_its_line_and_writes_nothing(store: Store, tmp_path: Path) -> None:
+    before = maintenance.dump_text(store)
+    csv = tmp_path / "bad.csv"
+    csv.write_text(
+        "code,name,kana,kind\n310000,鳥取県,とっとりけん,prefecture\n"
+        "312012,鳥取市,とっとりし,city\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(LocalizedError, match="line 3: code"):
+        organizations.import_organizations(store, csv)
+    assert maintenance.dump_text(store) == before

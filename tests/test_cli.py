@@ -1,0 +1,542 @@
+"""The command line, as scripts and people use it: verbs, --json, and one-line errors."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Cli, CliResult
+
+
+def _dump(cli, data_dir: Path) -> str:
+    result = cli("--data-dir", str(data_dir), "dump")
+    assert result.code == 0, result.err
+    return str(result.out)
+
+
+def _add(cli, data_dir: Path, *extra: str) -> CliResult:
+    return cli(
+        "--data-dir",
+        str(data_dir),
+        "activity",
+        "add",
+        "--municipality",
+        "豊岡市",
+        "--kind",
+        "workshop",
+        "--date",
+        "2024-07-17",
+        "--title",
+        "奥矢根区 意見交換会",
+        *extra,
+    )
+
+
+def test_add_prints_the_id_and_the_record_with_json(cli: Cli, data_dir: Path) -> None:
+    result = _add(
+        cli,
+        data_dir,
+        "--notes",
+        "農業と配送",
+        "--area",
+        "vision",
+        "--area",
+        "talent",
+        "--location",
+        "但東町",
+        "--tag",
+        "ドローン",
+    )
+    assert result.code == 0 and result.err == ""
+    activity_id = result.out.strip()
+    shown = cli("--data-dir", str(data_dir), "activity", "show", activity_id, "--json")
+    record = json.loads(shown.out)
+    assert record["title"] == "奥矢根区 意見交換会"
+    assert record["date"] == "2024-07-17"
+    assert record["areas"] == ["vision", "talent"]
+    assert record["tags"] == ["ドローン"]
+    as_json = _add(cli, data_dir, "--json")
+    assert json.loads(as_json.out)["kind"] == "workshop"
+
+
+def test_dates_in_wareki_and_codes_for_municipalities(cli: Cli, data_dir: Path) -> None:
+    result = cli(
+        "--data-dir",
+        str(data_dir),
+        "activity",
+        "add",
+        "--municipality",
+        "282090",
+        "--kind",
+        "視察",
+        "--date",
+        "R6.7.17",
+        "--title",
+        "西米良村",
+        "--json",
+    )
+    record = json.loads(result.out)
+    assert record["date"] == "2024-07-17" and record["kind"] == "site_visit"
+
+
+def test_edit_and_delete_keep_history(cli: Cli, data_dir: Path) -> None:
+    activity_id = _add(cli, data_dir).out.strip()
+    edited = cli(
+        "--data-dir",
+        str(data_dir),
+        "activity",
+        "edit",
+        activity_id,
+        "--title",
+        "資母地区 説明会",
+        "--date",
+        "令和6年8月1日",
+        "--json",
+    )
+    assert json.loads(edited.out)["date"] == "2024-08-01"
+    unchanged = cli(
+        "--data-dir", str(data_dir), "activity", "edit", activity_id, "--title", "資母地区 説明会"
+    )
+    assert "nothing changed" in unchanged.out
+    deleted = cli("--data-dir", str(data_dir), "activity", "delete", activity_id)
+    assert deleted.code == 0
+    history = json.loads(cli("--data-dir", str(data_dir), "history", activity_id, "--json").out)
+    assert history["entity"] == "activity"
+    assert [r["deleted"] for r in history["revisions"]] == [False, False, True]
+    assert "title" in history["revisions"][1]["changed"]
+    text = cli("--data-dir", str(data_dir), "history", activity_id[:12])
+    assert text.code == 0 and text.out.count("\n") >= 6
+    gone = cli("--data-dir", str(data_dir), "activity", "show", activity_id)
+    assert gone.code == 1 and gone.err.startswith("error:")
+    dump = json.loads(_dump(cli, data_dir))
+    tombstone = next(r for r in dump["records"] if r["id"] == activity_id)
+    assert tombstone["deleted"] is True
+
+
+def test_list_filters_and_orders_newest_first(cli: Cli, data_dir: Path) -> None:
+    cli("--data-dir", str(data_dir), "demo", "--no-open")
+    demo = data_dir
+    rows = json.loads(cli("--data-dir", str(demo), "activity", "list", "--json").out)
+    dates = [r["date"] for r in rows]
+    assert dates == sorted(dates, reverse=True) and dates[0] == "2024-10-21"
+    toyooka = json.loads(
+        cli("--data-dir", str(demo), "activity", "list", "--municipality", "豊岡市", "--json").out
+    )
+    assert toyooka and {r["municipality"] for r in toyooka} == {"豊岡市"}
+    visits = json.loads(
+        cli("--data-dir", str(demo), "activity", "list", "--kind", "site_visit", "--json").out
+    )
+    assert [r["title"] for r in visits] == ["西米良村への訪問"]
+    summer = json.loads(
+        cli(
+            "--data-dir",
+            str(demo),
+            "activity",
+            "list",
+            "--from",
+            "2024/6/1",
+            "--to",
+            "令和6年7月31日",
+            "--json",
+        ).out
+    )
+    assert [r["date"] for r in summer] == ["2024-07-17", "2024-06-25"]
+    text = cli("--data-dir", str(demo), "activity", "list")
+    assert "令和6年度" in text.out or "FY2024" in text.out
+
+
+def test_org_add_with_parent_and_kana_order(cli: Cli, data_dir: Path) -> None:
+    added = cli(
+        "--data-dir",
+        str(data_dir),
+        "org",
+        "add",
+        "--kind",
+        "community",
+        "--name",
+        "奥矢根区",
+        "--kana",
+        "おくやねく",
+        "--parent",
+        "豊岡市",
+        "--json",
+    )
+    assert added.code == 0, added.err
+    record = json.loads(added.out)
+    orgs = json.loads(cli("--data-dir", str(data_dir), "org", "list", "--json").out)
+    toyooka = next(o for o in orgs if o["name"] == "豊岡市")
+    assert record["parent_id"] == toyooka["id"]
+    kana = [o["kana"] or o["name"] for o in orgs]
+    assert kana == sorted(kana)
+    dup = cli(
+        "--data-dir",
+        str(data_dir),
+        "org",
+        "add",
+        "--kind",
+        "municipality",
+        "--name",
+        "偽豊岡市",
+        "--code",
+        "282090",
+    )
+    assert dup.code == 1 and "already belongs to 豊岡市" in dup.err
+
+
+def test_initiatives_findings_and_actions(cli: Cli, data_dir: Path) -> None:
+    cli("--data-dir", str(data_dir), "demo", "--no-open")
+    initiatives = json.loads(cli("--data-dir", str(data_dir), "initiative", "list", "--json").out)
+    toyooka = next(i for i in initiatives if i["municipality"] == "豊岡市")
+    assert toyooka["theme"] == "配送DX"
+    finding = cli(
+        "--data-dir",
+        str(data_dir),
+        "finding",
+        "add",
+        "--kind",
+        "insight",
+        "--text",
+        "出口側から始める",
+        "--initiative",
+        toyooka["id"],
+        "--area",
+        "vision",
+    )
+    assert finding.code == 0, finding.err
+    findings = json.loads(
+        cli(
+            "--data-dir",
+            str(data_dir),
+            "finding",
+            "list",
+            "--initiative",
+            toyooka["id"],
+            "--kind",
+            "insight",
+            "--json",
+        ).out
+    )
+    assert "出口側から始める" in [f["text"] for f in findings]
+    action_id = cli(
+        "--data-dir",
+        str(data_dir),
+        "action",
+        "add",
+        "--text",
+        "実証実験の振り返り",
+        "--initiative",
+        toyooka["id"],
+        "--due",
+        "2024-01-10",
+    ).out.strip()
+    listed = json.loads(cli("--data-dir", str(data_dir), "action", "list", "--open", "--json").out)
+    mine = next(a for a in listed if a["id"] == action_id)
+    assert mine["overdue"] is True and mine["status"] == "planned"
+    assert cli("--data-dir", str(data_dir), "action", "done", action_id).code == 0
+    again = cli("--data-dir", str(data_dir), "action", "done", action_id)
+    assert "already done" in again.out
+    done = json.loads(
+        cli("--data-dir", str(data_dir), "action", "list", "--status", "done", "--json").out
+    )
+    assert [a["id"] for a in done] == [action_id] and done[0]["overdue"] is False
+
+
+def test_search_finds_across_records(cli: Cli, data_dir: Path) -> None:
+    cli("--data-dir", str(data_dir), "demo", "--no-open")
+    result = json.loads(cli("--data-dir", str(data_dir), "search", "ドローン", "--json").out)
+    assert result["total"] >= 2
+    assert {h["title"] for h in result["hits"]} >= {"ドローン配送説明会"}
+    both = json.loads(cli("--data-dir", str(data_dir), "search", "窓口", "体験", "--json").out)
+    assert all(h["entity"] in {"activity", "finding", "action"} for h in both["hits"])
+    assert "窓口体験調査" in {h["title"] for h in both["hits"]}
+
+
+def test_demo_then_dump_shows_the_whole_document(cli: Cli, data_dir: Path) -> None:
+    assert cli("--data-dir", str(data_dir), "demo", "--no-open").code == 0
+    dump = json.loads(_dump(cli, data_dir))
+    kinds = {r["type"] for r in dump["records"]}
+    assert kinds >= {
+        "organization",
+        "initiative",
+        "activity",
+        "finding",
+        "action",
+        "stage_model",
+        "engagement_track",
+        "stage_move",
+    }
+    ids = [r["id"] for r in dump["records"]]
+    assert ids == sorted(ids)
+    again = cli("--data-dir", str(data_dir), "demo", "--no-open")
+    assert again.code == 0 and json.loads(_dump(cli, data_dir)) == dump
+
+
+def test_demo_lives_under_the_data_dir_and_resets(cli: Cli, data_dir: Path) -> None:
+    assert cli("demo", "--no-open").code == 0  # DXFIELD_DATA_DIR points into the test's folder
+    demo_dir = data_dir / "demo"
+    assert (demo_dir / "dxfield.sqlite3").exists()
+    activity = _add(cli, demo_dir).out.strip()
+    assert cli("demo", "--no-open", "--reset").code == 0
+    assert cli("--data-dir", str(demo_dir), "activity", "show", activity).code == 1
+
+
+def test_demo_refuses_a_real_store(cli: Cli, data_dir: Path) -> None:
+    _add(cli, data_dir)
+    before = _dump(cli, data_dir)
+    for args in (("demo", "--no-open"), ("demo", "--no-open", "--reset")):
+        result = cli("--data-dir", str(data_dir), *args)
+        assert result.code == 1 and "not the demo's" in result.err
+    assert _dump(cli, data_dir) == before
+
+
+def test_backup_is_a_consistent_copy(cli: Cli, data_dir: Path, tmp_path: Path) -> None:
+    cli("--data-dir", str(data_dir), "demo", "--no-open")
+    out = tmp_path / "backups" / "field.sqlite3"
+    result = cli("--data-dir", str(data_dir), "backup", "--out", str(out))
+    assert result.code == 0, result.err
+    raw = sqlite3.connect(out)
+    assert raw.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    raw.close()
+    assert not list(out.parent.glob("*.tmp"))
+    restored = tmp_path / "restored"
+    restored.mkdir()
+    out.rename(restored / "dxfield.sqlite3")
+    assert _dump(cli, restored) == _dump(cli, data_dir)
+
+
+def test_check_reports_integrity_schema_and_counts(cli: Cli, data_dir: Path) -> None:
+    cli("--data-dir", str(data_dir), "demo", "--no-open")
+    report = json.loads(cli("--data-dir", str(data_dir), "check", "--json").out)
+    assert report["ok"] is True and report["integrity"] == "ok"
+    assert report["counts"]["activity"]["live"] >= 20
+    assert report["schema_revision"] == report["schema_head"]
+    text = cli("--data-dir", str(data_dir), "check")
+    assert "integrity_check: ok" in text.out
+
+
+def test_init_names_the_device(cli: Cli, data_dir: Path) -> None:
+    result = cli("--data-dir", str(data_dir), "init", "--device-name", "豊岡リエゾン")
+    assert result.code == 0 and "豊岡リエゾン" in result.out
+    report = json.loads(cli("--data-dir", str(data_dir), "check", "--json").out)
+    assert report["device_name"] == "豊岡リエゾン"
+
+
+BAD_INPUTS = [
+    pytest.param(
+        (
+            "activity",
+            "add",
+            "--municipality",
+            "豊岡市",
+            "--kind",
+            "workshop",
+            "--date",
+            "2024-02-30",
+            "--title",
+            "x",
+        ),
+        "date",
+        id="impossible-date",
+    ),
+    pytest.param(
+        (
+            "activity",
+            "add",
+            "--municipality",
+            "豊岡市",
+            "--kind",
+            "workshop",
+            "--date",
+            "令和6年13月1日",
+            "--title",
+            "x",
+        ),
+        "date",
+        id="impossible-wareki",
+    ),
+    pytest.param(
+        (
+            "activity",
+            "add",
+            "--municipality",
+            "豊岡",
+            "--kind",
+            "workshop",
+            "--date",
+            "2024-07-17",
+            "--title",
+            "x",
+        ),
+        "municipality",
+        id="unknown-municipality",
+    ),
+    pytest.param(
+        (
+            "activity",
+            "add",
+            "--municipality",
+            "282091",
+            "--kind",
+            "workshop",
+            "--date",
+            "2024-07-17",
+            "--title",
+            "x",
+        ),
+        "code",
+        id="wrong-code",
+    ),
+    pytest.param(
+        (
+            "activity",
+            "add",
+            "--municipality",
+            "豊岡市",
+            "--kind",
+            "workshop",
+            "--date",
+            "2024-07-17",
+            "--title",
+            "  ",
+        ),
+        "title",
+        id="empty-title",
+    ),
+    pytest.param(
+        (
+            "activity",
+            "add",
+            "--municipality",
+            "豊岡市",
+            "--kind",
+            "party",
+            "--date",
+            "2024-07-17",
+            "--title",
+            "x",
+        ),
+        "kind",
+        id="unknown-kind",
+    ),
+    pytest.param(
+        (
+            "activity",
+            "add",
+            "--municipality",
+            "豊岡市",
+            "--kind",
+            "workshop",
+            "--date",
+            "2024-07-17",
+            "--title",
+            "x",
+            "--area",
+            "budget",
+        ),
+        "area",
+        id="unknown-area",
+    ),
+    pytest.param(
+        (
+            "activity",
+            "add",
+            "--municipality",
+            "豊岡市",
+            "--kind",
+            "workshop",
+            "--date",
+            "2024-07-17",
+            "--title",
+            "x",
+            "--initiative",
+            "deadbeef",
+        ),
+        "initiative",
+        id="unknown-initiative",
+    ),
+    pytest.param(
+        ("activity", "edit", "01234567", "--title", "x"), "no activity", id="edit-unknown-id"
+    ),
+    pytest.param(("activity", "add", "--bogus"), "No such option", id="unknown-option"),
+    pytest.param(
+        ("org", "add", "--kind", "municipality", "--name", "x", "--code", "123456"),
+        "code",
+        id="org-wrong-code",
+    ),
+    pytest.param(
+        ("action", "add", "--text", "x", "--due", "2024-13-01"), "due", id="action-bad-due"
+    ),
+    pytest.param(
+        ("finding", "add", "--kind", "insight", "--text", " "), "text", id="finding-empty-text"
+    ),
+    pytest.param(("org", "import", "/nonexistent/file.csv"), "cannot read", id="missing-csv"),
+]
+
+
+@pytest.mark.parametrize(("args", "fragment"), BAD_INPUTS)
+def test_bad_input_is_one_error_line_and_changes_nothing(
+    cli: Cli, data_dir: Path, args: tuple[str, ...], fragment: str
+) -> None:
+    cli("--data-dir", str(data_dir), "demo", "--no-open")
+    before = _dump(cli, data_dir)
+    result = cli("--data-dir", str(data_dir), *args)
+    assert result.code != 0
+    assert result.out == ""
+    lines = result.err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error:"), result.err
+    assert fragment in lines[0]
+    assert "Traceback" not in result.err
+    assert _dump(cli, data_dir) == before
+
+
+def test_errors_speak_japanese_under_a_japanese_locale(
+    cli: Cli, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("DXFIELD_LANG")
+    monkeypatch.setenv("LANG", "ja_JP.UTF-8")
+    result = cli(
+        "--data-dir",
+        str(data_dir),
+        "activity",
+        "add",
+        "--municipality",
+        "豊岡市",
+        "--kind",
+        "workshop",
+        "--date",
+        "2024-02-30",
+        "--title",
+        "x",
+    )
+    assert result.err.strip() == "error: 日付(date): '2024-02-30' は存在しない日付です"
+    english = cli(
+        "--lang",
+        "en",
+        "--data-dir",
+        str(data_dir),
+        "activity",
+        "add",
+        "--municipality",
+        "豊岡市",
+        "--kind",
+        "workshop",
+        "--date",
+        "2024-02-30",
+        "--title",
+        "x",
+    )
+    assert english.err.strip() == "error: date: '2024-02-30' is not a real date"
+
+
+def test_a_newer_store_is_refused_with_one_line(cli: Cli, data_dir: Path) -> None:
+    _add(cli, data_dir)
+    raw = sqlite3.connect(data_dir / "dxfield.sqlite3")
+    raw.execute("UPDATE alembic_version SET version_num = 'zzzz'")
+    raw.commit()
+    raw.close()
+    result = cli("--data-dir", str(data_dir), "activity", "list")
+    assert result.code == 1 and result.err.count("\n") == 1
+    assert "newer dxfield" in result.err
