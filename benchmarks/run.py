@@ -32,6 +32,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from dxfield.domain.enums import ActivityKind
 from dxfield.store import records, revisions
 from dxfield.store.engine import Store
 from dxfield.store.ids import new_id
@@ -40,18 +41,7 @@ from dxfield.store.search import search_ids
 from dxfield.store.search_index import body_for
 
 MUNICIPALITY_CODES = ["282022", "282049", "282201", "283657", "284815", "282090", "280003"]
-KINDS = [
-    "meeting",
-    "workshop",
-    "hearing",
-    "briefing",
-    "site_visit",
-    "training",
-    "consultation",
-    "survey",
-    "trial",
-    "other",
-]
+KINDS = [kind.value for kind in ActivityKind]
 TITLES = [
     "住民説明会",
     "意見交換会",

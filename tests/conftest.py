@@ -63,6 +63,21 @@ class CliResult:
 Cli = Callable[..., CliResult]
 
 
+def add_activity_args(**options: str) -> tuple[str, ...]:
+    """`activity add` with valid defaults, any option overridden (`date="2024-02-30"`)."""
+    fields = {
+        "municipality": "豊岡市",
+        "kind": "workshop",
+        "date": "2024-07-17",
+        "title": "x",
+        **options,
+    }
+    args = ["activity", "add"]
+    for name, value in fields.items():
+        args += [f"--{name}", value]
+    return tuple(args)
+
+
 @pytest.fixture
 def cli(capsys: pytest.CaptureFixture[str]) -> Cli:
     """Run `dxfield ARGS...` in-process; returns a CliResult."""

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Cli, CliResult
+from tests.conftest import Cli, CliResult, add_activity_args
 
 
 def _dump(cli, data_dir: Path) -> str:
@@ -325,140 +325,16 @@ def test_init_names_the_device(cli: Cli, data_dir: Path) -> None:
 
 
 BAD_INPUTS = [
+    pytest.param(add_activity_args(date="2024-02-30"), "date", id="impossible-date"),
+    pytest.param(add_activity_args(date="令和6年13月1日"), "date", id="impossible-wareki"),
+    pytest.param(add_activity_args(municipality="豊岡"), "municipality", id="unknown-municipality"),
+    pytest.param(add_activity_args(municipality="282091"), "code", id="wrong-code"),
+    pytest.param(add_activity_args(title="  "), "title", id="empty-title"),
+    pytest.param(add_activity_args(kind="party"), "kind", id="unknown-kind"),
+    pytest.param(add_activity_args(area="budget"), "area", id="unknown-area"),
+    pytest.param(add_activity_args(initiative="deadbeef"), "initiative", id="unknown-initiative"),
     pytest.param(
-        (
-            "activity",
-            "add",
-            "--municipality",
-            "豊岡市",
-            "--kind",
-            "workshop",
-            "--date",
-            "2024-02-30",
-            "--title",
-            "x",
-        ),
-        "date",
-        id="impossible-date",
-    ),
-    pytest.param(
-        (
-            "activity",
-            "add",
-            "--municipality",
-            "豊岡市",
-            "--kind",
-            "workshop",
-            "--date",
-            "令和6年13月1日",
-            "--title",
-            "x",
-        ),
-        "date",
-        id="impossible-wareki",
-    ),
-    pytest.param(
-        (
-            "activity",
-            "add",
-            "--municipality",
-            "豊岡",
-            "--kind",
-            "workshop",
-            "--date",
-            "2024-07-17",
-            "--title",
-            "x",
-        ),
-        "municipality",
-        id="unknown-municipality",
-    ),
-    pytest.param(
-        (
-            "activity",
-            "add",
-            "--municipality",
-            "282091",
-            "--kind",
-            "workshop",
-            "--date",
-            "2024-07-17",
-            "--title",
-            "x",
-        ),
-        "code",
-        id="wrong-code",
-    ),
-    pytest.param(
-        (
-            "activity",
-            "add",
-            "--municipality",
-            "豊岡市",
-            "--kind",
-            "workshop",
-            "--date",
-            "2024-07-17",
-            "--title",
-            "  ",
-        ),
-        "title",
-        id="empty-title",
-    ),
-    pytest.param(
-        (
-            "activity",
-            "add",
-            "--municipality",
-            "豊岡市",
-            "--kind",
-            "party",
-            "--date",
-            "2024-07-17",
-            "--title",
-            "x",
-        ),
-        "kind",
-        id="unknown-kind",
-    ),
-    pytest.param(
-        (
-            "activity",
-            "add",
-            "--municipality",
-            "豊岡市",
-            "--kind",
-            "workshop",
-            "--date",
-            "2024-07-17",
-            "--title",
-            "x",
-            "--area",
-            "budget",
-        ),
-        "area",
-        id="unknown-area",
-    ),
-    pytest.param(
-        (
-            "activity",
-            "add",
-            "--municipality",
-            "豊岡市",
-            "--kind",
-            "workshop",
-            "--date",
-            "2024-07-17",
-            "--title",
-            "x",
-            "--initiative",
-            "deadbeef",
-        ),
-        "initiative",
-        id="unknown-initiative",
-    ),
-    pytest.param(
-        ("activity", "edit", "01234567", "--title", "x"), "no activity", id="edit-unknown-id"
+        ("activity", "edit", "01234567", "--title", "x"), "no activity", id="edit-unknown"
     ),
     pytest.param(("activity", "add", "--bogus"), "No such option", id="unknown-option"),
     pytest.param(
@@ -466,12 +342,8 @@ BAD_INPUTS = [
         "code",
         id="org-wrong-code",
     ),
-    pytest.param(
-        ("action", "add", "--text", "x", "--due", "2024-13-01"), "due", id="action-bad-due"
-    ),
-    pytest.param(
-        ("finding", "add", "--kind", "insight", "--text", " "), "text", id="finding-empty-text"
-    ),
+    pytest.param(("action", "add", "--text", "x", "--due", "2024-13-01"), "due", id="bad-due"),
+    pytest.param(("finding", "add", "--kind", "insight", "--text", " "), "text", id="empty-text"),
     pytest.param(("org", "import", "/nonexistent/file.csv"), "cannot read", id="missing-csv"),
 ]
 
@@ -497,36 +369,10 @@ def test_errors_speak_japanese_under_a_japanese_locale(
 ) -> None:
     monkeypatch.delenv("DXFIELD_LANG")
     monkeypatch.setenv("LANG", "ja_JP.UTF-8")
-    result = cli(
-        "--data-dir",
-        str(data_dir),
-        "activity",
-        "add",
-        "--municipality",
-        "豊岡市",
-        "--kind",
-        "workshop",
-        "--date",
-        "2024-02-30",
-        "--title",
-        "x",
-    )
+    result = cli("--data-dir", str(data_dir), *add_activity_args(date="2024-02-30"))
     assert result.err.strip() == "error: 日付(date): '2024-02-30' は存在しない日付です"
     english = cli(
-        "--lang",
-        "en",
-        "--data-dir",
-        str(data_dir),
-        "activity",
-        "add",
-        "--municipality",
-        "豊岡市",
-        "--kind",
-        "workshop",
-        "--date",
-        "2024-02-30",
-        "--title",
-        "x",
+        "--lang", "en", "--data-dir", str(data_dir), *add_activity_args(date="2024-02-30")
     )
     assert english.err.strip() == "error: date: '2024-02-30' is not a real date"
 

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.conftest import add_activity_args
+
 
 def _dxfield(
     *args: str, env_extra: dict[str, str] | None = None
@@ -52,20 +54,7 @@ def test_help_does_not_import_the_store() -> None:
 
 
 def test_a_real_process_fails_with_one_line(data_dir: Path) -> None:
-    result = _dxfield(
-        "--data-dir",
-        str(data_dir),
-        "activity",
-        "add",
-        "--municipality",
-        "豊岡市",
-        "--kind",
-        "workshop",
-        "--date",
-        "2024-02-30",
-        "--title",
-        "x",
-    )
+    result = _dxfield("--data-dir", str(data_dir), *add_activity_args(date="2024-02-30"))
     assert result.returncode == 1
     assert result.stderr == "error: date: '2024-02-30' is not a real date\n"
     assert result.stdout == ""
