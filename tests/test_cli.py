@@ -294,6 +294,7 @@ def test_demo_refuses_a_real_store(cli: Cli, data_dir: Path) -> None:
 
 def test_backup_is_a_consistent_copy(cli: Cli, data_dir: Path, tmp_path: Path) -> None:
     cli("--data-dir", str(data_dir), "demo", "--no-open")
+    (tmp_path / "backups").mkdir()
     out = tmp_path / "backups" / "field.sqlite3"
     result = cli("--data-dir", str(data_dir), "backup", "--out", str(out))
     assert result.code == 0, result.err
@@ -386,3 +387,108 @@ def test_a_newer_store_is_refused_with_one_line(cli: Cli, data_dir: Path) -> Non
     result = cli("--data-dir", str(data_dir), "activity", "list")
     assert result.code == 1 and result.err.count("\n") == 1
     assert "newer dxfield" in result.err
+
+
+def test_outputs_never_overwrite_the_store(cli: Cli, data_dir: Path, tmp_path: Path) -> None:
+    _add(cli, data_dir)
+    before = _dump(cli, data_dir)
+    for verb in ("dump", "backup"):
+        for name in ("dxfield.sqlite3", "dxfield.sqlite3-wal"):
+            result = cli("--data-dir", str(data_dir), verb, "--out", str(data_dir / name))
+            assert result.code == 1 and "store's own files" in result.err, result.err
+    missing = cli("--data-dir", str(data_dir), "backup", "--out", str(tmp_path / "no" / "b.db"))
+    assert missing.code == 1 and "does not exist" in missing.err
+    assert _dump(cli, data_dir) == before
+    check = json.loads(cli("--data-dir", str(data_dir), "check", "--json").out)
+    assert check["ok"] is True
+
+
+def test_a_data_dir_with_url_characters_is_a_plain_path(cli: Cli, tmp_path: Path) -> None:
+    odd = tmp_path / "we?ird #1 100%"
+    assert _add(cli, odd).code == 0
+    assert (odd / "dxfield.sqlite3").stat().st_size > 0
+    assert not (tmp_path / "we").exists()
+
+
+def test_demo_reset_keeps_any_real_work(cli: Cli, data_dir: Path) -> None:
+    finding = cli("--data-dir", str(data_dir), "finding", "add", "--kind", "issue", "--text", "x")
+    assert finding.code == 0
+    before = _dump(cli, data_dir)
+    result = cli("--data-dir", str(data_dir), "demo", "--no-open", "--reset")
+    assert result.code == 1 and "not the demo's" in result.err
+    assert _dump(cli, data_dir) == before
+
+
+def test_an_activity_stays_in_its_initiatives_municipality(cli: Cli, data_dir: Path) -> None:
+    cli("--data-dir", str(data_dir), "demo", "--no-open")
+    initiatives = json.loads(cli("--data-dir", str(data_dir), "initiative", "list", "--json").out)
+    toyooka = next(i["id"] for i in initiatives if i["municipality"] == "豊岡市")
+    before = _dump(cli, data_dir)
+    wrong = cli(
+        "--data-dir", str(data_dir), *add_activity_args(municipality="尼崎市", initiative=toyooka)
+    )
+    assert wrong.code == 1 and "belongs to 豊岡市, not 尼崎市" in wrong.err
+    assert _dump(cli, data_dir) == before
+    added = json.loads(
+        cli(
+            "--data-dir",
+            str(data_dir),
+            "activity",
+            "add",
+            "--initiative",
+            toyooka,
+            "--kind",
+            "meeting",
+            "--date",
+            "2024-11-01",
+            "--title",
+            "実証の準備",
+            "--json",
+        ).out
+    )
+    assert added["municipality_id"] == next(
+        i["municipality_id"] for i in initiatives if i["id"] == toyooka
+    )
+    moved = cli(
+        "--data-dir", str(data_dir), "activity", "edit", added["id"], "--municipality", "尼崎市"
+    )
+    assert moved.code == 1 and "belongs to 豊岡市" in moved.err
+    nothing = cli("--data-dir", str(data_dir), "activity", "edit", added["id"])
+    assert nothing.code == 1 and "nothing to change" in nothing.err
+
+
+def test_control_characters_are_refused(cli: Cli, data_dir: Path) -> None:
+    result = cli("--data-dir", str(data_dir), *add_activity_args(title="会議\x1b[31m"))
+    assert result.code == 1 and "control character (U+001B)" in result.err
+    newline = cli("--data-dir", str(data_dir), *add_activity_args(title="一行目\n二行目"))
+    assert newline.code == 1 and "title" in newline.err
+    notes = cli("--data-dir", str(data_dir), *add_activity_args(notes="一行目\r\n二行目"), "--json")
+    assert json.loads(notes.out)["notes"] == "一行目\n二行目"
+
+
+def test_long_input_gives_a_short_error(cli: Cli, data_dir: Path) -> None:
+    result = cli("--data-dir", str(data_dir), *add_activity_args(date="9" * 20_000))
+    assert result.code == 1 and len(result.err) < 300
+
+
+def test_a_municipality_added_by_code_is_the_same_on_every_store(cli: Cli, tmp_path: Path) -> None:
+    dumps = []
+    for name in ("laptop-a", "laptop-b"):
+        store = tmp_path / name
+        added = cli(
+            "--data-dir",
+            str(store),
+            "org",
+            "add",
+            "--kind",
+            "municipality",
+            "--name",
+            "大阪市",
+            "--kana",
+            "おおさかし",
+            "--code",
+            "271004",
+        )
+        assert added.code == 0, added.err
+        dumps.append(_dump(cli, store))
+    assert dumps[0] == dumps[1]

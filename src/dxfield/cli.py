@@ -382,17 +382,15 @@ def activity_list(
     """List activities, newest first."""
     from dxfield.domain.dates import format_date, parse_date
     from dxfield.domain.enums import ActivityKind, SupportArea
-    from dxfield.i18n import LocalizedError
+    from dxfield.i18n import about
     from dxfield.store.activities import ActivityFilter, list_activities
     from dxfield.store.organizations import resolve_municipality
 
     store = _store(ctx)
 
     def day(value: str | None, field: str) -> Any:
-        try:
+        with about(field):
             return parse_date(value) if value else None
-        except LocalizedError as exc:
-            raise LocalizedError(exc.ja, exc.en, field) from None
 
     filters = ActivityFilter(
         municipality_id=resolve_municipality(store, municipality) if municipality else None,
@@ -691,16 +689,22 @@ def history(
     if as_json:
         _print_json({"entity": entity, "revisions": revisions})
         return
-    ja = _lang() == "ja"
     import datetime as dt
 
-    from dxfield.store.clock import Stamp
+    from dxfield.store.clock import REFERENCE_HLC, Stamp
 
+    ja = _lang() == "ja"
     for rev in revisions:
-        when = dt.datetime.fromtimestamp(Stamp.parse(rev["hlc"]).wall_ms / 1000, dt.UTC)
-        state = ("削除" if ja else "deleted") if rev["deleted"] else ""
-        typer.echo(f"{rev['rev_id']}  {when:%Y-%m-%d %H:%M:%S}Z  {rev['device_id']}  {state}")
-        typer.echo(("  変更: " if ja else "  changed: ") + ", ".join(rev["changed"]))
+        if rev["hlc"] == REFERENCE_HLC:
+            when = "参照データ" if ja else "reference data"
+        else:
+            stamp = dt.datetime.fromtimestamp(Stamp.parse(rev["hlc"]).wall_ms / 1000, dt.UTC)
+            when = f"{stamp:%Y-%m-%d %H:%M:%S}Z"
+        typer.echo(f"{rev['rev_id']}  {when}  {rev['device_id']}")
+        if rev["deleted"]:
+            typer.echo("  削除" if ja else "  deleted")
+        else:
+            typer.echo(("  変更: " if ja else "  changed: ") + ", ".join(rev["changed"]))
 
 
 @app.command()
@@ -711,8 +715,11 @@ def search(
     as_json: JsonOption = False,
 ) -> None:
     """Search activity titles, notes and locations, findings and actions."""
+    from dxfield.i18n import LocalizedError
     from dxfield.store.search import search as run_search
 
+    if not " ".join(query).strip():
+        raise LocalizedError("検索語が空です", "the search query is empty")
     total, hits = run_search(_store(ctx), " ".join(query), limit=limit)
     if as_json:
         _print_json({"total": total, "hits": hits})
@@ -733,11 +740,15 @@ def dump(
     """Canonical JSON of every synced record (identical stores print identical bytes)."""
     from dxfield.store.maintenance import dump_text, write_atomically
 
-    text = dump_text(_store(ctx))
+    store = _store(ctx)
+    data = dump_text(store).encode("utf-8")
     if out is None:
-        sys.stdout.write(text)
+        # Bytes, not text: UTF-8 with LF on every platform, so identical stores print identically.
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
     else:
-        write_atomically(out, text.encode("utf-8"))
+        write_atomically(store, out, data)
 
 
 @app.command()
@@ -782,7 +793,8 @@ def check(ctx: typer.Context, as_json: JsonOption = False) -> None:
 
 
 def _fail(message: str, code: int = 1) -> NoReturn:
-    sys.stderr.write(f"error: {message}\n")
+    first_line = message.strip().splitlines()[0] if message.strip() else "failed"
+    sys.stderr.write(f"error: {first_line}\n")
     raise SystemExit(code)
 
 
@@ -803,6 +815,9 @@ def main(argv: list[str] | None = None) -> None:
         _fail(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))
     except Exception as exc:
         # Usage errors are click's ClickException (typer vendors click, so match by shape).
+        if type(exc).__name__ == "NoArgsIsHelpError":  # `dxfield activity`: show its help
+            sys.stderr.write(exc.format_message() + "\n")  # type: ignore[attr-defined]
+            raise SystemExit(2) from None
         if hasattr(exc, "format_message") and hasattr(exc, "exit_code"):
             _fail(" ".join(exc.format_message().split()), exc.exit_code)
         if os.environ.get("DXFIELD_DEBUG"):

@@ -7,7 +7,9 @@ words around it.
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 
 SUPPORTED = ("ja", "en")
 _override: str | None = None
@@ -32,7 +34,11 @@ def current_language() -> str:
         value = os.environ.get(var)
         if value:
             return "ja" if value.lower().startswith("ja") else "en"
-    return "en"
+    # Windows sets none of those: ask the platform (e.g. "Japanese_Japan" or "ja_JP").
+    import locale
+
+    name = locale.getlocale()[0] or ""
+    return "ja" if name.lower().startswith(("ja", "japanese")) else "en"
 
 
 # Field names as users see them. Keys are the model field names.
@@ -95,3 +101,22 @@ class LocalizedError(ValueError):
 
     def __str__(self) -> str:
         return self.message()
+
+
+def quote(value: object, limit: int = 40) -> str:
+    """`repr` of what a user typed, cut short so an error stays one readable line."""
+    text = str(value)
+    if len(text) > limit:
+        text = text[:limit] + "…"
+    return repr(text)
+
+
+@contextlib.contextmanager
+def about(field: str) -> Iterator[None]:
+    """Errors raised inside this block concern `field`: re-raised naming it, unless they name one."""
+    try:
+        yield
+    except LocalizedError as exc:
+        if exc.field:
+            raise
+        raise type(exc)(exc.ja, exc.en, field) from None

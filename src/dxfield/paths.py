@@ -43,7 +43,13 @@ def demo_data_dir(option: str | Path | None = None) -> Path:
 
 
 def ensure_private_dir(path: Path) -> Path:
-    """Create `path` (and parents) readable by its owner only; tighten it if it already exists."""
+    """Create `path` (and parents) readable by its owner only.
+
+    A folder that already exists is left as it is: `--data-dir ~/Documents` must not lock the
+    user out of their own folder; the store file itself is made owner-only.
+    """
+    if path.is_dir():
+        return path
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
     # A filesystem without POSIX modes (FAT on a USB stick, Windows) refuses; the folder still works.
     with contextlib.suppress(OSError):

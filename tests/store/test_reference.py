@@ -81,3 +81,36 @@ def test_a_bad_csv_row_names_its_line_and_writes_nothing(store: Store, tmp_path:
     with pytest.raises(LocalizedError, match="line 3: code"):
         organizations.import_organizations(store, csv)
     assert maintenance.dump_text(store) == before
+
+
+def test_a_code_twice_in_a_file_or_renamed_is_refused(store: Store, tmp_path: Path) -> None:
+    before = maintenance.dump_text(store)
+    twice = tmp_path / "twice.csv"
+    twice.write_text(
+        "code,name,kana,kind\n310000,鳥取県,とっとりけん,prefecture\n"
+        "310000,鳥取県,とっとりけん,prefecture\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(LocalizedError, match="line 3: code 310000 repeats line 2"):
+        organizations.import_organizations(store, twice)
+    renamed = tmp_path / "renamed.csv"
+    renamed.write_text("code,name,kana,kind\n282090,豊丘市,とよおかし,city\n", encoding="utf-8")
+    with pytest.raises(LocalizedError, match="already 豊岡市"):
+        organizations.import_organizations(store, renamed)
+    assert maintenance.dump_text(store) == before
+
+
+def test_each_municipality_gets_its_own_prefecture(store: Store, tmp_path: Path) -> None:
+    csv = tmp_path / "two.csv"
+    csv.write_text(
+        "\ufeffcode,name,kana,kind,note\n"
+        f"{code_with_check_digit('31000')},鳥取県,とっとりけん,prefecture,\n"
+        f"{code_with_check_digit('32000')},島根県,しまねけん,prefecture,\n"
+        f"{code_with_check_digit('31201')},鳥取市,とっとりし,city,extra columns are fine\n"
+        f"{code_with_check_digit('32201')},松江市,まつえし,city,\n",
+        encoding="utf-8",
+    )
+    organizations.import_organizations(store, csv)
+    orgs = {o.name: o for o in organizations.list_organizations(store)}
+    assert orgs["鳥取市"].parent_id == orgs["鳥取県"].id
+    assert orgs["松江市"].parent_id == orgs["島根県"].id

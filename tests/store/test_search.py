@@ -11,6 +11,7 @@ NEAR...), with records created in bulk, one by one, edited and deleted.
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -195,8 +196,10 @@ _piece = st.one_of(
     st.text(SAFE_TEXT, min_size=1, max_size=3),
 )
 _text = st.lists(_piece, max_size=8).map("".join)
-_required = _text.map(lambda t: t if t.strip() else "会議")
-_activity_fields = st.fixed_dictionaries({"title": _required, "notes": _text, "location": _text})
+# Titles and locations are one line: the store refuses control characters there.
+_line = _text.map(lambda t: re.sub(r"[\n\r\t]", " ", t))
+_required = _line.map(lambda t: t if t.strip() else "会議")
+_activity_fields = st.fixed_dictionaries({"title": _required, "notes": _text, "location": _line})
 _text_fields = st.fixed_dictionaries({"text": _required})
 _record_spec = st.one_of(
     st.tuples(st.just("activity"), _activity_fields),

@@ -14,11 +14,10 @@ from typing import Any
 
 from sqlalchemy import insert, select
 
-from dxfield.store import records, revisions
-from dxfield.store.clock import REFERENCE_HLC
+from dxfield.store import records
 from dxfield.store.engine import Store
 from dxfield.store.ids import reference_id
-from dxfield.store.reference import municipality_id
+from dxfield.store.reference import load_reference_records, municipality_id
 from dxfield.store.schema import LocalState
 
 DATASET = "hyogo_r6.toml"
@@ -190,14 +189,8 @@ def load_demo(store: Store) -> dict[str, int]:
         return demo.count()
     with store.write() as conn:
         for entity, items in demo.by_entity.items():
-            fresh = [(i, {"created_at": DEMO_CREATED_AT, **d}) for i, d in items]
-            have = revisions.existing_ids(conn, entity, [i for i, _ in fresh])
-            revisions.bulk_create(
-                conn,
-                entity,
-                [(i, d) for i, d in fresh if i not in have],
-                device_id=DEMO_DEVICE,
-                hlc=REFERENCE_HLC,
+            load_reference_records(
+                conn, entity, items, device_id=DEMO_DEVICE, created_at=DEMO_CREATED_AT
             )
         conn.execute(insert(_state).values(key=_STATE_KEY, value=DATASET))
     return demo.count()

@@ -5,11 +5,11 @@ from __future__ import annotations
 import contextlib
 from pathlib import Path
 
-from dxfield.demo.loader import is_loaded, load_demo
+from dxfield.demo.loader import DEMO_DEVICE, is_loaded, load_demo
 from dxfield.domain.errors import LocalizedError
 from dxfield.paths import STORE_FILE
-from dxfield.store import activities
 from dxfield.store.engine import Store
+from dxfield.store.reference import REFERENCE_DEVICE, has_revisions_by_others
 
 _SIDE_FILES = ("", "-wal", "-shm", "-journal")
 
@@ -18,7 +18,8 @@ def _refuse_real_store(store: Store) -> None:
     """Never mix the demo into (or reset) a store that holds someone's own log."""
     if is_loaded(store):
         return
-    if activities.list_activities(store, limit=1):
+    # Anything written by a person (any record, live or deleted) makes it a real store.
+    if has_revisions_by_others(store, {REFERENCE_DEVICE, DEMO_DEVICE}):
         raise LocalizedError(
             f"{store.path.parent} はデモ用ではないストアです。デモには別のフォルダを指定してください",
             f"{store.path.parent} holds a store that is not the demo's; "

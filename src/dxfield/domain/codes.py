@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from dxfield.i18n import LocalizedError
+from dxfield.i18n import LocalizedError, quote
 
 _WEIGHTS = (6, 5, 4, 3, 2)
 
@@ -20,14 +20,14 @@ def validate_code(value: str) -> str:
     code = unicodedata.normalize("NFKC", str(value)).strip()
     if len(code) != 6 or not code.isascii() or not code.isdigit():
         raise LocalizedError(
-            f"{value!r} は6桁の数字ではありません",
-            f"{value!r} is not six digits",
+            f"{quote(value)} は6桁の数字ではありません",
+            f"{quote(value)} is not six digits",
         )
     expected = check_digit(code[:5])
     if int(code[5]) != expected:
         raise LocalizedError(
-            f"{value!r} の検査数字が正しくありません(正しくは {code[:5]}{expected})",
-            f"{value!r} has a wrong check digit (expected {code[:5]}{expected})",
+            f"{quote(value)} の検査数字が正しくありません(正しくは {code[:5]}{expected})",
+            f"{quote(value)} has a wrong check digit (expected {code[:5]}{expected})",
         )
     return code
 

@@ -13,7 +13,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from dxfield.i18n import LocalizedError
+from dxfield.i18n import LocalizedError, quote
 
 
 @dataclass(frozen=True)
@@ -47,8 +47,8 @@ _SHORT = re.compile(r"^(\d{1,2})\s*(?:[-/.]|月)\s*(\d{1,2})\s*日?$")
 
 def _bad(text: str) -> LocalizedError:
     return LocalizedError(
-        f"{text!r} は日付として読めません(例: 2024-07-17, 2024/7/17, 令和6年7月17日, R6.7.17)",
-        f"cannot read {text!r} as a date (e.g. 2024-07-17, 2024/7/17, 令和6年7月17日, R6.7.17)",
+        f"{quote(text)} は日付として読めません(例: 2024-07-17, 2024/7/17, 令和6年7月17日, R6.7.17)",
+        f"cannot read {quote(text)} as a date (e.g. 2024-07-17, 2024/7/17, 令和6年7月17日, R6.7.17)",
     )
 
 
@@ -57,8 +57,8 @@ def _make(year: int, month: int, day: int, text: str) -> dt.date:
         return dt.date(year, month, day)
     except ValueError:
         raise LocalizedError(
-            f"{text!r} は存在しない日付です",
-            f"{text!r} is not a real date",
+            f"{quote(text)} は存在しない日付です",
+            f"{quote(text)} is not a real date",
         ) from None
 
 
@@ -66,12 +66,14 @@ def _from_era(era_key: str, year_text: str, month: int, day: int, text: str) -> 
     era = _ERA_BY_KEY[era_key.upper() if len(era_key) == 1 else era_key]
     era_year = 1 if year_text == "元" else int(year_text)
     if era_year < 1:
-        raise LocalizedError(f"{text!r} は存在しない日付です", f"{text!r} is not a real date")
+        raise LocalizedError(
+            f"{quote(text)} は存在しない日付です", f"{quote(text)} is not a real date"
+        )
     value = _make(era.start.year + era_year - 1, month, day, text)
     if value < era.start or (era.end is not None and value > era.end):
         raise LocalizedError(
-            f"{text!r} は{era.name}の期間外です",
-            f"{text!r} falls outside the {era.name} era",
+            f"{quote(text)} は{era.name}の期間外です",
+            f"{quote(text)} falls outside the {era.name} era",
         )
     return value
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from dxfield.i18n import LocalizedError
+from dxfield.i18n import LocalizedError, about, quote
 
 
 class LabelledEnum(StrEnum):
@@ -36,17 +36,15 @@ class LabelledEnum(StrEnum):
                 return member
         choices = ", ".join(m.value for m in cls)
         raise LocalizedError(
-            f"{text!r} は選べません。次のいずれか: {choices}",
-            f"unknown value {text!r}; choose one of: {choices}",
+            f"{quote(text)} は選べません。次のいずれか: {choices}",
+            f"unknown value {quote(text)}; choose one of: {choices}",
         )
 
     @classmethod
     def parse_field(cls, text: str, field: str) -> LabelledEnum:
         """`parse`, with the error naming `field`."""
-        try:
+        with about(field):
             return cls.parse(text)
-        except LocalizedError as exc:
-            raise LocalizedError(exc.ja, exc.en, field) from None
 
 
 class OrgKind(LabelledEnum):

@@ -28,30 +28,44 @@ from dxfield.domain.enums import (
     ProviderRole,
     SupportArea,
 )
-from dxfield.i18n import LocalizedError
+from dxfield.i18n import LocalizedError, about, quote
 
 
-def _required_text(value: Any, field: str) -> str:
-    text = "" if value is None else str(value).strip()
-    if not text:
+def clean_text(value: Any, field: str, *, required: bool = False, multiline: bool = False) -> str:
+    """Text as stored: stripped, line ends unified, no control characters (terminal escapes).
+
+    Newlines and tabs are allowed only in multi-line fields (notes, background, text).
+    """
+    text = "" if value is None else str(value)
+    if multiline:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = text.strip()
+    allowed = ("\n", "\t") if multiline else ()
+    for char in text:
+        code = ord(char)
+        if (code < 32 or 0x7F <= code <= 0x9F) and char not in allowed:
+            raise LocalizedError(
+                f"制御文字 (U+{code:04X}) は使えません",
+                f"holds a control character (U+{code:04X})",
+                field,
+            )
+    if required and not text:
         raise LocalizedError("空にできません", "must not be empty", field)
     return text
 
 
-def _optional_text(value: Any) -> str | None:
-    if value is None:
-        return None
-    text = str(value).strip()
-    return text or None
+def _optional_text(value: Any, field: str) -> str | None:
+    return clean_text(value, field) or None
 
 
-def _optional_date(value: Any) -> dt.date | None:
+def _optional_date(value: Any, field: str) -> dt.date | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
-    return parse_date(value)
+    with about(field):
+        return parse_date(value)
 
 
-def _time(value: Any) -> str | None:
+def _time(value: Any, field: str) -> str | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     text = unicodedata.normalize("NFKC", str(value)).strip()
@@ -59,8 +73,9 @@ def _time(value: Any) -> str | None:
         return dt.time.fromisoformat(text if len(text) > 4 else text.zfill(5)).strftime("%H:%M")
     except ValueError:
         raise LocalizedError(
-            f"{value!r} は時刻として読めません(例: 13:30)",
-            f"cannot read {value!r} as a time (e.g. 13:30)",
+            f"{quote(value)} は時刻として読めません(例: 13:30)",
+            f"cannot read {quote(value)} as a time (e.g. 13:30)",
+            field,
         ) from None
 
 
@@ -79,6 +94,11 @@ class Participants(BaseModel):
     organization_ids: list[str] = []
     head_count: int | None = None
     text: str = ""
+
+    @field_validator("text", mode="before")
+    @classmethod
+    def _text(cls, value: Any) -> str:
+        return clean_text(value, "participants", multiline=True)
 
     @field_validator("head_count")
     @classmethod
@@ -123,24 +143,22 @@ class OrganizationBase(SQLModel):
     @field_validator("name", mode="before")
     @classmethod
     def _name(cls, value: Any) -> str:
-        return _required_text(value, "name")
+        return clean_text(value, "name", required=True)
 
     @field_validator("kana", mode="before")
     @classmethod
     def _kana(cls, value: Any) -> str | None:
-        text = _optional_text(value)
+        text = _optional_text(value, "kana")
         return unicodedata.normalize("NFKC", text) if text else None
 
     @field_validator("code", mode="before")
     @classmethod
     def _code(cls, value: Any) -> str | None:
-        text = _optional_text(value)
+        text = _optional_text(value, "code")
         if text is None:
             return None
-        try:
+        with about("code"):
             return validate_code(text)
-        except LocalizedError as exc:
-            raise LocalizedError(exc.ja, exc.en, "code") from None
 
 
 class InitiativeBase(SQLModel):
@@ -157,7 +175,12 @@ class InitiativeBase(SQLModel):
     @field_validator("theme", "title", mode="before")
     @classmethod
     def _text(cls, value: Any, info: ValidationInfo) -> str:
-        return _required_text(value, info.field_name or "")
+        return clean_text(value, info.field_name or "", required=True)
+
+    @field_validator("background", mode="before")
+    @classmethod
+    def _background(cls, value: Any) -> str:
+        return clean_text(value, "background", multiline=True)
 
 
 class ActivityBase(SQLModel):
@@ -181,28 +204,28 @@ class ActivityBase(SQLModel):
     @field_validator("title", mode="before")
     @classmethod
     def _title(cls, value: Any) -> str:
-        return _required_text(value, "title")
+        return clean_text(value, "title", required=True)
 
     @field_validator("date", mode="before")
     @classmethod
     def _date(cls, value: Any) -> dt.date:
-        try:
+        with about("date"):
             return parse_date(value)
-        except LocalizedError as exc:
-            raise LocalizedError(exc.ja, exc.en, "date") from None
 
     @field_validator("start_time", "end_time", mode="before")
     @classmethod
     def _times(cls, value: Any, info: ValidationInfo) -> str | None:
-        try:
-            return _time(value)
-        except LocalizedError as exc:
-            raise LocalizedError(exc.ja, exc.en, info.field_name) from None
+        return _time(value, info.field_name or "")
 
-    @field_validator("location", "notes", mode="before")
+    @field_validator("location", mode="before")
     @classmethod
-    def _plain(cls, value: Any) -> str:
-        return "" if value is None else str(value).strip()
+    def _location(cls, value: Any) -> str:
+        return clean_text(value, "location")
+
+    @field_validator("notes", mode="before")
+    @classmethod
+    def _notes(cls, value: Any) -> str:
+        return clean_text(value, "notes", multiline=True)
 
     @field_validator("areas", mode="after")
     @classmethod
@@ -212,7 +235,7 @@ class ActivityBase(SQLModel):
     @field_validator("tags", mode="before")
     @classmethod
     def _tags(cls, value: Any) -> list[str]:
-        tags = [unicodedata.normalize("NFKC", str(t)).strip() for t in value or []]
+        tags = [clean_text(unicodedata.normalize("NFKC", str(t)), "tags") for t in value or []]
         return sorted({t for t in tags if t})
 
     @model_validator(mode="after")
@@ -240,15 +263,12 @@ class FindingBase(SQLModel):
     @field_validator("text", mode="before")
     @classmethod
     def _text(cls, value: Any) -> str:
-        return _required_text(value, "text")
+        return clean_text(value, "text", required=True, multiline=True)
 
     @field_validator("date", mode="before")
     @classmethod
     def _date(cls, value: Any) -> dt.date | None:
-        try:
-            return _optional_date(value)
-        except LocalizedError as exc:
-            raise LocalizedError(exc.ja, exc.en, "date") from None
+        return _optional_date(value, "date")
 
 
 class ActionBase(SQLModel):
@@ -264,20 +284,17 @@ class ActionBase(SQLModel):
     @field_validator("text", mode="before")
     @classmethod
     def _text(cls, value: Any) -> str:
-        return _required_text(value, "text")
+        return clean_text(value, "text", required=True, multiline=True)
 
     @field_validator("owner", mode="before")
     @classmethod
     def _owner(cls, value: Any) -> str:
-        return "" if value is None else str(value).strip()
+        return clean_text(value, "owner")
 
     @field_validator("due", "as_of", mode="before")
     @classmethod
     def _dates(cls, value: Any, info: ValidationInfo) -> dt.date | None:
-        try:
-            return _optional_date(value)
-        except LocalizedError as exc:
-            raise LocalizedError(exc.ja, exc.en, info.field_name) from None
+        return _optional_date(value, info.field_name or "")
 
 
 class StageModelBase(SQLModel):
@@ -323,10 +340,13 @@ class StageMoveBase(SQLModel):
     @field_validator("date", mode="before")
     @classmethod
     def _date(cls, value: Any) -> dt.date:
-        try:
+        with about("date"):
             return parse_date(value)
-        except LocalizedError as exc:
-            raise LocalizedError(exc.ja, exc.en, "date") from None
+
+    @field_validator("note", mode="before")
+    @classmethod
+    def _note(cls, value: Any) -> str:
+        return clean_text(value, "note", multiline=True)
 
 
 class AttachmentBase(SQLModel):

@@ -8,10 +8,10 @@ from typing import Any
 
 from sqlalchemy import String, and_, cast, func, or_, select
 
-from dxfield.domain.dates import parse_date
 from dxfield.domain.enums import ActivityKind, SupportArea
-from dxfield.domain.errors import LocalizedError, NotFound
+from dxfield.domain.errors import LocalizedError
 from dxfield.domain.records import ActivityRead
+from dxfield.i18n import about
 from dxfield.store import organizations, records, revisions
 from dxfield.store.engine import Store
 
@@ -50,28 +50,50 @@ def _changes(store: Store, given: ActivityInput) -> dict[str, Any]:
     if given.kind is not None:
         changes["kind"] = ActivityKind.parse_field(given.kind, "kind")
     if given.date is not None:
-        try:
-            changes["date"] = parse_date(given.date)
-        except LocalizedError as exc:
-            raise LocalizedError(exc.ja, exc.en, "date") from None
+        changes["date"] = given.date  # parsed (和暦 and all) by the record's validator
     if given.date_precision is not None:
         changes["date_precision"] = given.date_precision
     if given.areas is not None:
         changes["areas"] = [SupportArea.parse_field(a, "area") for a in given.areas]
     if given.initiative is not None:
-        with store.read() as conn:
-            try:
-                initiative_id = records.resolve_id(conn, "initiative", given.initiative)
-            except NotFound as exc:
-                raise NotFound(exc.ja, exc.en, "initiative") from None
-            municipality_id = conn.execute(
-                select(_initiatives.c.municipality_id).where(_initiatives.c.id == initiative_id)
-            ).scalar()
+        with store.read() as conn, about("initiative"):
+            initiative_id = records.resolve_id(conn, "initiative", given.initiative)
         changes["initiative_id"] = initiative_id
-        changes.setdefault("municipality_id", municipality_id)
+        # The municipality follows the initiative unless one is given (then they must agree).
+        changes["municipality_id"] = _initiative_municipality(store, initiative_id)
     if given.municipality is not None:
         changes["municipality_id"] = organizations.resolve_municipality(store, given.municipality)
     return changes
+
+
+def _initiative_municipality(store: Store, initiative_id: str) -> str | None:
+    with store.read() as conn:
+        return conn.execute(
+            select(_initiatives.c.municipality_id).where(_initiatives.c.id == initiative_id)
+        ).scalar()
+
+
+def _check_place(store: Store, initiative_id: str | None, municipality_id: str | None) -> None:
+    """An activity's municipality must be its initiative's."""
+    if not initiative_id or not municipality_id:
+        return
+    expected = _initiative_municipality(store, initiative_id)
+    if expected is not None and expected != municipality_id:
+        with store.read() as conn:
+            names: dict[str, str] = dict(
+                conn.execute(
+                    select(_orgs.c.id, _orgs.c.name).where(
+                        _orgs.c.id.in_([expected, municipality_id])
+                    )
+                ).all()
+            )
+        raise LocalizedError(
+            f"取組は{names.get(expected, expected)}のものです"
+            f"({names.get(municipality_id, municipality_id)}ではありません)",
+            f"the initiative belongs to {names.get(expected, expected)}, "
+            f"not {names.get(municipality_id, municipality_id)}",
+            "municipality",
+        )
 
 
 def add_activity(store: Store, given: ActivityInput) -> ActivityRead:
@@ -82,6 +104,7 @@ def add_activity(store: Store, given: ActivityInput) -> ActivityRead:
     for required in ("kind", "date"):
         if required not in changes:
             raise LocalizedError("必須です", "is required", required)
+    _check_place(store, changes.get("initiative_id"), changes.get("municipality_id"))
     return records.create(store, "activity", changes)  # type: ignore[no-any-return]
 
 
@@ -89,7 +112,18 @@ def edit_activity(
     store: Store, activity_id: str, given: ActivityInput
 ) -> tuple[ActivityRead, bool]:
     """Change the given fields of an activity; (record, whether anything changed)."""
-    return records.edit(store, "activity", activity_id, _changes(store, given))
+    changes = _changes(store, given)
+    if not changes:
+        raise LocalizedError(
+            "変更する項目を指定してください", "nothing to change: give at least one field"
+        )
+    current = get_activity(store, activity_id)
+    _check_place(
+        store,
+        changes.get("initiative_id", current.initiative_id),
+        changes.get("municipality_id", current.municipality_id),
+    )
+    return records.edit(store, "activity", current.id, changes)
 
 
 def get_activity(store: Store, activity_id: str) -> ActivityRead:

@@ -71,6 +71,8 @@ def read_schema_revision(path: Path) -> str | None:
     try:
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         if "alembic_version" not in tables:
+            if tables:  # someone else's SQLite file: never migrate it into ours
+                raise _unreadable(path, sqlite3.DatabaseError("no dxfield schema"))
             return None
         row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
         return str(row[0]) if row else None
@@ -98,7 +100,7 @@ class Store:
     @classmethod
     def open(cls, data_dir: Path, *, device_name: str | None = None) -> Store:
         """Open (creating and migrating when needed) the store in `data_dir`."""
-        from sqlalchemy import create_engine
+        from sqlalchemy import URL, create_engine
 
         from dxfield.store.sqlite_features import install_pragmas
 
@@ -110,26 +112,36 @@ class Store:
                 f"cannot create the data folder {data_dir} ({exc.strerror})",
             ) from None
         path = data_dir / STORE_FILE
-        existed = path.exists()
-        if existed:
-            cls._refuse_newer(path)
+        found: str | None = None
+        if path.exists():
+            found = read_schema_revision(path)
+            if found is not None and found not in known_schema_revisions():
+                raise StoreError(
+                    f"{path} は新しいバージョンのdxfieldで作られています(スキーマ {found})。"
+                    "dxfieldを更新してください。ファイルは変更していません",
+                    f"{path} was written by a newer dxfield (schema {found}); "
+                    "update dxfield to open it. The file was left untouched",
+                )
         else:
             # Create the file owner-only before SQLite opens it.
-            fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
-            os.close(fd)
+            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+        with contextlib.suppress(OSError):  # FAT or Windows: no POSIX modes to set
+            path.chmod(0o600)
         engine = create_engine(
-            f"sqlite:///{path}",
+            # URL.create, not an f-string: a folder named "a?b" or "100%" must stay a path.
+            URL.create("sqlite", database=str(path)),
             # JSON columns hold Japanese as text, not \u escapes: readable, and findable by the
             # tag and area filters.
             json_serializer=lambda value: json.dumps(value, ensure_ascii=False),
         )
         install_pragmas(engine)
         try:
-            with engine.connect().execution_options(dxfield_write=True) as conn:
-                from alembic import command
+            if found != head_schema_revision():
+                with engine.connect().execution_options(dxfield_write=True) as conn:
+                    from alembic import command
 
-                command.upgrade(_alembic_config(conn), "head")
-                conn.commit()
+                    command.upgrade(_alembic_config(conn), "head")
+                    conn.commit()
             device = _ensure_device(engine, device_name)
         except StoreError:
             engine.dispose()
@@ -142,17 +154,6 @@ class Store:
 
         ensure_reference_data(store)
         return store
-
-    @staticmethod
-    def _refuse_newer(path: Path) -> None:
-        found = read_schema_revision(path)
-        if found is not None and found not in known_schema_revisions():
-            raise StoreError(
-                f"{path} は新しいバージョンのdxfieldで作られています(スキーマ {found})。"
-                "dxfieldを更新してください。ファイルは変更していません",
-                f"{path} was written by a newer dxfield (schema {found}); "
-                "update dxfield to open it. The file was left untouched",
-            )
 
     @contextlib.contextmanager
     def read(self) -> Iterator[Connection]:
@@ -215,6 +216,11 @@ def _ensure_device(engine: Engine, device_name: str | None) -> DeviceInfo:
     from dxfield.store.schema import Device
 
     table = Device.__table__  # type: ignore[attr-defined]
+    with engine.connect() as conn, conn.begin():
+        row = conn.execute(select(table)).first()
+    if row is not None and (not device_name or device_name == row.name):
+        return DeviceInfo(row.id, row.name, row.role)
+    # Only a new store or a rename takes the write lock.
     with engine.connect().execution_options(dxfield_write=True) as conn, conn.begin():
         row = conn.execute(select(table)).first()
         if row is None:

@@ -9,8 +9,9 @@ from typing import Any
 from sqlalchemy import select
 
 from dxfield.domain.enums import ActionStatus, FindingKind, SupportArea
-from dxfield.domain.errors import LocalizedError, NotFound
+from dxfield.domain.errors import LocalizedError
 from dxfield.domain.records import ActionRead, FindingRead, InitiativeRead
+from dxfield.i18n import about
 from dxfield.store import organizations, records, revisions
 from dxfield.store.engine import Store
 
@@ -60,11 +61,8 @@ def list_initiatives(store: Store, *, municipality: str | None = None) -> list[I
 def _initiative_id(store: Store, text: str | None) -> str | None:
     if text is None:
         return None
-    with store.read() as conn:
-        try:
-            return records.resolve_id(conn, "initiative", text)
-        except NotFound as exc:
-            raise NotFound(exc.ja, exc.en, "initiative") from None
+    with store.read() as conn, about("initiative"):
+        return records.resolve_id(conn, "initiative", text)
 
 
 def add_finding(

@@ -12,9 +12,10 @@ from typing import Any
 
 from sqlalchemy import func, select, text
 
-from dxfield.domain.errors import LocalizedError, NotFound
+from dxfield.domain.errors import LocalizedError
 from dxfield.store import revisions
 from dxfield.store.engine import Store, head_schema_revision
+from dxfield.store.records import match_id
 from dxfield.store.schema import SYNCED_TABLES, Revision
 
 DUMP_FORMAT = "dxfield-dump"
@@ -63,64 +64,91 @@ def dump_text(store: Store) -> str:
     return json.dumps(dump(store), ensure_ascii=False, sort_keys=True, indent=2) + "\n"
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write `data` to `path` through a temporary file in the same folder and a rename."""
-    path = path.expanduser()
-    folder = path.parent if str(path.parent) else Path(".")
+def refuse_store_files(store: Store, out: Path) -> Path:
+    """`out` resolved, or an error when it is the store's file or one of its journal files."""
+    target = out.expanduser().resolve()
+    live = store.path.resolve()
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        candidate = live.with_name(live.name + suffix)
+        if target == candidate or (
+            target.exists() and candidate.exists() and os.path.samefile(target, candidate)
+        ):
+            raise LocalizedError(
+                f"{out} はストア自身のファイルです。別の場所を指定してください",
+                f"{out} is one of the store's own files; choose another place",
+            )
+    return target
+
+
+def _existing_folder(path: Path) -> Path:
+    folder = path.parent
+    if not folder.is_dir():
+        raise LocalizedError(
+            f"フォルダ {folder} がありません", f"the folder {folder} does not exist"
+        )
+    return folder
+
+
+def _fsync(path: Path) -> None:
+    with open(path, "rb") as handle:
+        os.fsync(handle.fileno())
+
+
+def write_atomically(store: Store, out: Path, data: bytes) -> None:
+    """Write `data` to `out` through a temporary file in the same folder, fsync and a rename."""
+    target = refuse_store_files(store, out)
+    folder = _existing_folder(target)
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
                 handle.flush()
                 os.fsync(handle.fileno())
-            os.replace(tmp, path)
+            os.replace(tmp, target)
         except BaseException:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
             raise
     except OSError as exc:
         raise LocalizedError(
-            f"{path} に書けません({exc.strerror})", f"cannot write {path} ({exc.strerror})"
+            f"{out} に書けません({exc.strerror})。保存済みの内容は失われていません",
+            f"cannot write {out} ({exc.strerror}); nothing already saved was lost",
         ) from None
 
 
 def backup(store: Store, out: Path) -> int:
-    """A consistent copy of the store through `VACUUM INTO` a temporary name, then a rename.
-
-    The live file is never copied while open. Returns the size of the backup in bytes.
-    """
-    out = out.expanduser().resolve()
-    if out == store.path.resolve():
-        raise LocalizedError(
-            "バックアップ先がストア自身です", "the backup would overwrite the store itself"
-        )
+    """A consistent copy of the store through `VACUUM INTO` a private temporary folder, fsync,
+    then a rename into place. The live file is never copied while open. Returns the size."""
+    target = refuse_store_files(store, out)
+    folder = _existing_folder(target)
     try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
-        os.close(fd)
-        os.unlink(tmp_name)  # VACUUM INTO wants a name that does not exist yet
+        # A private folder beside the target: the copy is never readable by others, even briefly,
+        # and the rename stays on one filesystem.
+        scratch = Path(tempfile.mkdtemp(dir=folder, prefix=f".{target.name}."))
     except OSError as exc:
         raise LocalizedError(
             f"{out} に書けません({exc.strerror})", f"cannot write {out} ({exc.strerror})"
         ) from None
-    tmp = Path(tmp_name)
+    tmp = scratch / "backup.sqlite3"
     raw = store.engine.raw_connection()
     try:
         raw.execute("VACUUM INTO ?", (str(tmp),))
         tmp.chmod(0o600)
-        os.replace(tmp, out)
+        _fsync(tmp)
+        os.replace(tmp, target)
     except Exception as exc:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
         raise LocalizedError(
             f"バックアップに失敗しました({exc})。ストアは変更していません",
             f"the backup failed ({exc}); the store was not changed",
         ) from None
     finally:
         raw.close()
-    return out.stat().st_size
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        with contextlib.suppress(OSError):
+            scratch.rmdir()
+    return target.stat().st_size
 
 
 @dataclass(frozen=True)
@@ -181,23 +209,7 @@ def check(store: Store) -> CheckReport:
 def record_history(store: Store, record_id: str) -> tuple[str, list[dict[str, Any]]]:
     """(entity, every revision of the record oldest first, each with the fields it changed)."""
     with store.read() as conn:
-        wanted = record_id.strip().lower()
-        matches = list(
-            conn.execute(
-                select(_revisions.c.entity_id)
-                .where(_revisions.c.entity_id.startswith(wanted, autoescape=True))
-                .distinct()
-                .limit(2)
-            ).scalars()
-        )
-        if len(wanted) < 6 or not matches:
-            raise NotFound(f"ID {record_id!r} の記録は見つかりません", f"no record {record_id!r}")
-        if len(matches) > 1 and wanted not in matches:
-            raise LocalizedError(
-                f"ID {record_id!r} に一致する記録が複数あります",
-                f"record id {record_id!r} is ambiguous; give more of it",
-            )
-        full = wanted if wanted in matches else matches[0]
+        full = match_id(conn, _revisions.c.entity_id, record_id, "記録", "record")
         entity = revisions.entity_of(conn, full)
         history = revisions.history(conn, full)
     previous: dict[str, Any] = {}

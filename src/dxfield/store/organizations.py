@@ -14,6 +14,7 @@ from dxfield.domain.codes import looks_like_code, validate_code
 from dxfield.domain.enums import OrgKind
 from dxfield.domain.errors import LocalizedError, NotFound
 from dxfield.domain.records import OrganizationRead
+from dxfield.i18n import about
 from dxfield.store import records, reference, revisions
 from dxfield.store.engine import Store
 
@@ -50,10 +51,8 @@ def find_organization_id(
     if kind_values is not None:
         alive = alive.where(_table.c.kind.in_(kind_values))
     if looks_like_code(wanted):
-        try:
+        with about("code"):
             code = validate_code(wanted)
-        except LocalizedError as exc:
-            raise LocalizedError(exc.ja, exc.en, "code") from None
         found = conn.execute(alive.where(_table.c.code == code)).scalars().all()
     else:
         found = (
@@ -93,10 +92,8 @@ def resolve_organization(store: Store, text: str, *, kinds: Iterable[OrgKind] | 
 
 def resolve_municipality(store: Store, text: str) -> str:
     """The id of a municipality (or prefecture) named by name or code."""
-    try:
+    with about("municipality"):
         return resolve_organization(store, text, kinds=LOCAL_GOVERNMENT)
-    except NotFound as exc:
-        raise NotFound(exc.ja, exc.en, "municipality") from None
 
 
 def add_organization(
@@ -118,10 +115,8 @@ def add_organization(
     content = records.validate("organization", data)
     with store.read() as conn:
         if parent:
-            try:
+            with about("parent"):
                 content["parent_id"] = find_organization_id(conn, parent)
-            except NotFound as exc:
-                raise NotFound(exc.ja, exc.en, "parent") from None
         if content.get("code"):
             taken = conn.execute(
                 select(_table.c.name).where(
@@ -134,8 +129,14 @@ def add_organization(
                     f"code {content['code']} already belongs to {taken}",
                     "code",
                 )
-    record_id = reference.municipality_id(content["code"]) if content.get("code") else None
-    return records.create(store, "organization", content, record_id=record_id)  # type: ignore[no-any-return]
+    if not content.get("code"):
+        return records.create(store, "organization", content)  # type: ignore[no-any-return]
+    # A local government is shared reference data: its id comes from its code and its revision
+    # is the same on every store that adds it the same way, so two laptops adding 271004 agree.
+    record_id = reference.municipality_id(content["code"])
+    with store.write() as conn:
+        reference.load_reference_records(conn, "organization", [(record_id, content)])
+    return records.get(store, "organization", record_id)  # type: ignore[no-any-return]
 
 
 def import_organizations(store: Store, path: Path) -> tuple[int, int]:
@@ -146,5 +147,6 @@ def import_organizations(store: Store, path: Path) -> tuple[int, int]:
         raise LocalizedError(f"{path} を読めません({exc})", f"cannot read {path} ({exc})") from None
     rows = reference.parse_municipality_csv(text)
     with store.write() as conn:
+        reference.check_against_store(conn, rows)
         added = reference.load_reference_records(conn, "organization", rows)
     return added, len(rows) - added

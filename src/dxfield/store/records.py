@@ -10,11 +10,12 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.engine import Connection
 
 from dxfield.domain import records as r
 from dxfield.domain.errors import LocalizedError, NotFound, from_validation_error
+from dxfield.i18n import quote
 from dxfield.store import revisions
 from dxfield.store.engine import Store
 from dxfield.store.ids import new_id
@@ -79,30 +80,46 @@ def to_read(entity: str, row: Any) -> Any:
     return ENTITIES[entity].read.model_validate(dict(row))
 
 
-def resolve_id(conn: Connection, entity: str, text: str) -> str:
-    """The full id of a record of `entity` given its id or a unique prefix of it."""
-    table = revisions.table_for(entity)
+def match_id(conn: Connection, column: Any, text: str, label_ja: str, label_en: str) -> str:
+    """The one id in `column` equal to `text`, or starting or ending with it (6+ characters).
+
+    UUIDv7 ids begin with their creation time, so records made the same minute share a prefix:
+    the random tail is the part people can shorten to, as with git's short hashes.
+    """
     wanted = text.strip().lower()
-    spec = ENTITIES[entity]
     if len(wanted) >= MIN_PREFIX:
-        if conn.execute(select(table.c.id).where(table.c.id == wanted)).first():
+        if conn.execute(select(column).where(column == wanted).limit(1)).first():
             return wanted
         matches = list(
             conn.execute(
-                select(table.c.id).where(table.c.id.startswith(wanted, autoescape=True)).limit(2)
+                select(column)
+                .where(
+                    or_(
+                        column.startswith(wanted, autoescape=True),
+                        column.endswith(wanted, autoescape=True),
+                    )
+                )
+                .distinct()
+                .limit(2)
             ).scalars()
         )
         if len(matches) == 1:
             return str(matches[0])
         if len(matches) > 1:
             raise LocalizedError(
-                f"{spec.label_ja}ID {text!r} に一致するものが複数あります。もっと長く指定してください",
-                f"{spec.label_en} id {text!r} is ambiguous; give more of it",
+                f"{label_ja}ID {quote(text)} に一致するものが複数あります。もっと長く指定してください",
+                f"{label_en} id {quote(text)} is ambiguous; give more of it",
             )
     raise NotFound(
-        f"{spec.label_ja} {text!r} は見つかりません",
-        f"no {spec.label_en} with id {text!r}",
+        f"{label_ja} {quote(text)} は見つかりません",
+        f"no {label_en} with id {quote(text)}",
     )
+
+
+def resolve_id(conn: Connection, entity: str, text: str) -> str:
+    """The full id of a record of `entity` given its id or a unique beginning or end of it."""
+    spec = ENTITIES[entity]
+    return match_id(conn, revisions.table_for(entity).c.id, text, spec.label_ja, spec.label_en)
 
 
 def get(store: Store, entity: str, record_id: str, *, include_deleted: bool = False) -> Any:

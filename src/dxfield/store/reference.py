@@ -19,6 +19,7 @@ from sqlalchemy import insert, select, update
 from dxfield.domain.enums import OrgKind
 from dxfield.domain.errors import LocalizedError, from_validation_error
 from dxfield.domain.records import OrganizationBase, StageModelBase
+from dxfield.i18n import quote
 from dxfield.store import revisions
 from dxfield.store.clock import REFERENCE_HLC
 from dxfield.store.ids import reference_id
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
 
 REFERENCE_VERSION = "1"
 REFERENCE_DEVICE = reference_id("device", "reference")
+REFERENCE_CREATED_AT = "2024-04-01T00:00:00+00:00"
 _STATE_KEY = "reference_version"
 _state = LocalState.__table__  # type: ignore[attr-defined]
 
@@ -52,7 +54,9 @@ def municipality_id(code: str) -> str:
 def parse_municipality_csv(text: str) -> list[tuple[str, dict[str, Any]]]:
     """Rows of a `code,name,kana,kind` CSV as (id, validated organization) pairs.
 
-    Raises a LocalizedError naming the line and field of the first bad row.
+    Extra columns are ignored (Excel exports carry them). A municipality's parent is the
+    prefecture in the same file whose code shares its first two digits. Raises a LocalizedError
+    naming the line and field of the first bad row; a code twice in the file is one.
     """
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     missing = {"code", "name", "kana", "kind"} - set(reader.fieldnames or [])
@@ -61,14 +65,17 @@ def parse_municipality_csv(text: str) -> list[tuple[str, dict[str, Any]]]:
             f"CSVに列がありません: {', '.join(sorted(missing))}",
             f"the CSV lacks columns: {', '.join(sorted(missing))}",
         )
+    kinds = ", ".join(CSV_KINDS)
     rows: list[tuple[str, dict[str, Any]]] = []
-    prefecture_id: str | None = None
+    seen: dict[str, int] = {}
+    prefectures: dict[str, str] = {}
     for line, raw in enumerate(reader, start=2):
-        kind = CSV_KINDS.get((raw.get("kind") or "").strip())
+        kind_text = (raw.get("kind") or "").strip()
+        kind = CSV_KINDS.get(kind_text)
         if kind is None:
             raise LocalizedError(
-                f"{line}行目: 種別 {raw.get('kind')!r} は prefecture/city/town/village のいずれかです",
-                f"line {line}: kind {raw.get('kind')!r} must be prefecture, city, town or village",
+                f"{line}行目: 種別(kind) {quote(kind_text)} は {kinds} のいずれかです",
+                f"line {line}: kind {quote(kind_text)} must be one of {kinds}",
             )
         try:
             org = OrganizationBase.model_validate(
@@ -76,21 +83,53 @@ def parse_municipality_csv(text: str) -> list[tuple[str, dict[str, Any]]]:
                     "kind": kind,
                     "name": raw.get("name"),
                     "kana": raw.get("kana"),
-                    "code": raw.get("code"),
+                    "code": raw.get("code") or "",
                 }
             )
         except ValidationError as exc:
             error = from_validation_error(exc)
             raise LocalizedError(f"{line}行目: {error.ja}", f"line {line}: {error.en}") from None
-        assert org.code is not None
+        if org.code is None:
+            raise LocalizedError(
+                f"{line}行目: 団体コード(code): 必須です", f"line {line}: code: is required"
+            )
+        if org.code in seen:
+            raise LocalizedError(
+                f"{line}行目: 団体コード {org.code} は{seen[org.code]}行目と重複しています",
+                f"line {line}: code {org.code} repeats line {seen[org.code]}",
+            )
+        seen[org.code] = line
         if kind is OrgKind.prefecture:
-            prefecture_id = municipality_id(org.code)
+            prefectures[org.code[:2]] = municipality_id(org.code)
         rows.append((municipality_id(org.code), org.model_dump(mode="json")))
-    if prefecture_id is not None:
-        for _id, data in rows:
-            if data["kind"] == OrgKind.municipality:
-                data["parent_id"] = prefecture_id
+    for _id, data in rows:
+        if data["kind"] == OrgKind.municipality:
+            data["parent_id"] = prefectures.get(data["code"][:2])
     return rows
+
+
+def check_against_store(conn: Connection, rows: list[tuple[str, dict[str, Any]]]) -> None:
+    """Refuse rows whose code the store already holds under another name or reading."""
+    from dxfield.store.revisions import table_for
+
+    table = table_for("organization")
+    by_id = dict(rows)
+    for start in range(0, len(rows), 500):
+        ids = [i for i, _ in rows[start : start + 500]]
+        for row in conn.execute(select(table).where(table.c.id.in_(ids))).mappings():
+            wanted = by_id[row["id"]]
+            if (row["name"], row["kana"], row["kind"]) != (
+                wanted["name"],
+                wanted.get("kana"),
+                wanted["kind"],
+            ):
+                raise LocalizedError(
+                    f"団体コード {row['code']} はすでに {row['name']} として登録されています"
+                    f"(ファイルでは {wanted['name']})",
+                    f"code {row['code']} is already {row['name']} in this store "
+                    f"(the file says {wanted['name']})",
+                    "code",
+                )
 
 
 def builtin_stage_models() -> list[tuple[str, dict[str, Any]]]:
@@ -102,15 +141,34 @@ def builtin_stage_models() -> list[tuple[str, dict[str, Any]]]:
 
 
 def load_reference_records(
-    conn: Connection, entity: str, records: Iterable[tuple[str, dict[str, Any]]]
+    conn: Connection,
+    entity: str,
+    records: Iterable[tuple[str, dict[str, Any]]],
+    *,
+    device_id: str = REFERENCE_DEVICE,
+    created_at: str = REFERENCE_CREATED_AT,
 ) -> int:
-    """Create the reference records this store lacks, with their fixed stamp and author."""
+    """Create the shared records this store lacks, with a fixed author, stamp and creation time.
+
+    Everything in such a revision is fixed (created_at is part of the content), so every store
+    that loads the same data writes byte-identical revisions.
+    """
     items = list(records)
     have = revisions.existing_ids(conn, entity, [i for i, _ in items])
-    fresh = [(i, d) for i, d in items if i not in have]
-    # created_at is part of the content, so it must be fixed too for identical revisions.
-    fresh = [(i, {"created_at": "2024-04-01T00:00:00+00:00", **d}) for i, d in fresh]
-    return revisions.bulk_create(conn, entity, fresh, device_id=REFERENCE_DEVICE, hlc=REFERENCE_HLC)
+    fresh = [(i, {"created_at": created_at, **d}) for i, d in items if i not in have]
+    return revisions.bulk_create(conn, entity, fresh, device_id=device_id, hlc=REFERENCE_HLC)
+
+
+def has_revisions_by_others(store: Store, devices: set[str]) -> bool:
+    """True when any revision was written by a device not in `devices` (a person's work)."""
+    from dxfield.store.schema import Revision
+
+    table = Revision.__table__  # type: ignore[attr-defined]
+    with store.read() as conn:
+        found = conn.execute(
+            select(table.c.rev_id).where(table.c.device_id.not_in(list(devices))).limit(1)
+        ).first()
+    return found is not None
 
 
 def ensure_reference_data(store: Store) -> None:

@@ -13,29 +13,7 @@ from sqlalchemy.engine import Engine
 
 BUSY_TIMEOUT_MS = 10_000
 
-# External-content FTS5 over search_text.body: trigram, case-sensitive because the body and the
-# queries are already NFKC-normalized and lower-cased in Python (one folding rule, not two).
-CREATE_FTS = [
-    """CREATE VIRTUAL TABLE search_fts USING fts5(
-        body, content='search_text', content_rowid='rowid',
-        tokenize='trigram case_sensitive 1')""",
-    """CREATE TRIGGER search_text_ai AFTER INSERT ON search_text BEGIN
-        INSERT INTO search_fts(rowid, body) VALUES (new.rowid, new.body);
-    END""",
-    """CREATE TRIGGER search_text_ad AFTER DELETE ON search_text BEGIN
-        INSERT INTO search_fts(search_fts, rowid, body) VALUES ('delete', old.rowid, old.body);
-    END""",
-    """CREATE TRIGGER search_text_au AFTER UPDATE ON search_text BEGIN
-        INSERT INTO search_fts(search_fts, rowid, body) VALUES ('delete', old.rowid, old.body);
-        INSERT INTO search_fts(rowid, body) VALUES (new.rowid, new.body);
-    END""",
-]
-DROP_FTS = [
-    "DROP TRIGGER IF EXISTS search_text_au",
-    "DROP TRIGGER IF EXISTS search_text_ad",
-    "DROP TRIGGER IF EXISTS search_text_ai",
-    "DROP TABLE IF EXISTS search_fts",
-]
+# The FTS5 index over search_text and its triggers are created by migration 0001.
 FTS_OBJECTS = ("search_fts",)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import App, ComposeResult
@@ -16,6 +17,9 @@ from textual.widgets import DataTable, Footer, Header, Static
 from textual.worker import Worker, WorkerState
 
 from dxfield.i18n import current_language
+
+if TYPE_CHECKING:
+    from dxfield.store.engine import Store
 
 PAGE = 500
 
@@ -26,7 +30,7 @@ class LogPage:
 
     store_path: str
     device_name: str
-    rows: list[tuple[str, str, str, str, str]]
+    rows: list[tuple[str, str, str, str]]
 
 
 def _t(ja: str, en: str) -> str:
@@ -47,6 +51,19 @@ class DxfieldApp(App[None]):
     def __init__(self, data_dir: Path) -> None:
         super().__init__()
         self.data_dir = data_dir
+        self._store: Store | None = None
+
+    def _open_store(self) -> Store:
+        """The store, opened once (in a worker thread) and kept for the app's life."""
+        if self._store is None:
+            from dxfield.store.engine import Store
+
+            self._store = Store.open(self.data_dir)
+        return self._store
+
+    def on_unmount(self) -> None:
+        if self._store is not None:
+            self._store.close()
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -62,7 +79,6 @@ class DxfieldApp(App[None]):
             _t("市町村", "Municipality"),
             _t("種別", "Kind"),
             _t("タイトル", "Title"),
-            "ID",
         )
         self.load_log()
 
@@ -75,21 +91,19 @@ class DxfieldApp(App[None]):
         """Open the store and read the newest activities (in a thread)."""
         from dxfield.domain.dates import format_date
         from dxfield.store.activities import list_activities
-        from dxfield.store.engine import Store
 
         lang = current_language()
-        with Store.open(self.data_dir) as store:
-            rows = [
-                (
-                    format_date(r.date, r.date_precision, lang),
-                    r.municipality,
-                    r.kind.label(lang),
-                    r.title,
-                    r.id[:8],
-                )
-                for r in list_activities(store, limit=PAGE)
-            ]
-            return LogPage(str(store.path), store.device.name, rows)
+        store = self._open_store()
+        rows = [
+            (
+                format_date(r.date, r.date_precision, lang),
+                r.municipality,
+                r.kind.label(lang),
+                r.title,
+            )
+            for r in list_activities(store, limit=PAGE)
+        ]
+        return LogPage(str(store.path), store.device.name, rows)
 
     @on(Worker.StateChanged)
     def _worker_changed(self, event: Worker.StateChanged) -> None:
