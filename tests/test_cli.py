@@ -492,3 +492,14 @@ def test_a_municipality_added_by_code_is_the_same_on_every_store(cli: Cli, tmp_p
         assert added.code == 0, added.err
         dumps.append(_dump(cli, store))
     assert dumps[0] == dumps[1]
+
+
+def test_show_names_the_municipality_initiative_and_participants(cli: Cli, data_dir: Path) -> None:
+    cli("--data-dir", str(data_dir), "demo", "--no-open")
+    visits = json.loads(
+        cli("--data-dir", str(data_dir), "activity", "list", "--kind", "site_visit", "--json").out
+    )
+    shown = cli("--data-dir", str(data_dir), "activity", "show", visits[0]["id"][-10:]).out
+    assert "municipality: 豊岡市" in shown
+    assert "initiative: 配送DX" in shown
+    assert "西米良村" in shown and "2024-07-17" in shown

@@ -240,15 +240,21 @@ Areas = Annotated[
 Tags = Annotated[list[str] | None, typer.Option("--tag", help="A tag; repeatable.")]
 
 
-def _activity_text(record: Any) -> None:
+def _activity_text(store: Store, record: Any) -> None:
     from dxfield.domain.dates import format_date
+    from dxfield.store.activities import activity_names
 
     ja = _lang() == "ja"
+    names = activity_names(store, record)
+    people = ", ".join(filter(None, [*names.participants, record.participants.text]))
     lines = [
         ("ID", record.id),
         ("タイトル" if ja else "title", record.title),
         ("種別" if ja else "kind", record.kind.label(_lang())),
         ("日付" if ja else "date", format_date(record.date, record.date_precision, _lang())),
+        ("市町村" if ja else "municipality", names.municipality),
+        ("取組" if ja else "initiative", names.initiative),
+        ("参加" if ja else "participants", people),
         ("場所" if ja else "location", record.location),
         ("支援区分" if ja else "areas", ", ".join(a.label(_lang()) for a in record.areas)),
         ("タグ" if ja else "tags", ", ".join(record.tags)),
@@ -360,11 +366,12 @@ def activity_show(
     """Show one activity."""
     from dxfield.store.activities import get_activity
 
-    record = get_activity(_store(ctx), activity_id)
+    store = _store(ctx)
+    record = get_activity(store, activity_id)
     if as_json:
         _print_json(record)
     else:
-        _activity_text(record)
+        _activity_text(store, record)
 
 
 @activity_app.command("list")
@@ -685,7 +692,8 @@ def history(
     """Every revision of a record: who, when, what changed."""
     from dxfield.store.maintenance import record_history
 
-    entity, revisions = record_history(_store(ctx), record_id)
+    store = _store(ctx)
+    entity, revisions = record_history(store, record_id)
     if as_json:
         _print_json({"entity": entity, "revisions": revisions})
         return
@@ -700,7 +708,8 @@ def history(
         else:
             stamp = dt.datetime.fromtimestamp(Stamp.parse(rev["hlc"]).wall_ms / 1000, dt.UTC)
             when = f"{stamp:%Y-%m-%d %H:%M:%S}Z"
-        typer.echo(f"{rev['rev_id']}  {when}  {rev['device_id']}")
+        author = store.device.name if rev["device_id"] == store.device.id else rev["device_id"]
+        typer.echo(f"{rev['rev_id']}  {when}  {author}")
         if rev["deleted"]:
             typer.echo("  削除" if ja else "  deleted")
         else:
@@ -724,9 +733,20 @@ def search(
     if as_json:
         _print_json({"total": total, "hits": hits})
         return
+    from dxfield.store.records import ENTITIES
+
+    ja = _lang() == "ja"
     _table(
         [("種類", "type"), ("日付", "date"), ("タイトル", "title"), ("ID", "id")],
-        [[h.entity, h.date.isoformat() if h.date else "", h.title, h.id] for h in hits],
+        [
+            [
+                ENTITIES[h.entity].label_ja if ja else ENTITIES[h.entity].label_en,
+                h.date.isoformat() if h.date else "",
+                h.title,
+                h.id,
+            ]
+            for h in hits
+        ],
     )
     if total > len(hits):
         _say(f"ほか {total - len(hits)}件", f"and {total - len(hits)} more")

@@ -131,6 +131,37 @@ def get_activity(store: Store, activity_id: str) -> ActivityRead:
     return records.get(store, "activity", activity_id)  # type: ignore[no-any-return]
 
 
+@dataclass(frozen=True)
+class ActivityNames:
+    """The names behind an activity's ids, for showing it."""
+
+    municipality: str
+    initiative: str
+    participants: list[str]
+
+
+def activity_names(store: Store, activity: ActivityRead) -> ActivityNames:
+    """Municipality, initiative and participating organizations of an activity, by name."""
+    org_ids = [i for i in [activity.municipality_id, *activity.participants.organization_ids] if i]
+    with store.read() as conn:
+        names: dict[str, str] = dict(
+            conn.execute(select(_orgs.c.id, _orgs.c.name).where(_orgs.c.id.in_(org_ids))).all()
+        )
+        initiative = ""
+        if activity.initiative_id:
+            row = conn.execute(
+                select(_initiatives.c.theme, _initiatives.c.title).where(
+                    _initiatives.c.id == activity.initiative_id
+                )
+            ).first()
+            initiative = f"{row.theme}: {row.title}" if row else activity.initiative_id
+    return ActivityNames(
+        municipality=names.get(activity.municipality_id or "", ""),
+        initiative=initiative,
+        participants=[names.get(i, i) for i in activity.participants.organization_ids],
+    )
+
+
 def delete_activity(store: Store, activity_id: str) -> str:
     """Tombstone an activity; its history stays."""
     return records.delete(store, "activity", activity_id)

@@ -3,8 +3,7 @@
 Japanese has no spaces and most words are two kanji, while FTS5's trigram index only knows
 substrings of three characters or more. So: the query is NFKC-normalized and lower-cased like the
 stored text, split on whitespace into terms that must all match; terms of three or more characters
-go to the trigram index (its candidates confirmed by a substring test), shorter ones are a
-substring scan of the normalized column. Quotes and operators are plain text. Results equal a
+go to the trigram index, shorter ones are a substring scan of the normalized column. Quotes and operators are plain text. Results equal a
 plain substring test (tests/store/test_search.py).
 """
 
@@ -21,9 +20,10 @@ from dxfield.store import revisions
 from dxfield.store.engine import Store
 from dxfield.store.schema import SearchText
 from dxfield.store.search_index import normalize
-from dxfield.store.sqlite_features import contains, fts_match_expression
+from dxfield.store.sqlite_features import contains, fts_match_expression, plain_rows
 
 TRIGRAM = 3
+_CONFLATED = frozenset("\ufffd\ufffe\uffff")
 _search = SearchText.__table__  # type: ignore[attr-defined]
 
 
@@ -52,15 +52,17 @@ def search_ids(
                 .where(text("search_fts MATCH :match"))
             )
         ).params(match=fts_match_expression(long_terms))
-    # Every term is also confirmed with instr (on the index's candidates only, for long terms):
-    # SQLite's trigram tokenizer reads U+FFFE and U+FFFF as U+FFFD, so the index alone would
-    # let "化け\ufffd" find "化け\uffff".
+    # Short terms are a scan. Long terms are the index's, confirmed by a scan only where the index
+    # can be wrong: SQLite's trigram tokenizer reads U+FFFE and U+FFFF as U+FFFD, so "化け\ufffd"
+    # would also find "化け\uffff". (Lone surrogates, the other chars it reads so, cannot be
+    # stored.) Confirming every long term would cost a third more on the common path.
     for term in terms:
-        statement = statement.where(contains(_search.c.body, term))
+        if len(term) < TRIGRAM or _CONFLATED.intersection(term):
+            statement = statement.where(contains(_search.c.body, term))
     if entities:
         statement = statement.where(_search.c.entity.in_(list(entities)))
     statement = statement.order_by(_search.c.rowid.desc())
-    return [(row.entity, row.entity_id) for row in conn.execute(statement)]
+    return [(entity, entity_id) for entity, entity_id in plain_rows(conn, statement)]
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,8 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from sqlalchemy import ColumnElement, event, func, literal
-from sqlalchemy.engine import Engine
+from sqlalchemy import ColumnElement, Select, event, func, literal
+from sqlalchemy.engine import Connection, Engine
 
 BUSY_TIMEOUT_MS = 10_000
 
@@ -53,3 +53,19 @@ def fts_match_expression(terms: list[str]) -> str:
 def contains(column: ColumnElement[str], term: str) -> ColumnElement[bool]:
     """`column` holds `term` as a substring (no LIKE wildcards to escape)."""
     return func.instr(column, literal(term)) > 0
+
+
+def plain_rows(conn: Connection, statement: Select[Any]) -> list[tuple[Any, ...]]:
+    """Run a Core SELECT of plain text/integer columns straight on the DBAPI cursor.
+
+    For results of thousands of rows (search ids): SQLAlchemy's per-row processing would cost
+    as much as the query itself. The statement is still built and compiled by SQLAlchemy.
+    """
+    compiled = statement.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+    names = compiled.positiontup or []
+    params = [compiled.params[name] for name in names]
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        return list(cursor.execute(str(compiled), params).fetchall())
+    finally:
+        cursor.close()
