@@ -1,32 +1,202 @@
-"""The app, driven through Textual's Pilot on the demo store."""
+"""The app, driven from the keyboard through Textual's Pilot, on the demo store."""
 
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 from pathlib import Path
 
-from textual.widgets import DataTable, Static
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Input, Label, Static
 from textual.worker import WorkerFailed
 
 from dxfield.demo.service import prepare_demo
+from dxfield.store import activities
+from dxfield.store.engine import Store
+from dxfield.store.local_state import list_drafts
 from dxfield.tui.app import DxfieldApp
+from dxfield.tui.screens.activity_form import ActivityFormScreen
+from dxfield.tui.screens.activity_view import ActivityViewScreen
+from dxfield.tui.screens.dashboard import DashboardScreen, InitiativeCardView
+from dxfield.tui.screens.log import LogScreen
+from dxfield.tui.widgets.activity_list import ActivityList
+
+TODAY = dt.date(2024, 11, 26)
+SIZE = (120, 40)
 
 
-async def test_the_log_lists_the_demo_newest_first(tmp_path: Path) -> None:
-    demo = tmp_path / "demo"
-    prepare_demo(demo)
-    app = DxfieldApp(demo)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await app.workers.wait_for_complete()
+@pytest.fixture
+def demo(tmp_path: Path) -> Path:
+    folder = tmp_path / "demo"
+    prepare_demo(folder)
+    return folder
+
+
+async def settle(app: DxfieldApp, pilot: Pilot[None], rounds: int = 6) -> None:
+    """Let workers finish, and the workers their results start, and the screen repaint."""
+    for _ in range(rounds):
+        with contextlib.suppress(WorkerFailed):
+            await app.workers.wait_for_complete()
         await pilot.pause()
-        table = app.query_one("#log", DataTable)
-        assert table.row_count == 27
-        first = table.get_row_at(0)
-        assert first[0] == "late Oct 2024" and first[3] == "窓口体験調査"
-        status = str(app.query_one("#status", Static).render())
-        assert "27" in status
+
+
+def titles(app: DxfieldApp) -> list[str]:
+    listing = app.screen.query_one(ActivityList)
+    rows = [listing.row_at(i) for i in range(min(listing.total, 100))]
+    return [r.title for r in rows if r is not None]
+
+
+def stored_titles(folder: Path) -> list[str]:
+    with Store.open(folder) as store:
+        return [r.title for r in activities.list_activities(store, limit=1000)]
+
+
+async def open_log(app: DxfieldApp, pilot: Pilot[None]) -> None:
+    await settle(app, pilot)
+    await pilot.press("l")
+    await settle(app, pilot)
+    assert isinstance(app.screen, LogScreen)
+
+
+async def test_home_is_the_dashboard_with_a_card_per_initiative(demo: Path) -> None:
+    app = DxfieldApp(demo, today=TODAY)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        assert isinstance(app.screen, DashboardScreen)
+        cards = list(app.screen.query(InitiativeCardView))
+        assert len(cards) == 7
+        toyooka = next(c for c in cards if c.card.municipality == "豊岡市")
+        assert toyooka.card.theme == "配送DX"
+        toyooka.focus()
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert isinstance(app.screen, LogScreen)
+        assert set(titles(app)) >= {"ドローン配送説明会", "西米良村への訪問"}
+        assert "窓口体験調査" not in titles(app)
+
+
+async def test_log_a_visit_from_the_keyboard_then_edit_and_delete_it(demo: Path) -> None:
+    app = DxfieldApp(demo, today=TODAY)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_log(app, pilot)
+        await pilot.press("n")
+        await settle(app, pilot)
+        form = app.screen
+        assert isinstance(form, ActivityFormScreen)
+        assert app.focused is form.query_one("#title", Input)
+        assert form.query_one("#date", Input).value == "2024-11-26"
+        await pilot.press(*"奥矢根区 意見交換会")
+        assert form.values()["municipality_id"]  # defaults to the last used
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert isinstance(app.screen, LogScreen)
+        assert titles(app)[0] == "奥矢根区 意見交換会"
+        assert "奥矢根区 意見交換会" in stored_titles(demo)
+
+        await pilot.press("home", "enter")
+        await settle(app, pilot)
+        assert isinstance(app.screen, ActivityViewScreen)
+        await pilot.press("e")
+        await settle(app, pilot)
+        title = app.screen.query_one("#title", Input)
+        title.value = "奥矢根区 意見交換会(第2回)"
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert isinstance(app.screen, ActivityViewScreen)
+        assert "奥矢根区 意見交換会(第2回)" in stored_titles(demo)
+        await pilot.press("d")
+        await settle(app, pilot)
+        await pilot.press("y")
+        await settle(app, pilot)
+        assert isinstance(app.screen, LogScreen)
+        assert "奥矢根区 意見交換会(第2回)" not in stored_titles(demo)
+        assert "奥矢根区 意見交換会(第2回)" not in titles(app)
+
+
+async def test_an_invalid_date_shows_its_error_and_saves_nothing(demo: Path) -> None:
+    before = stored_titles(demo)
+    app = DxfieldApp(demo, today=TODAY)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("n")
+        await settle(app, pilot)
+        await pilot.press(*"日付の誤り")
+        form = app.screen
+        form.query_one("#date", Input).value = "2024-02-30"
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert app.screen is form
+        error = str(form.query_one("#error-date", Label).render())
+        assert "2024-02-30" in error and "not a real date" in error
+        assert form.query_one("#title", Input).value == "日付の誤り"  # nothing typed is lost
+    assert stored_titles(demo) == before
+
+
+@pytest.mark.parametrize("word", ["農業", "配送"])
+async def test_search_finds_the_demo_records(demo: Path, word: str) -> None:
+    app = DxfieldApp(demo, today=TODAY)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_log(app, pilot)
+        await pilot.press("slash", *word)
+        await pilot.pause(0.3)
+        await settle(app, pilot)
+        found = titles(app)
+        with Store.open(demo) as store:
+            expected = {
+                r.title
+                for r in activities.list_activities(
+                    store, activities.ActivityFilter(query=word), limit=1000
+                )
+            }
+        assert found and set(found) == expected
+        summary = str(app.screen.query_one("#summary", Label).render())
+        assert str(len(expected)) in summary
+
+
+async def test_a_draft_comes_back_after_the_app_stopped_mid_typing(demo: Path) -> None:
+    app = DxfieldApp(demo, today=TODAY)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("n")
+        await settle(app, pilot)
+        await pilot.press(*"書きかけのメモ")
+        await pilot.pause(0.6)  # the draft is saved a moment after typing stops
+        await settle(app, pilot)
+    # The app stopped without saving (as a closed terminal would).
+    with Store.open(demo) as store:
+        assert [d.data["title"] for d in list_drafts(store)] == ["書きかけのメモ"]
+
+    again = DxfieldApp(demo, today=TODAY)
+    async with again.run_test(size=SIZE) as pilot:
+        await settle(again, pilot)
+        await pilot.press("y")
+        await settle(again, pilot)
+        assert isinstance(again.screen, ActivityFormScreen)
+        assert again.screen.query_one("#title", Input).value == "書きかけのメモ"
+
+
+async def test_q_quits_but_not_while_typing(demo: Path) -> None:
+    app = DxfieldApp(demo, today=TODAY)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("n")
+        await settle(app, pilot)
         await pilot.press("q")
+        assert app.is_running
+        assert app.screen.query_one("#title", Input).value == "q"
+        await pilot.press("ctrl+q")
     assert app.return_code == 0
+
+
+async def test_the_status_bar_names_the_store_and_device(demo: Path) -> None:
+    app = DxfieldApp(demo, today=TODAY)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("l")
+        await settle(app, pilot)
+        status = str(app.screen.query_one("StatusBar", Static).render())
+        assert str(demo) in status and "changes not exported" in status
 
 
 async def test_a_broken_store_is_a_notification_not_a_crash(tmp_path: Path) -> None:
@@ -35,9 +205,7 @@ async def test_a_broken_store_is_a_notification_not_a_crash(tmp_path: Path) -> N
     (broken / "dxfield.sqlite3").write_bytes(b"not a database" * 50)
     app = DxfieldApp(broken)
     async with app.run_test() as pilot:
-        with contextlib.suppress(WorkerFailed):  # the failure is the point; it must be shown
-            await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settle(app, pilot)
         assert app.is_running
         assert any("cannot be read" in str(n.message) for n in app._notifications)
         await pilot.press("ctrl+q")

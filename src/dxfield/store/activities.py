@@ -1,4 +1,9 @@
-"""Activities: the field log's entries. Add, edit, delete, show, and list newest first by keyset."""
+"""Activities: the field log's entries. Add, edit, delete, show, and list newest first by keyset.
+
+The Log's order is (date, id) descending, backed by the index `ix_activity_date_id`. Pages are
+fetched by keyset (`before`/`after` a row's key), counted with the same filters, and the End key
+reads the oldest page directly; `offset` is only for jumps to a position.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import String, and_, cast, func, or_, select
+from sqlalchemy import ColumnElement, String, cast, func, select, tuple_
 
 from dxfield.domain.enums import ActivityKind, SupportArea
 from dxfield.domain.errors import LocalizedError
@@ -14,6 +19,8 @@ from dxfield.domain.records import ActivityRead
 from dxfield.i18n import about
 from dxfield.store import organizations, records, revisions
 from dxfield.store.engine import Store
+from dxfield.store.search import matching_ids, query_terms
+from dxfield.store.sqlite_features import mostly_true
 
 _table = revisions.table_for("activity")
 _orgs = revisions.table_for("organization")
@@ -169,7 +176,7 @@ def delete_activity(store: Store, activity_id: str) -> str:
 
 @dataclass
 class ActivityFilter:
-    """What the Log and `activity list` narrow by."""
+    """What the Log and `activity list` narrow by. Empty values narrow by nothing."""
 
     municipality_id: str | None = None
     initiative_id: str | None = None
@@ -178,6 +185,9 @@ class ActivityFilter:
     tag: str | None = None
     date_from: dt.date | None = None
     date_to: dt.date | None = None
+    # Search text, matched exactly as `search.search_ids` matches it; a query without terms (empty
+    # or only spaces) narrows by nothing, so a search box holding a stray space keeps the Log.
+    query: str | None = None
 
 
 @dataclass(frozen=True)
@@ -192,32 +202,18 @@ class ActivityRow:
     municipality: str
     location: str
     areas: list[str]
+    initiative_id: str | None
+    tags: list[str]
 
 
-def list_activities(
-    store: Store,
-    filters: ActivityFilter | None = None,
-    *,
-    limit: int = 50,
-    before: tuple[dt.date, str] | None = None,
-) -> list[ActivityRow]:
-    """Live activities newest first; `before` is the (date, id) of the last row of the page above."""
+ActivityKey = tuple[dt.date, str]
+"""An activity's place in the Log's order: (date, id), newest first."""
+
+
+def _conditions(filters: ActivityFilter | None) -> list[ColumnElement[bool]]:
+    """The WHERE conditions of a filter (live or not is the caller's)."""
     filters = filters or ActivityFilter()
-    query = (
-        select(
-            _table.c.id,
-            _table.c.date,
-            _table.c.date_precision,
-            _table.c.kind,
-            _table.c.title,
-            _table.c.location,
-            _table.c.areas,
-            func.coalesce(_orgs.c.name, "").label("municipality"),
-        )
-        .select_from(_table.outerjoin(_orgs, _orgs.c.id == _table.c.municipality_id))
-        .where(_table.c.deleted.is_(False))
-    )
-    conditions = []
+    conditions: list[ColumnElement[bool]] = []
     if filters.municipality_id:
         conditions.append(_table.c.municipality_id == filters.municipality_id)
     if filters.initiative_id:
@@ -233,15 +229,61 @@ def list_activities(
         conditions.append(_table.c.date >= filters.date_from)
     if filters.date_to:
         conditions.append(_table.c.date <= filters.date_to)
-    if before is not None:
-        date, last_id = before
-        conditions.append(
-            or_(_table.c.date < date, and_(_table.c.date == date, _table.c.id < last_id))
+    if filters.query and query_terms(filters.query):
+        conditions.append(_table.c.id.in_(matching_ids(filters.query, entities=["activity"])))
+    return conditions
+
+
+# Row values, not `date < d OR (date = d AND id < i)`: with bound parameters SQLite turns only
+# the row value into a range of the (date, id) index; the OR form walks the index from its end.
+def _older_than(key: ActivityKey) -> ColumnElement[bool]:
+    return tuple_(_table.c.date, _table.c.id) < key
+
+
+def _newer_than(key: ActivityKey) -> ColumnElement[bool]:
+    return tuple_(_table.c.date, _table.c.id) > key
+
+
+def _rows(
+    store: Store,
+    conditions: list[ColumnElement[bool]],
+    *,
+    ascending: bool,
+    limit: int,
+    offset: int = 0,
+) -> list[ActivityRow]:
+    """Run the Log's SELECT; rows come back newest first whichever way the query walked."""
+    if limit <= 0:  # SQLite reads a negative LIMIT as "no limit"
+        return []
+    order = (
+        (_table.c.date.asc(), _table.c.id.asc())
+        if ascending
+        else (_table.c.date.desc(), _table.c.id.desc())
+    )
+    query = (
+        select(
+            _table.c.id,
+            _table.c.date,
+            _table.c.date_precision,
+            _table.c.kind,
+            _table.c.title,
+            _table.c.location,
+            _table.c.areas,
+            _table.c.initiative_id,
+            _table.c.tags,
+            func.coalesce(_orgs.c.name, "").label("municipality"),
         )
-    query = query.where(*conditions).order_by(_table.c.date.desc(), _table.c.id.desc()).limit(limit)
+        .select_from(_table.outerjoin(_orgs, _orgs.c.id == _table.c.municipality_id))
+        # Live rows are most rows: the planner is told so, and walks (date, id) instead of `deleted`.
+        .where(mostly_true(_table.c.deleted.is_(False)), *conditions)
+        .order_by(*order)
+        .limit(limit)
+    )
+    if offset > 0:
+        query = query.offset(offset)
     with store.read() as conn:
         rows = conn.execute(query).mappings().all()
-    return [
+    result = [
         ActivityRow(
             id=row["id"],
             date=row["date"],
@@ -251,6 +293,58 @@ def list_activities(
             municipality=row["municipality"],
             location=row["location"],
             areas=list(row["areas"] or []),
+            initiative_id=row["initiative_id"],
+            tags=list(row["tags"] or []),
         )
         for row in rows
     ]
+    if ascending:
+        result.reverse()
+    return result
+
+
+def list_activities(
+    store: Store,
+    filters: ActivityFilter | None = None,
+    *,
+    limit: int = 50,
+    before: ActivityKey | None = None,
+    after: ActivityKey | None = None,
+    offset: int = 0,
+) -> list[ActivityRow]:
+    """A page of live activities, newest first by (date, id).
+
+    - `before=(date, id)`: the `limit` rows just older than that key (the page below a row);
+    - `after=(date, id)`: the `limit` rows just newer than that key (the page above a row), still
+      returned newest first;
+    - neither: the newest rows, skipping `offset` of them (for jumps; a negative offset is 0).
+      `offset` is ignored when a key is given: keyset pages stay fast however deep they are.
+
+    Giving both keys is an error.
+    """
+    if before is not None and after is not None:
+        raise ValueError("give before or after, not both")
+    conditions = _conditions(filters)
+    if before is not None:
+        return _rows(store, [*conditions, _older_than(before)], ascending=False, limit=limit)
+    if after is not None:
+        return _rows(store, [*conditions, _newer_than(after)], ascending=True, limit=limit)
+    return _rows(store, conditions, ascending=False, limit=limit, offset=max(0, offset))
+
+
+def count_activities(store: Store, filters: ActivityFilter | None = None) -> int:
+    """How many live activities `filters` lets through (what `list_activities` pages over)."""
+    query = (
+        select(func.count())
+        .select_from(_table)
+        .where(_table.c.deleted.is_(False), *_conditions(filters))
+    )
+    with store.read() as conn:
+        return int(conn.execute(query).scalar_one())
+
+
+def oldest_activities(
+    store: Store, filters: ActivityFilter | None = None, *, limit: int
+) -> list[ActivityRow]:
+    """The last `limit` rows of the Log's order (the oldest activities), newest first: the End key."""
+    return _rows(store, _conditions(filters), ascending=True, limit=limit)

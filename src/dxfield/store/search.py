@@ -3,8 +3,11 @@
 Japanese has no spaces and most words are two kanji, while FTS5's trigram index only knows
 substrings of three characters or more. So: the query is NFKC-normalized and lower-cased like the
 stored text, split on whitespace into terms that must all match; terms of three or more characters
-go to the trigram index, shorter ones are a substring scan of the normalized column. Quotes and operators are plain text. Results equal a
-plain substring test (tests/store/test_search.py).
+go to the trigram index, shorter ones are a substring scan of the normalized column. Quotes and
+operators are plain text. Results equal a plain substring test (tests/store/test_search.py).
+
+`matching_ids` is that logic as a SELECT to compose into other queries (the Log's search filter);
+`search_ids` and `search` run it.
 """
 
 from __future__ import annotations
@@ -13,14 +16,14 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select, text
+from sqlalchemy import Select, false, select
 from sqlalchemy.engine import Connection
 
 from dxfield.store import revisions
 from dxfield.store.engine import Store
 from dxfield.store.schema import SearchText
 from dxfield.store.search_index import normalize
-from dxfield.store.sqlite_features import contains, fts_match_expression, plain_rows
+from dxfield.store.sqlite_features import contains, fts_rowids, plain_rows
 
 TRIGRAM = 3
 _CONFLATED = frozenset("\ufffd\ufffe\uffff")
@@ -35,23 +38,19 @@ def query_terms(query: str) -> list[str]:
     return list(seen)
 
 
-def search_ids(
-    conn: Connection, query: str, *, entities: Sequence[str] | None = None
-) -> list[tuple[str, str]]:
-    """(entity, id) of every record matching all terms, most recently indexed first."""
+def matching_ids(query: str, *, entities: Sequence[str] | None = None) -> Select[tuple[str]]:
+    """A SELECT of `search_text.entity_id` for the records matching every term of `query`.
+
+    Meant to be composed (`activity.id IN matching_ids(...)`); `search_ids` runs it. A query with
+    no terms (empty or only whitespace) matches nothing. `entities` narrows to those kinds of record.
+    """
+    statement = select(_search.c.entity_id)
     terms = query_terms(query)
     if not terms:
-        return []
+        return statement.where(false())
     long_terms = [t for t in terms if len(t) >= TRIGRAM]
-    statement = select(_search.c.entity, _search.c.entity_id)
     if long_terms:
-        statement = statement.where(
-            _search.c.rowid.in_(
-                select(text("rowid"))
-                .select_from(text("search_fts"))
-                .where(text("search_fts MATCH :match"))
-            )
-        ).params(match=fts_match_expression(long_terms))
+        statement = statement.where(_search.c.rowid.in_(fts_rowids(long_terms)))
     # Short terms are a scan. Long terms are the index's, confirmed by a scan only where the index
     # can be wrong: SQLite's trigram tokenizer reads U+FFFE and U+FFFF as U+FFFD, so "化け\ufffd"
     # would also find "化け\uffff". (Lone surrogates, the other chars it reads so, cannot be
@@ -61,7 +60,20 @@ def search_ids(
             statement = statement.where(contains(_search.c.body, term))
     if entities:
         statement = statement.where(_search.c.entity.in_(list(entities)))
-    statement = statement.order_by(_search.c.rowid.desc())
+    return statement
+
+
+def search_ids(
+    conn: Connection, query: str, *, entities: Sequence[str] | None = None
+) -> list[tuple[str, str]]:
+    """(entity, id) of every record matching all terms, most recently indexed first."""
+    if not query_terms(query):
+        return []
+    statement = (
+        matching_ids(query, entities=entities)
+        .with_only_columns(_search.c.entity, _search.c.entity_id)
+        .order_by(_search.c.rowid.desc())
+    )
     return [(entity, entity_id) for entity, entity_id in plain_rows(conn, statement)]
 
 

@@ -8,7 +8,20 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, event, func, literal
+from sqlalchemy import (
+    BindParameter,
+    Boolean,
+    ColumnElement,
+    Integer,
+    Select,
+    bindparam,
+    event,
+    func,
+    literal,
+    literal_column,
+    select,
+    text,
+)
 from sqlalchemy.engine import Connection, Engine
 
 BUSY_TIMEOUT_MS = 10_000
@@ -48,6 +61,30 @@ def install_pragmas(engine: Engine) -> None:
 def fts_match_expression(terms: list[str]) -> str:
     """An FTS5 query requiring every term as a literal substring (each a quoted phrase)."""
     return " ".join('"' + term.replace('"', '""') + '"' for term in terms)
+
+
+def fts_rowids(terms: list[str]) -> Select[Any]:
+    """The `search_text` rowids whose body holds every term (each of three characters or more).
+
+    The match expression is a unique bind parameter, so several of these can sit in one statement
+    (and `plain_rows` finds its value in the compiled parameters like any other).
+    """
+    match: BindParameter[str] = bindparam("match", fts_match_expression(terms), unique=True)
+    return (
+        select(literal_column("rowid", Integer))
+        .select_from(text("search_fts"))
+        .where(text("search_fts MATCH :match").bindparams(match))
+    )
+
+
+def mostly_true(condition: ColumnElement[bool]) -> ColumnElement[bool]:
+    """`condition`, marked for SQLite's planner as true for most rows (`likely()`).
+
+    Without statistics the planner takes an equality on an indexed column as selective, so for
+    `deleted = 0` it would read the `deleted` index and sort every live row rather than walk the
+    index that already gives the wanted order (the Log's (date, id)): 100x slower at 100k rows.
+    """
+    return func.likely(condition, type_=Boolean)
 
 
 def contains(column: ColumnElement[str], term: str) -> ColumnElement[bool]:

@@ -1,40 +1,28 @@
-"""The dxfield app: for now one screen, the Log of activities, newest first.
+"""The dxfield app: Dashboard, Log, activity form and view, help; all keys in the palette.
 
-The store is opened and read in thread workers; the event loop never waits on the disk. A failure
-becomes a notification on screen, never a traceback.
+The store is opened once, in a thread worker, and every database call after that runs in a
+worker too: the event loop never waits on the disk. Failures become notifications.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import datetime as dt
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
-from textual import on, work
+from textual import work
 from textual.app import App, ComposeResult
-from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.binding import Binding, BindingType
+from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
-from dxfield.i18n import current_language
+from dxfield.tui.commands import DxfieldCommands
+from dxfield.tui.text import display_path, error_text, localize_bindings, t
+from dxfield.tui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
     from dxfield.store.engine import Store
-
-PAGE = 500
-
-
-@dataclass(frozen=True)
-class LogPage:
-    """What the Log shows: rows as plain data, and where the store lives."""
-
-    store_path: str
-    device_name: str
-    rows: list[tuple[str, str, str, str]]
-
-
-def _t(ja: str, en: str) -> str:
-    return ja if current_language() == "ja" else en
+    from dxfield.store.local_state import Draft
 
 
 class DxfieldApp(App[None]):
@@ -42,84 +30,203 @@ class DxfieldApp(App[None]):
 
     TITLE = "dxfield"
     CSS_PATH = "app.tcss"
-    BINDINGS = [
-        Binding("q", "quit", _t("終了", "Quit"), id="quit"),
-        Binding("ctrl+q", "quit", _t("終了", "Quit"), show=False, id="quit-ctrl"),
-        Binding("r", "reload", _t("再読込", "Reload"), id="reload"),
+    COMMANDS = App.COMMANDS | {DxfieldCommands}
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "n",
+            "new_activity",
+            "New",
+            id="new-activity",
+            tooltip="Log an activity",
+        ),
+        Binding(
+            "h",
+            "dashboard",
+            "Home",
+            id="dashboard",
+            tooltip="Dashboard",
+        ),
+        Binding("l", "log", "Log", id="log", tooltip="Activity log"),
+        Binding(
+            "question_mark",
+            "help",
+            "Help",
+            id="help",
+            tooltip="Every key",
+        ),
+        Binding("q", "quit", "Quit", id="quit"),
+        Binding("ctrl+q", "quit", "Quit", show=False, id="quit-ctrl", priority=True),
     ]
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, *, today: dt.date | None = None) -> None:
         super().__init__()
         self.data_dir = data_dir
+        self._today = today
         self._store: Store | None = None
+        localize_bindings(self)
 
-    def _open_store(self) -> Store:
-        """The store, opened once (in a worker thread) and kept for the app's life."""
+    @property
+    def today(self) -> dt.date:
+        """Today (fixed in tests and snapshots)."""
+        return self._today or dt.date.today()
+
+    @property
+    def store(self) -> Store:
+        """The open store."""
         if self._store is None:
-            from dxfield.store.engine import Store
-
-            self._store = Store.open(self.data_dir)
+            raise RuntimeError("the store is not open yet")
         return self._store
+
+    def compose(self) -> ComposeResult:
+        yield Static(t("ストアを開いています…", "Opening the store…"), id="opening")
+        yield StatusBar()
+
+    def on_mount(self) -> None:
+        self.open_store()
+
+    @work(thread=True, exclusive=True, group="store-open", exit_on_error=False)
+    def open_store(self) -> list[Draft]:
+        """Open (create, migrate) the store and read any drafts left by a crash."""
+        from dxfield.store.engine import Store
+        from dxfield.store.local_state import list_drafts
+
+        self._store = Store.open(self.data_dir)
+        return list_drafts(self._store)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state is WorkerState.ERROR and event.worker.error is not None:
+            message = error_text(event.worker.error)
+            self.notify(message, title=t("エラー", "Error"), severity="error", timeout=15)
+            if self._store is None:
+                self.query_one("#opening", Static).update(message)
+        elif event.state is WorkerState.SUCCESS and event.worker.group == "store-open":
+            self._store_opened(event.worker.result or [])
+
+    def _store_opened(self, drafts: list[Draft]) -> None:
+        from dxfield.tui.screens.dashboard import DashboardScreen
+
+        self.push_screen(DashboardScreen())
+        if drafts:
+            self._offer_draft(drafts[0])
+
+    def _offer_draft(self, draft: Draft) -> None:
+        from dxfield.tui.screens.confirm import ConfirmScreen
+
+        title = str(draft.data.get("title") or "")
+        question = t(
+            f"保存されていない下書きがあります({draft.saved_at:%Y-%m-%d %H:%M}「{title}」)。復元しますか?",
+            f"An unsaved draft was found ({draft.saved_at:%Y-%m-%d %H:%M}, “{title}”). Restore it?",
+        )
+
+        def answer(restore: bool | None) -> None:
+            if restore:
+                self.open_form(draft=draft)
+            else:
+                self._discard_draft(draft.name)
+
+        self.push_screen(ConfirmScreen(question), answer)
+
+    @work(thread=True, group="drafts", exit_on_error=False)
+    def _discard_draft(self, name: str) -> None:
+        from dxfield.store.local_state import discard_draft
+
+        discard_draft(self.store, name)
+
+    # -- status ----------------------------------------------------------------------------------
+
+    def refresh_status(self) -> None:
+        """Update the status bar (store, device, unexported changes)."""
+        if self._store is not None:
+            self._count_unexported()
+
+    @work(thread=True, exclusive=True, group="status", exit_on_error=False)
+    def _count_unexported(self) -> None:
+        from dxfield.store.local_state import unexported_changes
+
+        count = unexported_changes(self.store)
+        self.call_from_thread(self._show_status, count)
+
+    def _show_status(self, unexported: int) -> None:
+        for bar in self.screen.query(StatusBar):
+            bar.store_path = display_path(str(self.store.path))
+            bar.device_name = self.store.device.name
+            bar.unexported = unexported
+
+    # -- navigation ------------------------------------------------------------------------------
+
+    def _base_screens(self) -> tuple[type, ...]:
+        from dxfield.tui.screens.dashboard import DashboardScreen
+        from dxfield.tui.screens.log import LogScreen
+
+        return (DashboardScreen, LogScreen)
+
+    def _to_base(self) -> None:
+        """Close views and dialogs above the dashboard or log."""
+        while len(self.screen_stack) > 2 and not isinstance(self.screen, self._base_screens()):
+            self.pop_screen()
+
+    def action_dashboard(self) -> None:
+        """Show the dashboard."""
+        from dxfield.tui.screens.dashboard import DashboardScreen
+
+        if self._store is None:
+            return
+        self._to_base()
+        if not isinstance(self.screen, DashboardScreen):
+            self.switch_screen(DashboardScreen())
+
+    def action_log(self) -> None:
+        """Show the log of every activity."""
+        self.show_log()
+
+    def show_log(self, scope: object | None = None) -> None:
+        """Show the log, optionally scoped to an initiative or municipality."""
+        from dxfield.tui.screens.log import LogScope, LogScreen
+
+        if self._store is None:
+            return
+        self._to_base()
+        if isinstance(scope, LogScope) or not isinstance(self.screen, LogScreen):
+            self.switch_screen(LogScreen(scope if isinstance(scope, LogScope) else None))
+
+    def action_new_activity(self) -> None:
+        """Open the form for a new activity."""
+        self.open_form()
+
+    def open_form(self, activity_id: str | None = None, draft: Draft | None = None) -> None:
+        """Open the activity form: new, editing `activity_id`, or restoring `draft`."""
+        from dxfield.tui.screens.activity_form import ActivityFormScreen
+
+        if self._store is None:
+            return
+        self.push_screen(ActivityFormScreen(activity_id=activity_id, draft=draft))
+
+    def open_activity(self, activity_id: str) -> None:
+        """Show one activity and its history."""
+        from dxfield.tui.screens.activity_view import ActivityViewScreen
+
+        self.push_screen(ActivityViewScreen(activity_id))
+
+    def activity_saved(self, activity_id: str, *, created: bool) -> None:
+        """After the form saved: a new activity is shown at the top of the Log."""
+        from dxfield.tui.screens.log import LogScreen
+
+        self.pop_screen()
+        if created and not isinstance(self.screen, LogScreen):
+            self._to_base()
+            self.switch_screen(LogScreen())
+        self.refresh_status()
+
+    def action_help(self) -> None:
+        """Show every key."""
+        from dxfield.tui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
 
     def on_unmount(self) -> None:
         if self._store is not None:
             self._store.close()
-
-    def compose(self) -> ComposeResult:
-        yield Header()
-        yield DataTable(id="log", cursor_type="row", zebra_stripes=True)
-        yield Static(_t("読み込み中…", "Loading…"), id="status")
-        yield Footer()
-
-    def on_mount(self) -> None:
-        self.sub_title = _t("活動ログ", "Activity log")
-        table = self.query_one("#log", DataTable)
-        table.add_columns(
-            _t("日付", "Date"),
-            _t("市町村", "Municipality"),
-            _t("種別", "Kind"),
-            _t("タイトル", "Title"),
-        )
-        self.load_log()
-
-    def action_reload(self) -> None:
-        """Read the log again."""
-        self.load_log()
-
-    @work(thread=True, exclusive=True, group="store", exit_on_error=False)
-    def load_log(self) -> LogPage:
-        """Open the store and read the newest activities (in a thread)."""
-        from dxfield.domain.dates import format_date
-        from dxfield.store.activities import list_activities
-
-        lang = current_language()
-        store = self._open_store()
-        rows = [
-            (
-                format_date(r.date, r.date_precision, lang),
-                r.municipality,
-                r.kind.label(lang),
-                r.title,
-            )
-            for r in list_activities(store, limit=PAGE)
-        ]
-        return LogPage(str(store.path), store.device.name, rows)
-
-    @on(Worker.StateChanged)
-    def _worker_changed(self, event: Worker.StateChanged) -> None:
-        if event.state is WorkerState.ERROR:
-            error = event.worker.error
-            self.notify(str(error), title=_t("エラー", "Error"), severity="error", timeout=10)
-            self.query_one("#status", Static).update(str(error))
-        elif event.state is WorkerState.SUCCESS and isinstance(event.worker.result, LogPage):
-            page = event.worker.result
-            table = self.query_one("#log", DataTable)
-            table.clear()
-            table.add_rows(page.rows)
-            self.query_one("#status", Static).update(
-                f"{page.store_path}  ·  {page.device_name}  ·  "
-                + _t(f"{len(page.rows)}件", f"{len(page.rows)} activities")
-            )
 
 
 def run_app(data_dir: Path) -> None:

@@ -1,0 +1,143 @@
+"""Local-only state: form drafts, UI settings, and how much this device has not yet exported.
+
+Kept in the `local_state` table (key/value text) beside the clock and the reference version;
+never synced, never in a dump or a bundle. Keys are `draft:<name>` and `setting:<key>`, values
+JSON. A form being typed is saved as a draft as you type, so a crash or a closed lid loses
+nothing; a draft row that cannot be read is skipped and logged, never raised, so that a bad draft
+can never stop the app from starting.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.engine import Connection
+
+from dxfield.store.engine import Store
+from dxfield.store.schema import LocalState, Revision
+
+DRAFT_PREFIX = "draft:"
+SETTING_PREFIX = "setting:"
+_state = LocalState.__table__  # type: ignore[attr-defined]
+_revisions = Revision.__table__  # type: ignore[attr-defined]
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A form saved while it was being typed."""
+
+    name: str
+    data: dict[str, Any]
+    saved_at: dt.datetime
+
+
+def _now() -> dt.datetime:
+    """The time a draft is saved at (UTC)."""
+    return dt.datetime.now(dt.UTC)
+
+
+def _put(conn: Connection, key: str, value: str) -> None:
+    """Insert or replace one row (inside a `BEGIN IMMEDIATE` transaction, so no race)."""
+    exists = conn.execute(select(_state.c.key).where(_state.c.key == key)).first() is not None
+    if exists:
+        conn.execute(update(_state).where(_state.c.key == key).values(value=value))
+    else:
+        conn.execute(insert(_state).values(key=key, value=value))
+
+
+def _json(value: Any) -> str:
+    """JSON text of a value; a TypeError (before anything is written) when it is not JSON data."""
+    return json.dumps(value, ensure_ascii=False, allow_nan=False)
+
+
+def save_draft(store: Store, name: str, data: dict[str, Any]) -> None:
+    """Save (or replace) the draft `name`, stamped with the time now.
+
+    `data` must be JSON data (strings, numbers, booleans, None, lists, dicts); anything else
+    raises a TypeError or ValueError and nothing is written.
+    """
+    if not name:
+        raise ValueError("a draft needs a name")
+    saved_at = _now()
+    value = _json({"saved_at": saved_at.isoformat(), "data": data})
+    with store.write() as conn:
+        _put(conn, DRAFT_PREFIX + name, value)
+
+
+def _read_draft(key: str, value: str) -> Draft | None:
+    """A draft row decoded, or None (logged) when it is not a readable draft."""
+    name = key[len(DRAFT_PREFIX) :]
+    try:
+        decoded = json.loads(value)
+        data = decoded["data"]
+        saved_at = dt.datetime.fromisoformat(decoded["saved_at"])
+        if not isinstance(data, dict):
+            raise TypeError(f"data is {type(data).__name__}, not an object")
+    except Exception as exc:  # whatever is wrong with one row must not stop the app starting
+        log.warning("skipping the unreadable draft %r: %s: %s", name, type(exc).__name__, exc)
+        return None
+    if saved_at.tzinfo is None:
+        saved_at = saved_at.replace(tzinfo=dt.UTC)
+    return Draft(name, data, saved_at)
+
+
+def list_drafts(store: Store) -> list[Draft]:
+    """Every readable draft, most recently saved first (unreadable ones are skipped, logged)."""
+    with store.read() as conn:
+        rows = conn.execute(
+            select(_state.c.key, _state.c.value).where(
+                _state.c.key.startswith(DRAFT_PREFIX, autoescape=True)
+            )
+        ).all()
+    drafts = [d for d in (_read_draft(k, v) for k, v in rows if k.startswith(DRAFT_PREFIX)) if d]
+    drafts.sort(key=lambda d: (d.saved_at, d.name), reverse=True)
+    return drafts
+
+
+def discard_draft(store: Store, name: str) -> None:
+    """Remove the draft `name`; nothing happens when there is none."""
+    with store.write() as conn:
+        conn.execute(_state.delete().where(_state.c.key == DRAFT_PREFIX + name))
+
+
+def get_setting(store: Store, key: str, default: Any = None) -> Any:
+    """The setting `key`, or `default` when it is unset (or unreadable, which is logged)."""
+    with store.read() as conn:
+        value = conn.execute(
+            select(_state.c.value).where(_state.c.key == SETTING_PREFIX + key)
+        ).scalar()
+    if value is None:
+        return default
+    try:
+        return json.loads(value)
+    except ValueError as exc:
+        log.warning("ignoring the unreadable setting %r: %s", key, exc)
+        return default
+
+
+def set_setting(store: Store, key: str, value: Any) -> None:
+    """Set the setting `key` to a JSON value (a TypeError or ValueError for anything else)."""
+    text = _json(value)
+    with store.write() as conn:
+        _put(conn, SETTING_PREFIX + key, text)
+
+
+def unexported_changes(store: Store) -> int:
+    """How many revisions this device wrote that no bundle has carried yet.
+
+    Until sync adds export watermarks, none has been exported: this is every revision written by
+    this device (reference and demo data have their own authors and are not counted).
+    """
+    with store.read() as conn:
+        count = conn.execute(
+            select(func.count())
+            .select_from(_revisions)
+            .where(_revisions.c.device_id == store.device.id)
+        ).scalar_one()
+    return int(count)

@@ -1,0 +1,473 @@
+"""The activity form (`n` from anywhere): log a visit in seconds, never lose a note.
+
+Focus starts in the title; the date defaults to today and takes 和暦 and short forms (7/17);
+municipality, initiative and kind default to the last used. Every change is saved as a local
+draft (debounced), so a crash or a closed terminal loses nothing; ctrl+s saves, escape asks
+before it discards. Validation errors show beside their field, and nothing typed is lost.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.timer import Timer
+from textual.widgets import Checkbox, Input, Label, Select, SelectionList, TextArea
+
+from dxfield.domain.dates import parse_date
+from dxfield.domain.enums import ActivityKind, SupportArea
+from dxfield.i18n import LocalizedError, current_language
+from dxfield.tui.screens.base import DxScreen
+from dxfield.tui.text import error_text, t
+
+if TYPE_CHECKING:
+    from dxfield.store.local_state import Draft
+
+DRAFT_DELAY = 0.4
+LAST_USED = "activity_form.last_used"
+
+# Which widget shows the error of which record field.
+ERROR_SLOTS = {
+    "title": "title",
+    "date": "date",
+    "municipality": "municipality",
+    "municipality_id": "municipality",
+    "initiative": "initiative",
+    "initiative_id": "initiative",
+    "kind": "kind",
+    "area": "areas",
+    "areas": "areas",
+    "location": "location",
+    "notes": "notes",
+    "tags": "tags",
+    "head_count": "participants",
+    "participants": "participants",
+}
+
+
+@dataclass(frozen=True)
+class FormOptions:
+    """Choices and starting values, read in one worker call."""
+
+    municipalities: list[tuple[str, str]]
+    initiatives: list[tuple[str, str]]
+    organizations: list[tuple[str, str]]
+    values: dict[str, Any]
+
+
+def record_to_values(activity: Any) -> dict[str, Any]:
+    """An activity's fields as the form's raw values."""
+    return {
+        "activity_id": activity.id,
+        "title": activity.title,
+        "date": activity.date.isoformat(),
+        "municipality_id": activity.municipality_id,
+        "initiative_id": activity.initiative_id,
+        "kind": activity.kind.value,
+        "areas": [a.value for a in activity.areas],
+        "location": activity.location,
+        "participants": list(activity.participants.organization_ids),
+        "head_count": ""
+        if activity.participants.head_count is None
+        else str(activity.participants.head_count),
+        "participants_text": activity.participants.text,
+        "tags": " ".join(activity.tags),
+        "notes": activity.notes,
+    }
+
+
+class ActivityFormScreen(DxScreen):
+    """Create or edit an activity."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+s", "save", "Save", id="save", priority=True),
+        Binding("escape", "cancel", "Close", id="cancel"),
+    ]
+
+    DEFAULT_CSS = """
+    ActivityFormScreen VerticalScroll { padding: 0 2; }
+    ActivityFormScreen .row { height: auto; }
+    ActivityFormScreen .field { height: auto; width: 1fr; margin-right: 1; }
+    ActivityFormScreen .field-label { color: $text-muted; }
+    ActivityFormScreen .error { color: $error; height: auto; display: none; }
+    ActivityFormScreen .error.shown { display: block; }
+    ActivityFormScreen #notes { height: 10; }
+    ActivityFormScreen #participants { height: 6; }
+    ActivityFormScreen #areas Checkbox { width: auto; }
+    """
+
+    def __init__(self, *, activity_id: str | None = None, draft: Draft | None = None) -> None:
+        super().__init__()
+        self.draft = draft
+        self.activity_id = activity_id or (
+            str(draft.data.get("activity_id")) if draft and draft.data.get("activity_id") else None
+        )
+        self.draft_name = f"activity-{self.activity_id or 'new'}"
+        self._ready = False
+        self._initial: dict[str, Any] = {}
+        self._draft_timer: Timer | None = None
+        self._saving = False
+        self._choices: dict[str, set[str]] = {}
+
+    # -- layout ----------------------------------------------------------------------------------
+
+    def _field(self, label: str, widget: Any, slot: str) -> Vertical:
+        return Vertical(
+            Label(label, classes="field-label"),
+            widget,
+            Label("", id=f"error-{slot}", classes="error"),
+            classes="field",
+        )
+
+    def compose_body(self) -> ComposeResult:
+        lang = current_language()
+        with VerticalScroll():
+            yield self._field(t("タイトル", "Title"), Input(id="title"), "title")
+            with Horizontal(classes="row"):
+                yield self._field(
+                    t("日付(7/17, 令和6年7月17日 も可)", "Date (7/17, 令和6年7月17日 work too)"),
+                    Input(id="date"),
+                    "date",
+                )
+                yield self._field(
+                    t("種別", "Kind"),
+                    Select[str](
+                        [(k.label(lang), k.value) for k in ActivityKind],
+                        allow_blank=False,
+                        value=ActivityKind.meeting.value,
+                        id="kind",
+                    ),
+                    "kind",
+                )
+            with Horizontal(classes="row"):
+                yield self._field(
+                    t("市町村", "Municipality"), Select[str]([], id="municipality"), "municipality"
+                )
+                yield self._field(
+                    t("取組", "Initiative"), Select[str]([], id="initiative"), "initiative"
+                )
+            yield self._field(
+                t("支援区分", "Support areas"),
+                Horizontal(
+                    *(Checkbox(a.label(lang), id=f"area-{a.value}") for a in SupportArea),
+                    id="areas",
+                    classes="row",
+                ),
+                "areas",
+            )
+            with Horizontal(classes="row"):
+                yield self._field(t("場所", "Location"), Input(id="location"), "location")
+                yield self._field(
+                    t("タグ(スペース区切り)", "Tags (space-separated)"), Input(id="tags"), "tags"
+                )
+            yield self._field(
+                t("参加団体", "Participating organizations"),
+                SelectionList[str](id="participants"),
+                "participants",
+            )
+            with Horizontal(classes="row"):
+                yield self._field(
+                    t("人数", "Head count"), Input(id="head-count", type="integer"), "head-count"
+                )
+                yield self._field(
+                    t("参加者(自由記述)", "Participants (free text)"),
+                    Input(id="participants-text"),
+                    "participants-text",
+                )
+            yield self._field(
+                t("メモ(Markdown)", "Notes (Markdown)"),
+                TextArea(id="notes", soft_wrap=True),
+                "notes",
+            )
+
+    def on_mount(self) -> None:
+        self.sub_title = (
+            t("活動の編集", "Edit activity")
+            if self.activity_id
+            else t("活動の記録", "New activity")
+        )
+        self.query_one("#title", Input).focus()
+        self._load()
+
+    # -- loading ---------------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="form-load", exit_on_error=False)
+    def _load(self) -> None:
+        from dxfield.domain.enums import OrgKind
+        from dxfield.store.activities import get_activity
+        from dxfield.store.followups import list_initiatives
+        from dxfield.store.local_state import get_setting
+        from dxfield.store.organizations import LOCAL_GOVERNMENT, list_organizations
+
+        store = self.store
+        municipalities = [(o.name, o.id) for o in list_organizations(store, kinds=LOCAL_GOVERNMENT)]
+        initiatives = [
+            (f"{s.municipality} {s.initiative.theme}: {s.initiative.title}", s.initiative.id)
+            for s in list_initiatives(store)
+        ]
+        others = [k for k in OrgKind if k not in LOCAL_GOVERNMENT]
+        organizations = [(o.name, o.id) for o in list_organizations(store, kinds=others)]
+        if self.draft is not None:
+            values = dict(self.draft.data)
+        elif self.activity_id is not None:
+            values = record_to_values(get_activity(store, self.activity_id))
+        else:
+            last = get_setting(store, LAST_USED, None) or newest_activity_defaults(store)
+            values = {
+                "date": self.dx.today.isoformat(),
+                "municipality_id": last.get("municipality_id"),
+                "initiative_id": last.get("initiative_id"),
+                "kind": last.get("kind") or ActivityKind.meeting.value,
+            }
+        options = FormOptions(municipalities, initiatives, organizations, values)
+        self.app.call_from_thread(self._fill, options)
+
+    def _fill(self, options: FormOptions) -> None:
+        self.query_one("#municipality", Select).set_options(options.municipalities)
+        self.query_one("#initiative", Select).set_options(options.initiatives)
+        self._choices = {
+            "municipality": {v for _, v in options.municipalities},
+            "initiative": {v for _, v in options.initiatives},
+            "kind": {k.value for k in ActivityKind},
+        }
+        participants = self.query_one("#participants", SelectionList)
+        chosen = set(options.values.get("participants") or [])
+        participants.add_options(
+            [(name, oid, oid in chosen) for name, oid in options.organizations]
+        )
+        self._set_values(options.values)
+        self._initial = self.values() if self.draft is None else record_like_empty()
+        self._ready = True
+
+    def _set_values(self, values: dict[str, Any]) -> None:
+        def text(widget_id: str, key: str) -> None:
+            value = values.get(key)
+            if value is not None:
+                self.query_one(f"#{widget_id}", Input).value = str(value)
+
+        text("title", "title")
+        text("date", "date")
+        text("location", "location")
+        text("tags", "tags")
+        text("head-count", "head_count")
+        text("participants-text", "participants_text")
+        for widget_id, key in (
+            ("municipality", "municipality_id"),
+            ("initiative", "initiative_id"),
+            ("kind", "kind"),
+        ):
+            value = values.get(key)
+            if value and value in self._choices.get(widget_id, set()):
+                self.query_one(f"#{widget_id}", Select).value = value
+        for area in SupportArea:
+            self.query_one(f"#area-{area.value}", Checkbox).value = area.value in (
+                values.get("areas") or []
+            )
+        if values.get("notes"):
+            self.query_one("#notes", TextArea).text = str(values["notes"])
+
+    # -- state -----------------------------------------------------------------------------------
+
+    def values(self) -> dict[str, Any]:
+        """Everything in the form, raw, as typed (what a draft keeps)."""
+
+        def chosen(widget_id: str) -> str | None:
+            value = self.query_one(f"#{widget_id}", Select).value
+            return value if isinstance(value, str) else None
+
+        return {
+            "activity_id": self.activity_id,
+            "title": self.query_one("#title", Input).value,
+            "date": self.query_one("#date", Input).value,
+            "municipality_id": chosen("municipality"),
+            "initiative_id": chosen("initiative"),
+            "kind": chosen("kind"),
+            "areas": [
+                a.value for a in SupportArea if self.query_one(f"#area-{a.value}", Checkbox).value
+            ],
+            "location": self.query_one("#location", Input).value,
+            "participants": list(self.query_one("#participants", SelectionList).selected),
+            "head_count": self.query_one("#head-count", Input).value,
+            "participants_text": self.query_one("#participants-text", Input).value,
+            "tags": self.query_one("#tags", Input).value,
+            "notes": self.query_one("#notes", TextArea).text,
+        }
+
+    @property
+    def dirty(self) -> bool:
+        """True when the form holds something not saved."""
+        return self._ready and self.values() != self._initial
+
+    @on(Input.Changed)
+    @on(Select.Changed)
+    @on(Checkbox.Changed)
+    @on(TextArea.Changed)
+    @on(SelectionList.SelectedChanged)
+    def _changed(self) -> None:
+        if not self._ready:
+            return
+        if self._draft_timer is not None:
+            self._draft_timer.stop()
+        self._draft_timer = self.set_timer(DRAFT_DELAY, self._save_draft)
+
+    def _save_draft(self) -> None:
+        if self.dirty and not self._saving:
+            self._write_draft(self.values())
+
+    @work(thread=True, group="form-draft", exit_on_error=False)
+    def _write_draft(self, values: dict[str, Any]) -> None:
+        from dxfield.store.local_state import save_draft
+
+        save_draft(self.store, self.draft_name, values)
+
+    # -- saving ----------------------------------------------------------------------------------
+
+    def _clear_errors(self) -> None:
+        for label in self.query(".error").results(Label):
+            label.update("")
+            label.remove_class("shown")
+
+    def _show_error(self, error: BaseException) -> None:
+        if isinstance(error, LocalizedError) and error.field in ERROR_SLOTS:
+            slot = ERROR_SLOTS[error.field]
+            label = self.query_one(f"#error-{slot}", Label)
+            label.update(error.message())
+            label.add_class("shown")
+            widget_id = slot if slot not in ("areas", "participants") else None
+            if widget_id:
+                self.query_one(f"#{widget_id}").focus()
+        else:
+            self.notify(
+                error_text(error),
+                title=t("保存できません", "Not saved"),
+                severity="error",
+                timeout=10,
+            )
+
+    def action_save(self) -> None:
+        """Validate and save; errors show beside their fields and nothing typed is lost."""
+        if not self._ready or self._saving:
+            return
+        self._clear_errors()
+        values = self.values()
+        try:
+            values["date"] = parse_date(values["date"], today=self.dx.today).isoformat()
+        except LocalizedError as exc:
+            self._show_error(LocalizedError(exc.ja, exc.en, "date"))
+            return
+        self._saving = True
+        self._save(values)
+
+    @work(thread=True, exclusive=True, group="form-save", exit_on_error=False)
+    def _save(self, values: dict[str, Any]) -> None:
+        from dxfield.store.activities import ActivityInput, add_activity, edit_activity
+        from dxfield.store.local_state import discard_draft, set_setting
+
+        try:
+            head = values["head_count"].strip()
+            given = ActivityInput(
+                title=values["title"],
+                kind=values["kind"],
+                date=values["date"],
+                municipality=values["municipality_id"] or None,
+                initiative=values["initiative_id"] or None,
+                notes=values["notes"],
+                location=values["location"],
+                areas=values["areas"],
+                tags=values["tags"].split(),
+                extra={
+                    "participants": {
+                        "organization_ids": values["participants"],
+                        "head_count": int(head) if head else None,
+                        "text": values["participants_text"],
+                    }
+                },
+            )
+            if not values["initiative_id"]:
+                given.extra["initiative_id"] = None
+            if self.activity_id is None:
+                record = add_activity(self.store, given)
+            else:
+                record, _changed = edit_activity(self.store, self.activity_id, given)
+            discard_draft(self.store, self.draft_name)
+            set_setting(
+                self.store,
+                LAST_USED,
+                {
+                    "municipality_id": record.municipality_id,
+                    "initiative_id": record.initiative_id,
+                    "kind": record.kind.value,
+                },
+            )
+        except Exception as exc:
+            self.app.call_from_thread(self._failed, exc)
+            return
+        self.app.call_from_thread(self._saved, record.id)
+
+    def _failed(self, error: BaseException) -> None:
+        self._saving = False
+        self._show_error(error)
+
+    def _saved(self, activity_id: str) -> None:
+        self._saving = False
+        self._ready = False
+        if self._draft_timer is not None:
+            self._draft_timer.stop()
+        self.notify(t("保存しました", "Saved"))
+        self.dx.activity_saved(activity_id, created=self.activity_id is None)
+
+    # -- leaving ---------------------------------------------------------------------------------
+
+    def action_cancel(self) -> None:
+        """Close; ask first when something would be discarded."""
+        from dxfield.tui.screens.confirm import ConfirmScreen
+
+        if not self.dirty:
+            self._leave()
+            return
+
+        def answer(discard: bool | None) -> None:
+            if discard:
+                self._leave()
+
+        self.app.push_screen(
+            ConfirmScreen(t("変更を破棄して閉じますか?", "Discard your changes and close?")),
+            answer,
+        )
+
+    def _leave(self) -> None:
+        self._ready = False
+        if self._draft_timer is not None:
+            self._draft_timer.stop()
+        self._discard_draft()
+        self.app.pop_screen()
+
+    @work(thread=True, group="form-draft", exit_on_error=False)
+    def _discard_draft(self) -> None:
+        from dxfield.store.local_state import discard_draft
+
+        discard_draft(self.store, self.draft_name)
+
+
+def newest_activity_defaults(store: Any) -> dict[str, Any]:
+    """Before anything was saved in this form, "last used" is the newest activity in the log."""
+    from dxfield.store.activities import get_activity, list_activities
+
+    newest = list_activities(store, limit=1)
+    if not newest:
+        return {}
+    activity = get_activity(store, newest[0].id)
+    return {
+        "municipality_id": activity.municipality_id,
+        "initiative_id": activity.initiative_id,
+        "kind": activity.kind.value,
+    }
+
+
+def record_like_empty() -> dict[str, Any]:
+    """A restored draft always counts as unsaved: compare it with nothing."""
+    return {}

@@ -1,0 +1,174 @@
+"""One activity and its history: every revision, who, when, what changed. `e` edits, `d` deletes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.widgets import Markdown
+
+from dxfield.domain.dates import format_date
+from dxfield.i18n import current_language
+from dxfield.tui.screens.base import DxScreen
+from dxfield.tui.text import t
+
+
+@dataclass(frozen=True)
+class ActivityPage:
+    """What the view shows, read in one worker call."""
+
+    activity: Any
+    municipality: str
+    initiative: str
+    participants: list[str]
+    history: list[dict[str, Any]]
+
+
+def _escape(text: str) -> str:
+    """Text safe inside a Markdown table cell."""
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def page_markdown(page: ActivityPage, device_id: str, device_name: str) -> str:
+    """The activity and its history as Markdown (notes are Markdown already)."""
+    lang = current_language()
+    a = page.activity
+    people = [*page.participants]
+    if a.participants.text:
+        people.append(a.participants.text)
+    if a.participants.head_count is not None:
+        people.append(t(f"{a.participants.head_count}名", f"{a.participants.head_count} people"))
+    rows = [
+        (t("日付", "Date"), format_date(a.date, a.date_precision, lang)),
+        (t("種別", "Kind"), a.kind.label(lang)),
+        (t("市町村", "Municipality"), page.municipality),
+        (t("取組", "Initiative"), page.initiative),
+        (t("場所", "Location"), a.location),
+        (t("参加", "Participants"), "、".join(people)),
+        (t("支援区分", "Support areas"), "、".join(x.label(lang) for x in a.areas)),
+        (t("タグ", "Tags"), ", ".join(a.tags)),
+        ("ID", a.id),
+    ]
+    table = "\n".join(f"| {k} | {_escape(str(v))} |" for k, v in rows if v)
+    history = []
+    for revision in reversed(page.history):
+        wall = int(str(revision["hlc"]).split("-")[0])
+        when = (
+            t("参照データ", "reference data")
+            if wall == 0
+            else f"{dt.datetime.fromtimestamp(wall / 1000):%Y-%m-%d %H:%M}"
+        )
+        who = device_name if revision["device_id"] == device_id else revision["device_id"][:13]
+        if revision["deleted"]:
+            what = t("削除", "deleted")
+        elif revision["generation"] == 1:
+            what = t("作成", "created")
+        else:
+            what = t("変更: ", "changed: ") + ", ".join(
+                c for c in revision["changed"] if c != "created_at"
+            )
+        history.append(f"- {when} · {who} · {what}")
+    notes = a.notes or t("_(メモなし)_", "_(no notes)_")
+    return (
+        f"# {a.title}\n\n| | |\n|---|---|\n{table}\n\n"
+        f"## {t('メモ', 'Notes')}\n\n{notes}\n\n"
+        f"## {t('履歴', 'History')}\n\n" + "\n".join(history) + "\n"
+    )
+
+
+class ActivityViewScreen(DxScreen):
+    """The record and its history."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("e", "edit", "Edit", id="edit-activity"),
+        Binding("d", "delete", "Delete", id="delete-activity"),
+        Binding("escape", "back", "Back", id="back"),
+    ]
+
+    DEFAULT_CSS = """
+    ActivityViewScreen VerticalScroll { padding: 0 2; }
+    """
+
+    def __init__(self, activity_id: str) -> None:
+        super().__init__()
+        self.activity_id = activity_id
+        self.page: ActivityPage | None = None
+
+    def compose_body(self) -> ComposeResult:
+        with VerticalScroll():
+            yield Markdown(t("読み込み中…", "Loading…"), id="activity")
+
+    def on_mount(self) -> None:
+        self.sub_title = t("活動", "Activity")
+
+    def on_screen_resume(self) -> None:
+        super().on_screen_resume()
+        self.load()
+
+    @work(thread=True, exclusive=True, group="activity-view", exit_on_error=False)
+    def load(self) -> None:
+        """Read the activity, its names and its history (in a thread)."""
+        from dxfield.store.activities import activity_names, get_activity
+        from dxfield.store.maintenance import record_history
+
+        activity = get_activity(self.store, self.activity_id)
+        names = activity_names(self.store, activity)
+        _entity, history = record_history(self.store, activity.id)
+        page = ActivityPage(
+            activity, names.municipality, names.initiative, names.participants, history
+        )
+        self.app.call_from_thread(self._show, page)
+
+    def _show(self, page: ActivityPage) -> None:
+        self.page = page
+        self.query_one("#activity", Markdown).update(
+            page_markdown(page, self.store.device.id, self.store.device.name)
+        )
+
+    def action_back(self) -> None:
+        """Back to where the activity was opened from."""
+        self.app.pop_screen()
+
+    def action_edit(self) -> None:
+        """Edit this activity."""
+        if self.page is not None:
+            self.dx.open_form(activity_id=self.page.activity.id)
+
+    def action_delete(self) -> None:
+        """Delete this activity after confirmation (a tombstone: history stays)."""
+        from dxfield.tui.screens.confirm import ConfirmScreen
+
+        if self.page is None:
+            return
+        title = self.page.activity.title
+
+        def answer(yes: bool | None) -> None:
+            if yes:
+                self._delete()
+
+        self.app.push_screen(
+            ConfirmScreen(
+                t(
+                    f"「{title}」を削除しますか?履歴は残ります。",
+                    f"Delete “{title}”? Its history stays.",
+                )
+            ),
+            answer,
+        )
+
+    @work(thread=True, group="activity-delete", exit_on_error=False)
+    def _delete(self) -> None:
+        from dxfield.store.activities import delete_activity
+
+        delete_activity(self.store, self.activity_id)
+        self.app.call_from_thread(self._deleted)
+
+    def _deleted(self) -> None:
+        self.notify(t("削除しました", "Deleted"))
+        self.app.pop_screen()
+        self.dx.refresh_status()

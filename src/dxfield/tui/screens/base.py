@@ -1,0 +1,60 @@
+"""What every screen of the app shares: header, footer, status bar, and visible failures."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, cast
+
+from textual.app import ComposeResult
+from textual.screen import Screen
+from textual.widgets import Footer, Header
+from textual.worker import Worker, WorkerState
+
+from dxfield.tui.text import error_text, localize_bindings, t
+from dxfield.tui.widgets.status_bar import StatusBar
+
+if TYPE_CHECKING:
+    from dxfield.store.engine import Store
+    from dxfield.tui.app import DxfieldApp
+
+
+class DxScreen(Screen[None]):
+    """A screen with the app's frame. Subclasses yield their content from `compose_body`."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        localize_bindings(self)
+
+    @property
+    def dx(self) -> DxfieldApp:
+        """The app, typed."""
+        from dxfield.tui.app import DxfieldApp
+
+        return cast(DxfieldApp, self.app)
+
+    @property
+    def store(self) -> Store:
+        """The open store (screens are only pushed once it is open)."""
+        return self.dx.store
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield from self.compose_body()
+        yield StatusBar()
+        yield Footer()
+
+    def compose_body(self) -> ComposeResult:
+        """The screen's own widgets."""
+        yield from ()
+
+    def on_screen_resume(self) -> None:
+        self.dx.refresh_status()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A failed worker becomes a notification, never a traceback or a silent drop."""
+        if event.state is WorkerState.ERROR and event.worker.error is not None:
+            self.notify(
+                error_text(event.worker.error),
+                title=t("エラー", "Error"),
+                severity="error",
+                timeout=10,
+            )

@@ -1,0 +1,196 @@
+"""The Dashboard (home): a card per municipality and initiative. Enter opens its log."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from textual import events, on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Grid, Vertical
+from textual.message import Message
+from textual.widgets import Label, Sparkline, Static
+
+from dxfield.domain.enums import ProviderRole
+from dxfield.i18n import current_language
+from dxfield.tui.screens.base import DxScreen
+from dxfield.tui.text import localize_bindings, t
+
+if TYPE_CHECKING:
+    from dxfield.store.dashboard import InitiativeCard
+
+
+def card_text(card: InitiativeCard) -> tuple[str, str]:
+    """(heading, body) of a card, as Rich markup-free text."""
+    lang = current_language()
+    heading = f"{card.municipality}  {card.theme}".strip()
+    providers = "、".join(
+        f"{name}({ProviderRole(role).label(lang)})" for name, role in card.providers
+    )
+    lines = (
+        [card.title]
+        if card.title
+        else [t("(取組に属さない活動)", "(activities outside any initiative)")]
+    )
+    if providers:
+        lines.append(providers)
+    lines.append(
+        t(
+            f"活動 今月 {card.activities_this_month}件 / 計 {card.activities_total}件",
+            f"Activities: {card.activities_this_month} this month, {card.activities_total} in all",
+        )
+    )
+    overdue = (
+        t(f"(期限超過 {card.overdue_actions}件)", f" ({card.overdue_actions} overdue)")
+        if card.overdue_actions
+        else ""
+    )
+    lines.append(
+        t(f"取組方針 未完了 {card.open_actions}件", f"Open actions: {card.open_actions}") + overdue
+    )
+    for track in card.tracks:
+        label = track.stage_label if lang == "ja" else (track.stage_label_en or track.stage_label)
+        days = (
+            t(f"({track.days_in_stage}日)", f" ({track.days_in_stage} days)")
+            if track.days_in_stage is not None
+            else ""
+        )
+        lines.append(f"▸ {track.community}: {label or '—'}{days}")
+    return heading, "\n".join(lines)
+
+
+class InitiativeCardView(Vertical, can_focus=True):
+    """One card; Enter (or a click) opens the log of its initiative or municipality."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "open", "Open log", id="open-card"),
+    ]
+
+    class Opened(Message):
+        """A card was opened."""
+
+        def __init__(self, card_view: InitiativeCardView) -> None:
+            super().__init__()
+            self.card_view = card_view
+
+        @property
+        def control(self) -> InitiativeCardView:
+            """The card that was opened."""
+            return self.card_view
+
+    def __init__(self, card: InitiativeCard) -> None:
+        super().__init__(classes="card")
+        self.card = card
+        localize_bindings(self)
+
+    def compose(self) -> ComposeResult:
+        heading, body = card_text(self.card)
+        yield Label(heading, classes="card-heading")
+        yield Static(body, classes="card-body")
+        yield Sparkline([float(n) for _, n in self.card.per_month], classes="card-spark")
+        first, last = self.card.per_month[0][0], self.card.per_month[-1][0]
+        yield Label(f"{first} … {last}", classes="card-axis")
+
+    def action_open(self) -> None:
+        """Open this card's log."""
+        self.post_message(self.Opened(self))
+
+    def on_click(self, _event: events.Click) -> None:
+        self.focus()
+        self.action_open()
+
+
+class DashboardScreen(DxScreen):
+    """Every municipality's initiatives at a glance."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("r", "reload", "Reload", id="reload-dashboard"),
+        Binding("down,j", "focus_next", show=False),
+        Binding("up,k", "focus_previous", show=False),
+    ]
+
+    DEFAULT_CSS = """
+    DashboardScreen #cards {
+        grid-size: 2;
+        grid-gutter: 1 2;
+        padding: 1 2;
+        height: auto;
+    }
+    DashboardScreen #dashboard { overflow-y: auto; height: 1fr; }
+    DashboardScreen .card {
+        height: auto;
+        border: round $primary 50%;
+        padding: 0 1;
+    }
+    DashboardScreen .card:focus { border: round $accent; background: $boost; }
+    DashboardScreen .card-heading { text-style: bold; color: $accent; }
+    DashboardScreen .card-spark { height: 2; margin-top: 1; }
+    DashboardScreen .card-axis { color: $text-muted; }
+    DashboardScreen #empty { padding: 1 2; color: $text-muted; }
+    """
+
+    def compose_body(self) -> ComposeResult:
+        with Vertical(id="dashboard"):
+            yield Label(t("読み込み中…", "Loading…"), id="empty")
+            yield Grid(id="cards")
+
+    def on_mount(self) -> None:
+        self.sub_title = t("ダッシュボード", "Dashboard")
+
+    def on_resize(self, event: events.Resize) -> None:
+        columns = 1 if event.size.width < 110 else 2 if event.size.width < 170 else 3
+        self.query_one("#cards", Grid).styles.grid_size_columns = columns
+
+    @work(thread=True, exclusive=True, group="dashboard", exit_on_error=False)
+    def load(self) -> None:
+        """Read the cards (in a thread) and show them."""
+        from dxfield.store.dashboard import dashboard
+
+        cards = dashboard(self.store, self.dx.today)
+        self.app.call_from_thread(self._show, cards)
+
+    def _show(self, cards: list[InitiativeCard]) -> None:
+        self.run_worker(self._mount_cards(cards), group="dashboard-cards", exclusive=True)
+
+    async def _mount_cards(self, cards: list[InitiativeCard]) -> None:
+        grid = self.query_one("#cards", Grid)
+        focused = (
+            self.focused.card.initiative_id
+            if isinstance(self.focused, InitiativeCardView)
+            else None
+        )
+        await grid.remove_children()
+        await grid.mount_all(InitiativeCardView(card) for card in cards)
+        empty = self.query_one("#empty", Label)
+        empty.update(
+            t(
+                "まだ取組も活動もありません。n で活動を記録できます。",
+                "No initiatives or activities yet. Press n to log one.",
+            )
+            if not cards
+            else ""
+        )
+        empty.display = not cards
+        views = list(self.query(InitiativeCardView))
+        target = next((v for v in views if v.card.initiative_id == focused), None)
+        if views:
+            (target or views[0]).focus()
+
+    def action_reload(self) -> None:
+        """Read the dashboard again."""
+        self.load()
+
+    def on_screen_resume(self) -> None:
+        super().on_screen_resume()
+        self.load()
+
+    @on(InitiativeCardView.Opened)
+    def _opened(self, event: InitiativeCardView.Opened) -> None:
+        from dxfield.tui.screens.log import LogScope
+
+        card = event.card_view.card
+        label = f"{card.municipality} {card.theme}".strip()
+        if card.initiative_id:
+            self.dx.show_log(LogScope(initiative_id=card.initiative_id, label=label))
+        else:
+            self.dx.show_log(LogScope(municipality_id=card.municipality_id, label=label))

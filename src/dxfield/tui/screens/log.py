@@ -1,0 +1,193 @@
+"""The Log: every activity, newest first, with filters and an incremental search (`/`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.timer import Timer
+from textual.widgets import Input, Label, Select
+
+from dxfield.domain.dates import parse_date
+from dxfield.domain.enums import ActivityKind, SupportArea
+from dxfield.i18n import LocalizedError, current_language
+from dxfield.store.search import query_terms
+from dxfield.tui.screens.base import DxScreen
+from dxfield.tui.text import t
+from dxfield.tui.widgets.activity_list import ActivityList
+
+SEARCH_DELAY = 0.15
+
+
+@dataclass(frozen=True)
+class LogScope:
+    """Where the Log opens: everything, or one initiative or municipality (from the dashboard)."""
+
+    initiative_id: str | None = None
+    municipality_id: str | None = None
+    label: str = ""
+
+
+class LogScreen(DxScreen):
+    """Every activity, newest first."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash", "search", "Search", id="search"),
+        Binding("escape", "clear_search", "Clear search", show=False),
+        Binding("f", "focus_filters", "Filters", id="filters"),
+        Binding("r", "reload", "Reload", id="reload"),
+    ]
+
+    DEFAULT_CSS = """
+    LogScreen #filters { height: auto; padding: 0 1; }
+    LogScreen #filters Select { width: 1fr; }
+    LogScreen #filters Input { width: 1fr; }
+    LogScreen #search { margin: 0 1; }
+    LogScreen #summary { height: 1; padding: 0 1; color: $text-muted; }
+    LogScreen #filter-error { height: auto; padding: 0 1; color: $error; }
+    """
+
+    def __init__(self, scope: LogScope | None = None) -> None:
+        super().__init__()
+        self.scope = scope or LogScope()
+        self._search_timer: Timer | None = None
+
+    def compose_body(self) -> ComposeResult:
+        lang = current_language()
+        yield Input(
+            placeholder=t(
+                "検索(/): 語をスペースで区切るとすべてに一致",
+                "Search (/): all space-separated terms must match",
+            ),
+            id="search",
+        )
+        with Horizontal(id="filters"):
+            yield Select[str]([], prompt=t("市町村", "Municipality"), id="municipality")
+            yield Select[str](
+                [(k.label(lang), k.value) for k in ActivityKind],
+                prompt=t("種別", "Kind"),
+                id="kind",
+            )
+            yield Select[str](
+                [(a.label(lang), a.value) for a in SupportArea],
+                prompt=t("支援区分", "Support area"),
+                id="area",
+            )
+            yield Input(placeholder=t("開始日", "From"), id="date-from")
+            yield Input(placeholder=t("終了日", "To"), id="date-to")
+            yield Input(placeholder=t("タグ", "Tag"), id="tag")
+        yield Label("", id="filter-error")
+        yield Label("", id="summary")
+        yield ActivityList(self.store, id="activities")
+
+    def on_mount(self) -> None:
+        self.sub_title = t("活動ログ", "Activity log") + (
+            f" · {self.scope.label}" if self.scope.label else ""
+        )
+        self._load_municipalities()
+        self.query_one(ActivityList).focus()
+
+    @work(thread=True, exclusive=True, group="log-options", exit_on_error=False)
+    def _load_municipalities(self) -> None:
+        from dxfield.store.organizations import LOCAL_GOVERNMENT, list_organizations
+
+        orgs = list_organizations(self.store, kinds=LOCAL_GOVERNMENT)
+        options = [(o.name, o.id) for o in orgs]
+        self.app.call_from_thread(self.query_one("#municipality", Select).set_options, options)
+
+    # -- filters ---------------------------------------------------------------------------------
+
+    def _date(self, widget_id: str) -> dt.date | None:
+        text = self.query_one(f"#{widget_id}", Input).value.strip()
+        return parse_date(text, today=dt.date.today()) if text else None
+
+    def apply_filters(self) -> None:
+        """Read the filter widgets and show what matches."""
+        from dxfield.store.activities import ActivityFilter
+
+        def chosen(widget_id: str) -> str | None:
+            value = self.query_one(f"#{widget_id}", Select).value
+            return value if isinstance(value, str) else None
+
+        error = self.query_one("#filter-error", Label)
+        try:
+            date_from, date_to = self._date("date-from"), self._date("date-to")
+        except LocalizedError as exc:
+            error.update(exc.message())
+            return
+        error.update("")
+        kind, area = chosen("kind"), chosen("area")
+        query = self.query_one("#search", Input).value
+        filters = ActivityFilter(
+            municipality_id=chosen("municipality") or self.scope.municipality_id,
+            initiative_id=self.scope.initiative_id,
+            kind=ActivityKind(kind) if kind else None,
+            area=SupportArea(area) if area else None,
+            tag=self.query_one("#tag", Input).value.strip() or None,
+            date_from=date_from,
+            date_to=date_to,
+            query=query if query.strip() else None,
+        )
+        self.query_one(ActivityList).show(filters, query_terms(query))
+
+    @on(Select.Changed)
+    def _select_changed(self) -> None:
+        self.apply_filters()
+
+    @on(Input.Submitted, "#filters Input")
+    def _filter_submitted(self) -> None:
+        self.apply_filters()
+
+    @on(Input.Changed, "#search")
+    def _search_changed(self) -> None:
+        # Incremental, but not on every keystroke of a fast typist or an IME burst.
+        if self._search_timer is not None:
+            self._search_timer.stop()
+        self._search_timer = self.set_timer(SEARCH_DELAY, self.apply_filters)
+
+    @on(Input.Submitted, "#search")
+    def _search_submitted(self) -> None:
+        self.apply_filters()
+        self.query_one(ActivityList).focus()
+
+    @on(ActivityList.Loaded)
+    def _loaded(self, event: ActivityList.Loaded) -> None:
+        self.query_one("#summary", Label).update(
+            t(f"{event.total:,}件", f"{event.total:,} activities")
+        )
+
+    @on(ActivityList.Selected)
+    def _selected(self, event: ActivityList.Selected) -> None:
+        self.dx.open_activity(event.activity_id)
+
+    # -- actions ---------------------------------------------------------------------------------
+
+    def action_search(self) -> None:
+        """Focus the search field."""
+        self.query_one("#search", Input).focus()
+
+    def action_clear_search(self) -> None:
+        """Empty the search and go back to the list."""
+        search = self.query_one("#search", Input)
+        if search.value:
+            search.value = ""
+            self.apply_filters()
+        self.query_one(ActivityList).focus()
+
+    def action_focus_filters(self) -> None:
+        """Move to the filters."""
+        self.query_one("#municipality", Select).focus()
+
+    def action_reload(self) -> None:
+        """Read the log again."""
+        self.query_one(ActivityList).reload()
+
+    def on_screen_resume(self) -> None:
+        # Also the first showing: the list loads once the screen is current.
+        super().on_screen_resume()
+        self.apply_filters()

@@ -1,0 +1,85 @@
+"""Words of the interface in the user's language. Data is never translated."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from textual.binding import BindingsMap
+
+from dxfield.i18n import LocalizedError, current_language
+
+if TYPE_CHECKING:
+    from textual.dom import DOMNode
+
+# Key descriptions are written in English in BINDINGS (class attributes, evaluated at import,
+# before the language may be known) and translated per instance by `localize_bindings`.
+BINDING_JA: dict[str, str] = {
+    "Activity log": "活動ログ",
+    "Back": "戻る",
+    "Clear search": "検索を消す",
+    "Close": "閉じる",
+    "Dashboard": "ダッシュボード",
+    "Delete": "削除",
+    "Edit": "編集",
+    "Every key": "すべてのキー",
+    "Filters": "絞り込み",
+    "Help": "ヘルプ",
+    "Home": "ホーム",
+    "Log": "ログ",
+    "Log an activity": "活動を記録する",
+    "New": "新規",
+    "No": "いいえ",
+    "Open": "開く",
+    "Open log": "ログを開く",
+    "Quit": "終了",
+    "Reload": "再読込",
+    "Save": "保存",
+    "Search": "検索",
+    "Yes": "はい",
+}
+
+
+def t(ja: str, en: str) -> str:
+    """`ja` under a Japanese locale (or --lang ja), else `en`."""
+    return ja if current_language() == "ja" else en
+
+
+def error_text(error: BaseException) -> str:
+    """One line for a failure: the localized message when there is one."""
+    if isinstance(error, LocalizedError):
+        return error.message()
+    text = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {text[0] if text else ''}"
+
+
+def display_path(path: str) -> str:
+    """A path as people read it: the home folder shortened to ~."""
+    from pathlib import Path
+
+    home = str(Path.home())
+    return "~" + path[len(home) :] if home not in ("", "/") and path.startswith(home) else path
+
+
+def localize_bindings(node: DOMNode) -> None:
+    """Show `node`'s key descriptions in the user's language (call at the end of `__init__`).
+
+    Textual has no public hook for per-instance binding descriptions, so this replaces the
+    node's own copy of its bindings map (made from BINDINGS in DOMNode.__init__).
+    """
+    if current_language() != "ja":
+        return
+    bindings = node._bindings
+    node._bindings = BindingsMap.from_keys(
+        {
+            key: [
+                replace(
+                    binding,
+                    description=BINDING_JA.get(binding.description, binding.description),
+                    tooltip=BINDING_JA.get(binding.tooltip, binding.tooltip),
+                )
+                for binding in key_bindings
+            ]
+            for key, key_bindings in bindings.key_to_bindings.items()
+        }
+    )

@@ -1,0 +1,1 @@
+"""Widgets of the app, by the area of the screen they serve."""

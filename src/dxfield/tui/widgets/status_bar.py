@@ -1,0 +1,41 @@
+"""The status bar: where the store is, which device this is, what has not been exported yet."""
+
+from __future__ import annotations
+
+from textual.reactive import reactive
+from textual.widgets import Static
+
+from dxfield.tui.text import t
+
+
+class StatusBar(Static):
+    """One line at the bottom of every screen."""
+
+    DEFAULT_CSS = """
+    StatusBar {
+        height: 1;
+        padding: 0 1;
+        background: $panel;
+        color: $text-muted;
+    }
+    """
+
+    store_path: reactive[str] = reactive("")
+    """The store file."""
+    device_name: reactive[str] = reactive("")
+    """This device's name."""
+    unexported: reactive[int | None] = reactive(None)
+    """Changes made here that have not been exported in a bundle yet."""
+
+    def render(self) -> str:
+        if not self.store_path:
+            return t("ストアを開いています…", "Opening the store…")
+        pending = (
+            ""
+            if self.unexported is None
+            else t(
+                f"  ·  未エクスポートの変更 {self.unexported}件",
+                f"  ·  {self.unexported} changes not exported",
+            )
+        )
+        return f"{self.store_path}  ·  {self.device_name}{pending}"

@@ -1,0 +1,316 @@
+"""The dashboard: a card per initiative (and per municipality for activities outside any), with
+activity counts by month, open and overdue actions, and where each community's track stands."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import event
+
+from dxfield.demo.loader import demo_id
+from dxfield.store import records, revisions
+from dxfield.store.dashboard import InitiativeCard, TrackStage, dashboard
+from dxfield.store.engine import Store
+from dxfield.store.followups import list_initiatives
+from dxfield.store.ids import reference_id
+from dxfield.store.reference import municipality_id
+
+TOYOOKA = municipality_id("282090")
+TAKA = municipality_id("283657")
+AKO = municipality_id("282120")
+DIALOGUE = "文脈の伝達と対話による信頼関係の構築"
+TOYOOKA_MODEL = reference_id("stage_model", "toyooka-4stage")
+
+
+def _card(
+    cards: list[InitiativeCard], initiative_id: str | None, municipality: str
+) -> InitiativeCard:
+    found = [
+        c for c in cards if c.initiative_id == initiative_id and c.municipality_id == municipality
+    ]
+    assert len(found) == 1, found
+    return found[0]
+
+
+@pytest.fixture
+def queries(store: Store) -> Iterator[list[str]]:
+    """The SQL statements the store runs while the test body runs."""
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if not statement.startswith(("BEGIN", "PRAGMA")):
+            seen.append(statement)
+
+    event.listen(store.engine, "before_cursor_execute", record)
+    yield seen
+    event.remove(store.engine, "before_cursor_execute", record)
+
+
+# --- the demo ------------------------------------------------------------------------------------
+
+
+def test_toyooka_in_the_demo(demo_store: Store) -> None:
+    cards = dashboard(demo_store, dt.date(2024, 7, 20))
+    toyooka = _card(cards, demo_id("initiative", "toyooka"), TOYOOKA)
+    assert (toyooka.municipality, toyooka.municipality_kana) == ("豊岡市", "とよおかし")
+    assert (toyooka.theme, toyooka.title) == ("配送DX", "「配送DX」を中心に地域DXを推進")
+    assert toyooka.providers == [
+        ("(株)電通総研", "representative"),
+        ("(一社)コード・フォー・ジャパン", "resident"),
+    ]
+    assert toyooka.activities_total == 5
+    assert toyooka.activities_this_month == 1  # the 7/17 visit to 西米良村
+    assert len(toyooka.per_month) == 12
+    assert toyooka.per_month[0] == ("2023-08", 0)
+    assert toyooka.per_month[-1] == ("2024-07", 1)
+    # Four activities are dated only by fiscal year: the first day of FY2024.
+    assert dict(toyooka.per_month)["2024-04"] == 4
+    assert sum(n for _, n in toyooka.per_month) == 5
+    assert (toyooka.open_actions, toyooka.overdue_actions) == (2, 0)
+    assert [(t.community, t.stage_key, t.stage_label) for t in toyooka.tracks] == [
+        ("奥矢根区", "dialogue", DIALOGUE),
+        ("資母地区コミュニティ", "dialogue", DIALOGUE),
+    ]
+    assert {t.stage_label_en for t in toyooka.tracks} == {"Trust through context and dialogue"}
+
+
+def test_the_demo_later_in_the_year(demo_store: Store) -> None:
+    cards = dashboard(demo_store, dt.date(2025, 1, 15))
+    toyooka = _card(cards, demo_id("initiative", "toyooka"), TOYOOKA)
+    assert toyooka.activities_this_month == 0
+    assert toyooka.per_month[0] == ("2024-02", 0)
+    assert dict(toyooka.per_month)["2024-07"] == 1
+    # The trial was to happen 年内 (due 2024-12-31).
+    assert (toyooka.open_actions, toyooka.overdue_actions) == (2, 1)
+    # Both tracks moved to "dialogue" on 2024-10-31.
+    assert [t.days_in_stage for t in toyooka.tracks] == [76, 76]
+
+
+def test_one_card_per_initiative_in_kana_order(demo_store: Store) -> None:
+    cards = dashboard(demo_store, dt.date(2024, 7, 20))
+    summaries = list_initiatives(demo_store)
+    assert [c.initiative_id for c in cards] == [s.initiative.id for s in summaries]
+    assert [c.municipality_kana for c in cards] == sorted(c.municipality_kana for c in cards)
+    assert all(c.initiative_id is not None for c in cards)
+    # Only 豊岡市 has tracks.
+    assert [c.municipality for c in cards if c.tracks] == ["豊岡市"]
+
+
+# --- activities outside initiatives, deleted records, tracks -------------------------------------
+
+
+def _activity(store: Store, date: str, **fields: Any) -> str:
+    data = {"kind": "meeting", "title": "会議", "date": date, **fields}
+    return str(records.create(store, "activity", data).id)
+
+
+def test_a_municipality_card_for_activities_outside_initiatives(store: Store) -> None:
+    initiative = records.create(
+        store, "initiative", {"municipality_id": TOYOOKA, "theme": "配送DX", "title": "配送"}
+    )
+    _activity(store, "2024-07-01", initiative_id=initiative.id, municipality_id=TOYOOKA)
+    _activity(store, "2024-07-02", municipality_id=TOYOOKA)
+    _activity(store, "2024-06-30", municipality_id=TOYOOKA)
+    _activity(store, "2024-07-31", municipality_id=AKO)
+    gone = _activity(store, "2024-07-03", municipality_id=AKO)
+    records.delete(store, "activity", gone)
+    only_deleted = _activity(store, "2024-07-03", municipality_id=TAKA)
+    records.delete(store, "activity", only_deleted)
+
+    cards = dashboard(store, dt.date(2024, 7, 10))
+    # 赤穂市 (あこうし) before 豊岡市 (とよおかし); within 豊岡市 the untitled card first.
+    assert [(c.municipality, c.title) for c in cards] == [
+        ("赤穂市", ""),
+        ("豊岡市", ""),
+        ("豊岡市", "配送"),
+    ]
+    ako, toyooka_other, toyooka = cards
+    assert (ako.initiative_id, ako.theme, ako.providers, ako.tracks) == (None, "", [], [])
+    assert (ako.activities_total, ako.activities_this_month) == (1, 1)
+    assert (toyooka_other.activities_total, toyooka_other.activities_this_month) == (2, 1)
+    assert dict(toyooka_other.per_month)["2024-06"] == 1
+    assert (toyooka.activities_total, toyooka.activities_this_month) == (1, 1)
+    assert (toyooka_other.open_actions, toyooka_other.overdue_actions) == (0, 0)
+
+
+def test_an_initiative_with_nothing_yet_has_a_card_of_zeros(store: Store) -> None:
+    initiative = records.create(
+        store, "initiative", {"municipality_id": TAKA, "theme": "保健福祉DX", "title": "見守り"}
+    )
+    (card,) = dashboard(store, dt.date(2024, 7, 10))
+    assert card.initiative_id == initiative.id
+    assert (card.municipality, card.activities_total, card.activities_this_month) == (
+        "多可町",
+        0,
+        0,
+    )
+    assert [n for _, n in card.per_month] == [0] * 12
+    assert (card.open_actions, card.overdue_actions, card.tracks) == (0, 0, [])
+
+
+def test_a_deleted_initiatives_activities_count_on_its_municipality(store: Store) -> None:
+    kept = records.create(
+        store, "initiative", {"municipality_id": TOYOOKA, "theme": "配送DX", "title": "配送"}
+    )
+    dropped = records.create(
+        store, "initiative", {"municipality_id": TOYOOKA, "theme": "観光DX", "title": "観光"}
+    )
+    _activity(store, "2024-07-01", initiative_id=dropped.id, municipality_id=TOYOOKA)
+    records.create(store, "action", {"initiative_id": dropped.id, "text": "やる"})
+    records.delete(store, "initiative", dropped.id)
+    cards = dashboard(store, dt.date(2024, 7, 10))
+    assert [(c.initiative_id, c.activities_total, c.open_actions) for c in cards] == [
+        (None, 1, 0),
+        (kept.id, 0, 0),
+    ]
+
+
+def test_actions_open_and_overdue(store: Store) -> None:
+    initiative = records.create(
+        store, "initiative", {"municipality_id": TOYOOKA, "theme": "配送DX", "title": "配送"}
+    )
+    for status, due in [
+        ("planned", "2024-07-09"),  # overdue
+        ("in_progress", "2024-07-01"),  # overdue
+        ("planned", "2024-07-10"),  # due today: not overdue
+        ("planned", None),
+        ("done", "2024-06-01"),  # closed: neither
+        ("dropped", "2024-06-01"),
+    ]:
+        records.create(
+            store,
+            "action",
+            {"initiative_id": initiative.id, "text": "x", "status": status, "due": due},
+        )
+    gone = records.create(
+        store, "action", {"initiative_id": initiative.id, "text": "x", "due": "2024-01-01"}
+    )
+    records.delete(store, "action", gone.id)
+    (card,) = dashboard(store, dt.date(2024, 7, 10))
+    assert (card.open_actions, card.overdue_actions) == (4, 2)
+
+
+def test_tracks_stages_and_days(store: Store) -> None:
+    initiative = records.create(
+        store, "initiative", {"municipality_id": TOYOOKA, "theme": "配送DX", "title": "配送"}
+    )
+
+    def community(name: str, kana: str) -> str:
+        data = {"kind": "community", "name": name, "kana": kana, "parent_id": TOYOOKA}
+        return str(records.create(store, "organization", data).id)
+
+    def track(community_id: str, stage: str | None) -> str:
+        data = {
+            "model_id": TOYOOKA_MODEL,
+            "community_id": community_id,
+            "initiative_id": initiative.id,
+            "current_stage": stage,
+        }
+        return str(records.create(store, "engagement_track", data).id)
+
+    def move(track_id: str, to: str, date: str, *, deleted: bool = False) -> None:
+        created = records.create(
+            store, "stage_move", {"track_id": track_id, "to_stage": to, "date": date}
+        )
+        if deleted:
+            records.delete(store, "stage_move", created.id)
+
+    moved = track(community("上地区", "かみちく"), "collaborators")
+    move(moved, "dialogue", "2024-06-01")
+    move(moved, "collaborators", "2024-07-01")
+    move(moved, "group", "2024-07-05", deleted=True)
+    back = track(community("あ地区", "あちく"), "survey")
+    move(back, "dialogue", "2024-05-01")
+    move(back, "survey", "2024-06-20")  # stages can move back
+    track(community("新地区", "しんちく"), None)  # no moves yet
+    unknown = track(community("ん地区", "んちく"), "retired")  # a stage the model lacks
+    move(unknown, "retired", "2024-07-10")
+    gone = track(community("消地区", "けすちく"), "survey")
+    records.delete(store, "engagement_track", gone)
+
+    (card,) = dashboard(store, dt.date(2024, 7, 10))
+    assert card.tracks == [
+        TrackStage("あ地区", "survey", "初期調査", "Initial survey", 20),
+        TrackStage(
+            "上地区",
+            "collaborators",
+            "前向きな協力者の識別",
+            "Positive collaborators identified",
+            9,
+        ),
+        TrackStage("新地区", None, "", "", None),
+        TrackStage("ん地区", "retired", "retired", "retired", 0),
+    ]
+
+
+# --- many activities -----------------------------------------------------------------------------
+
+
+def test_twenty_thousand_activities_tally_in_a_few_queries(
+    store: Store, queries: list[str]
+) -> None:
+    rng = random.Random(7)
+    today = dt.date(2024, 7, 20)
+    places = [municipality_id(c) for c in ("282090", "283657", "282120", "281000", "282014")]
+    initiatives = []
+    for n in range(8):
+        place = places[n % 4]  # the fifth place has activities outside initiatives only
+        data = {"municipality_id": place, "theme": f"DX{n}", "title": f"取組{n}"}
+        initiatives.append((str(records.create(store, "initiative", data).id), place))
+    base = records.validate(
+        "activity", {"municipality_id": TOYOOKA, "kind": "meeting", "title": "x", "date": today}
+    )
+    first = dt.date(2023, 1, 1)
+    span = (dt.date(2024, 9, 30) - first).days  # some dated after today, in later months
+    items: list[tuple[str, dict[str, Any], str | None, str]] = []
+    for _ in range(20_000):
+        date = first + dt.timedelta(days=rng.randrange(span))
+        if rng.random() < 0.8:
+            initiative_id, place = rng.choice(initiatives)
+        else:
+            initiative_id, place = None, rng.choice(places)
+        record_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+        content = {
+            **base,
+            "date": date.isoformat(),
+            "initiative_id": initiative_id,
+            "municipality_id": place,
+        }
+        items.append((record_id, content, initiative_id, place))
+    deleted = set(rng.sample([i[0] for i in items], 300))
+    with store.write() as conn:
+        revisions.bulk_create(
+            conn, "activity", [(i, c) for i, c, _, _ in items], device_id=store.device.id
+        )
+        for record_id in deleted:
+            revisions.write_record(
+                conn, "activity", record_id, None, device_id=store.device.id, deleted=True
+            )
+
+    total: Counter[tuple[str | None, str]] = Counter()
+    monthly: Counter[tuple[str | None, str, str]] = Counter()
+    for record_id, content, initiative_id, place in items:
+        if record_id in deleted:
+            continue
+        key = (initiative_id, place if initiative_id is None else "")
+        total[key] += 1
+        monthly[(*key, content["date"][:7])] += 1
+
+    queries.clear()
+    cards = dashboard(store, today)
+    assert len(queries) <= 6, queries  # not one per card, nor per month
+
+    months = [f"2023-{m:02d}" for m in range(8, 13)] + [f"2024-{m:02d}" for m in range(1, 8)]
+    assert len(cards) == len(initiatives) + len(places)
+    for card in cards:
+        key = (card.initiative_id, card.municipality_id if card.initiative_id is None else "")
+        assert card.activities_total == total[key], card
+        assert card.per_month == [(m, monthly[(*key, m)]) for m in months], card
+        assert card.activities_this_month == monthly[(*key, "2024-07")]
+    assert sum(c.activities_total for c in cards) == len(items) - len(deleted)

@@ -1,0 +1,96 @@
+"""Snapshots of every screen on the demo store, at fixed sizes, without cursor blink."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Input, TextArea
+
+from dxfield.demo.service import prepare_demo
+from dxfield.i18n import set_language
+from dxfield.store.engine import Store
+from dxfield.tui.app import DxfieldApp
+from tests.tui.test_app import settle
+
+TODAY = dt.date(2024, 11, 26)
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> Path:
+    """The demo store under the (hermetic) home, with a fixed device name."""
+    folder = Path.home() / "demo"
+    prepare_demo(folder)
+    with Store.open(folder, device_name="snapshot"):
+        pass
+    return folder
+
+
+async def until_still(app: DxfieldApp, pilot: Pilot[None], tries: int = 40) -> None:
+    """Wait until two screenshots 0.1 s apart are the same (Markdown and focus settle late)."""
+    previous = app.export_screenshot()
+    for _ in range(tries):
+        await pilot.pause(0.1)
+        current = app.export_screenshot()
+        if current == previous:
+            return
+        previous = current
+
+
+def steady(*keys: str) -> Callable[[Pilot[None]], Awaitable[None]]:
+    """Press `keys` after the store is open, let every worker finish, stop cursors blinking."""
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        app = pilot.app
+        assert isinstance(app, DxfieldApp)
+        await settle(app, pilot)
+        for key in keys:
+            await pilot.press(key)
+            await settle(app, pilot)
+        for widget in app.screen.query(Input):
+            widget.cursor_blink = False
+        for area in app.screen.query(TextArea):
+            area.cursor_blink = False
+        await until_still(app, pilot)
+
+    return run_before
+
+
+SCREENS = {
+    "dashboard": (),
+    "log": ("l",),
+    "log-search": ("l", "slash", "配", "送"),
+    "form": ("n",),
+    "view": ("l", "down", "enter"),
+    "help": ("question_mark",),
+}
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+@pytest.mark.parametrize("screen", list(SCREENS))
+def test_screen(snap_compare, demo: Path, screen: str, lang: str) -> None:  # type: ignore[no-untyped-def]
+    set_language(lang)
+    app = DxfieldApp(demo, today=TODAY)
+    assert snap_compare(app, terminal_size=(120, 40), run_before=steady(*SCREENS[screen]))
+
+
+@pytest.mark.parametrize("size", [(80, 24), (200, 60)])
+@pytest.mark.parametrize("screen", ["dashboard", "log", "form"])
+def test_sizes(snap_compare, demo: Path, screen: str, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+    set_language("ja")
+    app = DxfieldApp(demo, today=TODAY)
+    assert snap_compare(app, terminal_size=size, run_before=steady(*SCREENS[screen]))
+
+
+def test_light_theme(snap_compare, demo: Path) -> None:  # type: ignore[no-untyped-def]
+    set_language("ja")
+    app = DxfieldApp(demo, today=TODAY)
+
+    async def light(pilot: Pilot[None]) -> None:
+        pilot.app.theme = "textual-light"
+        await steady("l")(pilot)
+
+    assert snap_compare(app, terminal_size=(120, 40), run_before=light)
