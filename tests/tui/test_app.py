@@ -209,3 +209,22 @@ async def test_a_broken_store_is_a_notification_not_a_crash(tmp_path: Path) -> N
         assert app.is_running
         assert any("cannot be read" in str(n.message) for n in app._notifications)
         await pilot.press("ctrl+q")
+
+
+async def test_every_key_of_the_screen_is_in_the_palette(demo: Path) -> None:
+    from dxfield.tui.commands import DxfieldCommands
+
+    app = DxfieldApp(demo, today=TODAY)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_log(app, pilot)
+        provider = DxfieldCommands(app.screen)
+        labels = {label for label, _help, _run in provider._commands()}
+        assert {"Log an activity", "Dashboard", "Help", "Search", "Filters", "Open"} <= labels
+        await pilot.press("enter")
+        await settle(app, pilot)
+        provider = DxfieldCommands(app.screen)
+        run = {label: run for label, _help, run in provider._commands()}
+        assert {"Edit", "Delete"} <= set(run)
+        await run["Edit"]()  # the palette awaits what a command returns
+        await settle(app, pilot)
+        assert isinstance(app.screen, ActivityFormScreen)

@@ -34,18 +34,37 @@ def palette_entries() -> list[tuple[str, str, str]]:
 
 
 class DxfieldCommands(Provider):
-    """The app's own commands, next to Textual's (theme, keys, screenshot...)."""
+    """The app's own commands, next to Textual's (theme, keys, screenshot...): the global ones,
+    and every key of the screen the palette was opened on (save, edit, delete, search...)."""
 
-    def _runner(self, action: str) -> Callable[[], object]:
-        return partial(self.app.run_action, action)
+    def _commands(self) -> list[tuple[str, str, Callable[[], object]]]:
+        commands: list[tuple[str, str, Callable[[], object]]] = [
+            (label, help_text, partial(self.app.run_action, action))
+            for label, help_text, action in palette_entries()
+        ]
+        seen = {action for _label, _help, action in palette_entries()}
+        for key, active in self.screen.active_bindings.items():
+            binding = active.binding
+            if not binding.description or binding.action in seen or not active.enabled:
+                continue
+            seen.add(binding.action)
+            help_text = f"{binding.tooltip or binding.description} ({key})"
+            commands.append(
+                (
+                    binding.description,
+                    help_text,
+                    partial(self.app.run_action, binding.action, active.node),
+                )
+            )
+        return commands
 
     async def discover(self) -> Hits:
-        for label, help_text, action in palette_entries():
-            yield DiscoveryHit(label, self._runner(action), help=help_text)
+        for label, help_text, run in self._commands():
+            yield DiscoveryHit(label, run, help=help_text)
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
-        for label, help_text, action in palette_entries():
+        for label, help_text, run in self._commands():
             score = matcher.match(label)
             if score > 0:
-                yield Hit(score, matcher.highlight(label), self._runner(action), help=help_text)
+                yield Hit(score, matcher.highlight(label), run, help=help_text)

@@ -44,9 +44,9 @@ class LogScreen(DxScreen):
     ]
 
     DEFAULT_CSS = """
-    LogScreen #filters { height: auto; padding: 0 1; }
-    LogScreen #filters Select { width: 1fr; }
-    LogScreen #filters Input { width: 1fr; }
+    LogScreen #filters { height: 1; padding: 0 1; }
+    LogScreen #filters Select { width: 1fr; margin-right: 1; }
+    LogScreen #filters Input { width: 1fr; margin-right: 1; }
     LogScreen #search { margin: 0 1; }
     LogScreen #summary { height: 1; padding: 0 1; color: $text-muted; }
     LogScreen #filter-error { height: auto; padding: 0 1; color: $error; }
@@ -67,20 +67,23 @@ class LogScreen(DxScreen):
             id="search",
         )
         with Horizontal(id="filters"):
-            yield Select[str]([], prompt=t("市町村", "Municipality"), id="municipality")
+            yield Select[str]([], prompt=t("市町村", "Municipality"), id="municipality",
+                              compact=True)
             yield Select[str](
                 [(k.label(lang), k.value) for k in ActivityKind],
                 prompt=t("種別", "Kind"),
                 id="kind",
+                compact=True,
             )
             yield Select[str](
                 [(a.label(lang), a.value) for a in SupportArea],
                 prompt=t("支援区分", "Support area"),
                 id="area",
+                compact=True,
             )
-            yield Input(placeholder=t("開始日", "From"), id="date-from")
-            yield Input(placeholder=t("終了日", "To"), id="date-to")
-            yield Input(placeholder=t("タグ", "Tag"), id="tag")
+            yield Input(placeholder=t("開始日", "From"), id="date-from", compact=True)
+            yield Input(placeholder=t("終了日", "To"), id="date-to", compact=True)
+            yield Input(placeholder=t("タグ", "Tag"), id="tag", compact=True)
         yield Label("", id="filter-error")
         yield Label("", id="summary")
         yield ActivityList(self.store, id="activities")
