@@ -71,6 +71,10 @@ FIELD_LABELS: dict[str, tuple[str, str]] = {
     "fiscal_year": ("年度", "fiscal year"),
     "theme": ("テーマ", "theme"),
     "device_name": ("端末名", "device name"),
+    "participants": ("参加", "participants"),
+    "tags": ("タグ", "tags"),
+    "date_precision": ("日付の精度", "date precision"),
+    "follow_up": ("フォローアップ", "follow-up"),
 }
 
 

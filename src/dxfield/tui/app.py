@@ -106,25 +106,42 @@ class DxfieldApp(App[None]):
         from dxfield.tui.screens.dashboard import DashboardScreen
 
         self.push_screen(DashboardScreen())
-        if drafts:
-            self._offer_draft(drafts[0])
+        self._offer_drafts(list(drafts))
 
-    def _offer_draft(self, draft: Draft) -> None:
+    def _offer_drafts(self, drafts: list[Draft]) -> None:
+        """Offer each left-over draft in turn: restore it, discard it, or keep it for later."""
         from dxfield.tui.screens.confirm import ConfirmScreen
 
+        if not drafts:
+            return
+        draft = drafts.pop(0)
         title = str(draft.data.get("title") or "")
+        saved = draft.saved_at.astimezone()
         question = t(
-            f"保存されていない下書きがあります({draft.saved_at:%Y-%m-%d %H:%M}「{title}」)。復元しますか?",
-            f"An unsaved draft was found ({draft.saved_at:%Y-%m-%d %H:%M}, “{title}”). Restore it?",
+            f"保存されていない下書きがあります({saved:%Y-%m-%d %H:%M}「{title}」)。"
+            "復元しますか?(escape: 後で)",
+            f"An unsaved draft was found ({saved:%Y-%m-%d %H:%M}, “{title}”). "
+            "Restore it? (escape: later)",
         )
 
         def answer(restore: bool | None) -> None:
             if restore:
-                self.open_form(draft=draft)
-            else:
+                self.open_form(draft=draft)  # the other drafts are offered at the next start
+                return
+            if restore is False:
                 self._discard_draft(draft.name)
+            self._offer_drafts(drafts)  # None (escape): kept for the next start
 
-        self.push_screen(ConfirmScreen(question), answer)
+        self.push_screen(
+            ConfirmScreen(
+                question,
+                yes=t("復元 (y)", "Restore (y)"),
+                no=t("破棄 (n)", "Discard (n)"),
+                default=True,
+                escape=None,
+            ),
+            answer,
+        )
 
     @work(thread=True, group="drafts", exit_on_error=False)
     def _discard_draft(self, name: str) -> None:
@@ -215,7 +232,27 @@ class DxfieldApp(App[None]):
         if created and not isinstance(self.screen, LogScreen):
             self._to_base()
             self.switch_screen(LogScreen())
+        elif created and isinstance(self.screen, LogScreen):
+            self.screen.show_newest()
         self.refresh_status()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """While a form is open, the keys that would leave it are off (escape asks first)."""
+        from dxfield.tui.screens.activity_form import ActivityFormScreen
+
+        leaves_form = action in ("new_activity", "dashboard", "log")
+        return not (leaves_form and isinstance(self.screen, ActivityFormScreen))
+
+    async def action_quit(self) -> None:
+        """Quit; an open form first writes its draft, so the next start can restore it."""
+        from dxfield.tui.screens.activity_form import ActivityFormScreen
+
+        for screen in self.screen_stack:
+            if isinstance(screen, ActivityFormScreen):
+                worker = screen.flush_draft()
+                if worker is not None:
+                    await worker.wait()
+        self.exit()
 
     def action_help(self) -> None:
         """Show every key."""

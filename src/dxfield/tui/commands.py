@@ -45,7 +45,10 @@ class DxfieldCommands(Provider):
         seen = {action for _label, _help, action in palette_entries()}
         for key, active in self.screen.active_bindings.items():
             binding = active.binding
-            if not binding.description or binding.action in seen or not active.enabled:
+            # Only the app's own keys (they have ids), not widget internals like "Scroll Up".
+            if binding.id is None or not binding.description or binding.action in seen:
+                continue
+            if not active.enabled:
                 continue
             seen.add(binding.action)
             help_text = f"{binding.tooltip or binding.description} ({key})"

@@ -8,6 +8,7 @@ before it discards. Validation errors show beside their field, and nothing typed
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -17,10 +18,11 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.timer import Timer
 from textual.widgets import Checkbox, Input, Label, Select, SelectionList, TextArea
+from textual.worker import Worker
 
 from dxfield.domain.dates import parse_date
 from dxfield.domain.enums import ActivityKind, SupportArea
-from dxfield.i18n import LocalizedError, current_language
+from dxfield.i18n import LocalizedError, about, current_language
 from dxfield.tui.screens.base import DxScreen
 from dxfield.tui.text import error_text, t
 
@@ -44,7 +46,7 @@ ERROR_SLOTS = {
     "location": "location",
     "notes": "notes",
     "tags": "tags",
-    "head_count": "participants",
+    "head_count": "head-count",
     "participants": "participants",
 }
 
@@ -84,7 +86,7 @@ class ActivityFormScreen(DxScreen):
     """Create or edit an activity."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+s", "save", "Save", id="save", priority=True),
+        Binding("ctrl+s", "save", "Save", id="save"),
         Binding("escape", "cancel", "Close", id="cancel"),
     ]
 
@@ -106,12 +108,21 @@ class ActivityFormScreen(DxScreen):
         self.activity_id = activity_id or (
             str(draft.data.get("activity_id")) if draft and draft.data.get("activity_id") else None
         )
-        self.draft_name = f"activity-{self.activity_id or 'new'}"
+        # Each form writes (and discards) only its own draft: two forms never share one.
+        self.draft_name = (
+            draft.name
+            if draft is not None
+            else f"activity-{self.activity_id}"
+            if self.activity_id
+            else f"activity-new-{uuid.uuid4().hex[:12]}"
+        )
         self._ready = False
         self._initial: dict[str, Any] = {}
         self._draft_timer: Timer | None = None
         self._saving = False
         self._choices: dict[str, set[str]] = {}
+        self._known_participants: list[str] = []
+        self._created = False
 
     # -- layout ----------------------------------------------------------------------------------
 
@@ -126,11 +137,13 @@ class ActivityFormScreen(DxScreen):
     def compose_body(self) -> ComposeResult:
         lang = current_language()
         with VerticalScroll():
-            yield self._field(t("タイトル", "Title"), Input(id="title"), "title")
+            yield self._field(
+                t("タイトル", "Title"), Input(id="title", select_on_focus=False), "title"
+            )
             with Horizontal(classes="row"):
                 yield self._field(
                     t("日付(7/17, 令和6年7月17日 も可)", "Date (7/17, 令和6年7月17日 work too)"),
-                    Input(id="date"),
+                    Input(id="date", select_on_focus=False),
                     "date",
                 )
                 yield self._field(
@@ -145,10 +158,14 @@ class ActivityFormScreen(DxScreen):
                 )
             with Horizontal(classes="row"):
                 yield self._field(
-                    t("市町村", "Municipality"), Select[str]([], id="municipality"), "municipality"
+                    t("市町村", "Municipality"),
+                    Select[str]([], id="municipality", prompt=t("選択", "Choose")),
+                    "municipality",
                 )
                 yield self._field(
-                    t("取組", "Initiative"), Select[str]([], id="initiative"), "initiative"
+                    t("取組", "Initiative"),
+                    Select[str]([], id="initiative", prompt=t("(なし)", "(none)")),
+                    "initiative",
                 )
             yield self._field(
                 t("支援区分", "Support areas"),
@@ -160,9 +177,13 @@ class ActivityFormScreen(DxScreen):
                 "areas",
             )
             with Horizontal(classes="row"):
-                yield self._field(t("場所", "Location"), Input(id="location"), "location")
                 yield self._field(
-                    t("タグ(スペース区切り)", "Tags (space-separated)"), Input(id="tags"), "tags"
+                    t("場所", "Location"), Input(id="location", select_on_focus=False), "location"
+                )
+                yield self._field(
+                    t("タグ(スペース区切り)", "Tags (space-separated)"),
+                    Input(id="tags", select_on_focus=False),
+                    "tags",
                 )
             yield self._field(
                 t("参加団体", "Participating organizations"),
@@ -171,11 +192,13 @@ class ActivityFormScreen(DxScreen):
             )
             with Horizontal(classes="row"):
                 yield self._field(
-                    t("人数", "Head count"), Input(id="head-count", type="integer"), "head-count"
+                    t("人数", "Head count"),
+                    Input(id="head-count", type="integer", select_on_focus=False),
+                    "head-count",
                 )
                 yield self._field(
                     t("参加者(自由記述)", "Participants (free text)"),
-                    Input(id="participants-text"),
+                    Input(id="participants-text", select_on_focus=False),
                     "participants-text",
                 )
             yield self._field(
@@ -197,7 +220,6 @@ class ActivityFormScreen(DxScreen):
 
     @work(thread=True, exclusive=True, group="form-load", exit_on_error=False)
     def _load(self) -> None:
-        from dxfield.domain.enums import OrgKind
         from dxfield.store.activities import get_activity
         from dxfield.store.followups import list_initiatives
         from dxfield.store.local_state import get_setting
@@ -209,8 +231,8 @@ class ActivityFormScreen(DxScreen):
             (f"{s.municipality} {s.initiative.theme}: {s.initiative.title}", s.initiative.id)
             for s in list_initiatives(store)
         ]
-        others = [k for k in OrgKind if k not in LOCAL_GOVERNMENT]
-        organizations = [(o.name, o.id) for o in list_organizations(store, kinds=others)]
+        # Every organization, local governments too: an edit must keep every participant.
+        organizations = [(o.name, o.id) for o in list_organizations(store)]
         if self.draft is not None:
             values = dict(self.draft.data)
         elif self.activity_id is not None:
@@ -235,7 +257,8 @@ class ActivityFormScreen(DxScreen):
             "kind": {k.value for k in ActivityKind},
         }
         participants = self.query_one("#participants", SelectionList)
-        chosen = set(options.values.get("participants") or [])
+        self._known_participants = list(options.values.get("participants") or [])
+        chosen = set(self._known_participants)
         participants.add_options(
             [(name, oid, oid in chosen) for name, oid in options.organizations]
         )
@@ -290,12 +313,18 @@ class ActivityFormScreen(DxScreen):
                 a.value for a in SupportArea if self.query_one(f"#area-{a.value}", Checkbox).value
             ],
             "location": self.query_one("#location", Input).value,
-            "participants": list(self.query_one("#participants", SelectionList).selected),
+            "participants": self._participants(),
             "head_count": self.query_one("#head-count", Input).value,
             "participants_text": self.query_one("#participants-text", Input).value,
             "tags": self.query_one("#tags", Input).value,
             "notes": self.query_one("#notes", TextArea).text,
         }
+
+    def _participants(self) -> list[str]:
+        """Ticked organizations: those the record had first, in its order, then new ones."""
+        ticked = list(self.query_one("#participants", SelectionList).selected)
+        kept = [i for i in self._known_participants if i in ticked]
+        return kept + [i for i in ticked if i not in kept]
 
     @property
     def dirty(self) -> bool:
@@ -317,6 +346,14 @@ class ActivityFormScreen(DxScreen):
     def _save_draft(self) -> None:
         if self.dirty and not self._saving:
             self._write_draft(self.values())
+
+    def flush_draft(self) -> Worker[None] | None:
+        """Write the draft now (before the app quits); the worker to wait for, if any."""
+        if self._draft_timer is not None:
+            self._draft_timer.stop()
+        if self.dirty and not self._saving:
+            return self._write_draft(self.values())
+        return None
 
     @work(thread=True, group="form-draft", exit_on_error=False)
     def _write_draft(self, values: dict[str, Any]) -> None:
@@ -355,11 +392,23 @@ class ActivityFormScreen(DxScreen):
         self._clear_errors()
         values = self.values()
         try:
-            values["date"] = parse_date(values["date"], today=self.dx.today).isoformat()
+            with about("date"):
+                values["date"] = parse_date(values["date"], today=self.dx.today).isoformat()
+            head = values["head_count"].strip()
+            try:
+                values["head_count"] = int(head) if head else None
+            except ValueError:
+                raise LocalizedError(
+                    "整数で入力してください", "must be a whole number", "head_count"
+                ) from None
         except LocalizedError as exc:
-            self._show_error(LocalizedError(exc.ja, exc.en, "date"))
+            self._show_error(exc)
             return
+        if self.activity_id is not None and values["date"] == self._initial.get("date"):
+            # An unchanged date keeps its precision (令和6年度, 10月下旬), so it is not sent.
+            values["date"] = None
         self._saving = True
+        self._created = self.activity_id is None
         self._save(values)
 
     @work(thread=True, exclusive=True, group="form-save", exit_on_error=False)
@@ -368,7 +417,6 @@ class ActivityFormScreen(DxScreen):
         from dxfield.store.local_state import discard_draft, set_setting
 
         try:
-            head = values["head_count"].strip()
             given = ActivityInput(
                 title=values["title"],
                 kind=values["kind"],
@@ -382,7 +430,7 @@ class ActivityFormScreen(DxScreen):
                 extra={
                     "participants": {
                         "organization_ids": values["participants"],
-                        "head_count": int(head) if head else None,
+                        "head_count": values["head_count"],
                         "text": values["participants_text"],
                     }
                 },
@@ -393,6 +441,12 @@ class ActivityFormScreen(DxScreen):
                 record = add_activity(self.store, given)
             else:
                 record, _changed = edit_activity(self.store, self.activity_id, given)
+        except Exception as exc:
+            self.app.call_from_thread(self._failed, exc)
+            return
+        # The activity is saved: from here on a failure must not make a retry save it twice.
+        self.activity_id = self.activity_id or record.id
+        try:
             discard_draft(self.store, self.draft_name)
             set_setting(
                 self.store,
@@ -404,8 +458,12 @@ class ActivityFormScreen(DxScreen):
                 },
             )
         except Exception as exc:
-            self.app.call_from_thread(self._failed, exc)
-            return
+            self.app.call_from_thread(
+                self.notify,
+                error_text(exc),
+                title=t("下書きの片付けに失敗", "Draft not cleared"),
+                severity="warning",
+            )
         self.app.call_from_thread(self._saved, record.id)
 
     def _failed(self, error: BaseException) -> None:
@@ -418,7 +476,7 @@ class ActivityFormScreen(DxScreen):
         if self._draft_timer is not None:
             self._draft_timer.stop()
         self.notify(t("保存しました", "Saved"))
-        self.dx.activity_saved(activity_id, created=self.activity_id is None)
+        self.dx.activity_saved(activity_id, created=self._created)
 
     # -- leaving ---------------------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Markdown
 
 from dxfield.domain.dates import format_date
-from dxfield.i18n import current_language
+from dxfield.i18n import FIELD_LABELS, current_language
 from dxfield.tui.screens.base import DxScreen
 from dxfield.tui.text import t
 
@@ -70,7 +70,9 @@ def page_markdown(page: ActivityPage, device_id: str, device_name: str) -> str:
             what = t("作成", "created")
         else:
             what = t("変更: ", "changed: ") + ", ".join(
-                c for c in revision["changed"] if c != "created_at"
+                FIELD_LABELS.get(c, (c, c))[0 if lang == "ja" else 1]
+                for c in revision["changed"]
+                if c != "created_at"
             )
         history.append(f"- {when} · {who} · {what}")
     notes = a.notes or t("_(メモなし)_", "_(no notes)_")

@@ -14,11 +14,11 @@ from textual.widgets import Button, Label
 from dxfield.tui.text import localize_bindings, t
 
 
-class ConfirmScreen(ModalScreen[bool]):
-    """Ask; dismiss with True (yes) or False (no, escape)."""
+class ConfirmScreen(ModalScreen[bool | None]):
+    """Ask; dismiss with True (yes), False (no) or what escape means (False unless told)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "answer(False)", "No"),
+        Binding("escape", "escape", "No"),
         Binding("y", "answer(True)", "Yes", show=False),
         Binding("n", "answer(False)", "No", show=False),
     ]
@@ -34,8 +34,18 @@ class ConfirmScreen(ModalScreen[bool]):
     ConfirmScreen Button { margin-left: 1; }
     """
 
-    def __init__(self, question: str, *, yes: str | None = None, no: str | None = None) -> None:
+    def __init__(
+        self,
+        question: str,
+        *,
+        yes: str | None = None,
+        no: str | None = None,
+        default: bool = False,
+        escape: bool | None = False,
+    ) -> None:
         super().__init__()
+        self.default = default
+        self.escape_answer = escape
         self.question = question
         self.yes = yes or t("はい (y)", "Yes (y)")
         self.no = no or t("いいえ (n)", "No (n)")
@@ -49,7 +59,11 @@ class ConfirmScreen(ModalScreen[bool]):
                 yield Button(self.yes, id="yes", variant="warning")
 
     def on_mount(self) -> None:
-        self.query_one("#no", Button).focus()
+        self.query_one("#yes" if self.default else "#no", Button).focus()
+
+    def action_escape(self) -> None:
+        """Escape: the answer the caller chose for it (no, or "not now")."""
+        self.dismiss(self.escape_answer)
 
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:

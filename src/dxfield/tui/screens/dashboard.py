@@ -150,12 +150,15 @@ class DashboardScreen(DxScreen):
         self.app.call_from_thread(self._show, cards)
 
     def _show(self, cards: list[InitiativeCard]) -> None:
+        current = [view.card for view in self.query(InitiativeCardView)]
+        if current == cards and cards:
+            return  # nothing changed: no remount, no flicker, focus stays
         self.run_worker(self._mount_cards(cards), group="dashboard-cards", exclusive=True)
 
     async def _mount_cards(self, cards: list[InitiativeCard]) -> None:
         grid = self.query_one("#cards", Grid)
         focused = (
-            self.focused.card.initiative_id
+            (self.focused.card.initiative_id, self.focused.card.municipality_id)
             if isinstance(self.focused, InitiativeCardView)
             else None
         )
@@ -172,7 +175,9 @@ class DashboardScreen(DxScreen):
         )
         empty.display = not cards
         views = list(self.query(InitiativeCardView))
-        target = next((v for v in views if v.card.initiative_id == focused), None)
+        target = next(
+            (v for v in views if (v.card.initiative_id, v.card.municipality_id) == focused), None
+        )
         if views:
             (target or views[0]).focus()
 

@@ -67,8 +67,9 @@ class LogScreen(DxScreen):
             id="search",
         )
         with Horizontal(id="filters"):
-            yield Select[str]([], prompt=t("市町村", "Municipality"), id="municipality",
-                              compact=True)
+            yield Select[str](
+                [], prompt=t("市町村", "Municipality"), id="municipality", compact=True
+            )
             yield Select[str](
                 [(k.label(lang), k.value) for k in ActivityKind],
                 prompt=t("種別", "Kind"),
@@ -101,13 +102,16 @@ class LogScreen(DxScreen):
 
         orgs = list_organizations(self.store, kinds=LOCAL_GOVERNMENT)
         options = [(o.name, o.id) for o in orgs]
-        self.app.call_from_thread(self.query_one("#municipality", Select).set_options, options)
+        self.app.call_from_thread(self._set_municipalities, options)
+
+    def _set_municipalities(self, options: list[tuple[str, str]]) -> None:
+        self.query_one("#municipality", Select).set_options(options)
 
     # -- filters ---------------------------------------------------------------------------------
 
     def _date(self, widget_id: str) -> dt.date | None:
         text = self.query_one(f"#{widget_id}", Input).value.strip()
-        return parse_date(text, today=dt.date.today()) if text else None
+        return parse_date(text, today=self.dx.today) if text else None
 
     def apply_filters(self) -> None:
         """Read the filter widgets and show what matches."""
@@ -146,6 +150,7 @@ class LogScreen(DxScreen):
     def _filter_submitted(self) -> None:
         self.apply_filters()
 
+    @on(Input.Changed, "#filters Input")
     @on(Input.Changed, "#search")
     def _search_changed(self) -> None:
         # Incremental, but not on every keystroke of a fast typist or an IME burst.
@@ -191,6 +196,15 @@ class LogScreen(DxScreen):
         self.query_one(ActivityList).reload()
 
     def on_screen_resume(self) -> None:
-        # Also the first showing: the list loads once the screen is current.
+        # The first showing loads the list; coming back (from a view or the form) refreshes it
+        # and keeps the cursor where it was.
         super().on_screen_resume()
-        self.apply_filters()
+        listing = self.query_one(ActivityList)
+        if listing.state.generation == 0:
+            self.apply_filters()
+        else:
+            listing.reload()
+
+    def show_newest(self) -> None:
+        """Put the cursor on the newest activity (after one was created)."""
+        self.query_one(ActivityList).cursor = 0

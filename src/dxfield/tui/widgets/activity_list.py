@@ -49,6 +49,7 @@ class ListState:
     total: int = 0
     blocks: dict[int, list[ActivityRow]] = field(default_factory=dict)
     loading: set[int] = field(default_factory=set)
+    failed: set[int] = field(default_factory=set)
 
 
 def highlight(text: str, terms: list[str], style: Style | str) -> Text:
@@ -142,43 +143,51 @@ class ActivityList(ScrollView, can_focus=True):
 
         self.store = store
         self.state = ListState(ActivityFilter(), [])
+        self._generation = 0
         self.lang = current_language()
         localize_bindings(self)
 
     # -- loading ---------------------------------------------------------------------------------
 
     def show(self, filters: ActivityFilter, terms: list[str] | None = None) -> None:
-        """Show the activities matching `filters`, highlighting `terms` in titles."""
-        generation = self.state.generation + 1
-        self.state = ListState(filters, terms or [], generation)
-        self._load_first(generation, filters)
+        """Show the activities matching `filters` from the newest, highlighting `terms`."""
+        self._begin(filters, terms or [], keep_cursor=False)
 
     def reload(self) -> None:
         """Fetch again with the same filters (after a change), keeping the cursor where it was."""
-        self.show(self.state.filters, self.state.terms)
+        self._begin(self.state.filters, self.state.terms, keep_cursor=True)
+
+    def _begin(self, filters: ActivityFilter, terms: list[str], *, keep_cursor: bool) -> None:
+        # The rows on screen stay until the new ones arrive: no blank flash while typing.
+        self._generation += 1
+        self._load_first(self._generation, filters, terms, keep_cursor)
 
     @work(thread=True, exclusive=True, group="activity-list-first", exit_on_error=False)
-    def _load_first(self, generation: int, filters: ActivityFilter) -> None:
+    def _load_first(
+        self, generation: int, filters: ActivityFilter, terms: list[str], keep_cursor: bool
+    ) -> None:
         from dxfield.store.activities import count_activities, list_activities
 
         total = count_activities(self.store, filters)
         rows = list_activities(self.store, filters, limit=BLOCK)
-        self.app.call_from_thread(self._apply_first, generation, total, rows)
+        state = ListState(filters, terms, generation, total, {0: rows})
+        self.app.call_from_thread(self._apply_first, state, keep_cursor)
 
-    def _apply_first(self, generation: int, total: int, rows: list[ActivityRow]) -> None:
-        if generation != self.state.generation:
+    def _apply_first(self, state: ListState, keep_cursor: bool) -> None:
+        if state.generation != self._generation:
             return  # a newer search or filter has replaced this one
-        self.state.total = total
-        self.state.blocks = {0: rows}
-        self.virtual_size = Size(0, total)
-        self.cursor = min(self.cursor, max(total - 1, 0))
+        self.state = state
+        self.virtual_size = Size(0, state.total)
+        self.cursor = min(self.cursor, max(state.total - 1, 0)) if keep_cursor else 0
+        if not keep_cursor:
+            self.scroll_to(y=0, animate=False, immediate=True)
         self._keep_cursor_visible()
         self.refresh()
-        self.post_message(self.Loaded(self, total))
+        self.post_message(self.Loaded(self, state.total))
 
     def _request(self, block: int) -> None:
         state = self.state
-        if block in state.blocks or block in state.loading:
+        if block in state.blocks or block in state.loading or block in state.failed:
             return
         state.loading.add(block)
         self._fetch_block(state.generation, block, state.filters, self._anchor(block))
