@@ -66,6 +66,8 @@ SCREENS = {
     "form": ("n",),
     "view": ("l", "down", "enter"),
     "help": ("question_mark",),
+    "form-error": ("n", *"題", "tab", "ctrl+u", *"2024-02-30", "ctrl+s"),
+    "form-discard": ("n", *"題", "escape"),
 }
 
 

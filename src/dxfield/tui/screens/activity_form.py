@@ -99,6 +99,7 @@ class ActivityFormScreen(DxScreen):
     ActivityFormScreen .error.shown { display: block; }
     ActivityFormScreen #notes { height: 10; }
     ActivityFormScreen #participants { height: 6; }
+    ActivityFormScreen #areas { height: auto; }
     ActivityFormScreen #areas Checkbox { width: auto; }
     """
 
@@ -169,7 +170,8 @@ class ActivityFormScreen(DxScreen):
                 )
             yield self._field(
                 t("支援区分", "Support areas"),
-                Horizontal(
+                # One per line: the labels are long, and must fit at 80 columns.
+                Vertical(
                     *(Checkbox(a.label(lang), id=f"area-{a.value}") for a in SupportArea),
                     id="areas",
                     classes="row",
