@@ -12,6 +12,9 @@ with a baseline doing the same job the plainest way, on the same data, in the sa
   trigram) and of 1-2 characters (normalized scan) vs a LIKE scan of the activity table's title,
   notes and location. Targets <= 0.25 and <= 1.5.
 - cli_help: wall time of `dxfield --help` vs `python -c "import typer"`. Target <= 1.5.
+- tui_start, tui_first_paint, tui_scroll, tui_loop_gap, tui_memory: the app's figures, measured
+  in subprocesses driving it headless (see `benchmarks/tui.py`). The store part's store of N
+  activities is reused when both parts run.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import tui
 from dxfield.domain.enums import ActivityKind
 from dxfield.store import records, revisions
 from dxfield.store.engine import Store
@@ -267,13 +271,14 @@ def main() -> int:
     parser.add_argument("--records", type=int, default=10_000, help="synthetic activities")
     parser.add_argument("--json", type=Path, help="write the figures to this file")
     parser.add_argument("--repeats", type=int, default=5, help="repeats per timing")
-    parser.add_argument("--only", choices=["store", "cli"], help="run only one part")
+    parser.add_argument("--only", choices=["store", "cli", "tui"], help="run only one part")
     args = parser.parse_args()
 
     figures: list[Figure] = []
-    if args.only in (None, "store"):
-        activities = synthetic_activities(args.records)
-        with tempfile.TemporaryDirectory(prefix="dxfield-bench-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="dxfield-bench-") as tmp:
+        built: Path | None = None  # the store part's store of N activities, for the app's part
+        if args.only in (None, "store"):
+            activities = synthetic_activities(args.records)
             bulk, store = measure_bulk_load(Path(tmp), activities)
             figures.append(bulk)
             with store:
@@ -281,15 +286,19 @@ def main() -> int:
                 figures.append(
                     measure_search(store, SHORT_TERMS, "search_short", 1.5, args.repeats)
                 )
-    if args.only in (None, "cli"):
-        figures.append(measure_cli_help(args.repeats * 3))
+            built = store.path.parent
+            del activities
+        if args.only in (None, "cli"):
+            figures.append(measure_cli_help(args.repeats * 3))
+        if args.only in (None, "tui"):
+            figures.extend(tui.measure_tui(Path(tmp), args.records, args.repeats, built))
 
     if args.only != "cli":
         print(f"records: {args.records}")
     for f in figures:
         mark = "ok " if f.ok else "MISS"
         print(
-            f"{mark} {f.name:<14} {f.value:10.4f}{f.unit} vs {f.baseline:10.4f}{f.unit}  "
+            f"{mark} {f.name:<16} {f.value:10.4f}{f.unit} vs {f.baseline:10.4f}{f.unit}  "
             f"ratio {f.ratio:6.3f} (target <= {f.target})"
         )
     if args.json:

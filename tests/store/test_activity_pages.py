@@ -182,6 +182,21 @@ def test_count_and_the_end_key(store: Store, log: list[tuple[Key, dict[str, Any]
     assert list_activities(store, limit=0) == []
 
 
+def test_offsets_from_the_end_agree_with_offsets_from_the_top(
+    store: Store, log: list[tuple[Key, dict[str, Any]]]
+) -> None:
+    # The Log fetches a block in its back half counting from the end (End reads no more rows
+    # than it shows): block b of size PAGE is the rows [b * PAGE, end), skipping total - end.
+    expected = _expected(log)
+    total = len(expected)
+    for block in range(total // PAGE + 1):
+        end = min((block + 1) * PAGE, total)
+        from_end = oldest_activities(store, limit=end - block * PAGE, offset=total - end)
+        assert [_key(r) for r in from_end] == expected[block * PAGE : end]
+    assert oldest_activities(store, limit=3, offset=-5) == oldest_activities(store, limit=3)
+    assert oldest_activities(store, limit=PAGE, offset=total) == []
+
+
 def test_filters_page_count_and_end_alike(
     store: Store, log: list[tuple[Key, dict[str, Any]]]
 ) -> None:

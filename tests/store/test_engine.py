@@ -109,3 +109,9 @@ def test_every_synced_table_has_the_sync_columns(store: Store) -> None:
     for model in SYNCED_TABLES.values():
         columns = set(model.__table__.columns.keys())  # type: ignore[attr-defined]
         assert {"id", "rev", "hlc", "device_id", "deleted", "created_at"} <= columns
+
+
+def test_the_schema_head_constant_is_alembics_head() -> None:
+    from dxfield.store.migrations import SCHEMA_HEAD
+
+    assert head_schema_revision() == SCHEMA_HEAD

@@ -344,7 +344,11 @@ def count_activities(store: Store, filters: ActivityFilter | None = None) -> int
 
 
 def oldest_activities(
-    store: Store, filters: ActivityFilter | None = None, *, limit: int
+    store: Store, filters: ActivityFilter | None = None, *, limit: int, offset: int = 0
 ) -> list[ActivityRow]:
-    """The last `limit` rows of the Log's order (the oldest activities), newest first: the End key."""
-    return _rows(store, _conditions(filters), ascending=True, limit=limit)
+    """The last `limit` rows of the Log's order (the oldest activities), newest first: the End key.
+
+    `offset` skips that many of the oldest rows first: a jump into the back half of the Log counts
+    from the end, so no position costs more than half the list (a negative offset is 0).
+    """
+    return _rows(store, _conditions(filters), ascending=True, limit=limit, offset=max(0, offset))

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from dxfield.domain.errors import StoreError
 from dxfield.paths import STORE_FILE, ensure_private_dir
+from dxfield.store.migrations import SCHEMA_HEAD
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
@@ -115,7 +116,7 @@ class Store:
         found: str | None = None
         if path.exists():
             found = read_schema_revision(path)
-            if found is not None and found not in known_schema_revisions():
+            if found not in (None, SCHEMA_HEAD) and found not in known_schema_revisions():
                 raise StoreError(
                     f"{path} は新しいバージョンのdxfieldで作られています(スキーマ {found})。"
                     "dxfieldを更新してください。ファイルは変更していません",
@@ -136,7 +137,7 @@ class Store:
         )
         install_pragmas(engine)
         try:
-            if found != head_schema_revision():
+            if found != SCHEMA_HEAD:
                 with engine.connect().execution_options(dxfield_write=True) as conn:
                     from alembic import command
 

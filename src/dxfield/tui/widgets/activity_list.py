@@ -190,10 +190,14 @@ class ActivityList(ScrollView, can_focus=True):
         if block in state.blocks or block in state.loading or block in state.failed:
             return
         state.loading.add(block)
-        self._fetch_block(state.generation, block, state.filters, self._anchor(block))
+        self._fetch_block(state.generation, block, state.filters, self._anchor(block), state.total)
 
     def _anchor(self, block: int) -> tuple[str, tuple[dt.date, str] | None]:
-        """How to fetch `block`: by keyset from a neighbour when one is loaded, else by offset."""
+        """How to fetch `block`: by keyset from a neighbour when one is loaded, else by offset.
+
+        An offset is counted from the nearer end: End (and any jump into the back half) reads the
+        oldest rows directly instead of skipping almost every row of a long list.
+        """
         blocks = self.state.blocks
         if blocks.get(block - 1):
             last = blocks[block - 1][-1]
@@ -201,6 +205,8 @@ class ActivityList(ScrollView, can_focus=True):
         if blocks.get(block + 1):
             first = blocks[block + 1][0]
             return "after", (first.date, first.id)
+        if block * BLOCK >= self.state.total // 2:
+            return "from-end", None
         return "offset", None
 
     @work(thread=True, group="activity-list-blocks", exit_on_error=False)
@@ -210,28 +216,47 @@ class ActivityList(ScrollView, can_focus=True):
         block: int,
         filters: ActivityFilter,
         anchor: tuple[str, tuple[dt.date, str] | None],
+        total: int,
     ) -> None:
-        from dxfield.store.activities import list_activities
+        from dxfield.store.activities import list_activities, oldest_activities
 
         how, key = anchor
-        if how == "before":
-            rows = list_activities(self.store, filters, limit=BLOCK, before=key)
-        elif how == "after":
-            rows = list_activities(self.store, filters, limit=BLOCK, after=key)
-        else:
-            rows = list_activities(self.store, filters, limit=BLOCK, offset=block * BLOCK)
+        try:
+            if how == "before":
+                rows = list_activities(self.store, filters, limit=BLOCK, before=key)
+            elif how == "after":
+                rows = list_activities(self.store, filters, limit=BLOCK, after=key)
+            elif how == "from-end":
+                end = min((block + 1) * BLOCK, total)  # the block's rows are [block * BLOCK, end)
+                rows = oldest_activities(
+                    self.store, filters, limit=end - block * BLOCK, offset=total - end
+                )
+            else:
+                rows = list_activities(self.store, filters, limit=BLOCK, offset=block * BLOCK)
+        except Exception as exc:  # shown once, and not fetched again on every repaint
+            self.app.call_from_thread(self._block_failed, generation, block, exc)
+            return
         self.app.call_from_thread(self._apply_block, generation, block, rows)
 
     def _apply_block(self, generation: int, block: int, rows: list[ActivityRow]) -> None:
         if generation != self.state.generation:
             return
         self.state.loading.discard(block)
+        if not rows:  # the log shrank since it was counted (a delete elsewhere): count again
+            self.reload()
+            return
         self.state.blocks[block] = rows
         self.refresh()
 
+    def _block_failed(self, generation: int, block: int, error: Exception) -> None:
+        if generation != self.state.generation:
+            return
+        self.state.loading.discard(block)
+        self.state.failed.add(block)
+        self.notify(error_text(error), title=t("エラー", "Error"), severity="error", timeout=10)
+
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state is WorkerState.ERROR and event.worker.error is not None:
-            self.state.loading.clear()
             self.notify(
                 error_text(event.worker.error),
                 title=t("エラー", "Error"),
