@@ -153,9 +153,13 @@ class DashboardScreen(DxScreen):
         current = [view.card for view in self.query(InitiativeCardView)]
         if current == cards and cards:
             return  # nothing changed: no remount, no flicker, focus stays
-        self.run_worker(self._mount_cards(cards), group="dashboard-cards", exclusive=True)
+        self.run_worker(
+            self._mount_cards(cards), group="dashboard-cards", exclusive=True, exit_on_error=False
+        )
 
     async def _mount_cards(self, cards: list[InitiativeCard]) -> None:
+        if not self.is_attached or not self.is_current:
+            return  # the user has moved on (to the Log) before the cards arrived
         grid = self.query_one("#cards", Grid)
         focused = (
             (self.focused.card.initiative_id, self.focused.card.municipality_id)

@@ -184,6 +184,8 @@ class LogScreen(DxScreen):
         search = self.query_one("#search", Input)
         if search.value:
             search.value = ""
+            if self._search_timer is not None:  # the change would reload once more
+                self._search_timer.stop()
             self.apply_filters()
         self.query_one(ActivityList).focus()
 
