@@ -16,13 +16,12 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlalchemy.engine import Connection
 
-from dxfield.domain.enums import ActionStatus
 from dxfield.domain.records import ProviderLink, Stage
 from dxfield.store import revisions
 from dxfield.store.engine import Store
+from dxfield.store.followups import OPEN_STATUSES
 
 MONTHS = 12
-_OPEN = (ActionStatus.planned.value, ActionStatus.in_progress.value)
 _orgs = revisions.table_for("organization")
 _initiatives = revisions.table_for("initiative")
 _activities = revisions.table_for("activity")
@@ -114,7 +113,7 @@ def _activity_tallies(
 
 def _action_counts(conn: Connection, today: dt.date) -> dict[str, tuple[int, int]]:
     """(open, overdue) live actions per initiative id."""
-    is_open = _actions.c.status.in_(_OPEN)
+    is_open = _actions.c.status.in_(OPEN_STATUSES)
     query = (
         select(
             _actions.c.initiative_id,

@@ -19,6 +19,7 @@ _initiatives = revisions.table_for("initiative")
 _findings = revisions.table_for("finding")
 _actions = revisions.table_for("action")
 _orgs = revisions.table_for("organization")
+OPEN_STATUSES = (ActionStatus.planned.value, ActionStatus.in_progress.value)
 
 
 @dataclass(frozen=True)
@@ -157,9 +158,7 @@ def list_actions(
     if status:
         query = query.where(_actions.c.status == ActionStatus.parse_field(status, "status").value)
     if open_only:
-        query = query.where(
-            _actions.c.status.in_([ActionStatus.planned.value, ActionStatus.in_progress.value])
-        )
+        query = query.where(_actions.c.status.in_(OPEN_STATUSES))
     query = query.order_by(_actions.c.due.is_(None), _actions.c.due, _actions.c.id)
     with store.read() as conn:
         rows = conn.execute(query).mappings().all()

@@ -18,7 +18,7 @@ from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
 from dxfield.tui.commands import DxfieldCommands
-from dxfield.tui.text import display_path, error_text, localize_bindings, t
+from dxfield.tui.text import display_path, error_text, localize_bindings, notify_failure, t
 from dxfield.tui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
@@ -96,10 +96,9 @@ class DxfieldApp(App[None]):
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state is WorkerState.ERROR and event.worker.error is not None:
-            message = error_text(event.worker.error)
-            self.notify(message, title=t("エラー", "Error"), severity="error", timeout=15)
+            notify_failure(self, event.worker.error, timeout=15)
             if self._store is None:
-                self.query_one("#opening", Static).update(message)
+                self.query_one("#opening", Static).update(error_text(event.worker.error))
         elif event.state is WorkerState.SUCCESS and event.worker.group == "store-open":
             self._store_opened(event.worker.result or [])
 

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual.binding import BindingsMap
 
 from dxfield.i18n import LocalizedError, current_language
 
 if TYPE_CHECKING:
+    from textual.app import App
     from textual.dom import DOMNode
+    from textual.widget import Widget
 
 # Key descriptions are written in English in BINDINGS (class attributes, evaluated at import,
 # before the language may be known) and translated per instance by `localize_bindings`.
@@ -83,3 +85,8 @@ def localize_bindings(node: DOMNode) -> None:
             for key, key_bindings in bindings.key_to_bindings.items()
         }
     )
+
+
+def notify_failure(node: Widget | App[Any], error: BaseException, *, timeout: float = 10) -> None:
+    """The one way a failure reaches the user: a notification in their language."""
+    node.notify(error_text(error), title=t("エラー", "Error"), severity="error", timeout=timeout)

@@ -9,7 +9,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header
 from textual.worker import Worker, WorkerState
 
-from dxfield.tui.text import error_text, localize_bindings, t
+from dxfield.tui.text import localize_bindings, notify_failure
 from dxfield.tui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
@@ -52,9 +52,4 @@ class DxScreen(Screen[None]):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """A failed worker becomes a notification, never a traceback or a silent drop."""
         if event.state is WorkerState.ERROR and event.worker.error is not None:
-            self.notify(
-                error_text(event.worker.error),
-                title=t("エラー", "Error"),
-                severity="error",
-                timeout=10,
-            )
+            notify_failure(self, event.worker.error)

@@ -27,7 +27,7 @@ from textual.worker import Worker, WorkerState
 from dxfield.domain.dates import format_date
 from dxfield.i18n import current_language
 from dxfield.store.search_index import normalize
-from dxfield.tui.text import error_text, localize_bindings, t
+from dxfield.tui.text import localize_bindings, notify_failure
 
 if TYPE_CHECKING:
     from dxfield.store.activities import ActivityFilter, ActivityRow
@@ -253,16 +253,11 @@ class ActivityList(ScrollView, can_focus=True):
             return
         self.state.loading.discard(block)
         self.state.failed.add(block)
-        self.notify(error_text(error), title=t("エラー", "Error"), severity="error", timeout=10)
+        notify_failure(self, error)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state is WorkerState.ERROR and event.worker.error is not None:
-            self.notify(
-                error_text(event.worker.error),
-                title=t("エラー", "Error"),
-                severity="error",
-                timeout=10,
-            )
+            notify_failure(self, event.worker.error)
 
     # -- rows ------------------------------------------------------------------------------------
 
