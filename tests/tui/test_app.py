@@ -21,6 +21,7 @@ from dxfield.tui.screens.activity_view import ActivityViewScreen
 from dxfield.tui.screens.dashboard import DashboardScreen, InitiativeCardView
 from dxfield.tui.screens.log import LogScreen
 from dxfield.tui.widgets.activity_list import ActivityList
+from dxfield.tui.widgets.key_bar import KeyBar
 
 TODAY = dt.date(2024, 11, 26)
 SIZE = (120, 40)
@@ -279,5 +280,25 @@ async def test_every_key_of_the_screen_is_in_the_palette(demo: Path) -> None:
         run = {label: run for label, _help, run in provider._commands()}
         assert {"Edit", "Delete"} <= set(run)
         await run["Edit"]()  # the palette awaits what a command returns
+        await settle(app, pilot)
+        assert isinstance(app.screen, ActivityFormScreen)
+
+
+async def test_the_key_bar_follows_the_focus_and_a_click_presses_a_key(demo: Path) -> None:
+    app = DxfieldApp(demo, today=TODAY)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_log(app, pilot)
+        bar = app.screen.query_one(KeyBar)
+        line = bar.render().plain
+        assert line.rstrip().endswith("^p palette")  # kept at the right at 80 columns
+        assert "/ Search" in line
+        assert "…" in line  # keys that did not fit are dropped whole, and it says so
+        await pilot.press("slash")
+        await settle(app, pilot)
+        assert "f Filters" not in bar.render().plain  # typing letters while the field has focus
+        await pilot.press("escape")
+        await settle(app, pilot)
+        start = bar.render().plain.index(" n ")
+        await pilot.click(KeyBar, offset=(start + 1, 0))
         await settle(app, pilot)
         assert isinstance(app.screen, ActivityFormScreen)

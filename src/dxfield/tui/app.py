@@ -241,10 +241,8 @@ class DxfieldApp(App[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """While a form is open, the keys that would leave it are off (escape asks first)."""
-        from dxfield.tui.screens.activity_form import ActivityFormScreen
-
-        leaves_form = action in ("new_activity", "dashboard", "log")
-        return not (leaves_form and isinstance(self.screen, ActivityFormScreen))
+        leaves_screen = action in ("new_activity", "dashboard", "log")
+        return not (leaves_screen and getattr(self.screen, "holds_unsaved_input", False))
 
     async def action_quit(self) -> None:
         """Quit; an open form first writes its draft, so the next start can restore it."""

@@ -34,6 +34,7 @@ BINDING_JA: dict[str, str] = {
     "No": "いいえ",
     "Open": "開く",
     "Open log": "ログを開く",
+    "palette": "コマンド",
     "Quit": "終了",
     "Reload": "再読込",
     "Save": "保存",

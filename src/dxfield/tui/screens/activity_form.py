@@ -85,23 +85,12 @@ def record_to_values(activity: Any) -> dict[str, Any]:
 class ActivityFormScreen(DxScreen):
     """Create or edit an activity."""
 
+    holds_unsaved_input: ClassVar[bool] = True
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "save", "Save", id="save"),
         Binding("escape", "cancel", "Close", id="cancel"),
     ]
-
-    DEFAULT_CSS = """
-    ActivityFormScreen VerticalScroll { padding: 0 2; }
-    ActivityFormScreen .row { height: auto; }
-    ActivityFormScreen .field { height: auto; width: 1fr; margin-right: 1; }
-    ActivityFormScreen .field-label { color: $text-muted; }
-    ActivityFormScreen .error { color: $error; height: auto; display: none; }
-    ActivityFormScreen .error.shown { display: block; }
-    ActivityFormScreen #notes { height: 10; }
-    ActivityFormScreen #participants { height: 6; }
-    ActivityFormScreen #areas { height: auto; }
-    ActivityFormScreen #areas Checkbox { width: auto; }
-    """
 
     def __init__(self, *, activity_id: str | None = None, draft: Draft | None = None) -> None:
         super().__init__()

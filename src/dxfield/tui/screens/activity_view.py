@@ -92,10 +92,6 @@ class ActivityViewScreen(DxScreen):
         Binding("escape", "back", "Back", id="back"),
     ]
 
-    DEFAULT_CSS = """
-    ActivityViewScreen VerticalScroll { padding: 0 2; }
-    """
-
     def __init__(self, activity_id: str) -> None:
         super().__init__()
         self.activity_id = activity_id

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, ClassVar, cast
 
 from textual.app import ComposeResult
 from textual.screen import Screen
-from textual.widgets import Footer, Header
+from textual.widgets import Header
 from textual.worker import Worker, WorkerState
 
 from dxfield.tui.text import localize_bindings, notify_failure
+from dxfield.tui.widgets.key_bar import KeyBar
 from dxfield.tui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
@@ -19,6 +20,9 @@ if TYPE_CHECKING:
 
 class DxScreen(Screen[None]):
     """A screen with the app's frame. Subclasses yield their content from `compose_body`."""
+
+    holds_unsaved_input: ClassVar[bool] = False
+    """While this screen is on top, the keys that would leave it are off (a form asks first)."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -40,7 +44,7 @@ class DxScreen(Screen[None]):
         yield Header()
         yield from self.compose_body()
         yield StatusBar()
-        yield Footer()
+        yield KeyBar()
 
     def compose_body(self) -> ComposeResult:
         """The screen's own widgets."""

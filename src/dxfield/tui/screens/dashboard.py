@@ -109,26 +109,6 @@ class DashboardScreen(DxScreen):
         Binding("up,k", "focus_previous", show=False),
     ]
 
-    DEFAULT_CSS = """
-    DashboardScreen #cards {
-        grid-size: 2;
-        grid-gutter: 1 2;
-        padding: 1 2;
-        height: auto;
-    }
-    DashboardScreen #dashboard { overflow-y: auto; height: 1fr; }
-    DashboardScreen .card {
-        height: auto;
-        border: round $primary 50%;
-        padding: 0 1;
-    }
-    DashboardScreen .card:focus { border: round $accent; background: $boost; }
-    DashboardScreen .card-heading { text-style: bold; color: $accent; }
-    DashboardScreen .card-spark { height: 2; margin-top: 1; }
-    DashboardScreen .card-axis { color: $text-muted; }
-    DashboardScreen #empty { padding: 1 2; color: $text-muted; }
-    """
-
     def compose_body(self) -> ComposeResult:
         with Vertical(id="dashboard"):
             yield Label(t("読み込み中…", "Loading…"), id="empty")

@@ -43,15 +43,6 @@ class LogScreen(DxScreen):
         Binding("r", "reload", "Reload", id="reload"),
     ]
 
-    DEFAULT_CSS = """
-    LogScreen #filters { height: 1; padding: 0 1; }
-    LogScreen #filters Select { width: 1fr; margin-right: 1; }
-    LogScreen #filters Input { width: 1fr; margin-right: 1; }
-    LogScreen #search { margin: 0 1; }
-    LogScreen #summary { height: 1; padding: 0 1; color: $text-muted; }
-    LogScreen #filter-error { height: auto; padding: 0 1; color: $error; }
-    """
-
     def __init__(self, scope: LogScope | None = None) -> None:
         super().__init__()
         self.scope = scope or LogScope()
