@@ -12,9 +12,9 @@ with a baseline doing the same job the plainest way, on the same data, in the sa
   trigram) and of 1-2 characters (normalized scan) vs a LIKE scan of the activity table's title,
   notes and location. Targets <= 0.25 and <= 1.5.
 - cli_help: wall time of `dxfield --help` vs `python -c "import typer"`. Target <= 1.5.
-- tui_start, tui_first_paint, tui_scroll, tui_loop_gap, tui_memory: the app's figures, measured
-  in subprocesses driving it headless (see `benchmarks/tui.py`). The store part's store of N
-  activities is reused when both parts run.
+- tui_start, tui_start_floor, tui_first_paint, tui_scroll, tui_loop_gap, tui_memory: the app's
+  figures, measured in subprocesses driving it headless (see `benchmarks/tui.py`). The store
+  part's store of N activities is reused when both parts run.
 """
 
 from __future__ import annotations

@@ -302,3 +302,21 @@ async def test_the_key_bar_follows_the_focus_and_a_click_presses_a_key(demo: Pat
         await pilot.click(KeyBar, offset=(start + 1, 0))
         await settle(app, pilot)
         assert isinstance(app.screen, ActivityFormScreen)
+
+
+async def test_switching_screens_quickly_does_not_stop_the_app(demo: Path) -> None:
+    # Textual's Header could stop the app here: a title watcher firing on a screen being replaced.
+    app = DxfieldApp(demo, today=TODAY)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        for rounds in range(30):
+            app.action_log()
+            for _ in range(rounds % 4):
+                await pilot.pause()
+            app.action_dashboard()
+            for _ in range(rounds % 3):
+                await pilot.pause()
+        app.action_log()
+        await settle(app, pilot)
+        assert isinstance(app.screen, LogScreen)
+        assert app.return_code is None  # still running

@@ -1,4 +1,4 @@
-"""What every screen of the app shares: header, footer, status bar, and visible failures."""
+"""What every screen of the app shares: title bar, key bar, status bar, and visible failures."""
 
 from __future__ import annotations
 
@@ -6,12 +6,12 @@ from typing import TYPE_CHECKING, ClassVar, cast
 
 from textual.app import ComposeResult
 from textual.screen import Screen
-from textual.widgets import Header
 from textual.worker import Worker, WorkerState
 
 from dxfield.tui.text import localize_bindings, notify_failure
 from dxfield.tui.widgets.key_bar import KeyBar
 from dxfield.tui.widgets.status_bar import StatusBar
+from dxfield.tui.widgets.title_bar import TitleBar
 
 if TYPE_CHECKING:
     from dxfield.store.engine import Store
@@ -41,7 +41,7 @@ class DxScreen(Screen[None]):
         return self.dx.store
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleBar()
         yield from self.compose_body()
         yield StatusBar()
         yield KeyBar()
