@@ -219,10 +219,10 @@ def child_start_dxfield() -> None:
 
 async def _settle(app: App[Any], pilot: Pilot[Any], rounds: int = 4) -> None:
     """Let workers finish, and the workers their results start, and the screen repaint."""
-    from textual.worker import WorkerFailed
+    from textual.worker import WorkerCancelled, WorkerFailed
 
     for _ in range(rounds):
-        with contextlib.suppress(WorkerFailed):
+        with contextlib.suppress(WorkerCancelled, WorkerFailed):
             await app.workers.wait_for_complete()
         await pilot.pause()
 
@@ -261,7 +261,7 @@ def _rows_on_screen_loaded(listing: ActivityList) -> bool:
 
 async def _until_painted_and_loaded(app: App[Any], listing: ActivityList) -> None:
     """Wait for a repaint; while rows on screen are placeholders, for their fetches and again."""
-    from textual.worker import WorkerFailed
+    from textual.worker import WorkerCancelled, WorkerFailed
 
     deadline = time.perf_counter() + STEP_TIMEOUT
     while True:
@@ -270,7 +270,7 @@ async def _until_painted_and_loaded(app: App[Any], listing: ActivityList) -> Non
             return
         if time.perf_counter() > deadline:
             raise TimeoutError("the rows on screen never loaded")
-        with contextlib.suppress(WorkerFailed):
+        with contextlib.suppress(WorkerCancelled, WorkerFailed):
             await app.workers.wait_for_complete()
 
 
@@ -308,9 +308,9 @@ async def _scroll(app: DxfieldApp) -> float:
 
 async def _quiet(app: App[Any], listing: ActivityList) -> None:
     """Workers done and the screen repainted (without forcing a repaint as `Pilot.pause` does)."""
-    from textual.worker import WorkerFailed
+    from textual.worker import WorkerCancelled, WorkerFailed
 
-    with contextlib.suppress(WorkerFailed):
+    with contextlib.suppress(WorkerCancelled, WorkerFailed):
         await app.workers.wait_for_complete()
     await listing.wait_for_refresh()
 

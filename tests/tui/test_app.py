@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input, Label, Static
-from textual.worker import WorkerFailed
+from textual.worker import WorkerCancelled, WorkerFailed
 
 from dxfield.demo.service import prepare_demo
 from dxfield.store import activities
@@ -37,7 +37,7 @@ def demo(tmp_path: Path) -> Path:
 async def settle(app: DxfieldApp, pilot: Pilot[None], rounds: int = 6) -> None:
     """Let workers finish, and the workers their results start, and the screen repaint."""
     for _ in range(rounds):
-        with contextlib.suppress(WorkerFailed):
+        with contextlib.suppress(WorkerCancelled, WorkerFailed):
             await app.workers.wait_for_complete()
         await pilot.pause()
 
