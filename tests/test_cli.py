@@ -346,6 +346,18 @@ BAD_INPUTS = [
     pytest.param(("action", "add", "--text", "x", "--due", "2024-13-01"), "due", id="bad-due"),
     pytest.param(("finding", "add", "--kind", "insight", "--text", " "), "text", id="empty-text"),
     pytest.param(("org", "import", "/nonexistent/file.csv"), "cannot read", id="missing-csv"),
+    pytest.param(("track", "move", "奥矢根区", "--to", "group"), "evidence", id="no-evidence"),
+    pytest.param(("track", "move", "奥矢根区", "--to", "ended"), "stage", id="unknown-stage"),
+    pytest.param(("track", "move", "大阪城", "--to", "group"), "track", id="unknown-track"),
+    pytest.param(("track", "add", "--community", "奥矢根区"), "already", id="second-track"),
+    pytest.param(
+        ("track", "add", "--community", "奥矢根区", "--model", "nope"), "nope", id="unknown-model"
+    ),
+    pytest.param(
+        ("stage-model", "add", "--from-file", "/nonexistent/m.toml"), "no file", id="missing-toml"
+    ),
+    pytest.param(("finding", "edit", "0123456789", "--text", "x"), "finding", id="edit-finding"),
+    pytest.param(("action", "delete", "0123456789"), "action", id="delete-action"),
 ]
 
 

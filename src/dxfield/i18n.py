@@ -75,6 +75,14 @@ FIELD_LABELS: dict[str, tuple[str, str]] = {
     "tags": ("タグ", "tags"),
     "date_precision": ("日付の精度", "date precision"),
     "follow_up": ("フォローアップ", "follow-up"),
+    "community": ("コミュニティ", "community"),
+    "model": ("段階モデル", "stage model"),
+    "stage": ("段階", "stage"),
+    "stages": ("段階", "stages"),
+    "key": ("キー", "key"),
+    "evidence": ("根拠の活動", "evidence"),
+    "track": ("トラック", "track"),
+    "note": ("メモ", "note"),
 }
 
 

@@ -9,6 +9,7 @@ here turn what people type (和暦 dates, full-width digits, spaces) into canoni
 from __future__ import annotations
 
 import datetime as dt
+import re
 import unicodedata
 from typing import Any
 
@@ -29,6 +30,9 @@ from dxfield.domain.enums import (
     SupportArea,
 )
 from dxfield.i18n import LocalizedError, about, quote
+
+KEY_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
+"""Keys of stage models and stages."""
 
 
 def clean_text(value: Any, field: str, *, required: bool = False, multiline: bool = False) -> str:
@@ -108,6 +112,18 @@ class Participants(BaseModel):
         return value
 
 
+def _key(value: Any, field: str) -> str:
+    """A key people type on the command line: lower-case ASCII letters, digits, - and _."""
+    text = clean_text(value, field, required=True)
+    if not KEY_PATTERN.fullmatch(text):
+        raise LocalizedError(
+            f"{quote(text)} はキーに使えません(半角英小文字・数字・-・_、40字まで)",
+            f"{quote(text)} is not a valid key (a-z, 0-9, - and _, up to 40 characters)",
+            field,
+        )
+    return text
+
+
 class Stage(BaseModel):
     """One stage of a stage model, in both languages."""
 
@@ -118,6 +134,28 @@ class Stage(BaseModel):
     description_en: str = ""
     exit_criteria: str = ""
     exit_criteria_en: str = ""
+
+    @field_validator("key", mode="before")
+    @classmethod
+    def _stage_key(cls, value: Any) -> str:
+        return _key(value, "stages")
+
+    @field_validator("label", mode="before")
+    @classmethod
+    def _label(cls, value: Any) -> str:
+        return clean_text(value, "stages", required=True)
+
+    @field_validator(
+        "label_en",
+        "description",
+        "description_en",
+        "exit_criteria",
+        "exit_criteria_en",
+        mode="before",
+    )
+    @classmethod
+    def _texts(cls, value: Any) -> str:
+        return clean_text(value, "stages", multiline=True)
 
 
 class SyncMeta(SQLModel):
@@ -305,6 +343,21 @@ class StageModelBase(SQLModel):
     name_en: str = ""
     stages: list[Stage] = Field(default_factory=list, sa_type=JSON)
     builtin: bool = False
+
+    @field_validator("key", mode="before")
+    @classmethod
+    def _model_key(cls, value: Any) -> str:
+        return _key(value, "key")
+
+    @field_validator("name", mode="before")
+    @classmethod
+    def _name(cls, value: Any) -> str:
+        return clean_text(value, "name", required=True)
+
+    @field_validator("name_en", mode="before")
+    @classmethod
+    def _name_en(cls, value: Any) -> str:
+        return clean_text(value, "name")
 
     @model_validator(mode="after")
     def _stages(self) -> StageModelBase:

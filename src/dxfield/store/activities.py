@@ -8,6 +8,7 @@ reads the oldest page directly; `offset` is only for jumps to a position.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -188,6 +189,8 @@ class ActivityFilter:
     # Search text, matched exactly as `search.search_ids` matches it; a query without terms (empty
     # or only spaces) narrows by nothing, so a search box holding a stray space keeps the Log.
     query: str | None = None
+    # An organization among the participants: a community's activities, for its track.
+    participant_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -225,6 +228,9 @@ def _conditions(filters: ActivityFilter | None) -> list[ColumnElement[bool]]:
     if filters.tag:
         tag = records.validate_tag(filters.tag)
         conditions.append(func.instr(cast(_table.c.tags, String), f'"{tag}"') > 0)
+    if filters.participant_id:
+        participants = cast(_table.c.participants, String)
+        conditions.append(func.instr(participants, f'"{filters.participant_id}"') > 0)
     if filters.date_from:
         conditions.append(_table.c.date >= filters.date_from)
     if filters.date_to:
@@ -330,6 +336,13 @@ def list_activities(
     if after is not None:
         return _rows(store, [*conditions, _newer_than(after)], ascending=True, limit=limit)
     return _rows(store, conditions, ascending=False, limit=limit, offset=max(0, offset))
+
+
+def rows_by_ids(store: Store, ids: Sequence[str]) -> list[ActivityRow]:
+    """The Log's rows of the live activities among `ids`, newest first."""
+    if not ids:
+        return []
+    return _rows(store, [_table.c.id.in_(list(ids))], ascending=False, limit=len(ids))
 
 
 def count_activities(store: Store, filters: ActivityFilter | None = None) -> int:

@@ -91,6 +91,37 @@ def add_finding(
     return records.create(store, "finding", data)  # type: ignore[no-any-return]
 
 
+def edit_finding(
+    store: Store,
+    finding_id: str,
+    *,
+    kind: str | None = None,
+    text: str | None = None,
+    initiative: str | None = None,
+    activity: str | None = None,
+    area: str | None = None,
+    date: str | None = None,
+) -> tuple[FindingRead, bool]:
+    """Change the given fields of a finding; an empty string clears an optional one.
+
+    Returns (finding, whether anything changed).
+    """
+    changes: dict[str, Any] = {}
+    if kind is not None:
+        changes["kind"] = FindingKind.parse_field(kind, "kind")
+    if text is not None:
+        changes["text"] = text
+    if initiative is not None:
+        changes["initiative_id"] = _initiative_id(store, initiative) if initiative else None
+    if activity is not None:
+        changes["activity_id"] = records.get(store, "activity", activity).id if activity else None
+    if area is not None:
+        changes["area"] = SupportArea.parse_field(area, "area") if area else None
+    if date is not None:
+        changes["date"] = date or None
+    return records.edit(store, "finding", finding_id, changes)
+
+
 def list_findings(
     store: Store,
     *,
@@ -132,6 +163,37 @@ def add_action(
         "status": ActionStatus.parse_field(status, "status") if status else ActionStatus.planned,
     }
     return records.create(store, "action", data)  # type: ignore[no-any-return]
+
+
+def edit_action(
+    store: Store,
+    action_id: str,
+    *,
+    text: str | None = None,
+    initiative: str | None = None,
+    owner: str | None = None,
+    due: str | None = None,
+    as_of: str | None = None,
+    status: str | None = None,
+) -> tuple[ActionRead, bool]:
+    """Change the given fields of an action; an empty string clears an optional one.
+
+    Returns (action, whether anything changed).
+    """
+    changes: dict[str, Any] = {}
+    if text is not None:
+        changes["text"] = text
+    if initiative is not None:
+        changes["initiative_id"] = _initiative_id(store, initiative) if initiative else None
+    if owner is not None:
+        changes["owner"] = owner
+    if due is not None:
+        changes["due"] = due or None
+    if as_of is not None:
+        changes["as_of"] = as_of or None
+    if status is not None:
+        changes["status"] = ActionStatus.parse_field(status, "status")
+    return records.edit(store, "action", action_id, changes)
 
 
 @dataclass(frozen=True)

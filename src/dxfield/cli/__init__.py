@@ -14,6 +14,22 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
+from dxfield.cli.common import (
+    DateOpt,
+    InitiativeOpt,
+    JsonOption,
+    Settings,
+    jsonable,
+    print_json,
+    say,
+    settings_of,
+    store_of,
+    table,
+    ui_language,
+)
+from dxfield.cli.followups import action_app, finding_app
+from dxfield.cli.tracks import stage_model_app, track_app
+
 if TYPE_CHECKING:
     from dxfield.store.engine import Store
 
@@ -30,106 +46,13 @@ org_app = typer.Typer(
     help="Organizations: municipalities, providers, communities.", no_args_is_help=True
 )
 initiative_app = typer.Typer(help="Initiatives of municipalities.", no_args_is_help=True)
-finding_app = typer.Typer(
-    help="Findings: outcomes, insights, factors, issues.", no_args_is_help=True
-)
-action_app = typer.Typer(help="Actions (今後の取組方針).", no_args_is_help=True)
 app.add_typer(activity_app, name="activity")
 app.add_typer(org_app, name="org")
 app.add_typer(initiative_app, name="initiative")
 app.add_typer(finding_app, name="finding")
 app.add_typer(action_app, name="action")
-
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
-
-
-class Settings:
-    """Global options, kept on the Typer context."""
-
-    def __init__(self, data_dir: Path | None) -> None:
-        self.data_dir_option = data_dir
-        self._store: Store | None = None
-
-    @property
-    def data_dir(self) -> Path:
-        """The data directory this invocation works in."""
-        from dxfield.paths import resolve_data_dir
-
-        return resolve_data_dir(self.data_dir_option)
-
-    def close(self) -> None:
-        """Close the store if this invocation opened it."""
-        if self._store is not None:
-            self._store.close()
-            self._store = None
-
-    def store(self, *, device_name: str | None = None) -> Store:
-        """The store, opened once per invocation."""
-        if self._store is None:
-            from dxfield.store.engine import Store
-
-            self._store = Store.open(self.data_dir, device_name=device_name)
-        return self._store
-
-
-def _settings(ctx: typer.Context) -> Settings:
-    settings = ctx.find_root().obj
-    assert isinstance(settings, Settings)
-    return settings
-
-
-def _store(ctx: typer.Context) -> Store:
-    return _settings(ctx).store()
-
-
-def _print_json(value: Any) -> None:
-    import json
-
-    typer.echo(json.dumps(_jsonable(value), ensure_ascii=False, indent=2, sort_keys=True))
-
-
-def _jsonable(value: Any) -> Any:
-    """Pydantic models, dataclasses, dates and enums as plain JSON values."""
-    import dataclasses
-    import datetime as dt
-
-    if hasattr(value, "model_dump"):
-        return value.model_dump(mode="json")
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, dt.date | dt.datetime):
-        return value.isoformat()
-    return value
-
-
-def _lang() -> str:
-    from dxfield.i18n import current_language
-
-    return current_language()
-
-
-def _say(ja: str, en: str) -> None:
-    typer.echo(ja if _lang() == "ja" else en)
-
-
-def _table(headers: list[tuple[str, str]], rows: list[list[str]]) -> None:
-    """Print rows under headers, aligned for full-width text (rich measures East Asian widths)."""
-    from rich.console import Console
-    from rich.table import Table
-
-    ja = _lang() == "ja"
-    table = Table(box=None, pad_edge=False, show_edge=False, header_style="bold")
-    for header_ja, header_en in headers:
-        table.add_column(header_ja if ja else header_en, overflow="fold")
-    for row in rows:
-        table.add_row(*row)
-    # Piped output is never wrapped, so scripts and grep see one record per line.
-    width = None if sys.stdout.isatty() else 10_000
-    Console(width=width, soft_wrap=False, highlight=False).print(table)
+app.add_typer(stage_model_app, name="stage-model")
+app.add_typer(track_app, name="track")
 
 
 @app.callback(invoke_without_command=True)
@@ -185,8 +108,8 @@ def init(
 
     if device_name is not None and not device_name.strip():
         raise LocalizedError("空にできません", "must not be empty", "device_name")
-    store = _settings(ctx).store(device_name=device_name.strip() if device_name else None)
-    _say(
+    store = settings_of(ctx).store(device_name=device_name.strip() if device_name else None)
+    say(
         f"ストア: {store.path}\n端末: {store.device.name} ({store.device.id})",
         f"store: {store.path}\ndevice: {store.device.name} ({store.device.id})",
     )
@@ -204,10 +127,10 @@ def demo(
     from dxfield.demo.service import prepare_demo
     from dxfield.paths import demo_data_dir
 
-    data_dir = demo_data_dir(_settings(ctx).data_dir_option)
+    data_dir = demo_data_dir(settings_of(ctx).data_dir_option)
     counts = prepare_demo(data_dir, reset=reset)
     total = sum(counts.values())
-    _say(f"デモストア: {data_dir} ({total}件)", f"demo store: {data_dir} ({total} records)")
+    say(f"デモストア: {data_dir} ({total}件)", f"demo store: {data_dir} ({total} records)")
     if not no_open:
         _open_app(data_dir)
 
@@ -224,13 +147,9 @@ Kind = Annotated[
         "consultation, survey, trial or other.",
     ),
 ]
-DateOpt = Annotated[
-    str | None, typer.Option("--date", help="2024-07-17, 2024/7/17, 令和6年7月17日 or R6.7.17.")
-]
 Municipality = Annotated[
     str | None, typer.Option("--municipality", help="Municipality name or local government code.")
 ]
-InitiativeOpt = Annotated[str | None, typer.Option("--initiative", help="Initiative id.")]
 Notes = Annotated[str | None, typer.Option("--notes", help="Notes (Markdown).")]
 Location = Annotated[str | None, typer.Option("--location", help="Where it took place.")]
 Areas = Annotated[
@@ -244,19 +163,19 @@ def _activity_text(store: Store, record: Any) -> None:
     from dxfield.domain.dates import format_date
     from dxfield.store.activities import activity_names
 
-    ja = _lang() == "ja"
+    ja = ui_language() == "ja"
     names = activity_names(store, record)
     people = ", ".join(filter(None, [*names.participants, record.participants.text]))
     lines = [
         ("ID", record.id),
         ("タイトル" if ja else "title", record.title),
-        ("種別" if ja else "kind", record.kind.label(_lang())),
-        ("日付" if ja else "date", format_date(record.date, record.date_precision, _lang())),
+        ("種別" if ja else "kind", record.kind.label(ui_language())),
+        ("日付" if ja else "date", format_date(record.date, record.date_precision, ui_language())),
         ("市町村" if ja else "municipality", names.municipality),
         ("取組" if ja else "initiative", names.initiative),
         ("参加" if ja else "participants", people),
         ("場所" if ja else "location", record.location),
-        ("支援区分" if ja else "areas", ", ".join(a.label(_lang()) for a in record.areas)),
+        ("支援区分" if ja else "areas", ", ".join(a.label(ui_language()) for a in record.areas)),
         ("タグ" if ja else "tags", ", ".join(record.tags)),
         ("リビジョン" if ja else "revision", record.rev),
     ]
@@ -286,7 +205,7 @@ def activity_add(
     from dxfield.store.activities import ActivityInput, add_activity
 
     record = add_activity(
-        _store(ctx),
+        store_of(ctx),
         ActivityInput(
             title=title if title is not None else "",
             kind=kind,
@@ -300,7 +219,7 @@ def activity_add(
         ),
     )
     if as_json:
-        _print_json(record)
+        print_json(record)
     else:
         typer.echo(record.id)
 
@@ -324,7 +243,7 @@ def activity_edit(
     from dxfield.store.activities import ActivityInput, edit_activity
 
     record, changed = edit_activity(
-        _store(ctx),
+        store_of(ctx),
         activity_id,
         ActivityInput(
             title=title,
@@ -339,11 +258,11 @@ def activity_edit(
         ),
     )
     if as_json:
-        _print_json(record)
+        print_json(record)
     elif changed:
-        _say(f"更新しました: {record.id} ({record.rev})", f"updated {record.id} ({record.rev})")
+        say(f"更新しました: {record.id} ({record.rev})", f"updated {record.id} ({record.rev})")
     else:
-        _say(f"変更はありません: {record.id}", f"nothing changed: {record.id}")
+        say(f"変更はありません: {record.id}", f"nothing changed: {record.id}")
 
 
 @activity_app.command("delete")
@@ -353,8 +272,8 @@ def activity_delete(
     """Delete an activity (a tombstone: its history stays and it syncs)."""
     from dxfield.store.activities import delete_activity
 
-    full = delete_activity(_store(ctx), activity_id)
-    _say(f"削除しました: {full}", f"deleted {full}")
+    full = delete_activity(store_of(ctx), activity_id)
+    say(f"削除しました: {full}", f"deleted {full}")
 
 
 @activity_app.command("show")
@@ -366,10 +285,10 @@ def activity_show(
     """Show one activity."""
     from dxfield.store.activities import get_activity
 
-    store = _store(ctx)
+    store = store_of(ctx)
     record = get_activity(store, activity_id)
     if as_json:
-        _print_json(record)
+        print_json(record)
     else:
         _activity_text(store, record)
 
@@ -393,7 +312,7 @@ def activity_list(
     from dxfield.store.activities import ActivityFilter, list_activities
     from dxfield.store.organizations import resolve_municipality
 
-    store = _store(ctx)
+    store = store_of(ctx)
 
     def day(value: str | None, field: str) -> Any:
         with about(field):
@@ -409,10 +328,10 @@ def activity_list(
     )
     rows = list_activities(store, filters, limit=limit)
     if as_json:
-        _print_json(rows)
+        print_json(rows)
         return
-    lang = _lang()
-    _table(
+    lang = ui_language()
+    table(
         [
             ("日付", "date"),
             ("市町村", "municipality"),
@@ -448,12 +367,12 @@ def org_list(
     from dxfield.store.organizations import list_organizations
 
     kinds = [OrgKind.parse_field(kind, "kind")] if kind else None
-    orgs = list_organizations(_store(ctx), kinds=kinds)  # type: ignore[arg-type]
+    orgs = list_organizations(store_of(ctx), kinds=kinds)  # type: ignore[arg-type]
     if as_json:
-        _print_json(orgs)
+        print_json(orgs)
         return
-    lang = _lang()
-    _table(
+    lang = ui_language()
+    table(
         [("名称", "name"), ("よみ", "kana"), ("種別", "kind"), ("コード", "code"), ("ID", "id")],
         [[o.name, o.kana or "", o.kind.label(lang), o.code or "", o.id] for o in orgs],
     )
@@ -479,9 +398,9 @@ def org_add(
     """Add an organization (a community such as 奥矢根区 has its municipality as parent)."""
     from dxfield.store.organizations import add_organization
 
-    org = add_organization(_store(ctx), kind=kind, name=name, kana=kana, code=code, parent=parent)
+    org = add_organization(store_of(ctx), kind=kind, name=name, kana=kana, code=code, parent=parent)
     if as_json:
-        _print_json(org)
+        print_json(org)
     else:
         typer.echo(org.id)
 
@@ -494,8 +413,8 @@ def org_import(
     """Load a prefecture's municipalities from a CSV (same form as the bundled Hyogo list)."""
     from dxfield.store.organizations import import_organizations
 
-    added, existing = import_organizations(_store(ctx), file)
-    _say(f"追加 {added}件、既存 {existing}件", f"added {added}, already present {existing}")
+    added, existing = import_organizations(store_of(ctx), file)
+    say(f"追加 {added}件、既存 {existing}件", f"added {added}, already present {existing}")
 
 
 @initiative_app.command("list")
@@ -508,9 +427,9 @@ def initiative_list(
     from dxfield.domain.enums import ProviderRole
     from dxfield.store.followups import list_initiatives
 
-    items = list_initiatives(_store(ctx), municipality=municipality)
+    items = list_initiatives(store_of(ctx), municipality=municipality)
     if as_json:
-        _print_json(
+        print_json(
             [
                 {
                     **s.initiative.model_dump(mode="json"),
@@ -521,8 +440,8 @@ def initiative_list(
             ]
         )
         return
-    lang = _lang()
-    _table(
+    lang = ui_language()
+    table(
         [
             ("市町村", "municipality"),
             ("テーマ", "theme"),
@@ -544,142 +463,6 @@ def initiative_list(
 
 
 # ---------------------------------------------------------------------------------------------
-# findings and actions
-
-
-@finding_app.command("add")
-def finding_add(
-    ctx: typer.Context,
-    kind: Annotated[
-        str,
-        typer.Option("--kind", help="outcome, insight, success_factor, failure_factor or issue."),
-    ],
-    text: Annotated[str, typer.Option("--text", help="What was found.")],
-    initiative: InitiativeOpt = None,
-    activity: Annotated[str | None, typer.Option("--activity", help="Source activity id.")] = None,
-    area: Annotated[str | None, typer.Option("--area", help="Support area.")] = None,
-    date: DateOpt = None,
-    as_json: JsonOption = False,
-) -> None:
-    """Record a finding."""
-    from dxfield.store.followups import add_finding
-
-    finding = add_finding(
-        _store(ctx),
-        kind=kind,
-        text=text,
-        initiative=initiative,
-        activity=activity,
-        area=area,
-        date=date,
-    )
-    if as_json:
-        _print_json(finding)
-    else:
-        typer.echo(finding.id)
-
-
-@finding_app.command("list")
-def finding_list(
-    ctx: typer.Context,
-    initiative: InitiativeOpt = None,
-    kind: Annotated[str | None, typer.Option("--kind", help="Only this kind.")] = None,
-    area: Annotated[str | None, typer.Option("--area", help="Only this support area.")] = None,
-    as_json: JsonOption = False,
-) -> None:
-    """List findings."""
-    from dxfield.store.followups import list_findings
-
-    items = list_findings(_store(ctx), initiative=initiative, kind=kind, area=area)
-    if as_json:
-        _print_json(items)
-        return
-    lang = _lang()
-    _table(
-        [("種別", "kind"), ("支援区分", "area"), ("内容", "text"), ("ID", "id")],
-        [[f.kind.label(lang), f.area.label(lang) if f.area else "", f.text, f.id] for f in items],
-    )
-
-
-@action_app.command("add")
-def action_add(
-    ctx: typer.Context,
-    text: Annotated[str, typer.Option("--text", help="The next step.")],
-    initiative: InitiativeOpt = None,
-    owner: Annotated[str | None, typer.Option("--owner", help="Who does it.")] = None,
-    due: Annotated[str | None, typer.Option("--due", help="Due date.")] = None,
-    as_of: Annotated[
-        str | None, typer.Option("--as-of", help="As-of date (default today).")
-    ] = None,
-    status: Annotated[
-        str | None, typer.Option("--status", help="planned, in_progress, done or dropped.")
-    ] = None,
-    as_json: JsonOption = False,
-) -> None:
-    """Record an action (今後の取組方針)."""
-    from dxfield.store.followups import add_action
-
-    action = add_action(
-        _store(ctx),
-        text=text,
-        initiative=initiative,
-        owner=owner,
-        due=due,
-        as_of=as_of,
-        status=status,
-    )
-    if as_json:
-        _print_json(action)
-    else:
-        typer.echo(action.id)
-
-
-@action_app.command("list")
-def action_list(
-    ctx: typer.Context,
-    initiative: InitiativeOpt = None,
-    status: Annotated[str | None, typer.Option("--status", help="Only this status.")] = None,
-    open_only: Annotated[bool, typer.Option("--open", help="Only planned or in progress.")] = False,
-    as_json: JsonOption = False,
-) -> None:
-    """List actions, due soonest first; overdue ones are marked."""
-    from dxfield.store.followups import list_actions
-
-    items = list_actions(_store(ctx), initiative=initiative, status=status, open_only=open_only)
-    if as_json:
-        _print_json([{**i.action.model_dump(mode="json"), "overdue": i.overdue} for i in items])
-        return
-    lang = _lang()
-    overdue = "期限超過" if lang == "ja" else "OVERDUE"
-    _table(
-        [("状況", "status"), ("期限", "due"), ("内容", "text"), ("ID", "id")],
-        [
-            [
-                i.action.status.label(lang) + (f" {overdue}" if i.overdue else ""),
-                i.action.due.isoformat() if i.action.due else "",
-                i.action.text,
-                i.action.id,
-            ]
-            for i in items
-        ],
-    )
-
-
-@action_app.command("done")
-def action_done(
-    ctx: typer.Context, action_id: Annotated[str, typer.Argument(metavar="ID")]
-) -> None:
-    """Mark an action done."""
-    from dxfield.store.followups import complete_action
-
-    action, changed = complete_action(_store(ctx), action_id)
-    if changed:
-        _say(f"完了にしました: {action.id}", f"done: {action.id}")
-    else:
-        _say(f"すでに完了しています: {action.id}", f"already done: {action.id}")
-
-
-# ---------------------------------------------------------------------------------------------
 # history, search, dump, backup, check
 
 
@@ -692,16 +475,16 @@ def history(
     """Every revision of a record: who, when, what changed."""
     from dxfield.store.maintenance import record_history
 
-    store = _store(ctx)
+    store = store_of(ctx)
     entity, revisions = record_history(store, record_id)
     if as_json:
-        _print_json({"entity": entity, "revisions": revisions})
+        print_json({"entity": entity, "revisions": revisions})
         return
     import datetime as dt
 
     from dxfield.store.clock import REFERENCE_HLC, Stamp
 
-    ja = _lang() == "ja"
+    ja = ui_language() == "ja"
     for rev in revisions:
         if rev["hlc"] == REFERENCE_HLC:
             when = "参照データ" if ja else "reference data"
@@ -729,14 +512,14 @@ def search(
 
     if not " ".join(query).strip():
         raise LocalizedError("検索語が空です", "the search query is empty")
-    total, hits = run_search(_store(ctx), " ".join(query), limit=limit)
+    total, hits = run_search(store_of(ctx), " ".join(query), limit=limit)
     if as_json:
-        _print_json({"total": total, "hits": hits})
+        print_json({"total": total, "hits": hits})
         return
     from dxfield.store.records import ENTITIES
 
-    ja = _lang() == "ja"
-    _table(
+    ja = ui_language() == "ja"
+    table(
         [("種類", "type"), ("日付", "date"), ("タイトル", "title"), ("ID", "id")],
         [
             [
@@ -749,7 +532,7 @@ def search(
         ],
     )
     if total > len(hits):
-        _say(f"ほか {total - len(hits)}件", f"and {total - len(hits)} more")
+        say(f"ほか {total - len(hits)}件", f"and {total - len(hits)} more")
 
 
 @app.command()
@@ -760,7 +543,7 @@ def dump(
     """Canonical JSON of every synced record (identical stores print identical bytes)."""
     from dxfield.store.maintenance import dump_text, write_atomically
 
-    store = _store(ctx)
+    store = store_of(ctx)
     data = dump_text(store).encode("utf-8")
     if out is None:
         # Bytes, not text: UTF-8 with LF on every platform, so identical stores print identically.
@@ -779,8 +562,8 @@ def backup(
     """A consistent copy of the store (VACUUM INTO a temporary file, then renamed)."""
     from dxfield.store.maintenance import backup as run_backup
 
-    size = run_backup(_store(ctx), out)
-    _say(f"バックアップ: {out} ({size:,} バイト)", f"backup: {out} ({size:,} bytes)")
+    size = run_backup(store_of(ctx), out)
+    say(f"バックアップ: {out} ({size:,} バイト)", f"backup: {out} ({size:,} bytes)")
 
 
 @app.command()
@@ -788,11 +571,11 @@ def check(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """Integrity check, schema version and counts; exits 1 when something is wrong."""
     from dxfield.store.maintenance import check as run_check
 
-    report = run_check(_store(ctx))
+    report = run_check(store_of(ctx))
     if as_json:
-        _print_json({**_jsonable(report), "ok": report.ok})
+        print_json({**jsonable(report), "ok": report.ok})
     else:
-        ja = _lang() == "ja"
+        ja = ui_language() == "ja"
         typer.echo(f"{'ストア' if ja else 'store'}: {report.path}")
         typer.echo(f"{'端末' if ja else 'device'}: {report.device_name} ({report.device_id})")
         typer.echo(f"integrity_check: {report.integrity}")

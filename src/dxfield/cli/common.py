@@ -1,0 +1,109 @@
+"""What the command's modules share: the store of this invocation, JSON and table output."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+if TYPE_CHECKING:
+    from dxfield.store.engine import Store
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+
+
+class Settings:
+    """Global options, kept on the Typer context."""
+
+    def __init__(self, data_dir: Path | None) -> None:
+        self.data_dir_option = data_dir
+        self._store: Store | None = None
+
+    @property
+    def data_dir(self) -> Path:
+        """The data directory this invocation works in."""
+        from dxfield.paths import resolve_data_dir
+
+        return resolve_data_dir(self.data_dir_option)
+
+    def close(self) -> None:
+        """Close the store if this invocation opened it."""
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+    def store(self, *, device_name: str | None = None) -> Store:
+        """The store, opened once per invocation."""
+        if self._store is None:
+            from dxfield.store.engine import Store
+
+            self._store = Store.open(self.data_dir, device_name=device_name)
+        return self._store
+
+
+def settings_of(ctx: typer.Context) -> Settings:
+    settings = ctx.find_root().obj
+    assert isinstance(settings, Settings)
+    return settings
+
+
+def store_of(ctx: typer.Context) -> Store:
+    return settings_of(ctx).store()
+
+
+def print_json(value: Any) -> None:
+    import json
+
+    typer.echo(json.dumps(jsonable(value), ensure_ascii=False, indent=2, sort_keys=True))
+
+
+def jsonable(value: Any) -> Any:
+    """Pydantic models, dataclasses, dates and enums as plain JSON values."""
+    import dataclasses
+    import datetime as dt
+
+    if hasattr(value, "model_dump"):
+        return value.model_dump(mode="json")
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    return value
+
+
+def ui_language() -> str:
+    from dxfield.i18n import current_language
+
+    return current_language()
+
+
+def say(ja: str, en: str) -> None:
+    typer.echo(ja if ui_language() == "ja" else en)
+
+
+def table(headers: list[tuple[str, str]], rows: list[list[str]]) -> None:
+    """Print rows under headers, aligned for full-width text (rich measures East Asian widths)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    ja = ui_language() == "ja"
+    table = Table(box=None, pad_edge=False, show_edge=False, header_style="bold")
+    for header_ja, header_en in headers:
+        table.add_column(header_ja if ja else header_en, overflow="fold")
+    for row in rows:
+        table.add_row(*row)
+    # Piped output is never wrapped, so scripts and grep see one record per line.
+    width = None if sys.stdout.isatty() else 10_000
+    Console(width=width, soft_wrap=False, highlight=False).print(table)
+
+
+DateOpt = Annotated[
+    str | None, typer.Option("--date", help="2024-07-17, 2024/7/17, 令和6年7月17日 or R6.7.17.")
+]
+InitiativeOpt = Annotated[str | None, typer.Option("--initiative", help="Initiative id.")]

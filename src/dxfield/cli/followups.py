@@ -1,0 +1,251 @@
+"""`dxfield finding` and `dxfield action`: what was learned, and the next steps."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from dxfield.cli.common import (
+    DateOpt,
+    InitiativeOpt,
+    JsonOption,
+    print_json,
+    say,
+    store_of,
+    table,
+    ui_language,
+)
+
+finding_app = typer.Typer(
+    help="Findings: outcomes, insights, factors, issues.", no_args_is_help=True
+)
+action_app = typer.Typer(help="Actions (今後の取組方針).", no_args_is_help=True)
+
+
+@finding_app.command("add")
+def finding_add(
+    ctx: typer.Context,
+    kind: Annotated[
+        str,
+        typer.Option("--kind", help="outcome, insight, success_factor, failure_factor or issue."),
+    ],
+    text: Annotated[str, typer.Option("--text", help="What was found.")],
+    initiative: InitiativeOpt = None,
+    activity: Annotated[str | None, typer.Option("--activity", help="Source activity id.")] = None,
+    area: Annotated[str | None, typer.Option("--area", help="Support area.")] = None,
+    date: DateOpt = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Record a finding."""
+    from dxfield.store.followups import add_finding
+
+    finding = add_finding(
+        store_of(ctx),
+        kind=kind,
+        text=text,
+        initiative=initiative,
+        activity=activity,
+        area=area,
+        date=date,
+    )
+    if as_json:
+        print_json(finding)
+    else:
+        typer.echo(finding.id)
+
+
+@finding_app.command("edit")
+def finding_edit(
+    ctx: typer.Context,
+    finding_id: Annotated[str, typer.Argument(metavar="ID")],
+    kind: Annotated[str | None, typer.Option("--kind", help="New kind.")] = None,
+    text: Annotated[str | None, typer.Option("--text", help="New text.")] = None,
+    initiative: Annotated[
+        str | None, typer.Option("--initiative", help="Initiative id ('' for none).")
+    ] = None,
+    activity: Annotated[
+        str | None, typer.Option("--activity", help="Source activity id ('' for none).")
+    ] = None,
+    area: Annotated[str | None, typer.Option("--area", help="Support area ('' for none).")] = None,
+    date: Annotated[str | None, typer.Option("--date", help="Date ('' for none).")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Change a finding; only the options given change."""
+    from dxfield.store.followups import edit_finding
+
+    finding, changed = edit_finding(
+        store_of(ctx),
+        finding_id,
+        kind=kind,
+        text=text,
+        initiative=initiative,
+        activity=activity,
+        area=area,
+        date=date,
+    )
+    if as_json:
+        print_json(finding)
+    elif changed:
+        say(f"更新しました: {finding.id}", f"updated: {finding.id}")
+    else:
+        say(f"変更はありません: {finding.id}", f"nothing changed: {finding.id}")
+
+
+@finding_app.command("delete")
+def finding_delete(
+    ctx: typer.Context, finding_id: Annotated[str, typer.Argument(metavar="ID")]
+) -> None:
+    """Delete a finding (its history stays)."""
+    from dxfield.store.records import delete
+
+    full = delete(store_of(ctx), "finding", finding_id)
+    say(f"削除しました: {full}", f"deleted {full}")
+
+
+@finding_app.command("list")
+def finding_list(
+    ctx: typer.Context,
+    initiative: InitiativeOpt = None,
+    kind: Annotated[str | None, typer.Option("--kind", help="Only this kind.")] = None,
+    area: Annotated[str | None, typer.Option("--area", help="Only this support area.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List findings."""
+    from dxfield.store.followups import list_findings
+
+    items = list_findings(store_of(ctx), initiative=initiative, kind=kind, area=area)
+    if as_json:
+        print_json(items)
+        return
+    lang = ui_language()
+    table(
+        [("種別", "kind"), ("支援区分", "area"), ("内容", "text"), ("ID", "id")],
+        [[f.kind.label(lang), f.area.label(lang) if f.area else "", f.text, f.id] for f in items],
+    )
+
+
+@action_app.command("add")
+def action_add(
+    ctx: typer.Context,
+    text: Annotated[str, typer.Option("--text", help="The next step.")],
+    initiative: InitiativeOpt = None,
+    owner: Annotated[str | None, typer.Option("--owner", help="Who does it.")] = None,
+    due: Annotated[str | None, typer.Option("--due", help="Due date.")] = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="As-of date (default today).")
+    ] = None,
+    status: Annotated[
+        str | None, typer.Option("--status", help="planned, in_progress, done or dropped.")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Record an action (今後の取組方針)."""
+    from dxfield.store.followups import add_action
+
+    action = add_action(
+        store_of(ctx),
+        text=text,
+        initiative=initiative,
+        owner=owner,
+        due=due,
+        as_of=as_of,
+        status=status,
+    )
+    if as_json:
+        print_json(action)
+    else:
+        typer.echo(action.id)
+
+
+@action_app.command("list")
+def action_list(
+    ctx: typer.Context,
+    initiative: InitiativeOpt = None,
+    status: Annotated[str | None, typer.Option("--status", help="Only this status.")] = None,
+    open_only: Annotated[bool, typer.Option("--open", help="Only planned or in progress.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """List actions, due soonest first; overdue ones are marked."""
+    from dxfield.store.followups import list_actions
+
+    items = list_actions(store_of(ctx), initiative=initiative, status=status, open_only=open_only)
+    if as_json:
+        print_json([{**i.action.model_dump(mode="json"), "overdue": i.overdue} for i in items])
+        return
+    lang = ui_language()
+    overdue = "期限超過" if lang == "ja" else "OVERDUE"
+    table(
+        [("状況", "status"), ("期限", "due"), ("内容", "text"), ("ID", "id")],
+        [
+            [
+                i.action.status.label(lang) + (f" {overdue}" if i.overdue else ""),
+                i.action.due.isoformat() if i.action.due else "",
+                i.action.text,
+                i.action.id,
+            ]
+            for i in items
+        ],
+    )
+
+
+@action_app.command("edit")
+def action_edit(
+    ctx: typer.Context,
+    action_id: Annotated[str, typer.Argument(metavar="ID")],
+    text: Annotated[str | None, typer.Option("--text", help="New text.")] = None,
+    initiative: Annotated[
+        str | None, typer.Option("--initiative", help="Initiative id ('' for none).")
+    ] = None,
+    owner: Annotated[str | None, typer.Option("--owner", help="Who does it.")] = None,
+    due: Annotated[str | None, typer.Option("--due", help="Due date ('' for none).")] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="As-of date.")] = None,
+    status: Annotated[
+        str | None, typer.Option("--status", help="planned, in_progress, done or dropped.")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Change an action; only the options given change."""
+    from dxfield.store.followups import edit_action
+
+    action, changed = edit_action(
+        store_of(ctx),
+        action_id,
+        text=text,
+        initiative=initiative,
+        owner=owner,
+        due=due,
+        as_of=as_of,
+        status=status,
+    )
+    if as_json:
+        print_json(action)
+    elif changed:
+        say(f"更新しました: {action.id}", f"updated: {action.id}")
+    else:
+        say(f"変更はありません: {action.id}", f"nothing changed: {action.id}")
+
+
+@action_app.command("delete")
+def action_delete(
+    ctx: typer.Context, action_id: Annotated[str, typer.Argument(metavar="ID")]
+) -> None:
+    """Delete an action (its history stays)."""
+    from dxfield.store.records import delete
+
+    full = delete(store_of(ctx), "action", action_id)
+    say(f"削除しました: {full}", f"deleted {full}")
+
+
+@action_app.command("done")
+def action_done(
+    ctx: typer.Context, action_id: Annotated[str, typer.Argument(metavar="ID")]
+) -> None:
+    """Mark an action done."""
+    from dxfield.store.followups import complete_action
+
+    action, changed = complete_action(store_of(ctx), action_id)
+    if changed:
+        say(f"完了にしました: {action.id}", f"done: {action.id}")
+    else:
+        say(f"すでに完了しています: {action.id}", f"already done: {action.id}")

@@ -1,0 +1,553 @@
+"""Consensus-building as first-class records: stage models, engagement tracks and stage moves.
+
+A track follows one community (an organization: a district, a school, a farmers' group) through
+a stage model, 豊岡市's four stages by default. A move, forward or back, is a `stage_move`
+record with its date, a note and the activities that are its evidence; the track's
+`current_stage` changes in the same transaction, through the one revision write path, so a sync
+carries both. A move forward needs evidence unless the caller says there is none on purpose.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from sqlalchemy import func, select
+from sqlalchemy.engine import Connection
+
+from dxfield.domain.enums import OrgKind
+from dxfield.domain.errors import LocalizedError, NotFound
+from dxfield.domain.records import EngagementTrackRead, Stage, StageModelRead, StageMoveRead
+from dxfield.i18n import about, quote
+from dxfield.store import organizations, records, revisions
+from dxfield.store.activities import ActivityFilter, ActivityRow, list_activities, rows_by_ids
+from dxfield.store.engine import Store
+from dxfield.store.ids import new_id, reference_id
+from dxfield.store.stage_models import TOYOOKA_MODEL
+
+_models = revisions.table_for("stage_model")
+_tracks = revisions.table_for("engagement_track")
+_moves = revisions.table_for("stage_move")
+_activities = revisions.table_for("activity")
+_orgs = revisions.table_for("organization")
+_initiatives = revisions.table_for("initiative")
+
+DEFAULT_MODEL_KEY: str = TOYOOKA_MODEL["key"]
+COMMUNITY_KINDS = tuple(k for k in OrgKind if k not in organizations.LOCAL_GOVERNMENT)
+
+
+# -- stage models --------------------------------------------------------------------------------
+
+
+def list_stage_models(store: Store) -> list[StageModelRead]:
+    """Live stage models: the built-in ones first, then by name."""
+    with store.read() as conn:
+        rows = conn.execute(select(_models).where(_models.c.deleted.is_(False))).mappings().all()
+    models = [StageModelRead.model_validate(dict(row)) for row in rows]
+    return sorted(models, key=lambda m: (not m.builtin, m.name, m.key))
+
+
+def _model_id(conn: Connection, text: str) -> str:
+    """A live stage model named by its key or its id."""
+    found = conn.execute(
+        select(_models.c.id).where(_models.c.key == text.strip(), _models.c.deleted.is_(False))
+    ).scalar()
+    if found:
+        return str(found)
+    try:
+        return records.resolve_id(conn, "stage_model", text)
+    except NotFound:
+        raise NotFound(
+            f"段階モデル {quote(text)} は見つかりません(キーかIDで指定)",
+            f"no stage model {quote(text)} (give its key or id)",
+            "model",
+        ) from None
+
+
+def get_stage_model(store: Store, text: str) -> StageModelRead:
+    """A live stage model by key or id."""
+    with store.read() as conn:
+        model_id = _model_id(conn, text)
+    return records.get(store, "stage_model", model_id)  # type: ignore[no-any-return]
+
+
+def read_stage_model_file(path: Path) -> dict[str, Any]:
+    """A stage model as written in a TOML file (see the user guide), not yet validated."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise NotFound(
+            f"ファイル {quote(str(path))} が見つかりません", f"no file {quote(str(path))}"
+        ) from None
+    except UnicodeDecodeError:
+        raise LocalizedError(
+            f"{quote(str(path))} はUTF-8のテキストではありません",
+            f"{quote(str(path))} is not UTF-8 text",
+        ) from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise LocalizedError(
+            f"{quote(str(path))} はTOMLとして読めません: {exc}",
+            f"{quote(str(path))} is not valid TOML: {exc}",
+        ) from None
+
+
+def add_stage_model(store: Store, data: dict[str, Any]) -> StageModelRead:
+    """Create a user-defined stage model; its key must be new among live models."""
+    unknown = set(data) - {"key", "name", "name_en", "stages"}
+    if unknown:
+        raise LocalizedError(
+            f"段階モデルに不明な項目があります: {', '.join(sorted(unknown))}",
+            f"unknown fields in the stage model: {', '.join(sorted(unknown))}",
+        )
+    content = records.validate("stage_model", {**data, "builtin": False})
+    with store.read() as conn:
+        taken = conn.execute(
+            select(_models.c.id).where(
+                _models.c.key == content["key"], _models.c.deleted.is_(False)
+            )
+        ).scalar()
+    if taken:
+        raise LocalizedError(
+            f"段階モデルのキー {quote(content['key'])} はすでに使われています",
+            f"the stage model key {quote(content['key'])} is taken",
+            "key",
+        )
+    return records.create(store, "stage_model", content)  # type: ignore[no-any-return]
+
+
+# -- tracks --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TrackSummary:
+    """A track with what lists and boards show of it."""
+
+    track: EngagementTrackRead
+    model: StageModelRead
+    community: str
+    municipality: str
+    initiative_title: str | None
+    stage_index: int
+    """Index of the current stage in the model; -1 before the first move."""
+    since: dt.date | None
+    """The date of the move that reached the current stage."""
+    days_in_stage: int | None
+    last_activity: ActivityRow | None
+
+    @property
+    def stage(self) -> Stage | None:
+        """The current stage, None before the first move."""
+        return self.model.stages[self.stage_index] if self.stage_index >= 0 else None
+
+
+def _community_id(conn: Connection, text: str) -> str:
+    with about("community"):
+        return organizations.find_organization_id(conn, text, kinds=COMMUNITY_KINDS)
+
+
+def add_track(
+    store: Store,
+    *,
+    community: str,
+    model: str | None = None,
+    initiative: str | None = None,
+) -> EngagementTrackRead:
+    """Start following `community` (name, code or id) through `model` (key or id; 豊岡市's when
+    None). One live track per community and model."""
+    with store.read() as conn:
+        community_id = _community_id(conn, community)
+        with about("model"):
+            model_id = _model_id(conn, model or DEFAULT_MODEL_KEY)
+        initiative_id = None
+        if initiative:
+            with about("initiative"):
+                initiative_id = records.resolve_id(conn, "initiative", initiative)
+        existing = conn.execute(
+            select(_tracks.c.id).where(
+                _tracks.c.community_id == community_id,
+                _tracks.c.model_id == model_id,
+                _tracks.c.deleted.is_(False),
+            )
+        ).scalar()
+    if existing:
+        raise LocalizedError(
+            f"{quote(community)} はこの段階モデルですでに追跡しています(トラック {existing})",
+            f"{quote(community)} already has a track in this model ({existing})",
+            "community",
+        )
+    data = {
+        "model_id": model_id,
+        "community_id": community_id,
+        "initiative_id": initiative_id,
+        "current_stage": None,
+    }
+    return records.create(store, "engagement_track", data)  # type: ignore[no-any-return]
+
+
+def _track_id(conn: Connection, text: str) -> str:
+    """A live track named by its id (or a unique part) or by its community's name."""
+    try:
+        return records.resolve_id(conn, "engagement_track", text)
+    except NotFound:
+        pass
+    try:
+        community_id = organizations.find_organization_id(conn, text, kinds=COMMUNITY_KINDS)
+    except NotFound:
+        raise NotFound(
+            f"トラック {quote(text)} は見つかりません(IDかコミュニティ名で指定)",
+            f"no track {quote(text)} (give its id or its community's name)",
+            "track",
+        ) from None
+    found = list(
+        conn.execute(
+            select(_tracks.c.id).where(
+                _tracks.c.community_id == community_id, _tracks.c.deleted.is_(False)
+            )
+        ).scalars()
+    )
+    if len(found) == 1:
+        return str(found[0])
+    if not found:
+        raise NotFound(
+            f"{quote(text)} のトラックはありません", f"{quote(text)} has no track", "track"
+        )
+    raise LocalizedError(
+        f"{quote(text)} には複数のトラックがあります。IDで指定してください",
+        f"{quote(text)} has more than one track; give the track's id",
+        "track",
+    )
+
+
+def resolve_track(store: Store, text: str) -> str:
+    """The full id of a live track named by id (or a unique part) or by its community."""
+    with store.read() as conn:
+        track_id = _track_id(conn, text)
+        deleted = conn.execute(select(_tracks.c.deleted).where(_tracks.c.id == track_id)).scalar()
+    if deleted:
+        raise NotFound(
+            f"トラック {quote(text)} は削除されています",
+            f"track {quote(text)} has been deleted",
+            "track",
+        )
+    return track_id
+
+
+def _last_moves(conn: Connection, track_ids: Sequence[str]) -> dict[str, StageMoveRead]:
+    """The latest live move of each track: by date, then by when it was written."""
+    rows = conn.execute(
+        select(_moves)
+        .where(_moves.c.track_id.in_(track_ids), _moves.c.deleted.is_(False))
+        .order_by(_moves.c.track_id, _moves.c.date, _moves.c.hlc)
+    ).mappings()
+    return {row["track_id"]: StageMoveRead.model_validate(dict(row)) for row in rows}
+
+
+def list_tracks(
+    store: Store,
+    *,
+    model: str | None = None,
+    initiative: str | None = None,
+    municipality: str | None = None,
+    today: dt.date | None = None,
+    track_ids: Sequence[str] | None = None,
+) -> list[TrackSummary]:
+    """Live tracks, by model, then furthest stage first, then community (kana order)."""
+    today = today or dt.date.today()
+    query = select(_tracks).where(_tracks.c.deleted.is_(False))
+    with store.read() as conn:
+        if model:
+            with about("model"):
+                query = query.where(_tracks.c.model_id == _model_id(conn, model))
+        if initiative:
+            with about("initiative"):
+                initiative_id = records.resolve_id(conn, "initiative", initiative)
+            query = query.where(_tracks.c.initiative_id == initiative_id)
+        if track_ids is not None:
+            query = query.where(_tracks.c.id.in_(track_ids))
+        tracks = [
+            EngagementTrackRead.model_validate(dict(row)) for row in conn.execute(query).mappings()
+        ]
+        ids = [t.id for t in tracks]
+        moves = _last_moves(conn, ids)
+        models = {
+            row["id"]: StageModelRead.model_validate(dict(row))
+            for row in conn.execute(
+                select(_models).where(_models.c.id.in_({t.model_id for t in tracks}))
+            ).mappings()
+        }
+        orgs = {
+            row.id: row
+            for row in conn.execute(
+                select(_orgs.c.id, _orgs.c.name, _orgs.c.kana, _orgs.c.parent_id)
+            )
+        }
+        initiatives = {
+            row.id: row
+            for row in conn.execute(
+                select(_initiatives.c.id, _initiatives.c.title, _initiatives.c.municipality_id)
+            )
+        }
+    last_activity = {
+        community_id: next(iter(community_activities(store, community_id, limit=1)), None)
+        for community_id in {t.community_id for t in tracks}
+    }
+    municipality_id = (
+        organizations.resolve_municipality(store, municipality) if municipality else None
+    )
+    result = []
+    for track in tracks:
+        org = orgs.get(track.community_id)
+        initiative_row = initiatives.get(track.initiative_id) if track.initiative_id else None
+        place_id = initiative_row.municipality_id if initiative_row else (org and org.parent_id)
+        if municipality_id and place_id != municipality_id:
+            continue
+        model_record = models[track.model_id]
+        keys = [s.key for s in model_record.stages]
+        index = keys.index(track.current_stage) if track.current_stage in keys else -1
+        move = moves.get(track.id)
+        since = move.date if move is not None else None
+        result.append(
+            TrackSummary(
+                track=track,
+                model=model_record,
+                community=org.name if org else track.community_id,
+                municipality=orgs[place_id].name if place_id in orgs else "",
+                initiative_title=initiative_row.title if initiative_row else None,
+                stage_index=index,
+                since=since,
+                days_in_stage=(today - since).days if since else None,
+                last_activity=last_activity[track.community_id],
+            )
+        )
+    kana = {key: (row.kana or row.name) for key, row in orgs.items()}
+    result.sort(
+        key=lambda s: (
+            not s.model.builtin,
+            s.model.name,
+            -s.stage_index,
+            kana.get(s.track.community_id, s.community),
+        )
+    )
+    return result
+
+
+def get_track(store: Store, text: str, *, today: dt.date | None = None) -> TrackSummary:
+    """One live track, named by id or by its community."""
+    track_id = resolve_track(store, text)
+    return list_tracks(store, today=today, track_ids=[track_id])[0]
+
+
+def stage_index(model: StageModelRead, key: str | None) -> int:
+    """Where `key` stands in `model` (-1 for None); an unknown key is refused naming the keys."""
+    if key is None:
+        return -1
+    keys = [s.key for s in model.stages]
+    if key not in keys:
+        raise LocalizedError(
+            f"段階 {quote(key)} はこのモデルにありません。次のいずれか: {', '.join(keys)}",
+            f"no stage {quote(key)} in this model; choose one of: {', '.join(keys)}",
+            "stage",
+        )
+    return keys.index(key)
+
+
+def move_track(
+    store: Store,
+    track: str,
+    *,
+    to: str,
+    evidence: Sequence[str] = (),
+    date: str | dt.date | None = None,
+    note: str = "",
+    no_evidence: bool = False,
+    today: dt.date | None = None,
+) -> StageMoveRead:
+    """Move a track to the stage `to`, forward or back, as of `date` (today by default).
+
+    A move forward needs at least one evidence activity unless `no_evidence` says there is none
+    on purpose; a move back needs none. The move and the track's new stage are written in one
+    transaction.
+    """
+    today = today or dt.date.today()
+    with store.write() as conn:
+        track_id = _track_id(conn, track)
+        row = conn.execute(select(_tracks).where(_tracks.c.id == track_id)).mappings().one()
+        if row["deleted"]:
+            raise NotFound(
+                f"トラック {quote(track)} は削除されています",
+                f"track {quote(track)} has been deleted",
+                "track",
+            )
+        current = EngagementTrackRead.model_validate(dict(row))
+        model = StageModelRead.model_validate(
+            dict(
+                conn.execute(select(_models).where(_models.c.id == current.model_id))
+                .mappings()
+                .one()
+            )
+        )
+        target = stage_index(model, to.strip())
+        here = stage_index(model, current.current_stage)
+        if target == here:
+            raise LocalizedError(
+                f"すでに段階 {quote(to)} にあります",
+                f"the track is already at stage {quote(to)}",
+                "stage",
+            )
+        evidence_ids = []
+        for text in evidence:
+            with about("evidence"):
+                activity_id = records.resolve_id(conn, "activity", text)
+            deleted = conn.execute(
+                select(_activities.c.deleted).where(_activities.c.id == activity_id)
+            ).scalar()
+            if deleted:
+                raise NotFound(
+                    f"根拠の活動 {quote(text)} は削除されています",
+                    f"evidence activity {quote(text)} has been deleted",
+                    "evidence",
+                )
+            if activity_id not in evidence_ids:
+                evidence_ids.append(activity_id)
+        if target > here and not evidence_ids and not no_evidence:
+            raise LocalizedError(
+                "先に進める移動には根拠の活動が必要です(根拠なしで進めるときは --no-evidence)",
+                "a move forward needs evidence activities (--no-evidence to move without)",
+                "evidence",
+            )
+        content = records.validate(
+            "stage_move",
+            {
+                "track_id": track_id,
+                "from_stage": current.current_stage,
+                "to_stage": model.stages[target].key,
+                "date": date if date is not None else today,
+                "evidence_ids": evidence_ids,
+                "note": note,
+            },
+        )
+        last = _last_moves(conn, [track_id]).get(track_id)
+        if last is not None and dt.date.fromisoformat(content["date"]) < last.date:
+            raise LocalizedError(
+                f"移動の日付が前回の移動({last.date.isoformat()})より前です",
+                f"the move is dated before the track's last move ({last.date.isoformat()})",
+                "date",
+            )
+        move_id = new_id()
+        revisions.write_record(conn, "stage_move", move_id, content, device_id=store.device.id)
+        track_content = records.validate(
+            "engagement_track",
+            {**current.model_dump(mode="json"), "current_stage": content["to_stage"]},
+        )
+        revisions.write_record(
+            conn, "engagement_track", track_id, track_content, device_id=store.device.id
+        )
+    return records.get(store, "stage_move", move_id)  # type: ignore[no-any-return]
+
+
+def track_moves(store: Store, track_id: str) -> list[StageMoveRead]:
+    """A track's live moves, newest first."""
+    with store.read() as conn:
+        rows = conn.execute(
+            select(_moves)
+            .where(_moves.c.track_id == track_id, _moves.c.deleted.is_(False))
+            .order_by(_moves.c.date.desc(), _moves.c.hlc.desc())
+        ).mappings()
+        return [StageMoveRead.model_validate(dict(row)) for row in rows]
+
+
+def community_activities(store: Store, community_id: str, *, limit: int = 200) -> list[ActivityRow]:
+    """The newest live activities the community took part in (is among the participants)."""
+    return list_activities(store, ActivityFilter(participant_id=community_id), limit=limit)
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One line of a track's timeline: a stage move or an activity."""
+
+    date: dt.date
+    kind: Literal["move", "activity"]
+    move: StageMoveRead | None = None
+    activity: ActivityRow | None = None
+    evidence: bool = False
+    """For an activity: it is the evidence of a move."""
+
+
+def timeline(store: Store, track: str) -> tuple[TrackSummary, list[TimelineEntry]]:
+    """A track and its moves and its community's activities together, newest first.
+
+    Evidence activities are shown even when the community is not among their participants.
+    On the same day a move comes before (above) the activities that led to it.
+    """
+    summary = get_track(store, track)
+    moves = track_moves(store, summary.track.id)
+    evidence_ids = {i for move in moves for i in move.evidence_ids}
+    activities = {row.id: row for row in community_activities(store, summary.track.community_id)}
+    missing = [i for i in evidence_ids if i not in activities]
+    activities.update({row.id: row for row in rows_by_ids(store, missing)})
+    entries = [TimelineEntry(m.date, "move", move=m) for m in moves] + [
+        TimelineEntry(a.date, "activity", activity=a, evidence=a.id in evidence_ids)
+        for a in activities.values()
+    ]
+    entries.sort(key=lambda e: (e.date, e.kind == "move"), reverse=True)
+    return summary, entries
+
+
+@dataclass(frozen=True)
+class FunnelStage:
+    """How many communities stand at one stage of a model."""
+
+    key: str
+    label: str
+    label_en: str
+    count: int
+
+
+@dataclass(frozen=True)
+class Funnel:
+    """Communities per stage of one model, over all its live tracks."""
+
+    model: StageModelRead
+    not_started: int
+    stages: list[FunnelStage]
+
+
+def funnel(store: Store) -> list[Funnel]:
+    """Communities per stage, for each model that has tracks."""
+    with store.read() as conn:
+        counts = conn.execute(
+            select(_tracks.c.model_id, _tracks.c.current_stage, func.count())
+            .where(_tracks.c.deleted.is_(False))
+            .group_by(_tracks.c.model_id, _tracks.c.current_stage)
+        ).all()
+    per_model: dict[str, dict[str | None, int]] = {}
+    for model_id, stage, count in counts:
+        per_model.setdefault(model_id, {})[stage] = count
+    result = []
+    for model in list_stage_models(store):
+        stage_counts = per_model.get(model.id)
+        if not stage_counts:
+            continue
+        known = {s.key for s in model.stages}
+        result.append(
+            Funnel(
+                model=model,
+                not_started=sum(c for k, c in stage_counts.items() if k not in known),
+                stages=[
+                    FunnelStage(s.key, s.label, s.label_en or s.label, stage_counts.get(s.key, 0))
+                    for s in model.stages
+                ],
+            )
+        )
+    return result
+
+
+def builtin_model_id() -> str:
+    """The id of 豊岡市's built-in model (the same in every store)."""
+    return reference_id("stage_model", DEFAULT_MODEL_KEY)

@@ -1,0 +1,114 @@
+"""`dxfield stage-model`, `track`, and the editing verbs of `finding` and `action`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from dxfield.demo.loader import demo_id
+from tests.conftest import Cli
+
+WORKSHOP = demo_id("activity", "toyooka-workshop")
+
+
+def test_a_track_from_dialogue_to_a_formed_group_and_back(cli: Cli, data_dir: Path) -> None:
+    def run(*args: str) -> str:
+        result = cli("--data-dir", str(data_dir), *args)
+        assert result.code == 0, result.err
+        return result.out
+
+    run("demo", "--no-open")
+    listed = json.loads(run("track", "list", "--json"))
+    assert [(t["community"], t["current_stage"]) for t in listed] == [
+        ("奥矢根区", "dialogue"),
+        ("資母地区コミュニティ", "dialogue"),
+    ]
+    out = run(
+        "track",
+        "move",
+        "奥矢根区",
+        "--to",
+        "collaborators",
+        "--evidence",
+        WORKSHOP[-10:],
+        "--date",
+        "R6.11.20",
+        "--note",
+        "協力者3名が参加を表明",
+    )
+    assert "奥矢根区" in out and "Positive collaborators identified" in out
+    run("track", "move", "奥矢根区", "--to", "group", "--no-evidence", "--date", "2024-11-25")
+    run("track", "move", "奥矢根区", "--to", "collaborators", "--date", "2024-11-26")  # back
+    shown = json.loads(run("track", "show", "奥矢根区", "--json"))
+    moves = [e["move"] for e in shown["timeline"] if e["kind"] == "move"]
+    assert [(m["from_stage"], m["to_stage"]) for m in moves] == [
+        ("group", "collaborators"),
+        ("collaborators", "group"),
+        ("dialogue", "collaborators"),
+        (None, "dialogue"),
+    ]
+    assert moves[2]["evidence_ids"] == [WORKSHOP] and moves[2]["date"] == "2024-11-20"
+    text = run("track", "show", "奥矢根区")
+    assert "Stage: 3/4 Positive collaborators identified" in text
+    assert "▶ Smallest group formed → Positive collaborators identified" in text
+    table = run("track", "list")
+    assert "3/4" in table and "2/4" in table
+
+
+def test_a_user_defined_stage_model_and_a_track_in_it(
+    cli: Cli, data_dir: Path, tmp_path: Path
+) -> None:
+    model = tmp_path / "madoguchi.toml"
+    model.write_text(
+        'key = "madoguchi-dx"\nname = "窓口DX導入"\n\n'
+        '[[stages]]\nkey = "current"\nlabel = "現状把握"\nexit_criteria = "業務フローが図になっている"\n\n'
+        '[[stages]]\nkey = "rollout"\nlabel = "本格導入"\n',
+        encoding="utf-8",
+    )
+    base = ("--data-dir", str(data_dir))
+    added = cli(*base, "stage-model", "add", "--from-file", str(model))
+    assert added.code == 0 and "madoguchi-dx (2 stages)" in added.out
+    models = json.loads(cli(*base, "stage-model", "list", "--json").out)
+    assert [m["key"] for m in models] == ["toyooka-4stage", "madoguchi-dx"]
+    shown = cli(*base, "stage-model", "show", "madoguchi-dx").out
+    assert "Exit criteria: 業務フローが図になっている" in shown
+    cli(*base, "org", "add", "--kind", "agency", "--name", "市民課", "--parent", "豊岡市")
+    track = cli(*base, "track", "add", "--community", "市民課", "--model", "madoguchi-dx")
+    assert track.code == 0, track.err
+    moved = cli(*base, "track", "move", track.out.strip(), "--to", "current", "--no-evidence")
+    assert moved.code == 0 and "市民課: — → 現状把握" in moved.out
+
+
+def test_findings_and_actions_are_edited_and_deleted(cli: Cli, data_dir: Path) -> None:
+    base = ("--data-dir", str(data_dir))
+    cli(*base, "demo", "--no-open")
+    finding = cli(*base, "finding", "add", "--kind", "issue", "--text", "担い手不足").out.strip()
+    edited = json.loads(cli(*base, "finding", "edit", finding, "--area", "talent", "--json").out)
+    assert edited["area"] == "talent" and edited["text"] == "担い手不足"
+    assert "nothing changed" in cli(*base, "finding", "edit", finding, "--area", "talent").out
+    cleared = json.loads(cli(*base, "finding", "edit", finding, "--area", "", "--json").out)
+    assert cleared["area"] is None
+    assert cli(*base, "finding", "delete", finding).code == 0
+    texts = [f["text"] for f in json.loads(cli(*base, "finding", "list", "--json").out)]
+    assert "担い手不足" not in texts
+
+    action = cli(*base, "action", "add", "--text", "振り返り会", "--due", "2024-12-20").out.strip()
+    changed = json.loads(
+        cli(
+            *base,
+            "action",
+            "edit",
+            action,
+            "--owner",
+            "豊岡市",
+            "--status",
+            "in_progress",
+            "--json",
+        ).out
+    )
+    assert changed["owner"] == "豊岡市" and changed["status"] == "in_progress"
+    assert cli(*base, "action", "delete", action).code == 0
+    gone = cli(*base, "action", "done", action)
+    assert gone.code != 0 and "deleted" in gone.err
+    history = json.loads(cli(*base, "history", action, "--json").out)
+    assert [r["deleted"] for r in history["revisions"]] == [False, False, True]
