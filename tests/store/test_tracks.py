@@ -224,3 +224,24 @@ def test_the_timeline_puts_moves_and_the_communitys_activities_together(
         "意見交換・ワークショップ",
     }
     assert all(e.evidence for e in entries if e.kind == "activity")
+
+
+def test_an_activity_that_advances_a_track_is_saved_with_its_move_or_not_at_all(
+    demo_store: Store,
+) -> None:
+    from dxfield.store.activities import ActivityInput
+    from dxfield.store.tracks import add_activity_advancing
+
+    given = ActivityInput(
+        title="奥矢根区 協力者の会", kind="meeting", date="2024-11-22", municipality="豊岡市"
+    )
+    activity, move = add_activity_advancing(demo_store, given, track="奥矢根区", to="collaborators")
+    assert move.evidence_ids == [activity.id] and move.date == dt.date(2024, 11, 22)
+    assert get_track(demo_store, "奥矢根区").stage.key == "collaborators"  # type: ignore[union-attr]
+    before = maintenance.dump(demo_store)
+    early = ActivityInput(
+        title="遡った会", kind="meeting", date="2024-11-01", municipality="豊岡市"
+    )
+    with pytest.raises(LocalizedError, match="before the track's last move"):
+        add_activity_advancing(demo_store, early, track="奥矢根区", to="group")
+    assert maintenance.dump(demo_store) == before  # the activity was not saved either

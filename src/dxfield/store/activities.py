@@ -104,8 +104,8 @@ def _check_place(store: Store, initiative_id: str | None, municipality_id: str |
         )
 
 
-def add_activity(store: Store, given: ActivityInput) -> ActivityRead:
-    """Create an activity from user input."""
+def new_activity_content(store: Store, given: ActivityInput) -> dict[str, Any]:
+    """A new activity from user input, validated and checked, ready to be written."""
     changes = _changes(store, given)
     if "title" not in changes:
         changes["title"] = ""
@@ -113,7 +113,12 @@ def add_activity(store: Store, given: ActivityInput) -> ActivityRead:
         if required not in changes:
             raise LocalizedError("必須です", "is required", required)
     _check_place(store, changes.get("initiative_id"), changes.get("municipality_id"))
-    return records.create(store, "activity", changes)  # type: ignore[no-any-return]
+    return records.validate("activity", changes)
+
+
+def add_activity(store: Store, given: ActivityInput) -> ActivityRead:
+    """Create an activity from user input."""
+    return records.create(store, "activity", new_activity_content(store, given))  # type: ignore[no-any-return]
 
 
 def edit_activity(

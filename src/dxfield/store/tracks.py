@@ -21,10 +21,23 @@ from sqlalchemy.engine import Connection
 
 from dxfield.domain.enums import OrgKind
 from dxfield.domain.errors import LocalizedError, NotFound
-from dxfield.domain.records import EngagementTrackRead, Stage, StageModelRead, StageMoveRead
+from dxfield.domain.records import (
+    ActivityRead,
+    EngagementTrackRead,
+    Stage,
+    StageModelRead,
+    StageMoveRead,
+)
 from dxfield.i18n import about, quote
 from dxfield.store import organizations, records, revisions
-from dxfield.store.activities import ActivityFilter, ActivityRow, list_activities, rows_by_ids
+from dxfield.store.activities import (
+    ActivityFilter,
+    ActivityInput,
+    ActivityRow,
+    list_activities,
+    new_activity_content,
+    rows_by_ids,
+)
 from dxfield.store.engine import Store
 from dxfield.store.ids import new_id, reference_id
 from dxfield.store.stage_models import TOYOOKA_MODEL
@@ -374,81 +387,126 @@ def move_track(
     on purpose; a move back needs none. The move and the track's new stage are written in one
     transaction.
     """
-    today = today or dt.date.today()
     with store.write() as conn:
-        track_id = _track_id(conn, track)
-        row = conn.execute(select(_tracks).where(_tracks.c.id == track_id)).mappings().one()
-        if row["deleted"]:
-            raise NotFound(
-                f"トラック {quote(track)} は削除されています",
-                f"track {quote(track)} has been deleted",
-                "track",
-            )
-        current = EngagementTrackRead.model_validate(dict(row))
-        model = StageModelRead.model_validate(
-            dict(
-                conn.execute(select(_models).where(_models.c.id == current.model_id))
-                .mappings()
-                .one()
-            )
-        )
-        target = stage_index(model, to.strip())
-        here = stage_index(model, current.current_stage)
-        if target == here:
-            raise LocalizedError(
-                f"すでに段階 {quote(to)} にあります",
-                f"the track is already at stage {quote(to)}",
-                "stage",
-            )
-        evidence_ids = []
-        for text in evidence:
-            with about("evidence"):
-                activity_id = records.resolve_id(conn, "activity", text)
-            deleted = conn.execute(
-                select(_activities.c.deleted).where(_activities.c.id == activity_id)
-            ).scalar()
-            if deleted:
-                raise NotFound(
-                    f"根拠の活動 {quote(text)} は削除されています",
-                    f"evidence activity {quote(text)} has been deleted",
-                    "evidence",
-                )
-            if activity_id not in evidence_ids:
-                evidence_ids.append(activity_id)
-        if target > here and not evidence_ids and not no_evidence:
-            raise LocalizedError(
-                "先に進める移動には根拠の活動が必要です(根拠なしで進めるときは --no-evidence)",
-                "a move forward needs evidence activities (--no-evidence to move without)",
-                "evidence",
-            )
-        content = records.validate(
-            "stage_move",
-            {
-                "track_id": track_id,
-                "from_stage": current.current_stage,
-                "to_stage": model.stages[target].key,
-                "date": date if date is not None else today,
-                "evidence_ids": evidence_ids,
-                "note": note,
-            },
-        )
-        last = _last_moves(conn, [track_id]).get(track_id)
-        if last is not None and dt.date.fromisoformat(content["date"]) < last.date:
-            raise LocalizedError(
-                f"移動の日付が前回の移動({last.date.isoformat()})より前です",
-                f"the move is dated before the track's last move ({last.date.isoformat()})",
-                "date",
-            )
-        move_id = new_id()
-        revisions.write_record(conn, "stage_move", move_id, content, device_id=store.device.id)
-        track_content = records.validate(
-            "engagement_track",
-            {**current.model_dump(mode="json"), "current_stage": content["to_stage"]},
-        )
-        revisions.write_record(
-            conn, "engagement_track", track_id, track_content, device_id=store.device.id
+        move_id = _write_move(
+            conn,
+            store,
+            track,
+            to=to,
+            evidence=evidence,
+            date=date if date is not None else (today or dt.date.today()),
+            note=note,
+            no_evidence=no_evidence,
         )
     return records.get(store, "stage_move", move_id)  # type: ignore[no-any-return]
+
+
+def add_activity_advancing(
+    store: Store, given: ActivityInput, *, track: str, to: str, note: str = ""
+) -> tuple[ActivityRead, StageMoveRead]:
+    """Log an activity and, in the same transaction, move `track` to `to` with the activity as
+    its evidence, dated as the activity. Either both are saved or neither."""
+    content = new_activity_content(store, given)
+    activity_id = new_id()
+    with store.write() as conn:
+        revisions.write_record(conn, "activity", activity_id, content, device_id=store.device.id)
+        move_id = _write_move(
+            conn,
+            store,
+            track,
+            to=to,
+            evidence=[activity_id],
+            date=content["date"],
+            note=note,
+            no_evidence=False,
+        )
+    return (
+        records.get(store, "activity", activity_id),
+        records.get(store, "stage_move", move_id),
+    )
+
+
+def _write_move(
+    conn: Connection,
+    store: Store,
+    track: str,
+    *,
+    to: str,
+    evidence: Sequence[str],
+    date: str | dt.date,
+    note: str,
+    no_evidence: bool,
+) -> str:
+    """Check and write a stage move and the track's new stage on `conn`; the move's id."""
+    track_id = _track_id(conn, track)
+    row = conn.execute(select(_tracks).where(_tracks.c.id == track_id)).mappings().one()
+    if row["deleted"]:
+        raise NotFound(
+            f"トラック {quote(track)} は削除されています",
+            f"track {quote(track)} has been deleted",
+            "track",
+        )
+    current = EngagementTrackRead.model_validate(dict(row))
+    model = StageModelRead.model_validate(
+        dict(conn.execute(select(_models).where(_models.c.id == current.model_id)).mappings().one())
+    )
+    target = stage_index(model, to.strip())
+    here = stage_index(model, current.current_stage)
+    if target == here:
+        raise LocalizedError(
+            f"すでに段階 {quote(to)} にあります",
+            f"the track is already at stage {quote(to)}",
+            "stage",
+        )
+    evidence_ids: list[str] = []
+    for text in evidence:
+        with about("evidence"):
+            activity_id = records.resolve_id(conn, "activity", text)
+        deleted = conn.execute(
+            select(_activities.c.deleted).where(_activities.c.id == activity_id)
+        ).scalar()
+        if deleted:
+            raise NotFound(
+                f"根拠の活動 {quote(text)} は削除されています",
+                f"evidence activity {quote(text)} has been deleted",
+                "evidence",
+            )
+        if activity_id not in evidence_ids:
+            evidence_ids.append(activity_id)
+    if target > here and not evidence_ids and not no_evidence:
+        raise LocalizedError(
+            "先に進める移動には根拠の活動が必要です(根拠なしで進めるときは --no-evidence)",
+            "a move forward needs evidence activities (--no-evidence to move without)",
+            "evidence",
+        )
+    content = records.validate(
+        "stage_move",
+        {
+            "track_id": track_id,
+            "from_stage": current.current_stage,
+            "to_stage": model.stages[target].key,
+            "date": date,
+            "evidence_ids": evidence_ids,
+            "note": note,
+        },
+    )
+    last = _last_moves(conn, [track_id]).get(track_id)
+    if last is not None and dt.date.fromisoformat(content["date"]) < last.date:
+        raise LocalizedError(
+            f"移動の日付が前回の移動({last.date.isoformat()})より前です",
+            f"the move is dated before the track's last move ({last.date.isoformat()})",
+            "date",
+        )
+    move_id = new_id()
+    revisions.write_record(conn, "stage_move", move_id, content, device_id=store.device.id)
+    track_content = records.validate(
+        "engagement_track",
+        {**current.model_dump(mode="json"), "current_stage": content["to_stage"]},
+    )
+    revisions.write_record(
+        conn, "engagement_track", track_id, track_content, device_id=store.device.id
+    )
+    return move_id
 
 
 def track_moves(store: Store, track_id: str) -> list[StageMoveRead]:
