@@ -112,3 +112,42 @@ def test_findings_and_actions_are_edited_and_deleted(cli: Cli, data_dir: Path) -
     assert gone.code != 0 and "deleted" in gone.err
     history = json.loads(cli(*base, "history", action, "--json").out)
     assert [r["deleted"] for r in history["revisions"]] == [False, False, True]
+
+
+def test_the_guides_walk_from_first_survey_to_a_formed_group(cli: Cli, data_dir: Path) -> None:
+    """The walk-through of docs/user-guide.md, step by step."""
+
+    def run(*args: str) -> str:
+        result = cli("--data-dir", str(data_dir), *args)
+        assert result.code == 0, result.err
+        return result.out.strip()
+
+    run("init", "--device-name", "豊岡リエゾン")
+    run("org", "add", "--kind", "community", "--name", "竹野地区自治会", "--parent", "豊岡市")
+    run("track", "add", "--community", "竹野地区自治会")
+    steps = [
+        ("hearing", "R6.5.10", "竹野地区 住民ヒアリング", "survey"),
+        ("briefing", "R6.7.17", "ドローン配送 説明会(竹野)", "dialogue"),
+        ("workshop", "R6.9.2", "協力者ワークショップ", "collaborators"),
+        ("trial", "R6.10.20", "試験配送(竹野 5世帯)", "group"),
+    ]
+    for kind, date, title, stage in steps:
+        activity = run(
+            "activity", "add", "--municipality", "豊岡市", "--kind", kind, "--date", date,
+            "--title", title, "--participant", "竹野地区自治会", "--head-count", "12",
+        )  # fmt: skip
+        run(
+            "track", "move", "竹野地区自治会", "--to", stage, "--evidence", activity, "--date", date
+        )
+    shown = json.loads(run("track", "show", "竹野地区自治会", "--json"))
+    assert shown["current_stage"] == "group" and shown["since"] == "2024-10-20"
+    activities = [e["title"] for e in shown["timeline"] if e["kind"] == "activity"]
+    assert activities == [title for *_, title, _ in reversed(steps)]
+    assert all(e["evidence"] for e in shown["timeline"] if e["kind"] == "activity")
+    listed = run("activity", "list", "--json")
+    assert {a["title"] for a in json.loads(listed)} == {title for *_, title, _ in steps}
+    edited = json.loads(
+        run("activity", "edit", activity, "--participants-text", "5世帯の住民", "--json")
+    )
+    assert edited["participants"]["head_count"] == 12  # kept: only the text was given
+    assert edited["participants"]["text"] == "5世帯の住民"

@@ -11,7 +11,6 @@ from textual.pilot import Pilot
 from textual.widgets import Input, Label, Static
 from textual.worker import WorkerCancelled, WorkerFailed
 
-from dxfield.demo.service import prepare_demo
 from dxfield.store import activities
 from dxfield.store.engine import Store
 from dxfield.store.local_state import list_drafts
@@ -25,13 +24,6 @@ from dxfield.tui.widgets.key_bar import KeyBar
 
 TODAY = dt.date(2024, 11, 26)
 SIZE = (120, 40)
-
-
-@pytest.fixture
-def demo(tmp_path: Path) -> Path:
-    folder = tmp_path / "demo"
-    prepare_demo(folder)
-    return folder
 
 
 async def settle(app: DxfieldApp, pilot: Pilot[None], rounds: int = 6) -> None:

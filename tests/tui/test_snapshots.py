@@ -68,6 +68,11 @@ SCREENS = {
     "help": ("question_mark",),
     "form-error": ("n", *"題", "tab", "ctrl+u", *"2024-02-30", "ctrl+s"),
     "form-discard": ("n", *"題", "escape"),
+    "tracks": ("t",),
+    "track-move": ("t", "right_square_bracket"),
+    "timeline": ("t", "enter"),
+    "actions": ("a",),
+    "findings": ("i",),
 }
 
 

@@ -157,6 +157,18 @@ Areas = Annotated[
     typer.Option("--area", help="Support area (vision, talent, implementation); repeatable."),
 ]
 Tags = Annotated[list[str] | None, typer.Option("--tag", help="A tag; repeatable.")]
+Participant = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--participant",
+        help="A participating organization (name, code or id); repeatable. "
+        "A community's activities are those it took part in.",
+    ),
+]
+HeadCount = Annotated[int | None, typer.Option("--head-count", help="How many took part.")]
+ParticipantsText = Annotated[
+    str | None, typer.Option("--participants-text", help="Who took part, in words.")
+]
 
 
 def _activity_text(store: Store, record: Any) -> None:
@@ -199,6 +211,9 @@ def activity_add(
     location: Location = None,
     area: Areas = None,
     tag: Tags = None,
+    participant: Participant = None,
+    head_count: HeadCount = None,
+    participants_text: ParticipantsText = None,
     as_json: JsonOption = False,
 ) -> None:
     """Log an activity; prints its id."""
@@ -216,6 +231,9 @@ def activity_add(
             location=location,
             areas=area,
             tags=tag,
+            participants=participant,
+            head_count=head_count,
+            participants_text=participants_text,
         ),
     )
     if as_json:
@@ -237,6 +255,9 @@ def activity_edit(
     location: Location = None,
     area: Areas = None,
     tag: Tags = None,
+    participant: Participant = None,
+    head_count: HeadCount = None,
+    participants_text: ParticipantsText = None,
     as_json: JsonOption = False,
 ) -> None:
     """Change an activity's fields (only those given)."""
@@ -255,6 +276,9 @@ def activity_edit(
             location=location,
             areas=area,
             tags=tag,
+            participants=participant,
+            head_count=head_count,
+            participants_text=participants_text,
         ),
     )
     if as_json:

@@ -45,6 +45,10 @@ class ActivityInput:
     start_time: str | None = None
     end_time: str | None = None
     follow_up: bool | None = None
+    participants: list[str] | None = None
+    """Participating organizations by name, local government code or id."""
+    head_count: int | None = None
+    participants_text: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -71,6 +75,14 @@ def _changes(store: Store, given: ActivityInput) -> dict[str, Any]:
         changes["municipality_id"] = _initiative_municipality(store, initiative_id)
     if given.municipality is not None:
         changes["municipality_id"] = organizations.resolve_municipality(store, given.municipality)
+    if given.participants is not None:
+        with about("participants"):
+            ids = [organizations.resolve_organization(store, p) for p in given.participants]
+        changes["participants"] = {"organization_ids": list(dict.fromkeys(ids))}
+    if given.head_count is not None:
+        changes.setdefault("participants", {})["head_count"] = given.head_count
+    if given.participants_text is not None:
+        changes.setdefault("participants", {})["text"] = given.participants_text
     return changes
 
 
@@ -131,6 +143,12 @@ def edit_activity(
             "変更する項目を指定してください", "nothing to change: give at least one field"
         )
     current = get_activity(store, activity_id)
+    if "participants" in changes and "participants" not in given.extra:
+        # Only the parts of the participants given change (organizations, count, text).
+        changes["participants"] = {
+            **current.participants.model_dump(mode="json"),
+            **changes["participants"],
+        }
     _check_place(
         store,
         changes.get("initiative_id", current.initiative_id),

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, ClassVar
 from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
+from textual.screen import Screen
 from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
@@ -48,6 +49,9 @@ class DxfieldApp(App[None]):
             tooltip="Dashboard",
         ),
         Binding("l", "log", "Log", id="log", tooltip="Activity log"),
+        Binding("t", "tracks", "Tracks", id="tracks", tooltip="Engagement tracks"),
+        Binding("a", "actions", "Actions", id="actions", tooltip="Actions (今後の取組方針)"),
+        Binding("i", "findings", "Findings", id="findings", tooltip="Findings"),
         Binding(
             "question_mark",
             "help",
@@ -176,24 +180,48 @@ class DxfieldApp(App[None]):
 
     def _base_screens(self) -> tuple[type, ...]:
         from dxfield.tui.screens.dashboard import DashboardScreen
+        from dxfield.tui.screens.followups import ActionsScreen, FindingsScreen
         from dxfield.tui.screens.log import LogScreen
+        from dxfield.tui.screens.tracks import TracksScreen
 
-        return (DashboardScreen, LogScreen)
+        return (DashboardScreen, LogScreen, TracksScreen, ActionsScreen, FindingsScreen)
 
     def _to_base(self) -> None:
         """Close views and dialogs above the dashboard or log."""
         while len(self.screen_stack) > 2 and not isinstance(self.screen, self._base_screens()):
             self.pop_screen()
 
+    def _show_base(self, screen_class: type[Screen[None]]) -> None:
+        """Switch to one of the base screens (dashboard, tracks, actions, findings)."""
+        if self._store is None:
+            return
+        self._to_base()
+        if not isinstance(self.screen, screen_class):
+            self.switch_screen(screen_class())
+
     def action_dashboard(self) -> None:
         """Show the dashboard."""
         from dxfield.tui.screens.dashboard import DashboardScreen
 
-        if self._store is None:
-            return
-        self._to_base()
-        if not isinstance(self.screen, DashboardScreen):
-            self.switch_screen(DashboardScreen())
+        self._show_base(DashboardScreen)
+
+    def action_tracks(self) -> None:
+        """Show the Tracks board."""
+        from dxfield.tui.screens.tracks import TracksScreen
+
+        self._show_base(TracksScreen)
+
+    def action_actions(self) -> None:
+        """Show the actions (今後の取組方針)."""
+        from dxfield.tui.screens.followups import ActionsScreen
+
+        self._show_base(ActionsScreen)
+
+    def action_findings(self) -> None:
+        """Show the findings."""
+        from dxfield.tui.screens.followups import FindingsScreen
+
+        self._show_base(FindingsScreen)
 
     def action_log(self) -> None:
         """Show the log of every activity."""
@@ -241,7 +269,14 @@ class DxfieldApp(App[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """While a form is open, the keys that would leave it are off (escape asks first)."""
-        leaves_screen = action in ("new_activity", "dashboard", "log")
+        leaves_screen = action in (
+            "new_activity",
+            "dashboard",
+            "log",
+            "tracks",
+            "actions",
+            "findings",
+        )
         return not (leaves_screen and getattr(self.screen, "holds_unsaved_input", False))
 
     async def action_quit(self) -> None:

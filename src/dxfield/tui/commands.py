@@ -28,6 +28,21 @@ def palette_entries() -> list[tuple[str, str, str]]:
             t("すべての活動、新しい順 (l)", "Every activity, newest first (l)"),
             "log",
         ),
+        (
+            t("トラック", "Tracks"),
+            t("コミュニティごとの合意形成の段階 (t)", "Each community's consensus stage (t)"),
+            "tracks",
+        ),
+        (
+            t("取組方針", "Actions"),
+            t("今後の取組方針、期限順 (a)", "Next steps, due soonest first (a)"),
+            "actions",
+        ),
+        (
+            t("知見", "Findings"),
+            t("成果・示唆・要因・課題 (i)", "Outcomes, insights, factors, issues (i)"),
+            "findings",
+        ),
         (t("ヘルプ", "Help"), t("すべてのキー (?)", "Every key (?)"), "help"),
         (t("終了", "Quit"), t("アプリを閉じる (ctrl+q)", "Close the app (ctrl+q)"), "quit"),
     ]

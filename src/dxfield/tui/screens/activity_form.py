@@ -8,6 +8,7 @@ before it discards. Validation errors show beside their field, and nothing typed
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -48,6 +49,9 @@ ERROR_SLOTS = {
     "tags": "tags",
     "head_count": "head-count",
     "participants": "participants",
+    "stage": "advances",
+    "track": "advances",
+    "evidence": "advances",
 }
 
 
@@ -58,6 +62,8 @@ class FormOptions:
     municipalities: list[tuple[str, str]]
     initiatives: list[tuple[str, str]]
     organizations: list[tuple[str, str]]
+    advances: list[tuple[str, str]]
+    """(label, "TRACK_ID STAGE_KEY") for each track that has a next stage."""
     values: dict[str, Any]
 
 
@@ -193,6 +199,11 @@ class ActivityFormScreen(DxScreen):
                     "participants-text",
                 )
             yield self._field(
+                t("この活動で進めるトラック", "This activity advances track"),
+                Select[str]([], id="advances", prompt=t("(なし)", "(none)")),
+                "advances",
+            )
+            yield self._field(
                 t("メモ(Markdown)", "Notes (Markdown)"),
                 TextArea(id="notes", soft_wrap=True),
                 "notes",
@@ -224,6 +235,7 @@ class ActivityFormScreen(DxScreen):
         ]
         # Every organization, local governments too: an edit must keep every participant.
         organizations = [(o.name, o.id) for o in list_organizations(store)]
+        advances = advance_choices(store, self.dx.today)
         if self.draft is not None:
             values = dict(self.draft.data)
         elif self.activity_id is not None:
@@ -236,15 +248,17 @@ class ActivityFormScreen(DxScreen):
                 "initiative_id": last.get("initiative_id"),
                 "kind": last.get("kind") or ActivityKind.meeting.value,
             }
-        options = FormOptions(municipalities, initiatives, organizations, values)
+        options = FormOptions(municipalities, initiatives, organizations, advances, values)
         self.app.call_from_thread(self._fill, options)
 
     def _fill(self, options: FormOptions) -> None:
         self.query_one("#municipality", Select).set_options(options.municipalities)
         self.query_one("#initiative", Select).set_options(options.initiatives)
+        self.query_one("#advances", Select).set_options(options.advances)
         self._choices = {
             "municipality": {v for _, v in options.municipalities},
             "initiative": {v for _, v in options.initiatives},
+            "advances": {v for _, v in options.advances},
             "kind": {k.value for k in ActivityKind},
         }
         participants = self.query_one("#participants", SelectionList)
@@ -273,6 +287,7 @@ class ActivityFormScreen(DxScreen):
             ("municipality", "municipality_id"),
             ("initiative", "initiative_id"),
             ("kind", "kind"),
+            ("advances", "advances"),
         ):
             value = values.get(key)
             if value and value in self._choices.get(widget_id, set()):
@@ -300,6 +315,7 @@ class ActivityFormScreen(DxScreen):
             "municipality_id": chosen("municipality"),
             "initiative_id": chosen("initiative"),
             "kind": chosen("kind"),
+            "advances": chosen("advances"),
             "areas": [
                 a.value for a in SupportArea if self.query_one(f"#area-{a.value}", Checkbox).value
             ],
@@ -406,6 +422,7 @@ class ActivityFormScreen(DxScreen):
     def _save(self, values: dict[str, Any]) -> None:
         from dxfield.store.activities import ActivityInput, add_activity, edit_activity
         from dxfield.store.local_state import discard_draft, set_setting
+        from dxfield.store.tracks import add_activity_advancing, move_track
 
         try:
             given = ActivityInput(
@@ -428,13 +445,32 @@ class ActivityFormScreen(DxScreen):
             )
             if not values["initiative_id"]:
                 given.extra["initiative_id"] = None
-            if self.activity_id is None:
+            advances = values.get("advances")
+            track, stage = advances.split() if advances else (None, None)
+            if self.activity_id is None and track and stage:
+                # The activity and the track's move are one transaction: both or neither.
+                record, _move = add_activity_advancing(self.store, given, track=track, to=stage)
+                track = None
+            elif self.activity_id is None:
                 record = add_activity(self.store, given)
             else:
                 record, _changed = edit_activity(self.store, self.activity_id, given)
         except Exception as exc:
             self.app.call_from_thread(self._failed, exc)
             return
+        if track and stage:  # an edited activity: it is saved; the move follows it
+            try:
+                move_track(self.store, track, to=stage, evidence=[record.id], date=record.date)
+            except Exception as exc:
+                self.app.call_from_thread(
+                    self.notify,
+                    error_text(exc),
+                    title=t(
+                        "活動は保存、トラックは移動できません", "Saved; the track did not move"
+                    ),
+                    severity="warning",
+                    timeout=15,
+                )
         # The activity is saved: from here on a failure must not make a retry save it twice.
         self.activity_id = self.activity_id or record.id
         try:
@@ -500,6 +536,23 @@ class ActivityFormScreen(DxScreen):
         from dxfield.store.local_state import discard_draft
 
         discard_draft(self.store, self.draft_name)
+
+
+def advance_choices(store: Any, today: dt.date) -> list[tuple[str, str]]:
+    """The tracks an activity can advance: each to its next stage."""
+    from dxfield.store.tracks import list_tracks
+
+    lang = current_language()
+    choices = []
+    for summary in list_tracks(store, today=today):
+        following = summary.stage_index + 1
+        if following >= len(summary.model.stages):
+            continue
+        stage = summary.model.stages[following]
+        label = stage.label if lang == "ja" or not stage.label_en else stage.label_en
+        place = f"{summary.municipality} " if summary.municipality else ""
+        choices.append((f"{place}{summary.community} → {label}", f"{summary.track.id} {stage.key}"))
+    return choices
 
 
 def newest_activity_defaults(store: Any) -> dict[str, Any]:

@@ -15,9 +15,11 @@ from dxfield.domain.enums import ProviderRole
 from dxfield.i18n import current_language
 from dxfield.tui.screens.base import DxScreen
 from dxfield.tui.text import localize_bindings, t
+from dxfield.tui.widgets.funnel import FunnelView
 
 if TYPE_CHECKING:
     from dxfield.store.dashboard import InitiativeCard
+    from dxfield.store.tracks import Funnel
 
 
 def card_text(card: InitiativeCard) -> tuple[str, str]:
@@ -112,6 +114,7 @@ class DashboardScreen(DxScreen):
     def compose_body(self) -> ComposeResult:
         with Vertical(id="dashboard"):
             yield Label(t("読み込み中…", "Loading…"), id="empty")
+            yield FunnelView(id="funnel")
             yield Grid(id="cards")
 
     def on_mount(self) -> None:
@@ -125,11 +128,14 @@ class DashboardScreen(DxScreen):
     def load(self) -> None:
         """Read the cards (in a thread) and show them."""
         from dxfield.store.dashboard import dashboard
+        from dxfield.store.tracks import funnel
 
         cards = dashboard(self.store, self.dx.today)
-        self.app.call_from_thread(self._show, cards)
+        funnels = funnel(self.store)
+        self.app.call_from_thread(self._show, cards, funnels)
 
-    def _show(self, cards: list[InitiativeCard]) -> None:
+    def _show(self, cards: list[InitiativeCard], funnels: list[Funnel]) -> None:
+        self.query_one(FunnelView).show(funnels)
         current = [view.card for view in self.query(InitiativeCardView)]
         if current == cards and cards:
             return  # nothing changed: no remount, no flicker, focus stays

@@ -1,0 +1,463 @@
+"""Findings and Actions (今後の取組方針): the follow-through, with filters.
+
+Actions due within 14 days and overdue ones stand out; `x` marks the action under the cursor
+done; `c` creates one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, DataTable, Input, Label, Select
+
+from dxfield.domain.dates import parse_date
+from dxfield.domain.enums import ActionStatus, FindingKind, SupportArea
+from dxfield.i18n import LocalizedError, about, current_language
+from dxfield.tui.screens.base import DxScreen
+from dxfield.tui.text import error_text, localize_bindings, t
+
+if TYPE_CHECKING:
+    from dxfield.domain.records import FindingRead
+    from dxfield.store.engine import Store
+    from dxfield.store.followups import ActionItem
+    from dxfield.tui.app import DxfieldApp
+
+DUE_SOON_DAYS = 14
+OPEN = "open"
+
+
+def initiative_labels(store: Store) -> list[tuple[str, str]]:
+    """(label, id) of every initiative, for the filters and the form."""
+    from dxfield.store.followups import list_initiatives
+
+    return [
+        (f"{s.municipality} {s.initiative.theme}".strip(), s.initiative.id)
+        for s in list_initiatives(store)
+    ]
+
+
+class FollowUpTable(DataTable[Any]):
+    """A table whose rows can stand out: overdue, or due soon."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "follow-up-table--overdue",
+        "follow-up-table--soon",
+        "follow-up-table--muted",
+    }
+
+    DEFAULT_CSS = """
+    FollowUpTable { height: 1fr; }
+    FollowUpTable > .follow-up-table--overdue { color: $error; text-style: bold; }
+    FollowUpTable > .follow-up-table--soon { color: $warning; text-style: bold; }
+    FollowUpTable > .follow-up-table--muted { color: $text-muted; }
+    """
+
+
+class ActionsScreen(DxScreen):
+    """Every action, due soonest first."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("x", "done", "Done", id="action-done"),
+        Binding("c", "create", "New action", id="action-create"),
+        Binding("f", "focus_filters", "Filters", id="action-filters"),
+        Binding("r", "reload", "Reload", id="reload-actions"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.items: list[ActionItem] = []
+        self._initiatives: dict[str, str] = {}
+
+    def compose_body(self) -> ComposeResult:
+        lang = current_language()
+        with Horizontal(classes="filter-bar"):
+            yield Select[str](
+                [(t("未完了", "Open"), OPEN)] + [(s.label(lang), s.value) for s in ActionStatus],
+                value=OPEN,
+                prompt=t("すべての状況", "Every status"),
+                id="status",
+                compact=True,
+            )
+            yield Select[str](
+                [], prompt=t("すべての取組", "Every initiative"), id="initiative", compact=True
+            )
+        yield Label("", id="actions-summary", classes="summary")
+        yield FollowUpTable(id="actions", cursor_type="row", zebra_stripes=True)
+
+    def on_mount(self) -> None:
+        self.sub_title = t("取組方針", "Actions")
+        table = self.query_one(FollowUpTable)
+        table.add_columns(
+            t("状況", "Status"),
+            t("期限", "Due"),
+            t("取組", "Initiative"),
+            t("担当", "Owner"),
+            t("内容", "Action"),
+        )
+        table.focus()
+
+    def on_screen_resume(self) -> None:
+        super().on_screen_resume()
+        self.load()
+
+    def _filters(self) -> tuple[str | None, bool, str | None]:
+        status = self.query_one("#status", Select).value
+        initiative = self.query_one("#initiative", Select).value
+        chosen_status = status if isinstance(status, str) and status != OPEN else None
+        return chosen_status, status == OPEN, initiative if isinstance(initiative, str) else None
+
+    @work(thread=True, exclusive=True, group="actions", exit_on_error=False)
+    def load(self) -> None:
+        """Read the actions the filters let through."""
+        from dxfield.store.followups import list_actions
+
+        status, open_only, initiative = self._filters()
+        initiatives = initiative_labels(self.store)
+        items = list_actions(
+            self.store,
+            status=status,
+            open_only=open_only,
+            initiative=initiative,
+            today=self.dx.today,
+        )
+        self.app.call_from_thread(self._show, initiatives, items)
+
+    def _show(self, initiatives: list[tuple[str, str]], items: list[ActionItem]) -> None:
+        select = self.query_one("#initiative", Select)
+        if not self._initiatives:
+            with self.prevent(Select.Changed):
+                select.set_options(initiatives)
+        self._initiatives = {value: label for label, value in initiatives}
+        self.items = items
+        table = self.query_one(FollowUpTable)
+        row = table.cursor_row
+        table.clear()
+        lang = current_language()
+        overdue_style = table.get_component_rich_style("follow-up-table--overdue")
+        soon_style = table.get_component_rich_style("follow-up-table--soon")
+        muted = table.get_component_rich_style("follow-up-table--muted")
+        today = self.dx.today
+        overdue = soon = 0
+        for item in items:
+            action = item.action
+            is_open = action.status in (ActionStatus.planned, ActionStatus.in_progress)
+            due_soon = bool(
+                is_open
+                and action.due
+                and not item.overdue
+                and action.due <= today + dt.timedelta(days=DUE_SOON_DAYS)
+            )
+            style = overdue_style if item.overdue else soon_style if due_soon else None
+            overdue += item.overdue
+            soon += due_soon
+            status = action.status.label(lang)
+            if item.overdue:
+                status += t(" 期限超過", " overdue")
+            elif due_soon:
+                status += t(" 期限間近", " due soon")
+            cells = [
+                status,
+                action.due.isoformat() if action.due else "",
+                self._initiatives.get(action.initiative_id or "", ""),
+                action.owner,
+                action.text.splitlines()[0] if action.text else "",
+            ]
+            cell_style = style or (None if is_open else muted)
+            table.add_row(
+                *(Text(c, style=cell_style) if cell_style else Text(c) for c in cells),
+                key=action.id,
+            )
+        if items:
+            table.move_cursor(row=min(row, len(items) - 1))
+        self.query_one("#actions-summary", Label).update(
+            t(
+                f"{len(items)}件  ·  期限超過 {overdue}件  ·  14日以内 {soon}件  ·  x 完了  c 追加",
+                f"{len(items)} actions  ·  {overdue} overdue  ·  {soon} due within 14 days"
+                "  ·  x done  c new",
+            )
+        )
+
+    @on(Select.Changed)
+    def _filter_changed(self) -> None:
+        self.load()
+
+    def _current(self) -> ActionItem | None:
+        table = self.query_one(FollowUpTable)
+        if not self.items or table.cursor_row >= len(self.items):
+            return None
+        return self.items[table.cursor_row]
+
+    def action_done(self) -> None:
+        """Mark the action under the cursor done."""
+        item = self._current()
+        if item is not None:
+            self._complete(item.action.id)
+
+    @work(thread=True, group="action-done", exit_on_error=False)
+    def _complete(self, action_id: str) -> None:
+        from dxfield.store.followups import complete_action
+
+        action, changed = complete_action(self.store, action_id)
+        message = (
+            t(f"完了にしました: {action.text}", f"Done: {action.text}")
+            if changed
+            else t("すでに完了しています", "Already done")
+        )
+        self.app.call_from_thread(self.notify, message)
+        self.app.call_from_thread(self.load)
+        self.app.call_from_thread(self.dx.refresh_status)
+
+    def action_create(self) -> None:
+        """Add an action."""
+        initiative = self.query_one("#initiative", Select).value
+
+        def done(saved: bool | None) -> None:
+            if saved:
+                self.load()
+
+        self.app.push_screen(
+            ActionFormScreen(
+                list(self._initiatives.items()),
+                initiative if isinstance(initiative, str) else None,
+            ),
+            done,
+        )
+
+    def action_focus_filters(self) -> None:
+        """Move to the filters."""
+        self.query_one("#status", Select).focus()
+
+    def action_reload(self) -> None:
+        """Read the actions again."""
+        self.load()
+
+
+class ActionFormScreen(ModalScreen[bool]):
+    """A new action: what, for which initiative, who, by when."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+s", "save", "Save", id="save-action"),
+        Binding("escape", "cancel", "Close", id="cancel-action"),
+    ]
+
+    DEFAULT_CSS = """
+    ActionFormScreen { align: center middle; }
+    ActionFormScreen > VerticalScroll {
+        width: 90%; max-width: 90; height: auto; max-height: 90%;
+        border: thick $primary; background: $surface; padding: 0 1;
+    }
+    ActionFormScreen .field-label { color: $text-muted; }
+    ActionFormScreen #action-error { color: $error; height: auto; }
+    ActionFormScreen Horizontal { height: auto; align-horizontal: right; margin-top: 1; }
+    ActionFormScreen Button { margin-left: 1; }
+    """
+
+    def __init__(self, initiatives: list[tuple[str, str]], initiative: str | None) -> None:
+        super().__init__()
+        self.initiatives = initiatives
+        self.initiative = initiative
+        self._saving = False
+        localize_bindings(self)
+
+    @property
+    def dx(self) -> DxfieldApp:
+        """The app, typed."""
+        from dxfield.tui.app import DxfieldApp
+
+        assert isinstance(self.app, DxfieldApp)
+        return self.app
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll():
+            yield Label(t("取組方針の追加", "New action"), classes="field-label")
+            yield Label(t("内容", "Action"), classes="field-label")
+            yield Input(id="action-text", select_on_focus=False)
+            yield Label(t("取組", "Initiative"), classes="field-label")
+            initiative = Select[str](
+                [(label, value) for value, label in self.initiatives],
+                prompt=t("(なし)", "(none)"),
+                id="action-initiative",
+            )
+            if self.initiative:
+                initiative.value = self.initiative
+            yield initiative
+            yield Label(t("担当", "Owner"), classes="field-label")
+            yield Input(id="action-owner", select_on_focus=False)
+            yield Label(
+                t("期限(任意、7/17 も可)", "Due (optional; 7/17 works)"), classes="field-label"
+            )
+            yield Input(id="action-due", select_on_focus=False)
+            yield Label("", id="action-error")
+            with Horizontal():
+                yield Button(t("やめる (esc)", "Cancel (esc)"), id="cancel")
+                yield Button(t("保存 (ctrl+s)", "Save (ctrl+s)"), id="save", variant="primary")
+
+    def on_mount(self) -> None:
+        self.query_one("#action-text", Input).focus()
+
+    def action_save(self) -> None:
+        """Check and save."""
+        if self._saving:
+            return
+        error = self.query_one("#action-error", Label)
+        due_text = self.query_one("#action-due", Input).value.strip()
+        try:
+            with about("due"):
+                due = parse_date(due_text, today=self.dx.today).isoformat() if due_text else None
+        except LocalizedError as exc:
+            error.update(exc.message())
+            return
+        initiative = self.query_one("#action-initiative", Select).value
+        self._saving = True
+        self._save(
+            self.query_one("#action-text", Input).value,
+            initiative if isinstance(initiative, str) else None,
+            self.query_one("#action-owner", Input).value,
+            due,
+        )
+
+    @work(thread=True, exclusive=True, group="action-save", exit_on_error=False)
+    def _save(self, text: str, initiative: str | None, owner: str, due: str | None) -> None:
+        from dxfield.store.followups import add_action
+
+        try:
+            add_action(
+                self.dx.store,
+                text=text,
+                initiative=initiative,
+                owner=owner,
+                due=due,
+                as_of=self.dx.today.isoformat(),
+            )
+        except Exception as exc:
+            self.app.call_from_thread(self._failed, exc)
+            return
+        self.app.call_from_thread(self._saved)
+
+    def _failed(self, error: BaseException) -> None:
+        self._saving = False
+        self.query_one("#action-error", Label).update(error_text(error))
+
+    def _saved(self) -> None:
+        self.notify(t("保存しました", "Saved"))
+        self.dx.refresh_status()
+        self.dismiss(True)
+
+    def action_cancel(self) -> None:
+        """Close without saving."""
+        self.dismiss(False)
+
+    @on(Button.Pressed, "#save")
+    def _save_pressed(self) -> None:
+        self.action_save()
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel_pressed(self) -> None:
+        self.action_cancel()
+
+
+class FindingsScreen(DxScreen):
+    """Every finding: outcomes, insights, factors and issues."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("f", "focus_filters", "Filters", id="finding-filters"),
+        Binding("r", "reload", "Reload", id="reload-findings"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._initiatives: dict[str, str] = {}
+        self.items: list[FindingRead] = []
+
+    def compose_body(self) -> ComposeResult:
+        lang = current_language()
+        with Horizontal(classes="filter-bar"):
+            yield Select[str](
+                [(k.label(lang), k.value) for k in FindingKind],
+                prompt=t("すべての種別", "Every kind"),
+                id="kind",
+                compact=True,
+            )
+            yield Select[str](
+                [(a.label(lang), a.value) for a in SupportArea],
+                prompt=t("すべての支援区分", "Every support area"),
+                id="area",
+                compact=True,
+            )
+            yield Select[str](
+                [], prompt=t("すべての取組", "Every initiative"), id="initiative", compact=True
+            )
+        yield Label("", id="findings-summary", classes="summary")
+        yield FollowUpTable(id="findings", cursor_type="row", zebra_stripes=True)
+
+    def on_mount(self) -> None:
+        self.sub_title = t("知見", "Findings")
+        table = self.query_one(FollowUpTable)
+        table.add_columns(
+            t("種別", "Kind"), t("支援区分", "Area"), t("取組", "Initiative"), t("内容", "Finding")
+        )
+        table.focus()
+
+    def on_screen_resume(self) -> None:
+        super().on_screen_resume()
+        self.load()
+
+    @work(thread=True, exclusive=True, group="findings", exit_on_error=False)
+    def load(self) -> None:
+        """Read the findings the filters let through."""
+        from dxfield.store.followups import list_findings
+
+        def chosen(widget_id: str) -> str | None:
+            value = self.query_one(f"#{widget_id}", Select).value
+            return value if isinstance(value, str) else None
+
+        initiatives = initiative_labels(self.store)
+        items = list_findings(
+            self.store, kind=chosen("kind"), area=chosen("area"), initiative=chosen("initiative")
+        )
+        self.app.call_from_thread(self._show, initiatives, items)
+
+    def _show(self, initiatives: list[tuple[str, str]], items: list[FindingRead]) -> None:
+        if not self._initiatives:
+            with self.prevent(Select.Changed):
+                self.query_one("#initiative", Select).set_options(initiatives)
+        self._initiatives = {value: label for label, value in initiatives}
+        self.items = items
+        lang = current_language()
+        table = self.query_one(FollowUpTable)
+        table.clear()
+        muted = table.get_component_rich_style("follow-up-table--muted")
+        for finding in items:
+            text = finding.text.replace("\n", " ")
+            if finding.not_applicable:
+                text = t(f"該当なし {text}", f"Not applicable {text}")
+            style = muted if finding.not_applicable else None
+            table.add_row(
+                Text(finding.kind.label(lang), style=style or ""),
+                Text(finding.area.label(lang) if finding.area else "", style=style or ""),
+                Text(self._initiatives.get(finding.initiative_id or "", ""), style=style or ""),
+                Text(text, style=style or ""),
+                key=finding.id,
+            )
+        self.query_one("#findings-summary", Label).update(
+            t(f"{len(items)}件", f"{len(items)} findings")
+        )
+
+    @on(Select.Changed)
+    def _filter_changed(self) -> None:
+        self.load()
+
+    def action_focus_filters(self) -> None:
+        """Move to the filters."""
+        self.query_one("#kind", Select).focus()
+
+    def action_reload(self) -> None:
+        """Read the findings again."""
+        self.load()

@@ -1,0 +1,193 @@
+"""Tracks, timelines, actions and findings in the app, driven from the keyboard."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from textual.widgets import Input, Select, SelectionList
+
+from dxfield.store.engine import Store
+from dxfield.store.followups import list_actions
+from dxfield.store.tracks import get_track, track_moves
+from dxfield.tui.app import DxfieldApp
+from dxfield.tui.screens.activity_form import ActivityFormScreen
+from dxfield.tui.screens.confirm import ConfirmScreen
+from dxfield.tui.screens.dashboard import DashboardScreen
+from dxfield.tui.screens.followups import ActionFormScreen, ActionsScreen, FindingsScreen
+from dxfield.tui.screens.track_move import MoveScreen
+from dxfield.tui.screens.track_timeline import TimelineScreen
+from dxfield.tui.screens.tracks import TrackCard, TracksScreen
+from dxfield.tui.widgets.funnel import FunnelView
+from tests.tui.test_app import SIZE, TODAY, settle
+
+
+def stored_moves(folder: Path, community: str) -> list[tuple[str | None, str, list[str]]]:
+    with Store.open(folder) as store:
+        track = get_track(store, community, today=TODAY)
+        return [
+            (m.from_stage, m.to_stage, m.evidence_ids) for m in track_moves(store, track.track.id)
+        ]
+
+
+async def test_a_track_moves_forward_with_evidence_then_back(demo: Path) -> None:
+    app = DxfieldApp(demo, today=TODAY)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("t")
+        await settle(app, pilot)
+        assert isinstance(app.screen, TracksScreen)
+        card = app.focused
+        assert isinstance(card, TrackCard) and card.summary.community == "奥矢根区"
+        await pilot.press("right_square_bracket")
+        await settle(app, pilot)
+        form = app.screen
+        assert isinstance(form, MoveScreen) and form.to_stage == "collaborators"
+        await pilot.press(*"協力者3名")
+        await pilot.press("tab")  # to the community's activities
+        assert isinstance(app.focused, SelectionList)
+        await pilot.press("space", "ctrl+s")
+        await settle(app, pilot)
+        assert isinstance(app.screen, TracksScreen)
+        moved = next(c for c in app.screen.query(TrackCard) if c.summary.community == "奥矢根区")
+        assert moved.summary.stage is not None and moved.summary.stage.key == "collaborators"
+
+        app.set_focus(moved)
+        await pilot.press("left_square_bracket")  # back: no evidence needed
+        await settle(app, pilot)
+        assert isinstance(app.screen, MoveScreen) and app.screen.to_stage == "dialogue"
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert isinstance(app.screen, TracksScreen)
+
+        card = next(c for c in app.screen.query(TrackCard) if c.summary.community == "奥矢根区")
+        app.set_focus(card)
+        await pilot.press("enter")
+        await settle(app, pilot)
+        timeline = app.screen
+        assert isinstance(timeline, TimelineScreen)
+        moves = [e.move for e in timeline.entries if e.move is not None]
+        assert [(m.from_stage, m.to_stage) for m in moves] == [
+            ("collaborators", "dialogue"),
+            ("dialogue", "collaborators"),
+            (None, "dialogue"),
+        ]
+        assert moves[1].note == "協力者3名"
+    stored = stored_moves(demo, "奥矢根区")
+    assert [(a, b) for a, b, _ in stored] == [
+        ("collaborators", "dialogue"),
+        ("dialogue", "collaborators"),
+        (None, "dialogue"),
+    ]
+    assert len(stored[1][2]) == 1 and stored[0][2] == []
+
+
+async def test_a_move_forward_without_evidence_asks_first(demo: Path) -> None:
+    app = DxfieldApp(demo, today=TODAY)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("t")
+        await settle(app, pilot)
+        await pilot.press("right_square_bracket")
+        await settle(app, pilot)
+        date = app.screen.query_one("#move-date", Input)
+        date.value = "2024-13-01"
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert isinstance(app.screen, MoveScreen)  # a bad date keeps the form, and says why
+        assert "date" in str(app.screen.query_one("#move-error").render())
+        date.value = "11/20"
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("n")  # no: back in the form, nothing saved
+        await settle(app, pilot)
+        assert isinstance(app.screen, MoveScreen)
+        assert len(stored_moves(demo, "奥矢根区")) == 1
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        await pilot.press("y")
+        await settle(app, pilot)
+        assert isinstance(app.screen, TracksScreen)
+    moves = stored_moves(demo, "奥矢根区")
+    assert moves[0] == ("dialogue", "collaborators", [])
+    with Store.open(demo) as store:
+        assert track_moves(store, get_track(store, "奥矢根区").track.id)[0].date == dt.date(
+            2024, 11, 20
+        )
+
+
+async def test_an_activity_logged_in_the_form_advances_a_track(demo: Path) -> None:
+    app = DxfieldApp(demo, today=TODAY)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("n")
+        await settle(app, pilot)
+        form = app.screen
+        assert isinstance(form, ActivityFormScreen)
+        await pilot.press(*"資母地区 協力者の会")
+        advances = form.query_one("#advances", Select)
+        value = next(v for label, v in advances._options if "資母地区コミュニティ" in str(label))
+        advances.value = value
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+    moves = stored_moves(demo, "資母地区コミュニティ")
+    assert moves[0][:2] == ("dialogue", "collaborators")
+    with Store.open(demo) as store:
+        from dxfield.store.activities import get_activity
+
+        assert get_activity(store, moves[0][2][0]).title == "資母地区 協力者の会"
+
+
+async def test_create_and_complete_an_action(demo: Path) -> None:
+    app = DxfieldApp(demo, today=TODAY)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("a")
+        await settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, ActionsScreen)
+        assert screen.items and screen.items[0].overdue is False
+        await pilot.press("c")
+        await settle(app, pilot)
+        assert isinstance(app.screen, ActionFormScreen)
+        await pilot.press(*"振り返り会の開催")
+        app.screen.query_one("#action-due", Input).value = "12/5"
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert isinstance(app.screen, ActionsScreen)
+        mine = next(i for i in screen.items if i.action.text == "振り返り会の開催")
+        assert mine.action.due == dt.date(2024, 12, 5)
+        summary = str(screen.query_one("#actions-summary").render())
+        assert "0 overdue" in summary and "1 due within 14 days" in summary
+        row = screen.items.index(mine)
+        table = screen.query_one("#actions")
+        table.move_cursor(row=row)  # type: ignore[attr-defined]
+        await pilot.press("x")
+        await settle(app, pilot)
+        assert all(i.action.text != "振り返り会の開催" for i in screen.items)  # open only
+    with Store.open(demo) as store:
+        done = [
+            i for i in list_actions(store, status="done") if i.action.text == "振り返り会の開催"
+        ]
+    assert len(done) == 1
+
+
+async def test_the_dashboard_funnel_and_the_findings_screen(demo: Path) -> None:
+    app = DxfieldApp(demo, today=TODAY)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        assert isinstance(app.screen, DashboardScreen)
+        funnel = str(app.screen.query_one(FunnelView).render())
+        assert "(2 communities)" in funnel
+        lines = funnel.splitlines()
+        assert lines[2].startswith("2. Trust through context") and lines[2].endswith("█ 2")
+        assert lines[1].endswith("· 0")
+        await pilot.press("i")
+        await settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, FindingsScreen)
+        assert len(screen.items) == 29
+        screen.query_one("#kind", Select).value = "insight"
+        await settle(app, pilot)
+        assert screen.items and all(f.kind.value == "insight" for f in screen.items)
