@@ -95,7 +95,7 @@ async def test_a_move_forward_without_evidence_asks_first(demo: Path) -> None:
         await pilot.press("ctrl+s")
         await settle(app, pilot)
         assert isinstance(app.screen, MoveScreen)  # a bad date keeps the form, and says why
-        assert "date" in str(app.screen.query_one("#move-error").render())
+        assert "date" in str(app.screen.query_one("#form-error").render())
         date.value = "11/20"
         await pilot.press("ctrl+s")
         await settle(app, pilot)

@@ -21,6 +21,8 @@ from dxfield.cli.common import (
     Settings,
     jsonable,
     print_json,
+    report_delete,
+    report_edit,
     say,
     settings_of,
     store_of,
@@ -281,12 +283,7 @@ def activity_edit(
             participants_text=participants_text,
         ),
     )
-    if as_json:
-        print_json(record)
-    elif changed:
-        say(f"更新しました: {record.id} ({record.rev})", f"updated {record.id} ({record.rev})")
-    else:
-        say(f"変更はありません: {record.id}", f"nothing changed: {record.id}")
+    report_edit(record, changed, as_json=as_json)
 
 
 @activity_app.command("delete")
@@ -297,7 +294,7 @@ def activity_delete(
     from dxfield.store.activities import delete_activity
 
     full = delete_activity(store_of(ctx), activity_id)
-    say(f"削除しました: {full}", f"deleted {full}")
+    report_delete(full)
 
 
 @activity_app.command("show")

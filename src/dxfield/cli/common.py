@@ -107,3 +107,18 @@ DateOpt = Annotated[
     str | None, typer.Option("--date", help="2024-07-17, 2024/7/17, 令和6年7月17日 or R6.7.17.")
 ]
 InitiativeOpt = Annotated[str | None, typer.Option("--initiative", help="Initiative id.")]
+
+
+def report_edit(record: Any, changed: bool, *, as_json: bool) -> None:
+    """What an `edit` verb prints: the record (--json), or whether a new revision was made."""
+    if as_json:
+        print_json(record)
+    elif changed:
+        say(f"更新しました: {record.id} ({record.rev})", f"updated {record.id} ({record.rev})")
+    else:
+        say(f"変更はありません: {record.id}", f"nothing changed: {record.id}")
+
+
+def report_delete(record_id: str) -> None:
+    """What a `delete` verb prints."""
+    say(f"削除しました: {record_id}", f"deleted {record_id}")

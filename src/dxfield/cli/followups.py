@@ -11,6 +11,8 @@ from dxfield.cli.common import (
     InitiativeOpt,
     JsonOption,
     print_json,
+    report_delete,
+    report_edit,
     say,
     store_of,
     table,
@@ -84,12 +86,7 @@ def finding_edit(
         area=area,
         date=date,
     )
-    if as_json:
-        print_json(finding)
-    elif changed:
-        say(f"更新しました: {finding.id}", f"updated: {finding.id}")
-    else:
-        say(f"変更はありません: {finding.id}", f"nothing changed: {finding.id}")
+    report_edit(finding, changed, as_json=as_json)
 
 
 @finding_app.command("delete")
@@ -100,7 +97,7 @@ def finding_delete(
     from dxfield.store.records import delete
 
     full = delete(store_of(ctx), "finding", finding_id)
-    say(f"削除しました: {full}", f"deleted {full}")
+    report_delete(full)
 
 
 @finding_app.command("list")
@@ -218,12 +215,7 @@ def action_edit(
         as_of=as_of,
         status=status,
     )
-    if as_json:
-        print_json(action)
-    elif changed:
-        say(f"更新しました: {action.id}", f"updated: {action.id}")
-    else:
-        say(f"変更はありません: {action.id}", f"nothing changed: {action.id}")
+    report_edit(action, changed, as_json=as_json)
 
 
 @action_app.command("delete")
@@ -234,7 +226,7 @@ def action_delete(
     from dxfield.store.records import delete
 
     full = delete(store_of(ctx), "action", action_id)
-    say(f"削除しました: {full}", f"deleted {full}")
+    report_delete(full)
 
 
 @action_app.command("done")

@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar, cast
 
 from textual.app import ComposeResult
-from textual.screen import Screen
+from textual.binding import Binding, BindingType
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Button, Label
 from textual.worker import Worker, WorkerState
 
-from dxfield.tui.text import localize_bindings, notify_failure
+from dxfield.tui.text import error_text, localize_bindings, notify_failure, t
 from dxfield.tui.widgets.key_bar import KeyBar
 from dxfield.tui.widgets.status_bar import StatusBar
 from dxfield.tui.widgets.title_bar import TitleBar
@@ -57,3 +59,91 @@ class DxScreen(Screen[None]):
         """A failed worker becomes a notification, never a traceback or a silent drop."""
         if event.state is WorkerState.ERROR and event.worker.error is not None:
             notify_failure(self, event.worker.error)
+
+
+class FormModal(ModalScreen[bool]):
+    """A small form over the screen (a stage move, an action): `ctrl+s` saves, `escape` closes.
+
+    A subclass checks its fields in `check` (on the event loop; None when something is wrong,
+    after saying what in `#form-error`), and writes in `write` (in a thread worker). A failure
+    shows in `#form-error` and the form stays open with everything typed; success dismisses
+    the form with True.
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+s", "save", "Save", id="save-form"),
+        Binding("escape", "cancel", "Close", id="cancel-form"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._saving = False
+        localize_bindings(self)
+
+    @property
+    def dx(self) -> DxfieldApp:
+        """The app, typed."""
+        from dxfield.tui.app import DxfieldApp
+
+        return cast(DxfieldApp, self.app)
+
+    @property
+    def store(self) -> Store:
+        """The open store."""
+        return self.dx.store
+
+    def show_error(self, message: str) -> None:
+        """Say what is wrong, under the fields."""
+        self.query_one("#form-error", Label).update(message)
+
+    def check(self) -> object | None:
+        """The checked input to write, or None (after `show_error`)."""
+        raise NotImplementedError
+
+    def write(self, payload: object) -> None:
+        """Write `payload` to the store (runs in a thread worker)."""
+        raise NotImplementedError
+
+    def action_save(self) -> None:
+        """Check, then write in a worker."""
+        if self._saving:
+            return
+        payload = self.check()
+        if payload is not None:
+            self.submit(payload)
+
+    def submit(self, payload: object) -> None:
+        """Write `payload` (already checked) in a worker."""
+        if self._saving:
+            return
+        self._saving = True
+        self.run_worker(
+            lambda: self._write(payload), thread=True, group="form-modal", exit_on_error=False
+        )
+
+    def _write(self, payload: object) -> None:
+        try:
+            self.write(payload)
+        except Exception as exc:
+            self.app.call_from_thread(self._failed, exc)
+            return
+        self.app.call_from_thread(self._saved)
+
+    def _failed(self, error: BaseException) -> None:
+        self._saving = False
+        self.show_error(error_text(error))
+
+    def _saved(self) -> None:
+        self.notify(t("保存しました", "Saved"))
+        self.dx.refresh_status()
+        self.dismiss(True)
+
+    def action_cancel(self) -> None:
+        """Close without saving."""
+        self.dismiss(False)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "save":
+            self.action_save()
+        elif event.button.id == "cancel":
+            self.action_cancel()

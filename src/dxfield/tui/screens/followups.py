@@ -7,6 +7,7 @@ done; `c` creates one.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
@@ -14,20 +15,18 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Input, Label, Select
 
 from dxfield.domain.dates import parse_date
 from dxfield.domain.enums import ActionStatus, FindingKind, SupportArea
 from dxfield.i18n import LocalizedError, about, current_language
-from dxfield.tui.screens.base import DxScreen
-from dxfield.tui.text import error_text, localize_bindings, t
+from dxfield.tui.screens.base import DxScreen, FormModal
+from dxfield.tui.text import t
 
 if TYPE_CHECKING:
     from dxfield.domain.records import FindingRead
     from dxfield.store.engine import Store
     from dxfield.store.followups import ActionItem
-    from dxfield.tui.app import DxfieldApp
 
 DUE_SOON_DAYS = 14
 OPEN = "open"
@@ -239,13 +238,18 @@ class ActionsScreen(DxScreen):
         self.load()
 
 
-class ActionFormScreen(ModalScreen[bool]):
-    """A new action: what, for which initiative, who, by when."""
+@dataclass(frozen=True)
+class ActionInput:
+    """A checked new action, ready to write."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+s", "save", "Save", id="save-action"),
-        Binding("escape", "cancel", "Close", id="cancel-action"),
-    ]
+    text: str
+    initiative: str | None
+    owner: str
+    due: str | None
+
+
+class ActionFormScreen(FormModal):
+    """A new action: what, for which initiative, who, by when."""
 
     DEFAULT_CSS = """
     ActionFormScreen { align: center middle; }
@@ -254,7 +258,7 @@ class ActionFormScreen(ModalScreen[bool]):
         border: thick $primary; background: $surface; padding: 0 1;
     }
     ActionFormScreen .field-label { color: $text-muted; }
-    ActionFormScreen #action-error { color: $error; height: auto; }
+    ActionFormScreen #form-error { color: $error; height: auto; }
     ActionFormScreen Horizontal { height: auto; align-horizontal: right; margin-top: 1; }
     ActionFormScreen Button { margin-left: 1; }
     """
@@ -263,16 +267,6 @@ class ActionFormScreen(ModalScreen[bool]):
         super().__init__()
         self.initiatives = initiatives
         self.initiative = initiative
-        self._saving = False
-        localize_bindings(self)
-
-    @property
-    def dx(self) -> DxfieldApp:
-        """The app, typed."""
-        from dxfield.tui.app import DxfieldApp
-
-        assert isinstance(self.app, DxfieldApp)
-        return self.app
 
     def compose(self) -> ComposeResult:
         with VerticalScroll():
@@ -294,7 +288,7 @@ class ActionFormScreen(ModalScreen[bool]):
                 t("期限(任意、7/17 も可)", "Due (optional; 7/17 works)"), classes="field-label"
             )
             yield Input(id="action-due", select_on_focus=False)
-            yield Label("", id="action-error")
+            yield Label("", id="form-error")
             with Horizontal():
                 yield Button(t("やめる (esc)", "Cancel (esc)"), id="cancel")
                 yield Button(t("保存 (ctrl+s)", "Save (ctrl+s)"), id="save", variant="primary")
@@ -302,65 +296,36 @@ class ActionFormScreen(ModalScreen[bool]):
     def on_mount(self) -> None:
         self.query_one("#action-text", Input).focus()
 
-    def action_save(self) -> None:
-        """Check and save."""
-        if self._saving:
-            return
-        error = self.query_one("#action-error", Label)
+    def check(self) -> ActionInput | None:
+        """The due date must read (the rest is the store's to check)."""
         due_text = self.query_one("#action-due", Input).value.strip()
         try:
             with about("due"):
                 due = parse_date(due_text, today=self.dx.today).isoformat() if due_text else None
         except LocalizedError as exc:
-            error.update(exc.message())
-            return
+            self.show_error(exc.message())
+            return None
         initiative = self.query_one("#action-initiative", Select).value
-        self._saving = True
-        self._save(
-            self.query_one("#action-text", Input).value,
-            initiative if isinstance(initiative, str) else None,
-            self.query_one("#action-owner", Input).value,
-            due,
+        return ActionInput(
+            text=self.query_one("#action-text", Input).value,
+            initiative=initiative if isinstance(initiative, str) else None,
+            owner=self.query_one("#action-owner", Input).value,
+            due=due,
         )
 
-    @work(thread=True, exclusive=True, group="action-save", exit_on_error=False)
-    def _save(self, text: str, initiative: str | None, owner: str, due: str | None) -> None:
+    def write(self, payload: object) -> None:
+        """Save the action, as of today."""
         from dxfield.store.followups import add_action
 
-        try:
-            add_action(
-                self.dx.store,
-                text=text,
-                initiative=initiative,
-                owner=owner,
-                due=due,
-                as_of=self.dx.today.isoformat(),
-            )
-        except Exception as exc:
-            self.app.call_from_thread(self._failed, exc)
-            return
-        self.app.call_from_thread(self._saved)
-
-    def _failed(self, error: BaseException) -> None:
-        self._saving = False
-        self.query_one("#action-error", Label).update(error_text(error))
-
-    def _saved(self) -> None:
-        self.notify(t("保存しました", "Saved"))
-        self.dx.refresh_status()
-        self.dismiss(True)
-
-    def action_cancel(self) -> None:
-        """Close without saving."""
-        self.dismiss(False)
-
-    @on(Button.Pressed, "#save")
-    def _save_pressed(self) -> None:
-        self.action_save()
-
-    @on(Button.Pressed, "#cancel")
-    def _cancel_pressed(self) -> None:
-        self.action_cancel()
+        assert isinstance(payload, ActionInput)
+        add_action(
+            self.store,
+            text=payload.text,
+            initiative=payload.initiative,
+            owner=payload.owner,
+            due=payload.due,
+            as_of=self.dx.today.isoformat(),
+        )
 
 
 class FindingsScreen(DxScreen):

@@ -7,34 +7,37 @@ form stays open with everything typed.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
-from textual import on, work
+from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, SelectionList
 
 from dxfield.domain.dates import format_date, parse_date
 from dxfield.i18n import LocalizedError, about, current_language
+from dxfield.tui.screens.base import FormModal
 from dxfield.tui.screens.tracks import stage_label
-from dxfield.tui.text import error_text, localize_bindings, t
+from dxfield.tui.text import t
 
 if TYPE_CHECKING:
     from dxfield.store.activities import ActivityRow
-    from dxfield.store.engine import Store
     from dxfield.store.tracks import TrackSummary
-    from dxfield.tui.app import DxfieldApp
 
 
-class MoveScreen(ModalScreen[bool]):
+@dataclass(frozen=True)
+class MoveInput:
+    """A checked move, ready to write."""
+
+    date: str
+    note: str
+    evidence: list[str]
+    no_evidence: bool
+
+
+class MoveScreen(FormModal):
     """Move one track to `to_stage`; dismisses True once the move is saved."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+s", "save", "Save", id="save-move"),
-        Binding("escape", "cancel", "Close", id="cancel-move"),
-    ]
 
     DEFAULT_CSS = """
     MoveScreen { align: center middle; }
@@ -45,7 +48,7 @@ class MoveScreen(ModalScreen[bool]):
     MoveScreen #move-title { text-style: bold; margin-bottom: 1; }
     MoveScreen .field-label { color: $text-muted; }
     MoveScreen #evidence { height: auto; max-height: 12; }
-    MoveScreen #move-error { color: $error; height: auto; }
+    MoveScreen #form-error { color: $error; height: auto; }
     MoveScreen Horizontal { height: auto; align-horizontal: right; margin-top: 1; }
     MoveScreen Button { margin-left: 1; }
     """
@@ -56,29 +59,16 @@ class MoveScreen(ModalScreen[bool]):
         self.to_stage = to_stage
         stages = [s.key for s in summary.model.stages]
         self.forward = stages.index(to_stage) > summary.stage_index
-        self._saving = False
-        localize_bindings(self)
-
-    @property
-    def dx(self) -> DxfieldApp:
-        """The app, typed."""
-        from dxfield.tui.app import DxfieldApp
-
-        assert isinstance(self.app, DxfieldApp)
-        return self.app
-
-    @property
-    def store(self) -> Store:
-        """The open store."""
-        return self.dx.store
 
     def compose(self) -> ComposeResult:
         stages = {s.key: s for s in self.summary.model.stages}
         before = self.summary.stage
         after = stages[self.to_stage]
-        arrow = f"{stage_label(before) if before else t('未着手', 'not started')} → {stage_label(after)}"
+        start = stage_label(before) if before else t("未着手", "not started")
         with VerticalScroll():
-            yield Label(f"{self.summary.community}: {arrow}", id="move-title")
+            yield Label(
+                f"{self.summary.community}: {start} → {stage_label(after)}", id="move-title"
+            )
             yield Label(t("日付", "Date"), classes="field-label")
             yield Input(self.dx.today.isoformat(), id="move-date", select_on_focus=False)
             yield Label(t("メモ", "Note"), classes="field-label")
@@ -90,7 +80,7 @@ class MoveScreen(ModalScreen[bool]):
                 classes="field-label",
             )
             yield SelectionList[str](id="evidence")
-            yield Label("", id="move-error")
+            yield Label("", id="form-error")
             with Horizontal():
                 yield Button(t("やめる (esc)", "Cancel (esc)"), id="cancel")
                 yield Button(t("移動する (ctrl+s)", "Move (ctrl+s)"), id="save", variant="primary")
@@ -118,87 +108,59 @@ class MoveScreen(ModalScreen[bool]):
         if rows:
             evidence.highlighted = 0  # space selects at once, without an arrow key first
         else:
-            self.query_one("#move-error", Label).update(
+            self.show_error(
                 t(
                     "このコミュニティが参加した活動はまだありません。",
                     "This community has taken part in no activity yet.",
                 )
             )
 
-    # -- saving ----------------------------------------------------------------------------------
-
-    def action_save(self) -> None:
-        """Check the date, ask about missing evidence, then save."""
-        if self._saving:
-            return
-        error = self.query_one("#move-error", Label)
+    def check(self) -> MoveInput | None:
+        """The date must read; a move forward without evidence asks first."""
         try:
             with about("date"):
                 date = parse_date(self.query_one("#move-date", Input).value, today=self.dx.today)
         except LocalizedError as exc:
-            error.update(exc.message())
+            self.show_error(exc.message())
             self.query_one("#move-date", Input).focus()
-            return
-        evidence = list(self.query_one("#evidence", SelectionList).selected)
-        note = self.query_one("#move-note", Input).value
-        if self.forward and not evidence:
-            from dxfield.tui.screens.confirm import ConfirmScreen
+            return None
+        move = MoveInput(
+            date=date.isoformat(),
+            note=self.query_one("#move-note", Input).value,
+            evidence=list(self.query_one("#evidence", SelectionList).selected),
+            no_evidence=False,
+        )
+        if not (self.forward and not move.evidence):
+            return move
+        from dxfield.tui.screens.confirm import ConfirmScreen
 
-            def answer(go: bool | None) -> None:
-                if go:
-                    self._saving = True
-                    self._save(date.isoformat(), note, evidence, no_evidence=True)
+        def answer(go: bool | None) -> None:
+            if go:
+                self.submit(replace(move, no_evidence=True))
 
-            self.app.push_screen(
-                ConfirmScreen(
-                    t(
-                        "根拠の活動なしで先の段階へ進めますか?",
-                        "Move forward without any evidence activity?",
-                    ),
-                    yes=t("進める (y)", "Move (y)"),
+        self.app.push_screen(
+            ConfirmScreen(
+                t(
+                    "根拠の活動なしで先の段階へ進めますか?",
+                    "Move forward without any evidence activity?",
                 ),
-                answer,
-            )
-            return
-        self._saving = True
-        self._save(date.isoformat(), note, evidence, no_evidence=False)
+                yes=t("進める (y)", "Move (y)"),
+            ),
+            answer,
+        )
+        return None
 
-    @work(thread=True, exclusive=True, group="move-save", exit_on_error=False)
-    def _save(self, date: str, note: str, evidence: list[str], *, no_evidence: bool) -> None:
+    def write(self, payload: object) -> None:
+        """Save the move."""
         from dxfield.store.tracks import move_track
 
-        try:
-            move_track(
-                self.store,
-                self.summary.track.id,
-                to=self.to_stage,
-                evidence=evidence,
-                date=date,
-                note=note,
-                no_evidence=no_evidence,
-            )
-        except Exception as exc:
-            self.app.call_from_thread(self._failed, exc)
-            return
-        self.app.call_from_thread(self._saved)
-
-    def _failed(self, error: BaseException) -> None:
-        self._saving = False
-        self.query_one("#move-error", Label).update(error_text(error))
-
-    def _saved(self) -> None:
-        self.notify(t("段階を移動しました", "Stage moved"))
-        self.dx.refresh_status()
-        self.dismiss(True)
-
-    def action_cancel(self) -> None:
-        """Close without moving."""
-        self.dismiss(False)
-
-    @on(Button.Pressed, "#save")
-    def _save_pressed(self) -> None:
-        self.action_save()
-
-    @on(Button.Pressed, "#cancel")
-    def _cancel_pressed(self) -> None:
-        self.action_cancel()
+        assert isinstance(payload, MoveInput)
+        move_track(
+            self.store,
+            self.summary.track.id,
+            to=self.to_stage,
+            evidence=payload.evidence,
+            date=payload.date,
+            note=payload.note,
+            no_evidence=payload.no_evidence,
+        )
