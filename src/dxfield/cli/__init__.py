@@ -3,9 +3,11 @@
 Only typer is imported at module level: the store, pydantic and SQLAlchemy are imported inside the
 commands that need them (about 0.3 s together), so `dxfield --help` stays as quick as typer itself.
 Errors a user can cause print one `error:` line on stderr and exit non-zero; nothing is written.
-"""
 
-from __future__ import annotations
+The CLI modules do without `from __future__ import annotations`: Typer reads every command's
+signature at each start (all of them, for any verb), and string annotations would have to be
+eval'd one by one, a third of `dxfield --help`'s own time.
+"""
 
 import os
 import sys
@@ -173,7 +175,7 @@ ParticipantsText = Annotated[
 ]
 
 
-def _activity_text(store: Store, record: Any) -> None:
+def _activity_text(store: "Store", record: Any) -> None:
     from dxfield.domain.dates import format_date
     from dxfield.store.activities import activity_names
 

@@ -1,7 +1,5 @@
 """What the command's modules share: the store of this invocation, JSON and table output."""
 
-from __future__ import annotations
-
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -34,7 +32,7 @@ class Settings:
             self._store.close()
             self._store = None
 
-    def store(self, *, device_name: str | None = None) -> Store:
+    def store(self, *, device_name: str | None = None) -> "Store":
         """The store, opened once per invocation."""
         if self._store is None:
             from dxfield.store.engine import Store
@@ -49,7 +47,7 @@ def settings_of(ctx: typer.Context) -> Settings:
     return settings
 
 
-def store_of(ctx: typer.Context) -> Store:
+def store_of(ctx: typer.Context) -> "Store":
     return settings_of(ctx).store()
 
 

@@ -1,7 +1,5 @@
 """`dxfield finding` and `dxfield action`: what was learned, and the next steps."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

@@ -1,7 +1,5 @@
 """`dxfield stage-model` and `dxfield track`: consensus-building, stage by stage."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -36,22 +34,22 @@ ModelOpt = Annotated[
 ]
 
 
-def _label(stage: Stage) -> str:
+def _label(stage: "Stage") -> str:
     return stage.label if ui_language() == "ja" or not stage.label_en else stage.label_en
 
 
-def _model_name(model: StageModelRead) -> str:
+def _model_name(model: "StageModelRead") -> str:
     return model.name if ui_language() == "ja" or not model.name_en else model.name_en
 
 
-def _stage_text(summary: TrackSummary) -> str:
+def _stage_text(summary: "TrackSummary") -> str:
     stage = summary.stage
     if stage is None:
         return "未着手" if ui_language() == "ja" else "not started"
     return f"{summary.stage_index + 1}/{len(summary.model.stages)} {_label(stage)}"
 
 
-def _summary_json(summary: TrackSummary) -> dict[str, Any]:
+def _summary_json(summary: "TrackSummary") -> dict[str, Any]:
     return {
         **summary.track.model_dump(mode="json"),
         "community": summary.community,
@@ -203,7 +201,7 @@ def track_list(
     )
 
 
-def _timeline_line(entry: TimelineEntry, summary: TrackSummary) -> str:
+def _timeline_line(entry: "TimelineEntry", summary: "TrackSummary") -> str:
     ja = ui_language() == "ja"
     stages = {s.key: s for s in summary.model.stages}
     if entry.move is not None:
