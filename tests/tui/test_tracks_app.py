@@ -90,6 +90,11 @@ async def test_a_move_forward_without_evidence_asks_first(demo: Path) -> None:
         await settle(app, pilot)
         await pilot.press("right_square_bracket")
         await settle(app, pilot)
+        app.screen.query_one("#evidence").focus()
+        await pilot.pause()
+        await pilot.press("h", "a", "n")  # a modal form is not dropped by the app's keys
+        await settle(app, pilot)
+        assert isinstance(app.screen, MoveScreen)
         date = app.screen.query_one("#move-date", Input)
         date.value = "2024-13-01"
         await pilot.press("ctrl+s")

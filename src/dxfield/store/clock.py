@@ -79,6 +79,11 @@ def tick(conn: Connection, count: int = 1) -> list[str]:
     return stamps
 
 
+def skew_limit() -> str:
+    """Stamps above this one are over a day ahead of this machine's clock (clock skew)."""
+    return str(Stamp(wall_ms() + SKEW_LIMIT_MS, _COUNTER_MAX))
+
+
 def observe(conn: Connection, seen: str) -> bool:
     """Move the clock past a stamp seen in an import; True when it is over a day in the future."""
     stamp = Stamp.parse(seen)

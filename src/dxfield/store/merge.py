@@ -1,0 +1,217 @@
+"""Merging revisions from elsewhere: the heart of sync, without the bundle around it.
+
+`apply_revisions` inserts the revisions a store lacks, then, for every record they touch,
+works out the leaves again from the parent links (a leaf is a revision no other revision of
+the record names as a parent) and materializes the winner: the leaf with the highest
+(hlc, device_id), as DESIGN.md fixes. The result depends only on the set of revisions a store
+holds, never on the order they arrived in, and applying the same revisions twice changes
+nothing. Two live leaves are a conflict: the loser is kept, nothing is overwritten.
+
+Everything happens on the caller's connection, inside the caller's transaction, so an import
+is all or nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.engine import Connection
+
+from dxfield.domain.errors import LocalizedError
+from dxfield.store import clock, records, revisions, search_index
+from dxfield.store.schema import SYNCED_TABLES
+
+_revisions = revisions._revisions
+_CHUNK = 500
+
+
+@dataclass
+class MergeReport:
+    """What a merge did, counted by record."""
+
+    new: int = 0
+    """Records this store did not have."""
+    updated: int = 0
+    """Records whose winning version changed."""
+    unchanged: int = 0
+    """Records the revisions brought nothing new to."""
+    conflicting: int = 0
+    """Records that now have more than one live leaf."""
+    skewed: list[str] = field(default_factory=list)
+    """Revisions stamped more than a day ahead of this store's clock (taken, and flagged)."""
+
+
+def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
+    for start in range(0, len(items), _CHUNK):
+        yield items[start : start + _CHUNK]
+
+
+def check_revision(revision: dict[str, Any]) -> dict[str, Any]:
+    """A revision as carried in a bundle, checked: its id must be the hash of its content, and
+    its record must pass the entity's validation. Returns the row to insert."""
+    entity = revision.get("entity")
+    if entity not in SYNCED_TABLES:
+        raise LocalizedError(
+            f"不明な種類のレコードです: {entity!r}", f"unknown kind of record: {entity!r}"
+        )
+    try:
+        data = revision["data"]
+        parents = list(revision["parents"])
+        expected = revisions.revision_id(
+            int(revision["generation"]),
+            entity,
+            str(revision["entity_id"]),
+            parents,
+            str(revision["hlc"]),
+            str(revision["device_id"]),
+            bool(revision["deleted"]),
+            data,
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise LocalizedError(
+            f"リビジョンの形が正しくありません: {exc}", f"a revision is malformed: {exc}"
+        ) from None
+    if expected != revision.get("rev_id") or not isinstance(data, dict):
+        raise LocalizedError(
+            f"リビジョン {revision.get('rev_id')!r} の内容がIDと一致しません",
+            f"revision {revision.get('rev_id')!r} does not match its content",
+        )
+    content = {k: v for k, v in data.items() if k != "created_at"}
+    records.validate(entity, content)  # refuses a record that fails validation, naming the field
+    return {
+        "rev_id": expected,
+        "entity": entity,
+        "entity_id": str(revision["entity_id"]),
+        "generation": int(revision["generation"]),
+        "parents": sorted(parents),
+        "hlc": str(revision["hlc"]),
+        "device_id": str(revision["device_id"]),
+        "deleted": bool(revision["deleted"]),
+        "data": revisions.canonical_json(data),
+        "leaf": True,
+        "clock_skew": False,
+    }
+
+
+def apply_revisions(conn: Connection, incoming: Sequence[dict[str, Any]]) -> MergeReport:
+    """Insert the checked revisions (`check_revision`) this store lacks and re-derive the
+    winner of every record they touch. Order-free and idempotent."""
+    report = MergeReport()
+    by_id = {r["rev_id"]: r for r in incoming}
+    have: set[str] = set()
+    for chunk in _chunks(list(by_id)):
+        have.update(
+            conn.execute(
+                select(_revisions.c.rev_id).where(_revisions.c.rev_id.in_(chunk))
+            ).scalars()
+        )
+    new = [r for rev_id, r in sorted(by_id.items()) if rev_id not in have]
+    touched = sorted({(r["entity"], r["entity_id"]) for r in new})
+    untouched = {(r["entity"], r["entity_id"]) for r in by_id.values()} - set(touched)
+    report.unchanged = len(untouched)
+    if not new:
+        return report
+    limit = clock.skew_limit()
+    for revision in new:
+        if revision["hlc"] > limit:
+            revision = {**revision, "clock_skew": True}
+            report.skewed.append(revision["rev_id"])
+        conn.execute(insert(_revisions).values(**revision))
+    # The clock moves past what it saw, but not into a skewed future: that would drag every
+    # later change made here a day or more ahead too.
+    plausible = [r["hlc"] for r in new if r["hlc"] <= limit]
+    if plausible:
+        clock.observe(conn, max(plausible))
+    for entity, entity_id in touched:
+        outcome = _rederive(conn, entity, entity_id)
+        if outcome == "new":
+            report.new += 1
+        elif outcome == "updated":
+            report.updated += 1
+        else:
+            report.unchanged += 1
+        if conflicting_leaves(conn, entity_id)[1:]:
+            report.conflicting += 1
+    return report
+
+
+def _winner_key(row: Any) -> tuple[str, str]:
+    return (row.hlc, row.device_id)
+
+
+def _rederive(conn: Connection, entity: str, entity_id: str) -> str:
+    """Recompute one record's leaves and materialize its winner: "new", "updated" or "same"."""
+    rows = conn.execute(
+        select(
+            _revisions.c.rev_id,
+            _revisions.c.parents,
+            _revisions.c.hlc,
+            _revisions.c.device_id,
+            _revisions.c.deleted,
+            _revisions.c.data,
+            _revisions.c.leaf,
+        ).where(_revisions.c.entity_id == entity_id)
+    ).all()
+    named = {parent for row in rows for parent in (row.parents or [])}
+    leaves = [row for row in rows if row.rev_id not in named]
+    for row in rows:
+        is_leaf = row.rev_id not in named
+        if bool(row.leaf) != is_leaf:
+            conn.execute(
+                update(_revisions).where(_revisions.c.rev_id == row.rev_id).values(leaf=is_leaf)
+            )
+    winner = max(leaves, key=_winner_key)
+    table = revisions.table_for(entity)
+    current = conn.execute(select(table.c.rev).where(table.c.id == entity_id)).scalar()
+    if current == winner.rev_id:
+        return "same"
+    data = json.loads(winner.data)
+    revision = {
+        "rev_id": winner.rev_id,
+        "entity_id": entity_id,
+        "hlc": winner.hlc,
+        "device_id": winner.device_id,
+        "deleted": bool(winner.deleted),
+    }
+    materialized = revisions.materialized_row(table, revision, data)
+    if current is None:
+        conn.execute(insert(table).values(**materialized))
+    else:
+        conn.execute(update(table).where(table.c.id == entity_id).values(**materialized))
+    search_index.refresh(conn, entity, entity_id, data, deleted=bool(winner.deleted))
+    return "new" if current is None else "updated"
+
+
+def conflicting_leaves(conn: Connection, entity_id: str) -> list[str]:
+    """The live leaves of a record, winner first; more than one means a conflict."""
+    rows = conn.execute(
+        select(_revisions.c.rev_id, _revisions.c.hlc, _revisions.c.device_id).where(
+            _revisions.c.entity_id == entity_id,
+            _revisions.c.leaf.is_(True),
+            _revisions.c.deleted.is_(False),
+        )
+    ).all()
+    return [row.rev_id for row in sorted(rows, key=_winner_key, reverse=True)]
+
+
+def all_revisions(conn: Connection) -> list[dict[str, Any]]:
+    """Every revision of this store as a bundle carries it (data as JSON, not text)."""
+    rows = conn.execute(select(_revisions).order_by(_revisions.c.rev_id)).mappings()
+    return [
+        {
+            "rev_id": row["rev_id"],
+            "entity": row["entity"],
+            "entity_id": row["entity_id"],
+            "generation": row["generation"],
+            "parents": list(row["parents"] or []),
+            "hlc": row["hlc"],
+            "device_id": row["device_id"],
+            "deleted": bool(row["deleted"]),
+            "data": json.loads(row["data"]),
+        }
+        for row in rows
+    ]
