@@ -312,3 +312,20 @@ async def test_switching_screens_quickly_does_not_stop_the_app(demo: Path) -> No
         await settle(app, pilot)
         assert isinstance(app.screen, LogScreen)
         assert app.return_code is None  # still running
+
+
+async def test_escape_empties_the_search_and_reads_the_log_once(demo: Path) -> None:
+    app = DxfieldApp(demo, today=TODAY)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_log(app, pilot)
+        await pilot.press("slash", *"配送")
+        await settle(app, pilot)
+        listing = app.screen.query_one(ActivityList)
+        assert 0 < listing.total < 27
+        before = listing.state.generation
+        await pilot.press("escape")
+        await pilot.pause(0.4)  # longer than the search's debounce
+        await settle(app, pilot)
+        assert listing.total == 27
+        assert listing.state.generation == before + 1  # one reload, not two
+        assert app.focused is listing

@@ -174,8 +174,9 @@ class LogScreen(DxScreen):
         """Empty the search and go back to the list."""
         search = self.query_one("#search", Input)
         if search.value:
-            search.value = ""
-            if self._search_timer is not None:  # the change would reload once more
+            with self.prevent(Input.Changed):  # its debounced reload would read it all again
+                search.value = ""
+            if self._search_timer is not None:
                 self._search_timer.stop()
             self.apply_filters()
         self.query_one(ActivityList).focus()
