@@ -32,6 +32,7 @@ from dxfield.cli.common import (
     ui_language,
 )
 from dxfield.cli.followups import action_app, finding_app
+from dxfield.cli.keys import keys_app
 from dxfield.cli.tracks import stage_model_app, track_app
 
 if TYPE_CHECKING:
@@ -57,6 +58,7 @@ app.add_typer(finding_app, name="finding")
 app.add_typer(action_app, name="action")
 app.add_typer(stage_model_app, name="stage-model")
 app.add_typer(track_app, name="track")
+app.add_typer(keys_app, name="keys")
 
 
 @app.callback(invoke_without_command=True)
@@ -106,16 +108,31 @@ def init(
     device_name: Annotated[
         str | None, typer.Option("--device-name", help="A name for this device.")
     ] = None,
+    role: Annotated[
+        str | None,
+        typer.Option("--role", help="field (a laptop) or hub (the prefecture's merge point)."),
+    ] = None,
 ) -> None:
-    """Create the store (if needed) and name this device."""
+    """Create the store (if needed), name this device, and make its keys."""
     from dxfield.i18n import LocalizedError
+    from dxfield.store.local_state import set_device_role
+    from dxfield.sync.keys import ROLES, own_card
 
     if device_name is not None and not device_name.strip():
         raise LocalizedError("空にできません", "must not be empty", "device_name")
+    if role is not None and role not in ROLES:
+        raise LocalizedError(
+            f"役割は {' / '.join(ROLES)} のどちらかです", f"role must be one of: {', '.join(ROLES)}"
+        )
     store = settings_of(ctx).store(device_name=device_name.strip() if device_name else None)
+    if role is not None and role != store.device.role:
+        set_device_role(store, role)
+    card = own_card(store)
     say(
-        f"ストア: {store.path}\n端末: {store.device.name} ({store.device.id})",
-        f"store: {store.path}\ndevice: {store.device.name} ({store.device.id})",
+        f"ストア: {store.path}\n端末: {store.device.name} ({store.device.id}) 役割: "
+        f"{store.device.role}\n指紋: {card.fingerprint}",
+        f"store: {store.path}\ndevice: {store.device.name} ({store.device.id}) role: "
+        f"{store.device.role}\nfingerprint: {card.fingerprint}",
     )
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
@@ -126,6 +126,40 @@ def set_setting(store: Store, key: str, value: Any) -> None:
     text = _json(value)
     with store.write() as conn:
         _put(conn, SETTING_PREFIX + key, text)
+
+
+def put_value(store: Store, key: str, value: Any) -> None:
+    """Store a JSON value under `key` (local bookkeeping of other modules: trusted devices...)."""
+    text = _json(value)
+    with store.write() as conn:
+        _put(conn, key, text)
+
+
+def values_with_prefix(store: Store, prefix: str) -> dict[str, Any]:
+    """Every JSON value whose key starts with `prefix` (unreadable ones are logged and left out)."""
+    with store.read() as conn:
+        rows = conn.execute(
+            select(_state.c.key, _state.c.value).where(
+                _state.c.key.startswith(prefix, autoescape=True)
+            )
+        ).all()
+    found: dict[str, Any] = {}
+    for key, value in rows:
+        try:
+            found[key] = json.loads(value)
+        except ValueError as exc:
+            log.warning("ignoring the unreadable local value %r: %s", key, exc)
+    return found
+
+
+def set_device_role(store: Store, role: str) -> None:
+    """Make this device a field laptop or the prefecture's hub."""
+    from dxfield.store.schema import Device
+
+    table = Device.__table__  # type: ignore[attr-defined]
+    with store.write() as conn:
+        conn.execute(update(table).where(table.c.id == store.device.id).values(role=role))
+    store.device = replace(store.device, role=role)
 
 
 def unexported_changes(store: Store) -> int:

@@ -1,0 +1,116 @@
+"""`dxfield keys`: this device's keys and card, and the devices it trusts."""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from dxfield.cli.common import JsonOption, print_json, say, store_of, table, ui_language
+
+keys_app = typer.Typer(
+    help="Device keys: show and export this device's card, trust and revoke others.",
+    no_args_is_help=True,
+)
+
+
+@keys_app.command("show")
+def keys_show(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    """This device: id, name, role and key fingerprint (keys are made on first need)."""
+    from dxfield.sync.keys import own_card
+
+    card = own_card(store_of(ctx))
+    if as_json:
+        print_json({**card.__dict__, "fingerprint": card.fingerprint})
+        return
+    ja = ui_language() == "ja"
+    typer.echo(f"{'端末' if ja else 'device'}: {card.name} ({card.id})")
+    typer.echo(f"{'役割' if ja else 'role'}: {card.role}")
+    typer.echo(f"{'指紋' if ja else 'fingerprint'}: {card.fingerprint}")
+
+
+@keys_app.command("export")
+def keys_export(
+    ctx: typer.Context,
+    out: Annotated[Path, typer.Option("--out", help="Where to write the card (a .json file).")],
+) -> None:
+    """Write this device's public card, for another device to trust."""
+    from dxfield.store.maintenance import write_atomically
+    from dxfield.sync.keys import card_text, own_card
+
+    store = store_of(ctx)
+    card = own_card(store)
+    write_atomically(store, out, card_text(card).encode())
+    say(
+        f"端末カードを書き出しました: {out}\n指紋: {card.fingerprint}",
+        f"device card written: {out}\nfingerprint: {card.fingerprint}",
+    )
+
+
+@keys_app.command("trust")
+def keys_trust(
+    ctx: typer.Context,
+    card_file: Annotated[Path, typer.Argument(metavar="FILE", help="A device card.")],
+    name: Annotated[str | None, typer.Option("--name", help="The name to know it by here.")] = None,
+) -> None:
+    """Trust a device: accept the bundles it signs. Compare the fingerprint with its owner."""
+    from dxfield.sync.keys import parse_card, trust_card
+
+    # Read as bytes: a wrong file (a store, a picture) is "not a device card", not a crash.
+    card = parse_card(card_file.read_bytes().decode("utf-8", errors="replace"))
+    trusted = trust_card(store_of(ctx), card, name=name)
+    say(
+        f"信頼しました: {trusted.name} ({trusted.card.role}, {trusted.card.id})\n"
+        f"指紋: {trusted.card.fingerprint}(相手の keys show と同じか確かめてください)",
+        f"trusted: {trusted.name} ({trusted.card.role}, {trusted.card.id})\n"
+        f"fingerprint: {trusted.card.fingerprint} (check it matches their `keys show`)",
+    )
+
+
+@keys_app.command("list")
+def keys_list(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    """The devices this store trusts (revoked ones marked)."""
+    from dxfield.sync.keys import list_trusted
+
+    devices = list_trusted(store_of(ctx))
+    if as_json:
+        print_json(
+            [
+                {
+                    **d.card.__dict__,
+                    "local_name": d.name,
+                    "revoked": d.revoked,
+                    "fingerprint": d.card.fingerprint,
+                }
+                for d in devices
+            ]
+        )
+        return
+    ja = ui_language() == "ja"
+    revoked = "取消済み" if ja else "revoked"
+    table(
+        [("名前", "name"), ("役割", "role"), ("指紋", "fingerprint"), ("ID", "id")],
+        [
+            [
+                d.name + (f" ({revoked})" if d.revoked else ""),
+                d.card.role,
+                d.card.fingerprint,
+                d.card.id,
+            ]
+            for d in devices
+        ],
+    )
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    ctx: typer.Context,
+    device: Annotated[str, typer.Argument(metavar="ID_OR_NAME")],
+) -> None:
+    """Stop accepting bundles from a device."""
+    from dxfield.sync.keys import revoke
+
+    revoked = revoke(store_of(ctx), device)
+    say(
+        f"取り消しました: {revoked.name} ({revoked.card.id})",
+        f"revoked: {revoked.name} ({revoked.card.id})",
+    )

@@ -1,0 +1,248 @@
+"""A device's keys, its public card, and the devices it trusts.
+
+Each device has an Ed25519 signing key (its bundles are signed with it) and an X25519 key
+(bundles for it are encrypted to it), both from libsodium through PyNaCl: nothing here is
+home-made cryptography. The private keys live in one owner-only file in the data dir, made on
+first need. A device's **card** (id, name, role, both public keys) is what travels to another
+device, which trusts it (`trust_card`) after checking its fingerprint with the person.
+Trusted devices are local state: never synced.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import hashlib
+import json
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from nacl.public import PrivateKey
+from nacl.signing import SigningKey
+
+from dxfield.domain.errors import LocalizedError, NotFound
+from dxfield.i18n import quote
+from dxfield.store import local_state
+from dxfield.store.engine import Store
+
+KEY_FILE = "device-keys.json"
+CARD_FORMAT = "dxfield-device-card"
+CARD_VERSION = 1
+ROLES = ("field", "hub")
+_TRUSTED = "trusted-device:"
+
+
+@dataclass(frozen=True)
+class DeviceCard:
+    """What another device needs to know of this one: who, and its two public keys."""
+
+    id: str
+    name: str
+    role: str
+    signing_key: str
+    """Ed25519 verify key, base64."""
+    encryption_key: str
+    """X25519 public key, base64."""
+
+    @property
+    def fingerprint(self) -> str:
+        """Sixteen bytes of the keys' SHA-256, for two people to compare aloud."""
+        raw = base64.b64decode(self.signing_key) + base64.b64decode(self.encryption_key)
+        digest = hashlib.sha256(raw).hexdigest()[:32]
+        return " ".join(digest[i : i + 4] for i in range(0, 32, 4))
+
+
+@dataclass(frozen=True)
+class TrustedDevice:
+    """A device whose bundles this store accepts (until revoked)."""
+
+    card: DeviceCard
+    name: str
+    """The name it is known by here (its own, unless given another when trusted)."""
+    revoked: bool = False
+
+
+@dataclass(frozen=True)
+class DeviceKeys:
+    """This device's private keys."""
+
+    signing: SigningKey
+    encryption: PrivateKey
+
+
+def _b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode()
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write an owner-only file under a temporary name, then rename it into place."""
+    temp = path.with_name(path.name + ".tmp")
+    fd = os.open(temp, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+    try:
+        os.write(fd, text.encode())
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    with contextlib.suppress(OSError):  # FAT or Windows: no POSIX modes
+        temp.chmod(0o600)
+    temp.replace(path)
+
+
+def device_keys(store: Store) -> DeviceKeys:
+    """This device's keys, made (owner-only) the first time they are needed."""
+    path = store.path.parent / KEY_FILE
+    if not path.exists():
+        keys = DeviceKeys(SigningKey.generate(), PrivateKey.generate())
+        _write_private(
+            path,
+            json.dumps(
+                {
+                    "device_id": store.device.id,
+                    "signing_seed": _b64(bytes(keys.signing)),
+                    "encryption_key": _b64(bytes(keys.encryption)),
+                }
+            ),
+        )
+        return keys
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return DeviceKeys(
+            SigningKey(base64.b64decode(data["signing_seed"], validate=True)),
+            PrivateKey(base64.b64decode(data["encryption_key"], validate=True)),
+        )
+    except (ValueError, KeyError, TypeError, binascii.Error) as exc:
+        raise LocalizedError(
+            f"鍵ファイル {path} が読めません({exc})。ファイルは変更していません",
+            f"cannot read the key file {path} ({exc}); it was left as it is",
+        ) from None
+
+
+def own_card(store: Store) -> DeviceCard:
+    """This device's public card."""
+    keys = device_keys(store)
+    return DeviceCard(
+        id=store.device.id,
+        name=store.device.name,
+        role=store.device.role,
+        signing_key=_b64(bytes(keys.signing.verify_key)),
+        encryption_key=_b64(bytes(keys.encryption.public_key)),
+    )
+
+
+def card_text(card: DeviceCard) -> str:
+    """A card as the file `keys export` writes."""
+    return (
+        json.dumps(
+            {"format": CARD_FORMAT, "version": CARD_VERSION, **asdict(card)},
+            ensure_ascii=False,
+            indent=2,
+            sort_keys=True,
+        )
+        + "\n"
+    )
+
+
+def _bad_card(reason_ja: str, reason_en: str) -> LocalizedError:
+    return LocalizedError(
+        f"端末カードとして読めません: {reason_ja}", f"not a device card: {reason_en}"
+    )
+
+
+def parse_card(text: str) -> DeviceCard:
+    """A card read from its file, checked: format, version, fields and key lengths."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        raise _bad_card("JSONではありません", "not JSON") from None
+    if not isinstance(data, dict) or data.get("format") != CARD_FORMAT:
+        raise _bad_card("形式が違います", "wrong format")
+    if data.get("version") != CARD_VERSION:
+        raise _bad_card(
+            f"版 {data.get('version')!r} は読めません(dxfieldを更新してください)",
+            f"version {data.get('version')!r} is not one this dxfield reads (update dxfield)",
+        )
+    fields = {}
+    for name in ("id", "name", "role", "signing_key", "encryption_key"):
+        value = data.get(name)
+        if not isinstance(value, str) or not value.strip() or len(value) > 200:
+            raise _bad_card(f"{name} がありません", f"{name} is missing")
+        if any(ord(c) < 32 or 0x7F <= ord(c) <= 0x9F for c in value):
+            raise _bad_card(f"{name} に制御文字があります", f"{name} holds a control character")
+        fields[name] = value.strip()
+    if fields["role"] not in ROLES:
+        raise _bad_card(
+            f"役割 {quote(fields['role'])} は不明です", f"unknown role {fields['role']!r}"
+        )
+    for name in ("signing_key", "encryption_key"):
+        try:
+            raw = base64.b64decode(fields[name], validate=True)
+        except (ValueError, binascii.Error):
+            raise _bad_card(f"{name} がbase64ではありません", f"{name} is not base64") from None
+        if len(raw) != 32:
+            raise _bad_card(f"{name} の長さが違います", f"{name} has the wrong length")
+    return DeviceCard(**fields)
+
+
+def _trusted_from(value: Any) -> TrustedDevice:
+    card = DeviceCard(**value["card"])
+    return TrustedDevice(card, value.get("name") or card.name, bool(value.get("revoked")))
+
+
+def trust_card(store: Store, card: DeviceCard, *, name: str | None = None) -> TrustedDevice:
+    """Accept bundles from `card`'s device from now on (trusting it again un-revokes it)."""
+    if card.id == store.device.id:
+        raise LocalizedError(
+            "自分の端末カードは信頼登録できません", "this is this device's own card"
+        )
+    local = (name or card.name).strip()
+    existing = {t.card.id: t for t in list_trusted(store)}
+    for other in existing.values():
+        if other.name == local and other.card.id != card.id and not other.revoked:
+            raise LocalizedError(
+                f"{quote(local)} という名前の端末はすでにあります。--name で別の名前を",
+                f"a device called {quote(local)} is already trusted; give another with --name",
+                "name",
+            )
+    before = existing.get(card.id)
+    if before is not None and before.card != card and not before.revoked:
+        raise LocalizedError(
+            f"端末 {card.id} は別の鍵で登録済みです。先に取り消してください(keys revoke)",
+            f"device {card.id} is trusted with other keys; revoke it first (keys revoke)",
+        )
+    trusted = TrustedDevice(card, local, revoked=False)
+    local_state.put_value(store, _TRUSTED + card.id, {"card": asdict(card), "name": local})
+    return trusted
+
+
+def list_trusted(store: Store) -> list[TrustedDevice]:
+    """Every device this store has trusted (revoked ones too), by name."""
+    found = [_trusted_from(v) for v in local_state.values_with_prefix(store, _TRUSTED).values()]
+    return sorted(found, key=lambda t: (t.revoked, t.name, t.card.id))
+
+
+def find_trusted(store: Store, text: str) -> TrustedDevice:
+    """A trusted device by its local name, its id, or the end of its id."""
+    wanted = text.strip()
+    devices = list_trusted(store)
+    matches = [t for t in devices if t.name == wanted or t.card.id == wanted]
+    if not matches and len(wanted) >= 6:
+        matches = [t for t in devices if t.card.id.endswith(wanted.lower())]
+    if len(matches) == 1:
+        return matches[0]
+    if matches:
+        raise LocalizedError(
+            f"{quote(text)} に当たる端末が複数あります。IDで指定してください",
+            f"more than one device matches {quote(text)}; give its id",
+        )
+    raise NotFound(f"信頼済みの端末 {quote(text)} はありません", f"no trusted device {quote(text)}")
+
+
+def revoke(store: Store, text: str) -> TrustedDevice:
+    """Stop accepting bundles from a device (it stays listed, as revoked)."""
+    device = find_trusted(store, text)
+    value = {"card": asdict(device.card), "name": device.name, "revoked": True}
+    local_state.put_value(store, _TRUSTED + device.card.id, value)
+    return TrustedDevice(device.card, device.name, revoked=True)
