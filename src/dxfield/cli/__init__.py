@@ -33,6 +33,7 @@ from dxfield.cli.common import (
 )
 from dxfield.cli.followups import action_app, finding_app
 from dxfield.cli.keys import keys_app
+from dxfield.cli.sync import export_command, import_command
 from dxfield.cli.tracks import stage_model_app, track_app
 
 if TYPE_CHECKING:
@@ -59,6 +60,8 @@ app.add_typer(action_app, name="action")
 app.add_typer(stage_model_app, name="stage-model")
 app.add_typer(track_app, name="track")
 app.add_typer(keys_app, name="keys")
+app.command("export")(export_command)
+app.command("import")(import_command)
 
 
 @app.callback(invoke_without_command=True)

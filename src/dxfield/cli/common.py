@@ -72,6 +72,8 @@ def jsonable(value: Any) -> Any:
         return [jsonable(v) for v in value]
     if isinstance(value, dt.date | dt.datetime):
         return value.isoformat()
+    if isinstance(value, Path):
+        return str(value)
     return value
 
 

@@ -135,6 +135,19 @@ def put_value(store: Store, key: str, value: Any) -> None:
         _put(conn, key, text)
 
 
+def get_value(store: Store, key: str, default: Any = None) -> Any:
+    """The JSON value stored under `key` by `put_value`, or `default`."""
+    with store.read() as conn:
+        value = conn.execute(select(_state.c.value).where(_state.c.key == key)).scalar()
+    if value is None:
+        return default
+    try:
+        return json.loads(value)
+    except ValueError as exc:
+        log.warning("ignoring the unreadable local value %r: %s", key, exc)
+        return default
+
+
 def values_with_prefix(store: Store, prefix: str) -> dict[str, Any]:
     """Every JSON value whose key starts with `prefix` (unreadable ones are logged and left out)."""
     with store.read() as conn:

@@ -18,12 +18,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from dxfield.domain.errors import LocalizedError
 from dxfield.store import clock, records, revisions, search_index
 from dxfield.store.schema import SYNCED_TABLES
+from dxfield.store.sqlite_features import arrival_order
 
 _revisions = revisions._revisions
 _CHUNK = 500
@@ -200,7 +201,30 @@ def conflicting_leaves(conn: Connection, entity_id: str) -> list[str]:
 
 def all_revisions(conn: Connection) -> list[dict[str, Any]]:
     """Every revision of this store as a bundle carries it (data as JSON, not text)."""
-    rows = conn.execute(select(_revisions).order_by(_revisions.c.rev_id)).mappings()
+    return revisions_since(conn, 0)[0]
+
+
+def count_revisions_since(conn: Connection, watermark: int) -> int:
+    """How many revisions arrived in this store after `watermark`."""
+    order = arrival_order(_revisions)
+    return int(
+        conn.execute(select(func.count()).where(order > watermark).select_from(_revisions)).scalar()
+        or 0
+    )
+
+
+def revisions_since(conn: Connection, watermark: int) -> tuple[list[dict[str, Any]], int]:
+    """The revisions that arrived in this store after `watermark` (0: all of them), as a
+    bundle carries them, and the new watermark."""
+    order = arrival_order(_revisions)
+    rows = list(
+        conn.execute(
+            select(_revisions, order.label("arrival"))
+            .where(order > watermark)
+            .order_by(_revisions.c.rev_id)
+        ).mappings()
+    )
+    newest = max((row["arrival"] for row in rows), default=watermark)
     return [
         {
             "rev_id": row["rev_id"],
@@ -214,4 +238,4 @@ def all_revisions(conn: Connection) -> list[dict[str, Any]]:
             "data": json.loads(row["data"]),
         }
         for row in rows
-    ]
+    ], newest

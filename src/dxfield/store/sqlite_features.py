@@ -106,3 +106,10 @@ def plain_rows(conn: Connection, statement: Select[Any]) -> list[tuple[Any, ...]
         return list(cursor.execute(str(compiled), params).fetchall())
     finally:
         cursor.close()
+
+
+def arrival_order(table: Any) -> ColumnElement[int]:
+    """The order rows arrived in this store: SQLite's rowid (a PostgreSQL hub would use a
+    sequence column). Export watermarks count in it, so a revision that arrives late with an
+    old stamp is still sent on."""
+    return literal_column(f"{table.name}.rowid")

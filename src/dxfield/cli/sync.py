@@ -1,0 +1,102 @@
+"""`dxfield export`, `dxfield import` and `dxfield conflicts`: carrying the log between devices."""
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from dxfield.cli.common import JsonOption, print_json, say, store_of
+
+
+@contextmanager
+def _progress(label: str, total: int) -> Iterator[Any]:
+    """A progress bar on stderr when it is a terminal; nothing when piped or in scripts."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as progress:
+        task = progress.add_task(label, total=total)
+        yield lambda: progress.advance(task)
+
+
+def export_command(
+    ctx: typer.Context,
+    to: Annotated[Path, typer.Option("--to", help="The bundle file to write (*.dxb).")],
+    recipient: Annotated[
+        str, typer.Option("--recipient", help="The trusted device it is for (name or id).")
+    ],
+    full: Annotated[
+        bool, typer.Option("--full", help="Every revision, not only those since the last one.")
+    ] = False,
+    no_encrypt: Annotated[
+        bool, typer.Option("--no-encrypt", help="Leave it unencrypted (signed only).")
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Write a signed bundle, encrypted to one trusted device."""
+    from dxfield.sync.bundle import export_bundle
+
+    if no_encrypt:
+        say(
+            "警告: 暗号化しません。ファイルを持つ誰でも内容を読めます",
+            "warning: not encrypted; anyone holding the file can read it",
+        )
+    with _progress("export", 1) as advance:
+        result = export_bundle(store_of(ctx), to, recipient, full=full, encrypt=not no_encrypt)
+        if advance:
+            advance()
+    if as_json:
+        print_json(result)
+        return
+    say(
+        f"{result.path} に書き出しました: {result.recipient} 宛て、リビジョン {result.revisions}件、"
+        f"{result.bytes:,} バイト{'(全件)' if result.full else ''}",
+        f"wrote {result.path}: for {result.recipient}, {result.revisions} revisions, "
+        f"{result.bytes:,} bytes{' (full)' if result.full else ''}",
+    )
+
+
+def import_command(
+    ctx: typer.Context,
+    files: Annotated[list[Path], typer.Argument(metavar="FILE...", help="Bundle files.")],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Check and count; write nothing.")
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Verify, decrypt and merge bundles, each all or nothing."""
+    from dxfield.sync.bundle import import_bundle
+
+    store = store_of(ctx)
+    results = []
+    with _progress("import", len(files)) as advance:
+        for path in files:
+            results.append(import_bundle(store, path, dry_run=dry_run))
+            if advance:
+                advance()
+    if as_json:
+        print_json(results)
+        return
+    for r in results:
+        note = "(試行のみ、書き込みなし)" if r.dry_run else ""
+        note_en = " (dry run: nothing written)" if r.dry_run else ""
+        say(
+            f"{r.path} ({r.sender}): 新規 {r.new}、更新 {r.updated}、変更なし {r.unchanged}、"
+            f"競合 {r.conflicting}" + (f"、時刻ずれ {r.skewed}" if r.skewed else "") + note,
+            f"{r.path} ({r.sender}): new {r.new}, updated {r.updated}, unchanged {r.unchanged}, "
+            f"conflicting {r.conflicting}"
+            + (f", clock skew {r.skewed}" if r.skewed else "")
+            + note_en,
+        )

@@ -1,0 +1,390 @@
+"""Sync bundles: one signed, encrypted file of revisions for one trusted device.
+
+The format (version 1) is specified in docs/bundle-format.md; in short:
+
+    DXFIELD-BUNDLE 1\\n            the magic line, with the format version
+    {header JSON}\\n               sender, recipient, encryption, sizes
+    payload                        zlib-compressed JSON Lines (a manifest, then one revision a
+                                   line), sealed to the recipient's X25519 key when encrypted
+    signature                      64 bytes: Ed25519 over everything before it, by the sender
+
+Reading is strict and all in memory, with caps: the signature is checked (against a trusted,
+unrevoked sender's key) before anything else is decoded; then the recipient, decryption,
+decompression (a bomb stops at the cap), the manifest, and every revision (its id must be the
+hash of its content, and its record must validate). Only then does one transaction merge them.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import json
+import zlib
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from nacl.exceptions import BadSignatureError, CryptoError
+from nacl.public import PublicKey, SealedBox
+from nacl.signing import SigningKey, VerifyKey
+
+from dxfield.domain.errors import LocalizedError
+from dxfield.i18n import quote
+from dxfield.store import local_state, maintenance, merge
+from dxfield.store.engine import Store
+from dxfield.store.revisions import canonical_json
+from dxfield.sync.keys import TrustedDevice, device_keys, find_trusted, list_trusted
+
+MAGIC = b"DXFIELD-BUNDLE "
+FORMAT_VERSION = 1
+HEADER_FORMAT = "dxfield-bundle"
+MANIFEST_FORMAT = "dxfield-bundle-manifest"
+SIGNATURE_BYTES = 64
+
+MAX_FILE_BYTES = 1 << 30
+"""A bundle file larger than this is refused before it is read."""
+MAX_HEADER_BYTES = 64 << 10
+MAX_PAYLOAD_BYTES = 2 << 30
+"""The most a payload may decompress to."""
+MAX_RATIO = 100
+"""...and at most this many times its compressed size (JSON Lines compress about 5 to 10x)."""
+MAX_REVISIONS = 5_000_000
+MAX_LINE_BYTES = 8 << 20
+
+_WATERMARK = "export-watermark:"
+_LOG = "bundle-log:"
+
+
+class BundleError(LocalizedError):
+    """A bundle that is refused: nothing of it was written."""
+
+
+def _refuse(ja: str, en: str) -> BundleError:
+    return BundleError(f"バンドルを受け付けません: {ja}", f"bundle refused: {en}")
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    """What `export_bundle` wrote."""
+
+    path: Path
+    recipient: str
+    revisions: int
+    bytes: int
+    encrypted: bool
+    full: bool
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What `import_bundle` did with one file (nothing, with `dry_run`)."""
+
+    path: Path
+    sender: str
+    revisions: int
+    new: int
+    updated: int
+    unchanged: int
+    conflicting: int
+    skewed: int
+    dry_run: bool
+
+
+# -- export --------------------------------------------------------------------------------------
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def export_bundle(
+    store: Store,
+    out: Path,
+    recipient: str,
+    *,
+    full: bool = False,
+    encrypt: bool = True,
+) -> ExportResult:
+    """Write one bundle for the trusted device `recipient` (name or id): every revision that
+    arrived here since the last bundle for it (`full`: all of them)."""
+    target = _recipient(store, recipient)
+    keys = device_keys(store)
+    watermark_key = _WATERMARK + target.card.id
+    watermark = 0 if full else int(local_state.get_value(store, watermark_key, 0))
+    with store.read() as conn:
+        revisions, newest = merge.revisions_since(conn, watermark)
+    manifest = {
+        "format": MANIFEST_FORMAT,
+        "version": FORMAT_VERSION,
+        "sender": store.device.id,
+        "recipient": target.card.id,
+        "created_at": _now(),
+        "full": full,
+        "revisions": len(revisions),
+    }
+    lines = [json.dumps(manifest, sort_keys=True, ensure_ascii=False)]
+    lines += [canonical_json(r) for r in revisions]
+    data = build_bundle(
+        keys.signing,
+        store.device.id,
+        target.card.id,
+        target.card.encryption_key if encrypt else None,
+        ("\n".join(lines) + "\n").encode(),
+    )
+    maintenance.write_atomically(store, out, data)
+    local_state.put_value(store, watermark_key, newest)
+    _log(store, "out", target, out, data, {"revisions": len(revisions), "full": full})
+    return ExportResult(out, target.name, len(revisions), len(data), encrypt, full)
+
+
+def build_bundle(
+    signing_key: SigningKey,
+    sender_id: str,
+    recipient_id: str,
+    encryption_key: str | None,
+    plain: bytes,
+) -> bytes:
+    """The bytes of a bundle: magic line, header, the payload `plain` compressed (and sealed to
+    `encryption_key`, base64, unless None), then the Ed25519 signature over all of it."""
+    payload = zlib.compress(plain, 6)
+    if encryption_key is not None:
+        payload = SealedBox(PublicKey(base64.b64decode(encryption_key))).encrypt(payload)
+    header = {
+        "format": HEADER_FORMAT,
+        "version": FORMAT_VERSION,
+        "sender": sender_id,
+        "recipient": recipient_id,
+        "encrypted": encryption_key is not None,
+        "compression": "zlib",
+        "payload_bytes": len(payload),
+    }
+    body = (
+        MAGIC
+        + str(FORMAT_VERSION).encode()
+        + b"\n"
+        + json.dumps(header, sort_keys=True).encode()
+        + b"\n"
+        + payload
+    )
+    return body + signing_key.sign(body).signature
+
+
+def _recipient(store: Store, text: str) -> TrustedDevice:
+    device = find_trusted(store, text)
+    if device.revoked:
+        raise LocalizedError(
+            f"端末 {quote(device.name)} は取り消し済みです",
+            f"device {quote(device.name)} has been revoked",
+        )
+    return device
+
+
+def _log(
+    store: Store,
+    direction: str,
+    peer: TrustedDevice,
+    path: Path,
+    data: bytes,
+    counts: dict[str, Any],
+) -> None:
+    digest = hashlib.sha256(data).hexdigest()
+    at = _now()
+    local_state.put_value(
+        store,
+        f"{_LOG}{at}-{direction}-{digest[:16]}",
+        {
+            "direction": direction,
+            "peer": peer.name,
+            "peer_id": peer.card.id,
+            "file": str(path),
+            "sha256": digest,
+            "at": at,
+            **counts,
+        },
+    )
+
+
+def bundle_log(store: Store) -> list[dict[str, Any]]:
+    """Bundles written and read here, newest first."""
+    entries = local_state.values_with_prefix(store, _LOG)
+    return [entries[key] for key in sorted(entries, reverse=True)]
+
+
+def unexported_counts(store: Store) -> dict[str, int]:
+    """For each trusted device: how many revisions arrived here since its last bundle."""
+    result = {}
+    with store.read() as conn:
+        for device in list_trusted(store):
+            if device.revoked:
+                continue
+            watermark = int(local_state.get_value(store, _WATERMARK + device.card.id, 0))
+            result[device.name] = merge.count_revisions_since(conn, watermark)
+    return result
+
+
+# -- import --------------------------------------------------------------------------------------
+
+
+def read_bundle(store: Store, path: Path) -> tuple[TrustedDevice, list[dict[str, Any]], bytes]:
+    """Read and check one bundle completely, writing nothing: (sender, checked revisions,
+    the file's bytes). Any problem is a BundleError naming it."""
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise _refuse(f"{path} がありません", f"{path} does not exist") from None
+    if size > MAX_FILE_BYTES:
+        raise _refuse("ファイルが大きすぎます", f"the file is larger than {MAX_FILE_BYTES} bytes")
+    data = path.read_bytes()
+    if not data.startswith(MAGIC):
+        raise _refuse("dxfieldのバンドルではありません", "not a dxfield bundle")
+    first = data.find(b"\n", 0, len(MAGIC) + 16)
+    version_text = data[len(MAGIC) : first] if first > 0 else b""
+    if not version_text.isdigit():
+        raise _refuse("形式の版が読めません", "unreadable format version")
+    if int(version_text) > FORMAT_VERSION:
+        raise _refuse(
+            f"新しい形式(版 {int(version_text)})です。dxfieldを更新してください",
+            f"it is a newer format (version {int(version_text)}); update dxfield",
+        )
+    if int(version_text) != FORMAT_VERSION:
+        raise _refuse("形式の版が正しくありません", "wrong format version")
+    end = data.find(b"\n", first + 1, first + 1 + MAX_HEADER_BYTES)
+    if end < 0 or len(data) < end + 1 + SIGNATURE_BYTES:
+        raise _refuse("ファイルが途中で切れています", "the file is truncated")
+    try:
+        header = json.loads(data[first + 1 : end])
+    except ValueError:
+        raise _refuse("ヘッダが壊れています", "the header is corrupt") from None
+    if not isinstance(header, dict) or header.get("format") != HEADER_FORMAT:
+        raise _refuse("ヘッダの形式が違います", "the header is not a bundle header")
+    sender = _sender(store, header.get("sender"))
+    body, signature = data[:-SIGNATURE_BYTES], data[-SIGNATURE_BYTES:]
+    try:
+        VerifyKey(base64.b64decode(sender.card.signing_key)).verify(body, signature)
+    except BadSignatureError:
+        raise _refuse(
+            "署名が合いません(改ざん・破損・途中で切れたファイル)",
+            "the signature does not match (altered, damaged or truncated file)",
+        ) from None
+    payload = body[end + 1 :]
+    if header.get("payload_bytes") != len(payload):
+        raise _refuse("ペイロードの長さが違います", "the payload length is wrong")
+    if header.get("recipient") != store.device.id:
+        raise _refuse("この端末宛てではありません", "it is addressed to another device")
+    if header.get("encrypted") is True:
+        try:
+            payload = SealedBox(device_keys(store).encryption).decrypt(payload)
+        except CryptoError:
+            raise _refuse(
+                "復号できません", "it cannot be decrypted with this device's key"
+            ) from None
+    elif header.get("encrypted") is not False:
+        raise _refuse("暗号化の指定が読めません", "unreadable encryption flag")
+    if header.get("compression") != "zlib":
+        raise _refuse("圧縮形式が不明です", "unknown compression")
+    text = _inflate(payload)
+    revisions = _parse_payload(text, header)
+    return sender, revisions, data
+
+
+def _sender(store: Store, sender_id: object) -> TrustedDevice:
+    if not isinstance(sender_id, str):
+        raise _refuse("送り手がありません", "no sender")
+    known = {t.card.id: t for t in list_trusted(store)}
+    sender = known.get(sender_id)
+    if sender is None:
+        raise _refuse(
+            f"送り手 {sender_id} は信頼していない端末です(keys trust)",
+            f"the sender {sender_id} is not a trusted device (keys trust)",
+        )
+    if sender.revoked:
+        raise _refuse(
+            f"送り手 {sender.name} は取り消し済みです", f"the sender {sender.name} was revoked"
+        )
+    return sender
+
+
+def _inflate(payload: bytes) -> bytes:
+    limit = min(MAX_PAYLOAD_BYTES, max(len(payload), 1) * MAX_RATIO)
+    inflater = zlib.decompressobj()
+    try:
+        text = inflater.decompress(payload, limit)
+    except zlib.error:
+        raise _refuse("圧縮データが壊れています", "the compressed data is corrupt") from None
+    if inflater.unconsumed_tail:
+        raise _refuse("展開後のサイズが上限を超えます", "it inflates beyond the size limit")
+    if not inflater.eof or inflater.unused_data:
+        raise _refuse("圧縮データが壊れています", "the compressed data is corrupt")
+    return text
+
+
+def _parse_payload(text: bytes, header: dict[str, Any]) -> list[dict[str, Any]]:
+    lines = text.split(b"\n")
+    if lines and lines[-1] == b"":
+        lines.pop()
+    if not lines:
+        raise _refuse("マニフェストがありません", "there is no manifest")
+    if len(lines) - 1 > MAX_REVISIONS:
+        raise _refuse("リビジョンが多すぎます", f"more than {MAX_REVISIONS} revisions")
+    try:
+        manifest = json.loads(lines[0])
+        if any(len(line) > MAX_LINE_BYTES for line in lines):
+            raise _refuse("長すぎる行があります", "a line is too long")
+        revisions = [json.loads(line) for line in lines[1:]]
+    except (ValueError, UnicodeDecodeError):
+        raise _refuse("JSONとして読めない行があります", "a line is not valid JSON") from None
+    if (
+        not isinstance(manifest, dict)
+        or manifest.get("format") != MANIFEST_FORMAT
+        or manifest.get("version") != FORMAT_VERSION
+        or manifest.get("sender") != header.get("sender")
+        or manifest.get("recipient") != header.get("recipient")
+        or manifest.get("revisions") != len(revisions)
+    ):
+        raise _refuse("マニフェストが内容と合いません", "the manifest does not match the contents")
+    checked = []
+    for number, revision in enumerate(revisions, 1):
+        if not isinstance(revision, dict):
+            raise _refuse(f"{number}件目が読めません", f"revision {number} is not an object")
+        try:
+            checked.append(merge.check_revision(revision))
+        except LocalizedError as exc:
+            raise BundleError(
+                f"バンドルを受け付けません: {number}件目: {exc.message('ja')}",
+                f"bundle refused: revision {number}: {exc.message('en')}",
+            ) from None
+    return checked
+
+
+class _DryRun(Exception):
+    """Raised inside the transaction of a dry run, so that it rolls back."""
+
+
+def import_bundle(store: Store, path: Path, *, dry_run: bool = False) -> ImportResult:
+    """Verify, decrypt, check and merge one bundle in one transaction (none of it on error)."""
+    sender, revisions, data = read_bundle(store, path)
+    report = merge.MergeReport()
+    try:
+        with store.write() as conn:
+            report = merge.apply_revisions(conn, revisions)
+            if dry_run:
+                raise _DryRun
+    except _DryRun:
+        pass
+    result = ImportResult(
+        path=path,
+        sender=sender.name,
+        revisions=len(revisions),
+        new=report.new,
+        updated=report.updated,
+        unchanged=report.unchanged,
+        conflicting=report.conflicting,
+        skewed=len(report.skewed),
+        dry_run=dry_run,
+    )
+    if not dry_run:
+        counts = asdict(result)
+        counts.pop("path")
+        _log(store, "in", sender, path, data, counts)
+    return result

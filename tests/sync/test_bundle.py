@@ -1,0 +1,157 @@
+"""Bundles: export, import, and everything a bad bundle must not do."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from dxfield.store import maintenance
+from dxfield.store.activities import ActivityInput, add_activity
+from dxfield.store.engine import Store
+from dxfield.sync.bundle import BundleError, export_bundle, import_bundle, read_bundle
+from dxfield.sync.keys import card_text, own_card, parse_card, trust_card
+from tests.conftest import Cli
+from tests.sync.corpus import CORPUS, Pair
+
+
+def _introduce(a: Store, b: Store) -> None:
+    trust_card(a, parse_card(card_text(own_card(b))))
+    trust_card(b, parse_card(card_text(own_card(a))))
+
+
+def _log(store: Store, title: str, municipality: str = "豊岡市") -> str:
+    return add_activity(
+        store,
+        ActivityInput(title=title, kind="meeting", date="2024-07-17", municipality=municipality),
+    ).id
+
+
+@pytest.fixture
+def pair(tmp_path: Path) -> Iterator[Pair]:
+    stores = [
+        Store.open(tmp_path / name, device_name=name) for name in ("sender", "receiver", "other")
+    ]
+    sender, receiver, stranger = stores
+    _introduce(sender, receiver)
+    _log(sender, "奥矢根区 意見交換会")
+    yield Pair(sender, receiver, stranger)
+    for store in stores:
+        store.close()
+
+
+@pytest.mark.parametrize(("name", "make", "message"), CORPUS, ids=[c[0] for c in CORPUS])
+def test_a_bad_bundle_is_one_error_line_and_changes_nothing(
+    pair: Pair, cli: Cli, tmp_path: Path, name: str, make: object, message: str
+) -> None:
+    path = tmp_path / f"{name}.dxb"
+    path.write_bytes(make(pair))  # type: ignore[operator]
+    before = maintenance.dump(pair.receiver)
+    result = cli("--data-dir", str(pair.receiver.path.parent), "import", str(path))
+    assert result.code == 1 and result.out == ""
+    lines = result.err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: bundle refused"), result.err
+    assert message in lines[0]
+    assert maintenance.dump(pair.receiver) == before
+    assert maintenance.check(pair.receiver).ok
+
+
+def test_the_good_bundle_the_corpus_starts_from_is_accepted(pair: Pair, tmp_path: Path) -> None:
+    from tests.sync.corpus import bundle
+
+    path = tmp_path / "good.dxb"
+    path.write_bytes(bundle(pair))
+    result = import_bundle(pair.receiver, path)
+    assert result.new == 1 and result.conflicting == 0
+
+
+def test_a_bundle_twice_changes_nothing_the_second_time(pair: Pair, tmp_path: Path) -> None:
+    path = tmp_path / "b.dxb"
+    exported = export_bundle(pair.sender, path, "receiver")
+    assert exported.encrypted and exported.revisions > 1
+    first = import_bundle(pair.receiver, path)
+    assert first.new == 1
+    dump = maintenance.dump(pair.receiver)
+    second = import_bundle(pair.receiver, path)
+    assert (second.new, second.updated, second.conflicting) == (0, 0, 0)
+    assert second.unchanged == second.revisions or second.unchanged > 0
+    assert maintenance.dump(pair.receiver) == dump
+    assert maintenance.dump(pair.receiver) == maintenance.dump(pair.sender)
+
+
+def test_a_dry_run_counts_and_writes_nothing(pair: Pair, tmp_path: Path) -> None:
+    path = tmp_path / "b.dxb"
+    export_bundle(pair.sender, path, "receiver")
+    before = maintenance.dump(pair.receiver)
+    result = import_bundle(pair.receiver, path, dry_run=True)
+    assert result.dry_run and result.new == 1
+    assert maintenance.dump(pair.receiver) == before
+
+
+def test_exports_are_incremental_per_recipient_and_full_on_request(
+    pair: Pair, tmp_path: Path
+) -> None:
+    first = export_bundle(pair.sender, tmp_path / "1.dxb", "receiver")
+    again = export_bundle(pair.sender, tmp_path / "2.dxb", "receiver")
+    assert again.revisions == 0
+    _log(pair.sender, "二回目")
+    third = export_bundle(pair.sender, tmp_path / "3.dxb", "receiver")
+    assert third.revisions == 1
+    full = export_bundle(pair.sender, tmp_path / "4.dxb", "receiver", full=True)
+    assert full.revisions == first.revisions + 1
+    for name in ("1", "2", "3"):
+        import_bundle(pair.receiver, tmp_path / f"{name}.dxb")
+    assert maintenance.dump(pair.receiver) == maintenance.dump(pair.sender)
+
+
+def test_an_unencrypted_bundle_is_still_signed(pair: Pair, tmp_path: Path) -> None:
+    path = tmp_path / "plain.dxb"
+    export_bundle(pair.sender, path, "receiver", encrypt=False)
+    assert "奥矢根区".encode() not in path.read_bytes()  # compressed, but readable by anyone
+    sender, revisions, _ = read_bundle(pair.receiver, path)
+    assert sender.card.id == pair.sender.device.id and revisions
+    tampered = tmp_path / "tampered.dxb"
+    data = path.read_bytes()
+    tampered.write_bytes(data[:-80] + bytes([data[-80] ^ 1]) + data[-79:])
+    with pytest.raises(BundleError, match="signature"):
+        read_bundle(pair.receiver, tampered)
+
+
+def test_three_devices_following_docs_sync_md(cli: Cli, tmp_path: Path) -> None:
+    """The walk of docs/sync.md: enrol, log on both laptops, through the hub, all equal."""
+
+    def run(*args: str) -> str:
+        result = cli(*args)
+        assert result.code == 0, result.err
+        return result.out
+
+    hub, a, b = (str(tmp_path / n) for n in ("hub", "toyooka", "nishinomiya"))
+    run("--data-dir", hub, "init", "--role", "hub", "--device-name", "兵庫県")
+    run("--data-dir", a, "init", "--device-name", "豊岡リエゾン")
+    run("--data-dir", b, "init", "--device-name", "西宮リエゾン")
+    for folder in (hub, a, b):
+        run("--data-dir", folder, "keys", "export", "--out", f"{folder}.card")
+    run("--data-dir", hub, "keys", "trust", f"{a}.card")
+    run("--data-dir", hub, "keys", "trust", f"{b}.card")
+    run("--data-dir", a, "keys", "trust", f"{hub}.card")
+    run("--data-dir", b, "keys", "trust", f"{hub}.card")
+    run("--data-dir", a, "activity", "add", "--municipality", "豊岡市", "--kind", "workshop",
+        "--date", "R6.7.17", "--title", "奥矢根区 意見交換会")  # fmt: skip
+    run("--data-dir", b, "activity", "add", "--municipality", "西宮市", "--kind", "survey",
+        "--date", "R6.10.25", "--title", "窓口体験調査")  # fmt: skip
+    run("--data-dir", a, "export", "--to", f"{a}-1.dxb", "--recipient", "兵庫県")
+    run("--data-dir", b, "export", "--to", f"{b}-1.dxb", "--recipient", "兵庫県")
+    out = run("--data-dir", hub, "import", f"{a}-1.dxb", f"{b}-1.dxb")
+    assert "new 1" in out
+    run("--data-dir", hub, "export", "--to", f"{hub}-a.dxb", "--recipient", "豊岡リエゾン")
+    run("--data-dir", hub, "export", "--to", f"{hub}-b.dxb", "--recipient", "西宮リエゾン")
+    run("--data-dir", a, "import", f"{hub}-a.dxb")
+    run("--data-dir", b, "import", f"{hub}-b.dxb")
+    dumps = {run("--data-dir", folder, "dump") for folder in (hub, a, b)}
+    assert len(dumps) == 1
+    titles = {r["data"].get("title") for r in json.loads(dumps.pop())["records"]}
+    assert {"奥矢根区 意見交換会", "窓口体験調査"} <= titles
+    again = json.loads(run("--data-dir", a, "import", f"{hub}-a.dxb", "--json"))
+    assert again[0]["new"] == 0 and again[0]["updated"] == 0
