@@ -33,7 +33,7 @@ from dxfield.cli.common import (
 )
 from dxfield.cli.followups import action_app, finding_app
 from dxfield.cli.keys import keys_app
-from dxfield.cli.sync import export_command, import_command
+from dxfield.cli.sync import conflicts_app, export_command, import_command
 from dxfield.cli.tracks import stage_model_app, track_app
 
 if TYPE_CHECKING:
@@ -62,6 +62,7 @@ app.add_typer(track_app, name="track")
 app.add_typer(keys_app, name="keys")
 app.command("export")(export_command)
 app.command("import")(import_command)
+app.add_typer(conflicts_app, name="conflicts")
 
 
 @app.callback(invoke_without_command=True)
@@ -628,6 +629,7 @@ def check(ctx: typer.Context, as_json: JsonOption = False) -> None:
         )
         typer.echo(f"{'リビジョン' if ja else 'revisions'}: {report.revisions}")
         typer.echo(f"{'時計のずれ' if ja else 'clock skew'}: {report.clock_skew}")
+        typer.echo(f"{'競合' if ja else 'conflicts'}: {report.conflicts}")
         for entity, tally in report.counts.items():
             typer.echo(f"  {entity}: {tally['live']} (+{tally['deleted']} deleted)")
     if not report.ok:

@@ -100,3 +100,90 @@ def import_command(
             + (f", clock skew {r.skewed}" if r.skewed else "")
             + note_en,
         )
+
+
+conflicts_app = typer.Typer(
+    help="Records changed on two devices at once: both versions are kept until you choose.",
+    no_args_is_help=True,
+)
+
+
+@conflicts_app.command("list")
+def conflicts_list(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    """Every record with more than one live version."""
+    from dxfield.cli.common import table
+    from dxfield.store.conflicts import list_conflicts
+
+    found = list_conflicts(store_of(ctx))
+    if as_json:
+        print_json(found)
+        return
+    if not found:
+        say("競合はありません", "no conflicts")
+        return
+    table(
+        [
+            ("種類", "kind"),
+            ("記録", "record"),
+            ("版", "versions"),
+            ("違う項目", "differs in"),
+            ("ID", "id"),
+        ],
+        [
+            [c.entity, c.label, str(len(c.versions)), ", ".join(c.differing_fields), c.entity_id]
+            for c in found
+        ],
+    )
+
+
+@conflicts_app.command("show")
+def conflicts_show(
+    ctx: typer.Context,
+    record_id: Annotated[str, typer.Argument(metavar="ID")],
+    as_json: JsonOption = False,
+) -> None:
+    """The versions side by side, field by field (the fields that differ marked)."""
+    import json
+
+    from dxfield.cli.common import table
+    from dxfield.store.conflicts import get_conflict
+
+    conflict = get_conflict(store_of(ctx), record_id)
+    if as_json:
+        print_json({**conflict.__dict__, "differing_fields": conflict.differing_fields})
+        return
+    typer.echo(f"{conflict.entity} {conflict.entity_id}  {conflict.label}")
+    differs = set(conflict.differing_fields)
+    headers = [("項目", "field")] + [
+        (
+            f"{'表示中' if v.winner else '別の版'} {v.rev_id[-8:]}",
+            f"{'shown' if v.winner else 'other'} {v.rev_id[-8:]}",
+        )
+        for v in conflict.versions
+    ]
+    names = sorted({k for v in conflict.versions for k in v.data} - {"created_at"})
+    rows = []
+    for name in names:
+        values = [v.data.get(name) for v in conflict.versions]
+        cells = [v if isinstance(v, str) else json.dumps(v, ensure_ascii=False) for v in values]
+        rows.append([("* " if name in differs else "  ") + name, *cells])
+    table(headers, rows)
+    say(
+        "\n* 違う項目。残す版を選ぶ: dxfield conflicts resolve ID --keep 版",
+        "\n* differs. Keep one: dxfield conflicts resolve ID --keep VERSION",
+    )
+
+
+@conflicts_app.command("resolve")
+def conflicts_resolve(
+    ctx: typer.Context,
+    record_id: Annotated[str, typer.Argument(metavar="ID")],
+    keep: Annotated[
+        str, typer.Option("--keep", help="The version to keep (its id, or its last characters).")
+    ],
+) -> None:
+    """Keep one version; the resolution syncs like any change."""
+    from dxfield.store.conflicts import resolve_conflict
+
+    rev = resolve_conflict(store_of(ctx), record_id, keep=keep)
+    say(f"解決しました: {record_id} → {rev}", f"resolved: {record_id} → {rev}")

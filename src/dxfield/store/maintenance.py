@@ -161,6 +161,7 @@ class CheckReport:
     counts: dict[str, dict[str, int]]
     revisions: int
     clock_skew: int
+    conflicts: int
     device_id: str
     device_name: str
     path: str
@@ -193,6 +194,14 @@ def check(store: Store) -> CheckReport:
             ).scalar()
             or 0
         )
+        in_conflict = (
+            select(_revisions.c.entity_id)
+            .where(_revisions.c.leaf.is_(True), _revisions.c.deleted.is_(False))
+            .group_by(_revisions.c.entity_id)
+            .having(func.count() > 1)
+            .subquery()
+        )
+        conflicts = conn.execute(select(func.count()).select_from(in_conflict)).scalar() or 0
     return CheckReport(
         integrity=integrity,
         schema_revision=schema,
@@ -200,6 +209,7 @@ def check(store: Store) -> CheckReport:
         counts=counts,
         revisions=total,
         clock_skew=skew,
+        conflicts=conflicts,
         device_id=store.device.id,
         device_name=store.device.name,
         path=str(store.path),

@@ -14,7 +14,7 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from dxfield.domain.errors import NotFound
@@ -148,17 +148,19 @@ def write_record(
     *,
     device_id: str,
     deleted: bool = False,
+    parents: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """Write one revision of a record and make it the materialized winner.
 
     `content` is the validated record (JSON-ready); None with `deleted=True` keeps the last
-    content in the tombstone. Returns the revision row written.
+    content in the tombstone. The revision follows the current winner, or `parents` when given
+    (a resolved conflict follows every leaf). Returns the revision row written.
     """
     table = table_for(entity)
     current = conn.execute(select(table).where(table.c.id == entity_id)).mappings().first()
     if current is None and (deleted or content is None):
         raise NotFound(f"{entity_id} は見つかりません", f"{entity_id} not found")
-    parents: list[str] = []
+    follows: list[str] = []
     generation = 1
     created_at = dt.datetime.now(dt.UTC).isoformat()
     if current is not None:
@@ -168,8 +170,17 @@ def write_record(
             )
         ).one()
         previous = json.loads(head.data)
-        parents = [current["rev"]]
+        follows = list(parents) if parents else [current["rev"]]
         generation = head.generation + 1
+        if parents:  # one more than the furthest of the revisions it follows
+            generation = 1 + (
+                conn.execute(
+                    select(func.max(_revisions.c.generation)).where(
+                        _revisions.c.rev_id.in_(follows)
+                    )
+                ).scalar()
+                or head.generation
+            )
         created_at = previous.get("created_at", created_at)
         if content is None:
             content = {k: v for k, v in previous.items() if k != "created_at"}
@@ -180,15 +191,15 @@ def write_record(
         entity,
         entity_id,
         data,
-        parents=parents,
+        parents=follows,
         generation=generation,
         hlc=hlc,
         device_id=device_id,
         deleted=deleted,
     )
     conn.execute(insert(_revisions).values(**revision))
-    if parents:
-        conn.execute(update(_revisions).where(_revisions.c.rev_id.in_(parents)).values(leaf=False))
+    if follows:
+        conn.execute(update(_revisions).where(_revisions.c.rev_id.in_(follows)).values(leaf=False))
         conn.execute(
             update(table)
             .where(table.c.id == entity_id)

@@ -1,0 +1,137 @@
+"""Conflicts: records with more than one live version after a sync, and their resolution.
+
+A conflict is never resolved silently: every store shows the same winner (highest hlc, then
+device), and the other live leaves wait here. Resolving writes a new revision whose parents are
+all the leaves, with the content chosen, so the record has one leaf again everywhere it travels.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+
+from dxfield.domain.errors import LocalizedError, NotFound
+from dxfield.i18n import quote
+from dxfield.store import records, revisions
+from dxfield.store.engine import Store
+
+_revisions = revisions._revisions
+
+
+@dataclass(frozen=True)
+class Version:
+    """One live leaf of a record in conflict."""
+
+    rev_id: str
+    hlc: str
+    device_id: str
+    data: dict[str, Any]
+    winner: bool
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """A record with two or more live leaves; `versions[0]` is the one shown everywhere."""
+
+    entity: str
+    entity_id: str
+    label: str
+    versions: list[Version]
+
+    @property
+    def differing_fields(self) -> list[str]:
+        """The fields whose values are not the same in every version."""
+        names = sorted({k for v in self.versions for k in v.data} - {"created_at"})
+        return [
+            n
+            for n in names
+            if len({json.dumps(v.data.get(n), sort_keys=True) for v in self.versions}) > 1
+        ]
+
+
+def _label(data: dict[str, Any]) -> str:
+    for field in ("title", "name", "text", "note"):
+        value = data.get(field)
+        if isinstance(value, str) and value:
+            return value.splitlines()[0]
+    return ""
+
+
+def _versions(conn: Any, entity_id: str) -> list[Version]:
+    rows = conn.execute(
+        select(
+            _revisions.c.rev_id, _revisions.c.hlc, _revisions.c.device_id, _revisions.c.data
+        ).where(
+            _revisions.c.entity_id == entity_id,
+            _revisions.c.leaf.is_(True),
+            _revisions.c.deleted.is_(False),
+        )
+    ).all()
+    ordered = sorted(rows, key=lambda r: (r.hlc, r.device_id), reverse=True)
+    return [
+        Version(r.rev_id, r.hlc, r.device_id, json.loads(r.data), index == 0)
+        for index, r in enumerate(ordered)
+    ]
+
+
+def list_conflicts(store: Store) -> list[Conflict]:
+    """Every record in conflict, oldest change first."""
+    with store.read() as conn:
+        rows = conn.execute(
+            select(_revisions.c.entity, _revisions.c.entity_id)
+            .where(_revisions.c.leaf.is_(True), _revisions.c.deleted.is_(False))
+            .group_by(_revisions.c.entity, _revisions.c.entity_id)
+            .having(func.count() > 1)
+        ).all()
+        found = []
+        for entity, entity_id in rows:
+            versions = _versions(conn, entity_id)
+            found.append(Conflict(entity, entity_id, _label(versions[0].data), versions))
+    return sorted(found, key=lambda c: (min(v.hlc for v in c.versions), c.entity_id))
+
+
+def get_conflict(store: Store, text: str) -> Conflict:
+    """One record in conflict, by its id (or a unique part of it)."""
+    with store.read() as conn:
+        entity_id = records.match_id(conn, _revisions.c.entity_id, text, "記録", "record")
+        entity = revisions.entity_of(conn, entity_id)
+        versions = _versions(conn, entity_id)
+    if len(versions) < 2 or entity is None:
+        raise NotFound(f"{quote(text)} に競合はありません", f"{quote(text)} is not in conflict")
+    return Conflict(entity, entity_id, _label(versions[0].data), versions)
+
+
+def resolve_conflict(
+    store: Store, text: str, *, keep: str, changes: dict[str, Any] | None = None
+) -> str:
+    """Keep one version (`keep`: its revision id, or a unique part of it), optionally with
+    `changes` merged in by hand; the new revision follows every leaf. Returns its id."""
+    conflict = get_conflict(store, text)
+    chosen = [v for v in conflict.versions if v.rev_id == keep or v.rev_id.endswith(keep)]
+    if len(chosen) != 1:
+        raise LocalizedError(
+            f"版 {quote(keep)} はこの競合にありません(conflicts show で確認)",
+            f"no version {quote(keep)} in this conflict (see conflicts show)",
+        )
+    content = {k: v for k, v in chosen[0].data.items() if k != "created_at"}
+    content = records.validate(conflict.entity, {**content, **(changes or {})})
+    with store.write() as conn:
+        leaves = list(
+            conn.execute(
+                select(_revisions.c.rev_id).where(
+                    _revisions.c.entity_id == conflict.entity_id, _revisions.c.leaf.is_(True)
+                )
+            ).scalars()
+        )
+        written = revisions.write_record(
+            conn,
+            conflict.entity,
+            conflict.entity_id,
+            content,
+            device_id=store.device.id,
+            parents=sorted(leaves),
+        )
+    return str(written["rev_id"])
