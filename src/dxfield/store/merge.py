@@ -117,17 +117,34 @@ def apply_revisions(conn: Connection, incoming: Sequence[dict[str, Any]]) -> Mer
     if not new:
         return report
     limit = clock.skew_limit()
+    rows = []
     for revision in new:
         if revision["hlc"] > limit:
             revision = {**revision, "clock_skew": True}
             report.skewed.append(revision["rev_id"])
-        conn.execute(insert(_revisions).values(**revision))
+        rows.append(revision)
+    # Records this store has never seen are materialized in bulk (the common case: a first
+    # import, or a laptop's new work); the others one by one, against what is here already.
+    known: set[str] = set()
+    ids = sorted({entity_id for _, entity_id in touched})
+    for chunk in _chunks(ids):
+        known.update(
+            conn.execute(
+                select(_revisions.c.entity_id).where(_revisions.c.entity_id.in_(chunk)).distinct()
+            ).scalars()
+        )
+    conn.execute(insert(_revisions), rows)
     # The clock moves past what it saw, but not into a skewed future: that would drag every
     # later change made here a day or more ahead too.
     plausible = [r["hlc"] for r in new if r["hlc"] <= limit]
     if plausible:
         clock.observe(conn, max(plausible))
+    fresh = [(entity, entity_id) for entity, entity_id in touched if entity_id not in known]
+    report.conflicting += _materialize_new(conn, fresh, rows)
+    report.new += len(fresh)
     for entity, entity_id in touched:
+        if entity_id not in known:
+            continue
         outcome = _rederive(conn, entity, entity_id)
         if outcome == "new":
             report.new += 1
@@ -138,6 +155,46 @@ def apply_revisions(conn: Connection, incoming: Sequence[dict[str, Any]]) -> Mer
         if conflicting_leaves(conn, entity_id)[1:]:
             report.conflicting += 1
     return report
+
+
+def _materialize_new(
+    conn: Connection, records_: list[tuple[str, str]], rows: list[dict[str, Any]]
+) -> int:
+    """Leaves and winners of records whose every revision just arrived, written in bulk;
+    returns how many of them are in conflict."""
+    if not records_:
+        return 0
+    conflicting = 0
+    wanted = {entity_id for _, entity_id in records_}
+    per_record: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        if row["entity_id"] in wanted:
+            per_record.setdefault(row["entity_id"], []).append(row)
+    not_leaves: list[str] = []
+    materialized: dict[str, list[dict[str, Any]]] = {}
+    search_rows: list[dict[str, Any]] = []
+    for entity, entity_id in records_:
+        revisions_ = per_record[entity_id]
+        named = {p for r in revisions_ for p in r["parents"]}
+        not_leaves += [r["rev_id"] for r in revisions_ if r["rev_id"] in named]
+        live_leaves = [r for r in revisions_ if r["rev_id"] not in named and not r["deleted"]]
+        conflicting += len(live_leaves) > 1
+        winner = max(
+            (r for r in revisions_ if r["rev_id"] not in named),
+            key=lambda r: (r["hlc"], r["device_id"]),
+        )
+        data = json.loads(winner["data"])
+        table = revisions.table_for(entity)
+        materialized.setdefault(entity, []).append(revisions.materialized_row(table, winner, data))
+        body = search_index.body_for(entity, data)
+        if body is not None and not winner["deleted"]:
+            search_rows.append({"entity": entity, "entity_id": entity_id, "body": body})
+    for chunk in _chunks(not_leaves):
+        conn.execute(update(_revisions).where(_revisions.c.rev_id.in_(chunk)).values(leaf=False))
+    for entity, entity_rows in materialized.items():
+        conn.execute(insert(revisions.table_for(entity)), entity_rows)
+    search_index.insert_many(conn, search_rows)
+    return conflicting
 
 
 def _winner_key(row: Any) -> tuple[str, str]:
