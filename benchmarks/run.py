@@ -12,6 +12,7 @@ with a baseline doing the same job the plainest way, on the same data, in the sa
   trigram) and of 1-2 characters (normalized scan) vs a LIKE scan of the activity table's title,
   notes and location. Targets <= 0.25 and <= 1.5.
 - cli_help: wall time of `dxfield --help` vs `python -c "import typer"`. Target <= 1.5.
+- sync_import, sync_reimport, sync_export, sync_size: bundles (see `benchmarks/sync.py`).
 - tui_start, tui_start_floor, tui_first_paint, tui_scroll, tui_loop_gap, tui_memory: the app's
   figures, measured in subprocesses driving it headless (see `benchmarks/tui.py`). The store
   part's store of N activities is reused when both parts run.
@@ -271,7 +272,7 @@ def main() -> int:
     parser.add_argument("--records", type=int, default=10_000, help="synthetic activities")
     parser.add_argument("--json", type=Path, help="write the figures to this file")
     parser.add_argument("--repeats", type=int, default=5, help="repeats per timing")
-    parser.add_argument("--only", choices=["store", "cli", "tui"], help="run only one part")
+    parser.add_argument("--only", choices=["store", "cli", "tui", "sync"], help="run only one part")
     args = parser.parse_args()
 
     figures: list[Figure] = []
@@ -292,6 +293,10 @@ def main() -> int:
             figures.append(measure_cli_help(args.repeats * 3))
         if args.only in (None, "tui"):
             figures.extend(tui.measure_tui(Path(tmp), args.records, args.repeats, built))
+        if args.only in (None, "sync"):
+            import sync
+
+            figures.extend(sync.measure_sync(Path(tmp), args.records))
 
     if args.only != "cli":
         print(f"records: {args.records}")

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import String, func, insert, select, type_coerce, update
 from sqlalchemy.engine import Connection
 
 from dxfield.domain.errors import LocalizedError
@@ -268,6 +268,49 @@ def count_revisions_since(conn: Connection, watermark: int) -> int:
         conn.execute(select(func.count()).where(order > watermark).select_from(_revisions)).scalar()
         or 0
     )
+
+
+def revision_lines_since(conn: Connection, watermark: int) -> tuple[list[str], int]:
+    """The revisions that arrived after `watermark`, each as the canonical JSON line a bundle
+    carries, and the new watermark. The stored `data` is canonical JSON already, so it is
+    spliced in as it is rather than parsed and written again (the export's largest cost)."""
+    order = arrival_order(_revisions)
+    rows = conn.execute(
+        select(
+            _revisions.c.data,
+            _revisions.c.deleted,
+            _revisions.c.device_id,
+            _revisions.c.entity,
+            _revisions.c.entity_id,
+            _revisions.c.generation,
+            _revisions.c.hlc,
+            type_coerce(_revisions.c.parents, String).label("parents"),
+            _revisions.c.rev_id,
+            order.label("arrival"),
+        )
+        .where(order > watermark)
+        .order_by(_revisions.c.rev_id)
+    ).all()
+    lines = []
+    newest = watermark
+    for row in rows:
+        rest = revisions.canonical_json(
+            {
+                "deleted": bool(row.deleted),
+                "device_id": row.device_id,
+                "entity": row.entity,
+                "entity_id": row.entity_id,
+                "generation": row.generation,
+                "hlc": row.hlc,
+                # Most revisions have no parents: only the others' JSON is parsed.
+                "parents": [] if row.parents in (None, "[]") else json.loads(row.parents),
+                "rev_id": row.rev_id,
+            }
+        )
+        # "data" sorts before every other key: the line stays canonical JSON.
+        lines.append('{"data":' + row.data + "," + rest[1:])
+        newest = max(newest, row.arrival)
+    return lines, newest
 
 
 def revisions_since(conn: Connection, watermark: int) -> tuple[list[dict[str, Any]], int]:
