@@ -232,3 +232,31 @@ def test_a_revision_from_a_day_ahead_is_taken_and_flagged(
     finally:
         for store in stores:
             store.close()
+
+
+def test_the_exported_lines_are_the_canonical_json_of_the_revisions(
+    templates: list[Path], tmp_path: Path
+) -> None:
+    from dxfield.store.revisions import canonical_json
+
+    store = next(_copies(templates, tmp_path))
+    try:
+        activity = add_activity(
+            store,
+            ActivityInput(
+                title='題 "引用" \\ と改行',
+                kind="meeting",
+                date="2024-07-17",
+                municipality="豊岡市",
+            ),
+        )
+        records.edit(store, "activity", activity.id, {"notes": "一行目\n二行目\t"})
+        records.delete(store, "activity", activity.id)
+        with store.read() as conn:
+            lines, watermark = merge.revision_lines_since(conn, 0)
+            revisions = merge.all_revisions(conn)
+            assert merge.revision_lines_since(conn, watermark) == ([], watermark)
+        assert lines == [canonical_json(r) for r in revisions]
+        assert any(r["parents"] for r in revisions)  # the splice is checked with parents too
+    finally:
+        store.close()

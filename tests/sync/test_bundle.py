@@ -155,3 +155,16 @@ def test_three_devices_following_docs_sync_md(cli: Cli, tmp_path: Path) -> None:
     assert {"奥矢根区 意見交換会", "窓口体験調査"} <= titles
     again = json.loads(run("--data-dir", a, "import", f"{hub}-a.dxb", "--json"))
     assert again[0]["new"] == 0 and again[0]["updated"] == 0
+
+
+def test_the_count_of_unexported_changes_follows_the_exports(pair: Pair, tmp_path: Path) -> None:
+    from dxfield.store.local_state import unexported_changes
+    from dxfield.sync.bundle import unexported_counts
+
+    assert unexported_changes(pair.sender) == 1
+    export_bundle(pair.sender, tmp_path / "1.dxb", "receiver")
+    assert unexported_changes(pair.sender) == 0
+    assert unexported_counts(pair.sender) == {"receiver": 0}
+    _log(pair.sender, "次の会議")
+    assert unexported_changes(pair.sender) == 1
+    assert unexported_counts(pair.sender) == {"receiver": 1}

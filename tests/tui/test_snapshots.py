@@ -73,6 +73,7 @@ SCREENS = {
     "timeline": ("t", "enter"),
     "actions": ("a",),
     "findings": ("i",),
+    "sync": ("s",),
 }
 
 

@@ -175,16 +175,28 @@ def set_device_role(store: Store, role: str) -> None:
     store.device = replace(store.device, role=role)
 
 
-def unexported_changes(store: Store) -> int:
-    """How many revisions this device wrote that no bundle has carried yet.
+EXPORT_WATERMARK = "export-watermark:"
+"""Prefix of the local values that record, per device, how far bundles for it have carried."""
 
-    Until sync adds export watermarks, none has been exported: this is every revision written by
-    this device (reference and demo data have their own authors and are not counted).
+
+def unexported_changes(store: Store) -> int:
+    """How many revisions this device wrote that have not gone out in a bundle yet: those after
+    the furthest any bundle has carried (reference and demo data have other authors).
+
+    With several recipients the furthest export counts: a change that reached the hub is on
+    its way everywhere.
     """
+    from dxfield.store.sqlite_features import arrival_order
+
+    watermarks = values_with_prefix(store, EXPORT_WATERMARK).values()
+    carried = max((int(w) for w in watermarks if isinstance(w, int)), default=0)
     with store.read() as conn:
         count = conn.execute(
             select(func.count())
             .select_from(_revisions)
-            .where(_revisions.c.device_id == store.device.id)
+            .where(
+                _revisions.c.device_id == store.device.id,
+                arrival_order(_revisions) > carried,
+            )
         ).scalar_one()
     return int(count)

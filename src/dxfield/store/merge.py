@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from json.encoder import encode_basestring
 from typing import Any
 
 from sqlalchemy import String, func, insert, select, type_coerce, update
@@ -23,6 +24,7 @@ from sqlalchemy.engine import Connection
 
 from dxfield.domain.errors import LocalizedError
 from dxfield.store import clock, records, revisions, search_index
+from dxfield.store.revisions import canonical_json as canonical
 from dxfield.store.schema import SYNCED_TABLES
 from dxfield.store.sqlite_features import arrival_order
 
@@ -291,24 +293,19 @@ def revision_lines_since(conn: Connection, watermark: int) -> tuple[list[str], i
         .where(order > watermark)
         .order_by(_revisions.c.rev_id)
     ).all()
+    text = encode_basestring  # json.dumps(str, ensure_ascii=False) without building an encoder
     lines = []
     newest = watermark
     for row in rows:
-        rest = revisions.canonical_json(
-            {
-                "deleted": bool(row.deleted),
-                "device_id": row.device_id,
-                "entity": row.entity,
-                "entity_id": row.entity_id,
-                "generation": row.generation,
-                "hlc": row.hlc,
-                # Most revisions have no parents: only the others' JSON is parsed.
-                "parents": [] if row.parents in (None, "[]") else json.loads(row.parents),
-                "rev_id": row.rev_id,
-            }
+        # canonical_json's output, written out key by key in sorted order: the same bytes at a
+        # fraction of the cost ("data" is stored canonical; an empty parents list stays "[]").
+        parents = "[]" if row.parents in (None, "[]") else canonical(json.loads(row.parents))
+        lines.append(
+            f'{{"data":{row.data},"deleted":{"true" if row.deleted else "false"},'
+            f'"device_id":{text(row.device_id)},"entity":{text(row.entity)},'
+            f'"entity_id":{text(row.entity_id)},"generation":{int(row.generation)},'
+            f'"hlc":{text(row.hlc)},"parents":{parents},"rev_id":{text(row.rev_id)}}}'
         )
-        # "data" sorts before every other key: the line stays canonical JSON.
-        lines.append('{"data":' + row.data + "," + rest[1:])
         newest = max(newest, row.arrival)
     return lines, newest
 

@@ -53,7 +53,7 @@ MAX_LINE_BYTES = 8 << 20
 COMPRESSION_LEVEL = 1
 """zlib's fastest: JSON Lines still shrink to about a sixth, at a third of level 6's time."""
 
-_WATERMARK = "export-watermark:"
+_WATERMARK = local_state.EXPORT_WATERMARK
 _LOG = "bundle-log:"
 
 

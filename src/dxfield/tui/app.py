@@ -52,6 +52,7 @@ class DxfieldApp(App[None]):
         Binding("t", "tracks", "Tracks", id="tracks", tooltip="Engagement tracks"),
         Binding("a", "actions", "Actions", id="actions", tooltip="Actions (今後の取組方針)"),
         Binding("i", "findings", "Findings", id="findings", tooltip="Findings"),
+        Binding("s", "sync", "Sync", id="sync", tooltip="Bundles to and from other devices"),
         Binding(
             "question_mark",
             "help",
@@ -182,9 +183,17 @@ class DxfieldApp(App[None]):
         from dxfield.tui.screens.dashboard import DashboardScreen
         from dxfield.tui.screens.followups import ActionsScreen, FindingsScreen
         from dxfield.tui.screens.log import LogScreen
+        from dxfield.tui.screens.sync import SyncScreen
         from dxfield.tui.screens.tracks import TracksScreen
 
-        return (DashboardScreen, LogScreen, TracksScreen, ActionsScreen, FindingsScreen)
+        return (
+            DashboardScreen,
+            LogScreen,
+            TracksScreen,
+            ActionsScreen,
+            FindingsScreen,
+            SyncScreen,
+        )
 
     def _to_base(self) -> None:
         """Close views and dialogs above the dashboard or log."""
@@ -216,6 +225,19 @@ class DxfieldApp(App[None]):
         from dxfield.tui.screens.followups import ActionsScreen
 
         self._show_base(ActionsScreen)
+
+    def action_sync(self) -> None:
+        """Show the Sync screen."""
+        from dxfield.tui.screens.sync import SyncScreen
+
+        self._show_base(SyncScreen)
+
+    def action_conflicts(self) -> None:
+        """Show the records two devices changed at once."""
+        from dxfield.tui.screens.sync import ConflictsScreen
+
+        if self._store is not None:
+            self.push_screen(ConflictsScreen())
 
     def action_findings(self) -> None:
         """Show the findings."""

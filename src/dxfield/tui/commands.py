@@ -43,6 +43,16 @@ def palette_entries() -> list[tuple[str, str, str]]:
             t("成果・示唆・要因・課題 (i)", "Outcomes, insights, factors, issues (i)"),
             "findings",
         ),
+        (
+            t("同期", "Sync"),
+            t("バンドルの書き出しと取り込み (s)", "Export and import bundles (s)"),
+            "sync",
+        ),
+        (
+            t("競合", "Conflicts"),
+            t("二台で同時に変わった記録", "Records changed on two devices at once"),
+            "conflicts",
+        ),
         (t("ヘルプ", "Help"), t("すべてのキー (?)", "Every key (?)"), "help"),
         (t("終了", "Quit"), t("アプリを閉じる (ctrl+q)", "Close the app (ctrl+q)"), "quit"),
     ]

@@ -33,6 +33,13 @@ def help_markdown() -> str:
         ("m", t("ボードの段階モデルを選ぶ", "Board: choose the stage model")),
         ("x", t("取組方針を完了に", "Actions: mark done")),
         ("c", t("取組方針を追加", "Actions: add one")),
+        ("s", t("同期(バンドルの書き出し・取り込み)", "Sync (export and import bundles)")),
+        ("e / ctrl+o", t("同期: 書き出す / 取り込む", "Sync: export / import")),
+        ("k", t("同期: 競合の画面へ", "Sync: go to the conflicts")),
+        (
+            "1 2 / m",
+            t("競合: その版を残す / 手で統合", "Conflicts: keep that version / merge by hand"),
+        ),
         ("/", t("ログで検索(語はすべて一致)", "Search the log (all terms must match)")),
         ("f", t("絞り込みへ(ログ、取組方針、知見)", "Go to the filters (log, actions, findings)")),
         ("r", t("再読込", "Reload")),

@@ -1,0 +1,351 @@
+"""Sync and Conflicts: bundles out to a folder (a USB stick) and in from it, and the records that
+two devices changed at once.
+
+The Sync screen exports one bundle for a chosen trusted device into a chosen folder, imports
+every bundle of a folder (or one file) with a progress bar, and shows what is not yet exported
+per device and the history of bundles in and out. The Conflicts screen shows each record's
+versions side by side, the fields that differ marked; `1`, `2`... keep that version, and `m`
+keeps the shown one and opens it in the form to merge by hand.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Button, DataTable, Input, Label, OptionList, ProgressBar, Select
+from textual.widgets.option_list import Option
+
+from dxfield.tui.screens.base import DxScreen
+from dxfield.tui.screens.followups import FollowUpTable
+from dxfield.tui.text import display_path, error_text, t
+
+if TYPE_CHECKING:
+    from dxfield.store.conflicts import Conflict
+    from dxfield.sync.bundle import ImportResult
+
+LAST_FOLDER = "sync.last_folder"
+
+
+class SyncScreen(DxScreen):
+    """Bundles out and in."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("e", "export", "Export", id="sync-export"),
+        Binding("ctrl+o", "import", "Import", id="sync-import"),
+        Binding("k", "conflicts", "Conflicts", id="sync-conflicts"),
+        Binding("r", "reload", "Reload", id="reload-sync"),
+    ]
+
+    def compose_body(self) -> ComposeResult:
+        with Vertical(id="sync"):
+            yield Label(t("書き出し", "Export"), classes="sync-heading")
+            with Horizontal(classes="sync-row"):
+                yield Select[str]([], prompt=t("宛先の端末", "Recipient"), id="recipient")
+                yield Input(placeholder=t("フォルダ(USBメモリなど)", "Folder (a USB stick)"),
+                            id="export-folder")  # fmt: skip
+                yield Button(t("書き出す (e)", "Export (e)"), id="export", variant="primary")
+            yield Label(t("取り込み", "Import"), classes="sync-heading")
+            with Horizontal(classes="sync-row"):
+                yield Input(
+                    placeholder=t("バンドル(.dxb)かそのフォルダ", "A bundle (.dxb) or its folder"),
+                    id="import-path",
+                )
+                yield Button(t("取り込む (ctrl+o)", "Import (ctrl+o)"), id="import")
+            yield ProgressBar(id="import-progress", show_eta=False)
+            yield Label("", id="sync-message")
+            yield Label("", id="unexported", classes="summary")
+            yield FollowUpTable(id="bundle-log", cursor_type="row", zebra_stripes=True)
+
+    def on_mount(self) -> None:
+        self.sub_title = t("同期", "Sync")
+        self.query_one("#import-progress", ProgressBar).display = False
+        self.query_one(FollowUpTable).add_columns(
+            t("日時", "When"),
+            t("向き", "Way"),
+            t("相手", "Device"),
+            t("件数", "Revisions"),
+            t("新規/更新/競合", "New/updated/conflicting"),
+            t("ファイル", "File"),
+        )
+
+    def on_screen_resume(self) -> None:
+        super().on_screen_resume()
+        self.load()
+
+    @work(thread=True, exclusive=True, group="sync-load", exit_on_error=False)
+    def load(self) -> None:
+        """Read the trusted devices, what each has not been sent, and the history."""
+        from dxfield.store.local_state import get_setting
+        from dxfield.sync.bundle import bundle_log, unexported_counts
+        from dxfield.sync.keys import list_trusted
+
+        devices = [(d.name, d.card.id) for d in list_trusted(self.store) if not d.revoked]
+        counts = unexported_counts(self.store)
+        log = bundle_log(self.store)
+        folder = get_setting(self.store, LAST_FOLDER, None) or str(Path.home())
+        self.app.call_from_thread(self._show, devices, counts, log, folder)
+
+    def _show(
+        self,
+        devices: list[tuple[str, str]],
+        counts: dict[str, int],
+        log: list[dict[str, Any]],
+        folder: str,
+    ) -> None:
+        recipient = self.query_one("#recipient", Select)
+        chosen = recipient.value
+        recipient.set_options(devices)
+        if chosen in {v for _, v in devices}:
+            recipient.value = chosen
+        elif len(devices) == 1:
+            recipient.value = devices[0][1]
+        for widget_id in ("#export-folder", "#import-path"):
+            field = self.query_one(widget_id, Input)
+            if not field.value:
+                field.value = display_path(folder)  # "~/..." reads better, and expands back
+        pending = "  ".join(t(f"{name} {n}件", f"{name}: {n}") for name, n in counts.items())
+        self.query_one("#unexported", Label).update(
+            t("未送信: ", "Not yet exported: ")
+            + (
+                pending
+                or t(
+                    "(信頼済みの端末がありません: dxfield keys trust)",
+                    "(no trusted devices: dxfield keys trust)",
+                )
+            )
+        )
+        table = self.query_one(FollowUpTable)
+        table.clear()
+        for entry in log:
+            inbound = entry.get("direction") == "in"
+            table.add_row(
+                str(entry.get("at", ""))[:19].replace("T", " "),
+                t("受信", "in") if inbound else t("送信", "out"),
+                str(entry.get("peer", "")),
+                str(entry.get("revisions", "")),
+                f"{entry.get('new', 0)}/{entry.get('updated', 0)}/{entry.get('conflicting', 0)}"
+                if inbound
+                else "",
+                str(entry.get("file", "")),
+            )
+
+    def _say(self, message: str, *, error: bool = False) -> None:
+        label = self.query_one("#sync-message", Label)
+        label.update(Text(message, style="bold red" if error else ""))
+
+    # -- export ----------------------------------------------------------------------------------
+
+    def action_export(self) -> None:
+        """Write a bundle for the chosen device into the chosen folder."""
+        recipient = self.query_one("#recipient", Select).value
+        folder = Path(self.query_one("#export-folder", Input).value.strip()).expanduser()
+        if not isinstance(recipient, str):
+            self._say(t("宛先の端末を選んでください", "Choose the recipient"), error=True)
+            return
+        if not folder.is_dir():
+            self._say(t(f"フォルダ {folder} がありません", f"no folder {folder}"), error=True)
+            return
+        self._export(recipient, folder)
+
+    @work(thread=True, exclusive=True, group="sync-export", exit_on_error=False)
+    def _export(self, recipient: str, folder: Path) -> None:
+        from dxfield.store.local_state import set_setting
+        from dxfield.sync.bundle import export_bundle
+        from dxfield.sync.keys import find_trusted
+
+        try:
+            name = find_trusted(self.store, recipient).name
+            stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+            out = folder / f"dxfield-{self.store.device.name}-{name}-{stamp}.dxb"
+            result = export_bundle(self.store, out, recipient)
+            set_setting(self.store, LAST_FOLDER, str(folder))
+        except Exception as exc:
+            self.app.call_from_thread(self._say, error_text(exc), error=True)
+            return
+        message = t(
+            f"{result.path} に書き出しました({result.recipient} 宛て、{result.revisions}件)",
+            f"wrote {result.path} (for {result.recipient}, {result.revisions} revisions)",
+        )
+        self.app.call_from_thread(self._say, message)
+        self.app.call_from_thread(self.load)
+        self.app.call_from_thread(self.dx.refresh_status)
+
+    # -- import ----------------------------------------------------------------------------------
+
+    def action_import(self) -> None:
+        """Import the bundle, or every bundle of the folder, each all or nothing."""
+        path = Path(self.query_one("#import-path", Input).value.strip()).expanduser()
+        files = sorted(path.glob("*.dxb")) if path.is_dir() else [path]
+        if not files or not files[0].exists():
+            self._say(t(f"{path} にバンドルがありません", f"no bundles in {path}"), error=True)
+            return
+        progress = self.query_one("#import-progress", ProgressBar)
+        progress.display = True
+        progress.update(total=len(files), progress=0)
+        self._import(files)
+
+    @work(thread=True, exclusive=True, group="sync-import", exit_on_error=False)
+    def _import(self, files: list[Path]) -> None:
+        from dxfield.sync.bundle import import_bundle
+
+        results: list[ImportResult] = []
+        failures: list[str] = []
+        for path in files:
+            try:
+                results.append(import_bundle(self.store, path))
+            except Exception as exc:
+                failures.append(f"{path.name}: {error_text(exc)}")
+            self.app.call_from_thread(self.query_one("#import-progress", ProgressBar).advance, 1)
+        self.app.call_from_thread(self._imported, results, failures)
+
+    def _imported(self, results: list[ImportResult], failures: list[str]) -> None:
+        self.query_one("#import-progress", ProgressBar).display = False
+        new = sum(r.new for r in results)
+        updated = sum(r.updated for r in results)
+        conflicting = sum(r.conflicting for r in results)
+        message = t(
+            f"{len(results)}件取り込み: 新規 {new}、更新 {updated}、競合 {conflicting}",
+            f"imported {len(results)}: new {new}, updated {updated}, conflicting {conflicting}",
+        )
+        if failures:
+            message += "  " + "  ".join(failures)
+        self._say(message, error=bool(failures))
+        self.load()
+        self.dx.refresh_status()
+
+    # -- other -----------------------------------------------------------------------------------
+
+    @on(Button.Pressed, "#export")
+    def _export_pressed(self) -> None:
+        self.action_export()
+
+    @on(Button.Pressed, "#import")
+    def _import_pressed(self) -> None:
+        self.action_import()
+
+    def action_conflicts(self) -> None:
+        """The records two devices changed at once."""
+        self.app.push_screen(ConflictsScreen())
+
+    def action_reload(self) -> None:
+        """Read again."""
+        self.load()
+
+
+class ConflictsScreen(DxScreen):
+    """Each record in conflict; its versions side by side."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("1", "keep(0)", "Keep 1", id="keep-1"),
+        Binding("2", "keep(1)", "Keep 2", id="keep-2"),
+        Binding("3", "keep(2)", "Keep 3", show=False),
+        Binding("m", "merge", "Merge by hand", id="merge-by-hand"),
+        Binding("escape", "back", "Back", id="conflicts-back"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conflicts: list[Conflict] = []
+
+    def compose_body(self) -> ComposeResult:
+        with Horizontal(id="conflicts"):
+            yield OptionList(id="conflict-list")
+            yield DataTable(id="versions", cursor_type="row", zebra_stripes=True)
+
+    def on_mount(self) -> None:
+        self.sub_title = t("競合", "Conflicts")
+
+    def on_screen_resume(self) -> None:
+        super().on_screen_resume()
+        self.load()
+
+    @work(thread=True, exclusive=True, group="conflicts", exit_on_error=False)
+    def load(self) -> None:
+        """Read every conflict."""
+        from dxfield.store.conflicts import list_conflicts
+
+        found = list_conflicts(self.store)
+        self.app.call_from_thread(self._show, found)
+
+    def _show(self, found: list[Conflict]) -> None:
+        self.conflicts = found
+        listing = self.query_one("#conflict-list", OptionList)
+        listing.clear_options()
+        listing.add_options(
+            [Option(f"{c.entity}: {c.label}", id=c.entity_id) for c in found]
+            or [Option(t("競合はありません", "No conflicts"), disabled=True)]
+        )
+        if found:
+            listing.highlighted = 0
+        self._show_versions(found[0] if found else None)
+        listing.focus()
+
+    def _current(self) -> Conflict | None:
+        index = self.query_one("#conflict-list", OptionList).highlighted
+        return self.conflicts[index] if index is not None and index < len(self.conflicts) else None
+
+    @on(OptionList.OptionHighlighted, "#conflict-list")
+    def _highlighted(self) -> None:
+        self._show_versions(self._current())
+
+    def _show_versions(self, conflict: Conflict | None) -> None:
+        import json
+
+        table = self.query_one("#versions", DataTable)
+        table.clear(columns=True)
+        if conflict is None:
+            return
+        table.add_column(t("項目", "Field"))
+        for number, version in enumerate(conflict.versions, 1):
+            shown = t("表示中", "shown") if version.winner else t("別の版", "other")
+            table.add_column(f"{number}. {shown} {version.rev_id[-8:]}")
+        differs = set(conflict.differing_fields)
+        names = sorted({k for v in conflict.versions for k in v.data} - {"created_at"})
+        for name in sorted(names, key=lambda n: (n not in differs, n)):
+            style = "bold reverse" if name in differs else ""
+            cells = []
+            for version in conflict.versions:
+                value = version.data.get(name)
+                text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+                cells.append(Text(text.replace("\n", " ")[:200], style=style))
+            table.add_row(Text(("* " if name in differs else "  ") + name, style=style), *cells)
+
+    def action_keep(self, index: int) -> None:
+        """Keep version `index + 1` of the highlighted record."""
+        conflict = self._current()
+        if conflict is None or index >= len(conflict.versions):
+            return
+        self._resolve(conflict.entity_id, conflict.versions[index].rev_id, False)
+
+    def action_merge(self) -> None:
+        """Keep the shown version and edit it (an activity opens in the form)."""
+        conflict = self._current()
+        if conflict is not None:
+            self._resolve(conflict.entity_id, conflict.versions[0].rev_id, True)
+
+    @work(thread=True, exclusive=True, group="resolve", exit_on_error=False)
+    def _resolve(self, entity_id: str, rev_id: str, then_edit: bool) -> None:
+        from dxfield.store.conflicts import get_conflict, resolve_conflict
+
+        entity = get_conflict(self.store, entity_id).entity
+        resolve_conflict(self.store, entity_id, keep=rev_id)
+        self.app.call_from_thread(self._resolved, entity, entity_id, then_edit)
+
+    def _resolved(self, entity: str, entity_id: str, then_edit: bool) -> None:
+        self.notify(t("競合を解決しました", "Conflict resolved"))
+        self.dx.refresh_status()
+        if then_edit and entity == "activity":
+            self.dx.open_form(activity_id=entity_id)
+        else:
+            self.load()
+
+    def action_back(self) -> None:
+        """Back."""
+        self.app.pop_screen()

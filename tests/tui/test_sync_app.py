@@ -1,0 +1,97 @@
+"""The Sync and Conflicts screens, driven from the keyboard."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.widgets import Input, Select
+
+from dxfield.store import records
+from dxfield.store.activities import ActivityInput, add_activity, list_activities
+from dxfield.store.conflicts import list_conflicts
+from dxfield.store.engine import Store
+from dxfield.sync.bundle import bundle_log, export_bundle, import_bundle
+from dxfield.sync.keys import card_text, own_card, parse_card, trust_card
+from dxfield.tui.app import DxfieldApp
+from dxfield.tui.screens.sync import ConflictsScreen, SyncScreen
+from tests.tui.test_app import SIZE, TODAY, settle
+
+
+def _stores(tmp_path: Path) -> tuple[Path, Path]:
+    a, b = tmp_path / "toyooka", tmp_path / "hub"
+    with Store.open(a, device_name="豊岡") as first, Store.open(b, device_name="兵庫県") as hub:
+        trust_card(first, parse_card(card_text(own_card(hub))))
+        trust_card(hub, parse_card(card_text(own_card(first))))
+        add_activity(
+            first,
+            ActivityInput(
+                title="奥矢根区 意見交換会",
+                kind="workshop",
+                date="2024-07-17",
+                municipality="豊岡市",
+            ),
+        )
+    return a, b
+
+
+async def test_export_to_a_folder_then_import_it_on_the_hub(tmp_path: Path) -> None:
+    a, b = _stores(tmp_path)
+    stick = tmp_path / "usb"
+    stick.mkdir()
+    app = DxfieldApp(a, today=TODAY)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("s")
+        await settle(app, pilot)
+        assert isinstance(app.screen, SyncScreen)
+        assert app.screen.query_one("#recipient", Select).value is not Select.BLANK
+        app.screen.query_one("#export-folder", Input).value = str(stick)
+        app.screen.query_one("#recipient", Select).focus()
+        await pilot.press("e")
+        await settle(app, pilot)
+        assert "wrote" in str(app.screen.query_one("#sync-message").render())
+    assert len(list(stick.glob("*.dxb"))) == 1
+
+    app = DxfieldApp(b, today=TODAY)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("s")
+        await settle(app, pilot)
+        app.screen.query_one("#import-path", Input).value = str(stick)
+        app.screen.query_one("#recipient", Select).focus()
+        await pilot.press("ctrl+o")
+        await settle(app, pilot)
+        message = str(app.screen.query_one("#sync-message").render())
+        assert "imported 1: new 1" in message
+    with Store.open(b) as hub:
+        titles = [r.title for r in list_activities(hub, limit=10)]
+        assert titles == ["奥矢根区 意見交換会"]
+        assert [e["direction"] for e in bundle_log(hub)] == ["in"]
+
+
+async def test_a_conflict_is_shown_side_by_side_and_resolved_with_a_key(tmp_path: Path) -> None:
+    a, b = _stores(tmp_path)
+    with Store.open(a) as first, Store.open(b) as hub:
+        export_bundle(first, tmp_path / "1.dxb", "兵庫県")
+        import_bundle(hub, tmp_path / "1.dxb")
+        (activity_id,) = [row.id for row in list_activities(first, limit=5)]
+        records.edit(first, "activity", activity_id, {"title": "豊岡の題"})
+        records.edit(hub, "activity", activity_id, {"title": "県の題"})
+        export_bundle(hub, tmp_path / "2.dxb", "豊岡")
+        import_bundle(first, tmp_path / "2.dxb")
+        assert len(list_conflicts(first)) == 1
+    app = DxfieldApp(a, today=TODAY)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("s", "k")
+        await settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, ConflictsScreen)
+        (conflict,) = screen.conflicts
+        keep = conflict.versions[1].data["title"]
+        await pilot.press("2")
+        await settle(app, pilot)
+        assert screen.conflicts == []
+    with Store.open(a) as first:
+        assert list_conflicts(first) == []
+        assert records.get(first, "activity", activity_id).title == keep
