@@ -168,3 +168,25 @@ def test_the_count_of_unexported_changes_follows_the_exports(pair: Pair, tmp_pat
     _log(pair.sender, "次の会議")
     assert unexported_changes(pair.sender) == 1
     assert unexported_counts(pair.sender) == {"receiver": 1}
+
+
+@pytest.mark.parametrize(
+    ("cap", "value", "message"),
+    [
+        ("MAX_REVISIONS", 3, "more than 3 revisions"),
+        ("MAX_FILE_BYTES", 1000, "larger than 1000 bytes"),
+        ("MAX_LINE_BYTES", 100, "a line is too long"),
+    ],
+)
+def test_a_bundle_beyond_a_cap_is_refused(
+    pair: Pair, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cap: str, value: int, message: str
+) -> None:
+    import dxfield.sync.bundle as bundle_module
+
+    path = tmp_path / "big.dxb"
+    export_bundle(pair.sender, path, "receiver")
+    monkeypatch.setattr(bundle_module, cap, value)
+    before = maintenance.dump(pair.receiver)
+    with pytest.raises(BundleError, match=message):
+        import_bundle(pair.receiver, path)
+    assert maintenance.dump(pair.receiver) == before

@@ -327,10 +327,10 @@ def _parse_payload(text: bytes, header: dict[str, Any]) -> list[dict[str, Any]]:
         raise _refuse("マニフェストがありません", "there is no manifest")
     if len(lines) - 1 > MAX_REVISIONS:
         raise _refuse("リビジョンが多すぎます", f"more than {MAX_REVISIONS} revisions")
+    if any(len(line) > MAX_LINE_BYTES for line in lines):
+        raise _refuse("長すぎる行があります", "a line is too long")
     try:
         manifest = json.loads(lines[0])
-        if any(len(line) > MAX_LINE_BYTES for line in lines):
-            raise _refuse("長すぎる行があります", "a line is too long")
         revisions = [json.loads(line) for line in lines[1:]]
     except (ValueError, UnicodeDecodeError):
         raise _refuse("JSONとして読めない行があります", "a line is not valid JSON") from None
