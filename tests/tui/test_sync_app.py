@@ -83,7 +83,12 @@ async def test_a_conflict_is_shown_side_by_side_and_resolved_with_a_key(tmp_path
     app = DxfieldApp(a, today=TODAY)
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
-        await pilot.press("s", "k")
+        await pilot.press("s")
+        await settle(app, pilot)
+        from dxfield.tui.widgets.status_bar import StatusBar
+
+        assert "1 conflicts" in str(app.screen.query_one(StatusBar).render())
+        await pilot.press("k")
         await settle(app, pilot)
         screen = app.screen
         assert isinstance(screen, ConflictsScreen)

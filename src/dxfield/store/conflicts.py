@@ -77,15 +77,28 @@ def _versions(conn: Any, entity_id: str) -> list[Version]:
     ]
 
 
+def _in_conflict() -> Any:
+    """The ids of records with more than one live leaf."""
+    return (
+        select(_revisions.c.entity, _revisions.c.entity_id)
+        .where(_revisions.c.leaf.is_(True), _revisions.c.deleted.is_(False))
+        .group_by(_revisions.c.entity, _revisions.c.entity_id)
+        .having(func.count() > 1)
+    )
+
+
+def count_conflicts(store: Store) -> int:
+    """How many records are in conflict (for the status bar and `check`)."""
+    with store.read() as conn:
+        return int(
+            conn.execute(select(func.count()).select_from(_in_conflict().subquery())).scalar() or 0
+        )
+
+
 def list_conflicts(store: Store) -> list[Conflict]:
     """Every record in conflict, oldest change first."""
     with store.read() as conn:
-        rows = conn.execute(
-            select(_revisions.c.entity, _revisions.c.entity_id)
-            .where(_revisions.c.leaf.is_(True), _revisions.c.deleted.is_(False))
-            .group_by(_revisions.c.entity, _revisions.c.entity_id)
-            .having(func.count() > 1)
-        ).all()
+        rows = conn.execute(_in_conflict()).all()
         found = []
         for entity, entity_id in rows:
             versions = _versions(conn, entity_id)

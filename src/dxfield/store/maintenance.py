@@ -14,6 +14,7 @@ from sqlalchemy import func, select, text
 
 from dxfield.domain.errors import LocalizedError
 from dxfield.store import revisions
+from dxfield.store.conflicts import count_conflicts
 from dxfield.store.engine import Store, head_schema_revision
 from dxfield.store.records import match_id
 from dxfield.store.schema import SYNCED_TABLES, Revision
@@ -194,14 +195,6 @@ def check(store: Store) -> CheckReport:
             ).scalar()
             or 0
         )
-        in_conflict = (
-            select(_revisions.c.entity_id)
-            .where(_revisions.c.leaf.is_(True), _revisions.c.deleted.is_(False))
-            .group_by(_revisions.c.entity_id)
-            .having(func.count() > 1)
-            .subquery()
-        )
-        conflicts = conn.execute(select(func.count()).select_from(in_conflict)).scalar() or 0
     return CheckReport(
         integrity=integrity,
         schema_revision=schema,
@@ -209,7 +202,7 @@ def check(store: Store) -> CheckReport:
         counts=counts,
         revisions=total,
         clock_skew=skew,
-        conflicts=conflicts,
+        conflicts=count_conflicts(store),
         device_id=store.device.id,
         device_name=store.device.name,
         path=str(store.path),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
@@ -69,6 +70,7 @@ class DxfieldApp(App[None]):
         self.data_dir = data_dir
         self._today = today
         self._store: Store | None = None
+        self._conflicts = 0  # counted after each sync, not on every screen change
         localize_bindings(self)
 
     @property
@@ -114,6 +116,8 @@ class DxfieldApp(App[None]):
         # full passes, which otherwise stall the event loop for ~90 ms now and then.
         gc.freeze()
         self.push_screen(DashboardScreen())
+        # Conflicts left from an earlier sync: counted once the first screen has settled.
+        self.set_timer(2.0, partial(self.refresh_status, conflicts=True))
         self._offer_drafts(list(drafts))
 
     def _offer_drafts(self, drafts: list[Draft]) -> None:
@@ -159,16 +163,20 @@ class DxfieldApp(App[None]):
 
     # -- status ----------------------------------------------------------------------------------
 
-    def refresh_status(self) -> None:
-        """Update the status bar (store, device, unexported changes)."""
+    def refresh_status(self, *, conflicts: bool = False) -> None:
+        """Update the status bar (store, device, unexported changes); `conflicts` counts the
+        records in conflict again too (a full scan of the revisions: only after a sync)."""
         if self._store is not None:
-            self._count_unexported()
+            self._count_unexported(conflicts)
 
     @work(thread=True, exclusive=True, group="status", exit_on_error=False)
-    def _count_unexported(self) -> None:
+    def _count_unexported(self, recount_conflicts: bool) -> None:
+        from dxfield.store.conflicts import count_conflicts
         from dxfield.store.local_state import unexported_changes
 
         count = unexported_changes(self.store)
+        if recount_conflicts:
+            self._conflicts = count_conflicts(self.store)
         self.call_from_thread(self._show_status, count)
 
     def _show_status(self, unexported: int) -> None:
@@ -176,6 +184,7 @@ class DxfieldApp(App[None]):
             bar.store_path = display_path(str(self.store.path))
             bar.device_name = self.store.device.name
             bar.unexported = unexported
+            bar.conflicts = self._conflicts
 
     # -- navigation ------------------------------------------------------------------------------
 

@@ -65,6 +65,7 @@ class SyncScreen(DxScreen):
 
     def on_mount(self) -> None:
         self.sub_title = t("同期", "Sync")
+        self.dx.refresh_status(conflicts=True)
         self.query_one("#import-progress", ProgressBar).display = False
         self.query_one(FollowUpTable).add_columns(
             t("日時", "When"),
@@ -218,7 +219,7 @@ class SyncScreen(DxScreen):
             message += "  " + "  ".join(failures)
         self._say(message, error=bool(failures))
         self.load()
-        self.dx.refresh_status()
+        self.dx.refresh_status(conflicts=True)
 
     # -- other -----------------------------------------------------------------------------------
 
@@ -340,7 +341,7 @@ class ConflictsScreen(DxScreen):
 
     def _resolved(self, entity: str, entity_id: str, then_edit: bool) -> None:
         self.notify(t("競合を解決しました", "Conflict resolved"))
-        self.dx.refresh_status()
+        self.dx.refresh_status(conflicts=True)
         if then_edit and entity == "activity":
             self.dx.open_form(activity_id=entity_id)
         else:

@@ -26,6 +26,8 @@ class StatusBar(Static):
     """This device's name."""
     unexported: reactive[int | None] = reactive(None)
     """Changes made here that have not been exported in a bundle yet."""
+    conflicts: reactive[int] = reactive(0)
+    """Records two devices changed at once, waiting for a decision (Sync, then k)."""
 
     def render(self) -> str:
         if not self.store_path:
@@ -38,4 +40,9 @@ class StatusBar(Static):
                 f"  ·  {self.unexported} changes not exported",
             )
         )
-        return f"{self.store_path}  ·  {self.device_name}{pending}"
+        waiting = (
+            t(f"  ·  競合 {self.conflicts}件 (s→k)", f"  ·  {self.conflicts} conflicts (s, k)")
+            if self.conflicts
+            else ""
+        )
+        return f"{self.store_path}  ·  {self.device_name}{pending}{waiting}"
