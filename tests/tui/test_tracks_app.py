@@ -196,3 +196,55 @@ async def test_the_dashboard_funnel_and_the_findings_screen(demo: Path) -> None:
         screen.query_one("#kind", Select).value = "insight"
         await settle(app, pilot)
         assert screen.items and all(f.kind.value == "insight" for f in screen.items)
+
+
+async def test_a_stage_model_and_a_track_defined_in_the_app(demo: Path) -> None:
+    from textual.widgets import TextArea
+
+    from dxfield.store.organizations import add_organization
+    from dxfield.tui.screens.stage_model_form import StageModelFormScreen
+    from dxfield.tui.screens.track_form import TrackFormScreen
+
+    with Store.open(demo) as store:
+        add_organization(store, kind="agency", name="豊岡市市民課", parent="豊岡市")
+    app = DxfieldApp(demo, today=TODAY)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("t")
+        await settle(app, pilot)
+        await pilot.press("plus")
+        await settle(app, pilot)
+        form = app.screen
+        assert isinstance(form, StageModelFormScreen)
+        await pilot.press(*"窓口DX導入")
+        form.query_one("#model-key", Input).value = "madoguchi-dx"
+        form.query_one("#model-stages", TextArea).text = "現状把握\n"
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert isinstance(app.screen, StageModelFormScreen)  # the bad line is shown, kept
+        assert "key: label" in str(form.query_one("#form-error").render())
+        form.query_one(
+            "#model-stages", TextArea
+        ).text = "current: 現状把握 | 窓口の業務を調べる | 業務フローが図になっている\nrollout: 本格導入\n"
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        board = app.screen
+        assert isinstance(board, TracksScreen)
+        board.query_one("#model", Select).value = "madoguchi-dx"
+        await settle(app, pilot)
+        await pilot.press("c")
+        await settle(app, pilot)
+        assert isinstance(app.screen, TrackFormScreen)
+        app.screen.query_one("#track-community", Select).value = next(
+            v for label, v in app.screen.query_one("#track-community", Select)._options
+            if str(label) == "豊岡市市民課"
+        )  # fmt: skip
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert [c.summary.community for c in board.query(TrackCard)] == ["豊岡市市民課"]
+    with Store.open(demo) as store:
+        from dxfield.store.tracks import get_stage_model
+
+        model = get_stage_model(store, "madoguchi-dx")
+        assert [s.key for s in model.stages] == ["current", "rollout"]
+        assert model.stages[0].exit_criteria == "業務フローが図になっている"

@@ -41,6 +41,8 @@ BINDING_JA: dict[str, str] = {
     "Forward": "進める",
     "Model": "モデル",
     "New action": "追加",
+    "New model": "モデル追加",
+    "New track": "トラック追加",
     "Done": "完了",
     "Timeline": "経過",
     "Tracks": "トラック",

@@ -31,6 +31,8 @@ def help_markdown() -> str:
         ),
         ("← → ↑ ↓", t("ボードのカードを移動", "Board: go from card to card")),
         ("m", t("ボードの段階モデルを選ぶ", "Board: choose the stage model")),
+        ("+", t("ボード: 段階モデルを追加", "Board: define a stage model")),
+        ("c", t("ボード: トラックを追加", "Board: follow another community")),
         ("x", t("取組方針を完了に", "Actions: mark done")),
         ("c", t("取組方針を追加", "Actions: add one")),
         ("s", t("同期(バンドルの書き出し・取り込み)", "Sync (export and import bundles)")),

@@ -95,6 +95,8 @@ class TracksScreen(DxScreen):
         Binding("right_square_bracket", "move(1)", "Forward", id="track-forward"),
         Binding("left_square_bracket", "move(-1)", "Back", id="track-back"),
         Binding("m", "focus_model", "Model", id="track-model"),
+        Binding("c", "new_track", "New track", id="track-new"),
+        Binding("plus", "new_model", "New model", id="track-new-model"),
         Binding("r", "reload", "Reload", id="reload-tracks"),
         Binding("down,j", "card(0, 1)", show=False),
         Binding("up,k", "card(0, -1)", show=False),
@@ -105,6 +107,7 @@ class TracksScreen(DxScreen):
     def __init__(self) -> None:
         super().__init__()
         self.model_key: str | None = None
+        self.model_names: dict[str, str] = {}
         self.summaries: list[TrackSummary] = []
 
     def compose_body(self) -> ComposeResult:
@@ -136,6 +139,7 @@ class TracksScreen(DxScreen):
         self.model_key = key
         select = self.query_one("#model", Select)
         options = [(model_name(m), m.key) for m in models]
+        self.model_names = {key: name for name, key in options}
         with self.prevent(Select.Changed):
             select.set_options(options)
             select.value = key
@@ -184,10 +188,8 @@ class TracksScreen(DxScreen):
             await board.mount(
                 Label(
                     t(
-                        "このモデルのトラックはまだありません。"
-                        "dxfield track add --community 名称 で追加できます。",
-                        "No tracks in this model yet. "
-                        "Add one with: dxfield track add --community NAME",
+                        "このモデルのトラックはまだありません。c で追加できます。",
+                        "No tracks in this model yet. Press c to add one.",
                     ),
                     classes="board-empty",
                 )
@@ -242,6 +244,31 @@ class TracksScreen(DxScreen):
         """Move the focused card a stage forward or back (the move form asks the rest)."""
         if isinstance(self.focused, TrackCard):
             open_move_form(self, self.focused.summary, step, self.load)
+
+    def action_new_track(self) -> None:
+        """Follow another community through this board's model."""
+        from dxfield.tui.screens.track_form import TrackFormScreen
+
+        select = self.query_one("#model", Select)
+        if not isinstance(select.value, str):
+            return
+        label = self.model_names.get(select.value, select.value)
+
+        def done(saved: bool | None) -> None:
+            if saved:
+                self.load()
+
+        self.app.push_screen(TrackFormScreen(select.value, label), done)
+
+    def action_new_model(self) -> None:
+        """Define a stage model of your own."""
+        from dxfield.tui.screens.stage_model_form import StageModelFormScreen
+
+        def done(saved: bool | None) -> None:
+            if saved:
+                self.load()
+
+        self.app.push_screen(StageModelFormScreen(), done)
 
     def action_focus_model(self) -> None:
         """Choose another stage model."""
