@@ -190,3 +190,18 @@ def test_a_bundle_beyond_a_cap_is_refused(
     with pytest.raises(BundleError, match=message):
         import_bundle(pair.receiver, path)
     assert maintenance.dump(pair.receiver) == before
+
+
+def test_what_came_from_a_device_is_not_counted_as_owed_to_it(pair: Pair, tmp_path: Path) -> None:
+    from dxfield.sync.bundle import unexported_counts
+
+    export_bundle(pair.receiver, tmp_path / "first.dxb", "sender")  # nothing owed either way
+    assert unexported_counts(pair.receiver) == {"sender": 0}
+    export_bundle(pair.sender, tmp_path / "b.dxb", "receiver")
+    import_bundle(pair.receiver, tmp_path / "b.dxb")
+    assert unexported_counts(pair.receiver) == {"sender": 0}
+    _log(pair.receiver, "受け手の記録")
+    assert unexported_counts(pair.receiver) == {"sender": 1}
+    export_bundle(pair.sender, tmp_path / "c.dxb", "receiver")
+    import_bundle(pair.receiver, tmp_path / "c.dxb")  # something was waiting: not skipped
+    assert unexported_counts(pair.receiver) == {"sender": 1}

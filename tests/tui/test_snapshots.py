@@ -72,7 +72,9 @@ SCREENS = {
     "track-move": ("t", "right_square_bracket"),
     "timeline": ("t", "enter"),
     "actions": ("a",),
-    "findings": ("i",),
+    # No snapshot of Findings: its DataTable renders the same picture from differently split
+    # segments from run to run, and the SVG's id hashes the segments (the Pilot test
+    # `test_the_dashboard_funnel_and_the_findings_screen` covers the screen).
     "sync": ("s",),
 }
 

@@ -263,6 +263,12 @@ def all_revisions(conn: Connection) -> list[dict[str, Any]]:
     return revisions_since(conn, 0)[0]
 
 
+def latest_arrival(conn: Connection) -> int:
+    """The arrival order of the newest revision in this store (0 when there is none)."""
+    latest = select(func.max(arrival_order(_revisions))).select_from(_revisions)
+    return int(conn.execute(latest).scalar() or 0)
+
+
 def count_revisions_since(conn: Connection, watermark: int) -> int:
     """How many revisions arrived in this store after `watermark`."""
     order = arrival_order(_revisions)

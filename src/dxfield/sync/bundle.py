@@ -365,13 +365,21 @@ def import_bundle(store: Store, path: Path, *, dry_run: bool = False) -> ImportR
     """Verify, decrypt, check and merge one bundle in one transaction (none of it on error)."""
     sender, revisions, data = read_bundle(store, path)
     report = merge.MergeReport()
+    watermark_key = _WATERMARK + sender.card.id
     try:
         with store.write() as conn:
+            before = merge.latest_arrival(conn)
             report = merge.apply_revisions(conn, revisions)
+            after = merge.latest_arrival(conn)
             if dry_run:
                 raise _DryRun
     except _DryRun:
         pass
+    else:
+        # What just came from the sender need not go back to it: when nothing else was waiting
+        # for it, its watermark moves past this import.
+        if int(local_state.get_value(store, watermark_key, 0)) >= before:
+            local_state.put_value(store, watermark_key, after)
     result = ImportResult(
         path=path,
         sender=sender.name,
