@@ -75,6 +75,18 @@ class FormModal(ModalScreen[bool]):
         Binding("escape", "cancel", "Close", id="cancel-form"),
     ]
 
+    DEFAULT_CSS = """
+    FormModal { align: center middle; }
+    FormModal > VerticalScroll {
+        width: 90%; max-width: 100; height: auto; max-height: 90%;
+        border: thick $primary; background: $surface; padding: 0 1;
+    }
+    FormModal .field-label { color: $text-muted; }
+    FormModal #form-error { color: $error; height: auto; }
+    FormModal Horizontal { height: auto; align-horizontal: right; margin-top: 1; }
+    FormModal Button { margin-left: 1; }
+    """
+
     def __init__(self) -> None:
         super().__init__()
         self._saving = False

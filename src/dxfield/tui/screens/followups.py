@@ -251,18 +251,6 @@ class ActionInput:
 class ActionFormScreen(FormModal):
     """A new action: what, for which initiative, who, by when."""
 
-    DEFAULT_CSS = """
-    ActionFormScreen { align: center middle; }
-    ActionFormScreen > VerticalScroll {
-        width: 90%; max-width: 90; height: auto; max-height: 90%;
-        border: thick $primary; background: $surface; padding: 0 1;
-    }
-    ActionFormScreen .field-label { color: $text-muted; }
-    ActionFormScreen #form-error { color: $error; height: auto; }
-    ActionFormScreen Horizontal { height: auto; align-horizontal: right; margin-top: 1; }
-    ActionFormScreen Button { margin-left: 1; }
-    """
-
     def __init__(self, initiatives: list[tuple[str, str]], initiative: str | None) -> None:
         super().__init__()
         self.initiatives = initiatives

@@ -53,16 +53,7 @@ class StageModelFormScreen(FormModal):
     """Define a stage model; dismisses True once it is saved."""
 
     DEFAULT_CSS = """
-    StageModelFormScreen { align: center middle; }
-    StageModelFormScreen > VerticalScroll {
-        width: 90%; max-width: 100; height: auto; max-height: 90%;
-        border: thick $primary; background: $surface; padding: 0 1;
-    }
-    StageModelFormScreen .field-label { color: $text-muted; }
     StageModelFormScreen #model-stages { height: 10; }
-    StageModelFormScreen #form-error { color: $error; height: auto; }
-    StageModelFormScreen Horizontal { height: auto; align-horizontal: right; margin-top: 1; }
-    StageModelFormScreen Button { margin-left: 1; }
     """
 
     def compose(self) -> ComposeResult:

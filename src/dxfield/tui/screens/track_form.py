@@ -24,18 +24,6 @@ class TrackInput:
 class TrackFormScreen(FormModal):
     """Follow a community through `model_key`; dismisses True once the track is saved."""
 
-    DEFAULT_CSS = """
-    TrackFormScreen { align: center middle; }
-    TrackFormScreen > VerticalScroll {
-        width: 90%; max-width: 90; height: auto; max-height: 90%;
-        border: thick $primary; background: $surface; padding: 0 1;
-    }
-    TrackFormScreen .field-label { color: $text-muted; }
-    TrackFormScreen #form-error { color: $error; height: auto; }
-    TrackFormScreen Horizontal { height: auto; align-horizontal: right; margin-top: 1; }
-    TrackFormScreen Button { margin-left: 1; }
-    """
-
     def __init__(self, model_key: str, model_label: str) -> None:
         super().__init__()
         self.model_key = model_key

@@ -40,17 +40,8 @@ class MoveScreen(FormModal):
     """Move one track to `to_stage`; dismisses True once the move is saved."""
 
     DEFAULT_CSS = """
-    MoveScreen { align: center middle; }
-    MoveScreen > VerticalScroll {
-        width: 90%; max-width: 100; height: auto; max-height: 90%;
-        border: thick $primary; background: $surface; padding: 0 1;
-    }
     MoveScreen #move-title { text-style: bold; margin-bottom: 1; }
-    MoveScreen .field-label { color: $text-muted; }
     MoveScreen #evidence { height: auto; max-height: 12; }
-    MoveScreen #form-error { color: $error; height: auto; }
-    MoveScreen Horizontal { height: auto; align-horizontal: right; margin-top: 1; }
-    MoveScreen Button { margin-left: 1; }
     """
 
     def __init__(self, summary: TrackSummary, to_stage: str) -> None:
