@@ -193,6 +193,37 @@ def activity_names(store: Store, activity: ActivityRead) -> ActivityNames:
     )
 
 
+def all_activities(store: Store) -> list[ActivityRead]:
+    """Every live activity as its full record, oldest first (for tables and reports)."""
+    query = select(_table).where(_table.c.deleted.is_(False)).order_by(_table.c.date, _table.c.id)
+    with store.read() as conn:
+        rows = conn.execute(query).mappings().all()
+    return [ActivityRead.model_validate(dict(row)) for row in rows]
+
+
+def add_activities(
+    store: Store, given: Sequence[ActivityInput], *, first_row: int = 1
+) -> list[str]:
+    """Create many activities in one transaction through the bulk path; every one is checked
+    first, and a bad one is refused naming its row (`first_row` for the first) and field:
+    then none is written."""
+    from dxfield.store.ids import new_id
+
+    contents = []
+    for number, item in enumerate(given, first_row):
+        try:
+            contents.append((new_id(), new_activity_content(store, item)))
+        except LocalizedError as exc:
+            raise LocalizedError(
+                f"{number}行目: {exc.message('ja')}",
+                f"row {number}: {exc.message('en')}",
+                exc.field,
+            ) from None
+    with store.write() as conn:
+        revisions.bulk_create(conn, "activity", contents, device_id=store.device.id)
+    return [record_id for record_id, _ in contents]
+
+
 def delete_activity(store: Store, activity_id: str) -> str:
     """Tombstone an activity; its history stays."""
     return records.delete(store, "activity", activity_id)

@@ -1,0 +1,58 @@
+"""`dxfield export-table` and `dxfield import-table`: the log in and out of Excel."""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from dxfield.cli.common import say, store_of
+
+Format = Annotated[str, typer.Option("--format", help="csv or xlsx.")]
+
+
+def export_table_command(
+    ctx: typer.Context,
+    out: Annotated[Path, typer.Option("--out", help="The file to write.")],
+    fmt: Format = "csv",
+    what: Annotated[
+        str | None,
+        typer.Option(
+            "--what",
+            help="activities, findings, actions or tracks (an XLSX without it: all four).",
+        ),
+    ] = None,
+    include_personal: Annotated[
+        bool,
+        typer.Option("--include-personal", help="Keep the free-text participants (names)."),
+    ] = False,
+) -> None:
+    """Write a table as CSV (UTF-8 with a BOM, for Excel) or XLSX (a sheet per table)."""
+    from dxfield.report.tables import export_table
+
+    tables = export_table(store_of(ctx), out, what=what, fmt=fmt, include_personal=include_personal)
+    summary = ", ".join(f"{t.name} {len(t.rows)}" for t in tables)
+    say(f"{out} に書き出しました: {summary}", f"wrote {out}: {summary}")
+
+
+def import_table_command(
+    ctx: typer.Context,
+    path: Annotated[Path, typer.Argument(metavar="FILE")],
+    fmt: Format = "csv",
+    what: Annotated[str, typer.Option("--what", help="activities.")] = "activities",
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Check every row; write nothing.")
+    ] = False,
+) -> None:
+    """Bring activities in from a CSV or XLSX shaped as export-table writes it: all or none."""
+    from dxfield.i18n import LocalizedError
+    from dxfield.report.tables import import_table
+
+    if what != "activities":
+        raise LocalizedError(
+            "取り込めるのは activities だけです", "only activities can be imported", "what"
+        )
+    count = import_table(store_of(ctx), path, fmt=fmt, dry_run=dry_run)
+    if dry_run:
+        say(f"{count}件、すべて取り込めます(試行のみ)", f"{count} rows, all valid (dry run)")
+    else:
+        say(f"{count}件の活動を取り込みました", f"imported {count} activities")
