@@ -100,3 +100,25 @@ async def test_a_conflict_is_shown_side_by_side_and_resolved_with_a_key(tmp_path
     with Store.open(a) as first:
         assert list_conflicts(first) == []
         assert records.get(first, "activity", activity_id).title == keep
+
+
+async def test_a_missing_folder_or_no_bundles_is_said_in_one_line(tmp_path: Path) -> None:
+    a, _ = _stores(tmp_path)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    app = DxfieldApp(a, today=TODAY)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("s")
+        await settle(app, pilot)
+        screen = app.screen
+        screen.query_one("#export-folder", Input).value = str(tmp_path / "pulled-out-stick")
+        screen.query_one("#recipient", Select).focus()
+        await pilot.press("e")
+        await settle(app, pilot)
+        assert "no folder" in str(screen.query_one("#sync-message").render())
+        screen.query_one("#import-path", Input).value = str(empty)
+        await pilot.press("ctrl+o")
+        await settle(app, pilot)
+        assert "no bundles" in str(screen.query_one("#sync-message").render())
+        assert isinstance(app.screen, SyncScreen)

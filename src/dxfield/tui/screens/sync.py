@@ -22,6 +22,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, DataTable, Input, Label, OptionList, ProgressBar, Select
 from textual.widgets.option_list import Option
 
+from dxfield.i18n import LocalizedError
 from dxfield.tui.screens.base import DxScreen
 from dxfield.tui.screens.followups import FollowUpTable
 from dxfield.tui.text import display_path, error_text, t
@@ -150,9 +151,6 @@ class SyncScreen(DxScreen):
         if not isinstance(recipient, str):
             self._say(t("宛先の端末を選んでください", "Choose the recipient"), error=True)
             return
-        if not folder.is_dir():
-            self._say(t(f"フォルダ {folder} がありません", f"no folder {folder}"), error=True)
-            return
         self._export(recipient, folder)
 
     @work(thread=True, exclusive=True, group="sync-export", exit_on_error=False)
@@ -162,6 +160,10 @@ class SyncScreen(DxScreen):
         from dxfield.sync.keys import find_trusted
 
         try:
+            if not folder.is_dir():  # a stick pulled out: said in one line, in the worker
+                raise LocalizedError(
+                    f"フォルダ {folder} がありません", f"no folder {folder}", "folder"
+                )
             name = find_trusted(self.store, recipient).name
             stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
             out = folder / f"dxfield-{self.store.device.name}-{name}-{stamp}.dxb"
@@ -183,19 +185,24 @@ class SyncScreen(DxScreen):
     def action_import(self) -> None:
         """Import the bundle, or every bundle of the folder, each all or nothing."""
         path = Path(self.query_one("#import-path", Input).value.strip()).expanduser()
-        files = sorted(path.glob("*.dxb")) if path.is_dir() else [path]
-        if not files or not files[0].exists():
-            self._say(t(f"{path} にバンドルがありません", f"no bundles in {path}"), error=True)
-            return
+        self._import(path)
+
+    def _start_progress(self, total: int) -> None:
         progress = self.query_one("#import-progress", ProgressBar)
         progress.display = True
-        progress.update(total=len(files), progress=0)
-        self._import(files)
+        progress.update(total=total, progress=0)
 
     @work(thread=True, exclusive=True, group="sync-import", exit_on_error=False)
-    def _import(self, files: list[Path]) -> None:
+    def _import(self, path: Path) -> None:
         from dxfield.sync.bundle import import_bundle
 
+        # The folder is listed here, in the worker: the event loop never waits on the disk.
+        files = sorted(path.glob("*.dxb")) if path.is_dir() else [path]
+        if not files or not files[0].exists():
+            message = t(f"{path} にバンドルがありません", f"no bundles in {path}")
+            self.app.call_from_thread(self._say, message, error=True)
+            return
+        self.app.call_from_thread(self._start_progress, len(files))
         results: list[ImportResult] = []
         failures: list[str] = []
         for path in files:
