@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from dxfield.domain.errors import LocalizedError, NotFound
 from dxfield.i18n import quote
-from dxfield.store import records, revisions
+from dxfield.store import merge, records, revisions
 from dxfield.store.engine import Store
 
 _revisions = revisions._revisions
@@ -61,19 +61,9 @@ def _label(data: dict[str, Any]) -> str:
 
 
 def _versions(conn: Any, entity_id: str) -> list[Version]:
-    rows = conn.execute(
-        select(
-            _revisions.c.rev_id, _revisions.c.hlc, _revisions.c.device_id, _revisions.c.data
-        ).where(
-            _revisions.c.entity_id == entity_id,
-            _revisions.c.leaf.is_(True),
-            _revisions.c.deleted.is_(False),
-        )
-    ).all()
-    ordered = sorted(rows, key=lambda r: (r.hlc, r.device_id), reverse=True)
     return [
         Version(r.rev_id, r.hlc, r.device_id, json.loads(r.data), index == 0)
-        for index, r in enumerate(ordered)
+        for index, r in enumerate(merge.live_leaves(conn, entity_id))
     ]
 
 

@@ -246,16 +246,23 @@ def _rederive(conn: Connection, entity: str, entity_id: str) -> str:
     return "new" if current is None else "updated"
 
 
-def conflicting_leaves(conn: Connection, entity_id: str) -> list[str]:
-    """The live leaves of a record, winner first; more than one means a conflict."""
+def live_leaves(conn: Connection, entity_id: str) -> list[Any]:
+    """The live leaves of a record (rev_id, hlc, device_id, data), winner first."""
     rows = conn.execute(
-        select(_revisions.c.rev_id, _revisions.c.hlc, _revisions.c.device_id).where(
+        select(
+            _revisions.c.rev_id, _revisions.c.hlc, _revisions.c.device_id, _revisions.c.data
+        ).where(
             _revisions.c.entity_id == entity_id,
             _revisions.c.leaf.is_(True),
             _revisions.c.deleted.is_(False),
         )
     ).all()
-    return [row.rev_id for row in sorted(rows, key=_winner_key, reverse=True)]
+    return sorted(rows, key=_winner_key, reverse=True)
+
+
+def conflicting_leaves(conn: Connection, entity_id: str) -> list[str]:
+    """The ids of a record's live leaves, winner first; more than one means a conflict."""
+    return [row.rev_id for row in live_leaves(conn, entity_id)]
 
 
 def all_revisions(conn: Connection) -> list[dict[str, Any]]:
