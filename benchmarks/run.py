@@ -13,6 +13,8 @@ with a baseline doing the same job the plainest way, on the same data, in the sa
   notes and location. Targets <= 0.25 and <= 1.5.
 - cli_help: wall time of `dxfield --help` vs `python -c "import typer"`. Target <= 1.5.
 - sync_import, sync_reimport, sync_export, sync_size: bundles (see `benchmarks/sync.py`).
+- report_md, report_html: the prefecture's report vs a CSV of the same activities (see
+  `benchmarks/report.py`).
 - tui_start, tui_start_floor, tui_first_paint, tui_scroll, tui_loop_gap, tui_memory: the app's
   figures, measured in subprocesses driving it headless (see `benchmarks/tui.py`). The store
   part's store of N activities is reused when both parts run.
@@ -272,7 +274,9 @@ def main() -> int:
     parser.add_argument("--records", type=int, default=10_000, help="synthetic activities")
     parser.add_argument("--json", type=Path, help="write the figures to this file")
     parser.add_argument("--repeats", type=int, default=5, help="repeats per timing")
-    parser.add_argument("--only", choices=["store", "cli", "tui", "sync"], help="run only one part")
+    parser.add_argument(
+        "--only", choices=["store", "cli", "tui", "sync", "report"], help="run only one part"
+    )
     args = parser.parse_args()
 
     figures: list[Figure] = []
@@ -297,6 +301,10 @@ def main() -> int:
             import sync
 
             figures.extend(sync.measure_sync(Path(tmp), args.records))
+        if args.only in (None, "report"):
+            import report
+
+            figures.extend(report.measure_report(Path(tmp), args.records, built))
 
     if args.only != "cli":
         print(f"records: {args.records}")

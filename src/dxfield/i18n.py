@@ -83,6 +83,9 @@ FIELD_LABELS: dict[str, tuple[str, str]] = {
     "evidence": ("根拠の活動", "evidence"),
     "track": ("トラック", "track"),
     "note": ("メモ", "note"),
+    "overview": ("概要", "overview"),
+    "out": ("出力先", "output file"),
+    "format": ("形式", "format"),
 }
 
 

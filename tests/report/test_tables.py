@@ -5,10 +5,12 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from dxfield.store.engine import Store
 from tests.conftest import Cli
 
 
@@ -122,3 +124,33 @@ def test_a_bad_row_is_named_by_its_number_and_nothing_is_written(cli: Cli, tmp_p
     not_excel.write_text("not a workbook")
     bad = cli("--data-dir", str(target), "import-table", "--format", "xlsx", str(not_excel))
     assert bad.code == 1 and "Excel" in bad.err
+
+
+def test_import_reports_progress_row_by_row(store: Store, tmp_path: Path) -> None:
+    from dxfield.report.tables import import_table
+
+    table = tmp_path / "in.csv"
+    lines = [f"2024-07-{day:02d},豊岡市,meeting,会議{day}" for day in range(1, 11)]
+    table.write_text("date,municipality,kind,title\n" + "\n".join(lines) + "\n", encoding="utf-8")
+    seen: list[int] = []
+    ticks: list[int] = []
+
+    def progress(total: int) -> Callable[[], None]:
+        seen.append(total)
+        return lambda: ticks.append(1)
+
+    assert import_table(store, table, fmt="csv", dry_run=True, progress=progress) == 10
+    assert import_table(store, table, fmt="csv", progress=progress) == 10
+    assert seen == [10, 10] and len(ticks) == 20
+
+
+def test_action_owners_stay_out_unless_asked(store: Store) -> None:
+    from dxfield.report.tables import build_table
+    from dxfield.store.followups import add_action
+
+    add_action(store, text="説明会の準備", owner="鈴木花子")
+    plain = build_table(store, "actions")
+    owner = plain.headers.index("owner")
+    assert [row[owner] for row in plain.rows] == [""]
+    full = build_table(store, "actions", include_personal=True)
+    assert [row[owner] for row in full.rows] == ["鈴木花子"]

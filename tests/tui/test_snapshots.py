@@ -75,6 +75,7 @@ SCREENS = {
     # differently split segments from run to run, and the SVG's id hashes the segments (a
     # Findings snapshot failed so once). Pilot tests cover both screens.
     "sync": ("s",),
+    "report": ("p",),
 }
 
 

@@ -33,6 +33,7 @@ from dxfield.cli.common import (
 )
 from dxfield.cli.followups import action_app, finding_app
 from dxfield.cli.keys import keys_app
+from dxfield.cli.report import programme_app, report_command
 from dxfield.cli.sync import conflicts_app, export_command, import_command
 from dxfield.cli.tables import export_table_command, import_table_command
 from dxfield.cli.tracks import stage_model_app, track_app
@@ -66,6 +67,8 @@ app.command("import")(import_command)
 app.add_typer(conflicts_app, name="conflicts")
 app.command("export-table")(export_table_command)
 app.command("import-table")(import_table_command)
+app.command("report")(report_command)
+app.add_typer(programme_app, name="programme")
 
 
 @app.callback(invoke_without_command=True)

@@ -1,6 +1,8 @@
 """What the command's modules share: the store of this invocation, JSON and table output."""
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -122,3 +124,24 @@ def report_edit(record: Any, changed: bool, *, as_json: bool) -> None:
 def report_delete(record_id: str) -> None:
     """What a `delete` verb prints."""
     say(f"削除しました: {record_id}", f"deleted {record_id}")
+
+
+@contextmanager
+def progress_bar(label: str, total: int) -> Iterator[Any]:
+    """A progress bar on stderr when it is a terminal, yielding a function that advances it by
+    one; nothing (None) when piped or in scripts."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as progress:
+        task = progress.add_task(label, total=total)
+        yield lambda: progress.advance(task)

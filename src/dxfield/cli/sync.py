@@ -1,34 +1,11 @@
 """`dxfield export`, `dxfield import` and `dxfield conflicts`: carrying the log between devices."""
 
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
-from dxfield.cli.common import JsonOption, print_json, say, store_of
-
-
-@contextmanager
-def _progress(label: str, total: int) -> Iterator[Any]:
-    """A progress bar on stderr when it is a terminal; nothing when piped or in scripts."""
-    if not sys.stderr.isatty():
-        yield None
-        return
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        console=Console(stderr=True),
-        transient=True,
-    ) as progress:
-        task = progress.add_task(label, total=total)
-        yield lambda: progress.advance(task)
+from dxfield.cli.common import JsonOption, print_json, progress_bar, say, store_of
 
 
 def export_command(
@@ -53,7 +30,7 @@ def export_command(
             "警告: 暗号化しません。ファイルを持つ誰でも内容を読めます",
             "warning: not encrypted; anyone holding the file can read it",
         )
-    with _progress("export", 1) as advance:
+    with progress_bar("export", 1) as advance:
         result = export_bundle(store_of(ctx), to, recipient, full=full, encrypt=not no_encrypt)
         if advance:
             advance()
@@ -81,7 +58,7 @@ def import_command(
 
     store = store_of(ctx)
     results = []
-    with _progress("import", len(files)) as advance:
+    with progress_bar("import", len(files)) as advance:
         for path in files:
             results.append(import_bundle(store, path, dry_run=dry_run))
             if advance:

@@ -1,11 +1,12 @@
 """`dxfield export-table` and `dxfield import-table`: the log in and out of Excel."""
 
+from contextlib import ExitStack
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from dxfield.cli.common import say, store_of
+from dxfield.cli.common import progress_bar, say, store_of
 
 Format = Annotated[str, typer.Option("--format", help="csv or xlsx.")]
 
@@ -51,7 +52,12 @@ def import_table_command(
         raise LocalizedError(
             "取り込めるのは activities だけです", "only activities can be imported", "what"
         )
-    count = import_table(store_of(ctx), path, fmt=fmt, dry_run=dry_run)
+    with ExitStack() as stack:
+
+        def bar(total: int) -> Any:
+            return stack.enter_context(progress_bar("import-table", total))
+
+        count = import_table(store_of(ctx), path, fmt=fmt, dry_run=dry_run, progress=bar)
     if dry_run:
         say(f"{count}件、すべて取り込めます(試行のみ)", f"{count} rows, all valid (dry run)")
     else:

@@ -17,6 +17,7 @@ from sqlalchemy import insert, select
 from dxfield.store import records
 from dxfield.store.engine import Store
 from dxfield.store.ids import reference_id
+from dxfield.store.programme import programme_is_set, set_programme
 from dxfield.store.reference import load_reference_records, municipality_id
 from dxfield.store.schema import LocalState
 
@@ -184,7 +185,16 @@ def is_loaded(store: Store) -> bool:
 
 def load_demo(store: Store) -> dict[str, int]:
     """Load the demo dataset once; return how many records of each entity it holds."""
-    demo = build_records(load_dataset())
+    dataset = load_dataset()
+    demo = build_records(dataset)
+    if not programme_is_set(store):  # also for demo stores made before the programme was kept
+        programme = dataset.get("programme", {})
+        set_programme(
+            store,
+            title=programme.get("title"),
+            overview=programme.get("overview"),
+            fiscal_year=programme.get("fiscal_year"),
+        )
     if is_loaded(store):
         return demo.count()
     with store.write() as conn:

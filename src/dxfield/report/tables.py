@@ -3,7 +3,7 @@ Windows expects) or XLSX (a sheet per table, a frozen header, real dates, widths
 Japanese text), and an existing Excel or CSV log brought in, all rows or none.
 
 Personal names stay out unless asked: the free-text participants column (where people's names
-belong) is left empty without `include_personal`.
+belong) and an action's owner (often a person) are left empty without `include_personal`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import csv
 import datetime as dt
 import io
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,7 @@ from dxfield.store.activities import (
     ActivityInput,
     add_activities,
     all_activities,
-    new_activity_content,
+    check_activities,
 )
 from dxfield.store.engine import Store
 from dxfield.store.followups import list_actions, list_findings, list_initiatives
@@ -101,7 +101,7 @@ def _findings(store: Store) -> Table:
     return Table("findings", headers, rows)
 
 
-def _actions(store: Store) -> Table:
+def _actions(store: Store, include_personal: bool) -> Table:
     titles = {
         s.initiative.id: f"{s.municipality} {s.initiative.theme}" for s in list_initiatives(store)
     }
@@ -112,7 +112,7 @@ def _actions(store: Store) -> Table:
             titles.get(i.action.initiative_id or "", ""),
             i.action.status.value,
             "yes" if i.overdue else "",
-            i.action.owner,
+            i.action.owner if include_personal else "",
             i.action.text,
             i.action.id,
         ]
@@ -147,7 +147,7 @@ def build_table(store: Store, what: str, *, include_personal: bool = False) -> T
     if what == "findings":
         return _findings(store)
     if what == "actions":
-        return _actions(store)
+        return _actions(store, include_personal)
     if what == "tracks":
         return _tracks(store)
     raise LocalizedError(
@@ -292,9 +292,19 @@ def _activity_input(row: dict[str, str]) -> ActivityInput:
     )
 
 
-def import_table(store: Store, path: Path, *, fmt: str, dry_run: bool = False) -> int:
+def import_table(
+    store: Store,
+    path: Path,
+    *,
+    fmt: str,
+    dry_run: bool = False,
+    progress: Callable[[int], Callable[[], object] | None] | None = None,
+) -> int:
     """Bring activities in from a table shaped as `export_table` writes it: all rows or none.
-    A bad row is refused by its row number (the header is row 1) and field."""
+    A bad row is refused by its row number (the header is row 1) and field.
+
+    `progress(total)`, when given, is called once the rows are read and may return a function
+    called after each row is checked (a progress bar on a terminal)."""
     if fmt not in FORMATS:
         raise LocalizedError(
             f"形式は {' / '.join(FORMATS)} です", f"format must be one of: {', '.join(FORMATS)}"
@@ -310,15 +320,7 @@ def import_table(store: Store, path: Path, *, fmt: str, dry_run: bool = False) -
                 f"row {number}: {exc.message('en')}",
                 exc.field,
             ) from None
+    advance = progress(len(given)) if progress is not None else None
     if dry_run:
-        for number, item in enumerate(given, 2):
-            try:
-                new_activity_content(store, item)
-            except LocalizedError as exc:
-                raise LocalizedError(
-                    f"{number}行目: {exc.message('ja')}",
-                    f"row {number}: {exc.message('en')}",
-                    exc.field,
-                ) from None
-        return len(given)
-    return len(add_activities(store, given, first_row=2))  # the header is row 1
+        return len(check_activities(store, given, first_row=2, advance=advance))
+    return len(add_activities(store, given, first_row=2, advance=advance))  # the header is row 1

@@ -8,7 +8,7 @@ reads the oldest page directly; `offset` is only for jumps to a position.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -193,32 +193,59 @@ def activity_names(store: Store, activity: ActivityRead) -> ActivityNames:
     )
 
 
-def all_activities(store: Store) -> list[ActivityRead]:
-    """Every live activity as its full record, oldest first (for tables and reports)."""
-    query = select(_table).where(_table.c.deleted.is_(False)).order_by(_table.c.date, _table.c.id)
+def all_activities(
+    store: Store, *, date_from: dt.date | None = None, date_to: dt.date | None = None
+) -> list[ActivityRead]:
+    """Every live activity (within the dates, when given) as its full record, oldest first
+    (for tables and reports)."""
+    conditions = _conditions(ActivityFilter(date_from=date_from, date_to=date_to))
+    query = (
+        select(_table)
+        .where(_table.c.deleted.is_(False), *conditions)
+        .order_by(_table.c.date, _table.c.id)
+    )
     with store.read() as conn:
         rows = conn.execute(query).mappings().all()
     return [ActivityRead.model_validate(dict(row)) for row in rows]
 
 
-def add_activities(
-    store: Store, given: Sequence[ActivityInput], *, first_row: int = 1
-) -> list[str]:
-    """Create many activities in one transaction through the bulk path; every one is checked
-    first, and a bad one is refused naming its row (`first_row` for the first) and field:
-    then none is written."""
-    from dxfield.store.ids import new_id
-
+def check_activities(
+    store: Store,
+    given: Sequence[ActivityInput],
+    *,
+    first_row: int = 1,
+    advance: Callable[[], object] | None = None,
+) -> list[dict[str, Any]]:
+    """The content of each activity to create, checked; a bad one is refused naming its row
+    (`first_row` for the first) and field. `advance` is called after each row."""
     contents = []
     for number, item in enumerate(given, first_row):
         try:
-            contents.append((new_id(), new_activity_content(store, item)))
+            contents.append(new_activity_content(store, item))
         except LocalizedError as exc:
             raise LocalizedError(
                 f"{number}行目: {exc.message('ja')}",
                 f"row {number}: {exc.message('en')}",
                 exc.field,
             ) from None
+        if advance is not None:
+            advance()
+    return contents
+
+
+def add_activities(
+    store: Store,
+    given: Sequence[ActivityInput],
+    *,
+    first_row: int = 1,
+    advance: Callable[[], object] | None = None,
+) -> list[str]:
+    """Create many activities in one transaction through the bulk path; every one is checked
+    first (`check_activities`), and when one is bad none is written."""
+    from dxfield.store.ids import new_id
+
+    checked = check_activities(store, given, first_row=first_row, advance=advance)
+    contents = [(new_id(), content) for content in checked]
     with store.write() as conn:
         revisions.bulk_create(conn, "activity", contents, device_id=store.device.id)
     return [record_id for record_id, _ in contents]

@@ -14,6 +14,7 @@ from dxfield.domain.records import ActionRead, FindingRead, InitiativeRead
 from dxfield.i18n import about
 from dxfield.store import organizations, records, revisions
 from dxfield.store.engine import Store
+from dxfield.store.sqlite_features import arrival_order
 
 _initiatives = revisions.table_for("initiative")
 _findings = revisions.table_for("finding")
@@ -128,8 +129,9 @@ def list_findings(
     initiative: str | None = None,
     kind: str | None = None,
     area: str | None = None,
+    recorded_order: bool = False,
 ) -> list[FindingRead]:
-    """Live findings, newest first."""
+    """Live findings, newest first (or in the order they were recorded)."""
     query = select(_findings).where(_findings.c.deleted.is_(False))
     if initiative:
         query = query.where(_findings.c.initiative_id == _initiative_id(store, initiative))
@@ -137,7 +139,10 @@ def list_findings(
         query = query.where(_findings.c.kind == FindingKind.parse_field(kind, "kind").value)
     if area:
         query = query.where(_findings.c.area == SupportArea.parse_field(area, "area").value)
-    query = query.order_by(_findings.c.date.desc(), _findings.c.id)
+    if recorded_order:
+        query = query.order_by(_findings.c.hlc, arrival_order(_findings))
+    else:
+        query = query.order_by(_findings.c.date.desc(), _findings.c.id)
     with store.read() as conn:
         rows = conn.execute(query).mappings().all()
     return [FindingRead.model_validate(dict(row)) for row in rows]
@@ -211,8 +216,10 @@ def list_actions(
     status: str | None = None,
     open_only: bool = False,
     today: dt.date | None = None,
+    recorded_order: bool = False,
 ) -> list[ActionItem]:
-    """Live actions, due soonest first (undated last), each marked overdue when it is."""
+    """Live actions, due soonest first (undated last) or in the order they were recorded, each
+    marked overdue when it is."""
     today = today or dt.date.today()
     query = select(_actions).where(_actions.c.deleted.is_(False))
     if initiative:
@@ -221,7 +228,10 @@ def list_actions(
         query = query.where(_actions.c.status == ActionStatus.parse_field(status, "status").value)
     if open_only:
         query = query.where(_actions.c.status.in_(OPEN_STATUSES))
-    query = query.order_by(_actions.c.due.is_(None), _actions.c.due, _actions.c.id)
+    if recorded_order:
+        query = query.order_by(_actions.c.hlc, arrival_order(_actions))
+    else:
+        query = query.order_by(_actions.c.due.is_(None), _actions.c.due, _actions.c.id)
     with store.read() as conn:
         rows = conn.execute(query).mappings().all()
     items = []

@@ -54,6 +54,7 @@ class DxfieldApp(App[None]):
         Binding("a", "actions", "Actions", id="actions", tooltip="Actions (今後の取組方針)"),
         Binding("i", "findings", "Findings", id="findings", tooltip="Findings"),
         Binding("s", "sync", "Sync", id="sync", tooltip="Bundles to and from other devices"),
+        Binding("p", "report", "Report", id="report", tooltip="The prefecture's report"),
         Binding(
             "question_mark",
             "help",
@@ -192,6 +193,7 @@ class DxfieldApp(App[None]):
         from dxfield.tui.screens.dashboard import DashboardScreen
         from dxfield.tui.screens.followups import ActionsScreen, FindingsScreen
         from dxfield.tui.screens.log import LogScreen
+        from dxfield.tui.screens.report import ReportScreen
         from dxfield.tui.screens.sync import SyncScreen
         from dxfield.tui.screens.tracks import TracksScreen
 
@@ -202,6 +204,7 @@ class DxfieldApp(App[None]):
             ActionsScreen,
             FindingsScreen,
             SyncScreen,
+            ReportScreen,
         )
 
     def _to_base(self) -> None:
@@ -240,6 +243,12 @@ class DxfieldApp(App[None]):
         from dxfield.tui.screens.sync import SyncScreen
 
         self._show_base(SyncScreen)
+
+    def action_report(self) -> None:
+        """Show the Report screen."""
+        from dxfield.tui.screens.report import ReportScreen
+
+        self._show_base(ReportScreen)
 
     def action_conflicts(self) -> None:
         """Show the records two devices changed at once."""

@@ -49,6 +49,11 @@ def palette_entries() -> list[tuple[str, str, str]]:
             "sync",
         ),
         (
+            t("報告書", "Report"),
+            t("県の報告書をプレビューして書き出す (p)", "Preview and write the report (p)"),
+            "report",
+        ),
+        (
             t("競合", "Conflicts"),
             t("二台で同時に変わった記録", "Records changed on two devices at once"),
             "conflicts",

@@ -38,6 +38,8 @@ def help_markdown() -> str:
         ("s", t("同期(バンドルの書き出し・取り込み)", "Sync (export and import bundles)")),
         ("e / ctrl+o", t("同期: 書き出す / 取り込む", "Sync: export / import")),
         ("k", t("同期: 競合の画面へ", "Sync: go to the conflicts")),
+        ("p", t("報告書(プレビューと書き出し)", "Report (preview and write)")),
+        ("ctrl+s", t("報告書: Markdown と HTML を書き出す", "Report: write Markdown and HTML")),
         (
             "1 2 / m",
             t("競合: その版を残す / 手で統合", "Conflicts: keep that version / merge by hand"),

@@ -1,0 +1,140 @@
+"""`dxfield report` (the prefecture's report, Markdown or HTML) and `dxfield programme` (its
+title and overview)."""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from dxfield.cli.common import JsonOption, print_json, say, store_of
+
+programme_app = typer.Typer(
+    help="The programme the report is about: its title, overview and fiscal year.",
+    no_args_is_help=True,
+)
+
+
+def report_command(
+    ctx: typer.Context,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="The file to write (- or none: print the Markdown)."),
+    ] = None,
+    fmt: Annotated[
+        str | None,
+        typer.Option("--format", help="md or html (by default, from the file name)."),
+    ] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of", help="Report as of this day (default: today, or the fiscal year's end)."
+        ),
+    ] = None,
+    municipality: Annotated[
+        list[str] | None,
+        typer.Option("--municipality", help="Only this municipality (name or code); repeatable."),
+    ] = None,
+    fiscal_year: Annotated[
+        int | None,
+        typer.Option(
+            "--fiscal-year", help="The fiscal year, e.g. 2024 (default: the programme's)."
+        ),
+    ] = None,
+    include_personal: Annotated[
+        bool,
+        typer.Option(
+            "--include-personal",
+            help="Keep personal information: participants' names, notes, owners of actions.",
+        ),
+    ] = False,
+) -> None:
+    """Write the prefecture's report from the log, shaped like its own document."""
+    from dxfield.report.content import build_report, make_scope
+    from dxfield.report.render import format_of, render, write_report
+
+    store = store_of(ctx)
+    scope = make_scope(
+        store,
+        as_of=as_of,
+        fiscal_year=fiscal_year,
+        municipalities=municipality or (),
+        include_personal=include_personal,
+    )
+    if out is None or str(out) == "-":
+        typer.echo(render(build_report(store, scope), (fmt or "md").lower()), nl=False)
+        return
+    report = write_report(store, scope, out, format_of(out, fmt))
+    count = len(report.sections)
+    say(
+        f"{out} に書き出しました: {report.fiscal_year_label}、{report.as_of_label}時点、"
+        f"{count}団体、活動{report.activity_count}件",
+        f"wrote {out}: FY{scope.fiscal_year} as of {scope.as_of}, {count} municipalities, "
+        f"{report.activity_count} activities",
+    )
+
+
+@programme_app.command("show")
+def programme_show(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    """Show the programme's title, fiscal year and overview."""
+    from dxfield.store.programme import get_programme
+
+    programme = get_programme(store_of(ctx))
+    if as_json:
+        print_json(programme)
+        return
+    typer.echo(programme.title)
+    if programme.fiscal_year:
+        typer.echo(f"fiscal_year: {programme.fiscal_year}")
+    if programme.overview:
+        typer.echo("")
+        typer.echo(programme.overview)
+
+
+@programme_app.command("set")
+def programme_set(
+    ctx: typer.Context,
+    title: Annotated[str | None, typer.Option("--title", help="The report's title.")] = None,
+    overview_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--overview-file", help="A UTF-8 text file holding the overview (- for stdin)."
+        ),
+    ] = None,
+    fiscal_year: Annotated[
+        str | None,
+        typer.Option("--fiscal-year", help="The programme's fiscal year (empty to clear)."),
+    ] = None,
+) -> None:
+    """Set the programme's title, overview or fiscal year (what is not given stays)."""
+    import sys
+
+    from dxfield.i18n import LocalizedError, quote
+    from dxfield.store.programme import set_programme
+
+    overview = None
+    if overview_file is not None:
+        try:
+            raw = (
+                sys.stdin.buffer.read() if str(overview_file) == "-" else overview_file.read_bytes()
+            )
+            overview = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise LocalizedError(
+                f"{quote(str(overview_file))} はUTF-8のテキストではありません",
+                f"{quote(str(overview_file))} is not UTF-8 text",
+                "overview",
+            ) from None
+        except FileNotFoundError:
+            raise LocalizedError(
+                f"{quote(str(overview_file))} がありません",
+                f"no file {quote(str(overview_file))}",
+                "overview",
+            ) from None
+    programme = set_programme(
+        store_of(ctx),
+        title=title,
+        overview=overview,
+        fiscal_year=fiscal_year or None,
+        clear_fiscal_year=fiscal_year == "",
+    )
+    say(f"プログラムを更新しました: {programme.title}", f"programme updated: {programme.title}")

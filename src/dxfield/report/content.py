@@ -1,0 +1,576 @@
+"""What the prefecture's report says, gathered from the store for a scope; no formatting here.
+
+The report follows the shape of the prefecture's own document (令和6年度 地域DX): the programme
+overview, a table of municipalities with their themes and providers, then per municipality its
+background, what was done, outcomes under the three support areas (該当なし where there are
+none), findings, and 今後の取組方針 as of a date. Beyond the document it counts activities per
+kind and month, shows each engagement track's stage and lists the overdue actions.
+
+Everything is read as of `Scope.as_of`: activities up to that day, findings and actions recorded
+by then, and each track at the stage its moves had reached. Personal information (the free-text
+participants, activity notes, an action's owner) stays out unless `include_personal`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from dxfield.domain.dates import fiscal_year_of, format_date, parse_date, to_wareki
+from dxfield.domain.enums import (
+    ActionStatus,
+    ActivityKind,
+    DatePrecision,
+    FindingKind,
+    OrgKind,
+    ProviderRole,
+    SupportArea,
+)
+from dxfield.domain.errors import LocalizedError
+from dxfield.domain.records import (
+    ActivityRead,
+    FindingRead,
+    InitiativeRead,
+    OrganizationRead,
+)
+from dxfield.i18n import about
+from dxfield.store.activities import all_activities
+from dxfield.store.engine import Store
+from dxfield.store.followups import list_actions, list_findings, list_initiatives
+from dxfield.store.organizations import list_organizations, resolve_municipality
+from dxfield.store.programme import get_programme
+from dxfield.store.tracks import list_tracks, track_moves
+
+NOT_APPLICABLE = "該当なし"
+UNDATED = "月不明"
+"""The month column for activities known only by their fiscal year."""
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which part of the log a report covers."""
+
+    as_of: dt.date
+    fiscal_year: int
+    municipality_ids: tuple[str, ...] = ()
+    include_personal: bool = False
+
+    @property
+    def start(self) -> dt.date:
+        """The first day of the fiscal year."""
+        return dt.date(self.fiscal_year, 4, 1)
+
+    @property
+    def end(self) -> dt.date:
+        """The last day covered: the as-of date or the fiscal year's end, whichever is first."""
+        return min(self.as_of, dt.date(self.fiscal_year + 1, 3, 31))
+
+
+def make_scope(
+    store: Store,
+    *,
+    as_of: str | dt.date | None = None,
+    fiscal_year: int | None = None,
+    municipalities: Sequence[str] = (),
+    include_personal: bool = False,
+    today: dt.date | None = None,
+) -> Scope:
+    """A scope from what a person gives; the rest from the programme setting and today.
+
+    Without a fiscal year, the programme's (or the as-of date's); without an as-of date, today,
+    or the end of that fiscal year when it is already over.
+    """
+    today = today or dt.date.today()
+    given_date = None
+    if as_of is not None and str(as_of).strip():
+        with about("as_of"):
+            given_date = parse_date(as_of, today=today)
+    year = fiscal_year or get_programme(store).fiscal_year
+    if year is None:
+        year = fiscal_year_of(given_date or today)
+    if not 1989 <= year <= 2200:
+        raise LocalizedError(
+            f"年度 {year} は西暦の年で書いてください(例: 2024)",
+            f"fiscal year {year} must be a calendar year (e.g. 2024)",
+            "fiscal_year",
+        )
+    date = given_date or min(today, dt.date(year + 1, 3, 31))
+    ids: list[str] = []
+    for name in municipalities:
+        municipality_id = resolve_municipality(store, name)
+        if municipality_id not in ids:
+            ids.append(municipality_id)
+    return Scope(date, year, tuple(ids), include_personal)
+
+
+# -- what a report holds -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ActivityLine:
+    """One activity as the report lists it."""
+
+    date: dt.date
+    when: str
+    title: str
+    kind: str
+    location: str
+    organizations: list[str]
+    head_count: int | None
+    participants_text: str
+    """Only with include_personal."""
+    notes: str
+    """Only with include_personal, and only the first time a text appears in a section."""
+
+
+@dataclass(frozen=True)
+class ActivityGroup:
+    """A section's activities of one kind."""
+
+    kind: str
+    activities: list[ActivityLine]
+
+
+@dataclass(frozen=True)
+class AreaOutcomes:
+    """The outcomes under one of the three support areas."""
+
+    area: str
+    items: list[str]
+    """The outcomes' texts; [該当なし] when none are recorded."""
+
+
+@dataclass(frozen=True)
+class FindingGroup:
+    """Findings of one kind (知見, 成功要因, 失敗要因, 課題) or outcomes outside the three areas."""
+
+    kind: str
+    items: list[str]
+
+
+@dataclass(frozen=True)
+class ActionLine:
+    """One next step of 今後の取組方針."""
+
+    text: str
+    status: str
+    due: dt.date | None
+    owner: str
+    """Only with include_personal."""
+    overdue: bool
+    municipality: str = ""
+
+
+@dataclass(frozen=True)
+class TrackLine:
+    """A community's engagement track and the stage it had reached."""
+
+    community: str
+    model: str
+    stage: str
+    stage_number: int
+    """1 for the first stage; 0 before the first move."""
+    stage_count: int
+    since: dt.date | None
+
+
+@dataclass(frozen=True)
+class Section:
+    """One municipality (or the prefecture) and its initiative."""
+
+    municipality_id: str
+    municipality: str
+    is_prefecture: bool
+    themes: list[str]
+    titles: list[str]
+    background: list[str]
+    representatives: list[str]
+    residents: list[str]
+    activity_count: int
+    activity_groups: list[ActivityGroup]
+    outcomes: list[AreaOutcomes]
+    findings: list[FindingGroup]
+    actions: list[ActionLine]
+    actions_as_of: dt.date
+    tracks: list[TrackLine]
+    initiative_count: int
+
+
+@dataclass(frozen=True)
+class ProviderRow:
+    """A row of 支援地域及び伴走支援事業者."""
+
+    municipality: str
+    theme: str
+    title: str
+    representatives: list[str]
+    residents: list[str]
+
+
+@dataclass(frozen=True)
+class MonthTable:
+    """Activity counts per row (a kind or a municipality) and month of the fiscal year."""
+
+    columns: list[str]
+    """Month labels (4月 ... 3月, up to the as-of month), then 月不明."""
+    rows: list[tuple[str, list[int]]]
+
+    @property
+    def totals(self) -> list[int]:
+        """The count per column over all rows."""
+        return [sum(col) for col in zip(*(counts for _, counts in self.rows), strict=True)] or [
+            0 for _ in self.columns
+        ]
+
+    @property
+    def peak(self) -> int:
+        """The largest single count (for scaling charts)."""
+        return max((max(counts) for _, counts in self.rows if counts), default=0)
+
+
+@dataclass(frozen=True)
+class FunnelLine:
+    """How many communities of one stage model had reached each stage."""
+
+    model: str
+    not_started: int
+    stages: list[tuple[str, int]]
+
+    @property
+    def total(self) -> int:
+        """Communities followed with this model."""
+        return self.not_started + sum(count for _, count in self.stages)
+
+    @property
+    def rows(self) -> list[tuple[str, int, int]]:
+        """Per stage: its label, the communities at it now, and those that reached it or beyond."""
+        result = []
+        reached = self.total - self.not_started
+        for label, count in self.stages:
+            result.append((label, count, reached))
+            reached -= count
+        return result
+
+
+@dataclass(frozen=True)
+class Report:
+    """Everything a report says, ready for a template."""
+
+    title: str
+    overview: list[str]
+    scope: Scope
+    fiscal_year_label: str
+    as_of_label: str
+    provider_rows: list[ProviderRow]
+    sections: list[Section]
+    by_kind: MonthTable
+    by_municipality: MonthTable
+    funnels: list[FunnelLine]
+    overdue: list[ActionLine]
+    support_areas: list[str] = field(default_factory=lambda: [a.ja for a in SupportArea])
+
+    @property
+    def activity_count(self) -> int:
+        """Activities in the report."""
+        return sum(s.activity_count for s in self.sections)
+
+
+def wareki_month(value: dt.date) -> str:
+    """令和6年10月 (the 時点 of 今後の取組方針)."""
+    return to_wareki(value).split("月")[0] + "月"
+
+
+def fiscal_year_label(year: int) -> str:
+    """令和6年度."""
+    return to_wareki(dt.date(year, 4, 1)).split("年")[0] + "年度"
+
+
+def when(activity: ActivityRead) -> str:
+    """An activity's date as precisely as it is known, the way the document writes it."""
+    if activity.date_precision is DatePrecision.day:
+        return f"{activity.date.year}年{activity.date.month}月{activity.date.day}日"
+    return format_date(activity.date, activity.date_precision.value)
+
+
+# -- gathering ------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Place:
+    org: OrganizationRead
+    initiatives: list[InitiativeRead] = field(default_factory=list)
+    activities: list[ActivityRead] = field(default_factory=list)
+
+
+def _order(org: OrganizationRead) -> tuple[int, str, str]:
+    """The prefecture first, then by local government code (the order of official lists)."""
+    return (0 if org.kind is OrgKind.prefecture else 1, org.code or "999999", org.kana or org.name)
+
+
+def _months(scope: Scope) -> list[dt.date]:
+    first = scope.start
+    months = []
+    for offset in range(12):
+        year, month = divmod(first.month - 1 + offset, 12)
+        start = dt.date(first.year + year, month + 1, 1)
+        if start > scope.end:
+            break
+        months.append(start)
+    return months
+
+
+def _month_column(activity: ActivityRead, months: list[dt.date]) -> int:
+    """The column an activity is counted in: its month, or the last (月不明)."""
+    if activity.date_precision is DatePrecision.fiscal_year:
+        return len(months)
+    start = activity.date.replace(day=1)
+    return months.index(start) if start in months else len(months)
+
+
+def _month_table(
+    keys: list[str], items: list[tuple[str, ActivityRead]], months: list[dt.date]
+) -> MonthTable:
+    counts = {key: [0] * (len(months) + 1) for key in keys}
+    for key, activity in items:
+        counts[key][_month_column(activity, months)] += 1
+    columns = [f"{m.month}月" for m in months] + [UNDATED]
+    return MonthTable(columns, [(key, counts[key]) for key in keys])
+
+
+def _activity_groups(
+    activities: list[ActivityRead], names: dict[str, str], include_personal: bool
+) -> list[ActivityGroup]:
+    seen_notes: set[str] = set()
+    groups = []
+    for kind in ActivityKind:
+        lines = []
+        for activity in (a for a in activities if a.kind is kind):
+            notes = activity.notes if include_personal else ""
+            if notes in seen_notes:
+                notes = ""
+            seen_notes.add(notes)
+            lines.append(
+                ActivityLine(
+                    date=activity.date,
+                    when=when(activity),
+                    title=activity.title,
+                    kind=kind.ja,
+                    location=activity.location,
+                    organizations=[names.get(i, i) for i in activity.participants.organization_ids],
+                    head_count=activity.participants.head_count,
+                    participants_text=activity.participants.text if include_personal else "",
+                    notes=notes,
+                )
+            )
+        if lines:
+            groups.append(ActivityGroup(kind.ja, lines))
+    return groups
+
+
+def _section(
+    place: _Place,
+    names: dict[str, str],
+    findings: list[FindingRead],
+    actions: list[ActionLine],
+    actions_as_of: dt.date,
+    tracks: list[TrackLine],
+    scope: Scope,
+) -> Section:
+    providers = [link for i in place.initiatives for link in i.providers]
+
+    def of_role(role: ProviderRole) -> list[str]:
+        return list(
+            dict.fromkeys(names.get(p.org_id, p.org_id) for p in providers if p.role is role)
+        )
+
+    outcomes = []
+    for area in SupportArea:
+        texts = [f.text for f in findings if f.area is area and f.kind is FindingKind.outcome] or [
+            f.text for f in findings if f.area is area and f.not_applicable
+        ]
+        outcomes.append(AreaOutcomes(area.ja, list(dict.fromkeys(texts)) or [NOT_APPLICABLE]))
+    groups = []
+    for kind in FindingKind:
+        texts = [
+            f.text
+            for f in findings
+            if f.kind is kind
+            and not f.not_applicable
+            and not (kind is FindingKind.outcome and f.area is not None)
+        ]
+        if texts:
+            label = "その他の成果" if kind is FindingKind.outcome else kind.ja
+            groups.append(FindingGroup(label, list(dict.fromkeys(texts))))
+    return Section(
+        municipality_id=place.org.id,
+        municipality=place.org.name,
+        is_prefecture=place.org.kind is OrgKind.prefecture,
+        themes=list(dict.fromkeys(i.theme for i in place.initiatives)),
+        titles=[i.title for i in place.initiatives],
+        background=[
+            line for i in place.initiatives for line in i.background.splitlines() if line.strip()
+        ],
+        representatives=of_role(ProviderRole.representative),
+        residents=of_role(ProviderRole.resident),
+        activity_count=len(place.activities),
+        activity_groups=_activity_groups(place.activities, names, scope.include_personal),
+        outcomes=outcomes,
+        findings=groups,
+        actions=actions,
+        actions_as_of=actions_as_of,
+        tracks=tracks,
+        initiative_count=len(place.initiatives),
+    )
+
+
+def _tracks(
+    store: Store,
+    scope: Scope,
+    initiative_place: dict[str, _Place],
+    places: dict[str, _Place],
+    orgs: dict[str, OrganizationRead],
+) -> tuple[dict[str, list[TrackLine]], list[FunnelLine]]:
+    """Each track in scope at the stage its moves had reached by the as-of date, per place, and
+    the funnel of each stage model over them."""
+    per_place: dict[str, list[TrackLine]] = {}
+    reached: dict[str, Counter[int]] = {}
+    models = {}
+    for summary in list_tracks(store, today=scope.as_of):
+        track = summary.track
+        community = orgs.get(track.community_id)
+        target = initiative_place.get(track.initiative_id or "") or (
+            places.get(community.parent_id or "") if community else None
+        )
+        if target is None:
+            continue
+        moves = [m for m in track_moves(store, track.id) if m.date <= scope.as_of]
+        if not moves and track.created_at.date() > scope.as_of:
+            continue
+        keys = [stage.key for stage in summary.model.stages]
+        index = keys.index(moves[0].to_stage) if moves and moves[0].to_stage in keys else -1
+        per_place.setdefault(target.org.id, []).append(
+            TrackLine(
+                community=summary.community,
+                model=summary.model.name,
+                stage=summary.model.stages[index].label if index >= 0 else "未着手",
+                stage_number=index + 1,
+                stage_count=len(keys),
+                since=moves[0].date if moves else None,
+            )
+        )
+        models[summary.model.id] = summary.model
+        reached.setdefault(summary.model.id, Counter())[index] += 1
+    funnels = [
+        FunnelLine(
+            model=model.name,
+            not_started=reached[key][-1],
+            stages=[(stage.label, reached[key][n]) for n, stage in enumerate(model.stages)],
+        )
+        for key, model in models.items()
+    ]
+    return per_place, funnels
+
+
+def _provider_rows(sections: list[Section]) -> list[ProviderRow]:
+    """The table of municipalities: each with an initiative, the prefecture only with providers."""
+    return [
+        ProviderRow(
+            s.municipality,
+            " / ".join(s.themes),
+            " / ".join(s.titles),
+            s.representatives,
+            s.residents,
+        )
+        for s in sections
+        if s.initiative_count and (s.representatives or s.residents or not s.is_prefecture)
+    ]
+
+
+def build_report(store: Store, scope: Scope) -> Report:
+    """Gather what the report says for `scope`."""
+    programme = get_programme(store)
+    orgs = {o.id: o for o in list_organizations(store)}
+    names = {key: o.name for key, o in orgs.items()}
+    wanted = set(scope.municipality_ids)
+    places: dict[str, _Place] = {}
+
+    def place(org_id: str | None) -> _Place | None:
+        if not org_id or org_id not in orgs or (wanted and org_id not in wanted):
+            return None
+        return places.setdefault(org_id, _Place(orgs[org_id]))
+
+    for summary in list_initiatives(store):
+        initiative = summary.initiative
+        in_year = initiative.fiscal_year in (None, scope.fiscal_year)
+        if in_year and (target := place(initiative.municipality_id)) is not None:
+            target.initiatives.append(initiative)
+    initiative_place = {i.id: p for p in places.values() for i in p.initiatives}
+    for activity in all_activities(store, date_from=scope.start, date_to=scope.end):
+        # By its initiative when that is in the report, else by its municipality.
+        target = initiative_place.get(activity.initiative_id or "") or place(
+            activity.municipality_id
+        )
+        if target is not None:
+            target.activities.append(activity)
+    activity_place = {a.id: p for p in places.values() for a in p.activities}
+
+    findings: dict[str, list[FindingRead]] = {}
+    for finding in list_findings(store, recorded_order=True):
+        if finding.date is not None and finding.date > scope.as_of:
+            continue
+        owner = initiative_place.get(finding.initiative_id or "") or activity_place.get(
+            finding.activity_id or ""
+        )
+        if owner is not None:
+            findings.setdefault(owner.org.id, []).append(finding)
+
+    actions: dict[str, list[ActionLine]] = {}
+    actions_as_of: dict[str, dt.date] = {}
+    overdue: list[ActionLine] = []
+    for item in list_actions(store, today=scope.as_of, recorded_order=True):
+        action = item.action
+        owner = initiative_place.get(action.initiative_id or "")
+        if owner is None or (action.as_of is not None and action.as_of > scope.as_of):
+            continue
+        line = ActionLine(
+            text=action.text,
+            status=action.status.ja,
+            due=action.due,
+            owner=action.owner if scope.include_personal else "",
+            overdue=item.overdue
+            and action.status in (ActionStatus.planned, ActionStatus.in_progress),
+            municipality=owner.org.name,
+        )
+        actions.setdefault(owner.org.id, []).append(line)
+        if action.as_of is not None:
+            actions_as_of[owner.org.id] = max(
+                actions_as_of.get(owner.org.id, action.as_of), action.as_of
+            )
+        if line.overdue:
+            overdue.append(line)
+
+    tracks, funnels = _tracks(store, scope, initiative_place, places, orgs)
+    ordered = sorted(places.values(), key=lambda p: _order(p.org))
+    sections = [
+        _section(p, names, findings.get(p.org.id, []), actions.get(p.org.id, []),
+                 actions_as_of.get(p.org.id, scope.as_of), tracks.get(p.org.id, []), scope)
+        for p in ordered
+    ]  # fmt: skip
+    months = _months(scope)
+    every = [(p.org.name, a) for p in ordered for a in p.activities]
+    kinds = [k.ja for k in ActivityKind if any(a.kind is k for _, a in every)]
+    return Report(
+        title=programme.title,
+        overview=[line for line in programme.overview.splitlines() if line.strip()],
+        scope=scope,
+        fiscal_year_label=fiscal_year_label(scope.fiscal_year),
+        as_of_label=to_wareki(scope.as_of),
+        provider_rows=_provider_rows(sections),
+        sections=sections,
+        by_kind=_month_table(kinds, [(a.kind.ja, a) for _, a in every], months),
+        by_municipality=_month_table([p.org.name for p in ordered], every, months),
+        funnels=funnels,
+        overdue=sorted(overdue, key=lambda a: (a.due or scope.as_of, a.municipality)),
+    )

@@ -1,0 +1,110 @@
+"""The report written out: Markdown or one self-contained HTML file, from Jinja2 templates.
+
+Markdown escapes what would change its meaning (a `|` in a table cell, a `*` or `#` in text);
+HTML is escaped by Jinja2's autoescape. The HTML holds everything it shows (inline CSS, charts as
+inline SVG, no script, no web font, no link outside the file), prints on A4, and names the
+Japanese system fonts of Windows, macOS and Linux.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from dxfield.domain.errors import LocalizedError
+from dxfield.report.charts import funnel_chart, month_chart
+from dxfield.report.content import UNDATED, Report, Scope, build_report, wareki_month
+from dxfield.store import maintenance
+from dxfield.store.engine import Store
+
+FORMATS = ("md", "html")
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|])")
+
+
+def md(value: Any) -> str:
+    """Text with Markdown's special characters escaped, so it shows as it was typed."""
+    return _MD_SPECIAL.sub(r"\\\1", str(value))
+
+
+def cell(value: Any) -> str:
+    """Text for a Markdown table cell: escaped, on one line."""
+    return md(value).replace("\r", " ").replace("\n", " ")
+
+
+def ja_date(value: dt.date | None) -> str:
+    """2024年12月31日 (empty for none)."""
+    return f"{value.year}年{value.month}月{value.day}日" if value else ""
+
+
+@cache
+def _environment(autoescape: bool) -> Environment:
+    env = Environment(
+        loader=PackageLoader("dxfield.report", "templates"),
+        autoescape=autoescape,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        undefined=StrictUndefined,
+        extensions=["jinja2.ext.do"],
+    )
+    filters: dict[str, Callable[..., Any]] = {
+        "md": md,
+        "cell": cell,
+        "ja_date": ja_date,
+        "wareki_month": wareki_month,
+    }
+    env.filters.update(filters)
+    env.globals.update(undated=UNDATED, month_chart=month_chart, funnel_chart=funnel_chart)
+    return env
+
+
+def render_markdown(report: Report) -> str:
+    """The report as Markdown."""
+    template = _environment(False).get_template("report.md.j2")
+    text = template.render(r=report, scoped=bool(report.scope.municipality_ids))
+    return re.sub(r"\n{3,}", "\n\n", text)
+
+
+def render_html(report: Report) -> str:
+    """The report as one self-contained HTML file."""
+    template = _environment(True).get_template("report.html.j2")
+    return template.render(r=report, scoped=bool(report.scope.municipality_ids))
+
+
+def render(report: Report, fmt: str) -> str:
+    """The report in `fmt` ("md" or "html")."""
+    if fmt not in FORMATS:
+        raise LocalizedError(
+            f"形式は {' / '.join(FORMATS)} です", f"format must be one of: {', '.join(FORMATS)}"
+        )
+    return render_markdown(report) if fmt == "md" else render_html(report)
+
+
+def format_of(out: Path, fmt: str | None) -> str:
+    """The format asked for, or the one the file name says (.md, .markdown, .html, .htm)."""
+    if fmt:
+        return fmt.lower()
+    suffix = out.suffix.lower()
+    if suffix in (".md", ".markdown"):
+        return "md"
+    if suffix in (".html", ".htm"):
+        return "html"
+    raise LocalizedError(
+        "形式を --format md か --format html で指定してください",
+        "say --format md or --format html",
+        "format",
+    )
+
+
+def write_report(store: Store, scope: Scope, out: Path, fmt: str) -> Report:
+    """Write the report for `scope` to `out` (atomically: a failed write leaves no half file)."""
+    report = build_report(store, scope)
+    text = render(report, fmt)
+    maintenance.write_atomically(store, out, text.encode("utf-8"))
+    return report

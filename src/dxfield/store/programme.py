@@ -1,0 +1,87 @@
+"""The programme a report is written about: its title, overview and fiscal year.
+
+The report's first page (総務省の支援事業を活用した地域DXの取組 and its overview) is the
+prefecture's own text, written once where the report is written (the hub). It is kept as a
+local setting of that store, not as a synced record: liaisons' laptops never need it, and a
+bundle never carries it. `dxfield programme set` and the app's Report screen change it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, replace
+from typing import Any
+
+from dxfield.domain.errors import LocalizedError
+from dxfield.domain.records import clean_text
+from dxfield.store.engine import Store
+from dxfield.store.local_state import get_setting, set_setting
+
+SETTING = "programme"
+DEFAULT_TITLE = "地域DXの取組"
+
+
+@dataclass(frozen=True)
+class Programme:
+    """What the report says of the programme as a whole."""
+
+    title: str = DEFAULT_TITLE
+    overview: str = ""
+    fiscal_year: int | None = None
+
+
+def get_programme(store: Store) -> Programme:
+    """The programme as set in this store (defaults where nothing is set or a value is unreadable)."""
+    value = get_setting(store, SETTING, {})
+    if not isinstance(value, dict):
+        return Programme()
+    year = value.get("fiscal_year")
+    return Programme(
+        title=str(value.get("title") or DEFAULT_TITLE),
+        overview=str(value.get("overview") or ""),
+        fiscal_year=year if isinstance(year, int) else None,
+    )
+
+
+def _fiscal_year(value: Any) -> int | None:
+    if value is None or value == "":
+        return None
+    try:
+        year = int(str(value).strip())
+    except ValueError:
+        year = 0
+    if not 1989 <= year <= 2200:
+        raise LocalizedError(
+            f"年度 {value!s} は西暦の年で書いてください(例: 2024)",
+            f"fiscal year {value!s} must be a calendar year (e.g. 2024)",
+            "fiscal_year",
+        )
+    return year
+
+
+def set_programme(
+    store: Store,
+    *,
+    title: str | None = None,
+    overview: str | None = None,
+    fiscal_year: int | str | None = None,
+    clear_fiscal_year: bool = False,
+) -> Programme:
+    """Change the given parts of the programme (None leaves a part as it is); the result."""
+    current = get_programme(store)
+    changes: dict[str, Any] = {}
+    if title is not None:
+        changes["title"] = clean_text(title, "title", required=True)
+    if overview is not None:
+        changes["overview"] = clean_text(overview, "overview", multiline=True)
+    if clear_fiscal_year:
+        changes["fiscal_year"] = None
+    elif fiscal_year is not None:
+        changes["fiscal_year"] = _fiscal_year(fiscal_year)
+    updated = replace(current, **changes)
+    set_setting(store, SETTING, asdict(updated))
+    return updated
+
+
+def programme_is_set(store: Store) -> bool:
+    """Whether this store has a programme setting at all."""
+    return get_setting(store, SETTING) is not None

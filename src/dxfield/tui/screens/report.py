@@ -1,0 +1,184 @@
+"""Report: the prefecture's report previewed as Markdown for a chosen scope, and written out.
+
+The scope is the as-of date, the fiscal year, which municipalities (none chosen: all) and whether
+personal information goes in. Every change rebuilds the preview in a worker; ctrl+s writes the
+Markdown and the HTML into the chosen folder, named by the as-of date.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import Button, Checkbox, Input, Label, Markdown, SelectionList
+
+from dxfield.i18n import LocalizedError
+from dxfield.tui.screens.base import DxScreen
+from dxfield.tui.text import display_path, error_text, t
+
+if TYPE_CHECKING:
+    from dxfield.report.content import Report
+
+LAST_FOLDER = "report.last_folder"
+
+
+class ReportScreen(DxScreen):
+    """The report for a scope, previewed, and written as Markdown and HTML."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+s", "write", "Write", id="report-write"),
+        Binding("r", "reload", "Reload", id="reload-report"),
+    ]
+
+    AUTO_FOCUS = "#report-preview"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._report: Report | None = None
+        self._markdown = ""
+
+    def compose_body(self) -> ComposeResult:
+        with Vertical(id="report"):
+            with Horizontal(classes="report-row"):
+                yield Label(t("時点", "As of"), classes="report-label")
+                yield Input(placeholder=t("空欄で今日", "empty: today"), id="report-as-of")
+                yield Label(t("年度", "Fiscal year"), classes="report-label")
+                yield Input(placeholder="2024", id="report-year", type="integer")
+                yield Checkbox(t("個人情報を含める", "Include personal information"),
+                               id="report-personal")  # fmt: skip
+            with Horizontal(id="report-body"):
+                with Vertical(id="report-side"):
+                    yield Label(t("対象(選ばなければ全部)", "Municipalities (none: all)"),
+                                classes="report-label")  # fmt: skip
+                    yield SelectionList[str](id="report-places")
+                with VerticalScroll(id="report-preview"):
+                    yield Markdown("", id="report-markdown")
+            with Horizontal(classes="report-row"):
+                yield Label(t("書き出し先", "Folder"), classes="report-label")
+                yield Input(placeholder=t("フォルダ", "Folder"), id="report-folder")
+                yield Button(t("書き出す (ctrl+s)", "Write (ctrl+s)"), id="report-write",
+                             variant="primary")  # fmt: skip
+            yield Label("", id="report-message")
+
+    def on_mount(self) -> None:
+        self.sub_title = t("報告書", "Report")
+        self._load_choices()
+
+    @work(thread=True, exclusive=True, group="report-choices", exit_on_error=False)
+    def _load_choices(self) -> None:
+        """The municipalities with initiatives, the programme's year and the last folder."""
+        from dxfield.store.followups import list_initiatives
+        from dxfield.store.local_state import get_setting
+        from dxfield.store.programme import get_programme
+
+        places: dict[str, str] = {}
+        for summary in list_initiatives(self.store):
+            places.setdefault(summary.initiative.municipality_id, summary.municipality)
+        year = get_programme(self.store).fiscal_year
+        folder = get_setting(self.store, LAST_FOLDER, None) or str(Path.home())
+        self.app.call_from_thread(self._show_choices, places, year, folder)
+
+    def _show_choices(self, places: dict[str, str], year: int | None, folder: str) -> None:
+        choices = self.query_one("#report-places", SelectionList)
+        choices.clear_options()
+        choices.add_options([(name, key) for key, name in places.items()])
+        if year and not self.query_one("#report-year", Input).value:
+            self.query_one("#report-year", Input).value = str(year)
+        if not self.query_one("#report-folder", Input).value:
+            self.query_one("#report-folder", Input).value = display_path(folder)
+        self.action_reload()
+
+    # -- the preview -----------------------------------------------------------------------------
+
+    @on(Input.Submitted, "#report-as-of, #report-year")
+    @on(Checkbox.Changed)
+    @on(SelectionList.SelectedChanged)
+    def action_reload(self) -> None:
+        """Rebuild the preview for the scope as it is now set."""
+        as_of = self.query_one("#report-as-of", Input).value.strip()
+        year_text = self.query_one("#report-year", Input).value.strip()
+        places = list(self.query_one("#report-places", SelectionList).selected)
+        personal = self.query_one("#report-personal", Checkbox).value
+        self._say(t("作成中…", "Building…"))
+        self._build(as_of, year_text, places, personal)
+
+    @work(thread=True, exclusive=True, group="report-build", exit_on_error=False)
+    def _build(self, as_of: str, year_text: str, places: list[str], personal: bool) -> None:
+        from dxfield.report.content import build_report, make_scope
+        from dxfield.report.render import render_markdown
+
+        try:
+            year = int(year_text) if year_text else None
+            scope = make_scope(
+                self.store,
+                as_of=as_of or None,
+                fiscal_year=year,
+                municipalities=places,
+                include_personal=personal,
+                today=self.dx.today,
+            )
+            report = build_report(self.store, scope)
+            text = render_markdown(report)
+        except (LocalizedError, ValueError) as exc:
+            self.app.call_from_thread(self._say, error_text(exc), error=True)
+            return
+        self.app.call_from_thread(self._show, report, text)
+
+    def _show(self, report: Report, text: str) -> None:
+        self._report, self._markdown = report, text
+        self.query_one("#report-markdown", Markdown).update(text)  # runs without an await
+        self._say(
+            t(
+                f"{report.fiscal_year_label}、{report.as_of_label}時点: "
+                f"{len(report.sections)}団体、活動{report.activity_count}件",
+                f"FY{report.scope.fiscal_year} as of {report.scope.as_of}: "
+                f"{len(report.sections)} municipalities, {report.activity_count} activities",
+            )
+        )
+
+    # -- writing ---------------------------------------------------------------------------------
+
+    @on(Button.Pressed, "#report-write")
+    def action_write(self) -> None:
+        """Write the previewed report as Markdown and HTML into the folder."""
+        if self._report is None:
+            self._say(t("プレビューができてから書き出せます", "Wait for the preview"), error=True)
+            return
+        folder = Path(self.query_one("#report-folder", Input).value.strip()).expanduser()
+        self._write(self._report, self._markdown, folder)
+
+    @work(thread=True, exclusive=True, group="report-write", exit_on_error=False)
+    def _write(self, report: Report, markdown: str, folder: Path) -> None:
+        from dxfield.report.render import render_html
+        from dxfield.store import maintenance
+        from dxfield.store.local_state import set_setting
+
+        try:
+            if not folder.is_dir():
+                raise LocalizedError(
+                    f"フォルダ {folder} がありません", f"no folder {folder}", "folder"
+                )
+            stem = f"dxfield-report-{report.scope.as_of.isoformat()}"
+            written = []
+            for suffix, text in ((".md", markdown), (".html", render_html(report))):
+                out = folder / f"{stem}{suffix}"
+                maintenance.write_atomically(self.store, out, text.encode("utf-8"))
+                written.append(out)
+            set_setting(self.store, LAST_FOLDER, str(folder))
+        except Exception as exc:
+            self.app.call_from_thread(self._say, error_text(exc), error=True)
+            return
+        names = "、".join(display_path(str(p)) for p in written)
+        self.app.call_from_thread(
+            self._say, t(f"書き出しました: {names}", f"wrote {', '.join(map(str, written))}")
+        )
+
+    def _say(self, message: str, *, error: bool = False) -> None:
+        self.query_one("#report-message", Label).update(
+            Text(message, style="bold red" if error else "")
+        )

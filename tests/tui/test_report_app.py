@@ -1,0 +1,95 @@
+"""The Report screen: the Markdown preview follows the scope, and ctrl+s writes both files."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from textual.widgets import Checkbox, Input, Markdown, SelectionList
+
+from dxfield.report.content import build_report, make_scope
+from dxfield.report.render import render_markdown
+from dxfield.store.engine import Store
+from dxfield.tui.app import DxfieldApp
+from dxfield.tui.screens.report import ReportScreen
+from tests.tui.test_app import SIZE, TODAY, settle
+
+
+def _message(app: DxfieldApp) -> str:
+    return str(app.screen.query_one("#report-message").render())
+
+
+def _preview(app: DxfieldApp) -> str:
+    return app.screen.query_one("#report-markdown", Markdown).source
+
+
+async def _submit(app: DxfieldApp, pilot: object, field: str, value: str) -> None:
+    box = app.screen.query_one(field, Input)
+    box.value = value
+    box.focus()
+    await pilot.press("enter")  # type: ignore[attr-defined]
+    await settle(app, pilot)  # type: ignore[arg-type]
+
+
+async def test_the_preview_follows_the_scope(demo: Path) -> None:
+    app = DxfieldApp(demo, today=TODAY)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("p")
+        await settle(app, pilot)
+        assert isinstance(app.screen, ReportScreen)
+        assert app.focused is app.screen.query_one("#report-preview")
+        assert _preview(app).startswith("# 総務省の支援事業を活用した地域DXの取組")
+        assert "7 municipalities, 27 activities" in _message(app)
+
+        await _submit(app, pilot, "#report-as-of", "R6.7.31")
+        assert "as of 2024-07-31" in _message(app)
+        assert "2024年7月17日 西米良村への訪問" in _preview(app)
+        assert "窓口体験調査" not in _preview(app)  # 10月下旬: after the as-of date
+
+        places = app.screen.query_one("#report-places", SelectionList)
+        toyooka = next(
+            places.get_option_at_index(i).value
+            for i in range(places.option_count)
+            if str(places.get_option_at_index(i).prompt) == "豊岡市"
+        )
+        places.select(toyooka)
+        await settle(app, pilot)
+        assert "1 municipalities" in _message(app)
+        assert "### 豊岡市" in _preview(app) and "### 尼崎市" not in _preview(app)
+
+        await _submit(app, pilot, "#report-as-of", "2024-02-30")
+        assert "as-of date" in _message(app) and "2024-02-30" in _message(app)
+        assert "### 豊岡市" in _preview(app)  # the last good preview stays
+
+
+async def test_ctrl_s_writes_markdown_and_html_as_previewed(demo: Path, tmp_path: Path) -> None:
+    out = tmp_path / "reports"
+    out.mkdir()
+    app = DxfieldApp(demo, today=TODAY)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("p")
+        await settle(app, pilot)
+        await _submit(app, pilot, "#report-as-of", "2024-10-31")
+        app.screen.query_one("#report-personal", Checkbox).value = True
+        await settle(app, pilot)
+        app.screen.query_one("#report-folder", Input).value = str(tmp_path / "missing")
+        app.screen.query_one("#report-preview").focus()
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert "no folder" in _message(app)
+        assert not (tmp_path / "missing").exists()
+
+        app.screen.query_one("#report-folder", Input).value = str(out)
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert "wrote" in _message(app)
+
+    written = sorted(p.name for p in out.iterdir())
+    assert written == ["dxfield-report-2024-10-31.html", "dxfield-report-2024-10-31.md"]
+    with Store.open(demo) as store:
+        scope = make_scope(store, as_of=dt.date(2024, 10, 31), include_personal=True)
+        expected = render_markdown(build_report(store, scope))
+    assert (out / "dxfield-report-2024-10-31.md").read_text(encoding="utf-8") == expected
+    assert "<h3>豊岡市</h3>" in (out / "dxfield-report-2024-10-31.html").read_text("utf-8")
