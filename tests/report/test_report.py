@@ -11,6 +11,7 @@ import pytest
 
 from dxfield.demo.loader import demo_id, load_dataset
 from dxfield.domain.enums import FindingKind, SupportArea
+from dxfield.i18n import LocalizedError
 from dxfield.report.content import NOT_APPLICABLE, UNDATED, build_report, make_scope
 from dxfield.report.render import cell, md, render_html, render_markdown
 from dxfield.store.activities import ActivityInput, add_activity
@@ -171,6 +172,7 @@ def test_personal_information_stays_out_unless_asked(store: Store) -> None:
     given = _activity("区長との意見交換", "2024-07-10")
     given.participants_text = "区長 山田太郎"
     given.notes = "山田さんの自宅前で実施"
+    given.location = "山田さん宅"
     add_activity(store, given)
     add_action(
         store, text="次の説明会", initiative=initiative, owner="鈴木花子", as_of="2024-10-31"
@@ -181,6 +183,7 @@ def test_personal_information_stays_out_unless_asked(store: Store) -> None:
         assert "山田" not in plain and "鈴木" not in plain
         full = render(build_report(store, make_scope(store, as_of=AS_OF, include_personal=True)))
         assert "区長 山田太郎" in full and "山田さんの自宅前" in full and "鈴木花子" in full
+        assert "山田さん宅" in full
 
 
 def test_text_is_escaped_for_markdown_and_html(store: Store) -> None:
@@ -298,3 +301,137 @@ def _initiative(store: Store, *, title: str = "「配送DX」を中心に地域D
 
 def _activity(title: str, date: str) -> ActivityInput:
     return ActivityInput(title=title, kind="briefing", date=date, municipality="豊岡市")
+
+
+def test_the_preview_lists_a_few_activities_of_each_kind_and_says_how_many_more(
+    store: Store,
+) -> None:
+    _initiative(store)
+    for day in range(1, 16):
+        add_activity(store, _activity(f"説明会{day:02d}", f"2024-07-{day:02d}"))
+    report = build_report(store, make_scope(store, as_of=AS_OF))
+    preview = render_markdown(report, preview_limit=10)
+    assert re.findall(r"説明会\d\d", preview) == [f"説明会{day:02d}" for day in range(1, 11)]
+    assert "ほか 5件" in preview
+    whole = render_markdown(report)
+    assert all(f"説明会{day:02d}" in whole for day in range(1, 16)) and "ほか" not in whole
+
+
+def test_the_fiscal_year_runs_from_april_to_march(store: Store) -> None:
+    _initiative(store)
+    add_activity(store, _activity("年度末の会議", "2025-03-31"))
+    add_activity(store, _activity("新年度の会議", "2025-04-01"))
+    fy2024 = _markdown(store, fiscal_year=2024, as_of="2025-04-30")
+    assert "年度末の会議" in fy2024 and "新年度の会議" not in fy2024
+    assert "| 計 | 0 | 0 | 0 | 0 | 0 | 0 | 0 | 0 | 0 | 0 | 0 | 1 | 0 | 1 |" in fy2024
+    fy2025 = _markdown(store, as_of="2025-04-30")  # the as-of date's year
+    assert "新年度の会議" in fy2025 and "年度末の会議" not in fy2025
+
+
+def test_an_as_of_date_before_the_fiscal_year_is_refused(store: Store) -> None:
+    with pytest.raises(LocalizedError) as caught:
+        make_scope(store, fiscal_year=2025, as_of="2024-10-31")
+    assert caught.value.field == "as_of" and "before fiscal year 2025" in caught.value.message("en")
+    set_programme(store, fiscal_year=2024)
+    assert make_scope(store, as_of="2025-06-01").fiscal_year == 2025  # the date says which year
+
+
+def test_a_municipality_asked_for_has_a_section_even_without_records(store: Store) -> None:
+    text = _markdown(store, as_of=AS_OF, municipalities=["神戸市"])
+    section = _sections(text)["神戸市"]
+    assert "(この期間の活動は記録されていません)" in section
+    assert section.count(f"- {NOT_APPLICABLE}\n") == 3
+    assert "対象: 神戸市" in text
+
+
+def test_records_outside_the_year_or_recorded_later_stay_out(store: Store) -> None:
+    from dxfield.store import records
+    from dxfield.store.organizations import resolve_municipality
+
+    current = _initiative(store)
+    earlier = records.create(
+        store,
+        "initiative",
+        {"municipality_id": resolve_municipality(store, "豊岡市"), "theme": "旧DX",
+         "title": "令和4年度の取組", "fiscal_year": 2022},
+    ).id  # fmt: skip
+    community = add_organization(store, kind="community", name="竹野地区", parent="豊岡市")
+    add_track(store, community=community.id, model=builtin_model_id(), initiative=earlier)
+    move_track(store, community.id, to="survey", date="2022-06-01", no_evidence=True)
+    add_finding(store, kind="insight", text="日付のない知見", initiative=current)
+    records.create(
+        store,
+        "initiative",
+        {"municipality_id": resolve_municipality(store, "明石市"), "theme": "継続DX",
+         "title": "年度のない取組"},
+    )  # fmt: skip
+    past = build_report(store, make_scope(store, as_of=AS_OF))
+    text = render_markdown(past)
+    assert "令和4年度の取組" not in text and "竹野地区" not in text and past.funnels == []
+    assert "日付のない知見" not in text  # recorded today, after the as-of date
+    # An initiative without a year is in the years since it was recorded (today).
+    assert "明石市" not in text
+    today = dt.date.today().isoformat()
+    assert "日付のない知見" in _markdown(store, fiscal_year=2024, as_of=today)
+    assert "### 明石市" in _markdown(store, as_of=today)
+
+
+def test_markdown_line_starts_and_marks_show_as_typed(store: Store) -> None:
+    from dxfield.store import records
+    from dxfield.store.organizations import resolve_municipality
+
+    records.create(
+        store,
+        "initiative",
+        {"municipality_id": resolve_municipality(store, "豊岡市"), "theme": "配送DX",
+         "title": "配送", "fiscal_year": 2024,
+         "background": "---\n\t字下げ\n1. 番号\n- 箇条\n# 見出し\n~~取消~~ &copy;"},
+    )  # fmt: skip
+    from markdown_it import MarkdownIt
+
+    html = MarkdownIt("gfm-like").render(_markdown(store, as_of=AS_OF))
+    assert "<hr" not in html and "<pre" not in html and "<ol" not in html and "<s>" not in html
+    assert "<h1>地域DXの取組</h1>" in html and html.count("<h1>") == 1
+    for line in ("---", "字下げ", "1. 番号", "- 箇条", "# 見出し", "~~取消~~ &amp;copy;"):
+        assert f"{line}\n" in html or f"{line}</p>" in html
+
+
+def test_file_names_say_the_date_and_the_municipalities(demo_store: Store) -> None:
+    from dxfield.report.render import report_file_stem
+
+    def stem(*places: str) -> str:
+        scope = make_scope(demo_store, as_of=AS_OF, municipalities=places)
+        return report_file_stem(build_report(demo_store, scope))
+
+    assert stem() == "dxfield-report-2024-10-31"
+    assert stem("豊岡市", "尼崎市") == "dxfield-report-2024-10-31-尼崎市-豊岡市"
+    four = stem("豊岡市", "尼崎市", "西宮市", "加西市")
+    assert four.startswith("dxfield-report-2024-10-31-尼崎市-ほか3-")
+    assert four != stem("豊岡市", "尼崎市", "西宮市", "多可町")
+
+
+def test_the_collector_is_paused_while_building_and_restored_after(store: Store) -> None:
+    import gc
+    import threading
+
+    from dxfield.report.content import _collector_paused
+
+    assert gc.isenabled()
+    entered, release = threading.Event(), threading.Event()
+
+    def other() -> None:
+        with _collector_paused():
+            entered.set()
+            release.wait(5)
+
+    with _collector_paused():
+        worker = threading.Thread(target=other)
+        worker.start()
+        entered.wait(5)
+        assert not gc.isenabled()
+    assert not gc.isenabled()  # the other build still runs
+    release.set()
+    worker.join(5)
+    assert gc.isenabled()
+    build_report(store, make_scope(store, as_of=AS_OF))
+    assert gc.isenabled()

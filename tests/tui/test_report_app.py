@@ -93,3 +93,30 @@ async def test_ctrl_s_writes_markdown_and_html_as_previewed(demo: Path, tmp_path
         expected = render_markdown(build_report(store, scope))
     assert (out / "dxfield-report-2024-10-31.md").read_text(encoding="utf-8") == expected
     assert "<h3>豊岡市</h3>" in (out / "dxfield-report-2024-10-31.html").read_text("utf-8")
+
+
+async def test_a_late_preview_of_an_earlier_scope_is_dropped(demo: Path, tmp_path: Path) -> None:
+    app = DxfieldApp(demo, today=TODAY)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("p")
+        await settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, ReportScreen)
+        with Store.open(demo) as store:
+            july = build_report(store, make_scope(store, as_of=dt.date(2024, 7, 31)))
+        await _submit(app, pilot, "#report-as-of", "2024-10-31")
+        # The July build, asked for before, arrives after the October one: it is dropped.
+        screen._show(screen._generation - 1, july, render_markdown(july))
+        await settle(app, pilot)
+        assert "as of 2024-10-31" in _message(app)
+        assert "窓口体験調査" in _preview(app)
+
+        # A scope with a mistake: nothing is written until it is put right.
+        await _submit(app, pilot, "#report-as-of", "2024-02-30")
+        app.screen.query_one("#report-folder", Input).value = str(tmp_path)
+        app.screen.query_one("#report-preview").focus()
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert "not ready" in _message(app)
+        assert list(tmp_path.glob("dxfield-report-*")) == []

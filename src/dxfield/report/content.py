@@ -6,21 +6,25 @@ background, what was done, outcomes under the three support areas (該当なし 
 none), findings, and 今後の取組方針 as of a date. Beyond the document it counts activities per
 kind and month, shows each engagement track's stage and lists the overdue actions.
 
-Everything is read as of `Scope.as_of`: activities up to that day, findings and actions recorded
-by then, and each track at the stage its moves had reached. Personal information (the free-text
-participants, activity notes, an action's owner) stays out unless `include_personal`.
+Everything is read as of `Scope.as_of`: activities up to that day, findings and actions dated
+(or, undated, first recorded) by then, and each track at the stage its moves had reached. An
+action's status is the one recorded last, even if that was after the as-of date. Personal
+information (the free-text participants, activity notes and places, an action's owner) stays
+out unless `include_personal`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import gc
+import threading
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from dxfield.domain.dates import fiscal_year_of, format_date, parse_date, to_wareki
 from dxfield.domain.enums import (
-    ActionStatus,
     ActivityKind,
     DatePrecision,
     FindingKind,
@@ -77,26 +81,36 @@ def make_scope(
     include_personal: bool = False,
     today: dt.date | None = None,
 ) -> Scope:
-    """A scope from what a person gives; the rest from the programme setting and today.
+    """A scope from what a person gives; the rest from the as-of date, the programme, today.
 
-    Without a fiscal year, the programme's (or the as-of date's); without an as-of date, today,
-    or the end of that fiscal year when it is already over.
+    The fiscal year is the one given, else the as-of date's, else the programme's, else
+    today's. Without an as-of date: today, or the fiscal year's end when it is over. An as-of
+    date before the fiscal year begins is refused.
     """
     today = today or dt.date.today()
     given_date = None
     if as_of is not None and str(as_of).strip():
         with about("as_of"):
             given_date = parse_date(as_of, today=today)
-    year = fiscal_year or get_programme(store).fiscal_year
+    year = fiscal_year
     if year is None:
-        year = fiscal_year_of(given_date or today)
+        year = fiscal_year_of(given_date) if given_date else get_programme(store).fiscal_year
+    if year is None:
+        year = fiscal_year_of(today)
     if not 1989 <= year <= 2200:
         raise LocalizedError(
             f"年度 {year} は西暦の年で書いてください(例: 2024)",
             f"fiscal year {year} must be a calendar year (e.g. 2024)",
             "fiscal_year",
         )
-    date = given_date or min(today, dt.date(year + 1, 3, 31))
+    start = dt.date(year, 4, 1)
+    date = given_date or max(start, min(today, dt.date(year + 1, 3, 31)))
+    if date < start:
+        raise LocalizedError(
+            f"{to_wareki(date)} は{fiscal_year_label(year)}が始まる前です",
+            f"{date.isoformat()} is before fiscal year {year} begins",
+            "as_of",
+        )
     ids: list[str] = []
     for name in municipalities:
         municipality_id = resolve_municipality(store, name)
@@ -117,6 +131,7 @@ class ActivityLine:
     title: str
     kind: str
     location: str
+    """Only with include_personal: a place may be someone's home."""
     organizations: list[str]
     head_count: int | None
     participants_text: str
@@ -304,6 +319,11 @@ class _Place:
     activities: list[ActivityRead] = field(default_factory=list)
 
 
+def _recorded(created_at: dt.datetime) -> dt.date:
+    """The day a record was first written (in UTC, as created_at is stored)."""
+    return created_at.date()
+
+
 def _order(org: OrganizationRead) -> tuple[int, str, str]:
     """The prefecture first, then by local government code (the order of official lists)."""
     return (0 if org.kind is OrgKind.prefecture else 1, org.code or "999999", org.kana or org.name)
@@ -357,7 +377,7 @@ def _activity_groups(
                     when=when(activity),
                     title=activity.title,
                     kind=kind.ja,
-                    location=activity.location,
+                    location=activity.location if include_personal else "",
                     organizations=[names.get(i, i) for i in activity.participants.organization_ids],
                     head_count=activity.participants.head_count,
                     participants_text=activity.participants.text if include_personal else "",
@@ -440,9 +460,10 @@ def _tracks(
     for summary in list_tracks(store, today=scope.as_of):
         track = summary.track
         community = orgs.get(track.community_id)
-        target = initiative_place.get(track.initiative_id or "") or (
-            places.get(community.parent_id or "") if community else None
-        )
+        if track.initiative_id:  # an initiative of another year (or place) is not reported
+            target = initiative_place.get(track.initiative_id)
+        else:
+            target = places.get(community.parent_id or "") if community else None
         if target is None:
             continue
         moves = [m for m in track_moves(store, track.id) if m.date <= scope.as_of]
@@ -488,8 +509,40 @@ def _provider_rows(sections: list[Section]) -> list[ProviderRow]:
     ]
 
 
+_pause = {"count": 0, "was_enabled": True}
+_pause_lock = threading.Lock()
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Hold off Python's cycle collector while a year of activities becomes records.
+
+    Those records hold no reference cycles (reference counting frees them), yet building 100,000
+    of them set off full collections of up to a second each, which stop every thread, the app's
+    event loop included. Nested and concurrent uses keep it off until the last one ends, and the
+    collector is then left as the first one found it.
+    """
+    with _pause_lock:
+        if _pause["count"] == 0:
+            _pause["was_enabled"] = gc.isenabled()
+            gc.disable()
+        _pause["count"] += 1
+    try:
+        yield
+    finally:
+        with _pause_lock:
+            _pause["count"] -= 1
+            if _pause["count"] == 0 and _pause["was_enabled"]:
+                gc.enable()
+
+
 def build_report(store: Store, scope: Scope) -> Report:
     """Gather what the report says for `scope`."""
+    with _collector_paused():
+        return _build_report(store, scope)
+
+
+def _build_report(store: Store, scope: Scope) -> Report:
     programme = get_programme(store)
     orgs = {o.id: o for o in list_organizations(store)}
     names = {key: o.name for key, o in orgs.items()}
@@ -501,9 +554,14 @@ def build_report(store: Store, scope: Scope) -> Report:
             return None
         return places.setdefault(org_id, _Place(orgs[org_id]))
 
+    for municipality_id in scope.municipality_ids:  # each one asked for has a section
+        place(municipality_id)
     for summary in list_initiatives(store):
         initiative = summary.initiative
-        in_year = initiative.fiscal_year in (None, scope.fiscal_year)
+        # An initiative without a year runs on: it is in every year since it was recorded.
+        in_year = initiative.fiscal_year == scope.fiscal_year or (
+            initiative.fiscal_year is None and _recorded(initiative.created_at) <= scope.end
+        )
         if in_year and (target := place(initiative.municipality_id)) is not None:
             target.initiatives.append(initiative)
     initiative_place = {i.id: p for p in places.values() for i in p.initiatives}
@@ -518,7 +576,7 @@ def build_report(store: Store, scope: Scope) -> Report:
 
     findings: dict[str, list[FindingRead]] = {}
     for finding in list_findings(store, recorded_order=True):
-        if finding.date is not None and finding.date > scope.as_of:
+        if (finding.date or _recorded(finding.created_at)) > scope.as_of:
             continue
         owner = initiative_place.get(finding.initiative_id or "") or activity_place.get(
             finding.activity_id or ""
@@ -532,15 +590,14 @@ def build_report(store: Store, scope: Scope) -> Report:
     for item in list_actions(store, today=scope.as_of, recorded_order=True):
         action = item.action
         owner = initiative_place.get(action.initiative_id or "")
-        if owner is None or (action.as_of is not None and action.as_of > scope.as_of):
+        if owner is None or (action.as_of or _recorded(action.created_at)) > scope.as_of:
             continue
         line = ActionLine(
             text=action.text,
             status=action.status.ja,
             due=action.due,
             owner=action.owner if scope.include_personal else "",
-            overdue=item.overdue
-            and action.status in (ActionStatus.planned, ActionStatus.in_progress),
+            overdue=item.overdue,
             municipality=owner.org.name,
         )
         actions.setdefault(owner.org.id, []).append(line)

@@ -9,6 +9,7 @@ Japanese system fonts of Windows, macOS and Linux.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 from collections.abc import Callable
 from functools import cache
@@ -24,12 +25,21 @@ from dxfield.store import maintenance
 from dxfield.store.engine import Store
 
 FORMATS = ("md", "html")
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|])")
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~&])")
+_MD_LINE_START = re.compile(r"^([-+=])|^(\d+)([.)])")
 
 
 def md(value: Any) -> str:
-    """Text with Markdown's special characters escaped, so it shows as it was typed."""
-    return _MD_SPECIAL.sub(r"\\\1", str(value))
+    """Text with Markdown's special characters escaped, so it shows as it was typed: inline
+    marks anywhere, and at the start of each line what would make a list, a rule or a heading
+    (leading spaces and tabs, which would make code, are dropped)."""
+    lines = []
+    for line in str(value).split("\n"):
+        escaped = _MD_SPECIAL.sub(r"\\\1", line.lstrip(" \t"))
+        lines.append(
+            _MD_LINE_START.sub(lambda m: f"\\{m[1]}" if m[1] else f"{m[2]}\\{m[3]}", escaped)
+        )
+    return "\n".join(lines)
 
 
 def cell(value: Any) -> str:
@@ -64,10 +74,13 @@ def _environment(autoescape: bool) -> Environment:
     return env
 
 
-def render_markdown(report: Report) -> str:
-    """The report as Markdown."""
+def render_markdown(report: Report, *, preview_limit: int | None = None) -> str:
+    """The report as Markdown; with `preview_limit`, each kind of activity lists only that many
+    (the app's preview: a widget per line would make a hub's year of activities too slow)."""
     template = _environment(False).get_template("report.md.j2")
-    text = template.render(r=report, scoped=bool(report.scope.municipality_ids))
+    text = template.render(
+        r=report, scoped=bool(report.scope.municipality_ids), limit=preview_limit
+    )
     return re.sub(r"\n{3,}", "\n\n", text)
 
 
@@ -100,6 +113,19 @@ def format_of(out: Path, fmt: str | None) -> str:
         "say --format md or --format html",
         "format",
     )
+
+
+def report_file_stem(report: Report) -> str:
+    """A file name for the report (without suffix): the as-of date, and the municipalities when
+    it covers some only, so that a narrower report never replaces the whole one or another."""
+    stem = f"dxfield-report-{report.scope.as_of.isoformat()}"
+    if not report.scope.municipality_ids:
+        return stem
+    names = [section.municipality for section in report.sections]
+    if len(names) <= 3:
+        return f"{stem}-{'-'.join(names)}"
+    digest = hashlib.sha256("\n".join(sorted(report.scope.municipality_ids)).encode()).hexdigest()
+    return f"{stem}-{names[0]}-ほか{len(names) - 1}-{digest[:6]}"
 
 
 def write_report(store: Store, scope: Scope, out: Path, fmt: str) -> Report:

@@ -1,8 +1,9 @@
 """Report: the prefecture's report previewed as Markdown for a chosen scope, and written out.
 
 The scope is the as-of date, the fiscal year, which municipalities (none chosen: all) and whether
-personal information goes in. Every change rebuilds the preview in a worker; ctrl+s writes the
-Markdown and the HTML into the chosen folder, named by the as-of date.
+personal information goes in. Every change rebuilds the preview in a worker (listing ten activities of each kind; a hub's
+year of activities as widgets would be slow); ctrl+s writes the whole Markdown and HTML into the
+chosen folder, named by the as-of date (and the municipalities, when some are chosen).
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
     from dxfield.report.content import Report
 
 LAST_FOLDER = "report.last_folder"
+PREVIEW_LIMIT = 10
+"""Activities of each kind the preview lists (the written files list all)."""
 
 
 class ReportScreen(DxScreen):
@@ -40,7 +43,8 @@ class ReportScreen(DxScreen):
     def __init__(self) -> None:
         super().__init__()
         self._report: Report | None = None
-        self._markdown = ""
+        self._generation = 0
+        """Counts the builds asked for: a late result of an earlier one is dropped."""
 
     def compose_body(self) -> ComposeResult:
         with Vertical(id="report"):
@@ -104,11 +108,15 @@ class ReportScreen(DxScreen):
         year_text = self.query_one("#report-year", Input).value.strip()
         places = list(self.query_one("#report-places", SelectionList).selected)
         personal = self.query_one("#report-personal", Checkbox).value
+        self._generation += 1
+        self._report = None  # nothing is written until this scope's report is built
         self._say(t("作成中…", "Building…"))
-        self._build(as_of, year_text, places, personal)
+        self._build(self._generation, as_of, year_text, places, personal)
 
     @work(thread=True, exclusive=True, group="report-build", exit_on_error=False)
-    def _build(self, as_of: str, year_text: str, places: list[str], personal: bool) -> None:
+    def _build(
+        self, generation: int, as_of: str, year_text: str, places: list[str], personal: bool
+    ) -> None:
         from dxfield.report.content import build_report, make_scope
         from dxfield.report.render import render_markdown
 
@@ -123,14 +131,20 @@ class ReportScreen(DxScreen):
                 today=self.dx.today,
             )
             report = build_report(self.store, scope)
-            text = render_markdown(report)
+            text = render_markdown(report, preview_limit=PREVIEW_LIMIT)
         except (LocalizedError, ValueError) as exc:
-            self.app.call_from_thread(self._say, error_text(exc), error=True)
+            self.app.call_from_thread(self._failed, generation, error_text(exc))
             return
-        self.app.call_from_thread(self._show, report, text)
+        self.app.call_from_thread(self._show, generation, report, text)
 
-    def _show(self, report: Report, text: str) -> None:
-        self._report, self._markdown = report, text
+    def _failed(self, generation: int, message: str) -> None:
+        if generation == self._generation:
+            self._say(message, error=True)
+
+    def _show(self, generation: int, report: Report, text: str) -> None:
+        if generation != self._generation:  # the scope changed while this one was built
+            return
+        self._report = report
         self.query_one("#report-markdown", Markdown).update(text)  # runs without an await
         self._say(
             t(
@@ -147,14 +161,20 @@ class ReportScreen(DxScreen):
     def action_write(self) -> None:
         """Write the previewed report as Markdown and HTML into the folder."""
         if self._report is None:
-            self._say(t("プレビューができてから書き出せます", "Wait for the preview"), error=True)
+            self._say(
+                t(
+                    "この範囲の報告書ができてから書き出せます",
+                    "The report for this scope is not ready (or the scope has a mistake)",
+                ),
+                error=True,
+            )
             return
         folder = Path(self.query_one("#report-folder", Input).value.strip()).expanduser()
-        self._write(self._report, self._markdown, folder)
+        self._write(self._report, folder)
 
     @work(thread=True, exclusive=True, group="report-write", exit_on_error=False)
-    def _write(self, report: Report, markdown: str, folder: Path) -> None:
-        from dxfield.report.render import render_html
+    def _write(self, report: Report, folder: Path) -> None:
+        from dxfield.report.render import render_html, render_markdown, report_file_stem
         from dxfield.store import maintenance
         from dxfield.store.local_state import set_setting
 
@@ -163,9 +183,10 @@ class ReportScreen(DxScreen):
                 raise LocalizedError(
                     f"フォルダ {folder} がありません", f"no folder {folder}", "folder"
                 )
-            stem = f"dxfield-report-{report.scope.as_of.isoformat()}"
+            stem = report_file_stem(report)
             written = []
-            for suffix, text in ((".md", markdown), (".html", render_html(report))):
+            files = ((".md", render_markdown(report)), (".html", render_html(report)))
+            for suffix, text in files:
                 out = folder / f"{stem}{suffix}"
                 maintenance.write_atomically(self.store, out, text.encode("utf-8"))
                 written.append(out)
@@ -173,9 +194,9 @@ class ReportScreen(DxScreen):
         except Exception as exc:
             self.app.call_from_thread(self._say, error_text(exc), error=True)
             return
-        names = "、".join(display_path(str(p)) for p in written)
+        shown = "、".join(display_path(str(p)) for p in written)
         self.app.call_from_thread(
-            self._say, t(f"書き出しました: {names}", f"wrote {', '.join(map(str, written))}")
+            self._say, t(f"書き出しました: {shown}", f"wrote {', '.join(map(str, written))}")
         )
 
     def _say(self, message: str, *, error: bool = False) -> None:
