@@ -243,7 +243,7 @@ def test_report_writes_markdown_and_html_by_the_file_name(cli: Cli, tmp_path: Pa
         (["--municipality", "東京都千代田区"], "municipality"),
         (["--fiscal-year", "24"], "fiscal year"),
         (["--format", "pdf"], "format must be one of: md, html"),
-        (["--out", "report.txt"], "say --format md or --format html"),
+        (["--out", "report.txt"], "cannot tell the format from 'report.txt'"),
     ],
 )
 def test_report_refuses_bad_input_in_one_line(

@@ -19,6 +19,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from dxfield.domain.errors import LocalizedError
+from dxfield.i18n import quote
 from dxfield.report.charts import funnel_chart, month_chart
 from dxfield.report.content import UNDATED, Report, Scope, build_report, wareki_month
 from dxfield.store import maintenance
@@ -109,8 +110,8 @@ def format_of(out: Path, fmt: str | None) -> str:
     if suffix in (".html", ".htm"):
         return "html"
     raise LocalizedError(
-        "形式を --format md か --format html で指定してください",
-        "say --format md or --format html",
+        f"{quote(out.name)} の拡張子からは形式が分かりません。--format md か html を付けてください",
+        f"cannot tell the format from {quote(out.name)}; add --format md or --format html",
         "format",
     )
 
