@@ -44,7 +44,7 @@ from dxfield.store.activities import all_activities
 from dxfield.store.engine import Store
 from dxfield.store.followups import list_actions, list_findings, list_initiatives
 from dxfield.store.organizations import list_organizations, resolve_municipality
-from dxfield.store.programme import get_programme
+from dxfield.store.programme import get_programme, validate_fiscal_year
 from dxfield.store.tracks import list_tracks, track_moves
 
 NOT_APPLICABLE = "該当なし"
@@ -95,14 +95,7 @@ def make_scope(
     year = fiscal_year
     if year is None:
         year = fiscal_year_of(given_date) if given_date else get_programme(store).fiscal_year
-    if year is None:
-        year = fiscal_year_of(today)
-    if not 1989 <= year <= 2200:
-        raise LocalizedError(
-            f"年度 {year} は西暦の年で書いてください(例: 2024)",
-            f"fiscal year {year} must be a calendar year (e.g. 2024)",
-            "fiscal_year",
-        )
+    year = validate_fiscal_year(year) or fiscal_year_of(today)
     start = dt.date(year, 4, 1)
     date = given_date or max(start, min(today, dt.date(year + 1, 3, 31)))
     if date < start:

@@ -42,7 +42,8 @@ def get_programme(store: Store) -> Programme:
     )
 
 
-def _fiscal_year(value: Any) -> int | None:
+def validate_fiscal_year(value: Any) -> int | None:
+    """A fiscal year as a calendar year (1989-2200); None for nothing given."""
     if value is None or value == "":
         return None
     try:
@@ -76,7 +77,7 @@ def set_programme(
     if clear_fiscal_year:
         changes["fiscal_year"] = None
     elif fiscal_year is not None:
-        changes["fiscal_year"] = _fiscal_year(fiscal_year)
+        changes["fiscal_year"] = validate_fiscal_year(fiscal_year)
     updated = replace(current, **changes)
     set_setting(store, SETTING, asdict(updated))
     return updated
