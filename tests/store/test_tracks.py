@@ -245,3 +245,14 @@ def test_an_activity_that_advances_a_track_is_saved_with_its_move_or_not_at_all(
     with pytest.raises(LocalizedError, match="before the track's last move"):
         add_activity_advancing(demo_store, early, track="奥矢根区", to="group")
     assert maintenance.dump(demo_store) == before  # the activity was not saved either
+
+
+def test_a_stage_model_file_saved_by_notepad_with_a_bom_reads(tmp_path: Path) -> None:
+    path = tmp_path / "model.toml"
+    path.write_bytes('key = "bom"\nname = "BOM付き"\n'.encode("utf-8-sig"))
+    assert read_stage_model_file(path) == {"key": "bom", "name": "BOM付き"}
+    path.write_bytes("name = '段階'\n".encode("shift_jis"))
+    with pytest.raises(LocalizedError, match="not UTF-8"):
+        read_stage_model_file(path)
+    with pytest.raises(NotFound):
+        read_stage_model_file(tmp_path / "missing.toml")

@@ -108,28 +108,23 @@ def programme_set(
     """Set the programme's title, overview or fiscal year (what is not given stays)."""
     import sys
 
-    from dxfield.i18n import LocalizedError, quote
+    from dxfield.i18n import LocalizedError, about
+    from dxfield.store.maintenance import read_text_file
     from dxfield.store.programme import set_programme
 
     overview = None
     if overview_file is not None:
-        try:
-            raw = (
-                sys.stdin.buffer.read() if str(overview_file) == "-" else overview_file.read_bytes()
-            )
-            overview = raw.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise LocalizedError(
-                f"{quote(str(overview_file))} はUTF-8のテキストではありません",
-                f"{quote(str(overview_file))} is not UTF-8 text",
-                "overview",
-            ) from None
-        except FileNotFoundError:
-            raise LocalizedError(
-                f"{quote(str(overview_file))} がありません",
-                f"no file {quote(str(overview_file))}",
-                "overview",
-            ) from None
+        with about("overview"):
+            if str(overview_file) == "-":
+                try:
+                    overview = sys.stdin.buffer.read().decode("utf-8-sig")
+                except UnicodeDecodeError:
+                    raise LocalizedError(
+                        "標準入力はUTF-8のテキストではありません",
+                        "standard input is not UTF-8 text",
+                    ) from None
+            else:
+                overview = read_text_file(overview_file)
     programme = set_programme(
         store_of(ctx),
         title=title,

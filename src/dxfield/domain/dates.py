@@ -114,6 +114,16 @@ def fiscal_year_of(value: dt.date) -> int:
     return value.year if value.month >= 4 else value.year - 1
 
 
+def fiscal_year_label(year: int) -> str:
+    """令和6年度 (the Japanese fiscal year starting in April of `year`)."""
+    return to_wareki(dt.date(year, 4, 1)).split("年")[0] + "年度"
+
+
+def long_date(value: dt.date) -> str:
+    """2024年7月17日."""
+    return f"{value.year}年{value.month}月{value.day}日"
+
+
 def format_date(value: dt.date, precision: str = "day", lang: str = "ja") -> str:
     """A date as precisely as it is known: 2024-07-17, 2024年10月下旬, 令和6年度 (or English)."""
     month_ja = f"{value.year}年{value.month}月"
@@ -125,7 +135,7 @@ def format_date(value: dt.date, precision: str = "day", lang: str = "ja") -> str
         "late_month": (f"{month_ja}下旬", f"late {month_en}"),
         "month": (month_ja, month_en),
         "fiscal_year": (
-            to_wareki(dt.date(fiscal_year_of(value), 4, 1)).split("年")[0] + "年度",
+            fiscal_year_label(fiscal_year_of(value)),
             f"FY{fiscal_year_of(value)}",
         ),
     }

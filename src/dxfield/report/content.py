@@ -23,7 +23,14 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from dxfield.domain.dates import fiscal_year_of, format_date, parse_date, to_wareki
+from dxfield.domain.dates import (
+    fiscal_year_label,
+    fiscal_year_of,
+    format_date,
+    long_date,
+    parse_date,
+    to_wareki,
+)
 from dxfield.domain.enums import (
     ActivityKind,
     DatePrecision,
@@ -277,7 +284,6 @@ class Report:
     by_municipality: MonthTable
     funnels: list[FunnelLine]
     overdue: list[ActionLine]
-    support_areas: list[str] = field(default_factory=lambda: [a.ja for a in SupportArea])
 
     @property
     def activity_count(self) -> int:
@@ -290,15 +296,10 @@ def wareki_month(value: dt.date) -> str:
     return to_wareki(value).split("月")[0] + "月"
 
 
-def fiscal_year_label(year: int) -> str:
-    """令和6年度."""
-    return to_wareki(dt.date(year, 4, 1)).split("年")[0] + "年度"
-
-
 def when(activity: ActivityRead) -> str:
     """An activity's date as precisely as it is known, the way the document writes it."""
     if activity.date_precision is DatePrecision.day:
-        return f"{activity.date.year}年{activity.date.month}月{activity.date.day}日"
+        return long_date(activity.date)
     return format_date(activity.date, activity.date_precision.value)
 
 
@@ -355,11 +356,14 @@ def _month_table(
 def _activity_groups(
     activities: list[ActivityRead], names: dict[str, str], include_personal: bool
 ) -> list[ActivityGroup]:
+    by_kind: dict[ActivityKind, list[ActivityRead]] = {}
+    for activity in activities:
+        by_kind.setdefault(activity.kind, []).append(activity)
     seen_notes: set[str] = set()
     groups = []
     for kind in ActivityKind:
         lines = []
-        for activity in (a for a in activities if a.kind is kind):
+        for activity in by_kind.get(kind, []):
             notes = activity.notes if include_personal else ""
             if notes in seen_notes:
                 notes = ""
@@ -371,7 +375,9 @@ def _activity_groups(
                     title=activity.title,
                     kind=kind.ja,
                     location=activity.location if include_personal else "",
-                    organizations=[names.get(i, i) for i in activity.participants.organization_ids],
+                    organizations=[  # a deleted organization is not named by its id
+                        names[i] for i in activity.participants.organization_ids if i in names
+                    ],
                     head_count=activity.participants.head_count,
                     participants_text=activity.participants.text if include_personal else "",
                     notes=notes,

@@ -18,6 +18,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
+from dxfield.domain.dates import long_date
 from dxfield.domain.errors import LocalizedError
 from dxfield.i18n import quote
 from dxfield.report.charts import funnel_chart, month_chart
@@ -50,7 +51,7 @@ def cell(value: Any) -> str:
 
 def ja_date(value: dt.date | None) -> str:
     """2024年12月31日 (empty for none)."""
-    return f"{value.year}年{value.month}月{value.day}日" if value else ""
+    return long_date(value) if value else ""
 
 
 @cache

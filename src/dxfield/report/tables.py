@@ -24,6 +24,7 @@ from dxfield.store.activities import (
     ActivityInput,
     add_activities,
     all_activities,
+    at_row,
     check_activities,
 )
 from dxfield.store.engine import Store
@@ -227,24 +228,18 @@ def export_table(
 
 def _read_rows(path: Path, fmt: str) -> list[dict[str, str]]:
     """The rows of a CSV (UTF-8, with or without BOM) or of an XLSX's first sheet, by header."""
+    if fmt == "csv":
+        text = maintenance.read_text_file(path)
+        return [dict(row) for row in csv.DictReader(io.StringIO(text, newline=""))]
     try:
-        if fmt == "csv":
-            text = path.read_bytes().decode("utf-8-sig")
-            return [dict(row) for row in csv.DictReader(io.StringIO(text, newline=""))]
         from openpyxl import load_workbook
 
         workbook = load_workbook(path, read_only=True, data_only=True)
         sheet = workbook["activities"] if "activities" in workbook.sheetnames else workbook.active
         values = list(sheet.iter_rows(values_only=True))  # type: ignore[union-attr]
         workbook.close()
-    except UnicodeDecodeError:
-        raise LocalizedError(
-            f"{quote(str(path))} はUTF-8のCSVではありません", f"{quote(str(path))} is not UTF-8 CSV"
-        ) from None
     except FileNotFoundError:
-        raise LocalizedError(
-            f"{quote(str(path))} がありません", f"no file {quote(str(path))}"
-        ) from None
+        raise maintenance.missing_file(path) from None
     except Exception as exc:  # openpyxl raises many kinds for a file that is not a workbook
         raise LocalizedError(
             f"{quote(str(path))} をExcelファイルとして読めません({type(exc).__name__})",
@@ -315,11 +310,7 @@ def import_table(
         try:
             given.append(_activity_input(row))
         except LocalizedError as exc:
-            raise LocalizedError(
-                f"{number}行目: {exc.message('ja')}",
-                f"row {number}: {exc.message('en')}",
-                exc.field,
-            ) from None
+            raise at_row(number, exc) from None
     advance = progress(len(given)) if progress is not None else None
     if dry_run:
         return len(check_activities(store, given, first_row=2, advance=advance))

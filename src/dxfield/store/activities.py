@@ -209,6 +209,13 @@ def all_activities(
     return [ActivityRead.model_validate(dict(row)) for row in rows]
 
 
+def at_row(number: int, exc: LocalizedError) -> LocalizedError:
+    """`exc` said of row `number` of a table being brought in."""
+    return LocalizedError(
+        f"{number}行目: {exc.message('ja')}", f"row {number}: {exc.message('en')}", exc.field
+    )
+
+
 def check_activities(
     store: Store,
     given: Sequence[ActivityInput],
@@ -223,11 +230,7 @@ def check_activities(
         try:
             contents.append(new_activity_content(store, item))
         except LocalizedError as exc:
-            raise LocalizedError(
-                f"{number}行目: {exc.message('ja')}",
-                f"row {number}: {exc.message('en')}",
-                exc.field,
-            ) from None
+            raise at_row(number, exc) from None
         if advance is not None:
             advance()
     return contents

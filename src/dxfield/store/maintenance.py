@@ -12,7 +12,8 @@ from typing import Any
 
 from sqlalchemy import func, select, text
 
-from dxfield.domain.errors import LocalizedError
+from dxfield.domain.errors import LocalizedError, NotFound
+from dxfield.i18n import quote
 from dxfield.store import revisions
 from dxfield.store.conflicts import count_conflicts
 from dxfield.store.engine import Store, head_schema_revision
@@ -93,6 +94,25 @@ def _existing_folder(path: Path) -> Path:
 def _fsync(path: Path) -> None:
     with open(path, "rb") as handle:
         os.fsync(handle.fileno())
+
+
+def missing_file(path: Path) -> NotFound:
+    """The error for a file a user named that is not there."""
+    return NotFound(f"ファイル {quote(str(path))} が見つかりません", f"no file {quote(str(path))}")
+
+
+def read_text_file(path: Path) -> str:
+    """A text file a user names (a stage model, an overview, a CSV): UTF-8, with or without the
+    BOM that Windows Notepad and Excel write; a missing or non-UTF-8 file refused in one line."""
+    try:
+        return path.read_bytes().decode("utf-8-sig")
+    except FileNotFoundError:
+        raise missing_file(path) from None
+    except UnicodeDecodeError:
+        raise LocalizedError(
+            f"{quote(str(path))} はUTF-8のテキストではありません",
+            f"{quote(str(path))} is not UTF-8 text",
+        ) from None
 
 
 def write_atomically(store: Store, out: Path, data: bytes) -> None:

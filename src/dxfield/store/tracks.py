@@ -90,17 +90,9 @@ def get_stage_model(store: Store, text: str) -> StageModelRead:
 
 def read_stage_model_file(path: Path) -> dict[str, Any]:
     """A stage model as written in a TOML file (see the user guide), not yet validated."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise NotFound(
-            f"ファイル {quote(str(path))} が見つかりません", f"no file {quote(str(path))}"
-        ) from None
-    except UnicodeDecodeError:
-        raise LocalizedError(
-            f"{quote(str(path))} はUTF-8のテキストではありません",
-            f"{quote(str(path))} is not UTF-8 text",
-        ) from None
+    from dxfield.store.maintenance import read_text_file
+
+    text = read_text_file(path)
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
