@@ -1,15 +1,107 @@
-"""Shared fixtures. Every test is hermetic: its own home, data dir and language."""
+"""Shared fixtures. Every test is hermetic: its own home, data dir and language, whatever
+locale, terminal width or time zone the person running the suite has set; and a test marked
+`dated` runs again with the clock moved."""
 
 from __future__ import annotations
 
+import datetime as dt
+import os
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import time_machine
 
+from dxfield import clock
 from dxfield.i18n import set_language
 from dxfield.store.engine import Store
+
+# What the person running the suite may have set that would change what dxfield prints: the
+# locale (LC_ALL beats LANG), the terminal's width, colour switches, Textual's own settings
+# (read once, when Textual is imported). Cleared before any test module is imported.
+_AMBIENT = ("LANG", "LANGUAGE", "LC_ALL", "LC_MESSAGES", "COLUMNS", "LINES", "NO_COLOR",
+            "FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "ESCDELAY")  # fmt: skip
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "dated: the test shows or computes dates; it runs again with the clock moved "
+        "(see MOVED_CLOCKS)",
+    )
+    for name in list(os.environ):
+        if name in _AMBIENT or (name.startswith("TEXTUAL_") and "SNAPSHOT" not in name):
+            del os.environ[name]
+
+
+# The instants a `dated` test is run at besides the real clock: the last minute of a fiscal
+# year in Japan and the first (still 3/31 in UTC), a 年度 start and a new year, both at midnight
+# in Japan while it is still the day before in UTC. Each runs with the machine in New York's
+# time zone, so nothing may take "today" from the machine's zone.
+MOVED_CLOCKS = {  # id: (the instant, the date in Japan then)
+    "jst-2025-03-31T2359": (dt.datetime(2025, 3, 31, 14, 59, tzinfo=dt.UTC), dt.date(2025, 3, 31)),
+    "jst-2025-04-01T0030": (dt.datetime(2025, 3, 31, 15, 30, tzinfo=dt.UTC), dt.date(2025, 4, 1)),
+    "jst-2027-04-01T0000": (dt.datetime(2027, 3, 31, 15, 0, 5, tzinfo=dt.UTC), dt.date(2027, 4, 1)),
+    "jst-2030-01-01T0000": (
+        dt.datetime(2029, 12, 31, 15, 0, 5, tzinfo=dt.UTC),
+        dt.date(2030, 1, 1),
+    ),
+}
+REAL_CLOCK = "real-clock"
+MOVED_ZONE = "America/New_York"
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if metafunc.definition.get_closest_marker("dated"):
+        metafunc.fixturenames.insert(0, "moved_clock")
+        metafunc.parametrize("moved_clock", [REAL_CLOCK, *MOVED_CLOCKS], indirect=True)
+
+
+def without_clock(name: str) -> str:
+    """A test's name without the moved clock's id (`test_x[a-jst-2030-01-01T0000]` → `test_x[a]`)."""
+    for clock_id in (REAL_CLOCK, *MOVED_CLOCKS):
+        name = name.replace(f"[{clock_id}]", "").replace(f"-{clock_id}", "")
+        name = name.replace(f"[{clock_id}-", "[")
+    return name
+
+
+def _set_zone(zone: str | None) -> None:
+    if zone is None:
+        os.environ.pop("TZ", None)
+    else:
+        os.environ["TZ"] = zone
+    if hasattr(time, "tzset"):  # not on Windows
+        time.tzset()
+
+
+@pytest.fixture
+def moved_clock(request: pytest.FixtureRequest) -> Iterator[dt.date]:
+    """Runs the test at the real clock, or with it moved (and ticking) to one of MOVED_CLOCKS
+    in New York's zone; gives the date in Japan the test should see as today."""
+    if request.param == REAL_CLOCK:
+        yield dt.datetime.now(clock.JAPAN).date()
+        return
+    destination, japan_date = MOVED_CLOCKS[request.param]
+    zone = os.environ.get("TZ")
+    _set_zone(MOVED_ZONE)
+    try:
+        with time_machine.travel(destination, tick=True):
+            yield japan_date
+    finally:
+        _set_zone(zone)
+
+
+# A day in the demo's fiscal year (令和6年度), for tests whose expectations name dates.
+TODAY = dt.date(2024, 11, 26)
+
+
+@pytest.fixture
+def frozen_today() -> Iterator[dt.date]:
+    """dxfield's clock stopped at TODAY (noon in Japan), whatever the real clock says."""
+    with clock.frozen(TODAY):
+        yield TODAY
 
 
 @pytest.fixture(autouse=True)

@@ -89,6 +89,7 @@ def test_wareki_round_trip(day: dt.date) -> None:
     assert parse_date(f"{day.year}/{day.month}/{day.day}") == day
 
 
+@pytest.mark.dated
 def test_format_date_follows_precision() -> None:
     assert format_date(dt.date(2024, 7, 17)) == "2024-07-17"
     assert format_date(dt.date(2024, 10, 21), "late_month") == "2024年10月下旬"

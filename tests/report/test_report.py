@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from dxfield import clock
 from dxfield.demo.loader import demo_id, load_dataset
 from dxfield.domain.enums import FindingKind, SupportArea
 from dxfield.i18n import LocalizedError
@@ -139,6 +140,7 @@ def test_the_report_is_as_of_its_date(store: Store) -> None:
     assert "2/4 文脈の伝達と対話による信頼関係の構築 | 2024年11月20日 |" in winter
 
 
+@pytest.mark.dated
 def test_overdue_actions_are_listed_as_of_the_date(store: Store) -> None:
     initiative = _initiative(store)
     add_action(store, text="年内の実証実験", initiative=initiative, due="2024-12-27",
@@ -203,6 +205,7 @@ def test_the_html_is_self_contained(demo_store: Store) -> None:
     assert "@page { size: A4" in html and "Hiragino" in html and "Noto Sans CJK JP" in html
 
 
+@pytest.mark.dated
 def test_the_programme_setting_has_defaults_and_can_be_changed(store: Store) -> None:
     assert get_programme(store).overview == ""
     set_programme(store, title="地域DX 令和7年度", overview="一行目\n二行目", fiscal_year="2025")
@@ -317,6 +320,7 @@ def test_the_preview_lists_a_few_activities_of_each_kind_and_says_how_many_more(
     assert all(f"説明会{day:02d}" in whole for day in range(1, 16)) and "ほか" not in whole
 
 
+@pytest.mark.dated
 def test_the_fiscal_year_runs_from_april_to_march(store: Store) -> None:
     _initiative(store)
     add_activity(store, _activity("年度末の会議", "2025-03-31"))
@@ -344,6 +348,7 @@ def test_a_municipality_asked_for_has_a_section_even_without_records(store: Stor
     assert "対象: 神戸市" in text
 
 
+@pytest.mark.dated
 def test_records_outside_the_year_or_recorded_later_stay_out(store: Store) -> None:
     from dxfield.store import records
     from dxfield.store.organizations import resolve_municipality
@@ -371,7 +376,7 @@ def test_records_outside_the_year_or_recorded_later_stay_out(store: Store) -> No
     assert "日付のない知見" not in text  # recorded today, after the as-of date
     # An initiative without a year is in the years since it was recorded (today).
     assert "明石市" not in text
-    today = dt.date.today().isoformat()
+    today = clock.today().isoformat()
     assert "日付のない知見" in _markdown(store, fiscal_year=2024, as_of=today)
     assert "### 明石市" in _markdown(store, as_of=today)
 

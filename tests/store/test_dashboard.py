@@ -80,6 +80,7 @@ def test_toyooka_in_the_demo(demo_store: Store) -> None:
     assert {t.stage_label_en for t in toyooka.tracks} == {"Trust through context and dialogue"}
 
 
+@pytest.mark.dated
 def test_the_demo_later_in_the_year(demo_store: Store) -> None:
     cards = dashboard(demo_store, dt.date(2025, 1, 15))
     toyooka = _card(cards, demo_id("initiative", "toyooka"), TOYOOKA)
@@ -171,6 +172,7 @@ def test_a_deleted_initiatives_activities_count_on_its_municipality(store: Store
     ]
 
 
+@pytest.mark.dated
 def test_actions_open_and_overdue(store: Store) -> None:
     initiative = records.create(
         store, "initiative", {"municipality_id": TOYOOKA, "theme": "配送DX", "title": "配送"}
@@ -196,6 +198,7 @@ def test_actions_open_and_overdue(store: Store) -> None:
     assert (card.open_actions, card.overdue_actions) == (4, 2)
 
 
+@pytest.mark.dated
 def test_tracks_stages_and_days(store: Store) -> None:
     initiative = records.create(
         store, "initiative", {"municipality_id": TOYOOKA, "theme": "配送DX", "title": "配送"}

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import insert, select
 
-from dxfield.store import local_state, maintenance, records, revisions
+from dxfield import clock as dxclock
+from dxfield.store import maintenance, records, revisions
 from dxfield.store.engine import Store
 from dxfield.store.local_state import (
     Draft,
@@ -41,7 +42,7 @@ FORM = {
 
 
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[dt.datetime]]:
+def clock() -> Iterator[list[dt.datetime]]:
     """Each draft saved gets the next minute, so newest-first order does not hang on the clock."""
     times: list[dt.datetime] = []
 
@@ -49,8 +50,8 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[dt.datetime]]:
         times.append(dt.datetime(2024, 7, 17, 9, len(times), tzinfo=dt.UTC))
         return times[-1]
 
-    monkeypatch.setattr(local_state, "_now", now)
-    yield times
+    with dxclock.use(now):
+        yield times
 
 
 def _raw(store: Store, key: str, value: str) -> None:
@@ -99,8 +100,8 @@ def test_drafts_survive_closing_and_reopening(data_dir: Path, clock: list[dt.dat
         save_draft(store, "activity:0190c9a1", {"notes": "途中まで"})
     with Store.open(data_dir) as reopened:
         assert list_drafts(reopened) == [
-            Draft("activity:0190c9a1", {"notes": "途中まで"}, clock[1]),
-            Draft("activity:new", FORM, clock[0]),
+            Draft("activity:0190c9a1", {"notes": "途中まで"}, clock[-1]),
+            Draft("activity:new", FORM, clock[-2]),  # (opening a new store read the clock first)
         ]
 
 

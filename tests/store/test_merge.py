@@ -226,9 +226,9 @@ def test_a_revision_from_a_day_ahead_is_taken_and_flagged(
         report = _receive(second, [future])
         assert report.skewed == [future["rev_id"]] and report.updated == 1
         with second.write() as conn:  # the local clock did not jump into that future
-            from dxfield.store import clock
+            from dxfield.store import hlc
 
-            assert clock.tick(conn)[0] < "9"
+            assert hlc.tick(conn)[0] < "9"
     finally:
         for store in stores:
             store.close()

@@ -52,6 +52,7 @@ label = "本格導入"
 """
 
 
+@pytest.mark.dated
 def test_the_demo_has_toyookas_tracks_at_dialogue_with_their_evidence(demo_store: Store) -> None:
     tracks = list_tracks(demo_store, today=TODAY)
     assert [(t.community, t.stage.key if t.stage else None) for t in tracks] == [
@@ -69,6 +70,7 @@ def test_the_demo_has_toyookas_tracks_at_dialogue_with_their_evidence(demo_store
     assert move.from_stage is None and move.to_stage == "dialogue"
 
 
+@pytest.mark.dated
 def test_a_track_moves_forward_with_evidence_then_back_and_keeps_both(demo_store: Store) -> None:
     move_track(
         demo_store,

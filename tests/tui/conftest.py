@@ -5,8 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from syrupy.assertion import SnapshotAssertion
+from syrupy.extensions import DEFAULT_EXTENSION
+from syrupy.location import PyTestLocation
 
 from dxfield.demo.service import prepare_demo
+from tests.conftest import without_clock
 
 
 @pytest.fixture
@@ -15,3 +19,26 @@ def demo(tmp_path: Path) -> Path:
     folder = tmp_path / "demo"
     prepare_demo(folder)
     return folder
+
+
+class _Location(PyTestLocation):
+    """Where syrupy keeps a test's snapshot, the same whichever clock a `dated` test ran at."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.nodename:
+            object.__setattr__(self, "nodename", without_clock(self.nodename))
+            object.__setattr__(self, "testname", self.nodename)
+
+
+@pytest.fixture
+def snapshot(request: pytest.FixtureRequest) -> SnapshotAssertion:
+    """syrupy's `snapshot`, with one stored picture for every clock a `dated` test runs at."""
+    config = request.config
+    return SnapshotAssertion(
+        update_snapshots=config.option.update_snapshots,
+        update_new_snapshots_only=config.option.update_new_snapshots_only,
+        extension_class=DEFAULT_EXTENSION,
+        test_location=_Location(request.node),
+        session=config._syrupy,  # type: ignore[attr-defined]
+    )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -22,7 +21,6 @@ from dxfield.tui.screens.log import LogScreen
 from dxfield.tui.widgets.activity_list import ActivityList
 from dxfield.tui.widgets.key_bar import KeyBar
 
-TODAY = dt.date(2024, 11, 26)
 SIZE = (120, 40)
 
 
@@ -52,8 +50,9 @@ async def open_log(app: DxfieldApp, pilot: Pilot[None]) -> None:
     assert isinstance(app.screen, LogScreen)
 
 
+@pytest.mark.usefixtures("frozen_today")
 async def test_home_is_the_dashboard_with_a_card_per_initiative(demo: Path) -> None:
-    app = DxfieldApp(demo, today=TODAY)
+    app = DxfieldApp(demo)
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         assert isinstance(app.screen, DashboardScreen)
@@ -69,8 +68,9 @@ async def test_home_is_the_dashboard_with_a_card_per_initiative(demo: Path) -> N
         assert "窓口体験調査" not in titles(app)
 
 
+@pytest.mark.usefixtures("frozen_today")
 async def test_log_a_visit_from_the_keyboard_then_edit_and_delete_it(demo: Path) -> None:
-    app = DxfieldApp(demo, today=TODAY)
+    app = DxfieldApp(demo)
     async with app.run_test(size=SIZE) as pilot:
         await open_log(app, pilot)
         await pilot.press("n")
@@ -107,9 +107,10 @@ async def test_log_a_visit_from_the_keyboard_then_edit_and_delete_it(demo: Path)
         assert "奥矢根区 意見交換会(第2回)" not in titles(app)
 
 
+@pytest.mark.usefixtures("frozen_today")
 async def test_an_invalid_date_shows_its_error_and_saves_nothing(demo: Path) -> None:
     before = stored_titles(demo)
-    app = DxfieldApp(demo, today=TODAY)
+    app = DxfieldApp(demo)
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         await pilot.press("n")
@@ -135,9 +136,10 @@ DEMO_MATCHES = {
 }
 
 
+@pytest.mark.usefixtures("frozen_today")
 @pytest.mark.parametrize("word", list(DEMO_MATCHES))
 async def test_search_finds_the_demo_records(demo: Path, word: str) -> None:
-    app = DxfieldApp(demo, today=TODAY)
+    app = DxfieldApp(demo)
     async with app.run_test(size=SIZE) as pilot:
         await open_log(app, pilot)
         await pilot.press("slash", *word)
@@ -148,6 +150,7 @@ async def test_search_finds_the_demo_records(demo: Path, word: str) -> None:
         assert str(len(DEMO_MATCHES[word])) in summary
 
 
+@pytest.mark.usefixtures("frozen_today")
 async def test_editing_keeps_what_the_form_does_not_change(demo: Path) -> None:
     from dxfield.demo.loader import demo_id
 
@@ -159,7 +162,7 @@ async def test_editing_keeps_what_the_form_does_not_change(demo: Path) -> None:
     )
     with Store.open(demo) as store:
         before = {i: activities.get_activity(store, i) for i in (visit_id, fiscal_id)}
-    app = DxfieldApp(demo, today=TODAY)
+    app = DxfieldApp(demo)
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         for activity_id in (visit_id, fiscal_id):
@@ -176,8 +179,9 @@ async def test_editing_keeps_what_the_form_does_not_change(demo: Path) -> None:
             assert (new.areas, new.location, new.notes) == (old.areas, old.location, old.notes)
 
 
+@pytest.mark.usefixtures("frozen_today")
 async def test_a_dirty_form_is_not_left_by_the_navigation_keys(demo: Path) -> None:
-    app = DxfieldApp(demo, today=TODAY)
+    app = DxfieldApp(demo)
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         await pilot.press("n")
@@ -191,7 +195,7 @@ async def test_a_dirty_form_is_not_left_by_the_navigation_keys(demo: Path) -> No
         await pilot.press("ctrl+q")  # quitting writes the draft first
     with Store.open(demo) as store:
         assert [d.data["title"] for d in list_drafts(store)] == ["消えてはいけないメモ"]
-    again = DxfieldApp(demo, today=TODAY)
+    again = DxfieldApp(demo)
     async with again.run_test(size=SIZE) as pilot:
         await settle(again, pilot)
         await pilot.press("escape")  # not now: the draft is kept for later
@@ -200,8 +204,9 @@ async def test_a_dirty_form_is_not_left_by_the_navigation_keys(demo: Path) -> No
         assert [d.data["title"] for d in list_drafts(store)] == ["消えてはいけないメモ"]
 
 
+@pytest.mark.usefixtures("frozen_today")
 async def test_a_draft_comes_back_after_the_app_stopped_mid_typing(demo: Path) -> None:
-    app = DxfieldApp(demo, today=TODAY)
+    app = DxfieldApp(demo)
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         await pilot.press("n")
@@ -213,7 +218,7 @@ async def test_a_draft_comes_back_after_the_app_stopped_mid_typing(demo: Path) -
     with Store.open(demo) as store:
         assert [d.data["title"] for d in list_drafts(store)] == ["書きかけのメモ"]
 
-    again = DxfieldApp(demo, today=TODAY)
+    again = DxfieldApp(demo)
     async with again.run_test(size=SIZE) as pilot:
         await settle(again, pilot)
         await pilot.press("y")
@@ -222,8 +227,9 @@ async def test_a_draft_comes_back_after_the_app_stopped_mid_typing(demo: Path) -
         assert again.screen.query_one("#title", Input).value == "書きかけのメモ"
 
 
+@pytest.mark.usefixtures("frozen_today")
 async def test_q_quits_but_not_while_typing(demo: Path) -> None:
-    app = DxfieldApp(demo, today=TODAY)
+    app = DxfieldApp(demo)
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         await pilot.press("n")
@@ -235,8 +241,9 @@ async def test_q_quits_but_not_while_typing(demo: Path) -> None:
     assert app.return_code == 0
 
 
+@pytest.mark.usefixtures("frozen_today")
 async def test_the_status_bar_names_the_store_and_device(demo: Path) -> None:
-    app = DxfieldApp(demo, today=TODAY)
+    app = DxfieldApp(demo)
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         await pilot.press("l")
@@ -257,10 +264,11 @@ async def test_a_broken_store_is_a_notification_not_a_crash(tmp_path: Path) -> N
         await pilot.press("ctrl+q")
 
 
+@pytest.mark.usefixtures("frozen_today")
 async def test_every_key_of_the_screen_is_in_the_palette(demo: Path) -> None:
     from dxfield.tui.commands import DxfieldCommands
 
-    app = DxfieldApp(demo, today=TODAY)
+    app = DxfieldApp(demo)
     async with app.run_test(size=SIZE) as pilot:
         await open_log(app, pilot)
         provider = DxfieldCommands(app.screen)
@@ -276,8 +284,9 @@ async def test_every_key_of_the_screen_is_in_the_palette(demo: Path) -> None:
         assert isinstance(app.screen, ActivityFormScreen)
 
 
+@pytest.mark.usefixtures("frozen_today")
 async def test_the_key_bar_follows_the_focus_and_a_click_presses_a_key(demo: Path) -> None:
-    app = DxfieldApp(demo, today=TODAY)
+    app = DxfieldApp(demo)
     async with app.run_test(size=(80, 24)) as pilot:
         await open_log(app, pilot)
         bar = app.screen.query_one(KeyBar)
@@ -296,9 +305,10 @@ async def test_the_key_bar_follows_the_focus_and_a_click_presses_a_key(demo: Pat
         assert isinstance(app.screen, ActivityFormScreen)
 
 
+@pytest.mark.usefixtures("frozen_today")
 async def test_switching_screens_quickly_does_not_stop_the_app(demo: Path) -> None:
     # Textual's Header could stop the app here: a title watcher firing on a screen being replaced.
-    app = DxfieldApp(demo, today=TODAY)
+    app = DxfieldApp(demo)
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         for rounds in range(30):
@@ -314,8 +324,9 @@ async def test_switching_screens_quickly_does_not_stop_the_app(demo: Path) -> No
         assert app.return_code is None  # still running
 
 
+@pytest.mark.usefixtures("frozen_today")
 async def test_escape_empties_the_search_and_reads_the_log_once(demo: Path) -> None:
-    app = DxfieldApp(demo, today=TODAY)
+    app = DxfieldApp(demo)
     async with app.run_test(size=SIZE) as pilot:
         await open_log(app, pilot)
         await pilot.press("slash", *"配送")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pytest
 from textual.widgets import Checkbox, Input, Markdown, SelectionList
 
 from dxfield.report.content import build_report, make_scope
@@ -12,7 +13,7 @@ from dxfield.report.render import render_markdown
 from dxfield.store.engine import Store
 from dxfield.tui.app import DxfieldApp
 from dxfield.tui.screens.report import ReportScreen
-from tests.tui.test_app import SIZE, TODAY, settle
+from tests.tui.test_app import SIZE, settle
 
 
 def _message(app: DxfieldApp) -> str:
@@ -31,8 +32,9 @@ async def _submit(app: DxfieldApp, pilot: object, field: str, value: str) -> Non
     await settle(app, pilot)  # type: ignore[arg-type]
 
 
+@pytest.mark.usefixtures("frozen_today")
 async def test_the_preview_follows_the_scope(demo: Path) -> None:
-    app = DxfieldApp(demo, today=TODAY)
+    app = DxfieldApp(demo)
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         await pilot.press("p")
@@ -63,10 +65,11 @@ async def test_the_preview_follows_the_scope(demo: Path) -> None:
         assert "### 豊岡市" in _preview(app)  # the last good preview stays
 
 
+@pytest.mark.usefixtures("frozen_today")
 async def test_ctrl_s_writes_markdown_and_html_as_previewed(demo: Path, tmp_path: Path) -> None:
     out = tmp_path / "reports"
     out.mkdir()
-    app = DxfieldApp(demo, today=TODAY)
+    app = DxfieldApp(demo)
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         await pilot.press("p")
@@ -95,8 +98,9 @@ async def test_ctrl_s_writes_markdown_and_html_as_previewed(demo: Path, tmp_path
     assert "<h3>豊岡市</h3>" in (out / "dxfield-report-2024-10-31.html").read_text("utf-8")
 
 
+@pytest.mark.usefixtures("frozen_today")
 async def test_a_late_preview_of_an_earlier_scope_is_dropped(demo: Path, tmp_path: Path) -> None:
-    app = DxfieldApp(demo, today=TODAY)
+    app = DxfieldApp(demo)
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         await pilot.press("p")

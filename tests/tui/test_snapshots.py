@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -15,8 +14,6 @@ from dxfield.i18n import set_language
 from dxfield.store.engine import Store
 from dxfield.tui.app import DxfieldApp
 from tests.tui.test_app import settle
-
-TODAY = dt.date(2024, 11, 26)
 
 
 @pytest.fixture
@@ -79,25 +76,52 @@ SCREENS = {
 }
 
 
-@pytest.mark.parametrize("lang", ["ja", "en"])
-@pytest.mark.parametrize("screen", list(SCREENS))
-def test_screen(snap_compare, demo: Path, screen: str, lang: str) -> None:  # type: ignore[no-untyped-def]
+# Screens that count from today: days in stage, this month, overdue, a date field's default,
+# the report's as-of date. In Japanese they run again with the real clock moved (`dated`) and
+# must show the same picture: dxfield's injected today, never the machine's.
+DATED = ("dashboard", "form", "tracks", "track-move", "timeline", "report")
+
+
+def _run(snap_compare, demo: Path, screen: str, lang: str) -> bool:  # type: ignore[no-untyped-def]
     set_language(lang)
-    app = DxfieldApp(demo, today=TODAY)
-    assert snap_compare(app, terminal_size=(120, 40), run_before=steady(*SCREENS[screen]))
+    app = DxfieldApp(demo)
+    return bool(snap_compare(app, terminal_size=(120, 40), run_before=steady(*SCREENS[screen])))
 
 
+@pytest.mark.usefixtures("frozen_today")
+@pytest.mark.parametrize(
+    ("screen", "lang"),
+    [
+        pytest.param(s, lang, id=f"{s}-{lang}")
+        for s in SCREENS
+        for lang in ("ja", "en")
+        if not (s in DATED and lang == "ja")
+    ],
+)
+def test_screen(snap_compare, demo: Path, screen: str, lang: str) -> None:  # type: ignore[no-untyped-def]
+    assert _run(snap_compare, demo, screen, lang)
+
+
+@pytest.mark.dated
+@pytest.mark.usefixtures("frozen_today")
+@pytest.mark.parametrize("screen", DATED)
+def test_dated_screen(snap_compare, demo: Path, screen: str) -> None:  # type: ignore[no-untyped-def]
+    assert _run(snap_compare, demo, screen, "ja")
+
+
+@pytest.mark.usefixtures("frozen_today")
 @pytest.mark.parametrize("size", [(80, 24), (200, 60)])
 @pytest.mark.parametrize("screen", ["dashboard", "log", "form"])
 def test_sizes(snap_compare, demo: Path, screen: str, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
     set_language("ja")
-    app = DxfieldApp(demo, today=TODAY)
+    app = DxfieldApp(demo)
     assert snap_compare(app, terminal_size=size, run_before=steady(*SCREENS[screen]))
 
 
+@pytest.mark.usefixtures("frozen_today")
 def test_light_theme(snap_compare, demo: Path) -> None:  # type: ignore[no-untyped-def]
     set_language("ja")
-    app = DxfieldApp(demo, today=TODAY)
+    app = DxfieldApp(demo)
 
     async def light(pilot: Pilot[None]) -> None:
         pilot.app.theme = "textual-light"

@@ -14,7 +14,7 @@ from dxfield.sync.bundle import bundle_log, export_bundle, import_bundle
 from dxfield.sync.keys import card_text, own_card, parse_card, trust_card
 from dxfield.tui.app import DxfieldApp
 from dxfield.tui.screens.sync import ConflictsScreen, SyncScreen
-from tests.tui.test_app import SIZE, TODAY, settle
+from tests.tui.test_app import SIZE, settle
 
 
 def _stores(tmp_path: Path) -> tuple[Path, Path]:
@@ -38,7 +38,7 @@ async def test_export_to_a_folder_then_import_it_on_the_hub(tmp_path: Path) -> N
     a, b = _stores(tmp_path)
     stick = tmp_path / "usb"
     stick.mkdir()
-    app = DxfieldApp(a, today=TODAY)
+    app = DxfieldApp(a)
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         await pilot.press("s")
@@ -52,7 +52,7 @@ async def test_export_to_a_folder_then_import_it_on_the_hub(tmp_path: Path) -> N
         assert "wrote" in str(app.screen.query_one("#sync-message").render())
     assert len(list(stick.glob("*.dxb"))) == 1
 
-    app = DxfieldApp(b, today=TODAY)
+    app = DxfieldApp(b)
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         await pilot.press("s")
@@ -80,7 +80,7 @@ async def test_a_conflict_is_shown_side_by_side_and_resolved_with_a_key(tmp_path
         export_bundle(hub, tmp_path / "2.dxb", "豊岡")
         import_bundle(first, tmp_path / "2.dxb")
         assert len(list_conflicts(first)) == 1
-    app = DxfieldApp(a, today=TODAY)
+    app = DxfieldApp(a)
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         await pilot.press("s")
@@ -106,7 +106,7 @@ async def test_a_missing_folder_or_no_bundles_is_said_in_one_line(tmp_path: Path
     a, _ = _stores(tmp_path)
     empty = tmp_path / "empty"
     empty.mkdir()
-    app = DxfieldApp(a, today=TODAY)
+    app = DxfieldApp(a)
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         await pilot.press("s")

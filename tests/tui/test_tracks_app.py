@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pytest
 from textual.widgets import Input, Select, SelectionList
 
 from dxfield.store.engine import Store
-from dxfield.store.followups import list_actions
+from dxfield.store.followups import add_action, list_actions
 from dxfield.store.tracks import get_track, track_moves
 from dxfield.tui.app import DxfieldApp
 from dxfield.tui.screens.activity_form import ActivityFormScreen
@@ -19,7 +20,8 @@ from dxfield.tui.screens.track_move import MoveScreen
 from dxfield.tui.screens.track_timeline import TimelineScreen
 from dxfield.tui.screens.tracks import TrackCard, TracksScreen
 from dxfield.tui.widgets.funnel import FunnelView
-from tests.tui.test_app import SIZE, TODAY, settle
+from tests.conftest import TODAY
+from tests.tui.test_app import SIZE, settle
 
 
 def stored_moves(folder: Path, community: str) -> list[tuple[str | None, str, list[str]]]:
@@ -30,8 +32,9 @@ def stored_moves(folder: Path, community: str) -> list[tuple[str | None, str, li
         ]
 
 
+@pytest.mark.usefixtures("frozen_today")
 async def test_a_track_moves_forward_with_evidence_then_back(demo: Path) -> None:
-    app = DxfieldApp(demo, today=TODAY)
+    app = DxfieldApp(demo)
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         await pilot.press("t")
@@ -82,8 +85,9 @@ async def test_a_track_moves_forward_with_evidence_then_back(demo: Path) -> None
     assert len(stored[1][2]) == 1 and stored[0][2] == []
 
 
+@pytest.mark.usefixtures("frozen_today")
 async def test_a_move_forward_without_evidence_asks_first(demo: Path) -> None:
-    app = DxfieldApp(demo, today=TODAY)
+    app = DxfieldApp(demo)
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         await pilot.press("t")
@@ -122,8 +126,9 @@ async def test_a_move_forward_without_evidence_asks_first(demo: Path) -> None:
         )
 
 
+@pytest.mark.usefixtures("frozen_today")
 async def test_an_activity_logged_in_the_form_advances_a_track(demo: Path) -> None:
-    app = DxfieldApp(demo, today=TODAY)
+    app = DxfieldApp(demo)
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         await pilot.press("n")
@@ -144,8 +149,10 @@ async def test_an_activity_logged_in_the_form_advances_a_track(demo: Path) -> No
         assert get_activity(store, moves[0][2][0]).title == "資母地区 協力者の会"
 
 
+@pytest.mark.dated
+@pytest.mark.usefixtures("frozen_today")
 async def test_create_and_complete_an_action(demo: Path) -> None:
-    app = DxfieldApp(demo, today=TODAY)
+    app = DxfieldApp(demo)
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         await pilot.press("a")
@@ -178,8 +185,9 @@ async def test_create_and_complete_an_action(demo: Path) -> None:
     assert len(done) == 1
 
 
+@pytest.mark.usefixtures("frozen_today")
 async def test_the_dashboard_funnel_and_the_findings_screen(demo: Path) -> None:
-    app = DxfieldApp(demo, today=TODAY)
+    app = DxfieldApp(demo)
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         assert isinstance(app.screen, DashboardScreen)
@@ -198,6 +206,7 @@ async def test_the_dashboard_funnel_and_the_findings_screen(demo: Path) -> None:
         assert screen.items and all(f.kind.value == "insight" for f in screen.items)
 
 
+@pytest.mark.usefixtures("frozen_today")
 async def test_a_stage_model_and_a_track_defined_in_the_app(demo: Path) -> None:
     from textual.widgets import TextArea
 
@@ -207,7 +216,7 @@ async def test_a_stage_model_and_a_track_defined_in_the_app(demo: Path) -> None:
 
     with Store.open(demo) as store:
         add_organization(store, kind="agency", name="豊岡市市民課", parent="豊岡市")
-    app = DxfieldApp(demo, today=TODAY)
+    app = DxfieldApp(demo)
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         await pilot.press("t")
@@ -248,3 +257,28 @@ async def test_a_stage_model_and_a_track_defined_in_the_app(demo: Path) -> None:
         model = get_stage_model(store, "madoguchi-dx")
         assert [s.key for s in model.stages] == ["current", "rollout"]
         assert model.stages[0].exit_criteria == "業務フローが図になっている"
+
+
+@pytest.mark.dated
+async def test_the_app_counts_from_japans_today(demo: Path, moved_clock: dt.date) -> None:
+    """No frozen clock: the app's today, the form's date and what is overdue are Japan's, with
+    the machine in another zone and the clock moved (see `moved_clock`)."""
+    day = dt.timedelta(days=1)
+    with Store.open(demo) as store:
+        add_action(store, text="昨日が期限", due=(moved_clock - day).isoformat())
+        add_action(store, text="今日が期限", due=moved_clock.isoformat())
+    app = DxfieldApp(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        assert app.today == moved_clock
+        await pilot.press("a")
+        await settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, ActionsScreen)
+        overdue = {i.action.text: i.overdue for i in screen.items}
+        assert (overdue["昨日が期限"], overdue["今日が期限"]) == (True, False)
+        await pilot.press("n")
+        await settle(app, pilot)
+        form = app.screen
+        assert isinstance(form, ActivityFormScreen)
+        assert form.query_one("#date", Input).value == moved_clock.isoformat()

@@ -530,17 +530,15 @@ def history(
     if as_json:
         print_json({"entity": entity, "revisions": revisions})
         return
-    import datetime as dt
-
-    from dxfield.store.clock import REFERENCE_HLC, Stamp
+    from dxfield import clock
+    from dxfield.store.hlc import REFERENCE_HLC, Stamp
 
     ja = ui_language() == "ja"
     for rev in revisions:
         if rev["hlc"] == REFERENCE_HLC:
             when = "参照データ" if ja else "reference data"
         else:
-            stamp = dt.datetime.fromtimestamp(Stamp.parse(rev["hlc"]).wall_ms / 1000, dt.UTC)
-            when = f"{stamp:%Y-%m-%d %H:%M:%S}Z"
+            when = f"{clock.from_epoch_ms(Stamp.parse(rev['hlc']).wall_ms):%Y-%m-%d %H:%M:%S} JST"
         author = store.device.name if rev["device_id"] == store.device.id else rev["device_id"]
         typer.echo(f"{rev['rev_id']}  {when}  {author}")
         if rev["deleted"]:

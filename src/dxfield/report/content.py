@@ -23,6 +23,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from dxfield import clock
 from dxfield.domain.dates import (
     fiscal_year_label,
     fiscal_year_of,
@@ -94,7 +95,7 @@ def make_scope(
     today's. Without an as-of date: today, or the fiscal year's end when it is over. An as-of
     date before the fiscal year begins is refused.
     """
-    today = today or dt.date.today()
+    today = today or clock.today()
     given_date = None
     if as_of is not None and str(as_of).strip():
         with about("as_of"):
@@ -314,8 +315,8 @@ class _Place:
 
 
 def _recorded(created_at: dt.datetime) -> dt.date:
-    """The day a record was first written (in UTC, as created_at is stored)."""
-    return created_at.date()
+    """The day in Japan a record was first written (created_at is stored in UTC)."""
+    return clock.japan_date(created_at)
 
 
 def _order(org: OrganizationRead) -> tuple[int, str, str]:
@@ -466,7 +467,7 @@ def _tracks(
         if target is None:
             continue
         moves = [m for m in track_moves(store, track.id) if m.date <= scope.as_of]
-        if not moves and track.created_at.date() > scope.as_of:
+        if not moves and _recorded(track.created_at) > scope.as_of:
             continue
         keys = [stage.key for stage in summary.model.stages]
         index = keys.index(moves[0].to_stage) if moves and moves[0].to_stage in keys else -1

@@ -8,7 +8,6 @@ connection inside a transaction (`BEGIN` or `BEGIN IMMEDIATE`).
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import json
 import os
 import socket
@@ -18,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from dxfield import clock
 from dxfield.domain.errors import StoreError
 from dxfield.paths import STORE_FILE, ensure_private_dir
 from dxfield.store.migrations import SCHEMA_HEAD
@@ -231,7 +231,7 @@ def _ensure_device(engine: Engine, device_name: str | None) -> DeviceInfo:
                     id=device.id,
                     name=device.name,
                     role=device.role,
-                    created_at=dt.datetime.now(dt.UTC),
+                    created_at=clock.now(),
                 )
             )
             return device

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from dxfield import clock
 from dxfield.domain.enums import ActionStatus, FindingKind, SupportArea
 from dxfield.domain.errors import LocalizedError
 from dxfield.domain.records import ActionRead, FindingRead, InitiativeRead
@@ -164,7 +165,7 @@ def add_action(
         "initiative_id": _initiative_id(store, initiative),
         "owner": owner,
         "due": due,
-        "as_of": as_of or dt.date.today(),
+        "as_of": as_of or clock.today(),
         "status": ActionStatus.parse_field(status, "status") if status else ActionStatus.planned,
     }
     return records.create(store, "action", data)  # type: ignore[no-any-return]
@@ -220,7 +221,7 @@ def list_actions(
 ) -> list[ActionItem]:
     """Live actions, due soonest first (undated last) or in the order they were recorded, each
     marked overdue when it is."""
-    today = today or dt.date.today()
+    today = today or clock.today()
     query = select(_actions).where(_actions.c.deleted.is_(False))
     if initiative:
         query = query.where(_actions.c.initiative_id == _initiative_id(store, initiative))

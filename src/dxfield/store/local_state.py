@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Connection
 
+from dxfield import clock
 from dxfield.store.engine import Store
 from dxfield.store.schema import LocalState, Revision
 
@@ -35,11 +36,6 @@ class Draft:
     name: str
     data: dict[str, Any]
     saved_at: dt.datetime
-
-
-def _now() -> dt.datetime:
-    """The time a draft is saved at (UTC)."""
-    return dt.datetime.now(dt.UTC)
 
 
 def _put(conn: Connection, key: str, value: str) -> None:
@@ -64,7 +60,7 @@ def save_draft(store: Store, name: str, data: dict[str, Any]) -> None:
     """
     if not name:
         raise ValueError("a draft needs a name")
-    saved_at = _now()
+    saved_at = clock.now()
     value = _json({"saved_at": saved_at.isoformat(), "data": data})
     with store.write() as conn:
         _put(conn, DRAFT_PREFIX + name, value)

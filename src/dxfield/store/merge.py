@@ -23,7 +23,8 @@ from sqlalchemy import String, func, insert, select, type_coerce, update
 from sqlalchemy.engine import Connection
 
 from dxfield.domain.errors import LocalizedError
-from dxfield.store import clock, records, revisions, search_index
+from dxfield.store import records, revisions, search_index
+from dxfield.store.hlc import observe, skew_limit
 from dxfield.store.revisions import canonical_json as canonical
 from dxfield.store.schema import SYNCED_TABLES
 from dxfield.store.sqlite_features import arrival_order
@@ -118,7 +119,7 @@ def apply_revisions(conn: Connection, incoming: Sequence[dict[str, Any]]) -> Mer
     report.unchanged = len(untouched)
     if not new:
         return report
-    limit = clock.skew_limit()
+    limit = skew_limit()
     rows = []
     for revision in new:
         if revision["hlc"] > limit:
@@ -140,7 +141,7 @@ def apply_revisions(conn: Connection, incoming: Sequence[dict[str, Any]]) -> Mer
     # later change made here a day or more ahead too.
     plausible = [r["hlc"] for r in new if r["hlc"] <= limit]
     if plausible:
-        clock.observe(conn, max(plausible))
+        observe(conn, max(plausible))
     fresh = [(entity, entity_id) for entity, entity_id in touched if entity_id not in known]
     report.conflicting += _materialize_new(conn, fresh, rows)
     report.new += len(fresh)

@@ -21,7 +21,7 @@ from dxfield.domain.errors import LocalizedError, from_validation_error
 from dxfield.domain.records import OrganizationBase, StageModelBase
 from dxfield.i18n import quote
 from dxfield.store import revisions
-from dxfield.store.clock import REFERENCE_HLC
+from dxfield.store.hlc import REFERENCE_HLC
 from dxfield.store.ids import reference_id
 from dxfield.store.schema import LocalState
 

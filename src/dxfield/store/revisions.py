@@ -17,8 +17,10 @@ from typing import Any
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Connection
 
+from dxfield import clock
 from dxfield.domain.errors import NotFound
-from dxfield.store import clock, search_index
+from dxfield.store import search_index
+from dxfield.store.hlc import tick
 from dxfield.store.schema import SYNCED_TABLES, Revision
 
 META_FIELDS = ("id", "rev", "hlc", "device_id", "deleted")
@@ -162,7 +164,7 @@ def write_record(
         raise NotFound(f"{entity_id} は見つかりません", f"{entity_id} not found")
     follows: list[str] = []
     generation = 1
-    created_at = dt.datetime.now(dt.UTC).isoformat()
+    created_at = clock.now().isoformat()
     if current is not None:
         head = conn.execute(
             select(_revisions.c.data, _revisions.c.generation).where(
@@ -186,7 +188,7 @@ def write_record(
             content = {k: v for k, v in previous.items() if k != "created_at"}
     assert content is not None
     data = {**content, "created_at": created_at}
-    (hlc,) = clock.tick(conn)
+    (hlc,) = tick(conn)
     revision = build_revision(
         entity,
         entity_id,
@@ -228,13 +230,13 @@ def bulk_create(
     if not items:
         return 0
     if hlc is None:
-        stamps: Sequence[str] = clock.tick(conn, len(items))
+        stamps: Sequence[str] = tick(conn, len(items))
     elif isinstance(hlc, str):
         stamps = [hlc] * len(items)
     else:
         stamps = hlc
     table = table_for(entity)
-    now = dt.datetime.now(dt.UTC).isoformat()
+    now = clock.now().isoformat()
     revision_rows = []
     entity_rows = []
     search_rows = []

@@ -19,6 +19,7 @@ from typing import Any, Literal
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
+from dxfield import clock
 from dxfield.domain.enums import OrgKind
 from dxfield.domain.errors import LocalizedError, NotFound
 from dxfield.domain.records import (
@@ -263,7 +264,7 @@ def list_tracks(
     track_ids: Sequence[str] | None = None,
 ) -> list[TrackSummary]:
     """Live tracks, by model, then furthest stage first, then community (kana order)."""
-    today = today or dt.date.today()
+    today = today or clock.today()
     query = select(_tracks).where(_tracks.c.deleted.is_(False))
     with store.read() as conn:
         if model:
@@ -386,7 +387,7 @@ def move_track(
             track,
             to=to,
             evidence=evidence,
-            date=date if date is not None else (today or dt.date.today()),
+            date=date if date is not None else (today or clock.today()),
             note=note,
             no_evidence=no_evidence,
         )

@@ -17,7 +17,6 @@ hash of its content, and its record must validate). Only then does one transacti
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import hashlib
 import json
 import zlib
@@ -29,6 +28,7 @@ from nacl.exceptions import BadSignatureError, CryptoError
 from nacl.public import PublicKey, SealedBox
 from nacl.signing import SigningKey, VerifyKey
 
+from dxfield import clock
 from dxfield.domain.errors import LocalizedError
 from dxfield.i18n import quote
 from dxfield.store import local_state, maintenance, merge
@@ -96,7 +96,7 @@ class ImportResult:
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    return clock.now().isoformat(timespec="seconds")
 
 
 def export_bundle(

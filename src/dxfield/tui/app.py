@@ -19,6 +19,7 @@ from textual.screen import Screen
 from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
+from dxfield import clock
 from dxfield.tui.commands import DxfieldCommands
 from dxfield.tui.text import display_path, error_text, localize_bindings, notify_failure, t
 from dxfield.tui.widgets.status_bar import StatusBar
@@ -66,18 +67,17 @@ class DxfieldApp(App[None]):
         Binding("ctrl+q", "quit", "Quit", show=False, id="quit-ctrl", priority=True),
     ]
 
-    def __init__(self, data_dir: Path, *, today: dt.date | None = None) -> None:
+    def __init__(self, data_dir: Path) -> None:
         super().__init__()
         self.data_dir = data_dir
-        self._today = today
         self._store: Store | None = None
         self._conflicts = 0  # counted after each sync, not on every screen change
         localize_bindings(self)
 
     @property
     def today(self) -> dt.date:
-        """Today (fixed in tests and snapshots)."""
-        return self._today or dt.date.today()
+        """Today in Japan, from the one clock (tests inject theirs there)."""
+        return clock.today()
 
     @property
     def store(self) -> Store:
@@ -129,7 +129,7 @@ class DxfieldApp(App[None]):
             return
         draft = drafts.pop(0)
         title = str(draft.data.get("title") or "")
-        saved = draft.saved_at.astimezone()
+        saved = clock.in_japan(draft.saved_at)
         question = t(
             f"保存されていない下書きがあります({saved:%Y-%m-%d %H:%M}「{title}」)。"
             "復元しますか?(escape: 後で)",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -12,6 +11,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.widgets import Markdown
 
+from dxfield import clock
 from dxfield.domain.dates import format_date
 from dxfield.i18n import FIELD_LABELS, current_language
 from dxfield.tui.screens.base import DxScreen
@@ -61,7 +61,7 @@ def page_markdown(page: ActivityPage, device_id: str, device_name: str) -> str:
         when = (
             t("参照データ", "reference data")
             if wall == 0
-            else f"{dt.datetime.fromtimestamp(wall / 1000):%Y-%m-%d %H:%M}"
+            else f"{clock.from_epoch_ms(wall):%Y-%m-%d %H:%M}"
         )
         who = device_name if revision["device_id"] == device_id else revision["device_id"][:13]
         if revision["deleted"]:

@@ -10,7 +10,6 @@ keeps the shown one and opens it in the form to merge by hand.
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -22,6 +21,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, DataTable, Input, Label, OptionList, ProgressBar, Select
 from textual.widgets.option_list import Option
 
+from dxfield import clock
 from dxfield.i18n import LocalizedError
 from dxfield.tui.screens.base import DxScreen
 from dxfield.tui.screens.followups import FollowUpTable
@@ -127,8 +127,9 @@ class SyncScreen(DxScreen):
         table.clear()
         for entry in log:
             inbound = entry.get("direction") == "in"
+            at = clock.parse_instant(str(entry.get("at", "")))
             table.add_row(
-                str(entry.get("at", ""))[:19].replace("T", " "),
+                f"{clock.in_japan(at):%Y-%m-%d %H:%M:%S}" if at else "",
                 t("受信", "in") if inbound else t("送信", "out"),
                 str(entry.get("peer", "")),
                 str(entry.get("revisions", "")),
@@ -165,7 +166,7 @@ class SyncScreen(DxScreen):
                     f"フォルダ {folder} がありません", f"no folder {folder}", "folder"
                 )
             name = find_trusted(self.store, recipient).name
-            stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+            stamp = clock.file_stamp()
             out = folder / f"dxfield-{self.store.device.name}-{name}-{stamp}.dxb"
             result = export_bundle(self.store, out, recipient)
             set_setting(self.store, LAST_FOLDER, str(folder))

@@ -3,6 +3,9 @@
 A stamp is `<wall ms, 13 digits>-<counter, 6 digits>`: it sorts as text, never goes backwards on
 one device even if the wall clock does, and moves past every stamp this store has seen (imports
 call `observe`). The state lives in `local_state`, updated inside the writer's transaction.
+
+It reads real time itself (`wall_ms`), not `dxfield.clock`: a stamp orders revisions across
+devices and must follow real time even where a test has frozen "today".
 """
 
 from __future__ import annotations
