@@ -86,6 +86,22 @@ FIELD_LABELS: dict[str, tuple[str, str]] = {
     "overview": ("概要", "overview"),
     "out": ("出力先", "output file"),
     "format": ("形式", "format"),
+    "providers": ("伴走支援事業者", "providers"),
+    "model_id": ("段階モデル", "stage model"),
+    "community_id": ("コミュニティ", "community"),
+    "track_id": ("トラック", "track"),
+    "evidence_ids": ("根拠の活動", "evidence"),
+    "owner_id": ("添付先", "attached to"),
+    "entity_id": ("レコードID", "record id"),
+    "rev_id": ("版ID", "version id"),
+    "device_id": ("端末ID", "device id"),
+    "hlc": ("時刻印", "clock stamp"),
+    "generation": ("世代", "generation"),
+    "parents": ("親の版", "parent versions"),
+    "created_at": ("作成日時", "creation time"),
+    "deleted": ("削除", "deleted"),
+    "entity": ("種類", "kind"),
+    "data": ("内容", "content"),
 }
 
 

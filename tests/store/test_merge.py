@@ -139,12 +139,12 @@ def test_concurrent_edits_keep_both_versions(templates: list[Path], tmp_path: Pa
         assert report.conflicting == 1 and report.new == 0
         _receive(second, _everything(first))
         with first.read() as conn:
-            leaves = merge.conflicting_leaves(conn, activity.id)
+            leaves = merge.conflicting_leaves(conn, "activity", activity.id)
         assert len(leaves) == 2
         titles = set()
         for store in (first, second):
             with store.read() as conn:
-                assert merge.conflicting_leaves(conn, activity.id) == leaves
+                assert merge.conflicting_leaves(conn, "activity", activity.id) == leaves
                 for revision in merge.all_revisions(conn):
                     if revision["rev_id"] in leaves:
                         titles.add(revision["data"]["title"])
@@ -166,7 +166,7 @@ def test_a_tampered_or_invalid_revision_is_refused(templates: list[Path], tmp_pa
         )
         revision = next(r for r in _everything(first) if r["entity"] == "activity")
         tampered = {**revision, "data": {**revision["data"], "title": "書き換え"}}
-        with pytest.raises(LocalizedError, match="does not match its content"):
+        with pytest.raises(LocalizedError, match="does not match its version id"):
             merge.check_revision(tampered)
         # A correctly hashed record that fails validation (an impossible date) is refused too.
         bad_data = {**revision["data"], "date": "2024-02-30"}
@@ -210,7 +210,7 @@ def test_a_revision_from_a_day_ahead_is_taken_and_flagged(
             "parents": [revision["rev_id"]],
             "generation": revision["generation"] + 1,
             "hlc": "9999999999999-000000",
-            "device_id": "future-device",
+            "device_id": "0190c9a1-0000-7000-8000-00000000f0f0",  # a device from elsewhere
             "data": data,
         }
         future["rev_id"] = merge.revisions.revision_id(

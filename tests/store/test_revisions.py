@@ -48,7 +48,7 @@ def test_create_edit_delete_each_write_one_revision(store: Store) -> None:
     assert edited.created_at == created.created_at
     records.delete(store, "activity", created.id)
     with store.read() as conn:
-        history = revisions.history(conn, created.id)
+        history = revisions.history(conn, "activity", created.id)
     assert [h["generation"] for h in history] == [1, 2, 3]
     assert [h["deleted"] for h in history] == [False, False, True]
     assert history[1]["parents"] == [history[0]["rev_id"]]

@@ -96,7 +96,9 @@ def test_a_track_moves_forward_with_evidence_then_back_and_keeps_both(demo_store
     assert moves[1].evidence_ids == [WORKSHOP] and moves[1].note == "協力者3名"
     # The track's stage is a revision of the track too: its history shows both moves.
     with demo_store.read() as conn:
-        stages = [r["data"]["current_stage"] for r in history(conn, summary.track.id)]
+        stages = [
+            r["data"]["current_stage"] for r in history(conn, "engagement_track", summary.track.id)
+        ]
     assert stages[-2:] == ["collaborators", "dialogue"]
 
 

@@ -155,7 +155,7 @@ CORPUS: list[tuple[str, Callable[[Pair], bytes], str]] = [
                 canonical_json({**sender_revisions(p)[-1], "hlc": "9" * 13 + "-000000"}),
             ],
         ),
-        "does not match its content",
+        "does not match its version id",
     ),
     ("invalid-record", lambda p: bundle(p, _resealed_revision(p, {"date": "2024-02-30"})), "date"),
     (

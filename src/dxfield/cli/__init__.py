@@ -530,15 +530,17 @@ def history(
     if as_json:
         print_json({"entity": entity, "revisions": revisions})
         return
-    from dxfield import clock
-    from dxfield.store.hlc import REFERENCE_HLC, Stamp
+    from dxfield.store.hlc import REFERENCE_HLC, stamped_at
 
     ja = ui_language() == "ja"
     for rev in revisions:
+        at = stamped_at(rev["hlc"])
         if rev["hlc"] == REFERENCE_HLC:
             when = "参照データ" if ja else "reference data"
+        elif at is None:
+            when = "(時刻不明)" if ja else "(unreadable time)"
         else:
-            when = f"{clock.from_epoch_ms(Stamp.parse(rev['hlc']).wall_ms):%Y-%m-%d %H:%M:%S} JST"
+            when = f"{at:%Y-%m-%d %H:%M:%S} JST"
         author = store.device.name if rev["device_id"] == store.device.id else rev["device_id"]
         typer.echo(f"{rev['rev_id']}  {when}  {author}")
         if rev["deleted"]:
@@ -636,6 +638,11 @@ def check(ctx: typer.Context, as_json: JsonOption = False) -> None:
         typer.echo(f"{'競合' if ja else 'conflicts'}: {report.conflicts}")
         for entity, tally in report.counts.items():
             typer.echo(f"  {entity}: {tally['live']} (+{tally['deleted']} deleted)")
+        for finding in report.findings:
+            typer.echo(f"{'問題' if ja else 'problem'}: {finding.message('ja' if ja else 'en')}")
+        if report.findings:
+            count = len(report.findings)
+            typer.echo(f"問題 {count}件" if ja else f"{count} problem{'s' * (count > 1)} found")
     if not report.ok:
         raise typer.Exit(1)
 

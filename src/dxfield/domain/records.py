@@ -35,19 +35,53 @@ KEY_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
 """Keys of stage models and stages."""
 
 
+MAX_LINE_CHARS = 1_000
+"""The longest a one-line text (a title, a name, a place) may be."""
+MAX_TEXT_CHARS = 100_000
+"""The longest a multi-line text (notes, a finding) may be: some fifty pages."""
+MAX_ITEMS = 1_000
+"""The most ids or tags a list in a record may hold."""
+
+
+def _too_long(count: int, limit: int, field: str) -> LocalizedError:
+    return LocalizedError(
+        f"長すぎます({count:,}、{limit:,}まで)",
+        f"is too long ({count:,}; at most {limit:,})",
+        field,
+    )
+
+
+def at_most(values: list[Any], field: str, limit: int = MAX_ITEMS) -> list[Any]:
+    """`values`, or an error naming `field` when there are more than `limit` of them."""
+    if len(values) > limit:
+        raise _too_long(len(values), limit, field)
+    return values
+
+
 def clean_text(value: Any, field: str, *, required: bool = False, multiline: bool = False) -> str:
-    """Text as stored: stripped, line ends unified, no control characters (terminal escapes).
+    """Text as stored: stripped, line ends unified, no control characters (terminal escapes, and
+    the bidi overrides that make text read otherwise than it is), and not longer than MAX_LINE_CHARS (MAX_TEXT_CHARS for multi-line fields).
 
     Newlines and tabs are allowed only in multi-line fields (notes, background, text).
     """
     text = "" if value is None else str(value)
+    limit = MAX_TEXT_CHARS if multiline else MAX_LINE_CHARS
+    if len(text) > 2 * limit:  # before any work on it: a bundle may carry megabytes
+        raise _too_long(len(text), limit, field)
     if multiline:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = text.strip()
+    if len(text) > limit:
+        raise _too_long(len(text), limit, field)
     allowed = ("\n", "\t") if multiline else ()
     for char in text:
         code = ord(char)
-        if (code < 32 or 0x7F <= code <= 0x9F) and char not in allowed:
+        if (
+            code < 32
+            or 0x7F <= code <= 0x9F
+            or 0x202A <= code <= 0x202E
+            or 0x2066 <= code <= 0x2069
+        ) and char not in allowed:
             raise LocalizedError(
                 f"制御文字 (U+{code:04X}) は使えません",
                 f"holds a control character (U+{code:04X})",
@@ -103,6 +137,11 @@ class Participants(BaseModel):
     @classmethod
     def _text(cls, value: Any) -> str:
         return clean_text(value, "participants", multiline=True)
+
+    @field_validator("organization_ids")
+    @classmethod
+    def _organizations(cls, value: list[str]) -> list[str]:
+        return at_most(value, "participants")
 
     @field_validator("head_count")
     @classmethod
@@ -220,6 +259,11 @@ class InitiativeBase(SQLModel):
     def _background(cls, value: Any) -> str:
         return clean_text(value, "background", multiline=True)
 
+    @field_validator("providers")
+    @classmethod
+    def _providers(cls, value: list[ProviderLink]) -> list[ProviderLink]:
+        return at_most(value, "providers", 100)
+
 
 class ActivityBase(SQLModel):
     """One entry of the field log: a meeting, workshop, hearing, visit, training..."""
@@ -273,7 +317,10 @@ class ActivityBase(SQLModel):
     @field_validator("tags", mode="before")
     @classmethod
     def _tags(cls, value: Any) -> list[str]:
-        tags = [clean_text(unicodedata.normalize("NFKC", str(t)), "tags") for t in value or []]
+        if value is not None and not isinstance(value, list | tuple):
+            raise LocalizedError("リストではありません", "is not a list", "tags")
+        values = at_most(list(value or []), "tags", 100)
+        tags = [clean_text(unicodedata.normalize("NFKC", str(t)), "tags") for t in values]
         return sorted({t for t in tags if t})
 
     @model_validator(mode="after")
@@ -361,6 +408,7 @@ class StageModelBase(SQLModel):
 
     @model_validator(mode="after")
     def _stages(self) -> StageModelBase:
+        at_most(self.stages, "stages", 100)
         keys = [s.key for s in self.stages]
         if not keys or len(set(keys)) != len(keys):
             raise LocalizedError(
@@ -400,6 +448,11 @@ class StageMoveBase(SQLModel):
     @classmethod
     def _note(cls, value: Any) -> str:
         return clean_text(value, "note", multiline=True)
+
+    @field_validator("evidence_ids")
+    @classmethod
+    def _evidence(cls, value: list[str]) -> list[str]:
+        return at_most(value, "evidence")
 
 
 class AttachmentBase(SQLModel):

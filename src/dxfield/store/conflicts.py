@@ -1,7 +1,7 @@
 """Conflicts: records with more than one live version after a sync, and their resolution.
 
-A conflict is never resolved silently: every store shows the same winner (highest hlc, then
-device), and the other live leaves wait here. Resolving writes a new revision whose parents are
+A conflict is never resolved silently: every store shows the same winner (the highest stamp,
+then device, then revision id: `merge.winner_key`), and the other live leaves wait here. Resolving writes a new revision whose parents are
 all the leaves, with the content chosen, so the record has one leaf again everywhere it travels.
 """
 
@@ -60,10 +60,10 @@ def _label(data: dict[str, Any]) -> str:
     return ""
 
 
-def _versions(conn: Any, entity_id: str) -> list[Version]:
+def _versions(conn: Any, entity: str, entity_id: str) -> list[Version]:
     return [
         Version(r.rev_id, r.hlc, r.device_id, json.loads(r.data), index == 0)
-        for index, r in enumerate(merge.live_leaves(conn, entity_id))
+        for index, r in enumerate(merge.live_leaves(conn, entity, entity_id))
     ]
 
 
@@ -91,7 +91,7 @@ def list_conflicts(store: Store) -> list[Conflict]:
         rows = conn.execute(_in_conflict()).all()
         found = []
         for entity, entity_id in rows:
-            versions = _versions(conn, entity_id)
+            versions = _versions(conn, entity, entity_id)
             found.append(Conflict(entity, entity_id, _label(versions[0].data), versions))
     return sorted(found, key=lambda c: (min(v.hlc for v in c.versions), c.entity_id))
 
@@ -101,7 +101,7 @@ def get_conflict(store: Store, text: str) -> Conflict:
     with store.read() as conn:
         entity_id = records.match_id(conn, _revisions.c.entity_id, text, "記録", "record")
         entity = revisions.entity_of(conn, entity_id)
-        versions = _versions(conn, entity_id)
+        versions = _versions(conn, entity, entity_id) if entity else []
     if len(versions) < 2 or entity is None:
         raise NotFound(f"{quote(text)} に競合はありません", f"{quote(text)} is not in conflict")
     return Conflict(entity, entity_id, _label(versions[0].data), versions)
@@ -122,19 +122,12 @@ def resolve_conflict(
     content = {k: v for k, v in chosen[0].data.items() if k != "created_at"}
     content = records.validate(conflict.entity, {**content, **(changes or {})})
     with store.write() as conn:
-        leaves = list(
-            conn.execute(
-                select(_revisions.c.rev_id).where(
-                    _revisions.c.entity_id == conflict.entity_id, _revisions.c.leaf.is_(True)
-                )
-            ).scalars()
-        )
         written = revisions.write_record(
             conn,
             conflict.entity,
             conflict.entity_id,
             content,
             device_id=store.device.id,
-            parents=sorted(leaves),
+            parents=merge.leaves(conn, conflict.entity, conflict.entity_id),
         )
     return str(written["rev_id"])

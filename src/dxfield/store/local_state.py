@@ -131,6 +131,11 @@ def put_value(store: Store, key: str, value: Any) -> None:
         _put(conn, key, text)
 
 
+def put_value_in(conn: Connection, key: str, value: Any) -> None:
+    """`put_value` inside the caller's write transaction (a merge noting what it took)."""
+    _put(conn, key, _json(value))
+
+
 def get_value(store: Store, key: str, default: Any = None) -> Any:
     """The JSON value stored under `key` by `put_value`, or `default`."""
     with store.read() as conn:
@@ -147,11 +152,14 @@ def get_value(store: Store, key: str, default: Any = None) -> Any:
 def values_with_prefix(store: Store, prefix: str) -> dict[str, Any]:
     """Every JSON value whose key starts with `prefix` (unreadable ones are logged and left out)."""
     with store.read() as conn:
-        rows = conn.execute(
-            select(_state.c.key, _state.c.value).where(
-                _state.c.key.startswith(prefix, autoescape=True)
-            )
-        ).all()
+        return values_in(conn, prefix)
+
+
+def values_in(conn: Connection, prefix: str) -> dict[str, Any]:
+    """`values_with_prefix` on the caller's connection."""
+    rows = conn.execute(
+        select(_state.c.key, _state.c.value).where(_state.c.key.startswith(prefix, autoescape=True))
+    ).all()
     found: dict[str, Any] = {}
     for key, value in rows:
         try:

@@ -19,6 +19,7 @@ from dxfield.store.conflicts import count_conflicts
 from dxfield.store.engine import Store, head_schema_revision
 from dxfield.store.records import match_id
 from dxfield.store.schema import SYNCED_TABLES, Revision
+from dxfield.store.soundness import Finding, find_problems
 
 DUMP_FORMAT = "dxfield-dump"
 DUMP_VERSION = 1
@@ -26,7 +27,7 @@ _revisions = Revision.__table__  # type: ignore[attr-defined]
 
 
 def dump(store: Store) -> dict[str, Any]:
-    """Every synced record (tombstones too) as its winning revision, sorted by id.
+    """Every synced record (tombstones too) as its winning revision, sorted by id (then kind).
 
     Content comes from the revision itself, which is content-addressed, so two stores holding the
     same data give the same dump byte for byte. Local-only data (device, drafts, keys) is left out.
@@ -57,7 +58,7 @@ def dump(store: Store) -> dict[str, Any]:
                         "data": json.loads(row.data),
                     }
                 )
-    records.sort(key=lambda r: r["id"])
+    records.sort(key=lambda r: (r["id"], r["type"]))
     return {"format": DUMP_FORMAT, "version": DUMP_VERSION, "records": records}
 
 
@@ -186,15 +187,21 @@ class CheckReport:
     device_id: str
     device_name: str
     path: str
+    findings: list[Finding]
+    """What is wrong beyond the file itself (store/soundness.py), one line each."""
 
     @property
     def ok(self) -> bool:
-        """True when the file is sound and its schema current."""
-        return self.integrity == "ok" and self.schema_revision == self.schema_head
+        """True when the file is sound, its schema current and nothing is found wrong in it."""
+        return (
+            self.integrity == "ok"
+            and self.schema_revision == self.schema_head
+            and not self.findings
+        )
 
 
 def check(store: Store) -> CheckReport:
-    """Run SQLite's integrity check and count what the store holds."""
+    """Run SQLite's integrity check, look for what else can be wrong, count what is held."""
     counts: dict[str, dict[str, int]] = {}
     with store.read() as conn:
         integrity = "; ".join(r[0] for r in conn.execute(text("PRAGMA integrity_check")))
@@ -206,6 +213,7 @@ def check(store: Store) -> CheckReport:
             for deleted, n in rows:
                 tally["deleted" if deleted else "live"] = n
             counts[entity] = tally
+        findings = find_problems(conn) if integrity == "ok" else []
         total = conn.execute(select(func.count()).select_from(_revisions)).scalar() or 0
         skew = (
             conn.execute(
@@ -226,6 +234,7 @@ def check(store: Store) -> CheckReport:
         device_id=store.device.id,
         device_name=store.device.name,
         path=str(store.path),
+        findings=findings,
     )
 
 
@@ -234,7 +243,7 @@ def record_history(store: Store, record_id: str) -> tuple[str, list[dict[str, An
     with store.read() as conn:
         full = match_id(conn, _revisions.c.entity_id, record_id, "記録", "record")
         entity = revisions.entity_of(conn, full)
-        history = revisions.history(conn, full)
+        history = revisions.history(conn, entity or "", full)
     previous: dict[str, Any] = {}
     for revision in history:
         data = revision["data"]

@@ -1,11 +1,16 @@
 """Merging revisions from elsewhere: the heart of sync, without the bundle around it.
 
-`apply_revisions` inserts the revisions a store lacks, then, for every record they touch,
-works out the leaves again from the parent links (a leaf is a revision no other revision of
-the record names as a parent) and materializes the winner: the leaf with the highest
-(hlc, device_id), as DESIGN.md fixes. The result depends only on the set of revisions a store
-holds, never on the order they arrived in, and applying the same revisions twice changes
-nothing. Two live leaves are a conflict: the loser is kept, nothing is overwritten.
+A record is its kind and its id together, everywhere here. `check_revision` checks one revision
+as a bundle carries it, on its own (shape, formats, its id against its content, its record against
+the kind's validation); `apply_revisions` checks the revisions against each other and the store
+(an id already taken by a record of another kind, parents that exist and belong to the same
+record, generations, the records a record points at), inserts those the store lacks, then, for
+every record they touch, works out the leaves again from the parent links (a leaf is a revision no
+other revision of the record names as a parent) and materializes the winner: the leaf with the
+highest (stamp, device id, revision id), stamps compared as numbers. The result depends only on
+the set of revisions a store holds, never on the order they arrived in, and applying the same
+revisions twice changes nothing. Two live leaves are a conflict: the loser is kept, nothing is
+overwritten.
 
 Everything happens on the caller's connection, inside the caller's transaction, so an import
 is all or nothing.
@@ -13,24 +18,59 @@ is all or nothing.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from json.encoder import encode_basestring
 from typing import Any
 
-from sqlalchemy import String, func, insert, select, type_coerce, update
+from sqlalchemy import String, func, insert, select, tuple_, type_coerce, update
 from sqlalchemy.engine import Connection
 
 from dxfield.domain.errors import LocalizedError
+from dxfield.i18n import quote
 from dxfield.store import records, revisions, search_index
-from dxfield.store.hlc import observe, skew_limit
+from dxfield.store.hlc import Stamp, observe, skew_limit
+from dxfield.store.links import links_of
+from dxfield.store.local_state import put_value_in
 from dxfield.store.revisions import canonical_json as canonical
 from dxfield.store.schema import SYNCED_TABLES
 from dxfield.store.sqlite_features import arrival_order
 
 _revisions = revisions._revisions
 _CHUNK = 500
+
+REVISION_KEYS = frozenset(
+    (
+        "data",
+        "deleted",
+        "device_id",
+        "entity",
+        "entity_id",
+        "generation",
+        "hlc",
+        "parents",
+        "rev_id",
+    )
+)
+MAX_PARENTS = 64
+"""The most parents a revision may name (a resolved conflict names every leaf)."""
+MAX_GENERATION = 10**9
+ID_PATTERN = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+"""Record and device ids: UUIDs as dxfield writes them (lower case, hyphenated)."""
+REV_ID_PATTERN = re.compile(r"([1-9][0-9]{0,9})-[0-9a-f]{32}")
+SKEW_KEY = "clock-skew:"
+"""local_state: a revision taken though stamped far ahead, and who sent it."""
+
+
+class RevisionRefused(LocalizedError):
+    """A revision that cannot be taken; `rev_id` says which (the bundle says where it is)."""
+
+    def __init__(self, rev_id: str, ja: str, en: str, field: str | None = None) -> None:
+        super().__init__(ja, en, field)
+        self.rev_id = rev_id
 
 
 @dataclass
@@ -49,61 +89,287 @@ class MergeReport:
     """Revisions stamped more than a day ahead of this store's clock (taken, and flagged)."""
 
 
-def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
+def winner_key(hlc: str, device_id: str, rev_id: str) -> tuple[Stamp, str, str]:
+    """How leaves are ranked: the highest wins. Total (the revision id breaks every tie) and the
+    same on every store; an unreadable stamp (only in a store written before stamps were
+    checked) ranks below every other."""
+    return (Stamp.parse_or_floor(hlc), device_id, rev_id)
+
+
+def _row_key(row: Any) -> tuple[Stamp, str, str]:
+    return winner_key(row.hlc, row.device_id, row.rev_id)
+
+
+def _chunks(items: Sequence[Any]) -> Iterable[Sequence[Any]]:
     for start in range(0, len(items), _CHUNK):
         yield items[start : start + _CHUNK]
 
 
-def check_revision(revision: dict[str, Any]) -> dict[str, Any]:
-    """A revision as carried in a bundle, checked: its id must be the hash of its content, and
-    its record must pass the entity's validation. Returns the row to insert."""
-    entity = revision.get("entity")
-    if entity not in SYNCED_TABLES:
-        raise LocalizedError(
-            f"不明な種類のレコードです: {entity!r}", f"unknown kind of record: {entity!r}"
+def _malformed(rev_id: str, field: str, ja: str, en: str) -> RevisionRefused:
+    return RevisionRefused(rev_id, ja, en, field)
+
+
+def _created_at(rev_id: str, value: object) -> None:
+    when = None
+    if isinstance(value, str) and len(value) <= 40:
+        try:
+            when = dt.datetime.fromisoformat(value)
+        except ValueError:
+            when = None
+    if when is None or when.tzinfo is None or not 2000 <= when.year <= 9999:
+        raise _malformed(
+            rev_id,
+            "created_at",
+            f"{quote(value)} は時刻帯つきの日時ではありません",
+            f"{quote(value)} is not a date and time with a zone",
         )
+
+
+def check_revision(revision: object) -> dict[str, Any]:
+    """One revision as a bundle carries it, checked on its own: exactly the fields of format 1,
+    each of its type and format (ids, stamp, generation and parents), its id the hash of its
+    content, and its record valid and in the form dxfield writes it. Returns the row to insert;
+    raises a RevisionRefused naming the field."""
+    if not isinstance(revision, dict):
+        raise RevisionRefused("", "オブジェクトではありません", "is not an object")
+    claimed = revision.get("rev_id")
+    rev_id = claimed if isinstance(claimed, str) and len(claimed) <= 64 else ""
+    keys = set(revision)
+    if keys != REVISION_KEYS:
+        odd = sorted(str(k)[:20] for k in (keys ^ REVISION_KEYS))
+        raise RevisionRefused(
+            rev_id,
+            f"項目が形式1と違います: {', '.join(odd)}",
+            f"its fields are not those of format 1: {', '.join(odd)}",
+        )
+    entity = revision["entity"]
+    if not isinstance(entity, str) or entity not in SYNCED_TABLES:
+        raise _malformed(
+            rev_id, "entity", f"不明な種類です: {quote(entity)}", f"unknown kind {quote(entity)}"
+        )
+    for name in ("entity_id", "device_id"):
+        value = revision[name]
+        if not isinstance(value, str) or not ID_PATTERN.fullmatch(value):
+            raise _malformed(
+                rev_id, name, f"{quote(value)} はIDではありません", f"{quote(value)} is not an id"
+            )
+    generation = revision["generation"]
+    if type(generation) is not int or not 1 <= generation <= MAX_GENERATION:
+        raise _malformed(
+            rev_id,
+            "generation",
+            f"{quote(generation)} は世代ではありません",
+            f"{quote(generation)} is not a generation",
+        )
+    parents = revision["parents"]
+    if (
+        not isinstance(parents, list)
+        or len(parents) > MAX_PARENTS
+        or not all(isinstance(p, str) and REV_ID_PATTERN.fullmatch(p) for p in parents)
+        or len(set(parents)) != len(parents)
+    ):
+        raise _malformed(
+            rev_id,
+            "parents",
+            f"親の版が読めません(版IDのリスト、重複なし、{MAX_PARENTS}個まで)",
+            f"unreadable (a list of distinct version ids, at most {MAX_PARENTS})",
+        )
+    match = REV_ID_PATTERN.fullmatch(claimed) if isinstance(claimed, str) else None
+    if match is None:
+        raise _malformed(
+            rev_id,
+            "rev_id",
+            f"{quote(claimed)} は版IDではありません",
+            f"{quote(claimed)} is not a version id",
+        )
+    expected_generation = 1 + max((int(p.partition("-")[0]) for p in parents), default=0)
+    if generation != expected_generation:
+        raise _malformed(
+            rev_id,
+            "generation",
+            f"{generation} は親の版の次({expected_generation})ではありません",
+            f"{generation} does not follow its parents ({expected_generation})",
+        )
+    hlc = revision["hlc"]
     try:
-        data = revision["data"]
-        parents = list(revision["parents"])
-        expected = revisions.revision_id(
-            int(revision["generation"]),
-            entity,
-            str(revision["entity_id"]),
-            parents,
-            str(revision["hlc"]),
-            str(revision["device_id"]),
-            bool(revision["deleted"]),
-            data,
-        )
-    except (KeyError, TypeError, ValueError) as exc:
-        raise LocalizedError(
-            f"リビジョンの形が正しくありません: {exc}", f"a revision is malformed: {exc}"
+        Stamp.parse(hlc)
+    except ValueError:
+        raise _malformed(
+            rev_id,
+            "hlc",
+            f"{quote(hlc)} は時刻印ではありません(13桁-6桁の数字)",
+            f"{quote(hlc)} is not a clock stamp (13 digits, a hyphen, 6 digits)",
         ) from None
-    if expected != revision.get("rev_id") or not isinstance(data, dict):
-        raise LocalizedError(
-            f"リビジョン {revision.get('rev_id')!r} の内容がIDと一致しません",
-            f"revision {revision.get('rev_id')!r} does not match its content",
+    deleted = revision["deleted"]
+    if not isinstance(deleted, bool):
+        raise _malformed(rev_id, "deleted", "真偽値ではありません", "is not true or false")
+    data = revision["data"]
+    if not isinstance(data, dict):
+        raise _malformed(rev_id, "data", "オブジェクトではありません", "is not an object")
+    entity_id, device_id = revision["entity_id"], revision["device_id"]
+    expected = revisions.revision_id(
+        generation, entity, entity_id, parents, hlc, device_id, deleted, data
+    )
+    if expected != claimed:
+        raise RevisionRefused(
+            rev_id, "内容が版IDと一致しません", "its content does not match its version id"
         )
+    _created_at(rev_id, data.get("created_at"))
     content = {k: v for k, v in data.items() if k != "created_at"}
-    records.validate(entity, content)  # refuses a record that fails validation, naming the field
+    _check_content(rev_id, entity, content)
     return {
-        "rev_id": expected,
+        "rev_id": claimed,
         "entity": entity,
-        "entity_id": str(revision["entity_id"]),
-        "generation": int(revision["generation"]),
+        "entity_id": entity_id,
+        "generation": generation,
         "parents": sorted(parents),
-        "hlc": str(revision["hlc"]),
-        "device_id": str(revision["device_id"]),
-        "deleted": bool(revision["deleted"]),
-        "data": revisions.canonical_json(data),
+        "hlc": hlc,
+        "device_id": device_id,
+        "deleted": deleted,
+        "data": canonical(data),
         "leaf": True,
         "clock_skew": False,
     }
 
 
-def apply_revisions(conn: Connection, incoming: Sequence[dict[str, Any]]) -> MergeReport:
-    """Insert the checked revisions (`check_revision`) this store lacks and re-derive the
-    winner of every record they touch. Order-free and idempotent."""
+def _check_content(rev_id: str, entity: str, content: dict[str, Any]) -> None:
+    """The record passes the kind's validation, has no field the kind does not know, and every
+    field it has is in the form validation gives (so what is stored is what is shown)."""
+    known = records.content_fields(entity)
+    unknown = sorted(k for k in content if k not in known)
+    if unknown:
+        raise _malformed(
+            rev_id,
+            "data",
+            f"{records.label(entity, 'ja')}にない項目があります: {quote(', '.join(unknown))}",
+            f"fields {_a(records.label(entity, 'en'))} does not have: {quote(', '.join(unknown))}",
+        )
+    try:
+        valid = records.validate(entity, content)
+    except LocalizedError as exc:
+        raise RevisionRefused(rev_id, exc.ja, exc.en, exc.field) from None
+    for name, value in content.items():
+        if valid[name] != value:
+            raise _malformed(
+                rev_id,
+                name,
+                f"dxfieldの書く形ではありません: {quote(value)}",
+                f"not in the form dxfield writes: {quote(value)}",
+            )
+
+
+def _known_kinds(conn: Connection, ids: Sequence[str]) -> dict[str, set[str]]:
+    """For each of `ids` that this store has revisions of: the kinds of record it is."""
+    kinds: dict[str, set[str]] = {}
+    for chunk in _chunks(sorted(set(ids))):
+        rows = conn.execute(
+            select(_revisions.c.entity_id, _revisions.c.entity)
+            .where(_revisions.c.entity_id.in_(chunk))
+            .distinct()
+        )
+        for entity_id, entity in rows:
+            kinds.setdefault(entity_id, set()).add(entity)
+    return kinds
+
+
+def _check_together(conn: Connection, new: Sequence[dict[str, Any]]) -> None:
+    """The revisions a store lacks, checked against each other and the store: one kind per id,
+    parents of the same record that exist, and the records each record points at."""
+    by_rev = {r["rev_id"]: r for r in new}
+    # One kind per id, here and in what arrives.
+    incoming_kinds: dict[str, str] = {}
+    for revision in new:
+        entity, entity_id = revision["entity"], revision["entity_id"]
+        other = incoming_kinds.setdefault(entity_id, entity)
+        if other != entity:
+            raise _kind_taken(revision, other)
+    parent_ids = sorted({p for r in new for p in r["parents"] if p not in by_rev})
+    link_ids = {
+        (kind, target)
+        for r in new
+        if not r["deleted"]
+        for _, kind, target in links_of(r["entity"], json.loads(r["data"]))
+    }
+    here = _known_kinds(conn, [*incoming_kinds, *(t for _, t in link_ids)])
+    for revision in new:
+        kinds = here.get(revision["entity_id"], set()) - {revision["entity"]}
+        if kinds:
+            raise _kind_taken(revision, sorted(kinds)[0])
+    # Parents: in the bundle or here, and of the same record.
+    stored: dict[str, tuple[str, str]] = {}
+    for chunk in _chunks(parent_ids):
+        rows = conn.execute(
+            select(_revisions.c.rev_id, _revisions.c.entity, _revisions.c.entity_id).where(
+                _revisions.c.rev_id.in_(chunk)
+            )
+        )
+        stored.update({rev_id: (entity, entity_id) for rev_id, entity, entity_id in rows})
+    for revision in new:
+        record = (revision["entity"], revision["entity_id"])
+        for parent in revision["parents"]:
+            owner = (
+                (by_rev[parent]["entity"], by_rev[parent]["entity_id"])
+                if parent in by_rev
+                else stored.get(parent)
+            )
+            if owner is None:
+                raise RevisionRefused(
+                    revision["rev_id"],
+                    f"親の版 {parent} がこのストアにもバンドルにもありません",
+                    f"its parent {parent} is neither in this store nor in the bundle",
+                    "parents",
+                )
+            if owner != record:
+                raise RevisionRefused(
+                    revision["rev_id"],
+                    f"親の版 {parent} は別のレコードの版です",
+                    f"its parent {parent} is a version of another record",
+                    "parents",
+                )
+    # What a record points at exists, here or in the bundle, and is of the right kind.
+    for revision in new:
+        if revision["deleted"]:
+            continue
+        for name, kind, target in links_of(revision["entity"], json.loads(revision["data"])):
+            if incoming_kinds.get(target) == kind or kind in here.get(target, ()):
+                continue
+            raise RevisionRefused(
+                revision["rev_id"],
+                f"{records.label(kind, 'ja')} {target} がこのストアにもバンドルにもありません"
+                "(それを作ったバンドルを先に取り込んでください)",
+                f"the {records.label(kind, 'en')} {target} it points at is neither in this store"
+                " nor in the bundle (import the bundle that made it first)",
+                name,
+            )
+
+
+def _a(noun: str) -> str:
+    return f"{'an' if noun[:1] in 'aeiou' else 'a'} {noun}"
+
+
+def _kind_taken(revision: dict[str, Any], other: str) -> RevisionRefused:
+    entity_id, entity = revision["entity_id"], revision["entity"]
+    return RevisionRefused(
+        revision["rev_id"],
+        f"ID {entity_id} は{records.label(other, 'ja')}のものです"
+        f"({records.label(entity, 'ja')}としては受け付けません)",
+        f"the id {entity_id} belongs to {_a(records.label(other, 'en'))}, not"
+        f" {_a(records.label(entity, 'en'))}",
+        "entity_id",
+    )
+
+
+def apply_revisions(
+    conn: Connection,
+    incoming: Sequence[dict[str, Any]],
+    *,
+    sender: str | None = None,
+    sender_name: str | None = None,
+) -> MergeReport:
+    """Check the revisions (each from `check_revision`) against each other and the store,
+    insert those this store lacks and re-derive the winner of every record they touch.
+    Order-free and idempotent. A revision stamped more than a day ahead is taken but flagged
+    (with `sender`, the device whose bundle brought it) and never moves this store's clock."""
     report = MergeReport()
     by_id = {r["rev_id"]: r for r in incoming}
     have: set[str] = set()
@@ -119,34 +385,39 @@ def apply_revisions(conn: Connection, incoming: Sequence[dict[str, Any]]) -> Mer
     report.unchanged = len(untouched)
     if not new:
         return report
+    _check_together(conn, new)
     limit = skew_limit()
     rows = []
+    plausible: list[Stamp] = []
     for revision in new:
-        if revision["hlc"] > limit:
+        stamp = Stamp.parse(revision["hlc"])
+        if stamp > limit:
             revision = {**revision, "clock_skew": True}
             report.skewed.append(revision["rev_id"])
+        else:
+            plausible.append(stamp)
         rows.append(revision)
     # Records this store has never seen are materialized in bulk (the common case: a first
     # import, or a laptop's new work); the others one by one, against what is here already.
-    known: set[str] = set()
-    ids = sorted({entity_id for _, entity_id in touched})
-    for chunk in _chunks(ids):
-        known.update(
-            conn.execute(
-                select(_revisions.c.entity_id).where(_revisions.c.entity_id.in_(chunk)).distinct()
-            ).scalars()
+    known: set[tuple[str, str]] = set()
+    for chunk in _chunks(touched):
+        found = conn.execute(
+            select(_revisions.c.entity, _revisions.c.entity_id)
+            .where(tuple_(_revisions.c.entity, _revisions.c.entity_id).in_(chunk))
+            .distinct()
         )
+        known.update((entity, entity_id) for entity, entity_id in found)
     conn.execute(insert(_revisions), rows)
+    _note_skew(conn, report.skewed, sender, sender_name)
     # The clock moves past what it saw, but not into a skewed future: that would drag every
     # later change made here a day or more ahead too.
-    plausible = [r["hlc"] for r in new if r["hlc"] <= limit]
     if plausible:
         observe(conn, max(plausible))
-    fresh = [(entity, entity_id) for entity, entity_id in touched if entity_id not in known]
+    fresh = [record for record in touched if record not in known]
     report.conflicting += _materialize_new(conn, fresh, rows)
     report.new += len(fresh)
     for entity, entity_id in touched:
-        if entity_id not in known:
+        if (entity, entity_id) not in known:
             continue
         outcome = _rederive(conn, entity, entity_id)
         if outcome == "new":
@@ -155,9 +426,17 @@ def apply_revisions(conn: Connection, incoming: Sequence[dict[str, Any]]) -> Mer
             report.updated += 1
         else:
             report.unchanged += 1
-        if conflicting_leaves(conn, entity_id)[1:]:
+        if conflicting_leaves(conn, entity, entity_id)[1:]:
             report.conflicting += 1
     return report
+
+
+def _note_skew(
+    conn: Connection, rev_ids: Sequence[str], sender: str | None, sender_name: str | None
+) -> None:
+    """Remember, for `check` and the app, which device's bundle brought each far-ahead stamp."""
+    for rev_id in rev_ids:
+        put_value_in(conn, SKEW_KEY + rev_id, {"sender": sender, "sender_name": sender_name})
 
 
 def _materialize_new(
@@ -168,23 +447,24 @@ def _materialize_new(
     if not records_:
         return 0
     conflicting = 0
-    wanted = {entity_id for _, entity_id in records_}
-    per_record: dict[str, list[dict[str, Any]]] = {}
+    wanted = set(records_)
+    per_record: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for row in rows:
-        if row["entity_id"] in wanted:
-            per_record.setdefault(row["entity_id"], []).append(row)
+        record = (row["entity"], row["entity_id"])
+        if record in wanted:
+            per_record.setdefault(record, []).append(row)
     not_leaves: list[str] = []
     materialized: dict[str, list[dict[str, Any]]] = {}
     search_rows: list[dict[str, Any]] = []
     for entity, entity_id in records_:
-        revisions_ = per_record[entity_id]
+        revisions_ = per_record[(entity, entity_id)]
         named = {p for r in revisions_ for p in r["parents"]}
         not_leaves += [r["rev_id"] for r in revisions_ if r["rev_id"] in named]
         live_leaves = [r for r in revisions_ if r["rev_id"] not in named and not r["deleted"]]
         conflicting += len(live_leaves) > 1
         winner = max(
             (r for r in revisions_ if r["rev_id"] not in named),
-            key=lambda r: (r["hlc"], r["device_id"]),
+            key=lambda r: winner_key(r["hlc"], r["device_id"], r["rev_id"]),
         )
         data = json.loads(winner["data"])
         table = revisions.table_for(entity)
@@ -200,8 +480,8 @@ def _materialize_new(
     return conflicting
 
 
-def _winner_key(row: Any) -> tuple[str, str]:
-    return (row.hlc, row.device_id)
+def _of_record(entity: str, entity_id: str) -> Any:
+    return (_revisions.c.entity == entity) & (_revisions.c.entity_id == entity_id)
 
 
 def _rederive(conn: Connection, entity: str, entity_id: str) -> str:
@@ -215,7 +495,7 @@ def _rederive(conn: Connection, entity: str, entity_id: str) -> str:
             _revisions.c.deleted,
             _revisions.c.data,
             _revisions.c.leaf,
-        ).where(_revisions.c.entity_id == entity_id)
+        ).where(_of_record(entity, entity_id))
     ).all()
     named = {parent for row in rows for parent in (row.parents or [])}
     leaves = [row for row in rows if row.rev_id not in named]
@@ -225,7 +505,7 @@ def _rederive(conn: Connection, entity: str, entity_id: str) -> str:
             conn.execute(
                 update(_revisions).where(_revisions.c.rev_id == row.rev_id).values(leaf=is_leaf)
             )
-    winner = max(leaves, key=_winner_key)
+    winner = max(leaves, key=_row_key)
     table = revisions.table_for(entity)
     current = conn.execute(select(table.c.rev).where(table.c.id == entity_id)).scalar()
     if current == winner.rev_id:
@@ -247,23 +527,35 @@ def _rederive(conn: Connection, entity: str, entity_id: str) -> str:
     return "new" if current is None else "updated"
 
 
-def live_leaves(conn: Connection, entity_id: str) -> list[Any]:
+def leaves(conn: Connection, entity: str, entity_id: str) -> list[str]:
+    """The ids of every leaf of a record, live or deleted, sorted (what a new revision that
+    closes them all names as its parents)."""
+    return sorted(
+        conn.execute(
+            select(_revisions.c.rev_id).where(
+                _of_record(entity, entity_id), _revisions.c.leaf.is_(True)
+            )
+        ).scalars()
+    )
+
+
+def live_leaves(conn: Connection, entity: str, entity_id: str) -> list[Any]:
     """The live leaves of a record (rev_id, hlc, device_id, data), winner first."""
     rows = conn.execute(
         select(
             _revisions.c.rev_id, _revisions.c.hlc, _revisions.c.device_id, _revisions.c.data
         ).where(
-            _revisions.c.entity_id == entity_id,
+            _of_record(entity, entity_id),
             _revisions.c.leaf.is_(True),
             _revisions.c.deleted.is_(False),
         )
     ).all()
-    return sorted(rows, key=_winner_key, reverse=True)
+    return sorted(rows, key=_row_key, reverse=True)
 
 
-def conflicting_leaves(conn: Connection, entity_id: str) -> list[str]:
+def conflicting_leaves(conn: Connection, entity: str, entity_id: str) -> list[str]:
     """The ids of a record's live leaves, winner first; more than one means a conflict."""
-    return [row.rev_id for row in live_leaves(conn, entity_id)]
+    return [row.rev_id for row in live_leaves(conn, entity, entity_id)]
 
 
 def all_revisions(conn: Connection) -> list[dict[str, Any]]:

@@ -71,8 +71,17 @@ def validate_tag(tag: str) -> str:
     return json.dumps(unicodedata.normalize("NFKC", tag).strip(), ensure_ascii=False)[1:-1]
 
 
-def _content_fields(entity: str) -> set[str]:
+def content_fields(entity: str) -> set[str]:
+    """The fields a person writes in a record of `entity` (no sync columns)."""
     return set(ENTITIES[entity].base.model_fields)
+
+
+def label(entity: str, lang: str) -> str:
+    """What a record of `entity` is called in `lang` (the kind itself when it is not one)."""
+    spec = ENTITIES.get(entity)
+    if spec is None:
+        return entity
+    return spec.label_ja if lang == "ja" else spec.label_en
 
 
 def to_read(entity: str, row: Any) -> Any:
@@ -149,7 +158,7 @@ def create(store: Store, entity: str, data: dict[str, Any], *, record_id: str | 
 def edit(store: Store, entity: str, record_id: str, changes: dict[str, Any]) -> tuple[Any, bool]:
     """Apply `changes` to a record; return (record, changed). No revision when nothing changes."""
     table = revisions.table_for(entity)
-    fields = _content_fields(entity)
+    fields = content_fields(entity)
     unknown = set(changes) - fields
     if unknown:
         raise ValueError(f"not fields of {entity}: {sorted(unknown)}")

@@ -22,6 +22,7 @@ from dxfield.domain.errors import NotFound
 from dxfield.store import search_index
 from dxfield.store.hlc import tick
 from dxfield.store.schema import SYNCED_TABLES, Revision
+from dxfield.store.sqlite_features import arrival_order
 
 META_FIELDS = ("id", "rev", "hlc", "device_id", "deleted")
 _revisions = Revision.__table__  # type: ignore[attr-defined]
@@ -263,20 +264,24 @@ def bulk_create(
     return len(items)
 
 
-def history(conn: Connection, entity_id: str) -> list[dict[str, Any]]:
+def history(conn: Connection, entity: str, entity_id: str) -> list[dict[str, Any]]:
     """Every revision of a record, oldest first, with its content decoded."""
     rows = conn.execute(
         select(_revisions)
-        .where(_revisions.c.entity_id == entity_id)
+        .where(_revisions.c.entity == entity, _revisions.c.entity_id == entity_id)
         .order_by(_revisions.c.generation, _revisions.c.hlc, _revisions.c.device_id)
     ).mappings()
     return [{**row, "data": json.loads(row["data"])} for row in rows]
 
 
 def entity_of(conn: Connection, entity_id: str) -> str | None:
-    """Which entity a record id belongs to, from the revision log."""
+    """Which entity a record id belongs to, from the revision log (the kind it first arrived
+    as, should a store from before kinds were checked hold it as two)."""
     return conn.execute(
-        select(_revisions.c.entity).where(_revisions.c.entity_id == entity_id).limit(1)
+        select(_revisions.c.entity)
+        .where(_revisions.c.entity_id == entity_id)
+        .order_by(arrival_order(_revisions))
+        .limit(1)
     ).scalar()
 
 

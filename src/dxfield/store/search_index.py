@@ -1,7 +1,9 @@
 """What is searchable, normalized once: activity titles, notes and locations; findings; actions.
 
 The body is NFKC-normalized and lower-cased, so ＤＸ, DX and dx are the same text; queries go
-through the same `normalize`. The FTS5 index follows `search_text` by triggers.
+through the same `normalize`. The FTS5 index follows `search_text` by triggers. An entry is a
+record's kind and id together; the id alone is unique too, as no id may name records of two kinds
+(the merge refuses that, and `check` reports a store where it happened before).
 """
 
 from __future__ import annotations
@@ -47,9 +49,11 @@ def refresh(
     if body is None:
         return
     if deleted:
-        remove(conn, entity_id)
+        remove(conn, entity, entity_id)
         return
-    existing = conn.execute(select(_table.c.rowid).where(_table.c.entity_id == entity_id)).scalar()
+    existing = conn.execute(
+        select(_table.c.rowid).where(_table.c.entity == entity, _table.c.entity_id == entity_id)
+    ).scalar()
     if existing is None:
         conn.execute(insert(_table).values(entity=entity, entity_id=entity_id, body=body))
     else:
@@ -62,6 +66,6 @@ def insert_many(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
         conn.execute(insert(_table), list(rows))
 
 
-def remove(conn: Connection, entity_id: str) -> None:
+def remove(conn: Connection, entity: str, entity_id: str) -> None:
     """Drop a record from the index."""
-    conn.execute(delete(_table).where(_table.c.entity_id == entity_id))
+    conn.execute(delete(_table).where(_table.c.entity == entity, _table.c.entity_id == entity_id))

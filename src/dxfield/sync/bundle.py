@@ -329,11 +329,8 @@ def _parse_payload(text: bytes, header: dict[str, Any]) -> list[dict[str, Any]]:
         raise _refuse("リビジョンが多すぎます", f"more than {MAX_REVISIONS} revisions")
     if any(len(line) > MAX_LINE_BYTES for line in lines):
         raise _refuse("長すぎる行があります", "a line is too long")
-    try:
-        manifest = json.loads(lines[0])
-        revisions = [json.loads(line) for line in lines[1:]]
-    except (ValueError, UnicodeDecodeError):
-        raise _refuse("JSONとして読めない行があります", "a line is not valid JSON") from None
+    manifest = _json_line(lines[0], 0)
+    revisions = [_json_line(line, number) for number, line in enumerate(lines[1:], 1)]
     if (
         not isinstance(manifest, dict)
         or manifest.get("format") != MANIFEST_FORMAT
@@ -345,16 +342,32 @@ def _parse_payload(text: bytes, header: dict[str, Any]) -> list[dict[str, Any]]:
         raise _refuse("マニフェストが内容と合いません", "the manifest does not match the contents")
     checked = []
     for number, revision in enumerate(revisions, 1):
-        if not isinstance(revision, dict):
-            raise _refuse(f"{number}件目が読めません", f"revision {number} is not an object")
         try:
             checked.append(merge.check_revision(revision))
         except LocalizedError as exc:
-            raise BundleError(
-                f"バンドルを受け付けません: {number}件目: {exc.message('ja')}",
-                f"bundle refused: revision {number}: {exc.message('en')}",
-            ) from None
+            raise _refused_revision(number, exc) from None
     return checked
+
+
+def _json_line(line: bytes, number: int) -> Any:
+    """One line of the payload as JSON (`number` 0 is the manifest, then each revision's)."""
+    try:
+        return json.loads(line)
+    except (ValueError, UnicodeDecodeError):
+        problem = ("JSONとして読めません", "is not valid JSON")
+    except RecursionError:
+        problem = ("入れ子が深すぎます", "is nested too deeply")
+    if number == 0:
+        raise _refuse(f"マニフェストが{problem[0]}", f"the manifest {problem[1]}")
+    raise _refuse(f"{number}件目: {problem[0]}", f"revision {number}: {problem[1]}")
+
+
+def _refused_revision(number: int, exc: LocalizedError) -> BundleError:
+    """One line naming the revision's place in the bundle, its field and what is wrong."""
+    return BundleError(
+        f"バンドルを受け付けません: {number}件目: {exc.message('ja')}",
+        f"bundle refused: revision {number}: {exc.message('en')}",
+    )
 
 
 class _DryRun(Exception):
@@ -369,12 +382,17 @@ def import_bundle(store: Store, path: Path, *, dry_run: bool = False) -> ImportR
     try:
         with store.write() as conn:
             before = merge.latest_arrival(conn)
-            report = merge.apply_revisions(conn, revisions)
+            report = merge.apply_revisions(
+                conn, revisions, sender=sender.card.id, sender_name=sender.name
+            )
             after = merge.latest_arrival(conn)
             if dry_run:
                 raise _DryRun
     except _DryRun:
         pass
+    except merge.RevisionRefused as exc:
+        number = next((n for n, r in enumerate(revisions, 1) if r["rev_id"] == exc.rev_id), 0)
+        raise _refused_revision(number, exc) from None
     else:
         # What just came from the sender need not go back to it: when nothing else was waiting
         # for it, its watermark moves past this import.

@@ -11,9 +11,9 @@ from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.widgets import Markdown
 
-from dxfield import clock
 from dxfield.domain.dates import format_date
 from dxfield.i18n import FIELD_LABELS, current_language
+from dxfield.store.hlc import stamped_at
 from dxfield.tui.screens.base import DxScreen
 from dxfield.tui.text import t
 
@@ -57,12 +57,8 @@ def page_markdown(page: ActivityPage, device_id: str, device_name: str) -> str:
     table = "\n".join(f"| {k} | {_escape(str(v))} |" for k, v in rows if v)
     history = []
     for revision in reversed(page.history):
-        wall = int(str(revision["hlc"]).split("-")[0])
-        when = (
-            t("参照データ", "reference data")
-            if wall == 0
-            else f"{clock.from_epoch_ms(wall):%Y-%m-%d %H:%M}"
-        )
+        at = stamped_at(revision["hlc"])
+        when = t("参照データ", "reference data") if at is None else f"{at:%Y-%m-%d %H:%M}"
         who = device_name if revision["device_id"] == device_id else revision["device_id"][:13]
         if revision["deleted"]:
             what = t("削除", "deleted")

@@ -1,0 +1,187 @@
+"""What can be wrong in a store beyond SQLite's own integrity check: each a one-line finding.
+
+A store written before revisions were checked (or by a buggy future version) may hold: one id
+used by records of two kinds, stamps that cannot be read or stand far ahead, revisions whose
+parents are missing or belong to another record, materialized rows that are not the winner of
+their revisions (or have none), and records pointing at records that do not exist. `dxfield
+check` lists them all; none is repaired behind the user's back.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
+
+from dxfield.store import records, revisions
+from dxfield.store.hlc import SKEW_LIMIT_MS, Stamp, ahead_of_real_time, skew_limit
+from dxfield.store.links import links_of
+from dxfield.store.local_state import values_in
+from dxfield.store.merge import SKEW_KEY, winner_key
+from dxfield.store.schema import SYNCED_TABLES
+
+_revisions = revisions._revisions
+MAX_FINDINGS_PER_KIND = 50
+"""A badly damaged store would list thousands: each kind of finding stops at this many."""
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing wrong in a store, said in one line."""
+
+    code: str
+    ja: str
+    en: str
+
+    def message(self, lang: str) -> str:
+        """The line in `lang`."""
+        return self.ja if lang == "ja" else self.en
+
+
+def _label(entity: str, lang: str) -> str:
+    return records.label(entity, lang)
+
+
+def find_problems(conn: Connection) -> list[Finding]:
+    """Every finding in the store, grouped by kind, at most MAX_FINDINGS_PER_KIND of each."""
+    found: dict[str, list[Finding]] = defaultdict(list)
+
+    def note(code: str, ja: str, en: str) -> None:
+        if len(found[code]) < MAX_FINDINGS_PER_KIND:
+            found[code].append(Finding(code, ja, en))
+
+    rows = conn.execute(
+        select(
+            _revisions.c.rev_id,
+            _revisions.c.entity,
+            _revisions.c.entity_id,
+            _revisions.c.parents,
+            _revisions.c.hlc,
+            _revisions.c.device_id,
+            _revisions.c.deleted,
+            _revisions.c.clock_skew,
+        )
+    ).all()
+    by_rev = {row.rev_id: row for row in rows}
+    kinds: dict[str, set[str]] = defaultdict(set)
+    per_record: dict[tuple[str, str], list[Any]] = defaultdict(list)
+    for row in rows:
+        kinds[row.entity_id].add(row.entity)
+        per_record[(row.entity, row.entity_id)].append(row)
+    for entity_id, entities in sorted(kinds.items()):
+        if len(entities) > 1:
+            names_ja = "・".join(_label(e, "ja") for e in sorted(entities))
+            names_en = ", ".join(_label(e, "en") for e in sorted(entities))
+            note(
+                "kind-collision",
+                f"ID {entity_id} が複数の種類のレコードに使われています({names_ja})",
+                f"the id {entity_id} is used by records of several kinds ({names_en})",
+            )
+    limit = skew_limit()
+    skew_notes = values_in(conn, SKEW_KEY)
+    for row in rows:
+        try:
+            stamp = Stamp.parse(row.hlc)
+        except ValueError:
+            note(
+                "bad-stamp",
+                f"版 {row.rev_id} の時刻印 {row.hlc!r} が読めません",
+                f"version {row.rev_id} has an unreadable clock stamp {row.hlc!r}",
+            )
+            continue
+        if row.clock_skew or stamp > limit:
+            sender = skew_notes.get(SKEW_KEY + row.rev_id) or {}
+            who = sender.get("sender_name") or sender.get("sender") or "?"
+            note(
+                "far-ahead",
+                f"版 {row.rev_id}({_label(row.entity, 'ja')} {row.entity_id})の時刻印は1日以上先です"
+                f"(作成端末 {row.device_id}、送り手 {who})",
+                f"version {row.rev_id} ({_label(row.entity, 'en')} {row.entity_id}) is stamped"
+                f" over a day ahead (author {row.device_id}, sender {who})",
+            )
+        for parent in row.parents or []:
+            other = by_rev.get(parent)
+            if other is None:
+                note(
+                    "missing-parent",
+                    f"版 {row.rev_id} の親の版 {parent} がありません",
+                    f"version {row.rev_id} names a parent {parent} that is not here",
+                )
+            elif (other.entity, other.entity_id) != (row.entity, row.entity_id):
+                note(
+                    "foreign-parent",
+                    f"版 {row.rev_id} の親の版 {parent} は別のレコードの版です",
+                    f"version {row.rev_id} names a parent {parent} of another record",
+                )
+    _check_materialized(conn, per_record, note)
+    ahead = ahead_of_real_time(conn)
+    if ahead > SKEW_LIMIT_MS:
+        days = ahead // (24 * 60 * 60 * 1000)
+        note(
+            "clock-ahead",
+            f"このストアの時計は{days:,}日先に進んでいます(次の変更で実時刻に戻ります)",
+            f"this store's clock stands {days:,} days ahead (it falls back at the next change)",
+        )
+    return [finding for code in sorted(found) for finding in found[code]]
+
+
+def _check_materialized(
+    conn: Connection, per_record: dict[tuple[str, str], list[Any]], note: Any
+) -> None:
+    """Each record's row is the winner of its revisions, and what it points at exists."""
+    present = set(per_record)
+    by_entity: dict[str, dict[str, list[Any]]] = defaultdict(dict)
+    for (kind, entity_id), versions in per_record.items():
+        by_entity[kind][entity_id] = versions
+    for entity in sorted(SYNCED_TABLES):
+        table = revisions.table_for(entity)
+        materialized = {
+            row.id: row
+            for row in conn.execute(
+                select(table.c.id, table.c.rev, table.c.deleted, _revisions.c.data).outerjoin(
+                    _revisions, _revisions.c.rev_id == table.c.rev
+                )
+            )
+        }
+        for entity_id, versions in sorted(by_entity[entity].items()):
+            row = materialized.get(entity_id)
+            named = {p for v in versions for p in (v.parents or [])}
+            leaves = [v for v in versions if v.rev_id not in named] or versions
+            winner = max(leaves, key=lambda v: winner_key(v.hlc, v.device_id, v.rev_id))
+            if row is None:
+                note(
+                    "no-row",
+                    f"{_label(entity, 'ja')} {entity_id} は版があるのに一覧にありません",
+                    f"the {_label(entity, 'en')} {entity_id} has versions but no row",
+                )
+            elif row.rev != winner.rev_id:
+                note(
+                    "wrong-winner",
+                    f"{_label(entity, 'ja')} {entity_id} の表示中の版 {row.rev} が勝者 "
+                    f"{winner.rev_id} ではありません",
+                    f"the {_label(entity, 'en')} {entity_id} shows {row.rev}, not its winner"
+                    f" {winner.rev_id}",
+                )
+        for entity_id, row in sorted(materialized.items()):
+            if (entity, entity_id) not in per_record:
+                note(
+                    "orphan-row",
+                    f"{_label(entity, 'ja')} {entity_id} には版がありません",
+                    f"the {_label(entity, 'en')} {entity_id} has no versions",
+                )
+                continue
+            if row.deleted or row.data is None:
+                continue
+            for field, kind, target in links_of(entity, json.loads(row.data)):
+                if (kind, target) not in present:
+                    note(
+                        "dangling",
+                        f"{_label(entity, 'ja')} {entity_id} の {field} が指す"
+                        f"{_label(kind, 'ja')} {target} がありません",
+                        f"the {_label(entity, 'en')} {entity_id} points ({field}) at a"
+                        f" {_label(kind, 'en')} {target} that is not here",
+                    )

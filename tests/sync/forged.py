@@ -1,0 +1,175 @@
+"""Bundles an enrolled device could send with its own, real key: well signed, well encrypted,
+each revision's id the true hash of its content, and one thing in them hostile.
+
+Every entry of FORGED is (name, the bundle, the words its one-line refusal must hold). The
+sender's store holds the reference data and one activity (tests/sync/test_bundle.py's `pair`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from dxfield.store.revisions import canonical_json, revision_id
+from tests.sync.corpus import Pair, bundle, manifest, sender_revisions
+
+A_UUID = "0190c9a1-0000-7000-8000-00000000beef"
+
+
+def rehash(revision: dict[str, Any]) -> dict[str, Any]:
+    """`revision` with the id its content hashes to (whatever the types of its fields)."""
+    return {
+        **revision,
+        "rev_id": revision_id(
+            revision["generation"],
+            revision["entity"],
+            revision["entity_id"],
+            revision["parents"],
+            revision["hlc"],
+            revision["device_id"],
+            revision["deleted"],
+            revision["data"],
+        ),
+    }
+
+
+def last_activity(pair: Pair) -> dict[str, Any]:
+    """The sender's activity revision, as its bundle carries it."""
+    return next(r for r in reversed(sender_revisions(pair)) if r["entity"] == "activity")
+
+
+def lines_with(pair: Pair, *extra: dict[str, Any], replace: bool = True) -> list[str]:
+    """The bundle's lines: the sender's revisions, its activity replaced by (or joined with)
+    `extra`."""
+    revisions = sender_revisions(pair)
+    if replace:
+        activity = last_activity(pair)
+        revisions = [r for r in revisions if r["rev_id"] != activity["rev_id"]]
+    revisions += list(extra)
+    return [manifest(pair, len(revisions))] + [canonical_json(r) for r in revisions]
+
+
+def forged(pair: Pair, *, top: dict[str, Any] | None = None, data: dict[str, Any] | None = None,
+           drop: tuple[str, ...] = (), rehashed: bool = True) -> bytes:  # fmt: skip
+    """A bundle of the sender's revisions with its activity changed (`top`: the revision's own
+    fields; `data`: its record; `drop`: record fields taken out), its id made to match."""
+    revision = last_activity(pair)
+    content = {k: v for k, v in {**revision["data"], **(data or {})}.items() if k not in drop}
+    changed = {**revision, "data": content, **(top or {})}
+    return bundle(pair, lines_with(pair, rehash(changed) if rehashed else changed))
+
+
+def _organization_with_the_activitys_id(pair: Pair) -> bytes:
+    """An organization whose id is the activity's: two kinds of record under one id."""
+    activity = last_activity(pair)
+    organization = rehash(
+        {
+            **activity,
+            "entity": "organization",
+            "data": {
+                "kind": "community",
+                "name": "なりすまし自治会",
+                "kana": None,
+                "code": None,
+                "parent_id": None,
+                "created_at": activity["data"]["created_at"],
+            },
+        }
+    )
+    return bundle(pair, lines_with(pair, activity, organization))
+
+
+def _a_child_of_another_record(pair: Pair) -> bytes:
+    """A second version of the activity whose parent is a version of some organization."""
+    organization = next(r for r in sender_revisions(pair) if r["entity"] == "organization")
+    activity = last_activity(pair)
+    child = rehash({**activity, "generation": 2, "parents": [organization["rev_id"]]})
+    return bundle(pair, lines_with(pair, activity, child))
+
+
+def _deep(pair: Pair) -> bytes:
+    nested = "[" * 5000 + "]" * 5000
+    return bundle(pair, [manifest(pair, 1), nested])
+
+
+STAMPS = [
+    " 9999999999999-000000",
+    "9999999999999-000000 ",
+    "zzz",
+    "",
+    "１７３２５８０８００００００-000000",
+    "+173258080000-000000",
+    "99999999999999-000000",
+    "1732580800000-0000000",
+    "1732580800000_000000",
+    "1732580800000-00000a",
+    1732580800000,
+    None,
+    ["1732580800000-000000"],
+]
+
+FORGED: list[tuple[str, Callable[[Pair], bytes], str]] = [
+    ("kind-collision", _organization_with_the_activitys_id, "belongs to a"),
+    *[
+        (f"stamp-{n}", lambda p, s=stamp: forged(p, top={"hlc": s}), "not a clock stamp")
+        for n, stamp in enumerate(STAMPS)
+    ],
+    ("created-at-words", lambda p: forged(p, data={"created_at": "yesterday"}), "with a zone"),
+    (
+        "created-at-without-zone",
+        lambda p: forged(p, data={"created_at": "2024-07-17T09:00:00"}),
+        "with a zone",
+    ),
+    ("created-at-number", lambda p: forged(p, data={"created_at": 1732580800}), "with a zone"),
+    ("created-at-missing", lambda p: forged(p, drop=("created_at",)), "with a zone"),
+    (
+        "missing-parent",
+        lambda p: forged(p, top={"generation": 2, "parents": ["1-" + "a" * 32]}),
+        "neither in this store nor in the bundle",
+    ),
+    ("parent-of-another-record", _a_child_of_another_record, "a version of another record"),
+    ("generation-without-parents", lambda p: forged(p, top={"generation": 5}), "does not follow"),
+    ("generation-as-text", lambda p: forged(p, top={"generation": "1"}), "not a generation"),
+    ("generation-as-bool", lambda p: forged(p, top={"generation": True}), "not a generation"),
+    ("deleted-as-text", lambda p: forged(p, top={"deleted": "no"}), "not true or false"),
+    ("deep-nesting", _deep, "nested too deeply"),
+    ("huge-title", lambda p: forged(p, data={"title": "題" * 5000}), "too long"),
+    ("huge-notes", lambda p: forged(p, data={"notes": "x" * 300_000}), "too long"),
+    ("many-tags", lambda p: forged(p, data={"tags": [f"t{n}" for n in range(500)]}), "too long"),
+    (
+        "unknown-municipality",
+        lambda p: forged(p, data={"municipality_id": A_UUID}),
+        "neither in this store nor in the bundle",
+    ),
+    (
+        "municipality-of-another-kind",
+        lambda p: forged(p, data={"municipality_id": last_activity(p)["entity_id"]}),
+        "neither in this store nor in the bundle",
+    ),
+    ("id-a-path", lambda p: forged(p, top={"entity_id": "../../etc/passwd"}), "is not an id"),
+    (
+        "id-with-escapes",
+        lambda p: forged(p, top={"entity_id": "\x1b]0;pwned\x07"}),
+        "is not an id",
+    ),
+    ("device-not-an-id", lambda p: forged(p, top={"device_id": "hub"}), "is not an id"),
+    ("extra-field", lambda p: forged(p, top={"signature": "x"}), "not those of format 1"),
+    (
+        "missing-field",
+        lambda p: bundle(
+            p, lines_with(p, {k: v for k, v in last_activity(p).items() if k != "deleted"})
+        ),
+        "not those of format 1",
+    ),
+    ("unknown-record-field", lambda p: forged(p, data={"payload": "x" * 100}), "does not have"),
+    ("not-as-written", lambda p: forged(p, data={"date": "R6.7.17"}), "not in the form"),
+    ("bidi-title", lambda p: forged(p, data={"title": "\u202e会議"}), "control character"),
+    ("unknown-kind", lambda p: forged(p, top={"entity": "device"}), "unknown kind"),
+    (
+        "wrong-id-for-content",
+        lambda p: forged(p, data={"title": "書き換え"}, rehashed=False),
+        "does not match its version id",
+    ),
+    ("not-an-object", lambda p: bundle(p, [manifest(p, 1), json.dumps([1, 2])]), "not an object"),
+]
