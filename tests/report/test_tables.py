@@ -139,8 +139,8 @@ def test_import_reports_progress_row_by_row(store: Store, tmp_path: Path) -> Non
         seen.append(total)
         return lambda: ticks.append(1)
 
-    assert import_table(store, table, fmt="csv", dry_run=True, progress=progress) == 10
-    assert import_table(store, table, fmt="csv", progress=progress) == 10
+    assert import_table(store, table, fmt="csv", dry_run=True, progress=progress).added == 10
+    assert import_table(store, table, fmt="csv", progress=progress).added == 10
     assert seen == [10, 10] and len(ticks) == 20
 
 
@@ -154,3 +154,411 @@ def test_action_owners_stay_out_unless_asked(store: Store) -> None:
     assert [row[owner] for row in plain.rows] == [""]
     full = build_table(store, "actions", include_personal=True)
     assert [row[owner] for row in full.rows] == ["鈴木花子"]
+
+
+# -- formulas ------------------------------------------------------------------------------------
+
+FORMULAS = {
+    "title": '=HYPERLINK("http://x","y")',
+    "notes": "=cmd|' /C calc'!A0",
+    "location": "-3",
+}
+
+
+def test_guarding_adds_one_quote_before_a_formula_start_and_import_takes_exactly_it_off() -> None:
+    from dxfield.report.tables import guarded, unguarded
+
+    for start in ("=", "+", "-", "@", "\t", "\r", "'"):
+        assert guarded(f"{start}1") == f"'{start}1"
+        assert unguarded(guarded(f"{start}1")) == f"{start}1"
+    for text in ("", "'", "''", "'a", "a=1", "１２", "#N/A", "＝1", "'=1"):
+        assert unguarded(guarded(text)) == text
+    assert guarded("a=1") == "a=1" and guarded("") == ""
+    assert unguarded("'a") == "'a"  # a quote someone typed before an ordinary character stays
+    assert guarded(-3) == -3 and guarded(dt.date(2024, 7, 17)) == dt.date(2024, 7, 17)
+
+
+def _formula_store(store: Store) -> str:
+    from dxfield.store.activities import ActivityInput, add_activity
+
+    activity = add_activity(
+        store,
+        ActivityInput(
+            **FORMULAS,
+            kind="meeting",
+            date="2024-07-17",
+            municipality="豊岡市",
+            tags=["@x", "+1"],
+            head_count=12,
+        ),
+    )
+    add_activity(
+        store,
+        ActivityInput(
+            title="'quoted",
+            location="#N/A",
+            kind="site_visit",
+            date="2024-07-18",
+            municipality="豊岡市",
+        ),
+    )
+    return activity.id
+
+
+def _revision_count(store: Store) -> int:
+    from dxfield.store.merge import all_revisions
+
+    with store.read() as conn:
+        return len(all_revisions(conn))
+
+
+def test_the_csv_writes_a_formula_as_guarded_text(store: Store, tmp_path: Path) -> None:
+    from dxfield.report.tables import export_table
+
+    _formula_store(store)
+    out = tmp_path / "a.csv"
+    export_table(store, out, what="activities", fmt="csv")
+    rows = list(csv.DictReader(out.read_bytes().decode("utf-8-sig").splitlines(keepends=True)))
+    first = next(r for r in rows if r["kind"] == "meeting")
+    for column, text in FORMULAS.items():
+        assert first[column] == "'" + text
+    assert first["tags"] == "'+1 @x"
+    assert first["date"] == "2024-07-17" and first["head_count"] == "12"  # typed: not guarded
+    second = next(r for r in rows if r["kind"] == "site_visit")
+    assert second["title"] == "''quoted" and second["location"] == "#N/A"
+
+
+def test_the_xlsx_writes_no_formula_and_guards_text(store: Store, tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    from dxfield.report.tables import export_table
+
+    _formula_store(store)
+    out = tmp_path / "a.xlsx"
+    export_table(store, out, what="activities", fmt="xlsx")
+    sheet = load_workbook(out)["activities"]
+    headers = [c.value for c in sheet[1]]
+    cells = {
+        (row[headers.index("kind")].value, header): cell
+        for row in sheet.iter_rows(min_row=2)
+        for header, cell in zip(headers, row, strict=True)
+    }
+    assert all(cell.data_type != "f" for cell in cells.values())
+    for column, text in FORMULAS.items():
+        cell = cells["meeting", column]
+        assert cell.data_type == "s" and cell.value == "'" + text
+    assert cells["meeting", "tags"].value == "'+1 @x"
+    assert cells["meeting", "head_count"].value == 12  # a number, not guarded
+    assert isinstance(cells["meeting", "date"].value, dt.datetime)
+    assert cells["site_visit", "title"].value == "''quoted"
+    assert cells["site_visit", "location"].data_type == "s"  # #N/A stays text, not an error value
+    assert cells["site_visit", "location"].value == "#N/A"
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_guarded_text_comes_back_exactly(store: Store, tmp_path: Path, fmt: str) -> None:
+    from dxfield.report.tables import export_table, import_table
+    from dxfield.store.activities import get_activity
+
+    activity_id = _formula_store(store)
+    out = tmp_path / f"a.{fmt}"
+    export_table(store, out, what="activities", fmt=fmt)
+    before = _revision_count(store)
+    counts = import_table(store, out, fmt=fmt)
+    assert (counts.added, counts.updated, counts.unchanged) == (0, 0, 2)
+    assert _revision_count(store) == before
+    with Store.open(tmp_path / "other") as other:
+        assert import_table(other, out, fmt=fmt).added == 2
+        copy = get_activity(other, activity_id)
+    for column, text in FORMULAS.items():
+        assert getattr(copy, column) == text
+    assert copy.tags == ["+1", "@x"]
+
+
+def test_a_text_too_long_for_an_excel_cell_is_refused_not_cut(
+    cli: Cli, store: Store, data_dir: Path, tmp_path: Path
+) -> None:
+    from dxfield.report.tables import EXCEL_CELL_LIMIT, export_table
+    from dxfield.store.activities import ActivityInput, add_activity, edit_activity
+
+    activity = add_activity(
+        store,
+        ActivityInput(
+            title="長い", notes="あ" * EXCEL_CELL_LIMIT, kind="meeting", date="2024-07-17",
+            municipality="豊岡市",
+        ),
+    )  # fmt: skip
+    fits = tmp_path / "fits.xlsx"
+    export_table(store, fits, what="activities", fmt="xlsx")
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(fits)["activities"]
+    notes = [c.value for c in sheet[1]].index("notes")
+    assert sheet.cell(2, notes + 1).value == "あ" * EXCEL_CELL_LIMIT
+    for long_notes in ("=" + "a" * (EXCEL_CELL_LIMIT - 1), "𠮷" * (EXCEL_CELL_LIMIT // 2 + 1)):
+        # One more with the guard's quote; or characters Excel counts as two.
+        edit_activity(store, activity.id, ActivityInput(notes=long_notes))
+        out = tmp_path / "long.xlsx"
+        result = cli("--data-dir", str(data_dir), "export-table", "--format", "xlsx",
+                     "--out", str(out))  # fmt: skip
+        assert result.code == 1 and result.err.count("\n") == 1
+        assert "activities" in result.err and "row 2 (notes)" in result.err
+        assert f"{EXCEL_CELL_LIMIT + 1:,} characters" in result.err
+        assert not out.exists()
+    csv_out = tmp_path / "long.csv"
+    export_table(store, csv_out, what="activities", fmt="csv")
+    assert "𠮷" * (EXCEL_CELL_LIMIT // 2 + 1) in csv_out.read_text("utf-8-sig")
+
+
+# -- names and ids -------------------------------------------------------------------------------
+
+
+def _initiative(store: Store, municipality: str, theme: str, title: str = "取組") -> str:
+    from dxfield.store import records
+    from dxfield.store.organizations import resolve_municipality
+
+    place = resolve_municipality(store, municipality)
+    created = records.create(
+        store, "initiative", {"municipality_id": place, "theme": theme, "title": title}
+    )
+    return str(created.id)
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    return list(csv.DictReader(path.read_bytes().decode("utf-8-sig").splitlines(keepends=True)))
+
+
+def _write(path: Path, rows: list[dict[str, str]]) -> None:
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def test_the_initiative_and_participants_are_written_as_names(store: Store, tmp_path: Path) -> None:
+    from dxfield.report.tables import export_table
+    from dxfield.store.activities import ActivityInput, add_activity
+
+    _initiative(store, "豊岡市", "スマート農業")
+    add_activity(
+        store,
+        ActivityInput(
+            title="圃場見学", kind="site_visit", date="2024-07-17", initiative=_initiative(store, "豊岡市", "配送DX"),
+            participants=["豊岡市", "兵庫県"],
+        ),
+    )  # fmt: skip
+    out = tmp_path / "a.csv"
+    export_table(store, out, what="activities", fmt="csv")
+    (row,) = _rows(out)
+    assert row["initiative"] == "豊岡市 配送DX"
+    assert row["municipality"] == "豊岡市" and row["municipality_code"] == "282090"
+    assert row["participants"] == "豊岡市; 兵庫県"
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_bringing_a_stores_own_table_back_adds_no_copies_and_changes_nothing(
+    cli: Cli, data_dir: Path, tmp_path: Path, fmt: str
+) -> None:
+    _log(cli, data_dir)
+    out = tmp_path / f"a.{fmt}"
+    _run(cli, data_dir, "export-table", "--what", "activities", "--format", fmt, "--out", str(out))
+    before = _run(cli, data_dir, "dump")
+    with Store.open(data_dir) as opened:
+        revisions = _revision_count(opened)
+    printed = _run(cli, data_dir, "import-table", "--format", fmt, str(out))
+    assert "0 added, 0 updated, 2 unchanged" in printed
+    assert _run(cli, data_dir, "dump") == before
+    with Store.open(data_dir) as opened:
+        assert _revision_count(opened) == revisions  # not even a revision of the same content
+    other = tmp_path / "other"
+    assert "2 added" in _run(cli, other, "import-table", "--format", fmt, str(out))
+    assert "0 added, 0 updated, 2 unchanged" in _run(
+        cli, other, "import-table", "--format", fmt, str(out)
+    )
+    assert _activities(cli, other) == _activities(cli, data_dir)
+    ids = {r["id"] for r in json.loads(_run(cli, other, "activity", "list", "--json"))}
+    assert ids == {r["id"] for r in json.loads(_run(cli, data_dir, "activity", "list", "--json"))}
+
+
+def test_an_edited_row_updates_its_record_and_keeps_what_the_table_leaves_out(
+    cli: Cli, data_dir: Path, tmp_path: Path
+) -> None:
+    _log(cli, data_dir)
+    out = tmp_path / "a.csv"
+    _run(cli, data_dir, "export-table", "--format", "csv", "--out", str(out))  # no names
+    rows = _rows(out)
+    edited = next(r for r in rows if r["title"] == "奥矢根区 意見交換会")
+    edited.update(title="奥矢根区 意見交換会(第1回)", tags="", head_count="", areas="talent",
+                  notes="=1+1", participants="豊岡市; 兵庫県")  # fmt: skip
+    _write(out, rows)
+    printed = _run(cli, data_dir, "import-table", "--format", "csv", str(out))
+    assert "0 added, 1 updated, 1 unchanged" in printed
+    shown = json.loads(_run(cli, data_dir, "activity", "show", edited["id"], "--json"))
+    assert shown["title"] == "奥矢根区 意見交換会(第1回)"
+    assert shown["tags"] == [] and shown["areas"] == ["talent"] and shown["notes"] == "=1+1"
+    assert shown["participants"]["head_count"] is None
+    assert len(shown["participants"]["organization_ids"]) == 2
+    assert shown["participants"]["text"] == "区長 山田"  # left out of the table, not erased
+    assert shown["location"] == "奥矢根公民館"
+    history = json.loads(_run(cli, data_dir, "history", edited["id"], "--json"))
+    assert len(history) == 2
+    assert "0 added, 0 updated, 2 unchanged" in _run(
+        cli, data_dir, "import-table", "--format", "csv", str(out)
+    )
+
+
+def test_a_column_the_table_lacks_is_left_as_it_is(
+    cli: Cli, data_dir: Path, tmp_path: Path
+) -> None:
+    _log(cli, data_dir)
+    listed = json.loads(_run(cli, data_dir, "activity", "list", "--json"))
+    target = next(r for r in listed if r["title"] == "奥矢根区 意見交換会")
+    table = tmp_path / "in.csv"
+    _write(table, [{"id": target["id"], "title": "改題"}])
+    assert "1 updated" in _run(cli, data_dir, "import-table", "--format", "csv", str(table))
+    shown = json.loads(_run(cli, data_dir, "activity", "show", target["id"], "--json"))
+    assert shown["title"] == "改題" and shown["tags"] == ["ドローン"]
+    assert shown["participants"]["head_count"] == 12 and shown["date"] == "2024-07-17"
+
+
+def test_an_initiative_is_found_by_municipality_and_theme(store: Store, tmp_path: Path) -> None:
+    from dxfield.report.tables import import_table
+    from dxfield.store.activities import all_activities
+
+    wanted = _initiative(store, "豊岡市", "スマート農業")
+    _initiative(store, "尼崎市", "スマート農業")
+    table = tmp_path / "in.csv"
+    _write(table, [{"date": "2024-07-17", "kind": "meeting", "title": "圃場",
+                    "initiative": "豊岡市　スマート農業"}])  # fmt: skip
+    assert import_table(store, table, fmt="csv").added == 1
+    (activity,) = all_activities(store)
+    assert activity.initiative_id == wanted
+    assert activity.municipality_id is not None  # the initiative's municipality
+
+
+def test_an_ambiguous_or_unknown_initiative_is_refused_naming_row_and_field(
+    cli: Cli, store: Store, data_dir: Path, tmp_path: Path
+) -> None:
+    from dxfield.report.tables import export_table, import_table
+    from dxfield.store.activities import ActivityInput, add_activity
+
+    first = _initiative(store, "豊岡市", "スマート農業", "令和6年度")
+    _initiative(store, "豊岡市", "スマート農業", "令和7年度")
+    table = tmp_path / "in.csv"
+    good = {"date": "2024-07-17", "kind": "meeting", "title": "圃場", "initiative": ""}
+    for name, message in [
+        ("豊岡市 スマート農業", "more than one initiative is called '豊岡市 スマート農業'"),
+        ("豊岡市 配送DX", "no initiative '豊岡市 配送DX'"),
+    ]:
+        _write(table, [good, {**good, "initiative": name}])
+        before = _run(cli, data_dir, "dump")
+        result = cli("--data-dir", str(data_dir), "import-table", "--format", "csv", str(table))
+        assert result.code == 1 and result.err.count("\n") == 1
+        assert result.err.startswith("error: row 3: initiative: ") and message in result.err
+        assert _run(cli, data_dir, "dump") == before
+    # Where two initiatives share a name, the table names them by id, and comes back whole.
+    add_activity(store, ActivityInput(title="圃場", kind="site_visit", date="2024-07-17",
+                                      initiative=first))  # fmt: skip
+    out = tmp_path / "a.csv"
+    export_table(store, out, what="activities", fmt="csv")
+    assert [r["initiative"] for r in _rows(out)] == [first]
+    assert import_table(store, out, fmt="csv").unchanged == 1
+
+
+def test_an_organization_whose_name_is_shared_is_written_as_its_id(
+    store: Store, tmp_path: Path
+) -> None:
+    from dxfield.report.tables import export_table, import_table
+    from dxfield.store.activities import ActivityInput, add_activity
+    from dxfield.store.organizations import add_organization
+
+    one = add_organization(store, kind="business", name="ジオグリフ")
+    add_organization(store, kind="business", name="ジオグリフ")
+    add_activity(store, ActivityInput(title="打合せ", kind="meeting", date="2024-07-17",
+                                      municipality="豊岡市", participants=[one.id, "豊岡市"]))  # fmt: skip
+    out = tmp_path / "a.csv"
+    export_table(store, out, what="activities", fmt="csv")
+    assert _rows(out)[0]["participants"] == f"{one.id}; 豊岡市"
+    assert import_table(store, out, fmt="csv").unchanged == 1
+
+
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [
+        ("not-an-id", "row 3: id: 'not-an-id' is not an id"),
+        ("ORG", "row 3: id: is the id of an organization, not of an activity"),
+        ("FIRST", "row 3: id: the same id as row 2"),
+        ("DELETED", "row 3: id: this activity has been deleted"),
+    ],
+)
+def test_a_bad_id_is_refused_in_one_line_and_nothing_is_written(
+    cli: Cli, data_dir: Path, tmp_path: Path, given: str, message: str
+) -> None:
+    _log(cli, data_dir)
+    listed = json.loads(_run(cli, data_dir, "activity", "list", "--json"))
+    first, second = (r["id"] for r in listed)
+    _run(cli, data_dir, "activity", "delete", second)
+    with Store.open(data_dir) as opened:
+        from dxfield.store.organizations import resolve_municipality
+
+        org = resolve_municipality(opened, "豊岡市")
+    replacement = {"not-an-id": "not-an-id", "ORG": org, "FIRST": first, "DELETED": second}
+    table = tmp_path / "in.csv"
+    row = {"date": "2024-07-17", "municipality": "豊岡市", "kind": "meeting"}
+    _write(table, [{**row, "title": "改題", "id": first},
+                   {**row, "title": "二件目", "id": replacement[given]}])  # fmt: skip
+    before = _run(cli, data_dir, "dump")
+    result = cli("--data-dir", str(data_dir), "import-table", "--format", "csv", str(table))
+    assert result.code == 1 and result.err.count("\n") == 1
+    assert result.err.startswith(f"error: {message}")
+    assert _run(cli, data_dir, "dump") == before
+
+
+def test_an_import_resolves_names_without_a_query_per_row(store: Store, tmp_path: Path) -> None:
+    from sqlalchemy import event
+
+    from dxfield.report.tables import export_table, import_table
+
+    initiative = "豊岡市 配送DX"
+    _initiative(store, "豊岡市", "配送DX")
+    statements: list[str] = []
+
+    def count(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    def run(rows: int) -> tuple[int, int]:
+        table = tmp_path / f"{rows}.csv"
+        _write(table, [{"date": "2024-07-17", "municipality": "豊岡市", "kind": "meeting",
+                        "title": f"会議{n}", "initiative": initiative,
+                        "participants": "豊岡市; 兵庫県"} for n in range(rows)])  # fmt: skip
+        with Store.open(tmp_path / f"store{rows}") as fresh:
+            _initiative(fresh, "豊岡市", "配送DX")
+            event.listen(fresh.engine, "before_cursor_execute", count)
+            statements.clear()
+            import_table(fresh, table, fmt="csv")
+            added = len(statements)
+            export_table(fresh, table, what="activities", fmt="csv")
+            statements.clear()
+            assert import_table(fresh, table, fmt="csv").unchanged == rows
+            return added, len(statements)
+
+    assert run(10) == run(100)
+
+
+def test_a_municipality_renamed_beside_its_old_code_is_refused(
+    cli: Cli, data_dir: Path, tmp_path: Path
+) -> None:
+    _log(cli, data_dir)
+    out = tmp_path / "a.csv"
+    _run(cli, data_dir, "export-table", "--format", "csv", "--out", str(out))
+    rows = _rows(out)
+    rows[0]["municipality"] = "尼崎市"  # the code column still says 豊岡市's 282090
+    _write(out, rows)
+    before = _run(cli, data_dir, "dump")
+    result = cli("--data-dir", str(data_dir), "import-table", "--format", "csv", str(out))
+    assert result.code == 1 and result.err.count("\n") == 1
+    assert result.err.startswith("error: row 2: municipality: '尼崎市' and the code 282090")
+    assert _run(cli, data_dir, "dump") == before
+    rows[0]["municipality_code"] = ""  # the name alone decides
+    _write(out, rows)
+    assert "1 updated" in _run(cli, data_dir, "import-table", "--format", "csv", str(out))

@@ -44,7 +44,8 @@ def import_table_command(
         bool, typer.Option("--dry-run", help="Check every row; write nothing.")
     ] = False,
 ) -> None:
-    """Bring activities in from a CSV or XLSX shaped as export-table writes it: all or none."""
+    """Bring activities in from a CSV or XLSX shaped as export-table writes it: all or none.
+    A row whose id is an activity of the store updates it instead of adding a copy."""
     from dxfield.i18n import LocalizedError
     from dxfield.report.tables import import_table
 
@@ -57,8 +58,14 @@ def import_table_command(
         def bar(total: int) -> Any:
             return stack.enter_context(progress_bar("import-table", total))
 
-        count = import_table(store_of(ctx), path, fmt=fmt, dry_run=dry_run, progress=bar)
+        counts = import_table(store_of(ctx), path, fmt=fmt, dry_run=dry_run, progress=bar)
+    rows = counts.added + counts.updated + counts.unchanged
+    ja = f"追加 {counts.added}、更新 {counts.updated}、変更なし {counts.unchanged}"
+    en = f"{counts.added} added, {counts.updated} updated, {counts.unchanged} unchanged"
     if dry_run:
-        say(f"{count}件、すべて取り込めます(試行のみ)", f"{count} rows, all valid (dry run)")
+        say(
+            f"{rows}件、すべて取り込めます(試行のみ): {ja}",
+            f"{rows} rows, all valid (dry run): {en}",
+        )
     else:
-        say(f"{count}件の活動を取り込みました", f"imported {count} activities")
+        say(f"{rows}件の活動を取り込みました: {ja}", f"imported {rows} activities: {en}")

@@ -4,6 +4,17 @@ Japanese text), and an existing Excel or CSV log brought in, all rows or none.
 
 Personal names stay out unless asked: the free-text participants column (where people's names
 belong) and an action's owner (often a person) are left empty without `include_personal`.
+
+No cell can run as a formula when Excel opens a table (OWASP's CSV-injection guidance): a text
+cell that begins with = + - @ a tab, a carriage return or ' gets one leading ', in the CSV and
+the XLSX alike, and every XLSX text cell is written as a string, never as a formula; dates and
+numbers are typed and left alone. `import-table` takes that ' off again, so a round trip gives
+the same text. A text too long for an Excel cell is refused, never cut.
+
+People read the tables, so references are names: an activity's initiative is `<municipality>
+<theme>`, its municipality and participants are names (an id or a code only where a name is
+shared). The `id` column makes a round trip exact: a row whose id is an activity of the store
+updates it instead of adding a copy.
 """
 
 from __future__ import annotations
@@ -11,25 +22,37 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dxfield.domain.errors import LocalizedError
-from dxfield.i18n import quote
+from dxfield.domain.codes import looks_like_code
+from dxfield.domain.errors import LocalizedError, NotFound
+from dxfield.domain.records import OrganizationRead
+from dxfield.i18n import about, quote
 from dxfield.store import maintenance
 from dxfield.store.activities import (
     ActivityInput,
-    add_activities,
+    ImportCounts,
+    ImportedActivity,
+    Lookups,
     all_activities,
     at_row,
-    check_activities,
+    import_activities,
 )
 from dxfield.store.engine import Store
-from dxfield.store.followups import list_actions, list_findings, list_initiatives
-from dxfield.store.organizations import list_organizations
+from dxfield.store.followups import (
+    InitiativeSummary,
+    list_actions,
+    list_findings,
+    list_initiatives,
+)
+from dxfield.store.ids import looks_like_id
+from dxfield.store.organizations import LOCAL_GOVERNMENT, list_organizations
 from dxfield.store.tracks import list_tracks
 
 TABLES = ("activities", "findings", "actions", "tracks")
@@ -51,26 +74,57 @@ class Table:
     rows: list[list[Any]]
 
 
+def _key(name: str) -> str:
+    """A name as looked up: NFKC (full-width letters and spaces as half-width), spaces single."""
+    return " ".join(unicodedata.normalize("NFKC", name).split())
+
+
+def _initiative_name(summary: InitiativeSummary) -> str:
+    return f"{summary.municipality} {summary.initiative.theme}"
+
+
+def _initiative_names(store: Store) -> dict[str, str]:
+    """What the activities table calls each live initiative, by id: `<municipality> <theme>`,
+    or its id where another initiative has the same name (the table then still finds it)."""
+    names = {s.initiative.id: _initiative_name(s) for s in list_initiatives(store)}
+    counts = Counter(_key(name) for name in names.values())
+    return {i: name if counts[_key(name)] == 1 else i for i, name in names.items()}
+
+
+def _organization_names(organizations: Iterable[OrganizationRead]) -> dict[str, str]:
+    """What the tables call each live organization, by id: its name, or (where another has the
+    same name, or the name cannot stand alone in a list) its local government code or id."""
+    orgs = list(organizations)
+    counts = Counter(_key(o.name) for o in orgs)
+    return {
+        o.id: o.name
+        if counts[_key(o.name)] == 1 and ";" not in o.name and not looks_like_code(o.name)
+        else (o.code or o.id)
+        for o in orgs
+    }
+
+
 def _activities(store: Store, include_personal: bool) -> Table:
-    orgs = {o.id: o for o in list_organizations(store)}
+    orgs = list_organizations(store)
+    codes = {o.id: o.code or "" for o in orgs}
+    names = _organization_names(orgs)
+    initiatives = _initiative_names(store)
     rows = []
     for a in all_activities(store):
-        place = orgs.get(a.municipality_id or "")
+        place = a.municipality_id or ""
         rows.append(
             [
                 a.date,
                 a.date_precision.value,
-                place.name if place else "",
-                (place.code or "") if place else "",
-                a.initiative_id or "",
+                names.get(place, place),
+                codes.get(place, ""),
+                initiatives.get(a.initiative_id or "", a.initiative_id or ""),
                 a.kind.value,
                 a.title,
                 a.location,
                 " ".join(area.value for area in a.areas),
                 " ".join(a.tags),
-                "; ".join(
-                    orgs[i].name if i in orgs else i for i in a.participants.organization_ids
-                ),
+                "; ".join(names.get(i, i) for i in a.participants.organization_ids),
                 a.participants.head_count if a.participants.head_count is not None else "",
                 a.participants.text if include_personal else "",
                 a.notes,
@@ -159,17 +213,41 @@ def build_table(store: Store, what: str, *, include_personal: bool = False) -> T
 
 
 def _cell_text(value: Any) -> str:
+    if isinstance(value, dt.datetime) and value.time() == dt.time():
+        return value.date().isoformat()  # an Excel date comes back as midnight
     if isinstance(value, dt.date):
         return value.isoformat()
     return "" if value is None else str(value)
 
 
+GUARDED_STARTS = ("=", "+", "-", "@", "\t", "\r", "'")
+"""What makes a spreadsheet read a cell as a formula (and ', which then marks a guarded cell)."""
+
+EXCEL_CELL_LIMIT = 32_767
+"""The most characters (UTF-16 code units, as Excel counts them) an Excel cell holds."""
+
+
+def guarded(value: Any) -> Any:
+    """A text cell that starts as a formula would, with one ' before it; anything else as is."""
+    if isinstance(value, str) and value.startswith(GUARDED_STARTS):
+        return "'" + value
+    return value
+
+
+def unguarded(text: str) -> str:
+    """A cell as `guarded` wrote it, given back: one ' before a guarded character comes off."""
+    if len(text) > 1 and text[0] == "'" and text[1] in GUARDED_STARTS:
+        return text[1:]
+    return text
+
+
 def csv_bytes(table: Table) -> bytes:
-    """The table as CSV in UTF-8 with a BOM (what Excel on Japanese Windows reads as UTF-8)."""
+    """The table as CSV in UTF-8 with a BOM (what Excel on Japanese Windows reads as UTF-8),
+    text cells guarded against formulas."""
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(table.headers)
-    writer.writerows([[_cell_text(v) for v in row] for row in table.rows])
+    writer.writerows([[_cell_text(guarded(v)) for v in row] for row in table.rows])
     return buffer.getvalue().encode("utf-8-sig")
 
 
@@ -178,8 +256,50 @@ def _width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
+def _too_long(text: str) -> int | None:
+    """The length of `text` as Excel counts it, when that is more than a cell holds."""
+    if len(text) <= EXCEL_CELL_LIMIT // 2:
+        return None
+    length = len(text.encode("utf-16-le")) // 2
+    return length if length > EXCEL_CELL_LIMIT else None
+
+
+def _xlsx_row(sheet: Any, table: Table, number: int, row: list[Any]) -> list[Any]:
+    """The cells of row `number` (the header is row 1): values typed, text guarded and written
+    as a string; a text an Excel cell cannot hold is refused naming its table, row and column."""
+    from openpyxl.cell.cell import Cell
+    from openpyxl.utils.exceptions import IllegalCharacterError
+
+    cells = []
+    for column, (header, value) in enumerate(zip(table.headers, row, strict=True), 1):
+        value = guarded(value)
+        where_ja = f"表 {table.name} の{number}行目({header})"
+        where_en = f"the {table.name} table's row {number} ({header})"
+        if isinstance(value, str) and (length := _too_long(value)) is not None:
+            raise LocalizedError(
+                f"{where_ja}は{length:,}文字あり、Excelのセルに入る{EXCEL_CELL_LIMIT:,}文字を"
+                "超えています。CSVで書き出してください",
+                f"{where_en} holds {length:,} characters, more than an Excel cell holds "
+                f"({EXCEL_CELL_LIMIT:,}); export it as CSV",
+            )
+        try:
+            cell = Cell(sheet, row=number, column=column, value=value)
+        except IllegalCharacterError:
+            raise LocalizedError(
+                f"{where_ja}にExcelのセルに入らない制御文字があります。CSVで書き出してください",
+                f"{where_en} holds a control character an Excel cell cannot; export it as CSV",
+            ) from None
+        if isinstance(value, str):
+            cell.data_type = "s"  # never a formula ("=…") or an error value ("#N/A")
+        elif isinstance(value, dt.date):
+            cell.number_format = "yyyy-mm-dd"
+        cells.append(cell)
+    return cells
+
+
 def xlsx_bytes(tables: Sequence[Table]) -> bytes:
-    """A workbook with a sheet per table: a frozen bold header, dates as dates, fitted widths."""
+    """A workbook with a sheet per table: a frozen bold header, dates as dates, fitted widths,
+    text as strings guarded against formulas."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
@@ -191,18 +311,14 @@ def xlsx_bytes(tables: Sequence[Table]) -> bytes:
         sheet.append(table.headers)
         for cell in sheet[1]:
             cell.font = Font(bold=True)
-        for row in table.rows:
-            sheet.append(row)
+        for number, row in enumerate(table.rows, 2):
+            sheet.append(_xlsx_row(sheet, table, number, row))
         sheet.freeze_panes = "A2"
         for index, header in enumerate(table.headers, 1):
-            letter = get_column_letter(index)
             widths = [_width(header)] + [
                 _width(_cell_text(row[index - 1]).split("\n")[0]) for row in table.rows[:500]
             ]
-            sheet.column_dimensions[letter].width = min(max(widths) + 2, 60)
-            for cell in sheet[letter][1:]:
-                if isinstance(cell.value, dt.date):
-                    cell.number_format = "yyyy-mm-dd"
+            sheet.column_dimensions[get_column_letter(index)].width = min(max(widths) + 2, 60)
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()
@@ -226,11 +342,21 @@ def export_table(
 # -- import --------------------------------------------------------------------------------------
 
 
-def _read_rows(path: Path, fmt: str) -> list[dict[str, str]]:
-    """The rows of a CSV (UTF-8, with or without BOM) or of an XLSX's first sheet, by header."""
+def _read_rows(path: Path, fmt: str) -> tuple[set[str], list[dict[str, str]]]:
+    """The columns and rows of a CSV (UTF-8, with or without BOM) or of an XLSX's activities
+    (or first) sheet, by header; each cell as text, unguarded."""
     if fmt == "csv":
         text = maintenance.read_text_file(path)
-        return [dict(row) for row in csv.DictReader(io.StringIO(text, newline=""))]
+        reader = csv.DictReader(io.StringIO(text, newline=""))
+        rows = [
+            {
+                h.strip(): unguarded(v)
+                for h, v in row.items()
+                if isinstance(h, str) and isinstance(v, str)  # not the cells past the header
+            }
+            for row in reader
+        ]
+        return {h.strip() for h in reader.fieldnames or []}, rows
     try:
         from openpyxl import load_workbook
 
@@ -246,20 +372,94 @@ def _read_rows(path: Path, fmt: str) -> list[dict[str, str]]:
             f"cannot read {quote(str(path))} as an Excel file ({type(exc).__name__})",
         ) from None
     if not values:
-        return []
+        return set(), []
     headers = [str(h or "").strip() for h in values[0]]
-    return [
-        {
-            h: _cell_text(v) if isinstance(v, dt.date) else ("" if v is None else str(v))
-            for h, v in zip(headers, row, strict=False)
-            if h
-        }
+    return {h for h in headers if h}, [
+        {h: unguarded(_cell_text(v)) for h, v in zip(headers, row, strict=False) if h}
         for row in values[1:]
         if any(v not in (None, "") for v in row)
     ]
 
 
-def _activity_input(row: dict[str, str]) -> ActivityInput:
+_ISO_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?")
+_TRUE = ("yes", "true", "1", "はい")
+
+# The fields of ActivityInput a row can leave empty on purpose, by the columns that give them
+# (an empty participants_text is not among them: a table written without --include-personal
+# leaves it empty, and bringing that table back must not erase the names).
+_CLEARABLE = {
+    "title": ("title",),
+    "kind": ("kind",),
+    "date": ("date",),
+    "date_precision": ("date_precision",),
+    "municipality": ("municipality", "municipality_code"),
+    "initiative": ("initiative",),
+    "location": ("location",),
+    "notes": ("notes",),
+    "areas": ("areas",),
+    "tags": ("tags",),
+    "participants": ("participants",),
+    "head_count": ("head_count",),
+}
+
+
+class _Initiatives:
+    """The store's initiatives by the name the activities table gives them, read once."""
+
+    def __init__(self, store: Store) -> None:
+        self._ids: dict[str, list[str]] = {}
+        for summary in list_initiatives(store):
+            self._ids.setdefault(_key(_initiative_name(summary)), []).append(summary.initiative.id)
+
+    def find(self, text: str) -> str:
+        """The id of the initiative named `<municipality> <theme>`; an id is taken as it is
+        (the store then finds it)."""
+        ids = self._ids.get(_key(text), [])
+        if len(ids) == 1:
+            return ids[0]
+        if len(ids) > 1:
+            raise LocalizedError(
+                f"{quote(text)} という取組が複数あります。IDで指定してください",
+                f"more than one initiative is called {quote(text)}; give its id",
+                "initiative",
+            )
+        if looks_like_id(text):
+            return text
+        raise NotFound(
+            f"取組 {quote(text)} は見つかりません(「市町村名 テーマ」かIDで指定)",
+            f"no initiative {quote(text)} (give it as '<municipality> <theme>' or by its id)",
+            "initiative",
+        )
+
+
+def _municipality(row: dict[str, str], lookups: Lookups) -> str | None:
+    """The municipality a row gives: by its code, which must then be the one its name (when
+    given too) names, so that a name edited beside a code left as it was is not ignored."""
+    code = (row.get("municipality_code") or "").strip()
+    name = (row.get("municipality") or "").strip()
+    if not code or not name:
+        return code or name or None
+    with about("municipality"):
+        by_code = lookups.organizations.find(code, kinds=LOCAL_GOVERNMENT)
+        if _key(lookups.organizations.name_of(by_code) or "") != _key(name):
+            try:
+                agrees = lookups.organizations.find(name, kinds=LOCAL_GOVERNMENT) == by_code
+            except LocalizedError:
+                agrees = False
+            if not agrees:
+                raise LocalizedError(
+                    f"{quote(name)} と団体コード {code} が別の団体を指しています",
+                    f"{quote(name)} and the code {code} are different municipalities",
+                )
+    return code
+
+
+def _imported(
+    row: dict[str, str], columns: set[str], initiatives: _Initiatives, lookups: Lookups
+) -> ImportedActivity:
+    """One row as the activity it gives: empty cells are not given (a new activity takes the
+    defaults); on an activity it updates, the columns left empty are cleared."""
+
     def text(name: str) -> str:
         return (row.get(name) or "").strip()
 
@@ -269,22 +469,31 @@ def _activity_input(row: dict[str, str]) -> ActivityInput:
     if head and not head.isdigit():
         raise LocalizedError("整数ではありません", "is not a whole number", "head_count")
     participants = [p.strip() for p in text("participants").split(";") if p.strip()]
-    return ActivityInput(
-        title=text("title"),
+    date = text("date")
+    if _ISO_DATETIME.fullmatch(date):  # a date Excel wrote with its time
+        date = date[:10]
+    given = ActivityInput(
+        title=text("title") if "title" in columns else None,
         kind=text("kind") or None,
-        date=text("date")[:10] if text("date") else None,
+        date=date or None,
         date_precision=text("date_precision") or None,
-        municipality=text("municipality_code") or text("municipality") or None,
-        initiative=text("initiative") or None,
-        notes=row.get("notes") or "",
-        location=text("location"),
+        municipality=_municipality(row, lookups),
+        initiative=initiatives.find(text("initiative")) if text("initiative") else None,
+        notes=row.get("notes", "") if "notes" in columns else None,
+        location=text("location") if "location" in columns else None,
         areas=text("areas").split() or None,
         tags=text("tags").split() or None,
-        follow_up=text("follow_up").lower() in ("yes", "true", "1", "はい"),
+        follow_up=text("follow_up").lower() in _TRUE if "follow_up" in columns else None,
         participants=participants or None,
         head_count=int(head) if head else None,
         participants_text=text("participants_text") or None,
     )
+    cleared = frozenset(
+        name
+        for name, sources in _CLEARABLE.items()
+        if any(c in columns for c in sources) and not any(text(c) for c in sources)
+    )
+    return ImportedActivity(given, text("id") or None, cleared)
 
 
 def import_table(
@@ -294,9 +503,11 @@ def import_table(
     fmt: str,
     dry_run: bool = False,
     progress: Callable[[int], Callable[[], object] | None] | None = None,
-) -> int:
+) -> ImportCounts:
     """Bring activities in from a table shaped as `export_table` writes it: all rows or none.
-    A bad row is refused by its row number (the header is row 1) and field.
+    A row without an id adds an activity; a row whose id is an activity of the store updates
+    it (or leaves it as it is). A bad row is refused by its row number (the header is row 1)
+    and field.
 
     `progress(total)`, when given, is called once the rows are read and may return a function
     called after each row is checked (a progress bar on a terminal)."""
@@ -304,14 +515,16 @@ def import_table(
         raise LocalizedError(
             f"形式は {' / '.join(FORMATS)} です", f"format must be one of: {', '.join(FORMATS)}"
         )
-    rows = _read_rows(path, fmt)
+    columns, rows = _read_rows(path, fmt)
+    initiatives = _Initiatives(store)
+    lookups = Lookups(store)
     given = []
-    for number, row in enumerate(rows, 2):
+    for number, row in enumerate(rows, 2):  # the header is row 1
         try:
-            given.append(_activity_input(row))
+            given.append(_imported(row, columns, initiatives, lookups))
         except LocalizedError as exc:
             raise at_row(number, exc) from None
     advance = progress(len(given)) if progress is not None else None
-    if dry_run:
-        return len(check_activities(store, given, first_row=2, advance=advance))
-    return len(add_activities(store, given, first_row=2, advance=advance))  # the header is row 1
+    return import_activities(
+        store, given, first_row=2, dry_run=dry_run, advance=advance, lookups=lookups
+    )

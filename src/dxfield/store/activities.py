@@ -7,8 +7,9 @@ reads the oldest page directly; `offset` is only for jumps to a position.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,10 +17,11 @@ from sqlalchemy import ColumnElement, String, cast, func, select, tuple_
 
 from dxfield.domain.enums import ActivityKind, SupportArea
 from dxfield.domain.errors import LocalizedError
-from dxfield.domain.records import ActivityRead
-from dxfield.i18n import about
+from dxfield.domain.records import ActivityBase, ActivityRead, Participants
+from dxfield.i18n import about, quote
 from dxfield.store import organizations, records, revisions
 from dxfield.store.engine import Store
+from dxfield.store.ids import looks_like_id, new_id
 from dxfield.store.search import matching_ids, query_terms
 from dxfield.store.sqlite_features import mostly_true
 
@@ -52,7 +54,26 @@ class ActivityInput:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def _changes(store: Store, given: ActivityInput) -> dict[str, Any]:
+class Lookups:
+    """Organizations and initiatives read once, so that many rows (an import) are resolved from
+    dictionaries instead of a query per name; what is not found there is asked of the store."""
+
+    def __init__(self, store: Store) -> None:
+        self.organizations = organizations.OrganizationIndex(store)
+        with store.read() as conn:
+            self.initiative_places: dict[str, str | None] = {
+                row.id: row.municipality_id
+                for row in conn.execute(select(_initiatives.c.id, _initiatives.c.municipality_id))
+            }
+
+
+def _organization(store: Store, lookups: Lookups | None, text: str, *, kinds: Any = None) -> str:
+    if lookups is not None:
+        return lookups.organizations.find(text, kinds=kinds)
+    return organizations.resolve_organization(store, text, kinds=kinds)
+
+
+def _changes(store: Store, given: ActivityInput, lookups: Lookups | None = None) -> dict[str, Any]:
     """Turn user input into record fields: names resolved to ids, labels to keys."""
     changes: dict[str, Any] = dict(given.extra)
     for name in ("title", "notes", "location", "start_time", "end_time", "follow_up", "tags"):
@@ -68,16 +89,21 @@ def _changes(store: Store, given: ActivityInput) -> dict[str, Any]:
     if given.areas is not None:
         changes["areas"] = [SupportArea.parse_field(a, "area") for a in given.areas]
     if given.initiative is not None:
-        with store.read() as conn, about("initiative"):
-            initiative_id = records.resolve_id(conn, "initiative", given.initiative)
+        initiative_id = given.initiative.strip().lower()
+        if lookups is None or initiative_id not in lookups.initiative_places:
+            with store.read() as conn, about("initiative"):
+                initiative_id = records.resolve_id(conn, "initiative", given.initiative)
         changes["initiative_id"] = initiative_id
         # The municipality follows the initiative unless one is given (then they must agree).
-        changes["municipality_id"] = _initiative_municipality(store, initiative_id)
+        changes["municipality_id"] = _initiative_municipality(store, initiative_id, lookups)
     if given.municipality is not None:
-        changes["municipality_id"] = organizations.resolve_municipality(store, given.municipality)
+        with about("municipality"):
+            changes["municipality_id"] = _organization(
+                store, lookups, given.municipality, kinds=organizations.LOCAL_GOVERNMENT
+            )
     if given.participants is not None:
         with about("participants"):
-            ids = [organizations.resolve_organization(store, p) for p in given.participants]
+            ids = [_organization(store, lookups, p) for p in given.participants]
         changes["participants"] = {"organization_ids": list(dict.fromkeys(ids))}
     if given.head_count is not None:
         changes.setdefault("participants", {})["head_count"] = given.head_count
@@ -86,18 +112,27 @@ def _changes(store: Store, given: ActivityInput) -> dict[str, Any]:
     return changes
 
 
-def _initiative_municipality(store: Store, initiative_id: str) -> str | None:
+def _initiative_municipality(
+    store: Store, initiative_id: str, lookups: Lookups | None = None
+) -> str | None:
+    if lookups is not None and initiative_id in lookups.initiative_places:
+        return lookups.initiative_places[initiative_id]
     with store.read() as conn:
         return conn.execute(
             select(_initiatives.c.municipality_id).where(_initiatives.c.id == initiative_id)
         ).scalar()
 
 
-def _check_place(store: Store, initiative_id: str | None, municipality_id: str | None) -> None:
+def _check_place(
+    store: Store,
+    initiative_id: str | None,
+    municipality_id: str | None,
+    lookups: Lookups | None = None,
+) -> None:
     """An activity's municipality must be its initiative's."""
     if not initiative_id or not municipality_id:
         return
-    expected = _initiative_municipality(store, initiative_id)
+    expected = _initiative_municipality(store, initiative_id, lookups)
     if expected is not None and expected != municipality_id:
         with store.read() as conn:
             names: dict[str, str] = dict(
@@ -116,21 +151,76 @@ def _check_place(store: Store, initiative_id: str | None, municipality_id: str |
         )
 
 
-def new_activity_content(store: Store, given: ActivityInput) -> dict[str, Any]:
+def new_activity_content(
+    store: Store, given: ActivityInput, lookups: Lookups | None = None
+) -> dict[str, Any]:
     """A new activity from user input, validated and checked, ready to be written."""
-    changes = _changes(store, given)
+    changes = _changes(store, given, lookups)
     if "title" not in changes:
         changes["title"] = ""
     for required in ("kind", "date"):
         if required not in changes:
             raise LocalizedError("必須です", "is required", required)
-    _check_place(store, changes.get("initiative_id"), changes.get("municipality_id"))
+    _check_place(store, changes.get("initiative_id"), changes.get("municipality_id"), lookups)
     return records.validate("activity", changes)
 
 
 def add_activity(store: Store, given: ActivityInput) -> ActivityRead:
     """Create an activity from user input."""
     return records.create(store, "activity", new_activity_content(store, given))  # type: ignore[no-any-return]
+
+
+# What an emptied field of ActivityInput becomes on the record (see `_edited`): a participants'
+# part, or a record field, back to the default of a new activity ("" for the title).
+_PARTICIPANT_PARTS = {
+    "participants": "organization_ids",
+    "head_count": "head_count",
+    "participants_text": "text",
+}
+_CLEARED_FIELDS = {"municipality": "municipality_id", "initiative": "initiative_id"}
+_PARTICIPANT_DEFAULTS = Participants().model_dump(mode="json")
+_FIELD_DEFAULTS = {
+    name: "" if info.is_required() else info.get_default(call_default_factory=True)
+    for name, info in ActivityBase.model_fields.items()
+}
+
+
+def _edited(
+    store: Store,
+    current: dict[str, Any],
+    given: ActivityInput,
+    changes: dict[str, Any],
+    cleared: Collection[str] = (),
+    lookups: Lookups | None = None,
+) -> dict[str, Any]:
+    """`changes` (from `given`) completed for an edit of `current` (the record's content, as
+    `records.content_of` gives it): only the parts of the participants given change, the fields
+    of ActivityInput named in `cleared` return to what a new activity has (unless given), and
+    the place is checked."""
+    changes = dict(changes)
+    parts: dict[str, Any] = {}
+    for name in cleared:
+        if name in ("kind", "date"):
+            raise LocalizedError("必須です", "is required", name)
+        if name in _PARTICIPANT_PARTS:
+            part = _PARTICIPANT_PARTS[name]
+            parts[part] = copy.copy(_PARTICIPANT_DEFAULTS[part])
+        else:
+            field_name = _CLEARED_FIELDS.get(name, name)
+            changes.setdefault(field_name, copy.copy(_FIELD_DEFAULTS[field_name]))
+    if ("participants" in changes or parts) and "participants" not in given.extra:
+        changes["participants"] = {
+            **current["participants"],
+            **parts,
+            **changes.get("participants", {}),
+        }
+    _check_place(
+        store,
+        changes.get("initiative_id", current["initiative_id"]),
+        changes.get("municipality_id", current["municipality_id"]),
+        lookups,
+    )
+    return changes
 
 
 def edit_activity(
@@ -143,17 +233,7 @@ def edit_activity(
             "変更する項目を指定してください", "nothing to change: give at least one field"
         )
     current = get_activity(store, activity_id)
-    if "participants" in changes and "participants" not in given.extra:
-        # Only the parts of the participants given change (organizations, count, text).
-        changes["participants"] = {
-            **current.participants.model_dump(mode="json"),
-            **changes["participants"],
-        }
-    _check_place(
-        store,
-        changes.get("initiative_id", current.initiative_id),
-        changes.get("municipality_id", current.municipality_id),
-    )
+    changes = _edited(store, current.model_dump(mode="json"), given, changes)
     return records.edit(store, "activity", current.id, changes)
 
 
@@ -210,48 +290,137 @@ def all_activities(
 
 
 def at_row(number: int, exc: LocalizedError) -> LocalizedError:
-    """`exc` said of row `number` of a table being brought in."""
+    """`exc` said of row `number` of a table being brought in: `row 3: date: …`, the field named
+    once, after the row (so the error carries no field of its own)."""
     return LocalizedError(
-        f"{number}行目: {exc.message('ja')}", f"row {number}: {exc.message('en')}", exc.field
+        f"{number}行目: {exc.message('ja')}", f"row {number}: {exc.message('en')}"
     )
 
 
-def check_activities(
+@dataclass(frozen=True)
+class ImportedActivity:
+    """One row of a table being brought in: what it gives, the id it carries (None: a new
+    activity) and the fields of ActivityInput it leaves empty, cleared on a record it updates."""
+
+    given: ActivityInput
+    record_id: str | None = None
+    cleared: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class ImportCounts:
+    """What an import did (or, in a dry run, would do), counted by activity."""
+
+    added: int
+    updated: int
+    unchanged: int
+
+
+def import_activities(
     store: Store,
-    given: Sequence[ActivityInput],
+    rows: Sequence[ImportedActivity],
     *,
     first_row: int = 1,
+    dry_run: bool = False,
     advance: Callable[[], object] | None = None,
-) -> list[dict[str, Any]]:
-    """The content of each activity to create, checked; a bad one is refused naming its row
-    (`first_row` for the first) and field. `advance` is called after each row."""
-    contents = []
-    for number, item in enumerate(given, first_row):
+    lookups: Lookups | None = None,
+) -> ImportCounts:
+    """Bring many activities in, all or none, in one transaction.
+
+    A row without an id is a new activity; one whose id is an activity of this store updates it
+    (through the edit path, `records.edit_in`; no revision when nothing changes); one whose id
+    this store has never seen is added under that id, so the same table brought in twice adds
+    nothing the second time. Every row is checked before anything is written; a bad one is
+    refused naming its row (`first_row` for the first) and field. New activities go through the
+    bulk path; names are resolved from `lookups` (read now when not given) without a query per
+    row. `advance` is called after each row."""
+    lookups = lookups or Lookups(store)
+    ids = [(row.record_id or "").strip().lower() or None for row in rows]
+    with store.read() as conn:
+        kinds = revisions.entities_of(conn, [i for i in ids if i and looks_like_id(i)])
+        current = {
+            row["id"]: (bool(row["deleted"]), records.content_of("activity", row))
+            for chunk in _chunks([i for i in ids if i and kinds.get(i) == "activity"])
+            for row in conn.execute(select(_table).where(_table.c.id.in_(chunk))).mappings()
+        }
+    added: list[tuple[str, dict[str, Any]]] = []
+    edits: list[tuple[int, str, dict[str, Any]]] = []
+    given_ids: list[str] = []  # of the new activities
+    unchanged = 0
+    seen: dict[str, int] = {}
+    for number, (row, record_id) in enumerate(zip(rows, ids, strict=True), first_row):
         try:
-            contents.append(new_activity_content(store, item))
+            if record_id is None:
+                added.append((new_id(), new_activity_content(store, row.given, lookups)))
+            elif not looks_like_id(record_id):
+                raise LocalizedError(
+                    f"{quote(record_id)} はIDの形ではありません(export-table が書く36文字)",
+                    f"{quote(record_id)} is not an id (36 characters, as export-table writes them)",
+                    "id",
+                )
+            elif record_id in current:
+                _same_id_as(seen, record_id, number)
+                deleted, activity = current[record_id]
+                if deleted:
+                    raise LocalizedError(
+                        "この活動は削除されています(IDを空にすると新しく追加します)",
+                        "this activity has been deleted (leave the id empty to add it anew)",
+                        "id",
+                    )
+                changes = _changes(store, row.given, lookups)
+                changes = _edited(store, activity, row.given, changes, row.cleared, lookups)
+                if records.applied("activity", activity, changes)[1]:
+                    edits.append((number, record_id, changes))
+                else:
+                    unchanged += 1
+            elif record_id in kinds:
+                spec = records.ENTITIES.get(kinds[record_id])
+                ja, en = (spec.label_ja, spec.label_en) if spec else ("別の記録", "another record")
+                raise LocalizedError(
+                    f"{ja}のIDです(活動のIDではありません)",
+                    f"is the id of {_article(en)} {en}, not of an activity",
+                    "id",
+                )
+            else:
+                _same_id_as(seen, record_id, number)
+                added.append((record_id, new_activity_content(store, row.given, lookups)))
+                given_ids.append(record_id)
         except LocalizedError as exc:
             raise at_row(number, exc) from None
         if advance is not None:
             advance()
-    return contents
-
-
-def add_activities(
-    store: Store,
-    given: Sequence[ActivityInput],
-    *,
-    first_row: int = 1,
-    advance: Callable[[], object] | None = None,
-) -> list[str]:
-    """Create many activities in one transaction through the bulk path; every one is checked
-    first (`check_activities`), and when one is bad none is written."""
-    from dxfield.store.ids import new_id
-
-    checked = check_activities(store, given, first_row=first_row, advance=advance)
-    contents = [(new_id(), content) for content in checked]
+    counts = ImportCounts(len(added), len(edits), unchanged)
+    if dry_run:
+        return counts
     with store.write() as conn:
-        revisions.bulk_create(conn, "activity", contents, device_id=store.device.id)
-    return [record_id for record_id, _ in contents]
+        if revisions.entities_of(conn, given_ids):
+            raise LocalizedError(
+                "取り込みの途中でストアが変わりました。もう一度実行してください",
+                "the store changed during the import; run it again",
+            )
+        revisions.bulk_create(conn, "activity", added, device_id=store.device.id)
+        for number, record_id, changes in edits:
+            try:
+                records.edit_in(conn, "activity", record_id, changes, device_id=store.device.id)
+            except LocalizedError as exc:
+                raise at_row(number, exc) from None
+    return counts
+
+
+def _same_id_as(seen: dict[str, int], record_id: str, number: int) -> None:
+    if record_id in seen:
+        raise LocalizedError(
+            f"{seen[record_id]}行目と同じIDです", f"the same id as row {seen[record_id]}", "id"
+        )
+    seen[record_id] = number
+
+
+def _article(noun: str) -> str:
+    return "an" if noun[:1] in "aeiou" else "a"
+
+
+def _chunks(items: Sequence[str], size: int = 500) -> list[Sequence[str]]:
+    return [items[start : start + size] for start in range(0, len(items), size)]
 
 
 def delete_activity(store: Store, activity_id: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import uuid6
@@ -19,3 +20,11 @@ def new_id() -> str:
 def reference_id(kind: str, key: str) -> str:
     """The id every store gives the reference record `kind:key` (e.g. `lgcode:282090`)."""
     return str(uuid.uuid5(REFERENCE_NAMESPACE, f"{kind}:{key}"))
+
+
+_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def looks_like_id(text: str) -> bool:
+    """Whether `text` is a whole record id (a UUID as dxfield writes it, in either case)."""
+    return _ID.fullmatch(text.strip().lower()) is not None

@@ -90,6 +90,57 @@ def resolve_organization(store: Store, text: str, *, kinds: Iterable[OrgKind] | 
         return find_organization_id(conn, text, kinds=kinds)
 
 
+class OrganizationIndex:
+    """Every organization's id by name, code and id, read once: `find` answers as
+    `find_organization_id` does without a query per name (an import resolving many rows)."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._by_name: dict[str, list[tuple[str, str]]] = {}
+        self._by_code: dict[str, list[tuple[str, str]]] = {}
+        self._kinds: dict[str, str] = {}
+        self._names: dict[str, str] = {}
+        with store.read() as conn:
+            rows = conn.execute(
+                select(_table.c.id, _table.c.name, _table.c.code, _table.c.kind, _table.c.deleted)
+            ).all()
+        for row in rows:
+            self._kinds[row.id] = row.kind
+            self._names[row.id] = row.name
+            if row.deleted:
+                continue
+            self._by_name.setdefault(row.name, []).append((row.id, row.kind))
+            if row.code:
+                self._by_code.setdefault(row.code, []).append((row.id, row.kind))
+
+    def find(self, text: str, *, kinds: Iterable[OrgKind] | None = None) -> str:
+        """The id of the organization named by its code, exact name, or id (prefix)."""
+        kinds = tuple(kinds) if kinds is not None else None
+        wanted = unicodedata.normalize("NFKC", text).strip()
+        kind_values = {k.value for k in kinds} if kinds is not None else None
+        if looks_like_code(wanted):
+            with about("code"):
+                candidates = self._by_code.get(validate_code(wanted), [])
+        else:
+            candidates = self._by_name.get(wanted, []) + (
+                self._by_name.get(text.strip(), []) if text.strip() != wanted else []
+            )
+        found = {i for i, kind in candidates if kind_values is None or kind in kind_values}
+        if len(found) == 1:
+            return found.pop()
+        org_id = wanted.lower()
+        kind = self._kinds.get(org_id)
+        if not found and kind is not None and (kind_values is None or kind in kind_values):
+            return org_id
+        # Ambiguous, unknown, an id's prefix or of another kind: the query's answer and message.
+        with self._store.read() as conn:
+            return find_organization_id(conn, text, kinds=kinds)
+
+    def name_of(self, org_id: str) -> str | None:
+        """The name of the organization `org_id` (deleted or not)."""
+        return self._names.get(org_id)
+
+
 def resolve_municipality(store: Store, text: str) -> str:
     """The id of a municipality (or prefecture) named by name or code."""
     with about("municipality"):

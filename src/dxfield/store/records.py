@@ -6,6 +6,7 @@ field before anything is written, and writes through `revisions.write_record`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -157,29 +158,58 @@ def create(store: Store, entity: str, data: dict[str, Any], *, record_id: str | 
 
 def edit(store: Store, entity: str, record_id: str, changes: dict[str, Any]) -> tuple[Any, bool]:
     """Apply `changes` to a record; return (record, changed). No revision when nothing changes."""
+    with store.write() as conn:
+        full = resolve_id(conn, entity, record_id)
+        changed = edit_in(conn, entity, full, changes, device_id=store.device.id, shown=record_id)
+    return get(store, entity, full), changed
+
+
+def edit_in(
+    conn: Connection,
+    entity: str,
+    record_id: str,
+    changes: dict[str, Any],
+    *,
+    device_id: str,
+    shown: str | None = None,
+) -> bool:
+    """`edit` on the caller's connection, inside the caller's transaction (an import that edits
+    many records at once): apply `changes` to the record with the full id `record_id`; whether
+    anything changed. `shown` is how a refusal names the record (the id the user typed)."""
     table = revisions.table_for(entity)
     fields = content_fields(entity)
     unknown = set(changes) - fields
     if unknown:
         raise ValueError(f"not fields of {entity}: {sorted(unknown)}")
-    with store.write() as conn:
-        full = resolve_id(conn, entity, record_id)
-        row = conn.execute(select(table).where(table.c.id == full)).mappings().one()
-        if row["deleted"]:
-            raise NotFound(
-                f"{ENTITIES[entity].label_ja} {record_id} は削除されています",
-                f"{ENTITIES[entity].label_en} {record_id} has been deleted",
-            )
-        current = (
-            ENTITIES[entity]
-            .base.model_validate({k: v for k, v in dict(row).items() if k in fields})
-            .model_dump(mode="json")
+    row = conn.execute(select(table).where(table.c.id == record_id)).mappings().one()
+    if row["deleted"]:
+        raise NotFound(
+            f"{ENTITIES[entity].label_ja} {shown or record_id} は削除されています",
+            f"{ENTITIES[entity].label_en} {shown or record_id} has been deleted",
         )
-        content = validate(entity, {**current, **changes})
-        changed = content != current
-        if changed:
-            revisions.write_record(conn, entity, full, content, device_id=store.device.id)
-    return get(store, entity, full), changed
+    content, changed = applied(entity, content_of(entity, row), changes)
+    if changed:
+        revisions.write_record(conn, entity, record_id, content, device_id=device_id)
+    return changed
+
+
+def content_of(entity: str, row: Mapping[Any, Any]) -> dict[str, Any]:
+    """The content of a record (its materialized row), JSON-ready, as `validate` gives it."""
+    fields = _content_fields(entity)
+    return (
+        ENTITIES[entity]
+        .base.model_validate({k: v for k, v in dict(row).items() if k in fields})
+        .model_dump(mode="json")
+    )
+
+
+def applied(
+    entity: str, current: dict[str, Any], changes: dict[str, Any]
+) -> tuple[dict[str, Any], bool]:
+    """The content `changes` make of a record's `current` content (`content_of`), validated (a
+    bad value is refused naming its field), and whether it differs from `current`."""
+    content = validate(entity, {**current, **changes})
+    return content, content != current
 
 
 def delete(store: Store, entity: str, record_id: str) -> str:

@@ -285,6 +285,21 @@ def entity_of(conn: Connection, entity_id: str) -> str | None:
     ).scalar()
 
 
+def entities_of(conn: Connection, entity_ids: Sequence[str]) -> dict[str, str]:
+    """Which entity each of `entity_ids` the revision log knows belongs to (`entity_of` for many
+    ids, a query per 500)."""
+    found: dict[str, str] = {}
+    for start in range(0, len(entity_ids), 500):
+        chunk = entity_ids[start : start + 500]
+        rows = conn.execute(
+            select(_revisions.c.entity_id, _revisions.c.entity)
+            .where(_revisions.c.entity_id.in_(chunk))
+            .distinct()
+        )
+        found.update((row.entity_id, row.entity) for row in rows)
+    return found
+
+
 def existing_ids(conn: Connection, entity: str, ids: Sequence[str]) -> set[str]:
     """The subset of `ids` that already exist as records of `entity`."""
     table = table_for(entity)
