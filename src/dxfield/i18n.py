@@ -11,6 +11,8 @@ import contextlib
 import os
 from collections.abc import Iterator
 
+from dxfield.domain.visible import visible
+
 SUPPORTED = ("ja", "en")
 _override: str | None = None
 
@@ -135,11 +137,13 @@ class LocalizedError(ValueError):
 
 
 def quote(value: object, limit: int = 40) -> str:
-    """`repr` of what a user typed, cut short so an error stays one readable line."""
+    """What a user typed (or a file or a bundle held), in quotes, cut short so an error stays one
+    readable line; its control characters shown (`<ESC>`), so that the message, wherever it is
+    printed, cannot drive the terminal."""
     text = str(value)
     if len(text) > limit:
         text = text[:limit] + "…"
-    return repr(text)
+    return f"'{visible(text)}'"
 
 
 @contextlib.contextmanager

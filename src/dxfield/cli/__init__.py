@@ -21,6 +21,7 @@ from dxfield.cli.common import (
     InitiativeOpt,
     JsonOption,
     Settings,
+    echo,
     jsonable,
     print_json,
     report_delete,
@@ -37,6 +38,7 @@ from dxfield.cli.report import programme_app, report_command
 from dxfield.cli.sync import conflicts_app, export_command, import_command
 from dxfield.cli.tables import export_table_command, import_table_command
 from dxfield.cli.tracks import stage_model_app, track_app
+from dxfield.domain.visible import visible
 
 if TYPE_CHECKING:
     from dxfield.store.engine import Store
@@ -138,10 +140,11 @@ def init(
     if role is not None and role != store.device.role:
         set_device_role(store, role)
     card = own_card(store)
+    path, name = visible(str(store.path)), visible(store.device.name)
     say(
-        f"ストア: {store.path}\n端末: {store.device.name} ({store.device.id}) 役割: "
+        f"ストア: {path}\n端末: {name} ({store.device.id}) 役割: "
         f"{store.device.role}\n指紋: {card.fingerprint}",
-        f"store: {store.path}\ndevice: {store.device.name} ({store.device.id}) role: "
+        f"store: {path}\ndevice: {name} ({store.device.id}) role: "
         f"{store.device.role}\nfingerprint: {card.fingerprint}",
     )
 
@@ -161,7 +164,8 @@ def demo(
     data_dir = demo_data_dir(settings_of(ctx).data_dir_option)
     counts = prepare_demo(data_dir, reset=reset)
     total = sum(counts.values())
-    say(f"デモストア: {data_dir} ({total}件)", f"demo store: {data_dir} ({total} records)")
+    shown = visible(str(data_dir))
+    say(f"デモストア: {shown} ({total}件)", f"demo store: {shown} ({total} records)")
     if not no_open:
         _open_app(data_dir)
 
@@ -224,10 +228,10 @@ def _activity_text(store: "Store", record: Any) -> None:
     ]
     for label, value in lines:
         if value:
-            typer.echo(f"{label}: {value}")
+            echo(f"{label}: {visible(value)}")
     if record.notes:
-        typer.echo("")
-        typer.echo(record.notes)
+        echo("")
+        echo(record.notes)  # notes keep their lines
 
 
 @activity_app.command("add")
@@ -542,11 +546,12 @@ def history(
         else:
             when = f"{at:%Y-%m-%d %H:%M:%S} JST"
         author = store.device.name if rev["device_id"] == store.device.id else rev["device_id"]
-        typer.echo(f"{rev['rev_id']}  {when}  {author}")
+        echo(f"{visible(rev['rev_id'])}  {when}  {visible(author)}")
         if rev["deleted"]:
-            typer.echo("  削除" if ja else "  deleted")
+            echo("  削除" if ja else "  deleted")
         else:
-            typer.echo(("  変更: " if ja else "  changed: ") + ", ".join(rev["changed"]))
+            changed = ", ".join(visible(name) for name in rev["changed"])
+            echo(("  変更: " if ja else "  changed: ") + changed)
 
 
 @app.command()
@@ -594,7 +599,12 @@ def dump(
     from dxfield.store.maintenance import dump_text, write_atomically
 
     store = store_of(ctx)
-    data = dump_text(store).encode("utf-8")
+    text = dump_text(store)
+    if out is None and sys.stdout.isatty():
+        # On a terminal a person reads it: the C1 and bidi controls JSON leaves raw are shown.
+        # Piped or written to a file it is the data, byte for byte.
+        text = visible(text, multiline=True)
+    data = text.encode("utf-8")
     if out is None:
         # Bytes, not text: UTF-8 with LF on every platform, so identical stores print identically.
         sys.stdout.flush()
@@ -613,7 +623,8 @@ def backup(
     from dxfield.store.maintenance import backup as run_backup
 
     size = run_backup(store_of(ctx), out)
-    say(f"バックアップ: {out} ({size:,} バイト)", f"backup: {out} ({size:,} bytes)")
+    shown = visible(str(out))
+    say(f"バックアップ: {shown} ({size:,} バイト)", f"backup: {shown} ({size:,} bytes)")
 
 
 @app.command()
@@ -626,23 +637,26 @@ def check(ctx: typer.Context, as_json: JsonOption = False) -> None:
         print_json({**jsonable(report), "ok": report.ok})
     else:
         ja = ui_language() == "ja"
-        typer.echo(f"{'ストア' if ja else 'store'}: {report.path}")
-        typer.echo(f"{'端末' if ja else 'device'}: {report.device_name} ({report.device_id})")
-        typer.echo(f"integrity_check: {report.integrity}")
-        typer.echo(
+        echo(f"{'ストア' if ja else 'store'}: {visible(str(report.path))}")
+        echo(
+            f"{'端末' if ja else 'device'}: {visible(report.device_name)}"
+            f" ({visible(report.device_id)})"
+        )
+        echo(f"integrity_check: {visible(str(report.integrity))}")
+        echo(
             f"{'スキーマ' if ja else 'schema'}: {report.schema_revision}"
             f" (head {report.schema_head})"
         )
-        typer.echo(f"{'リビジョン' if ja else 'revisions'}: {report.revisions}")
-        typer.echo(f"{'時計のずれ' if ja else 'clock skew'}: {report.clock_skew}")
-        typer.echo(f"{'競合' if ja else 'conflicts'}: {report.conflicts}")
+        echo(f"{'リビジョン' if ja else 'revisions'}: {report.revisions}")
+        echo(f"{'時計のずれ' if ja else 'clock skew'}: {report.clock_skew}")
+        echo(f"{'競合' if ja else 'conflicts'}: {report.conflicts}")
         for entity, tally in report.counts.items():
-            typer.echo(f"  {entity}: {tally['live']} (+{tally['deleted']} deleted)")
+            echo(f"  {visible(entity)}: {tally['live']} (+{tally['deleted']} deleted)")
         for finding in report.findings:
-            typer.echo(f"{'問題' if ja else 'problem'}: {finding.message('ja' if ja else 'en')}")
+            echo(f"{'問題' if ja else 'problem'}: {finding.message('ja' if ja else 'en')}")
         if report.findings:
             count = len(report.findings)
-            typer.echo(f"問題 {count}件" if ja else f"{count} problem{'s' * (count > 1)} found")
+            echo(f"問題 {count}件" if ja else f"{count} problem{'s' * (count > 1)} found")
     if not report.ok:
         raise typer.Exit(1)
 
@@ -652,7 +666,10 @@ def check(ctx: typer.Context, as_json: JsonOption = False) -> None:
 
 
 def _fail(message: str, code: int = 1) -> NoReturn:
-    first_line = message.strip().splitlines()[0] if message.strip() else "failed"
+    # A message may quote a value from the user or a bundle: its controls are shown, not obeyed
+    # (escaped first, so only a newline can end the line, not a CR or a U+2028 in the value).
+    lines = visible(message.strip(), multiline=True).splitlines()
+    first_line = lines[0] if lines else "failed"
     sys.stderr.write(f"error: {first_line}\n")
     raise SystemExit(code)
 

@@ -1,4 +1,11 @@
-"""What the command's modules share: the store of this invocation, JSON and table output."""
+"""What the command's modules share: the store of this invocation, JSON and table output.
+
+Everything a verb prints for a person goes out through `echo`, `say` or `table`, which show
+control characters escaped (`dxfield.domain.visible`): a record from a bundle, a CSV row or a
+device's card cannot move the cursor, set the title or reverse text on the user's terminal.
+Values embedded in a line are passed through `visible` (one line each) by the verb itself; the
+line as a whole is escaped again (newlines kept), which changes nothing already escaped.
+"""
 
 import sys
 from collections.abc import Iterator
@@ -7,6 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+
+from dxfield.domain.visible import json_visible, visible
 
 if TYPE_CHECKING:
     from dxfield.store.engine import Store
@@ -56,7 +65,9 @@ def store_of(ctx: typer.Context) -> "Store":
 def print_json(value: Any) -> None:
     import json
 
-    typer.echo(json.dumps(jsonable(value), ensure_ascii=False, indent=2, sort_keys=True))
+    # json.dumps escapes the C0 controls; json_visible the C1, bidi and DEL it leaves raw.
+    text = json.dumps(jsonable(value), ensure_ascii=False, indent=2, sort_keys=True)
+    typer.echo(json_visible(text))
 
 
 def jsonable(value: Any) -> Any:
@@ -85,21 +96,32 @@ def ui_language() -> str:
     return current_language()
 
 
+def echo(text: str) -> None:
+    """Print a line (or lines) for a person: control characters shown, newlines kept."""
+    typer.echo(visible(text, multiline=True))
+
+
 def say(ja: str, en: str) -> None:
-    typer.echo(ja if ui_language() == "ja" else en)
+    """Print `ja` or `en`, in the user's language, as `echo` does."""
+    echo(ja if ui_language() == "ja" else en)
 
 
 def table(headers: list[tuple[str, str]], rows: list[list[str]]) -> None:
-    """Print rows under headers, aligned for full-width text (rich measures East Asian widths)."""
+    """Print rows under headers, aligned for full-width text (rich measures East Asian widths).
+
+    Each cell is one line of plain text: controls (a newline too) shown escaped, and brackets
+    printed as they are, never read as Rich markup.
+    """
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     ja = ui_language() == "ja"
     table = Table(box=None, pad_edge=False, show_edge=False, header_style="bold")
     for header_ja, header_en in headers:
-        table.add_column(header_ja if ja else header_en, overflow="fold")
+        table.add_column(Text(visible(header_ja if ja else header_en)), overflow="fold")
     for row in rows:
-        table.add_row(*row)
+        table.add_row(*(Text(visible(cell)) for cell in row))
     # Piped output is never wrapped, so scripts and grep see one record per line.
     width = None if sys.stdout.isatty() else 10_000
     Console(width=width, soft_wrap=False, highlight=False).print(table)
@@ -116,14 +138,15 @@ def report_edit(record: Any, changed: bool, *, as_json: bool) -> None:
     if as_json:
         print_json(record)
     elif changed:
-        say(f"更新しました: {record.id} ({record.rev})", f"updated {record.id} ({record.rev})")
+        shown = f"{visible(record.id)} ({visible(record.rev)})"
+        say(f"更新しました: {shown}", f"updated {shown}")
     else:
-        say(f"変更はありません: {record.id}", f"nothing changed: {record.id}")
+        say(f"変更はありません: {visible(record.id)}", f"nothing changed: {visible(record.id)}")
 
 
 def report_delete(record_id: str) -> None:
     """What a `delete` verb prints."""
-    say(f"削除しました: {record_id}", f"deleted {record_id}")
+    say(f"削除しました: {visible(record_id)}", f"deleted {visible(record_id)}")
 
 
 @contextmanager

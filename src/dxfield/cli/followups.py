@@ -16,6 +16,7 @@ from dxfield.cli.common import (
     table,
     ui_language,
 )
+from dxfield.domain.visible import visible
 
 finding_app = typer.Typer(
     help="Findings: outcomes, insights, factors, issues.", no_args_is_help=True
@@ -235,7 +236,8 @@ def action_done(
     from dxfield.store.followups import complete_action
 
     action, changed = complete_action(store_of(ctx), action_id)
+    shown = visible(action.id)
     if changed:
-        say(f"完了にしました: {action.id}", f"done: {action.id}")
+        say(f"完了にしました: {shown}", f"done: {shown}")
     else:
-        say(f"すでに完了しています: {action.id}", f"already done: {action.id}")
+        say(f"すでに完了しています: {shown}", f"already done: {shown}")

@@ -5,7 +5,8 @@ from typing import Annotated
 
 import typer
 
-from dxfield.cli.common import JsonOption, print_json, say, store_of, table, ui_language
+from dxfield.cli.common import JsonOption, echo, print_json, say, store_of, table, ui_language
+from dxfield.domain.visible import visible
 
 keys_app = typer.Typer(
     help="Device keys: show and export this device's card, trust and revoke others.",
@@ -23,9 +24,9 @@ def keys_show(ctx: typer.Context, as_json: JsonOption = False) -> None:
         print_json({**card.__dict__, "fingerprint": card.fingerprint})
         return
     ja = ui_language() == "ja"
-    typer.echo(f"{'端末' if ja else 'device'}: {card.name} ({card.id})")
-    typer.echo(f"{'役割' if ja else 'role'}: {card.role}")
-    typer.echo(f"{'指紋' if ja else 'fingerprint'}: {card.fingerprint}")
+    echo(f"{'端末' if ja else 'device'}: {visible(card.name)} ({visible(card.id)})")
+    echo(f"{'役割' if ja else 'role'}: {visible(card.role)}")
+    echo(f"{'指紋' if ja else 'fingerprint'}: {card.fingerprint}")
 
 
 @keys_app.command("export")
@@ -41,8 +42,8 @@ def keys_export(
     card = own_card(store)
     write_atomically(store, out, card_text(card).encode())
     say(
-        f"端末カードを書き出しました: {out}\n指紋: {card.fingerprint}",
-        f"device card written: {out}\nfingerprint: {card.fingerprint}",
+        f"端末カードを書き出しました: {visible(str(out))}\n指紋: {card.fingerprint}",
+        f"device card written: {visible(str(out))}\nfingerprint: {card.fingerprint}",
     )
 
 
@@ -58,10 +59,11 @@ def keys_trust(
     # Read as bytes: a wrong file (a store, a picture) is "not a device card", not a crash.
     card = parse_card(card_file.read_bytes().decode("utf-8", errors="replace"))
     trusted = trust_card(store_of(ctx), card, name=name)
+    who = f"{visible(trusted.name)} ({visible(trusted.card.role)}, {visible(trusted.card.id)})"
     say(
-        f"信頼しました: {trusted.name} ({trusted.card.role}, {trusted.card.id})\n"
+        f"信頼しました: {who}\n"
         f"指紋: {trusted.card.fingerprint}(相手の keys show と同じか確かめてください)",
-        f"trusted: {trusted.name} ({trusted.card.role}, {trusted.card.id})\n"
+        f"trusted: {who}\n"
         f"fingerprint: {trusted.card.fingerprint} (check it matches their `keys show`)",
     )
 
@@ -110,7 +112,5 @@ def keys_revoke(
     from dxfield.sync.keys import revoke
 
     revoked = revoke(store_of(ctx), device)
-    say(
-        f"取り消しました: {revoked.name} ({revoked.card.id})",
-        f"revoked: {revoked.name} ({revoked.card.id})",
-    )
+    who = f"{visible(revoked.name)} ({visible(revoked.card.id)})"
+    say(f"取り消しました: {who}", f"revoked: {who}")

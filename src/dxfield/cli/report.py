@@ -1,12 +1,14 @@
 """`dxfield report` (the prefecture's report, Markdown or HTML) and `dxfield programme` (its
 title and overview)."""
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from dxfield.cli.common import JsonOption, print_json, say, store_of
+from dxfield.cli.common import JsonOption, echo, print_json, say, store_of
+from dxfield.domain.visible import visible
 
 programme_app = typer.Typer(
     help="The programme the report is about: its title, overview and fiscal year.",
@@ -61,14 +63,18 @@ def report_command(
         include_personal=include_personal,
     )
     if out is None or str(out) == "-":
-        typer.echo(render(build_report(store, scope), (fmt or "md").lower()), nl=False)
+        text = render(build_report(store, scope), (fmt or "md").lower())
+        if sys.stdout.isatty():  # a person reads it; piped, it is the document, as written
+            text = visible(text, multiline=True)
+        typer.echo(text, nl=False)
         return
     report = write_report(store, scope, out, format_of(out, fmt))
     count = len(report.sections)
+    shown = visible(str(out))
     say(
-        f"{out} に書き出しました: {report.fiscal_year_label}、{report.as_of_label}時点、"
+        f"{shown} に書き出しました: {report.fiscal_year_label}、{report.as_of_label}時点、"
         f"{count}団体、活動{report.activity_count}件",
-        f"wrote {out}: FY{scope.fiscal_year} as of {scope.as_of}, {count} municipalities, "
+        f"wrote {shown}: FY{scope.fiscal_year} as of {scope.as_of}, {count} municipalities, "
         f"{report.activity_count} activities",
     )
 
@@ -82,12 +88,12 @@ def programme_show(ctx: typer.Context, as_json: JsonOption = False) -> None:
     if as_json:
         print_json(programme)
         return
-    typer.echo(programme.title)
+    echo(visible(programme.title))
     if programme.fiscal_year:
-        typer.echo(f"fiscal_year: {programme.fiscal_year}")
+        echo(f"fiscal_year: {programme.fiscal_year}")
     if programme.overview:
-        typer.echo("")
-        typer.echo(programme.overview)
+        echo("")
+        echo(programme.overview)  # keeps its lines
 
 
 @programme_app.command("set")
@@ -106,8 +112,6 @@ def programme_set(
     ] = None,
 ) -> None:
     """Set the programme's title, overview or fiscal year (what is not given stays)."""
-    import sys
-
     from dxfield.i18n import LocalizedError, about
     from dxfield.store.maintenance import read_text_file
     from dxfield.store.programme import set_programme
@@ -132,4 +136,5 @@ def programme_set(
         fiscal_year=fiscal_year or None,
         clear_fiscal_year=fiscal_year == "",
     )
-    say(f"プログラムを更新しました: {programme.title}", f"programme updated: {programme.title}")
+    title = visible(programme.title)
+    say(f"プログラムを更新しました: {title}", f"programme updated: {title}")

@@ -5,7 +5,8 @@ from typing import Annotated
 
 import typer
 
-from dxfield.cli.common import JsonOption, print_json, progress_bar, say, store_of
+from dxfield.cli.common import JsonOption, echo, print_json, progress_bar, say, store_of
+from dxfield.domain.visible import visible
 
 
 def export_command(
@@ -37,10 +38,11 @@ def export_command(
     if as_json:
         print_json(result)
         return
+    path, recipient_name = visible(str(result.path)), visible(result.recipient)
     say(
-        f"{result.path} に書き出しました: {result.recipient} 宛て、リビジョン {result.revisions}件、"
+        f"{path} に書き出しました: {recipient_name} 宛て、リビジョン {result.revisions}件、"
         f"{result.bytes:,} バイト{'(全件)' if result.full else ''}",
-        f"wrote {result.path}: for {result.recipient}, {result.revisions} revisions, "
+        f"wrote {path}: for {recipient_name}, {result.revisions} revisions, "
         f"{result.bytes:,} bytes{' (full)' if result.full else ''}",
     )
 
@@ -69,10 +71,11 @@ def import_command(
     for r in results:
         note = "(試行のみ、書き込みなし)" if r.dry_run else ""
         note_en = " (dry run: nothing written)" if r.dry_run else ""
+        source = f"{visible(str(r.path))} ({visible(r.sender)})"
         say(
-            f"{r.path} ({r.sender}): 新規 {r.new}、更新 {r.updated}、変更なし {r.unchanged}、"
+            f"{source}: 新規 {r.new}、更新 {r.updated}、変更なし {r.unchanged}、"
             f"競合 {r.conflicting}" + (f"、時刻ずれ {r.skewed}" if r.skewed else "") + note,
-            f"{r.path} ({r.sender}): new {r.new}, updated {r.updated}, unchanged {r.unchanged}, "
+            f"{source}: new {r.new}, updated {r.updated}, unchanged {r.unchanged}, "
             f"conflicting {r.conflicting}"
             + (f", clock skew {r.skewed}" if r.skewed else "")
             + note_en,
@@ -129,7 +132,7 @@ def conflicts_show(
     if as_json:
         print_json({**conflict.__dict__, "differing_fields": conflict.differing_fields})
         return
-    typer.echo(f"{conflict.entity} {conflict.entity_id}  {conflict.label}")
+    echo(f"{visible(conflict.entity)} {visible(conflict.entity_id)}  {visible(conflict.label)}")
     differs = set(conflict.differing_fields)
     headers = [("項目", "field")] + [
         (
@@ -163,4 +166,5 @@ def conflicts_resolve(
     from dxfield.store.conflicts import resolve_conflict
 
     rev = resolve_conflict(store_of(ctx), record_id, keep=keep)
-    say(f"解決しました: {record_id} → {rev}", f"resolved: {record_id} → {rev}")
+    shown = f"{visible(record_id)} → {visible(rev)}"
+    say(f"解決しました: {shown}", f"resolved: {shown}")

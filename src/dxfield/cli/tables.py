@@ -7,6 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from dxfield.cli.common import progress_bar, say, store_of
+from dxfield.domain.visible import visible
 
 Format = Annotated[str, typer.Option("--format", help="csv or xlsx.")]
 
@@ -32,7 +33,8 @@ def export_table_command(
 
     tables = export_table(store_of(ctx), out, what=what, fmt=fmt, include_personal=include_personal)
     summary = ", ".join(f"{t.name} {len(t.rows)}" for t in tables)
-    say(f"{out} に書き出しました: {summary}", f"wrote {out}: {summary}")
+    shown = visible(str(out))
+    say(f"{shown} に書き出しました: {summary}", f"wrote {shown}: {summary}")
 
 
 def import_table_command(

@@ -9,12 +9,14 @@ from dxfield.cli.common import (
     DateOpt,
     InitiativeOpt,
     JsonOption,
+    echo,
     print_json,
     say,
     store_of,
     table,
     ui_language,
 )
+from dxfield.domain.visible import visible
 
 if TYPE_CHECKING:
     from dxfield.domain.records import Stage, StageModelRead
@@ -103,17 +105,17 @@ def stage_model_show(
         print_json(record)
         return
     ja = ui_language() == "ja"
-    typer.echo(f"{_model_name(record)} ({record.key})")
+    echo(f"{visible(_model_name(record))} ({visible(record.key)})")
     for number, stage in enumerate(record.stages, 1):
         description = stage.description if ja or not stage.description_en else stage.description_en
         criteria = (
             stage.exit_criteria if ja or not stage.exit_criteria_en else stage.exit_criteria_en
         )
-        typer.echo(f"\n{number}. {_label(stage)} [{stage.key}]")
-        if description:
-            typer.echo(f"   {description}")
+        echo(f"\n{number}. {visible(_label(stage))} [{visible(stage.key)}]")
+        if description:  # multi-line texts keep their lines
+            echo(f"   {description}")
         if criteria:
-            typer.echo(f"   {'完了の目安' if ja else 'Exit criteria'}: {criteria}")
+            echo(f"   {'完了の目安' if ja else 'Exit criteria'}: {criteria}")
 
 
 @stage_model_app.command("add")
@@ -132,9 +134,10 @@ def stage_model_add(
     if as_json:
         print_json(record)
     else:
+        key, count, record_id = visible(record.key), len(record.stages), visible(record.id)
         say(
-            f"段階モデルを追加しました: {record.key} ({len(record.stages)}段階) {record.id}",
-            f"stage model added: {record.key} ({len(record.stages)} stages) {record.id}",
+            f"段階モデルを追加しました: {key} ({count}段階) {record_id}",
+            f"stage model added: {key} ({count} stages) {record_id}",
         )
 
 
@@ -208,16 +211,18 @@ def _timeline_line(entry: "TimelineEntry", summary: "TrackSummary") -> str:
         move = entry.move
         before = _label(stages[move.from_stage]) if move.from_stage in stages else "—"
         after = _label(stages[move.to_stage]) if move.to_stage in stages else move.to_stage
-        line = f"{move.date}  ▶ {before} → {after}"
+        line = f"{move.date}  ▶ {visible(before)} → {visible(after)}"
         if move.note:
-            line += f"  {move.note.splitlines()[0]}"
+            first_line = move.note.split("\n")[0]
+            line += f"  {visible(first_line)}"
         if move.evidence_ids:
             line += f"  ({'根拠' if ja else 'evidence'} {len(move.evidence_ids)})"
         return line
     assert entry.activity is not None
     activity = entry.activity
     mark = "*" if entry.evidence else " "
-    return f"{activity.date}  {mark} {activity.kind.label(ui_language())}  {activity.title}"
+    kind = activity.kind.label(ui_language())
+    return f"{activity.date}  {mark} {kind}  {visible(activity.title)}"
 
 
 @track_app.command("show")
@@ -250,16 +255,19 @@ def track_show(
         )
         return
     ja = ui_language() == "ja"
-    typer.echo(f"{summary.community}  {summary.municipality}  ({_model_name(summary.model)})")
+    echo(
+        f"{visible(summary.community)}  {visible(summary.municipality)}"
+        f"  ({visible(_model_name(summary.model))})"
+    )
     days = (
         ""
         if summary.days_in_stage is None
         else (f"  {summary.days_in_stage}日目" if ja else f"  day {summary.days_in_stage}")
     )
-    typer.echo(f"{'段階' if ja else 'Stage'}: {_stage_text(summary)}{days}")
-    typer.echo(f"ID: {summary.track.id}\n")
+    echo(f"{'段階' if ja else 'Stage'}: {visible(_stage_text(summary))}{days}")
+    echo(f"ID: {visible(summary.track.id)}\n")
     for entry in entries:
-        typer.echo(_timeline_line(entry, summary))
+        echo(_timeline_line(entry, summary))
     if not entries:
         say("(まだ記録がありません)", "(nothing recorded yet)")
 
@@ -300,4 +308,5 @@ def track_move(
     summary = get_track(store, move.track_id)
     stages = {s.key: s for s in summary.model.stages}
     before = _label(stages[move.from_stage]) if move.from_stage in stages else "—"
-    typer.echo(f"{summary.community}: {before} → {_label(stages[move.to_stage])} ({move.date})")
+    after = _label(stages[move.to_stage])
+    echo(f"{visible(summary.community)}: {visible(before)} → {visible(after)} ({move.date})")

@@ -21,7 +21,14 @@ from textual.worker import Worker, WorkerState
 
 from dxfield import clock
 from dxfield.tui.commands import DxfieldCommands
-from dxfield.tui.text import display_path, error_text, localize_bindings, notify_failure, t
+from dxfield.tui.text import (
+    display_path,
+    error_text,
+    localize_bindings,
+    notify_failure,
+    plain,
+    t,
+)
 from dxfield.tui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
@@ -106,7 +113,7 @@ class DxfieldApp(App[None]):
         if event.state is WorkerState.ERROR and event.worker.error is not None:
             notify_failure(self, event.worker.error, timeout=15)
             if self._store is None:
-                self.query_one("#opening", Static).update(error_text(event.worker.error))
+                self.query_one("#opening", Static).update(plain(error_text(event.worker.error)))
         elif event.state is WorkerState.SUCCESS and event.worker.group == "store-open":
             self._store_opened(event.worker.result or [])
 

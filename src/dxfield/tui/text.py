@@ -1,12 +1,21 @@
-"""Words of the interface in the user's language. Data is never translated."""
+"""Words of the interface in the user's language, and data as it may be shown. Data is never
+translated.
+
+Text from the store (or quoting it) reaches the screen through `plain` (or `visible` where a
+widget takes a str that it does not read as markup): its control characters shown escaped
+(`<ESC>`, `<U+202E>`), and never read as Textual markup, which would style or hide a `[b]` in a
+title, make a `[@click=...]` an action, or stop the app on a `[/]`.
+"""
 
 from __future__ import annotations
 
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from rich.text import Text
 from textual.binding import BindingsMap
 
+from dxfield.domain.visible import visible
 from dxfield.i18n import LocalizedError, current_language
 
 if TYPE_CHECKING:
@@ -71,11 +80,26 @@ def t(ja: str, en: str) -> str:
     return ja if current_language() == "ja" else en
 
 
+def plain(text: str, *, multiline: bool = False) -> Text:
+    """Data (or a line holding data) for a widget: controls shown escaped, brackets as they are.
+
+    `multiline` keeps newlines; otherwise everything shows on one line (a newline as `<LF>`).
+    """
+    return Text(visible(text, multiline=multiline))
+
+
+def plain_options(options: list[tuple[str, str]]) -> list[tuple[Text, str]]:
+    """(label, value) pairs for a Select or SelectionList, each label shown as `plain` shows it."""
+    return [(plain(label), value) for label, value in options]
+
+
 def error_text(error: BaseException) -> str:
-    """One line for a failure: the localized message when there is one."""
+    """One line for a failure: the localized message when there is one; controls shown escaped
+    (a message may quote a value from a bundle). Not markup: show it with `plain` or
+    `markup=False`."""
     if isinstance(error, LocalizedError):
-        return error.message()
-    text = str(error).strip().splitlines()
+        return visible(error.message())
+    text = visible(str(error).strip(), multiline=True).splitlines()
     return f"{type(error).__name__}: {text[0] if text else ''}"
 
 
@@ -113,4 +137,10 @@ def localize_bindings(node: DOMNode) -> None:
 
 def notify_failure(node: Widget | App[Any], error: BaseException, *, timeout: float = 10) -> None:
     """The one way a failure reaches the user: a notification in their language."""
-    node.notify(error_text(error), title=t("エラー", "Error"), severity="error", timeout=timeout)
+    node.notify(
+        error_text(error),
+        title=t("エラー", "Error"),
+        severity="error",
+        timeout=timeout,
+        markup=False,
+    )

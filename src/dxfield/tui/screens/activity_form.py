@@ -25,7 +25,7 @@ from dxfield.domain.dates import parse_date
 from dxfield.domain.enums import ActivityKind, SupportArea
 from dxfield.i18n import LocalizedError, about, current_language
 from dxfield.tui.screens.base import DxScreen
-from dxfield.tui.text import error_text, t
+from dxfield.tui.text import error_text, plain, plain_options, t
 
 if TYPE_CHECKING:
     from dxfield.store.local_state import Draft
@@ -252,9 +252,9 @@ class ActivityFormScreen(DxScreen):
         self.app.call_from_thread(self._fill, options)
 
     def _fill(self, options: FormOptions) -> None:
-        self.query_one("#municipality", Select).set_options(options.municipalities)
-        self.query_one("#initiative", Select).set_options(options.initiatives)
-        self.query_one("#advances", Select).set_options(options.advances)
+        self.query_one("#municipality", Select).set_options(plain_options(options.municipalities))
+        self.query_one("#initiative", Select).set_options(plain_options(options.initiatives))
+        self.query_one("#advances", Select).set_options(plain_options(options.advances))
         self._choices = {
             "municipality": {v for _, v in options.municipalities},
             "initiative": {v for _, v in options.initiatives},
@@ -265,7 +265,7 @@ class ActivityFormScreen(DxScreen):
         self._known_participants = list(options.values.get("participants") or [])
         chosen = set(self._known_participants)
         participants.add_options(
-            [(name, oid, oid in chosen) for name, oid in options.organizations]
+            [(plain(name), oid, oid in chosen) for name, oid in options.organizations]
         )
         self._set_values(options.values)
         self._initial = self.values() if self.draft is None else record_like_empty()
@@ -379,7 +379,7 @@ class ActivityFormScreen(DxScreen):
         if isinstance(error, LocalizedError) and error.field in ERROR_SLOTS:
             slot = ERROR_SLOTS[error.field]
             label = self.query_one(f"#error-{slot}", Label)
-            label.update(error.message())
+            label.update(plain(error.message()))
             label.add_class("shown")
             widget_id = slot if slot not in ("areas", "participants") else None
             if widget_id:
@@ -390,6 +390,7 @@ class ActivityFormScreen(DxScreen):
                 title=t("保存できません", "Not saved"),
                 severity="error",
                 timeout=10,
+                markup=False,
             )
 
     def action_save(self) -> None:
@@ -470,6 +471,7 @@ class ActivityFormScreen(DxScreen):
                     ),
                     severity="warning",
                     timeout=15,
+                    markup=False,
                 )
         # The activity is saved: from here on a failure must not make a retry save it twice.
         self.activity_id = self.activity_id or record.id
@@ -490,6 +492,7 @@ class ActivityFormScreen(DxScreen):
                 error_text(exc),
                 title=t("下書きの片付けに失敗", "Draft not cleared"),
                 severity="warning",
+                markup=False,
             )
         self.app.call_from_thread(self._saved, record.id)
 

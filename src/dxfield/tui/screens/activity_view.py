@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -12,6 +13,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Markdown
 
 from dxfield.domain.dates import format_date
+from dxfield.domain.visible import visible
 from dxfield.i18n import FIELD_LABELS, current_language
 from dxfield.store.hlc import stamped_at
 from dxfield.tui.screens.base import DxScreen
@@ -29,9 +31,13 @@ class ActivityPage:
     history: list[dict[str, Any]]
 
 
+_MARKDOWN_MARKS = re.compile(r"([\\`*_\[\]<>#|~&])")
+
+
 def _escape(text: str) -> str:
-    """Text safe inside a Markdown table cell."""
-    return text.replace("|", "\\|").replace("\n", " ")
+    """Plain text inside the page's Markdown (the heading, a table cell, a history line): on one
+    line, its controls shown (`<ESC>`, the `<` escaped with the rest), nothing read as Markdown."""
+    return _MARKDOWN_MARKS.sub(r"\\\1", visible(text.replace("\n", " ")))
 
 
 def page_markdown(page: ActivityPage, device_id: str, device_name: str) -> str:
@@ -59,21 +65,26 @@ def page_markdown(page: ActivityPage, device_id: str, device_name: str) -> str:
     for revision in reversed(page.history):
         at = stamped_at(revision["hlc"])
         when = t("参照データ", "reference data") if at is None else f"{at:%Y-%m-%d %H:%M}"
-        who = device_name if revision["device_id"] == device_id else revision["device_id"][:13]
+        who = _escape(
+            device_name if revision["device_id"] == device_id else revision["device_id"][:13]
+        )
         if revision["deleted"]:
             what = t("削除", "deleted")
         elif revision["generation"] == 1:
             what = t("作成", "created")
         else:
-            what = t("変更: ", "changed: ") + ", ".join(
-                FIELD_LABELS.get(c, (c, c))[0 if lang == "ja" else 1]
-                for c in revision["changed"]
-                if c != "created_at"
+            what = t("変更: ", "changed: ") + _escape(
+                ", ".join(
+                    FIELD_LABELS.get(c, (c, c))[0 if lang == "ja" else 1]
+                    for c in revision["changed"]
+                    if c != "created_at"
+                )
             )
         history.append(f"- {when} · {who} · {what}")
-    notes = a.notes or t("_(メモなし)_", "_(no notes)_")
+    # Notes are Markdown: kept as such, their controls shown in a form Markdown shows.
+    notes = visible(a.notes, multiline=True, markdown=True) or t("_(メモなし)_", "_(no notes)_")
     return (
-        f"# {a.title}\n\n| | |\n|---|---|\n{table}\n\n"
+        f"# {_escape(a.title)}\n\n| | |\n|---|---|\n{table}\n\n"
         f"## {t('メモ', 'Notes')}\n\n{notes}\n\n"
         f"## {t('履歴', 'History')}\n\n" + "\n".join(history) + "\n"
     )

@@ -10,7 +10,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Label
 from textual.worker import Worker, WorkerState
 
-from dxfield.tui.text import error_text, localize_bindings, notify_failure, t
+from dxfield.tui.text import error_text, localize_bindings, notify_failure, plain, t
 from dxfield.tui.widgets.key_bar import KeyBar
 from dxfield.tui.widgets.status_bar import StatusBar
 from dxfield.tui.widgets.title_bar import TitleBar
@@ -106,7 +106,7 @@ class FormModal(ModalScreen[bool]):
 
     def show_error(self, message: str) -> None:
         """Say what is wrong, under the fields."""
-        self.query_one("#form-error", Label).update(message)
+        self.query_one("#form-error", Label).update(plain(message))
 
     def check(self) -> object | None:
         """The checked input to write, or None (after `show_error`)."""

@@ -11,11 +11,14 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label
 
-from dxfield.tui.text import localize_bindings, t
+from dxfield.tui.text import localize_bindings, plain, t
 
 
 class ConfirmScreen(ModalScreen[bool | None]):
-    """Ask; dismiss with True (yes), False (no) or what escape means (False unless told)."""
+    """Ask; dismiss with True (yes), False (no) or what escape means (False unless told).
+
+    The question is plain text (it may quote a title): shown as `plain` shows it, never markup.
+    """
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "escape", "No"),
@@ -53,7 +56,7 @@ class ConfirmScreen(ModalScreen[bool | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(self.question)
+            yield Label(plain(self.question, multiline=True))
             with Horizontal():
                 yield Button(self.no, id="no")
                 yield Button(self.yes, id="yes", variant="warning")

@@ -12,9 +12,10 @@ from textual.message import Message
 from textual.widgets import Label, Sparkline, Static
 
 from dxfield.domain.enums import ProviderRole
+from dxfield.domain.visible import visible
 from dxfield.i18n import current_language
 from dxfield.tui.screens.base import DxScreen
-from dxfield.tui.text import localize_bindings, t
+from dxfield.tui.text import localize_bindings, plain, t
 from dxfield.tui.widgets.funnel import FunnelView
 
 if TYPE_CHECKING:
@@ -23,19 +24,19 @@ if TYPE_CHECKING:
 
 
 def card_text(card: InitiativeCard) -> tuple[str, str]:
-    """(heading, body) of a card, as Rich markup-free text."""
+    """(heading, body) of a card, as plain text (shown with `plain`: controls escaped)."""
     lang = current_language()
     heading = f"{card.municipality}  {card.theme}".strip()
     providers = "、".join(
         f"{name}({ProviderRole(role).label(lang)})" for name, role in card.providers
     )
     lines = (
-        [card.title]
+        [visible(card.title)]
         if card.title
         else [t("(取組に属さない活動)", "(activities outside any initiative)")]
     )
     if providers:
-        lines.append(providers)
+        lines.append(visible(providers))
     lines.append(
         t(
             f"活動 今月 {card.activities_this_month}件 / 計 {card.activities_total}件",
@@ -57,7 +58,7 @@ def card_text(card: InitiativeCard) -> tuple[str, str]:
             if track.days_in_stage is not None
             else ""
         )
-        lines.append(f"▸ {track.community}: {label or '—'}{days}")
+        lines.append(visible(f"▸ {track.community}: {label or '—'}{days}"))
     return heading, "\n".join(lines)
 
 
@@ -87,8 +88,8 @@ class InitiativeCardView(Vertical, can_focus=True):
 
     def compose(self) -> ComposeResult:
         heading, body = card_text(self.card)
-        yield Label(heading, classes="card-heading")
-        yield Static(body, classes="card-body")
+        yield Label(plain(heading), classes="card-heading")
+        yield Static(plain(body, multiline=True), classes="card-body")
         yield Sparkline([float(n) for _, n in self.card.per_month], classes="card-spark")
         first, last = self.card.per_month[0][0], self.card.per_month[-1][0]
         yield Label(f"{first} … {last}", classes="card-axis")

@@ -19,9 +19,10 @@ from textual.widgets import Button, DataTable, Input, Label, Select
 
 from dxfield.domain.dates import parse_date
 from dxfield.domain.enums import ActionStatus, FindingKind, SupportArea
+from dxfield.domain.visible import visible
 from dxfield.i18n import LocalizedError, about, current_language
 from dxfield.tui.screens.base import DxScreen, FormModal
-from dxfield.tui.text import t
+from dxfield.tui.text import plain_options, t
 
 if TYPE_CHECKING:
     from dxfield.domain.records import FindingRead
@@ -132,7 +133,7 @@ class ActionsScreen(DxScreen):
         select = self.query_one("#initiative", Select)
         if not self._initiatives:
             with self.prevent(Select.Changed):
-                select.set_options(initiatives)
+                select.set_options(plain_options(initiatives))
         self._initiatives = {value: label for label, value in initiatives}
         self.items = items
         table = self.query_one(FollowUpTable)
@@ -166,8 +167,9 @@ class ActionsScreen(DxScreen):
                 action.due.isoformat() if action.due else "",
                 self._initiatives.get(action.initiative_id or "", ""),
                 action.owner,
-                action.text.splitlines()[0] if action.text else "",
+                action.text.split("\n")[0],
             ]
+            cells = [visible(cell) for cell in cells]
             cell_style = style or (None if is_open else muted)
             table.add_row(
                 *(Text(c, style=cell_style) if cell_style else Text(c) for c in cells),
@@ -209,7 +211,7 @@ class ActionsScreen(DxScreen):
             if changed
             else t("すでに完了しています", "Already done")
         )
-        self.app.call_from_thread(self.notify, message)
+        self.app.call_from_thread(self.notify, visible(message, multiline=True), markup=False)
         self.app.call_from_thread(self.load)
         self.app.call_from_thread(self.dx.refresh_status)
 
@@ -263,7 +265,7 @@ class ActionFormScreen(FormModal):
             yield Input(id="action-text", select_on_focus=False)
             yield Label(t("取組", "Initiative"), classes="field-label")
             initiative = Select[str](
-                [(label, value) for value, label in self.initiatives],
+                plain_options([(label, value) for value, label in self.initiatives]),
                 prompt=t("(なし)", "(none)"),
                 id="action-initiative",
             )
@@ -380,7 +382,7 @@ class FindingsScreen(DxScreen):
     def _show(self, initiatives: list[tuple[str, str]], items: list[FindingRead]) -> None:
         if not self._initiatives:
             with self.prevent(Select.Changed):
-                self.query_one("#initiative", Select).set_options(initiatives)
+                self.query_one("#initiative", Select).set_options(plain_options(initiatives))
         self._initiatives = {value: label for label, value in initiatives}
         self.items = items
         lang = current_language()
@@ -388,14 +390,17 @@ class FindingsScreen(DxScreen):
         table.clear()
         muted = table.get_component_rich_style("follow-up-table--muted")
         for finding in items:
-            text = finding.text.replace("\n", " ")
+            text = visible(finding.text.replace("\n", " "))
             if finding.not_applicable:
                 text = t(f"該当なし {text}", f"Not applicable {text}")
             style = muted if finding.not_applicable else None
             table.add_row(
                 Text(finding.kind.label(lang), style=style or ""),
                 Text(finding.area.label(lang) if finding.area else "", style=style or ""),
-                Text(self._initiatives.get(finding.initiative_id or "", ""), style=style or ""),
+                Text(
+                    visible(self._initiatives.get(finding.initiative_id or "", "")),
+                    style=style or "",
+                ),
                 Text(text, style=style or ""),
                 key=finding.id,
             )

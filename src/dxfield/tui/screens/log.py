@@ -18,7 +18,7 @@ from dxfield.domain.enums import ActivityKind, SupportArea
 from dxfield.i18n import LocalizedError, current_language
 from dxfield.store.search import query_terms
 from dxfield.tui.screens.base import DxScreen
-from dxfield.tui.text import t
+from dxfield.tui.text import plain, plain_options, t
 from dxfield.tui.widgets.activity_list import ActivityList
 
 SEARCH_DELAY = 0.15
@@ -96,7 +96,7 @@ class LogScreen(DxScreen):
         self.app.call_from_thread(self._set_municipalities, options)
 
     def _set_municipalities(self, options: list[tuple[str, str]]) -> None:
-        self.query_one("#municipality", Select).set_options(options)
+        self.query_one("#municipality", Select).set_options(plain_options(options))
 
     # -- filters ---------------------------------------------------------------------------------
 
@@ -116,7 +116,7 @@ class LogScreen(DxScreen):
         try:
             date_from, date_to = self._date("date-from"), self._date("date-to")
         except LocalizedError as exc:
-            error.update(exc.message())
+            error.update(plain(exc.message()))
             return
         error.update("")
         kind, area = chosen("kind"), chosen("area")

@@ -18,9 +18,10 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Checkbox, Input, Label, Markdown, SelectionList
 
+from dxfield.domain.visible import visible
 from dxfield.i18n import LocalizedError
 from dxfield.tui.screens.base import DxScreen
-from dxfield.tui.text import display_path, error_text, t
+from dxfield.tui.text import display_path, error_text, plain_options, t
 
 if TYPE_CHECKING:
     from dxfield.report.content import Report
@@ -90,7 +91,7 @@ class ReportScreen(DxScreen):
     def _show_choices(self, places: dict[str, str], year: int | None, folder: str) -> None:
         choices = self.query_one("#report-places", SelectionList)
         choices.clear_options()
-        choices.add_options([(name, key) for key, name in places.items()])
+        choices.add_options(plain_options([(name, key) for key, name in places.items()]))
         if year and not self.query_one("#report-year", Input).value:
             self.query_one("#report-year", Input).value = str(year)
         if not self.query_one("#report-folder", Input).value:
@@ -145,7 +146,10 @@ class ReportScreen(DxScreen):
         if generation != self._generation:  # the scope changed while this one was built
             return
         self._report = report
-        self.query_one("#report-markdown", Markdown).update(text)  # runs without an await
+        # The file keeps the data as it is; the preview shows its controls (as `\<ESC>`, which
+        # Markdown shows as <ESC>; a bare <ESC> would be read as an HTML tag and vanish).
+        preview = visible(text, multiline=True, markdown=True)
+        self.query_one("#report-markdown", Markdown).update(preview)  # runs without an await
         self._say(
             t(
                 f"{report.fiscal_year_label}、{report.as_of_label}時点: "
@@ -201,5 +205,5 @@ class ReportScreen(DxScreen):
 
     def _say(self, message: str, *, error: bool = False) -> None:
         self.query_one("#report-message", Label).update(
-            Text(message, style="bold red" if error else "")
+            Text(visible(message), style="bold red" if error else "")
         )

@@ -22,10 +22,11 @@ from textual.widgets import Button, DataTable, Input, Label, OptionList, Progres
 from textual.widgets.option_list import Option
 
 from dxfield import clock
+from dxfield.domain.visible import visible
 from dxfield.i18n import LocalizedError
 from dxfield.tui.screens.base import DxScreen
 from dxfield.tui.screens.followups import FollowUpTable
-from dxfield.tui.text import display_path, error_text, t
+from dxfield.tui.text import display_path, error_text, plain, plain_options, t
 
 if TYPE_CHECKING:
     from dxfield.store.conflicts import Conflict
@@ -103,7 +104,7 @@ class SyncScreen(DxScreen):
     ) -> None:
         recipient = self.query_one("#recipient", Select)
         chosen = recipient.value
-        recipient.set_options(devices)
+        recipient.set_options(plain_options(devices))
         if chosen in {v for _, v in devices}:
             recipient.value = chosen
         elif len(devices) == 1:
@@ -114,12 +115,14 @@ class SyncScreen(DxScreen):
                 field.value = display_path(folder)  # "~/..." reads better, and expands back
         pending = "  ".join(t(f"{name} {n}件", f"{name}: {n}") for name, n in counts.items())
         self.query_one("#unexported", Label).update(
-            t("未送信: ", "Not yet exported: ")
-            + (
-                pending
-                or t(
-                    "(信頼済みの端末がありません: dxfield keys trust)",
-                    "(no trusted devices: dxfield keys trust)",
+            plain(
+                t("未送信: ", "Not yet exported: ")
+                + (
+                    pending
+                    or t(
+                        "(信頼済みの端末がありません: dxfield keys trust)",
+                        "(no trusted devices: dxfield keys trust)",
+                    )
                 )
             )
         )
@@ -128,7 +131,7 @@ class SyncScreen(DxScreen):
         for entry in log:
             inbound = entry.get("direction") == "in"
             at = clock.parse_instant(str(entry.get("at", "")))
-            table.add_row(
+            cells = [
                 f"{clock.in_japan(at):%Y-%m-%d %H:%M:%S}" if at else "",
                 t("受信", "in") if inbound else t("送信", "out"),
                 str(entry.get("peer", "")),
@@ -137,11 +140,12 @@ class SyncScreen(DxScreen):
                 if inbound
                 else "",
                 str(entry.get("file", "")),
-            )
+            ]
+            table.add_row(*(plain(cell) for cell in cells))
 
     def _say(self, message: str, *, error: bool = False) -> None:
         label = self.query_one("#sync-message", Label)
-        label.update(Text(message, style="bold red" if error else ""))
+        label.update(Text(visible(message), style="bold red" if error else ""))
 
     # -- export ----------------------------------------------------------------------------------
 
@@ -288,7 +292,7 @@ class ConflictsScreen(DxScreen):
         listing = self.query_one("#conflict-list", OptionList)
         listing.clear_options()
         listing.add_options(
-            [Option(f"{c.entity}: {c.label}", id=c.entity_id) for c in found]
+            [Option(plain(f"{c.entity}: {c.label}"), id=c.entity_id) for c in found]
             or [Option(t("競合はありません", "No conflicts"), disabled=True)]
         )
         if found:
@@ -314,7 +318,7 @@ class ConflictsScreen(DxScreen):
         table.add_column(t("項目", "Field"))
         for number, version in enumerate(conflict.versions, 1):
             shown = t("表示中", "shown") if version.winner else t("別の版", "other")
-            table.add_column(f"{number}. {shown} {version.rev_id[-8:]}")
+            table.add_column(plain(f"{number}. {shown} {version.rev_id[-8:]}"))
         differs = set(conflict.differing_fields)
         names = sorted({k for v in conflict.versions for k in v.data} - {"created_at"})
         for name in sorted(names, key=lambda n: (n not in differs, n)):
@@ -323,8 +327,9 @@ class ConflictsScreen(DxScreen):
             for version in conflict.versions:
                 value = version.data.get(name)
                 text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-                cells.append(Text(text.replace("\n", " ")[:200], style=style))
-            table.add_row(Text(("* " if name in differs else "  ") + name, style=style), *cells)
+                cells.append(Text(visible(text.replace("\n", " ")[:200]), style=style))
+            mark = "* " if name in differs else "  "
+            table.add_row(Text(mark + visible(name), style=style), *cells)
 
     def action_keep(self, index: int) -> None:
         """Keep version `index + 1` of the highlighted record."""

@@ -10,7 +10,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Label, Select
 
 from dxfield.tui.screens.base import FormModal
-from dxfield.tui.text import t
+from dxfield.tui.text import plain, plain_options, t
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,9 @@ class TrackFormScreen(FormModal):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll():
-            yield Label(t(f"トラックの追加: {self.model_label}", f"New track: {self.model_label}"))
+            yield Label(
+                plain(t(f"トラックの追加: {self.model_label}", f"New track: {self.model_label}"))
+            )
             yield Label(
                 t(
                     "コミュニティ(地区・学校・団体。新しい団体は dxfield org add で)",
@@ -64,8 +66,8 @@ class TrackFormScreen(FormModal):
         self.app.call_from_thread(self._fill, communities, initiatives)
 
     def _fill(self, communities: list[tuple[str, str]], initiatives: list[tuple[str, str]]) -> None:
-        self.query_one("#track-community", Select).set_options(communities)
-        self.query_one("#track-initiative", Select).set_options(initiatives)
+        self.query_one("#track-community", Select).set_options(plain_options(communities))
+        self.query_one("#track-initiative", Select).set_options(plain_options(initiatives))
 
     def check(self) -> TrackInput | None:
         """A community must be chosen."""

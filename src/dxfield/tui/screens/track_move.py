@@ -19,7 +19,7 @@ from dxfield.domain.dates import format_date, parse_date
 from dxfield.i18n import LocalizedError, about, current_language
 from dxfield.tui.screens.base import FormModal
 from dxfield.tui.screens.tracks import stage_label
-from dxfield.tui.text import t
+from dxfield.tui.text import plain, t
 
 if TYPE_CHECKING:
     from dxfield.store.activities import ActivityRow
@@ -58,7 +58,7 @@ class MoveScreen(FormModal):
         start = stage_label(before) if before else t("未着手", "not started")
         with VerticalScroll():
             yield Label(
-                f"{self.summary.community}: {start} → {stage_label(after)}", id="move-title"
+                plain(f"{self.summary.community}: {start} → {stage_label(after)}"), id="move-title"
             )
             yield Label(t("日付", "Date"), classes="field-label")
             yield Input(self.dx.today.isoformat(), id="move-date", select_on_focus=False)
@@ -92,7 +92,7 @@ class MoveScreen(FormModal):
         evidence = self.query_one("#evidence", SelectionList)
         evidence.add_options(
             [
-                (f"{format_date(r.date, r.date_precision, lang)}  {r.title}", r.id, False)
+                (plain(f"{format_date(r.date, r.date_precision, lang)}  {r.title}"), r.id, False)
                 for r in rows
             ]
         )

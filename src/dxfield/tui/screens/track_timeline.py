@@ -12,10 +12,11 @@ from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
 from dxfield.domain.dates import format_date
+from dxfield.domain.visible import visible
 from dxfield.i18n import current_language
 from dxfield.tui.screens.base import DxScreen
 from dxfield.tui.screens.tracks import days_text, model_name, open_move_form, stage_label
-from dxfield.tui.text import t
+from dxfield.tui.text import plain, t
 
 if TYPE_CHECKING:
     from dxfield.store.tracks import TimelineEntry, TrackSummary
@@ -32,10 +33,11 @@ def entry_text(entry: TimelineEntry, summary: TrackSummary) -> Text:
         line = Text.assemble(
             (f"{move.date:%Y-%m-%d}  ", "bold"),
             ("▶ ", "bold"),
-            (f"{before} → {after}", "bold"),
+            (visible(f"{before} → {after}"), "bold"),
         )
         if move.note:
-            line.append(f"  {move.note.splitlines()[0]}")
+            first_line = move.note.split("\n")[0]
+            line.append(f"  {visible(first_line)}")
         if move.evidence_ids:
             line.append(
                 t(f"  (根拠 {len(move.evidence_ids)}件)", f"  ({len(move.evidence_ids)} evidence)")
@@ -52,7 +54,7 @@ def entry_text(entry: TimelineEntry, summary: TrackSummary) -> Text:
         f"{format_date(activity.date, activity.date_precision, lang)}  ",
         (mark, "bold"),
         f"{activity.kind.label(lang)}  ",
-        activity.title,
+        visible(activity.title),
     )
 
 
@@ -99,11 +101,19 @@ class TimelineScreen(DxScreen):
             else t("未着手", "not started")
         )
         place = " · ".join(p for p in (summary.municipality, summary.initiative_title) if p)
+        head = (
+            f"{visible(summary.community)}  {visible(place)}\n"
+            f"{visible(model_name(summary.model))}: {visible(where)}"
+            f"  ({days_text(summary.days_in_stage)})\n"
+        )
         self.query_one("#timeline-head", Label).update(
-            f"{summary.community}  {place}\n"
-            f"{model_name(summary.model)}: {where}  ({days_text(summary.days_in_stage)})\n"
-            + t(
-                "★ 段階移動の根拠  ·  [ ] で段階を移動", "★ evidence of a move  ·  [ ] move a stage"
+            plain(
+                head
+                + t(
+                    "★ 段階移動の根拠  ·  [ ] で段階を移動",
+                    "★ evidence of a move  ·  [ ] move a stage",
+                ),
+                multiline=True,
             )
         )
         listing = self.query_one("#timeline", OptionList)

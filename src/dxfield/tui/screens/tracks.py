@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
+from rich.text import Text
 from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -16,9 +17,10 @@ from textual.message import Message
 from textual.widgets import Label, Select, Static
 
 from dxfield.domain.dates import format_date
+from dxfield.domain.visible import visible
 from dxfield.i18n import current_language
 from dxfield.tui.screens.base import DxScreen
-from dxfield.tui.text import localize_bindings, t
+from dxfield.tui.text import localize_bindings, plain, plain_options, t
 
 if TYPE_CHECKING:
     from dxfield.domain.records import Stage, StageModelRead
@@ -66,19 +68,19 @@ class TrackCard(Static, can_focus=True):
         self.summary = summary
         localize_bindings(self)
 
-    def render(self) -> str:
+    def render(self) -> Text:
         summary = self.summary
-        lines = [summary.community]
+        lines = [visible(summary.community)]
         if summary.municipality:
-            lines.append(summary.municipality)
+            lines.append(visible(summary.municipality))
         lines.append(days_text(summary.days_in_stage))
         last = summary.last_activity
         if last is not None:
             when = format_date(last.date, last.date_precision, current_language())
-            lines.append(f"{when} {last.title}")
+            lines.append(f"{when} {visible(last.title)}")
         else:
             lines.append(t("活動なし", "no activities"))
-        return "\n".join(lines)
+        return plain("\n".join(lines), multiline=True)
 
     def action_open(self) -> None:
         """Open the timeline."""
@@ -141,7 +143,7 @@ class TracksScreen(DxScreen):
         options = [(model_name(m), m.key) for m in models]
         self.model_names = {key: name for name, key in options}
         with self.prevent(Select.Changed):
-            select.set_options(options)
+            select.set_options(plain_options(options))
             select.value = key
         model = next((m for m in models if m.key == key), None)
         self.summaries = summaries
@@ -177,7 +179,8 @@ class TracksScreen(DxScreen):
         for heading, items in columns:
             column = VerticalScroll(classes="board-column")
             await board.mount(column)
-            await column.mount(Label(f"{heading} ({len(items)})", classes="board-heading"))
+            heading_text = plain(f"{heading} ({len(items)})")
+            await column.mount(Label(heading_text, classes="board-heading"))
             if items:
                 await column.mount_all(TrackCard(s) for s in items)
         cards = list(self.query(TrackCard))

@@ -4,12 +4,15 @@ A Line API widget (like toolong's log view): `render_line` draws one row from a 
 of rows. A missing block is drawn as a placeholder and fetched in a thread worker, by keyset from
 a neighbouring block when there is one (the common case: scrolling), by offset after a jump. The
 event loop never waits for the database, and 100,000 activities cost no more to show than 1,000.
+
+A row's texts are made visible (`dxfield.domain.visible`: controls shown escaped) once, in the
+worker that fetched its block, not on every repaint: the cached rows are display rows.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.segment import Segment
@@ -25,6 +28,7 @@ from textual.strip import Strip
 from textual.worker import Worker, WorkerState
 
 from dxfield.domain.dates import format_date
+from dxfield.domain.visible import visible
 from dxfield.i18n import current_language
 from dxfield.store.search_index import normalize
 from dxfield.tui.text import localize_bindings, notify_failure
@@ -50,6 +54,18 @@ class ListState:
     blocks: dict[int, list[ActivityRow]] = field(default_factory=dict)
     loading: set[int] = field(default_factory=set)
     failed: set[int] = field(default_factory=set)
+
+
+def shown_rows(rows: list[ActivityRow]) -> list[ActivityRow]:
+    """`rows` as they may be shown: title and place with their controls escaped (a row with
+    nothing to escape is kept as it is). The id, which fetches and opens, is left alone."""
+    result = []
+    for row in rows:
+        title, place = visible(row.title), visible(row.municipality)
+        if title is not row.title or place is not row.municipality:
+            row = replace(row, title=title, municipality=place)
+        result.append(row)
+    return result
 
 
 def highlight(text: str, terms: list[str], style: Style | str) -> Text:
@@ -169,7 +185,7 @@ class ActivityList(ScrollView, can_focus=True):
         from dxfield.store.activities import count_activities, list_activities
 
         total = count_activities(self.store, filters)
-        rows = list_activities(self.store, filters, limit=BLOCK)
+        rows = shown_rows(list_activities(self.store, filters, limit=BLOCK))
         state = ListState(filters, terms, generation, total, {0: rows})
         self.app.call_from_thread(self._apply_first, state, keep_cursor)
 
@@ -236,7 +252,7 @@ class ActivityList(ScrollView, can_focus=True):
         except Exception as exc:  # shown once, and not fetched again on every repaint
             self.app.call_from_thread(self._block_failed, generation, block, exc)
             return
-        self.app.call_from_thread(self._apply_block, generation, block, rows)
+        self.app.call_from_thread(self._apply_block, generation, block, shown_rows(rows))
 
     def _apply_block(self, generation: int, block: int, rows: list[ActivityRow]) -> None:
         if generation != self.state.generation:

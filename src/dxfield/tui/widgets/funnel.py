@@ -8,6 +8,7 @@ from rich.cells import cell_len
 from rich.text import Text
 from textual.widgets import Static
 
+from dxfield.domain.visible import visible
 from dxfield.i18n import current_language
 from dxfield.tui.text import t
 
@@ -48,7 +49,9 @@ class FunnelView(Static):
         for number, funnel in enumerate(funnels):
             if number:
                 text.append("\n")
-            name = funnel.model.name if ja or not funnel.model.name_en else funnel.model.name_en
+            name = visible(
+                funnel.model.name if ja or not funnel.model.name_en else funnel.model.name_en
+            )
             total = funnel.not_started + sum(s.count for s in funnel.stages)
             text.append(
                 t(
@@ -60,7 +63,7 @@ class FunnelView(Static):
             largest = max([funnel.not_started, *(s.count for s in funnel.stages)]) or 1
             rows = [(t("未着手", "Not started"), funnel.not_started)] if funnel.not_started else []
             rows += [
-                (f"{index}. {s.label if ja else s.label_en}", s.count)
+                (f"{index}. {visible(s.label if ja else s.label_en)}", s.count)
                 for index, s in enumerate(funnel.stages, 1)
             ]
             for label, count in rows:

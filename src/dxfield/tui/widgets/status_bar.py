@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import Static
 
+from dxfield.domain.visible import visible
 from dxfield.tui.text import t
 
 
@@ -29,9 +31,9 @@ class StatusBar(Static):
     conflicts: reactive[int] = reactive(0)
     """Records two devices changed at once, waiting for a decision (Sync, then k)."""
 
-    def render(self) -> str:
+    def render(self) -> Text:
         if not self.store_path:
-            return t("ストアを開いています…", "Opening the store…")
+            return Text(t("ストアを開いています…", "Opening the store…"))
         pending = (
             ""
             if self.unexported is None
@@ -45,4 +47,6 @@ class StatusBar(Static):
             if self.conflicts
             else ""
         )
-        return f"{self.store_path}  ·  {self.device_name}{pending}{waiting}"
+        # The path and the device's name are data: controls shown, brackets not markup.
+        where = f"{visible(self.store_path)}  ·  {visible(self.device_name)}"
+        return Text(f"{where}{pending}{waiting}")

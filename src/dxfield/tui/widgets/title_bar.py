@@ -10,6 +10,8 @@ from __future__ import annotations
 from textual.content import Content
 from textual.widget import Widget
 
+from dxfield.domain.visible import visible
+
 
 class TitleBar(Widget, can_focus=False):
     """`dxfield — <screen's sub-title>`, centred."""
@@ -38,4 +40,5 @@ class TitleBar(Widget, can_focus=False):
         screen = self.screen
         title = screen.title if screen.title is not None else self.app.title
         sub_title = screen.sub_title if screen.sub_title is not None else self.app.sub_title
-        return self.app.format_title(title, sub_title)
+        # A sub-title may name data (the Log of one municipality): its controls are shown.
+        return self.app.format_title(visible(title), visible(sub_title))
