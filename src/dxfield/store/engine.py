@@ -112,7 +112,7 @@ def refuse_unusable_store_file(path: Path) -> None:
     if not stat.S_ISREG(info.st_mode):
         raise _unreadable(path, "not a regular file", "通常のファイルではありません")
     if info.st_size == 0:
-        raise _unreadable(path, "it is empty: 0 bytes", "空のファイルです(0バイト)")
+        raise _unreadable(path, "it is empty: 0 bytes", "0バイトの空のファイルです")
     try:
         with open(path, "rb") as handle:
             head = handle.read(len(SQLITE_MAGIC))
