@@ -407,7 +407,7 @@ def test_outputs_never_overwrite_the_store(cli: Cli, data_dir: Path, tmp_path: P
     for verb in ("dump", "backup"):
         for name in ("dxfield.sqlite3", "dxfield.sqlite3-wal"):
             result = cli("--data-dir", str(data_dir), verb, "--out", str(data_dir / name))
-            assert result.code == 1 and "store's own files" in result.err, result.err
+            assert result.code == 1 and "dxfield's data folder" in result.err, result.err
     missing = cli("--data-dir", str(data_dir), "backup", "--out", str(tmp_path / "no" / "b.db"))
     assert missing.code == 1 and "does not exist" in missing.err
     assert _dump(cli, data_dir) == before

@@ -13,6 +13,8 @@ from pathlib import Path
 APP_NAME = "dxfield"
 ENV_DATA_DIR = "DXFIELD_DATA_DIR"
 STORE_FILE = "dxfield.sqlite3"
+KEY_FILE = "device-keys.json"
+"""The device's private keys, beside the store (owner-only)."""
 
 
 def user_data_dir() -> Path:

@@ -122,3 +122,28 @@ async def test_a_missing_folder_or_no_bundles_is_said_in_one_line(tmp_path: Path
         await settle(app, pilot)
         assert "no bundles" in str(screen.query_one("#sync-message").render())
         assert isinstance(app.screen, SyncScreen)
+
+
+async def test_a_devices_name_cannot_steer_the_export_out_of_the_folder(tmp_path: Path) -> None:
+    a, b = tmp_path / "toyooka", tmp_path / "hub"
+    with (
+        Store.open(a, device_name="../../豊岡") as first,
+        Store.open(b, device_name="兵庫県") as hub,
+    ):
+        # The hub's card names it "../../x\\..\\y": its own name, which the laptop keeps.
+        card = parse_card(card_text(own_card(hub)).replace("兵庫県", "../../x\\\\..\\\\y"))
+        trust_card(first, card)
+    stick = tmp_path / "usb" / "stick"
+    stick.mkdir(parents=True)
+    app = DxfieldApp(a)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("s")
+        await settle(app, pilot)
+        app.screen.query_one("#export-folder", Input).value = str(stick)
+        app.screen.query_one("#recipient", Select).focus()
+        await pilot.press("e")
+        await settle(app, pilot)
+        assert "wrote" in str(app.screen.query_one("#sync-message").render())
+    (written,) = [p for p in tmp_path.rglob("*.dxb")]
+    assert written.parent == stick, written

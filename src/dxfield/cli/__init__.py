@@ -619,12 +619,65 @@ def backup(
     ctx: typer.Context,
     out: Annotated[Path, typer.Option("--out", help="The backup file to write.")],
 ) -> None:
-    """A consistent copy of the store (VACUUM INTO a temporary file, then renamed)."""
-    from dxfield.store.maintenance import backup as run_backup
+    """A consistent copy of the store and this device's keys, in one owner-only file."""
+    from dxfield.store.backups import backup as run_backup
 
-    size = run_backup(store_of(ctx), out)
+    result = run_backup(store_of(ctx), out)
     shown = visible(str(out))
-    say(f"バックアップ: {shown} ({size:,} バイト)", f"backup: {shown} ({size:,} bytes)")
+    say(
+        f"バックアップ: {shown} ({result.bytes:,} バイト"
+        + ("、端末の鍵を含む)" if result.keys else ")"),
+        f"backup: {shown} ({result.bytes:,} bytes"
+        + (", with the device's keys)" if result.keys else ")"),
+    )
+    if result.keys_problem is not None:
+        say(
+            f"警告: 端末の鍵は保存していません: {result.keys_problem.message('ja')}",
+            f"warning: the device's keys were not saved: {result.keys_problem.message('en')}",
+        )
+
+
+@app.command("restore-backup")
+def restore_backup(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="A file `dxfield backup` wrote.")],
+    replace: Annotated[
+        bool,
+        typer.Option(
+            "--replace", help="Replace a store that is there (it is kept under a dated name)."
+        ),
+    ] = False,
+) -> None:
+    """Put a backup's store and device keys back into the data folder."""
+    from dxfield.store.backups import restore_backup as run_restore
+
+    result = run_restore(settings_of(ctx).data_dir, file, replace=replace)
+    keys_ja = {"restored": "鍵も戻しました", "kept": "鍵はそのまま", "none": "鍵なし"}[result.keys]
+    keys_en = {
+        "restored": "keys restored",
+        "kept": "the keys there kept",
+        "none": "no keys",
+    }[result.keys]
+    say(
+        f"{file} を {result.path} に戻しました: 端末 {result.device_name} ({result.device_id})、"
+        + keys_ja,
+        f"restored {file} into {result.path}: device {result.device_name} ({result.device_id}), "
+        + keys_en,
+    )
+    if result.keys != "none":
+        from dxfield.sync.keys import own_card
+
+        fingerprint = own_card(store_of(ctx)).fingerprint
+        say(f"指紋: {fingerprint}", f"fingerprint: {fingerprint}")
+    else:
+        say(
+            "バックアップに鍵がありません。新しい鍵は次に必要なときに作られます"
+            "(他の端末は新しいカードを信頼し直す必要があります)",
+            "the backup holds no keys: new ones are made when first needed (other devices "
+            "must then trust the new card)",
+        )
+    for moved in result.moved_aside:
+        say(f"元のファイルは {moved} に残しました", f"the file that was there is kept as {moved}")
 
 
 @app.command()
@@ -650,6 +703,8 @@ def check(ctx: typer.Context, as_json: JsonOption = False) -> None:
         echo(f"{'リビジョン' if ja else 'revisions'}: {report.revisions}")
         echo(f"{'時計のずれ' if ja else 'clock skew'}: {report.clock_skew}")
         echo(f"{'競合' if ja else 'conflicts'}: {report.conflicts}")
+        keys = {"ok": "ok", "none": "まだありません" if ja else "none yet"}
+        echo(f"{'鍵' if ja else 'keys'}: {keys.get(report.keys, report.keys_problem)}")
         for entity, tally in report.counts.items():
             echo(f"  {visible(entity)}: {tally['live']} (+{tally['deleted']} deleted)")
         for finding in report.findings:

@@ -54,10 +54,9 @@ def keys_trust(
     name: Annotated[str | None, typer.Option("--name", help="The name to know it by here.")] = None,
 ) -> None:
     """Trust a device: accept the bundles it signs. Compare the fingerprint with its owner."""
-    from dxfield.sync.keys import parse_card, trust_card
+    from dxfield.sync.keys import read_card_file, trust_card
 
-    # Read as bytes: a wrong file (a store, a picture) is "not a device card", not a crash.
-    card = parse_card(card_file.read_bytes().decode("utf-8", errors="replace"))
+    card = read_card_file(card_file)
     trusted = trust_card(store_of(ctx), card, name=name)
     who = f"{visible(trusted.name)} ({visible(trusted.card.role)}, {visible(trusted.card.id)})"
     say(

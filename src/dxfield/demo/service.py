@@ -7,7 +7,7 @@ from pathlib import Path
 
 from dxfield.demo.loader import DEMO_DEVICE, is_loaded, load_demo
 from dxfield.domain.errors import LocalizedError
-from dxfield.paths import STORE_FILE
+from dxfield.paths import KEY_FILE, STORE_FILE
 from dxfield.store.engine import Store
 from dxfield.store.reference import REFERENCE_DEVICE, has_revisions_by_others
 
@@ -32,9 +32,10 @@ def prepare_demo(data_dir: Path, *, reset: bool = False) -> dict[str, int]:
     if reset and (data_dir / STORE_FILE).exists():
         with Store.open(data_dir) as store:
             _refuse_real_store(store)
-        for suffix in _SIDE_FILES:
+        # The demo's keys go with it: they are its device's, and the new store is another.
+        for name in [f"{STORE_FILE}{suffix}" for suffix in _SIDE_FILES] + [KEY_FILE]:
             with contextlib.suppress(FileNotFoundError):
-                (data_dir / f"{STORE_FILE}{suffix}").unlink()
+                (data_dir / name).unlink()
     with Store.open(data_dir) as store:
         _refuse_real_store(store)
         return load_demo(store)

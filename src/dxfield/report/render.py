@@ -25,6 +25,7 @@ from dxfield.report.charts import funnel_chart, month_chart
 from dxfield.report.content import UNDATED, Report, Scope, build_report, wareki_month
 from dxfield.store import maintenance
 from dxfield.store.engine import Store
+from dxfield.store.files import safe_name_part
 
 FORMATS = ("md", "html")
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~&])")
@@ -123,7 +124,8 @@ def report_file_stem(report: Report) -> str:
     stem = f"dxfield-report-{report.scope.as_of.isoformat()}"
     if not report.scope.municipality_ids:
         return stem
-    names = [section.municipality for section in report.sections]
+    # A municipality's name may come from another device: made safe for a file name.
+    names = [safe_name_part(section.municipality) for section in report.sections]
     if len(names) <= 3:
         return f"{stem}-{'-'.join(names)}"
     digest = hashlib.sha256("\n".join(sorted(report.scope.municipality_ids)).encode()).hexdigest()

@@ -1,7 +1,9 @@
 """Opening the store: the file, its pragmas, its migrations, the device identity.
 
-`Store.open(data_dir)` refuses a file written by a newer dxfield before touching it, migrates an
-older one, and makes the device identity on first open. `store.read()` and `store.write()` give a
+`Store.open(data_dir)` refuses a file written by a newer dxfield before touching it, and a file
+that is no store (empty, not SQLite, someone else's) with the ways out (restore a backup, or move
+it away); it migrates an older one, and makes a new store whole under a temporary name before
+putting it in place, device identity included. `store.read()` and `store.write()` give a
 connection inside a transaction (`BEGIN` or `BEGIN IMMEDIATE`).
 """
 
@@ -12,6 +14,8 @@ import json
 import os
 import socket
 import sqlite3
+import stat
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,9 +76,9 @@ def read_schema_revision(path: Path) -> str | None:
     try:
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         if "alembic_version" not in tables:
-            if tables:  # someone else's SQLite file: never migrate it into ours
-                raise _unreadable(path, sqlite3.DatabaseError("no dxfield schema"))
-            return None
+            # Someone else's SQLite file, or one holding nothing (dxfield makes a new store whole
+            # under another name, so its own never look like this): never migrate into it.
+            raise _unreadable(path, "no dxfield schema", "dxfieldのスキーマがありません")
         row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
         return str(row[0]) if row else None
     except sqlite3.DatabaseError as exc:
@@ -83,11 +87,39 @@ def read_schema_revision(path: Path) -> str | None:
         conn.close()
 
 
-def _unreadable(path: Path, exc: Exception) -> StoreError:
+def _unreadable(path: Path, exc: Exception | str, reason_ja: str | None = None) -> StoreError:
+    """A store file that is not one: left as it is, with the two ways out."""
     return StoreError(
-        f"{path} はdxfieldのストアとして読めません({exc})",
-        f"{path} cannot be read as a dxfield store ({exc})",
+        f"{path} はdxfieldのストアとして読めません({reason_ja or exc})。ファイルは変更していません。"
+        "バックアップから戻す(dxfield restore-backup ファイル)か、このファイルを別の場所へ移して"
+        "新しく始めてください",
+        f"{path} cannot be read as a dxfield store ({exc}); it was left as it is. Restore a "
+        "backup (dxfield restore-backup FILE), or move the file away to start afresh",
     )
+
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def refuse_unusable_store_file(path: Path) -> None:
+    """Refuse a store file that cannot be a store (not a regular file, empty, not SQLite),
+    before SQLite opens it: SQLite would take an empty file for a new database, and dxfield
+    would then make a fresh store under a new device id over the old one's place."""
+    try:
+        info = path.stat()
+    except OSError as exc:  # a link to nothing, a file that may not be read
+        raise _unreadable(path, exc.strerror or type(exc).__name__) from None
+    if not stat.S_ISREG(info.st_mode):
+        raise _unreadable(path, "not a regular file", "通常のファイルではありません")
+    if info.st_size == 0:
+        raise _unreadable(path, "it is empty: 0 bytes", "0バイトの空のファイルです")
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(len(SQLITE_MAGIC))
+    except OSError as exc:
+        raise _unreadable(path, exc.strerror or type(exc).__name__) from None
+    if head != SQLITE_MAGIC:
+        raise _unreadable(path, "not a SQLite file", "SQLiteのファイルではありません")
 
 
 class Store:
@@ -100,11 +132,11 @@ class Store:
 
     @classmethod
     def open(cls, data_dir: Path, *, device_name: str | None = None) -> Store:
-        """Open (creating and migrating when needed) the store in `data_dir`."""
-        from sqlalchemy import URL, create_engine
+        """Open (creating and migrating when needed) the store in `data_dir`.
 
-        from dxfield.store.sqlite_features import install_pragmas
-
+        A store file that is there but is no store (empty, not SQLite, someone else's) is
+        refused and left as it is; a new store is made whole under a temporary name and only
+        then put in place, so no crash can leave an empty store file behind."""
         try:
             ensure_private_dir(data_dir)
         except OSError as exc:
@@ -113,29 +145,25 @@ class Store:
                 f"cannot create the data folder {data_dir} ({exc.strerror})",
             ) from None
         path = data_dir / STORE_FILE
-        found: str | None = None
-        if path.exists():
-            found = read_schema_revision(path)
-            if found not in (None, SCHEMA_HEAD) and found not in known_schema_revisions():
-                raise StoreError(
-                    f"{path} は新しいバージョンのdxfieldで作られています(スキーマ {found})。"
-                    "dxfieldを更新してください。ファイルは変更していません",
-                    f"{path} was written by a newer dxfield (schema {found}); "
-                    "update dxfield to open it. The file was left untouched",
-                )
-        else:
-            # Create the file owner-only before SQLite opens it.
-            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+        if not os.path.lexists(path):
+            _create_store_file(path, device_name)
+        refuse_unusable_store_file(path)
+        found = read_schema_revision(path)
+        if found not in (None, SCHEMA_HEAD) and found not in known_schema_revisions():
+            raise StoreError(
+                f"{path} は新しいバージョンのdxfieldで作られています(スキーマ {found})。"
+                "dxfieldを更新してください。ファイルは変更していません",
+                f"{path} was written by a newer dxfield (schema {found}); "
+                "update dxfield to open it. The file was left untouched",
+            )
         with contextlib.suppress(OSError):  # FAT or Windows: no POSIX modes to set
             path.chmod(0o600)
-        engine = create_engine(
-            # URL.create, not an f-string: a folder named "a?b" or "100%" must stay a path.
-            URL.create("sqlite", database=str(path)),
-            # JSON columns hold Japanese as text, not \u escapes: readable, and findable by the
-            # tag and area filters.
-            json_serializer=lambda value: json.dumps(value, ensure_ascii=False),
-        )
-        install_pragmas(engine)
+        return cls._open_file(path, found, device_name)
+
+    @classmethod
+    def _open_file(cls, path: Path, found: str | None, device_name: str | None) -> Store:
+        """The store in the file `path`, migrated from schema `found` when it is not the head."""
+        engine = _engine(path)
         try:
             if found != SCHEMA_HEAD:
                 with engine.connect().execution_options(dxfield_write=True) as conn:
@@ -153,7 +181,11 @@ class Store:
         store = cls(path, engine, device)
         from dxfield.store.reference import ensure_reference_data
 
-        ensure_reference_data(store)
+        try:
+            ensure_reference_data(store)
+        except BaseException:
+            store.close()
+            raise
         return store
 
     @contextlib.contextmanager
@@ -189,6 +221,64 @@ class Store:
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
+
+
+def _engine(path: Path) -> Engine:
+    from sqlalchemy import URL, create_engine
+
+    from dxfield.store.sqlite_features import install_pragmas
+
+    engine = create_engine(
+        # URL.create, not an f-string: a folder named "a?b" or "100%" must stay a path.
+        URL.create("sqlite", database=str(path)),
+        # JSON columns hold Japanese as text, not \u escapes: readable, and findable by the
+        # tag and area filters.
+        json_serializer=lambda value: json.dumps(value, ensure_ascii=False),
+    )
+    install_pragmas(engine)
+    return engine
+
+
+def _create_store_file(path: Path, device_name: str | None) -> None:
+    """Make a new store at `path`: built whole (schema, device, reference data) in an
+    owner-only temporary file beside it, taken out of WAL so it is one file, fsynced, then
+    linked into place. If another dxfield made one there meanwhile, theirs is kept."""
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".new")
+    os.close(fd)
+    temp = Path(name)
+    try:
+        Store._open_file(temp, None, device_name).close()
+        raw = sqlite3.connect(temp)
+        try:
+            raw.execute("PRAGMA journal_mode = DELETE")  # folds the WAL into the file
+        finally:
+            raw.close()
+        with open(temp, "rb") as handle:
+            os.fsync(handle.fileno())
+        _publish(temp, path)
+    except StoreError:
+        raise
+    except (OSError, sqlite3.Error) as exc:
+        raise _store_failure(path, exc) from None
+    finally:
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            with contextlib.suppress(OSError):
+                os.unlink(f"{temp}{suffix}")
+
+
+def _publish(temp: Path, path: Path) -> None:
+    """Give the finished file `temp` the name `path` unless something already has it."""
+    try:
+        os.link(temp, path)  # fails when `path` exists: never replaces
+    except FileExistsError:
+        return
+    except OSError:  # no hard links here (FAT, some network shares)
+        if os.path.lexists(path):
+            return
+        try:
+            os.rename(temp, path)  # Windows never replaces; elsewhere checked just above
+        except FileExistsError:
+            return
 
 
 def _store_failure(path: Path, exc: Exception) -> StoreError:

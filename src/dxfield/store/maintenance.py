@@ -1,4 +1,4 @@
-"""Keeping the store sound: canonical dump, consistent backup, integrity check, record history."""
+"""Keeping the store sound: canonical dump, integrity check, record history (backups: `backups`)."""
 
 from __future__ import annotations
 
@@ -12,17 +12,22 @@ from typing import Any
 
 from sqlalchemy import func, select, text
 
-from dxfield.domain.errors import LocalizedError, NotFound
+from dxfield.domain.errors import LocalizedError
 from dxfield.i18n import quote
 from dxfield.store import revisions
 from dxfield.store.conflicts import count_conflicts
 from dxfield.store.engine import Store, head_schema_revision
+from dxfield.store.files import existing_folder, guard_output, read_regular_file
+from dxfield.store.files import missing_file as missing_file  # re-exported: its one wording
+from dxfield.store.key_file import key_path, read_key_file, wrong_device
 from dxfield.store.records import match_id
 from dxfield.store.schema import SYNCED_TABLES, Revision
 from dxfield.store.soundness import Finding, find_problems
 
 DUMP_FORMAT = "dxfield-dump"
 DUMP_VERSION = 1
+MAX_TEXT_FILE_BYTES = 256 << 20
+"""The largest text file a user may give (a CSV of every activity stays far below)."""
 _revisions = Revision.__table__  # type: ignore[attr-defined]
 
 
@@ -67,48 +72,12 @@ def dump_text(store: Store) -> str:
     return json.dumps(dump(store), ensure_ascii=False, sort_keys=True, indent=2) + "\n"
 
 
-def refuse_store_files(store: Store, out: Path) -> Path:
-    """`out` resolved, or an error when it is the store's file or one of its journal files."""
-    target = out.expanduser().resolve()
-    live = store.path.resolve()
-    for suffix in ("", "-wal", "-shm", "-journal"):
-        candidate = live.with_name(live.name + suffix)
-        if target == candidate or (
-            target.exists() and candidate.exists() and os.path.samefile(target, candidate)
-        ):
-            raise LocalizedError(
-                f"{out} はストア自身のファイルです。別の場所を指定してください",
-                f"{out} is one of the store's own files; choose another place",
-            )
-    return target
-
-
-def _existing_folder(path: Path) -> Path:
-    folder = path.parent
-    if not folder.is_dir():
-        raise LocalizedError(
-            f"フォルダ {folder} がありません", f"the folder {folder} does not exist"
-        )
-    return folder
-
-
-def _fsync(path: Path) -> None:
-    with open(path, "rb") as handle:
-        os.fsync(handle.fileno())
-
-
-def missing_file(path: Path) -> NotFound:
-    """The error for a file a user named that is not there."""
-    return NotFound(f"ファイル {quote(str(path))} が見つかりません", f"no file {quote(str(path))}")
-
-
 def read_text_file(path: Path) -> str:
     """A text file a user names (a stage model, an overview, a CSV): UTF-8, with or without the
-    BOM that Windows Notepad and Excel write; a missing or non-UTF-8 file refused in one line."""
+    BOM that Windows Notepad and Excel write; a missing, non-UTF-8 or not regular file (a pipe,
+    a device) or one beyond MAX_TEXT_FILE_BYTES refused in one line."""
     try:
-        return path.read_bytes().decode("utf-8-sig")
-    except FileNotFoundError:
-        raise missing_file(path) from None
+        return read_regular_file(path, MAX_TEXT_FILE_BYTES).decode("utf-8-sig")
     except UnicodeDecodeError:
         raise LocalizedError(
             f"{quote(str(path))} はUTF-8のテキストではありません",
@@ -117,9 +86,10 @@ def read_text_file(path: Path) -> str:
 
 
 def write_atomically(store: Store, out: Path, data: bytes) -> None:
-    """Write `data` to `out` through a temporary file in the same folder, fsync and a rename."""
-    target = refuse_store_files(store, out)
-    folder = _existing_folder(target)
+    """Write `data` to `out` through a temporary file in the same folder, fsync and a rename;
+    never over anything the data folder holds (`files.guard_output`)."""
+    target = guard_output(store.path.parent, out)
+    folder = existing_folder(target)
     try:
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".tmp")
         try:
@@ -139,40 +109,6 @@ def write_atomically(store: Store, out: Path, data: bytes) -> None:
         ) from None
 
 
-def backup(store: Store, out: Path) -> int:
-    """A consistent copy of the store through `VACUUM INTO` a private temporary folder, fsync,
-    then a rename into place. The live file is never copied while open. Returns the size."""
-    target = refuse_store_files(store, out)
-    folder = _existing_folder(target)
-    try:
-        # A private folder beside the target: the copy is never readable by others, even briefly,
-        # and the rename stays on one filesystem.
-        scratch = Path(tempfile.mkdtemp(dir=folder, prefix=f".{target.name}."))
-    except OSError as exc:
-        raise LocalizedError(
-            f"{out} に書けません({exc.strerror})", f"cannot write {out} ({exc.strerror})"
-        ) from None
-    tmp = scratch / "backup.sqlite3"
-    raw = store.engine.raw_connection()
-    try:
-        raw.execute("VACUUM INTO ?", (str(tmp),))
-        tmp.chmod(0o600)
-        _fsync(tmp)
-        os.replace(tmp, target)
-    except Exception as exc:
-        raise LocalizedError(
-            f"バックアップに失敗しました({exc})。ストアは変更していません",
-            f"the backup failed ({exc}); the store was not changed",
-        ) from None
-    finally:
-        raw.close()
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-        with contextlib.suppress(OSError):
-            scratch.rmdir()
-    return target.stat().st_size
-
-
 @dataclass(frozen=True)
 class CheckReport:
     """What `dxfield check` found."""
@@ -187,17 +123,38 @@ class CheckReport:
     device_id: str
     device_name: str
     path: str
+    keys: str
+    """"ok", "none" (not made yet) or "refused" (the device could not use them)."""
+    keys_problem: str
+    """Why they were refused, in the user's language ("" otherwise)."""
     findings: list[Finding]
     """What is wrong beyond the file itself (store/soundness.py), one line each."""
 
     @property
     def ok(self) -> bool:
-        """True when the file is sound, its schema current and nothing is found wrong in it."""
+        """True when the file is sound, its schema current, its keys usable (or not made) and
+        nothing is found wrong in it."""
         return (
             self.integrity == "ok"
             and self.schema_revision == self.schema_head
+            and self.keys != "refused"
             and not self.findings
         )
+
+
+def _key_status(store: Store) -> tuple[str, str]:
+    """Whether the device's key file is there and usable: ("ok" | "none" | "refused", why)."""
+    path = key_path(store.path.parent)
+    try:
+        keys = read_key_file(path)
+    except LocalizedError as exc:
+        return "refused", exc.message()
+    if keys is None:
+        return "none", ""
+    problem = wrong_device(path, keys, store.device.id)
+    if problem is not None:
+        return "refused", problem.message()
+    return "ok", ""
 
 
 def check(store: Store) -> CheckReport:
@@ -223,6 +180,7 @@ def check(store: Store) -> CheckReport:
             ).scalar()
             or 0
         )
+    keys, keys_problem = _key_status(store)
     return CheckReport(
         integrity=integrity,
         schema_revision=schema,
@@ -234,6 +192,8 @@ def check(store: Store) -> CheckReport:
         device_id=store.device.id,
         device_name=store.device.name,
         path=str(store.path),
+        keys=keys,
+        keys_problem=keys_problem,
         findings=findings,
     )
 

@@ -195,7 +195,7 @@ def edit_in(
 
 def content_of(entity: str, row: Mapping[Any, Any]) -> dict[str, Any]:
     """The content of a record (its materialized row), JSON-ready, as `validate` gives it."""
-    fields = _content_fields(entity)
+    fields = content_fields(entity)
     return (
         ENTITIES[entity]
         .base.model_validate({k: v for k, v in dict(row).items() if k in fields})

@@ -31,7 +31,7 @@ from nacl.signing import SigningKey, VerifyKey
 from dxfield import clock
 from dxfield.domain.errors import LocalizedError
 from dxfield.i18n import quote
-from dxfield.store import local_state, maintenance, merge
+from dxfield.store import files, local_state, maintenance, merge
 from dxfield.store.engine import Store
 from dxfield.sync.keys import TrustedDevice, device_keys, find_trusted, list_trusted
 
@@ -42,7 +42,7 @@ MANIFEST_FORMAT = "dxfield-bundle-manifest"
 SIGNATURE_BYTES = 64
 
 MAX_FILE_BYTES = 1 << 30
-"""A bundle file larger than this is refused before it is read."""
+"""A bundle file larger than this is refused; no more than this is ever read."""
 MAX_HEADER_BYTES = 64 << 10
 MAX_PAYLOAD_BYTES = 2 << 30
 """The most a payload may decompress to."""
@@ -230,12 +230,11 @@ def read_bundle(store: Store, path: Path) -> tuple[TrustedDevice, list[dict[str,
     """Read and check one bundle completely, writing nothing: (sender, checked revisions,
     the file's bytes). Any problem is a BundleError naming it."""
     try:
-        size = path.stat().st_size
-    except FileNotFoundError:
-        raise _refuse(f"{path} がありません", f"{path} does not exist") from None
-    if size > MAX_FILE_BYTES:
-        raise _refuse("ファイルが大きすぎます", f"the file is larger than {MAX_FILE_BYTES} bytes")
-    data = path.read_bytes()
+        # Only a regular file is opened (not a pipe, a device, a folder), and no more than the
+        # cap is read from it, whatever its size said.
+        data = files.read_regular_file(path, MAX_FILE_BYTES)
+    except LocalizedError as exc:
+        raise _refuse(exc.message("ja"), exc.message("en")) from None
     if not data.startswith(MAGIC):
         raise _refuse("dxfieldのバンドルではありません", "not a dxfield bundle")
     first = data.find(b"\n", 0, len(MAGIC) + 16)

@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import base64
 import binascii
-import contextlib
 import hashlib
 import json
-import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -25,12 +23,22 @@ from nacl.signing import SigningKey
 
 from dxfield.domain.errors import LocalizedError, NotFound
 from dxfield.i18n import quote
+from dxfield.paths import KEY_FILE as KEY_FILE  # re-exported: where the keys live
 from dxfield.store import local_state
 from dxfield.store.engine import Store
+from dxfield.store.files import read_regular_file
+from dxfield.store.key_file import (
+    KeyFileData,
+    key_path,
+    read_key_file,
+    write_key_file,
+    wrong_device,
+)
 
-KEY_FILE = "device-keys.json"
 CARD_FORMAT = "dxfield-device-card"
 CARD_VERSION = 1
+MAX_CARD_BYTES = 64 << 10
+"""A card is a few hundred bytes; a file beyond this is not read."""
 ROLES = ("field", "hub")
 _TRUSTED = "trusted-device:"
 
@@ -77,47 +85,31 @@ def _b64(raw: bytes) -> str:
     return base64.b64encode(raw).decode()
 
 
-def _write_private(path: Path, text: str) -> None:
-    """Write an owner-only file under a temporary name, then rename it into place."""
-    temp = path.with_name(path.name + ".tmp")
-    fd = os.open(temp, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
-    try:
-        os.write(fd, text.encode())
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    with contextlib.suppress(OSError):  # FAT or Windows: no POSIX modes
-        temp.chmod(0o600)
-    temp.replace(path)
-
-
 def device_keys(store: Store) -> DeviceKeys:
-    """This device's keys, made (owner-only) the first time they are needed."""
-    path = store.path.parent / KEY_FILE
-    if not path.exists():
+    """This device's keys, made (owner-only) the first time they are needed.
+
+    A key file that others can read, that is not this store's device's, or that is not a key
+    file is refused in one line and left as it is (`dxfield.store.key_file`)."""
+    path = key_path(store.path.parent)
+    found = read_key_file(path)
+    if found is None:
         keys = DeviceKeys(SigningKey.generate(), PrivateKey.generate())
-        _write_private(
+        write_key_file(
             path,
-            json.dumps(
-                {
-                    "device_id": store.device.id,
-                    "signing_seed": _b64(bytes(keys.signing)),
-                    "encryption_key": _b64(bytes(keys.encryption)),
-                }
+            KeyFileData(
+                device_id=store.device.id,
+                signing_seed=_b64(bytes(keys.signing)),
+                encryption_key=_b64(bytes(keys.encryption)),
             ),
         )
         return keys
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        return DeviceKeys(
-            SigningKey(base64.b64decode(data["signing_seed"], validate=True)),
-            PrivateKey(base64.b64decode(data["encryption_key"], validate=True)),
-        )
-    except (ValueError, KeyError, TypeError, binascii.Error) as exc:
-        raise LocalizedError(
-            f"鍵ファイル {path} が読めません({exc})。ファイルは変更していません",
-            f"cannot read the key file {path} ({exc}); it was left as it is",
-        ) from None
+    problem = wrong_device(path, found, store.device.id)
+    if problem is not None:
+        raise problem
+    return DeviceKeys(
+        SigningKey(base64.b64decode(found.signing_seed)),
+        PrivateKey(base64.b64decode(found.encryption_key)),
+    )
 
 
 def own_card(store: Store) -> DeviceCard:
@@ -184,6 +176,17 @@ def parse_card(text: str) -> DeviceCard:
         if len(raw) != 32:
             raise _bad_card(f"{name} の長さが違います", f"{name} has the wrong length")
     return DeviceCard(**fields)
+
+
+def read_card_file(path: Path) -> DeviceCard:
+    """A card from the file a person gives: read as bytes, so a wrong file (a store, a picture)
+    is "not a device card", not a crash; a pipe or a device is refused unopened, and no more
+    than a card's worth is read."""
+    try:
+        raw = read_regular_file(path, MAX_CARD_BYTES)
+    except LocalizedError as exc:
+        raise _bad_card(exc.message("ja"), exc.message("en")) from None
+    return parse_card(raw.decode("utf-8", errors="replace"))
 
 
 def _trusted_from(value: Any) -> TrustedDevice:

@@ -160,6 +160,7 @@ class SyncScreen(DxScreen):
 
     @work(thread=True, exclusive=True, group="sync-export", exit_on_error=False)
     def _export(self, recipient: str, folder: Path) -> None:
+        from dxfield.store.files import safe_name_part
         from dxfield.store.local_state import set_setting
         from dxfield.sync.bundle import export_bundle
         from dxfield.sync.keys import find_trusted
@@ -171,7 +172,11 @@ class SyncScreen(DxScreen):
                 )
             name = find_trusted(self.store, recipient).name
             stamp = clock.file_stamp()
-            out = folder / f"dxfield-{self.store.device.name}-{name}-{stamp}.dxb"
+            # Names are the devices' own (and another's may be anything): made safe, so a "/"
+            # or ".." in one cannot steer the file out of the folder.
+            device = safe_name_part(self.store.device.name, "device")
+            peer = safe_name_part(name, "peer")
+            out = folder / f"dxfield-{device}-{peer}-{stamp}.dxb"
             result = export_bundle(self.store, out, recipient)
             set_setting(self.store, LAST_FOLDER, str(folder))
         except Exception as exc:

@@ -1,0 +1,358 @@
+"""Backups: one owner-only file holding a consistent copy of the store and the device's keys,
+and the way back from it.
+
+`backup` makes the copy with `VACUUM INTO` a private temporary folder beside the target (the live
+file is never copied while open), adds the device's private keys to the copy's local state, so
+that a backup stays one file (already owner-only), fsyncs it and renames it into place.
+
+`restore_backup` puts a backup back into a data folder. It copies the file through SQLite's
+backup API into a temporary file there, checks that it is a sound dxfield store this dxfield can
+open and that the keys it carries (if any) are its device's, takes the keys out of it, and only
+then puts both in place. Nothing there is lost: a store already there (and a key file that is
+not the backup's) is moved aside under a timestamped name, and a readable store is replaced only
+when asked.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+import stat
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from dxfield import clock
+from dxfield.domain.errors import LocalizedError, StoreError
+from dxfield.i18n import quote
+from dxfield.paths import STORE_FILE, ensure_private_dir
+from dxfield.store.engine import (
+    SQLITE_MAGIC,
+    Store,
+    known_schema_revisions,
+    read_schema_revision,
+    refuse_unusable_store_file,
+)
+from dxfield.store.files import STORE_SIDE_SUFFIXES, existing_folder, guard_output
+from dxfield.store.key_file import (
+    KeyFileData,
+    key_path,
+    parse_key_text,
+    read_key_file,
+    write_key_file,
+    wrong_device,
+)
+from dxfield.store.schema import Device, LocalState
+
+BACKUP_KEYS = "backup.device-keys"
+"""The local-state row of a backup that holds the device's keys (never in a live store)."""
+ASIDE = "before-restore"
+_device = Device.__table__.name  # type: ignore[attr-defined]
+_state = LocalState.__table__.name  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class BackupResult:
+    """What `backup` wrote."""
+
+    path: Path
+    bytes: int
+    keys: bool
+    """Whether the device's keys are in it."""
+    keys_problem: LocalizedError | None
+    """Why they are not, when there are keys that could not be saved."""
+
+
+@dataclass(frozen=True)
+class RestoreResult:
+    """What `restore_backup` did."""
+
+    path: Path
+    device_id: str
+    device_name: str
+    keys: str
+    """"restored" (from the backup), "kept" (the key file there is the device's) or "none"."""
+    moved_aside: list[Path]
+
+
+def _fsync(path: Path) -> None:
+    with open(path, "rb") as handle:
+        os.fsync(handle.fileno())
+
+
+def _keys_for_backup(store: Store) -> tuple[KeyFileData | None, LocalizedError | None]:
+    """The device's keys to save, or why they cannot be (None, None: none made yet)."""
+    path = key_path(store.path.parent)
+    try:
+        keys = read_key_file(path)
+    except LocalizedError as exc:
+        return None, exc
+    problem = None if keys is None else wrong_device(path, keys, store.device.id)
+    if problem is not None:
+        return None, problem
+    return keys, None
+
+
+def _put_keys(copy: Path, keys: KeyFileData | None) -> None:
+    raw = sqlite3.connect(copy)
+    try:
+        with raw:
+            raw.execute(f"DELETE FROM {_state} WHERE key = ?", (BACKUP_KEYS,))
+            if keys is not None:
+                raw.execute(
+                    f"INSERT INTO {_state} (key, value) VALUES (?, ?)", (BACKUP_KEYS, keys.text())
+                )
+        raw.execute("PRAGMA journal_mode = DELETE")  # one file, whatever the copy's mode
+    finally:
+        raw.close()
+
+
+def backup(store: Store, out: Path) -> BackupResult:
+    """A consistent copy of the store and the device's keys in one owner-only file: `VACUUM
+    INTO` a private temporary folder, the keys added, fsync, then a rename into place."""
+    target = guard_output(store.path.parent, out)
+    folder = existing_folder(target)
+    keys, problem = _keys_for_backup(store)
+    try:
+        # A private folder beside the target: the copy is never readable by others, even briefly,
+        # and the rename stays on one filesystem.
+        scratch = Path(tempfile.mkdtemp(dir=folder, prefix=f".{target.name}."))
+    except OSError as exc:
+        raise LocalizedError(
+            f"{out} に書けません({exc.strerror})", f"cannot write {out} ({exc.strerror})"
+        ) from None
+    tmp = scratch / "backup.sqlite3"
+    raw = store.engine.raw_connection()
+    try:
+        raw.execute("VACUUM INTO ?", (str(tmp),))
+        raw.close()
+        _put_keys(tmp, keys)
+        tmp.chmod(0o600)
+        _fsync(tmp)
+        os.replace(tmp, target)
+    except Exception as exc:
+        raise LocalizedError(
+            f"バックアップに失敗しました({exc})。ストアは変更していません",
+            f"the backup failed ({exc}); the store was not changed",
+        ) from None
+    finally:
+        raw.close()
+        for leftover in scratch.iterdir() if scratch.is_dir() else ():
+            with contextlib.suppress(OSError):
+                leftover.unlink()
+        with contextlib.suppress(OSError):
+            scratch.rmdir()
+    return BackupResult(target, target.stat().st_size, keys is not None, problem)
+
+
+# -- restore -------------------------------------------------------------------------------------
+
+
+def _not_a_backup(source: Path, reason_ja: str, reason_en: str) -> StoreError:
+    return StoreError(
+        f"{quote(str(source))} はdxfieldのバックアップとして読めません({reason_ja})。"
+        "何も変更していません",
+        f"{quote(str(source))} cannot be read as a dxfield backup ({reason_en}); "
+        "nothing was changed",
+    )
+
+
+def _check_source(source: Path) -> None:
+    """A regular file that begins like SQLite (checked before SQLite opens it)."""
+    try:
+        info = source.stat()
+    except FileNotFoundError:
+        raise _not_a_backup(source, "ファイルがありません", "no such file") from None
+    except OSError as exc:
+        raise _not_a_backup(source, str(exc.strerror), str(exc.strerror)) from None
+    if not stat.S_ISREG(info.st_mode):
+        raise _not_a_backup(source, "通常のファイルではありません", "not a regular file")
+    try:
+        with open(source, "rb") as handle:
+            head = handle.read(len(SQLITE_MAGIC))
+    except OSError as exc:
+        raise _not_a_backup(source, str(exc.strerror), str(exc.strerror)) from None
+    if head != SQLITE_MAGIC:
+        raise _not_a_backup(source, "SQLiteのファイルではありません", "not a SQLite file")
+
+
+def _copy(source: Path, temp: Path) -> None:
+    """Copy the backup page by page with SQLite's backup API (a consistent copy, read-only)."""
+    try:
+        src = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error as exc:
+        raise _not_a_backup(source, str(exc), str(exc)) from None
+    try:
+        dst = sqlite3.connect(temp)
+        try:
+            src.backup(dst)
+        finally:
+            dst.close()
+    except sqlite3.Error as exc:
+        raise _not_a_backup(source, str(exc), str(exc)) from None
+    finally:
+        src.close()
+
+
+def _take_keys(source: Path, temp: Path) -> tuple[str, KeyFileData | None]:
+    """Check the copy (sound, a dxfield store this dxfield opens, one device, keys its own),
+    take its keys out of it and make it one file: (device id, keys or None)."""
+    try:
+        found = read_schema_revision(temp)
+    except StoreError:
+        raise _not_a_backup(
+            source, "dxfieldのストアではありません", "not a dxfield store"
+        ) from None
+    if found not in known_schema_revisions():
+        raise _not_a_backup(
+            source,
+            "新しいバージョンのdxfieldで作られています。dxfieldを更新してください",
+            "it was written by a newer dxfield; update dxfield",
+        )
+    raw = sqlite3.connect(temp)
+    try:
+        integrity = "; ".join(r[0] for r in raw.execute("PRAGMA integrity_check"))
+        if integrity != "ok":
+            raise _not_a_backup(source, f"壊れています: {integrity}", f"it is damaged: {integrity}")
+        devices = raw.execute(f"SELECT id FROM {_device}").fetchall()
+        if len(devices) != 1:
+            raise _not_a_backup(source, "端末の記録がありません", "it names no device")
+        device_id = str(devices[0][0])
+        row = raw.execute(f"SELECT value FROM {_state} WHERE key = ?", (BACKUP_KEYS,)).fetchone()
+        keys = parse_key_text(str(row[0]), f"{source} ({BACKUP_KEYS})") if row else None
+        if keys is not None and keys.device_id != device_id:
+            raise _not_a_backup(
+                source, "鍵がこの端末のものではありません", "its keys are not its device's"
+            )
+        with raw:
+            raw.execute(f"DELETE FROM {_state} WHERE key = ?", (BACKUP_KEYS,))
+        raw.execute("PRAGMA journal_mode = DELETE")
+    except sqlite3.Error as exc:
+        raise _not_a_backup(source, str(exc), str(exc)) from None
+    finally:
+        raw.close()
+    return device_id, keys
+
+
+def _is_store(path: Path) -> bool:
+    """Whether `path` is a dxfield store (this dxfield's or a newer one's). Read as an immutable
+    file: nothing is written, not even the -wal and -shm a reader of a WAL store leaves."""
+    try:
+        refuse_unusable_store_file(path)
+        raw = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True)
+    except (StoreError, sqlite3.Error):
+        return False
+    try:
+        found = raw.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'"
+        ).fetchone()
+    except sqlite3.Error:
+        return False
+    finally:
+        raw.close()
+    return found is not None
+
+
+def _free_stem(path: Path, stamp: str, suffixes: tuple[str, ...]) -> str:
+    """`<name>.before-restore-<stamp>` (then -2, -3...) such that no `stem + suffix` exists."""
+    for n in range(1, 1000):
+        stem = f"{path.name}.{ASIDE}-{stamp}" + (f"-{n}" if n > 1 else "")
+        if not any(os.path.lexists(path.with_name(stem + s)) for s in suffixes):
+            return stem
+    raise LocalizedError("退避先の名前が見つかりません", "no free name to move the old file to")
+
+
+def _move_aside(path: Path, stamp: str, suffixes: tuple[str, ...]) -> list[Path]:
+    """Rename `path` and its side files to one timestamped name, keeping them together (SQLite
+    finds `X-wal` beside `X`); the paths they have now. An empty -wal or -journal and the -shm
+    (an index SQLite rebuilds from the -wal) hold nothing and are removed instead."""
+    stem = _free_stem(path, stamp, suffixes)
+    moved = []
+    for suffix in suffixes:
+        old = path.with_name(path.name + suffix)
+        if not os.path.lexists(old):
+            continue
+        if suffix == "-shm" or (suffix and old.is_file() and old.stat().st_size == 0):
+            old.unlink()
+            continue
+        new = path.with_name(stem + suffix)
+        os.rename(old, new)
+        moved.append(new)
+    return moved
+
+
+def restore_backup(data_dir: Path, source: Path, *, replace: bool = False) -> RestoreResult:
+    """Put the store and the device's keys of the backup `source` into `data_dir`.
+
+    A readable store already there is replaced only with `replace`; it, or an unreadable one,
+    is moved aside under a timestamped name with its -wal and -shm, never deleted. A key file
+    there that is not the backup's device's is moved aside the same way. An older backup
+    without keys keeps a key file that is its device's; otherwise new keys are made on first
+    need (and other devices must trust the new card)."""
+    data_dir = data_dir.expanduser()
+    _check_source(source)
+    path = data_dir / STORE_FILE
+    present = os.path.lexists(path)
+    if present and not replace and _is_store(path):
+        raise LocalizedError(
+            f"{data_dir} にはすでにストアがあります。バックアップで置き換えるには --replace を"
+            f"付けてください(今のストアは {STORE_FILE}.{ASIDE}-日時 として残します)",
+            f"{data_dir} already holds a store; to replace it with the backup add --replace "
+            f"(the store there is kept as {STORE_FILE}.{ASIDE}-<time>)",
+        )
+    try:
+        ensure_private_dir(data_dir)
+        fd, name = tempfile.mkstemp(dir=data_dir, prefix=f".{STORE_FILE}.", suffix=".restoring")
+        os.close(fd)
+    except OSError as exc:
+        raise LocalizedError(
+            f"{data_dir} に書けません({exc.strerror})",
+            f"cannot write in {data_dir} ({exc.strerror})",
+        ) from None
+    temp = Path(name)
+    try:
+        _copy(source, temp)
+        device_id, keys = _take_keys(source, temp)
+        _fsync(temp)
+        result = _put_in_place(data_dir, temp, device_id, keys, present)
+    except OSError as exc:
+        raise LocalizedError(
+            f"復元に失敗しました({exc.strerror}: {exc.filename})",
+            f"the restore failed ({exc.strerror}: {exc.filename})",
+        ) from None
+    finally:
+        for suffix in STORE_SIDE_SUFFIXES:
+            with contextlib.suppress(OSError):
+                os.unlink(f"{temp}{suffix}")
+    keys_state, moved = result
+    with Store.open(data_dir) as store:  # migrates an older backup now, and proves it opens
+        return RestoreResult(store.path, device_id, store.device.name, keys_state, moved)
+
+
+def _put_in_place(
+    data_dir: Path, temp: Path, device_id: str, keys: KeyFileData | None, present: bool
+) -> tuple[str, list[Path]]:
+    """Move what is there aside, then the keys, then the store into place."""
+    stamp = clock.file_stamp()
+    path = data_dir / STORE_FILE
+    moved = _move_aside(path, stamp, STORE_SIDE_SUFFIXES) if present else []
+    key_file = key_path(data_dir)
+    try:
+        there = read_key_file(key_file)
+    except LocalizedError:
+        there = None  # unreadable or open to others: moved aside below, never used
+    if keys is not None and there == keys:
+        state = "restored"
+    elif keys is None and there is not None and there.device_id == device_id:
+        state = "kept"
+    else:
+        if os.path.lexists(key_file):
+            moved += _move_aside(key_file, stamp, ("",))
+        if keys is not None:
+            write_key_file(key_file, keys)
+        state = "restored" if keys is not None else "none"
+    os.replace(temp, path)
+    with contextlib.suppress(OSError):  # FAT or Windows: no POSIX modes to set
+        path.chmod(0o600)
+    return state, moved

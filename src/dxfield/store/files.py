@@ -1,0 +1,185 @@
+"""The files dxfield reads and writes for a person: one guard for every output, one careful
+reader of every file named, and names that cannot steer a file elsewhere.
+
+Every verb that writes a file a person names (export, backup, report, export-table, dump, keys
+export, and the app's Sync and Report screens) passes through `guard_output`: nothing the data
+folder holds is written over, whether it is named directly, through a symlink or a hard link,
+and the store's and the keys' own names are never taken there even before those files exist.
+Every file a person gives to be read passes through `read_regular_file`: a folder, a pipe or a
+device (`/dev/zero`) is refused before it is opened, and no more than the cap is read.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import unicodedata
+from pathlib import Path
+
+from dxfield.domain.errors import LocalizedError, NotFound
+from dxfield.i18n import quote
+from dxfield.paths import KEY_FILE, STORE_FILE, resolve_data_dir
+
+STORE_SIDE_SUFFIXES = ("", "-wal", "-shm", "-journal")
+"""The store file and SQLite's files beside it."""
+RESERVED_NAMES = (
+    *(STORE_FILE + suffix for suffix in STORE_SIDE_SUFFIXES),
+    KEY_FILE,
+    KEY_FILE + ".tmp",
+)
+"""Names in a data folder that only dxfield may write, whether or not the file exists yet."""
+
+
+def _name(path: Path) -> str:
+    """A path in a message: quoted (a newline in a name cannot break the line), cut if long."""
+    return quote(str(path), 160)
+
+
+def missing_file(path: Path) -> NotFound:
+    """The error for a file a person named that is not there."""
+    return NotFound(f"ファイル {quote(str(path))} が見つかりません", f"no file {quote(str(path))}")
+
+
+def _cannot_read(path: Path, exc: OSError) -> LocalizedError:
+    reason = exc.strerror or type(exc).__name__
+    return LocalizedError(
+        f"{_name(path)} を読めません({reason})", f"cannot read {_name(path)} ({reason})"
+    )
+
+
+def _not_regular(path: Path) -> LocalizedError:
+    return LocalizedError(
+        f"{_name(path)} は通常のファイルではありません(フォルダ、デバイス、パイプなど)。"
+        "読んでいません",
+        f"{_name(path)} is not a regular file (a folder, a device or a pipe); nothing was read",
+    )
+
+
+def _too_large(path: Path, limit: int) -> LocalizedError:
+    return LocalizedError(
+        f"{_name(path)} は大きすぎます({limit:,} バイトまで)",
+        f"{_name(path)} is larger than {limit} bytes",
+    )
+
+
+def read_regular_file(path: Path, limit: int) -> bytes:
+    """The bytes of the regular file `path`, at most `limit` of them.
+
+    Anything else (a folder, a FIFO, a device, a socket) is refused after a `stat`, without
+    opening it: opening a FIFO waits for a writer, and `/dev/zero` never ends. The file is
+    opened without waiting (`O_NONBLOCK`, where there is one) and checked again once open, in
+    case it was swapped in between; then `limit + 1` bytes at most are read.
+    """
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        raise missing_file(path) from None
+    except OSError as exc:
+        raise _cannot_read(path, exc) from None
+    if not stat.S_ISREG(info.st_mode):
+        raise _not_regular(path)
+    if info.st_size > limit:
+        raise _too_large(path, limit)
+    flags = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0)
+    try:
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        raise missing_file(path) from None
+    except OSError as exc:
+        raise _cannot_read(path, exc) from None
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise _not_regular(path)
+        try:
+            data = handle.read(limit + 1)
+        except OSError as exc:
+            raise _cannot_read(path, exc) from None
+    if len(data) > limit:
+        raise _too_large(path, limit)
+    return data
+
+
+def existing_folder(target: Path) -> Path:
+    """The folder `target` is to be written into, or an error when it is not there."""
+    folder = target.parent
+    if not folder.is_dir():
+        raise LocalizedError(
+            f"フォルダ {folder} がありません", f"the folder {folder} does not exist"
+        )
+    return folder
+
+
+def _same_name(a: str | Path, b: str | Path) -> bool:
+    return os.path.normcase(str(a)) == os.path.normcase(str(b))
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    return _same_name(path, folder) or any(_same_name(parent, folder) for parent in path.parents)
+
+
+def _refused(out: Path, folder: Path) -> LocalizedError:
+    return LocalizedError(
+        f"{_name(out)} はデータフォルダ {folder} の中にあり、dxfieldのファイル(ストア、鍵など)を"
+        "置き換えてしまいます。書き込んでいません。別の場所を指定してください",
+        f"{_name(out)} is in dxfield's data folder {folder} and would replace what it holds "
+        "(the store, its keys...); nothing was written: choose another place",
+    )
+
+
+def guard_output(data_dir: Path, out: Path) -> Path:
+    """`out` resolved (symlinks followed), or an error when writing it would replace anything a
+    data folder holds: the store, its -wal, -shm or -journal, the key file, or any other file
+    there or below.
+
+    The data folders guarded are the store's (`data_dir`) and the person's own (the default,
+    where their real log lives, whichever store is open: the demo's lives below it). A new file
+    of another name may be written into a data folder; an existing one never is.
+    """
+    target = out.expanduser()
+    resolved = target.resolve()
+    folders = [data_dir.expanduser().resolve(), resolve_data_dir().resolve()]
+    for folder in folders:
+        if not _inside(resolved, folder):
+            continue
+        if (
+            _same_name(resolved, folder)
+            or any(_same_name(resolved.name, name) for name in RESERVED_NAMES)
+            or os.path.lexists(resolved)
+        ):
+            raise _refused(out, folder)
+    if os.path.lexists(resolved):
+        # Another name for a data folder's file (a hard link) is that file too.
+        for folder in folders:
+            for name in RESERVED_NAMES:
+                candidate = folder / name
+                try:
+                    if candidate.exists() and os.path.samefile(resolved, candidate):
+                        raise _refused(out, folder)
+                except OSError:
+                    continue
+    return resolved
+
+
+_UNSAFE_IN_NAMES = set('/\\:*?"<>|')
+
+
+def safe_name_part(text: str, fallback: str = "x", limit: int = 40) -> str:
+    """`text` made fit to be part of one file name on every system: no path separators, no
+    `..`, no control or invisible formatting characters, none of the characters Windows refuses
+    (each becomes `_`), no leading dot or space, at most `limit` characters; `fallback` when
+    nothing but `_` is left. A device's or a municipality's name (which may come from another device)
+    can then never steer a file into another folder."""
+    kept = []
+    for char in unicodedata.normalize("NFC", text):
+        category = unicodedata.category(char)
+        if char in _UNSAFE_IN_NAMES or category in ("Cc", "Cf", "Zl", "Zp"):
+            kept.append("_")
+        elif char.isspace():
+            kept.append(" ")
+        else:
+            kept.append(char)
+    name = "".join(kept)
+    while ".." in name:
+        name = name.replace("..", "_")
+    name = name.strip(" .")[:limit].strip(" .")
+    return name if name.strip("_") else fallback

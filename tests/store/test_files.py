@@ -1,0 +1,69 @@
+"""The files dxfield reads for a person, and names made safe for files."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from dxfield.domain.errors import LocalizedError
+from dxfield.store.files import read_regular_file, safe_name_part
+
+POSIX_ONLY = pytest.mark.skipif(os.name != "posix", reason="FIFOs and /proc are POSIX things")
+
+
+# -- reading what a person names -----------------------------------------------------------------
+
+
+def test_a_folder_is_refused_in_one_line(tmp_path: Path) -> None:
+    with pytest.raises(LocalizedError, match="not a regular file"):
+        read_regular_file(tmp_path, 100)
+
+
+@POSIX_ONLY
+def test_a_fifo_is_refused_without_being_opened(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)  # opening it to read would wait for a writer for ever
+    with pytest.raises(LocalizedError, match="not a regular file"):
+        read_regular_file(fifo, 100)
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").is_file(), reason="needs Linux's /proc")
+def test_no_more_than_the_cap_is_read_whatever_the_size_says() -> None:
+    # /proc files are regular files that say they hold 0 bytes: only the read itself is capped.
+    status = Path("/proc/self/status")
+    assert status.stat().st_size == 0
+    with pytest.raises(LocalizedError, match="larger than 10 bytes"):
+        read_regular_file(status, 10)
+    assert read_regular_file(status, 1 << 20).startswith(b"Name:")
+
+
+def test_a_file_within_the_cap_is_read_whole(tmp_path: Path) -> None:
+    path = tmp_path / "f"
+    path.write_bytes(b"x" * 100)
+    assert read_regular_file(path, 100) == b"x" * 100
+    with pytest.raises(LocalizedError, match="larger than 99 bytes"):
+        read_regular_file(path, 99)
+
+
+# -- names from other devices --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["../../.ssh/authorized_keys", "..", "a/../b", "C:\\Windows\\x", "x\x1b[31m", "a\u202eb", "/"],
+)
+def test_a_name_cannot_steer_a_file_elsewhere(tmp_path: Path, name: str) -> None:
+    part = safe_name_part(name, "peer")
+    assert part and "/" not in part and "\\" not in part and ".." not in part
+    assert all(c.isprintable() and c not in ':*?"<>|' for c in part), part
+    # Used as one part of a name, the file stays in its folder.
+    assert (tmp_path / f"dxfield-{part}.dxb").resolve().parent == tmp_path.resolve()
+
+
+def test_a_safe_name_keeps_what_was_safe_and_has_a_length_and_a_fallback() -> None:
+    assert safe_name_part("豊岡リエゾン 1") == "豊岡リエゾン 1"
+    assert safe_name_part("a/b") == "a_b"
+    assert safe_name_part("...", "peer") == "peer"
+    assert len(safe_name_part("長" * 100, limit=40)) == 40
