@@ -91,13 +91,13 @@ def test_activity_show_shows_id_title_and_notes_escaped_keeping_the_lines(
     assert_nothing_raw(history)
 
 
-def test_a_title_typed_with_a_bidi_override_reads_as_stored(cli: Cli) -> None:
+def test_a_title_typed_with_a_bidi_override_is_refused_in_one_line(cli: Cli) -> None:
+    """Typed today it is refused (it makes text read otherwise than it is); stored before that
+    rule, it still reads, escaped (the test above)."""
     added = cli(*add_activity_args(title=f"請求書{BIDI}"))
-    assert added.code == 0, added.err
-    record_id = added.out.strip()
-    for result in (cli("activity", "list"), cli("activity", "show", record_id)):
-        assert f"請求書{BIDI_SHOWN}" in result.out
-        assert_nothing_raw(result)
+    assert added.code == 1 and added.out == ""
+    assert added.err.count("\n") == 1 and "control character (U+202E)" in added.err
+    assert_nothing_raw(added)
 
 
 def test_brackets_in_data_are_printed_not_read_as_markup(cli: Cli) -> None:

@@ -31,6 +31,7 @@ from tests.hostile import (
     RECORD_ID_SHOWN,
     SHOWN,
     raw_controls,
+    taint,
     write_activity,
 )
 from tests.tui.test_app import SIZE, settle
@@ -65,11 +66,15 @@ def bracketed(hostile: Path) -> Path:
             {
                 "municipality_id": resolve_municipality(store, "豊岡市"),
                 "theme": "[/]配送",
-                "title": f"ドローン{BIDI}",
+                "title": "ドローン",
             },
         )
-        add_action(store, text=f"[/]連絡{BIDI}", initiative=initiative.id, owner="[b]担当")
-        add_finding(store, kind="insight", text=f"[/]気づき{BIDI}", initiative=initiative.id)
+        action = add_action(store, text="[/]連絡", initiative=initiative.id, owner="[b]担当")
+        finding = add_finding(store, kind="insight", text="[/]気づき", initiative=initiative.id)
+        # Bidi overrides are refused today; a store from before that rule may hold them.
+        taint(store, "initiative", initiative.id, title=f"ドローン{BIDI}")
+        taint(store, "action", action.id, text=f"[/]連絡{BIDI}")
+        taint(store, "finding", finding.id, text=f"[/]気づき{BIDI}")
     return hostile
 
 

@@ -147,3 +147,28 @@ async def test_a_devices_name_cannot_steer_the_export_out_of_the_folder(tmp_path
         assert "wrote" in str(app.screen.query_one("#sync-message").render())
     (written,) = [p for p in tmp_path.rglob("*.dxb")]
     assert written.parent == stick, written
+
+
+async def test_versions_stamped_far_ahead_are_listed_with_their_sender(tmp_path: Path) -> None:
+    from dxfield.store import merge
+    from dxfield.store.revisions import revision_id
+
+    a, b = _stores(tmp_path)
+    with Store.open(a) as first, first.read() as conn:
+        revision = next(r for r in merge.all_revisions(conn) if r["entity"] == "activity")
+    data = {**revision["data"], "title": "未来の題"}
+    ahead = {**revision, "data": data, "generation": 2, "parents": [revision["rev_id"]],
+             "hlc": "9999999999999-000000"}  # fmt: skip
+    ahead["rev_id"] = revision_id(2, "activity", revision["entity_id"], ahead["parents"],
+                                  ahead["hlc"], revision["device_id"], False, data)  # fmt: skip
+    with Store.open(b) as hub, hub.write() as conn:
+        checked = [merge.check_revision(r) for r in (revision, ahead)]
+        merge.apply_revisions(conn, checked, sender="x", sender_name="豊岡")
+    app = DxfieldApp(b)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("s")
+        await settle(app, pilot)
+        assert isinstance(app.screen, SyncScreen)
+        shown = str(app.screen.query_one("#far-ahead").render())
+        assert "1 version stamped over a day ahead" in shown and "豊岡" in shown

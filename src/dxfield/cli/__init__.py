@@ -38,6 +38,7 @@ from dxfield.cli.report import programme_app, report_command
 from dxfield.cli.sync import conflicts_app, export_command, import_command
 from dxfield.cli.tables import export_table_command, import_table_command
 from dxfield.cli.tracks import stage_model_app, track_app
+from dxfield.cli.versions import deleted_command, restore_command, revert_command
 from dxfield.domain.visible import visible
 
 if TYPE_CHECKING:
@@ -71,6 +72,9 @@ app.command("export-table")(export_table_command)
 app.command("import-table")(import_table_command)
 app.command("report")(report_command)
 app.add_typer(programme_app, name="programme")
+app.command("restore")(restore_command)
+app.command("revert")(revert_command)
+app.command("deleted")(deleted_command)
 
 
 @app.callback(invoke_without_command=True)
@@ -549,6 +553,8 @@ def history(
         echo(f"{visible(rev['rev_id'])}  {when}  {visible(author)}")
         if rev["deleted"]:
             echo("  削除" if ja else "  deleted")
+        elif rev["restored"]:
+            echo("  復元" if ja else "  restored")
         else:
             changed = ", ".join(visible(name) for name in rev["changed"])
             echo(("  変更: " if ja else "  changed: ") + changed)

@@ -11,7 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
-from typing import Any
+from contextvars import ContextVar
+from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator, model_validator
 from sqlalchemy import JSON, String
@@ -34,6 +35,11 @@ from dxfield.i18n import LocalizedError, about, quote
 KEY_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
 """Keys of stage models and stages."""
 
+_FROM_STORE: ContextVar[bool] = ContextVar("from_store", default=False)
+"""True while a read model is built from a stored row: what is stored was checked when it was
+written, under the rules of its day, and must stay readable when the rules grow stricter (a
+title with a character refused today is shown escaped, not made unreadable)."""
+
 
 MAX_LINE_CHARS = 1_000
 """The longest a one-line text (a title, a name, a place) may be."""
@@ -53,7 +59,7 @@ def _too_long(count: int, limit: int, field: str) -> LocalizedError:
 
 def at_most(values: list[Any], field: str, limit: int = MAX_ITEMS) -> list[Any]:
     """`values`, or an error naming `field` when there are more than `limit` of them."""
-    if len(values) > limit:
+    if len(values) > limit and not _FROM_STORE.get():
         raise _too_long(len(values), limit, field)
     return values
 
@@ -65,6 +71,8 @@ def clean_text(value: Any, field: str, *, required: bool = False, multiline: boo
     Newlines and tabs are allowed only in multi-line fields (notes, background, text).
     """
     text = "" if value is None else str(value)
+    if _FROM_STORE.get():
+        return text
     limit = MAX_TEXT_CHARS if multiline else MAX_LINE_CHARS
     if len(text) > 2 * limit:  # before any work on it: a bundle may carry megabytes
         raise _too_long(len(text), limit, field)
@@ -154,7 +162,7 @@ class Participants(BaseModel):
 def _key(value: Any, field: str) -> str:
     """A key people type on the command line: lower-case ASCII letters, digits, - and _."""
     text = clean_text(value, field, required=True)
-    if not KEY_PATTERN.fullmatch(text):
+    if not KEY_PATTERN.fullmatch(text) and not _FROM_STORE.get():
         raise LocalizedError(
             f"{quote(text)} はキーに使えません(半角英小文字・数字・-・_、40字まで)",
             f"{quote(text)} is not a valid key (a-z, 0-9, - and _, up to 40 characters)",
@@ -319,6 +327,8 @@ class ActivityBase(SQLModel):
     def _tags(cls, value: Any) -> list[str]:
         if value is not None and not isinstance(value, list | tuple):
             raise LocalizedError("リストではありません", "is not a list", "tags")
+        if _FROM_STORE.get():
+            return list(value or [])
         values = at_most(list(value or []), "tags", 100)
         tags = [clean_text(unicodedata.normalize("NFKC", str(t)), "tags") for t in values]
         return sorted({t for t in tags if t})
@@ -466,37 +476,50 @@ class AttachmentBase(SQLModel):
     sha256: str
 
 
-class OrganizationRead(OrganizationBase, SyncMeta):
+class FromStore:
+    """Read models are built from stored rows: their text validators check nothing (see
+    `_FROM_STORE`), so a record stored under older rules still reads."""
+
+    @classmethod
+    def model_validate(cls, obj: Any, **options: Any) -> Self:
+        token = _FROM_STORE.set(True)
+        try:
+            return super().model_validate(obj, **options)  # type: ignore[misc, no-any-return]
+        finally:
+            _FROM_STORE.reset(token)
+
+
+class OrganizationRead(FromStore, OrganizationBase, SyncMeta):
     """An organization as readers get it."""
 
 
-class InitiativeRead(InitiativeBase, SyncMeta):
+class InitiativeRead(FromStore, InitiativeBase, SyncMeta):
     """An initiative as readers get it."""
 
 
-class ActivityRead(ActivityBase, SyncMeta):
+class ActivityRead(FromStore, ActivityBase, SyncMeta):
     """An activity as readers get it."""
 
 
-class FindingRead(FindingBase, SyncMeta):
+class FindingRead(FromStore, FindingBase, SyncMeta):
     """A finding as readers get it."""
 
 
-class ActionRead(ActionBase, SyncMeta):
+class ActionRead(FromStore, ActionBase, SyncMeta):
     """An action item as readers get it."""
 
 
-class StageModelRead(StageModelBase, SyncMeta):
+class StageModelRead(FromStore, StageModelBase, SyncMeta):
     """A stage model as readers get it."""
 
 
-class EngagementTrackRead(EngagementTrackBase, SyncMeta):
+class EngagementTrackRead(FromStore, EngagementTrackBase, SyncMeta):
     """An engagement track as readers get it."""
 
 
-class StageMoveRead(StageMoveBase, SyncMeta):
+class StageMoveRead(FromStore, StageMoveBase, SyncMeta):
     """A stage move as readers get it."""
 
 
-class AttachmentRead(AttachmentBase, SyncMeta):
+class AttachmentRead(FromStore, AttachmentBase, SyncMeta):
     """Attachment metadata as readers get it."""

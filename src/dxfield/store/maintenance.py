@@ -199,16 +199,19 @@ def check(store: Store) -> CheckReport:
 
 
 def record_history(store: Store, record_id: str) -> tuple[str, list[dict[str, Any]]]:
-    """(entity, every revision of the record oldest first, each with the fields it changed)."""
+    """(entity, every revision of the record oldest first, each with the fields it changed and
+    whether it brought the record back after a deletion)."""
     with store.read() as conn:
         full = match_id(conn, _revisions.c.entity_id, record_id, "記録", "record")
         entity = revisions.entity_of(conn, full)
         history = revisions.history(conn, entity or "", full)
     previous: dict[str, Any] = {}
+    was_deleted = False
     for revision in history:
         data = revision["data"]
         revision["changed"] = sorted(
             k for k in set(data) | set(previous) if data.get(k) != previous.get(k)
         )
-        previous = data
+        revision["restored"] = was_deleted and not revision["deleted"]
+        previous, was_deleted = data, bool(revision["deleted"])
     return str(entity), history

@@ -18,11 +18,13 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from dxfield.store import records, revisions
+from dxfield.store.engine import Store
 from dxfield.store.hlc import SKEW_LIMIT_MS, Stamp, ahead_of_real_time, skew_limit
 from dxfield.store.links import links_of
 from dxfield.store.local_state import values_in
 from dxfield.store.merge import SKEW_KEY, winner_key
 from dxfield.store.schema import SYNCED_TABLES
+from dxfield.store.sqlite_features import arrival_order
 
 _revisions = revisions._revisions
 MAX_FINDINGS_PER_KIND = 50
@@ -40,6 +42,43 @@ class Finding:
     def message(self, lang: str) -> str:
         """The line in `lang`."""
         return self.ja if lang == "ja" else self.en
+
+
+@dataclass(frozen=True)
+class FarAhead:
+    """A revision taken though stamped over a day ahead: who wrote it, whose bundle brought it."""
+
+    rev_id: str
+    entity: str
+    entity_id: str
+    hlc: str
+    author: str
+    sender: str
+
+
+def far_ahead(store: Store) -> list[FarAhead]:
+    """The revisions flagged on import as stamped far ahead, newest arrival first."""
+    with store.read() as conn:
+        rows = conn.execute(
+            select(
+                _revisions.c.rev_id,
+                _revisions.c.entity,
+                _revisions.c.entity_id,
+                _revisions.c.hlc,
+                _revisions.c.device_id,
+            )
+            .where(_revisions.c.clock_skew.is_(True))
+            .order_by(arrival_order(_revisions).desc())
+        ).all()
+        notes = values_in(conn, SKEW_KEY)
+    found = []
+    for row in rows:
+        note = notes.get(SKEW_KEY + row.rev_id) or {}
+        sender = str(note.get("sender_name") or note.get("sender") or "?")
+        found.append(
+            FarAhead(row.rev_id, row.entity, row.entity_id, row.hlc, row.device_id, sender)
+        )
+    return found
 
 
 def _label(entity: str, lang: str) -> str:

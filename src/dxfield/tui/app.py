@@ -264,6 +264,13 @@ class DxfieldApp(App[None]):
         if self._store is not None:
             self.push_screen(ConflictsScreen())
 
+    def action_deleted(self) -> None:
+        """Show the deleted records, to bring one back."""
+        from dxfield.tui.screens.deleted import DeletedScreen
+
+        if self._store is not None:
+            self.push_screen(DeletedScreen())
+
     def action_findings(self) -> None:
         """Show the findings."""
         from dxfield.tui.screens.followups import FindingsScreen

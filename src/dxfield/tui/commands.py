@@ -58,6 +58,11 @@ def palette_entries() -> list[tuple[str, str, str]]:
             t("二台で同時に変わった記録", "Records changed on two devices at once"),
             "conflicts",
         ),
+        (
+            t("削除した記録", "Deleted records"),
+            t("削除した記録を元に戻す (ログで D)", "Bring a deleted record back (D in the log)"),
+            "deleted",
+        ),
         (t("ヘルプ", "Help"), t("すべてのキー (?)", "Every key (?)"), "help"),
         (t("終了", "Quit"), t("アプリを閉じる (ctrl+q)", "Close the app (ctrl+q)"), "quit"),
     ]

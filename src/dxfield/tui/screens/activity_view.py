@@ -1,4 +1,5 @@
-"""One activity and its history: every revision, who, when, what changed. `e` edits, `d` deletes."""
+"""One activity and its history: every revision, who, when, what changed. `e` edits, `d` deletes,
+`v` makes an earlier version current again."""
 
 from __future__ import annotations
 
@@ -70,6 +71,8 @@ def page_markdown(page: ActivityPage, device_id: str, device_name: str) -> str:
         )
         if revision["deleted"]:
             what = t("削除", "deleted")
+        elif revision.get("restored"):
+            what = t("復元", "restored")
         elif revision["generation"] == 1:
             what = t("作成", "created")
         else:
@@ -96,6 +99,7 @@ class ActivityViewScreen(DxScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("e", "edit", "Edit", id="edit-activity"),
         Binding("d", "delete", "Delete", id="delete-activity"),
+        Binding("v", "revert", "Earlier version", id="revert-activity"),
         Binding("escape", "back", "Back", id="back"),
     ]
 
@@ -165,6 +169,50 @@ class ActivityViewScreen(DxScreen):
             ),
             answer,
         )
+
+    def action_revert(self) -> None:
+        """Make an earlier version current again: choose it, then confirm."""
+        from dxfield.tui.screens.confirm import ConfirmScreen
+        from dxfield.tui.screens.version_picker import VersionPickerScreen, version_choices
+
+        if self.page is None:
+            return
+        choices = version_choices(self.page.history, self.page.activity.rev)
+        labels = dict((rev, text) for text, rev in choices)
+
+        def chosen(rev_id: str | None) -> None:
+            if rev_id is None:
+                return
+
+            def answer(yes: bool | None) -> None:
+                if yes:
+                    self._revert(rev_id)
+
+            self.app.push_screen(
+                ConfirmScreen(
+                    t(
+                        f"この版に戻しますか?\n{labels.get(rev_id, rev_id)}\n(今の内容も履歴に残ります)",
+                        f"Make this version current?\n{labels.get(rev_id, rev_id)}\n"
+                        "(the present one stays in the history)",
+                    ),
+                    default=True,
+                ),
+                answer,
+            )
+
+        self.app.push_screen(VersionPickerScreen(choices), chosen)
+
+    @work(thread=True, group="activity-revert", exit_on_error=False)
+    def _revert(self, rev_id: str) -> None:
+        from dxfield.store.versions import revert
+
+        revert(self.store, self.activity_id, rev_id)
+        self.app.call_from_thread(self._reverted)
+
+    def _reverted(self) -> None:
+        self.notify(t("以前の版に戻しました", "Made the earlier version current"))
+        self.dx.refresh_status()
+        self.load()
 
     @work(thread=True, group="activity-delete", exit_on_error=False)
     def _delete(self) -> None:

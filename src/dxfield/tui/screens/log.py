@@ -41,6 +41,7 @@ class LogScreen(DxScreen):
         Binding("escape", "clear_search", "Clear search", show=False),
         Binding("f", "focus_filters", "Filters", id="filters"),
         Binding("r", "reload", "Reload", id="reload"),
+        Binding("D", "app.deleted", "Deleted", id="log-deleted", tooltip="Deleted records"),
     ]
 
     def __init__(self, scope: LogScope | None = None) -> None:

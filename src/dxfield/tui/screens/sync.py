@@ -30,6 +30,7 @@ from dxfield.tui.text import display_path, error_text, plain, plain_options, t
 
 if TYPE_CHECKING:
     from dxfield.store.conflicts import Conflict
+    from dxfield.store.soundness import FarAhead
     from dxfield.sync.bundle import ImportResult
 
 LAST_FOLDER = "sync.last_folder"
@@ -63,12 +64,14 @@ class SyncScreen(DxScreen):
             yield ProgressBar(id="import-progress", show_eta=False)
             yield Label("", id="sync-message")
             yield Label("", id="unexported", classes="summary")
+            yield Label("", id="far-ahead", classes="warning")
             yield FollowUpTable(id="bundle-log", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
         self.sub_title = t("同期", "Sync")
         self.dx.refresh_status(conflicts=True)
         self.query_one("#import-progress", ProgressBar).display = False
+        self.query_one("#far-ahead", Label).display = False
         self.query_one(FollowUpTable).add_columns(
             t("日時", "When"),
             t("向き", "Way"),
@@ -86,6 +89,7 @@ class SyncScreen(DxScreen):
     def load(self) -> None:
         """Read the trusted devices, what each has not been sent, and the history."""
         from dxfield.store.local_state import get_setting
+        from dxfield.store.soundness import far_ahead
         from dxfield.sync.bundle import bundle_log, unexported_counts
         from dxfield.sync.keys import list_trusted
 
@@ -94,6 +98,25 @@ class SyncScreen(DxScreen):
         log = bundle_log(self.store)
         folder = get_setting(self.store, LAST_FOLDER, None) or str(Path.home())
         self.app.call_from_thread(self._show, devices, counts, log, folder)
+        self.app.call_from_thread(self._show_far_ahead, far_ahead(self.store))
+
+    def _show_far_ahead(self, found: list[FarAhead]) -> None:
+        """Revisions taken though stamped over a day ahead, with the devices that sent them."""
+        label = self.query_one("#far-ahead", Label)
+        label.display = bool(found)
+        if not found:
+            return
+        senders = sorted({f.sender for f in found})
+        shown = "、".join(visible(s) for s in senders)
+        label.update(
+            plain(
+                t(
+                    f"時刻が1日以上先の版 {len(found)}件(送り手: {shown})。dxfield check で一覧できます",
+                    f"{len(found)} version{'s' * (len(found) > 1)} stamped over a day ahead (sent by"
+                    f" {', '.join(visible(s) for s in senders)}); dxfield check lists them",
+                )
+            )
+        )
 
     def _show(
         self,
@@ -225,6 +248,7 @@ class SyncScreen(DxScreen):
 
     def _imported(self, results: list[ImportResult], failures: list[str]) -> None:
         self.query_one("#import-progress", ProgressBar).display = False
+        self.query_one("#far-ahead", Label).display = False
         new = sum(r.new for r in results)
         updated = sum(r.updated for r in results)
         conflicting = sum(r.conflicting for r in results)

@@ -1,0 +1,187 @@
+"""Nothing deleted is gone: bring a deleted record back, or make an earlier version current.
+
+Both write an ordinary revision through the one write path, following every leaf of the record
+(so a conflict between an edit and a deletion is closed too): it syncs like any change, and the
+history keeps the deletion and the versions it passes over. A forged deletion from another
+device is undone the same way.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+
+from dxfield.domain.errors import LocalizedError, NotFound
+from dxfield.i18n import quote
+from dxfield.store import merge, records, revisions
+from dxfield.store.engine import Store
+from dxfield.store.records import match_id
+
+_revisions = revisions._revisions
+
+
+@dataclass(frozen=True)
+class Written:
+    """What `restore` or `revert` wrote."""
+
+    entity: str
+    entity_id: str
+    rev_id: str
+    label: str
+
+
+@dataclass(frozen=True)
+class DeletedRecord:
+    """A record whose winning version is a deletion."""
+
+    entity: str
+    entity_id: str
+    label: str
+    deleted_rev: str
+    deleted_hlc: str
+    deleted_by: str
+
+
+def label_of(data: dict[str, Any]) -> str:
+    """What a person calls a record: its title, name or text, first line."""
+    for field in ("title", "name", "text", "note", "file_name"):
+        value = data.get(field)
+        if isinstance(value, str) and value:
+            return value.splitlines()[0]
+    return ""
+
+
+def _record(conn: Any, text: str) -> tuple[str, str]:
+    """(kind, id) of the record `text` names (its id, or a unique beginning or end of it)."""
+    entity_id = match_id(conn, _revisions.c.entity_id, text, "記録", "record")
+    entity = revisions.entity_of(conn, entity_id)
+    if entity is None:  # pragma: no cover - match_id found it in the same table
+        raise NotFound(f"記録 {quote(text)} は見つかりません", f"no record {quote(text)}")
+    return entity, entity_id
+
+
+def _content(data: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in data.items() if k != "created_at"}
+
+
+def restore(store: Store, text: str) -> Written:
+    """Bring the deleted record `text` back with its last content (the newest live version,
+    should another device have edited it meanwhile; else what the deletion kept)."""
+    with store.write() as conn:
+        entity, entity_id = _record(conn, text)
+        table = revisions.table_for(entity)
+        row = conn.execute(select(table.c.deleted, table.c.rev).where(table.c.id == entity_id))
+        current = row.one()
+        if not current.deleted:
+            spec = records.ENTITIES[entity]
+            raise LocalizedError(
+                f"{spec.label_ja} {quote(text)} は削除されていません",
+                f"the {spec.label_en} {quote(text)} is not deleted",
+            )
+        live = merge.live_leaves(conn, entity, entity_id)
+        if live:
+            data = json.loads(live[0].data)
+        else:
+            data = json.loads(
+                conn.execute(
+                    select(_revisions.c.data).where(_revisions.c.rev_id == current.rev)
+                ).scalar_one()
+            )
+        content = records.validate(entity, _content(data))
+        written = revisions.write_record(
+            conn,
+            entity,
+            entity_id,
+            content,
+            device_id=store.device.id,
+            parents=merge.leaves(conn, entity, entity_id),
+        )
+    return Written(entity, entity_id, str(written["rev_id"]), label_of(content))
+
+
+def revert(store: Store, text: str, to: str) -> Written:
+    """Make the version `to` (its id, or a unique beginning or end of it) of the record `text`
+    current again. A deletion cannot be a version to go back to: delete the record instead."""
+    with store.write() as conn:
+        entity, entity_id = _record(conn, text)
+        history = revisions.history(conn, entity, entity_id)
+        wanted = to.strip().lower()
+        chosen = [
+            r
+            for r in history
+            if wanted
+            and (
+                r["rev_id"] == wanted
+                or r["rev_id"].startswith(wanted)
+                or r["rev_id"].endswith(wanted)
+            )
+        ]
+        if not chosen:
+            raise LocalizedError(
+                f"この記録に版 {quote(to)} はありません(history で確認できます)",
+                f"the record has no version {quote(to)} (see history)",
+                "rev_id",
+            )
+        if len(chosen) > 1:
+            raise LocalizedError(
+                f"版 {quote(to)} に一致する版が複数あります。もっと長く指定してください",
+                f"version {quote(to)} is ambiguous; give more of it",
+                "rev_id",
+            )
+        version = chosen[0]
+        if version["deleted"]:
+            raise LocalizedError(
+                "その版は削除です。削除するには delete を使ってください",
+                "that version is a deletion; to delete the record, use delete",
+                "rev_id",
+            )
+        content = records.validate(entity, _content(version["data"]))
+        table = revisions.table_for(entity)
+        current = conn.execute(
+            select(table.c.deleted, _revisions.c.data)
+            .join(_revisions, _revisions.c.rev_id == table.c.rev)
+            .where(table.c.id == entity_id)
+        ).one()
+        leaves = merge.leaves(conn, entity, entity_id)
+        if (
+            not current.deleted
+            and len(leaves) == 1
+            and records.validate(entity, _content(json.loads(current.data))) == content
+        ):
+            raise LocalizedError(
+                "その版の内容はすでに現在の内容です", "that version's content is already current"
+            )
+        written = revisions.write_record(
+            conn, entity, entity_id, content, device_id=store.device.id, parents=leaves
+        )
+    return Written(entity, entity_id, str(written["rev_id"]), label_of(content))
+
+
+def list_deleted(store: Store, *, entity: str | None = None) -> list[DeletedRecord]:
+    """Deleted records, the most recently deleted first (of one kind, or of every kind)."""
+    found: list[DeletedRecord] = []
+    with store.read() as conn:
+        for kind in [entity] if entity else sorted(records.ENTITIES):
+            table = revisions.table_for(kind)
+            rows = conn.execute(
+                select(
+                    table.c.id,
+                    table.c.rev,
+                    _revisions.c.hlc,
+                    _revisions.c.device_id,
+                    _revisions.c.data,
+                )
+                .join(_revisions, _revisions.c.rev_id == table.c.rev)
+                .where(table.c.deleted.is_(True))
+            )
+            found += [
+                DeletedRecord(kind, r.id, label_of(json.loads(r.data)), r.rev, r.hlc, r.device_id)
+                for r in rows
+            ]
+    found.sort(
+        key=lambda d: merge.winner_key(d.deleted_hlc, d.deleted_by, d.deleted_rev), reverse=True
+    )
+    return found

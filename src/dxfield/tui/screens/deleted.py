@@ -1,0 +1,132 @@
+"""Deleted records, newest deletion first: `r` brings the highlighted one back (a new version
+that syncs like any change). Nothing deleted is gone."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.widgets import Label
+
+from dxfield.domain.visible import visible
+from dxfield.i18n import current_language
+from dxfield.store.hlc import stamped_at
+from dxfield.store.versions import DeletedRecord, Written
+from dxfield.tui.screens.base import DxScreen
+from dxfield.tui.screens.followups import FollowUpTable
+from dxfield.tui.text import t
+
+
+class DeletedScreen(DxScreen):
+    """Every deleted record, with the device that deleted it."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("r", "restore", "Restore", id="restore-deleted"),
+        Binding("escape", "back", "Back", id="deleted-close"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.items: list[DeletedRecord] = []
+
+    def compose_body(self) -> ComposeResult:
+        yield Label("", id="deleted-summary", classes="summary")
+        yield FollowUpTable(id="deleted", cursor_type="row", zebra_stripes=True)
+
+    def on_mount(self) -> None:
+        self.sub_title = t("削除した記録", "Deleted records")
+        table = self.query_one(FollowUpTable)
+        table.add_columns(
+            t("種類", "Kind"), t("削除日時", "Deleted"), t("端末", "By"), t("内容", "Record")
+        )
+        table.focus()
+
+    def on_screen_resume(self) -> None:
+        super().on_screen_resume()
+        self.load()
+
+    @work(thread=True, exclusive=True, group="deleted", exit_on_error=False)
+    def load(self) -> None:
+        """Read the deleted records."""
+        from dxfield.store.versions import list_deleted
+
+        items = list_deleted(self.store)
+        self.app.call_from_thread(self._show, items)
+
+    def _show(self, items: list[DeletedRecord]) -> None:
+        from dxfield.store.records import label
+
+        self.items = items
+        lang = current_language()
+        table = self.query_one(FollowUpTable)
+        row = table.cursor_row
+        table.clear()
+        for item in items:
+            at = stamped_at(item.deleted_hlc)
+            by = (
+                self.store.device.name
+                if item.deleted_by == self.store.device.id
+                else item.deleted_by
+            )
+            table.add_row(
+                Text(label(item.entity, lang)),
+                Text(f"{at:%Y-%m-%d %H:%M}" if at else ""),
+                Text(visible(by[:20])),
+                Text(visible(item.label)),
+                key=f"{item.entity}:{item.entity_id}",
+            )
+        if items:
+            table.move_cursor(row=min(row, len(items) - 1))
+        self.query_one("#deleted-summary", Label).update(
+            t(
+                f"削除した記録 {len(items)}件(r で元に戻す)",
+                f"{len(items)} deleted records (r restores one)",
+            )
+            if items
+            else t("削除した記録はありません", "No deleted records")
+        )
+
+    def _current(self) -> DeletedRecord | None:
+        table = self.query_one(FollowUpTable)
+        if not self.items or not 0 <= table.cursor_row < len(self.items):
+            return None
+        return self.items[table.cursor_row]
+
+    def action_restore(self) -> None:
+        """Bring the highlighted record back, after asking."""
+        from dxfield.tui.screens.confirm import ConfirmScreen
+
+        item = self._current()
+        if item is None:
+            return
+
+        def answer(yes: bool | None) -> None:
+            if yes:
+                self._restore(item.entity_id)
+
+        self.app.push_screen(
+            ConfirmScreen(
+                t(f"「{item.label}」を元に戻しますか?", f"Restore “{item.label}”?"), default=True
+            ),
+            answer,
+        )
+
+    @work(thread=True, group="deleted-restore", exit_on_error=False)
+    def _restore(self, entity_id: str) -> None:
+        from dxfield.store.versions import restore
+
+        written = restore(self.store, entity_id)
+        self.app.call_from_thread(self._restored, written)
+
+    def _restored(self, written: Written) -> None:
+        title = visible(written.label)
+        self.notify(t(f"「{title}」を元に戻しました", f"Restored “{title}”"), markup=False)
+        self.dx.refresh_status()
+        self.load()
+
+    def action_back(self) -> None:
+        """Back to where this was opened from."""
+        self.app.pop_screen()

@@ -1,0 +1,80 @@
+"""Choose an earlier version of a record to make current again (`v` in a record's view)."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Label, OptionList
+from textual.widgets.option_list import Option
+
+from dxfield.i18n import FIELD_LABELS, current_language
+from dxfield.store.hlc import stamped_at
+from dxfield.tui.text import localize_bindings, plain, t
+
+
+def version_choices(history: list[dict[str, Any]], current_rev: str) -> list[tuple[str, str]]:
+    """(what a person reads, revision id) for each version one can go back to: newest first,
+    neither a deletion nor the version shown now."""
+    lang = current_language()
+    choices = []
+    for revision in reversed(history):
+        if revision["deleted"] or revision["rev_id"] == current_rev:
+            continue
+        at = stamped_at(revision["hlc"])
+        when = f"{at:%Y-%m-%d %H:%M}" if at else t("参照データ", "reference data")
+        data = revision["data"]
+        title = str(data.get("title") or data.get("name") or data.get("text") or "")
+        changed = ", ".join(
+            FIELD_LABELS.get(c, (c, c))[0 if lang == "ja" else 1]
+            for c in revision.get("changed", [])
+            if c != "created_at"
+        )
+        choices.append(
+            (f"{when}  {title.splitlines()[0] if title else ''}  ({changed})", revision["rev_id"])
+        )
+    return choices
+
+
+class VersionPickerScreen(ModalScreen[str | None]):
+    """A list of earlier versions; Enter chooses one, escape closes."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "close", "Close")]
+
+    DEFAULT_CSS = """
+    VersionPickerScreen { align: center middle; }
+    VersionPickerScreen > Vertical {
+        width: 90%; max-width: 110; height: auto; max-height: 80%; padding: 1 2;
+        border: thick $accent; background: $surface;
+    }
+    VersionPickerScreen OptionList { height: auto; max-height: 20; }
+    """
+
+    def __init__(self, choices: list[tuple[str, str]]) -> None:
+        super().__init__()
+        self.choices = choices
+        localize_bindings(self)
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(
+                t(
+                    "どの版に戻しますか?(Enter で選ぶ、escape で閉じる)",
+                    "Which version should be current again? (Enter chooses, escape closes)",
+                )
+            )
+            yield OptionList(
+                *[Option(plain(text), id=rev_id) for text, rev_id in self.choices]
+                or [Option(t("戻せる以前の版はありません", "No earlier version"), disabled=True)],
+                id="versions",
+            )
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)
+
+    def action_close(self) -> None:
+        """Close without choosing."""
+        self.dismiss(None)
