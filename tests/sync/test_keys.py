@@ -67,6 +67,8 @@ def test_a_card_travels_and_is_trusted_then_revoked(tmp_path: Path) -> None:
         ({"encryption_key": "!!!"}, "not base64"),
         ({"name": "a\x1b[31m"}, "control character"),
         ({"id": ""}, "id is missing"),
+        ({"name": "\u202eevil"}, "control character"),
+        ({"id": "../../x"}, "not a device id"),
     ],
 )
 def test_a_bad_card_is_refused(tmp_path: Path, change: dict[str, object], message: str) -> None:
@@ -74,6 +76,21 @@ def test_a_bad_card_is_refused(tmp_path: Path, change: dict[str, object], messag
         data = json.loads(card_text(own_card(store)))
     with pytest.raises(LocalizedError, match=message):
         parse_card(json.dumps({**data, **change}))
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [("bad\x1b[2Jname", "control character"), ("x" * 101, "too long"), ("  ", "must not be empty")],
+)
+def test_a_device_name_is_one_clean_line(cli: Cli, tmp_path: Path, name: str, message: str) -> None:
+    hub, laptop = tmp_path / "hub", tmp_path / "laptop"
+    result = cli("--lang", "en", "--data-dir", str(hub), "init", "--device-name", name)
+    assert result.code == 1 and result.err.count("\n") == 1 and message in result.err
+    assert not (hub / "dxfield.sqlite3").exists()
+    cli("--data-dir", str(laptop), "keys", "export", "--out", str(tmp_path / "card.json"))
+    trusted = cli("--lang", "en", "--data-dir", str(hub), "keys", "trust",
+                  str(tmp_path / "card.json"), "--name", name)  # fmt: skip
+    assert trusted.code == 1 and message in trusted.err
 
 
 def test_keys_from_the_command_line(cli: Cli, tmp_path: Path) -> None:

@@ -137,6 +137,8 @@ class Store:
         A store file that is there but is no store (empty, not SQLite, someone else's) is
         refused and left as it is; a new store is made whole under a temporary name and only
         then put in place, so no crash can leave an empty store file behind."""
+        if device_name is not None:
+            device_name = device_name_of(device_name)
         try:
             ensure_private_dir(data_dir)
         except OSError as exc:
@@ -237,6 +239,24 @@ def _engine(path: Path) -> Engine:
     )
     install_pragmas(engine)
     return engine
+
+
+MAX_DEVICE_NAME = 100
+
+
+def device_name_of(text: str) -> str:
+    """A device's name as typed, checked: one line, no control or bidi characters, not empty,
+    at most MAX_DEVICE_NAME characters (it travels on cards and shows on every screen)."""
+    from dxfield.domain.records import clean_text
+
+    name = clean_text(text, "device_name", required=True)
+    if len(name) > MAX_DEVICE_NAME:
+        raise StoreError(
+            f"長すぎます({MAX_DEVICE_NAME}字まで)",
+            f"is too long (at most {MAX_DEVICE_NAME} characters)",
+            "device_name",
+        )
+    return name
 
 
 def _create_store_file(path: Path, device_name: str | None) -> None:

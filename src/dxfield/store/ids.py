@@ -7,6 +7,9 @@ import uuid
 
 import uuid6
 
+ID_PATTERN = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+"""Record and device ids: UUIDs as dxfield writes them (lower case, hyphenated)."""
+
 # Reference data (municipalities, built-in stage models) gets ids derived from a stable key, so
 # that every store agrees on them and sync never doubles a municipality.
 REFERENCE_NAMESPACE = uuid.UUID("8f1c6a52-3c2b-4f7e-9d0a-5b6f1e2d7c40")
@@ -22,9 +25,6 @@ def reference_id(kind: str, key: str) -> str:
     return str(uuid.uuid5(REFERENCE_NAMESPACE, f"{kind}:{key}"))
 
 
-_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-
-
 def looks_like_id(text: str) -> bool:
     """Whether `text` is a whole record id (a UUID as dxfield writes it, in either case)."""
-    return _ID.fullmatch(text.strip().lower()) is not None
+    return ID_PATTERN.fullmatch(text.strip().lower()) is not None

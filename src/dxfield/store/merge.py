@@ -33,6 +33,7 @@ from dxfield.domain.errors import LocalizedError
 from dxfield.i18n import quote
 from dxfield.store import records, revisions, search_index
 from dxfield.store.hlc import Stamp, observe, skew_limit
+from dxfield.store.ids import ID_PATTERN
 from dxfield.store.links import links_of
 from dxfield.store.local_state import put_value_in
 from dxfield.store.revisions import canonical_json as canonical
@@ -58,8 +59,6 @@ REVISION_KEYS = frozenset(
 MAX_PARENTS = 64
 """The most parents a revision may name (a resolved conflict names every leaf)."""
 MAX_GENERATION = 10**9
-ID_PATTERN = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-"""Record and device ids: UUIDs as dxfield writes them (lower case, hyphenated)."""
 REV_ID_PATTERN = re.compile(r"([1-9][0-9]{0,9})-[0-9a-f]{32}")
 SKEW_KEY = "clock-skew:"
 """local_state: a revision taken though stamped far ahead, and who sent it."""

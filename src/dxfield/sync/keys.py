@@ -25,8 +25,9 @@ from dxfield.domain.errors import LocalizedError, NotFound
 from dxfield.i18n import quote
 from dxfield.paths import KEY_FILE as KEY_FILE  # re-exported: where the keys live
 from dxfield.store import local_state
-from dxfield.store.engine import Store
+from dxfield.store.engine import Store, device_name_of
 from dxfield.store.files import read_regular_file
+from dxfield.store.ids import ID_PATTERN
 from dxfield.store.key_file import (
     KeyFileData,
     key_path,
@@ -161,9 +162,17 @@ def parse_card(text: str) -> DeviceCard:
         value = data.get(name)
         if not isinstance(value, str) or not value.strip() or len(value) > 200:
             raise _bad_card(f"{name} がありません", f"{name} is missing")
-        if any(ord(c) < 32 or 0x7F <= ord(c) <= 0x9F for c in value):
+        if any(
+            ord(c) < 32
+            or 0x7F <= ord(c) <= 0x9F
+            or 0x202A <= ord(c) <= 0x202E
+            or 0x2066 <= ord(c) <= 0x2069
+            for c in value
+        ):
             raise _bad_card(f"{name} に制御文字があります", f"{name} holds a control character")
         fields[name] = value.strip()
+    if not ID_PATTERN.fullmatch(fields["id"]):
+        raise _bad_card("id が端末IDではありません", "id is not a device id")
     if fields["role"] not in ROLES:
         raise _bad_card(
             f"役割 {quote(fields['role'])} は不明です", f"unknown role {fields['role']!r}"
@@ -200,7 +209,7 @@ def trust_card(store: Store, card: DeviceCard, *, name: str | None = None) -> Tr
         raise LocalizedError(
             "自分の端末カードは信頼登録できません", "this is this device's own card"
         )
-    local = (name or card.name).strip()
+    local = device_name_of(name) if name else card.name.strip()
     existing = {t.card.id: t for t in list_trusted(store)}
     for other in existing.values():
         if other.name == local and other.card.id != card.id and not other.revoked:
