@@ -35,6 +35,12 @@ from dxfield.i18n import LocalizedError, about, quote
 KEY_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
 """Keys of stage models and stages."""
 
+_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+"""What no text may hold: C0 and C1 controls, DEL, and the bidi embeddings, overrides and
+isolates (they make text read otherwise than it is)."""
+_CONTROLS_MULTILINE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+"""The same, less the newline and the tab that a multi-line text keeps."""
+
 _FROM_STORE: ContextVar[bool] = ContextVar("from_store", default=False)
 """True while a read model is built from a stored row: what is stored was checked when it was
 written, under the rules of its day, and must stay readable when the rules grow stricter (a
@@ -81,20 +87,14 @@ def clean_text(value: Any, field: str, *, required: bool = False, multiline: boo
     text = text.strip()
     if len(text) > limit:
         raise _too_long(len(text), limit, field)
-    allowed = ("\n", "\t") if multiline else ()
-    for char in text:
-        code = ord(char)
-        if (
-            code < 32
-            or 0x7F <= code <= 0x9F
-            or 0x202A <= code <= 0x202E
-            or 0x2066 <= code <= 0x2069
-        ) and char not in allowed:
-            raise LocalizedError(
-                f"制御文字 (U+{code:04X}) は使えません",
-                f"holds a control character (U+{code:04X})",
-                field,
-            )
+    found = (_CONTROLS_MULTILINE if multiline else _CONTROLS).search(text)
+    if found is not None:
+        code = ord(found.group())
+        raise LocalizedError(
+            f"制御文字 (U+{code:04X}) は使えません",
+            f"holds a control character (U+{code:04X})",
+            field,
+        )
     if required and not text:
         raise LocalizedError("空にできません", "must not be empty", field)
     return text

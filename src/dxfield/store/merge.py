@@ -283,13 +283,13 @@ def _check_together(conn: Connection, new: Sequence[dict[str, Any]]) -> None:
         if other != entity:
             raise _kind_taken(revision, other)
     parent_ids = sorted({p for r in new for p in r["parents"] if p not in by_rev})
-    link_ids = {
-        (kind, target)
+    links = {
+        r["rev_id"]: list(links_of(r["entity"], json.loads(r["data"])))
         for r in new
         if not r["deleted"]
-        for _, kind, target in links_of(r["entity"], json.loads(r["data"]))
     }
-    here = _known_kinds(conn, [*incoming_kinds, *(t for _, t in link_ids)])
+    targets = {target for found in links.values() for _, _, target in found}
+    here = _known_kinds(conn, [*incoming_kinds, *targets])
     for revision in new:
         kinds = here.get(revision["entity_id"], set()) - {revision["entity"]}
         if kinds:
@@ -327,9 +327,7 @@ def _check_together(conn: Connection, new: Sequence[dict[str, Any]]) -> None:
                 )
     # What a record points at exists, here or in the bundle, and is of the right kind.
     for revision in new:
-        if revision["deleted"]:
-            continue
-        for name, kind, target in links_of(revision["entity"], json.loads(revision["data"])):
+        for name, kind, target in links.get(revision["rev_id"], ()):
             if incoming_kinds.get(target) == kind or kind in here.get(target, ()):
                 continue
             raise RevisionRefused(
