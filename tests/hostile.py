@@ -3,6 +3,9 @@ dxfield) would have left them: straight into the store, past the services' check
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 from dxfield.store import records, revisions
 from dxfield.store.engine import Store
 from dxfield.store.organizations import resolve_municipality
@@ -74,3 +77,29 @@ def taint(store: Store, entity: str, record_id: str, **fields: str) -> None:
     content.update(fields)
     with store.write() as conn:
         revisions.write_record(conn, entity, record_id, content, device_id=store.device.id)
+
+
+def name_device(folder: Path, name: str) -> None:
+    """Give the store in `folder` this device name, past the check `init` makes today (a store
+    from before it, or a file edited by hand, may hold anything)."""
+    import sqlite3
+
+    from dxfield.paths import STORE_FILE
+
+    with Store.open(folder):
+        pass
+    raw = sqlite3.connect(folder / STORE_FILE)
+    try:
+        raw.execute("UPDATE device SET name = ?", (name,))
+        raw.commit()
+    finally:
+        raw.close()
+
+
+def trust_under_name(store: Store, card: Any, name: str) -> None:
+    """Trust `card` under a local name the check of `keys trust --name` refuses today."""
+    from dataclasses import asdict
+
+    from dxfield.store import local_state
+
+    local_state.put_value(store, "trusted-device:" + card.id, {"card": asdict(card), "name": name})

@@ -28,10 +28,16 @@ def version_choices(history: list[dict[str, Any]], current_rev: str) -> list[tup
         when = f"{at:%Y-%m-%d %H:%M}" if at else t("参照データ", "reference data")
         data = revision["data"]
         title = str(data.get("title") or data.get("name") or data.get("text") or "")
-        changed = ", ".join(
-            FIELD_LABELS.get(c, (c, c))[0 if lang == "ja" else 1]
-            for c in revision.get("changed", [])
-            if c != "created_at"
+        changed = (
+            t("作成", "created")
+            if revision["generation"] == 1
+            else t("復元", "restored")
+            if revision.get("restored")
+            else ", ".join(
+                FIELD_LABELS.get(c, (c, c))[0 if lang == "ja" else 1]
+                for c in revision.get("changed", [])
+                if c != "created_at"
+            )
         )
         choices.append(
             (f"{when}  {title.splitlines()[0] if title else ''}  ({changed})", revision["rev_id"])
