@@ -60,16 +60,15 @@ def forged(pair: Pair, *, top: dict[str, Any] | None = None, data: dict[str, Any
     return bundle(pair, lines_with(pair, rehash(changed) if rehashed else changed))
 
 
-def _organization_with_the_activitys_id(pair: Pair) -> bytes:
-    """An organization whose id is the activity's: two kinds of record under one id."""
-    activity = last_activity(pair)
-    organization = rehash(
+def organization_under(activity: dict[str, Any], name: str) -> dict[str, Any]:
+    """An organization revision under the activity's id: two kinds of record under one id."""
+    return rehash(
         {
             **activity,
             "entity": "organization",
             "data": {
                 "kind": "community",
-                "name": "なりすまし自治会",
+                "name": name,
                 "kana": None,
                 "code": None,
                 "parent_id": None,
@@ -77,7 +76,13 @@ def _organization_with_the_activitys_id(pair: Pair) -> bytes:
             },
         }
     )
-    return bundle(pair, lines_with(pair, activity, organization))
+
+
+def _organization_with_the_activitys_id(pair: Pair) -> bytes:
+    activity = last_activity(pair)
+    return bundle(
+        pair, lines_with(pair, activity, organization_under(activity, "なりすまし自治会"))
+    )
 
 
 def _a_child_of_another_record(pair: Pair) -> bytes:

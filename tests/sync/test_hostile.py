@@ -22,7 +22,7 @@ from dxfield.sync.bundle import export_bundle, import_bundle
 from dxfield.sync.keys import card_text, own_card, parse_card, trust_card
 from tests.conftest import Cli
 from tests.sync.corpus import Pair, bundle, sender_revisions
-from tests.sync.forged import FORGED, last_activity, lines_with, rehash
+from tests.sync.forged import FORGED, last_activity, lines_with, organization_under, rehash
 
 
 def _introduce(a: Store, b: Store) -> None:
@@ -74,20 +74,7 @@ def test_an_id_of_another_kind_here_is_refused(pair: Pair, cli: Cli, tmp_path: P
     first.write_bytes(bundle(pair))
     assert _import(cli, pair.receiver, first).code == 0
     activity = last_activity(pair)
-    organization = rehash(
-        {
-            **activity,
-            "entity": "organization",
-            "data": {
-                "kind": "community",
-                "name": "なりすまし",
-                "kana": None,
-                "code": None,
-                "parent_id": None,
-                "created_at": activity["data"]["created_at"],
-            },
-        }
-    )
+    organization = organization_under(activity, "なりすまし")
     second = tmp_path / "second.dxb"
     second.write_bytes(bundle(pair, lines_with(pair, organization, replace=True)))
     before = maintenance.dump(pair.receiver)

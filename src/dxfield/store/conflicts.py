@@ -52,14 +52,6 @@ class Conflict:
         ]
 
 
-def _label(data: dict[str, Any]) -> str:
-    for field in ("title", "name", "text", "note"):
-        value = data.get(field)
-        if isinstance(value, str) and value:
-            return value.splitlines()[0]
-    return ""
-
-
 def _versions(conn: Any, entity: str, entity_id: str) -> list[Version]:
     return [
         Version(r.rev_id, r.hlc, r.device_id, json.loads(r.data), index == 0)
@@ -92,7 +84,7 @@ def list_conflicts(store: Store) -> list[Conflict]:
         found = []
         for entity, entity_id in rows:
             versions = _versions(conn, entity, entity_id)
-            found.append(Conflict(entity, entity_id, _label(versions[0].data), versions))
+            found.append(Conflict(entity, entity_id, records.label_of(versions[0].data), versions))
     return sorted(found, key=lambda c: (min(v.hlc for v in c.versions), c.entity_id))
 
 
@@ -104,7 +96,7 @@ def get_conflict(store: Store, text: str) -> Conflict:
         versions = _versions(conn, entity, entity_id) if entity else []
     if len(versions) < 2 or entity is None:
         raise NotFound(f"{quote(text)} に競合はありません", f"{quote(text)} is not in conflict")
-    return Conflict(entity, entity_id, _label(versions[0].data), versions)
+    return Conflict(entity, entity_id, records.label_of(versions[0].data), versions)
 
 
 def resolve_conflict(

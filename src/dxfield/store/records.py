@@ -77,6 +77,15 @@ def content_fields(entity: str) -> set[str]:
     return set(ENTITIES[entity].base.model_fields)
 
 
+def label_of(data: dict[str, Any]) -> str:
+    """What a person calls a record: the first line of its title, name or text."""
+    for field in ("title", "name", "text", "note", "file_name"):
+        value = data.get(field)
+        if isinstance(value, str) and value:
+            return value.splitlines()[0]
+    return ""
+
+
 def label(entity: str, lang: str) -> str:
     """What a record of `entity` is called in `lang` (the kind itself when it is not one)."""
     spec = ENTITIES.get(entity)

@@ -45,15 +45,6 @@ class DeletedRecord:
     deleted_by: str
 
 
-def label_of(data: dict[str, Any]) -> str:
-    """What a person calls a record: its title, name or text, first line."""
-    for field in ("title", "name", "text", "note", "file_name"):
-        value = data.get(field)
-        if isinstance(value, str) and value:
-            return value.splitlines()[0]
-    return ""
-
-
 def _record(conn: Any, text: str) -> tuple[str, str]:
     """(kind, id) of the record `text` names (its id, or a unique beginning or end of it)."""
     entity_id = match_id(conn, _revisions.c.entity_id, text, "記録", "record")
@@ -99,7 +90,7 @@ def restore(store: Store, text: str) -> Written:
             device_id=store.device.id,
             parents=merge.leaves(conn, entity, entity_id),
         )
-    return Written(entity, entity_id, str(written["rev_id"]), label_of(content))
+    return Written(entity, entity_id, str(written["rev_id"]), records.label_of(content))
 
 
 def revert(store: Store, text: str, to: str) -> Written:
@@ -157,7 +148,7 @@ def revert(store: Store, text: str, to: str) -> Written:
         written = revisions.write_record(
             conn, entity, entity_id, content, device_id=store.device.id, parents=leaves
         )
-    return Written(entity, entity_id, str(written["rev_id"]), label_of(content))
+    return Written(entity, entity_id, str(written["rev_id"]), records.label_of(content))
 
 
 def list_deleted(store: Store, *, entity: str | None = None) -> list[DeletedRecord]:
@@ -178,7 +169,9 @@ def list_deleted(store: Store, *, entity: str | None = None) -> list[DeletedReco
                 .where(table.c.deleted.is_(True))
             )
             found += [
-                DeletedRecord(kind, r.id, label_of(json.loads(r.data)), r.rev, r.hlc, r.device_id)
+                DeletedRecord(
+                    kind, r.id, records.label_of(json.loads(r.data)), r.rev, r.hlc, r.device_id
+                )
                 for r in rows
             ]
     found.sort(
