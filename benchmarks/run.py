@@ -135,8 +135,8 @@ def timed(action: Callable[[], object]) -> float:
 def bulk_load(store: Store, activities: list[dict[str, Any]]) -> None:
     """The store's bulk path: validate every record, then executemany revisions, rows, index."""
     validated = [(new_id(), records.validate("activity", a)) for a in activities]
-    with store.write() as conn:
-        revisions.bulk_create(conn, "activity", validated, device_id=store.device.id)
+    with store.unit() as unit:
+        revisions.bulk_create(unit, "activity", validated, device_id=store.device.id)
 
 
 def raw_rows(activities: list[dict[str, Any]]) -> dict[str, tuple[str, list[tuple[Any, ...]]]]:

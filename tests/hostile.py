@@ -59,10 +59,8 @@ def write_activity(
     )
     content.update(title=title, notes=notes, location=location)
     entity_id = record_id or f"01aa-hostile-{len(title)}-{len(notes)}"
-    with store.write() as conn:
-        revisions.write_record(
-            conn, "activity", entity_id, content, device_id=device_id or store.device.id
-        )
+    with store.unit() as unit:  # a new record, by this device or another one
+        revisions.bulk_create(unit, "activity", [(entity_id, content)], device_id=device_id)
     return entity_id
 
 
@@ -75,8 +73,8 @@ def taint(store: Store, entity: str, record_id: str, **fields: str) -> None:
         ]
     content = {k: v for k, v in latest["data"].items() if k != "created_at"}
     content.update(fields)
-    with store.write() as conn:
-        revisions.write_record(conn, entity, record_id, content, device_id=store.device.id)
+    with store.unit() as unit:
+        revisions.write_record(unit, entity, record_id, content)
 
 
 def name_device(folder: Path, name: str) -> None:

@@ -76,12 +76,10 @@ def log(store: Store) -> Iterator[list[tuple[Key, dict[str, Any]]]]:
         record_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
         items.append((record_id, _content(rng, base, rng.choice(DATES))))
     gone = {record_id for record_id, _ in rng.sample(items, DELETED)}
-    with store.write() as conn:
-        revisions.bulk_create(conn, "activity", items, device_id=store.device.id)
+    with store.unit() as unit:
+        revisions.bulk_create(unit, "activity", items)
         for record_id in gone:
-            revisions.write_record(
-                conn, "activity", record_id, None, device_id=store.device.id, deleted=True
-            )
+            revisions.write_record(unit, "activity", record_id, None, deleted=True)
     live = [
         ((dt.date.fromisoformat(content["date"]), record_id), content)
         for record_id, content in items
@@ -306,16 +304,16 @@ def test_matching_ids_composes_and_matches_search_ids(store: Store) -> None:
     records.create(store, "finding", {"kind": "insight", "text": "ドローン説明会"})
     table = revisions.table_for("activity")
     statement = select(table.c.id).where(
-        table.c.id.in_(matching_ids("ドローン", entities=["activity"])),
-        table.c.id.in_(matching_ids("説明会 配送", entities=["activity"])),
+        table.c.id.in_(matching_ids("ドローン", store.backend, entities=["activity"])),
+        table.c.id.in_(matching_ids("説明会 配送", store.backend, entities=["activity"])),
     )
     with store.read() as conn:
         assert list(conn.execute(statement).scalars()) == [both]
         for query in ["ドローン", "説明会", "ドローン 説明", "配送"]:
-            found = set(conn.execute(matching_ids(query)).scalars())
+            found = set(conn.execute(matching_ids(query, store.backend)).scalars())
             assert found == {i for _, i in search_ids(conn, query)}, query
         for blank in ["", " ", "\u3000"]:
-            assert list(conn.execute(matching_ids(blank)).scalars()) == []
+            assert list(conn.execute(matching_ids(blank, store.backend)).scalars()) == []
 
 
 def _one(store: Store, title: str) -> str:

@@ -287,14 +287,10 @@ def test_twenty_thousand_activities_tally_in_a_few_queries(
         }
         items.append((record_id, content, initiative_id, place))
     deleted = set(rng.sample([i[0] for i in items], 300))
-    with store.write() as conn:
-        revisions.bulk_create(
-            conn, "activity", [(i, c) for i, c, _, _ in items], device_id=store.device.id
-        )
+    with store.unit() as unit:
+        revisions.bulk_create(unit, "activity", [(i, c) for i, c, _, _ in items])
         for record_id in deleted:
-            revisions.write_record(
-                conn, "activity", record_id, None, device_id=store.device.id, deleted=True
-            )
+            revisions.write_record(unit, "activity", record_id, None, deleted=True)
 
     total: Counter[tuple[str | None, str]] = Counter()
     monthly: Counter[tuple[str | None, str, str]] = Counter()

@@ -242,8 +242,8 @@ def test_unexported_changes_count_this_devices_revisions(store: Store) -> None:
     assert unexported_changes(store) == 3
     # Revisions by another device (as an import would bring) are not this device's changes.
     other = records.validate("activity", data)
-    with store.write() as conn:
-        revisions.bulk_create(conn, "activity", [("other-1", other)], device_id="another-laptop")
+    with store.unit() as unit:
+        revisions.bulk_create(unit, "activity", [("other-1", other)], device_id="another-laptop")
     assert unexported_changes(store) == 3
 
 

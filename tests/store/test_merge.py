@@ -52,8 +52,8 @@ def _everything(store: Store) -> list[dict[str, Any]]:
 
 def _receive(store: Store, revisions: list[dict[str, Any]]) -> merge.MergeReport:
     checked = [merge.check_revision(r) for r in revisions]
-    with store.write() as conn:
-        return merge.apply_revisions(conn, checked)
+    with store.unit() as unit:
+        return merge.apply_revisions(unit, checked)
 
 
 def _live_ids(store: Store) -> list[str]:

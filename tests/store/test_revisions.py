@@ -106,9 +106,9 @@ def test_invalid_input_writes_nothing(store: Store) -> None:
 
 def test_a_failure_inside_the_transaction_rolls_everything_back(store: Store) -> None:
     created = _activity(store)
-    with pytest.raises(RuntimeError), store.write() as conn:
+    with pytest.raises(RuntimeError), store.unit() as unit:
         revisions.write_record(
-            conn,
+            unit,
             "activity",
             created.id,
             {
@@ -122,7 +122,6 @@ def test_a_failure_inside_the_transaction_rolls_everything_back(store: Store) ->
                     },
                 )
             },
-            device_id=store.device.id,
         )
         raise RuntimeError("killed half-way")
     assert records.get(store, "activity", created.id).title == "意見交換会"

@@ -27,6 +27,7 @@ from dxfield.store.reference import municipality_id
 from dxfield.store.search import TRIGRAM, query_terms, search, search_ids
 from dxfield.store.search_index import SEARCHABLE_FIELDS, normalize
 from dxfield.store.sqlite_features import fts_match_expression
+from dxfield.store.unit import Unit
 
 TOYOOKA = municipality_id("282090")
 # What the issue asks to be searched, written out here rather than read from the implementation.
@@ -118,10 +119,10 @@ class _Rollback(Exception):
 
 
 @contextlib.contextmanager
-def _scratch(store: Store) -> Iterator[Connection]:
-    """A write transaction rolled back at the end, so each hypothesis example starts clean."""
-    with contextlib.suppress(_Rollback), store.write() as conn:
-        yield conn
+def _scratch(store: Store) -> Iterator[Unit]:
+    """A unit of work rolled back at the end, so each hypothesis example starts clean."""
+    with contextlib.suppress(_Rollback), store.unit() as unit:
+        yield unit
         raise _Rollback
 
 
@@ -256,7 +257,7 @@ def test_search_equals_a_substring_ground_truth(store: Store) -> None:
         data=st.data(),
     )
     def check(specs: list[tuple[tuple[str, dict[str, str]], bool]], data: st.DataObject) -> None:
-        with _scratch(store) as conn:
+        with _scratch(store) as unit:
             corpus: Corpus = {}
             bulk: dict[str, list[tuple[str, dict[str, Any]]]] = {}
             for n, ((entity, fields), in_bulk) in enumerate(specs):
@@ -266,14 +267,12 @@ def test_search_equals_a_substring_ground_truth(store: Store) -> None:
                 if in_bulk:
                     bulk.setdefault(entity, []).append((record_id, content))
                 else:
-                    revisions.write_record(
-                        conn, entity, record_id, content, device_id=store.device.id
-                    )
+                    revisions.write_record(unit, entity, record_id, content)
             for entity, items in bulk.items():
-                revisions.bulk_create(conn, entity, items, device_id=store.device.id)
-            assert _stored(conn) == corpus
+                revisions.bulk_create(unit, entity, items)
+            assert _stored(unit.conn) == corpus
             for query in data.draw(st.lists(_queries(corpus), min_size=1, max_size=20)):
-                _check(conn, corpus, query)
+                _check(unit.conn, corpus, query)
 
     check()
 
@@ -295,28 +294,26 @@ def test_search_follows_edits_and_deletes(store: Store) -> None:
         data=st.data(),
     )
     def check(operations: list[tuple[int, dict[str, str] | None]], data: st.DataObject) -> None:
-        with _scratch(store) as conn:
+        with _scratch(store) as unit:
             live: Corpus = {}
             for slot, fields in operations:
                 entity, n = slots[slot]
                 key = (entity, _test_id(n))
                 if fields is None:
                     if key in live:
-                        revisions.write_record(
-                            conn, entity, key[1], None, device_id=store.device.id, deleted=True
-                        )
+                        revisions.write_record(unit, entity, key[1], None, deleted=True)
                         del live[key]
                     continue
                 if entity != "activity":
                     fields = {"text": fields["title"]}
                 content = _content(entity, fields)
-                revisions.write_record(conn, entity, key[1], content, device_id=store.device.id)
+                revisions.write_record(unit, entity, key[1], content)
                 live[key] = _fields_of(entity, content)
-            assert _stored(conn) == live
+            assert _stored(unit.conn) == live
             # The external-content index agrees with search_text after the triggers ran.
-            conn.execute(text("INSERT INTO search_fts(search_fts) VALUES ('integrity-check')"))
+            unit.conn.execute(text("INSERT INTO search_fts(search_fts) VALUES ('integrity-check')"))
             for query in data.draw(st.lists(_queries(live), min_size=1, max_size=12)):
-                _check(conn, live, query)
+                _check(unit.conn, live, query)
 
     check()
 
@@ -529,17 +526,17 @@ def test_long_terms_use_the_trigram_index_and_short_ones_the_scan(store: Store) 
     assert _ids(store, "配送") == key
     # Take the record out of the index only (search_text keeps it): the long term no longer
     # finds it, the short terms still do, and a mix of both needs the index.
-    with _scratch(store) as conn:
-        conn.execute(
+    with _scratch(store) as unit:
+        unit.conn.execute(
             text(
                 "INSERT INTO search_fts(search_fts, rowid, body) "
                 "SELECT 'delete', rowid, body FROM search_text WHERE rowid = :r"
             ),
             {"r": rowid},
         )
-        assert search_ids(conn, "ドローン") == []
-        assert search_ids(conn, "配送 農業") == [("activity", record_id)]
-        assert search_ids(conn, "配送 ドローン") == []
+        assert search_ids(unit.conn, "ドローン") == []
+        assert search_ids(unit.conn, "配送 農業") == [("activity", record_id)]
+        assert search_ids(unit.conn, "配送 ドローン") == []
     assert _ids(store, "ドローン") == key
 
 

@@ -51,8 +51,8 @@ def bundle_and_receiver(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path,
             )
             for n in range(ACTIVITIES)
         ]
-        with sender.write() as conn:
-            revisions.bulk_create(conn, "activity", validated, device_id=sender.device.id)
+        with sender.unit() as unit:
+            revisions.bulk_create(unit, "activity", validated, device_id=sender.device.id)
         bundle = root / "large.dxb"
         export_bundle(sender, bundle, "receiver", full=True)
     return bundle, root / "receiver"

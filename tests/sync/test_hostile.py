@@ -162,9 +162,9 @@ def test_equal_stamps_and_devices_have_one_winner_in_every_order(pair: Pair) -> 
             if store is pair.stranger and order is siblings:
                 continue
             checked = [merge.check_revision(r) for r in [*everything, *order]]
-            with store.write() as conn:
-                merge.apply_revisions(conn, checked[: len(everything)])
-                merge.apply_revisions(conn, checked[len(everything) :])
+            with store.unit() as unit:
+                merge.apply_revisions(unit, checked[: len(everything)])
+                merge.apply_revisions(unit, checked[len(everything) :])
     titles = {
         records.get(s, "activity", activity["entity_id"]).title
         for s in (pair.receiver, pair.stranger)

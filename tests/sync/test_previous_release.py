@@ -32,3 +32,29 @@ def test_the_previous_release_store_opens_and_takes_its_bundle(cli: Cli, tmp_pat
     again = cli("--lang", "en", "--data-dir", str(hub), "import", str(bundle))
     assert "new 0, updated 0" in again.out
     assert cli("--data-dir", str(hub), "dump").out == expected
+
+
+def test_the_previous_release_store_lists_edits_exports_and_checks(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """The store a hub kept under the previous release goes on working: the unit of work and
+    the typed records changed no table."""
+    import json
+
+    hub = _hub(tmp_path)
+
+    def run(*args: str) -> str:
+        result = cli("--lang", "en", "--data-dir", str(hub), *args)
+        assert result.code == 0, result.err
+        return result.out
+
+    run("import", str(FIXTURE / "laptop-to-hub.dxb"))
+    listed = json.loads(run("activity", "list", "--json", "--limit", "100"))
+    edited = next(a for a in listed if a["title"] == "奥矢根区 意見交換会(第2回)")
+    run("activity", "edit", edited["id"], "--title", "奥矢根区 意見交換会(第2回・県で確認)")
+    shown = json.loads(run("activity", "show", edited["id"], "--json"))
+    assert shown["title"] == "奥矢根区 意見交換会(第2回・県で確認)"
+    out = tmp_path / "back.dxb"
+    assert "revisions" in run("export", "--to", str(out), "--recipient", "toyooka-liaison")
+    assert out.stat().st_size > 0
+    assert "integrity_check: ok" in run("check")

@@ -123,15 +123,15 @@ def test_restore_after_an_edit_and_a_deletion_crossed_keeps_the_edit(tmp_path: P
         activity_id = _activity(first)
         with first.read() as conn:
             everything = merge.all_revisions(conn)
-        with second.write() as conn:
-            merge.apply_revisions(conn, [merge.check_revision(r) for r in everything])
+        with second.unit() as unit:
+            merge.apply_revisions(unit, [merge.check_revision(r) for r in everything])
         records.edit(first, "activity", activity_id, {"title": "直した題"})
         records.delete(second, "activity", activity_id)
         for source, target in ((first, second), (second, first)):
             with source.read() as conn:
                 revisions = merge.all_revisions(conn)
-            with target.write() as conn:
-                merge.apply_revisions(conn, [merge.check_revision(r) for r in revisions])
+            with target.unit() as unit:
+                merge.apply_revisions(unit, [merge.check_revision(r) for r in revisions])
         for store in (first, second):
             if records.get(store, "activity", activity_id, include_deleted=True).deleted:
                 restore(store, activity_id)

@@ -161,9 +161,9 @@ async def test_versions_stamped_far_ahead_are_listed_with_their_sender(tmp_path:
              "hlc": "9999999999999-000000"}  # fmt: skip
     ahead["rev_id"] = revision_id(2, "activity", revision["entity_id"], ahead["parents"],
                                   ahead["hlc"], revision["device_id"], False, data)  # fmt: skip
-    with Store.open(b) as hub, hub.write() as conn:
+    with Store.open(b) as hub, hub.unit() as unit:
         checked = [merge.check_revision(r) for r in (revision, ahead)]
-        merge.apply_revisions(conn, checked, sender="x", sender_name="豊岡")
+        merge.apply_revisions(unit, checked, sender="x", sender_name="豊岡")
     app = DxfieldApp(b)
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)

@@ -256,11 +256,12 @@ def activity_add(
     as_json: JsonOption = False,
 ) -> None:
     """Log an activity; prints its id."""
-    from dxfield.store.activities import ActivityInput, add_activity
+    from dxfield.store.activities import add_activity
+    from dxfield.store.activity_entry import activity_input
 
     record = add_activity(
         store_of(ctx),
-        ActivityInput(
+        activity_input(
             title=title if title is not None else "",
             kind=kind,
             date=date,
@@ -300,12 +301,13 @@ def activity_edit(
     as_json: JsonOption = False,
 ) -> None:
     """Change an activity's fields (only those given)."""
-    from dxfield.store.activities import ActivityInput, edit_activity
+    from dxfield.store.activities import edit_activity
+    from dxfield.store.activity_entry import activity_input
 
     record, changed = edit_activity(
         store_of(ctx),
         activity_id,
-        ActivityInput(
+        activity_input(
             title=title,
             kind=kind,
             date=date,
@@ -378,8 +380,8 @@ def activity_list(
 
     filters = ActivityFilter(
         municipality_id=resolve_municipality(store, municipality) if municipality else None,
-        kind=ActivityKind.parse_field(kind, "kind") if kind else None,  # type: ignore[arg-type]
-        area=SupportArea.parse_field(area, "area") if area else None,  # type: ignore[arg-type]
+        kind=ActivityKind.parse_field(kind, "kind") if kind else None,
+        area=SupportArea.parse_field(area, "area") if area else None,
         tag=tag,
         date_from=day(date_from, "date"),
         date_to=day(date_to, "date"),
@@ -425,7 +427,7 @@ def org_list(
     from dxfield.store.organizations import list_organizations
 
     kinds = [OrgKind.parse_field(kind, "kind")] if kind else None
-    orgs = list_organizations(store_of(ctx), kinds=kinds)  # type: ignore[arg-type]
+    orgs = list_organizations(store_of(ctx), kinds=kinds)
     if as_json:
         print_json(orgs)
         return
@@ -752,8 +754,9 @@ def main(argv: list[str] | None = None) -> None:
         _fail(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))
     except Exception as exc:
         # Usage errors are click's ClickException (typer vendors click, so match by shape).
-        if type(exc).__name__ == "NoArgsIsHelpError":  # `dxfield activity`: show its help
-            sys.stderr.write(exc.format_message() + "\n")  # type: ignore[attr-defined]
+        format_message = getattr(exc, "format_message", None)
+        if type(exc).__name__ == "NoArgsIsHelpError" and callable(format_message):
+            sys.stderr.write(f"{format_message()}\n")  # `dxfield activity`: show its help
             raise SystemExit(2) from None
         if hasattr(exc, "format_message") and hasattr(exc, "exit_code"):
             _fail(" ".join(exc.format_message().split()), exc.exit_code)

@@ -19,13 +19,13 @@ from dxfield.store.engine import Store
 from dxfield.store.ids import reference_id
 from dxfield.store.programme import programme_is_set, set_programme
 from dxfield.store.reference import load_reference_records, municipality_id
-from dxfield.store.schema import LocalState
+from dxfield.store.schema import LOCAL_STATE
 
 DATASET = "hyogo_r6.toml"
 DEMO_DEVICE = reference_id("device", "demo-hyogo-r6")
 DEMO_CREATED_AT = "2024-10-31T00:00:00+00:00"
 _STATE_KEY = "demo_dataset"
-_state = LocalState.__table__  # type: ignore[attr-defined]
+_state = LOCAL_STATE
 
 
 def load_dataset() -> dict[str, Any]:
@@ -197,10 +197,10 @@ def load_demo(store: Store) -> dict[str, int]:
         )
     if is_loaded(store):
         return demo.count()
-    with store.write() as conn:
+    with store.unit() as unit:
         for entity, items in demo.by_entity.items():
             load_reference_records(
-                conn, entity, items, device_id=DEMO_DEVICE, created_at=DEMO_CREATED_AT
+                unit, entity, items, device_id=DEMO_DEVICE, created_at=DEMO_CREATED_AT
             )
-        conn.execute(insert(_state).values(key=_STATE_KEY, value=DATASET))
+        unit.conn.execute(insert(_state).values(key=_STATE_KEY, value=DATASET))
     return demo.count()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Self
 
 from dxfield.i18n import LocalizedError, about, quote
 
@@ -28,7 +29,7 @@ class LabelledEnum(StrEnum):
         return self.ja if lang == "ja" else self.en
 
     @classmethod
-    def parse(cls, text: str) -> LabelledEnum:
+    def parse(cls, text: str) -> Self:
         """Find a member by key or by either label; raise ValueError naming the choices."""
         wanted = text.strip()
         for member in cls:
@@ -41,7 +42,7 @@ class LabelledEnum(StrEnum):
         )
 
     @classmethod
-    def parse_field(cls, text: str, field: str) -> LabelledEnum:
+    def parse_field(cls, text: str, field: str) -> Self:
         """`parse`, with the error naming `field`."""
         with about(field):
             return cls.parse(text)

@@ -484,6 +484,7 @@ class FromStore:
     def model_validate(cls, obj: Any, **options: Any) -> Self:
         token = _FROM_STORE.set(True)
         try:
+            # mypy cannot follow super() from a mixin to the model it is mixed into.
             return super().model_validate(obj, **options)  # type: ignore[misc, no-any-return]
         finally:
             _FROM_STORE.reset(token)

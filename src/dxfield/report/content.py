@@ -49,11 +49,11 @@ from dxfield.domain.records import (
 )
 from dxfield.i18n import about
 from dxfield.store.activities import all_activities
-from dxfield.store.engine import Store
 from dxfield.store.followups import list_actions, list_findings, list_initiatives
 from dxfield.store.organizations import list_organizations, resolve_municipality
 from dxfield.store.programme import get_programme, validate_fiscal_year
 from dxfield.store.tracks import list_tracks, track_moves
+from dxfield.store.unit import Work
 
 NOT_APPLICABLE = "該当なし"
 UNDATED = "月不明"
@@ -81,7 +81,7 @@ class Scope:
 
 
 def make_scope(
-    store: Store,
+    work: Work,
     *,
     as_of: str | dt.date | None = None,
     fiscal_year: int | None = None,
@@ -102,7 +102,7 @@ def make_scope(
             given_date = parse_date(as_of, today=today)
     year = fiscal_year
     if year is None:
-        year = fiscal_year_of(given_date) if given_date else get_programme(store).fiscal_year
+        year = fiscal_year_of(given_date) if given_date else get_programme(work).fiscal_year
     year = validate_fiscal_year(year) or fiscal_year_of(today)
     start = dt.date(year, 4, 1)
     date = given_date or max(start, min(today, dt.date(year + 1, 3, 31)))
@@ -114,7 +114,7 @@ def make_scope(
         )
     ids: list[str] = []
     for name in municipalities:
-        municipality_id = resolve_municipality(store, name)
+        municipality_id = resolve_municipality(work, name)
         if municipality_id not in ids:
             ids.append(municipality_id)
     return Scope(date, year, tuple(ids), include_personal)
@@ -446,7 +446,7 @@ def _section(
 
 
 def _tracks(
-    store: Store,
+    work: Work,
     scope: Scope,
     initiative_place: dict[str, _Place],
     places: dict[str, _Place],
@@ -457,7 +457,7 @@ def _tracks(
     per_place: dict[str, list[TrackLine]] = {}
     reached: dict[str, Counter[int]] = {}
     models = {}
-    for summary in list_tracks(store, today=scope.as_of):
+    for summary in list_tracks(work, today=scope.as_of):
         track = summary.track
         community = orgs.get(track.community_id)
         if track.initiative_id:  # an initiative of another year (or place) is not reported
@@ -466,7 +466,7 @@ def _tracks(
             target = places.get(community.parent_id or "") if community else None
         if target is None:
             continue
-        moves = [m for m in track_moves(store, track.id) if m.date <= scope.as_of]
+        moves = [m for m in track_moves(work, track.id) if m.date <= scope.as_of]
         if not moves and _recorded(track.created_at) > scope.as_of:
             continue
         keys = [stage.key for stage in summary.model.stages]
@@ -536,15 +536,15 @@ def _collector_paused() -> Iterator[None]:
                 gc.enable()
 
 
-def build_report(store: Store, scope: Scope) -> Report:
+def build_report(work: Work, scope: Scope) -> Report:
     """Gather what the report says for `scope`."""
     with _collector_paused():
-        return _build_report(store, scope)
+        return _build_report(work, scope)
 
 
-def _build_report(store: Store, scope: Scope) -> Report:
-    programme = get_programme(store)
-    orgs = {o.id: o for o in list_organizations(store)}
+def _build_report(work: Work, scope: Scope) -> Report:
+    programme = get_programme(work)
+    orgs = {o.id: o for o in list_organizations(work)}
     names = {key: o.name for key, o in orgs.items()}
     wanted = set(scope.municipality_ids)
     places: dict[str, _Place] = {}
@@ -556,7 +556,7 @@ def _build_report(store: Store, scope: Scope) -> Report:
 
     for municipality_id in scope.municipality_ids:  # each one asked for has a section
         place(municipality_id)
-    for summary in list_initiatives(store):
+    for summary in list_initiatives(work):
         initiative = summary.initiative
         # An initiative without a year runs on: it is in every year since it was recorded.
         in_year = initiative.fiscal_year == scope.fiscal_year or (
@@ -565,7 +565,7 @@ def _build_report(store: Store, scope: Scope) -> Report:
         if in_year and (target := place(initiative.municipality_id)) is not None:
             target.initiatives.append(initiative)
     initiative_place = {i.id: p for p in places.values() for i in p.initiatives}
-    for activity in all_activities(store, date_from=scope.start, date_to=scope.end):
+    for activity in all_activities(work, date_from=scope.start, date_to=scope.end):
         # By its initiative when that is in the report, else by its municipality.
         target = initiative_place.get(activity.initiative_id or "") or place(
             activity.municipality_id
@@ -575,7 +575,7 @@ def _build_report(store: Store, scope: Scope) -> Report:
     activity_place = {a.id: p for p in places.values() for a in p.activities}
 
     findings: dict[str, list[FindingRead]] = {}
-    for finding in list_findings(store, recorded_order=True):
+    for finding in list_findings(work, recorded_order=True):
         if (finding.date or _recorded(finding.created_at)) > scope.as_of:
             continue
         owner = initiative_place.get(finding.initiative_id or "") or activity_place.get(
@@ -587,7 +587,7 @@ def _build_report(store: Store, scope: Scope) -> Report:
     actions: dict[str, list[ActionLine]] = {}
     actions_as_of: dict[str, dt.date] = {}
     overdue: list[ActionLine] = []
-    for item in list_actions(store, today=scope.as_of, recorded_order=True):
+    for item in list_actions(work, today=scope.as_of, recorded_order=True):
         action = item.action
         owner = initiative_place.get(action.initiative_id or "")
         if owner is None or (action.as_of or _recorded(action.created_at)) > scope.as_of:
@@ -608,7 +608,7 @@ def _build_report(store: Store, scope: Scope) -> Report:
         if line.overdue:
             overdue.append(line)
 
-    tracks, funnels = _tracks(store, scope, initiative_place, places, orgs)
+    tracks, funnels = _tracks(work, scope, initiative_place, places, orgs)
     ordered = sorted(places.values(), key=lambda p: _order(p.org))
     sections = [
         _section(p, names, findings.get(p.org.id, []), actions.get(p.org.id, []),

@@ -36,7 +36,6 @@ from dxfield.domain.records import OrganizationRead
 from dxfield.i18n import about, quote
 from dxfield.store import maintenance
 from dxfield.store.activities import (
-    ActivityInput,
     ImportCounts,
     ImportedActivity,
     Lookups,
@@ -44,6 +43,7 @@ from dxfield.store.activities import (
     at_row,
     import_activities,
 )
+from dxfield.store.activity_entry import activity_input
 from dxfield.store.engine import Store
 from dxfield.store.followups import (
     InitiativeSummary,
@@ -54,6 +54,7 @@ from dxfield.store.followups import (
 from dxfield.store.ids import looks_like_id
 from dxfield.store.organizations import LOCAL_GOVERNMENT, list_organizations
 from dxfield.store.tracks import list_tracks
+from dxfield.store.unit import Work, unit_of
 
 TABLES = ("activities", "findings", "actions", "tracks")
 FORMATS = ("csv", "xlsx")
@@ -305,7 +306,8 @@ def xlsx_bytes(tables: Sequence[Table]) -> bytes:
     from openpyxl.utils import get_column_letter
 
     workbook = Workbook()
-    workbook.remove(workbook.active)  # type: ignore[arg-type]
+    for blank in workbook.worksheets:  # a new workbook has one empty sheet
+        workbook.remove(blank)
     for table in tables:
         sheet = workbook.create_sheet(table.name)
         sheet.append(table.headers)
@@ -362,6 +364,8 @@ def _read_rows(path: Path, fmt: str) -> tuple[set[str], list[dict[str, str]]]:
 
         workbook = load_workbook(path, read_only=True, data_only=True)
         sheet = workbook["activities"] if "activities" in workbook.sheetnames else workbook.active
+        # openpyxl types a sheet as a worksheet, a chartsheet or nothing; a read-only
+        # workbook's sheets are worksheets, and the active one exists.
         values = list(sheet.iter_rows(values_only=True))  # type: ignore[union-attr]
         workbook.close()
     except FileNotFoundError:
@@ -382,7 +386,6 @@ def _read_rows(path: Path, fmt: str) -> tuple[set[str], list[dict[str, str]]]:
 
 
 _ISO_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?")
-_TRUE = ("yes", "true", "1", "はい")
 
 # The fields of ActivityInput a row can leave empty on purpose, by the columns that give them
 # (an empty participants_text is not among them: a table written without --include-personal
@@ -406,9 +409,9 @@ _CLEARABLE = {
 class _Initiatives:
     """The store's initiatives by the name the activities table gives them, read once."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, work: Work) -> None:
         self._ids: dict[str, list[str]] = {}
-        for summary in list_initiatives(store):
+        for summary in list_initiatives(work):
             self._ids.setdefault(_key(_initiative_name(summary)), []).append(summary.initiative.id)
 
     def find(self, text: str) -> str:
@@ -463,29 +466,23 @@ def _imported(
     def text(name: str) -> str:
         return (row.get(name) or "").strip()
 
-    head = text("head_count")
-    if head.endswith(".0"):  # Excel keeps numbers as floats
-        head = head[:-2]
-    if head and not head.isdigit():
-        raise LocalizedError("整数ではありません", "is not a whole number", "head_count")
-    participants = [p.strip() for p in text("participants").split(";") if p.strip()]
     date = text("date")
     if _ISO_DATETIME.fullmatch(date):  # a date Excel wrote with its time
         date = date[:10]
-    given = ActivityInput(
+    given = activity_input(
         title=text("title") if "title" in columns else None,
-        kind=text("kind") or None,
-        date=date or None,
-        date_precision=text("date_precision") or None,
+        kind=text("kind"),
+        date=date,
+        date_precision=text("date_precision"),
         municipality=_municipality(row, lookups),
         initiative=initiatives.find(text("initiative")) if text("initiative") else None,
         notes=row.get("notes", "") if "notes" in columns else None,
         location=text("location") if "location" in columns else None,
-        areas=text("areas").split() or None,
-        tags=text("tags").split() or None,
-        follow_up=text("follow_up").lower() in _TRUE if "follow_up" in columns else None,
-        participants=participants or None,
-        head_count=int(head) if head else None,
+        areas=text("areas") or None,
+        tags=text("tags") or None,
+        follow_up=text("follow_up") if "follow_up" in columns else None,
+        participants=text("participants") or None,
+        head_count=text("head_count"),
         participants_text=text("participants_text") or None,
     )
     cleared = frozenset(
@@ -497,7 +494,7 @@ def _imported(
 
 
 def import_table(
-    store: Store,
+    work: Work,
     path: Path,
     *,
     fmt: str,
@@ -516,15 +513,18 @@ def import_table(
             f"形式は {' / '.join(FORMATS)} です", f"format must be one of: {', '.join(FORMATS)}"
         )
     columns, rows = _read_rows(path, fmt)
-    initiatives = _Initiatives(store)
-    lookups = Lookups(store)
-    given = []
-    for number, row in enumerate(rows, 2):  # the header is row 1
-        try:
-            given.append(_imported(row, columns, initiatives, lookups))
-        except LocalizedError as exc:
-            raise at_row(number, exc) from None
-    advance = progress(len(given)) if progress is not None else None
-    return import_activities(
-        store, given, first_row=2, dry_run=dry_run, advance=advance, lookups=lookups
-    )
+    # One unit of work: the names are resolved, every row checked and all of them written in
+    # one transaction (a reading one for a dry run).
+    with unit_of(work, write=not dry_run) as unit:
+        initiatives = _Initiatives(unit)
+        lookups = Lookups(unit)
+        given = []
+        for number, row in enumerate(rows, 2):  # the header is row 1
+            try:
+                given.append(_imported(row, columns, initiatives, lookups))
+            except LocalizedError as exc:
+                raise at_row(number, exc) from None
+        advance = progress(len(given)) if progress is not None else None
+        return import_activities(
+            unit, given, first_row=2, dry_run=dry_run, advance=advance, lookups=lookups
+        )

@@ -20,10 +20,11 @@ from dxfield.domain.errors import LocalizedError
 from dxfield.domain.records import ActivityBase, ActivityRead, Participants
 from dxfield.i18n import about, quote
 from dxfield.store import organizations, records, revisions
-from dxfield.store.engine import Store
+from dxfield.store.backend import Backend
 from dxfield.store.ids import looks_like_id, new_id
+from dxfield.store.records import ACTIVITIES, INITIATIVES
 from dxfield.store.search import matching_ids, query_terms
-from dxfield.store.sqlite_features import mostly_true
+from dxfield.store.unit import Unit, Work, unit_of
 
 _table = revisions.table_for("activity")
 _orgs = revisions.table_for("organization")
@@ -58,22 +59,21 @@ class Lookups:
     """Organizations and initiatives read once, so that many rows (an import) are resolved from
     dictionaries instead of a query per name; what is not found there is asked of the store."""
 
-    def __init__(self, store: Store) -> None:
-        self.organizations = organizations.OrganizationIndex(store)
-        with store.read() as conn:
-            self.initiative_places: dict[str, str | None] = {
-                row.id: row.municipality_id
-                for row in conn.execute(select(_initiatives.c.id, _initiatives.c.municipality_id))
-            }
+    def __init__(self, unit: Unit) -> None:
+        self.organizations = organizations.OrganizationIndex(unit)
+        self.initiative_places: dict[str, str | None] = {
+            row.id: row.municipality_id
+            for row in unit.conn.execute(select(_initiatives.c.id, _initiatives.c.municipality_id))
+        }
 
 
-def _organization(store: Store, lookups: Lookups | None, text: str, *, kinds: Any = None) -> str:
+def _organization(unit: Unit, lookups: Lookups | None, text: str, *, kinds: Any = None) -> str:
     if lookups is not None:
         return lookups.organizations.find(text, kinds=kinds)
-    return organizations.resolve_organization(store, text, kinds=kinds)
+    return organizations.resolve_organization(unit, text, kinds=kinds)
 
 
-def _changes(store: Store, given: ActivityInput, lookups: Lookups | None = None) -> dict[str, Any]:
+def _changes(unit: Unit, given: ActivityInput, lookups: Lookups | None = None) -> dict[str, Any]:
     """Turn user input into record fields: names resolved to ids, labels to keys."""
     changes: dict[str, Any] = dict(given.extra)
     for name in ("title", "notes", "location", "start_time", "end_time", "follow_up", "tags"):
@@ -91,19 +91,19 @@ def _changes(store: Store, given: ActivityInput, lookups: Lookups | None = None)
     if given.initiative is not None:
         initiative_id = given.initiative.strip().lower()
         if lookups is None or initiative_id not in lookups.initiative_places:
-            with store.read() as conn, about("initiative"):
-                initiative_id = records.resolve_id(conn, "initiative", given.initiative)
+            with about("initiative"):
+                initiative_id = INITIATIVES.resolve(unit, given.initiative)
         changes["initiative_id"] = initiative_id
         # The municipality follows the initiative unless one is given (then they must agree).
-        changes["municipality_id"] = _initiative_municipality(store, initiative_id, lookups)
+        changes["municipality_id"] = _initiative_municipality(unit, initiative_id, lookups)
     if given.municipality is not None:
         with about("municipality"):
             changes["municipality_id"] = _organization(
-                store, lookups, given.municipality, kinds=organizations.LOCAL_GOVERNMENT
+                unit, lookups, given.municipality, kinds=organizations.LOCAL_GOVERNMENT
             )
     if given.participants is not None:
         with about("participants"):
-            ids = [_organization(store, lookups, p) for p in given.participants]
+            ids = [_organization(unit, lookups, p) for p in given.participants]
         changes["participants"] = {"organization_ids": list(dict.fromkeys(ids))}
     if given.head_count is not None:
         changes.setdefault("participants", {})["head_count"] = given.head_count
@@ -113,18 +113,18 @@ def _changes(store: Store, given: ActivityInput, lookups: Lookups | None = None)
 
 
 def _initiative_municipality(
-    store: Store, initiative_id: str, lookups: Lookups | None = None
+    unit: Unit, initiative_id: str, lookups: Lookups | None = None
 ) -> str | None:
     if lookups is not None and initiative_id in lookups.initiative_places:
         return lookups.initiative_places[initiative_id]
-    with store.read() as conn:
-        return conn.execute(
-            select(_initiatives.c.municipality_id).where(_initiatives.c.id == initiative_id)
-        ).scalar()
+    found: str | None = unit.conn.execute(
+        select(_initiatives.c.municipality_id).where(_initiatives.c.id == initiative_id)
+    ).scalar()
+    return found
 
 
 def _check_place(
-    store: Store,
+    unit: Unit,
     initiative_id: str | None,
     municipality_id: str | None,
     lookups: Lookups | None = None,
@@ -132,16 +132,13 @@ def _check_place(
     """An activity's municipality must be its initiative's."""
     if not initiative_id or not municipality_id:
         return
-    expected = _initiative_municipality(store, initiative_id, lookups)
+    expected = _initiative_municipality(unit, initiative_id, lookups)
     if expected is not None and expected != municipality_id:
-        with store.read() as conn:
-            names: dict[str, str] = dict(
-                conn.execute(
-                    select(_orgs.c.id, _orgs.c.name).where(
-                        _orgs.c.id.in_([expected, municipality_id])
-                    )
-                ).all()
-            )
+        names: dict[str, str] = dict(
+            unit.conn.execute(
+                select(_orgs.c.id, _orgs.c.name).where(_orgs.c.id.in_([expected, municipality_id]))
+            ).all()
+        )
         raise LocalizedError(
             f"取組は{names.get(expected, expected)}のものです"
             f"({names.get(municipality_id, municipality_id)}ではありません)",
@@ -152,22 +149,23 @@ def _check_place(
 
 
 def new_activity_content(
-    store: Store, given: ActivityInput, lookups: Lookups | None = None
+    unit: Unit, given: ActivityInput, lookups: Lookups | None = None
 ) -> dict[str, Any]:
-    """A new activity from user input, validated and checked, ready to be written."""
-    changes = _changes(store, given, lookups)
+    """A new activity from user input, validated and checked in the unit, ready to be written."""
+    changes = _changes(unit, given, lookups)
     if "title" not in changes:
         changes["title"] = ""
     for required in ("kind", "date"):
         if required not in changes:
             raise LocalizedError("必須です", "is required", required)
-    _check_place(store, changes.get("initiative_id"), changes.get("municipality_id"), lookups)
+    _check_place(unit, changes.get("initiative_id"), changes.get("municipality_id"), lookups)
     return records.validate("activity", changes)
 
 
-def add_activity(store: Store, given: ActivityInput) -> ActivityRead:
-    """Create an activity from user input."""
-    return records.create(store, "activity", new_activity_content(store, given))  # type: ignore[no-any-return]
+def add_activity(work: Work, given: ActivityInput) -> ActivityRead:
+    """Create an activity from user input: checked and written in one unit of work."""
+    with unit_of(work, write=True) as unit:
+        return ACTIVITIES.create(unit, new_activity_content(unit, given))
 
 
 # What an emptied field of ActivityInput becomes on the record (see `_edited`): a participants'
@@ -186,7 +184,7 @@ _FIELD_DEFAULTS = {
 
 
 def _edited(
-    store: Store,
+    unit: Unit,
     current: dict[str, Any],
     given: ActivityInput,
     changes: dict[str, Any],
@@ -215,7 +213,7 @@ def _edited(
             **changes.get("participants", {}),
         }
     _check_place(
-        store,
+        unit,
         changes.get("initiative_id", current["initiative_id"]),
         changes.get("municipality_id", current["municipality_id"]),
         lookups,
@@ -223,23 +221,22 @@ def _edited(
     return changes
 
 
-def edit_activity(
-    store: Store, activity_id: str, given: ActivityInput
-) -> tuple[ActivityRead, bool]:
+def edit_activity(work: Work, activity_id: str, given: ActivityInput) -> tuple[ActivityRead, bool]:
     """Change the given fields of an activity; (record, whether anything changed)."""
-    changes = _changes(store, given)
-    if not changes:
-        raise LocalizedError(
-            "変更する項目を指定してください", "nothing to change: give at least one field"
-        )
-    current = get_activity(store, activity_id)
-    changes = _edited(store, current.model_dump(mode="json"), given, changes)
-    return records.edit(store, "activity", current.id, changes)
+    with unit_of(work, write=True) as unit:
+        changes = _changes(unit, given)
+        if not changes:
+            raise LocalizedError(
+                "変更する項目を指定してください", "nothing to change: give at least one field"
+            )
+        current = ACTIVITIES.get(unit, activity_id)
+        changes = _edited(unit, current.model_dump(mode="json"), given, changes)
+        return ACTIVITIES.edit(unit, current.id, changes)
 
 
-def get_activity(store: Store, activity_id: str) -> ActivityRead:
+def get_activity(work: Work, activity_id: str) -> ActivityRead:
     """One live activity by id or unique prefix."""
-    return records.get(store, "activity", activity_id)  # type: ignore[no-any-return]
+    return ACTIVITIES.get(work, activity_id)
 
 
 @dataclass(frozen=True)
@@ -251,10 +248,11 @@ class ActivityNames:
     participants: list[str]
 
 
-def activity_names(store: Store, activity: ActivityRead) -> ActivityNames:
+def activity_names(work: Work, activity: ActivityRead) -> ActivityNames:
     """Municipality, initiative and participating organizations of an activity, by name."""
     org_ids = [i for i in [activity.municipality_id, *activity.participants.organization_ids] if i]
-    with store.read() as conn:
+    with unit_of(work, write=False) as unit:
+        conn = unit.conn
         names: dict[str, str] = dict(
             conn.execute(select(_orgs.c.id, _orgs.c.name).where(_orgs.c.id.in_(org_ids))).all()
         )
@@ -274,19 +272,19 @@ def activity_names(store: Store, activity: ActivityRead) -> ActivityNames:
 
 
 def all_activities(
-    store: Store, *, date_from: dt.date | None = None, date_to: dt.date | None = None
+    work: Work, *, date_from: dt.date | None = None, date_to: dt.date | None = None
 ) -> list[ActivityRead]:
     """Every live activity (within the dates, when given) as its full record, oldest first
     (for tables and reports)."""
-    conditions = _conditions(ActivityFilter(date_from=date_from, date_to=date_to))
+    conditions = _conditions(ActivityFilter(date_from=date_from, date_to=date_to), work.backend)
     query = (
         select(_table)
         .where(_table.c.deleted.is_(False), *conditions)
         .order_by(_table.c.date, _table.c.id)
     )
-    with store.read() as conn:
-        rows = conn.execute(query).mappings().all()
-    return [ActivityRead.model_validate(dict(row)) for row in rows]
+    with unit_of(work, write=False) as unit:
+        rows = unit.conn.execute(query).mappings().all()
+    return [ACTIVITIES.to_read(row) for row in rows]
 
 
 def at_row(number: int, exc: LocalizedError) -> LocalizedError:
@@ -317,7 +315,7 @@ class ImportCounts:
 
 
 def import_activities(
-    store: Store,
+    work: Work,
     rows: Sequence[ImportedActivity],
     *,
     first_row: int = 1,
@@ -328,30 +326,41 @@ def import_activities(
     """Bring many activities in, all or none, in one transaction.
 
     A row without an id is a new activity; one whose id is an activity of this store updates it
-    (through the edit path, `records.edit_in`; no revision when nothing changes); one whose id
-    this store has never seen is added under that id, so the same table brought in twice adds
-    nothing the second time. Every row is checked before anything is written; a bad one is
-    refused naming its row (`first_row` for the first) and field. New activities go through the
-    bulk path; names are resolved from `lookups` (read now when not given) without a query per
-    row. `advance` is called after each row."""
-    lookups = lookups or Lookups(store)
+    (through the edit path; no revision when nothing changes); one whose id this store has
+    never seen is added under that id, so the same table brought in twice adds nothing the
+    second time. Every row is checked, then everything written, in one unit of work (a reading
+    one for a dry run); a bad row is refused naming its row (`first_row` for the first) and
+    field. New activities go through the bulk path; names are resolved from `lookups` (read now
+    when not given) without a query per row. `advance` is called after each row."""
+    with unit_of(work, write=not dry_run) as unit:
+        return _import(unit, rows, first_row, dry_run, advance, lookups or Lookups(unit))
+
+
+def _import(
+    unit: Unit,
+    rows: Sequence[ImportedActivity],
+    first_row: int,
+    dry_run: bool,
+    advance: Callable[[], object] | None,
+    lookups: Lookups,
+) -> ImportCounts:
     ids = [(row.record_id or "").strip().lower() or None for row in rows]
-    with store.read() as conn:
-        kinds = revisions.entities_of(conn, [i for i in ids if i and looks_like_id(i)])
-        current = {
-            row["id"]: (bool(row["deleted"]), records.content_of("activity", row))
-            for chunk in _chunks([i for i in ids if i and kinds.get(i) == "activity"])
-            for row in conn.execute(select(_table).where(_table.c.id.in_(chunk))).mappings()
-        }
+    conn = unit.conn
+    # The records of this store the table names, by kind, and the activities' contents.
+    kinds = revisions.entities_of(conn, [i for i in ids if i and looks_like_id(i)])
+    current = {
+        row["id"]: (bool(row["deleted"]), records.content_of("activity", row))
+        for chunk in _chunks([i for i in ids if i and kinds.get(i) == "activity"])
+        for row in conn.execute(select(_table).where(_table.c.id.in_(chunk))).mappings()
+    }
     added: list[tuple[str, dict[str, Any]]] = []
     edits: list[tuple[int, str, dict[str, Any]]] = []
-    given_ids: list[str] = []  # of the new activities
     unchanged = 0
     seen: dict[str, int] = {}
     for number, (row, record_id) in enumerate(zip(rows, ids, strict=True), first_row):
         try:
             if record_id is None:
-                added.append((new_id(), new_activity_content(store, row.given, lookups)))
+                added.append((new_id(), new_activity_content(unit, row.given, lookups)))
             elif not looks_like_id(record_id):
                 raise LocalizedError(
                     f"{quote(record_id)} はIDの形ではありません(export-table が書く36文字)",
@@ -367,8 +376,8 @@ def import_activities(
                         "this activity has been deleted (leave the id empty to add it anew)",
                         "id",
                     )
-                changes = _changes(store, row.given, lookups)
-                changes = _edited(store, activity, row.given, changes, row.cleared, lookups)
+                changes = _changes(unit, row.given, lookups)
+                changes = _edited(unit, activity, row.given, changes, row.cleared, lookups)
                 if records.applied("activity", activity, changes)[1]:
                     edits.append((number, record_id, changes))
                 else:
@@ -383,8 +392,7 @@ def import_activities(
                 )
             else:
                 _same_id_as(seen, record_id, number)
-                added.append((record_id, new_activity_content(store, row.given, lookups)))
-                given_ids.append(record_id)
+                added.append((record_id, new_activity_content(unit, row.given, lookups)))
         except LocalizedError as exc:
             raise at_row(number, exc) from None
         if advance is not None:
@@ -392,18 +400,12 @@ def import_activities(
     counts = ImportCounts(len(added), len(edits), unchanged)
     if dry_run:
         return counts
-    with store.write() as conn:
-        if revisions.entities_of(conn, given_ids):
-            raise LocalizedError(
-                "取り込みの途中でストアが変わりました。もう一度実行してください",
-                "the store changed during the import; run it again",
-            )
-        revisions.bulk_create(conn, "activity", added, device_id=store.device.id)
-        for number, record_id, changes in edits:
-            try:
-                records.edit_in(conn, "activity", record_id, changes, device_id=store.device.id)
-            except LocalizedError as exc:
-                raise at_row(number, exc) from None
+    revisions.bulk_create(unit, "activity", added)
+    for number, record_id, changes in edits:
+        try:
+            ACTIVITIES.edit(unit, record_id, changes)
+        except LocalizedError as exc:
+            raise at_row(number, exc) from None
     return counts
 
 
@@ -423,9 +425,9 @@ def _chunks(items: Sequence[str], size: int = 500) -> list[Sequence[str]]:
     return [items[start : start + size] for start in range(0, len(items), size)]
 
 
-def delete_activity(store: Store, activity_id: str) -> str:
+def delete_activity(work: Work, activity_id: str) -> str:
     """Tombstone an activity; its history stays."""
-    return records.delete(store, "activity", activity_id)
+    return ACTIVITIES.delete(work, activity_id)
 
 
 @dataclass
@@ -466,7 +468,7 @@ ActivityKey = tuple[dt.date, str]
 """An activity's place in the Log's order: (date, id), newest first."""
 
 
-def _conditions(filters: ActivityFilter | None) -> list[ColumnElement[bool]]:
+def _conditions(filters: ActivityFilter | None, backend: Backend) -> list[ColumnElement[bool]]:
     """The WHERE conditions of a filter (live or not is the caller's)."""
     filters = filters or ActivityFilter()
     conditions: list[ColumnElement[bool]] = []
@@ -489,7 +491,8 @@ def _conditions(filters: ActivityFilter | None) -> list[ColumnElement[bool]]:
     if filters.date_to:
         conditions.append(_table.c.date <= filters.date_to)
     if filters.query and query_terms(filters.query):
-        conditions.append(_table.c.id.in_(matching_ids(filters.query, entities=["activity"])))
+        matching = matching_ids(filters.query, backend, entities=["activity"])
+        conditions.append(_table.c.id.in_(matching))
     return conditions
 
 
@@ -504,7 +507,7 @@ def _newer_than(key: ActivityKey) -> ColumnElement[bool]:
 
 
 def _rows(
-    store: Store,
+    work: Work,
     conditions: list[ColumnElement[bool]],
     *,
     ascending: bool,
@@ -534,13 +537,14 @@ def _rows(
         )
         .select_from(_table.outerjoin(_orgs, _orgs.c.id == _table.c.municipality_id))
         # Live rows are most rows: the planner is told so, and walks (date, id) instead of `deleted`.
-        .where(mostly_true(_table.c.deleted.is_(False)), *conditions)
+        .where(work.backend.mostly_true(_table.c.deleted.is_(False)), *conditions)
         .order_by(*order)
         .limit(limit)
     )
     if offset > 0:
         query = query.offset(offset)
-    with store.read() as conn:
+    with unit_of(work, write=False) as unit:
+        conn = unit.conn
         rows = conn.execute(query).mappings().all()
     result = [
         ActivityRow(
@@ -563,7 +567,7 @@ def _rows(
 
 
 def list_activities(
-    store: Store,
+    work: Work,
     filters: ActivityFilter | None = None,
     *,
     limit: int = 50,
@@ -583,38 +587,40 @@ def list_activities(
     """
     if before is not None and after is not None:
         raise ValueError("give before or after, not both")
-    conditions = _conditions(filters)
+    conditions = _conditions(filters, work.backend)
     if before is not None:
-        return _rows(store, [*conditions, _older_than(before)], ascending=False, limit=limit)
+        return _rows(work, [*conditions, _older_than(before)], ascending=False, limit=limit)
     if after is not None:
-        return _rows(store, [*conditions, _newer_than(after)], ascending=True, limit=limit)
-    return _rows(store, conditions, ascending=False, limit=limit, offset=max(0, offset))
+        return _rows(work, [*conditions, _newer_than(after)], ascending=True, limit=limit)
+    return _rows(work, conditions, ascending=False, limit=limit, offset=max(0, offset))
 
 
-def rows_by_ids(store: Store, ids: Sequence[str]) -> list[ActivityRow]:
+def rows_by_ids(work: Work, ids: Sequence[str]) -> list[ActivityRow]:
     """The Log's rows of the live activities among `ids`, newest first."""
     if not ids:
         return []
-    return _rows(store, [_table.c.id.in_(list(ids))], ascending=False, limit=len(ids))
+    return _rows(work, [_table.c.id.in_(list(ids))], ascending=False, limit=len(ids))
 
 
-def count_activities(store: Store, filters: ActivityFilter | None = None) -> int:
+def count_activities(work: Work, filters: ActivityFilter | None = None) -> int:
     """How many live activities `filters` lets through (what `list_activities` pages over)."""
     query = (
         select(func.count())
         .select_from(_table)
-        .where(_table.c.deleted.is_(False), *_conditions(filters))
+        .where(_table.c.deleted.is_(False), *_conditions(filters, work.backend))
     )
-    with store.read() as conn:
+    with unit_of(work, write=False) as unit:
+        conn = unit.conn
         return int(conn.execute(query).scalar_one())
 
 
 def oldest_activities(
-    store: Store, filters: ActivityFilter | None = None, *, limit: int, offset: int = 0
+    work: Work, filters: ActivityFilter | None = None, *, limit: int, offset: int = 0
 ) -> list[ActivityRow]:
     """The last `limit` rows of the Log's order (the oldest activities), newest first: the End key.
 
     `offset` skips that many of the oldest rows first: a jump into the back half of the Log counts
     from the end, so no position costs more than half the list (a negative offset is 0).
     """
-    return _rows(store, _conditions(filters), ascending=True, limit=limit, offset=max(0, offset))
+    conditions = _conditions(filters, work.backend)
+    return _rows(work, conditions, ascending=True, limit=limit, offset=max(0, offset))

@@ -43,13 +43,13 @@ from dxfield.store.key_file import (
     write_key_file,
     wrong_device,
 )
-from dxfield.store.schema import Device, LocalState
+from dxfield.store.schema import DEVICES, LOCAL_STATE
 
 BACKUP_KEYS = "backup.device-keys"
 """The local-state row of a backup that holds the device's keys (never in a live store)."""
 ASIDE = "before-restore"
-_device = Device.__table__.name  # type: ignore[attr-defined]
-_state = LocalState.__table__.name  # type: ignore[attr-defined]
+_device = DEVICES.name
+_state = LOCAL_STATE.name
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from dxfield.domain.errors import LocalizedError, NotFound
 from dxfield.i18n import quote
 from dxfield.store import merge, records, revisions
-from dxfield.store.engine import Store
+from dxfield.store.unit import Work, unit_of
 
 _revisions = revisions._revisions
 
@@ -69,17 +69,19 @@ def _in_conflict() -> Any:
     )
 
 
-def count_conflicts(store: Store) -> int:
+def count_conflicts(work: Work) -> int:
     """How many records are in conflict (for the status bar and `check`)."""
-    with store.read() as conn:
+    with unit_of(work, write=False) as unit:
+        conn = unit.conn
         return int(
             conn.execute(select(func.count()).select_from(_in_conflict().subquery())).scalar() or 0
         )
 
 
-def list_conflicts(store: Store) -> list[Conflict]:
+def list_conflicts(work: Work) -> list[Conflict]:
     """Every record in conflict, oldest change first."""
-    with store.read() as conn:
+    with unit_of(work, write=False) as unit:
+        conn = unit.conn
         rows = conn.execute(_in_conflict()).all()
         found = []
         for entity, entity_id in rows:
@@ -88,9 +90,10 @@ def list_conflicts(store: Store) -> list[Conflict]:
     return sorted(found, key=lambda c: (min(v.hlc for v in c.versions), c.entity_id))
 
 
-def get_conflict(store: Store, text: str) -> Conflict:
+def get_conflict(work: Work, text: str) -> Conflict:
     """One record in conflict, by its id (or a unique part of it)."""
-    with store.read() as conn:
+    with unit_of(work, write=False) as unit:
+        conn = unit.conn
         entity_id = records.match_id(conn, _revisions.c.entity_id, text, "記録", "record")
         entity = revisions.entity_of(conn, entity_id)
         versions = _versions(conn, entity, entity_id) if entity else []
@@ -100,26 +103,25 @@ def get_conflict(store: Store, text: str) -> Conflict:
 
 
 def resolve_conflict(
-    store: Store, text: str, *, keep: str, changes: dict[str, Any] | None = None
+    work: Work, text: str, *, keep: str, changes: dict[str, Any] | None = None
 ) -> str:
     """Keep one version (`keep`: its revision id, or a unique part of it), optionally with
     `changes` merged in by hand; the new revision follows every leaf. Returns its id."""
-    conflict = get_conflict(store, text)
-    chosen = [v for v in conflict.versions if v.rev_id == keep or v.rev_id.endswith(keep)]
-    if len(chosen) != 1:
-        raise LocalizedError(
-            f"版 {quote(keep)} はこの競合にありません(conflicts show で確認)",
-            f"no version {quote(keep)} in this conflict (see conflicts show)",
-        )
-    content = {k: v for k, v in chosen[0].data.items() if k != "created_at"}
-    content = records.validate(conflict.entity, {**content, **(changes or {})})
-    with store.write() as conn:
+    with unit_of(work, write=True) as unit:
+        conflict = get_conflict(unit, text)
+        chosen = [v for v in conflict.versions if v.rev_id == keep or v.rev_id.endswith(keep)]
+        if len(chosen) != 1:
+            raise LocalizedError(
+                f"版 {quote(keep)} はこの競合にありません(conflicts show で確認)",
+                f"no version {quote(keep)} in this conflict (see conflicts show)",
+            )
+        content = {k: v for k, v in chosen[0].data.items() if k != "created_at"}
+        content = records.validate(conflict.entity, {**content, **(changes or {})})
         written = revisions.write_record(
-            conn,
+            unit,
             conflict.entity,
             conflict.entity_id,
             content,
-            device_id=store.device.id,
-            parents=merge.leaves(conn, conflict.entity, conflict.entity_id),
+            parents=merge.leaves(unit.conn, conflict.entity, conflict.entity_id),
         )
     return str(written["rev_id"])

@@ -18,8 +18,8 @@ from sqlalchemy.engine import Connection
 
 from dxfield.domain.records import ProviderLink, Stage
 from dxfield.store import revisions
-from dxfield.store.engine import Store
 from dxfield.store.followups import OPEN_STATUSES
+from dxfield.store.unit import Work, unit_of
 
 MONTHS = 12
 _orgs = revisions.table_for("organization")
@@ -172,14 +172,15 @@ def _track_stages(
     return {key: [t for _, _, t in sorted(items)] for key, items in found.items()}
 
 
-def dashboard(store: Store, today: dt.date) -> list[InitiativeCard]:
+def dashboard(work: Work, today: dt.date) -> list[InitiativeCard]:
     """One card per live initiative, plus one per municipality with live activities outside any
     initiative (`initiative_id` None, empty theme and title); in the kana order of their
     municipalities, then by title. Only live records count.
     """
     starts = _month_starts(today)
     labels = [f"{s.year:04d}-{s.month:02d}" for s in starts[:MONTHS]]
-    with store.read() as conn:
+    with unit_of(work, write=False) as unit:
+        conn = unit.conn
         names: dict[str, tuple[str, str]] = {
             row.id: (row.name, row.kana or row.name)
             for row in conn.execute(select(_orgs.c.id, _orgs.c.name, _orgs.c.kana))

@@ -27,7 +27,11 @@ from dxfield.paths import STORE_FILE, ensure_private_dir
 from dxfield.store.migrations import SCHEMA_HEAD
 
 if TYPE_CHECKING:
+    from alembic.config import Config
     from sqlalchemy.engine import Connection, Engine
+
+    from dxfield.store.backend import Backend
+    from dxfield.store.unit import Unit
 
 
 @dataclass(frozen=True)
@@ -39,7 +43,7 @@ class DeviceInfo:
     role: str
 
 
-def _alembic_config(connection: Connection | None = None):  # type: ignore[no-untyped-def]
+def _alembic_config(connection: Connection | None = None) -> Config:
     from alembic.config import Config
 
     config = Config()
@@ -214,6 +218,22 @@ class Store:
                 raise _store_failure(self.path, exc) from exc
             raise
 
+    @property
+    def backend(self) -> Backend:
+        """What is particular to this store's database engine (store/backend.py)."""
+        from dxfield.store.backend import backend_for
+
+        return backend_for(self.engine)
+
+    @contextlib.contextmanager
+    def unit(self, *, write: bool = True) -> Iterator[Unit]:
+        """The unit of work of one user action (store/unit.py): a `BEGIN IMMEDIATE`
+        transaction when it writes, a deferred one when it only reads."""
+        from dxfield.store.unit import Unit
+
+        with self.write() if write else self.read() as conn:
+            yield Unit(conn, self, write)
+
     def close(self) -> None:
         """Release the engine's connections."""
         self.engine.dispose()
@@ -228,7 +248,7 @@ class Store:
 def _engine(path: Path) -> Engine:
     from sqlalchemy import URL, create_engine
 
-    from dxfield.store.sqlite_features import install_pragmas
+    from dxfield.store.backend import SQLITE
 
     engine = create_engine(
         # URL.create, not an f-string: a folder named "a?b" or "100%" must stay a path.
@@ -237,7 +257,7 @@ def _engine(path: Path) -> Engine:
         # tag and area filters.
         json_serializer=lambda value: json.dumps(value, ensure_ascii=False),
     )
-    install_pragmas(engine)
+    SQLITE.install(engine)
     return engine
 
 
@@ -324,9 +344,9 @@ def _ensure_device(engine: Engine, device_name: str | None) -> DeviceInfo:
     from sqlalchemy import insert, select, update
 
     from dxfield.store.ids import new_id
-    from dxfield.store.schema import Device
+    from dxfield.store.schema import DEVICES
 
-    table = Device.__table__  # type: ignore[attr-defined]
+    table = DEVICES
     with engine.connect() as conn, conn.begin():
         row = conn.execute(select(table)).first()
     if row is not None and (not device_name or device_name == row.name):

@@ -183,3 +183,20 @@ def safe_name_part(text: str, fallback: str = "x", limit: int = 40) -> str:
         name = name.replace("..", "_")
     name = name.strip(" .")[:limit].strip(" .")
     return name if name.strip("_") else fallback
+
+
+MAX_TEXT_FILE_BYTES = 256 << 20
+"""The largest text file read for a person (a CSV, an overview, a stage model)."""
+
+
+def read_text_file(path: Path) -> str:
+    """A text file a user names (a stage model, an overview, a CSV): UTF-8, with or without the
+    BOM that Windows Notepad and Excel write; a missing, non-UTF-8 or not regular file (a pipe,
+    a device) or one beyond MAX_TEXT_FILE_BYTES refused in one line."""
+    try:
+        return read_regular_file(path, MAX_TEXT_FILE_BYTES).decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise LocalizedError(
+            f"{quote(str(path))} はUTF-8のテキストではありません",
+            f"{quote(str(path))} is not UTF-8 text",
+        ) from None

@@ -13,9 +13,9 @@ from dxfield.domain.enums import ActionStatus, FindingKind, SupportArea
 from dxfield.domain.errors import LocalizedError
 from dxfield.domain.records import ActionRead, FindingRead, InitiativeRead
 from dxfield.i18n import about
-from dxfield.store import organizations, records, revisions
-from dxfield.store.engine import Store
-from dxfield.store.sqlite_features import arrival_order
+from dxfield.store import organizations, revisions
+from dxfield.store.records import ACTIONS, ACTIVITIES, FINDINGS, INITIATIVES
+from dxfield.store.unit import Unit, Work, unit_of
 
 _initiatives = revisions.table_for("initiative")
 _findings = revisions.table_for("finding")
@@ -34,10 +34,11 @@ class InitiativeSummary:
     providers: list[tuple[str, str]]
 
 
-def list_initiatives(store: Store, *, municipality: str | None = None) -> list[InitiativeSummary]:
+def list_initiatives(work: Work, *, municipality: str | None = None) -> list[InitiativeSummary]:
     """Live initiatives, in the kana order of their municipality."""
     query = select(_initiatives).where(_initiatives.c.deleted.is_(False))
-    with store.read() as conn:
+    with unit_of(work, write=False) as unit:
+        conn = unit.conn
         if municipality:
             muni_id = organizations.find_organization_id(
                 conn, municipality, kinds=organizations.LOCAL_GOVERNMENT
@@ -50,7 +51,7 @@ def list_initiatives(store: Store, *, municipality: str | None = None) -> list[I
         }
     result = []
     for row in rows:
-        initiative = InitiativeRead.model_validate(dict(row))
+        initiative = INITIATIVES.to_read(row)
         name, kana = names.get(initiative.municipality_id, ("", ""))
         providers = [
             (names.get(link.org_id, (link.org_id, ""))[0], link.role.value)
@@ -61,15 +62,15 @@ def list_initiatives(store: Store, *, municipality: str | None = None) -> list[I
     return result
 
 
-def _initiative_id(store: Store, text: str | None) -> str | None:
+def _initiative_id(unit: Unit, text: str | None) -> str | None:
     if text is None:
         return None
-    with store.read() as conn, about("initiative"):
-        return records.resolve_id(conn, "initiative", text)
+    with about("initiative"):
+        return INITIATIVES.resolve(unit, text)
 
 
 def add_finding(
-    store: Store,
+    work: Work,
     *,
     kind: str,
     text: str,
@@ -79,22 +80,23 @@ def add_finding(
     date: str | None = None,
 ) -> FindingRead:
     """Record a finding, optionally tied to an initiative, an activity and a support area."""
-    data: dict[str, Any] = {
-        "kind": FindingKind.parse_field(kind, "kind"),
-        "text": text,
-        "initiative_id": _initiative_id(store, initiative),
-        "area": SupportArea.parse_field(area, "area") if area else None,
-        "date": date,
-    }
-    if activity:
-        source = records.get(store, "activity", activity)
-        data["activity_id"] = source.id
-        data["initiative_id"] = data["initiative_id"] or source.initiative_id
-    return records.create(store, "finding", data)  # type: ignore[no-any-return]
+    with unit_of(work, write=True) as unit:
+        data: dict[str, Any] = {
+            "kind": FindingKind.parse_field(kind, "kind"),
+            "text": text,
+            "initiative_id": _initiative_id(unit, initiative),
+            "area": SupportArea.parse_field(area, "area") if area else None,
+            "date": date,
+        }
+        if activity:
+            source = ACTIVITIES.get(unit, activity)
+            data["activity_id"] = source.id
+            data["initiative_id"] = data["initiative_id"] or source.initiative_id
+        return FINDINGS.create(unit, data)
 
 
 def edit_finding(
-    store: Store,
+    work: Work,
     finding_id: str,
     *,
     kind: str | None = None,
@@ -109,23 +111,24 @@ def edit_finding(
     Returns (finding, whether anything changed).
     """
     changes: dict[str, Any] = {}
-    if kind is not None:
-        changes["kind"] = FindingKind.parse_field(kind, "kind")
-    if text is not None:
-        changes["text"] = text
-    if initiative is not None:
-        changes["initiative_id"] = _initiative_id(store, initiative) if initiative else None
-    if activity is not None:
-        changes["activity_id"] = records.get(store, "activity", activity).id if activity else None
-    if area is not None:
-        changes["area"] = SupportArea.parse_field(area, "area") if area else None
-    if date is not None:
-        changes["date"] = date or None
-    return records.edit(store, "finding", finding_id, changes)
+    with unit_of(work, write=True) as unit:
+        if kind is not None:
+            changes["kind"] = FindingKind.parse_field(kind, "kind")
+        if text is not None:
+            changes["text"] = text
+        if initiative is not None:
+            changes["initiative_id"] = _initiative_id(unit, initiative) if initiative else None
+        if activity is not None:
+            changes["activity_id"] = ACTIVITIES.get(unit, activity).id if activity else None
+        if area is not None:
+            changes["area"] = SupportArea.parse_field(area, "area") if area else None
+        if date is not None:
+            changes["date"] = date or None
+        return FINDINGS.edit(unit, finding_id, changes)
 
 
 def list_findings(
-    store: Store,
+    work: Work,
     *,
     initiative: str | None = None,
     kind: str | None = None,
@@ -134,23 +137,23 @@ def list_findings(
 ) -> list[FindingRead]:
     """Live findings, newest first (or in the order they were recorded)."""
     query = select(_findings).where(_findings.c.deleted.is_(False))
-    if initiative:
-        query = query.where(_findings.c.initiative_id == _initiative_id(store, initiative))
     if kind:
         query = query.where(_findings.c.kind == FindingKind.parse_field(kind, "kind").value)
     if area:
         query = query.where(_findings.c.area == SupportArea.parse_field(area, "area").value)
     if recorded_order:
-        query = query.order_by(_findings.c.hlc, arrival_order(_findings))
+        query = query.order_by(_findings.c.hlc, work.backend.arrival_order(_findings))
     else:
         query = query.order_by(_findings.c.date.desc(), _findings.c.id)
-    with store.read() as conn:
-        rows = conn.execute(query).mappings().all()
-    return [FindingRead.model_validate(dict(row)) for row in rows]
+    with unit_of(work, write=False) as unit:
+        if initiative:
+            query = query.where(_findings.c.initiative_id == _initiative_id(unit, initiative))
+        rows = unit.conn.execute(query).mappings().all()
+    return [FINDINGS.to_read(row) for row in rows]
 
 
 def add_action(
-    store: Store,
+    work: Work,
     *,
     text: str,
     initiative: str | None = None,
@@ -160,19 +163,22 @@ def add_action(
     status: str | None = None,
 ) -> ActionRead:
     """Record a next step; as-of defaults to today."""
-    data: dict[str, Any] = {
-        "text": text,
-        "initiative_id": _initiative_id(store, initiative),
-        "owner": owner,
-        "due": due,
-        "as_of": as_of or clock.today(),
-        "status": ActionStatus.parse_field(status, "status") if status else ActionStatus.planned,
-    }
-    return records.create(store, "action", data)  # type: ignore[no-any-return]
+    with unit_of(work, write=True) as unit:
+        data: dict[str, Any] = {
+            "text": text,
+            "initiative_id": _initiative_id(unit, initiative),
+            "owner": owner,
+            "due": due,
+            "as_of": as_of or unit.today(),
+            "status": ActionStatus.parse_field(status, "status")
+            if status
+            else ActionStatus.planned,
+        }
+        return ACTIONS.create(unit, data)
 
 
 def edit_action(
-    store: Store,
+    work: Work,
     action_id: str,
     *,
     text: str | None = None,
@@ -187,19 +193,20 @@ def edit_action(
     Returns (action, whether anything changed).
     """
     changes: dict[str, Any] = {}
-    if text is not None:
-        changes["text"] = text
-    if initiative is not None:
-        changes["initiative_id"] = _initiative_id(store, initiative) if initiative else None
-    if owner is not None:
-        changes["owner"] = owner
-    if due is not None:
-        changes["due"] = due or None
-    if as_of is not None:
-        changes["as_of"] = as_of or None
-    if status is not None:
-        changes["status"] = ActionStatus.parse_field(status, "status")
-    return records.edit(store, "action", action_id, changes)
+    with unit_of(work, write=True) as unit:
+        if text is not None:
+            changes["text"] = text
+        if initiative is not None:
+            changes["initiative_id"] = _initiative_id(unit, initiative) if initiative else None
+        if owner is not None:
+            changes["owner"] = owner
+        if due is not None:
+            changes["due"] = due or None
+        if as_of is not None:
+            changes["as_of"] = as_of or None
+        if status is not None:
+            changes["status"] = ActionStatus.parse_field(status, "status")
+        return ACTIONS.edit(unit, action_id, changes)
 
 
 @dataclass(frozen=True)
@@ -211,7 +218,7 @@ class ActionItem:
 
 
 def list_actions(
-    store: Store,
+    work: Work,
     *,
     initiative: str | None = None,
     status: str | None = None,
@@ -223,33 +230,36 @@ def list_actions(
     marked overdue when it is."""
     today = today or clock.today()
     query = select(_actions).where(_actions.c.deleted.is_(False))
-    if initiative:
-        query = query.where(_actions.c.initiative_id == _initiative_id(store, initiative))
     if status:
         query = query.where(_actions.c.status == ActionStatus.parse_field(status, "status").value)
     if open_only:
         query = query.where(_actions.c.status.in_(OPEN_STATUSES))
     if recorded_order:
-        query = query.order_by(_actions.c.hlc, arrival_order(_actions))
+        query = query.order_by(_actions.c.hlc, work.backend.arrival_order(_actions))
     else:
         query = query.order_by(_actions.c.due.is_(None), _actions.c.due, _actions.c.id)
-    with store.read() as conn:
-        rows = conn.execute(query).mappings().all()
+    with unit_of(work, write=False) as unit:
+        if initiative:
+            query = query.where(_actions.c.initiative_id == _initiative_id(unit, initiative))
+        rows = unit.conn.execute(query).mappings().all()
     items = []
     for row in rows:
-        action = ActionRead.model_validate(dict(row))
+        action = ACTIONS.to_read(row)
         is_open = action.status in (ActionStatus.planned, ActionStatus.in_progress)
         items.append(ActionItem(action, bool(is_open and action.due and action.due < today)))
     return items
 
 
-def complete_action(store: Store, action_id: str) -> tuple[ActionRead, bool]:
+def complete_action(work: Work, action_id: str) -> tuple[ActionRead, bool]:
     """Mark an action done; (record, whether it changed)."""
-    current = records.get(store, "action", action_id)
-    if current.status is ActionStatus.done:
-        return current, False
-    if current.status is ActionStatus.dropped:
-        raise LocalizedError(
-            "中止した取組方針は完了にできません", "a dropped action cannot be marked done", "status"
-        )
-    return records.edit(store, "action", current.id, {"status": ActionStatus.done})
+    with unit_of(work, write=True) as unit:
+        current = ACTIONS.get(unit, action_id)
+        if current.status is ActionStatus.done:
+            return current, False
+        if current.status is ActionStatus.dropped:
+            raise LocalizedError(
+                "中止した取組方針は完了にできません",
+                "a dropped action cannot be marked done",
+                "status",
+            )
+        return ACTIONS.edit(unit, current.id, {"status": ActionStatus.done})

@@ -19,7 +19,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
 
 from dxfield import clock
-from dxfield.store.schema import LocalState
+from dxfield.store.schema import LOCAL_STATE
 
 _KEY = "hlc"
 _COUNTER_MAX = 999_999
@@ -81,7 +81,7 @@ def wall_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
-_table = LocalState.__table__  # type: ignore[attr-defined]
+_table = LOCAL_STATE
 
 
 def _load(conn: Connection) -> Stamp | None:

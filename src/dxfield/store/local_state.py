@@ -19,13 +19,13 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from dxfield import clock
-from dxfield.store.engine import Store
-from dxfield.store.schema import LocalState, Revision
+from dxfield.store.schema import DEVICES, LOCAL_STATE, REVISIONS
+from dxfield.store.unit import Work, unit_of
 
 DRAFT_PREFIX = "draft:"
 SETTING_PREFIX = "setting:"
-_state = LocalState.__table__  # type: ignore[attr-defined]
-_revisions = Revision.__table__  # type: ignore[attr-defined]
+_state = LOCAL_STATE
+_revisions = REVISIONS
 log = logging.getLogger(__name__)
 
 
@@ -52,7 +52,7 @@ def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, allow_nan=False)
 
 
-def save_draft(store: Store, name: str, data: dict[str, Any]) -> None:
+def save_draft(work: Work, name: str, data: dict[str, Any]) -> None:
     """Save (or replace) the draft `name`, stamped with the time now.
 
     `data` must be JSON data (strings, numbers, booleans, None, lists, dicts); anything else
@@ -62,7 +62,8 @@ def save_draft(store: Store, name: str, data: dict[str, Any]) -> None:
         raise ValueError("a draft needs a name")
     saved_at = clock.now()
     value = _json({"saved_at": saved_at.isoformat(), "data": data})
-    with store.write() as conn:
+    with unit_of(work, write=True) as unit:
+        conn = unit.conn
         _put(conn, DRAFT_PREFIX + name, value)
 
 
@@ -83,9 +84,10 @@ def _read_draft(key: str, value: str) -> Draft | None:
     return Draft(name, data, saved_at)
 
 
-def list_drafts(store: Store) -> list[Draft]:
+def list_drafts(work: Work) -> list[Draft]:
     """Every readable draft, most recently saved first (unreadable ones are skipped, logged)."""
-    with store.read() as conn:
+    with unit_of(work, write=False) as unit:
+        conn = unit.conn
         rows = conn.execute(
             select(_state.c.key, _state.c.value).where(
                 _state.c.key.startswith(DRAFT_PREFIX, autoescape=True)
@@ -96,15 +98,17 @@ def list_drafts(store: Store) -> list[Draft]:
     return drafts
 
 
-def discard_draft(store: Store, name: str) -> None:
+def discard_draft(work: Work, name: str) -> None:
     """Remove the draft `name`; nothing happens when there is none."""
-    with store.write() as conn:
+    with unit_of(work, write=True) as unit:
+        conn = unit.conn
         conn.execute(_state.delete().where(_state.c.key == DRAFT_PREFIX + name))
 
 
-def get_setting(store: Store, key: str, default: Any = None) -> Any:
+def get_setting(work: Work, key: str, default: Any = None) -> Any:
     """The setting `key`, or `default` when it is unset (or unreadable, which is logged)."""
-    with store.read() as conn:
+    with unit_of(work, write=False) as unit:
+        conn = unit.conn
         value = conn.execute(
             select(_state.c.value).where(_state.c.key == SETTING_PREFIX + key)
         ).scalar()
@@ -117,17 +121,19 @@ def get_setting(store: Store, key: str, default: Any = None) -> Any:
         return default
 
 
-def set_setting(store: Store, key: str, value: Any) -> None:
+def set_setting(work: Work, key: str, value: Any) -> None:
     """Set the setting `key` to a JSON value (a TypeError or ValueError for anything else)."""
     text = _json(value)
-    with store.write() as conn:
+    with unit_of(work, write=True) as unit:
+        conn = unit.conn
         _put(conn, SETTING_PREFIX + key, text)
 
 
-def put_value(store: Store, key: str, value: Any) -> None:
+def put_value(work: Work, key: str, value: Any) -> None:
     """Store a JSON value under `key` (local bookkeeping of other modules: trusted devices...)."""
     text = _json(value)
-    with store.write() as conn:
+    with unit_of(work, write=True) as unit:
+        conn = unit.conn
         _put(conn, key, text)
 
 
@@ -136,9 +142,10 @@ def put_value_in(conn: Connection, key: str, value: Any) -> None:
     _put(conn, key, _json(value))
 
 
-def get_value(store: Store, key: str, default: Any = None) -> Any:
+def get_value(work: Work, key: str, default: Any = None) -> Any:
     """The JSON value stored under `key` by `put_value`, or `default`."""
-    with store.read() as conn:
+    with unit_of(work, write=False) as unit:
+        conn = unit.conn
         value = conn.execute(select(_state.c.value).where(_state.c.key == key)).scalar()
     if value is None:
         return default
@@ -149,9 +156,10 @@ def get_value(store: Store, key: str, default: Any = None) -> Any:
         return default
 
 
-def values_with_prefix(store: Store, prefix: str) -> dict[str, Any]:
+def values_with_prefix(work: Work, prefix: str) -> dict[str, Any]:
     """Every JSON value whose key starts with `prefix` (unreadable ones are logged and left out)."""
-    with store.read() as conn:
+    with unit_of(work, write=False) as unit:
+        conn = unit.conn
         return values_in(conn, prefix)
 
 
@@ -169,38 +177,37 @@ def values_in(conn: Connection, prefix: str) -> dict[str, Any]:
     return found
 
 
-def set_device_role(store: Store, role: str) -> None:
+def set_device_role(work: Work, role: str) -> None:
     """Make this device a field laptop or the prefecture's hub."""
-    from dxfield.store.schema import Device
 
-    table = Device.__table__  # type: ignore[attr-defined]
-    with store.write() as conn:
-        conn.execute(update(table).where(table.c.id == store.device.id).values(role=role))
-    store.device = replace(store.device, role=role)
+    table = DEVICES
+    with unit_of(work, write=True) as unit:
+        conn = unit.conn
+        conn.execute(update(table).where(table.c.id == unit.device.id).values(role=role))
+    unit.store.device = replace(unit.device, role=role)
 
 
 EXPORT_WATERMARK = "export-watermark:"
 """Prefix of the local values that record, per device, how far bundles for it have carried."""
 
 
-def unexported_changes(store: Store) -> int:
+def unexported_changes(work: Work) -> int:
     """How many revisions this device wrote that have not gone out in a bundle yet: those after
     the furthest any bundle has carried (reference and demo data have other authors).
 
     With several recipients the furthest export counts: a change that reached the hub is on
     its way everywhere.
     """
-    from dxfield.store.sqlite_features import arrival_order
-
-    watermarks = values_with_prefix(store, EXPORT_WATERMARK).values()
+    watermarks = values_with_prefix(work, EXPORT_WATERMARK).values()
     carried = max((int(w) for w in watermarks if isinstance(w, int)), default=0)
-    with store.read() as conn:
+    with unit_of(work, write=False) as unit:
+        conn = unit.conn
         count = conn.execute(
             select(func.count())
             .select_from(_revisions)
             .where(
-                _revisions.c.device_id == store.device.id,
-                arrival_order(_revisions) > carried,
+                _revisions.c.device_id == unit.device.id,
+                unit.backend.arrival_order(_revisions) > carried,
             )
         ).scalar_one()
     return int(count)

@@ -13,32 +13,33 @@ from typing import Any
 from sqlalchemy import func, select, text
 
 from dxfield.domain.errors import LocalizedError
-from dxfield.i18n import quote
 from dxfield.store import revisions
 from dxfield.store.conflicts import count_conflicts
 from dxfield.store.engine import Store, head_schema_revision
-from dxfield.store.files import existing_folder, guard_output, read_regular_file
+from dxfield.store.files import existing_folder, guard_output
 from dxfield.store.files import missing_file as missing_file  # re-exported: its one wording
+from dxfield.store.files import read_text_file as read_text_file  # re-exported
 from dxfield.store.key_file import key_path, read_key_file, wrong_device
 from dxfield.store.records import match_id
-from dxfield.store.schema import SYNCED_TABLES, Revision
+from dxfield.store.schema import REVISIONS, SYNCED_TABLES
 from dxfield.store.soundness import Finding, find_problems
+from dxfield.store.unit import Work, unit_of
 
 DUMP_FORMAT = "dxfield-dump"
 DUMP_VERSION = 1
-MAX_TEXT_FILE_BYTES = 256 << 20
 """The largest text file a user may give (a CSV of every activity stays far below)."""
-_revisions = Revision.__table__  # type: ignore[attr-defined]
+_revisions = REVISIONS
 
 
-def dump(store: Store) -> dict[str, Any]:
+def dump(work: Work) -> dict[str, Any]:
     """Every synced record (tombstones too) as its winning revision, sorted by id (then kind).
 
     Content comes from the revision itself, which is content-addressed, so two stores holding the
     same data give the same dump byte for byte. Local-only data (device, drafts, keys) is left out.
     """
     records: list[dict[str, Any]] = []
-    with store.read() as conn:
+    with unit_of(work, write=False) as unit:
+        conn = unit.conn
         for entity in sorted(SYNCED_TABLES):
             table = revisions.table_for(entity)
             rows = conn.execute(
@@ -67,22 +68,9 @@ def dump(store: Store) -> dict[str, Any]:
     return {"format": DUMP_FORMAT, "version": DUMP_VERSION, "records": records}
 
 
-def dump_text(store: Store) -> str:
+def dump_text(work: Work) -> str:
     """The dump as canonical JSON text (sorted keys, two-space indent, trailing newline)."""
-    return json.dumps(dump(store), ensure_ascii=False, sort_keys=True, indent=2) + "\n"
-
-
-def read_text_file(path: Path) -> str:
-    """A text file a user names (a stage model, an overview, a CSV): UTF-8, with or without the
-    BOM that Windows Notepad and Excel write; a missing, non-UTF-8 or not regular file (a pipe,
-    a device) or one beyond MAX_TEXT_FILE_BYTES refused in one line."""
-    try:
-        return read_regular_file(path, MAX_TEXT_FILE_BYTES).decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise LocalizedError(
-            f"{quote(str(path))} はUTF-8のテキストではありません",
-            f"{quote(str(path))} is not UTF-8 text",
-        ) from None
+    return json.dumps(dump(work), ensure_ascii=False, sort_keys=True, indent=2) + "\n"
 
 
 def write_atomically(store: Store, out: Path, data: bytes) -> None:
@@ -198,10 +186,11 @@ def check(store: Store) -> CheckReport:
     )
 
 
-def record_history(store: Store, record_id: str) -> tuple[str, list[dict[str, Any]]]:
+def record_history(work: Work, record_id: str) -> tuple[str, list[dict[str, Any]]]:
     """(entity, every revision of the record oldest first, each with the fields it changed and
     whether it brought the record back after a deletion)."""
-    with store.read() as conn:
+    with unit_of(work, write=False) as unit:
+        conn = unit.conn
         full = match_id(conn, _revisions.c.entity_id, record_id, "記録", "record")
         entity = revisions.entity_of(conn, full)
         history = revisions.history(conn, entity or "", full)

@@ -32,13 +32,14 @@ from sqlalchemy.engine import Connection
 from dxfield.domain.errors import LocalizedError
 from dxfield.i18n import quote
 from dxfield.store import records, revisions, search_index
+from dxfield.store.backend import backend_for
 from dxfield.store.hlc import Stamp, observe, skew_limit
 from dxfield.store.ids import ID_PATTERN
 from dxfield.store.links import links_of
 from dxfield.store.local_state import put_value_in
 from dxfield.store.revisions import canonical_json as canonical
 from dxfield.store.schema import SYNCED_TABLES
-from dxfield.store.sqlite_features import arrival_order
+from dxfield.store.unit import Unit
 
 _revisions = revisions._revisions
 _CHUNK = 500
@@ -357,7 +358,7 @@ def _kind_taken(revision: dict[str, Any], other: str) -> RevisionRefused:
 
 
 def apply_revisions(
-    conn: Connection,
+    unit: Unit,
     incoming: Sequence[dict[str, Any]],
     *,
     sender: str | None = None,
@@ -365,8 +366,11 @@ def apply_revisions(
 ) -> MergeReport:
     """Check the revisions (each from `check_revision`) against each other and the store,
     insert those this store lacks and re-derive the winner of every record they touch.
-    Order-free and idempotent. A revision stamped more than a day ahead is taken but flagged
-    (with `sender`, the device whose bundle brought it) and never moves this store's clock."""
+    Order-free and idempotent, all in the unit's transaction. A revision stamped more than a
+    day ahead is taken but flagged (with `sender`, the device whose bundle brought it) and never
+    moves this store's clock."""
+    unit.require_write()
+    conn = unit.conn
     report = MergeReport()
     by_id = {r["rev_id"]: r for r in incoming}
     have: set[str] = set()
@@ -562,13 +566,13 @@ def all_revisions(conn: Connection) -> list[dict[str, Any]]:
 
 def latest_arrival(conn: Connection) -> int:
     """The arrival order of the newest revision in this store (0 when there is none)."""
-    latest = select(func.max(arrival_order(_revisions))).select_from(_revisions)
+    latest = select(func.max(backend_for(conn).arrival_order(_revisions))).select_from(_revisions)
     return int(conn.execute(latest).scalar() or 0)
 
 
 def count_revisions_since(conn: Connection, watermark: int) -> int:
     """How many revisions arrived in this store after `watermark`."""
-    order = arrival_order(_revisions)
+    order = backend_for(conn).arrival_order(_revisions)
     return int(
         conn.execute(select(func.count()).where(order > watermark).select_from(_revisions)).scalar()
         or 0
@@ -579,7 +583,7 @@ def revision_lines_since(conn: Connection, watermark: int) -> tuple[list[str], i
     """The revisions that arrived after `watermark`, each as the canonical JSON line a bundle
     carries, and the new watermark. The stored `data` is canonical JSON already, so it is
     spliced in as it is rather than parsed and written again (the export's largest cost)."""
-    order = arrival_order(_revisions)
+    order = backend_for(conn).arrival_order(_revisions)
     rows = conn.execute(
         select(
             _revisions.c.data,
@@ -616,7 +620,7 @@ def revision_lines_since(conn: Connection, watermark: int) -> tuple[list[str], i
 def revisions_since(conn: Connection, watermark: int) -> tuple[list[dict[str, Any]], int]:
     """The revisions that arrived in this store after `watermark` (0: all of them), as a
     bundle carries them, and the new watermark."""
-    order = arrival_order(_revisions)
+    order = backend_for(conn).arrival_order(_revisions)
     rows = list(
         conn.execute(
             select(_revisions, order.label("arrival"))

@@ -16,7 +16,8 @@ from dxfield.domain.errors import LocalizedError, NotFound
 from dxfield.domain.records import OrganizationRead
 from dxfield.i18n import about
 from dxfield.store import records, reference, revisions
-from dxfield.store.engine import Store
+from dxfield.store.records import ORGANIZATIONS
+from dxfield.store.unit import Unit, Work, unit_of
 
 _table = revisions.table_for("organization")
 LOCAL_GOVERNMENT = (OrgKind.prefecture, OrgKind.municipality)
@@ -28,7 +29,7 @@ def _sort_key() -> list[Any]:
 
 
 def list_organizations(
-    store: Store, *, kinds: Iterable[OrgKind] | None = None, parent_id: str | None = None
+    work: Work, *, kinds: Iterable[OrgKind] | None = None, parent_id: str | None = None
 ) -> list[OrganizationRead]:
     """Live organizations, in kana order, optionally of some kinds or under one parent."""
     query = select(_table).where(_table.c.deleted.is_(False))
@@ -36,9 +37,9 @@ def list_organizations(
         query = query.where(_table.c.kind.in_([k.value for k in kinds]))
     if parent_id is not None:
         query = query.where(_table.c.parent_id == parent_id)
-    with store.read() as conn:
-        rows = conn.execute(query.order_by(*_sort_key())).mappings().all()
-    return [OrganizationRead.model_validate(dict(row)) for row in rows]
+    with unit_of(work, write=False) as unit:
+        rows = unit.conn.execute(query.order_by(*_sort_key())).mappings().all()
+    return [ORGANIZATIONS.to_read(row) for row in rows]
 
 
 def find_organization_id(
@@ -84,26 +85,25 @@ def find_organization_id(
     return org_id
 
 
-def resolve_organization(store: Store, text: str, *, kinds: Iterable[OrgKind] | None = None) -> str:
-    """`find_organization_id` in its own read transaction."""
-    with store.read() as conn:
-        return find_organization_id(conn, text, kinds=kinds)
+def resolve_organization(work: Work, text: str, *, kinds: Iterable[OrgKind] | None = None) -> str:
+    """`find_organization_id` in the unit of work (or a reading one of its own)."""
+    with unit_of(work, write=False) as unit:
+        return find_organization_id(unit.conn, text, kinds=kinds)
 
 
 class OrganizationIndex:
     """Every organization's id by name, code and id, read once: `find` answers as
     `find_organization_id` does without a query per name (an import resolving many rows)."""
 
-    def __init__(self, store: Store) -> None:
-        self._store = store
+    def __init__(self, unit: Unit) -> None:
+        self._unit = unit
         self._by_name: dict[str, list[tuple[str, str]]] = {}
         self._by_code: dict[str, list[tuple[str, str]]] = {}
         self._kinds: dict[str, str] = {}
         self._names: dict[str, str] = {}
-        with store.read() as conn:
-            rows = conn.execute(
-                select(_table.c.id, _table.c.name, _table.c.code, _table.c.kind, _table.c.deleted)
-            ).all()
+        rows = unit.conn.execute(
+            select(_table.c.id, _table.c.name, _table.c.code, _table.c.kind, _table.c.deleted)
+        ).all()
         for row in rows:
             self._kinds[row.id] = row.kind
             self._names[row.id] = row.name
@@ -133,22 +133,21 @@ class OrganizationIndex:
         if not found and kind is not None and (kind_values is None or kind in kind_values):
             return org_id
         # Ambiguous, unknown, an id's prefix or of another kind: the query's answer and message.
-        with self._store.read() as conn:
-            return find_organization_id(conn, text, kinds=kinds)
+        return find_organization_id(self._unit.conn, text, kinds=kinds)
 
     def name_of(self, org_id: str) -> str | None:
         """The name of the organization `org_id` (deleted or not)."""
         return self._names.get(org_id)
 
 
-def resolve_municipality(store: Store, text: str) -> str:
+def resolve_municipality(work: Work, text: str) -> str:
     """The id of a municipality (or prefecture) named by name or code."""
     with about("municipality"):
-        return resolve_organization(store, text, kinds=LOCAL_GOVERNMENT)
+        return resolve_organization(work, text, kinds=LOCAL_GOVERNMENT)
 
 
 def add_organization(
-    store: Store,
+    work: Work,
     *,
     kind: str,
     name: str,
@@ -164,12 +163,12 @@ def add_organization(
         "code": code,
     }
     content = records.validate("organization", data)
-    with store.read() as conn:
+    with unit_of(work, write=True) as unit:
         if parent:
             with about("parent"):
-                content["parent_id"] = find_organization_id(conn, parent)
+                content["parent_id"] = find_organization_id(unit.conn, parent)
         if content.get("code"):
-            taken = conn.execute(
+            taken = unit.conn.execute(
                 select(_table.c.name).where(
                     _table.c.code == content["code"], _table.c.deleted.is_(False)
                 )
@@ -180,24 +179,24 @@ def add_organization(
                     f"code {content['code']} already belongs to {taken}",
                     "code",
                 )
-    if not content.get("code"):
-        return records.create(store, "organization", content)  # type: ignore[no-any-return]
-    # A local government is shared reference data: its id comes from its code and its revision
-    # is the same on every store that adds it the same way, so two laptops adding 271004 agree.
-    record_id = reference.municipality_id(content["code"])
-    with store.write() as conn:
-        reference.load_reference_records(conn, "organization", [(record_id, content)])
-    return records.get(store, "organization", record_id)  # type: ignore[no-any-return]
+        if not content.get("code"):
+            return ORGANIZATIONS.create(unit, content)
+        # A local government is shared reference data: its id comes from its code and its
+        # revision is the same on every store that adds it the same way, so two laptops adding
+        # 271004 agree.
+        record_id = reference.municipality_id(content["code"])
+        reference.load_reference_records(unit, "organization", [(record_id, content)])
+        return ORGANIZATIONS.get(unit, record_id)
 
 
-def import_organizations(store: Store, path: Path) -> tuple[int, int]:
+def import_organizations(work: Work, path: Path) -> tuple[int, int]:
     """Load a `code,name,kana,kind` CSV of local governments; return (added, already there)."""
     try:
         text = path.read_text("utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise LocalizedError(f"{path} を読めません({exc})", f"cannot read {path} ({exc})") from None
     rows = reference.parse_municipality_csv(text)
-    with store.write() as conn:
-        reference.check_against_store(conn, rows)
-        added = reference.load_reference_records(conn, "organization", rows)
+    with unit_of(work, write=True) as unit:
+        reference.check_against_store(unit.conn, rows)
+        added = reference.load_reference_records(unit, "organization", rows)
     return added, len(rows) - added

@@ -13,8 +13,8 @@ from typing import Any
 
 from dxfield.domain.errors import LocalizedError
 from dxfield.domain.records import clean_text
-from dxfield.store.engine import Store
 from dxfield.store.local_state import get_setting, set_setting
+from dxfield.store.unit import Work
 
 SETTING = "programme"
 DEFAULT_TITLE = "地域DXの取組"
@@ -29,9 +29,9 @@ class Programme:
     fiscal_year: int | None = None
 
 
-def get_programme(store: Store) -> Programme:
+def get_programme(work: Work) -> Programme:
     """The programme as set in this store (defaults where nothing is set or a value is unreadable)."""
-    value = get_setting(store, SETTING, {})
+    value = get_setting(work, SETTING, {})
     if not isinstance(value, dict):
         return Programme()
     year = value.get("fiscal_year")
@@ -60,7 +60,7 @@ def validate_fiscal_year(value: Any) -> int | None:
 
 
 def set_programme(
-    store: Store,
+    work: Work,
     *,
     title: str | None = None,
     overview: str | None = None,
@@ -68,7 +68,7 @@ def set_programme(
     clear_fiscal_year: bool = False,
 ) -> Programme:
     """Change the given parts of the programme (None leaves a part as it is); the result."""
-    current = get_programme(store)
+    current = get_programme(work)
     changes: dict[str, Any] = {}
     if title is not None:
         changes["title"] = clean_text(title, "title", required=True)
@@ -79,10 +79,10 @@ def set_programme(
     elif fiscal_year is not None:
         changes["fiscal_year"] = validate_fiscal_year(fiscal_year)
     updated = replace(current, **changes)
-    set_setting(store, SETTING, asdict(updated))
+    set_setting(work, SETTING, asdict(updated))
     return updated
 
 
-def programme_is_set(store: Store) -> bool:
+def programme_is_set(work: Work) -> bool:
     """Whether this store has a programme setting at all."""
-    return get_setting(store, SETTING) is not None
+    return get_setting(work, SETTING) is not None

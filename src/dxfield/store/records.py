@@ -1,56 +1,147 @@
-"""Generic services over synced records: create, edit, delete, get, resolve an id.
+"""The record layer: a typed repository per kind of synced record.
 
-Each validates with the entity's base model, so a bad value is refused with a message naming its
-field before anything is written, and writes through `revisions.write_record`.
+Each repository validates with its kind's base model (a bad value is refused naming its field
+before anything is written), writes through `revisions.write_record` inside the caller's unit of
+work, and reads back its kind's read model: `ACTIVITIES.get(work, id)` is an `ActivityRead`.
+The functions taking a kind by name (`get(work, "activity", id)`) are for code that handles
+every kind alike (merge, conflicts, restore); they return the read model as a `BaseModel`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import or_, select
+from sqlalchemy import Table, or_, select
 from sqlalchemy.engine import Connection
 
 from dxfield.domain import records as r
 from dxfield.domain.errors import LocalizedError, NotFound, from_validation_error
 from dxfield.i18n import quote
 from dxfield.store import revisions
-from dxfield.store.engine import Store
 from dxfield.store.ids import new_id
+from dxfield.store.unit import Unit, Work, unit_of
 
-ReadModel = TypeVar("ReadModel", bound=BaseModel)
+ReadModel = TypeVar("ReadModel", bound=BaseModel, covariant=True)
 
 
 @dataclass(frozen=True)
-class EntitySpec:
-    """How one entity is validated and read."""
+class Repository(Generic[ReadModel]):
+    """The records of one kind: validated with `base`, read as `read`."""
 
     name: str
     base: type[BaseModel]
-    read: type[BaseModel]
+    read: type[ReadModel]
     label_ja: str
     label_en: str
 
+    @property
+    def table(self) -> Table:
+        """The kind's table of materialized winners."""
+        return revisions.table_for(self.name)
 
-ENTITIES: dict[str, EntitySpec] = {
-    spec.name: spec
-    for spec in (
-        EntitySpec("organization", r.OrganizationBase, r.OrganizationRead, "団体", "organization"),
-        EntitySpec("initiative", r.InitiativeBase, r.InitiativeRead, "取組", "initiative"),
-        EntitySpec("activity", r.ActivityBase, r.ActivityRead, "活動", "activity"),
-        EntitySpec("finding", r.FindingBase, r.FindingRead, "知見", "finding"),
-        EntitySpec("action", r.ActionBase, r.ActionRead, "取組方針", "action"),
-        EntitySpec("stage_model", r.StageModelBase, r.StageModelRead, "段階モデル", "stage model"),
-        EntitySpec(
-            "engagement_track", r.EngagementTrackBase, r.EngagementTrackRead, "トラック", "track"
-        ),
-        EntitySpec("stage_move", r.StageMoveBase, r.StageMoveRead, "段階の移動", "stage move"),
-        EntitySpec("attachment", r.AttachmentBase, r.AttachmentRead, "添付", "attachment"),
+    def to_read(self, row: Mapping[Any, Any]) -> ReadModel:
+        """A materialized row as the read model."""
+        return self.read.model_validate(dict(row))
+
+    def resolve(self, unit: Unit, text: str) -> str:
+        """The full id of a record of this kind given its id or a unique beginning or end."""
+        return match_id(unit.conn, self.table.c.id, text, self.label_ja, self.label_en)
+
+    def _deleted(self, shown: str, already: bool = False) -> NotFound:
+        if already:
+            return NotFound(
+                f"{self.label_ja} {shown} はすでに削除されています",
+                f"{self.label_en} {shown} is already deleted",
+            )
+        return NotFound(
+            f"{self.label_ja} {shown} は削除されています",
+            f"{self.label_en} {shown} has been deleted",
+        )
+
+    def get(self, work: Work, record_id: str, *, include_deleted: bool = False) -> ReadModel:
+        """One record by id (or a unique part of it)."""
+        with unit_of(work, write=False) as unit:
+            full = self.resolve(unit, record_id)
+            row = unit.conn.execute(select(self.table).where(self.table.c.id == full))
+            found = row.mappings().one()
+        if found["deleted"] and not include_deleted:
+            raise self._deleted(record_id)
+        return self.to_read(found)
+
+    def create(
+        self, work: Work, data: dict[str, Any], *, record_id: str | None = None
+    ) -> ReadModel:
+        """Validate and create one record; return it as read back."""
+        content = validate(self.name, data)
+        new = record_id or new_id()
+        with unit_of(work, write=True) as unit:
+            revisions.write_record(unit, self.name, new, content)
+            return self.get(unit, new)
+
+    def edit(self, work: Work, record_id: str, changes: dict[str, Any]) -> tuple[ReadModel, bool]:
+        """Apply `changes` to a record; return (record, changed). No revision when nothing
+        changes. `record_id` may be a unique part of the id."""
+        unknown = set(changes) - content_fields(self.name)
+        if unknown:
+            raise ValueError(f"not fields of {self.name}: {sorted(unknown)}")
+        with unit_of(work, write=True) as unit:
+            full = self.resolve(unit, record_id)
+            row = unit.conn.execute(select(self.table).where(self.table.c.id == full))
+            current = row.mappings().one()
+            if current["deleted"]:
+                raise self._deleted(record_id)
+            content, changed = applied(self.name, content_of(self.name, current), changes)
+            if changed:
+                revisions.write_record(unit, self.name, full, content)
+            return self.get(unit, full), changed
+
+    def delete(self, work: Work, record_id: str) -> str:
+        """Tombstone a record (its history stays); return its full id."""
+        with unit_of(work, write=True) as unit:
+            full = self.resolve(unit, record_id)
+            deleted = unit.conn.execute(
+                select(self.table.c.deleted).where(self.table.c.id == full)
+            ).scalar()
+            if deleted:
+                raise self._deleted(record_id, already=True)
+            revisions.write_record(unit, self.name, full, None, deleted=True)
+        return full
+
+
+ORGANIZATIONS = Repository(
+    "organization", r.OrganizationBase, r.OrganizationRead, "団体", "organization"
+)
+INITIATIVES = Repository("initiative", r.InitiativeBase, r.InitiativeRead, "取組", "initiative")
+ACTIVITIES = Repository("activity", r.ActivityBase, r.ActivityRead, "活動", "activity")
+FINDINGS = Repository("finding", r.FindingBase, r.FindingRead, "知見", "finding")
+ACTIONS = Repository("action", r.ActionBase, r.ActionRead, "取組方針", "action")
+STAGE_MODELS = Repository(
+    "stage_model", r.StageModelBase, r.StageModelRead, "段階モデル", "stage model"
+)
+TRACKS = Repository(
+    "engagement_track", r.EngagementTrackBase, r.EngagementTrackRead, "トラック", "track"
+)
+STAGE_MOVES = Repository("stage_move", r.StageMoveBase, r.StageMoveRead, "段階の移動", "stage move")
+ATTACHMENTS = Repository("attachment", r.AttachmentBase, r.AttachmentRead, "添付", "attachment")
+
+ENTITIES: dict[str, Repository[BaseModel]] = {
+    repository.name: repository
+    for repository in (
+        ORGANIZATIONS,
+        INITIATIVES,
+        ACTIVITIES,
+        FINDINGS,
+        ACTIONS,
+        STAGE_MODELS,
+        TRACKS,
+        STAGE_MOVES,
+        ATTACHMENTS,
     )
 }
+"""Every kind's repository, by its name."""
 
 MIN_PREFIX = 6
 
@@ -94,11 +185,6 @@ def label(entity: str, lang: str) -> str:
     return spec.label_ja if lang == "ja" else spec.label_en
 
 
-def to_read(entity: str, row: Any) -> Any:
-    """A materialized row as the entity's read model."""
-    return ENTITIES[entity].read.model_validate(dict(row))
-
-
 def match_id(conn: Connection, column: Any, text: str, label_ja: str, label_en: str) -> str:
     """The one id in `column` equal to `text`, or starting or ending with it (6+ characters).
 
@@ -135,73 +221,6 @@ def match_id(conn: Connection, column: Any, text: str, label_ja: str, label_en: 
     )
 
 
-def resolve_id(conn: Connection, entity: str, text: str) -> str:
-    """The full id of a record of `entity` given its id or a unique beginning or end of it."""
-    spec = ENTITIES[entity]
-    return match_id(conn, revisions.table_for(entity).c.id, text, spec.label_ja, spec.label_en)
-
-
-def get(store: Store, entity: str, record_id: str, *, include_deleted: bool = False) -> Any:
-    """One record by id (or unique prefix) as its read model."""
-    table = revisions.table_for(entity)
-    with store.read() as conn:
-        full = resolve_id(conn, entity, record_id)
-        row = conn.execute(select(table).where(table.c.id == full)).mappings().one()
-    if row["deleted"] and not include_deleted:
-        spec = ENTITIES[entity]
-        raise NotFound(
-            f"{spec.label_ja} {record_id} は削除されています",
-            f"{spec.label_en} {record_id} has been deleted",
-        )
-    return to_read(entity, row)
-
-
-def create(store: Store, entity: str, data: dict[str, Any], *, record_id: str | None = None) -> Any:
-    """Validate and create one record; return it as read back."""
-    content = validate(entity, data)
-    new = record_id or new_id()
-    with store.write() as conn:
-        revisions.write_record(conn, entity, new, content, device_id=store.device.id)
-    return get(store, entity, new)
-
-
-def edit(store: Store, entity: str, record_id: str, changes: dict[str, Any]) -> tuple[Any, bool]:
-    """Apply `changes` to a record; return (record, changed). No revision when nothing changes."""
-    with store.write() as conn:
-        full = resolve_id(conn, entity, record_id)
-        changed = edit_in(conn, entity, full, changes, device_id=store.device.id, shown=record_id)
-    return get(store, entity, full), changed
-
-
-def edit_in(
-    conn: Connection,
-    entity: str,
-    record_id: str,
-    changes: dict[str, Any],
-    *,
-    device_id: str,
-    shown: str | None = None,
-) -> bool:
-    """`edit` on the caller's connection, inside the caller's transaction (an import that edits
-    many records at once): apply `changes` to the record with the full id `record_id`; whether
-    anything changed. `shown` is how a refusal names the record (the id the user typed)."""
-    table = revisions.table_for(entity)
-    fields = content_fields(entity)
-    unknown = set(changes) - fields
-    if unknown:
-        raise ValueError(f"not fields of {entity}: {sorted(unknown)}")
-    row = conn.execute(select(table).where(table.c.id == record_id)).mappings().one()
-    if row["deleted"]:
-        raise NotFound(
-            f"{ENTITIES[entity].label_ja} {shown or record_id} は削除されています",
-            f"{ENTITIES[entity].label_en} {shown or record_id} has been deleted",
-        )
-    content, changed = applied(entity, content_of(entity, row), changes)
-    if changed:
-        revisions.write_record(conn, entity, record_id, content, device_id=device_id)
-    return changed
-
-
 def content_of(entity: str, row: Mapping[Any, Any]) -> dict[str, Any]:
     """The content of a record (its materialized row), JSON-ready, as `validate` gives it."""
     fields = content_fields(entity)
@@ -221,16 +240,36 @@ def applied(
     return content, content != current
 
 
-def delete(store: Store, entity: str, record_id: str) -> str:
-    """Tombstone a record (its history stays); return its full id."""
-    table = revisions.table_for(entity)
-    with store.write() as conn:
-        full = resolve_id(conn, entity, record_id)
-        deleted = conn.execute(select(table.c.deleted).where(table.c.id == full)).scalar()
-        if deleted:
-            raise NotFound(
-                f"{ENTITIES[entity].label_ja} {record_id} はすでに削除されています",
-                f"{ENTITIES[entity].label_en} {record_id} is already deleted",
-            )
-        revisions.write_record(conn, entity, full, None, device_id=store.device.id, deleted=True)
-    return full
+def to_read(entity: str, row: Mapping[Any, Any]) -> BaseModel:
+    """A materialized row of `entity` as its read model."""
+    return ENTITIES[entity].to_read(row)
+
+
+def resolve_id(conn: Connection, entity: str, text: str) -> str:
+    """The full id of a record of `entity` given its id or a unique beginning or end of it."""
+    spec = ENTITIES[entity]
+    return match_id(conn, spec.table.c.id, text, spec.label_ja, spec.label_en)
+
+
+def get(work: Work, entity: str, record_id: str, *, include_deleted: bool = False) -> BaseModel:
+    """One record of the kind `entity`, by id (or a unique part of it)."""
+    return ENTITIES[entity].get(work, record_id, include_deleted=include_deleted)
+
+
+def create(
+    work: Work, entity: str, data: dict[str, Any], *, record_id: str | None = None
+) -> BaseModel:
+    """Validate and create one record of the kind `entity`."""
+    return ENTITIES[entity].create(work, data, record_id=record_id)
+
+
+def edit(
+    work: Work, entity: str, record_id: str, changes: dict[str, Any]
+) -> tuple[BaseModel, bool]:
+    """Apply `changes` to a record of the kind `entity`; (record, changed)."""
+    return ENTITIES[entity].edit(work, record_id, changes)
+
+
+def delete(work: Work, entity: str, record_id: str) -> str:
+    """Tombstone a record of the kind `entity`; its full id."""
+    return ENTITIES[entity].delete(work, record_id)

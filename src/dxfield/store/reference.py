@@ -23,18 +23,19 @@ from dxfield.i18n import quote
 from dxfield.store import revisions
 from dxfield.store.hlc import REFERENCE_HLC
 from dxfield.store.ids import reference_id
-from dxfield.store.schema import LocalState
+from dxfield.store.schema import LOCAL_STATE, REVISIONS
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
     from dxfield.store.engine import Store
+    from dxfield.store.unit import Unit
 
 REFERENCE_VERSION = "1"
 REFERENCE_DEVICE = reference_id("device", "reference")
 REFERENCE_CREATED_AT = "2024-04-01T00:00:00+00:00"
 _STATE_KEY = "reference_version"
-_state = LocalState.__table__  # type: ignore[attr-defined]
+_state = LOCAL_STATE
 
 CSV_KINDS = {
     "prefecture": OrgKind.prefecture,
@@ -141,7 +142,7 @@ def builtin_stage_models() -> list[tuple[str, dict[str, Any]]]:
 
 
 def load_reference_records(
-    conn: Connection,
+    unit: Unit,
     entity: str,
     records: Iterable[tuple[str, dict[str, Any]]],
     *,
@@ -154,16 +155,15 @@ def load_reference_records(
     that loads the same data writes byte-identical revisions.
     """
     items = list(records)
-    have = revisions.existing_ids(conn, entity, [i for i, _ in items])
+    have = revisions.existing_ids(unit.conn, entity, [i for i, _ in items])
     fresh = [(i, {"created_at": created_at, **d}) for i, d in items if i not in have]
-    return revisions.bulk_create(conn, entity, fresh, device_id=device_id, hlc=REFERENCE_HLC)
+    return revisions.bulk_create(unit, entity, fresh, device_id=device_id, hlc=REFERENCE_HLC)
 
 
 def has_revisions_by_others(store: Store, devices: set[str]) -> bool:
     """True when any revision was written by a device not in `devices` (a person's work)."""
-    from dxfield.store.schema import Revision
 
-    table = Revision.__table__  # type: ignore[attr-defined]
+    table = REVISIONS
     with store.read() as conn:
         found = conn.execute(
             select(table.c.rev_id).where(table.c.device_id.not_in(list(devices))).limit(1)
@@ -178,9 +178,10 @@ def ensure_reference_data(store: Store) -> None:
     if version == REFERENCE_VERSION:
         return
     text = resources.files("dxfield.store").joinpath("hyogo-municipalities.csv").read_text("utf-8")
-    with store.write() as conn:
-        load_reference_records(conn, "organization", parse_municipality_csv(text))
-        load_reference_records(conn, "stage_model", builtin_stage_models())
+    with store.unit() as unit:
+        conn = unit.conn
+        load_reference_records(unit, "organization", parse_municipality_csv(text))
+        load_reference_records(unit, "stage_model", builtin_stage_models())
         if version is None:
             conn.execute(insert(_state).values(key=_STATE_KEY, value=REFERENCE_VERSION))
         else:

@@ -14,18 +14,20 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from dxfield import clock
 from dxfield.domain.errors import NotFound
 from dxfield.store import search_index
+from dxfield.store.backend import backend_for
 from dxfield.store.hlc import tick
-from dxfield.store.schema import SYNCED_TABLES, Revision
-from dxfield.store.sqlite_features import arrival_order
+from dxfield.store.schema import REVISIONS, SYNCED_TABLES, table_of
+from dxfield.store.unit import Unit
 
 META_FIELDS = ("id", "rev", "hlc", "device_id", "deleted")
-_revisions = Revision.__table__  # type: ignore[attr-defined]
+_TABLES = {entity: table_of(model) for entity, model in SYNCED_TABLES.items()}
+_revisions = REVISIONS
 
 
 def canonical_json(value: Any) -> str:
@@ -58,10 +60,10 @@ def revision_id(
     return f"{generation}-{hashlib.sha256(body.encode()).hexdigest()[:32]}"
 
 
-def table_for(entity: str) -> Any:
+def table_for(entity: str) -> Table:
     """The SQLAlchemy table of a synced entity."""
     try:
-        return SYNCED_TABLES[entity].__table__  # type: ignore[attr-defined]
+        return _TABLES[entity]
     except KeyError:
         raise ValueError(f"unknown entity {entity!r}") from None
 
@@ -144,21 +146,23 @@ def materialized_row(table: Any, revision: dict[str, Any], data: dict[str, Any])
 
 
 def write_record(
-    conn: Connection,
+    unit: Unit,
     entity: str,
     entity_id: str,
     content: dict[str, Any] | None,
     *,
-    device_id: str,
     deleted: bool = False,
     parents: Sequence[str] | None = None,
 ) -> dict[str, Any]:
-    """Write one revision of a record and make it the materialized winner.
+    """Write one revision of a record, by the unit's device, and make it the materialized
+    winner, inside the unit's transaction (the clock ticks there too).
 
     `content` is the validated record (JSON-ready); None with `deleted=True` keeps the last
     content in the tombstone. The revision follows the current winner, or `parents` when given
     (a resolved conflict follows every leaf). Returns the revision row written.
     """
+    unit.require_write()
+    conn, device_id = unit.conn, unit.device.id
     table = table_for(entity)
     current = conn.execute(select(table).where(table.c.id == entity_id)).mappings().first()
     if current is None and (deleted or content is None):
@@ -215,18 +219,23 @@ def write_record(
 
 
 def bulk_create(
-    conn: Connection,
+    unit: Unit,
     entity: str,
     records: Iterable[tuple[str, dict[str, Any]]],
     *,
-    device_id: str,
+    device_id: str | None = None,
     hlc: Sequence[str] | str | None = None,
 ) -> int:
-    """Create many new records at once with executemany (the demo, table imports, benchmarks).
+    """Create many new records at once with executemany (the demo, table imports, benchmarks),
+    inside the unit's transaction.
 
-    `records` are (id, validated content) pairs. `hlc` is one fixed stamp for all (reference data),
-    a stamp per record, or None to tick the clock.
+    `records` are (id, validated content) pairs. `device_id` is the unit's device unless given
+    (reference data has an author of its own); `hlc` is one fixed stamp for all (reference
+    data), a stamp per record, or None to tick the clock.
     """
+    unit.require_write()
+    conn = unit.conn
+    device_id = device_id or unit.device.id
     items = list(records)
     if not items:
         return 0
@@ -280,7 +289,7 @@ def entity_of(conn: Connection, entity_id: str) -> str | None:
     return conn.execute(
         select(_revisions.c.entity)
         .where(_revisions.c.entity_id == entity_id)
-        .order_by(arrival_order(_revisions))
+        .order_by(backend_for(conn).arrival_order(_revisions))
         .limit(1)
     ).scalar()
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, Index, String
+from sqlalchemy import JSON, Index, String, Table
 from sqlmodel import Field, SQLModel
 
 from dxfield.domain.records import (
@@ -129,3 +129,17 @@ SYNCED_TABLES: dict[str, type[SyncMeta]] = {
     "stage_move": StageMove,
     "attachment": Attachment,
 }
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The SQLAlchemy table behind a table model (SQLModel sets `__table__` without a type)."""
+    table = getattr(model, "__table__")  # noqa: B009 - the attribute is not declared
+    if not isinstance(table, Table):  # pragma: no cover - every table model has one
+        raise TypeError(f"{model.__name__} is not a table model")
+    return table
+
+
+REVISIONS = table_of(Revision)
+DEVICES = table_of(Device)
+LOCAL_STATE = table_of(LocalState)
+SEARCH_TEXT = table_of(SearchText)

@@ -20,14 +20,14 @@ from sqlalchemy import Select, false, select
 from sqlalchemy.engine import Connection
 
 from dxfield.store import revisions
-from dxfield.store.engine import Store
-from dxfield.store.schema import SearchText
+from dxfield.store.backend import Backend, backend_for
+from dxfield.store.schema import SEARCH_TEXT
 from dxfield.store.search_index import normalize
-from dxfield.store.sqlite_features import contains, fts_rowids, plain_rows
+from dxfield.store.unit import Work, unit_of
 
 TRIGRAM = 3
 _CONFLATED = frozenset("\ufffd\ufffe\uffff")
-_search = SearchText.__table__  # type: ignore[attr-defined]
+_search = SEARCH_TEXT
 
 
 def query_terms(query: str) -> list[str]:
@@ -38,7 +38,9 @@ def query_terms(query: str) -> list[str]:
     return list(seen)
 
 
-def matching_ids(query: str, *, entities: Sequence[str] | None = None) -> Select[tuple[str]]:
+def matching_ids(
+    query: str, backend: Backend, *, entities: Sequence[str] | None = None
+) -> Select[tuple[str]]:
     """A SELECT of `search_text.entity_id` for the records matching every term of `query`.
 
     Meant to be composed (`activity.id IN matching_ids(...)`); `search_ids` runs it. A query with
@@ -50,14 +52,14 @@ def matching_ids(query: str, *, entities: Sequence[str] | None = None) -> Select
         return statement.where(false())
     long_terms = [t for t in terms if len(t) >= TRIGRAM]
     if long_terms:
-        statement = statement.where(_search.c.rowid.in_(fts_rowids(long_terms)))
+        statement = statement.where(_search.c.rowid.in_(backend.fts_rowids(long_terms)))
     # Short terms are a scan. Long terms are the index's, confirmed by a scan only where the index
     # can be wrong: SQLite's trigram tokenizer reads U+FFFE and U+FFFF as U+FFFD, so "化け\ufffd"
     # would also find "化け\uffff". (Lone surrogates, the other chars it reads so, cannot be
     # stored.) Confirming every long term would cost a third more on the common path.
     for term in terms:
         if len(term) < TRIGRAM or _CONFLATED.intersection(term):
-            statement = statement.where(contains(_search.c.body, term))
+            statement = statement.where(backend.contains(_search.c.body, term))
     if entities:
         statement = statement.where(_search.c.entity.in_(list(entities)))
     return statement
@@ -69,12 +71,13 @@ def search_ids(
     """(entity, id) of every record matching all terms, most recently indexed first."""
     if not query_terms(query):
         return []
+    backend = backend_for(conn)
     statement = (
-        matching_ids(query, entities=entities)
+        matching_ids(query, backend, entities=entities)
         .with_only_columns(_search.c.entity, _search.c.entity_id)
         .order_by(_search.c.rowid.desc())
     )
-    return [(entity, entity_id) for entity, entity_id in plain_rows(conn, statement)]
+    return [(entity, entity_id) for entity, entity_id in backend.plain_rows(conn, statement)]
 
 
 @dataclass(frozen=True)
@@ -97,11 +100,12 @@ def _snippet(body: str, terms: list[str], width: int = 60) -> str:
 
 
 def search(
-    store: Store, query: str, *, limit: int = 100, entities: Sequence[str] | None = None
+    work: Work, query: str, *, limit: int = 100, entities: Sequence[str] | None = None
 ) -> tuple[int, list[SearchHit]]:
     """(number of matches, the first `limit` of them with titles and snippets)."""
     terms = query_terms(query)
-    with store.read() as conn:
+    with unit_of(work, write=False) as unit:
+        conn = unit.conn
         found = search_ids(conn, query, entities=entities)
         page = found[:limit]
         hits: dict[str, SearchHit] = {}

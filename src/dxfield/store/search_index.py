@@ -15,14 +15,14 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Connection
 
-from dxfield.store.schema import SearchText
+from dxfield.store.schema import SEARCH_TEXT
 
 SEARCHABLE_FIELDS: dict[str, tuple[str, ...]] = {
     "activity": ("title", "notes", "location"),
     "finding": ("text",),
     "action": ("text",),
 }
-_table = SearchText.__table__  # type: ignore[attr-defined]
+_table = SEARCH_TEXT
 
 
 def normalize(text: str) -> str:

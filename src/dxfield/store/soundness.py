@@ -18,13 +18,12 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from dxfield.store import records, revisions
-from dxfield.store.engine import Store
 from dxfield.store.hlc import SKEW_LIMIT_MS, Stamp, ahead_of_real_time, skew_limit
 from dxfield.store.links import links_of
 from dxfield.store.local_state import values_in
 from dxfield.store.merge import SKEW_KEY, winner_key
 from dxfield.store.schema import SYNCED_TABLES
-from dxfield.store.sqlite_features import arrival_order
+from dxfield.store.unit import Work, unit_of
 
 _revisions = revisions._revisions
 MAX_FINDINGS_PER_KIND = 50
@@ -56,9 +55,10 @@ class FarAhead:
     sender: str
 
 
-def far_ahead(store: Store) -> list[FarAhead]:
+def far_ahead(work: Work) -> list[FarAhead]:
     """The revisions flagged on import as stamped far ahead, newest arrival first."""
-    with store.read() as conn:
+    with unit_of(work, write=False) as unit:
+        conn = unit.conn
         rows = conn.execute(
             select(
                 _revisions.c.rev_id,
@@ -68,7 +68,7 @@ def far_ahead(store: Store) -> list[FarAhead]:
                 _revisions.c.device_id,
             )
             .where(_revisions.c.clock_skew.is_(True))
-            .order_by(arrival_order(_revisions).desc())
+            .order_by(unit.backend.arrival_order(_revisions).desc())
         ).all()
         notes = values_in(conn, SKEW_KEY)
     found = []

@@ -101,7 +101,10 @@ def plain_rows(conn: Connection, statement: Select[Any]) -> list[tuple[Any, ...]
     compiled = statement.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
     names = compiled.positiontup or []
     params = [compiled.params[name] for name in names]
-    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    driver = conn.connection.driver_connection
+    if not isinstance(driver, sqlite3.Connection):  # pragma: no cover - SQLite's own, always
+        raise TypeError("the fast path reads SQLite's own connection")
+    cursor = driver.cursor()
     try:
         return list(cursor.execute(str(compiled), params).fetchall())
     finally:

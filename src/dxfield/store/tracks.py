@@ -39,9 +39,11 @@ from dxfield.store.activities import (
     new_activity_content,
     rows_by_ids,
 )
-from dxfield.store.engine import Store
+from dxfield.store.files import read_text_file
 from dxfield.store.ids import new_id, reference_id
+from dxfield.store.records import ACTIVITIES, STAGE_MODELS, STAGE_MOVES, TRACKS
 from dxfield.store.stage_models import TOYOOKA_MODEL
+from dxfield.store.unit import Unit, Work, unit_of
 
 _models = revisions.table_for("stage_model")
 _tracks = revisions.table_for("engagement_track")
@@ -57,11 +59,12 @@ COMMUNITY_KINDS = tuple(k for k in OrgKind if k not in organizations.LOCAL_GOVER
 # -- stage models --------------------------------------------------------------------------------
 
 
-def list_stage_models(store: Store) -> list[StageModelRead]:
+def list_stage_models(work: Work) -> list[StageModelRead]:
     """Live stage models: the built-in ones first, then by name."""
-    with store.read() as conn:
+    with unit_of(work, write=False) as unit:
+        conn = unit.conn
         rows = conn.execute(select(_models).where(_models.c.deleted.is_(False))).mappings().all()
-    models = [StageModelRead.model_validate(dict(row)) for row in rows]
+    models = [STAGE_MODELS.to_read(row) for row in rows]
     return sorted(models, key=lambda m: (not m.builtin, m.name, m.key))
 
 
@@ -82,17 +85,14 @@ def _model_id(conn: Connection, text: str) -> str:
         ) from None
 
 
-def get_stage_model(store: Store, text: str) -> StageModelRead:
+def get_stage_model(work: Work, text: str) -> StageModelRead:
     """A live stage model by key or id."""
-    with store.read() as conn:
-        model_id = _model_id(conn, text)
-    return records.get(store, "stage_model", model_id)  # type: ignore[no-any-return]
+    with unit_of(work, write=False) as unit:
+        return STAGE_MODELS.get(unit, _model_id(unit.conn, text))
 
 
 def read_stage_model_file(path: Path) -> dict[str, Any]:
     """A stage model as written in a TOML file (see the user guide), not yet validated."""
-    from dxfield.store.maintenance import read_text_file
-
     text = read_text_file(path)
     try:
         return tomllib.loads(text)
@@ -103,7 +103,7 @@ def read_stage_model_file(path: Path) -> dict[str, Any]:
         ) from None
 
 
-def add_stage_model(store: Store, data: dict[str, Any]) -> StageModelRead:
+def add_stage_model(work: Work, data: dict[str, Any]) -> StageModelRead:
     """Create a user-defined stage model; its key must be new among live models."""
     unknown = set(data) - {"key", "name", "name_en", "stages"}
     if unknown:
@@ -112,19 +112,19 @@ def add_stage_model(store: Store, data: dict[str, Any]) -> StageModelRead:
             f"unknown fields in the stage model: {', '.join(sorted(unknown))}",
         )
     content = records.validate("stage_model", {**data, "builtin": False})
-    with store.read() as conn:
-        taken = conn.execute(
+    with unit_of(work, write=True) as unit:
+        taken = unit.conn.execute(
             select(_models.c.id).where(
                 _models.c.key == content["key"], _models.c.deleted.is_(False)
             )
         ).scalar()
-    if taken:
-        raise LocalizedError(
-            f"段階モデルのキー {quote(content['key'])} はすでに使われています",
-            f"the stage model key {quote(content['key'])} is taken",
-            "key",
-        )
-    return records.create(store, "stage_model", content)  # type: ignore[no-any-return]
+        if taken:
+            raise LocalizedError(
+                f"段階モデルのキー {quote(content['key'])} はすでに使われています",
+                f"the stage model key {quote(content['key'])} is taken",
+                "key",
+            )
+        return STAGE_MODELS.create(unit, content)
 
 
 # -- tracks --------------------------------------------------------------------------------------
@@ -158,7 +158,7 @@ def _community_id(conn: Connection, text: str) -> str:
 
 
 def add_track(
-    store: Store,
+    work: Work,
     *,
     community: str,
     model: str | None = None,
@@ -166,7 +166,8 @@ def add_track(
 ) -> EngagementTrackRead:
     """Start following `community` (name, code or id) through `model` (key or id; 豊岡市's when
     None). One live track per community and model."""
-    with store.read() as conn:
+    with unit_of(work, write=True) as unit:
+        conn = unit.conn
         community_id = _community_id(conn, community)
         with about("model"):
             model_id = _model_id(conn, model or DEFAULT_MODEL_KEY)
@@ -181,19 +182,19 @@ def add_track(
                 _tracks.c.deleted.is_(False),
             )
         ).scalar()
-    if existing:
-        raise LocalizedError(
-            f"{quote(community)} はこの段階モデルですでに追跡しています(トラック {existing})",
-            f"{quote(community)} already has a track in this model ({existing})",
-            "community",
-        )
-    data = {
-        "model_id": model_id,
-        "community_id": community_id,
-        "initiative_id": initiative_id,
-        "current_stage": None,
-    }
-    return records.create(store, "engagement_track", data)  # type: ignore[no-any-return]
+        if existing:
+            raise LocalizedError(
+                f"{quote(community)} はこの段階モデルですでに追跡しています(トラック {existing})",
+                f"{quote(community)} already has a track in this model ({existing})",
+                "community",
+            )
+        data = {
+            "model_id": model_id,
+            "community_id": community_id,
+            "initiative_id": initiative_id,
+            "current_stage": None,
+        }
+        return TRACKS.create(unit, data)
 
 
 def _track_id(conn: Connection, text: str) -> str:
@@ -230,9 +231,10 @@ def _track_id(conn: Connection, text: str) -> str:
     )
 
 
-def resolve_track(store: Store, text: str) -> str:
+def resolve_track(work: Work, text: str) -> str:
     """The full id of a live track named by id (or a unique part) or by its community."""
-    with store.read() as conn:
+    with unit_of(work, write=False) as unit:
+        conn = unit.conn
         track_id = _track_id(conn, text)
         deleted = conn.execute(select(_tracks.c.deleted).where(_tracks.c.id == track_id)).scalar()
     if deleted:
@@ -251,11 +253,11 @@ def _last_moves(conn: Connection, track_ids: Sequence[str]) -> dict[str, StageMo
         .where(_moves.c.track_id.in_(track_ids), _moves.c.deleted.is_(False))
         .order_by(_moves.c.track_id, _moves.c.date, _moves.c.hlc)
     ).mappings()
-    return {row["track_id"]: StageMoveRead.model_validate(dict(row)) for row in rows}
+    return {row["track_id"]: STAGE_MOVES.to_read(row) for row in rows}
 
 
 def list_tracks(
-    store: Store,
+    work: Work,
     *,
     model: str | None = None,
     initiative: str | None = None,
@@ -266,7 +268,8 @@ def list_tracks(
     """Live tracks, by model, then furthest stage first, then community (kana order)."""
     today = today or clock.today()
     query = select(_tracks).where(_tracks.c.deleted.is_(False))
-    with store.read() as conn:
+    with unit_of(work, write=False) as unit:
+        conn = unit.conn
         if model:
             with about("model"):
                 query = query.where(_tracks.c.model_id == _model_id(conn, model))
@@ -276,13 +279,11 @@ def list_tracks(
             query = query.where(_tracks.c.initiative_id == initiative_id)
         if track_ids is not None:
             query = query.where(_tracks.c.id.in_(track_ids))
-        tracks = [
-            EngagementTrackRead.model_validate(dict(row)) for row in conn.execute(query).mappings()
-        ]
+        tracks = [TRACKS.to_read(row) for row in conn.execute(query).mappings()]
         ids = [t.id for t in tracks]
         moves = _last_moves(conn, ids)
         models = {
-            row["id"]: StageModelRead.model_validate(dict(row))
+            row["id"]: STAGE_MODELS.to_read(row)
             for row in conn.execute(
                 select(_models).where(_models.c.id.in_({t.model_id for t in tracks}))
             ).mappings()
@@ -299,13 +300,13 @@ def list_tracks(
                 select(_initiatives.c.id, _initiatives.c.title, _initiatives.c.municipality_id)
             )
         }
-    last_activity = {
-        community_id: next(iter(community_activities(store, community_id, limit=1)), None)
-        for community_id in {t.community_id for t in tracks}
-    }
-    municipality_id = (
-        organizations.resolve_municipality(store, municipality) if municipality else None
-    )
+        last_activity = {
+            community_id: next(iter(community_activities(unit, community_id, limit=1)), None)
+            for community_id in {t.community_id for t in tracks}
+        }
+        municipality_id = (
+            organizations.resolve_municipality(unit, municipality) if municipality else None
+        )
     result = []
     for track in tracks:
         org = orgs.get(track.community_id)
@@ -343,10 +344,11 @@ def list_tracks(
     return result
 
 
-def get_track(store: Store, text: str, *, today: dt.date | None = None) -> TrackSummary:
+def get_track(work: Work, text: str, *, today: dt.date | None = None) -> TrackSummary:
     """One live track, named by id or by its community."""
-    track_id = resolve_track(store, text)
-    return list_tracks(store, today=today, track_ids=[track_id])[0]
+    with unit_of(work, write=False) as unit:
+        track_id = resolve_track(unit, text)
+        return list_tracks(unit, today=today, track_ids=[track_id])[0]
 
 
 def stage_index(model: StageModelRead, key: str | None) -> int:
@@ -364,7 +366,7 @@ def stage_index(model: StageModelRead, key: str | None) -> int:
 
 
 def move_track(
-    store: Store,
+    work: Work,
     track: str,
     *,
     to: str,
@@ -380,48 +382,39 @@ def move_track(
     on purpose; a move back needs none. The move and the track's new stage are written in one
     transaction.
     """
-    with store.write() as conn:
-        move_id = _write_move(
-            conn,
-            store,
+    with unit_of(work, write=True) as unit:
+        return _write_move(
+            unit,
             track,
             to=to,
             evidence=evidence,
-            date=date if date is not None else (today or clock.today()),
+            date=date if date is not None else (today or unit.today()),
             note=note,
             no_evidence=no_evidence,
         )
-    return records.get(store, "stage_move", move_id)  # type: ignore[no-any-return]
 
 
 def add_activity_advancing(
-    store: Store, given: ActivityInput, *, track: str, to: str, note: str = ""
+    work: Work, given: ActivityInput, *, track: str, to: str, note: str = ""
 ) -> tuple[ActivityRead, StageMoveRead]:
-    """Log an activity and, in the same transaction, move `track` to `to` with the activity as
+    """Log an activity and, in the same unit of work, move `track` to `to` with the activity as
     its evidence, dated as the activity. Either both are saved or neither."""
-    content = new_activity_content(store, given)
-    activity_id = new_id()
-    with store.write() as conn:
-        revisions.write_record(conn, "activity", activity_id, content, device_id=store.device.id)
-        move_id = _write_move(
-            conn,
-            store,
+    with unit_of(work, write=True) as unit:
+        activity = ACTIVITIES.create(unit, new_activity_content(unit, given))
+        move = _write_move(
+            unit,
             track,
             to=to,
-            evidence=[activity_id],
-            date=content["date"],
+            evidence=[activity.id],
+            date=activity.date,
             note=note,
             no_evidence=False,
         )
-    return (
-        records.get(store, "activity", activity_id),
-        records.get(store, "stage_move", move_id),
-    )
+        return activity, move
 
 
 def _write_move(
-    conn: Connection,
-    store: Store,
+    unit: Unit,
     track: str,
     *,
     to: str,
@@ -429,8 +422,9 @@ def _write_move(
     date: str | dt.date,
     note: str,
     no_evidence: bool,
-) -> str:
-    """Check and write a stage move and the track's new stage on `conn`; the move's id."""
+) -> StageMoveRead:
+    """Check and write a stage move and the track's new stage in the unit; the move."""
+    conn = unit.conn
     track_id = _track_id(conn, track)
     row = conn.execute(select(_tracks).where(_tracks.c.id == track_id)).mappings().one()
     if row["deleted"]:
@@ -439,9 +433,9 @@ def _write_move(
             f"track {quote(track)} has been deleted",
             "track",
         )
-    current = EngagementTrackRead.model_validate(dict(row))
-    model = StageModelRead.model_validate(
-        dict(conn.execute(select(_models).where(_models.c.id == current.model_id)).mappings().one())
+    current = TRACKS.to_read(row)
+    model = STAGE_MODELS.to_read(
+        conn.execute(select(_models).where(_models.c.id == current.model_id)).mappings().one()
     )
     target = stage_index(model, to.strip())
     here = stage_index(model, current.current_stage)
@@ -491,31 +485,30 @@ def _write_move(
             "date",
         )
     move_id = new_id()
-    revisions.write_record(conn, "stage_move", move_id, content, device_id=store.device.id)
+    revisions.write_record(unit, "stage_move", move_id, content)
     track_content = records.validate(
         "engagement_track",
         {**current.model_dump(mode="json"), "current_stage": content["to_stage"]},
     )
-    revisions.write_record(
-        conn, "engagement_track", track_id, track_content, device_id=store.device.id
-    )
-    return move_id
+    revisions.write_record(unit, "engagement_track", track_id, track_content)
+    return STAGE_MOVES.get(unit, move_id)
 
 
-def track_moves(store: Store, track_id: str) -> list[StageMoveRead]:
+def track_moves(work: Work, track_id: str) -> list[StageMoveRead]:
     """A track's live moves, newest first."""
-    with store.read() as conn:
+    with unit_of(work, write=False) as unit:
+        conn = unit.conn
         rows = conn.execute(
             select(_moves)
             .where(_moves.c.track_id == track_id, _moves.c.deleted.is_(False))
             .order_by(_moves.c.date.desc(), _moves.c.hlc.desc())
         ).mappings()
-        return [StageMoveRead.model_validate(dict(row)) for row in rows]
+        return [STAGE_MOVES.to_read(row) for row in rows]
 
 
-def community_activities(store: Store, community_id: str, *, limit: int = 200) -> list[ActivityRow]:
+def community_activities(work: Work, community_id: str, *, limit: int = 200) -> list[ActivityRow]:
     """The newest live activities the community took part in (is among the participants)."""
-    return list_activities(store, ActivityFilter(participant_id=community_id), limit=limit)
+    return list_activities(work, ActivityFilter(participant_id=community_id), limit=limit)
 
 
 @dataclass(frozen=True)
@@ -530,18 +523,20 @@ class TimelineEntry:
     """For an activity: it is the evidence of a move."""
 
 
-def timeline(store: Store, track: str) -> tuple[TrackSummary, list[TimelineEntry]]:
+def timeline(work: Work, track: str) -> tuple[TrackSummary, list[TimelineEntry]]:
     """A track and its moves and its community's activities together, newest first.
 
     Evidence activities are shown even when the community is not among their participants.
     On the same day a move comes before (above) the activities that led to it.
     """
-    summary = get_track(store, track)
-    moves = track_moves(store, summary.track.id)
-    evidence_ids = {i for move in moves for i in move.evidence_ids}
-    activities = {row.id: row for row in community_activities(store, summary.track.community_id)}
-    missing = [i for i in evidence_ids if i not in activities]
-    activities.update({row.id: row for row in rows_by_ids(store, missing)})
+    with unit_of(work, write=False) as unit:
+        summary = get_track(unit, track)
+        moves = track_moves(unit, summary.track.id)
+        evidence_ids = {i for move in moves for i in move.evidence_ids}
+        community = summary.track.community_id
+        activities = {row.id: row for row in community_activities(unit, community)}
+        missing = [i for i in evidence_ids if i not in activities]
+        activities.update({row.id: row for row in rows_by_ids(unit, missing)})
     entries = [TimelineEntry(m.date, "move", move=m) for m in moves] + [
         TimelineEntry(a.date, "activity", activity=a, evidence=a.id in evidence_ids)
         for a in activities.values()
@@ -569,9 +564,10 @@ class Funnel:
     stages: list[FunnelStage]
 
 
-def funnel(store: Store) -> list[Funnel]:
+def funnel(work: Work) -> list[Funnel]:
     """Communities per stage, for each model that has tracks."""
-    with store.read() as conn:
+    with unit_of(work, write=False) as unit:
+        conn = unit.conn
         counts = conn.execute(
             select(_tracks.c.model_id, _tracks.c.current_stage, func.count())
             .where(_tracks.c.deleted.is_(False))
@@ -581,7 +577,7 @@ def funnel(store: Store) -> list[Funnel]:
     for model_id, stage, count in counts:
         per_model.setdefault(model_id, {})[stage] = count
     result = []
-    for model in list_stage_models(store):
+    for model in list_stage_models(work):
         stage_counts = per_model.get(model.id)
         if not stage_counts:
             continue

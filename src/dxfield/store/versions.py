@@ -17,8 +17,8 @@ from sqlalchemy import select
 from dxfield.domain.errors import LocalizedError, NotFound
 from dxfield.i18n import quote
 from dxfield.store import merge, records, revisions
-from dxfield.store.engine import Store
 from dxfield.store.records import match_id
+from dxfield.store.unit import Work, unit_of
 
 _revisions = revisions._revisions
 
@@ -58,10 +58,11 @@ def _content(data: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in data.items() if k != "created_at"}
 
 
-def restore(store: Store, text: str) -> Written:
+def restore(work: Work, text: str) -> Written:
     """Bring the deleted record `text` back with its last content (the newest live version,
     should another device have edited it meanwhile; else what the deletion kept)."""
-    with store.write() as conn:
+    with unit_of(work, write=True) as unit:
+        conn = unit.conn
         entity, entity_id = _record(conn, text)
         table = revisions.table_for(entity)
         row = conn.execute(select(table.c.deleted, table.c.rev).where(table.c.id == entity_id))
@@ -83,20 +84,20 @@ def restore(store: Store, text: str) -> Written:
             )
         content = records.validate(entity, _content(data))
         written = revisions.write_record(
-            conn,
+            unit,
             entity,
             entity_id,
             content,
-            device_id=store.device.id,
             parents=merge.leaves(conn, entity, entity_id),
         )
     return Written(entity, entity_id, str(written["rev_id"]), records.label_of(content))
 
 
-def revert(store: Store, text: str, to: str) -> Written:
+def revert(work: Work, text: str, to: str) -> Written:
     """Make the version `to` (its id, or a unique beginning or end of it) of the record `text`
     current again. A deletion cannot be a version to go back to: delete the record instead."""
-    with store.write() as conn:
+    with unit_of(work, write=True) as unit:
+        conn = unit.conn
         entity, entity_id = _record(conn, text)
         history = revisions.history(conn, entity, entity_id)
         wanted = to.strip().lower()
@@ -145,16 +146,15 @@ def revert(store: Store, text: str, to: str) -> Written:
             raise LocalizedError(
                 "その版の内容はすでに現在の内容です", "that version's content is already current"
             )
-        written = revisions.write_record(
-            conn, entity, entity_id, content, device_id=store.device.id, parents=leaves
-        )
+        written = revisions.write_record(unit, entity, entity_id, content, parents=leaves)
     return Written(entity, entity_id, str(written["rev_id"]), records.label_of(content))
 
 
-def list_deleted(store: Store, *, entity: str | None = None) -> list[DeletedRecord]:
+def list_deleted(work: Work, *, entity: str | None = None) -> list[DeletedRecord]:
     """Deleted records, the most recently deleted first (of one kind, or of every kind)."""
     found: list[DeletedRecord] = []
-    with store.read() as conn:
+    with unit_of(work, write=False) as unit:
+        conn = unit.conn
         for kind in [entity] if entity else sorted(records.ENTITIES):
             table = revisions.table_for(kind)
             rows = conn.execute(

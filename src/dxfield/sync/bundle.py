@@ -379,12 +379,12 @@ def import_bundle(store: Store, path: Path, *, dry_run: bool = False) -> ImportR
     report = merge.MergeReport()
     watermark_key = _WATERMARK + sender.card.id
     try:
-        with store.write() as conn:
-            before = merge.latest_arrival(conn)
+        with store.unit() as unit:
+            before = merge.latest_arrival(unit.conn)
             report = merge.apply_revisions(
-                conn, revisions, sender=sender.card.id, sender_name=sender.name
+                unit, revisions, sender=sender.card.id, sender_name=sender.name
             )
-            after = merge.latest_arrival(conn)
+            after = merge.latest_arrival(unit.conn)
             if dry_run:
                 raise _DryRun
     except _DryRun:

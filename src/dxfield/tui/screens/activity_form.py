@@ -21,17 +21,16 @@ from textual.timer import Timer
 from textual.widgets import Checkbox, Input, Label, Select, SelectionList, TextArea
 from textual.worker import Worker
 
-from dxfield.domain.dates import parse_date
 from dxfield.domain.enums import ActivityKind, SupportArea
-from dxfield.i18n import LocalizedError, about, current_language
+from dxfield.i18n import LocalizedError, current_language
 from dxfield.tui.screens.base import DxScreen
 from dxfield.tui.text import error_text, plain, plain_options, t
 
 if TYPE_CHECKING:
+    from dxfield.store.activities import ActivityInput
     from dxfield.store.local_state import Draft
 
 DRAFT_DELAY = 0.4
-LAST_USED = "activity_form.last_used"
 
 # Which widget shows the error of which record field.
 ERROR_SLOTS = {
@@ -223,31 +222,33 @@ class ActivityFormScreen(DxScreen):
     @work(thread=True, exclusive=True, group="form-load", exit_on_error=False)
     def _load(self) -> None:
         from dxfield.store.activities import get_activity
+        from dxfield.store.activity_entry import form_defaults
         from dxfield.store.followups import list_initiatives
-        from dxfield.store.local_state import get_setting
         from dxfield.store.organizations import LOCAL_GOVERNMENT, list_organizations
 
-        store = self.store
-        municipalities = [(o.name, o.id) for o in list_organizations(store, kinds=LOCAL_GOVERNMENT)]
-        initiatives = [
-            (f"{s.municipality} {s.initiative.theme}: {s.initiative.title}", s.initiative.id)
-            for s in list_initiatives(store)
-        ]
-        # Every organization, local governments too: an edit must keep every participant.
-        organizations = [(o.name, o.id) for o in list_organizations(store)]
-        advances = advance_choices(store, self.dx.today)
-        if self.draft is not None:
-            values = dict(self.draft.data)
-        elif self.activity_id is not None:
-            values = record_to_values(get_activity(store, self.activity_id))
-        else:
-            last = get_setting(store, LAST_USED, None) or newest_activity_defaults(store)
-            values = {
-                "date": self.dx.today.isoformat(),
-                "municipality_id": last.get("municipality_id"),
-                "initiative_id": last.get("initiative_id"),
-                "kind": last.get("kind") or ActivityKind.meeting.value,
-            }
+        with self.store.unit(write=False) as store:  # what the form shows: one snapshot
+            municipalities = [
+                (o.name, o.id) for o in list_organizations(store, kinds=LOCAL_GOVERNMENT)
+            ]
+            initiatives = [
+                (f"{s.municipality} {s.initiative.theme}: {s.initiative.title}", s.initiative.id)
+                for s in list_initiatives(store)
+            ]
+            # Every organization, local governments too: an edit must keep every participant.
+            organizations = [(o.name, o.id) for o in list_organizations(store)]
+            advances = advance_choices(store, self.dx.today)
+            if self.draft is not None:
+                values = dict(self.draft.data)
+            elif self.activity_id is not None:
+                values = record_to_values(get_activity(store, self.activity_id))
+            else:
+                last = form_defaults(store)
+                values = {
+                    "date": self.dx.today.isoformat(),
+                    "municipality_id": last.get("municipality_id"),
+                    "initiative_id": last.get("initiative_id"),
+                    "kind": last.get("kind") or ActivityKind.meeting.value,
+                }
         options = FormOptions(municipalities, initiatives, organizations, advances, values)
         self.app.call_from_thread(self._fill, options)
 
@@ -395,106 +396,68 @@ class ActivityFormScreen(DxScreen):
 
     def action_save(self) -> None:
         """Validate and save; errors show beside their fields and nothing typed is lost."""
+        from dxfield.store.activity_entry import activity_input
+
         if not self._ready or self._saving:
             return
         self._clear_errors()
         values = self.values()
         try:
-            with about("date"):
-                values["date"] = parse_date(values["date"], today=self.dx.today).isoformat()
-            head = values["head_count"].strip()
-            try:
-                values["head_count"] = int(head) if head else None
-            except ValueError:
-                raise LocalizedError(
-                    "整数で入力してください", "must be a whole number", "head_count"
-                ) from None
-        except LocalizedError as exc:
-            self._show_error(exc)
-            return
-        if self.activity_id is not None and values["date"] == self._initial.get("date"):
-            # An unchanged date keeps its precision (令和6年度, 10月下旬), so it is not sent.
-            values["date"] = None
-        self._saving = True
-        self._created = self.activity_id is None
-        self._save(values)
-
-    @work(thread=True, exclusive=True, group="form-save", exit_on_error=False)
-    def _save(self, values: dict[str, Any]) -> None:
-        from dxfield.store.activities import ActivityInput, add_activity, edit_activity
-        from dxfield.store.local_state import discard_draft, set_setting
-        from dxfield.store.tracks import add_activity_advancing, move_track
-
-        try:
-            given = ActivityInput(
+            given = activity_input(
                 title=values["title"],
                 kind=values["kind"],
                 date=values["date"],
-                municipality=values["municipality_id"] or None,
-                initiative=values["initiative_id"] or None,
+                municipality=values["municipality_id"],
+                initiative=values["initiative_id"],
                 notes=values["notes"],
                 location=values["location"],
                 areas=values["areas"],
-                tags=values["tags"].split(),
-                extra={
-                    "participants": {
-                        "organization_ids": values["participants"],
-                        "head_count": values["head_count"],
-                        "text": values["participants_text"],
-                    }
-                },
+                tags=values["tags"],
+                participants=values["participants"],
+                head_count=values["head_count"],
+                participants_text=values["participants_text"],
+                today=self.dx.today,
+                complete=True,
             )
-            if not values["initiative_id"]:
-                given.extra["initiative_id"] = None
-            advances = values.get("advances")
-            track, stage = advances.split() if advances else (None, None)
-            if self.activity_id is None and track and stage:
-                # The activity and the track's move are one transaction: both or neither.
-                record, _move = add_activity_advancing(self.store, given, track=track, to=stage)
-                track = None
-            elif self.activity_id is None:
-                record = add_activity(self.store, given)
-            else:
-                record, _changed = edit_activity(self.store, self.activity_id, given)
+        except LocalizedError as exc:
+            self._show_error(exc)
+            return
+        if self.activity_id is not None and given.date == self._initial.get("date"):
+            # An unchanged date keeps its precision (令和6年度, 10月下旬), so it is not sent.
+            given.date = None
+        advances = values.get("advances")
+        track, stage = advances.split() if advances else (None, None)
+        self._saving = True
+        self._created = self.activity_id is None
+        self._save(given, (track, stage) if track and stage else None)
+
+    @work(thread=True, exclusive=True, group="form-save", exit_on_error=False)
+    def _save(self, given: ActivityInput, advance: tuple[str, str] | None) -> None:
+        from dxfield.store.activity_entry import save_activity
+
+        try:
+            saved = save_activity(
+                self.store,
+                given,
+                activity_id=self.activity_id,
+                advance=advance,
+                draft=self.draft_name,
+            )
         except Exception as exc:
             self.app.call_from_thread(self._failed, exc)
             return
-        if track and stage:  # an edited activity: it is saved; the move follows it
-            try:
-                move_track(self.store, track, to=stage, evidence=[record.id], date=record.date)
-            except Exception as exc:
-                self.app.call_from_thread(
-                    self.notify,
-                    error_text(exc),
-                    title=t(
-                        "活動は保存、トラックは移動できません", "Saved; the track did not move"
-                    ),
-                    severity="warning",
-                    timeout=15,
-                    markup=False,
-                )
-        # The activity is saved: from here on a failure must not make a retry save it twice.
-        self.activity_id = self.activity_id or record.id
-        try:
-            discard_draft(self.store, self.draft_name)
-            set_setting(
-                self.store,
-                LAST_USED,
-                {
-                    "municipality_id": record.municipality_id,
-                    "initiative_id": record.initiative_id,
-                    "kind": record.kind.value,
-                },
-            )
-        except Exception as exc:
+        if saved.move_failed is not None:  # an edited activity is saved; its track did not move
             self.app.call_from_thread(
                 self.notify,
-                error_text(exc),
-                title=t("下書きの片付けに失敗", "Draft not cleared"),
+                error_text(saved.move_failed),
+                title=t("活動は保存、トラックは移動できません", "Saved; the track did not move"),
                 severity="warning",
+                timeout=15,
                 markup=False,
             )
-        self.app.call_from_thread(self._saved, record.id)
+        # The activity is saved: from here on a failure must not make a retry save it twice.
+        self.activity_id = self.activity_id or saved.activity.id
+        self.app.call_from_thread(self._saved, saved.activity.id)
 
     def _failed(self, error: BaseException) -> None:
         self._saving = False
@@ -556,21 +519,6 @@ def advance_choices(store: Any, today: dt.date) -> list[tuple[str, str]]:
         place = f"{summary.municipality} " if summary.municipality else ""
         choices.append((f"{place}{summary.community} → {label}", f"{summary.track.id} {stage.key}"))
     return choices
-
-
-def newest_activity_defaults(store: Any) -> dict[str, Any]:
-    """Before anything was saved in this form, "last used" is the newest activity in the log."""
-    from dxfield.store.activities import get_activity, list_activities
-
-    newest = list_activities(store, limit=1)
-    if not newest:
-        return {}
-    activity = get_activity(store, newest[0].id)
-    return {
-        "municipality_id": activity.municipality_id,
-        "initiative_id": activity.initiative_id,
-        "kind": activity.kind.value,
-    }
 
 
 def record_like_empty() -> dict[str, Any]:

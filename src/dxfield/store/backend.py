@@ -1,0 +1,81 @@
+"""The one small interface between the store and its database engine.
+
+Everything else in `store/` is SQLAlchemy Core that any engine runs. What is not (the pragmas and
+`BEGIN IMMEDIATE` of a writing unit, the order revisions arrived in, the full-text index, a
+substring scan, the planner hint, the raw fast path) sits behind `Backend`; SQLite's is
+`store/sqlite_features.py`. A PostgreSQL hub (a later issue) adds its own beside it: pg_trgm for
+the index, `strpos` for the scan, an identity column for the arrival order.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from sqlalchemy import ColumnElement, Select
+from sqlalchemy.engine import Connection, Engine
+
+from dxfield.domain.errors import StoreError
+from dxfield.store import sqlite_features
+
+
+class Backend(Protocol):
+    """What differs from one database engine to another."""
+
+    name: str
+
+    def install(self, engine: Engine) -> None:
+        """Settings on every connection; a writing unit's transaction takes the write lock."""
+
+    def arrival_order(self, table: Any) -> ColumnElement[int]:
+        """An expression that grows with the order rows arrived in this store."""
+
+    def fts_rowids(self, terms: list[str]) -> Select[Any]:
+        """The search rows holding every term (each of 3+ characters) through the index."""
+
+    def contains(self, column: ColumnElement[str], term: str) -> ColumnElement[bool]:
+        """`column` holds `term` as a substring (a scan, for terms the index cannot serve)."""
+
+    def mostly_true(self, condition: ColumnElement[bool]) -> ColumnElement[bool]:
+        """`condition`, marked for the planner as true of most rows."""
+
+    def plain_rows(self, conn: Connection, statement: Select[Any]) -> list[tuple[Any, ...]]:
+        """The rows of `statement` as plain tuples, without per-row processing."""
+
+
+class SqliteBackend:
+    """SQLite's: WAL with `synchronous=FULL`, `BEGIN IMMEDIATE`, rowid order, FTS5 trigram."""
+
+    name = "sqlite"
+
+    def install(self, engine: Engine) -> None:
+        sqlite_features.install_pragmas(engine)
+
+    def arrival_order(self, table: Any) -> ColumnElement[int]:
+        return sqlite_features.arrival_order(table)
+
+    def fts_rowids(self, terms: list[str]) -> Select[Any]:
+        return sqlite_features.fts_rowids(terms)
+
+    def contains(self, column: ColumnElement[str], term: str) -> ColumnElement[bool]:
+        return sqlite_features.contains(column, term)
+
+    def mostly_true(self, condition: ColumnElement[bool]) -> ColumnElement[bool]:
+        return sqlite_features.mostly_true(condition)
+
+    def plain_rows(self, conn: Connection, statement: Select[Any]) -> list[tuple[Any, ...]]:
+        return sqlite_features.plain_rows(conn, statement)
+
+
+SQLITE = SqliteBackend()
+_BACKENDS: dict[str, Backend] = {SQLITE.name: SQLITE}
+
+
+def backend_for(bind: Connection | Engine) -> Backend:
+    """The backend of the engine behind `bind`."""
+    found = _BACKENDS.get(bind.dialect.name)
+    if found is None:
+        raise StoreError(
+            f"データベース {bind.dialect.name} には対応していません",
+            f"the database {bind.dialect.name} is not supported",
+        )
+    return found

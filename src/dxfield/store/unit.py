@@ -1,0 +1,79 @@
+"""One user action, one transaction: the unit of work every service takes.
+
+A CLI verb, a save in the app, an import, a table import: each is one `Unit`, handed out by
+`Store.unit()`. A writing unit is one `BEGIN IMMEDIATE` transaction: its checks and its writes
+see the same store, no other writer comes between them, and the hybrid logical clock ticks
+inside it (so two writers, even in two processes, never mint the same stamp). A reading unit is
+one deferred transaction: everything it reads is one snapshot.
+
+Services take `Work`: a unit, or a store, for which they open a unit of their own (one service
+is then the whole action). A service composes with another by passing its unit on; it never
+opens a second transaction while it holds one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypeAlias
+
+from sqlalchemy.engine import Connection
+
+from dxfield import clock
+
+if TYPE_CHECKING:
+    from dxfield.store.backend import Backend
+    from dxfield.store.engine import DeviceInfo, Store
+
+
+@dataclass(frozen=True)
+class Unit:
+    """The transaction of one user action: its connection, the device writing, the clock."""
+
+    conn: Connection
+    store: Store
+    writes: bool
+
+    @property
+    def device(self) -> DeviceInfo:
+        """The device this store belongs to (the author of what the unit writes)."""
+        return self.store.device
+
+    @staticmethod
+    def today() -> dt.date:
+        """Today in Japan (dxfield.clock)."""
+        return clock.today()
+
+    @staticmethod
+    def now() -> dt.datetime:
+        """This instant, in UTC (dxfield.clock)."""
+        return clock.now()
+
+    @property
+    def backend(self) -> Backend:
+        """What is particular to the store's database engine (store/backend.py)."""
+        return self.store.backend
+
+    def require_write(self) -> None:
+        """Refuse to write through a reading unit (a programming error, not a user's)."""
+        if not self.writes:
+            raise RuntimeError("a reading unit of work cannot write")
+
+
+Work: TypeAlias = "Store | Unit"
+"""What a service takes: a unit of work, or a store to open one on."""
+
+
+@contextlib.contextmanager
+def unit_of(work: Work, *, write: bool) -> Iterator[Unit]:
+    """The unit `work` is, or a new one on the store `work` (committed when the block ends,
+    rolled back when it raises). A writing service given a reading unit is refused."""
+    if isinstance(work, Unit):
+        if write:
+            work.require_write()
+        yield work
+        return
+    with work.unit(write=write) as unit:
+        yield unit
