@@ -16,9 +16,10 @@ from sqlalchemy import func, select
 from dxfield.domain.errors import LocalizedError, NotFound
 from dxfield.i18n import quote
 from dxfield.store import merge, records, revisions
+from dxfield.store.schema import REVISIONS
 from dxfield.store.unit import Work, unit_of
 
-_revisions = revisions._revisions
+_revisions = REVISIONS
 
 
 @dataclass(frozen=True)

@@ -38,10 +38,10 @@ from dxfield.store.ids import ID_PATTERN
 from dxfield.store.links import links_of
 from dxfield.store.local_state import put_value_in
 from dxfield.store.revisions import canonical_json as canonical
-from dxfield.store.schema import SYNCED_TABLES
+from dxfield.store.schema import REVISIONS, SYNCED_TABLES
 from dxfield.store.unit import Unit
 
-_revisions = revisions._revisions
+_revisions = REVISIONS
 _CHUNK = 500
 
 REVISION_KEYS = frozenset(

@@ -22,10 +22,10 @@ from dxfield.store.hlc import SKEW_LIMIT_MS, Stamp, ahead_of_real_time, skew_lim
 from dxfield.store.links import links_of
 from dxfield.store.local_state import values_in
 from dxfield.store.merge import SKEW_KEY, winner_key
-from dxfield.store.schema import SYNCED_TABLES
+from dxfield.store.schema import REVISIONS, SYNCED_TABLES
 from dxfield.store.unit import Work, unit_of
 
-_revisions = revisions._revisions
+_revisions = REVISIONS
 MAX_FINDINGS_PER_KIND = 50
 """A badly damaged store would list thousands: each kind of finding stops at this many."""
 
