@@ -1,15 +1,23 @@
-"""The user's language, and the few words dxfield says in both Japanese and English.
+"""The user's language, and the message catalogue every word dxfield says comes from.
 
 Japanese under a Japanese locale (LC_ALL, LC_MESSAGES or LANG starting with "ja"), English
-otherwise; `DXFIELD_LANG` or the `--lang` option overrides. Data is never translated, only the
-words around it.
+otherwise; `DXFIELD_LANG`, the saved setting (`dxfield config set lang`) or the `--lang` option
+override. Data is never translated, only the words around it.
+
+Messages are written in English in the code (`_("Saved")`, `ngettext(...)`, `N_(...)` for a
+message looked up later) and translated by the standard library's gettext from the catalogues
+in `dxfield/locale/<lang>/LC_MESSAGES/dxfield.mo`, compiled from the `.po` beside them (kept in
+the repository; `scripts/catalog.py` extracts, updates and compiles them with Babel, a
+development tool only). A catalogue is read once, the first time its language is asked for.
 """
 
 from __future__ import annotations
 
 import contextlib
+import gettext as _gettext
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 from dxfield.domain.visible import visible
 
@@ -41,6 +49,58 @@ def current_language() -> str:
 
     name = locale.getlocale()[0] or ""
     return "ja" if name.lower().startswith(("ja", "japanese")) else "en"
+
+
+LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+DOMAIN = "dxfield"
+_catalogues: dict[str, _gettext.NullTranslations] = {}
+_forced: _gettext.NullTranslations | None = None
+
+
+def catalogue(lang: str | None = None) -> _gettext.NullTranslations:
+    """The translations of `lang` (default: the user's language), read once and kept."""
+    if _forced is not None:
+        return _forced
+    lang = lang or current_language()
+    found = _catalogues.get(lang)
+    if found is None:
+        found = _gettext.translation(DOMAIN, LOCALE_DIR, languages=[lang], fallback=True)
+        _catalogues[lang] = found
+    return found
+
+
+@contextlib.contextmanager
+def forced_catalogue(translations: _gettext.NullTranslations) -> Iterator[None]:
+    """Use `translations` for every message in this block (tests: a pseudo-locale)."""
+    global _forced
+    before, _forced = _forced, translations
+    try:
+        yield
+    finally:
+        _forced = before
+
+
+def gettext(message: str, lang: str | None = None) -> str:
+    """`message` (English, as written in the code) in `lang` or the user's language."""
+    return catalogue(lang).gettext(message)
+
+
+_ = gettext
+
+
+def ngettext(singular: str, plural: str, count: int, lang: str | None = None) -> str:
+    """The form of a message that fits `count` (Japanese has one form, English two)."""
+    return catalogue(lang).ngettext(singular, plural, count)
+
+
+def pgettext(context: str, message: str, lang: str | None = None) -> str:
+    """`message` as meant in `context` (the same English word may need two translations)."""
+    return catalogue(lang).pgettext(context, message)
+
+
+def N_(message: str) -> str:
+    """Marks `message` for the catalogue without translating it (it is looked up later)."""
+    return message
 
 
 # Field names as users see them. Keys are the model field names.
@@ -114,23 +174,80 @@ def field_label(field: str, lang: str | None = None) -> str:
     return f"{ja}({field})" if lang == "ja" else en
 
 
-class LocalizedError(ValueError):
-    """An error whose message exists in Japanese and English; `str()` gives the current language."""
+_PROBLEMS: dict[str, str] = {}
 
-    def __init__(self, ja: str, en: str, field: str | None = None) -> None:
-        super().__init__(en)
-        self.ja = ja
-        self.en = en
+
+def problems(messages: dict[str, str]) -> dict[str, str]:
+    """Register error codes with their messages (English, `{placeholders}` for the values;
+    the catalogue translates them). Each module lists the codes it raises once, at import:
+
+        PROBLEMS = problems({"date.unreadable": N_("not a date: {value}")})
+
+    A code may be registered only once, anywhere (`registered_problems()` lists them all)."""
+    for code, message in messages.items():
+        if _PROBLEMS.get(code, message) != message:
+            raise ValueError(f"error code {code!r} registered twice with different messages")
+        _PROBLEMS[code] = message
+    return messages
+
+
+def registered_problems() -> dict[str, str]:
+    """Every error code registered so far, with its message (English, as in the code)."""
+    return dict(_PROBLEMS)
+
+
+class LocalizedError(ValueError):
+    """An error the core raises for a person to read: a code (what went wrong), the field it
+    concerns and the values it quotes. The core never words it for a front end; `message()`
+    renders it from the catalogue in the user's language, prefixed by the field's name.
+
+    `LocalizedError("date.unreadable", field="date", value=quote(text))`; `en` and `field` are
+    not value names. (`LocalizedError(ja, en, field)` is the older form, while messages move.)
+    """
+
+    def __init__(
+        self,
+        code: str,
+        en: str | None = None,
+        field: str | None = None,
+        **values: object,
+    ) -> None:
+        if en is not None:  # the older form, (ja, en, field): kept while messages move over
+            self.code = ""
+            self.ja, self.en = code, en
+        else:
+            if code not in _PROBLEMS:
+                raise KeyError(f"unregistered error code {code!r}")
+            self.code = code
+            self.ja = self.en = ""
         self.field = field
+        self.values = values
+        super().__init__(self.code or self.en)
+
+    def text(self, lang: str | None = None) -> str:
+        """The message alone, without the field's name."""
+        lang = lang or current_language()
+        if not self.code:
+            return self.ja if lang == "ja" else self.en
+        return gettext(_PROBLEMS[self.code], lang).format(**self.values)
 
     def message(self, lang: str | None = None) -> str:
-        """The message in `lang` (default: the user's language), prefixed by the field's label."""
+        """The message in `lang` (default: the user's language), prefixed by the field's name."""
         lang = lang or current_language()
-        text = self.ja if lang == "ja" else self.en
+        text = self.text(lang)
         if self.field:
-            sep = ": "
-            return f"{field_label(self.field, lang)}{sep}{text}"
+            return f"{field_label(self.field, lang)}: {text}"
         return text
+
+    def about(self, field: str) -> LocalizedError:
+        """The same error, now concerning `field`."""
+        if not self.code:
+            return type(self)(self.ja, self.en, field)
+        again = type(self).__new__(type(self))
+        again.__dict__.update(self.__dict__)
+        again.field = field
+        ValueError.__init__(again, self.code)
+        return again
 
     def __str__(self) -> str:
         return self.message()
@@ -154,4 +271,4 @@ def about(field: str) -> Iterator[None]:
     except LocalizedError as exc:
         if exc.field:
             raise
-        raise type(exc)(exc.ja, exc.en, field) from None
+        raise exc.about(field) from None

@@ -40,6 +40,7 @@ from dxfield.cli.tables import export_table_command, import_table_command
 from dxfield.cli.tracks import stage_model_app, track_app
 from dxfield.cli.versions import deleted_command, restore_command, revert_command
 from dxfield.domain.visible import visible
+from dxfield.i18n import _
 
 if TYPE_CHECKING:
     from dxfield.store.engine import Store
@@ -214,21 +215,20 @@ def _activity_text(store: "Store", record: Any) -> None:
     from dxfield.domain.dates import format_date
     from dxfield.store.activities import activity_names
 
-    ja = ui_language() == "ja"
     names = activity_names(store, record)
     people = ", ".join(filter(None, [*names.participants, record.participants.text]))
     lines = [
         ("ID", record.id),
-        ("タイトル" if ja else "title", record.title),
-        ("種別" if ja else "kind", record.kind.label(ui_language())),
-        ("日付" if ja else "date", format_date(record.date, record.date_precision, ui_language())),
-        ("市町村" if ja else "municipality", names.municipality),
-        ("取組" if ja else "initiative", names.initiative),
-        ("参加" if ja else "participants", people),
-        ("場所" if ja else "location", record.location),
-        ("支援区分" if ja else "areas", ", ".join(a.label(ui_language()) for a in record.areas)),
-        ("タグ" if ja else "tags", ", ".join(record.tags)),
-        ("リビジョン" if ja else "revision", record.rev),
+        (_("title"), record.title),
+        (_("kind"), record.kind.label(ui_language())),
+        (_("date"), format_date(record.date, record.date_precision, ui_language())),
+        (_("municipality"), names.municipality),
+        (_("initiative"), names.initiative),
+        (_("participants"), people),
+        (_("location"), record.location),
+        (_("areas"), ", ".join(a.label(ui_language()) for a in record.areas)),
+        (_("tags"), ", ".join(record.tags)),
+        (_("revision"), record.rev),
     ]
     for label, value in lines:
         if value:
@@ -542,24 +542,23 @@ def history(
         return
     from dxfield.store.hlc import REFERENCE_HLC, stamped_at
 
-    ja = ui_language() == "ja"
     for rev in revisions:
         at = stamped_at(rev["hlc"])
         if rev["hlc"] == REFERENCE_HLC:
-            when = "参照データ" if ja else "reference data"
+            when = _("reference data")
         elif at is None:
-            when = "(時刻不明)" if ja else "(unreadable time)"
+            when = _("(unreadable time)")
         else:
             when = f"{at:%Y-%m-%d %H:%M:%S} JST"
         author = store.device.name if rev["device_id"] == store.device.id else rev["device_id"]
         echo(f"{visible(rev['rev_id'])}  {when}  {visible(author)}")
         if rev["deleted"]:
-            echo("  削除" if ja else "  deleted")
+            echo(_("  deleted"))
         elif rev["restored"]:
-            echo("  復元" if ja else "  restored")
+            echo(_("  restored"))
         else:
             changed = ", ".join(visible(name) for name in rev["changed"])
-            echo(("  変更: " if ja else "  changed: ") + changed)
+            echo((_("  changed: ")) + changed)
 
 
 @app.command()
@@ -698,25 +697,19 @@ def check(ctx: typer.Context, as_json: JsonOption = False) -> None:
         print_json({**jsonable(report), "ok": report.ok})
     else:
         ja = ui_language() == "ja"
-        echo(f"{'ストア' if ja else 'store'}: {visible(str(report.path))}")
-        echo(
-            f"{'端末' if ja else 'device'}: {visible(report.device_name)}"
-            f" ({visible(report.device_id)})"
-        )
+        echo(_("store") + f": {visible(str(report.path))}")
+        echo(_("device") + f": {visible(report.device_name)} ({visible(report.device_id)})")
         echo(f"integrity_check: {visible(str(report.integrity))}")
-        echo(
-            f"{'スキーマ' if ja else 'schema'}: {report.schema_revision}"
-            f" (head {report.schema_head})"
-        )
-        echo(f"{'リビジョン' if ja else 'revisions'}: {report.revisions}")
-        echo(f"{'時計のずれ' if ja else 'clock skew'}: {report.clock_skew}")
-        echo(f"{'競合' if ja else 'conflicts'}: {report.conflicts}")
-        keys = {"ok": "ok", "none": "まだありません" if ja else "none yet"}
-        echo(f"{'鍵' if ja else 'keys'}: {keys.get(report.keys, report.keys_problem)}")
+        echo(_("schema") + f": {report.schema_revision} (head {report.schema_head})")
+        echo(_("revisions") + f": {report.revisions}")
+        echo(_("clock skew") + f": {report.clock_skew}")
+        echo(_("conflicts") + f": {report.conflicts}")
+        keys = {"ok": "ok", "none": _("none yet")}
+        echo(_("keys") + f": {keys.get(report.keys, report.keys_problem)}")
         for entity, tally in report.counts.items():
             echo(f"  {visible(entity)}: {tally['live']} (+{tally['deleted']} deleted)")
         for finding in report.findings:
-            echo(f"{'問題' if ja else 'problem'}: {finding.message('ja' if ja else 'en')}")
+            echo(_("problem") + f": {finding.message(ui_language())}")
         if report.findings:
             count = len(report.findings)
             echo(f"問題 {count}件" if ja else f"{count} problem{'s' * (count > 1)} found")
@@ -735,6 +728,30 @@ def _fail(message: str, code: int = 1) -> NoReturn:
     first_line = lines[0] if lines else "failed"
     sys.stderr.write(f"error: {first_line}\n")
     raise SystemExit(code)
+
+
+def help_messages() -> list[str]:
+    """Every help text of the command line (verbs, groups, options, arguments), as written in
+    the code: the catalogue's entries for the CLI's help (see scripts/catalog.py)."""
+    found: list[str] = []
+
+    def walk(command: Any) -> None:
+        for text in (command.help, command.short_help, command.epilog):
+            if text:
+                found.append(text)
+        for param in command.params:
+            text = getattr(param, "help", None)
+            if text:
+                found.append(text)
+        if hasattr(command, "list_commands"):  # a group (typer vendors click: match by shape)
+            context = typer.Context(command)
+            for name in command.list_commands(context):
+                sub = command.get_command(context, name)
+                if sub is not None:
+                    walk(sub)
+
+    walk(typer.main.get_command(app))
+    return list(dict.fromkeys(found))
 
 
 def main(argv: list[str] | None = None) -> None:

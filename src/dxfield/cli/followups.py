@@ -17,6 +17,7 @@ from dxfield.cli.common import (
     ui_language,
 )
 from dxfield.domain.visible import visible
+from dxfield.i18n import _
 
 finding_app = typer.Typer(
     help="Findings: outcomes, insights, factors, issues.", no_args_is_help=True
@@ -170,7 +171,7 @@ def action_list(
         print_json([{**i.action.model_dump(mode="json"), "overdue": i.overdue} for i in items])
         return
     lang = ui_language()
-    overdue = "期限超過" if lang == "ja" else "OVERDUE"
+    overdue = _("OVERDUE", lang)
     table(
         [("状況", "status"), ("期限", "due"), ("内容", "text"), ("ID", "id")],
         [

@@ -5,8 +5,9 @@ from typing import Annotated
 
 import typer
 
-from dxfield.cli.common import JsonOption, echo, print_json, say, store_of, table, ui_language
+from dxfield.cli.common import JsonOption, echo, print_json, say, store_of, table
 from dxfield.domain.visible import visible
+from dxfield.i18n import _
 
 keys_app = typer.Typer(
     help="Device keys: show and export this device's card, trust and revoke others.",
@@ -23,10 +24,9 @@ def keys_show(ctx: typer.Context, as_json: JsonOption = False) -> None:
     if as_json:
         print_json({**card.__dict__, "fingerprint": card.fingerprint})
         return
-    ja = ui_language() == "ja"
-    echo(f"{'端末' if ja else 'device'}: {visible(card.name)} ({visible(card.id)})")
-    echo(f"{'役割' if ja else 'role'}: {visible(card.role)}")
-    echo(f"{'指紋' if ja else 'fingerprint'}: {card.fingerprint}")
+    echo(_("device") + f": {visible(card.name)} ({visible(card.id)})")
+    echo(_("role") + f": {visible(card.role)}")
+    echo(_("fingerprint") + f": {card.fingerprint}")
 
 
 @keys_app.command("export")
@@ -86,8 +86,7 @@ def keys_list(ctx: typer.Context, as_json: JsonOption = False) -> None:
             ]
         )
         return
-    ja = ui_language() == "ja"
-    revoked = "取消済み" if ja else "revoked"
+    revoked = _("revoked")
     table(
         [("名前", "name"), ("役割", "role"), ("指紋", "fingerprint"), ("ID", "id")],
         [

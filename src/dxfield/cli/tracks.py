@@ -17,6 +17,7 @@ from dxfield.cli.common import (
     ui_language,
 )
 from dxfield.domain.visible import visible
+from dxfield.i18n import _
 
 if TYPE_CHECKING:
     from dxfield.domain.records import Stage, StageModelRead
@@ -47,7 +48,7 @@ def _model_name(model: "StageModelRead") -> str:
 def _stage_text(summary: "TrackSummary") -> str:
     stage = summary.stage
     if stage is None:
-        return "未着手" if ui_language() == "ja" else "not started"
+        return _("not started")
     return f"{summary.stage_index + 1}/{len(summary.model.stages)} {_label(stage)}"
 
 
@@ -104,8 +105,8 @@ def stage_model_show(
     if as_json:
         print_json(record)
         return
-    ja = ui_language() == "ja"
     echo(f"{visible(_model_name(record))} ({visible(record.key)})")
+    ja = ui_language() == "ja"  # the model's texts are data, kept in Japanese and maybe English
     for number, stage in enumerate(record.stages, 1):
         description = stage.description if ja or not stage.description_en else stage.description_en
         criteria = (
@@ -115,7 +116,7 @@ def stage_model_show(
         if description:  # multi-line texts keep their lines
             echo(f"   {description}")
         if criteria:
-            echo(f"   {'完了の目安' if ja else 'Exit criteria'}: {criteria}")
+            echo("   " + _("Exit criteria") + f": {criteria}")
 
 
 @stage_model_app.command("add")
@@ -205,7 +206,6 @@ def track_list(
 
 
 def _timeline_line(entry: "TimelineEntry", summary: "TrackSummary") -> str:
-    ja = ui_language() == "ja"
     stages = {s.key: s for s in summary.model.stages}
     if entry.move is not None:
         move = entry.move
@@ -216,7 +216,7 @@ def _timeline_line(entry: "TimelineEntry", summary: "TrackSummary") -> str:
             first_line = move.note.split("\n")[0]
             line += f"  {visible(first_line)}"
         if move.evidence_ids:
-            line += f"  ({'根拠' if ja else 'evidence'} {len(move.evidence_ids)})"
+            line += "  (" + _("evidence") + f" {len(move.evidence_ids)})"
         return line
     assert entry.activity is not None
     activity = entry.activity
@@ -254,7 +254,6 @@ def track_show(
             }
         )
         return
-    ja = ui_language() == "ja"
     echo(
         f"{visible(summary.community)}  {visible(summary.municipality)}"
         f"  ({visible(_model_name(summary.model))})"
@@ -262,9 +261,9 @@ def track_show(
     days = (
         ""
         if summary.days_in_stage is None
-        else (f"  {summary.days_in_stage}日目" if ja else f"  day {summary.days_in_stage}")
+        else (_("  day {days_in_stage}").format(days_in_stage=summary.days_in_stage))
     )
-    echo(f"{'段階' if ja else 'Stage'}: {visible(_stage_text(summary))}{days}")
+    echo(_("Stage") + f": {visible(_stage_text(summary))}{days}")
     echo(f"ID: {visible(summary.track.id)}\n")
     for entry in entries:
         echo(_timeline_line(entry, summary))

@@ -20,6 +20,7 @@ from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
 from dxfield import clock
+from dxfield.i18n import _
 from dxfield.tui.commands import DxfieldCommands
 from dxfield.tui.text import (
     display_path,
@@ -27,7 +28,6 @@ from dxfield.tui.text import (
     localize_bindings,
     notify_failure,
     plain,
-    t,
 )
 from dxfield.tui.widgets.status_bar import StatusBar
 
@@ -94,7 +94,7 @@ class DxfieldApp(App[None]):
         return self._store
 
     def compose(self) -> ComposeResult:
-        yield Static(t("ストアを開いています…", "Opening the store…"), id="opening")
+        yield Static(_("Opening the store…"), id="opening")
         yield StatusBar()
 
     def on_mount(self) -> None:
@@ -137,12 +137,9 @@ class DxfieldApp(App[None]):
         draft = drafts.pop(0)
         title = str(draft.data.get("title") or "")
         saved = clock.in_japan(draft.saved_at)
-        question = t(
-            f"保存されていない下書きがあります({saved:%Y-%m-%d %H:%M}「{title}」)。"
-            "復元しますか?(escape: 後で)",
-            f"An unsaved draft was found ({saved:%Y-%m-%d %H:%M}, “{title}”). "
-            "Restore it? (escape: later)",
-        )
+        question = _(
+            "An unsaved draft was found ({saved:%Y-%m-%d %H:%M}, “{title}”). Restore it? (escape: later)"
+        ).format(saved=saved, title=title)
 
         def answer(restore: bool | None) -> None:
             if restore:
@@ -155,8 +152,8 @@ class DxfieldApp(App[None]):
         self.push_screen(
             ConfirmScreen(
                 question,
-                yes=t("復元 (y)", "Restore (y)"),
-                no=t("破棄 (n)", "Discard (n)"),
+                yes=_("Restore (y)"),
+                no=_("Discard (n)"),
                 default=True,
                 escape=None,
             ),

@@ -7,64 +7,64 @@ from functools import partial
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from dxfield.tui.text import t
+from dxfield.i18n import _
 
 
 def palette_entries() -> list[tuple[str, str, str]]:
     """(label, help, action name on the app) for every command."""
     return [
         (
-            t("活動を記録", "Log an activity"),
-            t("新しい活動の入力フォーム (n)", "New activity form (n)"),
+            _("Log an activity"),
+            _("New activity form (n)"),
             "new_activity",
         ),
         (
-            t("ダッシュボード", "Dashboard"),
-            t("市町村と取組の一覧 (h)", "Municipalities and initiatives (h)"),
+            _("Dashboard"),
+            _("Municipalities and initiatives (h)"),
             "dashboard",
         ),
         (
-            t("活動ログ", "Activity log"),
-            t("すべての活動、新しい順 (l)", "Every activity, newest first (l)"),
+            _("Activity log"),
+            _("Every activity, newest first (l)"),
             "log",
         ),
         (
-            t("トラック", "Tracks"),
-            t("コミュニティごとの合意形成の段階 (t)", "Each community's consensus stage (t)"),
+            _("Tracks"),
+            _("Each community's consensus stage (t)"),
             "tracks",
         ),
         (
-            t("取組方針", "Actions"),
-            t("今後の取組方針、期限順 (a)", "Next steps, due soonest first (a)"),
+            _("Actions"),
+            _("Next steps, due soonest first (a)"),
             "actions",
         ),
         (
-            t("知見", "Findings"),
-            t("成果・示唆・要因・課題 (i)", "Outcomes, insights, factors, issues (i)"),
+            _("Findings"),
+            _("Outcomes, insights, factors, issues (i)"),
             "findings",
         ),
         (
-            t("同期", "Sync"),
-            t("バンドルの書き出しと取り込み (s)", "Export and import bundles (s)"),
+            _("Sync"),
+            _("Export and import bundles (s)"),
             "sync",
         ),
         (
-            t("報告書", "Report"),
-            t("県の報告書をプレビューして書き出す (p)", "Preview and write the report (p)"),
+            _("Report"),
+            _("Preview and write the report (p)"),
             "report",
         ),
         (
-            t("競合", "Conflicts"),
-            t("二台で同時に変わった記録", "Records changed on two devices at once"),
+            _("Conflicts"),
+            _("Records changed on two devices at once"),
             "conflicts",
         ),
         (
-            t("削除した記録", "Deleted records"),
-            t("削除した記録を元に戻す (ログで D)", "Bring a deleted record back (D in the log)"),
+            _("Deleted records"),
+            _("Bring a deleted record back (D in the log)"),
             "deleted",
         ),
-        (t("ヘルプ", "Help"), t("すべてのキー (?)", "Every key (?)"), "help"),
-        (t("終了", "Quit"), t("アプリを閉じる (ctrl+q)", "Close the app (ctrl+q)"), "quit"),
+        (_("Help"), _("Every key (?)"), "help"),
+        (_("Quit"), _("Close the app (ctrl+q)"), "quit"),
     ]
 
 

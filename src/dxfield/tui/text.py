@@ -16,7 +16,7 @@ from rich.text import Text
 from textual.binding import BindingsMap
 
 from dxfield.domain.visible import visible
-from dxfield.i18n import LocalizedError, current_language
+from dxfield.i18n import LocalizedError, _, current_language
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -143,7 +143,7 @@ def notify_failure(node: Widget | App[Any], error: BaseException, *, timeout: fl
     """The one way a failure reaches the user: a notification in their language."""
     node.notify(
         error_text(error),
-        title=t("エラー", "Error"),
+        title=_("Error"),
         severity="error",
         timeout=timeout,
         markup=False,

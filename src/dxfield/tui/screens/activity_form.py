@@ -22,9 +22,9 @@ from textual.widgets import Checkbox, Input, Label, Select, SelectionList, TextA
 from textual.worker import Worker
 
 from dxfield.domain.enums import ActivityKind, SupportArea
-from dxfield.i18n import LocalizedError, current_language
+from dxfield.i18n import LocalizedError, _, current_language
 from dxfield.tui.screens.base import DxScreen
-from dxfield.tui.text import error_text, plain, plain_options, t
+from dxfield.tui.text import error_text, plain, plain_options
 
 if TYPE_CHECKING:
     from dxfield.store.activities import ActivityInput
@@ -132,17 +132,15 @@ class ActivityFormScreen(DxScreen):
     def compose_body(self) -> ComposeResult:
         lang = current_language()
         with VerticalScroll():
-            yield self._field(
-                t("タイトル", "Title"), Input(id="title", select_on_focus=False), "title"
-            )
+            yield self._field(_("Title"), Input(id="title", select_on_focus=False), "title")
             with Horizontal(classes="row"):
                 yield self._field(
-                    t("日付(7/17, 令和6年7月17日 も可)", "Date (7/17, 令和6年7月17日 work too)"),
+                    _("Date (7/17, 令和6年7月17日 work too)"),
                     Input(id="date", select_on_focus=False),
                     "date",
                 )
                 yield self._field(
-                    t("種別", "Kind"),
+                    _("Kind"),
                     Select[str](
                         [(k.label(lang), k.value) for k in ActivityKind],
                         allow_blank=False,
@@ -153,17 +151,17 @@ class ActivityFormScreen(DxScreen):
                 )
             with Horizontal(classes="row"):
                 yield self._field(
-                    t("市町村", "Municipality"),
-                    Select[str]([], id="municipality", prompt=t("選択", "Choose")),
+                    _("Municipality"),
+                    Select[str]([], id="municipality", prompt=_("Choose")),
                     "municipality",
                 )
                 yield self._field(
-                    t("取組", "Initiative"),
-                    Select[str]([], id="initiative", prompt=t("(なし)", "(none)")),
+                    _("Initiative"),
+                    Select[str]([], id="initiative", prompt=_("(none)")),
                     "initiative",
                 )
             yield self._field(
-                t("支援区分", "Support areas"),
+                _("Support areas"),
                 # One per line: the labels are long, and must fit at 80 columns.
                 Vertical(
                     *(Checkbox(a.label(lang), id=f"area-{a.value}") for a in SupportArea),
@@ -174,46 +172,42 @@ class ActivityFormScreen(DxScreen):
             )
             with Horizontal(classes="row"):
                 yield self._field(
-                    t("場所", "Location"), Input(id="location", select_on_focus=False), "location"
+                    _("Location"), Input(id="location", select_on_focus=False), "location"
                 )
                 yield self._field(
-                    t("タグ(スペース区切り)", "Tags (space-separated)"),
+                    _("Tags (space-separated)"),
                     Input(id="tags", select_on_focus=False),
                     "tags",
                 )
             yield self._field(
-                t("参加団体", "Participating organizations"),
+                _("Participating organizations"),
                 SelectionList[str](id="participants"),
                 "participants",
             )
             with Horizontal(classes="row"):
                 yield self._field(
-                    t("人数", "Head count"),
+                    _("Head count"),
                     Input(id="head-count", type="integer", select_on_focus=False),
                     "head-count",
                 )
                 yield self._field(
-                    t("参加者(自由記述)", "Participants (free text)"),
+                    _("Participants (free text)"),
                     Input(id="participants-text", select_on_focus=False),
                     "participants-text",
                 )
             yield self._field(
-                t("この活動で進めるトラック", "This activity advances track"),
-                Select[str]([], id="advances", prompt=t("(なし)", "(none)")),
+                _("This activity advances track"),
+                Select[str]([], id="advances", prompt=_("(none)")),
                 "advances",
             )
             yield self._field(
-                t("メモ(Markdown)", "Notes (Markdown)"),
+                _("Notes (Markdown)"),
                 TextArea(id="notes", soft_wrap=True),
                 "notes",
             )
 
     def on_mount(self) -> None:
-        self.sub_title = (
-            t("活動の編集", "Edit activity")
-            if self.activity_id
-            else t("活動の記録", "New activity")
-        )
+        self.sub_title = _("Edit activity") if self.activity_id else _("New activity")
         self.query_one("#title", Input).focus()
         self._load()
 
@@ -388,7 +382,7 @@ class ActivityFormScreen(DxScreen):
         else:
             self.notify(
                 error_text(error),
-                title=t("保存できません", "Not saved"),
+                title=_("Not saved"),
                 severity="error",
                 timeout=10,
                 markup=False,
@@ -450,7 +444,7 @@ class ActivityFormScreen(DxScreen):
             self.app.call_from_thread(
                 self.notify,
                 error_text(saved.move_failed),
-                title=t("活動は保存、トラックは移動できません", "Saved; the track did not move"),
+                title=_("Saved; the track did not move"),
                 severity="warning",
                 timeout=15,
                 markup=False,
@@ -468,7 +462,7 @@ class ActivityFormScreen(DxScreen):
         self._ready = False
         if self._draft_timer is not None:
             self._draft_timer.stop()
-        self.notify(t("保存しました", "Saved"))
+        self.notify(_("Saved"))
         self.dx.activity_saved(activity_id, created=self._created)
 
     # -- leaving ---------------------------------------------------------------------------------
@@ -486,7 +480,7 @@ class ActivityFormScreen(DxScreen):
                 self._leave()
 
         self.app.push_screen(
-            ConfirmScreen(t("変更を破棄して閉じますか?", "Discard your changes and close?")),
+            ConfirmScreen(_("Discard your changes and close?")),
             answer,
         )
 

@@ -15,10 +15,9 @@ from textual.widgets import Markdown
 
 from dxfield.domain.dates import format_date
 from dxfield.domain.visible import visible
-from dxfield.i18n import FIELD_LABELS, current_language
+from dxfield.i18n import FIELD_LABELS, _, current_language
 from dxfield.store.hlc import stamped_at
 from dxfield.tui.screens.base import DxScreen
-from dxfield.tui.text import t
 
 
 @dataclass(frozen=True)
@@ -49,34 +48,34 @@ def page_markdown(page: ActivityPage, device_id: str, device_name: str) -> str:
     if a.participants.text:
         people.append(a.participants.text)
     if a.participants.head_count is not None:
-        people.append(t(f"{a.participants.head_count}名", f"{a.participants.head_count} people"))
+        people.append(_("{head_count} people").format(head_count=a.participants.head_count))
     rows = [
-        (t("日付", "Date"), format_date(a.date, a.date_precision, lang)),
-        (t("種別", "Kind"), a.kind.label(lang)),
-        (t("市町村", "Municipality"), page.municipality),
-        (t("取組", "Initiative"), page.initiative),
-        (t("場所", "Location"), a.location),
-        (t("参加", "Participants"), "、".join(people)),
-        (t("支援区分", "Support areas"), "、".join(x.label(lang) for x in a.areas)),
-        (t("タグ", "Tags"), ", ".join(a.tags)),
+        (_("Date"), format_date(a.date, a.date_precision, lang)),
+        (_("Kind"), a.kind.label(lang)),
+        (_("Municipality"), page.municipality),
+        (_("Initiative"), page.initiative),
+        (_("Location"), a.location),
+        (_("Participants"), "、".join(people)),
+        (_("Support areas"), "、".join(x.label(lang) for x in a.areas)),
+        (_("Tags"), ", ".join(a.tags)),
         ("ID", a.id),
     ]
     table = "\n".join(f"| {k} | {_escape(str(v))} |" for k, v in rows if v)
     history = []
     for revision in reversed(page.history):
         at = stamped_at(revision["hlc"])
-        when = t("参照データ", "reference data") if at is None else f"{at:%Y-%m-%d %H:%M}"
+        when = _("reference data") if at is None else f"{at:%Y-%m-%d %H:%M}"
         who = _escape(
             device_name if revision["device_id"] == device_id else revision["device_id"][:13]
         )
         if revision["deleted"]:
-            what = t("削除", "deleted")
+            what = _("deleted")
         elif revision.get("restored"):
-            what = t("復元", "restored")
+            what = _("restored")
         elif revision["generation"] == 1:
-            what = t("作成", "created")
+            what = _("created")
         else:
-            what = t("変更: ", "changed: ") + _escape(
+            what = _("changed: ") + _escape(
                 ", ".join(
                     FIELD_LABELS.get(c, (c, c))[0 if lang == "ja" else 1]
                     for c in revision["changed"]
@@ -85,11 +84,17 @@ def page_markdown(page: ActivityPage, device_id: str, device_name: str) -> str:
             )
         history.append(f"- {when} · {who} · {what}")
     # Notes are Markdown: kept as such, their controls shown in a form Markdown shows.
-    notes = visible(a.notes, multiline=True, markdown=True) or t("_(メモなし)_", "_(no notes)_")
+    notes = visible(a.notes, multiline=True, markdown=True) or _("_(no notes)_")
     return (
         f"# {_escape(a.title)}\n\n| | |\n|---|---|\n{table}\n\n"
-        f"## {t('メモ', 'Notes')}\n\n{notes}\n\n"
-        f"## {t('履歴', 'History')}\n\n" + "\n".join(history) + "\n"
+        + "## "
+        + _("Notes")
+        + f"\n\n{notes}\n\n"
+        + "## "
+        + _("History")
+        + "\n\n"
+        + "\n".join(history)
+        + "\n"
     )
 
 
@@ -110,10 +115,10 @@ class ActivityViewScreen(DxScreen):
 
     def compose_body(self) -> ComposeResult:
         with VerticalScroll():
-            yield Markdown(t("読み込み中…", "Loading…"), id="activity")
+            yield Markdown(_("Loading…"), id="activity")
 
     def on_mount(self) -> None:
-        self.sub_title = t("活動", "Activity")
+        self.sub_title = _("Activity")
 
     def on_screen_resume(self) -> None:
         super().on_screen_resume()
@@ -161,12 +166,7 @@ class ActivityViewScreen(DxScreen):
                 self._delete()
 
         self.app.push_screen(
-            ConfirmScreen(
-                t(
-                    f"「{title}」を削除しますか?履歴は残ります。",
-                    f"Delete “{title}”? Its history stays.",
-                )
-            ),
+            ConfirmScreen(_("Delete “{title}”? Its history stays.").format(title=title)),
             answer,
         )
 
@@ -190,11 +190,9 @@ class ActivityViewScreen(DxScreen):
 
             self.app.push_screen(
                 ConfirmScreen(
-                    t(
-                        f"この版に戻しますか?\n{labels.get(rev_id, rev_id)}\n(今の内容も履歴に残ります)",
-                        f"Make this version current?\n{labels.get(rev_id, rev_id)}\n"
-                        "(the present one stays in the history)",
-                    ),
+                    _(
+                        "Make this version current?\n{get}\n(the present one stays in the history)"
+                    ).format(get=labels.get(rev_id, rev_id)),
                     default=True,
                 ),
                 answer,
@@ -210,7 +208,7 @@ class ActivityViewScreen(DxScreen):
         self.app.call_from_thread(self._reverted)
 
     def _reverted(self) -> None:
-        self.notify(t("以前の版に戻しました", "Made the earlier version current"))
+        self.notify(_("Made the earlier version current"))
         self.dx.refresh_status()
         self.load()
 
@@ -222,6 +220,6 @@ class ActivityViewScreen(DxScreen):
         self.app.call_from_thread(self._deleted)
 
     def _deleted(self) -> None:
-        self.notify(t("削除しました", "Deleted"))
+        self.notify(_("Deleted"))
         self.app.pop_screen()
         self.dx.refresh_status()

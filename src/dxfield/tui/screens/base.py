@@ -10,7 +10,8 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Label
 from textual.worker import Worker, WorkerState
 
-from dxfield.tui.text import error_text, localize_bindings, notify_failure, plain, t
+from dxfield.i18n import _
+from dxfield.tui.text import error_text, localize_bindings, notify_failure, plain
 from dxfield.tui.widgets.key_bar import KeyBar
 from dxfield.tui.widgets.status_bar import StatusBar
 from dxfield.tui.widgets.title_bar import TitleBar
@@ -146,7 +147,7 @@ class FormModal(ModalScreen[bool]):
         self.show_error(error_text(error))
 
     def _saved(self) -> None:
-        self.notify(t("保存しました", "Saved"))
+        self.notify(_("Saved"))
         self.dx.refresh_status()
         self.dismiss(True)
 

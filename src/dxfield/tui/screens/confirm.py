@@ -11,7 +11,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label
 
-from dxfield.tui.text import localize_bindings, plain, t
+from dxfield.i18n import _
+from dxfield.tui.text import localize_bindings, plain
 
 
 class ConfirmScreen(ModalScreen[bool | None]):
@@ -50,8 +51,8 @@ class ConfirmScreen(ModalScreen[bool | None]):
         self.default = default
         self.escape_answer = escape
         self.question = question
-        self.yes = yes or t("はい (y)", "Yes (y)")
-        self.no = no or t("いいえ (n)", "No (n)")
+        self.yes = yes or _("Yes (y)")
+        self.no = no or _("No (n)")
         localize_bindings(self)
 
     def compose(self) -> ComposeResult:

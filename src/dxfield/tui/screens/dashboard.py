@@ -13,9 +13,9 @@ from textual.widgets import Label, Sparkline, Static
 
 from dxfield.domain.enums import ProviderRole
 from dxfield.domain.visible import visible
-from dxfield.i18n import current_language
+from dxfield.i18n import _, current_language
 from dxfield.tui.screens.base import DxScreen
-from dxfield.tui.text import localize_bindings, plain, t
+from dxfield.tui.text import localize_bindings, plain
 from dxfield.tui.widgets.funnel import FunnelView
 
 if TYPE_CHECKING:
@@ -30,31 +30,24 @@ def card_text(card: InitiativeCard) -> tuple[str, str]:
     providers = "、".join(
         f"{name}({ProviderRole(role).label(lang)})" for name, role in card.providers
     )
-    lines = (
-        [visible(card.title)]
-        if card.title
-        else [t("(取組に属さない活動)", "(activities outside any initiative)")]
-    )
+    lines = [visible(card.title)] if card.title else [_("(activities outside any initiative)")]
     if providers:
         lines.append(visible(providers))
     lines.append(
-        t(
-            f"活動 今月 {card.activities_this_month}件 / 計 {card.activities_total}件",
-            f"Activities: {card.activities_this_month} this month, {card.activities_total} in all",
+        _("Activities: {activities_this_month} this month, {activities_total} in all").format(
+            activities_this_month=card.activities_this_month, activities_total=card.activities_total
         )
     )
     overdue = (
-        t(f"(期限超過 {card.overdue_actions}件)", f" ({card.overdue_actions} overdue)")
+        _(" ({overdue_actions} overdue)").format(overdue_actions=card.overdue_actions)
         if card.overdue_actions
         else ""
     )
-    lines.append(
-        t(f"取組方針 未完了 {card.open_actions}件", f"Open actions: {card.open_actions}") + overdue
-    )
+    lines.append(_("Open actions: {open_actions}").format(open_actions=card.open_actions) + overdue)
     for track in card.tracks:
         label = track.stage_label if lang == "ja" else (track.stage_label_en or track.stage_label)
         days = (
-            t(f"({track.days_in_stage}日)", f" ({track.days_in_stage} days)")
+            _(" ({days_in_stage} days)").format(days_in_stage=track.days_in_stage)
             if track.days_in_stage is not None
             else ""
         )
@@ -114,12 +107,12 @@ class DashboardScreen(DxScreen):
 
     def compose_body(self) -> ComposeResult:
         with Vertical(id="dashboard"):
-            yield Label(t("読み込み中…", "Loading…"), id="empty")
+            yield Label(_("Loading…"), id="empty")
             yield FunnelView(id="funnel")
             yield Grid(id="cards")
 
     def on_mount(self) -> None:
-        self.sub_title = t("ダッシュボード", "Dashboard")
+        self.sub_title = _("Dashboard")
 
     def on_resize(self, event: events.Resize) -> None:
         columns = 1 if event.size.width < 110 else 2 if event.size.width < 170 else 3
@@ -157,12 +150,7 @@ class DashboardScreen(DxScreen):
         await grid.mount_all(InitiativeCardView(card) for card in cards)
         empty = self.query_one("#empty", Label)
         empty.update(
-            t(
-                "まだ取組も活動もありません。n で活動を記録できます。",
-                "No initiatives or activities yet. Press n to log one.",
-            )
-            if not cards
-            else ""
+            _("No initiatives or activities yet. Press n to log one.") if not cards else ""
         )
         empty.display = not cards
         views = list(self.query(InitiativeCardView))

@@ -12,12 +12,11 @@ from textual.binding import Binding, BindingType
 from textual.widgets import Label
 
 from dxfield.domain.visible import visible
-from dxfield.i18n import current_language
+from dxfield.i18n import _, current_language, pgettext
 from dxfield.store.hlc import stamped_at
 from dxfield.store.versions import DeletedRecord, Written
 from dxfield.tui.screens.base import DxScreen
 from dxfield.tui.screens.followups import FollowUpTable
-from dxfield.tui.text import t
 
 
 class DeletedScreen(DxScreen):
@@ -37,11 +36,9 @@ class DeletedScreen(DxScreen):
         yield FollowUpTable(id="deleted", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
-        self.sub_title = t("削除した記録", "Deleted records")
+        self.sub_title = _("Deleted records")
         table = self.query_one(FollowUpTable)
-        table.add_columns(
-            t("種類", "Kind"), t("削除日時", "Deleted"), t("端末", "By"), t("内容", "Record")
-        )
+        table.add_columns(_("Kind"), pgettext("column", "Deleted"), _("By"), _("Record"))
         table.focus()
 
     def on_screen_resume(self) -> None:
@@ -81,12 +78,9 @@ class DeletedScreen(DxScreen):
         if items:
             table.move_cursor(row=min(row, len(items) - 1))
         self.query_one("#deleted-summary", Label).update(
-            t(
-                f"削除した記録 {len(items)}件(r で元に戻す)",
-                f"{len(items)} deleted records (r restores one)",
-            )
+            _("{count} deleted records (r restores one)").format(count=len(items))
             if items
-            else t("削除した記録はありません", "No deleted records")
+            else _("No deleted records")
         )
 
     def _current(self) -> DeletedRecord | None:
@@ -108,9 +102,7 @@ class DeletedScreen(DxScreen):
                 self._restore(item.entity_id)
 
         self.app.push_screen(
-            ConfirmScreen(
-                t(f"「{item.label}」を元に戻しますか?", f"Restore “{item.label}”?"), default=True
-            ),
+            ConfirmScreen(_("Restore “{label}”?").format(label=item.label), default=True),
             answer,
         )
 
@@ -123,7 +115,7 @@ class DeletedScreen(DxScreen):
 
     def _restored(self, written: Written) -> None:
         title = visible(written.label)
-        self.notify(t(f"「{title}」を元に戻しました", f"Restored “{title}”"), markup=False)
+        self.notify(_("Restored “{title}”").format(title=title), markup=False)
         self.dx.refresh_status()
         self.load()
 

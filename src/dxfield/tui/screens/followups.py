@@ -20,9 +20,9 @@ from textual.widgets import Button, DataTable, Input, Label, Select
 from dxfield.domain.dates import parse_date
 from dxfield.domain.enums import ActionStatus, FindingKind, SupportArea
 from dxfield.domain.visible import visible
-from dxfield.i18n import LocalizedError, about, current_language
+from dxfield.i18n import LocalizedError, _, about, current_language
 from dxfield.tui.screens.base import DxScreen, FormModal
-from dxfield.tui.text import plain_options, t
+from dxfield.tui.text import plain_options
 
 if TYPE_CHECKING:
     from dxfield.domain.records import FindingRead
@@ -79,27 +79,25 @@ class ActionsScreen(DxScreen):
         lang = current_language()
         with Horizontal(classes="filter-bar"):
             yield Select[str](
-                [(t("未完了", "Open"), OPEN)] + [(s.label(lang), s.value) for s in ActionStatus],
+                [(_("Open"), OPEN)] + [(s.label(lang), s.value) for s in ActionStatus],
                 value=OPEN,
-                prompt=t("すべての状況", "Every status"),
+                prompt=_("Every status"),
                 id="status",
                 compact=True,
             )
-            yield Select[str](
-                [], prompt=t("すべての取組", "Every initiative"), id="initiative", compact=True
-            )
+            yield Select[str]([], prompt=_("Every initiative"), id="initiative", compact=True)
         yield Label("", id="actions-summary", classes="summary")
         yield FollowUpTable(id="actions", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
-        self.sub_title = t("取組方針", "Actions")
+        self.sub_title = _("Actions")
         table = self.query_one(FollowUpTable)
         table.add_columns(
-            t("状況", "Status"),
-            t("期限", "Due"),
-            t("取組", "Initiative"),
-            t("担当", "Owner"),
-            t("内容", "Action"),
+            _("Status"),
+            _("Due"),
+            _("Initiative"),
+            _("Owner"),
+            _("Action"),
         )
         table.focus()
 
@@ -159,9 +157,9 @@ class ActionsScreen(DxScreen):
             soon += due_soon
             status = action.status.label(lang)
             if item.overdue:
-                status += t(" 期限超過", " overdue")
+                status += _(" overdue")
             elif due_soon:
-                status += t(" 期限間近", " due soon")
+                status += _(" due soon")
             cells = [
                 status,
                 action.due.isoformat() if action.due else "",
@@ -178,11 +176,9 @@ class ActionsScreen(DxScreen):
         if items:
             table.move_cursor(row=min(row, len(items) - 1))
         self.query_one("#actions-summary", Label).update(
-            t(
-                f"{len(items)}件  ·  期限超過 {overdue}件  ·  14日以内 {soon}件  ·  x 完了  c 追加",
-                f"{len(items)} actions  ·  {overdue} overdue  ·  {soon} due within 14 days"
-                "  ·  x done  c new",
-            )
+            _(
+                "{count} actions  ·  {overdue} overdue  ·  {soon} due within 14 days  ·  x done  c new"
+            ).format(count=len(items), overdue=overdue, soon=soon)
         )
 
     @on(Select.Changed)
@@ -206,11 +202,7 @@ class ActionsScreen(DxScreen):
         from dxfield.store.followups import complete_action
 
         action, changed = complete_action(self.store, action_id)
-        message = (
-            t(f"完了にしました: {action.text}", f"Done: {action.text}")
-            if changed
-            else t("すでに完了しています", "Already done")
-        )
+        message = _("Done: {text}").format(text=action.text) if changed else _("Already done")
         self.app.call_from_thread(self.notify, visible(message, multiline=True), markup=False)
         self.app.call_from_thread(self.load)
         self.app.call_from_thread(self.dx.refresh_status)
@@ -260,28 +252,26 @@ class ActionFormScreen(FormModal):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll():
-            yield Label(t("取組方針の追加", "New action"), classes="field-label")
-            yield Label(t("内容", "Action"), classes="field-label")
+            yield Label(_("New action"), classes="field-label")
+            yield Label(_("Action"), classes="field-label")
             yield Input(id="action-text", select_on_focus=False)
-            yield Label(t("取組", "Initiative"), classes="field-label")
+            yield Label(_("Initiative"), classes="field-label")
             initiative = Select[str](
                 plain_options([(label, value) for value, label in self.initiatives]),
-                prompt=t("(なし)", "(none)"),
+                prompt=_("(none)"),
                 id="action-initiative",
             )
             if self.initiative:
                 initiative.value = self.initiative
             yield initiative
-            yield Label(t("担当", "Owner"), classes="field-label")
+            yield Label(_("Owner"), classes="field-label")
             yield Input(id="action-owner", select_on_focus=False)
-            yield Label(
-                t("期限(任意、7/17 も可)", "Due (optional; 7/17 works)"), classes="field-label"
-            )
+            yield Label(_("Due (optional; 7/17 works)"), classes="field-label")
             yield Input(id="action-due", select_on_focus=False)
             yield Label("", id="form-error")
             with Horizontal():
-                yield Button(t("やめる (esc)", "Cancel (esc)"), id="cancel")
-                yield Button(t("保存 (ctrl+s)", "Save (ctrl+s)"), id="save", variant="primary")
+                yield Button(_("Cancel (esc)"), id="cancel")
+                yield Button(_("Save (ctrl+s)"), id="save", variant="primary")
 
     def on_mount(self) -> None:
         self.query_one("#action-text", Input).focus()
@@ -336,28 +326,24 @@ class FindingsScreen(DxScreen):
         with Horizontal(classes="filter-bar"):
             yield Select[str](
                 [(k.label(lang), k.value) for k in FindingKind],
-                prompt=t("すべての種別", "Every kind"),
+                prompt=_("Every kind"),
                 id="kind",
                 compact=True,
             )
             yield Select[str](
                 [(a.label(lang), a.value) for a in SupportArea],
-                prompt=t("すべての支援区分", "Every support area"),
+                prompt=_("Every support area"),
                 id="area",
                 compact=True,
             )
-            yield Select[str](
-                [], prompt=t("すべての取組", "Every initiative"), id="initiative", compact=True
-            )
+            yield Select[str]([], prompt=_("Every initiative"), id="initiative", compact=True)
         yield Label("", id="findings-summary", classes="summary")
         yield FollowUpTable(id="findings", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
-        self.sub_title = t("知見", "Findings")
+        self.sub_title = _("Findings")
         table = self.query_one(FollowUpTable)
-        table.add_columns(
-            t("種別", "Kind"), t("支援区分", "Area"), t("取組", "Initiative"), t("内容", "Finding")
-        )
+        table.add_columns(_("Kind"), _("Area"), _("Initiative"), _("Finding"))
         table.focus()
 
     def on_screen_resume(self) -> None:
@@ -392,7 +378,7 @@ class FindingsScreen(DxScreen):
         for finding in items:
             text = visible(finding.text.replace("\n", " "))
             if finding.not_applicable:
-                text = t(f"該当なし {text}", f"Not applicable {text}")
+                text = _("Not applicable {text}").format(text=text)
             style = muted if finding.not_applicable else None
             table.add_row(
                 Text(finding.kind.label(lang), style=style or ""),
@@ -405,7 +391,7 @@ class FindingsScreen(DxScreen):
                 key=finding.id,
             )
         self.query_one("#findings-summary", Label).update(
-            t(f"{len(items)}件", f"{len(items)} findings")
+            _("{count} findings").format(count=len(items))
         )
 
     @on(Select.Changed)

@@ -15,10 +15,10 @@ from textual.widgets import Input, Label, Select
 
 from dxfield.domain.dates import parse_date
 from dxfield.domain.enums import ActivityKind, SupportArea
-from dxfield.i18n import LocalizedError, current_language
+from dxfield.i18n import LocalizedError, _, current_language
 from dxfield.store.search import query_terms
 from dxfield.tui.screens.base import DxScreen
-from dxfield.tui.text import plain, plain_options, t
+from dxfield.tui.text import plain, plain_options
 from dxfield.tui.widgets.activity_list import ActivityList
 
 SEARCH_DELAY = 0.15
@@ -52,39 +52,32 @@ class LogScreen(DxScreen):
     def compose_body(self) -> ComposeResult:
         lang = current_language()
         yield Input(
-            placeholder=t(
-                "検索(/): 語をスペースで区切るとすべてに一致",
-                "Search (/): all space-separated terms must match",
-            ),
+            placeholder=_("Search (/): all space-separated terms must match"),
             id="search",
         )
         with Horizontal(id="filters"):
-            yield Select[str](
-                [], prompt=t("市町村", "Municipality"), id="municipality", compact=True
-            )
+            yield Select[str]([], prompt=_("Municipality"), id="municipality", compact=True)
             yield Select[str](
                 [(k.label(lang), k.value) for k in ActivityKind],
-                prompt=t("種別", "Kind"),
+                prompt=_("Kind"),
                 id="kind",
                 compact=True,
             )
             yield Select[str](
                 [(a.label(lang), a.value) for a in SupportArea],
-                prompt=t("支援区分", "Support area"),
+                prompt=_("Support area"),
                 id="area",
                 compact=True,
             )
-            yield Input(placeholder=t("開始日", "From"), id="date-from", compact=True)
-            yield Input(placeholder=t("終了日", "To"), id="date-to", compact=True)
-            yield Input(placeholder=t("タグ", "Tag"), id="tag", compact=True)
+            yield Input(placeholder=_("From"), id="date-from", compact=True)
+            yield Input(placeholder=_("To"), id="date-to", compact=True)
+            yield Input(placeholder=_("Tag"), id="tag", compact=True)
         yield Label("", id="filter-error")
         yield Label("", id="summary")
         yield ActivityList(self.store, id="activities")
 
     def on_mount(self) -> None:
-        self.sub_title = t("活動ログ", "Activity log") + (
-            f" · {self.scope.label}" if self.scope.label else ""
-        )
+        self.sub_title = _("Activity log") + (f" · {self.scope.label}" if self.scope.label else "")
         self._load_municipalities()
         self.query_one(ActivityList).focus()
 
@@ -158,7 +151,7 @@ class LogScreen(DxScreen):
     @on(ActivityList.Loaded)
     def _loaded(self, event: ActivityList.Loaded) -> None:
         self.query_one("#summary", Label).update(
-            t(f"{event.total:,}件", f"{event.total:,} activities")
+            _("{total:,} activities").format(total=event.total)
         )
 
     @on(ActivityList.Selected)

@@ -19,7 +19,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Checkbox, Input, Label, Markdown, SelectionList
 
 from dxfield.domain.visible import visible
-from dxfield.i18n import LocalizedError
+from dxfield.i18n import LocalizedError, _, pgettext
 from dxfield.tui.screens.base import DxScreen
 from dxfield.tui.text import display_path, error_text, plain_options, t
 
@@ -50,28 +50,28 @@ class ReportScreen(DxScreen):
     def compose_body(self) -> ComposeResult:
         with Vertical(id="report"):
             with Horizontal(classes="report-row"):
-                yield Label(t("時点", "As of"), classes="report-label")
-                yield Input(placeholder=t("空欄で今日", "empty: today"), id="report-as-of")
-                yield Label(t("年度", "Fiscal year"), classes="report-label")
+                yield Label(_("As of"), classes="report-label")
+                yield Input(placeholder=_("empty: today"), id="report-as-of")
+                yield Label(_("Fiscal year"), classes="report-label")
                 yield Input(placeholder="2024", id="report-year", type="integer")
-                yield Checkbox(t("個人情報を含める", "Include personal information"),
+                yield Checkbox(_("Include personal information"),
                                id="report-personal")  # fmt: skip
             with Horizontal(id="report-body"):
                 with Vertical(id="report-side"):
-                    yield Label(t("対象(選ばなければ全部)", "Municipalities (none: all)"),
+                    yield Label(_("Municipalities (none: all)"),
                                 classes="report-label")  # fmt: skip
                     yield SelectionList[str](id="report-places")
                 with VerticalScroll(id="report-preview"):
                     yield Markdown("", id="report-markdown")
             with Horizontal(classes="report-row"):
-                yield Label(t("書き出し先", "Folder"), classes="report-label")
-                yield Input(placeholder=t("フォルダ", "Folder"), id="report-folder")
-                yield Button(t("書き出す (ctrl+s)", "Write (ctrl+s)"), id="report-write",
+                yield Label(_("Folder"), classes="report-label")
+                yield Input(placeholder=pgettext("placeholder", "Folder"), id="report-folder")
+                yield Button(_("Write (ctrl+s)"), id="report-write",
                              variant="primary")  # fmt: skip
             yield Label("", id="report-message")
 
     def on_mount(self) -> None:
-        self.sub_title = t("報告書", "Report")
+        self.sub_title = _("Report")
         self._load_choices()
 
     @work(thread=True, exclusive=True, group="report-choices", exit_on_error=False)
@@ -111,7 +111,7 @@ class ReportScreen(DxScreen):
         personal = self.query_one("#report-personal", Checkbox).value
         self._generation += 1
         self._report = None  # nothing is written until this scope's report is built
-        self._say(t("作成中…", "Building…"))
+        self._say(_("Building…"))
         self._build(self._generation, as_of, year_text, places, personal)
 
     @work(thread=True, exclusive=True, group="report-build", exit_on_error=False)
@@ -166,10 +166,7 @@ class ReportScreen(DxScreen):
         """Write the previewed report as Markdown and HTML into the folder."""
         if self._report is None:
             self._say(
-                t(
-                    "この範囲の報告書ができてから書き出せます",
-                    "The report for this scope is not ready (or the scope has a mistake)",
-                ),
+                _("The report for this scope is not ready (or the scope has a mistake)"),
                 error=True,
             )
             return

@@ -13,8 +13,8 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Input, Label, TextArea
 
+from dxfield.i18n import _
 from dxfield.tui.screens.base import FormModal
-from dxfield.tui.text import t
 
 
 @dataclass(frozen=True)
@@ -30,15 +30,10 @@ def parse_stage_lines(text: str) -> list[dict[str, str]]:
     for number, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
-        head, _, rest = line.partition("|")
+        head, _bar, rest = line.partition("|")
         key, colon, label = head.partition(":")
         if not colon:
-            raise ValueError(
-                t(
-                    f"{number}行目: 「キー: 名前」の形で書いてください",
-                    f"line {number}: write it as `key: label`",
-                )
-            )
+            raise ValueError(_("line {number}: write it as `key: label`").format(number=number))
         parts = [p.strip() for p in rest.split("|")] if rest else []
         stage = {"key": key.strip(), "label": label.strip()}
         if parts:
@@ -58,28 +53,25 @@ class StageModelFormScreen(FormModal):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll():
-            yield Label(t("段階モデルの追加", "New stage model"), classes="field-label")
-            yield Label(t("名前", "Name"), classes="field-label")
+            yield Label(_("New stage model"), classes="field-label")
+            yield Label(_("Name"), classes="field-label")
             yield Input(id="model-name", select_on_focus=False)
-            yield Label(t("英語の名前(任意)", "Name in English (optional)"), classes="field-label")
+            yield Label(_("Name in English (optional)"), classes="field-label")
             yield Input(id="model-name-en", select_on_focus=False)
             yield Label(
-                t("キー(半角英小文字・数字・-・_)", "Key (a-z, 0-9, - and _)"),
+                _("Key (a-z, 0-9, - and _)"),
                 classes="field-label",
             )
             yield Input(id="model-key", select_on_focus=False)
             yield Label(
-                t(
-                    "段階(1行に1つ: キー: 名前 | 説明 | 完了の目安)",
-                    "Stages (one a line: key: label | description | exit criteria)",
-                ),
+                _("Stages (one a line: key: label | description | exit criteria)"),
                 classes="field-label",
             )
             yield TextArea(id="model-stages")
             yield Label("", id="form-error")
             with Horizontal():
-                yield Button(t("やめる (esc)", "Cancel (esc)"), id="cancel")
-                yield Button(t("保存 (ctrl+s)", "Save (ctrl+s)"), id="save", variant="primary")
+                yield Button(_("Cancel (esc)"), id="cancel")
+                yield Button(_("Save (ctrl+s)"), id="save", variant="primary")
 
     def on_mount(self) -> None:
         self.query_one("#model-name", Input).focus()

@@ -23,7 +23,7 @@ from textual.widgets.option_list import Option
 
 from dxfield import clock
 from dxfield.domain.visible import visible
-from dxfield.i18n import LocalizedError
+from dxfield.i18n import LocalizedError, _
 from dxfield.tui.screens.base import DxScreen
 from dxfield.tui.screens.followups import FollowUpTable
 from dxfield.tui.text import display_path, error_text, plain, plain_options, t
@@ -48,19 +48,19 @@ class SyncScreen(DxScreen):
 
     def compose_body(self) -> ComposeResult:
         with Vertical(id="sync"):
-            yield Label(t("書き出し", "Export"), classes="sync-heading")
+            yield Label(_("Export"), classes="sync-heading")
             with Horizontal(classes="sync-row"):
-                yield Select[str]([], prompt=t("宛先の端末", "Recipient"), id="recipient")
-                yield Input(placeholder=t("フォルダ(USBメモリなど)", "Folder (a USB stick)"),
+                yield Select[str]([], prompt=_("Recipient"), id="recipient")
+                yield Input(placeholder=_("Folder (a USB stick)"),
                             id="export-folder")  # fmt: skip
-                yield Button(t("書き出す (e)", "Export (e)"), id="export", variant="primary")
-            yield Label(t("取り込み", "Import"), classes="sync-heading")
+                yield Button(_("Export (e)"), id="export", variant="primary")
+            yield Label(_("Import"), classes="sync-heading")
             with Horizontal(classes="sync-row"):
                 yield Input(
-                    placeholder=t("バンドル(.dxb)かそのフォルダ", "A bundle (.dxb) or its folder"),
+                    placeholder=_("A bundle (.dxb) or its folder"),
                     id="import-path",
                 )
-                yield Button(t("取り込む (ctrl+o)", "Import (ctrl+o)"), id="import")
+                yield Button(_("Import (ctrl+o)"), id="import")
             yield ProgressBar(id="import-progress", show_eta=False)
             yield Label("", id="sync-message")
             yield Label("", id="unexported", classes="summary")
@@ -68,17 +68,17 @@ class SyncScreen(DxScreen):
             yield FollowUpTable(id="bundle-log", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
-        self.sub_title = t("同期", "Sync")
+        self.sub_title = _("Sync")
         self.dx.refresh_status(conflicts=True)
         self.query_one("#import-progress", ProgressBar).display = False
         self.query_one("#far-ahead", Label).display = False
         self.query_one(FollowUpTable).add_columns(
-            t("日時", "When"),
-            t("向き", "Way"),
-            t("相手", "Device"),
-            t("件数", "Revisions"),
-            t("新規/更新/競合", "New/updated/conflicting"),
-            t("ファイル", "File"),
+            _("When"),
+            _("Way"),
+            _("Device"),
+            _("Revisions"),
+            _("New/updated/conflicting"),
+            _("File"),
         )
 
     def on_screen_resume(self) -> None:
@@ -136,17 +136,10 @@ class SyncScreen(DxScreen):
             field = self.query_one(widget_id, Input)
             if not field.value:
                 field.value = display_path(folder)  # "~/..." reads better, and expands back
-        pending = "  ".join(t(f"{name} {n}件", f"{name}: {n}") for name, n in counts.items())
+        pending = "  ".join(_("{name}: {n}").format(name=name, n=n) for name, n in counts.items())
         self.query_one("#unexported", Label).update(
             plain(
-                t("未送信: ", "Not yet exported: ")
-                + (
-                    pending
-                    or t(
-                        "(信頼済みの端末がありません: dxfield keys trust)",
-                        "(no trusted devices: dxfield keys trust)",
-                    )
-                )
+                _("Not yet exported: ") + (pending or _("(no trusted devices: dxfield keys trust)"))
             )
         )
         table = self.query_one(FollowUpTable)
@@ -156,7 +149,7 @@ class SyncScreen(DxScreen):
             at = clock.parse_instant(str(entry.get("at", "")))
             cells = [
                 f"{clock.in_japan(at):%Y-%m-%d %H:%M:%S}" if at else "",
-                t("受信", "in") if inbound else t("送信", "out"),
+                _("in") if inbound else _("out"),
                 str(entry.get("peer", "")),
                 str(entry.get("revisions", "")),
                 f"{entry.get('new', 0)}/{entry.get('updated', 0)}/{entry.get('conflicting', 0)}"
@@ -177,7 +170,7 @@ class SyncScreen(DxScreen):
         recipient = self.query_one("#recipient", Select).value
         folder = Path(self.query_one("#export-folder", Input).value.strip()).expanduser()
         if not isinstance(recipient, str):
-            self._say(t("宛先の端末を選んでください", "Choose the recipient"), error=True)
+            self._say(_("Choose the recipient"), error=True)
             return
         self._export(recipient, folder)
 
@@ -205,9 +198,8 @@ class SyncScreen(DxScreen):
         except Exception as exc:
             self.app.call_from_thread(self._say, error_text(exc), error=True)
             return
-        message = t(
-            f"{result.path} に書き出しました({result.recipient} 宛て、{result.revisions}件)",
-            f"wrote {result.path} (for {result.recipient}, {result.revisions} revisions)",
+        message = _("wrote {path} (for {recipient}, {revisions} revisions)").format(
+            path=result.path, recipient=result.recipient, revisions=result.revisions
         )
         self.app.call_from_thread(self._say, message)
         self.app.call_from_thread(self.load)
@@ -232,7 +224,7 @@ class SyncScreen(DxScreen):
         # The folder is listed here, in the worker: the event loop never waits on the disk.
         files = sorted(path.glob("*.dxb")) if path.is_dir() else [path]
         if not files or not files[0].exists():
-            message = t(f"{path} にバンドルがありません", f"no bundles in {path}")
+            message = _("no bundles in {path}").format(path=path)
             self.app.call_from_thread(self._say, message, error=True)
             return
         self.app.call_from_thread(self._start_progress, len(files))
@@ -252,10 +244,9 @@ class SyncScreen(DxScreen):
         new = sum(r.new for r in results)
         updated = sum(r.updated for r in results)
         conflicting = sum(r.conflicting for r in results)
-        message = t(
-            f"{len(results)}件取り込み: 新規 {new}、更新 {updated}、競合 {conflicting}",
-            f"imported {len(results)}: new {new}, updated {updated}, conflicting {conflicting}",
-        )
+        message = _(
+            "imported {count}: new {new}, updated {updated}, conflicting {conflicting}"
+        ).format(count=len(results), new=new, updated=updated, conflicting=conflicting)
         if failures:
             message += "  " + "  ".join(failures)
         self._say(message, error=bool(failures))
@@ -302,7 +293,7 @@ class ConflictsScreen(DxScreen):
             yield DataTable(id="versions", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
-        self.sub_title = t("競合", "Conflicts")
+        self.sub_title = _("Conflicts")
 
     def on_screen_resume(self) -> None:
         super().on_screen_resume()
@@ -322,7 +313,7 @@ class ConflictsScreen(DxScreen):
         listing.clear_options()
         listing.add_options(
             [Option(plain(f"{c.entity}: {c.label}"), id=c.entity_id) for c in found]
-            or [Option(t("競合はありません", "No conflicts"), disabled=True)]
+            or [Option(_("No conflicts"), disabled=True)]
         )
         if found:
             listing.highlighted = 0
@@ -344,9 +335,9 @@ class ConflictsScreen(DxScreen):
         table.clear(columns=True)
         if conflict is None:
             return
-        table.add_column(t("項目", "Field"))
+        table.add_column(_("Field"))
         for number, version in enumerate(conflict.versions, 1):
-            shown = t("表示中", "shown") if version.winner else t("別の版", "other")
+            shown = _("shown") if version.winner else _("other")
             table.add_column(plain(f"{number}. {shown} {version.rev_id[-8:]}"))
         differs = set(conflict.differing_fields)
         names = sorted({k for v in conflict.versions for k in v.data} - {"created_at"})
@@ -382,7 +373,7 @@ class ConflictsScreen(DxScreen):
         self.app.call_from_thread(self._resolved, entity, entity_id, then_edit)
 
     def _resolved(self, entity: str, entity_id: str, then_edit: bool) -> None:
-        self.notify(t("競合を解決しました", "Conflict resolved"))
+        self.notify(_("Conflict resolved"))
         self.dx.refresh_status(conflicts=True)
         if then_edit and entity == "activity":
             self.dx.open_form(activity_id=entity_id)

@@ -9,8 +9,9 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Label, Select
 
+from dxfield.i18n import _
 from dxfield.tui.screens.base import FormModal
-from dxfield.tui.text import plain, plain_options, t
+from dxfield.tui.text import plain, plain_options
 
 
 @dataclass(frozen=True)
@@ -31,23 +32,18 @@ class TrackFormScreen(FormModal):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll():
+            yield Label(plain(_("New track: {model_label}").format(model_label=self.model_label)))
             yield Label(
-                plain(t(f"トラックの追加: {self.model_label}", f"New track: {self.model_label}"))
-            )
-            yield Label(
-                t(
-                    "コミュニティ(地区・学校・団体。新しい団体は dxfield org add で)",
-                    "Community (a district, school, group; new ones: dxfield org add)",
-                ),
+                _("Community (a district, school, group; new ones: dxfield org add)"),
                 classes="field-label",
             )
-            yield Select[str]([], prompt=t("選択", "Choose"), id="track-community")
-            yield Label(t("取組(任意)", "Initiative (optional)"), classes="field-label")
-            yield Select[str]([], prompt=t("(なし)", "(none)"), id="track-initiative")
+            yield Select[str]([], prompt=_("Choose"), id="track-community")
+            yield Label(_("Initiative (optional)"), classes="field-label")
+            yield Select[str]([], prompt=_("(none)"), id="track-initiative")
             yield Label("", id="form-error")
             with Horizontal():
-                yield Button(t("やめる (esc)", "Cancel (esc)"), id="cancel")
-                yield Button(t("保存 (ctrl+s)", "Save (ctrl+s)"), id="save", variant="primary")
+                yield Button(_("Cancel (esc)"), id="cancel")
+                yield Button(_("Save (ctrl+s)"), id="save", variant="primary")
 
     def on_mount(self) -> None:
         self.query_one("#track-community", Select).focus()
@@ -74,7 +70,7 @@ class TrackFormScreen(FormModal):
         community = self.query_one("#track-community", Select).value
         initiative = self.query_one("#track-initiative", Select).value
         if not isinstance(community, str):
-            self.show_error(t("コミュニティを選んでください", "Choose the community"))
+            self.show_error(_("Choose the community"))
             return None
         return TrackInput(community, initiative if isinstance(initiative, str) else None)
 

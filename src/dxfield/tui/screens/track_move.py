@@ -16,10 +16,10 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Input, Label, SelectionList
 
 from dxfield.domain.dates import format_date, parse_date
-from dxfield.i18n import LocalizedError, about, current_language
+from dxfield.i18n import LocalizedError, _, about, current_language
 from dxfield.tui.screens.base import FormModal
 from dxfield.tui.screens.tracks import stage_label
-from dxfield.tui.text import plain, t
+from dxfield.tui.text import plain
 
 if TYPE_CHECKING:
     from dxfield.store.activities import ActivityRow
@@ -55,26 +55,26 @@ class MoveScreen(FormModal):
         stages = {s.key: s for s in self.summary.model.stages}
         before = self.summary.stage
         after = stages[self.to_stage]
-        start = stage_label(before) if before else t("未着手", "not started")
+        start = stage_label(before) if before else _("not started")
         with VerticalScroll():
             yield Label(
                 plain(f"{self.summary.community}: {start} → {stage_label(after)}"), id="move-title"
             )
-            yield Label(t("日付", "Date"), classes="field-label")
+            yield Label(_("Date"), classes="field-label")
             yield Input(self.dx.today.isoformat(), id="move-date", select_on_focus=False)
-            yield Label(t("メモ", "Note"), classes="field-label")
+            yield Label(_("Note"), classes="field-label")
             yield Input(id="move-note", select_on_focus=False)
             yield Label(
-                t("根拠の活動(スペースで選択)", "Evidence activities (space selects)")
+                _("Evidence activities (space selects)")
                 if self.forward
-                else t("根拠の活動(任意)", "Evidence activities (optional)"),
+                else _("Evidence activities (optional)"),
                 classes="field-label",
             )
             yield SelectionList[str](id="evidence")
             yield Label("", id="form-error")
             with Horizontal():
-                yield Button(t("やめる (esc)", "Cancel (esc)"), id="cancel")
-                yield Button(t("移動する (ctrl+s)", "Move (ctrl+s)"), id="save", variant="primary")
+                yield Button(_("Cancel (esc)"), id="cancel")
+                yield Button(_("Move (ctrl+s)"), id="save", variant="primary")
 
     def on_mount(self) -> None:
         self.query_one("#move-note", Input).focus()
@@ -99,12 +99,7 @@ class MoveScreen(FormModal):
         if rows:
             evidence.highlighted = 0  # space selects at once, without an arrow key first
         else:
-            self.show_error(
-                t(
-                    "このコミュニティが参加した活動はまだありません。",
-                    "This community has taken part in no activity yet.",
-                )
-            )
+            self.show_error(_("This community has taken part in no activity yet."))
 
     def check(self) -> MoveInput | None:
         """The date must read; a move forward without evidence asks first."""
@@ -131,11 +126,8 @@ class MoveScreen(FormModal):
 
         self.app.push_screen(
             ConfirmScreen(
-                t(
-                    "根拠の活動なしで先の段階へ進めますか?",
-                    "Move forward without any evidence activity?",
-                ),
-                yes=t("進める (y)", "Move (y)"),
+                _("Move forward without any evidence activity?"),
+                yes=_("Move (y)"),
             ),
             answer,
         )

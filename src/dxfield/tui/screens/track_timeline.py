@@ -13,10 +13,10 @@ from textual.widgets.option_list import Option
 
 from dxfield.domain.dates import format_date
 from dxfield.domain.visible import visible
-from dxfield.i18n import current_language
+from dxfield.i18n import _, current_language
 from dxfield.tui.screens.base import DxScreen
 from dxfield.tui.screens.tracks import days_text, model_name, open_move_form, stage_label
-from dxfield.tui.text import plain, t
+from dxfield.tui.text import plain
 
 if TYPE_CHECKING:
     from dxfield.store.tracks import TimelineEntry, TrackSummary
@@ -39,13 +39,11 @@ def entry_text(entry: TimelineEntry, summary: TrackSummary) -> Text:
             first_line = move.note.split("\n")[0]
             line.append(f"  {visible(first_line)}")
         if move.evidence_ids:
-            line.append(
-                t(f"  (根拠 {len(move.evidence_ids)}件)", f"  ({len(move.evidence_ids)} evidence)")
-            )
+            line.append(_("  ({count} evidence)").format(count=len(move.evidence_ids)))
         elif move.to_stage in stages and move.from_stage != move.to_stage:
             keys = list(stages)
             if move.from_stage is None or keys.index(move.to_stage) > keys.index(move.from_stage):
-                line.append(t("  (根拠なし)", "  (no evidence)"), "italic")
+                line.append(_("  (no evidence)"), "italic")
         return line
     assert entry.activity is not None
     activity = entry.activity
@@ -74,11 +72,11 @@ class TimelineScreen(DxScreen):
         self.entries: list[TimelineEntry] = []
 
     def compose_body(self) -> ComposeResult:
-        yield Label(t("読み込み中…", "Loading…"), id="timeline-head")
+        yield Label(_("Loading…"), id="timeline-head")
         yield OptionList(id="timeline")
 
     def on_mount(self) -> None:
-        self.sub_title = t("トラックの経過", "Track timeline")
+        self.sub_title = _("Track timeline")
 
     def on_screen_resume(self) -> None:
         super().on_screen_resume()
@@ -98,7 +96,7 @@ class TimelineScreen(DxScreen):
         where = (
             f"{summary.stage_index + 1}/{len(summary.model.stages)} {stage_label(stage)}"
             if stage
-            else t("未着手", "not started")
+            else _("not started")
         )
         place = " · ".join(p for p in (summary.municipality, summary.initiative_title) if p)
         head = (
@@ -108,11 +106,7 @@ class TimelineScreen(DxScreen):
         )
         self.query_one("#timeline-head", Label).update(
             plain(
-                head
-                + t(
-                    "★ 段階移動の根拠  ·  [ ] で段階を移動",
-                    "★ evidence of a move  ·  [ ] move a stage",
-                ),
+                head + _("★ evidence of a move  ·  [ ] move a stage"),
                 multiline=True,
             )
         )
@@ -124,7 +118,7 @@ class TimelineScreen(DxScreen):
                 Option(entry_text(e, summary), id=e.activity.id if e.activity else None)
                 for e in entries
             ]
-            or [Option(t("まだ記録がありません", "Nothing recorded yet"), disabled=True)]
+            or [Option(_("Nothing recorded yet"), disabled=True)]
         )
         listing.highlighted = highlighted if highlighted is not None else 0
         listing.focus()

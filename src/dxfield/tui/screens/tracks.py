@@ -18,9 +18,9 @@ from textual.widgets import Label, Select, Static
 
 from dxfield.domain.dates import format_date
 from dxfield.domain.visible import visible
-from dxfield.i18n import current_language
+from dxfield.i18n import _, current_language
 from dxfield.tui.screens.base import DxScreen
-from dxfield.tui.text import localize_bindings, plain, plain_options, t
+from dxfield.tui.text import localize_bindings, plain, plain_options
 
 if TYPE_CHECKING:
     from dxfield.domain.records import Stage, StageModelRead
@@ -40,8 +40,8 @@ def model_name(model: StageModelRead) -> str:
 def days_text(days: int | None) -> str:
     """How long a track has stood at its stage."""
     if days is None:
-        return t("未着手", "not started")
-    return t(f"{days}日目", f"day {days}")
+        return _("not started")
+    return _("day {days}").format(days=days)
 
 
 class TrackCard(Static, can_focus=True):
@@ -79,7 +79,7 @@ class TrackCard(Static, can_focus=True):
             when = format_date(last.date, last.date_precision, current_language())
             lines.append(f"{when} {visible(last.title)}")
         else:
-            lines.append(t("活動なし", "no activities"))
+            lines.append(_("no activities"))
         return plain("\n".join(lines), multiline=True)
 
     def action_open(self) -> None:
@@ -114,12 +114,12 @@ class TracksScreen(DxScreen):
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="board-bar"):
-            yield Select[str]([], prompt=t("段階モデル", "Stage model"), id="model", compact=True)
+            yield Select[str]([], prompt=_("Stage model"), id="model", compact=True)
             yield Label("", id="board-summary")
         yield HorizontalScroll(id="board")
 
     def on_mount(self) -> None:
-        self.sub_title = t("トラック", "Tracks")
+        self.sub_title = _("Tracks")
 
     def on_screen_resume(self) -> None:
         super().on_screen_resume()
@@ -161,18 +161,17 @@ class TracksScreen(DxScreen):
         await board.remove_children()
         summary = self.query_one("#board-summary", Label)
         if model is None:
-            summary.update(t("段階モデルがありません", "No stage models"))
+            summary.update(_("No stage models"))
             return
         summary.update(
-            t(
-                f"{len(summaries)}コミュニティ  ·  [ ] で段階を移動、Enter で経過",
-                f"{len(summaries)} communities  ·  [ ] move a stage, Enter: timeline",
+            _("{count} communities  ·  [ ] move a stage, Enter: timeline").format(
+                count=len(summaries)
             )
         )
         columns: list[tuple[str, list[TrackSummary]]] = []
         not_started = [s for s in summaries if s.stage is None]
         if not_started:
-            columns.append((t("未着手", "Not started"), not_started))
+            columns.append((_("Not started"), not_started))
         for index, stage in enumerate(model.stages):
             here = [s for s in summaries if s.stage_index == index]
             columns.append((f"{index + 1}. {stage_label(stage)}", here))
@@ -190,10 +189,7 @@ class TracksScreen(DxScreen):
         elif not summaries:
             await board.mount(
                 Label(
-                    t(
-                        "このモデルのトラックはまだありません。c で追加できます。",
-                        "No tracks in this model yet. Press c to add one.",
-                    ),
+                    _("No tracks in this model yet. Press c to add one."),
                     classes="board-empty",
                 )
             )
@@ -290,9 +286,7 @@ def open_move_form(
 
     target = summary.stage_index + step
     if target < 0 or target >= len(summary.model.stages):
-        screen.notify(
-            t("これ以上は移動できません", "There is no stage that way"), severity="warning"
-        )
+        screen.notify(_("There is no stage that way"), severity="warning")
         return
 
     def done(moved: bool | None) -> None:

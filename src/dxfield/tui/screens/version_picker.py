@@ -11,9 +11,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
-from dxfield.i18n import FIELD_LABELS, current_language
+from dxfield.i18n import FIELD_LABELS, _, current_language
 from dxfield.store.hlc import stamped_at
-from dxfield.tui.text import localize_bindings, plain, t
+from dxfield.tui.text import localize_bindings, plain
 
 
 def version_choices(history: list[dict[str, Any]], current_rev: str) -> list[tuple[str, str]]:
@@ -25,13 +25,13 @@ def version_choices(history: list[dict[str, Any]], current_rev: str) -> list[tup
         if revision["deleted"] or revision["rev_id"] == current_rev:
             continue
         at = stamped_at(revision["hlc"])
-        when = f"{at:%Y-%m-%d %H:%M}" if at else t("参照データ", "reference data")
+        when = f"{at:%Y-%m-%d %H:%M}" if at else _("reference data")
         data = revision["data"]
         title = str(data.get("title") or data.get("name") or data.get("text") or "")
         changed = (
-            t("作成", "created")
+            _("created")
             if revision["generation"] == 1
-            else t("復元", "restored")
+            else _("restored")
             if revision.get("restored")
             else ", ".join(
                 FIELD_LABELS.get(c, (c, c))[0 if lang == "ja" else 1]
@@ -66,15 +66,10 @@ class VersionPickerScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(
-                t(
-                    "どの版に戻しますか?(Enter で選ぶ、escape で閉じる)",
-                    "Which version should be current again? (Enter chooses, escape closes)",
-                )
-            )
+            yield Label(_("Which version should be current again? (Enter chooses, escape closes)"))
             yield OptionList(
                 *[Option(plain(text), id=rev_id) for text, rev_id in self.choices]
-                or [Option(t("戻せる以前の版はありません", "No earlier version"), disabled=True)],
+                or [Option(_("No earlier version"), disabled=True)],
                 id="versions",
             )
 

@@ -9,8 +9,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from dxfield.domain.visible import visible
-from dxfield.i18n import current_language
-from dxfield.tui.text import t
+from dxfield.i18n import _, current_language
 
 if TYPE_CHECKING:
     from dxfield.store.tracks import Funnel
@@ -54,14 +53,11 @@ class FunnelView(Static):
             )
             total = funnel.not_started + sum(s.count for s in funnel.stages)
             text.append(
-                t(
-                    f"合意形成: {name}({total}コミュニティ)",
-                    f"Consensus: {name} ({total} communities)",
-                ),
+                _("Consensus: {name} ({total} communities)").format(name=name, total=total),
                 title_style,
             )
             largest = max([funnel.not_started, *(s.count for s in funnel.stages)]) or 1
-            rows = [(t("未着手", "Not started"), funnel.not_started)] if funnel.not_started else []
+            rows = [(_("Not started"), funnel.not_started)] if funnel.not_started else []
             rows += [
                 (f"{index}. {visible(s.label if ja else s.label_en)}", s.count)
                 for index, s in enumerate(funnel.stages, 1)

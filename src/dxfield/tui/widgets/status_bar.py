@@ -7,7 +7,7 @@ from textual.reactive import reactive
 from textual.widgets import Static
 
 from dxfield.domain.visible import visible
-from dxfield.tui.text import t
+from dxfield.i18n import _
 
 
 class StatusBar(Static):
@@ -33,17 +33,14 @@ class StatusBar(Static):
 
     def render(self) -> Text:
         if not self.store_path:
-            return Text(t("ストアを開いています…", "Opening the store…"))
+            return Text(_("Opening the store…"))
         pending = (
             ""
             if self.unexported is None
-            else t(
-                f"  ·  未エクスポートの変更 {self.unexported}件",
-                f"  ·  {self.unexported} changes not exported",
-            )
+            else _("  ·  {unexported} changes not exported").format(unexported=self.unexported)
         )
         waiting = (
-            t(f"  ·  競合 {self.conflicts}件 (s→k)", f"  ·  {self.conflicts} conflicts (s, k)")
+            _("  ·  {conflicts} conflicts (s, k)").format(conflicts=self.conflicts)
             if self.conflicts
             else ""
         )
