@@ -235,7 +235,10 @@ def test_a_restore_replaces_a_store_only_when_asked_and_keeps_it(
     cli("--data-dir", str(other), "init")
     cli("--data-dir", str(other), *add_activity_args(title="別の記録"))
     before = _listing(other)
-    _one_error_line(cli("--data-dir", str(other), "restore-backup", str(backup)), "add --replace")
+    # The core says what is wrong (a store is there); the remedy (--replace) is the CLI's to add.
+    _one_error_line(
+        cli("--data-dir", str(other), "restore-backup", str(backup)), "already holds a store"
+    )
     assert _listing(other) == before
     result = cli("--data-dir", str(other), "restore-backup", str(backup), "--replace")
     assert result.code == 0, result.err

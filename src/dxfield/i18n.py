@@ -16,7 +16,7 @@ from __future__ import annotations
 import contextlib
 import gettext as _gettext
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 from dxfield.domain.visible import visible
@@ -103,75 +103,110 @@ def N_(message: str) -> str:
     return message
 
 
-# Field names as users see them. Keys are the model field names.
-FIELD_LABELS: dict[str, tuple[str, str]] = {
-    "title": ("タイトル", "title"),
-    "date": ("日付", "date"),
-    "kind": ("種別", "kind"),
-    "municipality": ("市町村", "municipality"),
-    "municipality_id": ("市町村", "municipality"),
-    "initiative": ("取組", "initiative"),
-    "initiative_id": ("取組", "initiative"),
-    "code": ("団体コード", "code"),
-    "name": ("名称", "name"),
-    "kana": ("よみがな", "kana"),
-    "parent": ("上位団体", "parent"),
-    "parent_id": ("上位団体", "parent"),
-    "areas": ("支援区分", "area"),
-    "area": ("支援区分", "area"),
-    "notes": ("メモ", "notes"),
-    "location": ("場所", "location"),
-    "text": ("本文", "text"),
-    "due": ("期限", "due"),
-    "as_of": ("時点", "as-of date"),
-    "status": ("状況", "status"),
-    "owner": ("担当", "owner"),
-    "head_count": ("人数", "head count"),
-    "start_time": ("開始時刻", "start time"),
-    "end_time": ("終了時刻", "end time"),
-    "activity_id": ("活動", "activity"),
-    "fiscal_year": ("年度", "fiscal year"),
-    "theme": ("テーマ", "theme"),
-    "device_name": ("端末名", "device name"),
-    "participants": ("参加", "participants"),
-    "tags": ("タグ", "tags"),
-    "date_precision": ("日付の精度", "date precision"),
-    "follow_up": ("フォローアップ", "follow-up"),
-    "community": ("コミュニティ", "community"),
-    "model": ("段階モデル", "stage model"),
-    "stage": ("段階", "stage"),
-    "stages": ("段階", "stages"),
-    "key": ("キー", "key"),
-    "evidence": ("根拠の活動", "evidence"),
-    "track": ("トラック", "track"),
-    "note": ("メモ", "note"),
-    "overview": ("概要", "overview"),
-    "out": ("出力先", "output file"),
-    "format": ("形式", "format"),
-    "providers": ("伴走支援事業者", "providers"),
-    "model_id": ("段階モデル", "stage model"),
-    "community_id": ("コミュニティ", "community"),
-    "track_id": ("トラック", "track"),
-    "evidence_ids": ("根拠の活動", "evidence"),
-    "owner_id": ("添付先", "attached to"),
-    "entity_id": ("レコードID", "record id"),
-    "rev_id": ("版ID", "version id"),
-    "device_id": ("端末ID", "device id"),
-    "hlc": ("時刻印", "clock stamp"),
-    "generation": ("世代", "generation"),
-    "parents": ("親の版", "parent versions"),
-    "created_at": ("作成日時", "creation time"),
-    "deleted": ("削除", "deleted"),
-    "entity": ("種類", "kind"),
-    "data": ("内容", "content"),
-}
+def _field_names(lang: str) -> dict[str, str]:
+    """The user-facing name of each model field (keys are the model field names) in `lang`."""
+    return {
+        "title": pgettext("field", "title", lang),
+        "date": pgettext("field", "date", lang),
+        "kind": pgettext("field", "kind", lang),
+        "municipality": pgettext("field", "municipality", lang),
+        "municipality_id": pgettext("field", "municipality", lang),
+        "initiative": pgettext("field", "initiative", lang),
+        "initiative_id": pgettext("field", "initiative", lang),
+        "code": pgettext("field", "local government code", lang),
+        "name": pgettext("field", "name", lang),
+        "kana": pgettext("field", "kana", lang),
+        "parent": pgettext("field", "parent organization", lang),
+        "parent_id": pgettext("field", "parent organization", lang),
+        "areas": pgettext("field", "support area", lang),
+        "area": pgettext("field", "support area", lang),
+        "notes": pgettext("field", "notes", lang),
+        "location": pgettext("field", "location", lang),
+        "text": pgettext("field", "text", lang),
+        "due": pgettext("field", "due date", lang),
+        "as_of": pgettext("field", "as-of date", lang),
+        "status": pgettext("field", "status", lang),
+        "owner": pgettext("field", "owner", lang),
+        "head_count": pgettext("field", "head count", lang),
+        "start_time": pgettext("field", "start time", lang),
+        "end_time": pgettext("field", "end time", lang),
+        "activity_id": pgettext("field", "activity", lang),
+        "fiscal_year": pgettext("field", "fiscal year", lang),
+        "theme": pgettext("field", "theme", lang),
+        "background": pgettext("field", "background", lang),
+        "device_name": pgettext("field", "device name", lang),
+        "participants": pgettext("field", "participants", lang),
+        "tags": pgettext("field", "tags", lang),
+        "date_precision": pgettext("field", "date precision", lang),
+        "follow_up": pgettext("field", "follow-up", lang),
+        "community": pgettext("field", "community", lang),
+        "community_id": pgettext("field", "community", lang),
+        "model": pgettext("field", "stage model", lang),
+        "model_id": pgettext("field", "stage model", lang),
+        "stage": pgettext("field", "stage", lang),
+        "stages": pgettext("field", "stages", lang),
+        "key": pgettext("field", "key", lang),
+        "evidence": pgettext("field", "evidence", lang),
+        "evidence_ids": pgettext("field", "evidence", lang),
+        "track": pgettext("field", "engagement track", lang),
+        "track_id": pgettext("field", "engagement track", lang),
+        "note": pgettext("field", "note", lang),
+        "overview": pgettext("field", "overview", lang),
+        "out": pgettext("field", "output file", lang),
+        "format": pgettext("field", "format", lang),
+        "providers": pgettext("field", "support providers", lang),
+        "owner_id": pgettext("field", "attached to", lang),
+        "id": pgettext("field", "id", lang),
+        "entity_id": pgettext("field", "record id", lang),
+        "rev_id": pgettext("field", "version", lang),
+        "device_id": pgettext("field", "device", lang),
+        "hlc": pgettext("field", "clock stamp", lang),
+        "generation": pgettext("field", "generation", lang),
+        "parents": pgettext("field", "previous versions", lang),
+        "created_at": pgettext("field", "creation time", lang),
+        "deleted": pgettext("field", "deleted", lang),
+        "entity": pgettext("field", "kind of record", lang),
+        "data": pgettext("field", "content", lang),
+    }
+
+
+_field_name_cache: dict[str, dict[str, str]] = {}
+
+
+def field_names(lang: str | None = None) -> dict[str, str]:
+    """Every known field's user-facing name in `lang` (default: the user's language)."""
+    lang = lang or current_language()
+    if _forced is not None:
+        return _field_names(lang)
+    found = _field_name_cache.get(lang)
+    if found is None:
+        found = _field_name_cache[lang] = _field_names(lang)
+    return found
 
 
 def field_label(field: str, lang: str | None = None) -> str:
-    """The user-facing name of a model field, keeping the key visible: `日付(date)` or `date`."""
-    lang = lang or current_language()
-    ja, en = FIELD_LABELS.get(field, (field, field))
-    return f"{ja}({field})" if lang == "ja" else en
+    """The user-facing name of a model field in `lang`: `日付` or `date` (the key itself when
+    the field has no name of its own)."""
+    return field_names(lang).get(field, field)
+
+
+class _FieldLabelPairs(Mapping[str, tuple[str, str]]):
+    """`FIELD_LABELS[field]` as (Japanese, English), from the catalogue. Kept for code that has
+    not moved to `field_label(field, lang)` yet; new code calls `field_label`."""
+
+    def __getitem__(self, field: str) -> tuple[str, str]:
+        if field not in field_names("en"):
+            raise KeyError(field)
+        return field_label(field, "ja"), field_label(field, "en")
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(field_names("en"))
+
+    def __len__(self) -> int:
+        return len(field_names("en"))
+
+
+FIELD_LABELS: Mapping[str, tuple[str, str]] = _FieldLabelPairs()
 
 
 _PROBLEMS: dict[str, str] = {}
@@ -196,13 +231,47 @@ def registered_problems() -> dict[str, str]:
     return dict(_PROBLEMS)
 
 
+class Words:
+    """A value of an error that is words, not data: rendered in the language the error is read
+    in (a kind of record, a list of choices' labels, the problems of a row)."""
+
+    __slots__ = ("_render",)
+
+    def __init__(self, render: Callable[[str], str]) -> None:
+        self._render = render
+
+    def __call__(self, lang: str) -> str:
+        return self._render(lang)
+
+    def __repr__(self) -> str:
+        return f"Words({self._render('en')!r})"
+
+
+def words(message: str) -> Words:
+    """`message` (marked with `N_`) as an error's value, translated when the error is read:
+    `reason=words(N_("not a SQLite file"))`."""
+    return Words(lambda lang: gettext(message, lang))
+
+
+def rendered(value: object, lang: str) -> object:
+    """An error's value as shown in `lang`: words rendered, an error as its message, data as is."""
+    if isinstance(value, Words):
+        return value(lang)
+    if isinstance(value, LocalizedError):
+        return value.message(lang)
+    return value
+
+
 class LocalizedError(ValueError):
     """An error the core raises for a person to read: a code (what went wrong), the field it
     concerns and the values it quotes. The core never words it for a front end; `message()`
     renders it from the catalogue in the user's language, prefixed by the field's name.
 
     `LocalizedError("date.unreadable", field="date", value=quote(text))`; `en` and `field` are
-    not value names. (`LocalizedError(ja, en, field)` is the older form, while messages move.)
+    not value names. A value that is itself words is given so that it renders in the reader's
+    language: another `LocalizedError` (its message) or a `Words` (a function of the language,
+    e.g. `Words(lambda lang: records.label(kind, lang))`); see `rendered`.
+    (`LocalizedError(ja, en, field)` is the older form, while messages move.)
     """
 
     def __init__(
@@ -229,7 +298,8 @@ class LocalizedError(ValueError):
         lang = lang or current_language()
         if not self.code:
             return self.ja if lang == "ja" else self.en
-        return gettext(_PROBLEMS[self.code], lang).format(**self.values)
+        values = {name: rendered(value, lang) for name, value in self.values.items()}
+        return gettext(_PROBLEMS[self.code], lang).format(**values)
 
     def message(self, lang: str | None = None) -> str:
         """The message in `lang` (default: the user's language), prefixed by the field's name."""

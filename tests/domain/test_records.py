@@ -39,7 +39,7 @@ def test_activity_is_canonicalized() -> None:
         ({"title": "   "}, "title"),
         ({"date": "2024-02-30"}, "date"),
         ({"kind": "walk"}, "kind"),
-        ({"areas": ["budget"]}, "area"),
+        ({"areas": ["budget"]}, "support area"),
         ({"start_time": "25:00"}, "start time"),
         ({"municipality_id": None}, "municipality"),
     ],

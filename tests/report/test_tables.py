@@ -486,7 +486,10 @@ def test_an_organization_whose_name_is_shared_is_written_as_its_id(
     ("given", "message"),
     [
         ("not-an-id", "row 3: id: 'not-an-id' is not an id"),
-        ("ORG", "row 3: id: is the id of an organization, not of an activity"),
+        (
+            "ORG",
+            "row 3: id: is the id of another kind of record (organization), not of an activity",
+        ),
         ("FIRST", "row 3: id: the same id as row 2"),
         ("DELETED", "row 3: id: this activity has been deleted"),
     ],

@@ -78,7 +78,7 @@ def test_a_bad_csv_row_names_its_line_and_writes_nothing(store: Store, tmp_path:
         "312012,鳥取市,とっとりし,city\n",
         encoding="utf-8",
     )
-    with pytest.raises(LocalizedError, match="line 3: code"):
+    with pytest.raises(LocalizedError, match="line 3: local government code: "):
         organizations.import_organizations(store, csv)
     assert maintenance.dump_text(store) == before
 
@@ -91,7 +91,9 @@ def test_a_code_twice_in_a_file_or_renamed_is_refused(store: Store, tmp_path: Pa
         "310000,鳥取県,とっとりけん,prefecture\n",
         encoding="utf-8",
     )
-    with pytest.raises(LocalizedError, match="line 3: code 310000 repeats line 2"):
+    with pytest.raises(
+        LocalizedError, match="line 3: local government code: 310000 repeats line 2"
+    ):
         organizations.import_organizations(store, twice)
     renamed = tmp_path / "renamed.csv"
     renamed.write_text("code,name,kana,kind\n282090,豊丘市,とよおかし,city\n", encoding="utf-8")

@@ -140,7 +140,7 @@ def test_a_track_follows_a_community_in_the_built_in_model_by_default(demo_store
     assert summary.model.key == "toyooka-4stage"
     assert summary.community == school.name and summary.municipality == "豊岡市"
     assert summary.stage is None and summary.days_in_stage is None
-    with pytest.raises(LocalizedError, match="already has a track"):
+    with pytest.raises(LocalizedError, match="is already followed through this stage model"):
         add_track(demo_store, community="竹野小学校")
     with pytest.raises(NotFound, match="community"):
         add_track(demo_store, community="存在しない区")

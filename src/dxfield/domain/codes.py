@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import unicodedata
 
-from dxfield.i18n import LocalizedError, quote
+from dxfield.i18n import N_, LocalizedError, problems, quote
+
+PROBLEMS = problems(
+    {
+        "code.not_six_digits": N_("{value} is not six digits"),
+        "code.wrong_check_digit": N_("{value} has a wrong check digit (expected {expected})"),
+    }
+)
 
 _WEIGHTS = (6, 5, 4, 3, 2)
 
@@ -19,15 +26,11 @@ def validate_code(value: str) -> str:
     """Return the code as six ASCII digits, or raise naming what is wrong with it."""
     code = unicodedata.normalize("NFKC", str(value)).strip()
     if len(code) != 6 or not code.isascii() or not code.isdigit():
-        raise LocalizedError(
-            f"{quote(value)} は6桁の数字ではありません",
-            f"{quote(value)} is not six digits",
-        )
+        raise LocalizedError("code.not_six_digits", value=quote(value))
     expected = check_digit(code[:5])
     if int(code[5]) != expected:
         raise LocalizedError(
-            f"{quote(value)} の検査数字が正しくありません(正しくは {code[:5]}{expected})",
-            f"{quote(value)} has a wrong check digit (expected {code[:5]}{expected})",
+            "code.wrong_check_digit", value=quote(value), expected=f"{code[:5]}{expected}"
         )
     return code
 

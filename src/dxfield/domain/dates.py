@@ -3,7 +3,11 @@
 Accepted: ISO (2024-07-17), slashes or dots (2024/7/17), 2024年7月17日, 和暦 (令和6年7月17日,
 令和元年5月1日, R6.7.17, H31/4/30) and, when a reference date is given, short forms without a
 year (7/17, 7月17日). Full-width digits are fine. Impossible dates and dates outside their era are
-rejected with a message in both languages.
+rejected with an error that the catalogue words in the user's language.
+
+The era names and the date words a person types (年, 月, 日, 元) are data the parser reads, not
+words of the interface; the words dates are shown with (上旬, 年度, month names) come from the
+catalogue.
 """
 
 from __future__ import annotations
@@ -13,7 +17,18 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from dxfield.i18n import LocalizedError, quote
+from dxfield.i18n import N_, LocalizedError, pgettext, problems, quote
+
+PROBLEMS = problems(
+    {
+        "date.unreadable": N_("cannot read {value} as a date (e.g. {examples})"),
+        "date.not_real": N_("{value} is not a real date"),
+        "date.outside_era": N_("{value} falls outside the {era} era"),
+        "date.empty": N_("the date is empty"),
+    }
+)
+EXAMPLES = "2024-07-17, 2024/7/17, 令和6年7月17日, R6.7.17"
+"""The forms a date may be written in, as shown when one cannot be read (data: dates)."""
 
 
 @dataclass(frozen=True)
@@ -46,35 +61,24 @@ _SHORT = re.compile(r"^(\d{1,2})\s*(?:[-/.]|月)\s*(\d{1,2})\s*日?$")
 
 
 def _bad(text: str) -> LocalizedError:
-    return LocalizedError(
-        f"{quote(text)} は日付として読めません(例: 2024-07-17, 2024/7/17, 令和6年7月17日, R6.7.17)",
-        f"cannot read {quote(text)} as a date (e.g. 2024-07-17, 2024/7/17, 令和6年7月17日, R6.7.17)",
-    )
+    return LocalizedError("date.unreadable", value=quote(text), examples=EXAMPLES)
 
 
 def _make(year: int, month: int, day: int, text: str) -> dt.date:
     try:
         return dt.date(year, month, day)
     except ValueError:
-        raise LocalizedError(
-            f"{quote(text)} は存在しない日付です",
-            f"{quote(text)} is not a real date",
-        ) from None
+        raise LocalizedError("date.not_real", value=quote(text)) from None
 
 
 def _from_era(era_key: str, year_text: str, month: int, day: int, text: str) -> dt.date:
     era = _ERA_BY_KEY[era_key.upper() if len(era_key) == 1 else era_key]
     era_year = 1 if year_text == "元" else int(year_text)
     if era_year < 1:
-        raise LocalizedError(
-            f"{quote(text)} は存在しない日付です", f"{quote(text)} is not a real date"
-        )
+        raise LocalizedError("date.not_real", value=quote(text))
     value = _make(era.start.year + era_year - 1, month, day, text)
     if value < era.start or (era.end is not None and value > era.end):
-        raise LocalizedError(
-            f"{quote(text)} は{era.name}の期間外です",
-            f"{quote(text)} falls outside the {era.name} era",
-        )
+        raise LocalizedError("date.outside_era", value=quote(text), era=era.name)
     return value
 
 
@@ -89,7 +93,7 @@ def parse_date(value: str | dt.date, *, today: dt.date | None = None) -> dt.date
         return value
     text = unicodedata.normalize("NFKC", str(value)).strip()
     if not text:
-        raise LocalizedError("日付が空です", "the date is empty")
+        raise LocalizedError("date.empty")
     if m := _WESTERN.match(text) or _WESTERN_KANJI.match(text):
         return _make(int(m[1]), int(m[2]), int(m[3]), text)
     if m := _ERA_KANJI.match(text) or _ERA_LETTER.match(text):
@@ -99,14 +103,21 @@ def parse_date(value: str | dt.date, *, today: dt.date | None = None) -> dt.date
     raise _bad(text)
 
 
-def to_wareki(value: dt.date) -> str:
-    """The date in 和暦, e.g. 令和6年7月17日 (元年 for an era's first year)."""
+def _era_year(value: dt.date) -> str | None:
+    """The era and year of a date in 和暦 (令和6, 令和元), or None before the first era."""
     for era in ERAS:
         if value >= era.start:
             year = value.year - era.start.year + 1
-            year_text = "元" if year == 1 else str(year)
-            return f"{era.name}{year_text}年{value.month}月{value.day}日"
-    return value.isoformat()
+            return f"{era.name}{'元' if year == 1 else year}"
+    return None
+
+
+def to_wareki(value: dt.date) -> str:
+    """The date in 和暦, e.g. 令和6年7月17日 (元年 for an era's first year)."""
+    era_year = _era_year(value)
+    if era_year is None:
+        return value.isoformat()
+    return f"{era_year}年{value.month}月{value.day}日"
 
 
 def fiscal_year_of(value: dt.date) -> int:
@@ -114,30 +125,55 @@ def fiscal_year_of(value: dt.date) -> int:
     return value.year if value.month >= 4 else value.year - 1
 
 
-def fiscal_year_label(year: int) -> str:
-    """令和6年度 (the Japanese fiscal year starting in April of `year`)."""
-    return to_wareki(dt.date(year, 4, 1)).split("年")[0] + "年度"
+def fiscal_year_label(year: int, lang: str = "ja") -> str:
+    """The fiscal year starting in April of `year`: 令和6年度 (its year in 和暦), or FY2024."""
+    shown = (_era_year(dt.date(year, 4, 1)) if lang == "ja" else None) or str(year)
+    return pgettext("date", "FY{year}", lang).format(year=shown)
 
 
-def long_date(value: dt.date) -> str:
-    """2024年7月17日."""
-    return f"{value.year}年{value.month}月{value.day}日"
+def month_name(month: int, lang: str | None = None) -> str:
+    """The name of a month (1-12) in `lang`: 7月, Jul."""
+    return (
+        pgettext("month", "Jan", lang),
+        pgettext("month", "Feb", lang),
+        pgettext("month", "Mar", lang),
+        pgettext("month", "Apr", lang),
+        pgettext("month", "May", lang),
+        pgettext("month", "Jun", lang),
+        pgettext("month", "Jul", lang),
+        pgettext("month", "Aug", lang),
+        pgettext("month", "Sep", lang),
+        pgettext("month", "Oct", lang),
+        pgettext("month", "Nov", lang),
+        pgettext("month", "Dec", lang),
+    )[month - 1]
+
+
+def month_label(value: dt.date, lang: str | None = None) -> str:
+    """The month a date falls in: 2024年7月, Jul 2024."""
+    return pgettext("date", "{month_name} {year}", lang).format(
+        month_name=month_name(value.month, lang), year=value.year
+    )
+
+
+def long_date(value: dt.date, lang: str = "ja") -> str:
+    """2024年7月17日 (Jul 17, 2024)."""
+    return pgettext("date", "{month_name} {day}, {year}", lang).format(
+        month_name=month_name(value.month, lang), day=value.day, year=value.year
+    )
 
 
 def format_date(value: dt.date, precision: str = "day", lang: str = "ja") -> str:
     """A date as precisely as it is known: 2024-07-17, 2024年10月下旬, 令和6年度 (or English)."""
-    month_ja = f"{value.year}年{value.month}月"
-    month_en = value.strftime("%b %Y")
-    parts = {
-        "day": (value.isoformat(), value.isoformat()),
-        "early_month": (f"{month_ja}上旬", f"early {month_en}"),
-        "mid_month": (f"{month_ja}中旬", f"mid {month_en}"),
-        "late_month": (f"{month_ja}下旬", f"late {month_en}"),
-        "month": (month_ja, month_en),
-        "fiscal_year": (
-            fiscal_year_label(fiscal_year_of(value)),
-            f"FY{fiscal_year_of(value)}",
-        ),
-    }
-    ja, en = parts.get(str(precision), parts["day"])
-    return ja if lang == "ja" else en
+    precision = str(precision)
+    if precision == "fiscal_year":
+        return fiscal_year_label(fiscal_year_of(value), lang)
+    if precision == "month":
+        return month_label(value, lang)
+    if precision == "early_month":
+        return pgettext("date", "early {month}", lang).format(month=month_label(value, lang))
+    if precision == "mid_month":
+        return pgettext("date", "mid {month}", lang).format(month=month_label(value, lang))
+    if precision == "late_month":
+        return pgettext("date", "late {month}", lang).format(month=month_label(value, lang))
+    return value.isoformat()

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 from pydantic import ValidationError
 
-from dxfield.i18n import LocalizedError, field_label
+from dxfield.i18n import N_, LocalizedError, Words, problems
 
 __all__ = ["LocalizedError", "NotFound", "StoreError", "from_validation_error"]
 
@@ -17,35 +19,65 @@ class StoreError(LocalizedError):
     """The store cannot be opened or written (too new, corrupt, disk full...)."""
 
 
-_PYDANTIC_MESSAGES: dict[str, tuple[str, str]] = {
-    "missing": ("必須です", "is required"),
-    "enum": ("選べる値ではありません", "is not one of the allowed values"),
-    "int_parsing": ("整数ではありません", "is not a whole number"),
-    "bool_parsing": ("真偽値ではありません", "is not true or false"),
-    "string_type": ("文字列ではありません", "is not text"),
-    "list_type": ("リストではありません", "is not a list"),
-    "date_from_datetime_parsing": ("日付ではありません", "is not a date"),
+PROBLEMS = problems(
+    {
+        "value.required": N_("is required"),
+        "value.not_allowed": N_("is not one of the allowed values ({choices})"),
+        "value.not_whole_number": N_("is not a whole number"),
+        "value.not_true_or_false": N_("is not true or false"),
+        "value.not_text": N_("is not text"),
+        "value.not_list": N_("is not a list"),
+        "value.not_date": N_("is not a date"),
+        "value.invalid": N_("is not valid: {detail}"),
+        "input.several": N_("{first}; {rest}"),
+    }
+)
+
+# pydantic's error types, and the code each is said with.
+_PYDANTIC_CODES: dict[str, str] = {
+    "missing": "value.required",
+    "enum": "value.not_allowed",
+    "int_parsing": "value.not_whole_number",
+    "int_type": "value.not_whole_number",
+    "bool_parsing": "value.not_true_or_false",
+    "bool_type": "value.not_true_or_false",
+    "string_type": "value.not_text",
+    "list_type": "value.not_list",
+    "date_from_datetime_parsing": "value.not_date",
+    "date_parsing": "value.not_date",
+    "date_type": "value.not_date",
 }
 
 
+def _one(error: dict[str, object]) -> LocalizedError:
+    context = error.get("ctx") or {}
+    assert isinstance(context, dict)
+    original = context.get("error")
+    loc = error["loc"]
+    assert isinstance(loc, tuple)
+    names = [str(p) for p in loc if not isinstance(p, int)]
+    field = names[0] if names else None
+    if isinstance(original, LocalizedError):
+        return original if original.field or not field else original.about(field)
+    code = _PYDANTIC_CODES.get(str(error["type"]), "value.invalid")
+    if code == "value.not_allowed":
+        expected = str(context.get("expected", ""))
+        choices = ", ".join(re.findall(r"'([^']*)'", expected)) or expected
+        return LocalizedError(code, field=field, choices=choices)
+    if code == "value.invalid":
+        return LocalizedError(code, field=field, detail=str(error["msg"]))
+    return LocalizedError(code, field=field)
+
+
 def from_validation_error(exc: ValidationError) -> LocalizedError:
-    """The first problem of a pydantic ValidationError as a LocalizedError naming its field."""
-    parts_ja: list[str] = []
-    parts_en: list[str] = []
-    for error in exc.errors():
-        original = (error.get("ctx") or {}).get("error")
-        loc = [str(p) for p in error["loc"] if not isinstance(p, int)]
-        field = loc[0] if loc else None
-        if isinstance(original, LocalizedError):
-            parts_ja.append(original.message("ja"))
-            parts_en.append(original.message("en"))
-            continue
-        ja, en = _PYDANTIC_MESSAGES.get(error["type"], (error["msg"], error["msg"]))
-        if error["type"] == "enum":
-            expected = (error.get("ctx") or {}).get("expected", "")
-            ja, en = f"{ja}({expected})", f"{en} ({expected})"
-        prefix_ja = f"{field_label(field, 'ja')}: " if field else ""
-        prefix_en = f"{field_label(field, 'en')}: " if field else ""
-        parts_ja.append(prefix_ja + ja)
-        parts_en.append(prefix_en + en)
-    return LocalizedError("; ".join(parts_ja), "; ".join(parts_en))
+    """The problems of a pydantic ValidationError as one LocalizedError: the first problem
+    itself (naming its field) when there is one, else all of them on one line."""
+    found = [_one(dict(error)) for error in exc.errors()]
+    if len(found) == 1:
+        return found[0]
+    first, rest = found[0], found[1:]
+    return LocalizedError(
+        "input.several",
+        first=first,
+        rest=Words(lambda lang: "; ".join(e.message(lang) for e in rest)),
+    )

@@ -30,7 +30,23 @@ from dxfield.domain.enums import (
     ProviderRole,
     SupportArea,
 )
-from dxfield.i18n import LocalizedError, about, quote
+from dxfield.domain.errors import LocalizedError  # (and registers the value.* codes)
+from dxfield.i18n import N_, about, problems, quote
+
+PROBLEMS = problems(
+    {
+        "text.too_long": N_("is too long ({count:,}; at most {limit:,})"),
+        "text.control_character": N_("holds a control character ({character})"),
+        "text.empty": N_("must not be empty"),
+        "time.unreadable": N_("cannot read {value} as a time (e.g. {example})"),
+        "number.negative": N_("must be 0 or more"),
+        "key.invalid": N_(
+            "{value} is not a valid key (a-z, 0-9, - and _, up to {limit} characters)"
+        ),
+        "activity.no_place": N_("needs a municipality or an initiative"),
+        "stage_model.no_stages": N_("needs at least one stage, with unique keys"),
+    }
+)
 
 KEY_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
 """Keys of stage models and stages."""
@@ -56,11 +72,7 @@ MAX_ITEMS = 1_000
 
 
 def _too_long(count: int, limit: int, field: str) -> LocalizedError:
-    return LocalizedError(
-        f"長すぎます({count:,}、{limit:,}まで)",
-        f"is too long ({count:,}; at most {limit:,})",
-        field,
-    )
+    return LocalizedError("text.too_long", field=field, count=count, limit=limit)
 
 
 def at_most(values: list[Any], field: str, limit: int = MAX_ITEMS) -> list[Any]:
@@ -90,13 +102,9 @@ def clean_text(value: Any, field: str, *, required: bool = False, multiline: boo
     found = (_CONTROLS_MULTILINE if multiline else _CONTROLS).search(text)
     if found is not None:
         code = ord(found.group())
-        raise LocalizedError(
-            f"制御文字 (U+{code:04X}) は使えません",
-            f"holds a control character (U+{code:04X})",
-            field,
-        )
+        raise LocalizedError("text.control_character", field=field, character=f"U+{code:04X}")
     if required and not text:
-        raise LocalizedError("空にできません", "must not be empty", field)
+        raise LocalizedError("text.empty", field=field)
     return text
 
 
@@ -119,9 +127,7 @@ def _time(value: Any, field: str) -> str | None:
         return dt.time.fromisoformat(text if len(text) > 4 else text.zfill(5)).strftime("%H:%M")
     except ValueError:
         raise LocalizedError(
-            f"{quote(value)} は時刻として読めません(例: 13:30)",
-            f"cannot read {quote(value)} as a time (e.g. 13:30)",
-            field,
+            "time.unreadable", field=field, value=quote(value), example="13:30"
         ) from None
 
 
@@ -155,7 +161,7 @@ class Participants(BaseModel):
     @classmethod
     def _non_negative(cls, value: int | None) -> int | None:
         if value is not None and value < 0:
-            raise LocalizedError("0以上にしてください", "must be 0 or more", "head_count")
+            raise LocalizedError("number.negative", field="head_count")
         return value
 
 
@@ -163,11 +169,7 @@ def _key(value: Any, field: str) -> str:
     """A key people type on the command line: lower-case ASCII letters, digits, - and _."""
     text = clean_text(value, field, required=True)
     if not KEY_PATTERN.fullmatch(text) and not _FROM_STORE.get():
-        raise LocalizedError(
-            f"{quote(text)} はキーに使えません(半角英小文字・数字・-・_、40字まで)",
-            f"{quote(text)} is not a valid key (a-z, 0-9, - and _, up to 40 characters)",
-            field,
-        )
+        raise LocalizedError("key.invalid", field=field, value=quote(text), limit=40)
     return text
 
 
@@ -326,7 +328,7 @@ class ActivityBase(SQLModel):
     @classmethod
     def _tags(cls, value: Any) -> list[str]:
         if value is not None and not isinstance(value, list | tuple):
-            raise LocalizedError("リストではありません", "is not a list", "tags")
+            raise LocalizedError("value.not_list", field="tags")
         if _FROM_STORE.get():
             return list(value or [])
         values = at_most(list(value or []), "tags", 100)
@@ -336,11 +338,7 @@ class ActivityBase(SQLModel):
     @model_validator(mode="after")
     def _where(self) -> ActivityBase:
         if not self.initiative_id and not self.municipality_id:
-            raise LocalizedError(
-                "市町村か取組のどちらかが必要です",
-                "needs a municipality or an initiative",
-                "municipality",
-            )
+            raise LocalizedError("activity.no_place", field="municipality")
         return self
 
 
@@ -421,11 +419,7 @@ class StageModelBase(SQLModel):
         at_most(self.stages, "stages", 100)
         keys = [s.key for s in self.stages]
         if not keys or len(set(keys)) != len(keys):
-            raise LocalizedError(
-                "段階は1つ以上、キーは重複なしで定義してください",
-                "needs at least one stage, with unique keys",
-                "stages",
-            )
+            raise LocalizedError("stage_model.no_stages", field="stages")
         return self
 
 

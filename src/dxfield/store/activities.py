@@ -18,13 +18,29 @@ from sqlalchemy import ColumnElement, String, cast, func, select, tuple_
 from dxfield.domain.enums import ActivityKind, SupportArea
 from dxfield.domain.errors import LocalizedError
 from dxfield.domain.records import ActivityBase, ActivityRead, Participants
-from dxfield.i18n import about, quote
+from dxfield.i18n import N_, about, problems, quote
 from dxfield.store import organizations, records, revisions
 from dxfield.store.backend import Backend
 from dxfield.store.ids import looks_like_id, new_id
 from dxfield.store.records import ACTIVITIES, INITIATIVES
 from dxfield.store.search import matching_ids, query_terms
 from dxfield.store.unit import Unit, Work, unit_of
+
+PROBLEMS = problems(
+    {
+        "activity.wrong_municipality": N_("the initiative belongs to {expected}, not {given}"),
+        "activity.nothing_to_change": N_("nothing to change: give at least one field"),
+        "table.row": N_("row {number}: {problem}"),
+        "table.not_an_id": N_("{value} is not an id (36 characters)"),
+        "table.deleted_activity": N_(
+            "this activity has been deleted (leave the id empty to add it anew)"
+        ),
+        "table.id_of_other_kind": N_(
+            "is the id of another kind of record ({kind}), not of an activity"
+        ),
+        "table.same_id": N_("the same id as row {number}"),
+    }
+)
 
 _table = revisions.table_for("activity")
 _orgs = revisions.table_for("organization")
@@ -140,11 +156,10 @@ def _check_place(
             ).all()
         )
         raise LocalizedError(
-            f"取組は{names.get(expected, expected)}のものです"
-            f"({names.get(municipality_id, municipality_id)}ではありません)",
-            f"the initiative belongs to {names.get(expected, expected)}, "
-            f"not {names.get(municipality_id, municipality_id)}",
-            "municipality",
+            "activity.wrong_municipality",
+            field="municipality",
+            expected=names.get(expected, expected),
+            given=names.get(municipality_id, municipality_id),
         )
 
 
@@ -157,7 +172,7 @@ def new_activity_content(
         changes["title"] = ""
     for required in ("kind", "date"):
         if required not in changes:
-            raise LocalizedError("必須です", "is required", required)
+            raise LocalizedError("value.required", field=required)
     _check_place(unit, changes.get("initiative_id"), changes.get("municipality_id"), lookups)
     return records.validate("activity", changes)
 
@@ -199,7 +214,7 @@ def _edited(
     parts: dict[str, Any] = {}
     for name in cleared:
         if name in ("kind", "date"):
-            raise LocalizedError("必須です", "is required", name)
+            raise LocalizedError("value.required", field=name)
         if name in _PARTICIPANT_PARTS:
             part = _PARTICIPANT_PARTS[name]
             parts[part] = copy.copy(_PARTICIPANT_DEFAULTS[part])
@@ -226,9 +241,7 @@ def edit_activity(work: Work, activity_id: str, given: ActivityInput) -> tuple[A
     with unit_of(work, write=True) as unit:
         changes = _changes(unit, given)
         if not changes:
-            raise LocalizedError(
-                "変更する項目を指定してください", "nothing to change: give at least one field"
-            )
+            raise LocalizedError("activity.nothing_to_change")
         current = ACTIVITIES.get(unit, activity_id)
         changes = _edited(unit, current.model_dump(mode="json"), given, changes)
         return ACTIVITIES.edit(unit, current.id, changes)
@@ -290,9 +303,7 @@ def all_activities(
 def at_row(number: int, exc: LocalizedError) -> LocalizedError:
     """`exc` said of row `number` of a table being brought in: `row 3: date: …`, the field named
     once, after the row (so the error carries no field of its own)."""
-    return LocalizedError(
-        f"{number}行目: {exc.message('ja')}", f"row {number}: {exc.message('en')}"
-    )
+    return LocalizedError("table.row", number=number, problem=exc)
 
 
 @dataclass(frozen=True)
@@ -362,20 +373,12 @@ def _import(
             if record_id is None:
                 added.append((new_id(), new_activity_content(unit, row.given, lookups)))
             elif not looks_like_id(record_id):
-                raise LocalizedError(
-                    f"{quote(record_id)} はIDの形ではありません(export-table が書く36文字)",
-                    f"{quote(record_id)} is not an id (36 characters, as export-table writes them)",
-                    "id",
-                )
+                raise LocalizedError("table.not_an_id", field="id", value=quote(record_id))
             elif record_id in current:
                 _same_id_as(seen, record_id, number)
                 deleted, activity = current[record_id]
                 if deleted:
-                    raise LocalizedError(
-                        "この活動は削除されています(IDを空にすると新しく追加します)",
-                        "this activity has been deleted (leave the id empty to add it anew)",
-                        "id",
-                    )
+                    raise LocalizedError("table.deleted_activity", field="id")
                 changes = _changes(unit, row.given, lookups)
                 changes = _edited(unit, activity, row.given, changes, row.cleared, lookups)
                 if records.applied("activity", activity, changes)[1]:
@@ -383,12 +386,10 @@ def _import(
                 else:
                     unchanged += 1
             elif record_id in kinds:
-                spec = records.ENTITIES.get(kinds[record_id])
-                ja, en = (spec.label_ja, spec.label_en) if spec else ("別の記録", "another record")
                 raise LocalizedError(
-                    f"{ja}のIDです(活動のIDではありません)",
-                    f"is the id of {_article(en)} {en}, not of an activity",
-                    "id",
+                    "table.id_of_other_kind",
+                    field="id",
+                    kind=records.kind_words(kinds[record_id]),
                 )
             else:
                 _same_id_as(seen, record_id, number)
@@ -411,14 +412,8 @@ def _import(
 
 def _same_id_as(seen: dict[str, int], record_id: str, number: int) -> None:
     if record_id in seen:
-        raise LocalizedError(
-            f"{seen[record_id]}行目と同じIDです", f"the same id as row {seen[record_id]}", "id"
-        )
+        raise LocalizedError("table.same_id", field="id", number=seen[record_id])
     seen[record_id] = number
-
-
-def _article(noun: str) -> str:
-    return "an" if noun[:1] in "aeiou" else "a"
 
 
 def _chunks(items: Sequence[str], size: int = 500) -> list[Sequence[str]]:

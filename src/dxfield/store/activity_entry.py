@@ -20,7 +20,7 @@ from typing import Any
 from dxfield.domain.dates import parse_date
 from dxfield.domain.errors import LocalizedError
 from dxfield.domain.records import ActivityRead, StageMoveRead
-from dxfield.i18n import about
+from dxfield.i18n import N_, about, pgettext, problems
 from dxfield.store.activities import (
     ActivityInput,
     add_activity,
@@ -34,7 +34,10 @@ from dxfield.store.unit import Work, unit_of
 
 LAST_USED = "activity_form.last_used"
 """The setting that remembers the last saved activity's municipality, initiative and kind."""
-TRUE_WORDS = ("yes", "true", "1", "はい")
+TRUE_WORDS = ("yes", "true", "1")
+"""What a person may type for "yes" (besides "yes" in their language, from the catalogue)."""
+
+PROBLEMS = problems({"number.not_whole": N_("must be a whole number")})
 
 
 def _words(value: Sequence[str] | str | None, separator: str | None = None) -> list[str] | None:
@@ -54,7 +57,7 @@ def head_count_of(value: int | str | None) -> int | None:
     if not text:
         return None
     if not text.isdigit():
-        raise LocalizedError("整数で入力してください", "must be a whole number", "head_count")
+        raise LocalizedError("number.not_whole", field="head_count")
     return int(text)
 
 
@@ -86,7 +89,7 @@ def activity_input(
         with about("date"):
             date = parse_date(date, today=today).isoformat()
     if isinstance(follow_up, str):
-        follow_up = follow_up.strip().lower() in TRUE_WORDS
+        follow_up = follow_up.strip().lower() in (*TRUE_WORDS, pgettext("answer", "yes", "ja"))
     given = ActivityInput(
         title=title,
         kind=kind or None,

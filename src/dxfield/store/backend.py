@@ -15,7 +15,10 @@ from sqlalchemy import ColumnElement, Select
 from sqlalchemy.engine import Connection, Engine
 
 from dxfield.domain.errors import StoreError
+from dxfield.i18n import N_, problems
 from dxfield.store import sqlite_features
+
+PROBLEMS = problems({"store.unsupported_database": N_("the database {name} is not supported")})
 
 
 class Backend(Protocol):
@@ -74,8 +77,5 @@ def backend_for(bind: Connection | Engine) -> Backend:
     """The backend of the engine behind `bind`."""
     found = _BACKENDS.get(bind.dialect.name)
     if found is None:
-        raise StoreError(
-            f"データベース {bind.dialect.name} には対応していません",
-            f"the database {bind.dialect.name} is not supported",
-        )
+        raise StoreError("store.unsupported_database", name=bind.dialect.name)
     return found

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from dxfield import clock
 from dxfield.domain.errors import LocalizedError, StoreError
-from dxfield.i18n import quote
+from dxfield.i18n import N_, Words, gettext, problems, quote, words
 from dxfield.paths import STORE_FILE, ensure_private_dir
 from dxfield.store.engine import (
     SQLITE_MAGIC,
@@ -119,9 +119,7 @@ def backup(store: Store, out: Path) -> BackupResult:
         # and the rename stays on one filesystem.
         scratch = Path(tempfile.mkdtemp(dir=folder, prefix=f".{target.name}."))
     except OSError as exc:
-        raise LocalizedError(
-            f"{out} に書けません({exc.strerror})", f"cannot write {out} ({exc.strerror})"
-        ) from None
+        raise LocalizedError("backup.cannot_write", path=str(out), reason=exc.strerror) from None
     tmp = scratch / "backup.sqlite3"
     raw = store.engine.raw_connection()
     try:
@@ -132,10 +130,7 @@ def backup(store: Store, out: Path) -> BackupResult:
         _fsync(tmp)
         os.replace(tmp, target)
     except Exception as exc:
-        raise LocalizedError(
-            f"バックアップに失敗しました({exc})。ストアは変更していません",
-            f"the backup failed ({exc}); the store was not changed",
-        ) from None
+        raise LocalizedError("backup.failed", reason=str(exc)) from None
     finally:
         raw.close()
         for leftover in scratch.iterdir() if scratch.is_dir() else ():
@@ -149,13 +144,30 @@ def backup(store: Store, out: Path) -> BackupResult:
 # -- restore -------------------------------------------------------------------------------------
 
 
-def _not_a_backup(source: Path, reason_ja: str, reason_en: str) -> StoreError:
-    return StoreError(
-        f"{quote(str(source))} はdxfieldのバックアップとして読めません({reason_ja})。"
-        "何も変更していません",
-        f"{quote(str(source))} cannot be read as a dxfield backup ({reason_en}); "
-        "nothing was changed",
-    )
+PROBLEMS = problems(
+    {
+        "backup.cannot_write": N_("cannot write {path} ({reason})"),
+        "backup.failed": N_("the backup failed ({reason}); the store was not changed"),
+        "backup.unreadable": N_(
+            "{path} cannot be read as a dxfield backup ({reason}); nothing was changed"
+        ),
+        "backup.no_free_name": N_("no free name to move the old file to"),
+        "backup.store_present": N_(
+            "{folder} already holds a store; it is replaced by the backup only when asked "
+            "(the store there is then kept as {aside})"
+        ),
+        "backup.cannot_write_in": N_("cannot write in {folder} ({reason})"),
+        "backup.restore_failed": N_("the restore failed ({reason}: {path})"),
+    }
+)
+
+
+def _not_a_backup(source: Path, reason: str | Words) -> StoreError:
+    return StoreError("backup.unreadable", path=quote(str(source)), reason=reason)
+
+
+def _damaged(integrity: str) -> Words:
+    return Words(lambda lang: gettext("it is damaged: {problems}", lang).format(problems=integrity))
 
 
 def _check_source(source: Path) -> None:
@@ -163,18 +175,18 @@ def _check_source(source: Path) -> None:
     try:
         info = source.stat()
     except FileNotFoundError:
-        raise _not_a_backup(source, "ファイルがありません", "no such file") from None
+        raise _not_a_backup(source, words(N_("no such file"))) from None
     except OSError as exc:
-        raise _not_a_backup(source, str(exc.strerror), str(exc.strerror)) from None
+        raise _not_a_backup(source, str(exc.strerror)) from None
     if not stat.S_ISREG(info.st_mode):
-        raise _not_a_backup(source, "通常のファイルではありません", "not a regular file")
+        raise _not_a_backup(source, words(N_("not a regular file")))
     try:
         with open(source, "rb") as handle:
             head = handle.read(len(SQLITE_MAGIC))
     except OSError as exc:
-        raise _not_a_backup(source, str(exc.strerror), str(exc.strerror)) from None
+        raise _not_a_backup(source, str(exc.strerror)) from None
     if head != SQLITE_MAGIC:
-        raise _not_a_backup(source, "SQLiteのファイルではありません", "not a SQLite file")
+        raise _not_a_backup(source, words(N_("not a SQLite file")))
 
 
 def _copy(source: Path, temp: Path) -> None:
@@ -182,7 +194,7 @@ def _copy(source: Path, temp: Path) -> None:
     try:
         src = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True)
     except sqlite3.Error as exc:
-        raise _not_a_backup(source, str(exc), str(exc)) from None
+        raise _not_a_backup(source, str(exc)) from None
     try:
         dst = sqlite3.connect(temp)
         try:
@@ -190,7 +202,7 @@ def _copy(source: Path, temp: Path) -> None:
         finally:
             dst.close()
     except sqlite3.Error as exc:
-        raise _not_a_backup(source, str(exc), str(exc)) from None
+        raise _not_a_backup(source, str(exc)) from None
     finally:
         src.close()
 
@@ -201,35 +213,27 @@ def _take_keys(source: Path, temp: Path) -> tuple[str, KeyFileData | None]:
     try:
         found = read_schema_revision(temp)
     except StoreError:
-        raise _not_a_backup(
-            source, "dxfieldのストアではありません", "not a dxfield store"
-        ) from None
+        raise _not_a_backup(source, words(N_("not a dxfield store"))) from None
     if found not in known_schema_revisions():
-        raise _not_a_backup(
-            source,
-            "新しいバージョンのdxfieldで作られています。dxfieldを更新してください",
-            "it was written by a newer dxfield; update dxfield",
-        )
+        raise _not_a_backup(source, words(N_("it was written by a newer dxfield; update dxfield")))
     raw = sqlite3.connect(temp)
     try:
         integrity = "; ".join(r[0] for r in raw.execute("PRAGMA integrity_check"))
         if integrity != "ok":
-            raise _not_a_backup(source, f"壊れています: {integrity}", f"it is damaged: {integrity}")
+            raise _not_a_backup(source, _damaged(integrity))
         devices = raw.execute(f"SELECT id FROM {_device}").fetchall()
         if len(devices) != 1:
-            raise _not_a_backup(source, "端末の記録がありません", "it names no device")
+            raise _not_a_backup(source, words(N_("it names no device")))
         device_id = str(devices[0][0])
         row = raw.execute(f"SELECT value FROM {_state} WHERE key = ?", (BACKUP_KEYS,)).fetchone()
         keys = parse_key_text(str(row[0]), f"{source} ({BACKUP_KEYS})") if row else None
         if keys is not None and keys.device_id != device_id:
-            raise _not_a_backup(
-                source, "鍵がこの端末のものではありません", "its keys are not its device's"
-            )
+            raise _not_a_backup(source, words(N_("its keys are not its device's")))
         with raw:
             raw.execute(f"DELETE FROM {_state} WHERE key = ?", (BACKUP_KEYS,))
         raw.execute("PRAGMA journal_mode = DELETE")
     except sqlite3.Error as exc:
-        raise _not_a_backup(source, str(exc), str(exc)) from None
+        raise _not_a_backup(source, str(exc)) from None
     finally:
         raw.close()
     return device_id, keys
@@ -260,7 +264,7 @@ def _free_stem(path: Path, stamp: str, suffixes: tuple[str, ...]) -> str:
         stem = f"{path.name}.{ASIDE}-{stamp}" + (f"-{n}" if n > 1 else "")
         if not any(os.path.lexists(path.with_name(stem + s)) for s in suffixes):
             return stem
-    raise LocalizedError("退避先の名前が見つかりません", "no free name to move the old file to")
+    raise LocalizedError("backup.no_free_name")
 
 
 def _move_aside(path: Path, stamp: str, suffixes: tuple[str, ...]) -> list[Path]:
@@ -296,10 +300,7 @@ def restore_backup(data_dir: Path, source: Path, *, replace: bool = False) -> Re
     present = os.path.lexists(path)
     if present and not replace and _is_store(path):
         raise LocalizedError(
-            f"{data_dir} にはすでにストアがあります。バックアップで置き換えるには --replace を"
-            f"付けてください(今のストアは {STORE_FILE}.{ASIDE}-日時 として残します)",
-            f"{data_dir} already holds a store; to replace it with the backup add --replace "
-            f"(the store there is kept as {STORE_FILE}.{ASIDE}-<time>)",
+            "backup.store_present", folder=str(data_dir), aside=f"{STORE_FILE}.{ASIDE}-<time>"
         )
     try:
         ensure_private_dir(data_dir)
@@ -307,8 +308,7 @@ def restore_backup(data_dir: Path, source: Path, *, replace: bool = False) -> Re
         os.close(fd)
     except OSError as exc:
         raise LocalizedError(
-            f"{data_dir} に書けません({exc.strerror})",
-            f"cannot write in {data_dir} ({exc.strerror})",
+            "backup.cannot_write_in", folder=str(data_dir), reason=exc.strerror
         ) from None
     temp = Path(name)
     try:
@@ -318,8 +318,7 @@ def restore_backup(data_dir: Path, source: Path, *, replace: bool = False) -> Re
         result = _put_in_place(data_dir, temp, device_id, keys, present)
     except OSError as exc:
         raise LocalizedError(
-            f"復元に失敗しました({exc.strerror}: {exc.filename})",
-            f"the restore failed ({exc.strerror}: {exc.filename})",
+            "backup.restore_failed", reason=exc.strerror, path=str(exc.filename)
         ) from None
     finally:
         for suffix in STORE_SIDE_SUFFIXES:

@@ -14,10 +14,17 @@ from typing import Any
 from sqlalchemy import func, select
 
 from dxfield.domain.errors import LocalizedError, NotFound
-from dxfield.i18n import quote
+from dxfield.i18n import N_, problems, quote
 from dxfield.store import merge, records, revisions
 from dxfield.store.schema import REVISIONS
 from dxfield.store.unit import Work, unit_of
+
+PROBLEMS = problems(
+    {
+        "conflict.none": N_("{value} is not in conflict"),
+        "conflict.no_such_version": N_("no version {value} in this conflict"),
+    }
+)
 
 _revisions = REVISIONS
 
@@ -95,11 +102,11 @@ def get_conflict(work: Work, text: str) -> Conflict:
     """One record in conflict, by its id (or a unique part of it)."""
     with unit_of(work, write=False) as unit:
         conn = unit.conn
-        entity_id = records.match_id(conn, _revisions.c.entity_id, text, "記録", "record")
+        entity_id = records.match_id(conn, _revisions.c.entity_id, text, "record")
         entity = revisions.entity_of(conn, entity_id)
         versions = _versions(conn, entity, entity_id) if entity else []
     if len(versions) < 2 or entity is None:
-        raise NotFound(f"{quote(text)} に競合はありません", f"{quote(text)} is not in conflict")
+        raise NotFound("conflict.none", value=quote(text))
     return Conflict(entity, entity_id, records.label_of(versions[0].data), versions)
 
 
@@ -112,10 +119,7 @@ def resolve_conflict(
         conflict = get_conflict(unit, text)
         chosen = [v for v in conflict.versions if v.rev_id == keep or v.rev_id.endswith(keep)]
         if len(chosen) != 1:
-            raise LocalizedError(
-                f"版 {quote(keep)} はこの競合にありません(conflicts show で確認)",
-                f"no version {quote(keep)} in this conflict (see conflicts show)",
-            )
+            raise LocalizedError("conflict.no_such_version", field="rev_id", value=quote(keep))
         content = {k: v for k, v in chosen[0].data.items() if k != "created_at"}
         content = records.validate(conflict.entity, {**content, **(changes or {})})
         written = revisions.write_record(

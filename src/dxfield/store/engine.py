@@ -23,8 +23,29 @@ from typing import TYPE_CHECKING
 
 from dxfield import clock
 from dxfield.domain.errors import StoreError
+from dxfield.i18n import N_, Words, problems, words
 from dxfield.paths import STORE_FILE, ensure_private_dir
 from dxfield.store.migrations import SCHEMA_HEAD
+
+PROBLEMS = problems(
+    {
+        "store.unreadable": N_(
+            "{path} cannot be read as a dxfield store ({reason}); it was left as it is. "
+            "Restore a backup, or move the file away to start afresh"
+        ),
+        "store.cannot_create_folder": N_("cannot create the data folder {path} ({reason})"),
+        "store.newer": N_(
+            "{path} was written by a newer dxfield (schema {schema}); update dxfield to open "
+            "it. The file was left untouched"
+        ),
+        "store.name_too_long": N_("is too long (at most {limit} characters)"),
+        "store.disk_full": N_(
+            "the disk is full; cannot write {path}. Nothing already saved was lost"
+        ),
+        "store.busy": N_("{path} is busy in another dxfield; try again in a moment"),
+        "store.unusable": N_("cannot use the store {path} ({reason})"),
+    }
+)
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -82,7 +103,7 @@ def read_schema_revision(path: Path) -> str | None:
         if "alembic_version" not in tables:
             # Someone else's SQLite file, or one holding nothing (dxfield makes a new store whole
             # under another name, so its own never look like this): never migrate into it.
-            raise _unreadable(path, "no dxfield schema", "dxfieldのスキーマがありません")
+            raise _unreadable(path, words(N_("no dxfield schema")))
         row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
         return str(row[0]) if row else None
     except sqlite3.DatabaseError as exc:
@@ -91,15 +112,10 @@ def read_schema_revision(path: Path) -> str | None:
         conn.close()
 
 
-def _unreadable(path: Path, exc: Exception | str, reason_ja: str | None = None) -> StoreError:
+def _unreadable(path: Path, reason: Exception | str | Words) -> StoreError:
     """A store file that is not one: left as it is, with the two ways out."""
-    return StoreError(
-        f"{path} はdxfieldのストアとして読めません({reason_ja or exc})。ファイルは変更していません。"
-        "バックアップから戻す(dxfield restore-backup ファイル)か、このファイルを別の場所へ移して"
-        "新しく始めてください",
-        f"{path} cannot be read as a dxfield store ({exc}); it was left as it is. Restore a "
-        "backup (dxfield restore-backup FILE), or move the file away to start afresh",
-    )
+    shown = reason if isinstance(reason, Words) else str(reason)
+    return StoreError("store.unreadable", path=str(path), reason=shown)
 
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -114,16 +130,16 @@ def refuse_unusable_store_file(path: Path) -> None:
     except OSError as exc:  # a link to nothing, a file that may not be read
         raise _unreadable(path, exc.strerror or type(exc).__name__) from None
     if not stat.S_ISREG(info.st_mode):
-        raise _unreadable(path, "not a regular file", "通常のファイルではありません")
+        raise _unreadable(path, words(N_("not a regular file")))
     if info.st_size == 0:
-        raise _unreadable(path, "it is empty: 0 bytes", "0バイトの空のファイルです")
+        raise _unreadable(path, words(N_("it is empty: 0 bytes")))
     try:
         with open(path, "rb") as handle:
             head = handle.read(len(SQLITE_MAGIC))
     except OSError as exc:
         raise _unreadable(path, exc.strerror or type(exc).__name__) from None
     if head != SQLITE_MAGIC:
-        raise _unreadable(path, "not a SQLite file", "SQLiteのファイルではありません")
+        raise _unreadable(path, words(N_("not a SQLite file")))
 
 
 class Store:
@@ -147,8 +163,7 @@ class Store:
             ensure_private_dir(data_dir)
         except OSError as exc:
             raise StoreError(
-                f"データフォルダ {data_dir} を作れません({exc.strerror})",
-                f"cannot create the data folder {data_dir} ({exc.strerror})",
+                "store.cannot_create_folder", path=str(data_dir), reason=exc.strerror
             ) from None
         path = data_dir / STORE_FILE
         if not os.path.lexists(path):
@@ -156,12 +171,7 @@ class Store:
         refuse_unusable_store_file(path)
         found = read_schema_revision(path)
         if found not in (None, SCHEMA_HEAD) and found not in known_schema_revisions():
-            raise StoreError(
-                f"{path} は新しいバージョンのdxfieldで作られています(スキーマ {found})。"
-                "dxfieldを更新してください。ファイルは変更していません",
-                f"{path} was written by a newer dxfield (schema {found}); "
-                "update dxfield to open it. The file was left untouched",
-            )
+            raise StoreError("store.newer", path=str(path), schema=found)
         with contextlib.suppress(OSError):  # FAT or Windows: no POSIX modes to set
             path.chmod(0o600)
         return cls._open_file(path, found, device_name)
@@ -271,11 +281,7 @@ def device_name_of(text: str) -> str:
 
     name = clean_text(text, "device_name", required=True)
     if len(name) > MAX_DEVICE_NAME:
-        raise StoreError(
-            f"長すぎます({MAX_DEVICE_NAME}字まで)",
-            f"is too long (at most {MAX_DEVICE_NAME} characters)",
-            "device_name",
-        )
+        raise StoreError("store.name_too_long", field="device_name", limit=MAX_DEVICE_NAME)
     return name
 
 
@@ -324,19 +330,10 @@ def _publish(temp: Path, path: Path) -> None:
 def _store_failure(path: Path, exc: Exception) -> StoreError:
     text = str(getattr(exc, "orig", exc))
     if ("disk" in text and "full" in text) or "SQLITE_FULL" in text:
-        return StoreError(
-            f"ディスクがいっぱいで {path} に書けません。保存済みの内容は失われていません",
-            f"the disk is full; cannot write {path}. Nothing already saved was lost",
-        )
+        return StoreError("store.disk_full", path=str(path))
     if "locked" in text or "busy" in text:
-        return StoreError(
-            f"{path} は他のdxfieldが使用中です。しばらくしてからやり直してください",
-            f"{path} is busy in another dxfield; try again in a moment",
-        )
-    return StoreError(
-        f"{path} を開けません({text})",
-        f"cannot use the store {path} ({text})",
-    )
+        return StoreError("store.busy", path=str(path))
+    return StoreError("store.unusable", path=str(path), reason=text)
 
 
 def _ensure_device(engine: Engine, device_name: str | None) -> DeviceInfo:

@@ -17,8 +17,25 @@ import unicodedata
 from pathlib import Path
 
 from dxfield.domain.errors import LocalizedError, NotFound
-from dxfield.i18n import quote
+from dxfield.i18n import N_, problems, quote
 from dxfield.paths import KEY_FILE, STORE_FILE, resolve_data_dir
+
+PROBLEMS = problems(
+    {
+        "file.missing": N_("no file {path}"),
+        "file.unreadable": N_("cannot read {path} ({reason})"),
+        "file.not_regular": N_(
+            "{path} is not a regular file (a folder, a device or a pipe); nothing was read"
+        ),
+        "file.too_large": N_("{path} is larger than {limit:,} bytes"),
+        "file.no_folder": N_("the folder {path} does not exist"),
+        "file.in_data_folder": N_(
+            "{path} is in dxfield's data folder {folder} and would replace what it holds "
+            "(the store, its keys...); nothing was written: choose another place"
+        ),
+        "file.not_utf8": N_("{path} is not UTF-8 text"),
+    }
+)
 
 STORE_SIDE_SUFFIXES = ("", "-wal", "-shm", "-journal")
 """The store file and SQLite's files beside it."""
@@ -37,29 +54,20 @@ def _name(path: Path) -> str:
 
 def missing_file(path: Path) -> NotFound:
     """The error for a file a person named that is not there."""
-    return NotFound(f"ファイル {quote(str(path))} が見つかりません", f"no file {quote(str(path))}")
+    return NotFound("file.missing", path=quote(str(path)))
 
 
 def _cannot_read(path: Path, exc: OSError) -> LocalizedError:
     reason = exc.strerror or type(exc).__name__
-    return LocalizedError(
-        f"{_name(path)} を読めません({reason})", f"cannot read {_name(path)} ({reason})"
-    )
+    return LocalizedError("file.unreadable", path=_name(path), reason=reason)
 
 
 def _not_regular(path: Path) -> LocalizedError:
-    return LocalizedError(
-        f"{_name(path)} は通常のファイルではありません(フォルダ、デバイス、パイプなど)。"
-        "読んでいません",
-        f"{_name(path)} is not a regular file (a folder, a device or a pipe); nothing was read",
-    )
+    return LocalizedError("file.not_regular", path=_name(path))
 
 
 def _too_large(path: Path, limit: int) -> LocalizedError:
-    return LocalizedError(
-        f"{_name(path)} は大きすぎます({limit:,} バイトまで)",
-        f"{_name(path)} is larger than {limit} bytes",
-    )
+    return LocalizedError("file.too_large", path=_name(path), limit=limit)
 
 
 def read_regular_file(path: Path, limit: int) -> bytes:
@@ -103,9 +111,7 @@ def existing_folder(target: Path) -> Path:
     """The folder `target` is to be written into, or an error when it is not there."""
     folder = target.parent
     if not folder.is_dir():
-        raise LocalizedError(
-            f"フォルダ {folder} がありません", f"the folder {folder} does not exist"
-        )
+        raise LocalizedError("file.no_folder", path=str(folder))
     return folder
 
 
@@ -118,12 +124,7 @@ def _inside(path: Path, folder: Path) -> bool:
 
 
 def _refused(out: Path, folder: Path) -> LocalizedError:
-    return LocalizedError(
-        f"{_name(out)} はデータフォルダ {folder} の中にあり、dxfieldのファイル(ストア、鍵など)を"
-        "置き換えてしまいます。書き込んでいません。別の場所を指定してください",
-        f"{_name(out)} is in dxfield's data folder {folder} and would replace what it holds "
-        "(the store, its keys...); nothing was written: choose another place",
-    )
+    return LocalizedError("file.in_data_folder", path=_name(out), folder=str(folder))
 
 
 def guard_output(data_dir: Path, out: Path) -> Path:
@@ -196,7 +197,4 @@ def read_text_file(path: Path) -> str:
     try:
         return read_regular_file(path, MAX_TEXT_FILE_BYTES).decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise LocalizedError(
-            f"{quote(str(path))} はUTF-8のテキストではありません",
-            f"{quote(str(path))} is not UTF-8 text",
-        ) from None
+        raise LocalizedError("file.not_utf8", path=quote(str(path))) from None

@@ -12,10 +12,12 @@ from dxfield import clock
 from dxfield.domain.enums import ActionStatus, FindingKind, SupportArea
 from dxfield.domain.errors import LocalizedError
 from dxfield.domain.records import ActionRead, FindingRead, InitiativeRead
-from dxfield.i18n import about
+from dxfield.i18n import N_, about, problems
 from dxfield.store import organizations, revisions
 from dxfield.store.records import ACTIONS, ACTIVITIES, FINDINGS, INITIATIVES
 from dxfield.store.unit import Unit, Work, unit_of
+
+PROBLEMS = problems({"action.dropped_not_done": N_("a dropped action cannot be marked done")})
 
 _initiatives = revisions.table_for("initiative")
 _findings = revisions.table_for("finding")
@@ -257,9 +259,5 @@ def complete_action(work: Work, action_id: str) -> tuple[ActionRead, bool]:
         if current.status is ActionStatus.done:
             return current, False
         if current.status is ActionStatus.dropped:
-            raise LocalizedError(
-                "中止した取組方針は完了にできません",
-                "a dropped action cannot be marked done",
-                "status",
-            )
+            raise LocalizedError("action.dropped_not_done", field="status")
         return ACTIONS.edit(unit, current.id, {"status": ActionStatus.done})

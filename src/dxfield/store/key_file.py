@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dxfield.domain.errors import LocalizedError
+from dxfield.i18n import N_, Words, gettext, problems, words
 from dxfield.paths import KEY_FILE
 from dxfield.store.files import read_regular_file
 
@@ -49,11 +50,29 @@ def key_path(data_dir: Path) -> Path:
     return data_dir / KEY_FILE
 
 
-def _unreadable(source: object, reason_ja: str, reason_en: str) -> LocalizedError:
-    return LocalizedError(
-        f"鍵ファイル {source} が読めません({reason_ja})。ファイルは変更していません",
-        f"cannot read the key file {source} ({reason_en}); it was left as it is",
-    )
+PROBLEMS = problems(
+    {
+        "keys.unreadable": N_("cannot read the key file {path} ({reason}); it was left as it is"),
+        "keys.other_device": N_(
+            "the key file {path} belongs to another device ({found}), not to this store's "
+            "({device}): restore the store and its keys from a backup, or move the key file "
+            "away to make new keys (other devices must then trust the new card)"
+        ),
+        "keys.open_to_others": N_(
+            "the key file {path} is open to other users (mode {mode}), so its private keys "
+            "are not used; make it yours alone with: chmod 600 {path}"
+        ),
+    }
+)
+
+
+def _unreadable(source: object, reason: Words) -> LocalizedError:
+    return LocalizedError("keys.unreadable", path=str(source), reason=reason)
+
+
+def _about_key(message: str, name: str) -> Words:
+    """A reason naming one of the key file's entries (`name`, a key of the file's JSON)."""
+    return Words(lambda lang: gettext(message, lang).format(name=name))
 
 
 def parse_key_text(raw: bytes | str, source: object) -> KeyFileData:
@@ -61,24 +80,22 @@ def parse_key_text(raw: bytes | str, source: object) -> KeyFileData:
     try:
         data = json.loads(raw)
     except ValueError:
-        raise _unreadable(source, "JSONではありません", "not JSON") from None
+        raise _unreadable(source, words(N_("not JSON"))) from None
     if not isinstance(data, dict):
-        raise _unreadable(source, "形式が違います", "not a key file")
+        raise _unreadable(source, words(N_("not a key file")))
     values: dict[str, str] = {}
     for name in ("device_id", "signing_seed", "encryption_key"):
         value = data.get(name)
         if not isinstance(value, str) or not value or len(value) > 200:
-            raise _unreadable(source, f"{name} がありません", f"{name} is missing")
+            raise _unreadable(source, _about_key(N_("{name} is missing"), name))
         values[name] = value
     for name in ("signing_seed", "encryption_key"):
         try:
             key = base64.b64decode(values[name], validate=True)
         except (ValueError, binascii.Error):
-            raise _unreadable(
-                source, f"{name} がbase64ではありません", f"{name} is not base64"
-            ) from None
+            raise _unreadable(source, _about_key(N_("{name} is not base64"), name)) from None
         if len(key) != 32:
-            raise _unreadable(source, f"{name} の長さが違います", f"{name} has the wrong length")
+            raise _unreadable(source, _about_key(N_("{name} has the wrong length"), name))
     return KeyFileData(**values)
 
 
@@ -87,14 +104,7 @@ def wrong_device(path: Path, keys: KeyFileData, device_id: str) -> LocalizedErro
     if keys.device_id == device_id:
         return None
     return LocalizedError(
-        f"鍵ファイル {path} は別の端末({keys.device_id})のもので、このストアの端末"
-        f"({device_id})のものではありません。ストアと鍵をバックアップから戻す"
-        "(dxfield restore-backup ファイル)か、鍵ファイルを移して新しい鍵を作ってください"
-        "(他の端末は新しいカードを信頼し直す必要があります)",
-        f"the key file {path} belongs to another device ({keys.device_id}), not to this "
-        f"store's ({device_id}): restore the store and its keys from a backup "
-        "(dxfield restore-backup FILE), or move the key file away to make new keys (other "
-        "devices must then trust the new card)",
+        "keys.other_device", path=str(path), found=keys.device_id, device=device_id
     )
 
 
@@ -110,12 +120,7 @@ def refuse_open_to_others(path: Path) -> None:
     except OSError:
         return  # read_regular_file says what is wrong with it
     if mode & 0o077:
-        raise LocalizedError(
-            f"鍵ファイル {path} を他のユーザーも読み書きできます(モード {mode:04o})。"
-            f"秘密鍵なので使いません。`chmod 600 {path}` で自分だけにしてください",
-            f"the key file {path} is open to other users (mode {mode:04o}), so its private "
-            f"keys are not used; make it yours alone with: chmod 600 {path}",
-        )
+        raise LocalizedError("keys.open_to_others", path=str(path), mode=f"{mode:04o}")
 
 
 def read_key_file(path: Path) -> KeyFileData | None:

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import func, select, text
 
 from dxfield.domain.errors import LocalizedError
+from dxfield.i18n import N_, problems
 from dxfield.store import revisions
 from dxfield.store.conflicts import count_conflicts
 from dxfield.store.engine import Store, head_schema_revision
@@ -24,6 +25,10 @@ from dxfield.store.records import match_id
 from dxfield.store.schema import REVISIONS, SYNCED_TABLES
 from dxfield.store.soundness import Finding, find_problems
 from dxfield.store.unit import Work, unit_of
+
+PROBLEMS = problems(
+    {"dump.cannot_write": N_("cannot write {path} ({reason}); nothing already saved was lost")}
+)
 
 DUMP_FORMAT = "dxfield-dump"
 DUMP_VERSION = 1
@@ -91,10 +96,7 @@ def write_atomically(store: Store, out: Path, data: bytes) -> None:
                 os.unlink(tmp)
             raise
     except OSError as exc:
-        raise LocalizedError(
-            f"{out} に書けません({exc.strerror})。保存済みの内容は失われていません",
-            f"cannot write {out} ({exc.strerror}); nothing already saved was lost",
-        ) from None
+        raise LocalizedError("dump.cannot_write", path=str(out), reason=exc.strerror) from None
 
 
 @dataclass(frozen=True)
@@ -191,7 +193,7 @@ def record_history(work: Work, record_id: str) -> tuple[str, list[dict[str, Any]
     whether it brought the record back after a deletion)."""
     with unit_of(work, write=False) as unit:
         conn = unit.conn
-        full = match_id(conn, _revisions.c.entity_id, record_id, "記録", "record")
+        full = match_id(conn, _revisions.c.entity_id, record_id, "record")
         entity = revisions.entity_of(conn, full)
         history = revisions.history(conn, entity or "", full)
     previous: dict[str, Any] = {}

@@ -30,7 +30,7 @@ from sqlalchemy import String, func, insert, select, tuple_, type_coerce, update
 from sqlalchemy.engine import Connection
 
 from dxfield.domain.errors import LocalizedError
-from dxfield.i18n import quote
+from dxfield.i18n import N_, problems, quote
 from dxfield.store import records, revisions, search_index
 from dxfield.store.backend import backend_for
 from dxfield.store.hlc import Stamp, observe, skew_limit
@@ -68,9 +68,53 @@ SKEW_KEY = "clock-skew:"
 class RevisionRefused(LocalizedError):
     """A revision that cannot be taken; `rev_id` says which (the bundle says where it is)."""
 
-    def __init__(self, rev_id: str, ja: str, en: str, field: str | None = None) -> None:
-        super().__init__(ja, en, field)
+    def __init__(self, rev_id: str, code: str, field: str | None = None, **values: Any) -> None:
+        super().__init__(code, field=field, **values)
         self.rev_id = rev_id
+
+    @classmethod
+    def of(cls, rev_id: str, exc: LocalizedError) -> RevisionRefused:
+        """`exc` (its code, field and values kept) said of the revision `rev_id`."""
+        again = cls.__new__(cls)
+        again.__dict__.update(exc.__dict__)
+        ValueError.__init__(again, *exc.args)
+        again.rev_id = rev_id
+        return again
+
+
+PROBLEMS = problems(
+    {
+        "revision.bad_time": N_("{value} is not a date and time with a zone"),
+        "revision.not_object": N_("is not an object"),
+        "revision.wrong_fields": N_("its fields are not those of format 1: {fields}"),
+        "revision.unknown_kind": N_("unknown kind {value}"),
+        "revision.not_id": N_("{value} is not an id"),
+        "revision.not_generation": N_("{value} is not a generation"),
+        "revision.bad_parents": N_("unreadable (a list of distinct version ids, at most {limit})"),
+        "revision.not_version_id": N_("{value} is not a version id"),
+        "revision.wrong_generation": N_(
+            "{value} does not follow its previous versions ({expected})"
+        ),
+        "revision.not_stamp": N_("{value} is not a clock stamp (13 digits, a hyphen, 6 digits)"),
+        "revision.not_true_or_false": N_("is not true or false"),
+        "revision.wrong_id": N_("its content does not match its version id"),
+        "revision.unknown_fields": N_("fields {kind} does not have: {value}"),
+        "revision.not_canonical": N_("not in the form dxfield writes: {value}"),
+        "revision.parent_missing": N_(
+            "its previous version {parent} is neither in this store nor in the bundle"
+        ),
+        "revision.parent_foreign": N_(
+            "its previous version {parent} is a version of another record"
+        ),
+        "revision.target_missing": N_(
+            "the {kind} {id} it points at is neither in this store nor in the bundle "
+            "(import the bundle that made it first)"
+        ),
+        "revision.kind_taken": N_(
+            "the id {id} belongs to another kind of record ({other}), not to {kind}"
+        ),
+    }
+)
 
 
 @dataclass
@@ -105,8 +149,8 @@ def _chunks(items: Sequence[Any]) -> Iterable[Sequence[Any]]:
         yield items[start : start + _CHUNK]
 
 
-def _malformed(rev_id: str, field: str, ja: str, en: str) -> RevisionRefused:
-    return RevisionRefused(rev_id, ja, en, field)
+def _malformed(rev_id: str, field: str, code: str, **values: object) -> RevisionRefused:
+    return RevisionRefused(rev_id, code, field, **values)
 
 
 def _created_at(rev_id: str, value: object) -> None:
@@ -117,12 +161,7 @@ def _created_at(rev_id: str, value: object) -> None:
         except ValueError:
             when = None
     if when is None or when.tzinfo is None or not 2000 <= when.year <= 9999:
-        raise _malformed(
-            rev_id,
-            "created_at",
-            f"{quote(value)} は時刻帯つきの日時ではありません",
-            f"{quote(value)} is not a date and time with a zone",
-        )
+        raise _malformed(rev_id, "created_at", "revision.bad_time", value=quote(value))
 
 
 def check_revision(revision: object) -> dict[str, Any]:
@@ -131,36 +170,23 @@ def check_revision(revision: object) -> dict[str, Any]:
     content, and its record valid and in the form dxfield writes it. Returns the row to insert;
     raises a RevisionRefused naming the field."""
     if not isinstance(revision, dict):
-        raise RevisionRefused("", "オブジェクトではありません", "is not an object")
+        raise RevisionRefused("", "revision.not_object")
     claimed = revision.get("rev_id")
     rev_id = claimed if isinstance(claimed, str) and len(claimed) <= 64 else ""
     keys = set(revision)
     if keys != REVISION_KEYS:
         odd = sorted(str(k)[:20] for k in (keys ^ REVISION_KEYS))
-        raise RevisionRefused(
-            rev_id,
-            f"項目が形式1と違います: {', '.join(odd)}",
-            f"its fields are not those of format 1: {', '.join(odd)}",
-        )
+        raise RevisionRefused(rev_id, "revision.wrong_fields", fields=", ".join(odd))
     entity = revision["entity"]
     if not isinstance(entity, str) or entity not in SYNCED_TABLES:
-        raise _malformed(
-            rev_id, "entity", f"不明な種類です: {quote(entity)}", f"unknown kind {quote(entity)}"
-        )
+        raise _malformed(rev_id, "entity", "revision.unknown_kind", value=quote(entity))
     for name in ("entity_id", "device_id"):
         value = revision[name]
         if not isinstance(value, str) or not ID_PATTERN.fullmatch(value):
-            raise _malformed(
-                rev_id, name, f"{quote(value)} はIDではありません", f"{quote(value)} is not an id"
-            )
+            raise _malformed(rev_id, name, "revision.not_id", value=quote(value))
     generation = revision["generation"]
     if type(generation) is not int or not 1 <= generation <= MAX_GENERATION:
-        raise _malformed(
-            rev_id,
-            "generation",
-            f"{quote(generation)} は世代ではありません",
-            f"{quote(generation)} is not a generation",
-        )
+        raise _malformed(rev_id, "generation", "revision.not_generation", value=quote(generation))
     parents = revision["parents"]
     if (
         not isinstance(parents, list)
@@ -168,52 +194,36 @@ def check_revision(revision: object) -> dict[str, Any]:
         or not all(isinstance(p, str) and REV_ID_PATTERN.fullmatch(p) for p in parents)
         or len(set(parents)) != len(parents)
     ):
-        raise _malformed(
-            rev_id,
-            "parents",
-            f"親の版が読めません(版IDのリスト、重複なし、{MAX_PARENTS}個まで)",
-            f"unreadable (a list of distinct version ids, at most {MAX_PARENTS})",
-        )
+        raise _malformed(rev_id, "parents", "revision.bad_parents", limit=MAX_PARENTS)
     match = REV_ID_PATTERN.fullmatch(claimed) if isinstance(claimed, str) else None
     if match is None:
-        raise _malformed(
-            rev_id,
-            "rev_id",
-            f"{quote(claimed)} は版IDではありません",
-            f"{quote(claimed)} is not a version id",
-        )
+        raise _malformed(rev_id, "rev_id", "revision.not_version_id", value=quote(claimed))
     expected_generation = 1 + max((int(p.partition("-")[0]) for p in parents), default=0)
     if generation != expected_generation:
         raise _malformed(
             rev_id,
             "generation",
-            f"{generation} は親の版の次({expected_generation})ではありません",
-            f"{generation} does not follow its parents ({expected_generation})",
+            "revision.wrong_generation",
+            value=generation,
+            expected=expected_generation,
         )
     hlc = revision["hlc"]
     try:
         Stamp.parse(hlc)
     except ValueError:
-        raise _malformed(
-            rev_id,
-            "hlc",
-            f"{quote(hlc)} は時刻印ではありません(13桁-6桁の数字)",
-            f"{quote(hlc)} is not a clock stamp (13 digits, a hyphen, 6 digits)",
-        ) from None
+        raise _malformed(rev_id, "hlc", "revision.not_stamp", value=quote(hlc)) from None
     deleted = revision["deleted"]
     if not isinstance(deleted, bool):
-        raise _malformed(rev_id, "deleted", "真偽値ではありません", "is not true or false")
+        raise _malformed(rev_id, "deleted", "revision.not_true_or_false")
     data = revision["data"]
     if not isinstance(data, dict):
-        raise _malformed(rev_id, "data", "オブジェクトではありません", "is not an object")
+        raise _malformed(rev_id, "data", "revision.not_object")
     entity_id, device_id = revision["entity_id"], revision["device_id"]
     expected = revisions.revision_id(
         generation, entity, entity_id, parents, hlc, device_id, deleted, data
     )
     if expected != claimed:
-        raise RevisionRefused(
-            rev_id, "内容が版IDと一致しません", "its content does not match its version id"
-        )
+        raise RevisionRefused(rev_id, "revision.wrong_id")
     _created_at(rev_id, data.get("created_at"))
     content = {k: v for k, v in data.items() if k != "created_at"}
     _check_content(rev_id, entity, content)
@@ -241,21 +251,17 @@ def _check_content(rev_id: str, entity: str, content: dict[str, Any]) -> None:
         raise _malformed(
             rev_id,
             "data",
-            f"{records.label(entity, 'ja')}にない項目があります: {quote(', '.join(unknown))}",
-            f"fields {_a(records.label(entity, 'en'))} does not have: {quote(', '.join(unknown))}",
+            "revision.unknown_fields",
+            kind=records.kind_words(entity),
+            value=quote(", ".join(unknown)),
         )
     try:
         valid = records.validate(entity, content)
     except LocalizedError as exc:
-        raise RevisionRefused(rev_id, exc.ja, exc.en, exc.field) from None
+        raise RevisionRefused.of(rev_id, exc) from None
     for name, value in content.items():
         if valid[name] != value:
-            raise _malformed(
-                rev_id,
-                name,
-                f"dxfieldの書く形ではありません: {quote(value)}",
-                f"not in the form dxfield writes: {quote(value)}",
-            )
+            raise _malformed(rev_id, name, "revision.not_canonical", value=quote(value))
 
 
 def _known_kinds(conn: Connection, ids: Sequence[str]) -> dict[str, set[str]]:
@@ -314,17 +320,11 @@ def _check_together(conn: Connection, new: Sequence[dict[str, Any]]) -> None:
             )
             if owner is None:
                 raise RevisionRefused(
-                    revision["rev_id"],
-                    f"親の版 {parent} がこのストアにもバンドルにもありません",
-                    f"its parent {parent} is neither in this store nor in the bundle",
-                    "parents",
+                    revision["rev_id"], "revision.parent_missing", "parents", parent=parent
                 )
             if owner != record:
                 raise RevisionRefused(
-                    revision["rev_id"],
-                    f"親の版 {parent} は別のレコードの版です",
-                    f"its parent {parent} is a version of another record",
-                    "parents",
+                    revision["rev_id"], "revision.parent_foreign", "parents", parent=parent
                 )
     # What a record points at exists, here or in the bundle, and is of the right kind.
     for revision in new:
@@ -333,27 +333,22 @@ def _check_together(conn: Connection, new: Sequence[dict[str, Any]]) -> None:
                 continue
             raise RevisionRefused(
                 revision["rev_id"],
-                f"{records.label(kind, 'ja')} {target} がこのストアにもバンドルにもありません"
-                "(それを作ったバンドルを先に取り込んでください)",
-                f"the {records.label(kind, 'en')} {target} it points at is neither in this store"
-                " nor in the bundle (import the bundle that made it first)",
+                "revision.target_missing",
                 name,
+                kind=records.kind_words(kind),
+                id=target,
             )
-
-
-def _a(noun: str) -> str:
-    return f"{'an' if noun[:1] in 'aeiou' else 'a'} {noun}"
 
 
 def _kind_taken(revision: dict[str, Any], other: str) -> RevisionRefused:
     entity_id, entity = revision["entity_id"], revision["entity"]
     return RevisionRefused(
         revision["rev_id"],
-        f"ID {entity_id} は{records.label(other, 'ja')}のものです"
-        f"({records.label(entity, 'ja')}としては受け付けません)",
-        f"the id {entity_id} belongs to {_a(records.label(other, 'en'))}, not"
-        f" {_a(records.label(entity, 'en'))}",
+        "revision.kind_taken",
         "entity_id",
+        id=entity_id,
+        other=records.kind_words(other),
+        kind=records.kind_words(entity),
     )
 
 

@@ -14,10 +14,24 @@ from dxfield.domain.codes import looks_like_code, validate_code
 from dxfield.domain.enums import OrgKind
 from dxfield.domain.errors import LocalizedError, NotFound
 from dxfield.domain.records import OrganizationRead
-from dxfield.i18n import about
+from dxfield.i18n import N_, Words, about, problems, quote
 from dxfield.store import records, reference, revisions
+from dxfield.store.files import read_text_file
 from dxfield.store.records import ORGANIZATIONS
 from dxfield.store.unit import Unit, Work, unit_of
+
+PROBLEMS = problems(
+    {
+        "organization.ambiguous": N_(
+            "more than one organization is called {value}; use its code or id"
+        ),
+        "organization.not_found": N_(
+            "no organization {value} (give its name, local government code or id)"
+        ),
+        "organization.wrong_kind": N_("{value} is not of the kind asked for ({kinds})"),
+        "organization.code_taken": N_("code {value} already belongs to {name}"),
+    }
+)
 
 _table = revisions.table_for("organization")
 LOCAL_GOVERNMENT = (OrgKind.prefecture, OrgKind.municipality)
@@ -64,23 +78,19 @@ def find_organization_id(
     if len(found) == 1:
         return str(found[0])
     if len(found) > 1:
-        raise LocalizedError(
-            f"{text!r} という団体が複数あります。団体コードかIDで指定してください",
-            f"more than one organization is called {text!r}; use its code or id",
-        )
+        raise LocalizedError("organization.ambiguous", value=quote(text))
     try:
         org_id = records.resolve_id(conn, "organization", wanted)
     except NotFound:
-        raise NotFound(
-            f"団体 {text!r} は見つかりません(名称・団体コード・IDで指定)",
-            f"no organization {text!r} (give its name, local government code or id)",
-        ) from None
+        raise NotFound("organization.not_found", value=quote(text)) from None
     if kind_values is not None:
         kind = conn.execute(select(_table.c.kind).where(_table.c.id == org_id)).scalar()
         if kind not in kind_values:
+            asked = [OrgKind(k) for k in kind_values]
             raise NotFound(
-                f"{text!r} は {'/'.join(OrgKind(k).ja for k in kind_values)} ではありません",
-                f"{text!r} is not a {'/'.join(kind_values)}",
+                "organization.wrong_kind",
+                value=quote(text),
+                kinds=Words(lambda lang: "/".join(k.label(lang) for k in asked)),
             )
     return org_id
 
@@ -175,9 +185,7 @@ def add_organization(
             ).scalar()
             if taken:
                 raise LocalizedError(
-                    f"団体コード {content['code']} はすでに {taken} に使われています",
-                    f"code {content['code']} already belongs to {taken}",
-                    "code",
+                    "organization.code_taken", field="code", value=content["code"], name=taken
                 )
         if not content.get("code"):
             return ORGANIZATIONS.create(unit, content)
@@ -191,10 +199,7 @@ def add_organization(
 
 def import_organizations(work: Work, path: Path) -> tuple[int, int]:
     """Load a `code,name,kana,kind` CSV of local governments; return (added, already there)."""
-    try:
-        text = path.read_text("utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise LocalizedError(f"{path} を読めません({exc})", f"cannot read {path} ({exc})") from None
+    text = read_text_file(path)
     rows = reference.parse_municipality_csv(text)
     with unit_of(work, write=True) as unit:
         reference.check_against_store(unit.conn, rows)

@@ -13,8 +13,13 @@ from typing import Any
 
 from dxfield.domain.errors import LocalizedError
 from dxfield.domain.records import clean_text
+from dxfield.i18n import N_, problems, quote
 from dxfield.store.local_state import get_setting, set_setting
 from dxfield.store.unit import Work
+
+PROBLEMS = problems(
+    {"programme.fiscal_year": N_("{value} must be a calendar year (e.g. {example})")}
+)
 
 SETTING = "programme"
 DEFAULT_TITLE = "地域DXの取組"
@@ -52,9 +57,7 @@ def validate_fiscal_year(value: Any) -> int | None:
         year = 0
     if not 1989 <= year <= 2200:
         raise LocalizedError(
-            f"年度 {value!s} は西暦の年で書いてください(例: 2024)",
-            f"fiscal year {value!s} must be a calendar year (e.g. 2024)",
-            "fiscal_year",
+            "programme.fiscal_year", field="fiscal_year", value=quote(value), example=2024
         )
     return year
 

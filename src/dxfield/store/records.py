@@ -19,12 +19,42 @@ from sqlalchemy.engine import Connection
 
 from dxfield.domain import records as r
 from dxfield.domain.errors import LocalizedError, NotFound, from_validation_error
-from dxfield.i18n import quote
+from dxfield.i18n import N_, Words, pgettext, problems, quote
 from dxfield.store import revisions
 from dxfield.store.ids import new_id
 from dxfield.store.unit import Unit, Work, unit_of
 
 ReadModel = TypeVar("ReadModel", bound=BaseModel, covariant=True)
+
+PROBLEMS = problems(
+    {
+        "record.already_deleted": N_("{kind} {id} is already deleted"),
+        "record.deleted": N_("{kind} {id} has been deleted"),
+        "record.ambiguous_id": N_("{kind} id {value} is ambiguous; give more of it"),
+        "record.not_found": N_("no {kind} with id {value}"),
+    }
+)
+
+
+def _kind_labels(lang: str | None) -> dict[str, str]:
+    """What a record of each kind is called in `lang` ("record": any kind)."""
+    return {
+        "organization": pgettext("record kind", "organization", lang),
+        "initiative": pgettext("record kind", "initiative", lang),
+        "activity": pgettext("record kind", "activity", lang),
+        "finding": pgettext("record kind", "finding", lang),
+        "action": pgettext("record kind", "action", lang),
+        "stage_model": pgettext("record kind", "stage model", lang),
+        "engagement_track": pgettext("record kind", "engagement track", lang),
+        "stage_move": pgettext("record kind", "stage move", lang),
+        "attachment": pgettext("record kind", "attachment", lang),
+        "record": pgettext("record kind", "record", lang),
+    }
+
+
+def kind_words(entity: str) -> Words:
+    """What a record of `entity` is called, as an error's value (rendered when it is read)."""
+    return Words(lambda lang: label(entity, lang))
 
 
 @dataclass(frozen=True)
@@ -34,8 +64,16 @@ class Repository(Generic[ReadModel]):
     name: str
     base: type[BaseModel]
     read: type[ReadModel]
-    label_ja: str
-    label_en: str
+
+    @property
+    def label_ja(self) -> str:
+        """What a record of this kind is called in Japanese."""
+        return label(self.name, "ja")
+
+    @property
+    def label_en(self) -> str:
+        """What a record of this kind is called in English."""
+        return label(self.name, "en")
 
     @property
     def table(self) -> Table:
@@ -48,18 +86,11 @@ class Repository(Generic[ReadModel]):
 
     def resolve(self, unit: Unit, text: str) -> str:
         """The full id of a record of this kind given its id or a unique beginning or end."""
-        return match_id(unit.conn, self.table.c.id, text, self.label_ja, self.label_en)
+        return match_id(unit.conn, self.table.c.id, text, self.name)
 
     def _deleted(self, shown: str, already: bool = False) -> NotFound:
-        if already:
-            return NotFound(
-                f"{self.label_ja} {shown} はすでに削除されています",
-                f"{self.label_en} {shown} is already deleted",
-            )
-        return NotFound(
-            f"{self.label_ja} {shown} は削除されています",
-            f"{self.label_en} {shown} has been deleted",
-        )
+        code = "record.already_deleted" if already else "record.deleted"
+        return NotFound(code, kind=kind_words(self.name), id=shown)
 
     def get(self, work: Work, record_id: str, *, include_deleted: bool = False) -> ReadModel:
         """One record by id (or a unique part of it)."""
@@ -111,21 +142,15 @@ class Repository(Generic[ReadModel]):
         return full
 
 
-ORGANIZATIONS = Repository(
-    "organization", r.OrganizationBase, r.OrganizationRead, "団体", "organization"
-)
-INITIATIVES = Repository("initiative", r.InitiativeBase, r.InitiativeRead, "取組", "initiative")
-ACTIVITIES = Repository("activity", r.ActivityBase, r.ActivityRead, "活動", "activity")
-FINDINGS = Repository("finding", r.FindingBase, r.FindingRead, "知見", "finding")
-ACTIONS = Repository("action", r.ActionBase, r.ActionRead, "取組方針", "action")
-STAGE_MODELS = Repository(
-    "stage_model", r.StageModelBase, r.StageModelRead, "段階モデル", "stage model"
-)
-TRACKS = Repository(
-    "engagement_track", r.EngagementTrackBase, r.EngagementTrackRead, "トラック", "track"
-)
-STAGE_MOVES = Repository("stage_move", r.StageMoveBase, r.StageMoveRead, "段階の移動", "stage move")
-ATTACHMENTS = Repository("attachment", r.AttachmentBase, r.AttachmentRead, "添付", "attachment")
+ORGANIZATIONS = Repository("organization", r.OrganizationBase, r.OrganizationRead)
+INITIATIVES = Repository("initiative", r.InitiativeBase, r.InitiativeRead)
+ACTIVITIES = Repository("activity", r.ActivityBase, r.ActivityRead)
+FINDINGS = Repository("finding", r.FindingBase, r.FindingRead)
+ACTIONS = Repository("action", r.ActionBase, r.ActionRead)
+STAGE_MODELS = Repository("stage_model", r.StageModelBase, r.StageModelRead)
+TRACKS = Repository("engagement_track", r.EngagementTrackBase, r.EngagementTrackRead)
+STAGE_MOVES = Repository("stage_move", r.StageMoveBase, r.StageMoveRead)
+ATTACHMENTS = Repository("attachment", r.AttachmentBase, r.AttachmentRead)
 
 ENTITIES: dict[str, Repository[BaseModel]] = {
     repository.name: repository
@@ -177,15 +202,12 @@ def label_of(data: dict[str, Any]) -> str:
     return ""
 
 
-def label(entity: str, lang: str) -> str:
+def label(entity: str, lang: str | None = None) -> str:
     """What a record of `entity` is called in `lang` (the kind itself when it is not one)."""
-    spec = ENTITIES.get(entity)
-    if spec is None:
-        return entity
-    return spec.label_ja if lang == "ja" else spec.label_en
+    return _kind_labels(lang).get(entity, entity)
 
 
-def match_id(conn: Connection, column: Any, text: str, label_ja: str, label_en: str) -> str:
+def match_id(conn: Connection, column: Any, text: str, entity: str) -> str:
     """The one id in `column` equal to `text`, or starting or ending with it (6+ characters).
 
     UUIDv7 ids begin with their creation time, so records made the same minute share a prefix:
@@ -211,14 +233,8 @@ def match_id(conn: Connection, column: Any, text: str, label_ja: str, label_en: 
         if len(matches) == 1:
             return str(matches[0])
         if len(matches) > 1:
-            raise LocalizedError(
-                f"{label_ja}ID {quote(text)} に一致するものが複数あります。もっと長く指定してください",
-                f"{label_en} id {quote(text)} is ambiguous; give more of it",
-            )
-    raise NotFound(
-        f"{label_ja} {quote(text)} は見つかりません",
-        f"no {label_en} with id {quote(text)}",
-    )
+            raise LocalizedError("record.ambiguous_id", kind=kind_words(entity), value=quote(text))
+    raise NotFound("record.not_found", kind=kind_words(entity), value=quote(text))
 
 
 def content_of(entity: str, row: Mapping[Any, Any]) -> dict[str, Any]:
@@ -248,7 +264,7 @@ def to_read(entity: str, row: Mapping[Any, Any]) -> BaseModel:
 def resolve_id(conn: Connection, entity: str, text: str) -> str:
     """The full id of a record of `entity` given its id or a unique beginning or end of it."""
     spec = ENTITIES[entity]
-    return match_id(conn, spec.table.c.id, text, spec.label_ja, spec.label_en)
+    return match_id(conn, spec.table.c.id, text, spec.name)
 
 
 def get(work: Work, entity: str, record_id: str, *, include_deleted: bool = False) -> BaseModel:

@@ -19,7 +19,7 @@ from sqlalchemy import insert, select, update
 from dxfield.domain.enums import OrgKind
 from dxfield.domain.errors import LocalizedError, from_validation_error
 from dxfield.domain.records import OrganizationBase, StageModelBase
-from dxfield.i18n import quote
+from dxfield.i18n import N_, problems, quote
 from dxfield.store import revisions
 from dxfield.store.hlc import REFERENCE_HLC
 from dxfield.store.ids import reference_id
@@ -34,6 +34,15 @@ if TYPE_CHECKING:
 REFERENCE_VERSION = "1"
 REFERENCE_DEVICE = reference_id("device", "reference")
 REFERENCE_CREATED_AT = "2024-04-01T00:00:00+00:00"
+PROBLEMS = problems(
+    {
+        "csv.missing_columns": N_("the CSV lacks columns: {columns}"),
+        "csv.line": N_("line {number}: {problem}"),
+        "csv.bad_kind": N_("{value} must be one of {choices}"),
+        "csv.code_repeats": N_("{value} repeats line {number}"),
+        "csv.code_taken": N_("{value} is already {name} in this store (the file says {wanted})"),
+    }
+)
 _STATE_KEY = "reference_version"
 _state = LOCAL_STATE
 
@@ -62,10 +71,7 @@ def parse_municipality_csv(text: str) -> list[tuple[str, dict[str, Any]]]:
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     missing = {"code", "name", "kana", "kind"} - set(reader.fieldnames or [])
     if missing:
-        raise LocalizedError(
-            f"CSVに列がありません: {', '.join(sorted(missing))}",
-            f"the CSV lacks columns: {', '.join(sorted(missing))}",
-        )
+        raise LocalizedError("csv.missing_columns", columns=", ".join(sorted(missing)))
     kinds = ", ".join(CSV_KINDS)
     rows: list[tuple[str, dict[str, Any]]] = []
     seen: dict[str, int] = {}
@@ -74,10 +80,10 @@ def parse_municipality_csv(text: str) -> list[tuple[str, dict[str, Any]]]:
         kind_text = (raw.get("kind") or "").strip()
         kind = CSV_KINDS.get(kind_text)
         if kind is None:
-            raise LocalizedError(
-                f"{line}行目: 種別(kind) {quote(kind_text)} は {kinds} のいずれかです",
-                f"line {line}: kind {quote(kind_text)} must be one of {kinds}",
+            problem = LocalizedError(
+                "csv.bad_kind", field="kind", value=quote(kind_text), choices=kinds
             )
+            raise LocalizedError("csv.line", number=line, problem=problem)
         try:
             org = OrganizationBase.model_validate(
                 {
@@ -88,17 +94,16 @@ def parse_municipality_csv(text: str) -> list[tuple[str, dict[str, Any]]]:
                 }
             )
         except ValidationError as exc:
-            error = from_validation_error(exc)
-            raise LocalizedError(f"{line}行目: {error.ja}", f"line {line}: {error.en}") from None
+            problem = from_validation_error(exc)
+            raise LocalizedError("csv.line", number=line, problem=problem) from None
         if org.code is None:
-            raise LocalizedError(
-                f"{line}行目: 団体コード(code): 必須です", f"line {line}: code: is required"
-            )
+            problem = LocalizedError("value.required", field="code")
+            raise LocalizedError("csv.line", number=line, problem=problem)
         if org.code in seen:
-            raise LocalizedError(
-                f"{line}行目: 団体コード {org.code} は{seen[org.code]}行目と重複しています",
-                f"line {line}: code {org.code} repeats line {seen[org.code]}",
+            problem = LocalizedError(
+                "csv.code_repeats", field="code", value=org.code, number=seen[org.code]
             )
+            raise LocalizedError("csv.line", number=line, problem=problem)
         seen[org.code] = line
         if kind is OrgKind.prefecture:
             prefectures[org.code[:2]] = municipality_id(org.code)
@@ -125,11 +130,11 @@ def check_against_store(conn: Connection, rows: list[tuple[str, dict[str, Any]]]
                 wanted["kind"],
             ):
                 raise LocalizedError(
-                    f"団体コード {row['code']} はすでに {row['name']} として登録されています"
-                    f"(ファイルでは {wanted['name']})",
-                    f"code {row['code']} is already {row['name']} in this store "
-                    f"(the file says {wanted['name']})",
-                    "code",
+                    "csv.code_taken",
+                    field="code",
+                    value=row["code"],
+                    name=row["name"],
+                    wanted=wanted["name"],
                 )
 
 

@@ -19,11 +19,14 @@ from sqlalchemy.engine import Connection
 
 from dxfield import clock
 from dxfield.domain.errors import NotFound
+from dxfield.i18n import N_, problems
 from dxfield.store import search_index
 from dxfield.store.backend import backend_for
 from dxfield.store.hlc import tick
 from dxfield.store.schema import REVISIONS, SYNCED_TABLES, table_of
 from dxfield.store.unit import Unit
+
+PROBLEMS = problems({"revision.no_record": N_("no record {id}")})
 
 META_FIELDS = ("id", "rev", "hlc", "device_id", "deleted")
 _TABLES = {entity: table_of(model) for entity, model in SYNCED_TABLES.items()}
@@ -166,7 +169,7 @@ def write_record(
     table = table_for(entity)
     current = conn.execute(select(table).where(table.c.id == entity_id)).mappings().first()
     if current is None and (deleted or content is None):
-        raise NotFound(f"{entity_id} は見つかりません", f"{entity_id} not found")
+        raise NotFound("revision.no_record", id=entity_id)
     follows: list[str] = []
     generation = 1
     created_at = clock.now().isoformat()

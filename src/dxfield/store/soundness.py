@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
+from dxfield.i18n import N_, LocalizedError, Words, field_label, problems
 from dxfield.store import records, revisions
 from dxfield.store.hlc import SKEW_LIMIT_MS, Stamp, ahead_of_real_time, skew_limit
 from dxfield.store.links import links_of
@@ -30,17 +31,44 @@ MAX_FINDINGS_PER_KIND = 50
 """A badly damaged store would list thousands: each kind of finding stops at this many."""
 
 
+PROBLEMS = problems(
+    {
+        "check.kind_collision": N_("the id {id} is used by records of several kinds ({kinds})"),
+        "check.bad_stamp": N_("version {rev} has an unreadable clock stamp {hlc}"),
+        "check.far_ahead": N_(
+            "version {rev} ({kind} {id}) is stamped over a day ahead (author {author}, "
+            "sender {sender})"
+        ),
+        "check.missing_parent": N_(
+            "version {rev} names a previous version {parent} that is not here"
+        ),
+        "check.foreign_parent": N_(
+            "version {rev} names a previous version {parent} of another record"
+        ),
+        "check.clock_ahead": N_(
+            "this store's clock stands {days:,} days ahead (it falls back at the next change)"
+        ),
+        "check.no_row": N_("the {kind} {id} has versions but no row"),
+        "check.wrong_winner": N_("the {kind} {id} shows {rev}, not its winner {winner}"),
+        "check.orphan_row": N_("the {kind} {id} has no versions"),
+        "check.dangling": N_(
+            "the {kind} {id} points ({link}) at a {target_kind} {target} that is not here"
+        ),
+    }
+)
+
+
 @dataclass(frozen=True)
 class Finding:
-    """One thing wrong in a store, said in one line."""
+    """One thing wrong in a store, said in one line: `code` its kind (`kind-collision`...),
+    `problem` what is wrong (rendered in the reader's language)."""
 
     code: str
-    ja: str
-    en: str
+    problem: LocalizedError
 
-    def message(self, lang: str) -> str:
-        """The line in `lang`."""
-        return self.ja if lang == "ja" else self.en
+    def message(self, lang: str | None = None) -> str:
+        """The line in `lang` (default: the user's language)."""
+        return self.problem.message(lang)
 
 
 @dataclass(frozen=True)
@@ -81,17 +109,25 @@ def far_ahead(work: Work) -> list[FarAhead]:
     return found
 
 
-def _label(entity: str, lang: str) -> str:
-    return records.label(entity, lang)
+def _kind(entity: str) -> Words:
+    return records.kind_words(entity)
+
+
+def _kinds(entities: list[str]) -> Words:
+    return Words(lambda lang: ", ".join(records.label(e, lang) for e in entities))
+
+
+def _field(field: str) -> Words:
+    return Words(lambda lang: field_label(field, lang))
 
 
 def find_problems(conn: Connection) -> list[Finding]:
     """Every finding in the store, grouped by kind, at most MAX_FINDINGS_PER_KIND of each."""
     found: dict[str, list[Finding]] = defaultdict(list)
 
-    def note(code: str, ja: str, en: str) -> None:
+    def note(code: str, problem: str, **values: Any) -> None:
         if len(found[code]) < MAX_FINDINGS_PER_KIND:
-            found[code].append(Finding(code, ja, en))
+            found[code].append(Finding(code, LocalizedError(problem, **values)))
 
     rows = conn.execute(
         select(
@@ -113,12 +149,12 @@ def find_problems(conn: Connection) -> list[Finding]:
         per_record[(row.entity, row.entity_id)].append(row)
     for entity_id, entities in sorted(kinds.items()):
         if len(entities) > 1:
-            names_ja = "・".join(_label(e, "ja") for e in sorted(entities))
-            names_en = ", ".join(_label(e, "en") for e in sorted(entities))
+            names = sorted(entities)
             note(
                 "kind-collision",
-                f"ID {entity_id} が複数の種類のレコードに使われています({names_ja})",
-                f"the id {entity_id} is used by records of several kinds ({names_en})",
+                "check.kind_collision",
+                id=entity_id,
+                kinds=_kinds(names),
             )
     limit = skew_limit()
     skew_notes = values_in(conn, SKEW_KEY)
@@ -126,45 +162,31 @@ def find_problems(conn: Connection) -> list[Finding]:
         try:
             stamp = Stamp.parse(row.hlc)
         except ValueError:
-            note(
-                "bad-stamp",
-                f"版 {row.rev_id} の時刻印 {row.hlc!r} が読めません",
-                f"version {row.rev_id} has an unreadable clock stamp {row.hlc!r}",
-            )
+            note("bad-stamp", "check.bad_stamp", rev=row.rev_id, hlc=repr(row.hlc))
             continue
         if row.clock_skew or stamp > limit:
             sender = skew_notes.get(SKEW_KEY + row.rev_id) or {}
             who = sender.get("sender_name") or sender.get("sender") or "?"
             note(
                 "far-ahead",
-                f"版 {row.rev_id}({_label(row.entity, 'ja')} {row.entity_id})の時刻印は1日以上先です"
-                f"(作成端末 {row.device_id}、送り手 {who})",
-                f"version {row.rev_id} ({_label(row.entity, 'en')} {row.entity_id}) is stamped"
-                f" over a day ahead (author {row.device_id}, sender {who})",
+                "check.far_ahead",
+                rev=row.rev_id,
+                kind=_kind(row.entity),
+                id=row.entity_id,
+                author=row.device_id,
+                sender=who,
             )
         for parent in row.parents or []:
             other = by_rev.get(parent)
             if other is None:
-                note(
-                    "missing-parent",
-                    f"版 {row.rev_id} の親の版 {parent} がありません",
-                    f"version {row.rev_id} names a parent {parent} that is not here",
-                )
+                note("missing-parent", "check.missing_parent", rev=row.rev_id, parent=parent)
             elif (other.entity, other.entity_id) != (row.entity, row.entity_id):
-                note(
-                    "foreign-parent",
-                    f"版 {row.rev_id} の親の版 {parent} は別のレコードの版です",
-                    f"version {row.rev_id} names a parent {parent} of another record",
-                )
+                note("foreign-parent", "check.foreign_parent", rev=row.rev_id, parent=parent)
     _check_materialized(conn, per_record, note)
     ahead = ahead_of_real_time(conn)
     if ahead > SKEW_LIMIT_MS:
         days = ahead // (24 * 60 * 60 * 1000)
-        note(
-            "clock-ahead",
-            f"このストアの時計は{days:,}日先に進んでいます(次の変更で実時刻に戻ります)",
-            f"this store's clock stands {days:,} days ahead (it falls back at the next change)",
-        )
+        note("clock-ahead", "check.clock_ahead", days=days)
     return [finding for code in sorted(found) for finding in found[code]]
 
 
@@ -192,26 +214,19 @@ def _check_materialized(
             leaves = [v for v in versions if v.rev_id not in named] or versions
             winner = max(leaves, key=lambda v: winner_key(v.hlc, v.device_id, v.rev_id))
             if row is None:
-                note(
-                    "no-row",
-                    f"{_label(entity, 'ja')} {entity_id} は版があるのに一覧にありません",
-                    f"the {_label(entity, 'en')} {entity_id} has versions but no row",
-                )
+                note("no-row", "check.no_row", kind=_kind(entity), id=entity_id)
             elif row.rev != winner.rev_id:
                 note(
                     "wrong-winner",
-                    f"{_label(entity, 'ja')} {entity_id} の表示中の版 {row.rev} が勝者 "
-                    f"{winner.rev_id} ではありません",
-                    f"the {_label(entity, 'en')} {entity_id} shows {row.rev}, not its winner"
-                    f" {winner.rev_id}",
+                    "check.wrong_winner",
+                    kind=_kind(entity),
+                    id=entity_id,
+                    rev=row.rev,
+                    winner=winner.rev_id,
                 )
         for entity_id, row in sorted(materialized.items()):
             if (entity, entity_id) not in per_record:
-                note(
-                    "orphan-row",
-                    f"{_label(entity, 'ja')} {entity_id} には版がありません",
-                    f"the {_label(entity, 'en')} {entity_id} has no versions",
-                )
+                note("orphan-row", "check.orphan_row", kind=_kind(entity), id=entity_id)
                 continue
             if row.deleted or row.data is None:
                 continue
@@ -219,8 +234,10 @@ def _check_materialized(
                 if (kind, target) not in present:
                     note(
                         "dangling",
-                        f"{_label(entity, 'ja')} {entity_id} の {field} が指す"
-                        f"{_label(kind, 'ja')} {target} がありません",
-                        f"the {_label(entity, 'en')} {entity_id} points ({field}) at a"
-                        f" {_label(kind, 'en')} {target} that is not here",
+                        "check.dangling",
+                        kind=_kind(entity),
+                        id=entity_id,
+                        link=_field(field),
+                        target_kind=_kind(kind),
+                        target=target,
                     )

@@ -29,7 +29,7 @@ from dxfield.domain.records import (
     StageModelRead,
     StageMoveRead,
 )
-from dxfield.i18n import about, quote
+from dxfield.i18n import N_, about, problems, quote
 from dxfield.store import organizations, records, revisions
 from dxfield.store.activities import (
     ActivityFilter,
@@ -44,6 +44,29 @@ from dxfield.store.ids import new_id, reference_id
 from dxfield.store.records import ACTIVITIES, STAGE_MODELS, STAGE_MOVES, TRACKS
 from dxfield.store.stage_models import TOYOOKA_MODEL
 from dxfield.store.unit import Unit, Work, unit_of
+
+PROBLEMS = problems(
+    {
+        "track.no_model": N_("no stage model {value} (give its key or id)"),
+        "track.model_not_toml": N_("{path} is not valid TOML: {detail}"),
+        "track.model_unknown_fields": N_("unknown fields in the stage model: {fields}"),
+        "track.model_key_taken": N_("the stage model key {value} is taken"),
+        "track.already_followed": N_(
+            "{value} is already followed through this stage model ({track})"
+        ),
+        "track.not_found": N_("no engagement track {value} (give its id or its community's name)"),
+        "track.none_for_community": N_("{value} has no engagement track"),
+        "track.several_for_community": N_(
+            "{value} has more than one engagement track; give the track's id"
+        ),
+        "track.deleted": N_("engagement track {value} has been deleted"),
+        "track.no_such_stage": N_("no stage {value} in this model; choose one of: {choices}"),
+        "track.already_at_stage": N_("the community is already at stage {value}"),
+        "track.evidence_deleted": N_("evidence activity {value} has been deleted"),
+        "track.no_evidence": N_("a move forward needs evidence activities"),
+        "track.move_before_last": N_("the move is dated before the track's last move ({date})"),
+    }
+)
 
 _models = revisions.table_for("stage_model")
 _tracks = revisions.table_for("engagement_track")
@@ -78,11 +101,7 @@ def _model_id(conn: Connection, text: str) -> str:
     try:
         return records.resolve_id(conn, "stage_model", text)
     except NotFound:
-        raise NotFound(
-            f"段階モデル {quote(text)} は見つかりません(キーかIDで指定)",
-            f"no stage model {quote(text)} (give its key or id)",
-            "model",
-        ) from None
+        raise NotFound("track.no_model", field="model", value=quote(text)) from None
 
 
 def get_stage_model(work: Work, text: str) -> StageModelRead:
@@ -98,8 +117,7 @@ def read_stage_model_file(path: Path) -> dict[str, Any]:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise LocalizedError(
-            f"{quote(str(path))} はTOMLとして読めません: {exc}",
-            f"{quote(str(path))} is not valid TOML: {exc}",
+            "track.model_not_toml", path=quote(str(path)), detail=str(exc)
         ) from None
 
 
@@ -107,10 +125,7 @@ def add_stage_model(work: Work, data: dict[str, Any]) -> StageModelRead:
     """Create a user-defined stage model; its key must be new among live models."""
     unknown = set(data) - {"key", "name", "name_en", "stages"}
     if unknown:
-        raise LocalizedError(
-            f"段階モデルに不明な項目があります: {', '.join(sorted(unknown))}",
-            f"unknown fields in the stage model: {', '.join(sorted(unknown))}",
-        )
+        raise LocalizedError("track.model_unknown_fields", fields=", ".join(sorted(unknown)))
     content = records.validate("stage_model", {**data, "builtin": False})
     with unit_of(work, write=True) as unit:
         taken = unit.conn.execute(
@@ -119,11 +134,7 @@ def add_stage_model(work: Work, data: dict[str, Any]) -> StageModelRead:
             )
         ).scalar()
         if taken:
-            raise LocalizedError(
-                f"段階モデルのキー {quote(content['key'])} はすでに使われています",
-                f"the stage model key {quote(content['key'])} is taken",
-                "key",
-            )
+            raise LocalizedError("track.model_key_taken", field="key", value=quote(content["key"]))
         return STAGE_MODELS.create(unit, content)
 
 
@@ -184,9 +195,7 @@ def add_track(
         ).scalar()
         if existing:
             raise LocalizedError(
-                f"{quote(community)} はこの段階モデルですでに追跡しています(トラック {existing})",
-                f"{quote(community)} already has a track in this model ({existing})",
-                "community",
+                "track.already_followed", field="community", value=quote(community), track=existing
             )
         data = {
             "model_id": model_id,
@@ -206,11 +215,7 @@ def _track_id(conn: Connection, text: str) -> str:
     try:
         community_id = organizations.find_organization_id(conn, text, kinds=COMMUNITY_KINDS)
     except NotFound:
-        raise NotFound(
-            f"トラック {quote(text)} は見つかりません(IDかコミュニティ名で指定)",
-            f"no track {quote(text)} (give its id or its community's name)",
-            "track",
-        ) from None
+        raise NotFound("track.not_found", field="track", value=quote(text)) from None
     found = list(
         conn.execute(
             select(_tracks.c.id).where(
@@ -221,14 +226,8 @@ def _track_id(conn: Connection, text: str) -> str:
     if len(found) == 1:
         return str(found[0])
     if not found:
-        raise NotFound(
-            f"{quote(text)} のトラックはありません", f"{quote(text)} has no track", "track"
-        )
-    raise LocalizedError(
-        f"{quote(text)} には複数のトラックがあります。IDで指定してください",
-        f"{quote(text)} has more than one track; give the track's id",
-        "track",
-    )
+        raise NotFound("track.none_for_community", field="track", value=quote(text))
+    raise LocalizedError("track.several_for_community", field="track", value=quote(text))
 
 
 def resolve_track(work: Work, text: str) -> str:
@@ -238,11 +237,7 @@ def resolve_track(work: Work, text: str) -> str:
         track_id = _track_id(conn, text)
         deleted = conn.execute(select(_tracks.c.deleted).where(_tracks.c.id == track_id)).scalar()
     if deleted:
-        raise NotFound(
-            f"トラック {quote(text)} は削除されています",
-            f"track {quote(text)} has been deleted",
-            "track",
-        )
+        raise NotFound("track.deleted", field="track", value=quote(text))
     return track_id
 
 
@@ -358,9 +353,7 @@ def stage_index(model: StageModelRead, key: str | None) -> int:
     keys = [s.key for s in model.stages]
     if key not in keys:
         raise LocalizedError(
-            f"段階 {quote(key)} はこのモデルにありません。次のいずれか: {', '.join(keys)}",
-            f"no stage {quote(key)} in this model; choose one of: {', '.join(keys)}",
-            "stage",
+            "track.no_such_stage", field="stage", value=quote(key), choices=", ".join(keys)
         )
     return keys.index(key)
 
@@ -428,11 +421,7 @@ def _write_move(
     track_id = _track_id(conn, track)
     row = conn.execute(select(_tracks).where(_tracks.c.id == track_id)).mappings().one()
     if row["deleted"]:
-        raise NotFound(
-            f"トラック {quote(track)} は削除されています",
-            f"track {quote(track)} has been deleted",
-            "track",
-        )
+        raise NotFound("track.deleted", field="track", value=quote(track))
     current = TRACKS.to_read(row)
     model = STAGE_MODELS.to_read(
         conn.execute(select(_models).where(_models.c.id == current.model_id)).mappings().one()
@@ -440,11 +429,7 @@ def _write_move(
     target = stage_index(model, to.strip())
     here = stage_index(model, current.current_stage)
     if target == here:
-        raise LocalizedError(
-            f"すでに段階 {quote(to)} にあります",
-            f"the track is already at stage {quote(to)}",
-            "stage",
-        )
+        raise LocalizedError("track.already_at_stage", field="stage", value=quote(to))
     evidence_ids: list[str] = []
     for text in evidence:
         with about("evidence"):
@@ -453,19 +438,11 @@ def _write_move(
             select(_activities.c.deleted).where(_activities.c.id == activity_id)
         ).scalar()
         if deleted:
-            raise NotFound(
-                f"根拠の活動 {quote(text)} は削除されています",
-                f"evidence activity {quote(text)} has been deleted",
-                "evidence",
-            )
+            raise NotFound("track.evidence_deleted", field="evidence", value=quote(text))
         if activity_id not in evidence_ids:
             evidence_ids.append(activity_id)
     if target > here and not evidence_ids and not no_evidence:
-        raise LocalizedError(
-            "先に進める移動には根拠の活動が必要です(根拠なしで進めるときは --no-evidence)",
-            "a move forward needs evidence activities (--no-evidence to move without)",
-            "evidence",
-        )
+        raise LocalizedError("track.no_evidence", field="evidence")
     content = records.validate(
         "stage_move",
         {
@@ -479,11 +456,7 @@ def _write_move(
     )
     last = _last_moves(conn, [track_id]).get(track_id)
     if last is not None and dt.date.fromisoformat(content["date"]) < last.date:
-        raise LocalizedError(
-            f"移動の日付が前回の移動({last.date.isoformat()})より前です",
-            f"the move is dated before the track's last move ({last.date.isoformat()})",
-            "date",
-        )
+        raise LocalizedError("track.move_before_last", field="date", date=last.date.isoformat())
     move_id = new_id()
     revisions.write_record(unit, "stage_move", move_id, content)
     track_content = records.validate(

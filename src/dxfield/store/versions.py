@@ -15,11 +15,23 @@ from typing import Any
 from sqlalchemy import select
 
 from dxfield.domain.errors import LocalizedError, NotFound
-from dxfield.i18n import quote
+from dxfield.i18n import N_, problems, quote
 from dxfield.store import merge, records, revisions
 from dxfield.store.records import match_id
 from dxfield.store.schema import REVISIONS
 from dxfield.store.unit import Work, unit_of
+
+PROBLEMS = problems(
+    {
+        "version.not_deleted": N_("the {kind} {value} is not deleted"),
+        "version.none": N_("the record has no version {value}"),
+        "version.ambiguous": N_("version {value} is ambiguous; give more of it"),
+        "version.is_deletion": N_(
+            "that version is a deletion; a deletion is not a version to go back to"
+        ),
+        "version.already_current": N_("that version's content is already current"),
+    }
+)
 
 _revisions = REVISIONS
 
@@ -48,10 +60,10 @@ class DeletedRecord:
 
 def _record(conn: Any, text: str) -> tuple[str, str]:
     """(kind, id) of the record `text` names (its id, or a unique beginning or end of it)."""
-    entity_id = match_id(conn, _revisions.c.entity_id, text, "記録", "record")
+    entity_id = match_id(conn, _revisions.c.entity_id, text, "record")
     entity = revisions.entity_of(conn, entity_id)
     if entity is None:  # pragma: no cover - match_id found it in the same table
-        raise NotFound(f"記録 {quote(text)} は見つかりません", f"no record {quote(text)}")
+        raise NotFound("revision.no_record", id=quote(text))
     return entity, entity_id
 
 
@@ -69,10 +81,8 @@ def restore(work: Work, text: str) -> Written:
         row = conn.execute(select(table.c.deleted, table.c.rev).where(table.c.id == entity_id))
         current = row.one()
         if not current.deleted:
-            spec = records.ENTITIES[entity]
             raise LocalizedError(
-                f"{spec.label_ja} {quote(text)} は削除されていません",
-                f"the {spec.label_en} {quote(text)} is not deleted",
+                "version.not_deleted", kind=records.kind_words(entity), value=quote(text)
             )
         live = merge.live_leaves(conn, entity, entity_id)
         if live:
@@ -113,24 +123,12 @@ def revert(work: Work, text: str, to: str) -> Written:
             )
         ]
         if not chosen:
-            raise LocalizedError(
-                f"この記録に版 {quote(to)} はありません(history で確認できます)",
-                f"the record has no version {quote(to)} (see history)",
-                "rev_id",
-            )
+            raise LocalizedError("version.none", field="rev_id", value=quote(to))
         if len(chosen) > 1:
-            raise LocalizedError(
-                f"版 {quote(to)} に一致する版が複数あります。もっと長く指定してください",
-                f"version {quote(to)} is ambiguous; give more of it",
-                "rev_id",
-            )
+            raise LocalizedError("version.ambiguous", field="rev_id", value=quote(to))
         version = chosen[0]
         if version["deleted"]:
-            raise LocalizedError(
-                "その版は削除です。削除するには delete を使ってください",
-                "that version is a deletion; to delete the record, use delete",
-                "rev_id",
-            )
+            raise LocalizedError("version.is_deletion", field="rev_id")
         content = records.validate(entity, _content(version["data"]))
         table = revisions.table_for(entity)
         current = conn.execute(
@@ -144,9 +142,7 @@ def revert(work: Work, text: str, to: str) -> Written:
             and len(leaves) == 1
             and records.validate(entity, _content(json.loads(current.data))) == content
         ):
-            raise LocalizedError(
-                "その版の内容はすでに現在の内容です", "that version's content is already current"
-            )
+            raise LocalizedError("version.already_current")
         written = revisions.write_record(unit, entity, entity_id, content, parents=leaves)
     return Written(entity, entity_id, str(written["rev_id"]), records.label_of(content))
 
