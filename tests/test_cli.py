@@ -345,7 +345,7 @@ BAD_INPUTS = [
     ),
     pytest.param(("action", "add", "--text", "x", "--due", "2024-13-01"), "due", id="bad-due"),
     pytest.param(("finding", "add", "--kind", "insight", "--text", " "), "text", id="empty-text"),
-    pytest.param(("org", "import", "/nonexistent/file.csv"), "cannot read", id="missing-csv"),
+    pytest.param(("org", "import", "/nonexistent/file.csv"), "no file", id="missing-csv"),
     pytest.param(("track", "move", "奥矢根区", "--to", "group"), "evidence", id="no-evidence"),
     pytest.param(("track", "move", "奥矢根区", "--to", "ended"), "stage", id="unknown-stage"),
     pytest.param(("track", "move", "大阪城", "--to", "group"), "track", id="unknown-track"),

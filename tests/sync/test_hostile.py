@@ -80,8 +80,9 @@ def test_an_id_of_another_kind_here_is_refused(pair: Pair, cli: Cli, tmp_path: P
     before = maintenance.dump(pair.receiver)
     result = _import(cli, pair.receiver, second)
     assert result.code == 1
-    assert f"the id {activity['entity_id']} belongs to an activity, not an organization" in (
-        result.err
+    assert (
+        f"the id {activity['entity_id']} belongs to another kind of record (activity), not to organization"
+        in (result.err)
     )
     assert maintenance.dump(pair.receiver) == before
     listed = cli("--data-dir", str(pair.receiver.path.parent), "activity", "list", "--json")

@@ -27,7 +27,7 @@ PROBLEMS = problems(
         "file.not_regular": N_(
             "{path} is not a regular file (a folder, a device or a pipe); nothing was read"
         ),
-        "file.too_large": N_("{path} is larger than {limit:,} bytes"),
+        "file.too_large": N_("{path} is larger than {limit} bytes"),
         "file.no_folder": N_("the folder {path} does not exist"),
         "file.in_data_folder": N_(
             "{path} is in dxfield's data folder {folder} and would replace what it holds "
