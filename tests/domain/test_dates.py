@@ -97,3 +97,30 @@ def test_format_date_follows_precision() -> None:
     assert format_date(dt.date(2024, 4, 1), "fiscal_year") == "令和6年度"
     assert format_date(dt.date(2025, 3, 31), "fiscal_year", "en") == "FY2024"
     assert fiscal_year_of(dt.date(2025, 3, 31)) == 2024
+
+
+def test_dates_are_worded_in_the_readers_language() -> None:
+    from dxfield.domain.dates import fiscal_year_label, long_date, month_label
+
+    day = dt.date(2024, 7, 17)
+    assert long_date(day) == "2024年7月17日"
+    assert long_date(day, "en") == "Jul 17, 2024"
+    assert month_label(day, "ja") == "2024年7月"
+    assert month_label(day, "en") == "Jul 2024"
+    assert fiscal_year_label(2019) == "平成31年度"  # its April is before 令和
+    assert fiscal_year_label(2020) == "令和2年度"
+    assert fiscal_year_label(2024, "en") == "FY2024"
+    assert format_date(day, "early_month", "ja") == "2024年7月上旬"
+    assert format_date(day, "mid_month", "en") == "mid Jul 2024"
+    assert format_date(day, "month", "en") == "Jul 2024"
+
+
+def test_a_date_error_is_said_in_either_language() -> None:
+    with pytest.raises(LocalizedError) as caught:
+        parse_date("2024-02-30")
+    assert caught.value.code == "date.not_real"
+    assert caught.value.message("ja") == "'2024-02-30' は存在しない日付です"
+    assert caught.value.message("en") == "'2024-02-30' is not a real date"
+    with pytest.raises(LocalizedError) as outside:
+        parse_date("平成32年1月1日")
+    assert outside.value.message("ja") == "'平成32年1月1日' は平成の期間外です"

@@ -65,3 +65,27 @@ def test_labels_exist_in_both_languages() -> None:
     assert ActivityKind.parse("視察") is ActivityKind.site_visit
     assert ActivityKind.parse("Site visit") is ActivityKind.site_visit
     assert SupportArea.vision.ja == "ビジョン策定・組織能力強化に係る支援"
+
+
+def test_enum_labels_come_from_the_catalogue_in_either_language() -> None:
+    from dxfield.domain.enums import OrgKind
+
+    assert ActivityKind.site_visit.label("ja") == "視察"
+    assert ActivityKind.site_visit.label("en") == "Site visit"
+    assert ActivityKind.meeting.ja == "会議" and ActivityKind.meeting.en == "Meeting"
+    assert OrgKind.community.ja == "地区"  # a liaison's word, not コミュニティ
+    for text in ("site_visit", "視察", "Site visit"):
+        assert ActivityKind.parse(text) is ActivityKind.site_visit
+    with pytest.raises(ValueError) as caught:
+        ActivityKind.parse("walk")
+    assert "meeting" in caught.value.message("ja")  # type: ignore[attr-defined]
+
+
+def test_field_names_are_in_one_language() -> None:
+    from dxfield.i18n import FIELD_LABELS, field_label
+
+    assert field_label("date", "ja") == "日付"
+    assert field_label("date", "en") == "date"
+    assert field_label("track", "ja") == "合意形成"
+    assert field_label("no_such_field", "ja") == "no_such_field"
+    assert FIELD_LABELS["title"] == ("タイトル", "title")  # the older pairs, for code that moves
