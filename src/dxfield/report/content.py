@@ -381,6 +381,7 @@ def _activity_groups(
     groups = []
     for kind in ActivityKind:
         lines = []
+        label = kind.label(REPORT_LANGUAGE)
         for activity in by_kind.get(kind, []):
             notes = activity.notes if include_personal else ""
             if notes in seen_notes:
@@ -391,7 +392,7 @@ def _activity_groups(
                     date=activity.date,
                     when=when(activity),
                     title=activity.title,
-                    kind=kind.label(REPORT_LANGUAGE),
+                    kind=label,
                     location=activity.location if include_personal else "",
                     organizations=[  # a deleted organization is not named by its id
                         names[i] for i in activity.participants.organization_ids if i in names
@@ -402,7 +403,7 @@ def _activity_groups(
                 )
             )
         if lines:
-            groups.append(ActivityGroup(kind.label(REPORT_LANGUAGE), lines))
+            groups.append(ActivityGroup(label, lines))
     return groups
 
 
@@ -644,7 +645,8 @@ def _build_report(work: Work, scope: Scope) -> Report:
     ]  # fmt: skip
     months = _months(scope)
     every = [(p.org.name, a) for p in ordered for a in p.activities]
-    kinds = [k.label(REPORT_LANGUAGE) for k in ActivityKind if any(a.kind is k for _, a in every)]
+    labels = {k: k.label(REPORT_LANGUAGE) for k in ActivityKind}
+    kinds = [labels[k] for k in ActivityKind if any(a.kind is k for _, a in every)]
     return Report(
         title=programme.title,
         overview=[line for line in programme.overview.splitlines() if line.strip()],
@@ -653,7 +655,7 @@ def _build_report(work: Work, scope: Scope) -> Report:
         as_of_label=to_wareki(scope.as_of),
         provider_rows=_provider_rows(sections),
         sections=sections,
-        by_kind=_month_table(kinds, [(a.kind.label(REPORT_LANGUAGE), a) for _, a in every], months),
+        by_kind=_month_table(kinds, [(labels[a.kind], a) for _, a in every], months),
         by_municipality=_month_table([p.org.name for p in ordered], every, months),
         funnels=funnels,
         overdue=sorted(overdue, key=lambda a: (a.due or scope.as_of, a.municipality)),

@@ -365,25 +365,24 @@ def _xlsx_row(sheet: Any, table: Table, number: int, row: list[Any]) -> list[Any
     from openpyxl.cell.cell import Cell
     from openpyxl.utils.exceptions import IllegalCharacterError
 
+    def where(header: str) -> dict[str, Any]:
+        """The place of a refused cell, as the person sees it (looked up only then)."""
+        return {"table": sheet_title(table.name), "row": number, "column": column_title(header)}
+
     cells = []
     for column, (header, value) in enumerate(zip(table.headers, row, strict=True), 1):
         value = guarded(value)
-        where: dict[str, Any] = {
-            "table": sheet_title(table.name),
-            "row": number,
-            "column": column_title(header),
-        }
         if isinstance(value, str) and (length := _too_long(value)) is not None:
             raise LocalizedError(
                 "table.cell_too_long",
-                **where,
+                **where(header),
                 length=f"{length:,}",
                 limit=f"{EXCEL_CELL_LIMIT:,}",
             )
         try:
             cell = Cell(sheet, row=number, column=column, value=value)
         except IllegalCharacterError:
-            raise LocalizedError("table.cell_control_character", **where) from None
+            raise LocalizedError("table.cell_control_character", **where(header)) from None
         if isinstance(value, str):
             cell.data_type = "s"  # never a formula ("=…") or an error value ("#N/A")
         elif isinstance(value, dt.date):
