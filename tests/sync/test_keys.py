@@ -141,6 +141,8 @@ def test_errors_carry_a_code_and_values_and_read_in_either_language(tmp_path: Pa
     with pytest.raises(LocalizedError) as unread:
         read_card_file(tmp_path / "no-such-card.json")
     assert unread.value.code == "card.unreadable_file"
+    problem = unread.value.values["problem"]  # the file's problem: its code, plain data
+    assert isinstance(problem, str) and problem and list(unread.value.causes) == ["problem"]
     ja, en = unread.value.message("ja"), unread.value.message("en")
     assert ja.startswith("端末カードとして読めません: ") and en.startswith("not a device card: ")
     assert not any("\u3040" <= c <= "\u30ff" for c in en)  # the file's problem in English too

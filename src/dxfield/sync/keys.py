@@ -71,20 +71,25 @@ PROBLEMS = problems(
 
 
 class SyncError(LocalizedError):
-    """An error of sync whose values may hold another error (what a file read said, what a
-    revision lacked): that one is rendered in the same language as this one."""
+    """An error of sync that may hold another one (what reading the file said, what a revision
+    lacked): its value is that error's code (plain data, as every value), and the other error
+    itself is kept in `causes`, rendered in the same language as this one."""
+
+    def __init__(
+        self, code: str, en: str | None = None, field: str | None = None, **values: Any
+    ) -> None:
+        causes = {k: v for k, v in values.items() if isinstance(v, LocalizedError)}
+        plain = {k: (v.code or v.text("en")) if k in causes else v for k, v in values.items()}
+        super().__init__(code, en, field, **plain)
+        self.causes: dict[str, LocalizedError] = causes
 
     def text(self, lang: str | None = None) -> str:
         lang = lang or current_language()
-        nested = {
-            name: value.message(lang)
-            for name, value in self.values.items()
-            if isinstance(value, LocalizedError)
-        }
-        if not nested or not self.code:
+        if not self.causes or not self.code:
             return super().text(lang)
+        told = {name: cause.message(lang) for name, cause in self.causes.items()}
         message = gettext(registered_problems()[self.code], lang)
-        return message.format(**{**self.values, **nested})
+        return message.format(**{**self.values, **told})
 
 
 @dataclass(frozen=True)
