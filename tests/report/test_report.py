@@ -481,3 +481,26 @@ def test_every_word_of_the_report_comes_from_the_catalogue(demo_store: Store) ->
     ):
         assert fixed_word not in text, fixed_word
     assert "<h2>⟦Overview⟧</h2>" in html and '<th class="n">⟦Total⟧</th>' in html
+
+
+def test_each_error_code_of_sync_report_and_demo_reads_in_both_languages() -> None:
+    """Every code these areas raise has its message in both catalogues, with its values put in:
+    Japanese words under Japanese, none under English, and no command or flag named."""
+    import string
+
+    import dxfield.demo.service
+    import dxfield.report.render
+    import dxfield.report.tables
+    import dxfield.sync.bundle  # noqa: F401  (registers their codes)
+    from dxfield.i18n import registered_problems
+
+    areas = ("bundle.", "card.", "device.", "report.", "table.", "demo.")
+    codes = {c: m for c, m in registered_problems().items() if c.startswith(areas)}
+    assert len(codes) > 50
+    for code, message in codes.items():
+        names = {name for _, name, _, _ in string.Formatter().parse(message) if name}
+        error = LocalizedError(code, **{name: "X" for name in names})
+        ja, en = error.message("ja"), error.message("en")
+        assert re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", ja), code
+        assert not re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", en), code
+        assert "--" not in ja + en and "keys trust" not in ja + en, code
