@@ -5,7 +5,8 @@ here and in the tests, never at run time).
     uv run python scripts/catalog.py compile   # only compile the .po to .mo
     uv run python scripts/catalog.py missing   # list messages the Japanese catalogue lacks
 
-Messages come from the Python sources (`_`, `gettext`, `N_`, `ngettext`, `pgettext`) and from
+Messages come from the Python sources (`_`, `gettext`, `N_`, `ngettext`, `pgettext`), the
+report's Jinja2 templates (the same names) and
 the CLI's help (`dxfield.cli.help_messages()`: every verb's and option's help, written in
 English in the code). The English catalogue translates every message to itself (plural forms
 included), so that both catalogues list every message; the Japanese one keeps its translations,
@@ -40,6 +41,11 @@ KEYWORDS = {
     "pgettext": ((1, "c"), 2),
 }
 
+# The report's Jinja2 templates say their words through `pgettext` and `ngettext` (render.py
+# binds them to the report's language); Jinja2's own extractor reads them, with the
+# extensions and settings the report's environment has.
+JINJA_OPTIONS = {"extensions": "jinja2.ext.do", "trim_blocks": "true", "lstrip_blocks": "true"}
+
 
 def po_path(lang: str) -> Path:
     return LOCALE / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
@@ -54,7 +60,12 @@ def template() -> Catalog:
     catalog = Catalog(domain=DOMAIN, project="dxfield", creation_date=STAMP)
     for _filename, _lineno, message, _comments, context in extract_from_dir(
         str(PACKAGE),
-        method_map=[("**/migrations/**.py", "ignore"), ("**.py", "python")],
+        method_map=[
+            ("**/migrations/**.py", "ignore"),
+            ("**.py", "python"),
+            ("**/templates/**.j2", "jinja2.ext:babel_extract"),
+        ],
+        options_map={"**/templates/**.j2": JINJA_OPTIONS},
         keywords=KEYWORDS,
     ):
         if isinstance(message, tuple) and len(message) == 1:

@@ -13,7 +13,7 @@ from dxfield import clock
 from dxfield.demo.loader import demo_id, load_dataset
 from dxfield.domain.enums import FindingKind, SupportArea
 from dxfield.i18n import LocalizedError
-from dxfield.report.content import NOT_APPLICABLE, UNDATED, build_report, make_scope
+from dxfield.report.content import build_report, make_scope, not_applicable, undated
 from dxfield.report.render import cell, md, render_html, render_markdown
 from dxfield.store.activities import ActivityInput, add_activity
 from dxfield.store.engine import Store
@@ -87,7 +87,7 @@ def test_the_demo_report_holds_every_part_of_the_source_document(demo_store: Sto
                 and f["kind"] == "outcome"
             ]
             assert [line[2:] for line in under.strip().splitlines()] == (
-                expected or [NOT_APPLICABLE]
+                expected or [not_applicable()]
             )
 
         for finding in dataset["findings"]:
@@ -103,11 +103,11 @@ def test_the_demo_report_holds_every_part_of_the_source_document(demo_store: Sto
 
 def test_the_tallies_count_each_activity_once_by_kind_and_month(demo_store: Store) -> None:
     report = build_report(demo_store, make_scope(demo_store, as_of=AS_OF))
-    assert report.by_kind.columns == [f"{m}月" for m in range(4, 11)] + [UNDATED]
+    assert report.by_kind.columns == [f"{m}月" for m in range(4, 11)] + [undated()]
     assert sum(report.by_kind.totals) == sum(report.by_municipality.totals) == 27
     months = dict(zip(report.by_municipality.columns, report.by_municipality.totals, strict=True))
     # The document's three dated activities: 6月25日 (多可町), 7月17日 (豊岡市), 10月下旬 (西宮市).
-    assert (months["6月"], months["7月"], months["10月"], months[UNDATED]) == (1, 1, 1, 24)
+    assert (months["6月"], months["7月"], months["10月"], months[undated()]) == (1, 1, 1, 24)
     by_place = dict(report.by_municipality.rows)
     assert by_place["多可町"][2] == 1 and by_place["豊岡市"][3] == 1 and by_place["西宮市"][6] == 1
 
@@ -344,7 +344,7 @@ def test_a_municipality_asked_for_has_a_section_even_without_records(store: Stor
     text = _markdown(store, as_of=AS_OF, municipalities=["神戸市"])
     section = _sections(text)["神戸市"]
     assert "(この期間の活動は記録されていません)" in section
-    assert section.count(f"- {NOT_APPLICABLE}\n") == 3
+    assert section.count(f"- {not_applicable()}\n") == 3
     assert "対象: 神戸市" in text
 
 
@@ -440,3 +440,67 @@ def test_the_collector_is_paused_while_building_and_restored_after(store: Store)
     assert gc.isenabled()
     build_report(store, make_scope(store, as_of=AS_OF))
     assert gc.isenabled()
+
+
+def test_every_word_of_the_report_comes_from_the_catalogue(demo_store: Store) -> None:
+    """Under a pseudo-locale that wraps every translated string, the report's headings, table
+    heads and fixed words are all wrapped: none is written in the template or the code."""
+    import gettext
+
+    from dxfield.i18n import forced_catalogue
+
+    class Wrapped(gettext.NullTranslations):
+        def gettext(self, message: str) -> str:
+            return f"⟦{message}⟧"
+
+        def ngettext(self, singular: str, plural: str, n: int) -> str:
+            return f"⟦{singular if n == 1 else plural}⟧"
+
+        def pgettext(self, context: str, message: str) -> str:
+            return f"⟦{message}⟧"
+
+    with forced_catalogue(Wrapped()):
+        report = build_report(demo_store, make_scope(demo_store, as_of=AS_OF))
+        text = render_markdown(report)
+        html = render_html(report)
+    headings = [line for line in text.splitlines() if line.startswith("##")]
+    # "###" name the municipalities and stage models, "#####" the support areas (the domain's
+    # labels); the others are the report's own.
+    fixed = [h for h in headings if h.split(" ")[0] in ("##", "####")]
+    assert fixed and all("⟦" in h for h in fixed), fixed
+    assert "| ⟦Area⟧ | ⟦Field of work⟧ |" in text and "⟦, ⟧" in text
+    assert "⟦month unknown⟧" in text and "⟦month {month}⟧" not in text  # filled in
+    for fixed_word in (
+        "## 概要",
+        "| 計 |",
+        "時点)",
+        "**期限切れ**",
+        "- 該当なし\n",
+        "月不明",
+        "参加: ",
+    ):
+        assert fixed_word not in text, fixed_word
+    assert "<h2>⟦Overview⟧</h2>" in html and '<th class="n">⟦Total⟧</th>' in html
+
+
+def test_each_error_code_of_sync_report_and_demo_reads_in_both_languages() -> None:
+    """Every code these areas raise has its message in both catalogues, with its values put in:
+    Japanese words under Japanese, none under English, and no command or flag named."""
+    import string
+
+    import dxfield.demo.service
+    import dxfield.report.render
+    import dxfield.report.tables
+    import dxfield.sync.bundle  # noqa: F401  (registers their codes)
+    from dxfield.i18n import registered_problems
+
+    areas = ("bundle.", "card.", "device.", "report.", "table.", "demo.")
+    codes = {c: m for c, m in registered_problems().items() if c.startswith(areas)}
+    assert len(codes) > 50
+    for code, message in codes.items():
+        names = {name for _, name, _, _ in string.Formatter().parse(message) if name}
+        error = LocalizedError(code, **{name: "X" for name in names})
+        ja, en = error.message("ja"), error.message("en")
+        assert re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", ja), code
+        assert not re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", en), code
+        assert "--" not in ja + en and "keys trust" not in ja + en, code

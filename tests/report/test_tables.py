@@ -565,3 +565,38 @@ def test_a_municipality_renamed_beside_its_old_code_is_refused(
     rows[0]["municipality_code"] = ""  # the name alone decides
     _write(out, rows)
     assert "1 updated" in _run(cli, data_dir, "import-table", "--format", "csv", str(out))
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_under_japanese_the_headers_are_japanese_and_come_back_in_either_language(
+    cli: Cli, tmp_path: Path, fmt: str
+) -> None:
+    """The column titles (and sheet names) are the catalogue's, in the user's language; a table
+    written in Japanese, in English or with the keys is read back the same."""
+    source, target = tmp_path / "source", tmp_path / "target"
+    _log(cli, source)
+    out = tmp_path / f"activities.{fmt}"
+    _run(cli, source, "--lang", "ja", "export-table", "--what", "activities", "--format", fmt,
+         "--out", str(out))  # fmt: skip
+    if fmt == "csv":
+        headers = next(csv.reader(out.read_text(encoding="utf-8-sig").splitlines()))
+    else:
+        from openpyxl import load_workbook
+
+        workbook = load_workbook(out)
+        assert workbook.sheetnames == ["活動"]
+        headers = [c.value for c in workbook["活動"][1]]
+    assert headers[:4] == ["日付", "日付の精度", "市町村", "団体コード"] and headers[-1] == "ID"
+    _run(cli, target, "--lang", "ja", "import-table", "--format", fmt, str(out))
+    assert _activities(cli, target) == _activities(cli, source)
+
+
+def test_a_column_is_known_by_its_key_or_its_title_in_either_language() -> None:
+    from dxfield.report.tables import ACTIVITY_COLUMNS, column_keys, column_title
+
+    column_key = column_keys()
+    for key in ACTIVITY_COLUMNS:
+        for name in (key, column_title(key, "ja"), column_title(key, "en"), key.upper()):
+            assert column_key(name) == key
+    assert column_key("ＨＥＡＤ＿ＣＯＵＮＴ") == "head_count"  # full-width, as an IME types it
+    assert column_key(" 人数 ") == "head_count" and column_key("メモ欄") == "メモ欄"

@@ -205,3 +205,23 @@ def test_what_came_from_a_device_is_not_counted_as_owed_to_it(pair: Pair, tmp_pa
     export_bundle(pair.sender, tmp_path / "c.dxb", "receiver")
     import_bundle(pair.receiver, tmp_path / "c.dxb")  # something was waiting: not skipped
     assert unexported_counts(pair.receiver) == {"sender": 1}
+
+
+def test_a_refused_bundle_says_why_in_japanese_without_naming_a_command(tmp_path: Path) -> None:
+    """The refusal is a code with values; rendered in Japanese it speaks of a 同期ファイル and
+    a 登録した端末, and neither language names a command (it used to say `(keys trust)`)."""
+    with Store.open(tmp_path / "hub") as hub, Store.open(tmp_path / "laptop") as laptop:
+        trust_card(laptop, own_card(hub), name="hub")  # the hub does not trust the laptop
+        out = tmp_path / "a.dxb"
+        export_bundle(laptop, out, "hub")
+        with pytest.raises(BundleError) as refused:
+            import_bundle(hub, out)
+    error = refused.value
+    assert error.code == "bundle.untrusted_sender" and error.values["device"]
+    assert error.message("ja").startswith("同期ファイルを取り込めません: 送り手の端末 ")
+    assert error.message("ja").endswith("は登録した端末ではありません")
+    assert "keys trust" not in error.message("en") and "keys trust" not in error.message("ja")
+    with Store.open(tmp_path / "third") as third, pytest.raises(BundleError) as missing:
+        import_bundle(third, tmp_path / "none.dxb")
+    assert missing.value.code == "bundle.unreadable_file"
+    assert missing.value.message("ja").startswith("同期ファイルを取り込めません: ")

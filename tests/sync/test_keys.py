@@ -115,3 +115,38 @@ def test_keys_from_the_command_line(cli: Cli, tmp_path: Path) -> None:
         "--data-dir", str(laptop), "keys", "export", "--out", str(laptop / "dxfield.sqlite3")
     )
     assert refused.code != 0
+
+
+def test_errors_carry_a_code_and_values_and_read_in_either_language(tmp_path: Path) -> None:
+    """Sync says what went wrong (a code, the values), never a command or a flag; a problem
+    met reading the file is told inside the card's error in the same language."""
+    from dxfield.i18n import registered_problems
+    from dxfield.sync.keys import read_card_file
+
+    with Store.open(tmp_path / "hub") as hub, Store.open(tmp_path / "laptop") as laptop:
+        card = own_card(laptop)
+        trust_card(hub, card, name="豊岡")
+        with pytest.raises(NotFound) as missing:
+            revoke(hub, "誰でもない")
+        assert missing.value.code == "device.not_found"
+        assert missing.value.values == {"text": "'誰でもない'"}
+        assert missing.value.message("ja") == "登録した端末 '誰でもない' はありません"
+        assert missing.value.message("en") == "no trusted device '誰でもない'"
+        with Store.open(tmp_path / "other") as other:
+            twin = own_card(other)
+        with pytest.raises(LocalizedError) as taken:
+            trust_card(hub, twin, name="豊岡")
+        assert taken.value.code == "device.name_taken" and taken.value.field == "name"
+        assert "--name" not in taken.value.message("en")
+    with pytest.raises(LocalizedError) as unread:
+        read_card_file(tmp_path / "no-such-card.json")
+    assert unread.value.code == "card.unreadable_file"
+    problem = unread.value.values["problem"]  # the file's problem: its code, plain data
+    assert isinstance(problem, str) and problem and list(unread.value.causes) == ["problem"]
+    ja, en = unread.value.message("ja"), unread.value.message("en")
+    assert ja.startswith("端末カードとして読めません: ") and en.startswith("not a device card: ")
+    assert not any("\u3040" <= c <= "\u30ff" for c in en)  # the file's problem in English too
+    sync_codes = [c for c in registered_problems() if c.startswith(("bundle.", "card.", "device."))]
+    for code in sync_codes:
+        message = registered_problems()[code]
+        assert "keys " not in message and "--" not in message, code

@@ -7,11 +7,20 @@ from pathlib import Path
 
 from dxfield.demo.loader import DEMO_DEVICE, is_loaded, load_demo
 from dxfield.domain.errors import LocalizedError
+from dxfield.i18n import N_, problems, quote
 from dxfield.paths import KEY_FILE, STORE_FILE
 from dxfield.store.engine import Store
 from dxfield.store.reference import REFERENCE_DEVICE, has_revisions_by_others
 
 _SIDE_FILES = ("", "-wal", "-shm", "-journal")
+
+PROBLEMS = problems(
+    {
+        "demo.real_store": N_(
+            "{folder} holds a store that is not the demo's; give the demo a folder of its own"
+        ),
+    }
+)
 
 
 def _refuse_real_store(store: Store) -> None:
@@ -20,11 +29,7 @@ def _refuse_real_store(store: Store) -> None:
         return
     # Anything written by a person (any record, live or deleted) makes it a real store.
     if has_revisions_by_others(store, {REFERENCE_DEVICE, DEMO_DEVICE}):
-        raise LocalizedError(
-            f"{store.path.parent} はデモ用ではないストアです。デモには別のフォルダを指定してください",
-            f"{store.path.parent} holds a store that is not the demo's; "
-            "give the demo a folder of its own",
-        )
+        raise LocalizedError("demo.real_store", folder=quote(store.path.parent, limit=200))
 
 
 def prepare_demo(data_dir: Path, *, reset: bool = False) -> dict[str, int]:

@@ -47,7 +47,7 @@ from dxfield.domain.records import (
     InitiativeRead,
     OrganizationRead,
 )
-from dxfield.i18n import about
+from dxfield.i18n import N_, about, pgettext, problems
 from dxfield.store.activities import all_activities
 from dxfield.store.followups import list_actions, list_findings, list_initiatives
 from dxfield.store.organizations import list_organizations, resolve_municipality
@@ -55,9 +55,23 @@ from dxfield.store.programme import get_programme, validate_fiscal_year
 from dxfield.store.tracks import list_tracks, track_moves
 from dxfield.store.unit import Work
 
-NOT_APPLICABLE = "該当なし"
-UNDATED = "月不明"
-"""The month column for activities known only by their fiscal year."""
+REPORT_LANGUAGE = "ja"
+"""The report is the prefecture's document: its words are Japanese whatever the user's language
+(the data in it is as it was typed)."""
+
+PROBLEMS = problems(
+    {"report.before_fiscal_year": N_("{date} is before fiscal year {year} begins")},
+)
+
+
+def not_applicable() -> str:
+    """What the report says under a support area with no outcome recorded."""
+    return pgettext("report", "not applicable", REPORT_LANGUAGE)
+
+
+def undated() -> str:
+    """The month column for activities known only by their fiscal year."""
+    return pgettext("report", "month unknown", REPORT_LANGUAGE)
 
 
 @dataclass(frozen=True)
@@ -108,9 +122,7 @@ def make_scope(
     date = given_date or max(start, min(today, dt.date(year + 1, 3, 31)))
     if date < start:
         raise LocalizedError(
-            f"{to_wareki(date)} は{fiscal_year_label(year)}が始まる前です",
-            f"{date.isoformat()} is before fiscal year {year} begins",
-            "as_of",
+            "report.before_fiscal_year", field="as_of", date=date.isoformat(), year=year
         )
     ids: list[str] = []
     for name in municipalities:
@@ -155,7 +167,7 @@ class AreaOutcomes:
 
     area: str
     items: list[str]
-    """The outcomes' texts; [該当なし] when none are recorded."""
+    """The outcomes' texts; [`not_applicable()`] when none are recorded."""
 
 
 @dataclass(frozen=True)
@@ -230,7 +242,7 @@ class MonthTable:
     """Activity counts per row (a kind or a municipality) and month of the fiscal year."""
 
     columns: list[str]
-    """Month labels (4月 ... 3月, up to the as-of month), then 月不明."""
+    """Month labels (April ... March, up to the as-of month), then `undated()`."""
     rows: list[tuple[str, list[int]]]
 
     @property
@@ -293,8 +305,11 @@ class Report:
 
 
 def wareki_month(value: dt.date) -> str:
-    """令和6年10月 (the 時点 of 今後の取組方針)."""
-    return to_wareki(value).split("月")[0] + "月"
+    """The month of `value` in 和暦, e.g. 令和6年10月 (the 時点 of 今後の取組方針): the 和暦 of its
+    first day, without the day ("1" and its counter)."""
+    first = value.replace(day=1)
+    text = to_wareki(first)
+    return text if text == first.isoformat() else text[:-2]
 
 
 def when(activity: ActivityRead) -> str:
@@ -350,7 +365,9 @@ def _month_table(
     counts = {key: [0] * (len(months) + 1) for key in keys}
     for key, activity in items:
         counts[key][_month_column(activity, months)] += 1
-    columns = [f"{m.month}月" for m in months] + [UNDATED]
+    label = pgettext("report", "month {month}", REPORT_LANGUAGE)
+    columns = [label.format(month=m.month) for m in months]
+    columns.append(undated())
     return MonthTable(columns, [(key, counts[key]) for key in keys])
 
 
@@ -364,6 +381,7 @@ def _activity_groups(
     groups = []
     for kind in ActivityKind:
         lines = []
+        label = kind.label(REPORT_LANGUAGE)
         for activity in by_kind.get(kind, []):
             notes = activity.notes if include_personal else ""
             if notes in seen_notes:
@@ -374,7 +392,7 @@ def _activity_groups(
                     date=activity.date,
                     when=when(activity),
                     title=activity.title,
-                    kind=kind.ja,
+                    kind=label,
                     location=activity.location if include_personal else "",
                     organizations=[  # a deleted organization is not named by its id
                         names[i] for i in activity.participants.organization_ids if i in names
@@ -385,7 +403,7 @@ def _activity_groups(
                 )
             )
         if lines:
-            groups.append(ActivityGroup(kind.ja, lines))
+            groups.append(ActivityGroup(label, lines))
     return groups
 
 
@@ -410,7 +428,11 @@ def _section(
         texts = [f.text for f in findings if f.area is area and f.kind is FindingKind.outcome] or [
             f.text for f in findings if f.area is area and f.not_applicable
         ]
-        outcomes.append(AreaOutcomes(area.ja, list(dict.fromkeys(texts)) or [NOT_APPLICABLE]))
+        outcomes.append(
+            AreaOutcomes(
+                area.label(REPORT_LANGUAGE), list(dict.fromkeys(texts)) or [not_applicable()]
+            )
+        )
     groups = []
     for kind in FindingKind:
         texts = [
@@ -421,7 +443,11 @@ def _section(
             and not (kind is FindingKind.outcome and f.area is not None)
         ]
         if texts:
-            label = "その他の成果" if kind is FindingKind.outcome else kind.ja
+            label = (
+                pgettext("report", "other outcomes", REPORT_LANGUAGE)
+                if kind is FindingKind.outcome
+                else kind.label(REPORT_LANGUAGE)
+            )
             groups.append(FindingGroup(label, list(dict.fromkeys(texts))))
     return Section(
         municipality_id=place.org.id,
@@ -475,7 +501,9 @@ def _tracks(
             TrackLine(
                 community=summary.community,
                 model=summary.model.name,
-                stage=summary.model.stages[index].label if index >= 0 else "未着手",
+                stage=summary.model.stages[index].label
+                if index >= 0
+                else pgettext("report", "not started", REPORT_LANGUAGE),
                 stage_number=index + 1,
                 stage_count=len(keys),
                 since=moves[0].date if moves else None,
@@ -594,7 +622,7 @@ def _build_report(work: Work, scope: Scope) -> Report:
             continue
         line = ActionLine(
             text=action.text,
-            status=action.status.ja,
+            status=action.status.label(REPORT_LANGUAGE),
             due=action.due,
             owner=action.owner if scope.include_personal else "",
             overdue=item.overdue,
@@ -617,7 +645,8 @@ def _build_report(work: Work, scope: Scope) -> Report:
     ]  # fmt: skip
     months = _months(scope)
     every = [(p.org.name, a) for p in ordered for a in p.activities]
-    kinds = [k.ja for k in ActivityKind if any(a.kind is k for _, a in every)]
+    labels = {k: k.label(REPORT_LANGUAGE) for k in ActivityKind}
+    kinds = [labels[k] for k in ActivityKind if any(a.kind is k for _, a in every)]
     return Report(
         title=programme.title,
         overview=[line for line in programme.overview.splitlines() if line.strip()],
@@ -626,7 +655,7 @@ def _build_report(work: Work, scope: Scope) -> Report:
         as_of_label=to_wareki(scope.as_of),
         provider_rows=_provider_rows(sections),
         sections=sections,
-        by_kind=_month_table(kinds, [(a.kind.ja, a) for _, a in every], months),
+        by_kind=_month_table(kinds, [(labels[a.kind], a) for _, a in every], months),
         by_municipality=_month_table([p.org.name for p in ordered], every, months),
         funnels=funnels,
         overdue=sorted(overdue, key=lambda a: (a.due or scope.as_of, a.municipality)),

@@ -17,17 +17,35 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup, escape
 
+from dxfield import i18n
 from dxfield.domain.dates import long_date
 from dxfield.domain.errors import LocalizedError
-from dxfield.i18n import quote
+from dxfield.i18n import N_, problems, quote
 from dxfield.report.charts import funnel_chart, month_chart
-from dxfield.report.content import UNDATED, Report, Scope, build_report, wareki_month
+from dxfield.report.content import (
+    REPORT_LANGUAGE,
+    Report,
+    Scope,
+    build_report,
+    not_applicable,
+    undated,
+    wareki_month,
+)
 from dxfield.store import maintenance
 from dxfield.store.engine import Store
 from dxfield.store.files import safe_name_part
 
 FORMATS = ("md", "html")
+PROBLEMS = problems(
+    {
+        "report.unknown_format": N_("format must be one of: {choices}"),
+        "report.format_unknown_from_name": N_(
+            "cannot tell the format from {name}: name the file .md or .html, or give the format"
+        ),
+    }
+)
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~&])")
 _MD_LINE_START = re.compile(r"^([-+=])|^(\d+)([.)])")
 
@@ -55,6 +73,28 @@ def ja_date(value: dt.date | None) -> str:
     return long_date(value) if value else ""
 
 
+def _pgettext(context: str, message: str) -> str:
+    return i18n.pgettext(context, message, REPORT_LANGUAGE)
+
+
+def _ngettext(singular: str, plural: str, count: int) -> str:
+    return i18n.ngettext(singular, plural, count, REPORT_LANGUAGE)
+
+
+def _fill_markup(message: str, **values: Any) -> Markup:
+    """A message of the HTML report with its values put in: both escaped, unless a value is
+    markup already (`code`)."""
+    return escape(message).format(**values)
+
+
+def _fill_text(message: str, **values: Any) -> str:
+    return message.format(**values)
+
+
+def _code(text: str) -> Markup:
+    return Markup("<code>{}</code>").format(text)
+
+
 @cache
 def _environment(autoescape: bool) -> Environment:
     env = Environment(
@@ -71,10 +111,25 @@ def _environment(autoescape: bool) -> Environment:
         "cell": cell,
         "ja_date": ja_date,
         "wareki_month": wareki_month,
+        "fill": _fill_markup if autoescape else _fill_text,
     }
     env.filters.update(filters)
-    env.globals.update(undated=UNDATED, month_chart=month_chart, funnel_chart=funnel_chart)
+    # The template's words, looked up in the report's language when it is rendered; Babel
+    # extracts them (scripts/catalog.py reads the templates with Jinja2's extractor).
+    env.globals.update(
+        pgettext=_pgettext,
+        ngettext=_ngettext,
+        code=_code,
+        lang=REPORT_LANGUAGE,
+        month_chart=month_chart,
+        funnel_chart=funnel_chart,
+    )
     return env
+
+
+def _words() -> dict[str, str]:
+    """The words the templates compare or quote, in the report's language."""
+    return {"undated": undated(), "not_applicable": not_applicable()}
 
 
 def render_markdown(report: Report, *, preview_limit: int | None = None) -> str:
@@ -82,7 +137,7 @@ def render_markdown(report: Report, *, preview_limit: int | None = None) -> str:
     (the app's preview: a widget per line would make a hub's year of activities too slow)."""
     template = _environment(False).get_template("report.md.j2")
     text = template.render(
-        r=report, scoped=bool(report.scope.municipality_ids), limit=preview_limit
+        r=report, scoped=bool(report.scope.municipality_ids), limit=preview_limit, **_words()
     )
     return re.sub(r"\n{3,}", "\n\n", text)
 
@@ -90,15 +145,13 @@ def render_markdown(report: Report, *, preview_limit: int | None = None) -> str:
 def render_html(report: Report) -> str:
     """The report as one self-contained HTML file."""
     template = _environment(True).get_template("report.html.j2")
-    return template.render(r=report, scoped=bool(report.scope.municipality_ids))
+    return template.render(r=report, scoped=bool(report.scope.municipality_ids), **_words())
 
 
 def render(report: Report, fmt: str) -> str:
     """The report in `fmt` ("md" or "html")."""
     if fmt not in FORMATS:
-        raise LocalizedError(
-            f"形式は {' / '.join(FORMATS)} です", f"format must be one of: {', '.join(FORMATS)}"
-        )
+        raise LocalizedError("report.unknown_format", choices=", ".join(FORMATS))
     return render_markdown(report) if fmt == "md" else render_html(report)
 
 
@@ -111,11 +164,7 @@ def format_of(out: Path, fmt: str | None) -> str:
         return "md"
     if suffix in (".html", ".htm"):
         return "html"
-    raise LocalizedError(
-        f"{quote(out.name)} の拡張子からは形式が分かりません。--format md か html を付けてください",
-        f"cannot tell the format from {quote(out.name)}; add --format md or --format html",
-        "format",
-    )
+    raise LocalizedError("report.format_unknown_from_name", field="format", name=quote(out.name))
 
 
 def report_file_stem(report: Report) -> str:
@@ -129,7 +178,10 @@ def report_file_stem(report: Report) -> str:
     if len(names) <= 3:
         return f"{stem}-{'-'.join(names)}"
     digest = hashlib.sha256("\n".join(sorted(report.scope.municipality_ids)).encode()).hexdigest()
-    return f"{stem}-{names[0]}-ほか{len(names) - 1}-{digest[:6]}"
+    others = i18n.ngettext(
+        "and-{count}-other", "and-{count}-others", len(names) - 1, REPORT_LANGUAGE
+    ).format(count=len(names) - 1)
+    return f"{stem}-{names[0]}-{others}-{digest[:6]}"
 
 
 def write_report(store: Store, scope: Scope, out: Path, fmt: str) -> Report:

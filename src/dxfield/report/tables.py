@@ -33,7 +33,7 @@ from typing import Any
 from dxfield.domain.codes import looks_like_code
 from dxfield.domain.errors import LocalizedError, NotFound
 from dxfield.domain.records import OrganizationRead
-from dxfield.i18n import about, quote
+from dxfield.i18n import N_, SUPPORTED, about, pgettext, problems, quote
 from dxfield.store import maintenance
 from dxfield.store.activities import (
     ImportCounts,
@@ -66,9 +66,107 @@ ACTIVITY_COLUMNS = [
 ]  # fmt: skip
 
 
+PROBLEMS = problems(
+    {
+        "table.unknown": N_("no table {name}; choose one of: {choices}"),
+        "table.unknown_format": N_("format must be one of: {choices}"),
+        "table.cell_too_long": N_(
+            "the {table} table's row {row} ({column}) holds {length} characters, more than an "
+            "Excel cell holds ({limit}); export it as CSV"
+        ),
+        "table.cell_control_character": N_(
+            "the {table} table's row {row} ({column}) holds a control character an Excel cell "
+            "cannot; export it as CSV"
+        ),
+        "table.not_excel": N_("cannot read {path} as an Excel file ({error})"),
+        "table.initiative_ambiguous": N_("more than one initiative is called {name}; give its id"),
+        "table.initiative_not_found": N_(
+            "no initiative {name} (give it as '<municipality> <theme>' or by its id)"
+        ),
+        "table.municipality_mismatch": N_(
+            "{name} and the code {local_code} are different municipalities"
+        ),
+    }
+)
+
+# What a person reads at the head of each column and on each sheet's tab, in their language.
+# The English titles are the columns' keys: a table written in either language, or with the
+# keys as titles, is read back (`column_keys`).
+
+
+def column_titles(lang: str | None = None) -> dict[str, str]:
+    """Each column's title in `lang` (default: the user's language), by its key."""
+    return {
+        "date": pgettext("table column", "date", lang),
+        "date_precision": pgettext("table column", "date_precision", lang),
+        "municipality": pgettext("table column", "municipality", lang),
+        "municipality_code": pgettext("table column", "municipality_code", lang),
+        "initiative": pgettext("table column", "initiative", lang),
+        "kind": pgettext("table column", "kind", lang),
+        "title": pgettext("table column", "title", lang),
+        "location": pgettext("table column", "location", lang),
+        "areas": pgettext("table column", "areas", lang),
+        "area": pgettext("table column", "area", lang),
+        "tags": pgettext("table column", "tags", lang),
+        "participants": pgettext("table column", "participants", lang),
+        "head_count": pgettext("table column", "head_count", lang),
+        "participants_text": pgettext("table column", "participants_text", lang),
+        "notes": pgettext("table column", "notes", lang),
+        "follow_up": pgettext("table column", "follow_up", lang),
+        "not_applicable": pgettext("table column", "not_applicable", lang),
+        "text": pgettext("table column", "text", lang),
+        "activity_id": pgettext("table column", "activity_id", lang),
+        "due": pgettext("table column", "due", lang),
+        "as_of": pgettext("table column", "as_of", lang),
+        "status": pgettext("table column", "status", lang),
+        "overdue": pgettext("table column", "overdue", lang),
+        "owner": pgettext("table column", "owner", lang),
+        "community": pgettext("table column", "community", lang),
+        "model": pgettext("table column", "model", lang),
+        "stage": pgettext("table column", "stage", lang),
+        "stage_label": pgettext("table column", "stage_label", lang),
+        "since": pgettext("table column", "since", lang),
+        "days": pgettext("table column", "days", lang),
+        "id": pgettext("table column", "id", lang),
+    }
+
+
+def column_title(key: str, lang: str | None = None) -> str:
+    """The title of a table's column in `lang` (default: the user's language)."""
+    return column_titles(lang)[key]
+
+
+def sheet_title(name: str, lang: str | None = None) -> str:
+    """The name of an XLSX sheet (one of TABLES) in `lang` (default: the user's language)."""
+    titles = {
+        "activities": pgettext("table sheet", "activities", lang),
+        "findings": pgettext("table sheet", "findings", lang),
+        "actions": pgettext("table sheet", "actions", lang),
+        "tracks": pgettext("table sheet", "tracks", lang),
+    }
+    return titles[name]
+
+
+def column_keys(keys: Sequence[str] = ACTIVITY_COLUMNS) -> Callable[[str], str]:
+    """What reads a title from a person's table as the column it stands for (one of `keys`):
+    its key, or its title in either language (full-width or not, any case); anything else is
+    left as it is."""
+    found: dict[str, str] = {}
+    titles = [column_titles(lang) for lang in SUPPORTED]
+    for key in keys:
+        for name in (key, *(t[key] for t in titles)):
+            found.setdefault(_key(name).casefold(), key)
+
+    def column_key(title: str) -> str:
+        return found.get(_key(title).casefold(), title)
+
+    return column_key
+
+
 @dataclass(frozen=True)
 class Table:
-    """One sheet: its name, column headers and rows (dates as dates)."""
+    """One sheet: its name, column headers (keys: `column_title` says them) and rows (dates
+    as dates)."""
 
     name: str
     headers: list[str]
@@ -206,11 +304,7 @@ def build_table(store: Store, what: str, *, include_personal: bool = False) -> T
         return _actions(store, include_personal)
     if what == "tracks":
         return _tracks(store)
-    raise LocalizedError(
-        f"表 {quote(what)} はありません。次のいずれか: {', '.join(TABLES)}",
-        f"no table {quote(what)}; choose one of: {', '.join(TABLES)}",
-        "what",
-    )
+    raise LocalizedError("table.unknown", name=quote(what), choices=", ".join(TABLES))
 
 
 def _cell_text(value: Any) -> str:
@@ -247,7 +341,7 @@ def csv_bytes(table: Table) -> bytes:
     text cells guarded against formulas."""
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(table.headers)
+    writer.writerow([column_title(h) for h in table.headers])
     writer.writerows([[_cell_text(guarded(v)) for v in row] for row in table.rows])
     return buffer.getvalue().encode("utf-8-sig")
 
@@ -271,25 +365,24 @@ def _xlsx_row(sheet: Any, table: Table, number: int, row: list[Any]) -> list[Any
     from openpyxl.cell.cell import Cell
     from openpyxl.utils.exceptions import IllegalCharacterError
 
+    def where(header: str) -> dict[str, Any]:
+        """The place of a refused cell, as the person sees it (looked up only then)."""
+        return {"table": sheet_title(table.name), "row": number, "column": column_title(header)}
+
     cells = []
     for column, (header, value) in enumerate(zip(table.headers, row, strict=True), 1):
         value = guarded(value)
-        where_ja = f"表 {table.name} の{number}行目({header})"
-        where_en = f"the {table.name} table's row {number} ({header})"
         if isinstance(value, str) and (length := _too_long(value)) is not None:
             raise LocalizedError(
-                f"{where_ja}は{length:,}文字あり、Excelのセルに入る{EXCEL_CELL_LIMIT:,}文字を"
-                "超えています。CSVで書き出してください",
-                f"{where_en} holds {length:,} characters, more than an Excel cell holds "
-                f"({EXCEL_CELL_LIMIT:,}); export it as CSV",
+                "table.cell_too_long",
+                **where(header),
+                length=f"{length:,}",
+                limit=f"{EXCEL_CELL_LIMIT:,}",
             )
         try:
             cell = Cell(sheet, row=number, column=column, value=value)
         except IllegalCharacterError:
-            raise LocalizedError(
-                f"{where_ja}にExcelのセルに入らない制御文字があります。CSVで書き出してください",
-                f"{where_en} holds a control character an Excel cell cannot; export it as CSV",
-            ) from None
+            raise LocalizedError("table.cell_control_character", **where(header)) from None
         if isinstance(value, str):
             cell.data_type = "s"  # never a formula ("=…") or an error value ("#N/A")
         elif isinstance(value, dt.date):
@@ -309,15 +402,16 @@ def xlsx_bytes(tables: Sequence[Table]) -> bytes:
     for blank in workbook.worksheets:  # a new workbook has one empty sheet
         workbook.remove(blank)
     for table in tables:
-        sheet = workbook.create_sheet(table.name)
-        sheet.append(table.headers)
+        sheet = workbook.create_sheet(sheet_title(table.name))
+        titles = column_titles()
+        sheet.append([titles[h] for h in table.headers])
         for cell in sheet[1]:
             cell.font = Font(bold=True)
         for number, row in enumerate(table.rows, 2):
             sheet.append(_xlsx_row(sheet, table, number, row))
         sheet.freeze_panes = "A2"
         for index, header in enumerate(table.headers, 1):
-            widths = [_width(header)] + [
+            widths = [_width(titles[header])] + [
                 _width(_cell_text(row[index - 1]).split("\n")[0]) for row in table.rows[:500]
             ]
             sheet.column_dimensions[get_column_letter(index)].width = min(max(widths) + 2, 60)
@@ -331,9 +425,7 @@ def export_table(
 ) -> list[Table]:
     """Write `what` (every table, for an XLSX without `what`) to `out`; the tables written."""
     if fmt not in FORMATS:
-        raise LocalizedError(
-            f"形式は {' / '.join(FORMATS)} です", f"format must be one of: {', '.join(FORMATS)}"
-        )
+        raise LocalizedError("table.unknown_format", choices=", ".join(FORMATS))
     names = [what] if what else (list(TABLES) if fmt == "xlsx" else ["activities"])
     tables = [build_table(store, name, include_personal=include_personal) for name in names]
     data = csv_bytes(tables[0]) if fmt == "csv" else xlsx_bytes(tables)
@@ -347,23 +439,28 @@ def export_table(
 def _read_rows(path: Path, fmt: str) -> tuple[set[str], list[dict[str, str]]]:
     """The columns and rows of a CSV (UTF-8, with or without BOM) or of an XLSX's activities
     (or first) sheet, by header; each cell as text, unguarded."""
+    column_key = column_keys()
     if fmt == "csv":
         text = maintenance.read_text_file(path)
         reader = csv.DictReader(io.StringIO(text, newline=""))
+        if reader.fieldnames is not None:
+            reader.fieldnames = [column_key(h.strip()) for h in reader.fieldnames]
         rows = [
             {
-                h.strip(): unguarded(v)
+                h: unguarded(v)
                 for h, v in row.items()
                 if isinstance(h, str) and isinstance(v, str)  # not the cells past the header
             }
             for row in reader
         ]
-        return {h.strip() for h in reader.fieldnames or []}, rows
+        return set(reader.fieldnames or []), rows
     try:
         from openpyxl import load_workbook
 
         workbook = load_workbook(path, read_only=True, data_only=True)
-        sheet = workbook["activities"] if "activities" in workbook.sheetnames else workbook.active
+        titles = {_key(sheet_title("activities", lang)) for lang in SUPPORTED} | {"activities"}
+        named = [name for name in workbook.sheetnames if _key(name) in titles]
+        sheet = workbook[named[0]] if named else workbook.active
         # openpyxl types a sheet as a worksheet, a chartsheet or nothing; a read-only
         # workbook's sheets are worksheets, and the active one exists.
         values = list(sheet.iter_rows(values_only=True))  # type: ignore[union-attr]
@@ -372,12 +469,11 @@ def _read_rows(path: Path, fmt: str) -> tuple[set[str], list[dict[str, str]]]:
         raise maintenance.missing_file(path) from None
     except Exception as exc:  # openpyxl raises many kinds for a file that is not a workbook
         raise LocalizedError(
-            f"{quote(str(path))} をExcelファイルとして読めません({type(exc).__name__})",
-            f"cannot read {quote(str(path))} as an Excel file ({type(exc).__name__})",
+            "table.not_excel", path=quote(str(path)), error=type(exc).__name__
         ) from None
     if not values:
         return set(), []
-    headers = [str(h or "").strip() for h in values[0]]
+    headers = [column_key(str(h or "").strip()) for h in values[0]]
     return {h for h in headers if h}, [
         {h: unguarded(_cell_text(v)) for h, v in zip(headers, row, strict=False) if h}
         for row in values[1:]
@@ -421,18 +517,10 @@ class _Initiatives:
         if len(ids) == 1:
             return ids[0]
         if len(ids) > 1:
-            raise LocalizedError(
-                f"{quote(text)} という取組が複数あります。IDで指定してください",
-                f"more than one initiative is called {quote(text)}; give its id",
-                "initiative",
-            )
+            raise LocalizedError("table.initiative_ambiguous", field="initiative", name=quote(text))
         if looks_like_id(text):
             return text
-        raise NotFound(
-            f"取組 {quote(text)} は見つかりません(「市町村名 テーマ」かIDで指定)",
-            f"no initiative {quote(text)} (give it as '<municipality> <theme>' or by its id)",
-            "initiative",
-        )
+        raise NotFound("table.initiative_not_found", field="initiative", name=quote(text))
 
 
 def _municipality(row: dict[str, str], lookups: Lookups) -> str | None:
@@ -451,8 +539,7 @@ def _municipality(row: dict[str, str], lookups: Lookups) -> str | None:
                 agrees = False
             if not agrees:
                 raise LocalizedError(
-                    f"{quote(name)} と団体コード {code} が別の団体を指しています",
-                    f"{quote(name)} and the code {code} are different municipalities",
+                    "table.municipality_mismatch", name=quote(name), local_code=code
                 )
     return code
 
@@ -509,9 +596,7 @@ def import_table(
     `progress(total)`, when given, is called once the rows are read and may return a function
     called after each row is checked (a progress bar on a terminal)."""
     if fmt not in FORMATS:
-        raise LocalizedError(
-            f"形式は {' / '.join(FORMATS)} です", f"format must be one of: {', '.join(FORMATS)}"
-        )
+        raise LocalizedError("table.unknown_format", choices=", ".join(FORMATS))
     columns, rows = _read_rows(path, fmt)
     # One unit of work: the names are resolved, every row checked and all of them written in
     # one transaction (a reading one for a dry run).

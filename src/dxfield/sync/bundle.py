@@ -30,10 +30,16 @@ from nacl.signing import SigningKey, VerifyKey
 
 from dxfield import clock
 from dxfield.domain.errors import LocalizedError
-from dxfield.i18n import quote
+from dxfield.i18n import N_, problems, quote
 from dxfield.store import files, local_state, maintenance, merge
 from dxfield.store.engine import Store
-from dxfield.sync.keys import TrustedDevice, device_keys, find_trusted, list_trusted
+from dxfield.sync.keys import (
+    SyncError,
+    TrustedDevice,
+    device_keys,
+    find_trusted,
+    list_trusted,
+)
 
 MAGIC = b"DXFIELD-BUNDLE "
 FORMAT_VERSION = 1
@@ -57,12 +63,55 @@ _WATERMARK = local_state.EXPORT_WATERMARK
 _LOG = "bundle-log:"
 
 
-class BundleError(LocalizedError):
+PROBLEMS = problems(
+    {
+        "bundle.unreadable_file": N_("bundle refused: {problem}"),
+        "bundle.not_a_bundle": N_("bundle refused: not a dxfield bundle"),
+        "bundle.unreadable_version": N_("bundle refused: unreadable format version"),
+        "bundle.newer_format": N_(
+            "bundle refused: it is a newer format (version {version}); update dxfield"
+        ),
+        "bundle.wrong_version": N_("bundle refused: wrong format version"),
+        "bundle.truncated": N_("bundle refused: the file is truncated"),
+        "bundle.corrupt_header": N_("bundle refused: the header is corrupt"),
+        "bundle.not_a_header": N_("bundle refused: the header is not a bundle header"),
+        "bundle.bad_signature": N_(
+            "bundle refused: the signature does not match (altered, damaged or truncated file)"
+        ),
+        "bundle.wrong_payload_length": N_("bundle refused: the payload length is wrong"),
+        "bundle.other_recipient": N_("bundle refused: it is addressed to another device"),
+        "bundle.cannot_decrypt": N_(
+            "bundle refused: it cannot be decrypted with this device's key"
+        ),
+        "bundle.unreadable_encryption": N_("bundle refused: unreadable encryption flag"),
+        "bundle.unknown_compression": N_("bundle refused: unknown compression"),
+        "bundle.no_sender": N_("bundle refused: no sender"),
+        "bundle.untrusted_sender": N_(
+            "bundle refused: the sender {device} is not a trusted device"
+        ),
+        "bundle.revoked_sender": N_("bundle refused: the sender {device} was revoked"),
+        "bundle.corrupt_compression": N_("bundle refused: the compressed data is corrupt"),
+        "bundle.too_large": N_("bundle refused: it inflates beyond the size limit"),
+        "bundle.no_manifest": N_("bundle refused: there is no manifest"),
+        "bundle.too_many_revisions": N_("bundle refused: more than {limit} revisions"),
+        "bundle.line_too_long": N_("bundle refused: a line is too long"),
+        "bundle.manifest_mismatch": N_("bundle refused: the manifest does not match the contents"),
+        "bundle.manifest_not_json": N_("bundle refused: the manifest is not valid JSON"),
+        "bundle.manifest_too_deep": N_("bundle refused: the manifest is nested too deeply"),
+        "bundle.revision_not_json": N_("bundle refused: revision {number}: is not valid JSON"),
+        "bundle.revision_too_deep": N_("bundle refused: revision {number}: is nested too deeply"),
+        "bundle.revision_refused": N_("bundle refused: revision {number}: {problem}"),
+        "bundle.recipient_revoked": N_("device {device} has been revoked"),
+    }
+)
+
+
+class BundleError(SyncError):
     """A bundle that is refused: nothing of it was written."""
 
 
-def _refuse(ja: str, en: str) -> BundleError:
-    return BundleError(f"バンドルを受け付けません: {ja}", f"bundle refused: {en}")
+def _refuse(code: str, **values: Any) -> BundleError:
+    return BundleError(code, **values)
 
 
 @dataclass(frozen=True)
@@ -173,10 +222,7 @@ def build_bundle(
 def _recipient(store: Store, text: str) -> TrustedDevice:
     device = find_trusted(store, text)
     if device.revoked:
-        raise LocalizedError(
-            f"端末 {quote(device.name)} は取り消し済みです",
-            f"device {quote(device.name)} has been revoked",
-        )
+        raise LocalizedError("bundle.recipient_revoked", device=quote(device.name))
     return device
 
 
@@ -234,54 +280,46 @@ def read_bundle(store: Store, path: Path) -> tuple[TrustedDevice, list[dict[str,
         # cap is read from it, whatever its size said.
         data = files.read_regular_file(path, MAX_FILE_BYTES)
     except LocalizedError as exc:
-        raise _refuse(exc.message("ja"), exc.message("en")) from None
+        raise _refuse("bundle.unreadable_file", problem=exc) from None
     if not data.startswith(MAGIC):
-        raise _refuse("dxfieldのバンドルではありません", "not a dxfield bundle")
+        raise _refuse("bundle.not_a_bundle")
     first = data.find(b"\n", 0, len(MAGIC) + 16)
     version_text = data[len(MAGIC) : first] if first > 0 else b""
     if not version_text.isdigit():
-        raise _refuse("形式の版が読めません", "unreadable format version")
+        raise _refuse("bundle.unreadable_version")
     if int(version_text) > FORMAT_VERSION:
-        raise _refuse(
-            f"新しい形式(版 {int(version_text)})です。dxfieldを更新してください",
-            f"it is a newer format (version {int(version_text)}); update dxfield",
-        )
+        raise _refuse("bundle.newer_format", version=int(version_text))
     if int(version_text) != FORMAT_VERSION:
-        raise _refuse("形式の版が正しくありません", "wrong format version")
+        raise _refuse("bundle.wrong_version")
     end = data.find(b"\n", first + 1, first + 1 + MAX_HEADER_BYTES)
     if end < 0 or len(data) < end + 1 + SIGNATURE_BYTES:
-        raise _refuse("ファイルが途中で切れています", "the file is truncated")
+        raise _refuse("bundle.truncated")
     try:
         header = json.loads(data[first + 1 : end])
     except ValueError:
-        raise _refuse("ヘッダが壊れています", "the header is corrupt") from None
+        raise _refuse("bundle.corrupt_header") from None
     if not isinstance(header, dict) or header.get("format") != HEADER_FORMAT:
-        raise _refuse("ヘッダの形式が違います", "the header is not a bundle header")
+        raise _refuse("bundle.not_a_header")
     sender = _sender(store, header.get("sender"))
     body, signature = data[:-SIGNATURE_BYTES], data[-SIGNATURE_BYTES:]
     try:
         VerifyKey(base64.b64decode(sender.card.signing_key)).verify(body, signature)
     except BadSignatureError:
-        raise _refuse(
-            "署名が合いません(改ざん・破損・途中で切れたファイル)",
-            "the signature does not match (altered, damaged or truncated file)",
-        ) from None
+        raise _refuse("bundle.bad_signature") from None
     payload = body[end + 1 :]
     if header.get("payload_bytes") != len(payload):
-        raise _refuse("ペイロードの長さが違います", "the payload length is wrong")
+        raise _refuse("bundle.wrong_payload_length")
     if header.get("recipient") != store.device.id:
-        raise _refuse("この端末宛てではありません", "it is addressed to another device")
+        raise _refuse("bundle.other_recipient")
     if header.get("encrypted") is True:
         try:
             payload = SealedBox(device_keys(store).encryption).decrypt(payload)
         except CryptoError:
-            raise _refuse(
-                "復号できません", "it cannot be decrypted with this device's key"
-            ) from None
+            raise _refuse("bundle.cannot_decrypt") from None
     elif header.get("encrypted") is not False:
-        raise _refuse("暗号化の指定が読めません", "unreadable encryption flag")
+        raise _refuse("bundle.unreadable_encryption")
     if header.get("compression") != "zlib":
-        raise _refuse("圧縮形式が不明です", "unknown compression")
+        raise _refuse("bundle.unknown_compression")
     text = _inflate(payload)
     revisions = _parse_payload(text, header)
     return sender, revisions, data
@@ -289,18 +327,13 @@ def read_bundle(store: Store, path: Path) -> tuple[TrustedDevice, list[dict[str,
 
 def _sender(store: Store, sender_id: object) -> TrustedDevice:
     if not isinstance(sender_id, str):
-        raise _refuse("送り手がありません", "no sender")
+        raise _refuse("bundle.no_sender")
     known = {t.card.id: t for t in list_trusted(store)}
     sender = known.get(sender_id)
     if sender is None:
-        raise _refuse(
-            f"送り手 {sender_id} は信頼していない端末です(keys trust)",
-            f"the sender {sender_id} is not a trusted device (keys trust)",
-        )
+        raise _refuse("bundle.untrusted_sender", device=quote(sender_id))
     if sender.revoked:
-        raise _refuse(
-            f"送り手 {sender.name} は取り消し済みです", f"the sender {sender.name} was revoked"
-        )
+        raise _refuse("bundle.revoked_sender", device=quote(sender.name))
     return sender
 
 
@@ -310,11 +343,11 @@ def _inflate(payload: bytes) -> bytes:
     try:
         text = inflater.decompress(payload, limit)
     except zlib.error:
-        raise _refuse("圧縮データが壊れています", "the compressed data is corrupt") from None
+        raise _refuse("bundle.corrupt_compression") from None
     if inflater.unconsumed_tail:
-        raise _refuse("展開後のサイズが上限を超えます", "it inflates beyond the size limit")
+        raise _refuse("bundle.too_large")
     if not inflater.eof or inflater.unused_data:
-        raise _refuse("圧縮データが壊れています", "the compressed data is corrupt")
+        raise _refuse("bundle.corrupt_compression")
     return text
 
 
@@ -323,11 +356,11 @@ def _parse_payload(text: bytes, header: dict[str, Any]) -> list[dict[str, Any]]:
     if lines and lines[-1] == b"":
         lines.pop()
     if not lines:
-        raise _refuse("マニフェストがありません", "there is no manifest")
+        raise _refuse("bundle.no_manifest")
     if len(lines) - 1 > MAX_REVISIONS:
-        raise _refuse("リビジョンが多すぎます", f"more than {MAX_REVISIONS} revisions")
+        raise _refuse("bundle.too_many_revisions", limit=MAX_REVISIONS)
     if any(len(line) > MAX_LINE_BYTES for line in lines):
-        raise _refuse("長すぎる行があります", "a line is too long")
+        raise _refuse("bundle.line_too_long")
     manifest = _json_line(lines[0], 0)
     revisions = [_json_line(line, number) for number, line in enumerate(lines[1:], 1)]
     if (
@@ -338,7 +371,7 @@ def _parse_payload(text: bytes, header: dict[str, Any]) -> list[dict[str, Any]]:
         or manifest.get("recipient") != header.get("recipient")
         or manifest.get("revisions") != len(revisions)
     ):
-        raise _refuse("マニフェストが内容と合いません", "the manifest does not match the contents")
+        raise _refuse("bundle.manifest_mismatch")
     checked = []
     for number, revision in enumerate(revisions, 1):
         try:
@@ -353,20 +386,17 @@ def _json_line(line: bytes, number: int) -> Any:
     try:
         return json.loads(line)
     except (ValueError, UnicodeDecodeError):
-        problem = ("JSONとして読めません", "is not valid JSON")
+        problem = "not_json"
     except RecursionError:
-        problem = ("入れ子が深すぎます", "is nested too deeply")
+        problem = "too_deep"
     if number == 0:
-        raise _refuse(f"マニフェストが{problem[0]}", f"the manifest {problem[1]}")
-    raise _refuse(f"{number}件目: {problem[0]}", f"revision {number}: {problem[1]}")
+        raise _refuse(f"bundle.manifest_{problem}")
+    raise _refuse(f"bundle.revision_{problem}", number=number)
 
 
 def _refused_revision(number: int, exc: LocalizedError) -> BundleError:
     """One line naming the revision's place in the bundle, its field and what is wrong."""
-    return BundleError(
-        f"バンドルを受け付けません: {number}件目: {exc.message('ja')}",
-        f"bundle refused: revision {number}: {exc.message('en')}",
-    )
+    return BundleError("bundle.revision_refused", number=number, problem=exc)
 
 
 class _DryRun(Exception):

@@ -22,7 +22,7 @@ from nacl.public import PrivateKey
 from nacl.signing import SigningKey
 
 from dxfield.domain.errors import LocalizedError, NotFound
-from dxfield.i18n import quote
+from dxfield.i18n import N_, current_language, gettext, problems, quote, registered_problems
 from dxfield.paths import KEY_FILE as KEY_FILE  # re-exported: where the keys live
 from dxfield.store import local_state
 from dxfield.store.engine import Store, device_name_of
@@ -42,6 +42,54 @@ MAX_CARD_BYTES = 64 << 10
 """A card is a few hundred bytes; a file beyond this is not read."""
 ROLES = ("field", "hub")
 _TRUSTED = "trusted-device:"
+
+PROBLEMS = problems(
+    {
+        "card.unreadable_file": N_("not a device card: {problem}"),
+        "card.not_json": N_("not a device card: not JSON"),
+        "card.wrong_format": N_("not a device card: wrong format"),
+        "card.unknown_version": N_(
+            "not a device card: version {version} is not one this dxfield reads (update dxfield)"
+        ),
+        "card.missing_field": N_("not a device card: {name} is missing"),
+        "card.control_character": N_("not a device card: {name} holds a control character"),
+        "card.not_a_device_id": N_("not a device card: id is not a device id"),
+        "card.unknown_role": N_("not a device card: unknown role {role}"),
+        "card.not_base64": N_("not a device card: {name} is not base64"),
+        "card.wrong_key_length": N_("not a device card: {name} has the wrong length"),
+        "device.own_card": N_("this is this device's own card: it cannot be trusted"),
+        "device.name_taken": N_(
+            "a device called {name} is already trusted; give this one another name"
+        ),
+        "device.other_keys": N_(
+            "device {device} is already trusted with other keys; revoke it first"
+        ),
+        "device.ambiguous": N_("more than one trusted device matches {text}; give its id"),
+        "device.not_found": N_("no trusted device {text}"),
+    }
+)
+
+
+class SyncError(LocalizedError):
+    """An error of sync that may hold another one (what reading the file said, what a revision
+    lacked): its value is that error's code (plain data, as every value), and the other error
+    itself is kept in `causes`, rendered in the same language as this one."""
+
+    def __init__(
+        self, code: str, en: str | None = None, field: str | None = None, **values: Any
+    ) -> None:
+        causes = {k: v for k, v in values.items() if isinstance(v, LocalizedError)}
+        plain = {k: (v.code or v.text("en")) if k in causes else v for k, v in values.items()}
+        super().__init__(code, en, field, **plain)
+        self.causes: dict[str, LocalizedError] = causes
+
+    def text(self, lang: str | None = None) -> str:
+        lang = lang or current_language()
+        if not self.causes or not self.code:
+            return super().text(lang)
+        told = {name: cause.message(lang) for name, cause in self.causes.items()}
+        message = gettext(registered_problems()[self.code], lang)
+        return message.format(**{**self.values, **told})
 
 
 @dataclass(frozen=True)
@@ -138,10 +186,8 @@ def card_text(card: DeviceCard) -> str:
     )
 
 
-def _bad_card(reason_ja: str, reason_en: str) -> LocalizedError:
-    return LocalizedError(
-        f"端末カードとして読めません: {reason_ja}", f"not a device card: {reason_en}"
-    )
+def _bad_card(code: str, **values: Any) -> LocalizedError:
+    return SyncError(f"card.{code}", **values)
 
 
 def parse_card(text: str) -> DeviceCard:
@@ -149,19 +195,18 @@ def parse_card(text: str) -> DeviceCard:
     try:
         data = json.loads(text)
     except ValueError:
-        raise _bad_card("JSONではありません", "not JSON") from None
+        raise _bad_card("not_json") from None
     if not isinstance(data, dict) or data.get("format") != CARD_FORMAT:
-        raise _bad_card("形式が違います", "wrong format")
+        raise _bad_card("wrong_format")
     if data.get("version") != CARD_VERSION:
-        raise _bad_card(
-            f"版 {data.get('version')!r} は読めません(dxfieldを更新してください)",
-            f"version {data.get('version')!r} is not one this dxfield reads (update dxfield)",
-        )
+        version = data.get("version")
+        shown = version if isinstance(version, int) else quote(version)
+        raise _bad_card("unknown_version", version=shown)
     fields = {}
     for name in ("id", "name", "role", "signing_key", "encryption_key"):
         value = data.get(name)
         if not isinstance(value, str) or not value.strip() or len(value) > 200:
-            raise _bad_card(f"{name} がありません", f"{name} is missing")
+            raise _bad_card("missing_field", name=name)
         if any(
             ord(c) < 32
             or 0x7F <= ord(c) <= 0x9F
@@ -169,21 +214,19 @@ def parse_card(text: str) -> DeviceCard:
             or 0x2066 <= ord(c) <= 0x2069
             for c in value
         ):
-            raise _bad_card(f"{name} に制御文字があります", f"{name} holds a control character")
+            raise _bad_card("control_character", name=name)
         fields[name] = value.strip()
     if not ID_PATTERN.fullmatch(fields["id"]):
-        raise _bad_card("id が端末IDではありません", "id is not a device id")
+        raise _bad_card("not_a_device_id")
     if fields["role"] not in ROLES:
-        raise _bad_card(
-            f"役割 {quote(fields['role'])} は不明です", f"unknown role {fields['role']!r}"
-        )
+        raise _bad_card("unknown_role", role=quote(fields["role"]))
     for name in ("signing_key", "encryption_key"):
         try:
             raw = base64.b64decode(fields[name], validate=True)
         except (ValueError, binascii.Error):
-            raise _bad_card(f"{name} がbase64ではありません", f"{name} is not base64") from None
+            raise _bad_card("not_base64", name=name) from None
         if len(raw) != 32:
-            raise _bad_card(f"{name} の長さが違います", f"{name} has the wrong length")
+            raise _bad_card("wrong_key_length", name=name)
     return DeviceCard(**fields)
 
 
@@ -194,7 +237,7 @@ def read_card_file(path: Path) -> DeviceCard:
     try:
         raw = read_regular_file(path, MAX_CARD_BYTES)
     except LocalizedError as exc:
-        raise _bad_card(exc.message("ja"), exc.message("en")) from None
+        raise _bad_card("unreadable_file", problem=exc) from None
     return parse_card(raw.decode("utf-8", errors="replace"))
 
 
@@ -206,24 +249,15 @@ def _trusted_from(value: Any) -> TrustedDevice:
 def trust_card(store: Store, card: DeviceCard, *, name: str | None = None) -> TrustedDevice:
     """Accept bundles from `card`'s device from now on (trusting it again un-revokes it)."""
     if card.id == store.device.id:
-        raise LocalizedError(
-            "自分の端末カードは信頼登録できません", "this is this device's own card"
-        )
+        raise LocalizedError("device.own_card")
     local = device_name_of(name) if name else card.name.strip()
     existing = {t.card.id: t for t in list_trusted(store)}
     for other in existing.values():
         if other.name == local and other.card.id != card.id and not other.revoked:
-            raise LocalizedError(
-                f"{quote(local)} という名前の端末はすでにあります。--name で別の名前を",
-                f"a device called {quote(local)} is already trusted; give another with --name",
-                "name",
-            )
+            raise LocalizedError("device.name_taken", field="name", name=quote(local))
     before = existing.get(card.id)
     if before is not None and before.card != card and not before.revoked:
-        raise LocalizedError(
-            f"端末 {card.id} は別の鍵で登録済みです。先に取り消してください(keys revoke)",
-            f"device {card.id} is trusted with other keys; revoke it first (keys revoke)",
-        )
+        raise LocalizedError("device.other_keys", device=card.id)
     trusted = TrustedDevice(card, local, revoked=False)
     local_state.put_value(store, _TRUSTED + card.id, {"card": asdict(card), "name": local})
     return trusted
@@ -245,11 +279,8 @@ def find_trusted(store: Store, text: str) -> TrustedDevice:
     if len(matches) == 1:
         return matches[0]
     if matches:
-        raise LocalizedError(
-            f"{quote(text)} に当たる端末が複数あります。IDで指定してください",
-            f"more than one device matches {quote(text)}; give its id",
-        )
-    raise NotFound(f"信頼済みの端末 {quote(text)} はありません", f"no trusted device {quote(text)}")
+        raise LocalizedError("device.ambiguous", text=quote(text))
+    raise NotFound("device.not_found", text=quote(text))
 
 
 def revoke(store: Store, text: str) -> TrustedDevice:
