@@ -90,9 +90,9 @@ def wrap_cells(text: str, width: int) -> list[str]:
         if cell_len(line.rstrip()) + cell_len(token) <= width:
             line += token
             continue
-        if _NO_BREAK_BEFORE.fullmatch(token) and line:
-            line += token  # a closing mark stays on its line, a cell over at most
-            continue
+        if _NO_BREAK_BEFORE.fullmatch(token) and len(line.rstrip()) > 1:
+            # A closing mark never begins a line: the character before it comes along.
+            token, line = line.rstrip()[-1] + token, line.rstrip()[:-1]
         if line.strip():
             lines.append(line.rstrip())
         while cell_len(token) > width:  # a word longer than the line: cut it
@@ -255,7 +255,7 @@ def usage_error(exc: click_errors.UsageError) -> str:
         text = _("the value of {name} is not valid").format(name=hint)
         detail = _value_detail(exc.param)
         if detail:
-            text += f" ({detail})"
+            text += _(" ({detail})").format(detail=detail)
     elif isinstance(exc, click_errors.BadOptionUsage):
         text = _("the option {option} needs a value").format(option=exc.option_name)
         if "does not take" in exc.message:
