@@ -187,3 +187,20 @@ def test_wrapping_counts_full_width_characters_twice() -> None:
     assert "".join(lines) == text
     assert not any(line.startswith(("、", "。")) for line in lines)
     assert wrap_cells("Show this message and exit.", 12) == ["Show this", "message and", "exit."]
+
+
+def test_a_revision_is_shown_as_a_time_and_a_device(cli: Cli, data_dir: Path) -> None:
+    from tests.conftest import add_activity_args
+
+    home = ("--lang", "ja", "--data-dir", str(data_dir))
+    cli(*home, "init", "--device-name", "kami-liaison")
+    activity_id = cli(*home, *add_activity_args()).out.strip()
+    cli(*home, "activity", "edit", activity_id, "--title", "y")
+    record = json.loads(cli(*home, "activity", "show", activity_id, "--json").out)
+    shown = cli(*home, "activity", "show", activity_id).out
+    line = next(line for line in shown.splitlines() if line.startswith("変更履歴: "))
+    assert re.fullmatch(r"変更履歴: \d{4}-\d\d-\d\d \d\d:\d\d JST kami-liaison", line), line
+    assert record["rev"] not in shown  # the hash stays in --json
+    history = cli(*home, "history", activity_id).out.splitlines()
+    assert re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d JST kami-liaison  \(版 2-", history[-2]), history
+    assert record["rev"] in history[-2]  # for `revert --to`

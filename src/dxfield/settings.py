@@ -2,14 +2,16 @@
 of the interface, `dxfield config set lang ja|en`.
 
 They live in one small JSON file, `settings.json`, in the platform's per-user config directory
-(platformdirs), or in `$DXFIELD_CONFIG_DIR` when that is set (the tests point it into their own
-folder). Nothing here touches the disk at import time, and nothing here knows a front end: the
+as Typer finds it (`typer.get_app_dir`: `~/.config/dxfield` or `$XDG_CONFIG_HOME/dxfield`,
+`~/Library/Application Support/dxfield`, `%APPDATA%\\dxfield`), or in `$DXFIELD_CONFIG_DIR` when
+that is set (the tests point it into their own folder). Not platformdirs: the CLI reads this file
+at every start, and importing platformdirs would cost `dxfield --help` a tenth of its time, when
+Typer (imported anyway) knows the same folders. Nothing here touches the disk at import time, and nothing here knows a front end: the
 CLI reads the saved language at start and hands it to `dxfield.i18n.set_saved_language`.
 """
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
@@ -33,9 +35,9 @@ def config_dir() -> Path:
     explicit = os.environ.get(ENV_CONFIG_DIR)
     if explicit:
         return Path(explicit).expanduser()
-    from platformdirs import user_config_dir
+    import typer
 
-    return Path(user_config_dir("dxfield", appauthor=False))
+    return Path(typer.get_app_dir("dxfield"))
 
 
 def settings_path() -> Path:
@@ -45,6 +47,8 @@ def settings_path() -> Path:
 def load() -> dict[str, str]:
     """The saved settings; none when the file is missing or cannot be read (a setting is a
     convenience: a damaged file must not stop the program)."""
+    import json
+
     try:
         data = json.loads(settings_path().read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -59,6 +63,8 @@ def load() -> dict[str, str]:
 
 
 def _write(values: dict[str, str]) -> Path:
+    import json
+
     path = settings_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(path.name + ".tmp")

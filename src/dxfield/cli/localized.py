@@ -17,11 +17,11 @@ put into the user's language through click's public extension points, not by pat
 """
 
 import re
+import unicodedata
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 import typer
-from rich.cells import cell_len
 from typer._click import exceptions as click_errors
 from typer._click.formatting import HelpFormatter
 from typer.core import TyperGroup
@@ -60,6 +60,22 @@ class LocalizedGroup(TyperGroup):
 
 
 # -- wrapping by terminal cells -------------------------------------------------------------------
+
+
+def cell_len(text: str) -> int:
+    """The columns `text` takes on a terminal: two for a wide or full-width character (East
+    Asian Width W or F), none for a combining mark, one otherwise. (rich.cells would do, but
+    importing rich costs `dxfield --help` a fifth of its time.)"""
+    width = 0
+    for char in text:
+        if char < "\u0300":
+            width += 1
+        elif unicodedata.combining(char):
+            continue
+        else:
+            width += 2 if unicodedata.east_asian_width(char) in "WF" else 1
+    return width
+
 
 _TOKEN = re.compile(r"\s+|[\x21-\x7e\u00a0-\u02ff]+|.", re.DOTALL)
 # Closing marks that never begin a line: the ideographic comma and full stop, closing brackets,
