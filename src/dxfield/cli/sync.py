@@ -30,7 +30,7 @@ def export_command(
 
     if no_encrypt:
         echo(_("warning: not encrypted; anyone holding the file can read it"))
-    with progress_bar("export", 1) as advance:
+    with progress_bar(_("writing the bundle"), 1) as advance:
         result = export_bundle(store_of(ctx), to, recipient, full=full, encrypt=not no_encrypt)
         if advance:
             advance()
@@ -72,7 +72,7 @@ def import_command(
 
     store = store_of(ctx)
     results = []
-    with progress_bar("import", len(files)) as advance:
+    with progress_bar(_("reading the bundles"), len(files)) as advance:
         for path in files:
             results.append(import_bundle(store, path, dry_run=dry_run))
             if advance:

@@ -57,7 +57,7 @@ def import_table_command(
     with ExitStack() as stack:
 
         def bar(total: int) -> Any:
-            return stack.enter_context(progress_bar("import-table", total))
+            return stack.enter_context(progress_bar(_("reading the table"), total))
 
         counts = import_table(store_of(ctx), path, fmt=fmt, dry_run=dry_run, progress=bar)
     rows = counts.added + counts.updated + counts.unchanged
