@@ -720,7 +720,7 @@ def check(ctx: typer.Context, as_json: JsonOption = False) -> None:
         )
         echo(f"integrity_check: {visible(str(report.integrity))}")
         echo(
-            _("data format: {revision} (newest {head})").format(
+            _("schema: {revision} (head {head})").format(
                 revision=report.schema_revision, head=report.schema_head
             )
         )

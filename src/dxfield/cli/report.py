@@ -99,7 +99,7 @@ def programme_show(ctx: typer.Context, as_json: JsonOption = False) -> None:
         return
     echo(visible(programme.title))
     if programme.fiscal_year:
-        echo(_("fiscal year: {year}").format(year=programme.fiscal_year))
+        echo(_("fiscal_year: {year}").format(year=programme.fiscal_year))
     if programme.overview:
         echo("")
         echo(programme.overview)  # keeps its lines

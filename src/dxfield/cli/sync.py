@@ -46,14 +46,14 @@ def export_command(
     }
     if result.full:
         line = ngettext(
-            "wrote {path}: for {recipient}, {count} change, {size} bytes (everything)",
-            "wrote {path}: for {recipient}, {count} changes, {size} bytes (everything)",
+            "wrote {path}: for {recipient}, {count} revision, {size} bytes (everything)",
+            "wrote {path}: for {recipient}, {count} revisions, {size} bytes (everything)",
             result.revisions,
         )
     else:
         line = ngettext(
-            "wrote {path}: for {recipient}, {count} change, {size} bytes",
-            "wrote {path}: for {recipient}, {count} changes, {size} bytes",
+            "wrote {path}: for {recipient}, {count} revision, {size} bytes",
+            "wrote {path}: for {recipient}, {count} revisions, {size} bytes",
             result.revisions,
         )
     echo(line.format(**values))
