@@ -204,3 +204,53 @@ def test_a_revision_is_shown_as_a_time_and_a_device(cli: Cli, data_dir: Path) ->
     history = cli(*home, "history", activity_id).out.splitlines()
     assert re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d JST kami-liaison  \(版 2-", history[-2]), history
     assert record["rev"] in history[-2]  # for `revert --to`
+
+
+def test_a_file_the_system_refuses_is_worded_in_japanese() -> None:
+    import errno
+
+    from dxfield.cli import _os_problem
+    from dxfield.i18n import set_language
+
+    set_language("ja")
+    missing = FileNotFoundError(errno.ENOENT, "No such file or directory", "/no/such")
+    assert _os_problem(missing) == "ファイルかフォルダがありません: /no/such"
+    assert _os_problem(PermissionError(errno.EACCES, "Permission denied", "/x")) == (
+        "/x を使う権限がありません"
+    )
+    odd = OSError(errno.EIO, "Input/output error", "/x")  # rare: the system's words
+    assert _os_problem(odd) == "Input/output error: /x"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("frobnicate",),
+        ("activity", "add", "--bogus"),
+        ("org", "add", "--name", "x"),
+        ("activity", "show"),
+        ("activity", "list", "--limit", "0"),
+        ("activity", "list", "extra"),
+        ("config", "set", "colour", "red"),
+        ("search", " "),
+    ],
+)
+def test_errors_outside_the_wrappers_are_empty(cli: Cli, args: tuple[str, ...]) -> None:
+    """Under a pseudo-locale wrapping every message in ⟦…⟧, an error line is all wrapped:
+    nothing of it is worded outside the catalogue."""
+    english = catalogue("en")
+
+    class Wrapped(gettext.NullTranslations):
+        def gettext(self, message: str) -> str:
+            return f"⟦{english.gettext(message)}⟧"
+
+    with forced_catalogue(Wrapped()):
+        result = cli(*args)
+    assert result.code != 0 and result.err.count("\n") == 1, result.err
+    outside = result.err
+    while True:
+        stripped = re.sub(r"⟦[^⟦⟧]*⟧", "", outside)
+        if stripped == outside:
+            break
+        outside = stripped
+    assert outside.strip() == "", result.err

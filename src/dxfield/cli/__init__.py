@@ -832,6 +832,28 @@ def help_messages() -> list[str]:
     return list(dict.fromkeys(found))
 
 
+def _os_problem(exc: OSError) -> str:
+    """A file the system refused, in the user's language (the system's own words only for the
+    rare errors not listed here)."""
+    import errno
+
+    messages = {
+        errno.ENOENT: N_("there is no such file or folder: {path}"),
+        errno.EACCES: N_("not allowed to use {path}"),
+        errno.EPERM: N_("not allowed to use {path}"),
+        errno.EEXIST: N_("{path} is already there"),
+        errno.EISDIR: N_("{path} is a folder, not a file"),
+        errno.ENOTDIR: N_("a part of {path} is not a folder"),
+        errno.ENOSPC: N_("the disk is full: {path}"),
+        errno.EROFS: N_("{path} is on a disk that cannot be written"),
+    }
+    path = visible(str(exc.filename)) if exc.filename is not None else ""
+    message = messages.get(exc.errno or 0)
+    if message is not None and path:
+        return _(message).format(path=path)
+    return f"{exc.strerror or exc}: {path}".rstrip(": ")
+
+
 def _set_language(args: list[str]) -> None:
     """The language, known before click formats any help: `--lang`, then (in `current_language`)
     `DXFIELD_LANG`, the saved setting and the locale."""
@@ -869,7 +891,7 @@ def main(argv: list[str] | None = None) -> None:
     except (typer.Abort, KeyboardInterrupt):
         _fail(_("aborted"), 130)
     except OSError as exc:
-        _fail(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))
+        _fail(_os_problem(exc))
     except Exception as exc:
         if os.environ.get("DXFIELD_DEBUG"):
             raise
