@@ -15,7 +15,7 @@ import pytest
 import time_machine
 
 from dxfield import clock
-from dxfield.i18n import set_language
+from dxfield.i18n import set_language, set_saved_language
 from dxfield.store.engine import Store
 
 # What the person running the suite may have set that would change what dxfield prints: the
@@ -113,11 +113,14 @@ def hermetic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
     monkeypatch.setenv("DXFIELD_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("DXFIELD_CONFIG_DIR", str(home / ".config" / "dxfield"))
     monkeypatch.setenv("DXFIELD_LANG", "en")
     monkeypatch.delenv("DXFIELD_DEBUG", raising=False)
     set_language(None)
+    set_saved_language(None)
     yield tmp_path
     set_language(None)
+    set_saved_language(None)
 
 
 @pytest.fixture

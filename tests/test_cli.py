@@ -337,7 +337,7 @@ BAD_INPUTS = [
     pytest.param(
         ("activity", "edit", "01234567", "--title", "x"), "no activity", id="edit-unknown"
     ),
-    pytest.param(("activity", "add", "--bogus"), "No such option", id="unknown-option"),
+    pytest.param(("activity", "add", "--bogus"), "no option --bogus", id="unknown-option"),
     pytest.param(
         ("org", "add", "--kind", "municipality", "--name", "x", "--code", "123456"),
         "code",
@@ -383,7 +383,7 @@ def test_errors_speak_japanese_under_a_japanese_locale(
     monkeypatch.delenv("DXFIELD_LANG")
     monkeypatch.setenv("LANG", "ja_JP.UTF-8")
     result = cli("--data-dir", str(data_dir), *add_activity_args(date="2024-02-30"))
-    assert result.err.strip() == "error: 日付: '2024-02-30' は存在しない日付です"
+    assert result.err.strip() == "エラー: 日付: '2024-02-30' は存在しない日付です"
     english = cli(
         "--lang", "en", "--data-dir", str(data_dir), *add_activity_args(date="2024-02-30")
     )

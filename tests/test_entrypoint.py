@@ -58,3 +58,26 @@ def test_a_real_process_fails_with_one_line(data_dir: Path) -> None:
     assert result.returncode == 1
     assert result.stderr == "error: date: '2024-02-30' is not a real date\n"
     assert result.stdout == ""
+
+
+def test_a_real_process_speaks_japanese_under_a_japanese_locale(tmp_path: Path) -> None:
+    japanese = {"LANG": "ja_JP.UTF-8", "DXFIELD_CONFIG_DIR": str(tmp_path / "config")}
+    env = {k: v for k, v in os.environ.items() if k != "DXFIELD_LANG"}
+    result = subprocess.run(
+        [sys.executable, "-m", "dxfield", "--help"],
+        capture_output=True,
+        text=True,
+        env={**env, **japanese},
+        timeout=120,
+    )
+    assert result.returncode == 0
+    assert result.stdout.startswith("使い方: dxfield") and "コマンド:" in result.stdout
+    unknown = subprocess.run(
+        [sys.executable, "-m", "dxfield", "frobnicate"],
+        capture_output=True,
+        text=True,
+        env={**env, **japanese},
+        timeout=120,
+    )
+    assert unknown.returncode == 2
+    assert unknown.stderr.startswith("エラー: コマンド 'frobnicate' はありません")

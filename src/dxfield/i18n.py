@@ -23,6 +23,7 @@ from dxfield.domain.visible import visible
 
 SUPPORTED = ("ja", "en")
 _override: str | None = None
+_saved: str | None = None
 
 
 def set_language(lang: str | None) -> None:
@@ -33,13 +34,23 @@ def set_language(lang: str | None) -> None:
     _override = lang
 
 
+def set_saved_language(lang: str | None) -> None:
+    """The language saved with `dxfield config set lang` (`dxfield.settings`; the front end
+    reads it at start): it comes after `--lang` and `DXFIELD_LANG`, before the locale."""
+    global _saved
+    _saved = lang if lang in SUPPORTED else None
+
+
 def current_language() -> str:
-    """ "ja" or "en", from the override, `DXFIELD_LANG`, then the locale variables."""
+    """ "ja" or "en", from the override, `DXFIELD_LANG`, the saved setting, then the locale
+    variables."""
     if _override:
         return _override
     explicit = os.environ.get("DXFIELD_LANG", "")
     if explicit in SUPPORTED:
         return explicit
+    if _saved:
+        return _saved
     for var in ("LC_ALL", "LC_MESSAGES", "LANG"):
         value = os.environ.get(var)
         if value:

@@ -26,7 +26,7 @@ from dxfield.cli.common import (
     print_json,
     report_delete,
     report_edit,
-    say,
+    revision_text,
     settings_of,
     store_of,
     table,
@@ -34,18 +34,32 @@ from dxfield.cli.common import (
 )
 from dxfield.cli.followups import action_app, finding_app
 from dxfield.cli.keys import keys_app
+from dxfield.cli.localized import LocalizedGroup, language_in, localize, usage_error
 from dxfield.cli.report import programme_app, report_command
 from dxfield.cli.sync import conflicts_app, export_command, import_command
 from dxfield.cli.tables import export_table_command, import_table_command
 from dxfield.cli.tracks import stage_model_app, track_app
 from dxfield.cli.versions import deleted_command, restore_command, revert_command
 from dxfield.domain.visible import visible
-from dxfield.i18n import _
+from dxfield.i18n import N_, _, ngettext, problems
+
+PROBLEMS = problems(
+    {
+        "cli.lang_unknown": N_("the language is ja or en, not {value}"),
+        "cli.role_unknown": N_("the role is one of: {choices}"),
+        "cli.empty": N_("must not be empty"),
+        "cli.query_empty": N_("the search query is empty"),
+        "cli.stdin_not_utf8": N_("standard input is not UTF-8 text"),
+        "cli.import_only_activities": N_("only activities can be imported"),
+        "cli.kind_unknown": N_("no kind {value} (one of: {choices})"),
+    }
+)
 
 if TYPE_CHECKING:
     from dxfield.store.engine import Store
 
 app = typer.Typer(
+    cls=LocalizedGroup,
     name="dxfield",
     help="Field log for regional DX work. Run without a command to open the app.",
     no_args_is_help=False,
@@ -53,11 +67,22 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-activity_app = typer.Typer(help="Log, change and read activities.", no_args_is_help=True)
-org_app = typer.Typer(
-    help="Organizations: municipalities, providers, communities.", no_args_is_help=True
+activity_app = typer.Typer(
+    cls=LocalizedGroup, help="Log, change and read activities.", no_args_is_help=True
 )
-initiative_app = typer.Typer(help="Initiatives of municipalities.", no_args_is_help=True)
+org_app = typer.Typer(
+    cls=LocalizedGroup,
+    help="Organizations: municipalities, providers, communities.",
+    no_args_is_help=True,
+)
+initiative_app = typer.Typer(
+    cls=LocalizedGroup, help="Initiatives of municipalities.", no_args_is_help=True
+)
+config_app = typer.Typer(
+    cls=LocalizedGroup,
+    help="Settings kept on this computer: the language of the interface.",
+    no_args_is_help=True,
+)
 app.add_typer(activity_app, name="activity")
 app.add_typer(org_app, name="org")
 app.add_typer(initiative_app, name="initiative")
@@ -76,6 +101,7 @@ app.add_typer(programme_app, name="programme")
 app.command("restore")(restore_command)
 app.command("revert")(revert_command)
 app.command("deleted")(deleted_command)
+app.add_typer(config_app, name="config")
 
 
 @app.callback(invoke_without_command=True)
@@ -95,14 +121,12 @@ def main_callback(
     ] = None,
 ) -> None:
     """Open the app when no command is given."""
-    from dxfield.i18n import LocalizedError, set_language
+    from dxfield.i18n import LocalizedError, quote, set_language
 
     try:
         set_language(lang)
     except ValueError:
-        raise LocalizedError(
-            f"--lang は ja か en です({lang!r})", f"--lang takes ja or en, not {lang!r}"
-        ) from None
+        raise LocalizedError("cli.lang_unknown", value=quote(lang)) from None
     ctx.obj = Settings(data_dir)
     ctx.call_on_close(ctx.obj.close)
     if ctx.invoked_subcommand is None:
@@ -136,22 +160,21 @@ def init(
     from dxfield.sync.keys import ROLES, own_card
 
     if device_name is not None and not device_name.strip():
-        raise LocalizedError("空にできません", "must not be empty", "device_name")
+        raise LocalizedError("cli.empty", field="device_name")
     if role is not None and role not in ROLES:
-        raise LocalizedError(
-            f"役割は {' / '.join(ROLES)} のどちらかです", f"role must be one of: {', '.join(ROLES)}"
-        )
+        raise LocalizedError("cli.role_unknown", choices=", ".join(ROLES))
     store = settings_of(ctx).store(device_name=device_name.strip() if device_name else None)
     if role is not None and role != store.device.role:
         set_device_role(store, role)
     card = own_card(store)
     path, name = visible(str(store.path)), visible(store.device.name)
-    say(
-        f"ストア: {path}\n端末: {name} ({store.device.id}) 役割: "
-        f"{store.device.role}\n指紋: {card.fingerprint}",
-        f"store: {path}\ndevice: {name} ({store.device.id}) role: "
-        f"{store.device.role}\nfingerprint: {card.fingerprint}",
+    echo(_("store: {path}").format(path=path))
+    echo(
+        _("device: {name} ({id}) role: {role}").format(
+            name=name, id=store.device.id, role=store.device.role
+        )
     )
+    echo(_("key fingerprint: {fingerprint}").format(fingerprint=card.fingerprint))
 
 
 @app.command()
@@ -170,7 +193,11 @@ def demo(
     counts = prepare_demo(data_dir, reset=reset)
     total = sum(counts.values())
     shown = visible(str(data_dir))
-    say(f"デモストア: {shown} ({total}件)", f"demo store: {shown} ({total} records)")
+    echo(
+        ngettext(
+            "demo store: {path} ({count} record)", "demo store: {path} ({count} records)", total
+        ).format(path=shown, count=total)
+    )
     if not no_open:
         _open_app(data_dir)
 
@@ -228,7 +255,7 @@ def _activity_text(store: "Store", record: Any) -> None:
         (_("location"), record.location),
         (_("areas"), ", ".join(a.label(ui_language()) for a in record.areas)),
         (_("tags"), ", ".join(record.tags)),
-        (_("revision"), record.rev),
+        (_("last change"), revision_text(store, record.hlc, record.device_id)),
     ]
     for label, value in lines:
         if value:
@@ -392,13 +419,7 @@ def activity_list(
         return
     lang = ui_language()
     table(
-        [
-            ("日付", "date"),
-            ("市町村", "municipality"),
-            ("種別", "kind"),
-            ("タイトル", "title"),
-            ("ID", "id"),
-        ],
+        [_("date"), _("municipality"), _("kind"), _("title"), "ID"],
         [
             [
                 format_date(r.date, r.date_precision, lang),
@@ -422,7 +443,7 @@ def org_list(
     kind: Annotated[str | None, typer.Option("--kind", help="Only this kind.")] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """List organizations in kana (あいうえお) order."""
+    """List organizations in the order of their kana reading."""
     from dxfield.domain.enums import OrgKind
     from dxfield.store.organizations import list_organizations
 
@@ -433,7 +454,7 @@ def org_list(
         return
     lang = ui_language()
     table(
-        [("名称", "name"), ("よみ", "kana"), ("種別", "kind"), ("コード", "code"), ("ID", "id")],
+        [_("name"), _("kana"), _("kind"), _("code"), "ID"],
         [[o.name, o.kana or "", o.kind.label(lang), o.code or "", o.id] for o in orgs],
     )
 
@@ -455,7 +476,7 @@ def org_add(
     parent: Annotated[str | None, typer.Option("--parent", help="Parent: name or code.")] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Add an organization (a community such as 奥矢根区 has its municipality as parent)."""
+    """Add an organization (a community has its municipality as parent)."""
     from dxfield.store.organizations import add_organization
 
     org = add_organization(store_of(ctx), kind=kind, name=name, kana=kana, code=code, parent=parent)
@@ -474,7 +495,7 @@ def org_import(
     from dxfield.store.organizations import import_organizations
 
     added, existing = import_organizations(store_of(ctx), file)
-    say(f"追加 {added}件、既存 {existing}件", f"added {added}, already present {existing}")
+    echo(_("added {added}, already present {existing}").format(added=added, existing=existing))
 
 
 @initiative_app.command("list")
@@ -502,13 +523,7 @@ def initiative_list(
         return
     lang = ui_language()
     table(
-        [
-            ("市町村", "municipality"),
-            ("テーマ", "theme"),
-            ("取組", "title"),
-            ("伴走支援事業者", "providers"),
-            ("ID", "id"),
-        ],
+        [_("municipality"), _("theme"), _("initiative"), _("providers"), "ID"],
         [
             [
                 s.municipality,
@@ -532,7 +547,7 @@ def history(
     record_id: Annotated[str, typer.Argument(metavar="ID")],
     as_json: JsonOption = False,
 ) -> None:
-    """Every revision of a record: who, when, what changed."""
+    """Every change of a record: when, on which device, what changed."""
     from dxfield.store.maintenance import record_history
 
     store = store_of(ctx)
@@ -540,24 +555,18 @@ def history(
     if as_json:
         print_json({"entity": entity, "revisions": revisions})
         return
-    from dxfield.store.hlc import REFERENCE_HLC, stamped_at
+    from dxfield.i18n import field_label
 
     for rev in revisions:
-        at = stamped_at(rev["hlc"])
-        if rev["hlc"] == REFERENCE_HLC:
-            when = _("reference data")
-        elif at is None:
-            when = _("(unreadable time)")
-        else:
-            when = f"{at:%Y-%m-%d %H:%M:%S} JST"
-        author = store.device.name if rev["device_id"] == store.device.id else rev["device_id"]
-        echo(f"{visible(rev['rev_id'])}  {when}  {visible(author)}")
+        # When and who first; the version's id last, for `revert --to`.
+        when_who = revision_text(store, rev["hlc"], rev["device_id"])
+        echo(_("{when_who}  (version {rev})").format(when_who=when_who, rev=visible(rev["rev_id"])))
         if rev["deleted"]:
             echo(_("  deleted"))
         elif rev["restored"]:
             echo(_("  restored"))
         else:
-            changed = ", ".join(visible(name) for name in rev["changed"])
+            changed = ", ".join(visible(field_label(name)) for name in rev["changed"])
             echo((_("  changed: ")) + changed)
 
 
@@ -573,7 +582,7 @@ def search(
     from dxfield.store.search import search as run_search
 
     if not " ".join(query).strip():
-        raise LocalizedError("検索語が空です", "the search query is empty")
+        raise LocalizedError("cli.query_empty")
     total, hits = run_search(store_of(ctx), " ".join(query), limit=limit)
     if as_json:
         print_json({"total": total, "hits": hits})
@@ -582,7 +591,7 @@ def search(
 
     ja = ui_language() == "ja"
     table(
-        [("種類", "type"), ("日付", "date"), ("タイトル", "title"), ("ID", "id")],
+        [_("type"), _("date"), _("title"), "ID"],
         [
             [
                 ENTITIES[h.entity].label_ja if ja else ENTITIES[h.entity].label_en,
@@ -594,7 +603,8 @@ def search(
         ],
     )
     if total > len(hits):
-        say(f"ほか {total - len(hits)}件", f"and {total - len(hits)} more")
+        more = total - len(hits)
+        echo(ngettext("and {count} more", "and {count} more", more).format(count=more))
 
 
 @app.command()
@@ -631,16 +641,18 @@ def backup(
 
     result = run_backup(store_of(ctx), out)
     shown = visible(str(out))
-    say(
-        f"バックアップ: {shown} ({result.bytes:,} バイト"
-        + ("、端末の鍵を含む)" if result.keys else ")"),
-        f"backup: {shown} ({result.bytes:,} bytes"
-        + (", with the device's keys)" if result.keys else ")"),
-    )
+    size = f"{result.bytes:,}"
+    if result.keys:
+        echo(
+            _("backup: {path} ({size} bytes, with the device's keys)").format(path=shown, size=size)
+        )
+    else:
+        echo(_("backup: {path} ({size} bytes)").format(path=shown, size=size))
     if result.keys_problem is not None:
-        say(
-            f"警告: 端末の鍵は保存していません: {result.keys_problem.message('ja')}",
-            f"warning: the device's keys were not saved: {result.keys_problem.message('en')}",
+        echo(
+            _("warning: the device's keys were not saved: {problem}").format(
+                problem=result.keys_problem.message()
+            )
         )
 
 
@@ -659,32 +671,34 @@ def restore_backup(
     from dxfield.store.backups import restore_backup as run_restore
 
     result = run_restore(settings_of(ctx).data_dir, file, replace=replace)
-    keys_ja = {"restored": "鍵も戻しました", "kept": "鍵はそのまま", "none": "鍵なし"}[result.keys]
-    keys_en = {
-        "restored": "keys restored",
-        "kept": "the keys there kept",
-        "none": "no keys",
+    keys = {
+        "restored": _("keys restored"),
+        "kept": _("the keys there kept"),
+        "none": _("no keys"),
     }[result.keys]
-    say(
-        f"{file} を {result.path} に戻しました: 端末 {result.device_name} ({result.device_id})、"
-        + keys_ja,
-        f"restored {file} into {result.path}: device {result.device_name} ({result.device_id}), "
-        + keys_en,
+    echo(
+        _("restored {file} into {path}: device {name} ({id}), {keys}").format(
+            file=visible(str(file)),
+            path=visible(str(result.path)),
+            name=visible(result.device_name),
+            id=visible(result.device_id),
+            keys=keys,
+        )
     )
     if result.keys != "none":
         from dxfield.sync.keys import own_card
 
         fingerprint = own_card(store_of(ctx)).fingerprint
-        say(f"指紋: {fingerprint}", f"fingerprint: {fingerprint}")
+        echo(_("key fingerprint: {fingerprint}").format(fingerprint=fingerprint))
     else:
-        say(
-            "バックアップに鍵がありません。新しい鍵は次に必要なときに作られます"
-            "(他の端末は新しいカードを信頼し直す必要があります)",
-            "the backup holds no keys: new ones are made when first needed (other devices "
-            "must then trust the new card)",
+        echo(
+            _(
+                "the backup holds no keys: new ones are made when first needed (the other "
+                "devices must then register this device's new card)"
+            )
         )
     for moved in result.moved_aside:
-        say(f"元のファイルは {moved} に残しました", f"the file that was there is kept as {moved}")
+        echo(_("the file that was there is kept as {path}").format(path=visible(str(moved))))
 
 
 @app.command()
@@ -696,25 +710,89 @@ def check(ctx: typer.Context, as_json: JsonOption = False) -> None:
     if as_json:
         print_json({**jsonable(report), "ok": report.ok})
     else:
-        ja = ui_language() == "ja"
-        echo(_("store") + f": {visible(str(report.path))}")
-        echo(_("device") + f": {visible(report.device_name)} ({visible(report.device_id)})")
+        from dxfield.store.records import ENTITIES, label
+
+        echo(_("store: {path}").format(path=visible(str(report.path))))
+        echo(
+            _("device: {name} ({id})").format(
+                name=visible(report.device_name), id=visible(report.device_id)
+            )
+        )
         echo(f"integrity_check: {visible(str(report.integrity))}")
-        echo(_("schema") + f": {report.schema_revision} (head {report.schema_head})")
-        echo(_("revisions") + f": {report.revisions}")
-        echo(_("clock skew") + f": {report.clock_skew}")
-        echo(_("conflicts") + f": {report.conflicts}")
+        echo(
+            _("schema: {revision} (head {head})").format(
+                revision=report.schema_revision, head=report.schema_head
+            )
+        )
+        echo(_("changes recorded: {count}").format(count=report.revisions))
+        echo(_("changes with a clock far ahead: {count}").format(count=report.clock_skew))
+        echo(_("conflicts (two devices changed a record): {count}").format(count=report.conflicts))
         keys = {"ok": "ok", "none": _("none yet")}
-        echo(_("keys") + f": {keys.get(report.keys, report.keys_problem)}")
+        echo(_("keys: {state}").format(state=keys.get(report.keys, report.keys_problem)))
         for entity, tally in report.counts.items():
-            echo(f"  {visible(entity)}: {tally['live']} (+{tally['deleted']} deleted)")
+            shown = label(entity, ui_language()) if entity in ENTITIES else visible(entity)
+            echo(
+                _("  {entity}: {live} (+{deleted} deleted)").format(
+                    entity=shown, live=tally["live"], deleted=tally["deleted"]
+                )
+            )
         for finding in report.findings:
-            echo(_("problem") + f": {finding.message(ui_language())}")
+            echo(_("problem: {problem}").format(problem=finding.message(ui_language())))
         if report.findings:
             count = len(report.findings)
-            echo(f"問題 {count}件" if ja else f"{count} problem{'s' * (count > 1)} found")
+            echo(
+                ngettext("{count} problem found", "{count} problems found", count).format(
+                    count=count
+                )
+            )
     if not report.ok:
         raise typer.Exit(1)
+
+
+# ---------------------------------------------------------------------------------------------
+# config
+
+
+@config_app.command("set")
+def config_set(
+    name: Annotated[str, typer.Argument(metavar="NAME", help="The setting: lang.")],
+    value: Annotated[str, typer.Argument(metavar="VALUE", help="Its value: ja or en.")],
+) -> None:
+    """Save a setting on this computer (lang: the language of the interface, ja or en)."""
+    from dxfield.settings import set_value
+
+    path = set_value(name, value)
+    echo(
+        _("saved {name} = {value} in {path}").format(
+            name=name, value=value, path=visible(str(path))
+        )
+    )
+
+
+@config_app.command("unset")
+def config_unset(
+    name: Annotated[str, typer.Argument(metavar="NAME", help="The setting: lang.")],
+) -> None:
+    """Forget a setting: for lang, the locale chooses the language again."""
+    from dxfield.settings import unset_value
+
+    unset_value(name)
+    echo(_("{name} is no longer set").format(name=name))
+
+
+@config_app.command("show")
+def config_show(as_json: JsonOption = False) -> None:
+    """The settings saved on this computer, and the language in use."""
+    from dxfield.settings import load, settings_path
+
+    values = load()
+    if as_json:
+        print_json({"file": settings_path(), "settings": values, "language": ui_language()})
+        return
+    echo(_("settings file: {path}").format(path=visible(str(settings_path()))))
+    unset = _("(not set)")
+    echo(f"lang = {values.get('lang', unset)}")
+    echo(_("language in use: {lang}").format(lang=ui_language()))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -725,8 +803,8 @@ def _fail(message: str, code: int = 1) -> NoReturn:
     # A message may quote a value from the user or a bundle: its controls are shown, not obeyed
     # (escaped first, so only a newline can end the line, not a CR or a U+2028 in the value).
     lines = visible(message.strip(), multiline=True).splitlines()
-    first_line = lines[0] if lines else "failed"
-    sys.stderr.write(f"error: {first_line}\n")
+    first_line = lines[0] if lines else _("failed")
+    sys.stderr.write(_("error: {message}").format(message=first_line) + "\n")
     raise SystemExit(code)
 
 
@@ -754,32 +832,75 @@ def help_messages() -> list[str]:
     return list(dict.fromkeys(found))
 
 
+def _os_problem(exc: OSError) -> str:
+    """A file the system refused, in the user's language (the system's own words only for the
+    rare errors not listed here)."""
+    import errno
+
+    messages = {
+        errno.ENOENT: N_("there is no such file or folder: {path}"),
+        errno.EACCES: N_("not allowed to use {path}"),
+        errno.EPERM: N_("not allowed to use {path}"),
+        errno.EEXIST: N_("{path} is already there"),
+        errno.EISDIR: N_("{path} is a folder, not a file"),
+        errno.ENOTDIR: N_("a part of {path} is not a folder"),
+        errno.ENOSPC: N_("the disk is full: {path}"),
+        errno.EROFS: N_("{path} is on a disk that cannot be written"),
+    }
+    path = visible(str(exc.filename)) if exc.filename is not None else ""
+    message = messages.get(exc.errno or 0)
+    if message is not None and path:
+        return _(message).format(path=path)
+    return f"{exc.strerror or exc}: {path}".rstrip(": ")
+
+
+def _set_language(args: list[str]) -> None:
+    """The language, known before click formats any help: `--lang`, then (in `current_language`)
+    `DXFIELD_LANG`, the saved setting and the locale."""
+    from dxfield.i18n import SUPPORTED, set_language, set_saved_language
+    from dxfield.settings import saved_language
+
+    chosen = language_in(args)
+    set_language(chosen if chosen in SUPPORTED else None)
+    set_saved_language(saved_language())
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the command line; turn every expected failure into one `error:` line."""
+    from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
+
     from dxfield.i18n import LocalizedError
 
+    args = sys.argv[1:] if argv is None else list(argv)
+    _set_language(args)
+    command = localize(typer.main.get_command(app))
     try:
-        result = app(args=argv, prog_name="dxfield", standalone_mode=False)
+        result = command.main(args=args, prog_name="dxfield", standalone_mode=False)
+    except NoArgsIsHelpError as exc:
+        sys.stderr.write(f"{exc.format_message()}\n")  # `dxfield activity`: show its help
+        raise SystemExit(2) from None
+    except UsageError as exc:
+        _fail(usage_error(exc), exc.exit_code)
+    except ClickException as exc:
+        _fail(" ".join(exc.format_message().split()), exc.exit_code)
     except LocalizedError as exc:
         _fail(exc.message())
     except (typer.Exit, SystemExit) as exc:
         code = getattr(exc, "exit_code", getattr(exc, "code", 0))
         raise SystemExit(code) from None
     except (typer.Abort, KeyboardInterrupt):
-        _fail("aborted", 130)
+        _fail(_("aborted"), 130)
     except OSError as exc:
-        _fail(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))
+        _fail(_os_problem(exc))
     except Exception as exc:
-        # Usage errors are click's ClickException (typer vendors click, so match by shape).
-        format_message = getattr(exc, "format_message", None)
-        if type(exc).__name__ == "NoArgsIsHelpError" and callable(format_message):
-            sys.stderr.write(f"{format_message()}\n")  # `dxfield activity`: show its help
-            raise SystemExit(2) from None
-        if hasattr(exc, "format_message") and hasattr(exc, "exit_code"):
-            _fail(" ".join(exc.format_message().split()), exc.exit_code)
         if os.environ.get("DXFIELD_DEBUG"):
             raise
-        _fail(f"unexpected {type(exc).__name__}: {exc} (set DXFIELD_DEBUG=1 for details)", 70)
+        _fail(
+            _("unexpected {kind}: {problem} (set DXFIELD_DEBUG=1 for details)").format(
+                kind=type(exc).__name__, problem=exc
+            ),
+            70,
+        )
     # Without standalone mode, click returns the code of `typer.Exit` instead of exiting.
     if isinstance(result, int) and result:
         raise SystemExit(result)

@@ -1,6 +1,6 @@
 """What the command's modules share: the store of this invocation, JSON and table output.
 
-Everything a verb prints for a person goes out through `echo`, `say` or `table`, which show
+Everything a verb prints for a person goes out through `echo` or `table`, which show
 control characters escaped (`dxfield.domain.visible`): a record from a bundle, a CSV row or a
 device's card cannot move the cursor, set the title or reverse text on the user's terminal.
 Values embedded in a line are passed through `visible` (one line each) by the verb itself; the
@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from dxfield.domain.visible import json_visible, visible
+from dxfield.i18n import _
 
 if TYPE_CHECKING:
     from dxfield.store.engine import Store
@@ -101,12 +102,7 @@ def echo(text: str) -> None:
     typer.echo(visible(text, multiline=True))
 
 
-def say(ja: str, en: str) -> None:
-    """Print `ja` or `en`, in the user's language, as `echo` does."""
-    echo(ja if ui_language() == "ja" else en)
-
-
-def table(headers: list[tuple[str, str]], rows: list[list[str]]) -> None:
+def table(headers: list[str], rows: list[list[str]]) -> None:
     """Print rows under headers, aligned for full-width text (rich measures East Asian widths).
 
     Each cell is one line of plain text: controls (a newline too) shown escaped, and brackets
@@ -116,10 +112,9 @@ def table(headers: list[tuple[str, str]], rows: list[list[str]]) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    ja = ui_language() == "ja"
     table = Table(box=None, pad_edge=False, show_edge=False, header_style="bold")
-    for header_ja, header_en in headers:
-        table.add_column(Text(visible(header_ja if ja else header_en)), overflow="fold")
+    for header in headers:
+        table.add_column(Text(visible(header)), overflow="fold")
     for row in rows:
         table.add_row(*(Text(visible(cell)) for cell in row))
     # Piped output is never wrapped, so scripts and grep see one record per line.
@@ -128,7 +123,8 @@ def table(headers: list[tuple[str, str]], rows: list[list[str]]) -> None:
 
 
 DateOpt = Annotated[
-    str | None, typer.Option("--date", help="2024-07-17, 2024/7/17, 令和6年7月17日 or R6.7.17.")
+    str | None,
+    typer.Option("--date", help="A date: 2024-07-17, 2024/7/17, R6.7.17 or the era's own form."),
 ]
 InitiativeOpt = Annotated[str | None, typer.Option("--initiative", help="Initiative id.")]
 
@@ -138,15 +134,28 @@ def report_edit(record: Any, changed: bool, *, as_json: bool) -> None:
     if as_json:
         print_json(record)
     elif changed:
-        shown = f"{visible(record.id)} ({visible(record.rev)})"
-        say(f"更新しました: {shown}", f"updated {shown}")
+        echo(_("updated {id}").format(id=visible(record.id)))
     else:
-        say(f"変更はありません: {visible(record.id)}", f"nothing changed: {visible(record.id)}")
+        echo(_("nothing changed: {id}").format(id=visible(record.id)))
 
 
 def report_delete(record_id: str) -> None:
     """What a `delete` verb prints."""
-    say(f"削除しました: {visible(record_id)}", f"deleted {visible(record_id)}")
+    echo(_("deleted {id}").format(id=visible(record_id)))
+
+
+def revision_text(store: "Store", hlc: str, device_id: str) -> str:
+    """A revision as a person reads it: when and on which device (`2024-07-17 10:02 JST
+    kami-liaison`), never its hash."""
+    from dxfield.store.hlc import REFERENCE_HLC, stamped_at
+
+    if hlc == REFERENCE_HLC:
+        when = _("reference data")
+    else:
+        at = stamped_at(hlc)
+        when = _("(unreadable time)") if at is None else f"{at:%Y-%m-%d %H:%M} JST"
+    author = store.device.name if device_id == store.device.id else device_id
+    return f"{when} {visible(author)}"
 
 
 @contextmanager

@@ -8,21 +8,24 @@ from dxfield.cli.common import (
     DateOpt,
     InitiativeOpt,
     JsonOption,
+    echo,
     print_json,
     report_delete,
     report_edit,
-    say,
     store_of,
     table,
     ui_language,
 )
+from dxfield.cli.localized import LocalizedGroup
 from dxfield.domain.visible import visible
 from dxfield.i18n import _
 
 finding_app = typer.Typer(
-    help="Findings: outcomes, insights, factors, issues.", no_args_is_help=True
+    cls=LocalizedGroup, help="Findings: outcomes, insights, factors, issues.", no_args_is_help=True
 )
-action_app = typer.Typer(help="Actions (今後の取組方針).", no_args_is_help=True)
+action_app = typer.Typer(
+    cls=LocalizedGroup, help="Actions: the next steps agreed.", no_args_is_help=True
+)
 
 
 @finding_app.command("add")
@@ -117,7 +120,7 @@ def finding_list(
         return
     lang = ui_language()
     table(
-        [("種別", "kind"), ("支援区分", "area"), ("内容", "text"), ("ID", "id")],
+        [_("kind"), _("area"), _("text"), "ID"],
         [[f.kind.label(lang), f.area.label(lang) if f.area else "", f.text, f.id] for f in items],
     )
 
@@ -137,7 +140,7 @@ def action_add(
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Record an action (今後の取組方針)."""
+    """Record an action: a next step agreed."""
     from dxfield.store.followups import add_action
 
     action = add_action(
@@ -173,7 +176,7 @@ def action_list(
     lang = ui_language()
     overdue = _("OVERDUE", lang)
     table(
-        [("状況", "status"), ("期限", "due"), ("内容", "text"), ("ID", "id")],
+        [_("status"), _("due"), _("text"), "ID"],
         [
             [
                 i.action.status.label(lang) + (f" {overdue}" if i.overdue else ""),
@@ -239,6 +242,6 @@ def action_done(
     action, changed = complete_action(store_of(ctx), action_id)
     shown = visible(action.id)
     if changed:
-        say(f"完了にしました: {shown}", f"done: {shown}")
+        echo(_("done: {id}").format(id=shown))
     else:
-        say(f"すでに完了しています: {shown}", f"already done: {shown}")
+        echo(_("already done: {id}").format(id=shown))

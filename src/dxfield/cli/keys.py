@@ -5,12 +5,14 @@ from typing import Annotated
 
 import typer
 
-from dxfield.cli.common import JsonOption, echo, print_json, say, store_of, table
+from dxfield.cli.common import JsonOption, echo, print_json, store_of, table
+from dxfield.cli.localized import LocalizedGroup
 from dxfield.domain.visible import visible
 from dxfield.i18n import _
 
 keys_app = typer.Typer(
-    help="Device keys: show and export this device's card, trust and revoke others.",
+    cls=LocalizedGroup,
+    help="Device keys: show and export this device's card, register and revoke others.",
     no_args_is_help=True,
 )
 
@@ -26,7 +28,7 @@ def keys_show(ctx: typer.Context, as_json: JsonOption = False) -> None:
         return
     echo(_("device") + f": {visible(card.name)} ({visible(card.id)})")
     echo(_("role") + f": {visible(card.role)}")
-    echo(_("fingerprint") + f": {card.fingerprint}")
+    echo(_("key fingerprint: {fingerprint}").format(fingerprint=card.fingerprint))
 
 
 @keys_app.command("export")
@@ -41,10 +43,8 @@ def keys_export(
     store = store_of(ctx)
     card = own_card(store)
     write_atomically(store, out, card_text(card).encode())
-    say(
-        f"端末カードを書き出しました: {visible(str(out))}\n指紋: {card.fingerprint}",
-        f"device card written: {visible(str(out))}\nfingerprint: {card.fingerprint}",
-    )
+    echo(_("device card written: {path}").format(path=visible(str(out))))
+    echo(_("key fingerprint: {fingerprint}").format(fingerprint=card.fingerprint))
 
 
 @keys_app.command("trust")
@@ -53,23 +53,23 @@ def keys_trust(
     card_file: Annotated[Path, typer.Argument(metavar="FILE", help="A device card.")],
     name: Annotated[str | None, typer.Option("--name", help="The name to know it by here.")] = None,
 ) -> None:
-    """Trust a device: accept the bundles it signs. Compare the fingerprint with its owner."""
+    """Register a device: accept the bundles it signs. Compare the fingerprint with its owner."""
     from dxfield.sync.keys import read_card_file, trust_card
 
     card = read_card_file(card_file)
     trusted = trust_card(store_of(ctx), card, name=name)
     who = f"{visible(trusted.name)} ({visible(trusted.card.role)}, {visible(trusted.card.id)})"
-    say(
-        f"信頼しました: {who}\n"
-        f"指紋: {trusted.card.fingerprint}(相手の keys show と同じか確かめてください)",
-        f"trusted: {who}\n"
-        f"fingerprint: {trusted.card.fingerprint} (check it matches their `keys show`)",
+    echo(_("registered: {device}").format(device=who))
+    echo(
+        _("key fingerprint: {fingerprint} (check it matches their `keys show`)").format(
+            fingerprint=trusted.card.fingerprint
+        )
     )
 
 
 @keys_app.command("list")
 def keys_list(ctx: typer.Context, as_json: JsonOption = False) -> None:
-    """The devices this store trusts (revoked ones marked)."""
+    """The devices registered in this store (revoked ones marked)."""
     from dxfield.sync.keys import list_trusted
 
     devices = list_trusted(store_of(ctx))
@@ -88,7 +88,7 @@ def keys_list(ctx: typer.Context, as_json: JsonOption = False) -> None:
         return
     revoked = _("revoked")
     table(
-        [("名前", "name"), ("役割", "role"), ("指紋", "fingerprint"), ("ID", "id")],
+        [_("name"), _("role"), _("key fingerprint"), "ID"],
         [
             [
                 d.name + (f" ({revoked})" if d.revoked else ""),
@@ -111,4 +111,4 @@ def keys_revoke(
 
     revoked = revoke(store_of(ctx), device)
     who = f"{visible(revoked.name)} ({visible(revoked.card.id)})"
-    say(f"取り消しました: {who}", f"revoked: {who}")
+    echo(_("revoked: {device}").format(device=who))

@@ -7,10 +7,13 @@ from typing import Annotated
 
 import typer
 
-from dxfield.cli.common import JsonOption, echo, print_json, say, store_of
+from dxfield.cli.common import JsonOption, echo, print_json, store_of
+from dxfield.cli.localized import LocalizedGroup
 from dxfield.domain.visible import visible
+from dxfield.i18n import _, ngettext
 
 programme_app = typer.Typer(
+    cls=LocalizedGroup,
     help="The programme the report is about: its title, overview and fiscal year.",
     no_args_is_help=True,
 )
@@ -71,11 +74,17 @@ def report_command(
     report = write_report(store, scope, out, format_of(out, fmt))
     count = len(report.sections)
     shown = visible(str(out))
-    say(
-        f"{shown} に書き出しました: {report.fiscal_year_label}、{report.as_of_label}時点、"
-        f"{count}団体、活動{report.activity_count}件",
-        f"wrote {shown}: FY{scope.fiscal_year} as of {scope.as_of}, {count} municipalities, "
-        f"{report.activity_count} activities",
+    echo(
+        _("wrote {path}: fiscal year {fiscal_year}, as of {as_of}").format(
+            path=shown, fiscal_year=scope.fiscal_year, as_of=scope.as_of.isoformat()
+        )
+    )
+    echo(
+        ngettext("{count} municipality", "{count} municipalities", count).format(count=count)
+        + ", "
+        + ngettext("{count} activity", "{count} activities", report.activity_count).format(
+            count=report.activity_count
+        )
     )
 
 
@@ -90,7 +99,7 @@ def programme_show(ctx: typer.Context, as_json: JsonOption = False) -> None:
         return
     echo(visible(programme.title))
     if programme.fiscal_year:
-        echo(f"fiscal_year: {programme.fiscal_year}")
+        echo(_("fiscal_year: {year}").format(year=programme.fiscal_year))
     if programme.overview:
         echo("")
         echo(programme.overview)  # keeps its lines
@@ -123,10 +132,7 @@ def programme_set(
                 try:
                     overview = sys.stdin.buffer.read().decode("utf-8-sig")
                 except UnicodeDecodeError:
-                    raise LocalizedError(
-                        "標準入力はUTF-8のテキストではありません",
-                        "standard input is not UTF-8 text",
-                    ) from None
+                    raise LocalizedError("cli.stdin_not_utf8") from None
             else:
                 overview = read_text_file(overview_file)
     programme = set_programme(
@@ -137,4 +143,4 @@ def programme_set(
         clear_fiscal_year=fiscal_year == "",
     )
     title = visible(programme.title)
-    say(f"プログラムを更新しました: {title}", f"programme updated: {title}")
+    echo(_("programme updated: {title}").format(title=title))

@@ -5,15 +5,17 @@ from typing import Annotated
 
 import typer
 
-from dxfield.cli.common import JsonOption, echo, print_json, progress_bar, say, store_of
+from dxfield.cli.common import JsonOption, echo, print_json, progress_bar, store_of
+from dxfield.cli.localized import LocalizedGroup
 from dxfield.domain.visible import visible
+from dxfield.i18n import _, ngettext
 
 
 def export_command(
     ctx: typer.Context,
     to: Annotated[Path, typer.Option("--to", help="The bundle file to write (*.dxb).")],
     recipient: Annotated[
-        str, typer.Option("--recipient", help="The trusted device it is for (name or id).")
+        str, typer.Option("--recipient", help="The registered device it is for (name or id).")
     ],
     full: Annotated[
         bool, typer.Option("--full", help="Every revision, not only those since the last one.")
@@ -23,15 +25,12 @@ def export_command(
     ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Write a signed bundle, encrypted to one trusted device."""
+    """Write a signed bundle, encrypted to one registered device."""
     from dxfield.sync.bundle import export_bundle
 
     if no_encrypt:
-        say(
-            "警告: 暗号化しません。ファイルを持つ誰でも内容を読めます",
-            "warning: not encrypted; anyone holding the file can read it",
-        )
-    with progress_bar("export", 1) as advance:
+        echo(_("warning: not encrypted; anyone holding the file can read it"))
+    with progress_bar(_("writing the bundle"), 1) as advance:
         result = export_bundle(store_of(ctx), to, recipient, full=full, encrypt=not no_encrypt)
         if advance:
             advance()
@@ -39,12 +38,25 @@ def export_command(
         print_json(result)
         return
     path, recipient_name = visible(str(result.path)), visible(result.recipient)
-    say(
-        f"{path} に書き出しました: {recipient_name} 宛て、リビジョン {result.revisions}件、"
-        f"{result.bytes:,} バイト{'(全件)' if result.full else ''}",
-        f"wrote {path}: for {recipient_name}, {result.revisions} revisions, "
-        f"{result.bytes:,} bytes{' (full)' if result.full else ''}",
-    )
+    values = {
+        "path": path,
+        "recipient": recipient_name,
+        "count": result.revisions,
+        "size": f"{result.bytes:,}",
+    }
+    if result.full:
+        line = ngettext(
+            "wrote {path}: for {recipient}, {count} revision, {size} bytes (everything)",
+            "wrote {path}: for {recipient}, {count} revisions, {size} bytes (everything)",
+            result.revisions,
+        )
+    else:
+        line = ngettext(
+            "wrote {path}: for {recipient}, {count} revision, {size} bytes",
+            "wrote {path}: for {recipient}, {count} revisions, {size} bytes",
+            result.revisions,
+        )
+    echo(line.format(**values))
 
 
 def import_command(
@@ -60,7 +72,7 @@ def import_command(
 
     store = store_of(ctx)
     results = []
-    with progress_bar("import", len(files)) as advance:
+    with progress_bar(_("reading the bundles"), len(files)) as advance:
         for path in files:
             results.append(import_bundle(store, path, dry_run=dry_run))
             if advance:
@@ -69,20 +81,26 @@ def import_command(
         print_json(results)
         return
     for r in results:
-        note = "(試行のみ、書き込みなし)" if r.dry_run else ""
-        note_en = " (dry run: nothing written)" if r.dry_run else ""
         source = f"{visible(str(r.path))} ({visible(r.sender)})"
-        say(
-            f"{source}: 新規 {r.new}、更新 {r.updated}、変更なし {r.unchanged}、"
-            f"競合 {r.conflicting}" + (f"、時刻ずれ {r.skewed}" if r.skewed else "") + note,
-            f"{source}: new {r.new}, updated {r.updated}, unchanged {r.unchanged}, "
-            f"conflicting {r.conflicting}"
-            + (f", clock skew {r.skewed}" if r.skewed else "")
-            + note_en,
+        line = _(
+            "{source}: new {new}, updated {updated}, unchanged {unchanged}, "
+            "conflicting {conflicting}"
+        ).format(
+            source=source,
+            new=r.new,
+            updated=r.updated,
+            unchanged=r.unchanged,
+            conflicting=r.conflicting,
         )
+        if r.skewed:
+            line += _(", clock skew {count}").format(count=r.skewed)
+        if r.dry_run:
+            line += _(" (dry run: nothing written)")
+        echo(line)
 
 
 conflicts_app = typer.Typer(
+    cls=LocalizedGroup,
     help="Records changed on two devices at once: both versions are kept until you choose.",
     no_args_is_help=True,
 )
@@ -99,16 +117,10 @@ def conflicts_list(ctx: typer.Context, as_json: JsonOption = False) -> None:
         print_json(found)
         return
     if not found:
-        say("競合はありません", "no conflicts")
+        echo(_("no conflicts"))
         return
     table(
-        [
-            ("種類", "kind"),
-            ("記録", "record"),
-            ("版", "versions"),
-            ("違う項目", "differs in"),
-            ("ID", "id"),
-        ],
+        [_("kind"), _("record"), _("versions"), _("differs in"), "ID"],
         [
             [c.entity, c.label, str(len(c.versions)), ", ".join(c.differing_fields), c.entity_id]
             for c in found
@@ -134,11 +146,8 @@ def conflicts_show(
         return
     echo(f"{visible(conflict.entity)} {visible(conflict.entity_id)}  {visible(conflict.label)}")
     differs = set(conflict.differing_fields)
-    headers = [("項目", "field")] + [
-        (
-            f"{'表示中' if v.winner else '別の版'} {v.rev_id[-8:]}",
-            f"{'shown' if v.winner else 'other'} {v.rev_id[-8:]}",
-        )
+    headers = [_("field")] + [
+        (_("shown {version}") if v.winner else _("other {version}")).format(version=v.rev_id[-8:])
         for v in conflict.versions
     ]
     names = sorted({k for v in conflict.versions for k in v.data} - {"created_at"})
@@ -148,10 +157,8 @@ def conflicts_show(
         cells = [v if isinstance(v, str) else json.dumps(v, ensure_ascii=False) for v in values]
         rows.append([("* " if name in differs else "  ") + name, *cells])
     table(headers, rows)
-    say(
-        "\n* 違う項目。残す版を選ぶ: dxfield conflicts resolve ID --keep 版",
-        "\n* differs. Keep one: dxfield conflicts resolve ID --keep VERSION",
-    )
+    echo("")
+    echo(_("* differs. Keep one: dxfield conflicts resolve ID --keep VERSION"))
 
 
 @conflicts_app.command("resolve")
@@ -167,4 +174,4 @@ def conflicts_resolve(
 
     rev = resolve_conflict(store_of(ctx), record_id, keep=keep)
     shown = f"{visible(record_id)} → {visible(rev)}"
-    say(f"解決しました: {shown}", f"resolved: {shown}")
+    echo(_("resolved: {change}").format(change=shown))

@@ -6,8 +6,9 @@ from typing import Annotated, Any
 
 import typer
 
-from dxfield.cli.common import progress_bar, say, store_of
+from dxfield.cli.common import echo, progress_bar, store_of
 from dxfield.domain.visible import visible
+from dxfield.i18n import _, ngettext
 
 Format = Annotated[str, typer.Option("--format", help="csv or xlsx.")]
 
@@ -34,7 +35,7 @@ def export_table_command(
     tables = export_table(store_of(ctx), out, what=what, fmt=fmt, include_personal=include_personal)
     summary = ", ".join(f"{t.name} {len(t.rows)}" for t in tables)
     shown = visible(str(out))
-    say(f"{shown} に書き出しました: {summary}", f"wrote {shown}: {summary}")
+    echo(_("wrote {path}: {summary}").format(path=shown, summary=summary))
 
 
 def import_table_command(
@@ -52,22 +53,25 @@ def import_table_command(
     from dxfield.report.tables import import_table
 
     if what != "activities":
-        raise LocalizedError(
-            "取り込めるのは activities だけです", "only activities can be imported", "what"
-        )
+        raise LocalizedError("cli.import_only_activities", field="what")
     with ExitStack() as stack:
 
         def bar(total: int) -> Any:
-            return stack.enter_context(progress_bar("import-table", total))
+            return stack.enter_context(progress_bar(_("reading the table"), total))
 
         counts = import_table(store_of(ctx), path, fmt=fmt, dry_run=dry_run, progress=bar)
     rows = counts.added + counts.updated + counts.unchanged
-    ja = f"追加 {counts.added}、更新 {counts.updated}、変更なし {counts.unchanged}"
-    en = f"{counts.added} added, {counts.updated} updated, {counts.unchanged} unchanged"
+    tally = _("{added} added, {updated} updated, {unchanged} unchanged").format(
+        added=counts.added, updated=counts.updated, unchanged=counts.unchanged
+    )
     if dry_run:
-        say(
-            f"{rows}件、すべて取り込めます(試行のみ): {ja}",
-            f"{rows} rows, all valid (dry run): {en}",
+        line = ngettext(
+            "{count} row, all valid (dry run): {tally}",
+            "{count} rows, all valid (dry run): {tally}",
+            rows,
         )
     else:
-        say(f"{rows}件の活動を取り込みました: {ja}", f"imported {rows} activities: {en}")
+        line = ngettext(
+            "imported {count} activity: {tally}", "imported {count} activities: {tally}", rows
+        )
+    echo(line.format(count=rows, tally=tally))

@@ -11,29 +11,31 @@ from dxfield.cli.common import (
     JsonOption,
     echo,
     print_json,
-    say,
     store_of,
     table,
     ui_language,
 )
+from dxfield.cli.localized import LocalizedGroup
 from dxfield.domain.visible import visible
-from dxfield.i18n import _
+from dxfield.i18n import _, ngettext
 
 if TYPE_CHECKING:
     from dxfield.domain.records import Stage, StageModelRead
     from dxfield.store.tracks import TimelineEntry, TrackSummary
 
 stage_model_app = typer.Typer(
-    help="Stage models: the steps a community goes through (豊岡市's four are built in).",
+    cls=LocalizedGroup,
+    help="Stage models: the steps a community goes through (Toyooka's four are built in).",
     no_args_is_help=True,
 )
 track_app = typer.Typer(
-    help="Engagement tracks: one community followed through a stage model.",
+    cls=LocalizedGroup,
+    help="Consensus-building: one community followed through a stage model.",
     no_args_is_help=True,
 )
 
 ModelOpt = Annotated[
-    str | None, typer.Option("--model", help="Stage model key or id (default: 豊岡市's).")
+    str | None, typer.Option("--model", help="Stage model key or id (default: Toyooka's).")
 ]
 
 
@@ -87,7 +89,7 @@ def stage_model_list(ctx: typer.Context, as_json: JsonOption = False) -> None:
         print_json(models)
         return
     table(
-        [("キー", "key"), ("名称", "name"), ("段階", "stages"), ("ID", "id")],
+        [_("key"), _("name"), _("stages"), "ID"],
         [[m.key, _model_name(m), " → ".join(f"{s.key}" for s in m.stages), m.id] for m in models],
     )
 
@@ -128,7 +130,7 @@ def stage_model_add(
     ],
     as_json: JsonOption = False,
 ) -> None:
-    """Define a stage model (say, a 窓口DX rollout) from a TOML file."""
+    """Define a stage model (say, a counter DX rollout) from a TOML file."""
     from dxfield.store.tracks import add_stage_model, read_stage_model_file
 
     record = add_stage_model(store_of(ctx), read_stage_model_file(from_file))
@@ -136,9 +138,12 @@ def stage_model_add(
         print_json(record)
     else:
         key, count, record_id = visible(record.key), len(record.stages), visible(record.id)
-        say(
-            f"段階モデルを追加しました: {key} ({count}段階) {record_id}",
-            f"stage model added: {key} ({count} stages) {record_id}",
+        echo(
+            ngettext(
+                "stage model added: {key} ({count} stage) {id}",
+                "stage model added: {key} ({count} stages) {id}",
+                count,
+            ).format(key=key, count=count, id=record_id)
         )
 
 
@@ -173,7 +178,7 @@ def track_list(
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """List tracks: each community's stage, since when, and its last activity."""
+    """List each community's stage, since when, and its last activity."""
     from dxfield.store.tracks import list_tracks
 
     items = list_tracks(
@@ -183,14 +188,7 @@ def track_list(
         print_json([_summary_json(s) for s in items])
         return
     table(
-        [
-            ("コミュニティ", "community"),
-            ("市町村", "municipality"),
-            ("段階", "stage"),
-            ("日数", "days"),
-            ("最新の活動", "last activity"),
-            ("ID", "id"),
-        ],
+        [_("community"), _("municipality"), _("stage"), _("days"), _("last activity"), "ID"],
         [
             [
                 s.community,
@@ -268,7 +266,7 @@ def track_show(
     for entry in entries:
         echo(_timeline_line(entry, summary))
     if not entries:
-        say("(まだ記録がありません)", "(nothing recorded yet)")
+        echo(_("(nothing recorded yet)"))
 
 
 @track_app.command("move")

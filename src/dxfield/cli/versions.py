@@ -4,19 +4,22 @@ from typing import Annotated
 
 import typer
 
-from dxfield.cli.common import JsonOption, print_json, say, store_of, table, ui_language
+from dxfield.cli.common import JsonOption, echo, print_json, store_of, table, ui_language
 from dxfield.domain.visible import visible
+from dxfield.i18n import _
 
 
-def _said(verb_ja: str, verb_en: str, written: object) -> None:
+def _said(message: str, written: object) -> None:
     from dxfield.store.records import label
     from dxfield.store.versions import Written
 
     assert isinstance(written, Written)
-    title = visible(written.label)
-    say(
-        f"{label(written.entity, 'ja')} {written.entity_id}「{title}」を{verb_ja} ({written.rev_id})",
-        f"{verb_en} {label(written.entity, 'en')} {written.entity_id} “{title}” ({written.rev_id})",
+    echo(
+        message.format(
+            kind=label(written.entity, ui_language()),
+            id=visible(written.entity_id),
+            title=visible(written.label),
+        )
     )
 
 
@@ -32,7 +35,7 @@ def restore_command(
     if as_json:
         print_json(written)
     else:
-        _said("元に戻しました", "restored", written)
+        _said(_("restored {kind} {id} “{title}”"), written)
 
 
 def revert_command(
@@ -50,7 +53,7 @@ def revert_command(
     if as_json:
         print_json(written)
     else:
-        _said("以前の版に戻しました", "reverted", written)
+        _said(_("reverted {kind} {id} “{title}” to an earlier version"), written)
 
 
 def deleted_command(
@@ -63,15 +66,14 @@ def deleted_command(
 ) -> None:
     """Deleted records, the most recently deleted first (bring one back with restore)."""
     from dxfield.domain.errors import LocalizedError
+    from dxfield.i18n import quote
     from dxfield.store.hlc import stamped_at
     from dxfield.store.records import ENTITIES, label
     from dxfield.store.versions import list_deleted
 
     if kind is not None and kind not in ENTITIES:
         raise LocalizedError(
-            f"種類 {visible(kind)} はありません({', '.join(ENTITIES)})",
-            f"no kind {visible(kind)} ({', '.join(ENTITIES)})",
-            "kind",
+            "cli.kind_unknown", field="kind", value=quote(kind), choices=", ".join(ENTITIES)
         )
     store = store_of(ctx)
     found = list_deleted(store, entity=kind)
@@ -93,15 +95,9 @@ def deleted_command(
             ]
         )
     if not rows:
-        say("削除された記録はありません", "no deleted records")
+        echo(_("no deleted records"))
         return
     table(
-        [
-            ("種類", "kind"),
-            ("内容", "record"),
-            ("削除日時", "deleted"),
-            ("端末", "by"),
-            ("ID", "id"),
-        ],
+        [_("kind"), _("record"), _("deleted"), _("device"), "ID"],
         rows,
     )
