@@ -93,6 +93,14 @@ OTHER_SENSE: dict[str, set[str]] = {
     # "action" as something a key does, and the column or field that the 今後の取組 screen or
     # form already names (内容: what the next step is).
     "action": {"| Key | Action |\n|---|---|", "Command palette (every action)", "Action"},
+    # Said by what it means: 食い違い (two devices changed the same record).
+    "version": {"Every record with more than one live version."},
+}
+
+# Terms a good translation may leave unsaid (the forbidden words above still hold for them).
+UNSAID = {
+    # この端末に登録した端末 reads better than naming the file the devices are kept in.
+    "store",
 }
 
 HIRAGANA = re.compile(r"[\u3041-\u309f]")
@@ -100,9 +108,11 @@ JAPANESE = r"\u3040-\u30ff\u3400-\u9fff"
 # A field named in Japanese and then again in English: 日付(date): …, タイトル (title): …
 # (a key in brackets after a word, 書き出す (e), is a hint, not a field's name).
 FIELD_NAMED_TWICE = re.compile(rf"[{JAPANESE}]\s*[((][a-z_]+[))]\s*[::]")
-# What is not words to translate: placeholders, `code`, a command line, a command's name.
+# What is not words to translate: placeholders, `code`, a command line, a command's name;
+# and "bundled" (shipped with dxfield), which is not a 同期ファイル.
 NOT_WORDS = re.compile(
     r"\{[^{}]*\}|`[^`]*`|\bdxfield(?: [a-z][a-z-]*)+|--[a-z-]+|\b[a-z]+(?:-[a-z]+)+\b"
+    r"|\bbundled\b"
 )
 # A message that only lists the values an option takes (keys typed on the command line).
 KEY_LIST = re.compile(r"^[a-z_]+(?:, [a-z_]+)* or [a-z_]+\.$")
@@ -123,6 +133,14 @@ class Term:
 
     def said_in(self, translation: str) -> bool:
         return any(stem(word) in translation for word in self.japanese)
+
+    def missing_in(self, english: str, translation: str) -> bool:
+        """The English says the term and the translation does not. A word the translation keeps
+        as it is (`activities`, `kind`, `[[stages]]`) is a value or a column typed as such."""
+        text = NOT_WORDS.sub(" ", english)
+        said = [m.group(0) for m in self.pattern().finditer(text)]
+        typed = [word for word in said if word in translation]
+        return len(said) > len(typed) and not self.said_in(translation)
 
 
 def stem(word: str) -> str:
@@ -194,15 +212,14 @@ def test_no_translation_uses_a_forbidden_word() -> None:
 
 @pytest.mark.parametrize("term", glossary(), ids=lambda term: term.english[0])
 def test_every_message_says_the_term_with_the_glossarys_word(term: Term) -> None:
-    pattern = term.pattern()
+    if UNSAID & set(term.english):
+        pytest.skip("a term a translation may leave unsaid")
     other_sense = set().union(*(OTHER_SENSE.get(word, set()) for word in term.english))
     wrong = [
         f"{english!r} -> {japanese!r}"
         for english, japanese in translations()
-        if english not in other_sense
-        and not KEY_LIST.match(english)
-        and pattern.search(NOT_WORDS.sub(" ", english))
-        and not term.said_in(japanese)
+        if english not in other_sense and not KEY_LIST.match(english)
+        if term.missing_in(english, japanese)
     ]
     assert not wrong, f"say {' / '.join(term.japanese)}:\n" + "\n".join(wrong)
 
@@ -234,3 +251,7 @@ def test_the_checks_find_what_they_look_for() -> None:
     assert FIELD_NAMED_TWICE.search("タイトル(title): 空にできません")
     assert not FIELD_NAMED_TWICE.search("タイトル: 空にできません")
     assert not FIELD_NAMED_TWICE.search("書き出す (e)")
+    assert terms["track"].missing_in("Move a track back", "トラックを戻す")
+    assert not terms["activity"].missing_in("activities or findings.", "activities か findings。")
+    assert terms["finding"].missing_in("activities or findings.", "activities か成果。")
+    assert not terms["bundle"].missing_in("the bundled list", "同梱の一覧")
