@@ -67,8 +67,13 @@ KEY_NAMES = {
 
 JAPANESE = r"\u3005\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\uff10-\uff19\uff21-\uff3a\uff41-\uff5a\uff66-\uff9f"
 WORD = re.compile(rf"[A-Za-z]+(?:['’][A-Za-z]+)*|[{JAPANESE}]+")
-# Ids, hashes and codes: hex runs with a digit, UUIDs (whole or cut), `1-36ba…` revisions.
-CODE = re.compile(r"\b(?=[0-9a-fA-F-]*\d)[0-9a-fA-F]+(?:-[0-9a-fA-F]+)*\b|\b\w*\d\w*\b")
+# Ids, hashes and codes: hex runs with a digit, UUIDs (whole or cut), `1-36ba…` revisions,
+# words with a digit (FY2024, R6).
+CODE = re.compile(
+    r"\b(?=[0-9a-fA-F-]*\d)[0-9a-fA-F]+(?:-[0-9a-fA-F]+)*\b|\b\w*\d\w*\b"
+    r"|\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b"  # and a field's name as stored (`end_time`)
+)
+IDENTIFIER = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*")
 # A wrapper whose end is not on the line (cut with "…", wrapped to the next line) ends where
 # its column does: at an ellipsis, a box-drawing character or a wide gap of spaces.
 COLUMN_END = re.compile(r"…|[\u2500-\u259f]|\s{3,}")
@@ -135,6 +140,7 @@ class Data:
     """What a store holds, as a person may see it (whole, cut short or wrapped)."""
 
     texts: set[str] = field(default_factory=set)
+    names: set[str] = field(default_factory=set)  # shown as they are: devices, paths, input
 
     def add(self, *values: object) -> None:
         for value in values:
@@ -175,15 +181,22 @@ class Data:
         finally:
             connection.close()
 
+    def add_name(self, *names: str) -> None:
+        """Names shown as they are, however they look: a device's, what a person typed."""
+        self.names.update(names)
+
     def add_path(self, path: Path) -> None:
         """A path shown (a store, a folder): each of its parts is data."""
-        self.add(str(path), *path.parts)
+        self.add_name(str(path), *path.parts)
 
     def words(self) -> set[str]:
-        return {w for text in self.texts for w in WORD.findall(text)}
+        """The words of the data. A lone code (`workshop`, `site_visit`, a JSON key) is not
+        one: shown to a person, it is a leak (the label was not looked up)."""
+        prose = {t for t in self.texts if not IDENTIFIER.fullmatch(t)}
+        return {w for text in prose | self.names for w in WORD.findall(text)}
 
     def corpus(self) -> str:
-        return "\n".join(sorted(self.texts))
+        return "\n".join(sorted(self.texts | self.names))
 
 
 @dataclass
