@@ -157,8 +157,9 @@ TYPED = "zzqx"  # in the palette: matches no command
 
 
 async def walk_every_screen(app: Any, pilot: Pilot[None]) -> dict[str, str]:
-    from textual.command import CommandPalette
+    from textual.command import CommandList, CommandPalette
 
+    from dxfield.tui.commands import palette_entries
     from dxfield.tui.screens.activity_form import ActivityFormScreen
     from dxfield.tui.screens.activity_view import ActivityViewScreen
     from dxfield.tui.screens.confirm import ConfirmScreen
@@ -181,6 +182,11 @@ async def walk_every_screen(app: Any, pilot: Pilot[None]) -> dict[str, str]:
     await walk.look("dashboard", DashboardScreen)
 
     await walk.keys("ctrl+p")
+    commands = app.screen.query_one(CommandList)
+    for _ in range(40):  # the palette lists its commands a little after it opens
+        if commands.option_count >= len(palette_entries()):
+            break
+        await pilot.pause(0.05)
     await walk.look("palette", CommandPalette)
     await pilot.press(*TYPED)
     await pilot.pause(0.8)  # the palette says it found nothing after half a second
