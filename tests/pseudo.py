@@ -1,0 +1,266 @@
+"""A pseudo-locale that wraps every message the catalogue gives as `⟦…⟧`, and the reader that
+finds the words a person would see outside those wrappers: words that never went through the
+catalogue (written inline in the code, or a library's own).
+
+What may show outside the wrappers without being a leak: data (taken from the store the app or
+the CLI shows), numbers, dates, ids and hashes, key names, punctuation and box drawing, and the
+few proper nouns and codes of ALLOWED.
+"""
+
+from __future__ import annotations
+
+import gettext
+import html
+import json
+import re
+import sqlite3
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+OPEN, CLOSE = "⟦", "⟧"
+
+
+class PseudoTranslations(gettext.NullTranslations):
+    """Every message as its English, wrapped: `⟦Saved⟧`; placeholders are filled after the
+    lookup, so a value sits inside the wrapper (`⟦Saved “会議”⟧`), which is fine."""
+
+    def gettext(self, message: str) -> str:
+        return f"{OPEN}{message}{CLOSE}" if message else message
+
+    def ngettext(self, msgid1: str, msgid2: str, n: int) -> str:
+        return self.gettext(msgid1 if n == 1 else msgid2)
+
+    def pgettext(self, context: str, message: str) -> str:
+        return self.gettext(message)
+
+    def npgettext(self, context: str, msgid1: str, msgid2: str, n: int) -> str:
+        return self.ngettext(msgid1, msgid2, n)
+
+
+# Proper nouns and codes a person may read as they are, in any language (at most 30, each
+# with why). Compared case-sensitively, as whole words.
+ALLOWED: dict[str, str] = {
+    "dxfield": "the program's name (title bar, `Usage: dxfield`)",
+    "DX": "the programme's own term (地域DX), also inside data",
+    "CSV": "a file format's name",
+    "XLSX": "a file format's name",
+    "HTML": "a file format's name",
+    "Markdown": "a file format's name",
+    "JSON": "a file format's name (`--json`)",
+    "UTF": "an encoding's name (UTF-8)",
+    "BOM": "the byte order mark Excel needs, by its name",
+    "Excel": "a product's name",
+    "PostgreSQL": "a product's name",
+    "SQLite": "a product's name",
+    "null": "JSON's word, in a record's fields as stored (the conflicts view)",
+    "true": "JSON's word, in a record's fields as stored (the conflicts view)",
+    "false": "JSON's word, in a record's fields as stored (the conflicts view)",
+}
+
+# Key names as Textual's footer and the help show them, and as the CLI's help quotes them.
+KEY_NAMES = {
+    "ctrl", "shift", "alt", "esc", "escape", "enter", "tab", "space", "home", "end", "pgup",
+    "pgdn", "up", "down", "left", "right", "del", "delete", "ins", "insert", "backspace",
+    "question_mark", "slash", "plus", "minus",
+}  # fmt: skip
+
+JAPANESE = r"\u3005\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\uff10-\uff19\uff21-\uff3a\uff41-\uff5a\uff66-\uff9f"
+WORD = re.compile(rf"[A-Za-z]+(?:['’][A-Za-z]+)*|[{JAPANESE}]+")
+# Ids, hashes and codes: hex runs with a digit, UUIDs (whole or cut), `1-36ba…` revisions,
+# words with a digit (FY2024, R6).
+CODE = re.compile(
+    r"\b(?=[0-9a-fA-F-]*\d)[0-9a-fA-F]+(?:-[0-9a-fA-F]+)*\b|\b\w*\d\w*\b"
+    r"|\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b"  # and a field's name as stored (`end_time`)
+)
+IDENTIFIER = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*")
+# A wrapper whose end is not on the line (cut with "…", wrapped to the next line) ends where
+# its column does: at an ellipsis, a box-drawing character or a wide gap of spaces.
+COLUMN_END = re.compile(r"…|[\u2500-\u259f]|\s{3,}")
+
+
+def outside_wrappers(line: str) -> str:
+    """The text of one screen line that no wrapper holds (wrappers may nest)."""
+    kept: list[str] = []
+    depth = 0
+    i = 0
+    while i < len(line):
+        char = line[i]
+        if char == OPEN:
+            depth += 1
+        elif char == CLOSE:
+            if depth:
+                depth -= 1
+            else:
+                # The end of a message that began on an earlier line: the text of its column
+                # before this point was inside it.
+                start = _column_start("".join(kept))
+                del kept[start:]
+        elif depth:
+            end = COLUMN_END.match(line, i)
+            if end:  # a wrapper cut short: its column ends here
+                depth = 0
+                kept.append(char)
+        else:
+            kept.append(char)
+        i += 1
+    return "".join(kept)
+
+
+def _column_start(text: str) -> int:
+    ends = list(COLUMN_END.finditer(text))
+    return ends[-1].end() if ends else 0
+
+
+SVG_TEXT = re.compile(
+    r'<text [^>]*?x="([\d.]+)"[^>]*?textLength="([\d.]+)"[^>]*?clip-path="url\(#[^)]*-line-(\d+)\)"'
+    r"[^>]*>(.*?)</text>",
+    re.DOTALL,
+)
+
+
+def screen_lines(svg: str) -> list[str]:
+    """The lines of a screenshot (`App.export_screenshot()`), each span at its column: the
+    SVG leaves out the blank cells between spans, which would glue two columns' words."""
+    from rich.cells import cell_len
+
+    lines: dict[int, str] = {}
+    for x, length, number, content in SVG_TEXT.findall(svg):
+        text = html.unescape(content).replace("\xa0", " ").rstrip("\n")
+        line = lines.get(int(number), "")
+        if text:  # textLength is a character's width times len(text); x counts cells
+            column = round(float(x) / (float(length) / len(text)))
+            line += " " * (column - cell_len(line))
+        lines[int(number)] = line + text
+    return [lines[n] for n in sorted(lines)]
+
+
+@dataclass
+class Data:
+    """What a store holds, as a person may see it (whole, cut short or wrapped)."""
+
+    texts: set[str] = field(default_factory=set)
+    names: set[str] = field(default_factory=set)  # shown as they are: devices, paths, input
+
+    def add(self, *values: object) -> None:
+        for value in values:
+            self._add(value)
+
+    def _add(self, value: object) -> None:
+        if isinstance(value, str):
+            if value.startswith(("{", "[")):
+                try:
+                    self._add(json.loads(value))
+                    return
+                except ValueError:
+                    pass
+            if value.strip():
+                self.texts.add(value)
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                self._add(key)
+                self._add(item)
+        elif isinstance(value, list | tuple):
+            for item in value:
+                self._add(item)
+
+    def add_store(self, path: Path) -> None:
+        """Every text of every table of the SQLite store at `path` (read only)."""
+        connection = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
+        try:
+            tables = [
+                row[0]
+                for row in connection.execute(
+                    "SELECT name FROM sqlite_master WHERE type = 'table'"
+                    " AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '%fts%'"
+                )
+            ]
+            for table in tables:
+                for row in connection.execute(f'SELECT * FROM "{table}"'):
+                    self.add(*row)
+        finally:
+            connection.close()
+
+    def add_name(self, *names: str) -> None:
+        """Names shown as they are, however they look: a device's, what a person typed."""
+        self.names.update(names)
+
+    def add_path(self, path: Path) -> None:
+        """A path shown (a store, a folder): each of its parts is data."""
+        self.add_name(str(path), *path.parts)
+
+    def words(self) -> set[str]:
+        """The words of the data. A lone code (`workshop`, `site_visit`, a JSON key) is not
+        one: shown to a person, it is a leak (the label was not looked up)."""
+        prose = {t for t in self.texts if not IDENTIFIER.fullmatch(t)}
+        return {w for text in prose | self.names for w in WORD.findall(text)}
+
+    def corpus(self) -> str:
+        return "\n".join(sorted(self.texts | self.names))
+
+
+@dataclass
+class Leak:
+    where: str  # the screen, verb or input
+    word: str
+    line: str  # the line it was seen on, as shown
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.word!r} in {self.line.strip()!r}"
+
+
+class Reader:
+    """Finds the words outside wrappers that are not data, keys, codes or ALLOWED."""
+
+    def __init__(self, data: Data, *, extra: Iterable[str] = ()) -> None:
+        self.corpus = data.corpus()
+        self.data_words = data.words()
+        self.extra = set(extra)
+
+    def excused(self, word: str) -> bool:
+        if word in ALLOWED or word in self.extra:
+            return True
+        if len(word) == 1 and word.isascii():  # a key (`n`, `D`), or a letter in a code
+            return True
+        if word.lower() in KEY_NAMES:
+            return True
+        if word in self.data_words:
+            return True
+        # Japanese data may be cut or wrapped anywhere: any piece of it is data.
+        return not word.isascii() and word in self.corpus
+
+    def cut_data(self, word: str) -> bool:
+        """A word cut short where its column ends (`dial…`): data if some data word begins so."""
+        return any(w.startswith(word) for w in self.data_words)
+
+    def leaks(self, where: str, text: str, clean: Callable[[str], str] | None = None) -> list[Leak]:
+        """The leaks of `text`, line by line (`clean` first takes out of a line what is not
+        words: the CLI's flags and verbs)."""
+        found: list[Leak] = []
+        for line in text.splitlines():
+            rest = CODE.sub(" ", outside_wrappers(clean(line) if clean else line))
+            for match in WORD.finditer(rest):
+                word = match.group()
+                if self.excused(word):
+                    continue
+                after = rest[match.end() : match.end() + 1]
+                if (after in ("", "…", "\ufffd") or COLUMN_END.match(after)) and self.cut_data(
+                    word
+                ):
+                    continue
+                found.append(Leak(where, word, line))
+        return found
+
+
+def report(leaks: Iterable[Leak]) -> str:
+    """One line per place and the words leaking there, each line it was seen on once."""
+    by_place: dict[str, dict[str, list[str]]] = {}
+    for leak in leaks:
+        lines = by_place.setdefault(leak.where, {}).setdefault(leak.line.strip(), [])
+        if leak.word not in lines:
+            lines.append(leak.word)
+    out = []
+    for where, lines in by_place.items():
+        out.append(f"== {where}")
+        out.extend(f"   {' '.join(words)!s:<30} | {line}" for line, words in lines.items())
+    return "\n".join(out)
