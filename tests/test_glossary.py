@@ -95,6 +95,8 @@ OTHER_SENSE: dict[str, set[str]] = {
     "action": {"| Key | Action |\n|---|---|", "Command palette (every action)", "Action"},
     # Said by what it means: 食い違い (two devices changed the same record).
     "version": {"Every record with more than one live version."},
+    # A device file (/dev/...), not a computer of the programme.
+    "device": {"{path} is not a regular file (a folder, a device or a pipe); nothing was read"},
 }
 
 # Terms a good translation may leave unsaid (the forbidden words above still hold for them).

@@ -22,7 +22,10 @@ ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "errors.md"
 
 # Words a Japanese message may hold in Latin letters: names of formats and programs, not words.
-PROPER_NOUNS = {"dxfield", "SQLite", "UTF", "TOML", "CSV", "JSON", "ID", "base64", "chmod"}
+PROPER_NOUNS = {"dxfield", "SQLite", "UTF", "TOML", "CSV", "JSON", "ID", "base64", "chmod", "Excel"}
+# Values a person types or a file holds, quoted as they are: a language code, a table name,
+# file endings, a card's field.
+PROPER_NOUNS |= {"ja", "en", "activities", "md", "html", "id"}
 JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
 
 
