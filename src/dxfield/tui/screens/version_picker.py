@@ -11,9 +11,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
-from dxfield.i18n import FIELD_LABELS, _, current_language
+from dxfield.i18n import FIELD_LABELS, N_, _, current_language
 from dxfield.store.hlc import stamped_at
-from dxfield.tui.text import localize_bindings, plain
+from dxfield.tui.text import plain
 
 
 def version_choices(history: list[dict[str, Any]], current_rev: str) -> list[tuple[str, str]]:
@@ -48,7 +48,7 @@ def version_choices(history: list[dict[str, Any]], current_rev: str) -> list[tup
 class VersionPickerScreen(ModalScreen[str | None]):
     """A list of earlier versions; Enter chooses one, escape closes."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "close", "Close")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "close", N_("Close"))]
 
     DEFAULT_CSS = """
     VersionPickerScreen { align: center middle; }
@@ -62,7 +62,6 @@ class VersionPickerScreen(ModalScreen[str | None]):
     def __init__(self, choices: list[tuple[str, str]]) -> None:
         super().__init__()
         self.choices = choices
-        localize_bindings(self)
 
     def compose(self) -> ComposeResult:
         with Vertical():
