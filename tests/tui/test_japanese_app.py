@@ -154,3 +154,27 @@ async def test_actions_and_findings_speak_japanese(demo: Path) -> None:
         await settle(app, pilot)
         assert isinstance(app.screen, FindingsScreen)
         assert str(app.screen.query_one("#findings-summary").render()).startswith("知見 ")
+
+
+@pytest.mark.usefixtures("frozen_today")
+async def test_the_theme_picker_asks_in_japanese(demo: Path) -> None:
+    app = DxfieldApp(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        app.search_themes()  # what the palette's 配色 runs
+        await settle(app, pilot)
+        assert app.screen.query_one(CommandInput).placeholder == "配色を検索…"
+        await pilot.press(*"zzqx")
+        labels: list[str] = []
+        for _ in range(40):
+            await asyncio.sleep(0.05)
+            await pilot.pause()
+            found = app.screen.query_one(CommandList)
+            labels = [
+                str(option.hit.text)
+                for option in (found.get_option_at_index(i) for i in range(found.option_count))
+                if isinstance(option, Command)
+            ]
+            if labels:
+                break
+        assert labels == ["一致する配色はありません"]

@@ -18,13 +18,12 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.command import CommandPalette, Provider
 from textual.screen import Screen
-from textual.theme import ThemeProvider
 from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
 from dxfield import clock
 from dxfield.i18n import N_, _
-from dxfield.tui.commands import DxfieldCommands
+from dxfield.tui.commands import DxfieldCommands, DxfieldThemes
 from dxfield.tui.text import (
     display_path,
     error_text,
@@ -388,7 +387,7 @@ class DxfieldApp(App[None]):
     def search_themes(self) -> None:
         """The theme picker, its prompt in the user's language (theme names are names)."""
         self.push_screen(
-            CommandPalette(providers=[ThemeProvider], placeholder=_("Search for a theme…"))
+            CommandPalette(providers=[DxfieldThemes], placeholder=_("Search for a theme…"))
         )
 
     def action_screenshot_svg(self) -> None:

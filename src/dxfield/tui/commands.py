@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.theme import ThemeProvider
 
 from dxfield.i18n import N_, _
 from dxfield.tui.text import describe, key_help
@@ -101,9 +102,22 @@ class DxfieldCommands(Provider):
                 shown = matcher.highlight(command.label) if on_label > 0 else Text(command.label)
                 yield Hit(score, shown, command.run, text=command.label, help=command.help)
         if not found and query.strip():
-            yield Hit(
-                0.01,
-                Text(_("No command matches"), style="not bold"),
-                lambda: None,
-                text=_("No command matches"),
-            )
+            yield no_match(_("No command matches"))
+
+
+def no_match(words: str) -> Hit:
+    """The one line a search that found nothing shows (choosing it does nothing)."""
+    return Hit(0.01, Text(words, style="not bold"), lambda: None, text=words)
+
+
+class DxfieldThemes(ThemeProvider):
+    """Textual's theme picker (theme names are names), saying in the user's language when
+    nothing matches."""
+
+    async def search(self, query: str) -> Hits:
+        found = False
+        async for hit in super().search(query):
+            found = True
+            yield hit
+        if not found and query.strip():
+            yield no_match(_("No theme matches"))
