@@ -187,7 +187,8 @@ class ActivityViewScreen(DxScreen):
 
         if self.page is None:
             return
-        choices = version_choices(self.page.history, self.page.activity.rev)
+        devices = {**self.page.devices, self.store.device.id: self.store.device.name}
+        choices = version_choices(self.page.history, self.page.activity.rev, devices)
         labels = dict((rev, text) for text, rev in choices)
 
         def chosen(rev_id: str | None) -> None:

@@ -16,9 +16,12 @@ from dxfield.store.hlc import stamped_at
 from dxfield.tui.text import plain
 
 
-def version_choices(history: list[dict[str, Any]], current_rev: str) -> list[tuple[str, str]]:
+def version_choices(
+    history: list[dict[str, Any]], current_rev: str, devices: dict[str, str] | None = None
+) -> list[tuple[str, str]]:
     """(what a person reads, revision id) for each version one can go back to: newest first,
-    neither a deletion nor the version shown now."""
+    neither a deletion nor the version shown now. A version reads as a time and who (the
+    device's name from `devices`, by id), never as an id."""
     lang = current_language()
     choices = []
     for revision in reversed(history):
@@ -39,9 +42,9 @@ def version_choices(history: list[dict[str, Any]], current_rev: str) -> list[tup
                 if c != "created_at"
             )
         )
-        choices.append(
-            (f"{when}  {title.splitlines()[0] if title else ''}  ({changed})", revision["rev_id"])
-        )
+        who = (devices or {}).get(revision["device_id"]) or _("another device")
+        first = title.splitlines()[0] if title else ""
+        choices.append((f"{when} · {who}  {first}  ({changed})", revision["rev_id"]))
     return choices
 
 
