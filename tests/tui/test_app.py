@@ -272,12 +272,12 @@ async def test_every_key_of_the_screen_is_in_the_palette(demo: Path) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await open_log(app, pilot)
         provider = DxfieldCommands(app.screen)
-        labels = {label for label, _help, _run in provider._commands()}
+        labels = {command.label for command in provider.commands()}
         assert {"Log an activity", "Dashboard", "Help", "Search", "Filters", "Open"} <= labels
         await pilot.press("enter")
         await settle(app, pilot)
         provider = DxfieldCommands(app.screen)
-        run = {label: run for label, _help, run in provider._commands()}
+        run = {command.label: command.run for command in provider.commands()}
         assert {"Edit", "Delete"} <= set(run)
         await run["Edit"]()  # the palette awaits what a command returns
         await settle(app, pilot)

@@ -54,7 +54,7 @@ def hostile(tmp_path: Path) -> Path:
             title=f"説明会{BIDI} [/]*強調* <b>",
             notes=f"一行目{BIDI}\n\n- 項目 [/] [@click=app.quit]押す[/]",
             record_id=RECORD_ID,
-            device_id=f"peer{ESCAPES}",
+            device_id=card.id,  # written on the trusted device, whose name is hostile
         )
         trust_under_name(store, card, DEVICE)
     return folder
@@ -134,12 +134,12 @@ async def test_the_activity_view_shows_id_title_notes_and_history_as_stored(
         app.open_activity(RECORD_ID)
         await settle(app, pilot)
         assert isinstance(app.screen, ActivityViewScreen)
-        text = await shown(app, pilot, f"説明会{BIDI_SHOWN} [/]*強調* <b>", "peer<ESC>]0;p")
+        text = await shown(app, pilot, f"説明会{BIDI_SHOWN} [/]*強調* <b>", DEVICE_SHOWN)
         assert f"説明会{BIDI_SHOWN} [/]*強調* <b>" in text  # not Markdown, not HTML
         assert RECORD_ID_SHOWN in text
         assert f"一行目{BIDI_SHOWN}" in text
         assert "[@click=app.quit]押す[/]" in text
-        assert "peer<ESC>]0;p" in text  # the author's id, cut to 13 characters
+        assert DEVICE_SHOWN in text  # the author: a device by its name, never its id
         await pilot.press("d")  # the question quotes the title
         await settle(app, pilot)
         assert f"説明会{BIDI_SHOWN} [/]*強調* <b>" in await shown(app, pilot, "説明会")

@@ -57,7 +57,7 @@ async def test_the_preview_follows_the_scope(demo: Path) -> None:
         )
         places.select(toyooka)
         await settle(app, pilot)
-        assert "1 municipalities" in _message(app)
+        assert "1 municipality," in _message(app)
         assert "### 豊岡市" in _preview(app) and "### 尼崎市" not in _preview(app)
 
         await _submit(app, pilot, "#report-as-of", "2024-02-30")
@@ -81,13 +81,13 @@ async def test_ctrl_s_writes_markdown_and_html_as_previewed(demo: Path, tmp_path
         app.screen.query_one("#report-preview").focus()
         await pilot.press("ctrl+s")
         await settle(app, pilot)
-        assert "no folder" in _message(app)
+        assert "There is no folder" in _message(app)
         assert not (tmp_path / "missing").exists()
 
         app.screen.query_one("#report-folder", Input).value = str(out)
         await pilot.press("ctrl+s")
         await settle(app, pilot)
-        assert "wrote" in _message(app)
+        assert "Wrote" in _message(app)
 
     written = sorted(p.name for p in out.iterdir())
     assert written == ["dxfield-report-2024-10-31.html", "dxfield-report-2024-10-31.md"]

@@ -49,7 +49,7 @@ async def test_export_to_a_folder_then_import_it_on_the_hub(tmp_path: Path) -> N
         app.screen.query_one("#recipient", Select).focus()
         await pilot.press("e")
         await settle(app, pilot)
-        assert "wrote" in str(app.screen.query_one("#sync-message").render())
+        assert "Wrote" in str(app.screen.query_one("#sync-message").render())
     assert len(list(stick.glob("*.dxb"))) == 1
 
     app = DxfieldApp(b)
@@ -62,7 +62,7 @@ async def test_export_to_a_folder_then_import_it_on_the_hub(tmp_path: Path) -> N
         await pilot.press("ctrl+o")
         await settle(app, pilot)
         message = str(app.screen.query_one("#sync-message").render())
-        assert "imported 1: new 1" in message
+        assert "Imported 1 file: new 1" in message
     with Store.open(b) as hub:
         titles = [r.title for r in list_activities(hub, limit=10)]
         assert titles == ["奥矢根区 意見交換会"]
@@ -87,7 +87,7 @@ async def test_a_conflict_is_shown_side_by_side_and_resolved_with_a_key(tmp_path
         await settle(app, pilot)
         from dxfield.tui.widgets.status_bar import StatusBar
 
-        assert "1 conflicts" in str(app.screen.query_one(StatusBar).render())
+        assert "1 conflict (s, k)" in str(app.screen.query_one(StatusBar).render())
         await pilot.press("k")
         await settle(app, pilot)
         screen = app.screen
@@ -116,11 +116,11 @@ async def test_a_missing_folder_or_no_bundles_is_said_in_one_line(tmp_path: Path
         screen.query_one("#recipient", Select).focus()
         await pilot.press("e")
         await settle(app, pilot)
-        assert "no folder" in str(screen.query_one("#sync-message").render())
+        assert "There is no folder" in str(screen.query_one("#sync-message").render())
         screen.query_one("#import-path", Input).value = str(empty)
         await pilot.press("ctrl+o")
         await settle(app, pilot)
-        assert "no bundles" in str(screen.query_one("#sync-message").render())
+        assert "No sync files" in str(screen.query_one("#sync-message").render())
         assert isinstance(app.screen, SyncScreen)
 
 
@@ -144,7 +144,7 @@ async def test_a_devices_name_cannot_steer_the_export_out_of_the_folder(tmp_path
         app.screen.query_one("#recipient", Select).focus()
         await pilot.press("e")
         await settle(app, pilot)
-        assert "wrote" in str(app.screen.query_one("#sync-message").render())
+        assert "Wrote" in str(app.screen.query_one("#sync-message").render())
     (written,) = [p for p in tmp_path.rglob("*.dxb")]
     assert written.parent == stick, written
 

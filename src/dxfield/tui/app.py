@@ -8,24 +8,25 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, cast
 
 from textual import work
-from textual.app import App, ComposeResult
+from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.command import CommandPalette, Provider
 from textual.screen import Screen
 from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
 from dxfield import clock
-from dxfield.i18n import _
-from dxfield.tui.commands import DxfieldCommands
+from dxfield.i18n import N_, _
+from dxfield.tui.commands import DxfieldCommands, DxfieldThemes
 from dxfield.tui.text import (
     display_path,
     error_text,
-    localize_bindings,
     notify_failure,
     plain,
 )
@@ -41,37 +42,40 @@ class DxfieldApp(App[None]):
 
     TITLE = "dxfield"
     CSS_PATH = "app.tcss"
-    COMMANDS = App.COMMANDS | {DxfieldCommands}
+    # One provider for the app's commands and Textual's system commands (see tui/commands.py).
+    COMMANDS: ClassVar[set[type[Provider] | Callable[[], type[Provider]]]] = {DxfieldCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
             "n",
             "new_activity",
-            "New",
+            N_("New"),
             id="new-activity",
-            tooltip="Log an activity",
+            tooltip=N_("Log an activity"),
         ),
         Binding(
             "h",
             "dashboard",
-            "Home",
+            N_("Home"),
             id="dashboard",
-            tooltip="Dashboard",
+            tooltip=N_("Dashboard"),
         ),
-        Binding("l", "log", "Log", id="log", tooltip="Activity log"),
-        Binding("t", "tracks", "Tracks", id="tracks", tooltip="Engagement tracks"),
-        Binding("a", "actions", "Actions", id="actions", tooltip="Actions (今後の取組方針)"),
-        Binding("i", "findings", "Findings", id="findings", tooltip="Findings"),
-        Binding("s", "sync", "Sync", id="sync", tooltip="Bundles to and from other devices"),
-        Binding("p", "report", "Report", id="report", tooltip="The prefecture's report"),
+        Binding("l", "log", N_("Log"), id="log", tooltip=N_("Activity log")),
+        Binding("t", "tracks", N_("Tracks"), id="tracks", tooltip=N_("Engagement tracks")),
+        Binding("a", "actions", N_("Actions"), id="actions", tooltip=N_("Next steps (actions)")),
+        Binding("i", "findings", N_("Findings"), id="findings", tooltip=N_("Findings")),
+        Binding(
+            "s", "sync", N_("Sync"), id="sync", tooltip=N_("Bundles to and from other devices")
+        ),
+        Binding("p", "report", N_("Report"), id="report", tooltip=N_("The prefecture's report")),
         Binding(
             "question_mark",
             "help",
-            "Help",
+            N_("Help"),
             id="help",
-            tooltip="Every key",
+            tooltip=N_("Every key"),
         ),
-        Binding("q", "quit", "Quit", id="quit"),
-        Binding("ctrl+q", "quit", "Quit", show=False, id="quit-ctrl", priority=True),
+        Binding("q", "quit", N_("Quit"), id="quit"),
+        Binding("ctrl+q", "quit", N_("Quit"), show=False, id="quit-ctrl", priority=True),
     ]
 
     def __init__(self, data_dir: Path) -> None:
@@ -79,7 +83,6 @@ class DxfieldApp(App[None]):
         self.data_dir = data_dir
         self._store: Store | None = None
         self._conflicts = 0  # counted after each sync, not on every screen change
-        localize_bindings(self)
 
     @property
     def today(self) -> dt.date:
@@ -237,7 +240,7 @@ class DxfieldApp(App[None]):
         self._show_base(TracksScreen)
 
     def action_actions(self) -> None:
-        """Show the actions (今後の取組方針)."""
+        """Show the actions (the next steps)."""
         from dxfield.tui.screens.followups import ActionsScreen
 
         self._show_base(ActionsScreen)
@@ -340,6 +343,69 @@ class DxfieldApp(App[None]):
                 if worker is not None:
                     await worker.wait()
         self.exit()
+
+    # -- Textual's own commands, in the user's language -----------------------------------------
+
+    def system_entries(self, screen: Screen[object]) -> list[tuple[str, str, Callable[[], object]]]:
+        """Textual's system commands as (label, help, callback), in English (looked up where
+        shown). "Keys" opens the app's help: Textual's key panel shows key descriptions as
+        written in BINDINGS, with no hook to translate them."""
+        entries: list[tuple[str, str, Callable[[], object]]] = [
+            (N_("Theme"), N_("Change the colours of the app"), self.action_change_theme),
+            (N_("Keys"), N_("Every key of the app"), self.action_help),
+        ]
+        if screen.maximized is not None:
+            entries.append(
+                (N_("Minimize"), N_("Show the widget at its usual size"), screen.action_minimize)
+            )
+        elif screen.focused is not None and screen.focused.allow_maximize:
+            entries.append(
+                (
+                    N_("Maximize"),
+                    N_("Show the focused widget on the whole screen"),
+                    screen.action_maximize,
+                )
+            )
+        entries.append(
+            (N_("Screenshot"), N_("Save a picture (SVG) of the screen"), self.action_screenshot_svg)
+        )
+        return entries
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        """Textual's system commands in the user's language (the palette lists them through
+        `DxfieldCommands`; this keeps Textual's hook worded the same for anything else)."""
+        for label, help_text, callback in self.system_entries(screen):
+            yield SystemCommand(_(label), _(help_text), callback)
+
+    def action_command_palette(self) -> None:
+        """The command palette, its prompt in the user's language."""
+        if self.use_command_palette and not CommandPalette.is_open(cast("App[object]", self)):
+            self.push_screen(
+                CommandPalette(placeholder=_("Search for a command…"), id="--command-palette")
+            )
+
+    def search_themes(self) -> None:
+        """The theme picker, its prompt in the user's language (theme names are names)."""
+        self.push_screen(
+            CommandPalette(providers=[DxfieldThemes], placeholder=_("Search for a theme…"))
+        )
+
+    def action_screenshot_svg(self) -> None:
+        """Save the screen as an SVG in the downloads folder, and say where."""
+        self._save_screenshot(self.export_screenshot())
+
+    @work(thread=True, group="screenshot", exit_on_error=False)
+    def _save_screenshot(self, svg: str) -> None:
+        import platformdirs
+
+        folder = Path(platformdirs.user_downloads_dir())
+        folder.mkdir(parents=True, exist_ok=True)
+        name = "dxfield-" + clock.file_stamp() + ".svg"
+        (folder / name).write_text(svg, encoding="utf-8")
+        shown = display_path(str(folder / name))
+        self.call_from_thread(
+            self.notify, _("Saved a picture of the screen: {path}").format(path=shown), markup=False
+        )
 
     def action_help(self) -> None:
         """Show every key."""

@@ -22,7 +22,7 @@ from textual.widgets import Checkbox, Input, Label, Select, SelectionList, TextA
 from textual.worker import Worker
 
 from dxfield.domain.enums import ActivityKind, SupportArea
-from dxfield.i18n import LocalizedError, _, current_language
+from dxfield.i18n import N_, LocalizedError, _, current_language
 from dxfield.tui.screens.base import DxScreen
 from dxfield.tui.text import error_text, plain, plain_options
 
@@ -93,8 +93,8 @@ class ActivityFormScreen(DxScreen):
     holds_unsaved_input: ClassVar[bool] = True
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+s", "save", "Save", id="save"),
-        Binding("escape", "cancel", "Close", id="cancel"),
+        Binding("ctrl+s", "save", N_("Save"), id="save"),
+        Binding("escape", "cancel", N_("Close"), id="cancel"),
     ]
 
     def __init__(self, *, activity_id: str | None = None, draft: Draft | None = None) -> None:
@@ -135,7 +135,7 @@ class ActivityFormScreen(DxScreen):
             yield self._field(_("Title"), Input(id="title", select_on_focus=False), "title")
             with Horizontal(classes="row"):
                 yield self._field(
-                    _("Date (7/17, 令和6年7月17日 work too)"),
+                    _("Date (7/17 or R6.7.17 work too)"),
                     Input(id="date", select_on_focus=False),
                     "date",
                 )

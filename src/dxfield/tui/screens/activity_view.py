@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from textual import work
@@ -15,7 +15,7 @@ from textual.widgets import Markdown
 
 from dxfield.domain.dates import format_date
 from dxfield.domain.visible import visible
-from dxfield.i18n import FIELD_LABELS, _, current_language
+from dxfield.i18n import FIELD_LABELS, N_, _, current_language, ngettext
 from dxfield.store.hlc import stamped_at
 from dxfield.tui.screens.base import DxScreen
 
@@ -29,13 +29,15 @@ class ActivityPage:
     initiative: str
     participants: list[str]
     history: list[dict[str, Any]]
+    devices: dict[str, str] = field(default_factory=dict)
+    """The names of the devices this store knows (its own and those it trusts), by id."""
 
 
 _MARKDOWN_MARKS = re.compile(r"([\\`*_\[\]<>#|~&])")
 
 
 def _escape(text: str) -> str:
-    """Plain text inside the page's Markdown (the heading, a table cell, a history line): on one
+    """Plain text inside the page's Markdown (the heading, a field, a history line): on one
     line, its controls shown (`<ESC>`, the `<` escaped with the rest), nothing read as Markdown."""
     return _MARKDOWN_MARKS.sub(r"\\\1", visible(text.replace("\n", " ")))
 
@@ -48,7 +50,11 @@ def page_markdown(page: ActivityPage, device_id: str, device_name: str) -> str:
     if a.participants.text:
         people.append(a.participants.text)
     if a.participants.head_count is not None:
-        people.append(_("{head_count} people").format(head_count=a.participants.head_count))
+        people.append(
+            ngettext(
+                "{head_count} person", "{head_count} people", a.participants.head_count
+            ).format(head_count=a.participants.head_count)
+        )
     rows = [
         (_("Date"), format_date(a.date, a.date_precision, lang)),
         (_("Kind"), a.kind.label(lang)),
@@ -60,14 +66,15 @@ def page_markdown(page: ActivityPage, device_id: str, device_name: str) -> str:
         (_("Tags"), ", ".join(a.tags)),
         ("ID", a.id),
     ]
-    table = "\n".join(f"| {k} | {_escape(str(v))} |" for k, v in rows if v)
+    # A list, not a table: on 80 columns a table squeezed the names of the fields to "日…".
+    fields = "\n".join(f"- **{k}**: {_escape(str(v))}" for k, v in rows if v)
     history = []
     for revision in reversed(page.history):
         at = stamped_at(revision["hlc"])
         when = _("reference data") if at is None else f"{at:%Y-%m-%d %H:%M}"
-        who = _escape(
-            device_name if revision["device_id"] == device_id else revision["device_id"][:13]
-        )
+        # Who: a device by its name (a version is a time and who, never an id or a hash).
+        known = {**page.devices, device_id: device_name}
+        who = _escape(known.get(revision["device_id"]) or _("another device"))
         if revision["deleted"]:
             what = _("deleted")
         elif revision.get("restored"):
@@ -86,7 +93,7 @@ def page_markdown(page: ActivityPage, device_id: str, device_name: str) -> str:
     # Notes are Markdown: kept as such, their controls shown in a form Markdown shows.
     notes = visible(a.notes, multiline=True, markdown=True) or _("_(no notes)_")
     return (
-        f"# {_escape(a.title)}\n\n| | |\n|---|---|\n{table}\n\n"
+        f"# {_escape(a.title)}\n\n{fields}\n\n"
         + "## "
         + _("Notes")
         + f"\n\n{notes}\n\n"
@@ -102,10 +109,10 @@ class ActivityViewScreen(DxScreen):
     """The record and its history."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("e", "edit", "Edit", id="edit-activity"),
-        Binding("d", "delete", "Delete", id="delete-activity"),
-        Binding("v", "revert", "Earlier version", id="revert-activity"),
-        Binding("escape", "back", "Back", id="back"),
+        Binding("e", "edit", N_("Edit"), id="edit-activity"),
+        Binding("d", "delete", N_("Delete"), id="delete-activity"),
+        Binding("v", "revert", N_("Earlier version"), id="revert-activity"),
+        Binding("escape", "back", N_("Back"), id="back"),
     ]
 
     def __init__(self, activity_id: str) -> None:
@@ -132,9 +139,12 @@ class ActivityViewScreen(DxScreen):
 
         activity = get_activity(self.store, self.activity_id)
         names = activity_names(self.store, activity)
+        from dxfield.sync.keys import list_trusted
+
         _entity, history = record_history(self.store, activity.id)
+        devices = {d.card.id: d.name for d in list_trusted(self.store)}
         page = ActivityPage(
-            activity, names.municipality, names.initiative, names.participants, history
+            activity, names.municipality, names.initiative, names.participants, history, devices
         )
         self.app.call_from_thread(self._show, page)
 
@@ -177,7 +187,8 @@ class ActivityViewScreen(DxScreen):
 
         if self.page is None:
             return
-        choices = version_choices(self.page.history, self.page.activity.rev)
+        devices = {**self.page.devices, self.store.device.id: self.store.device.name}
+        choices = version_choices(self.page.history, self.page.activity.rev, devices)
         labels = dict((rev, text) for text, rev in choices)
 
         def chosen(rev_id: str | None) -> None:

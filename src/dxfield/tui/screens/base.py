@@ -10,8 +10,8 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Label
 from textual.worker import Worker, WorkerState
 
-from dxfield.i18n import _
-from dxfield.tui.text import error_text, localize_bindings, notify_failure, plain
+from dxfield.i18n import N_, _
+from dxfield.tui.text import error_text, notify_failure, plain
 from dxfield.tui.widgets.key_bar import KeyBar
 from dxfield.tui.widgets.status_bar import StatusBar
 from dxfield.tui.widgets.title_bar import TitleBar
@@ -26,10 +26,6 @@ class DxScreen(Screen[None]):
 
     holds_unsaved_input: ClassVar[bool] = False
     """While this screen is on top, the keys that would leave it are off (a form asks first)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        localize_bindings(self)
 
     @property
     def dx(self) -> DxfieldApp:
@@ -72,8 +68,8 @@ class FormModal(ModalScreen[bool]):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+s", "save", "Save", id="save-form"),
-        Binding("escape", "cancel", "Close", id="cancel-form"),
+        Binding("ctrl+s", "save", N_("Save"), id="save-form"),
+        Binding("escape", "cancel", N_("Close"), id="cancel-form"),
     ]
 
     DEFAULT_CSS = """
@@ -91,7 +87,6 @@ class FormModal(ModalScreen[bool]):
     def __init__(self) -> None:
         super().__init__()
         self._saving = False
-        localize_bindings(self)
 
     @property
     def dx(self) -> DxfieldApp:

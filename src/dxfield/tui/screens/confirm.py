@@ -11,8 +11,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label
 
-from dxfield.i18n import _
-from dxfield.tui.text import localize_bindings, plain
+from dxfield.i18n import N_, _
+from dxfield.tui.text import plain
 
 
 class ConfirmScreen(ModalScreen[bool | None]):
@@ -22,9 +22,9 @@ class ConfirmScreen(ModalScreen[bool | None]):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "escape", "No"),
-        Binding("y", "answer(True)", "Yes", show=False),
-        Binding("n", "answer(False)", "No", show=False),
+        Binding("escape", "escape", N_("No")),
+        Binding("y", "answer(True)", N_("Yes"), show=False),
+        Binding("n", "answer(False)", N_("No"), show=False),
     ]
 
     DEFAULT_CSS = """
@@ -53,7 +53,6 @@ class ConfirmScreen(ModalScreen[bool | None]):
         self.question = question
         self.yes = yes or _("Yes (y)")
         self.no = no or _("No (n)")
-        localize_bindings(self)
 
     def compose(self) -> ComposeResult:
         with Vertical():

@@ -13,9 +13,9 @@ from textual.widgets import Label, Sparkline, Static
 
 from dxfield.domain.enums import ProviderRole
 from dxfield.domain.visible import visible
-from dxfield.i18n import _, current_language
+from dxfield.i18n import N_, _, current_language, ngettext
 from dxfield.tui.screens.base import DxScreen
-from dxfield.tui.text import localize_bindings, plain
+from dxfield.tui.text import plain
 from dxfield.tui.widgets.funnel import FunnelView
 
 if TYPE_CHECKING:
@@ -39,7 +39,9 @@ def card_text(card: InitiativeCard) -> tuple[str, str]:
         )
     )
     overdue = (
-        _(" ({overdue_actions} overdue)").format(overdue_actions=card.overdue_actions)
+        ngettext(
+            " ({overdue_actions} overdue)", " ({overdue_actions} overdue)", card.overdue_actions
+        ).format(overdue_actions=card.overdue_actions)
         if card.overdue_actions
         else ""
     )
@@ -47,7 +49,9 @@ def card_text(card: InitiativeCard) -> tuple[str, str]:
     for track in card.tracks:
         label = track.stage_label if lang == "ja" else (track.stage_label_en or track.stage_label)
         days = (
-            _(" ({days_in_stage} days)").format(days_in_stage=track.days_in_stage)
+            ngettext(
+                " ({days_in_stage} day)", " ({days_in_stage} days)", track.days_in_stage
+            ).format(days_in_stage=track.days_in_stage)
             if track.days_in_stage is not None
             else ""
         )
@@ -59,7 +63,7 @@ class InitiativeCardView(Vertical, can_focus=True):
     """One card; Enter (or a click) opens the log of its initiative or municipality."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "open", "Open log", id="open-card"),
+        Binding("enter", "open", N_("Open log"), id="open-card"),
     ]
 
     class Opened(Message):
@@ -77,7 +81,6 @@ class InitiativeCardView(Vertical, can_focus=True):
     def __init__(self, card: InitiativeCard) -> None:
         super().__init__(classes="card")
         self.card = card
-        localize_bindings(self)
 
     def compose(self) -> ComposeResult:
         heading, body = card_text(self.card)
@@ -100,7 +103,7 @@ class DashboardScreen(DxScreen):
     """Every municipality's initiatives at a glance."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("r", "reload", "Reload", id="reload-dashboard"),
+        Binding("r", "reload", N_("Reload"), id="reload-dashboard"),
         Binding("down,j", "focus_next", show=False),
         Binding("up,k", "focus_previous", show=False),
     ]

@@ -12,7 +12,7 @@ from textual.binding import Binding, BindingType
 from textual.widgets import Label
 
 from dxfield.domain.visible import visible
-from dxfield.i18n import _, current_language, pgettext
+from dxfield.i18n import N_, _, current_language, ngettext, pgettext
 from dxfield.store.hlc import stamped_at
 from dxfield.store.versions import DeletedRecord, Written
 from dxfield.tui.screens.base import DxScreen
@@ -23,8 +23,8 @@ class DeletedScreen(DxScreen):
     """Every deleted record, with the device that deleted it."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("r", "restore", "Restore", id="restore-deleted"),
-        Binding("escape", "back", "Back", id="deleted-close"),
+        Binding("r", "restore", N_("Restore"), id="restore-deleted"),
+        Binding("escape", "back", N_("Back"), id="deleted-close"),
     ]
 
     def __init__(self) -> None:
@@ -78,7 +78,11 @@ class DeletedScreen(DxScreen):
         if items:
             table.move_cursor(row=min(row, len(items) - 1))
         self.query_one("#deleted-summary", Label).update(
-            _("{count} deleted records (r restores one)").format(count=len(items))
+            ngettext(
+                "{count} deleted record (r restores it)",
+                "{count} deleted records (r restores one)",
+                len(items),
+            ).format(count=len(items))
             if items
             else _("No deleted records")
         )

@@ -20,7 +20,7 @@ from textual.widgets import Button, DataTable, Input, Label, Select
 from dxfield.domain.dates import parse_date
 from dxfield.domain.enums import ActionStatus, FindingKind, SupportArea
 from dxfield.domain.visible import visible
-from dxfield.i18n import LocalizedError, _, about, current_language
+from dxfield.i18n import N_, LocalizedError, _, about, current_language, ngettext, pgettext
 from dxfield.tui.screens.base import DxScreen, FormModal
 from dxfield.tui.text import plain_options
 
@@ -64,10 +64,10 @@ class ActionsScreen(DxScreen):
     """Every action, due soonest first."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("x", "done", "Done", id="action-done"),
-        Binding("c", "create", "New action", id="action-create"),
-        Binding("f", "focus_filters", "Filters", id="action-filters"),
-        Binding("r", "reload", "Reload", id="reload-actions"),
+        Binding("x", "done", N_("Done"), id="action-done"),
+        Binding("c", "create", N_("New action"), id="action-create"),
+        Binding("f", "focus_filters", N_("Filters"), id="action-filters"),
+        Binding("r", "reload", N_("Reload"), id="reload-actions"),
     ]
 
     def __init__(self) -> None:
@@ -79,7 +79,8 @@ class ActionsScreen(DxScreen):
         lang = current_language()
         with Horizontal(classes="filter-bar"):
             yield Select[str](
-                [(_("Open"), OPEN)] + [(s.label(lang), s.value) for s in ActionStatus],
+                [(pgettext("status", "Open"), OPEN)]
+                + [(s.label(lang), s.value) for s in ActionStatus],
                 value=OPEN,
                 prompt=_("Every status"),
                 id="status",
@@ -176,8 +177,10 @@ class ActionsScreen(DxScreen):
         if items:
             table.move_cursor(row=min(row, len(items) - 1))
         self.query_one("#actions-summary", Label).update(
-            _(
-                "{count} actions  ·  {overdue} overdue  ·  {soon} due within 14 days  ·  x done  c new"
+            ngettext(
+                "{count} action  ·  {overdue} overdue  ·  {soon} due within 14 days  ·  x done  c new",
+                "{count} actions  ·  {overdue} overdue  ·  {soon} due within 14 days  ·  x done  c new",
+                len(items),
             ).format(count=len(items), overdue=overdue, soon=soon)
         )
 
@@ -312,8 +315,8 @@ class FindingsScreen(DxScreen):
     """Every finding: outcomes, insights, factors and issues."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("f", "focus_filters", "Filters", id="finding-filters"),
-        Binding("r", "reload", "Reload", id="reload-findings"),
+        Binding("f", "focus_filters", N_("Filters"), id="finding-filters"),
+        Binding("r", "reload", N_("Reload"), id="reload-findings"),
     ]
 
     def __init__(self) -> None:
@@ -391,7 +394,7 @@ class FindingsScreen(DxScreen):
                 key=finding.id,
             )
         self.query_one("#findings-summary", Label).update(
-            _("{count} findings").format(count=len(items))
+            ngettext("{count} finding", "{count} findings", len(items)).format(count=len(items))
         )
 
     @on(Select.Changed)

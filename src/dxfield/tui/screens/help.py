@@ -10,8 +10,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Markdown
 
-from dxfield.i18n import _
-from dxfield.tui.text import localize_bindings
+from dxfield.i18n import N_, _
 
 
 def help_markdown() -> str:
@@ -59,7 +58,7 @@ def help_markdown() -> str:
     header = _("| Key | Action |\n|---|---|")
     body = "\n".join(f"| `{key}` | {action} |" for key, action in rows)
     notes = _(
-        "Dates may be typed 2024-07-17, 2024/7/17, 7/17, 令和6年7月17日 or R6.7.17. A form being typed is saved as a draft as you type and offered back at the next start."
+        "Dates may be typed 2024-07-17, 2024/7/17, 7/17 or in the Japanese era, R6.7.17 (Reiwa 6). A form being typed is saved as a draft as you type and offered back at the next start."
     )
     return "# " + _("Keys") + f"\n\n{header}\n{body}\n\n{notes}\n"
 
@@ -68,8 +67,8 @@ class HelpScreen(ModalScreen[None]):
     """Every key, in a table."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "dismiss", "Close"),
-        Binding("question_mark", "dismiss", "Close", show=False),
+        Binding("escape", "dismiss", N_("Close")),
+        Binding("question_mark", "dismiss", N_("Close"), show=False),
     ]
 
     DEFAULT_CSS = """
@@ -79,10 +78,6 @@ class HelpScreen(ModalScreen[None]):
         border: thick $primary; background: $surface; padding: 0 1;
     }
     """
-
-    def __init__(self) -> None:
-        super().__init__()
-        localize_bindings(self)
 
     def compose(self) -> ComposeResult:
         with VerticalScroll():

@@ -15,7 +15,7 @@ from textual.widgets import Input, Label, Select
 
 from dxfield.domain.dates import parse_date
 from dxfield.domain.enums import ActivityKind, SupportArea
-from dxfield.i18n import LocalizedError, _, current_language
+from dxfield.i18n import N_, LocalizedError, _, current_language, ngettext
 from dxfield.store.search import query_terms
 from dxfield.tui.screens.base import DxScreen
 from dxfield.tui.text import plain, plain_options
@@ -37,11 +37,11 @@ class LogScreen(DxScreen):
     """Every activity, newest first."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("slash", "search", "Search", id="search"),
-        Binding("escape", "clear_search", "Clear search", show=False),
-        Binding("f", "focus_filters", "Filters", id="filters"),
-        Binding("r", "reload", "Reload", id="reload"),
-        Binding("D", "app.deleted", "Deleted", id="log-deleted", tooltip="Deleted records"),
+        Binding("slash", "search", N_("Search"), id="search"),
+        Binding("escape", "clear_search", N_("Clear search"), show=False),
+        Binding("f", "focus_filters", N_("Filters"), id="filters"),
+        Binding("r", "reload", N_("Reload"), id="reload"),
+        Binding("D", "app.deleted", N_("Deleted records"), id="log-deleted"),
     ]
 
     def __init__(self, scope: LogScope | None = None) -> None:
@@ -151,7 +151,9 @@ class LogScreen(DxScreen):
     @on(ActivityList.Loaded)
     def _loaded(self, event: ActivityList.Loaded) -> None:
         self.query_one("#summary", Label).update(
-            _("{total:,} activities").format(total=event.total)
+            ngettext("{total:,} activity", "{total:,} activities", event.total).format(
+                total=event.total
+            )
         )
 
     @on(ActivityList.Selected)

@@ -19,9 +19,9 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Checkbox, Input, Label, Markdown, SelectionList
 
 from dxfield.domain.visible import visible
-from dxfield.i18n import LocalizedError, _, pgettext
+from dxfield.i18n import N_, LocalizedError, _, ngettext, pgettext
 from dxfield.tui.screens.base import DxScreen
-from dxfield.tui.text import display_path, error_text, plain_options, t
+from dxfield.tui.text import display_path, error_text, plain_options
 
 if TYPE_CHECKING:
     from dxfield.report.content import Report
@@ -35,8 +35,8 @@ class ReportScreen(DxScreen):
     """The report for a scope, previewed, and written as Markdown and HTML."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+s", "write", "Write", id="report-write"),
-        Binding("r", "reload", "Reload", id="reload-report"),
+        Binding("ctrl+s", "write", N_("Write"), id="report-write"),
+        Binding("r", "reload", N_("Reload"), id="reload-report"),
     ]
 
     AUTO_FOCUS = "#report-preview"
@@ -150,12 +150,17 @@ class ReportScreen(DxScreen):
         # Markdown shows as <ESC>; a bare <ESC> would be read as an HTML tag and vanish).
         preview = visible(text, multiline=True, markdown=True)
         self.query_one("#report-markdown", Markdown).update(preview)  # runs without an await
+        municipalities = len(report.sections)
         self._say(
-            t(
-                f"{report.fiscal_year_label}、{report.as_of_label}時点: "
-                f"{len(report.sections)}団体、活動{report.activity_count}件",
-                f"FY{report.scope.fiscal_year} as of {report.scope.as_of}: "
-                f"{len(report.sections)} municipalities, {report.activity_count} activities",
+            _("FY{year} as of {date}: {municipalities}, {activities}").format(
+                year=report.scope.fiscal_year,
+                date=report.scope.as_of.isoformat(),
+                municipalities=ngettext(
+                    "{count} municipality", "{count} municipalities", municipalities
+                ).format(count=municipalities),
+                activities=ngettext(
+                    "{count} activity", "{count} activities", report.activity_count
+                ).format(count=report.activity_count),
             )
         )
 
@@ -179,11 +184,11 @@ class ReportScreen(DxScreen):
         from dxfield.store import maintenance
         from dxfield.store.local_state import set_setting
 
+        if not folder.is_dir():
+            message = _("There is no folder {folder}").format(folder=display_path(str(folder)))
+            self.app.call_from_thread(self._say, message, error=True)
+            return
         try:
-            if not folder.is_dir():
-                raise LocalizedError(
-                    f"フォルダ {folder} がありません", f"no folder {folder}", "folder"
-                )
             stem = report_file_stem(report)
             written = []
             files = ((".md", render_markdown(report)), (".html", render_html(report)))
@@ -195,10 +200,8 @@ class ReportScreen(DxScreen):
         except Exception as exc:
             self.app.call_from_thread(self._say, error_text(exc), error=True)
             return
-        shown = "、".join(display_path(str(p)) for p in written)
-        self.app.call_from_thread(
-            self._say, t(f"書き出しました: {shown}", f"wrote {', '.join(map(str, written))}")
-        )
+        shown = _(", ").join(display_path(str(p)) for p in written)
+        self.app.call_from_thread(self._say, _("Wrote {files}").format(files=shown))
 
     def _say(self, message: str, *, error: bool = False) -> None:
         self.query_one("#report-message", Label).update(

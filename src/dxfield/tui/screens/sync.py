@@ -23,10 +23,10 @@ from textual.widgets.option_list import Option
 
 from dxfield import clock
 from dxfield.domain.visible import visible
-from dxfield.i18n import LocalizedError, _
+from dxfield.i18n import N_, _, ngettext
 from dxfield.tui.screens.base import DxScreen
 from dxfield.tui.screens.followups import FollowUpTable
-from dxfield.tui.text import display_path, error_text, plain, plain_options, t
+from dxfield.tui.text import display_path, error_text, plain, plain_options
 
 if TYPE_CHECKING:
     from dxfield.store.conflicts import Conflict
@@ -40,10 +40,10 @@ class SyncScreen(DxScreen):
     """Bundles out and in."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("e", "export", "Export", id="sync-export"),
-        Binding("ctrl+o", "import", "Import", id="sync-import"),
-        Binding("k", "conflicts", "Conflicts", id="sync-conflicts"),
-        Binding("r", "reload", "Reload", id="reload-sync"),
+        Binding("e", "export", N_("Export"), id="sync-export"),
+        Binding("ctrl+o", "import", N_("Import"), id="sync-import"),
+        Binding("k", "conflicts", N_("Conflicts"), id="sync-conflicts"),
+        Binding("r", "reload", N_("Reload"), id="reload-sync"),
     ]
 
     def compose_body(self) -> ComposeResult:
@@ -107,14 +107,16 @@ class SyncScreen(DxScreen):
         if not found:
             return
         senders = sorted({f.sender for f in found})
-        shown = "、".join(visible(s) for s in senders)
+        shown = _(", ").join(visible(s) for s in senders)
         label.update(
             plain(
-                t(
-                    f"時刻が1日以上先の版 {len(found)}件(送り手: {shown})。dxfield check で一覧できます",
-                    f"{len(found)} version{'s' * (len(found) > 1)} stamped over a day ahead (sent by"
-                    f" {', '.join(visible(s) for s in senders)}); dxfield check lists them",
-                )
+                ngettext(
+                    "{count} version stamped over a day ahead (sent by {devices});"
+                    " dxfield check lists them",
+                    "{count} versions stamped over a day ahead (sent by {devices});"
+                    " dxfield check lists them",
+                    len(found),
+                ).format(count=len(found), devices=shown)
             )
         )
 
@@ -136,7 +138,12 @@ class SyncScreen(DxScreen):
             field = self.query_one(widget_id, Input)
             if not field.value:
                 field.value = display_path(folder)  # "~/..." reads better, and expands back
-        pending = "  ".join(_("{name}: {n}").format(name=name, n=n) for name, n in counts.items())
+        pending = "  ".join(
+            ngettext("{name}: {count} change", "{name}: {count} changes", n).format(
+                name=name, count=n
+            )
+            for name, n in counts.items()
+        )
         self.query_one("#unexported", Label).update(
             plain(
                 _("Not yet exported: ") + (pending or _("(no trusted devices: dxfield keys trust)"))
@@ -181,11 +188,11 @@ class SyncScreen(DxScreen):
         from dxfield.sync.bundle import export_bundle
         from dxfield.sync.keys import find_trusted
 
+        if not folder.is_dir():  # a stick pulled out: said in one line, in the worker
+            message = _("There is no folder {folder}").format(folder=display_path(str(folder)))
+            self.app.call_from_thread(self._say, message, error=True)
+            return
         try:
-            if not folder.is_dir():  # a stick pulled out: said in one line, in the worker
-                raise LocalizedError(
-                    f"フォルダ {folder} がありません", f"no folder {folder}", "folder"
-                )
             name = find_trusted(self.store, recipient).name
             stamp = clock.file_stamp()
             # Names are the devices' own (and another's may be anything): made safe, so a "/"
@@ -198,8 +205,12 @@ class SyncScreen(DxScreen):
         except Exception as exc:
             self.app.call_from_thread(self._say, error_text(exc), error=True)
             return
-        message = _("wrote {path} (for {recipient}, {revisions} revisions)").format(
-            path=result.path, recipient=result.recipient, revisions=result.revisions
+        message = ngettext(
+            "Wrote {path} for {recipient} ({count} change)",
+            "Wrote {path} for {recipient} ({count} changes)",
+            result.revisions,
+        ).format(
+            path=display_path(str(result.path)), recipient=visible(name), count=result.revisions
         )
         self.app.call_from_thread(self._say, message)
         self.app.call_from_thread(self.load)
@@ -224,7 +235,7 @@ class SyncScreen(DxScreen):
         # The folder is listed here, in the worker: the event loop never waits on the disk.
         files = sorted(path.glob("*.dxb")) if path.is_dir() else [path]
         if not files or not files[0].exists():
-            message = _("no bundles in {path}").format(path=path)
+            message = _("No sync files in {path}").format(path=display_path(str(path)))
             self.app.call_from_thread(self._say, message, error=True)
             return
         self.app.call_from_thread(self._start_progress, len(files))
@@ -244,8 +255,10 @@ class SyncScreen(DxScreen):
         new = sum(r.new for r in results)
         updated = sum(r.updated for r in results)
         conflicting = sum(r.conflicting for r in results)
-        message = _(
-            "imported {count}: new {new}, updated {updated}, conflicting {conflicting}"
+        message = ngettext(
+            "Imported {count} file: new {new}, updated {updated}, in conflict {conflicting}",
+            "Imported {count} files: new {new}, updated {updated}, in conflict {conflicting}",
+            len(results),
         ).format(count=len(results), new=new, updated=updated, conflicting=conflicting)
         if failures:
             message += "  " + "  ".join(failures)
@@ -276,11 +289,11 @@ class ConflictsScreen(DxScreen):
     """Each record in conflict; its versions side by side."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("1", "keep(0)", "Keep 1", id="keep-1"),
-        Binding("2", "keep(1)", "Keep 2", id="keep-2"),
-        Binding("3", "keep(2)", "Keep 3", show=False),
-        Binding("m", "merge", "Merge by hand", id="merge-by-hand"),
-        Binding("escape", "back", "Back", id="conflicts-back"),
+        Binding("1", "keep(0)", N_("Keep 1"), id="keep-1"),
+        Binding("2", "keep(1)", N_("Keep 2"), id="keep-2"),
+        Binding("3", "keep(2)", N_("Keep 3"), show=False),
+        Binding("m", "merge", N_("Merge by hand"), id="merge-by-hand"),
+        Binding("escape", "back", N_("Back"), id="conflicts-back"),
     ]
 
     def __init__(self) -> None:

@@ -13,7 +13,7 @@ from textual.widgets.option_list import Option
 
 from dxfield.domain.dates import format_date
 from dxfield.domain.visible import visible
-from dxfield.i18n import _, current_language
+from dxfield.i18n import N_, _, current_language, ngettext
 from dxfield.tui.screens.base import DxScreen
 from dxfield.tui.screens.tracks import days_text, model_name, open_move_form, stage_label
 from dxfield.tui.text import plain
@@ -39,7 +39,13 @@ def entry_text(entry: TimelineEntry, summary: TrackSummary) -> Text:
             first_line = move.note.split("\n")[0]
             line.append(f"  {visible(first_line)}")
         if move.evidence_ids:
-            line.append(_("  ({count} evidence)").format(count=len(move.evidence_ids)))
+            line.append(
+                ngettext(
+                    "  ({count} evidence activity)",
+                    "  ({count} evidence activities)",
+                    len(move.evidence_ids),
+                ).format(count=len(move.evidence_ids))
+            )
         elif move.to_stage in stages and move.from_stage != move.to_stage:
             keys = list(stages)
             if move.from_stage is None or keys.index(move.to_stage) > keys.index(move.from_stage):
@@ -60,9 +66,9 @@ class TimelineScreen(DxScreen):
     """One track: where it stands, and how it got there."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("right_square_bracket", "move(1)", "Forward", id="timeline-forward"),
-        Binding("left_square_bracket", "move(-1)", "Back", id="timeline-back"),
-        Binding("escape", "back", "Back", id="timeline-close"),
+        Binding("right_square_bracket", "move(1)", N_("Forward"), id="timeline-forward"),
+        Binding("left_square_bracket", "move(-1)", N_("Back"), id="timeline-back"),
+        Binding("escape", "back", N_("Back"), id="timeline-close"),
     ]
 
     def __init__(self, track_id: str) -> None:

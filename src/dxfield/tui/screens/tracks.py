@@ -18,9 +18,9 @@ from textual.widgets import Label, Select, Static
 
 from dxfield.domain.dates import format_date
 from dxfield.domain.visible import visible
-from dxfield.i18n import _, current_language
+from dxfield.i18n import N_, _, current_language, ngettext
 from dxfield.tui.screens.base import DxScreen
-from dxfield.tui.text import localize_bindings, plain, plain_options
+from dxfield.tui.text import plain, plain_options
 
 if TYPE_CHECKING:
     from dxfield.domain.records import Stage, StageModelRead
@@ -48,7 +48,7 @@ class TrackCard(Static, can_focus=True):
     """One community on the board."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "open", "Timeline", id="open-track"),
+        Binding("enter", "open", N_("Timeline"), id="open-track"),
     ]
 
     class Opened(Message):
@@ -66,7 +66,6 @@ class TrackCard(Static, can_focus=True):
     def __init__(self, summary: TrackSummary) -> None:
         super().__init__(classes="track-card")
         self.summary = summary
-        localize_bindings(self)
 
     def render(self) -> Text:
         summary = self.summary
@@ -94,12 +93,12 @@ class TracksScreen(DxScreen):
     """Every community's stage in one stage model."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("right_square_bracket", "move(1)", "Forward", id="track-forward"),
-        Binding("left_square_bracket", "move(-1)", "Back", id="track-back"),
-        Binding("m", "focus_model", "Model", id="track-model"),
-        Binding("c", "new_track", "New track", id="track-new"),
-        Binding("plus", "new_model", "New model", id="track-new-model"),
-        Binding("r", "reload", "Reload", id="reload-tracks"),
+        Binding("right_square_bracket", "move(1)", N_("Forward"), id="track-forward"),
+        Binding("left_square_bracket", "move(-1)", N_("Back"), id="track-back"),
+        Binding("m", "focus_model", N_("Model"), id="track-model"),
+        Binding("c", "new_track", N_("New track"), id="track-new"),
+        Binding("plus", "new_model", N_("New model"), id="track-new-model"),
+        Binding("r", "reload", N_("Reload"), id="reload-tracks"),
         Binding("down,j", "card(0, 1)", show=False),
         Binding("up,k", "card(0, -1)", show=False),
         Binding("right", "card(1, 0)", show=False),
@@ -164,9 +163,11 @@ class TracksScreen(DxScreen):
             summary.update(_("No stage models"))
             return
         summary.update(
-            _("{count} communities  ·  [ ] move a stage, Enter: timeline").format(
-                count=len(summaries)
-            )
+            ngettext(
+                "{count} community  ·  [ ] move a stage, Enter: timeline",
+                "{count} communities  ·  [ ] move a stage, Enter: timeline",
+                len(summaries),
+            ).format(count=len(summaries))
         )
         columns: list[tuple[str, list[TrackSummary]]] = []
         not_started = [s for s in summaries if s.stage is None]

@@ -11,14 +11,17 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
-from dxfield.i18n import FIELD_LABELS, _, current_language
+from dxfield.i18n import FIELD_LABELS, N_, _, current_language
 from dxfield.store.hlc import stamped_at
-from dxfield.tui.text import localize_bindings, plain
+from dxfield.tui.text import plain
 
 
-def version_choices(history: list[dict[str, Any]], current_rev: str) -> list[tuple[str, str]]:
+def version_choices(
+    history: list[dict[str, Any]], current_rev: str, devices: dict[str, str] | None = None
+) -> list[tuple[str, str]]:
     """(what a person reads, revision id) for each version one can go back to: newest first,
-    neither a deletion nor the version shown now."""
+    neither a deletion nor the version shown now. A version reads as a time and who (the
+    device's name from `devices`, by id), never as an id."""
     lang = current_language()
     choices = []
     for revision in reversed(history):
@@ -39,16 +42,16 @@ def version_choices(history: list[dict[str, Any]], current_rev: str) -> list[tup
                 if c != "created_at"
             )
         )
-        choices.append(
-            (f"{when}  {title.splitlines()[0] if title else ''}  ({changed})", revision["rev_id"])
-        )
+        who = (devices or {}).get(revision["device_id"]) or _("another device")
+        first = title.splitlines()[0] if title else ""
+        choices.append((f"{when} · {who}  {first}  ({changed})", revision["rev_id"]))
     return choices
 
 
 class VersionPickerScreen(ModalScreen[str | None]):
     """A list of earlier versions; Enter chooses one, escape closes."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "close", "Close")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "close", N_("Close"))]
 
     DEFAULT_CSS = """
     VersionPickerScreen { align: center middle; }
@@ -62,7 +65,6 @@ class VersionPickerScreen(ModalScreen[str | None]):
     def __init__(self, choices: list[tuple[str, str]]) -> None:
         super().__init__()
         self.choices = choices
-        localize_bindings(self)
 
     def compose(self) -> ComposeResult:
         with Vertical():

@@ -29,9 +29,9 @@ from textual.worker import Worker, WorkerState
 
 from dxfield.domain.dates import format_date
 from dxfield.domain.visible import visible
-from dxfield.i18n import current_language
+from dxfield.i18n import N_, current_language
 from dxfield.store.search_index import normalize
-from dxfield.tui.text import localize_bindings, notify_failure
+from dxfield.tui.text import notify_failure
 
 if TYPE_CHECKING:
     from dxfield.store.activities import ActivityFilter, ActivityRow
@@ -92,7 +92,7 @@ class ActivityList(ScrollView, can_focus=True):
         Binding("pagedown", "page(1)", show=False),
         Binding("home", "first", show=False),
         Binding("end", "last", show=False),
-        Binding("enter", "open", "Open", id="open-activity"),
+        Binding("enter", "open", N_("Open"), id="open-activity"),
     ]
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
@@ -161,7 +161,6 @@ class ActivityList(ScrollView, can_focus=True):
         self.state = ListState(ActivityFilter(), [])
         self._generation = 0
         self.lang = current_language()
-        localize_bindings(self)
 
     # -- loading ---------------------------------------------------------------------------------
 

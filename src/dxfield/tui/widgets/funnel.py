@@ -9,7 +9,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from dxfield.domain.visible import visible
-from dxfield.i18n import _, current_language
+from dxfield.i18n import _, current_language, ngettext
 
 if TYPE_CHECKING:
     from dxfield.store.tracks import Funnel
@@ -53,7 +53,11 @@ class FunnelView(Static):
             )
             total = funnel.not_started + sum(s.count for s in funnel.stages)
             text.append(
-                _("Consensus: {name} ({total} communities)").format(name=name, total=total),
+                ngettext(
+                    "Consensus: {name} ({total} community)",
+                    "Consensus: {name} ({total} communities)",
+                    total,
+                ).format(name=name, total=total),
                 title_style,
             )
             largest = max([funnel.not_started, *(s.count for s in funnel.stages)]) or 1

@@ -16,9 +16,13 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widget import Widget
 
+from dxfield.tui.text import describe
+
 
 class KeyBar(Widget, can_focus=False):
-    """The active bindings that are shown (`show=True`), then the command palette's key."""
+    """The active bindings that are shown (`show=True`), then the command palette's key; each
+    described in the user's language (descriptions are English in BINDINGS, Textual's own
+    widgets' included, and looked up here)."""
 
     ALLOW_SELECT = False
 
@@ -84,7 +88,7 @@ class KeyBar(Widget, can_focus=False):
         def key_text(binding: Binding, enabled: bool) -> Text:
             text = Text.assemble(
                 (f" {self.app.get_key_display(binding)} ", key_style),
-                (f"{binding.description} " if binding.description else "", description_style),
+                (f"{describe(binding)} " if binding.description else "", description_style),
             )
             if not enabled:
                 text.stylize(disabled)

@@ -7,7 +7,7 @@ from textual.reactive import reactive
 from textual.widgets import Static
 
 from dxfield.domain.visible import visible
-from dxfield.i18n import _
+from dxfield.i18n import _, ngettext
 
 
 class StatusBar(Static):
@@ -37,10 +37,18 @@ class StatusBar(Static):
         pending = (
             ""
             if self.unexported is None
-            else _("  ·  {unexported} changes not exported").format(unexported=self.unexported)
+            else ngettext(
+                "  ·  {unexported} change not exported",
+                "  ·  {unexported} changes not exported",
+                self.unexported,
+            ).format(unexported=self.unexported)
         )
         waiting = (
-            _("  ·  {conflicts} conflicts (s, k)").format(conflicts=self.conflicts)
+            ngettext(
+                "  ·  {conflicts} conflict (s, k)",
+                "  ·  {conflicts} conflicts (s, k)",
+                self.conflicts,
+            ).format(conflicts=self.conflicts)
             if self.conflicts
             else ""
         )
