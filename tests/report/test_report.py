@@ -154,10 +154,10 @@ def test_overdue_actions_are_listed_as_of_the_date(store: Store) -> None:
     text = render_markdown(after)
     assert (
         "| 豊岡市 | 年内の実証実験 | 2024年12月27日 | 予定 |"
-        in text.split("## 期限切れの取組方針")[1]
+        in text.split("## 期限を過ぎた今後の取組")[1]
     )
-    assert "- 年内の実証実験(予定、期限 2024年12月27日、**期限切れ**)" in text
-    assert "期限切れの取組方針はありません。" in render_markdown(before)
+    assert "- 年内の実証実験(予定、期限 2024年12月27日、**期限超過**)" in text
+    assert "期限を過ぎた今後の取組はありません。" in render_markdown(before)
 
 
 def test_municipalities_and_fiscal_year_narrow_the_report(demo_store: Store) -> None:
@@ -474,7 +474,7 @@ def test_every_word_of_the_report_comes_from_the_catalogue(demo_store: Store) ->
         "## 概要",
         "| 計 |",
         "時点)",
-        "**期限切れ**",
+        "**期限超過**",
         "- 該当なし\n",
         "月不明",
         "参加: ",
