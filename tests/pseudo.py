@@ -79,10 +79,10 @@ IDENTIFIER = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*")
 COLUMN_END = re.compile(r"…|[\u2500-\u259f]|\s{3,}")
 
 
-def outside_wrappers(line: str) -> str:
-    """The text of one screen line that no wrapper holds (wrappers may nest)."""
+def outside_wrappers(line: str, depth: int = 0) -> str:
+    """The text of one screen line that no wrapper holds (wrappers may nest); `depth`: the
+    wrappers left open by the lines before, that this one goes on (see `open_column`)."""
     kept: list[str] = []
-    depth = 0
     i = 0
     while i < len(line):
         char = line[i]
@@ -105,6 +105,27 @@ def outside_wrappers(line: str) -> str:
             kept.append(char)
         i += 1
     return "".join(kept)
+
+
+def open_column(line: str, carried: int | None = None) -> int | None:
+    """The column (in cells) where the message left open at the end of `line` began, if one
+    was: the text it wraps goes on at the next line (`carried`: a message this line goes on)."""
+    from rich.cells import cell_len
+
+    opened: list[int] = [carried] if carried is not None else []
+    start = len(line) - len(line.lstrip()) if carried is not None else 0
+    i = start
+    while i < len(line):
+        char = line[i]
+        if char == OPEN:
+            opened.append(cell_len(line[:i]))
+        elif char == CLOSE:
+            if opened:
+                opened.pop()
+        elif opened and COLUMN_END.match(line, i):  # cut short: not wrapped on
+            opened.clear()
+        i += 1
+    return opened[0] if opened else None
 
 
 def _column_start(text: str) -> int:
@@ -233,12 +254,37 @@ class Reader:
         """A word cut short where its column ends (`dial…`): data if some data word begins so."""
         return any(w.startswith(word) for w in self.data_words)
 
-    def leaks(self, where: str, text: str, clean: Callable[[str], str] | None = None) -> list[Leak]:
+    def leaks(
+        self,
+        where: str,
+        text: str,
+        clean: Callable[[str], str] | None = None,
+        *,
+        wrapped: bool = False,
+    ) -> list[Leak]:
         """The leaks of `text`, line by line (`clean` first takes out of a line what is not
-        words: the CLI's flags and verbs)."""
+        words: the CLI's flags and verbs).
+
+        `wrapped`: the text was wrapped at spaces to a width (click's help), so one message may
+        span lines, and only its first carries the `⟦`: a message left open at the end of a
+        line goes on at the next if that line is indented at least to where the message
+        began (its paragraph, or its column of a list); a blank or less indented line (the
+        next entry of a list) ends it."""
+        from rich.cells import cell_len
+
         found: list[Leak] = []
+        carried: int | None = None
         for line in text.splitlines():
-            rest = CODE.sub(" ", outside_wrappers(clean(line) if clean else line))
+            indent = cell_len(line) - cell_len(line.lstrip())
+            if carried is not None and (not line.strip() or indent < carried):
+                carried = None
+            shown = clean(line) if clean else line
+            if carried is not None:
+                shown = outside_wrappers(shown.lstrip(), depth=1)
+            else:
+                shown = outside_wrappers(shown)
+            carried = open_column(line, carried) if wrapped else None
+            rest = CODE.sub(" ", shown)
             for match in WORD.finditer(rest):
                 word = match.group()
                 if self.excused(word):

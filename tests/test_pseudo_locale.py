@@ -98,6 +98,27 @@ def test_the_reader_excuses_data_keys_codes_and_the_allowed_only() -> None:
     assert len(ALLOWED) <= 30
 
 
+def test_the_reader_follows_a_message_over_its_wrapped_lines_only() -> None:
+    """Help wrapped at spaces (click's): a message goes on while the lines are indented to
+    where it began; the next entry of a list, or a blank line, ends it."""
+    text = "\n".join(
+        [
+            "  import-table    ⟦Bring activities in from a CSV shaped as",
+            "                  export-table writes it: all or none.",  # cut: no ⟧
+            "  report          Leak ⟦Write the report, shaped like its",
+            "                  own document.⟧ Leak",
+            "  ⟦A paragraph that goes on",
+            "  and on to its end.⟧",
+            "",
+            "  Leak",
+        ]
+    )
+    reader = Reader(Data())
+    assert [leak.word for leak in reader.leaks("here", text, wrapped=True)] == [
+        "import", "table", "report", "Leak", "Leak", "Leak"  # the verbs: no `clean` here
+    ]  # fmt: skip
+
+
 # -- the app ------------------------------------------------------------------------------------
 
 
@@ -375,7 +396,7 @@ def test_every_verb_s_help_says_only_catalogued_words(cli: Cli, data_dir: Path) 
         result = cli(*path, "--help")
         where = " ".join(("dxfield", *path, "--help"))
         assert result.code == 0, (where, result.err)
-        leaks += reader.leaks(where, result.out + result.err, clean)
+        leaks += reader.leaks(where, result.out + result.err, clean, wrapped=True)
     check(leaks)
 
 
@@ -390,5 +411,5 @@ def test_the_cli_s_errors_say_only_catalogued_words(cli: Cli, data_dir: Path) ->
         assert result.code != 0, (where, result.out)
         assert result.err.strip(), where  # it says what went wrong
         reader = Reader(cli_data(data_dir, *args))
-        leaks += reader.leaks(where, result.out + result.err, clean)
+        leaks += reader.leaks(where, result.out + result.err, clean, wrapped=True)
     check(leaks)

@@ -34,7 +34,13 @@ from dxfield.cli.common import (
 )
 from dxfield.cli.followups import action_app, finding_app
 from dxfield.cli.keys import keys_app
-from dxfield.cli.localized import LocalizedGroup, language_in, localize, usage_error
+from dxfield.cli.localized import (
+    LocalizedCommand,
+    LocalizedGroup,
+    language_in,
+    localize,
+    usage_error,
+)
 from dxfield.cli.report import programme_app, report_command
 from dxfield.cli.sync import conflicts_app, export_command, import_command
 from dxfield.cli.tables import export_table_command, import_table_command
@@ -91,16 +97,16 @@ app.add_typer(action_app, name="action")
 app.add_typer(stage_model_app, name="stage-model")
 app.add_typer(track_app, name="track")
 app.add_typer(keys_app, name="keys")
-app.command("export")(export_command)
-app.command("import")(import_command)
+app.command("export", cls=LocalizedCommand)(export_command)
+app.command("import", cls=LocalizedCommand)(import_command)
 app.add_typer(conflicts_app, name="conflicts")
-app.command("export-table")(export_table_command)
-app.command("import-table")(import_table_command)
-app.command("report")(report_command)
+app.command("export-table", cls=LocalizedCommand)(export_table_command)
+app.command("import-table", cls=LocalizedCommand)(import_table_command)
+app.command("report", cls=LocalizedCommand)(report_command)
 app.add_typer(programme_app, name="programme")
-app.command("restore")(restore_command)
-app.command("revert")(revert_command)
-app.command("deleted")(deleted_command)
+app.command("restore", cls=LocalizedCommand)(restore_command)
+app.command("revert", cls=LocalizedCommand)(revert_command)
+app.command("deleted", cls=LocalizedCommand)(deleted_command)
 app.add_typer(config_app, name="config")
 
 
@@ -143,7 +149,7 @@ def _open_app(data_dir: Path) -> None:
 # init, demo
 
 
-@app.command()
+@app.command(cls=LocalizedCommand)
 def init(
     ctx: typer.Context,
     device_name: Annotated[
@@ -177,7 +183,7 @@ def init(
     echo(_("key fingerprint: {fingerprint}").format(fingerprint=card.fingerprint))
 
 
-@app.command()
+@app.command(cls=LocalizedCommand)
 def demo(
     ctx: typer.Context,
     no_open: Annotated[
@@ -265,7 +271,7 @@ def _activity_text(store: "Store", record: Any) -> None:
         echo(record.notes)  # notes keep their lines
 
 
-@activity_app.command("add")
+@activity_app.command("add", cls=LocalizedCommand)
 def activity_add(
     ctx: typer.Context,
     title: Title = None,
@@ -309,10 +315,10 @@ def activity_add(
         typer.echo(record.id)
 
 
-@activity_app.command("edit")
+@activity_app.command("edit", cls=LocalizedCommand)
 def activity_edit(
     ctx: typer.Context,
-    activity_id: Annotated[str, typer.Argument(metavar="ID")],
+    activity_id: Annotated[str, typer.Argument(metavar=N_("ID"))],
     title: Title = None,
     kind: Kind = None,
     date: DateOpt = None,
@@ -352,9 +358,9 @@ def activity_edit(
     report_edit(record, changed, as_json=as_json)
 
 
-@activity_app.command("delete")
+@activity_app.command("delete", cls=LocalizedCommand)
 def activity_delete(
-    ctx: typer.Context, activity_id: Annotated[str, typer.Argument(metavar="ID")]
+    ctx: typer.Context, activity_id: Annotated[str, typer.Argument(metavar=N_("ID"))]
 ) -> None:
     """Delete an activity (a tombstone: its history stays and it syncs)."""
     from dxfield.store.activities import delete_activity
@@ -363,10 +369,10 @@ def activity_delete(
     report_delete(full)
 
 
-@activity_app.command("show")
+@activity_app.command("show", cls=LocalizedCommand)
 def activity_show(
     ctx: typer.Context,
-    activity_id: Annotated[str, typer.Argument(metavar="ID")],
+    activity_id: Annotated[str, typer.Argument(metavar=N_("ID"))],
     as_json: JsonOption = False,
 ) -> None:
     """Show one activity."""
@@ -380,7 +386,7 @@ def activity_show(
         _activity_text(store, record)
 
 
-@activity_app.command("list")
+@activity_app.command("list", cls=LocalizedCommand)
 def activity_list(
     ctx: typer.Context,
     municipality: Municipality = None,
@@ -437,7 +443,7 @@ def activity_list(
 # organizations and initiatives
 
 
-@org_app.command("list")
+@org_app.command("list", cls=LocalizedCommand)
 def org_list(
     ctx: typer.Context,
     kind: Annotated[str | None, typer.Option("--kind", help="Only this kind.")] = None,
@@ -459,7 +465,7 @@ def org_list(
     )
 
 
-@org_app.command("add")
+@org_app.command("add", cls=LocalizedCommand)
 def org_add(
     ctx: typer.Context,
     kind: Annotated[
@@ -486,10 +492,12 @@ def org_add(
         typer.echo(org.id)
 
 
-@org_app.command("import")
+@org_app.command("import", cls=LocalizedCommand)
 def org_import(
     ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help="CSV with columns code,name,kana,kind.")],
+    file: Annotated[
+        Path, typer.Argument(metavar=N_("FILE"), help="CSV with columns code,name,kana,kind.")
+    ],
 ) -> None:
     """Load a prefecture's municipalities from a CSV (same form as the bundled Hyogo list)."""
     from dxfield.store.organizations import import_organizations
@@ -498,7 +506,7 @@ def org_import(
     echo(_("added {added}, already present {existing}").format(added=added, existing=existing))
 
 
-@initiative_app.command("list")
+@initiative_app.command("list", cls=LocalizedCommand)
 def initiative_list(
     ctx: typer.Context,
     municipality: Municipality = None,
@@ -541,10 +549,10 @@ def initiative_list(
 # history, search, dump, backup, check
 
 
-@app.command()
+@app.command(cls=LocalizedCommand)
 def history(
     ctx: typer.Context,
-    record_id: Annotated[str, typer.Argument(metavar="ID")],
+    record_id: Annotated[str, typer.Argument(metavar=N_("ID"))],
     as_json: JsonOption = False,
 ) -> None:
     """Every change of a record: when, on which device, what changed."""
@@ -570,10 +578,10 @@ def history(
             echo((_("  changed: ")) + changed)
 
 
-@app.command()
+@app.command(cls=LocalizedCommand)
 def search(
     ctx: typer.Context,
-    query: Annotated[list[str], typer.Argument(help="Terms; all must match.")],
+    query: Annotated[list[str], typer.Argument(metavar=N_("TERM"), help="Terms; all must match.")],
     limit: Annotated[int, typer.Option("--limit", min=1, help="Show at most this many.")] = 50,
     as_json: JsonOption = False,
 ) -> None:
@@ -607,7 +615,7 @@ def search(
         echo(ngettext("and {count} more", "and {count} more", more).format(count=more))
 
 
-@app.command()
+@app.command(cls=LocalizedCommand)
 def dump(
     ctx: typer.Context,
     out: Annotated[Path | None, typer.Option("--out", help="Write to this file.")] = None,
@@ -631,7 +639,7 @@ def dump(
         write_atomically(store, out, data)
 
 
-@app.command()
+@app.command(cls=LocalizedCommand)
 def backup(
     ctx: typer.Context,
     out: Annotated[Path, typer.Option("--out", help="The backup file to write.")],
@@ -656,10 +664,12 @@ def backup(
         )
 
 
-@app.command("restore-backup")
+@app.command("restore-backup", cls=LocalizedCommand)
 def restore_backup(
     ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(metavar="FILE", help="A file `dxfield backup` wrote.")],
+    file: Annotated[
+        Path, typer.Argument(metavar=N_("FILE"), help="A file `dxfield backup` wrote.")
+    ],
     replace: Annotated[
         bool,
         typer.Option(
@@ -701,7 +711,7 @@ def restore_backup(
         echo(_("the file that was there is kept as {path}").format(path=visible(str(moved))))
 
 
-@app.command()
+@app.command(cls=LocalizedCommand)
 def check(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """Integrity check, schema version and counts; exits 1 when something is wrong."""
     from dxfield.store.maintenance import check as run_check
@@ -753,10 +763,10 @@ def check(ctx: typer.Context, as_json: JsonOption = False) -> None:
 # config
 
 
-@config_app.command("set")
+@config_app.command("set", cls=LocalizedCommand)
 def config_set(
-    name: Annotated[str, typer.Argument(metavar="NAME", help="The setting: lang.")],
-    value: Annotated[str, typer.Argument(metavar="VALUE", help="Its value: ja or en.")],
+    name: Annotated[str, typer.Argument(metavar=N_("NAME"), help="The setting: lang.")],
+    value: Annotated[str, typer.Argument(metavar=N_("VALUE"), help="Its value: ja or en.")],
 ) -> None:
     """Save a setting on this computer (lang: the language of the interface, ja or en)."""
     from dxfield.settings import set_value
@@ -769,9 +779,9 @@ def config_set(
     )
 
 
-@config_app.command("unset")
+@config_app.command("unset", cls=LocalizedCommand)
 def config_unset(
-    name: Annotated[str, typer.Argument(metavar="NAME", help="The setting: lang.")],
+    name: Annotated[str, typer.Argument(metavar=N_("NAME"), help="The setting: lang.")],
 ) -> None:
     """Forget a setting: for lang, the locale chooses the language again."""
     from dxfield.settings import unset_value
@@ -780,7 +790,7 @@ def config_unset(
     echo(_("{name} is no longer set").format(name=name))
 
 
-@config_app.command("show")
+@config_app.command("show", cls=LocalizedCommand)
 def config_show(as_json: JsonOption = False) -> None:
     """The settings saved on this computer, and the language in use."""
     from dxfield.settings import load, settings_path

@@ -16,9 +16,9 @@ from dxfield.cli.common import (
     table,
     ui_language,
 )
-from dxfield.cli.localized import LocalizedGroup
+from dxfield.cli.localized import LocalizedCommand, LocalizedGroup
 from dxfield.domain.visible import visible
-from dxfield.i18n import _
+from dxfield.i18n import N_, _
 
 finding_app = typer.Typer(
     cls=LocalizedGroup, help="Findings: outcomes, insights, factors, issues.", no_args_is_help=True
@@ -28,7 +28,7 @@ action_app = typer.Typer(
 )
 
 
-@finding_app.command("add")
+@finding_app.command("add", cls=LocalizedCommand)
 def finding_add(
     ctx: typer.Context,
     kind: Annotated[
@@ -60,10 +60,10 @@ def finding_add(
         typer.echo(finding.id)
 
 
-@finding_app.command("edit")
+@finding_app.command("edit", cls=LocalizedCommand)
 def finding_edit(
     ctx: typer.Context,
-    finding_id: Annotated[str, typer.Argument(metavar="ID")],
+    finding_id: Annotated[str, typer.Argument(metavar=N_("ID"))],
     kind: Annotated[str | None, typer.Option("--kind", help="New kind.")] = None,
     text: Annotated[str | None, typer.Option("--text", help="New text.")] = None,
     initiative: Annotated[
@@ -92,9 +92,9 @@ def finding_edit(
     report_edit(finding, changed, as_json=as_json)
 
 
-@finding_app.command("delete")
+@finding_app.command("delete", cls=LocalizedCommand)
 def finding_delete(
-    ctx: typer.Context, finding_id: Annotated[str, typer.Argument(metavar="ID")]
+    ctx: typer.Context, finding_id: Annotated[str, typer.Argument(metavar=N_("ID"))]
 ) -> None:
     """Delete a finding (its history stays)."""
     from dxfield.store.records import delete
@@ -103,7 +103,7 @@ def finding_delete(
     report_delete(full)
 
 
-@finding_app.command("list")
+@finding_app.command("list", cls=LocalizedCommand)
 def finding_list(
     ctx: typer.Context,
     initiative: InitiativeOpt = None,
@@ -125,7 +125,7 @@ def finding_list(
     )
 
 
-@action_app.command("add")
+@action_app.command("add", cls=LocalizedCommand)
 def action_add(
     ctx: typer.Context,
     text: Annotated[str, typer.Option("--text", help="The next step.")],
@@ -158,7 +158,7 @@ def action_add(
         typer.echo(action.id)
 
 
-@action_app.command("list")
+@action_app.command("list", cls=LocalizedCommand)
 def action_list(
     ctx: typer.Context,
     initiative: InitiativeOpt = None,
@@ -189,10 +189,10 @@ def action_list(
     )
 
 
-@action_app.command("edit")
+@action_app.command("edit", cls=LocalizedCommand)
 def action_edit(
     ctx: typer.Context,
-    action_id: Annotated[str, typer.Argument(metavar="ID")],
+    action_id: Annotated[str, typer.Argument(metavar=N_("ID"))],
     text: Annotated[str | None, typer.Option("--text", help="New text.")] = None,
     initiative: Annotated[
         str | None, typer.Option("--initiative", help="Initiative id ('' for none).")
@@ -221,9 +221,9 @@ def action_edit(
     report_edit(action, changed, as_json=as_json)
 
 
-@action_app.command("delete")
+@action_app.command("delete", cls=LocalizedCommand)
 def action_delete(
-    ctx: typer.Context, action_id: Annotated[str, typer.Argument(metavar="ID")]
+    ctx: typer.Context, action_id: Annotated[str, typer.Argument(metavar=N_("ID"))]
 ) -> None:
     """Delete an action (its history stays)."""
     from dxfield.store.records import delete
@@ -232,9 +232,9 @@ def action_delete(
     report_delete(full)
 
 
-@action_app.command("done")
+@action_app.command("done", cls=LocalizedCommand)
 def action_done(
-    ctx: typer.Context, action_id: Annotated[str, typer.Argument(metavar="ID")]
+    ctx: typer.Context, action_id: Annotated[str, typer.Argument(metavar=N_("ID"))]
 ) -> None:
     """Mark an action done."""
     from dxfield.store.followups import complete_action

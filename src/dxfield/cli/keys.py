@@ -6,9 +6,9 @@ from typing import Annotated
 import typer
 
 from dxfield.cli.common import JsonOption, echo, print_json, store_of, table
-from dxfield.cli.localized import LocalizedGroup
+from dxfield.cli.localized import LocalizedCommand, LocalizedGroup
 from dxfield.domain.visible import visible
-from dxfield.i18n import _
+from dxfield.i18n import N_, _
 
 keys_app = typer.Typer(
     cls=LocalizedGroup,
@@ -17,7 +17,7 @@ keys_app = typer.Typer(
 )
 
 
-@keys_app.command("show")
+@keys_app.command("show", cls=LocalizedCommand)
 def keys_show(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """This device: id, name, role and key fingerprint (keys are made on first need)."""
     from dxfield.sync.keys import own_card
@@ -31,7 +31,7 @@ def keys_show(ctx: typer.Context, as_json: JsonOption = False) -> None:
     echo(_("key fingerprint: {fingerprint}").format(fingerprint=card.fingerprint))
 
 
-@keys_app.command("export")
+@keys_app.command("export", cls=LocalizedCommand)
 def keys_export(
     ctx: typer.Context,
     out: Annotated[Path, typer.Option("--out", help="Where to write the card (a .json file).")],
@@ -47,10 +47,10 @@ def keys_export(
     echo(_("key fingerprint: {fingerprint}").format(fingerprint=card.fingerprint))
 
 
-@keys_app.command("trust")
+@keys_app.command("trust", cls=LocalizedCommand)
 def keys_trust(
     ctx: typer.Context,
-    card_file: Annotated[Path, typer.Argument(metavar="FILE", help="A device card.")],
+    card_file: Annotated[Path, typer.Argument(metavar=N_("FILE"), help="A device card.")],
     name: Annotated[str | None, typer.Option("--name", help="The name to know it by here.")] = None,
 ) -> None:
     """Register a device: accept the bundles it signs. Compare the fingerprint with its owner."""
@@ -67,7 +67,7 @@ def keys_trust(
     )
 
 
-@keys_app.command("list")
+@keys_app.command("list", cls=LocalizedCommand)
 def keys_list(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """The devices registered in this store (revoked ones marked)."""
     from dxfield.sync.keys import list_trusted
@@ -101,10 +101,10 @@ def keys_list(ctx: typer.Context, as_json: JsonOption = False) -> None:
     )
 
 
-@keys_app.command("revoke")
+@keys_app.command("revoke", cls=LocalizedCommand)
 def keys_revoke(
     ctx: typer.Context,
-    device: Annotated[str, typer.Argument(metavar="ID_OR_NAME")],
+    device: Annotated[str, typer.Argument(metavar=N_("ID_OR_NAME"))],
 ) -> None:
     """Stop accepting bundles from a device."""
     from dxfield.sync.keys import revoke

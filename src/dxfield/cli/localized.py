@@ -24,7 +24,7 @@ from typing import Any
 import typer
 from typer._click import exceptions as click_errors
 from typer._click.formatting import HelpFormatter
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 from dxfield.i18n import N_, _
 
@@ -36,6 +36,13 @@ HEADINGS = {
     "Arguments": N_("Arguments"),
 }
 HELP_OPTION = N_("Show this message and exit.")
+# The usage line's placeholders, and what an option's value is (click and Typer write
+# `[OPTIONS]`, `COMMAND [ARGS]...` and the value's Python type, `<str>`, `<list[Path]>`).
+OPTIONS_METAVAR = N_("[OPTIONS]")
+SUBCOMMAND_METAVAR = N_("COMMAND [ARGS]...")
+VALUE_PATH = N_("<path>")
+VALUE_NUMBER = N_("<number>")
+VALUE_TEXT = N_("<text>")
 
 
 class NoSuchCommand(click_errors.UsageError):
@@ -194,6 +201,40 @@ class CellFormatter(HelpFormatter):
                 self.write(f"{'':>{first_col + self.current_indent}}{line}\n")
 
 
+def _value_word(param: Any) -> str:
+    """What an option's value is, in the user's language (`<パス>`), from its declared type."""
+    descriptor = param.type_descriptor
+    annotation = descriptor.annotation
+    if descriptor.is_list:
+        (annotation,) = getattr(annotation, "__args__", (str,))
+    if descriptor.is_path:
+        return _(VALUE_PATH)
+    if descriptor.is_ranged or annotation in (int, float):
+        return _(VALUE_NUMBER)
+    return _(VALUE_TEXT)
+
+
+class LocalizedCommand(TyperCommand):
+    """A verb (Typer's `cls=`) whose arguments are listed by their names in the user's language
+    alone (Typer adds the Python type, `ID <str>`); options as Typer lists them."""
+
+    def format_options(self, ctx: Any, formatter: Any) -> None:
+        arguments, options = [], []
+        for param in self.get_params(ctx):
+            record = param.get_help_record(ctx)
+            if record is None:
+                continue
+            if param.param_type_name == "argument":
+                name = f"{param.metavar}{'...' if param.nargs != 1 else ''}"
+                arguments.append((name, record[1]))
+            else:
+                options.append(record)
+        for heading, rows in (("Arguments", arguments), ("Options", options)):
+            if rows:
+                with formatter.section(heading):  # CellFormatter translates the heading
+                    formatter.write_dl(rows)
+
+
 class CellContext(typer.Context):
     """The context of every dxfield command: its help is written by `CellFormatter`."""
 
@@ -216,6 +257,10 @@ def localize(command: Any) -> Any:
     """Give `command` and everything under it their help in the user's language, and the context
     that formats it by cells. Returns `command`."""
     command.context_class = CellContext
+    if getattr(command, "options_metavar", None):
+        command.options_metavar = _(OPTIONS_METAVAR)
+    if getattr(command, "subcommand_metavar", None):
+        command.subcommand_metavar = _(SUBCOMMAND_METAVAR)
     if command.help:
         command.help = _(command.help)
         command.short_help = _first_sentence(command.help)
@@ -223,6 +268,10 @@ def localize(command: Any) -> Any:
         text = getattr(param, "help", None)
         if text:
             param.help = _(text)
+        if param.metavar:  # an argument's name, or an option's value (`--to REV`)
+            param.metavar = _(param.metavar)
+        elif param.param_type_name == "option" and not getattr(param, "is_flag", False):
+            param.metavar = _value_word(param)
     for sub in getattr(command, "commands", {}).values():
         localize(sub)
     return command

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from dxfield.cli.common import JsonOption, echo, print_json, store_of
-from dxfield.cli.localized import LocalizedGroup
+from dxfield.cli.localized import LocalizedCommand, LocalizedGroup
 from dxfield.domain.visible import visible
 from dxfield.i18n import _, ngettext
 
@@ -88,7 +88,7 @@ def report_command(
     )
 
 
-@programme_app.command("show")
+@programme_app.command("show", cls=LocalizedCommand)
 def programme_show(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """Show the programme's title, fiscal year and overview."""
     from dxfield.store.programme import get_programme
@@ -105,7 +105,7 @@ def programme_show(ctx: typer.Context, as_json: JsonOption = False) -> None:
         echo(programme.overview)  # keeps its lines
 
 
-@programme_app.command("set")
+@programme_app.command("set", cls=LocalizedCommand)
 def programme_set(
     ctx: typer.Context,
     title: Annotated[str | None, typer.Option("--title", help="The report's title.")] = None,

@@ -6,9 +6,9 @@ from typing import Annotated
 import typer
 
 from dxfield.cli.common import JsonOption, echo, print_json, progress_bar, store_of
-from dxfield.cli.localized import LocalizedGroup
+from dxfield.cli.localized import LocalizedCommand, LocalizedGroup
 from dxfield.domain.visible import visible
-from dxfield.i18n import _, ngettext
+from dxfield.i18n import N_, _, ngettext
 
 
 def export_command(
@@ -61,7 +61,7 @@ def export_command(
 
 def import_command(
     ctx: typer.Context,
-    files: Annotated[list[Path], typer.Argument(metavar="FILE...", help="Bundle files.")],
+    files: Annotated[list[Path], typer.Argument(metavar=N_("FILE"), help="Bundle files.")],
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Check and count; write nothing.")
     ] = False,
@@ -106,7 +106,7 @@ conflicts_app = typer.Typer(
 )
 
 
-@conflicts_app.command("list")
+@conflicts_app.command("list", cls=LocalizedCommand)
 def conflicts_list(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """Every record with more than one live version."""
     from dxfield.cli.common import table
@@ -128,10 +128,10 @@ def conflicts_list(ctx: typer.Context, as_json: JsonOption = False) -> None:
     )
 
 
-@conflicts_app.command("show")
+@conflicts_app.command("show", cls=LocalizedCommand)
 def conflicts_show(
     ctx: typer.Context,
-    record_id: Annotated[str, typer.Argument(metavar="ID")],
+    record_id: Annotated[str, typer.Argument(metavar=N_("ID"))],
     as_json: JsonOption = False,
 ) -> None:
     """The versions side by side, field by field (the fields that differ marked)."""
@@ -161,10 +161,10 @@ def conflicts_show(
     echo(_("* differs. Keep one: dxfield conflicts resolve ID --keep VERSION"))
 
 
-@conflicts_app.command("resolve")
+@conflicts_app.command("resolve", cls=LocalizedCommand)
 def conflicts_resolve(
     ctx: typer.Context,
-    record_id: Annotated[str, typer.Argument(metavar="ID")],
+    record_id: Annotated[str, typer.Argument(metavar=N_("ID"))],
     keep: Annotated[
         str, typer.Option("--keep", help="The version to keep (its id, or its last characters).")
     ],

@@ -8,7 +8,7 @@ import typer
 
 from dxfield.cli.common import echo, progress_bar, store_of
 from dxfield.domain.visible import visible
-from dxfield.i18n import _, ngettext
+from dxfield.i18n import N_, _, ngettext
 
 Format = Annotated[str, typer.Option("--format", help="csv or xlsx.")]
 
@@ -40,7 +40,7 @@ def export_table_command(
 
 def import_table_command(
     ctx: typer.Context,
-    path: Annotated[Path, typer.Argument(metavar="FILE")],
+    path: Annotated[Path, typer.Argument(metavar=N_("FILE"))],
     fmt: Format = "csv",
     what: Annotated[str, typer.Option("--what", help="activities.")] = "activities",
     dry_run: Annotated[

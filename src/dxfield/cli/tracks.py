@@ -15,9 +15,9 @@ from dxfield.cli.common import (
     table,
     ui_language,
 )
-from dxfield.cli.localized import LocalizedGroup
+from dxfield.cli.localized import LocalizedCommand, LocalizedGroup
 from dxfield.domain.visible import visible
-from dxfield.i18n import _, ngettext
+from dxfield.i18n import N_, _, ngettext
 
 if TYPE_CHECKING:
     from dxfield.domain.records import Stage, StageModelRead
@@ -79,7 +79,7 @@ def _summary_json(summary: "TrackSummary") -> dict[str, Any]:
 # -- stage models --------------------------------------------------------------------------------
 
 
-@stage_model_app.command("list")
+@stage_model_app.command("list", cls=LocalizedCommand)
 def stage_model_list(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """List stage models and their stages."""
     from dxfield.store.tracks import list_stage_models
@@ -94,10 +94,10 @@ def stage_model_list(ctx: typer.Context, as_json: JsonOption = False) -> None:
     )
 
 
-@stage_model_app.command("show")
+@stage_model_app.command("show", cls=LocalizedCommand)
 def stage_model_show(
     ctx: typer.Context,
-    model: Annotated[str, typer.Argument(metavar="KEY_OR_ID")],
+    model: Annotated[str, typer.Argument(metavar=N_("KEY_OR_ID"))],
     as_json: JsonOption = False,
 ) -> None:
     """Show a stage model: each stage's description and exit criteria."""
@@ -121,7 +121,7 @@ def stage_model_show(
             echo("   " + _("Exit criteria") + f": {criteria}")
 
 
-@stage_model_app.command("add")
+@stage_model_app.command("add", cls=LocalizedCommand)
 def stage_model_add(
     ctx: typer.Context,
     from_file: Annotated[
@@ -150,7 +150,7 @@ def stage_model_add(
 # -- tracks --------------------------------------------------------------------------------------
 
 
-@track_app.command("add")
+@track_app.command("add", cls=LocalizedCommand)
 def track_add(
     ctx: typer.Context,
     community: Annotated[str, typer.Option("--community", help="The community: name, code or id.")],
@@ -168,7 +168,7 @@ def track_add(
         typer.echo(track.id)
 
 
-@track_app.command("list")
+@track_app.command("list", cls=LocalizedCommand)
 def track_list(
     ctx: typer.Context,
     model: Annotated[str | None, typer.Option("--model", help="Only this stage model.")] = None,
@@ -223,10 +223,10 @@ def _timeline_line(entry: "TimelineEntry", summary: "TrackSummary") -> str:
     return f"{activity.date}  {mark} {kind}  {visible(activity.title)}"
 
 
-@track_app.command("show")
+@track_app.command("show", cls=LocalizedCommand)
 def track_show(
     ctx: typer.Context,
-    track: Annotated[str, typer.Argument(metavar="TRACK", help="Track id or community name.")],
+    track: Annotated[str, typer.Argument(metavar=N_("TRACK"), help="Track id or community name.")],
     as_json: JsonOption = False,
 ) -> None:
     """A track's stage and its timeline: stage moves and activities, newest first."""
@@ -269,10 +269,10 @@ def track_show(
         echo(_("(nothing recorded yet)"))
 
 
-@track_app.command("move")
+@track_app.command("move", cls=LocalizedCommand)
 def track_move(
     ctx: typer.Context,
-    track: Annotated[str, typer.Argument(metavar="TRACK", help="Track id or community name.")],
+    track: Annotated[str, typer.Argument(metavar=N_("TRACK"), help="Track id or community name.")],
     to: Annotated[str, typer.Option("--to", help="The stage key to move to.")],
     evidence: Annotated[
         list[str] | None,

@@ -6,7 +6,7 @@ import typer
 
 from dxfield.cli.common import JsonOption, echo, print_json, store_of, table, ui_language
 from dxfield.domain.visible import visible
-from dxfield.i18n import _
+from dxfield.i18n import N_, _
 
 
 def _said(message: str, written: object) -> None:
@@ -25,7 +25,7 @@ def _said(message: str, written: object) -> None:
 
 def restore_command(
     ctx: typer.Context,
-    record_id: Annotated[str, typer.Argument(metavar="ID", help="The deleted record's id.")],
+    record_id: Annotated[str, typer.Argument(metavar=N_("ID"), help="The deleted record's id.")],
     as_json: JsonOption = False,
 ) -> None:
     """Bring a deleted record back (a new version: it syncs like any change)."""
@@ -40,9 +40,12 @@ def restore_command(
 
 def revert_command(
     ctx: typer.Context,
-    record_id: Annotated[str, typer.Argument(metavar="ID", help="The record's id.")],
+    record_id: Annotated[str, typer.Argument(metavar=N_("ID"), help="The record's id.")],
     to: Annotated[
-        str, typer.Option("--to", metavar="REV", help="The version to go back to (see history).")
+        str,
+        typer.Option(
+            "--to", metavar=N_("VERSION"), help="The version to go back to (see history)."
+        ),
     ],
     as_json: JsonOption = False,
 ) -> None:
