@@ -407,6 +407,15 @@ class DxfieldApp(App[None]):
             self.notify, _("Saved a picture of the screen: {path}").format(path=shown), markup=False
         )
 
+    def action_show_help_panel(self) -> None:
+        """Textual's key panel (the focused widget's keys too), its words looked up."""
+        from textual.widgets import HelpPanel
+
+        from dxfield.tui.widgets.key_panel import TranslatedHelpPanel
+
+        if not self.screen.query(HelpPanel):
+            self.screen.mount(TranslatedHelpPanel())
+
     def action_help(self) -> None:
         """Show every key."""
         from dxfield.tui.screens.help import HelpScreen
