@@ -416,6 +416,17 @@ class DxfieldApp(App[None]):
         if not self.screen.query(HelpPanel):
             self.screen.mount(TranslatedHelpPanel())
 
+    def action_help_quit(self) -> None:
+        """ctrl+c (which copies in a text field) says how to quit, in the user's language."""
+        for key, active in self.active_bindings.items():
+            if active.binding.action in ("quit", "app.quit"):
+                self.notify(
+                    _("Press {key} to quit the app").format(key=key),
+                    title=_("Do you want to quit?"),
+                    markup=False,
+                )
+                return
+
     def action_help(self) -> None:
         """Show every key."""
         from dxfield.tui.screens.help import HelpScreen
