@@ -23,10 +23,19 @@ OPEN, CLOSE = "⟦", "⟧"
 
 class PseudoTranslations(gettext.NullTranslations):
     """Every message as its English, wrapped: `⟦Saved⟧`; placeholders are filled after the
-    lookup, so a value sits inside the wrapper (`⟦Saved “会議”⟧`), which is fine."""
+    lookup, so a value sits inside the wrapper (`⟦Saved “会議”⟧`), which is fine. It keeps the
+    messages it gave (`given`): a word cut short where a dialog covers a screen is judged by
+    them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.given: set[str] = set()
 
     def gettext(self, message: str) -> str:
-        return f"{OPEN}{message}{CLOSE}" if message else message
+        if not message:
+            return message
+        self.given.add(message)
+        return f"{OPEN}{message}{CLOSE}"
 
     def ngettext(self, msgid1: str, msgid2: str, n: int) -> str:
         return self.gettext(msgid1 if n == 1 else msgid2)
@@ -62,7 +71,7 @@ ALLOWED: dict[str, str] = {
 KEY_NAMES = {
     "ctrl", "shift", "alt", "esc", "escape", "enter", "tab", "space", "home", "end", "pgup",
     "pgdn", "up", "down", "left", "right", "del", "delete", "ins", "insert", "backspace",
-    "question_mark", "slash", "plus", "minus",
+    "question_mark", "slash", "plus", "minus", "super",
 }  # fmt: skip
 
 JAPANESE = r"\u3005\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\uff10-\uff19\uff21-\uff3a\uff41-\uff5a\uff66-\uff9f"
@@ -77,6 +86,9 @@ IDENTIFIER = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*")
 # A wrapper whose end is not on the line (cut with "…", wrapped to the next line) ends where
 # its column does: at an ellipsis, a box-drawing character or a wide gap of spaces.
 COLUMN_END = re.compile(r"…|[\u2500-\u259f]|\s{3,}")
+# What follows a word cut short: its column's end, maybe after a space (a region's edge).
+CUT = re.compile(r"\s?(?:…|\ufffd|[\u2500-\u259f])|$")
+BOX = re.compile(r"[\u2500-\u259f]")
 
 
 def outside_wrappers(line: str, depth: int = 0) -> str:
@@ -126,6 +138,81 @@ def open_column(line: str, carried: int | None = None) -> int | None:
             opened.clear()
         i += 1
     return opened[0] if opened else None
+
+
+def _cells(line: str) -> list[int]:
+    """The cell each character of `line` begins at (wide characters take two)."""
+    from rich.cells import cell_len
+
+    starts, cell = [], 0
+    for char in line:
+        starts.append(cell)
+        cell += cell_len(char)
+    return starts
+
+
+def _left_open(line: str) -> list[int]:
+    """The cells where the messages begin that `line` leaves open at a column's end (a box
+    line, a wide gap or the line's end), not cut short with "…": they may go on below."""
+    cells = _cells(line)
+    found: list[int] = []
+    opened: list[int] = []
+    for i, char in enumerate(line):
+        if char == OPEN:
+            opened.append(i)
+        elif char == CLOSE:
+            if opened:
+                opened.pop()
+        elif opened and (end := COLUMN_END.match(line, i)):
+            if end.group() != "…":
+                found.append(cells[opened[0]])
+            opened.clear()
+    if opened:
+        found.append(cells[opened[0]])
+    return found
+
+
+def _piece(line: str, cell: int) -> tuple[int, int] | None:
+    """The text of `line` from `cell` to its column's end, as (start, end) indexes; None when
+    no text begins there."""
+    cells = _cells(line)
+    if cell not in cells:
+        return None
+    start = cells.index(cell)
+    if line[start].isspace() or COLUMN_END.match(line, start):
+        return None
+    end = COLUMN_END.search(line, start)
+    return start, end.start() if end else len(line)
+
+
+def continued(lines: list[str]) -> list[str]:
+    """The lines, the middle lines of a message wrapped over three lines or more (they show
+    neither bracket) wrapped again: a middle line's text, at the column where the message
+    began, counts as the message's when a line below it, at that column, closes it."""
+    out = list(lines)
+    for number, line in enumerate(lines):
+        for cell in _left_open(line):
+            middles: list[tuple[int, int, int]] = []
+            for below in range(number + 1, len(lines)):
+                found = _piece(lines[below], cell)
+                if found is None:
+                    break
+                text = lines[below][found[0] : found[1]]
+                if CLOSE in text:
+                    if OPEN not in text.split(CLOSE, 1)[0]:  # the message ends here
+                        for row, start, end in reversed(middles):
+                            out[row] = (
+                                out[row][:start]
+                                + OPEN
+                                + out[row][start:end]
+                                + CLOSE
+                                + out[row][end:]
+                            )
+                    break
+                if OPEN in text:
+                    break
+                middles.append((below, *found))
+    return out
 
 
 def _column_start(text: str) -> int:
@@ -233,10 +320,14 @@ class Leak:
 class Reader:
     """Finds the words outside wrappers that are not data, keys, codes or ALLOWED."""
 
-    def __init__(self, data: Data, *, extra: Iterable[str] = ()) -> None:
+    def __init__(
+        self, data: Data, *, extra: Iterable[str] = (), messages: Iterable[str] = ()
+    ) -> None:
         self.corpus = data.corpus()
         self.data_words = data.words()
         self.extra = set(extra)
+        # The words of the messages the catalogue gave (PseudoTranslations.given).
+        self.message_words = {w for message in messages for w in WORD.findall(message)}
 
     def excused(self, word: str) -> bool:
         if word in ALLOWED or word in self.extra:
@@ -253,6 +344,11 @@ class Reader:
     def cut_data(self, word: str) -> bool:
         """A word cut short where its column ends (`dial…`): data if some data word begins so."""
         return any(w.startswith(word) for w in self.data_words)
+
+    def cut_message(self, word: str) -> bool:
+        """A word cut off by a dialog's edge (`provid█`): the start of a message behind it
+        whose brackets the dialog hides, if some message given begins a word so."""
+        return any(w.startswith(word) and w != word for w in self.message_words)
 
     def leaks(
         self,
@@ -274,7 +370,10 @@ class Reader:
 
         found: list[Leak] = []
         carried: int | None = None
-        for line in text.splitlines():
+        lines = text.splitlines()
+        # Help wrapped at spaces (`wrapped`) goes on by indentation; a screen's messages
+        # wrapped in a column go on at that column, closed further down (`continued`).
+        for line, raw in zip(lines if wrapped else continued(lines), lines, strict=True):
             indent = cell_len(line) - cell_len(line.lstrip())
             if carried is not None and (not line.strip() or indent < carried):
                 carried = None
@@ -289,12 +388,11 @@ class Reader:
                 word = match.group()
                 if self.excused(word):
                     continue
-                after = rest[match.end() : match.end() + 1]
-                if (after in ("", "…", "\ufffd") or COLUMN_END.match(after)) and self.cut_data(
-                    word
-                ):
+                if CUT.match(rest, match.end()) and self.cut_data(word):
                     continue
-                found.append(Leak(where, word, line))
+                if BOX.match(rest, match.end()) and self.cut_message(word):
+                    continue
+                found.append(Leak(where, word, raw))
         return found
 
 

@@ -178,3 +178,31 @@ async def test_the_theme_picker_asks_in_japanese(demo: Path) -> None:
             if labels:
                 break
         assert labels == ["一致する配色はありません"]
+
+
+@pytest.mark.usefixtures("frozen_today")
+async def test_the_key_panel_and_ctrl_c_speak_japanese(demo: Path) -> None:
+    """Textual's key panel describes the focused Input's keys from the catalogue, and ctrl+c
+    (Textual's reminder of how to quit) says it in Japanese."""
+    from textual.widgets import Input
+
+    from tests.pseudo import screen_lines
+
+    app = DxfieldApp(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("l")
+        await settle(app, pilot)
+        app.screen.query_one("#search", Input).focus()
+        app.action_show_help_panel()
+        await settle(app, pilot)
+        panel = "\n".join(screen_lines(app.export_screenshot()))
+        app.action_hide_help_panel()
+        app.action_help_quit()  # what ctrl+c does where nothing is selected to copy
+        await settle(app, pilot)
+        said = [(n.title, n.message) for n in app._notifications]
+    for words in ("入力欄", "カーソルを左へ", "すべて選択", "上へスクロール"):
+        assert words in panel, words
+    for english in ("Move cursor", "Select all", "Scroll Up"):
+        assert english not in panel, english
+    assert ("終了しますか?", "終了するには ctrl+q を押してください") in said, said

@@ -407,6 +407,26 @@ class DxfieldApp(App[None]):
             self.notify, _("Saved a picture of the screen: {path}").format(path=shown), markup=False
         )
 
+    def action_show_help_panel(self) -> None:
+        """Textual's key panel (the focused widget's keys too), its words looked up."""
+        from textual.widgets import HelpPanel
+
+        from dxfield.tui.widgets.key_panel import TranslatedHelpPanel
+
+        if not self.screen.query(HelpPanel):
+            self.screen.mount(TranslatedHelpPanel())
+
+    def action_help_quit(self) -> None:
+        """ctrl+c (which copies in a text field) says how to quit, in the user's language."""
+        for key, active in self.active_bindings.items():
+            if active.binding.action in ("quit", "app.quit"):
+                self.notify(
+                    _("Press {key} to quit the app").format(key=key),
+                    title=_("Do you want to quit?"),
+                    markup=False,
+                )
+                return
+
     def action_help(self) -> None:
         """Show every key."""
         from dxfield.tui.screens.help import HelpScreen

@@ -64,7 +64,7 @@ def page_markdown(page: ActivityPage, device_id: str, device_name: str) -> str:
         (_("Participants"), "、".join(people)),
         (_("Support areas"), "、".join(x.label(lang) for x in a.areas)),
         (_("Tags"), ", ".join(a.tags)),
-        ("ID", a.id),
+        (_("Record ID"), a.id),
     ]
     # A list, not a table: on 80 columns a table squeezed the names of the fields to "日…".
     fields = "\n".join(f"- **{k}**: {_escape(str(v))}" for k, v in rows if v)

@@ -55,12 +55,19 @@ def help_markdown() -> str:
         ("?", _("This help")),
         ("q / ctrl+q", _("Quit (q outside text fields)")),
     ]
-    header = _("| Key | Action |\n|---|---|")
-    body = "\n".join(f"| `{key}` | {action} |" for key, action in rows)
+    # The table's syntax stays out of the messages: each cell is its own lookup.
+    key_heading, action_heading = _("Key"), _("What it does")
+    header = f"| {key_heading} | {action_heading} |\n|---|---|"
+    body = "\n".join(f"| `{key}` | {cell(action)} |" for key, action in rows)
     notes = _(
         "Dates may be typed 2024-07-17, 2024/7/17, 7/17 or in the Japanese era, R6.7.17 (Reiwa 6). A form being typed is saved as a draft as you type and offered back at the next start."
     )
     return "# " + _("Keys") + f"\n\n{header}\n{body}\n\n{notes}\n"
+
+
+def cell(text: str) -> str:
+    """A message as one cell of a Markdown table (a `|` in it would end the cell)."""
+    return text.replace("|", "\\|")
 
 
 class HelpScreen(ModalScreen[None]):

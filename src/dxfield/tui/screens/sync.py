@@ -11,7 +11,7 @@ keeps the shown one and opens it in the form to merge by hand.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, get_args, get_origin
 
 from rich.text import Text
 from textual import on, work
@@ -22,8 +22,9 @@ from textual.widgets import Button, DataTable, Input, Label, OptionList, Progres
 from textual.widgets.option_list import Option
 
 from dxfield import clock
+from dxfield.domain.enums import LabelledEnum
 from dxfield.domain.visible import visible
-from dxfield.i18n import N_, _, ngettext
+from dxfield.i18n import N_, _, field_label, ngettext
 from dxfield.tui.screens.base import DxScreen
 from dxfield.tui.screens.followups import FollowUpTable
 from dxfield.tui.text import display_path, error_text, plain, plain_options
@@ -285,6 +286,34 @@ class SyncScreen(DxScreen):
         self.load()
 
 
+def _choices(entity: str, name: str) -> type[LabelledEnum] | None:
+    """The enumeration a field of `entity` holds (one member or a list of them), if any."""
+    from dxfield.store.records import ENTITIES
+
+    repository = ENTITIES.get(entity)
+    found = repository.base.model_fields.get(name) if repository else None
+    pending = [found.annotation] if found else []
+    while pending:
+        kind = pending.pop()
+        if get_origin(kind) is None and isinstance(kind, type) and issubclass(kind, LabelledEnum):
+            return kind
+        pending.extend(get_args(kind))
+    return None
+
+
+def shown_value(entity: str, name: str, value: object) -> str:
+    """A field's value in a version, as a person reads it: a choice (or a list of choices) by
+    its label in the user's language, text as it is, anything else as JSON (data)."""
+    import json
+
+    choices = _choices(entity, name)
+    keys = value if isinstance(value, list) else [value]
+    members = {m.value: m for m in choices} if choices is not None else {}
+    if keys and all(isinstance(k, str) and k in members for k in keys):
+        return _(", ").join(members[str(k)].label(None) for k in keys)
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
 class ConflictsScreen(DxScreen):
     """Each record in conflict; its versions side by side."""
 
@@ -324,8 +353,10 @@ class ConflictsScreen(DxScreen):
         self.conflicts = found
         listing = self.query_one("#conflict-list", OptionList)
         listing.clear_options()
+        from dxfield.store.records import label
+
         listing.add_options(
-            [Option(plain(f"{c.entity}: {c.label}"), id=c.entity_id) for c in found]
+            [Option(plain(f"{label(c.entity)}: {c.label}"), id=c.entity_id) for c in found]
             or [Option(_("No conflicts"), disabled=True)]
         )
         if found:
@@ -342,8 +373,6 @@ class ConflictsScreen(DxScreen):
         self._show_versions(self._current())
 
     def _show_versions(self, conflict: Conflict | None) -> None:
-        import json
-
         table = self.query_one("#versions", DataTable)
         table.clear(columns=True)
         if conflict is None:
@@ -358,11 +387,10 @@ class ConflictsScreen(DxScreen):
             style = "bold reverse" if name in differs else ""
             cells = []
             for version in conflict.versions:
-                value = version.data.get(name)
-                text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+                text = shown_value(conflict.entity, name, version.data.get(name))
                 cells.append(Text(visible(text.replace("\n", " ")[:200]), style=style))
             mark = "* " if name in differs else "  "
-            table.add_row(Text(mark + visible(name), style=style), *cells)
+            table.add_row(Text(mark + field_label(name), style=style), *cells)
 
     def action_keep(self, index: int) -> None:
         """Keep version `index + 1` of the highlighted record."""
