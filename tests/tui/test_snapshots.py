@@ -121,8 +121,10 @@ def test_sizes(snap_compare, demo: Path, screen: str, size: tuple[int, int]) -> 
 # The main screens in Japanese on the smallest terminal a liaison's laptop opens (80x24): every
 # word on them from the catalogue, in the words of DESIGN.md (合意形成, 同期ファイル, 食い違い...).
 # (Actions and Findings are left out for the reason given in SCREENS; their Japanese is
-# checked by Pilot tests in test_japanese_app.py.)
-SMALL = ("dashboard", "log", "view", "form", "tracks", "sync", "report", "help")
+# checked by Pilot tests in test_japanese_app.py. Tracks too: on 80 columns the board scrolls to
+# the focused card, and how far it has scrolled when the picture is taken varied from run to run
+# (about one run in two on a busy machine); its Japanese is in the 120x40 `dated` snapshots.)
+SMALL = ("dashboard", "log", "view", "form", "sync", "report", "help")
 
 
 @pytest.mark.usefixtures("frozen_today")
