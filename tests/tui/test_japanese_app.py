@@ -35,6 +35,11 @@ async def palette_hits(app: DxfieldApp, pilot, query: str) -> list[str]:  # type
     await settle(app, pilot)
     assert isinstance(app.screen, CommandPalette)
     await pilot.press(*query)
+    return await listed(app, pilot, query)
+
+
+async def listed(app: DxfieldApp, pilot, query: str) -> list[str]:  # type: ignore[no-untyped-def]
+    """The labels an open palette (or theme picker) lists once it has searched for `query`."""
     labels: list[str] = []
     for _ in range(40):  # the palette searches in the background, then waits a little
         await asyncio.sleep(0.05)
@@ -165,19 +170,7 @@ async def test_the_theme_picker_asks_in_japanese(demo: Path) -> None:
         await settle(app, pilot)
         assert app.screen.query_one(CommandInput).placeholder == "配色を検索…"
         await pilot.press(*"zzqx")
-        labels: list[str] = []
-        for _ in range(40):
-            await asyncio.sleep(0.05)
-            await pilot.pause()
-            found = app.screen.query_one(CommandList)
-            labels = [
-                str(option.hit.text)
-                for option in (found.get_option_at_index(i) for i in range(found.option_count))
-                if isinstance(option, Command)
-            ]
-            if labels:
-                break
-        assert labels == ["一致する配色はありません"]
+        assert await listed(app, pilot, "zzqx") == ["一致する配色はありません"]
 
 
 @pytest.mark.usefixtures("frozen_today")
