@@ -12,6 +12,8 @@ from pathlib import Path
 
 APP_NAME = "dxfield"
 ENV_DATA_DIR = "DXFIELD_DATA_DIR"
+ENV_DATABASE = "DXFIELD_DATABASE_URL"
+"""A hub's PostgreSQL database (`--database` wins over it); without either, the SQLite file."""
 STORE_FILE = "dxfield.sqlite3"
 KEY_FILE = "device-keys.json"
 """The device's private keys, beside the store (owner-only)."""

@@ -95,8 +95,7 @@ def test_migrations_build_exactly_the_models_schema(store: Store) -> None:
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
-    from dxfield.store.schema import SQLModel
-    from dxfield.store.sqlite_features import include_object
+    from dxfield.store.schema import SQLModel, include_object
 
     with store.engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"include_object": include_object})

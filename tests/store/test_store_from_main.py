@@ -1,6 +1,7 @@
 """The store a laptop kept under the release before the unit of work goes on working with
-today's code (tests/fixtures/main-4b25afa): nothing in the tables changed, so Alembic finds it at
-head, and every verb a liaison runs on it behaves as before."""
+today's code (tests/fixtures/main-4b25afa): opening it migrates it from schema 0001 to 0002 (the
+search index's dates, filled from its records), its records are the same, and every verb a
+liaison runs on it behaves as before."""
 
 from __future__ import annotations
 
@@ -34,10 +35,21 @@ def laptop(tmp_path: Path) -> Path:
 def test_it_checks_and_holds_the_same_records(cli: Cli, laptop: Path) -> None:
     checked = cli("--lang", "en", "--data-dir", str(laptop), "check")
     assert checked.code == 0, checked.out + checked.err
-    assert "schema: 0001 (head 0001)" in checked.out
+    assert "schema: 0002 (head 0002)" in checked.out
     assert "activity: 4 (+1 deleted)" in checked.out
     dumped = cli("--data-dir", str(laptop), "dump")
     assert dumped.out == (FIXTURE / "laptop.dump.json").read_text(encoding="utf-8")
+
+
+def test_its_search_comes_newest_first_after_the_migration(cli: Cli, laptop: Path) -> None:
+    found = cli("--lang", "en", "--data-dir", str(laptop), "search", "町", "--json")
+    assert found.code == 0, found.err
+    hits = json.loads(found.out)["hits"]
+    listed = json.loads(cli("--data-dir", str(laptop), "activity", "list", "--json").out)
+    dates = {a["id"]: a["date"] for a in listed}
+    shown = [dates[h["id"]] for h in hits if h["id"] in dates]
+    assert len(shown) == len(TITLES)
+    assert shown == sorted(shown, reverse=True)
 
 
 def test_it_lists_edits_restores_reports_and_exports(

@@ -125,6 +125,16 @@ def main_callback(
     lang: Annotated[
         str | None, typer.Option("--lang", help="Language of the interface: ja or en.")
     ] = None,
+    database: Annotated[
+        str | None,
+        typer.Option(
+            "--database",
+            help="A hub's PostgreSQL database, as postgresql://host/name (default: "
+            "$DXFIELD_DATABASE_URL; without either, the store file in the data directory). "
+            "The password goes in ~/.pgpass, never here.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Open the app when no command is given."""
     from dxfield.i18n import LocalizedError, quote, set_language
@@ -133,16 +143,16 @@ def main_callback(
         set_language(lang)
     except ValueError:
         raise LocalizedError("cli.lang_unknown", value=quote(lang)) from None
-    ctx.obj = Settings(data_dir)
+    ctx.obj = Settings(data_dir, database)
     ctx.call_on_close(ctx.obj.close)
     if ctx.invoked_subcommand is None:
-        _open_app(ctx.obj.data_dir)
+        _open_app(ctx.obj.data_dir, database)
 
 
-def _open_app(data_dir: Path) -> None:
+def _open_app(data_dir: Path, database: str | None = None) -> None:
     from dxfield.tui.app import run_app  # Textual loads only when the app opens.
 
-    run_app(data_dir)
+    run_app(data_dir, database)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -163,17 +173,19 @@ def init(
     """Create the store (if needed), name this device, and make its keys."""
     from dxfield.i18n import LocalizedError
     from dxfield.store.local_state import set_device_role
-    from dxfield.sync.keys import ROLES, own_card
+    from dxfield.sync.keys import CHOSEN_ROLES, own_card
 
     if device_name is not None and not device_name.strip():
         raise LocalizedError("cli.empty", field="device_name")
-    if role is not None and role not in ROLES:
-        raise LocalizedError("cli.role_unknown", choices=", ".join(ROLES))
-    store = settings_of(ctx).store(device_name=device_name.strip() if device_name else None)
+    if role is not None and role not in CHOSEN_ROLES:
+        raise LocalizedError("cli.role_unknown", choices=", ".join(CHOSEN_ROLES))
+    store = settings_of(ctx).store(
+        device_name=device_name.strip() if device_name else None, create=True
+    )
     if role is not None and role != store.device.role:
         set_device_role(store, role)
     card = own_card(store)
-    path, name = visible(str(store.path)), visible(store.device.name)
+    path, name = visible(store.location), visible(store.device.name)
     echo(_("store: {path}").format(path=path))
     echo(
         _("device: {name} ({id}) role: {role}").format(
@@ -205,7 +217,7 @@ def demo(
         ).format(path=shown, count=total)
     )
     if not no_open:
-        _open_app(data_dir)
+        _open_app(data_dir, database="")  # the demo is always its own file, never a hub
 
 
 # ---------------------------------------------------------------------------------------------

@@ -27,8 +27,10 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of 
 class Settings:
     """Global options, kept on the Typer context."""
 
-    def __init__(self, data_dir: Path | None) -> None:
+    def __init__(self, data_dir: Path | None, database: str | None = None) -> None:
         self.data_dir_option = data_dir
+        self.database = database
+        """`--database`: a hub's PostgreSQL address (else $DXFIELD_DATABASE_URL, else the file)."""
         self._store: Store | None = None
 
     @property
@@ -44,12 +46,15 @@ class Settings:
             self._store.close()
             self._store = None
 
-    def store(self, *, device_name: str | None = None) -> "Store":
-        """The store, opened once per invocation."""
+    def store(self, *, device_name: str | None = None, create: bool = False) -> "Store":
+        """The store, opened once per invocation (`create`: give a new hub database its
+        schema, as `init` does)."""
         if self._store is None:
             from dxfield.store.engine import Store
 
-            self._store = Store.open(self.data_dir, device_name=device_name)
+            self._store = Store.open(
+                self.data_dir, device_name=device_name, database=self.database, create=create
+            )
         return self._store
 
 

@@ -29,18 +29,18 @@ def _refuse_real_store(store: Store) -> None:
         return
     # Anything written by a person (any record, live or deleted) makes it a real store.
     if has_revisions_by_others(store, {REFERENCE_DEVICE, DEMO_DEVICE}):
-        raise LocalizedError("demo.real_store", folder=quote(store.path.parent, limit=200))
+        raise LocalizedError("demo.real_store", folder=quote(store.data_dir, limit=200))
 
 
 def prepare_demo(data_dir: Path, *, reset: bool = False) -> dict[str, int]:
     """Open (or create) the demo store in `data_dir`, load the dataset, return its counts."""
     if reset and (data_dir / STORE_FILE).exists():
-        with Store.open(data_dir) as store:
+        with Store.open_file(data_dir) as store:
             _refuse_real_store(store)
         # The demo's keys go with it: they are its device's, and the new store is another.
         for name in [f"{STORE_FILE}{suffix}" for suffix in _SIDE_FILES] + [KEY_FILE]:
             with contextlib.suppress(FileNotFoundError):
                 (data_dir / name).unlink()
-    with Store.open(data_dir) as store:
+    with Store.open_file(data_dir) as store:
         _refuse_real_store(store)
         return load_demo(store)

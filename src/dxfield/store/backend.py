@@ -2,16 +2,16 @@
 
 Everything else in `store/` is SQLAlchemy Core that any engine runs. What is not (the pragmas and
 `BEGIN IMMEDIATE` of a writing unit, the order revisions arrived in, the full-text index, a
-substring scan, the planner hint, the raw fast path) sits behind `Backend`; SQLite's is
-`store/sqlite_features.py`. A PostgreSQL hub (a later issue) adds its own beside it: pg_trgm for
-the index, `strpos` for the scan, an identity column for the arrival order.
+substring scan, the planner hint, the raw fast path) sits behind `Backend`. SQLite's (a laptop's
+file) is `store/sqlite_features.py`; PostgreSQL's (the prefecture's hub) is `store/postgres.py`:
+pg_trgm for the index, `strpos` for the scan, an identity column for the arrival order.
 """
 
 from __future__ import annotations
 
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, Select
+from sqlalchemy import ColumnElement, Select, Table
 from sqlalchemy.engine import Connection, Engine
 
 from dxfield.domain.errors import StoreError
@@ -32,8 +32,8 @@ class Backend(Protocol):
     def arrival_order(self, table: Any) -> ColumnElement[int]:
         """An expression that grows with the order rows arrived in this store."""
 
-    def fts_rowids(self, terms: list[str]) -> Select[Any]:
-        """The search rows holding every term (each of 3+ characters) through the index."""
+    def indexed_match(self, search: Table, terms: list[str]) -> ColumnElement[bool]:
+        """The `search` rows holding every term (each of 3+ characters), through the index."""
 
     def contains(self, column: ColumnElement[str], term: str) -> ColumnElement[bool]:
         """`column` holds `term` as a substring (a scan, for terms the index cannot serve)."""
@@ -43,6 +43,9 @@ class Backend(Protocol):
 
     def plain_rows(self, conn: Connection, statement: Select[Any]) -> list[tuple[Any, ...]]:
         """The rows of `statement` as plain tuples, without per-row processing."""
+
+    def integrity(self, conn: Connection) -> str:
+        """ "ok", or what the engine's own check of the stored pages found wrong."""
 
 
 class SqliteBackend:
@@ -56,8 +59,8 @@ class SqliteBackend:
     def arrival_order(self, table: Any) -> ColumnElement[int]:
         return sqlite_features.arrival_order(table)
 
-    def fts_rowids(self, terms: list[str]) -> Select[Any]:
-        return sqlite_features.fts_rowids(terms)
+    def indexed_match(self, search: Table, terms: list[str]) -> ColumnElement[bool]:
+        return search.c.rowid.in_(sqlite_features.fts_rowids(terms))
 
     def contains(self, column: ColumnElement[str], term: str) -> ColumnElement[bool]:
         return sqlite_features.contains(column, term)
@@ -68,6 +71,9 @@ class SqliteBackend:
     def plain_rows(self, conn: Connection, statement: Select[Any]) -> list[tuple[Any, ...]]:
         return sqlite_features.plain_rows(conn, statement)
 
+    def integrity(self, conn: Connection) -> str:
+        return "; ".join(r[0] for r in conn.exec_driver_sql("PRAGMA integrity_check"))
+
 
 SQLITE = SqliteBackend()
 _BACKENDS: dict[str, Backend] = {SQLITE.name: SQLITE}
@@ -75,6 +81,10 @@ _BACKENDS: dict[str, Backend] = {SQLITE.name: SQLITE}
 
 def backend_for(bind: Connection | Engine) -> Backend:
     """The backend of the engine behind `bind`."""
+    if bind.dialect.name == "postgresql" and "postgresql" not in _BACKENDS:
+        from dxfield.store.postgres import POSTGRES
+
+        _BACKENDS[POSTGRES.name] = POSTGRES
     found = _BACKENDS.get(bind.dialect.name)
     if found is None:
         raise StoreError("store.unsupported_database", name=bind.dialect.name)

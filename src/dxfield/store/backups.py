@@ -83,7 +83,7 @@ def _fsync(path: Path) -> None:
 
 def _keys_for_backup(store: Store) -> tuple[KeyFileData | None, LocalizedError | None]:
     """The device's keys to save, or why they cannot be (None, None: none made yet)."""
-    path = key_path(store.path.parent)
+    path = key_path(store.data_dir)
     try:
         keys = read_key_file(path)
     except LocalizedError as exc:
@@ -111,7 +111,9 @@ def _put_keys(copy: Path, keys: KeyFileData | None) -> None:
 def backup(store: Store, out: Path) -> BackupResult:
     """A consistent copy of the store and the device's keys in one owner-only file: `VACUUM
     INTO` a private temporary folder, the keys added, fsync, then a rename into place."""
-    target = guard_output(store.path.parent, out)
+    if store.shared:
+        raise LocalizedError("backup.on_hub", keys=str(key_path(store.data_dir)))
+    target = guard_output(store.data_dir, out)
     folder = existing_folder(target)
     keys, problem = _keys_for_backup(store)
     try:
@@ -147,6 +149,11 @@ def backup(store: Store, out: Path) -> BackupResult:
 PROBLEMS = problems(
     {
         "backup.cannot_write": N_("cannot write {path} ({reason})"),
+        "backup.on_hub": N_(
+            "a hub in PostgreSQL is backed up by the server's own tools: pg_dump --format=custom "
+            "(and pg_restore to bring it back), or the server's base backups; keep a copy of the "
+            "hub's key file {keys} with it"
+        ),
         "backup.failed": N_("the backup failed ({reason}); the store was not changed"),
         "backup.unreadable": N_(
             "{path} cannot be read as a dxfield backup ({reason}); nothing was changed"
@@ -325,8 +332,8 @@ def restore_backup(data_dir: Path, source: Path, *, replace: bool = False) -> Re
             with contextlib.suppress(OSError):
                 os.unlink(f"{temp}{suffix}")
     keys_state, moved = result
-    with Store.open(data_dir) as store:  # migrates an older backup now, and proves it opens
-        return RestoreResult(store.path, device_id, store.device.name, keys_state, moved)
+    with Store.open_file(data_dir) as store:  # migrates an older backup now, proves it opens
+        return RestoreResult(path, device_id, store.device.name, keys_state, moved)
 
 
 def _put_in_place(

@@ -4,7 +4,8 @@
 that is no store (empty, not SQLite, someone else's) with the ways out (restore a backup, or move
 it away); it migrates an older one, and makes a new store whole under a temporary name before
 putting it in place, device identity included. `store.read()` and `store.write()` give a
-connection inside a transaction (`BEGIN` or `BEGIN IMMEDIATE`).
+connection inside a transaction (`BEGIN` or `BEGIN IMMEDIATE`). A hub on PostgreSQL opens
+through `store/hub.py` into the same `Store`.
 """
 
 from __future__ import annotations
@@ -44,6 +45,10 @@ PROBLEMS = problems(
         ),
         "store.busy": N_("{path} is busy in another dxfield; try again in a moment"),
         "store.unusable": N_("cannot use the store {path} ({reason})"),
+        "hub.not_enrolled": N_(
+            "{device} ({id}) is not enrolled with this hub, so it cannot change it; ask the "
+            "hub's keeper to trust this device's card"
+        ),
     }
 )
 
@@ -143,16 +148,64 @@ def refuse_unusable_store_file(path: Path) -> None:
 
 
 class Store:
-    """An open store: the engine, the file's path and this device's identity."""
+    """An open store: the engine, where it is, this device's identity.
 
-    def __init__(self, path: Path, engine: Engine, device: DeviceInfo) -> None:
+    A field laptop's store is the SQLite file `path` in its data folder. A prefecture's hub may
+    instead live in PostgreSQL (`store/hub.py`): `path` is then None, `location` the database's
+    address (no password), and `data_dir` still the person's own folder (their keys, identity).
+    """
+
+    def __init__(
+        self,
+        path: Path | None,
+        engine: Engine,
+        device: DeviceInfo,
+        *,
+        data_dir: Path | None = None,
+        location: str | None = None,
+        hub_id: str | None = None,
+        enrolled: bool = True,
+    ) -> None:
         self.path = path
         self.engine = engine
         self.device = device
+        folder = data_dir if data_dir is not None else path.parent if path is not None else None
+        if folder is None:  # pragma: no cover - a programming error
+            raise ValueError("a store needs its data folder")
+        self.data_dir: Path = folder
+        self.location: str = location if location is not None else str(path)
+        self.hub_id = hub_id
+        """On a PostgreSQL hub: the hub's own device (whose keys sign its bundles)."""
+        self.enrolled = enrolled
+        """Whether this person may write (on a hub: the hub's account, or a trusted device)."""
+
+    @property
+    def shared(self) -> bool:
+        """Whether this store is a hub database shared by a team (PostgreSQL)."""
+        return self.path is None
 
     @classmethod
-    def open(cls, data_dir: Path, *, device_name: str | None = None) -> Store:
-        """Open (creating and migrating when needed) the store in `data_dir`.
+    def open(
+        cls,
+        data_dir: Path,
+        *,
+        device_name: str | None = None,
+        database: str | None = None,
+        create: bool = False,
+    ) -> Store:
+        """Open the store of `data_dir`: the hub database `database` (or `DXFIELD_DATABASE_URL`)
+        when one is named, else the SQLite file in the folder (`open_file`). A hub database is
+        given its schema only when `create` (the `init` of a hub); a file always."""
+        url = database_for(data_dir, database)
+        if url:
+            from dxfield.store.hub import open_hub
+
+            return open_hub(url, data_dir, device_name=device_name, create=create)
+        return cls.open_file(data_dir, device_name=device_name)
+
+    @classmethod
+    def open_file(cls, data_dir: Path, *, device_name: str | None = None) -> Store:
+        """Open (creating and migrating when needed) the SQLite store in `data_dir`.
 
         A store file that is there but is no store (empty, not SQLite, someone else's) is
         refused and left as it is; a new store is made whole under a temporary name and only
@@ -212,7 +265,10 @@ class Store:
 
     @contextlib.contextmanager
     def write(self) -> Iterator[Connection]:
-        """A connection in a `BEGIN IMMEDIATE` transaction, committed when the block ends."""
+        """A connection in a transaction holding the write lock (SQLite's `BEGIN IMMEDIATE`,
+        the hub's advisory lock), committed when the block ends."""
+        if not self.enrolled:
+            raise StoreError("hub.not_enrolled", device=self.device.name, id=self.device.id)
         try:
             with (
                 self.engine.connect().execution_options(dxfield_write=True) as conn,
@@ -220,12 +276,12 @@ class Store:
             ):
                 yield conn
         except sqlite3.OperationalError as exc:
-            raise _store_failure(self.path, exc) from exc
+            raise _store_failure(self.location, exc) from exc
         except Exception as exc:
             from sqlalchemy.exc import OperationalError
 
             if isinstance(exc, OperationalError):
-                raise _store_failure(self.path, exc) from exc
+                raise _store_failure(self.location, exc, shared=self.shared) from exc
             raise
 
     @property
@@ -253,6 +309,16 @@ class Store:
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
+
+
+def database_for(data_dir: Path, database: str | None) -> str | None:
+    """The hub database a store of `data_dir` lives in: `database` when given, else
+    `DXFIELD_DATABASE_URL`; None for the SQLite file in the folder."""
+    from dxfield.paths import ENV_DATABASE
+
+    if database is not None:  # "" asks for the file even where the environment names a hub
+        return database or None
+    return os.environ.get(ENV_DATABASE) or None
 
 
 def _engine(path: Path) -> Engine:
@@ -327,8 +393,12 @@ def _publish(temp: Path, path: Path) -> None:
             return
 
 
-def _store_failure(path: Path, exc: Exception) -> StoreError:
+def _store_failure(path: Path | str, exc: Exception, *, shared: bool = False) -> StoreError:
     text = str(getattr(exc, "orig", exc))
+    if shared:
+        from dxfield.store.hub import hub_failure
+
+        return hub_failure(str(path), exc)
     if ("disk" in text and "full" in text) or "SQLITE_FULL" in text:
         return StoreError("store.disk_full", path=str(path))
     if "locked" in text or "busy" in text:

@@ -81,7 +81,7 @@ def dump_text(work: Work) -> str:
 def write_atomically(store: Store, out: Path, data: bytes) -> None:
     """Write `data` to `out` through a temporary file in the same folder, fsync and a rename;
     never over anything the data folder holds (`files.guard_output`)."""
-    target = guard_output(store.path.parent, out)
+    target = guard_output(store.data_dir, out)
     folder = existing_folder(target)
     try:
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".tmp")
@@ -134,7 +134,7 @@ class CheckReport:
 
 def _key_status(store: Store) -> tuple[str, str]:
     """Whether the device's key file is there and usable: ("ok" | "none" | "refused", why)."""
-    path = key_path(store.path.parent)
+    path = key_path(store.data_dir)
     try:
         keys = read_key_file(path)
     except LocalizedError as exc:
@@ -148,10 +148,10 @@ def _key_status(store: Store) -> tuple[str, str]:
 
 
 def check(store: Store) -> CheckReport:
-    """Run SQLite's integrity check, look for what else can be wrong, count what is held."""
+    """Run the engine's integrity check, look for what else can be wrong, count what is held."""
     counts: dict[str, dict[str, int]] = {}
     with store.read() as conn:
-        integrity = "; ".join(r[0] for r in conn.execute(text("PRAGMA integrity_check")))
+        integrity = store.backend.integrity(conn)
         schema = conn.execute(text("SELECT version_num FROM alembic_version")).scalar() or ""
         for entity in sorted(SYNCED_TABLES):
             table = revisions.table_for(entity)
@@ -181,7 +181,7 @@ def check(store: Store) -> CheckReport:
         conflicts=count_conflicts(store),
         device_id=store.device.id,
         device_name=store.device.name,
-        path=str(store.path),
+        path=store.location,
         keys=keys,
         keys_problem=keys_problem,
         findings=findings,

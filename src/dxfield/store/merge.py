@@ -465,9 +465,9 @@ def _materialize_new(
         data = json.loads(winner["data"])
         table = revisions.table_for(entity)
         materialized.setdefault(entity, []).append(revisions.materialized_row(table, winner, data))
-        body = search_index.body_for(entity, data)
-        if body is not None and not winner["deleted"]:
-            search_rows.append({"entity": entity, "entity_id": entity_id, "body": body})
+        entry = search_index.entry(entity, entity_id, data)
+        if entry is not None and not winner["deleted"]:
+            search_rows.append(entry)
     for chunk in _chunks(not_leaves):
         conn.execute(update(_revisions).where(_revisions.c.rev_id.in_(chunk)).values(leaf=False))
     for entity, entity_rows in materialized.items():

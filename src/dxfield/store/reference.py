@@ -185,6 +185,10 @@ def ensure_reference_data(store: Store) -> None:
     text = resources.files("dxfield.store").joinpath("hyogo-municipalities.csv").read_text("utf-8")
     with store.unit() as unit:
         conn = unit.conn
+        # Again under the write lock: another process (a hub's colleague) may have loaded it.
+        version = conn.execute(select(_state.c.value).where(_state.c.key == _STATE_KEY)).scalar()
+        if version == REFERENCE_VERSION:
+            return
         load_reference_records(unit, "organization", parse_municipality_csv(text))
         load_reference_records(unit, "stage_model", builtin_stage_models())
         if version is None:

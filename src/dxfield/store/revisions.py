@@ -267,9 +267,9 @@ def bulk_create(
         )
         revision_rows.append(revision)
         entity_rows.append(materialized_row(table, revision, data))
-        body = search_index.body_for(entity, data)
-        if body is not None:
-            search_rows.append({"entity": entity, "entity_id": entity_id, "body": body})
+        row = search_index.entry(entity, entity_id, data)
+        if row is not None:
+            search_rows.append(row)
     conn.execute(insert(_revisions), revision_rows)
     conn.execute(insert(table), entity_rows)
     search_index.insert_many(conn, search_rows)

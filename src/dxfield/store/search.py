@@ -52,7 +52,7 @@ def matching_ids(
         return statement.where(false())
     long_terms = [t for t in terms if len(t) >= TRIGRAM]
     if long_terms:
-        statement = statement.where(_search.c.rowid.in_(backend.fts_rowids(long_terms)))
+        statement = statement.where(backend.indexed_match(_search, long_terms))
     # Short terms are a scan. Long terms are the index's, confirmed by a scan only where the index
     # can be wrong: SQLite's trigram tokenizer reads U+FFFE and U+FFFF as U+FFFD, so "化け\ufffd"
     # would also find "化け\uffff". (Lone surrogates, the other chars it reads so, cannot be
@@ -68,14 +68,16 @@ def matching_ids(
 def search_ids(
     conn: Connection, query: str, *, entities: Sequence[str] | None = None
 ) -> list[tuple[str, str]]:
-    """(entity, id) of every record matching all terms, most recently indexed first."""
+    """(entity, id) of every record matching all terms: newest first (by an activity's or
+    finding's date, an action's due date; undated last), then by kind and id. One order on every
+    engine, whatever order the records arrived in."""
     if not query_terms(query):
         return []
     backend = backend_for(conn)
     statement = (
         matching_ids(query, backend, entities=entities)
         .with_only_columns(_search.c.entity, _search.c.entity_id)
-        .order_by(_search.c.rowid.desc())
+        .order_by(_search.c.sort_date.desc().nulls_last(), _search.c.entity, _search.c.entity_id)
     )
     return [(entity, entity_id) for entity, entity_id in backend.plain_rows(conn, statement)]
 

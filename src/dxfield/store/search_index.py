@@ -22,6 +22,8 @@ SEARCHABLE_FIELDS: dict[str, tuple[str, ...]] = {
     "finding": ("text",),
     "action": ("text",),
 }
+SORT_DATE_FIELDS = {"activity": "date", "finding": "date", "action": "due"}
+"""The date each searched kind is ordered by (search results: newest first)."""
 _table = SEARCH_TEXT
 
 
@@ -41,12 +43,31 @@ def body_for(entity: str, data: dict[str, Any]) -> str | None:
     return "\n".join(normalize(str(data.get(name) or "")) for name in fields)
 
 
+def sort_date_for(entity: str, data: dict[str, Any]) -> str | None:
+    """The ISO date search results order this record by (None: an action without a due date)."""
+    value = data.get(SORT_DATE_FIELDS.get(entity, ""))
+    return str(value) if value else None
+
+
+def entry(entity: str, entity_id: str, data: dict[str, Any]) -> dict[str, Any] | None:
+    """The `search_text` row of a record, or None when the entity is not searched."""
+    body = body_for(entity, data)
+    if body is None:
+        return None
+    return {
+        "entity": entity,
+        "entity_id": entity_id,
+        "body": body,
+        "sort_date": sort_date_for(entity, data),
+    }
+
+
 def refresh(
     conn: Connection, entity: str, entity_id: str, data: dict[str, Any], *, deleted: bool
 ) -> None:
     """Bring one record's entry up to date (removed when the record is a tombstone)."""
-    body = body_for(entity, data)
-    if body is None:
+    row = entry(entity, entity_id, data)
+    if row is None:
         return
     if deleted:
         remove(conn, entity, entity_id)
@@ -55,9 +76,13 @@ def refresh(
         select(_table.c.rowid).where(_table.c.entity == entity, _table.c.entity_id == entity_id)
     ).scalar()
     if existing is None:
-        conn.execute(insert(_table).values(entity=entity, entity_id=entity_id, body=body))
+        conn.execute(insert(_table).values(**row))
     else:
-        conn.execute(update(_table).where(_table.c.rowid == existing).values(body=body))
+        conn.execute(
+            update(_table)
+            .where(_table.c.rowid == existing)
+            .values(body=row["body"], sort_date=row["sort_date"])
+        )
 
 
 def insert_many(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:

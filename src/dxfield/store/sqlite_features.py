@@ -26,13 +26,8 @@ from sqlalchemy.engine import Connection, Engine
 
 BUSY_TIMEOUT_MS = 10_000
 
-# The FTS5 index over search_text and its triggers are created by migration 0001.
-FTS_OBJECTS = ("search_fts",)
-
-
-def include_object(obj: Any, name: str | None, type_: str, reflected: bool, other: Any) -> bool:
-    """For Alembic: leave the FTS5 index and its shadow tables to the hand-written migration."""
-    return not (name and name.startswith(FTS_OBJECTS))
+# The FTS5 index over search_text and its triggers are created by migration 0001 (Alembic leaves
+# them alone: `schema.include_object`).
 
 
 def install_pragmas(engine: Engine) -> None:

@@ -102,6 +102,10 @@ PROBLEMS = problems(
         "bundle.revision_too_deep": N_("bundle refused: revision {number}: is nested too deeply"),
         "bundle.revision_refused": N_("bundle refused: revision {number}: {problem}"),
         "bundle.recipient_revoked": N_("device {device} has been revoked"),
+        "bundle.not_hub_account": N_(
+            "only the hub's own account imports and exports its bundles (the hub's key file is in "
+            "that account's data folder); {device} works on the hub but does not sync it"
+        ),
     }
 )
 
@@ -144,6 +148,13 @@ class ImportResult:
 # -- export --------------------------------------------------------------------------------------
 
 
+def require_hub_account(store: Store) -> None:
+    """On a shared hub, bundles are the hub's: signed and opened with the hub's keys, counted
+    against its watermarks. A colleague's account (their own keys) neither sends nor takes them."""
+    if store.hub_id is not None and store.device.id != store.hub_id:
+        raise _refuse("bundle.not_hub_account", device=store.device.name)
+
+
 def _now() -> str:
     return clock.now().isoformat(timespec="seconds")
 
@@ -158,6 +169,7 @@ def export_bundle(
 ) -> ExportResult:
     """Write one bundle for the trusted device `recipient` (name or id): every revision that
     arrived here since the last bundle for it (`full`: all of them)."""
+    require_hub_account(store)
     target = _recipient(store, recipient)
     keys = device_keys(store)
     watermark_key = _WATERMARK + target.card.id
@@ -405,6 +417,7 @@ class _DryRun(Exception):
 
 def import_bundle(store: Store, path: Path, *, dry_run: bool = False) -> ImportResult:
     """Verify, decrypt, check and merge one bundle in one transaction (none of it on error)."""
+    require_hub_account(store)
     sender, revisions, data = read_bundle(store, path)
     report = merge.MergeReport()
     watermark_key = _WATERMARK + sender.card.id
@@ -417,16 +430,16 @@ def import_bundle(store: Store, path: Path, *, dry_run: bool = False) -> ImportR
             after = merge.latest_arrival(unit.conn)
             if dry_run:
                 raise _DryRun
+            # What just came from the sender need not go back to it: when nothing else was
+            # waiting for it, its watermark moves past this import. In the same unit, under the
+            # write lock: what arrived between `before` and `after` is this import's alone.
+            if int(local_state.get_value(unit, watermark_key, 0)) >= before:
+                local_state.put_value(unit, watermark_key, after)
     except _DryRun:
         pass
     except merge.RevisionRefused as exc:
         number = next((n for n, r in enumerate(revisions, 1) if r["rev_id"] == exc.rev_id), 0)
         raise _refused_revision(number, exc) from None
-    else:
-        # What just came from the sender need not go back to it: when nothing else was waiting
-        # for it, its watermark moves past this import.
-        if int(local_state.get_value(store, watermark_key, 0)) >= before:
-            local_state.put_value(store, watermark_key, after)
     result = ImportResult(
         path=path,
         sender=sender.name,

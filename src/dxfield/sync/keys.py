@@ -40,7 +40,10 @@ CARD_FORMAT = "dxfield-device-card"
 CARD_VERSION = 1
 MAX_CARD_BYTES = 64 << 10
 """A card is a few hundred bytes; a file beyond this is not read."""
-ROLES = ("field", "hub")
+ROLES = ("field", "hub", "staff")
+"""A laptop, the prefecture's hub, or a colleague working on a hub in PostgreSQL (store/hub.py)."""
+CHOSEN_ROLES = ("field", "hub")
+"""The roles `init` gives a device (a colleague's on a hub follows from whose account it is)."""
 _TRUSTED = "trusted-device:"
 
 PROBLEMS = problems(
@@ -139,7 +142,7 @@ def device_keys(store: Store) -> DeviceKeys:
 
     A key file that others can read, that is not this store's device's, or that is not a key
     file is refused in one line and left as it is (`dxfield.store.key_file`)."""
-    path = key_path(store.path.parent)
+    path = key_path(store.data_dir)
     found = read_key_file(path)
     if found is None:
         keys = DeviceKeys(SigningKey.generate(), PrivateKey.generate())

@@ -78,9 +78,10 @@ class DxfieldApp(App[None]):
         Binding("ctrl+q", "quit", N_("Quit"), show=False, id="quit-ctrl", priority=True),
     ]
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, database: str | None = None) -> None:
         super().__init__()
         self.data_dir = data_dir
+        self.database = database
         self._store: Store | None = None
         self._conflicts = 0  # counted after each sync, not on every screen change
 
@@ -109,7 +110,7 @@ class DxfieldApp(App[None]):
         from dxfield.store.engine import Store
         from dxfield.store.local_state import list_drafts
 
-        self._store = Store.open(self.data_dir)
+        self._store = Store.open(self.data_dir, database=self.database)
         return list_drafts(self._store)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
@@ -189,7 +190,7 @@ class DxfieldApp(App[None]):
 
     def _show_status(self, unexported: int) -> None:
         for bar in self.screen.query(StatusBar):
-            bar.store_path = display_path(str(self.store.path))
+            bar.store_path = display_path(self.store.location)
             bar.device_name = self.store.device.name
             bar.unexported = unexported
             bar.conflicts = self._conflicts
@@ -439,6 +440,6 @@ class DxfieldApp(App[None]):
             self._store.close()
 
 
-def run_app(data_dir: Path) -> None:
-    """Open the app on the store in `data_dir`."""
-    DxfieldApp(data_dir).run()
+def run_app(data_dir: Path, database: str | None = None) -> None:
+    """Open the app on the store of `data_dir` (or on the hub database `database`)."""
+    DxfieldApp(data_dir, database).run()

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from dxfield.store.schema import SQLModel
-from dxfield.store.sqlite_features import include_object
+from dxfield.store.schema import SQLModel, include_object
 
 connection = context.config.attributes["connection"]
 context.configure(
