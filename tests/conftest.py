@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,7 @@ import time_machine
 from dxfield import clock
 from dxfield.i18n import set_language, set_saved_language
 from dxfield.store.engine import Store
+from tests.postgres import Cluster, require_postgres
 
 # What the person running the suite may have set that would change what dxfield prints: the
 # locale (LC_ALL beats LANG), the terminal's width, colour switches, Textual's own settings
@@ -189,3 +191,43 @@ def cli(capsys: pytest.CaptureFixture[str]) -> Cli:
         return CliResult(code, captured.out, captured.err)
 
     return run
+
+
+# -- PostgreSQL (issue 15): a real throwaway cluster, see tests/postgres.py -------------------------
+
+
+@pytest.fixture(scope="session")
+def pg_cluster(request: pytest.FixtureRequest) -> Cluster:
+    """The session's PostgreSQL cluster: made and started on first use, stopped and removed at the
+    end of the session (Ctrl-C included; `atexit` is the backstop). Skips without PostgreSQL,
+    fails instead with DXFIELD_REQUIRE_POSTGRES=1. Tests must not stop it: use `own_pg_cluster`."""
+    bindir = require_postgres()
+    cluster = Cluster(bindir)
+    # The finalizer runs at the session's end, after a Ctrl-C too; should it not (a crash),
+    # tests.postgres's atexit hook cleans up every cluster its process made and left alive.
+    request.addfinalizer(cluster.cleanup)
+    cluster.start()
+    return cluster
+
+
+@pytest.fixture
+def pg_database(pg_cluster: Cluster) -> Iterator[str]:
+    """A fresh database (UTF8, C collation, C.UTF-8 ctype, pg_trgm) in the session's cluster, for
+    this test alone; its URL (over the socket, as the superuser). Dropped after the test, even
+    with sessions still connected."""
+    name = f"dxf_test_{uuid.uuid4().hex[:12]}"
+    url = pg_cluster.create_database(name)
+    yield url
+    pg_cluster.drop_database(name)
+
+
+@pytest.fixture
+def own_pg_cluster() -> Iterator[Cluster]:
+    """A started cluster of the test's own, for tests that stop, crash or restart their server;
+    removed after the test."""
+    cluster = Cluster(require_postgres())
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.cleanup()
