@@ -18,7 +18,11 @@ import time_machine
 from dxfield import clock
 from dxfield.i18n import set_language, set_saved_language
 from dxfield.store.engine import Store
+from tests.engines import ENGINES, engine, in_engine_suite, make_template
 from tests.postgres import Cluster, require_postgres
+
+ROOT = Path(__file__).resolve().parents[1]
+__all__ = ["engine"]  # the fixture, used by name
 
 # What the person running the suite may have set that would change what dxfield prints: the
 # locale (LC_ALL beats LANG), the terminal's width, colour switches, Textual's own settings
@@ -32,6 +36,11 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         "dated: the test shows or computes dates; it runs again with the clock moved "
         "(see MOVED_CLOCKS)",
+    )
+    config.addinivalue_line(
+        "markers",
+        "sqlite_only: the test is about what only a store file has (its bytes, locks, copies); "
+        "it does not run again on PostgreSQL (tests/engines.py)",
     )
     for name in list(os.environ):
         if name in _AMBIENT or (name.startswith("TEXTUAL_") and "SNAPSHOT" not in name):
@@ -59,6 +68,19 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if metafunc.definition.get_closest_marker("dated"):
         metafunc.fixturenames.insert(0, "moved_clock")
         metafunc.parametrize("moved_clock", [REAL_CLOCK, *MOVED_CLOCKS], indirect=True)
+    if in_engine_suite(
+        metafunc.definition.path, ROOT
+    ) and not metafunc.definition.get_closest_marker("sqlite_only"):
+        if "engine" not in metafunc.fixturenames:
+            metafunc.fixturenames.insert(0, "engine")
+        metafunc.parametrize("engine", ENGINES, indirect=True)
+
+
+@pytest.fixture(scope="session")
+def pg_template(pg_cluster: Cluster) -> Cluster:
+    """The session's PostgreSQL cluster, holding the template test databases are cloned from."""
+    make_template(pg_cluster)
+    return pg_cluster
 
 
 def without_clock(name: str) -> str:

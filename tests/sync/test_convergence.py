@@ -59,6 +59,7 @@ OPERATIONS = st.lists(
 )
 
 
+@pytest.mark.sqlite_only  # each example starts from copies of the three store files
 @settings(
     max_examples=15,
     deadline=None,

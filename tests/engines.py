@@ -1,0 +1,98 @@
+"""The store, merge, sync, search, report and tables suites run on both engines.
+
+A test in one of `SUITES` runs twice: on SQLite files (as a laptop keeps its log) and on
+PostgreSQL (as the prefecture's hub does). On PostgreSQL every data folder the test opens a store
+in gets a database of its own in the session's throwaway cluster, cloned from a template that
+already holds the schema and the reference data (the hub's device is made on first open, as on a
+new hub), so a test with a hub and three laptops has four databases, and its assertions hold
+unchanged. A test about what only a file has (its bytes, its locks, a copy of it) is marked
+`sqlite_only`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ENGINES = ("sqlite", "postgresql")
+SUITES = ("tests/store/", "tests/sync/", "tests/report/")
+TEMPLATE = "dxfield_template"
+_counter = itertools.count(1)
+
+
+def in_engine_suite(path: Path, root: Path) -> bool:
+    """Whether a test module belongs to a suite that runs on both engines."""
+    relative = path.resolve().relative_to(root.resolve()).as_posix()
+    return relative.startswith(SUITES)
+
+
+def make_template(cluster: Any) -> None:
+    """The template every test database is cloned from: schema and reference data, no device."""
+    from dxfield.store.engine import Store
+
+    cluster.create_database(TEMPLATE)
+    folder = Path(tempfile.mkdtemp(prefix="dxfield-template-"))
+    try:
+        with Store.open(folder, database=cluster.url(TEMPLATE), create=True) as store:
+            from sqlalchemy import delete
+
+            from dxfield.store.schema import DEVICES
+
+            with store.engine.connect() as conn, conn.begin():
+                conn.execute(delete(DEVICES))
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+class Databases:
+    """One database per data folder, made when a store is first opened there."""
+
+    def __init__(self, cluster: Any) -> None:
+        self.cluster = cluster
+        self.by_folder: dict[str, str] = {}
+
+    def url_for(self, data_dir: Path) -> str:
+        key = os.path.realpath(data_dir)
+        name = self.by_folder.get(key)
+        if name is None:
+            name = f"t{os.getpid()}_{next(_counter)}"
+            self.cluster.create_database(name, template=TEMPLATE)
+            self.by_folder[key] = name
+        return str(self.cluster.url(name))
+
+    def drop_all(self) -> None:
+        for name in self.by_folder.values():
+            self.cluster.drop_database(name)
+        self.by_folder.clear()
+
+
+@pytest.fixture
+def engine(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The engine this run of the test stores on ("sqlite" or "postgresql")."""
+    name = getattr(request, "param", "sqlite")
+    if name == "sqlite":
+        yield name
+        return
+    cluster = request.getfixturevalue("pg_template")
+    databases = Databases(cluster)
+
+    def database_for(data_dir: Path, database: str | None) -> str | None:
+        if database == "":  # asked for the file explicitly
+            return None
+        return database or databases.url_for(data_dir)
+
+    import dxfield.store.engine as engine_module
+
+    monkeypatch.delenv("DXFIELD_DATABASE_URL", raising=False)
+    monkeypatch.setattr(engine_module, "database_for", database_for)
+    try:
+        yield name
+    finally:
+        databases.drop_all()

@@ -1,0 +1,93 @@
+"""People on a hub: each colleague works under their own identity (their data folder), history
+says who changed what, only the hub's account syncs, and nobody writes before being enrolled."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from dxfield.domain.errors import LocalizedError
+from dxfield.store.activities import ActivityInput, add_activity
+from dxfield.store.engine import Store
+from dxfield.store.hub import IDENTITY_FILE
+from dxfield.sync.bundle import export_bundle, import_bundle
+from dxfield.sync.keys import card_text, own_card, parse_card, trust_card
+from tests.conftest import Cli
+
+
+def _activity(title: str) -> ActivityInput:
+    return ActivityInput(municipality="豊岡市", kind="meeting", date="2024-08-01", title=title)
+
+
+def test_the_first_account_is_the_hub_and_a_colleague_needs_enrolling(
+    pg_database: str, tmp_path: Path
+) -> None:
+    with Store.open(tmp_path / "hub", database=pg_database, create=True) as hub:
+        assert hub.device.role == "hub" and hub.device.id == hub.hub_id and hub.enrolled
+        hub_id = hub.hub_id
+    with Store.open(tmp_path / "sato", database=pg_database, device_name="佐藤") as sato:
+        assert sato.device.role == "staff" and sato.hub_id == hub_id
+        assert sato.device.id != hub_id and not sato.enrolled
+        with pytest.raises(LocalizedError) as refused:
+            add_activity(sato, _activity("県庁 打合せ"))
+        assert refused.value.code == "hub.not_enrolled"
+        card = parse_card(card_text(own_card(sato)))  # her own keys, in her own folder
+        assert card.role == "staff"
+    identity = json.loads((tmp_path / "sato" / IDENTITY_FILE).read_text())
+    assert identity == {"id": card.id, "name": "佐藤"}
+    assert (tmp_path / "sato" / IDENTITY_FILE).stat().st_mode & 0o077 == 0
+    with Store.open(tmp_path / "hub", database=pg_database) as hub:
+        trust_card(hub, card)
+    with Store.open(tmp_path / "sato", database=pg_database) as sato:
+        assert sato.enrolled and sato.device.name == "佐藤"
+        made = add_activity(sato, _activity("県庁 打合せ"))
+    with Store.open(tmp_path / "hub", database=pg_database) as hub:
+        from dxfield.store.maintenance import record_history
+
+        _, versions = record_history(hub, made.id)
+        assert [v["device_id"] for v in versions] == [card.id]  # who changed it: 佐藤
+
+
+def test_only_the_hub_account_imports_and_exports(pg_database: str, tmp_path: Path) -> None:
+    with (
+        Store.open(tmp_path / "laptop") as laptop,
+        Store.open(tmp_path / "hub", database=pg_database, create=True) as hub,
+    ):
+        assert laptop.path is not None and hub.path is None
+        laptop_card = parse_card(card_text(own_card(laptop)))
+        hub_card = parse_card(card_text(own_card(hub)))
+        trust_card(hub, laptop_card)
+        trust_card(laptop, hub_card)
+        add_activity(laptop, _activity("奥矢根区 意見交換会"))
+        bundle = export_bundle(laptop, tmp_path / "in.dxb", hub.device.name).path
+    with Store.open(tmp_path / "sato", database=pg_database) as sato:
+        for attempt in (
+            lambda: import_bundle(sato, bundle),
+            lambda: export_bundle(sato, tmp_path / "out.dxb", laptop_card.name),
+        ):
+            with pytest.raises(LocalizedError) as refused:
+                attempt()
+            assert refused.value.code == "bundle.not_hub_account"
+    assert not (tmp_path / "out.dxb").exists()
+    with Store.open(tmp_path / "hub", database=pg_database) as hub:
+        assert import_bundle(hub, bundle).new == 1
+
+
+def test_the_cli_works_on_the_hub_from_init(cli: Cli, pg_database: str, tmp_path: Path) -> None:
+    hub = ("--data-dir", str(tmp_path / "hub"), "--database", pg_database)
+    made = cli(*hub, "init", "--role", "hub", "--device-name", "兵庫県")
+    assert made.code == 0, made.err
+    assert "role: hub" in made.out and "postgresql://" in made.out
+    added = cli(
+        *hub, "activity", "add", "--municipality", "豊岡市", "--kind", "meeting",
+        "--date", "2024-08-01", "--title", "県庁 打合せ",
+    )  # fmt: skip
+    assert added.code == 0, added.err
+    listed = cli(*hub, "activity", "list", "--json")
+    assert [a["title"] for a in json.loads(listed.out)] == ["県庁 打合せ"]
+    backup = cli(*hub, "backup", "--out", str(tmp_path / "b.sqlite3"))
+    assert backup.code == 1 and "pg_dump" in backup.err and len(backup.err.splitlines()) == 1
+    demo = cli("--data-dir", str(tmp_path / "demo"), "--database", pg_database, "demo", "--no-open")
+    assert demo.code == 0 and (tmp_path / "demo" / "dxfield.sqlite3").exists()  # never the hub
