@@ -1,4 +1,4 @@
-"""The store, merge, sync, search, report and tables suites run on both engines.
+"""The store, merge, sync, search, report and tables suites, and the verbs', run on both engines.
 
 A test in one of `SUITES` runs twice: on SQLite files (as a laptop keeps its log) and on
 PostgreSQL (as the prefecture's hub does). On PostgreSQL every data folder the test opens a store
@@ -22,7 +22,13 @@ from typing import Any
 import pytest
 
 ENGINES = ("sqlite", "postgresql")
-SUITES = ("tests/store/", "tests/sync/", "tests/report/")
+SUITES = (
+    "tests/store/",
+    "tests/sync/",
+    "tests/report/",
+    "tests/test_cli.py",  # every verb, through the command line
+    "tests/test_cli_tracks.py",
+)
 TEMPLATE = "dxfield_template"
 _counter = itertools.count(1)
 

@@ -474,13 +474,14 @@ def _conditions(filters: ActivityFilter | None, backend: Backend) -> list[Column
     if filters.kind:
         conditions.append(_table.c.kind == filters.kind.value)
     if filters.area:
-        conditions.append(func.instr(cast(_table.c.areas, String), f'"{filters.area.value}"') > 0)
+        areas = cast(_table.c.areas, String)  # JSON text: a value is found with its quotes
+        conditions.append(backend.contains(areas, f'"{filters.area.value}"'))
     if filters.tag:
         tag = records.validate_tag(filters.tag)
-        conditions.append(func.instr(cast(_table.c.tags, String), f'"{tag}"') > 0)
+        conditions.append(backend.contains(cast(_table.c.tags, String), f'"{tag}"'))
     if filters.participant_id:
         participants = cast(_table.c.participants, String)
-        conditions.append(func.instr(participants, f'"{filters.participant_id}"') > 0)
+        conditions.append(backend.contains(participants, f'"{filters.participant_id}"'))
     if filters.date_from:
         conditions.append(_table.c.date >= filters.date_from)
     if filters.date_to:
