@@ -91,3 +91,10 @@ def test_the_cli_works_on_the_hub_from_init(cli: Cli, pg_database: str, tmp_path
     assert backup.code == 1 and "pg_dump" in backup.err and len(backup.err.splitlines()) == 1
     demo = cli("--data-dir", str(tmp_path / "demo"), "--database", pg_database, "demo", "--no-open")
     assert demo.code == 0 and (tmp_path / "demo" / "dxfield.sqlite3").exists()  # never the hub
+
+
+def test_restoring_a_backup_is_refused_on_a_hub(cli: Cli, pg_database: str, tmp_path: Path) -> None:
+    restored = cli("--data-dir", str(tmp_path / "hub"), "--database", pg_database,
+                   "restore-backup", str(tmp_path / "b.sqlite3"))  # fmt: skip
+    assert restored.code == 1 and "pg_restore" in restored.err
+    assert not (tmp_path / "hub" / "dxfield.sqlite3").exists()

@@ -38,7 +38,10 @@ def test_a_hub_in_postgresql_dumps_and_reports_as_a_hub_in_a_file(
         _trust_each_other(toyooka, kami)
         load_demo(toyooka)
         made = add_activity(
-            kami, ActivityInput(municipality="香美町", kind="training", date="2024-09-03", title="DX研修")
+            kami,
+            ActivityInput(
+                municipality="香美町", kind="training", date="2024-09-03", title="DX研修"
+            ),
         )
         bundles: list[tuple[str, Path]] = []
 

@@ -690,9 +690,12 @@ def restore_backup(
     ] = False,
 ) -> None:
     """Put a backup's store and device keys back into the data folder."""
+    from dxfield.store.backups import refuse_on_hub
     from dxfield.store.backups import restore_backup as run_restore
 
-    result = run_restore(settings_of(ctx).data_dir, file, replace=replace)
+    settings = settings_of(ctx)
+    refuse_on_hub(settings.data_dir, settings.database)
+    result = run_restore(settings.data_dir, file, replace=replace)
     keys = {
         "restored": _("keys restored"),
         "kept": _("the keys there kept"),

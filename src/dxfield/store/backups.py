@@ -108,11 +108,18 @@ def _put_keys(copy: Path, keys: KeyFileData | None) -> None:
         raw.close()
 
 
+def refuse_on_hub(data_dir: Path, database: str | None) -> None:
+    """A hub in PostgreSQL is backed up and restored by the server's own tools, not here."""
+    from dxfield.store.engine import database_for
+
+    if database_for(data_dir, database):
+        raise LocalizedError("backup.on_hub", keys=str(key_path(data_dir)))
+
+
 def backup(store: Store, out: Path) -> BackupResult:
     """A consistent copy of the store and the device's keys in one owner-only file: `VACUUM
     INTO` a private temporary folder, the keys added, fsync, then a rename into place."""
-    if store.shared:
-        raise LocalizedError("backup.on_hub", keys=str(key_path(store.data_dir)))
+    refuse_on_hub(store.data_dir, store.location if store.shared else "")
     target = guard_output(store.data_dir, out)
     folder = existing_folder(target)
     keys, problem = _keys_for_backup(store)
