@@ -22,7 +22,7 @@ import socket
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 from sqlalchemy.engine import URL, Engine
 from sqlalchemy.exc import DBAPIError
 
@@ -177,11 +177,12 @@ def _migrate(engine: Engine) -> None:
 
 
 def _hub_device(engine: Engine, person: Person) -> DeviceInfo:
-    """The hub's own device; the first account to open a new hub becomes it."""
+    """The hub's own device; the first account to open a new hub becomes it (and renames it
+    when it is given a new name)."""
     with engine.connect() as conn:
         row = conn.execute(select(DEVICES)).first()
         conn.rollback()
-    if row is None:
+    if row is None or (row.id == person.id and row.name != person.name):
         with engine.connect().execution_options(dxfield_write=True) as conn, conn.begin():
             row = conn.execute(select(DEVICES)).first()
             if row is None:
@@ -191,6 +192,11 @@ def _hub_device(engine: Engine, person: Person) -> DeviceInfo:
                     )
                 )
                 return DeviceInfo(person.id, person.name, "hub")
+            if row.id == person.id and row.name != person.name:
+                conn.execute(
+                    update(DEVICES).where(DEVICES.c.id == row.id).values(name=person.name)
+                )
+                return DeviceInfo(row.id, person.name, row.role)
     return DeviceInfo(row.id, row.name, row.role)
 
 
