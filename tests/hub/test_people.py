@@ -98,3 +98,13 @@ def test_restoring_a_backup_is_refused_on_a_hub(cli: Cli, pg_database: str, tmp_
                    "restore-backup", str(tmp_path / "b.sqlite3"))  # fmt: skip
     assert restored.code == 1 and "pg_restore" in restored.err
     assert not (tmp_path / "hub" / "dxfield.sqlite3").exists()
+
+
+def test_a_laptops_folder_is_not_taken_for_a_hub_identity(
+    cli: Cli, pg_database: str, tmp_path: Path
+) -> None:
+    laptop = tmp_path / "laptop"
+    assert cli("--data-dir", str(laptop), "init").code == 0  # a laptop: its store and keys
+    on_hub = cli("--data-dir", str(laptop), "--database", pg_database, "init")
+    assert on_hub.code == 1 and "belongs to a device" in on_hub.err
+    assert not (laptop / IDENTITY_FILE).exists()
