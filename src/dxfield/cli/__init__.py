@@ -150,6 +150,13 @@ def main_callback(
 
 
 def _open_app(data_dir: Path, database: str | None = None) -> None:
+    from dxfield.store.engine import database_for
+
+    address = database_for(data_dir, database)
+    if address:  # a wrong address is one line here, not a screen of the app
+        from dxfield.store.postgres import hub_url
+
+        hub_url(address)
     from dxfield.tui.app import run_app  # Textual loads only when the app opens.
 
     run_app(data_dir, database)

@@ -263,9 +263,19 @@ class Store:
 
     @contextlib.contextmanager
     def read(self) -> Iterator[Connection]:
-        """A connection in a deferred (read) transaction."""
-        with self.engine.connect() as conn, conn.begin():
-            yield conn
+        """A connection in a deferred (read) transaction. On a hub, a server gone away (or any
+        failure of the server's) is one line in the user's language, as when writing."""
+        if not self.shared:
+            with self.engine.connect() as conn, conn.begin():
+                yield conn
+            return
+        from sqlalchemy.exc import OperationalError
+
+        try:
+            with self.engine.connect() as conn, conn.begin():
+                yield conn
+        except OperationalError as exc:
+            raise _store_failure(self.location, exc, shared=True) from exc
 
     @contextlib.contextmanager
     def write(self) -> Iterator[Connection]:

@@ -22,7 +22,7 @@ import socket
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select, text, update
 from sqlalchemy.engine import URL, Engine
 from sqlalchemy.exc import DBAPIError
 
@@ -46,8 +46,10 @@ from dxfield.store.postgres import (
     ensure_trigram,
     hub_url,
     make_engine,
+    refuse_open_password_file,
     schema_state,
     shown,
+    unreachable_or_failed,
 )
 from dxfield.store.schema import DEVICES, LOCAL_STATE
 
@@ -110,6 +112,7 @@ def open_hub(text: str, data_dir: Path, *, device_name: str | None, create: bool
     if device_name is not None:
         device_name = device_name_of(device_name)
     url = hub_url(text)
+    refuse_open_password_file(url)
     engine = make_engine(url)
     try:
         store = _open(engine, url, data_dir, device_name, create)
@@ -133,7 +136,7 @@ def _open(engine: Engine, url: URL, data_dir: Path, device_name: str | None, cre
     where = shown(url)
     try:
         with engine.connect() as conn:
-            check_settings(conn, url)
+            check_settings(conn)
             has_tables, found = schema_state(conn)
             conn.rollback()
         if found is None and has_tables:
@@ -141,11 +144,11 @@ def _open(engine: Engine, url: URL, data_dir: Path, device_name: str | None, cre
         if found is None and not create:
             raise StoreError("hub.no_schema", url=where)
         if found not in (None, SCHEMA_HEAD) and found not in known_schema_revisions():
-            raise StoreError("store.newer", path=where, schema=found)
+            raise StoreError("hub.newer", url=where, schema=found)
         if found != SCHEMA_HEAD:
-            _migrate(engine)
+            _migrate(engine, url)
         with engine.connect() as conn:
-            ensure_trigram(conn, url)
+            ensure_trigram(conn)
             conn.rollback()
         person = person_of(data_dir, device_name)
         hub = _hub_device(engine, person)
@@ -159,22 +162,29 @@ def _open(engine: Engine, url: URL, data_dir: Path, device_name: str | None, cre
     return store
 
 
-def _migrate(engine: Engine) -> None:
+def _migrate(engine: Engine, url: URL) -> None:
     """Bring the schema to this dxfield's head, under the hub's write lock (a colleague who
-    opens the hub at the same moment waits, then finds it done)."""
+    opens the hub at the same moment waits, then finds it done). One transaction: a database
+    whose trigram index would be blind to Japanese, or a user who may not create what the
+    schema needs, is left as it was."""
     from alembic import command
 
+    from dxfield.store.postgres import _scrub
+
     with engine.connect().execution_options(dxfield_write=True) as conn:
+        user, database = conn.execute(text("SELECT current_user, current_database()")).one()
         try:
             command.upgrade(_alembic_config(conn), "head")
+            ensure_trigram(conn)
         except DBAPIError as exc:
-            reason = str(exc.orig)
+            reason = str(exc.orig).partition("\n")[0]  # the server's message, not its LINE 2:
             if "pg_trgm" in reason or "extension" in reason:
-                from dxfield.store.postgres import _scrub
-
-                url = engine.url
                 raise StoreError(
                     "hub.no_trigram", url=shown(url), reason=_scrub(reason, url)
+                ) from None
+            if "permission denied" in reason.lower() or "must be owner" in reason.lower():
+                raise StoreError(
+                    "hub.no_privilege", user=user, database=database, reason=_scrub(reason, url)
                 ) from None
             raise
         conn.commit()
@@ -197,9 +207,7 @@ def _hub_device(engine: Engine, person: Person) -> DeviceInfo:
                 )
                 return DeviceInfo(person.id, person.name, "hub")
             if row.id == person.id and row.name != person.name:
-                conn.execute(
-                    update(DEVICES).where(DEVICES.c.id == row.id).values(name=person.name)
-                )
+                conn.execute(update(DEVICES).where(DEVICES.c.id == row.id).values(name=person.name))
                 return DeviceInfo(row.id, person.name, row.role)
     return DeviceInfo(row.id, row.name, row.role)
 
@@ -220,12 +228,8 @@ def _trusted(engine: Engine, device_id: str) -> bool:
 
 def hub_failure(location: str, exc: BaseException) -> StoreError:
     """A failure of the hub's server while working, in one line without any password."""
-    from dxfield.store.postgres import _scrub
-
     reason = str(getattr(exc, "orig", None) or exc)
     lowered = reason.lower()
     if "could not extend file" in lowered or "no space left" in lowered:
         return StoreError("store.disk_full", path=location)
-    if any(w in lowered for w in ("terminating connection", "server closed", "connection")):
-        return StoreError("hub.unreachable", url=location, reason=_scrub(reason, URL.create("x")))
-    return StoreError("hub.failed", url=location, reason=_scrub(reason, URL.create("x")))
+    return unreachable_or_failed(location, reason)

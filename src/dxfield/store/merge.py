@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from json.encoder import encode_basestring
 from typing import Any
 
-from sqlalchemy import String, func, insert, select, tuple_, type_coerce, update
+from sqlalchemy import Text, cast, func, insert, select, tuple_, update
 from sqlalchemy.engine import Connection
 
 from dxfield.domain.errors import LocalizedError
@@ -588,7 +588,8 @@ def revision_lines_since(conn: Connection, watermark: int) -> tuple[list[str], i
             _revisions.c.entity_id,
             _revisions.c.generation,
             _revisions.c.hlc,
-            type_coerce(_revisions.c.parents, String).label("parents"),
+            # As text on both engines: psycopg would hand PostgreSQL's json over parsed.
+            cast(_revisions.c.parents, Text).label("parents"),
             _revisions.c.rev_id,
             order.label("arrival"),
         )

@@ -12,18 +12,24 @@ A hub is shared by a team, so what SQLite gets from its file gets here from the 
   screen reads one state of the hub even while imports commit.
 - **Search.** pg_trgm's GIN index serves terms of 3+ characters (`LIKE`, rechecked by the
   server, so the result is an exact substring match); shorter terms are a `strpos` scan.
-- **A database that can hold Japanese.** Opening checks the server's encoding (UTF8), its
-  collation (C: text sorts by code point, as on SQLite, so both engines list in one order) and
-  that pg_trgm finds trigrams in Japanese under its character type.
+- **A database that can hold Japanese.** Opening checks the server's encoding (UTF8), that it
+  sorts text by code point (C, as on SQLite, so both engines list in one order: tried on a few
+  words, since an ICU database names C yet sorts by ICU's rules) and that pg_trgm finds
+  trigrams in Japanese under its character type (`init` rolls its schema back when not).
 
-Passwords never come in the URL (it is seen in `ps` and shell history): libpq reads them from
-`~/.pgpass`, a service file (`?service=`), or `PGPASSWORD`. Nothing printed holds one.
+Passwords never come in the URL (it is seen in `ps` and shell history), as `user:password@` or
+`?password=`: libpq reads them from `~/.pgpass`, a service file (`?service=`), or `PGPASSWORD`.
+A password file others may read is refused before libpq would warn and ignore it. Nothing
+printed holds a password; what a failed connection means is said in the user's language
+(`connect_error`), with the server's own words only when it is none of the known cases.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +47,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import URL, Connection, Engine
 
 from dxfield.domain.errors import StoreError
-from dxfield.i18n import N_, problems
+from dxfield.i18n import N_, problems, words
 
 PROBLEMS = problems(
     {
@@ -81,12 +87,64 @@ PROBLEMS = problems(
             "postgresql-contrib, or have the database's owner run CREATE EXTENSION pg_trgm"
         ),
         "hub.failed": N_("the hub database {url} failed: {reason}"),
+        "hub.no_password": N_(
+            "the PostgreSQL server of {url} asks for a password and none was found; put it in "
+            "~/.pgpass (readable only by you) or a service file"
+        ),
+        "hub.no_role": N_("the PostgreSQL server of {url} has no user {user}"),
+        "hub.not_allowed": N_(
+            "the PostgreSQL server of {url} does not let the user {user} in from here "
+            "(pg_hba.conf, or the database's CONNECT privilege); ask its keeper"
+        ),
+        "hub.no_service": N_(
+            "there is no service {service} in the service file (~/.pg_service.conf or "
+            "PGSERVICEFILE) for {url}"
+        ),
+        "hub.password_file_open": N_(
+            "the password file {path} can be read by other users; make it yours alone "
+            "(chmod 600 {path}). It was not used"
+        ),
+        "hub.newer": N_(
+            "{url} was set up by a newer dxfield (schema {schema}); update dxfield to open it. "
+            "The database was left untouched"
+        ),
+        "hub.no_privilege": N_(
+            "the user {user} may not create dxfield's tables in {database} ({reason}); make "
+            "the user the database's owner (createdb --owner)"
+        ),
     }
 )
 
+# Why a server cannot be reached, in the user's words (libpq's own are English).
+_UNREACHABLE = (
+    (("connection refused",), N_("nothing answers there: is the server running, on that port?")),
+    (
+        ("no such file or directory",),
+        N_("no server socket there: is the server running, with that socket folder and port?"),
+    ),
+    (
+        ("could not translate host name", "failed to resolve host", "name or service not known"),
+        N_("the host name is unknown"),
+    ),
+    (("timeout expired", "connection timed out"), N_("the server did not answer in time")),
+    (("network is unreachable", "no route to host"), N_("the network cannot reach the host")),
+    (
+        ("the database system is",),
+        N_("the server is starting up, shutting down or recovering; try again in a moment"),
+    ),
+    (
+        ("server closed the connection", "terminating connection", "connection is lost"),
+        N_("the server closed the connection"),
+    ),
+    (("could not connect", "is the server running"), N_("the server cannot be reached")),
+)
+_SECRET_PARAMETERS = ("password", "sslpassword")
+"""Connection parameters that hold a secret: never in an address, never printed."""
+
 WRITE_LOCK = 0x6478_6669_656C_64  # "dxfield": the advisory lock every writing unit holds
 CONNECT_TIMEOUT_S = 10
-_C_COLLATIONS = {"C", "POSIX", "C.UTF-8", "C.utf8", "C.UTF8"}
+ORDER_PROBE = ("b", "B", "a", "A", "_", "1", "é", "あ", "ア", "ｱ", "亜")
+"""Words a usable hub sorts by code point (as SQLite does): B before a, ア after あ."""
 JAPANESE_PROBE = "日本語"
 """A word whose trigrams a usable hub's index must see (`show_trgm` of it is not empty)."""
 
@@ -107,59 +165,118 @@ def hub_url(text: str) -> URL:
         raise StoreError("hub.bad_url", url=redact(text)) from None
     if url.get_backend_name() not in ("postgresql", "postgres"):
         raise StoreError("hub.bad_url", url=redact(text))
-    if url.password:
+    if url.password or any(key.lower() in _SECRET_PARAMETERS for key in url.query):
         raise StoreError("hub.password_in_url", url=shown(url))
     return url.set(drivername="postgresql+psycopg")
 
 
 def shown(url: URL) -> str:
-    """An address as it may be printed: the driver name dropped, any password masked."""
+    """An address as it may be printed: the driver name dropped, any password masked (in the
+    user part or as a `?password=` parameter)."""
     from urllib.parse import unquote
 
-    return unquote(url.set(drivername="postgresql").render_as_string(hide_password=True))
+    query = {
+        key: "***" if key.lower() in _SECRET_PARAMETERS else value
+        for key, value in url.query.items()
+    }
+    printable = url.set(drivername="postgresql", query=query)
+    return unquote(printable.render_as_string(hide_password=True))
 
 
 def redact(text: str) -> str:
     """Text that may hold an address with a password, the password masked."""
-    return re.sub(r"(://[^:/@\s]*:)[^@\s]*@", r"\1***@", text)
+    text = re.sub(r"(://[^:/@\s]*:)[^@\s]*@", r"\1***@", text)
+    return re.sub(r"(?i)([?&](?:ssl)?password=)[^&\s]*", r"\1***", text)
 
 
-def _scrub(reason: str, url: URL) -> str:
+def password_file(url: URL) -> Path | None:
+    """The password file libpq would read for `url` (`?passfile=`, PGPASSFILE, ~/.pgpass), or
+    None where libpq does not check its mode (Windows)."""
+    if os.name == "nt":
+        return None
+    named = url.query.get("passfile") or os.environ.get("PGPASSFILE")
+    if isinstance(named, tuple):
+        named = named[-1] if named else None
+    if named:
+        return Path(named).expanduser()
+    home = os.environ.get("HOME")
+    if not home:
+        import pwd
+
+        try:
+            home = pwd.getpwuid(os.getuid()).pw_dir
+        except KeyError:
+            return None
+    return Path(home) / ".pgpass"
+
+
+def refuse_open_password_file(url: URL) -> None:
+    """Refuse a password file others may read, before libpq finds it: libpq would print its
+    own warning on stderr and ignore the file, and the user would see two lines and a refusal
+    that does not say why."""
+    path = password_file(url)
+    if path is None:
+        return
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return  # none there: libpq goes on without one
+    if stat.S_ISREG(mode) and mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise StoreError("hub.password_file_open", path=str(path))
+
+
+def _scrub(reason: str, url: URL | None = None) -> str:
     """A driver's message on one line, without any password it might echo."""
     line = " ".join(reason.split())
-    if url.password:
+    for prefix in ("connection failed: ", "connection is bad: "):  # psycopg's, not the server's
+        line = line.removeprefix(prefix)
+    if url is not None and url.password:
         line = line.replace(str(url.password), "***")
     return redact(line)[:300]
 
 
 def connect_error(exc: BaseException, url: URL) -> StoreError:
-    """What a failed connection means, in one line the user can act on."""
+    """What a failed connection means, in one line the user can act on. The server's words are
+    read for the user and database it names (an address with a service file may name neither)."""
     reason = str(getattr(exc, "orig", None) or exc)
     lowered = reason.lower()
     where = shown(url)
-    if "password authentication failed" in lowered or "no password supplied" in lowered:
-        return StoreError("hub.auth_failed", url=where, user=url.username or "")
-    if "does not exist" in lowered and "database" in lowered:
-        return StoreError("hub.no_database", url=where, database=url.database or "")
+    user = _named(reason, "user") or url.username or ""
+    if "password authentication failed" in lowered:
+        return StoreError("hub.auth_failed", url=where, user=user)
+    if "no password supplied" in lowered:
+        return StoreError("hub.no_password", url=where)
+    found = re.search(r'database "([^"]*)" does not exist', reason)
+    if found:
+        return StoreError("hub.no_database", url=where, database=found[1])
+    found = re.search(r'role "([^"]*)" does not exist', reason)
+    if found:
+        return StoreError("hub.no_role", url=where, user=found[1])
     if any(
-        word in lowered
-        for word in (
-            "connection refused",
-            "could not connect",
-            "no such file or directory",
-            "could not translate host name",
-            "timeout expired",
-            "connection timed out",
-            "server closed the connection",
-            "terminating connection",
-            "is the server running",
-            "network is unreachable",
-            "name or service not known",
-            "the database system is",
-        )
+        sign in lowered
+        for sign in ("no pg_hba.conf entry", "pg_hba.conf rejects", "connect privilege")
     ):
-        return StoreError("hub.unreachable", url=where, reason=_scrub(reason, url))
+        return StoreError("hub.not_allowed", url=where, user=user)
+    found = re.search(r'(?:definition of )?service (?:file )?"([^"]*)" not found', reason)
+    if found:
+        return StoreError("hub.no_service", url=where, service=found[1])
+    return unreachable_or_failed(where, reason, url)
+
+
+def unreachable_or_failed(where: str, reason: str, url: URL | None = None) -> StoreError:
+    """A server that cannot be reached (why, in the user's words), or else the server's own
+    words, on one line and without a password."""
+    lowered = reason.lower()
+    for signs, why in _UNREACHABLE:
+        if any(sign in lowered for sign in signs):
+            return StoreError("hub.unreachable", url=where, reason=words(why))
     return StoreError("hub.failed", url=where, reason=_scrub(reason, url))
+
+
+def _named(reason: str, what: str) -> str | None:
+    """The name the server's message gives `what` (`for user "sato"`, `user "sato"`)."""
+    found = re.search(rf'\b{what} "([^"]*)"', reason)
+    return found[1] if found else None
 
 
 def make_engine(url: URL) -> Engine:
@@ -169,42 +286,61 @@ def make_engine(url: URL) -> Engine:
     engine = create_engine(
         url,
         json_serializer=lambda value: json.dumps(value, ensure_ascii=False),
-        connect_args={"connect_timeout": CONNECT_TIMEOUT_S, "application_name": "dxfield"},
+        connect_args={
+            "connect_timeout": CONNECT_TIMEOUT_S,
+            "application_name": "dxfield",
+            # Text as str whatever the database holds (a SQL_ASCII one would give bytes),
+            # so that even a database refused for its encoding is read well enough to say so.
+            "client_encoding": "UTF8",
+        },
         pool_pre_ping=True,
     )
     POSTGRES.install(engine)
     return engine
 
 
-def check_settings(conn: Connection, url: URL) -> None:
+def check_settings(conn: Connection) -> None:
     """Refuse a database that cannot keep Japanese, or whose text sorts other than by code
-    point, before anything is written to it."""
-    row = conn.execute(
-        text(
-            "SELECT pg_encoding_to_char(encoding), datcollate, datctype FROM pg_database "
-            "WHERE datname = current_database()"
+    point, before anything is written to it. The order is tried, not read from the catalogue:
+    a database may name C as its collation and still sort by ICU's (`LOCALE_PROVIDER icu`)."""
+    row = (
+        conn.execute(
+            text(
+                "SELECT pg_encoding_to_char(encoding) AS encoding_name, * FROM pg_database "
+                "WHERE datname = current_database()"
+            )
         )
-    ).one()
-    encoding, collation, ctype = row
-    database = url.database or ""
+        .one()
+        ._mapping
+    )
+    database, encoding = str(row["datname"]), str(row["encoding_name"])
     if encoding != "UTF8":
         raise StoreError("hub.encoding", database=database, encoding=encoding)
-    if collation not in _C_COLLATIONS:
+    ordered = conn.execute(
+        text("SELECT array_agg(w ORDER BY w) FROM unnest(CAST(:words AS text[])) AS w"),
+        {"words": list(ORDER_PROBE)},
+    ).scalar()
+    if list(ordered or ()) != sorted(ORDER_PROBE):
+        icu = row.get("daticulocale") or row.get("datlocale")  # PostgreSQL 15-16, 17+
+        provider = row.get("datlocprovider")
+        collation = f"ICU {icu}" if provider == "i" and icu else str(row["datcollate"])
         raise StoreError("hub.collation", database=database, collation=collation)
+    ctype = str(row["datctype"])
     if ctype in ("C", "POSIX"):  # ASCII only: pg_trgm would find no trigram in Japanese
         raise StoreError("hub.blind_to_japanese", database=database, ctype=ctype)
 
 
-def ensure_trigram(conn: Connection, url: URL) -> None:
-    """Make sure pg_trgm is there and sees Japanese (after the migrations have created it)."""
+def ensure_trigram(conn: Connection) -> None:
+    """Make sure pg_trgm is there and sees Japanese (the migrations create it; a schema being
+    made is rolled back when it does not)."""
     found = conn.execute(
         text("SELECT array_length(show_trgm(:word), 1)"), {"word": JAPANESE_PROBE}
     ).scalar()
     if not found:
-        ctype = conn.execute(
-            text("SELECT datctype FROM pg_database WHERE datname = current_database()")
-        ).scalar()
-        raise StoreError("hub.blind_to_japanese", database=url.database or "", ctype=ctype)
+        database, ctype = conn.execute(
+            text("SELECT datname, datctype FROM pg_database WHERE datname = current_database()")
+        ).one()
+        raise StoreError("hub.blind_to_japanese", database=database, ctype=ctype)
 
 
 def schema_state(conn: Connection) -> tuple[bool, str | None]:
