@@ -601,7 +601,7 @@ def revision_lines_since(conn: Connection, watermark: int) -> tuple[list[str], i
     for row in rows:
         # canonical_json's output, written out key by key in sorted order: the same bytes at a
         # fraction of the cost ("data" is stored canonical; an empty parents list stays "[]").
-        parents = "[]" if row.parents in (None, "[]") else canonical(json.loads(row.parents))
+        parents = _parents_line(row.parents)
         lines.append(
             f'{{"data":{row.data},"deleted":{"true" if row.deleted else "false"},'
             f'"device_id":{text(row.device_id)},"entity":{text(row.entity)},'
@@ -610,6 +610,14 @@ def revision_lines_since(conn: Connection, watermark: int) -> tuple[list[str], i
         )
         newest = max(newest, row.arrival)
     return lines, newest
+
+
+def _parents_line(value: Any) -> str:
+    """A revision's parents as a bundle line carries them. SQLite hands the JSON column over as
+    its text; psycopg (a hub in PostgreSQL) decodes it to a list."""
+    if value is None or value == "[]" or value == []:
+        return "[]"
+    return canonical(json.loads(value) if isinstance(value, str) else value)
 
 
 def revisions_since(conn: Connection, watermark: int) -> tuple[list[dict[str, Any]], int]:
