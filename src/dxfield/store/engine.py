@@ -260,8 +260,17 @@ class Store:
     @contextlib.contextmanager
     def read(self) -> Iterator[Connection]:
         """A connection in a deferred (read) transaction."""
-        with self.engine.connect() as conn, conn.begin():
-            yield conn
+        try:
+            with self.engine.connect() as conn, conn.begin():
+                yield conn
+        except Exception as exc:
+            from sqlalchemy.exc import OperationalError
+
+            # A hub's server that goes away while someone reads (a report, the reading half of
+            # an import or an export) is told as it is when they write: one line, no traceback.
+            if self.shared and isinstance(exc, OperationalError):
+                raise _store_failure(self.location, exc, shared=True) from exc
+            raise
 
     @contextlib.contextmanager
     def write(self) -> Iterator[Connection]:
