@@ -260,6 +260,15 @@ class Running:
             self.process.wait(10)
 
 
+def children_cpu() -> float:
+    """CPU seconds (user and system) of this process's children that have ended and been waited
+    for: the difference across waiting for some processes is what they used."""
+    import resource
+
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
 def run_cli(
     logs: Path, name: str, data_dir: Path, *args: str, database: str | None = None
 ) -> Finished:
