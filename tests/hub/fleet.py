@@ -260,6 +260,15 @@ class Running:
             self.process.wait(10)
 
 
+def children_cpu() -> float:
+    """CPU seconds (user and system) of this process's children that have ended and been waited
+    for: the difference across waiting for some processes is what they used."""
+    import resource
+
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
 def run_cli(
     logs: Path, name: str, data_dir: Path, *args: str, database: str | None = None
 ) -> Finished:
@@ -347,6 +356,16 @@ class Watch:
     def waiting_for_a_row(self) -> int:
         return self.waiting("transactionid") + self.waiting("tuple")
 
+    def arrivals_numbered(self) -> int:
+        """How many arrival numbers the revision log has handed out, committed or not (a
+        sequence is not transactional: an import's rows count here before it commits)."""
+        row = self.conn.execute(
+            "SELECT coalesce(last_value, 0) FROM pg_sequences "
+            "WHERE schemaname || '.' || sequencename = "
+            "pg_get_serial_sequence('revision', 'arrival')"
+        ).fetchone()
+        return int(row[0]) if row else 0
+
     def write_lock_holder(self) -> int | None:
         """The server process of the dxfield session holding the hub's write lock, if any."""
         row = self.conn.execute(
@@ -383,7 +402,8 @@ class Blocker:
 
     def release(self) -> None:
         if not self.conn.closed:
-            self.conn.rollback()
+            with contextlib.suppress(psycopg.OperationalError):  # a server stopped meanwhile
+                self.conn.rollback()
             self.conn.close()
 
     def __enter__(self) -> Blocker:
