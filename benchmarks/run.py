@@ -17,6 +17,8 @@ with a baseline doing the same job the plainest way, on the same data, in the sa
 - sync_import, sync_reimport, sync_export, sync_size: bundles (see `benchmarks/sync.py`).
 - report_md, report_html: the prefecture's report vs a CSV of the same activities (see
   `benchmarks/report.py`).
+- hub_import, hub_search_long, hub_search_short, hub_report: the prefecture's hub on
+  PostgreSQL, in a throwaway cluster the section starts and removes (see `benchmarks/hub.py`).
 - tui_start, tui_start_floor, tui_first_paint, tui_scroll, tui_loop_gap, tui_memory: the app's
   figures, measured in subprocesses driving it headless (see `benchmarks/tui.py`). The store
   part's store of N activities is reused when both parts run.
@@ -315,7 +317,9 @@ def main() -> int:
     parser.add_argument("--json", type=Path, help="write the figures to this file")
     parser.add_argument("--repeats", type=int, default=5, help="repeats per timing")
     parser.add_argument(
-        "--only", choices=["store", "cli", "tui", "sync", "report"], help="run only one part"
+        "--only",
+        choices=["store", "cli", "tui", "sync", "report", "hub"],
+        help="run only one part",
     )
     args = parser.parse_args()
 
@@ -346,6 +350,10 @@ def main() -> int:
             import report
 
             figures.extend(report.measure_report(Path(tmp), args.records, built))
+        if args.only in (None, "hub"):
+            import hub
+
+            figures.extend(hub.measure_hub(Path(tmp), args.records, args.repeats))
 
     if args.only != "cli":
         print(f"records: {args.records}")

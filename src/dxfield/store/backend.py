@@ -9,9 +9,10 @@ pg_trgm for the index, `strpos` for the scan, an identity column for the arrival
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, Select, Table
+from sqlalchemy import ColumnElement, Select, Table, insert
 from sqlalchemy.engine import Connection, Engine
 
 from dxfield.domain.errors import StoreError
@@ -47,6 +48,10 @@ class Backend(Protocol):
     def integrity(self, conn: Connection) -> str:
         """ "ok", or what the engine's own check of the stored pages found wrong."""
 
+    def insert_rows(self, conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+        """Insert many new rows (dicts with the same keys) in the caller's transaction, the
+        engine's fastest way."""
+
 
 class SqliteBackend:
     """SQLite's: WAL with `synchronous=FULL`, `BEGIN IMMEDIATE`, rowid order, FTS5 trigram."""
@@ -73,6 +78,10 @@ class SqliteBackend:
 
     def integrity(self, conn: Connection) -> str:
         return "; ".join(r[0] for r in conn.exec_driver_sql("PRAGMA integrity_check"))
+
+    def insert_rows(self, conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+        if rows:
+            conn.execute(insert(table), list(rows))
 
 
 SQLITE = SqliteBackend()

@@ -403,7 +403,8 @@ def apply_revisions(
             .distinct()
         )
         known.update((entity, entity_id) for entity, entity_id in found)
-    conn.execute(insert(_revisions), rows)
+    backend = backend_for(conn)
+    backend.insert_rows(conn, _revisions, rows)
     _note_skew(conn, report.skewed, sender, sender_name)
     # The clock moves past what it saw, but not into a skewed future: that would drag every
     # later change made here a day or more ahead too.
@@ -470,8 +471,9 @@ def _materialize_new(
             search_rows.append(entry)
     for chunk in _chunks(not_leaves):
         conn.execute(update(_revisions).where(_revisions.c.rev_id.in_(chunk)).values(leaf=False))
+    backend = backend_for(conn)
     for entity, entity_rows in materialized.items():
-        conn.execute(insert(revisions.table_for(entity)), entity_rows)
+        backend.insert_rows(conn, revisions.table_for(entity), entity_rows)
     search_index.insert_many(conn, search_rows)
     return conflicting
 

@@ -15,8 +15,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Select, false, select
+from sqlalchemy import ColumnElement, Select, false, func, select
 from sqlalchemy.engine import Connection
 
 from dxfield.store import revisions
@@ -74,12 +75,15 @@ def search_ids(
     if not query_terms(query):
         return []
     backend = backend_for(conn)
-    statement = (
-        matching_ids(query, backend, entities=entities)
-        .with_only_columns(_search.c.entity, _search.c.entity_id)
-        .order_by(_search.c.sort_date.desc().nulls_last(), _search.c.entity, _search.c.entity_id)
-    )
+    statement = _in_order(matching_ids(query, backend, entities=entities))
     return [(entity, entity_id) for entity, entity_id in backend.plain_rows(conn, statement)]
+
+
+def _in_order(matching: Select[tuple[str]], *extra: ColumnElement[Any]) -> Select[Any]:
+    """(entity, id, *extra) of the matching records, in the one order results come in."""
+    return matching.with_only_columns(_search.c.entity, _search.c.entity_id, *extra).order_by(
+        _search.c.sort_date.desc().nulls_last(), _search.c.entity, _search.c.entity_id
+    )
 
 
 @dataclass(frozen=True)
@@ -106,10 +110,19 @@ def search(
 ) -> tuple[int, list[SearchHit]]:
     """(number of matches, the first `limit` of them with titles and snippets)."""
     terms = query_terms(query)
+    if not terms:
+        return 0, []
     with unit_of(work, write=False) as unit:
         conn = unit.conn
-        found = search_ids(conn, query, entities=entities)
-        page = found[:limit]
+        backend = backend_for(conn)
+        # The database counts the matches and keeps the first page: a term in a sixth of a
+        # hub's 100,000 activities would otherwise bring 16,000 ids over to show 100.
+        statement = _in_order(
+            matching_ids(query, backend, entities=entities), func.count().over()
+        ).limit(max(limit, 1))
+        found = backend.plain_rows(conn, statement)
+        total = int(found[0][2]) if found else 0
+        page = [(entity, entity_id) for entity, entity_id, _ in found[: max(limit, 0)]]
         hits: dict[str, SearchHit] = {}
         for entity in {e for e, _ in page}:
             table = revisions.table_for(entity)
@@ -129,4 +142,4 @@ def search(
             for row in rows:
                 title = row.title.splitlines()[0] if row.title else ""
                 hits[row.id] = SearchHit(entity, row.id, title, row.date, _snippet(row.body, terms))
-    return len(found), [hits[i] for _, i in page if i in hits]
+    return total, [hits[i] for _, i in page if i in hits]

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Connection
 
+from dxfield.store.backend import backend_for
 from dxfield.store.schema import SEARCH_TEXT
 
 SEARCHABLE_FIELDS: dict[str, tuple[str, ...]] = {
@@ -86,9 +87,9 @@ def refresh(
 
 
 def insert_many(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
-    """Index many new records at once."""
+    """Index many new records at once (PostgreSQL: by COPY)."""
     if rows:
-        conn.execute(insert(_table), list(rows))
+        backend_for(conn).insert_rows(conn, _table, rows)
 
 
 def remove(conn: Connection, entity: str, entity_id: str) -> None:
