@@ -347,6 +347,25 @@ def test_a_hub_from_a_newer_dxfield_is_left_untouched(
     assert pg_cluster.psql("SELECT count(*) FROM activity;", name).strip() == "0"
 
 
+@LANGS
+def test_the_role_on_a_hub_follows_from_the_account_and_is_not_chosen(
+    cli: Cli, tmp_path: Path, lang: str, pg_database: str
+) -> None:
+    """A colleague's `init --role hub` used to print "role: hub" while the database still named
+    the account that set the hub up; the hub's own `--role field` would have turned the hub's
+    device into a laptop's."""
+    hub = ("--lang", lang, "--data-dir", str(tmp_path / "hub"), "--database", pg_database)
+    sato = ("--lang", lang, "--data-dir", str(tmp_path / "sato"), "--database", pg_database)
+    assert cli(*hub, "init", "--role", "hub", "--device-name", "兵庫県").code == 0
+    assert cli(*hub, "init", "--role", "hub").code == 0  # what it is already
+    refused = message_of(cli(*hub, "init", "--role", "field"), lang)
+    assert says(refused, "cli.role_on_hub", lang) and "兵庫県" in refused
+    refused = message_of(cli(*sato, "init", "--role", "hub", "--device-name", "佐藤"), lang)
+    assert says(refused, "cli.role_on_hub", lang) and "佐藤" in refused and "staff" in refused
+    shown = cli(*hub, "keys", "show")
+    assert "role: hub" in shown.out or "役割: hub" in shown.out, shown.out
+
+
 # -- a database whose settings would sort or search Japanese wrongly -------------------------------
 
 
