@@ -1,9 +1,11 @@
 """A real, throwaway PostgreSQL cluster for the tests (issue 15).
 
 No test needs a server someone started by hand: `Cluster()` runs `initdb` into a fresh temporary
-folder (in /dev/shm when it is big enough, for speed: see `_temp_parent`), and `start()` serves it on a Unix socket in that folder and on 127.0.0.1 at a free port.
-`cleanup()` stops the server and removes the folder; an `atexit` hook does it for any cluster
-still alive when the interpreter exits (a backstop for the fixtures' own finalizers).
+folder (in /dev/shm when it is big enough, for speed: see `_temp_parent`), and `start()` serves it
+on a Unix socket in that folder and on 127.0.0.1 at a free port.
+`cleanup()` stops the server and removes the folder; an `atexit` hook (and a SIGTERM handler)
+does it for any cluster still alive when the interpreter exits (a backstop for the fixtures' own
+finalizers). Only SIGKILL can leave a server behind: `pgrep -af dxfield-pg` finds it.
 
 The binaries are the machine's own (Debian's `postgresql` package; `.ci/run` installs it):
 `find_bindir()` looks in `/usr/lib/postgresql/<newest>/bin`, then `pg_config --bindir`, then
@@ -207,6 +209,21 @@ def _cleanup_live_clusters() -> None:
                 cluster.cleanup()
 
 
+def _on_sigterm(signum: int, frame: object) -> None:
+    """SIGTERM (`timeout`, a CI runner giving up) kills Python without finalizers or atexit: the
+    servers, detached by pg_ctl, would run on. Clean them up, then die of SIGTERM as before."""
+    _cleanup_live_clusters()
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _catch_sigterm() -> None:
+    """Install `_on_sigterm`, unless someone else handles SIGTERM or we are not the main thread."""
+    with contextlib.suppress(ValueError):  # signal only works in the main thread
+        if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+            signal.signal(signal.SIGTERM, _on_sigterm)
+
+
 class Cluster:
     """A throwaway PostgreSQL cluster: `initdb` runs in the constructor, into a fresh temp folder.
 
@@ -229,6 +246,7 @@ class Cluster:
         self.log_file: Path = self.base / "server.log"
         self.port: int = _free_port()
         _LIVE[id(self)] = self
+        _catch_sigterm()
         try:
             self._prepare_folder()
             self._initdb()

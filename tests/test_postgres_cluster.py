@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import os
 import re
+import signal
+import subprocess
+import sys
 import uuid
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -161,6 +164,43 @@ def test_cleanup_stops_the_server_and_removes_everything() -> None:
     assert not Path(f"/proc/{pid}").exists() or _not_postgres(pid)
     assert cluster not in postgres._LIVE.values()
     cluster.cleanup()  # twice is fine
+
+
+_ABANDONING = """
+import sys, time
+from tests.postgres import Cluster
+cluster = Cluster()
+cluster.start()
+print(cluster.base, cluster.postmaster_pid(), flush=True)
+if sys.argv[1] == "sigterm":
+    time.sleep(120)
+"""
+
+
+@pytest.mark.parametrize("ending", ["exit", "sigterm"])
+def test_a_process_that_forgets_its_cluster_leaves_nothing(ending: str) -> None:
+    # The fixtures' finalizers do not run when Python exits without pytest's teardown, or is
+    # terminated (`timeout`, a CI runner giving up): atexit and the SIGTERM handler do.
+    require_postgres()
+    root = Path(__file__).resolve().parents[1]
+    process = subprocess.Popen(
+        [sys.executable, "-c", _ABANDONING, ending],
+        cwd=root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    line = process.stdout.readline().split()
+    assert len(line) == 2, process.communicate(timeout=60)
+    base, pid = Path(line[0]), int(line[1])
+    if ending == "sigterm":
+        assert base.is_dir()
+        process.send_signal(signal.SIGTERM)
+    process.communicate(timeout=60)
+    assert process.returncode == (-signal.SIGTERM if ending == "sigterm" else 0)
+    assert not base.exists()
+    assert not Path(f"/proc/{pid}").exists() or _not_postgres(pid)
 
 
 def _not_postgres(pid: int) -> bool:

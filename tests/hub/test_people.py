@@ -98,3 +98,33 @@ def test_restoring_a_backup_is_refused_on_a_hub(cli: Cli, pg_database: str, tmp_
                    "restore-backup", str(tmp_path / "b.sqlite3"))  # fmt: skip
     assert restored.code == 1 and "pg_restore" in restored.err
     assert not (tmp_path / "hub" / "dxfield.sqlite3").exists()
+
+
+def test_a_laptops_folder_is_not_taken_for_a_hub_identity(
+    cli: Cli, pg_database: str, tmp_path: Path
+) -> None:
+    laptop = tmp_path / "laptop"
+    assert cli("--data-dir", str(laptop), "init").code == 0  # a laptop: its store and keys
+    on_hub = cli("--data-dir", str(laptop), "--database", pg_database, "init")
+    assert on_hub.code == 1 and "belongs to a device" in on_hub.err
+    assert not (laptop / IDENTITY_FILE).exists()
+
+
+def test_history_on_the_hub_names_who_changed_what(
+    cli: Cli, pg_database: str, tmp_path: Path
+) -> None:
+    hub = ("--data-dir", str(tmp_path / "hub"), "--database", pg_database)
+    sato = ("--data-dir", str(tmp_path / "sato"), "--database", pg_database)
+    assert cli(*hub, "init", "--role", "hub", "--device-name", "兵庫県").code == 0
+    assert cli(*sato, "init", "--device-name", "佐藤").code == 0
+    assert cli(*sato, "keys", "export", "--out", str(tmp_path / "sato.card")).code == 0
+    assert cli(*hub, "keys", "trust", str(tmp_path / "sato.card")).code == 0
+    added = cli(*hub, "activity", "add", "--municipality", "豊岡市", "--kind", "meeting",
+                "--date", "2024-08-01", "--title", "県庁 打合せ", "--json")  # fmt: skip
+    made = json.loads(added.out)["id"]
+    assert cli(*sato, "activity", "edit", made, "--title", "県庁 打合せ(第2回)").code == 0
+    for who in (hub, sato):  # each reads both names, whoever looks
+        history = cli("--lang", "en", *who, "history", made)
+        assert history.code == 0, history.err
+        lines = [line for line in history.out.splitlines() if "(version" in line]
+        assert "兵庫県" in lines[0] and "佐藤" in lines[1], history.out

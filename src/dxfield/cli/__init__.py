@@ -274,6 +274,7 @@ ParticipantsText = Annotated[
 def _activity_text(store: "Store", record: Any) -> None:
     from dxfield.domain.dates import format_date
     from dxfield.store.activities import activity_names
+    from dxfield.store.local_state import device_names
 
     names = activity_names(store, record)
     people = ", ".join(filter(None, [*names.participants, record.participants.text]))
@@ -288,7 +289,7 @@ def _activity_text(store: "Store", record: Any) -> None:
         (_("location"), record.location),
         (_("areas"), ", ".join(a.label(ui_language()) for a in record.areas)),
         (_("tags"), ", ".join(record.tags)),
-        (_("last change"), revision_text(store, record.hlc, record.device_id)),
+        (_("last change"), revision_text(device_names(store), record.hlc, record.device_id)),
     ]
     for label, value in lines:
         if value:
@@ -591,10 +592,12 @@ def history(
         print_json({"entity": entity, "revisions": revisions})
         return
     from dxfield.i18n import field_label
+    from dxfield.store.local_state import device_names
 
+    names = device_names(store)
     for rev in revisions:
         # When and who first; the version's id last, for `revert --to`.
-        when_who = revision_text(store, rev["hlc"], rev["device_id"])
+        when_who = revision_text(names, rev["hlc"], rev["device_id"])
         echo(_("{when_who}  (version {rev})").format(when_who=when_who, rev=visible(rev["rev_id"])))
         if rev["deleted"]:
             echo(_("  deleted"))

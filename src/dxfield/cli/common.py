@@ -149,9 +149,10 @@ def report_delete(record_id: str) -> None:
     echo(_("deleted {id}").format(id=visible(record_id)))
 
 
-def revision_text(store: "Store", hlc: str, device_id: str) -> str:
+def revision_text(names: dict[str, str], hlc: str, device_id: str) -> str:
     """A revision as a person reads it: when and on which device (`2024-07-17 10:02 JST
-    kami-liaison`), never its hash."""
+    kami-liaison`), never its hash. `names`: the store's `local_state.device_names` (a device it
+    does not know shows as its id)."""
     from dxfield.store.hlc import REFERENCE_HLC, stamped_at
 
     if hlc == REFERENCE_HLC:
@@ -159,8 +160,7 @@ def revision_text(store: "Store", hlc: str, device_id: str) -> str:
     else:
         at = stamped_at(hlc)
         when = _("(unreadable time)") if at is None else f"{at:%Y-%m-%d %H:%M} JST"
-    author = store.device.name if device_id == store.device.id else device_id
-    return f"{when} {visible(author)}"
+    return f"{when} {visible(names.get(device_id, device_id))}"
 
 
 @contextmanager

@@ -53,7 +53,7 @@ from dxfield.store.followups import list_actions, list_findings, list_initiative
 from dxfield.store.organizations import list_organizations, resolve_municipality
 from dxfield.store.programme import get_programme, validate_fiscal_year
 from dxfield.store.tracks import list_tracks, track_moves
-from dxfield.store.unit import Work
+from dxfield.store.unit import Work, unit_of
 
 REPORT_LANGUAGE = "ja"
 """The report is the prefecture's document: its words are Japanese whatever the user's language
@@ -565,9 +565,10 @@ def _collector_paused() -> Iterator[None]:
 
 
 def build_report(work: Work, scope: Scope) -> Report:
-    """Gather what the report says for `scope`."""
-    with _collector_paused():
-        return _build_report(work, scope)
+    """Gather what the report says for `scope`, from one state of the store: one reading unit
+    (on a hub, imports that commit meanwhile are in none of it rather than in half of it)."""
+    with _collector_paused(), unit_of(work, write=False) as unit:
+        return _build_report(unit, scope)
 
 
 def _build_report(work: Work, scope: Scope) -> Report:

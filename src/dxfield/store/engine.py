@@ -45,6 +45,10 @@ PROBLEMS = problems(
         ),
         "store.busy": N_("{path} is busy in another dxfield; try again in a moment"),
         "store.unusable": N_("cannot use the store {path} ({reason})"),
+        "hub.folder_is_a_device": N_(
+            "the data folder {folder} already belongs to a device of its own (its store and "
+            "keys); work on the hub from another folder"
+        ),
         "hub.not_enrolled": N_(
             "{device} ({id}) is not enrolled with this hub, so it cannot change it; ask the "
             "hub's keeper to trust this device's card"

@@ -38,7 +38,7 @@ from dxfield.store.engine import (
 )
 from dxfield.store.files import read_regular_file
 from dxfield.store.ids import ID_PATTERN, new_id
-from dxfield.store.key_file import write_private
+from dxfield.store.key_file import key_path, write_private
 from dxfield.store.migrations import SCHEMA_HEAD
 from dxfield.store.postgres import (
     check_settings,
@@ -85,6 +85,10 @@ def person_of(data_dir: Path, device_name: str | None) -> Person:
             raise StoreError("store.unusable", path=str(path), reason="not a dxfield identity")
     if found is not None and (device_name is None or device_name == found.name):
         return found
+    if found is None and os.path.lexists(key_path(data_dir)):
+        # The folder already is a device (a laptop's, or a hub kept in a file): its keys are that
+        # device's, and a second identity here would have none of its own.
+        raise StoreError("hub.folder_is_a_device", folder=str(data_dir))
     name = device_name or f"{_account()}@{socket.gethostname() or 'dxfield'}"
     person = Person(found.id if found else new_id(), device_name_of(name))
     try:

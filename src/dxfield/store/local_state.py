@@ -187,6 +187,26 @@ def set_device_role(work: Work, role: str) -> None:
     unit.store.device = replace(unit.device, role=role)
 
 
+TRUSTED_DEVICE = "trusted-device:"
+"""Prefix of the values `dxfield.sync.keys` keeps a trusted device's card and name under."""
+
+
+def device_names(work: Work) -> dict[str, str]:
+    """Who each device is, by id, as far as this store knows: itself, the store's own device row
+    (on a hub in PostgreSQL, the hub), and the devices it trusts, by the names given them here.
+    History says who changed what with these."""
+    with unit_of(work, write=False) as unit:
+        names = {row.id: row.name for row in unit.conn.execute(select(DEVICES))}
+        for value in values_in(unit.conn, TRUSTED_DEVICE).values():
+            if isinstance(value, dict) and isinstance(value.get("card"), dict):
+                device_id = value["card"].get("id")
+                name = value.get("name") or value["card"].get("name")
+                if isinstance(device_id, str) and isinstance(name, str):
+                    names.setdefault(device_id, name)
+        names[unit.device.id] = unit.device.name
+    return names
+
+
 EXPORT_WATERMARK = "export-watermark:"
 """Prefix of the local values that record, per device, how far bundles for it have carried."""
 

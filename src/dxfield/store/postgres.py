@@ -145,7 +145,7 @@ WRITE_LOCK = 0x6478_6669_656C_64  # "dxfield": the advisory lock every writing u
 CONNECT_TIMEOUT_S = 10
 ORDER_PROBE = ("b", "B", "a", "A", "_", "1", "é", "あ", "ア", "ｱ", "亜")
 """Words a usable hub sorts by code point (as SQLite does): B before a, ア after あ."""
-JAPANESE_PROBE = "日本語"
+JAPANESE_PROBE = "\u65e5\u672c\u8a9e"  # 日本語 (no Japanese inline in the code)
 """A word whose trigrams a usable hub's index must see (`show_trgm` of it is not empty)."""
 
 

@@ -194,7 +194,11 @@ def export_bundle(
         ("\n".join(lines) + "\n").encode(),
     )
     maintenance.write_atomically(store, out, data)
-    local_state.put_value(store, watermark_key, newest)
+    # Forward only: of two exports to one device at once, the one that read less may finish
+    # last; its watermark must not take the other's back (that would send it all again).
+    with store.unit() as unit:
+        if newest > int(local_state.get_value(unit, watermark_key, 0)):
+            local_state.put_value(unit, watermark_key, newest)
     _log(store, "out", target, out, data, {"revisions": len(revision_lines), "full": full})
     return ExportResult(out, target.name, len(revision_lines), len(data), encrypt, full)
 
