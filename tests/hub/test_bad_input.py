@@ -347,6 +347,48 @@ def test_a_hub_from_a_newer_dxfield_is_left_untouched(
     assert pg_cluster.psql("SELECT count(*) FROM activity;", name).strip() == "0"
 
 
+@LANGS
+def test_the_role_on_a_hub_follows_from_the_account_and_is_not_chosen(
+    cli: Cli, tmp_path: Path, lang: str, pg_database: str
+) -> None:
+    """A colleague's `init --role hub` used to print "role: hub" while the database still named
+    the account that set the hub up; the hub's own `--role field` would have turned the hub's
+    device into a laptop's."""
+    hub = ("--lang", lang, "--data-dir", str(tmp_path / "hub"), "--database", pg_database)
+    sato = ("--lang", lang, "--data-dir", str(tmp_path / "sato"), "--database", pg_database)
+    assert cli(*hub, "init", "--role", "hub", "--device-name", "兵庫県").code == 0
+    assert cli(*hub, "init", "--role", "hub").code == 0  # what it is already
+    refused = message_of(cli(*hub, "init", "--role", "field"), lang)
+    assert says(refused, "cli.role_on_hub", lang) and "兵庫県" in refused
+    refused = message_of(cli(*sato, "init", "--role", "hub", "--device-name", "佐藤"), lang)
+    assert says(refused, "cli.role_on_hub", lang) and "佐藤" in refused and "staff" in refused
+    shown = cli(*hub, "keys", "show")
+    assert "role: hub" in shown.out or "役割: hub" in shown.out, shown.out
+
+
+@LANGS
+def test_a_colleague_neither_trusts_nor_revokes_cards_on_the_hub(
+    cli: Cli, tmp_path: Path, lang: str, pg_database: str
+) -> None:
+    """Whom the hub trusts decides whose bundles it takes and who may write: the hub's account
+    says so, not any enrolled colleague."""
+    hub = ("--lang", lang, "--data-dir", str(tmp_path / "hub"), "--database", pg_database)
+    sato = ("--lang", lang, "--data-dir", str(tmp_path / "sato"), "--database", pg_database)
+    laptop = ("--lang", lang, "--data-dir", str(tmp_path / "laptop"), "--database", "")
+    assert cli(*hub, "init", "--device-name", "兵庫県").code == 0
+    assert cli(*sato, "init", "--device-name", "佐藤").code == 0
+    assert cli(*laptop, "init", "--device-name", "豊岡リエゾン").code == 0
+    for args, name in ((sato, "sato"), (laptop, "laptop")):
+        assert cli(*args, "keys", "export", "--out", str(tmp_path / f"{name}.card")).code == 0
+    assert cli(*hub, "keys", "trust", str(tmp_path / "sato.card")).code == 0
+    for verb in (("keys", "trust", str(tmp_path / "laptop.card")), ("keys", "revoke", "佐藤")):
+        message = message_of(cli(*sato, *verb), lang)
+        assert says(message, "device.trust_on_hub", lang) and "佐藤" in message
+    listed = cli(*hub, "keys", "list")
+    assert "佐藤" in listed.out and "豊岡リエゾン" not in listed.out
+    assert cli(*hub, "keys", "trust", str(tmp_path / "laptop.card")).code == 0
+
+
 # -- a database whose settings would sort or search Japanese wrongly -------------------------------
 
 

@@ -58,6 +58,10 @@ PROBLEMS = problems(
         "cli.stdin_not_utf8": N_("standard input is not UTF-8 text"),
         "cli.import_only_activities": N_("only activities can be imported"),
         "cli.kind_unknown": N_("no kind {value} (one of: {choices})"),
+        "cli.role_on_hub": N_(
+            "on a hub in PostgreSQL the role is not chosen: the account that set the hub up "
+            "is the hub, everyone else works on it as staff ({device} is {role})"
+        ),
     }
 )
 
@@ -190,6 +194,10 @@ def init(
         device_name=device_name.strip() if device_name else None, create=True
     )
     if role is not None and role != store.device.role:
+        if store.shared:  # the hub's device is the account that made it; a colleague is staff
+            raise LocalizedError(
+                "cli.role_on_hub", device=store.device.name, role=store.device.role
+            )
         set_device_role(store, role)
     card = own_card(store)
     path, name = visible(store.location), visible(store.device.name)

@@ -113,7 +113,7 @@ def refuse_on_hub(data_dir: Path, database: str | None) -> None:
     from dxfield.store.engine import database_for
 
     if database_for(data_dir, database):
-        raise LocalizedError("backup.on_hub", keys=str(key_path(data_dir)))
+        raise LocalizedError("backup.on_hub", folder=str(data_dir))
 
 
 def backup(store: Store, out: Path) -> BackupResult:
@@ -159,7 +159,7 @@ PROBLEMS = problems(
         "backup.on_hub": N_(
             "a hub in PostgreSQL is backed up by the server's own tools: pg_dump --format=custom "
             "(and pg_restore to bring it back), or the server's base backups; keep a copy of the "
-            "hub's key file {keys} with it"
+            "hub account's data folder {folder} with it (its keys and its identity on the hub)"
         ),
         "backup.failed": N_("the backup failed ({reason}); the store was not changed"),
         "backup.unreadable": N_(

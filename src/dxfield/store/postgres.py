@@ -145,8 +145,9 @@ _SECRET_PARAMETERS = ("password", "sslpassword")
 
 WRITE_LOCK = 0x6478_6669_656C_64  # "dxfield": the advisory lock every writing unit holds
 CONNECT_TIMEOUT_S = 10
-ORDER_PROBE = ("b", "B", "a", "A", "_", "1", "é", "あ", "ア", "ｱ", "亜")
-"""Words a usable hub sorts by code point (as SQLite does): B before a, ア after あ."""
+ORDER_PROBE = ("b", "B", "a", "A", "_", "1", "\u00e9", "\u3042", "\u30a2", "\uff71", "\u4e9c")
+"""Words a usable hub sorts by code point, as SQLite does (B before a; é, あ, ア, half-width ｱ,
+亜 in that order): written as escapes, no Japanese inline in the code."""
 JAPANESE_PROBE = "\u65e5\u672c\u8a9e"  # 日本語 (no Japanese inline in the code)
 """A word whose trigrams a usable hub's index must see (`show_trgm` of it is not empty)."""
 

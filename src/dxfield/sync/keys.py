@@ -69,6 +69,10 @@ PROBLEMS = problems(
         ),
         "device.ambiguous": N_("more than one trusted device matches {text}; give its id"),
         "device.not_found": N_("no trusted device {text}"),
+        "device.trust_on_hub": N_(
+            "only the hub's own account trusts and revokes devices' cards; {device} works on "
+            "the hub but does not decide whom it trusts"
+        ),
     }
 )
 
@@ -251,6 +255,7 @@ def _trusted_from(value: Any) -> TrustedDevice:
 
 def trust_card(store: Store, card: DeviceCard, *, name: str | None = None) -> TrustedDevice:
     """Accept bundles from `card`'s device from now on (trusting it again un-revokes it)."""
+    _require_hub_account(store)
     if card.id == store.device.id:
         raise LocalizedError("device.own_card")
     local = device_name_of(name) if name else card.name.strip()
@@ -264,6 +269,14 @@ def trust_card(store: Store, card: DeviceCard, *, name: str | None = None) -> Tr
     trusted = TrustedDevice(card, local, revoked=False)
     local_state.put_value(store, _TRUSTED + card.id, {"card": asdict(card), "name": local})
     return trusted
+
+
+def _require_hub_account(store: Store) -> None:
+    """On a shared hub, whom the hub trusts (whose bundles it takes, which colleagues may write)
+    is decided by the hub's own account, as only it syncs: an enrolled colleague may not enrol
+    another, nor revoke a laptop."""
+    if store.hub_id is not None and store.device.id != store.hub_id:
+        raise LocalizedError("device.trust_on_hub", device=store.device.name)
 
 
 def list_trusted(store: Store) -> list[TrustedDevice]:
@@ -288,6 +301,7 @@ def find_trusted(store: Store, text: str) -> TrustedDevice:
 
 def revoke(store: Store, text: str) -> TrustedDevice:
     """Stop accepting bundles from a device (it stays listed, as revoked)."""
+    _require_hub_account(store)
     device = find_trusted(store, text)
     value = {"card": asdict(device.card), "name": device.name, "revoked": True}
     local_state.put_value(store, _TRUSTED + device.card.id, value)
