@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from dxfield.store import records, revisions
 from dxfield.store.activities import ActivityInput, edit_activity
@@ -112,11 +112,6 @@ def rev_ids(store: Store) -> list[str]:
     """Every revision id in the store (with repeats, were there any)."""
     with store.read() as conn:
         return list(conn.execute(select(REVISIONS.c.rev_id)).scalars())
-
-
-def revision_count(store: Store) -> int:
-    with store.read() as conn:
-        return int(conn.execute(select(func.count()).select_from(REVISIONS)).scalar_one())
 
 
 def bundle_rev_ids(receiver: Store, path: Path) -> set[str]:
@@ -224,10 +219,6 @@ class Running:
                 command, stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=process_env()
             )
 
-    @property
-    def pid(self) -> int:
-        return self.process.pid
-
     def ready(self) -> bool:
         """Whether a primed process waits for `go()` (or, failing, has ended)."""
         return self.ready_path.exists() or self.done()
@@ -267,13 +258,6 @@ def children_cpu() -> float:
 
     used = resource.getrusage(resource.RUSAGE_CHILDREN)
     return used.ru_utime + used.ru_stime
-
-
-def run_cli(
-    logs: Path, name: str, data_dir: Path, *args: str, database: str | None = None
-) -> Finished:
-    """Run one `dxfield` command to its end."""
-    return Running(name, dxfield_argv(data_dir, *args, database=database), logs).wait()
 
 
 @dataclass(frozen=True)

@@ -77,10 +77,13 @@ def test_an_export_between_overlapping_imports_lets_the_laptop_receive_everythin
             round_.run(watch)
             carried = fleet.bundle_rev_ids(awaji, round_.out)
             assert not carried & round_.new, "the export read the hub between the imports"
+            if round_.number:  # what committed after the last export's reading, this one has
+                assert rounds[round_.number - 1].new <= carried
             assert round_.new <= set(fleet.rev_ids(hub))
             import_bundle(awaji, round_.out)
     last = tmp_path / "last.dxb"
     account.run("final-export", "export", "--to", str(last), "--recipient", "淡路リエゾン")
+    assert rounds[-1].new <= fleet.bundle_rev_ids(awaji, last)
     import_bundle(awaji, last)
     on_hub = fleet.rev_ids(hub)
     assert len(on_hub) == len(set(on_hub))
