@@ -18,7 +18,7 @@ import time_machine
 from dxfield import clock
 from dxfield.i18n import set_language, set_saved_language
 from dxfield.store.engine import Store
-from tests.engines import ENGINES, engine, in_engine_suite, make_template
+from tests.engines import ENGINES, FILE_BOUND, engine, in_engine_suite, make_template
 from tests.postgres import Cluster, require_postgres
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -68,9 +68,11 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if metafunc.definition.get_closest_marker("dated"):
         metafunc.fixturenames.insert(0, "moved_clock")
         metafunc.parametrize("moved_clock", [REAL_CLOCK, *MOVED_CLOCKS], indirect=True)
-    if in_engine_suite(
-        metafunc.definition.path, ROOT
-    ) and not metafunc.definition.get_closest_marker("sqlite_only"):
+    if (
+        in_engine_suite(metafunc.definition.path, ROOT)
+        and not metafunc.definition.get_closest_marker("sqlite_only")
+        and metafunc.definition.originalname not in FILE_BOUND
+    ):
         if "engine" not in metafunc.fixturenames:
             metafunc.fixturenames.insert(0, "engine")
         metafunc.parametrize("engine", ENGINES, indirect=True)
@@ -129,7 +131,9 @@ def frozen_today() -> Iterator[dt.date]:
 
 
 @pytest.fixture(autouse=True)
-def hermetic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def hermetic(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Path]:
     """Point home, XDG dirs and the dxfield data dir into the test's own folder; English UI."""
     home = tmp_path / "home"
     home.mkdir()
@@ -142,6 +146,10 @@ def hermetic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.delenv("DXFIELD_DEBUG", raising=False)
     set_language(None)
     set_saved_language(None)
+    callspec = getattr(request.node, "callspec", None)
+    if callspec is not None and "engine" in callspec.params:
+        # Before any other fixture opens a store: on PostgreSQL, every store is a database.
+        request.getfixturevalue("engine")
     yield tmp_path
     set_language(None)
     set_saved_language(None)

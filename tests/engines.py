@@ -33,6 +33,41 @@ TEMPLATE = "dxfield_template"
 _counter = itertools.count(1)
 
 
+# Tests of those suites that stay on the file, each for a reason of the test's, not of the hub:
+FILE_BOUND = {
+    # `demo` always writes its own file, and these go on to read it with other verbs.
+    "test_demo_then_dump_shows_the_whole_document",
+    "test_demo_lives_under_the_data_dir_and_resets",
+    "test_demo_refuses_a_real_store",
+    "test_demo_reset_keeps_any_real_work",
+    "test_list_filters_and_orders_newest_first",
+    "test_initiatives_findings_and_actions",
+    "test_search_finds_across_records",
+    "test_bad_input_is_one_error_line_and_changes_nothing",
+    "test_an_activity_stays_in_its_initiatives_municipality",
+    "test_show_names_the_municipality_initiative_and_participants",
+    "test_a_track_from_dialogue_to_a_formed_group_and_back",
+    "test_the_xlsx_has_a_sheet_per_table_real_dates_and_a_frozen_header",
+    "test_report_writes_markdown_and_html_by_the_file_name",
+    # About the file itself: its backup, its integrity check, its schema, its name, its bytes.
+    "test_backup_is_a_consistent_copy",
+    "test_check_reports_integrity_schema_and_counts",
+    "test_a_newer_store_is_refused_with_one_line",
+    "test_outputs_never_overwrite_the_store",
+    "test_a_data_dir_with_url_characters_is_a_plain_path",
+    # SQLite's FTS5 index by name (the hub's index: tests/hub/test_search_on_both.py).
+    "test_long_terms_use_the_trigram_index_and_short_ones_the_scan",
+    "test_quotes_are_escaped_into_a_valid_match",
+    "test_search_follows_edits_and_deletes",
+    # A laptop's role and keys (a hub's first account is the hub: tests/hub/test_people.py).
+    "test_keys_are_made_on_first_need_owner_only_and_kept",
+    "test_keys_from_the_command_line",
+    # Processes of their own, which open the file (the hub's: tests/hub/test_concurrency.py).
+    "test_two_processes_writing_at_once_never_mint_the_same_stamp",
+    "test_a_failure_inside_the_transaction_rolls_everything_back",
+}
+
+
 def in_engine_suite(path: Path, root: Path) -> bool:
     """Whether a test module belongs to a suite that runs on both engines."""
     relative = path.resolve().relative_to(root.resolve()).as_posix()
@@ -51,7 +86,7 @@ def make_template(cluster: Any) -> None:
 
             from dxfield.store.schema import DEVICES
 
-            with store.engine.connect() as conn, conn.begin():
+            with store.write() as conn:
                 conn.execute(delete(DEVICES))
     finally:
         shutil.rmtree(folder, ignore_errors=True)

@@ -15,6 +15,9 @@ from dxfield.domain.errors import StoreError
 from dxfield.paths import STORE_FILE
 from dxfield.store.engine import Store, head_schema_revision, read_schema_revision
 
+# About a store kept in a file (its bytes, its folder, a copy of it, a process killed on it).
+pytestmark = pytest.mark.sqlite_only
+
 
 def _sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()

@@ -13,6 +13,9 @@ from dxfield.paths import STORE_FILE
 from dxfield.store.engine import Store
 from tests.conftest import Cli
 
+# About a store kept in a file (its bytes, its folder, a copy of it, a process killed on it).
+pytestmark = pytest.mark.sqlite_only
+
 
 def _listing(folder: Path) -> dict[str, str]:
     """Every file below `folder` with the SHA-256 of its bytes."""

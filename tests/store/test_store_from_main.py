@@ -15,6 +15,9 @@ from dxfield.tui.app import DxfieldApp
 from tests.conftest import Cli
 from tests.tui.test_app import SIZE, open_log, titles
 
+# About a store kept in a file (its bytes, its folder, a copy of it, a process killed on it).
+pytestmark = pytest.mark.sqlite_only
+
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "main-4b25afa"
 TITLES = {
     "神河町 住民説明会(第1回)",

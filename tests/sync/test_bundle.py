@@ -49,7 +49,7 @@ def test_a_bad_bundle_is_one_error_line_and_changes_nothing(
     path = tmp_path / f"{name}.dxb"
     path.write_bytes(make(pair))  # type: ignore[operator]
     before = maintenance.dump(pair.receiver)
-    result = cli("--data-dir", str(pair.receiver.path.parent), "import", str(path))
+    result = cli("--data-dir", str(pair.receiver.data_dir), "import", str(path))
     assert result.code == 1 and result.out == ""
     lines = result.err.splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: bundle refused"), result.err

@@ -21,6 +21,9 @@ from dxfield.store.reference import municipality_id
 from dxfield.sync.bundle import export_bundle
 from dxfield.sync.keys import KEY_FILE, card_text, own_card, parse_card, trust_card
 
+# About a store kept in a file (its bytes, its folder, a copy of it, a process killed on it).
+pytestmark = pytest.mark.sqlite_only
+
 ACTIVITIES = 3_000
 KILLS = 20
 

@@ -47,7 +47,7 @@ def pair(tmp_path: Path) -> Iterator[Pair]:
 
 
 def _import(cli: Cli, store: Store, path: Path) -> Any:
-    return cli("--lang", "en", "--data-dir", str(store.path.parent), "import", str(path))
+    return cli("--lang", "en", "--data-dir", str(store.data_dir), "import", str(path))
 
 
 @pytest.mark.parametrize(("name", "make", "message"), FORGED, ids=[f[0] for f in FORGED])
@@ -85,7 +85,7 @@ def test_an_id_of_another_kind_here_is_refused(pair: Pair, cli: Cli, tmp_path: P
         in (result.err)
     )
     assert maintenance.dump(pair.receiver) == before
-    listed = cli("--data-dir", str(pair.receiver.path.parent), "activity", "list", "--json")
+    listed = cli("--data-dir", str(pair.receiver.data_dir), "activity", "list", "--json")
     assert listed.code == 0 and len(json.loads(listed.out)) == 1
 
 
@@ -111,7 +111,7 @@ def test_a_stamp_far_ahead_is_taken_flagged_and_moves_no_clock(
     path = tmp_path / "future.dxb"
     ahead = _far_ahead(pair)
     path.write_bytes(bundle(pair, lines_with(pair, last_activity(pair), ahead)))
-    result = cli("--lang", "en", "--data-dir", str(pair.receiver.path.parent), "import", str(path))
+    result = cli("--lang", "en", "--data-dir", str(pair.receiver.data_dir), "import", str(path))
     assert result.code == 0, result.err
     assert "clock skew 1" in result.out
     with pair.receiver.read() as conn:
@@ -120,7 +120,7 @@ def test_a_stamp_far_ahead_is_taken_flagged_and_moves_no_clock(
     assert not report.ok
     (finding,) = [f for f in report.findings if f.code == "far-ahead"]
     assert ahead["rev_id"] in finding.message("en") and "sender" in finding.message("en")
-    checked = cli("--lang", "en", "--data-dir", str(pair.receiver.path.parent), "check")
+    checked = cli("--lang", "en", "--data-dir", str(pair.receiver.data_dir), "check")
     assert checked.code == 1 and ahead["rev_id"] in checked.out
     # An honest edit made after it is its child, and wins everywhere.
     activity_id = ahead["entity_id"]

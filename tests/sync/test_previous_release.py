@@ -6,7 +6,12 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import Cli
+
+# About a store kept in a file (its bytes, its folder, a copy of it, a process killed on it).
+pytestmark = pytest.mark.sqlite_only
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "release-0.1"
 
