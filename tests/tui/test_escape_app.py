@@ -3,6 +3,7 @@ data: what reaches the terminal is checked on the screenshot of the whole screen
 
 from __future__ import annotations
 
+import contextlib
 import html
 import re
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 from textual.pilot import Pilot
 from textual.widgets import Static
+from textual.worker import WorkerCancelled, WorkerFailed
 
 from dxfield.store import records
 from dxfield.store.engine import Store
@@ -88,13 +90,17 @@ def screen_text(app: DxfieldApp) -> str:
     return html.unescape(re.sub(r"<[^>]*>", "", svg)).replace("\xa0", " ")
 
 
-async def shown(app: DxfieldApp, pilot: Pilot[None], *needles: str, tries: int = 40) -> str:
+async def shown(app: DxfieldApp, pilot: Pilot[None], *needles: str, tries: int = 200) -> str:
     """The screen's text once it shows every one of `needles` (a table paints a little after
-    its worker is done), checked clean of control characters."""
+    its worker is done), checked clean of control characters. A shared machine may be slow:
+    up to 20 seconds, waiting on the workers each time; a screen that shows them at once
+    costs nothing more."""
     for _ in range(tries):
         text = assert_screen_is_clean(app)
         if all(n in text for n in needles):
             return text
+        with contextlib.suppress(WorkerCancelled, WorkerFailed):
+            await app.workers.wait_for_complete()
         await pilot.pause(0.1)
     return assert_screen_is_clean(app)
 
