@@ -106,6 +106,29 @@ def test_exports_are_incremental_per_recipient_and_full_on_request(
     assert maintenance.dump(pair.receiver) == maintenance.dump(pair.sender)
 
 
+def test_a_later_bundle_before_the_earlier_one_says_to_import_that_first(
+    pair: Pair, cli: Cli, tmp_path: Path
+) -> None:
+    from dxfield.store import records
+    from dxfield.store.activities import list_activities
+
+    first = tmp_path / "1.dxb"
+    export_bundle(pair.sender, first, "receiver")  # the record, as created
+    (created,) = [r.id for r in list_activities(pair.sender)]
+    records.edit(pair.sender, "activity", created, {"title": "奥矢根区 意見交換会（二回目）"})
+    second = tmp_path / "2.dxb"
+    export_bundle(pair.sender, second, "receiver")  # only the edit, which follows the first
+    before = maintenance.dump(pair.receiver)
+    result = cli("--data-dir", str(pair.receiver.data_dir), "import", str(second))
+    assert result.code == 1
+    (line,) = result.err.splitlines()
+    assert "import sender's earlier bundles first" in line and "full bundle" in line
+    assert maintenance.dump(pair.receiver) == before
+    import_bundle(pair.receiver, first)
+    assert import_bundle(pair.receiver, second).updated == 1
+    assert maintenance.dump(pair.receiver) == maintenance.dump(pair.sender)
+
+
 def test_an_unencrypted_bundle_is_still_signed(pair: Pair, tmp_path: Path) -> None:
     path = tmp_path / "plain.dxb"
     export_bundle(pair.sender, path, "receiver", encrypt=False)

@@ -52,6 +52,12 @@ class Backend(Protocol):
         """Insert many new rows (dicts with the same keys) in the caller's transaction, the
         engine's fastest way."""
 
+    batch: int
+    """How many values one `among` may be given."""
+
+    def among(self, column: ColumnElement[Any], values: Sequence[str]) -> ColumnElement[bool]:
+        """`column` is one of `values` (at most `batch` of them)."""
+
 
 class SqliteBackend:
     """SQLite's: WAL with `synchronous=FULL`, `BEGIN IMMEDIATE`, rowid order, FTS5 trigram."""
@@ -82,6 +88,12 @@ class SqliteBackend:
     def insert_rows(self, conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
         if rows:
             conn.execute(insert(table), list(rows))
+
+    # One bound variable per value, and SQLite allows 32,766 in a statement.
+    batch = 500
+
+    def among(self, column: ColumnElement[Any], values: Sequence[str]) -> ColumnElement[bool]:
+        return column.in_(list(values))
 
 
 SQLITE = SqliteBackend()

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from json.encoder import encode_basestring
 from typing import Any
 
-from sqlalchemy import Text, cast, func, insert, select, tuple_, update
+from sqlalchemy import ColumnElement, Text, cast, func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from dxfield.domain.errors import LocalizedError
@@ -42,7 +42,6 @@ from dxfield.store.schema import REVISIONS, SYNCED_TABLES
 from dxfield.store.unit import Unit
 
 _revisions = REVISIONS
-_CHUNK = 500
 
 REVISION_KEYS = frozenset(
     (
@@ -144,9 +143,11 @@ def _row_key(row: Any) -> tuple[Stamp, str, str]:
     return winner_key(row.hlc, row.device_id, row.rev_id)
 
 
-def _chunks(items: Sequence[Any]) -> Iterable[Sequence[Any]]:
-    for start in range(0, len(items), _CHUNK):
-        yield items[start : start + _CHUNK]
+def _among(conn: Connection, column: Any, values: Sequence[str]) -> Iterable[ColumnElement[bool]]:
+    """`column` is one of `values`: as many conditions as the engine needs for so many."""
+    backend = backend_for(conn)
+    for start in range(0, len(values), backend.batch):
+        yield backend.among(column, values[start : start + backend.batch])
 
 
 def _malformed(rev_id: str, field: str, code: str, **values: object) -> RevisionRefused:
@@ -267,11 +268,9 @@ def _check_content(rev_id: str, entity: str, content: dict[str, Any]) -> None:
 def _known_kinds(conn: Connection, ids: Sequence[str]) -> dict[str, set[str]]:
     """For each of `ids` that this store has revisions of: the kinds of record it is."""
     kinds: dict[str, set[str]] = {}
-    for chunk in _chunks(sorted(set(ids))):
+    for among in _among(conn, _revisions.c.entity_id, sorted(set(ids))):
         rows = conn.execute(
-            select(_revisions.c.entity_id, _revisions.c.entity)
-            .where(_revisions.c.entity_id.in_(chunk))
-            .distinct()
+            select(_revisions.c.entity_id, _revisions.c.entity).where(among).distinct()
         )
         for entity_id, entity in rows:
             kinds.setdefault(entity_id, set()).add(entity)
@@ -303,11 +302,9 @@ def _check_together(conn: Connection, new: Sequence[dict[str, Any]]) -> None:
             raise _kind_taken(revision, sorted(kinds)[0])
     # Parents: in the bundle or here, and of the same record.
     stored: dict[str, tuple[str, str]] = {}
-    for chunk in _chunks(parent_ids):
+    for among in _among(conn, _revisions.c.rev_id, parent_ids):
         rows = conn.execute(
-            select(_revisions.c.rev_id, _revisions.c.entity, _revisions.c.entity_id).where(
-                _revisions.c.rev_id.in_(chunk)
-            )
+            select(_revisions.c.rev_id, _revisions.c.entity, _revisions.c.entity_id).where(among)
         )
         stored.update({rev_id: (entity, entity_id) for rev_id, entity, entity_id in rows})
     for revision in new:
@@ -369,12 +366,8 @@ def apply_revisions(
     report = MergeReport()
     by_id = {r["rev_id"]: r for r in incoming}
     have: set[str] = set()
-    for chunk in _chunks(list(by_id)):
-        have.update(
-            conn.execute(
-                select(_revisions.c.rev_id).where(_revisions.c.rev_id.in_(chunk))
-            ).scalars()
-        )
+    for among in _among(conn, _revisions.c.rev_id, list(by_id)):
+        have.update(conn.execute(select(_revisions.c.rev_id).where(among)).scalars())
     new = [r for rev_id, r in sorted(by_id.items()) if rev_id not in have]
     touched = sorted({(r["entity"], r["entity_id"]) for r in new})
     untouched = {(r["entity"], r["entity_id"]) for r in by_id.values()} - set(touched)
@@ -396,13 +389,12 @@ def apply_revisions(
     # Records this store has never seen are materialized in bulk (the common case: a first
     # import, or a laptop's new work); the others one by one, against what is here already.
     known: set[tuple[str, str]] = set()
-    for chunk in _chunks(touched):
+    wanted = set(touched)
+    for among in _among(conn, _revisions.c.entity_id, sorted({i for _, i in touched})):
         found = conn.execute(
-            select(_revisions.c.entity, _revisions.c.entity_id)
-            .where(tuple_(_revisions.c.entity, _revisions.c.entity_id).in_(chunk))
-            .distinct()
+            select(_revisions.c.entity, _revisions.c.entity_id).where(among).distinct()
         )
-        known.update((entity, entity_id) for entity, entity_id in found)
+        known.update(record for record in found if record in wanted)
     backend = backend_for(conn)
     backend.insert_rows(conn, _revisions, rows)
     _note_skew(conn, report.skewed, sender, sender_name)
@@ -469,8 +461,8 @@ def _materialize_new(
         entry = search_index.entry(entity, entity_id, data)
         if entry is not None and not winner["deleted"]:
             search_rows.append(entry)
-    for chunk in _chunks(not_leaves):
-        conn.execute(update(_revisions).where(_revisions.c.rev_id.in_(chunk)).values(leaf=False))
+    for among in _among(conn, _revisions.c.rev_id, not_leaves):
+        conn.execute(update(_revisions).where(among).values(leaf=False))
     backend = backend_for(conn)
     for entity, entity_rows in materialized.items():
         backend.insert_rows(conn, revisions.table_for(entity), entity_rows)

@@ -38,7 +38,9 @@ from sqlalchemy import (
     ColumnElement,
     Select,
     Table,
+    Text,
     and_,
+    any_,
     event,
     func,
     insert,
@@ -46,6 +48,7 @@ from sqlalchemy import (
     literal_column,
     text,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import URL, Connection, Engine
 
 from dxfield.domain.errors import StoreError
@@ -384,6 +387,13 @@ class PostgresBackend:
 
     def contains(self, column: ColumnElement[str], term: str) -> ColumnElement[bool]:
         return func.strpos(column, literal(term)) > 0
+
+    # One array parameter, however many values: a first import's 100,000 ids are a few
+    # statements, not 200 statements of 500 placeholders each for psycopg to rewrite.
+    batch = 20_000
+
+    def among(self, column: ColumnElement[Any], values: Sequence[str]) -> ColumnElement[bool]:
+        return column == any_(literal(list(values), type_=ARRAY(Text)))
 
     def mostly_true(self, condition: ColumnElement[bool]) -> ColumnElement[bool]:
         return condition

@@ -101,6 +101,10 @@ PROBLEMS = problems(
         "bundle.revision_not_json": N_("bundle refused: revision {number}: is not valid JSON"),
         "bundle.revision_too_deep": N_("bundle refused: revision {number}: is nested too deeply"),
         "bundle.revision_refused": N_("bundle refused: revision {number}: {problem}"),
+        "bundle.earlier_bundle_first": N_(
+            "bundle refused: revision {number}: {problem}; import {device}'s earlier bundles "
+            "first and then this one again, or ask {device} for a full bundle"
+        ),
         "bundle.recipient_revoked": N_("device {device} has been revoked"),
         "bundle.not_hub_account": N_(
             "only the hub's own account imports and exports its bundles (the hub's key file is in "
@@ -443,6 +447,12 @@ def import_bundle(store: Store, path: Path, *, dry_run: bool = False) -> ImportR
         pass
     except merge.RevisionRefused as exc:
         number = next((n for n, r in enumerate(revisions, 1) if r["rev_id"] == exc.rev_id), 0)
+        if exc.code == "revision.parent_missing":
+            # Most likely an incremental bundle that came before the one holding that version:
+            # nothing is lost, the order is. Say how to go on.
+            raise BundleError(
+                "bundle.earlier_bundle_first", number=number, problem=exc, device=sender.name
+            ) from None
         raise _refused_revision(number, exc) from None
     result = ImportResult(
         path=path,
