@@ -190,6 +190,28 @@ class CliResult:
 Cli = Callable[..., CliResult]
 
 
+DemoLoader = Callable[[Path], None]
+
+
+@pytest.fixture
+def with_demo(cli: Cli, engine: str) -> DemoLoader:
+    """Fill the store of a data folder with the demo's records: on SQLite by `dxfield demo`
+    (which always writes a file of its own there), on PostgreSQL into that folder's hub
+    database by the demo's loader, so the verbs that follow read them on either engine."""
+
+    def load(data_dir: Path) -> None:
+        if engine == "sqlite":
+            result = cli("--data-dir", str(data_dir), "demo", "--no-open")
+            assert result.code == 0, result.err
+            return
+        from dxfield.demo.loader import load_demo
+
+        with Store.open(data_dir) as store:
+            load_demo(store)
+
+    return load
+
+
 def add_activity_args(**options: str) -> tuple[str, ...]:
     """`activity add` with valid defaults, any option overridden (`date="2024-02-30"`)."""
     fields = {

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Cli, CliResult, add_activity_args
+from tests.conftest import Cli, CliResult, DemoLoader, add_activity_args
 
 
 def _dump(cli, data_dir: Path) -> str:
@@ -116,8 +116,10 @@ def test_edit_and_delete_keep_history(cli: Cli, data_dir: Path) -> None:
     assert tombstone["deleted"] is True
 
 
-def test_list_filters_and_orders_newest_first(cli: Cli, data_dir: Path) -> None:
-    cli("--data-dir", str(data_dir), "demo", "--no-open")
+def test_list_filters_and_orders_newest_first(
+    cli: Cli, with_demo: DemoLoader, data_dir: Path
+) -> None:
+    with_demo(data_dir)
     demo = data_dir
     rows = json.loads(cli("--data-dir", str(demo), "activity", "list", "--json").out)
     dates = [r["date"] for r in rows]
@@ -186,8 +188,8 @@ def test_org_add_with_parent_and_kana_order(cli: Cli, data_dir: Path) -> None:
     assert dup.code == 1 and "already belongs to 豊岡市" in dup.err
 
 
-def test_initiatives_findings_and_actions(cli: Cli, data_dir: Path) -> None:
-    cli("--data-dir", str(data_dir), "demo", "--no-open")
+def test_initiatives_findings_and_actions(cli: Cli, with_demo: DemoLoader, data_dir: Path) -> None:
+    with_demo(data_dir)
     initiatives = json.loads(cli("--data-dir", str(data_dir), "initiative", "list", "--json").out)
     toyooka = next(i for i in initiatives if i["municipality"] == "豊岡市")
     assert toyooka["theme"] == "配送DX"
@@ -244,8 +246,8 @@ def test_initiatives_findings_and_actions(cli: Cli, data_dir: Path) -> None:
     assert [a["id"] for a in done] == [action_id] and done[0]["overdue"] is False
 
 
-def test_search_finds_across_records(cli: Cli, data_dir: Path) -> None:
-    cli("--data-dir", str(data_dir), "demo", "--no-open")
+def test_search_finds_across_records(cli: Cli, with_demo: DemoLoader, data_dir: Path) -> None:
+    with_demo(data_dir)
     result = json.loads(cli("--data-dir", str(data_dir), "search", "ドローン", "--json").out)
     assert result["total"] >= 2
     assert {h["title"] for h in result["hits"]} >= {"ドローン配送説明会"}
@@ -363,9 +365,9 @@ BAD_INPUTS = [
 
 @pytest.mark.parametrize(("args", "fragment"), BAD_INPUTS)
 def test_bad_input_is_one_error_line_and_changes_nothing(
-    cli: Cli, data_dir: Path, args: tuple[str, ...], fragment: str
+    cli: Cli, with_demo: DemoLoader, data_dir: Path, args: tuple[str, ...], fragment: str
 ) -> None:
-    cli("--data-dir", str(data_dir), "demo", "--no-open")
+    with_demo(data_dir)
     before = _dump(cli, data_dir)
     result = cli("--data-dir", str(data_dir), *args)
     assert result.code != 0
@@ -431,8 +433,10 @@ def test_demo_reset_keeps_any_real_work(cli: Cli, data_dir: Path) -> None:
     assert _dump(cli, data_dir) == before
 
 
-def test_an_activity_stays_in_its_initiatives_municipality(cli: Cli, data_dir: Path) -> None:
-    cli("--data-dir", str(data_dir), "demo", "--no-open")
+def test_an_activity_stays_in_its_initiatives_municipality(
+    cli: Cli, with_demo: DemoLoader, data_dir: Path
+) -> None:
+    with_demo(data_dir)
     initiatives = json.loads(cli("--data-dir", str(data_dir), "initiative", "list", "--json").out)
     toyooka = next(i["id"] for i in initiatives if i["municipality"] == "豊岡市")
     before = _dump(cli, data_dir)
@@ -506,8 +510,10 @@ def test_a_municipality_added_by_code_is_the_same_on_every_store(cli: Cli, tmp_p
     assert dumps[0] == dumps[1]
 
 
-def test_show_names_the_municipality_initiative_and_participants(cli: Cli, data_dir: Path) -> None:
-    cli("--data-dir", str(data_dir), "demo", "--no-open")
+def test_show_names_the_municipality_initiative_and_participants(
+    cli: Cli, with_demo: DemoLoader, data_dir: Path
+) -> None:
+    with_demo(data_dir)
     visits = json.loads(
         cli("--data-dir", str(data_dir), "activity", "list", "--kind", "site_visit", "--json").out
     )

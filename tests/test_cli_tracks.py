@@ -6,18 +6,20 @@ import json
 from pathlib import Path
 
 from dxfield.demo.loader import demo_id
-from tests.conftest import Cli
+from tests.conftest import Cli, DemoLoader
 
 WORKSHOP = demo_id("activity", "toyooka-workshop")
 
 
-def test_a_track_from_dialogue_to_a_formed_group_and_back(cli: Cli, data_dir: Path) -> None:
+def test_a_track_from_dialogue_to_a_formed_group_and_back(
+    cli: Cli, with_demo: DemoLoader, data_dir: Path
+) -> None:
     def run(*args: str) -> str:
         result = cli("--data-dir", str(data_dir), *args)
         assert result.code == 0, result.err
         return result.out
 
-    run("demo", "--no-open")
+    with_demo(data_dir)
     listed = json.loads(run("track", "list", "--json"))
     assert [(t["community"], t["current_stage"]) for t in listed] == [
         ("奥矢根区", "dialogue"),

@@ -21,7 +21,7 @@ from dxfield.store.followups import add_action, add_finding, list_initiatives
 from dxfield.store.organizations import add_organization
 from dxfield.store.programme import get_programme, set_programme
 from dxfield.store.tracks import add_track, builtin_model_id, move_track
-from tests.conftest import Cli
+from tests.conftest import Cli, DemoLoader
 
 AS_OF = dt.date(2024, 10, 31)
 
@@ -224,9 +224,11 @@ def _run(cli: Cli, *args: str) -> str:
     return result.out
 
 
-def test_report_writes_markdown_and_html_by_the_file_name(cli: Cli, tmp_path: Path) -> None:
+def test_report_writes_markdown_and_html_by_the_file_name(
+    cli: Cli, with_demo: DemoLoader, tmp_path: Path
+) -> None:
     demo = ("--data-dir", str(tmp_path / "demo"))
-    _run(cli, *demo, "demo", "--no-open")
+    with_demo(tmp_path / "demo")
     md_file, html_file = tmp_path / "report.md", tmp_path / "report.html"
     out = _run(cli, *demo, "report", "--out", str(md_file), "--as-of", "R6.10.31")
     assert "7 municipalities, 27 activities" in out

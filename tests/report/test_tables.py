@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from dxfield.store.engine import Store
-from tests.conftest import Cli
+from tests.conftest import Cli, DemoLoader
 
 
 def _run(cli: Cli, data_dir: Path, *args: str) -> str:
@@ -82,11 +82,11 @@ def test_the_csv_is_utf8_with_a_bom_and_leaves_names_out(cli: Cli, tmp_path: Pat
 
 
 def test_the_xlsx_has_a_sheet_per_table_real_dates_and_a_frozen_header(
-    cli: Cli, tmp_path: Path
+    cli: Cli, with_demo: DemoLoader, tmp_path: Path
 ) -> None:
     from openpyxl import load_workbook
 
-    _run(cli, tmp_path / "d", "demo", "--no-open")
+    with_demo(tmp_path / "d")
     out = tmp_path / "all.xlsx"
     printed = _run(cli, tmp_path / "d", "export-table", "--format", "xlsx", "--out", str(out))
     assert "activities 27" in printed and "findings 29" in printed
