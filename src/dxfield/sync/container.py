@@ -87,7 +87,7 @@ MEMBER_KINDS = ("manifest", "roster", "revisions", "blob")
 PROBLEMS = problems(
     {
         "bundle.header_too_large": N_("bundle refused: the header is longer than {limit} bytes"),
-        "bundle.bad_header": N_("bundle refused: the header's {field} is not valid"),
+        "bundle.bad_header": N_("bundle refused: the header's {part} is not valid"),
         "bundle.chunks_missing": N_(
             "bundle refused: the file ends after chunk {count} of {total} (it was cut short)"
         ),
@@ -116,7 +116,7 @@ PROBLEMS = problems(
             "bundle refused: member {number} is of a kind this dxfield does not know ({kind}); "
             "update dxfield"
         ),
-        "bundle.bad_member": N_("bundle refused: member {number}: its {field} is not valid"),
+        "bundle.bad_member": N_("bundle refused: member {number}: its {part} is not valid"),
         "bundle.member_cut": N_("bundle refused: the contents end inside member {number}"),
         "bundle.roster_not_json": N_("bundle refused: member {number}: the roster is not JSON"),
         "bundle.blob_mismatch": N_(
@@ -553,12 +553,12 @@ class ContainerReader:
         header = self._raw_header
         if not self.header.encrypted:
             if header.get("stream_key") is not None or header.get("stream_header") is not None:
-                raise _refuse("bundle.bad_header", field="stream_key")
+                raise _refuse("bundle.bad_header", part="stream_key")
             return None
         sealed = _unb64(header.get("stream_key"), "stream_key")
         stream_header = _unb64(header.get("stream_header"), "stream_header")
         if len(stream_header) != _HEADER_BYTES:
-            raise _refuse("bundle.bad_header", field="stream_header")
+            raise _refuse("bundle.bad_header", part="stream_header")
         if private_key is None:
             raise _refuse("bundle.cannot_decrypt")
         try:
@@ -673,7 +673,7 @@ class ContainerReader:
                 _exact_keys(entry, {"member", "sha256", "size"}, number)
                 sha256 = entry.get("sha256")
                 if not isinstance(sha256, str) or not _SHA256.fullmatch(sha256):
-                    raise _refuse("bundle.bad_member", number=number, field="sha256")
+                    raise _refuse("bundle.bad_member", number=number, part="sha256")
                 size = _count(entry, "size", number, MAX_BLOB_BYTES)
                 blob = _IncomingBlob(stream, number, sha256, size)
                 yield Blob(sha256, blob.size, iter(blob.read_piece, b""))
@@ -699,17 +699,17 @@ def _checked_header(header: dict[str, Any]) -> Header:
         raise _refuse("bundle.unknown_compression")
     chunk_bytes = header.get("chunk_bytes")
     if type(chunk_bytes) is not int or not 0 < chunk_bytes <= CHUNK_BYTES:
-        raise _refuse("bundle.bad_header", field="chunk_bytes")
+        raise _refuse("bundle.bad_header", part="chunk_bytes")
     chunks = header.get("chunks")
     if type(chunks) is not int or not 0 < chunks <= MAX_CHUNKS:
-        raise _refuse("bundle.bad_header", field="chunks")
+        raise _refuse("bundle.bad_header", part="chunks")
     hashes = header.get("chunk_sha256")
     if (
         not isinstance(hashes, list)
         or len(hashes) != chunks
         or not all(isinstance(h, str) and _SHA256.fullmatch(h) for h in hashes)
     ):
-        raise _refuse("bundle.bad_header", field="chunk_sha256")
+        raise _refuse("bundle.bad_header", part="chunk_sha256")
     return Header(
         sender=header["sender"],
         recipient=header["recipient"],
@@ -722,11 +722,11 @@ def _checked_header(header: dict[str, Any]) -> Header:
 
 def _unb64(value: object, name: str) -> bytes:
     if not isinstance(value, str):
-        raise _refuse("bundle.bad_header", field=name)
+        raise _refuse("bundle.bad_header", part=name)
     try:
         return base64.b64decode(value, validate=True)
     except ValueError:
-        raise _refuse("bundle.bad_header", field=name) from None
+        raise _refuse("bundle.bad_header", part=name) from None
 
 
 def _inflate(data: bytes, number: int, limit: int) -> bytes:
@@ -756,7 +756,7 @@ def _parse(line: bytes, code: str, **values: Any) -> Any:
 def _member_line(line: bytes, number: int) -> dict[str, Any]:
     entry = _parse(line, "bundle.member_not_json", number=number)
     if not isinstance(entry, dict) or not isinstance(entry.get("member"), str):
-        raise _refuse("bundle.bad_member", number=number, field="member")
+        raise _refuse("bundle.bad_member", number=number, part="member")
     if entry["member"] not in MEMBER_KINDS:
         raise _refuse("bundle.unknown_member", number=number, kind=quote(entry["member"]))
     return entry
@@ -765,13 +765,13 @@ def _member_line(line: bytes, number: int) -> dict[str, Any]:
 def _exact_keys(entry: dict[str, Any], keys: set[str], number: int) -> None:
     extra = sorted(set(entry) - keys)
     if extra:
-        raise _refuse("bundle.bad_member", number=number, field=quote(extra[0]))
+        raise _refuse("bundle.bad_member", number=number, part=quote(extra[0]))
 
 
 def _count(entry: dict[str, Any], name: str, number: int, limit: int) -> int:
     value = entry.get(name)
     if type(value) is not int or not 0 <= value <= limit:
-        raise _refuse("bundle.bad_member", number=number, field=name)
+        raise _refuse("bundle.bad_member", number=number, part=name)
     return value
 
 
@@ -790,15 +790,18 @@ class _PlainStream:
 
     def __init__(self, chunks: Iterator[bytes]) -> None:
         self._chunks = chunks
-        self._buffer = b""
+        self._buffer = bytearray()
         self._at = 0
 
     def _pull(self) -> bool:
         chunk = next(self._chunks, None)
         if chunk is None:
             return False
-        self._buffer = self._buffer[self._at :] + chunk
+        # A bytearray drops its head and grows at its tail without copying what stays: a line
+        # over many small chunks costs its length, not its length times the chunks.
+        del self._buffer[: self._at]
         self._at = 0
+        self._buffer += chunk
         return True
 
     def at_end(self) -> bool:
@@ -816,7 +819,7 @@ class _PlainStream:
             if end >= 0:
                 if end - self._at > limit:
                     break
-                line = self._buffer[self._at : end]
+                line = bytes(self._buffer[self._at : end])
                 self._at = end + 1
                 return line
             if len(self._buffer) - self._at > limit:
@@ -830,7 +833,7 @@ class _PlainStream:
         """Up to `size` bytes (at least one), at most what is left of the current chunk."""
         if self.at_end():
             raise _refuse("bundle.member_cut", number=member)
-        piece = self._buffer[self._at : self._at + size]
+        piece = bytes(self._buffer[self._at : self._at + size])
         self._at += len(piece)
         return piece
 
