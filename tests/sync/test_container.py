@@ -493,10 +493,10 @@ def test_the_last_piece_of_a_bad_blob_is_never_given(keys: Keys, tmp_path: Path)
 BIG = 256 << 20
 
 
-def _big_pieces() -> Iterator[bytes]:
+def _big_pieces(seed: bytes) -> Iterator[bytes]:
     """256 MiB that zlib cannot shrink (a random MiB, with its first bytes changed each time),
-    made as it is written, never held whole."""
-    block = bytearray(os.urandom(1 << 20))
+    made as it is written, never held whole; the same every time for one `seed`."""
+    block = bytearray(seed)
     for n in range(BIG >> 20):
         block[:8] = n.to_bytes(8, "big")
         yield bytes(block)
@@ -506,11 +506,12 @@ def _big_pieces() -> Iterator[bytes]:
 def test_a_256_mib_blob_goes_through_in_bounded_memory(keys: Keys, tmp_path: Path) -> None:
     """Peak memory (tracemalloc: every buffer Python, PyNaCl and zlib hand back) while writing and
     reading a bundle with a 256 MiB attachment stays under 100 MiB; a copy of the blob would not."""
+    seed = os.urandom(1 << 20)
     digest = hashlib.sha256()
-    for piece in _big_pieces():
+    for piece in _big_pieces(seed):
         digest.update(piece)
     path = tmp_path / "big.dxb"
-    blob = Blob(digest.hexdigest(), BIG, _big_pieces())
+    blob = Blob(digest.hexdigest(), BIG, _big_pieces(seed))
     started = time.perf_counter()
     tracemalloc.start()
     try:
