@@ -392,7 +392,7 @@ def test_a_refusal_of_the_lookup_is_said_as_it_is(keys: Keys, tmp_path: Path) ->
     assert caught.value.code == "bundle.revoked_sender"
 
 
-def test_another_devices_key_cannot_open_it(keys: Keys, tmp_path: Path) -> None:
+def test_another_device_cannot_open_it(keys: Keys, tmp_path: Path) -> None:
     path = tmp_path / "b.dxb"
     _write(keys, path)
     with pytest.raises(BundleError) as caught:
@@ -401,6 +401,9 @@ def test_another_devices_key_cannot_open_it(keys: Keys, tmp_path: Path) -> None:
     with pytest.raises(BundleError) as caught:
         ContainerReader(path, keys.lookup, RECIPIENT, None)
     assert caught.value.code == "bundle.cannot_decrypt"
+    with pytest.raises(BundleError) as caught:  # this device is not the recipient
+        ContainerReader(path, keys.lookup, SENDER, keys.recipient)
+    assert caught.value.code == "bundle.other_recipient"
 
 
 def test_a_folder_or_a_missing_file_is_one_line(keys: Keys, tmp_path: Path) -> None:
