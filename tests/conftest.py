@@ -42,6 +42,11 @@ def pytest_configure(config: pytest.Config) -> None:
         "sqlite_only: the test is about what only a store file has (its bytes, locks, copies); "
         "it does not run again on PostgreSQL (tests/engines.py)",
     )
+    config.addinivalue_line(
+        "markers",
+        "slow: takes more than a few seconds (many real processes against a real server, "
+        "hundreds of MiB through a bundle); runs by default, `-m 'not slow'` leaves it out",
+    )
     for name in list(os.environ):
         if name in _AMBIENT or (name.startswith("TEXTUAL_") and "SNAPSHOT" not in name):
             del os.environ[name]

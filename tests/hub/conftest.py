@@ -1,18 +1,11 @@
-"""The hub's tests: the `slow` mark, and compiled modules kept for the CLI processes they run."""
+"""The hub's tests: compiled modules kept for the CLI processes they run (the `slow` mark they
+use is registered in tests/conftest.py)."""
 
 from __future__ import annotations
 
 import pytest
 
 from tests.hub import fleet
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers",
-        "slow: runs many real processes against a real server (tens of seconds); runs by "
-        "default, `-m 'not slow'` leaves it out",
-    )
 
 
 @pytest.fixture(scope="session", autouse=True)

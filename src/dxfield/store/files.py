@@ -15,6 +15,7 @@ import os
 import stat
 import unicodedata
 from pathlib import Path
+from typing import BinaryIO
 
 from dxfield.domain.errors import LocalizedError, NotFound
 from dxfield.i18n import N_, problems, quote
@@ -78,6 +79,20 @@ def read_regular_file(path: Path, limit: int) -> bytes:
     opened without waiting (`O_NONBLOCK`, where there is one) and checked again once open, in
     case it was swapped in between; then `limit + 1` bytes at most are read.
     """
+    with open_regular_file(path, limit) as handle:
+        try:
+            data = handle.read(limit + 1)
+        except OSError as exc:
+            raise _cannot_read(path, exc) from None
+    if len(data) > limit:
+        raise _too_large(path, limit)
+    return data
+
+
+def open_regular_file(path: Path, limit: int | None = None) -> BinaryIO:
+    """The regular file `path`, open for reading in binary (buffered), for a reader that takes
+    it piece by piece; refused as `read_regular_file` refuses (not regular, larger than `limit`
+    when one is given). The caller closes it."""
     try:
         info = path.stat()
     except FileNotFoundError:
@@ -86,7 +101,7 @@ def read_regular_file(path: Path, limit: int) -> bytes:
         raise _cannot_read(path, exc) from None
     if not stat.S_ISREG(info.st_mode):
         raise _not_regular(path)
-    if info.st_size > limit:
+    if limit is not None and info.st_size > limit:
         raise _too_large(path, limit)
     flags = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0)
     try:
@@ -95,16 +110,11 @@ def read_regular_file(path: Path, limit: int) -> bytes:
         raise missing_file(path) from None
     except OSError as exc:
         raise _cannot_read(path, exc) from None
-    with os.fdopen(fd, "rb") as handle:
-        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-            raise _not_regular(path)
-        try:
-            data = handle.read(limit + 1)
-        except OSError as exc:
-            raise _cannot_read(path, exc) from None
-    if len(data) > limit:
-        raise _too_large(path, limit)
-    return data
+    handle = os.fdopen(fd, "rb")
+    if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+        handle.close()
+        raise _not_regular(path)
+    return handle
 
 
 def existing_folder(target: Path) -> Path:
