@@ -36,6 +36,8 @@ from nacl.signing import SigningKey, VerifyKey
 from dxfield import clock
 from dxfield.domain.errors import LocalizedError
 from dxfield.i18n import N_, problems, quote
+from dxfield.store import local_state
+from dxfield.store.engine import Store
 from dxfield.store.merge import REV_ID_PATTERN
 from dxfield.store.revisions import canonical_json
 from dxfield.sync.keys import DeviceCard, SyncError, card_from_fields
@@ -373,3 +375,82 @@ def newer(held: Roster | None, offered: Roster) -> bool:
     """Whether a store holding `held` takes `offered`: only a higher serial, so that an old
     roster replayed (a file kept from before a revocation) changes nothing."""
     return held is None or offered.serial > held.serial
+
+
+# -- on a store ------------------------------------------------------------------------------------
+
+_HUB_ROSTER = "roster:own"
+_TAKEN = "roster:of:"
+
+
+def _hub_steps(store: Store) -> list[KeyStep]:
+    """The hub's chain of keys: its first card, then each rotation (kept in local state)."""
+    from dxfield.sync.keys import own_card
+
+    kept = local_state.get_value(store, _HUB_KEYS)
+    if not kept:
+        return [KeyStep(own_card(store))]
+    return [KeyStep(card_from_fields(s["card"]), s["signed_by_previous"]) for s in kept]
+
+
+_HUB_KEYS = "roster:hub-keys"
+
+
+def _held_by(store: Store, device_id: str) -> frozenset[str]:
+    """The ids of the revisions by `device_id` this store holds."""
+    from sqlalchemy import select
+
+    from dxfield.store.schema import REVISIONS
+
+    with store.read() as conn:
+        rows = conn.execute(select(REVISIONS.c.rev_id).where(REVISIONS.c.device_id == device_id))
+        return frozenset(rows.scalars())
+
+
+def hub_roster(store: Store) -> bytes:
+    """The hub's roster as of now, signed: every device it trusts (colleagues on a hub in
+    PostgreSQL too), the revoked ones cut at the serial that first saw them revoked, with what
+    this store held by them. The serial grows only when something changed; the roster is kept
+    in the hub's local state, so the next one follows it."""
+    from dxfield.sync.keys import device_keys, list_trusted
+
+    held = local_state.get_value(store, _HUB_ROSTER)
+    previous = parse_roster(held.encode())[0] if isinstance(held, str) else None
+    trusted = list_trusted(store)
+    before = {e.card.id: e for e in previous.devices} if previous else {}
+    revoked: dict[str, frozenset[str]] = {}
+    for device in trusted:
+        if not device.revoked:
+            continue
+        old = before.get(device.card.id)
+        already = old is not None and old.revoked_at is not None and old.card == device.card
+        revoked[device.card.id] = old.kept if already and old else _held_by(store, device.card.id)
+    roster = new_roster(previous, _hub_steps(store), {d.card.id: d.card for d in trusted}, revoked)
+    if roster is previous and isinstance(held, str):
+        return held.encode()
+    data = signed_roster(roster, device_keys(store).signing)
+    local_state.put_value(store, _HUB_ROSTER, data.decode())
+    return data
+
+
+def held_roster(store: Store, hub_id: str) -> Roster | None:
+    """The newest roster of the hub `hub_id` this store has taken (already verified when taken)."""
+    held = local_state.get_value(store, _TAKEN + hub_id)
+    return parse_roster(held.encode())[0] if isinstance(held, str) else None
+
+
+def take_roster(store: Store, data: bytes) -> tuple[Roster, bool]:
+    """Verify a roster against the hub card this store trusts and keep it if it is newer than
+    the one held: (the roster, whether it was taken). An older or equal one changes nothing."""
+    from dxfield.sync.keys import list_trusted
+
+    offered = parse_roster(data)[0]
+    hub_id = offered.hub_keys[0].card.id
+    hubs = [t for t in list_trusted(store) if t.card.id == hub_id and t.card.role == "hub"]
+    if not hubs or hubs[0].revoked:
+        raise _refuse("roster.other_hub", hub=quote(offered.hub_keys[0].card.name))
+    roster = verify_roster(data, hubs[0].card)
+    if not newer(held_roster(store, hub_id), roster):
+        return roster, False
+    local_state.put_value(store, _TAKEN + hub_id, data.decode())
+    return roster, True
