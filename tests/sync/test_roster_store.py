@@ -1,0 +1,100 @@
+"""The roster on real stores: the hub's follows its trust list, a laptop takes only newer ones."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from dxfield.store import local_state
+from dxfield.store.activities import ActivityInput, add_activity
+from dxfield.store.engine import Store
+from dxfield.store.schema import REVISIONS
+from dxfield.sync.bundle import export_bundle, import_bundle
+from dxfield.sync.keys import SyncError, card_text, own_card, parse_card, revoke, trust_card
+from dxfield.sync.roster import held_roster, hub_roster, take_roster
+
+
+def _hub(folder: Path, name: str) -> Store:
+    store = Store.open(folder, device_name=name)
+    local_state.set_device_role(store, "hub")
+    return Store.open(folder) if store.close() is None else store
+
+
+def _introduce(a: Store, b: Store) -> None:
+    trust_card(a, parse_card(card_text(own_card(b))))
+    trust_card(b, parse_card(card_text(own_card(a))))
+
+
+@pytest.fixture
+def fleet(tmp_path: Path) -> Iterator[tuple[Store, Store, Store]]:
+    hub = _hub(tmp_path / "hub", "兵庫県")
+    toyooka = Store.open(tmp_path / "toyooka", device_name="豊岡リエゾン")
+    nishinomiya = Store.open(tmp_path / "nishinomiya", device_name="西宮リエゾン")
+    for laptop in (toyooka, nishinomiya):
+        _introduce(hub, laptop)
+    yield hub, toyooka, nishinomiya
+    for store in (hub, toyooka, nishinomiya):
+        store.close()
+
+
+def test_the_hubs_roster_follows_whom_it_trusts(fleet: tuple[Store, Store, Store]) -> None:
+    hub, toyooka, nishinomiya = fleet
+    first = hub_roster(hub)
+    assert hub_roster(hub) == first  # nothing changed: the same roster, the same serial
+    roster, taken = take_roster(toyooka, first)
+    assert taken and roster.serial == 1
+    assert {e.card.id for e in roster.devices} == {toyooka.device.id, nishinomiya.device.id}
+    assert roster.hub.id == hub.device.id
+    assert take_roster(toyooka, first) == (roster, False)  # the same again: nothing
+    assert held_roster(toyooka, hub.device.id) == roster
+
+
+def test_a_revocation_keeps_what_the_hub_held_and_an_old_roster_cannot_undo_it(
+    fleet: tuple[Store, Store, Store], tmp_path: Path
+) -> None:
+    hub, toyooka, nishinomiya = fleet
+    before = hub_roster(hub)
+    add_activity(
+        toyooka,
+        ActivityInput(
+            title="奥矢根区 意見交換会", kind="workshop", date="2024-07-17", municipality="豊岡市"
+        ),
+    )
+    export_bundle(toyooka, tmp_path / "t.dxb", "兵庫県")
+    import_bundle(hub, tmp_path / "t.dxb")
+    with hub.read() as conn:
+        held = set(
+            conn.execute(
+                select(REVISIONS.c.rev_id).where(REVISIONS.c.device_id == toyooka.device.id)
+            ).scalars()
+        )
+    assert held
+    revoke(hub, "豊岡リエゾン")
+    after = hub_roster(hub)
+    roster, taken = take_roster(nishinomiya, after)
+    entry = roster.entry(toyooka.device.id)
+    assert taken and roster.serial == 2
+    assert entry is not None and entry.revoked_at == 2 and entry.kept == held
+    assert all(roster.authorship(toyooka.device.id, rev) == "ok" for rev in held)
+    assert roster.authorship(toyooka.device.id, "9-" + "0" * 32) == "revoked"
+    # The file from before the revocation, replayed: nothing changes.
+    old, taken_again = take_roster(nishinomiya, before)
+    assert old.serial == 1 and not taken_again
+    assert held_roster(nishinomiya, hub.device.id) == roster
+    assert hub_roster(hub) == after  # the cut stays where it was
+
+
+def test_a_roster_from_a_hub_not_trusted_here_is_refused(
+    fleet: tuple[Store, Store, Store], tmp_path: Path
+) -> None:
+    hub, toyooka, _ = fleet
+    with _hub(tmp_path / "osaka", "大阪府") as other:
+        trust_card(other, parse_card(card_text(own_card(toyooka))))
+        data = hub_roster(other)
+    with pytest.raises(SyncError) as refused:
+        take_roster(toyooka, data)
+    assert refused.value.code == "roster.other_hub"
+    assert held_roster(toyooka, hub.device.id) is None
