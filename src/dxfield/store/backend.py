@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, Select, Table, insert
+from sqlalchemy import ColumnElement, Select, Table, bindparam, insert, update
 from sqlalchemy.engine import Connection, Engine
 
 from dxfield.domain.errors import StoreError
@@ -52,6 +52,17 @@ class Backend(Protocol):
         """Insert many new rows (dicts with the same keys) in the caller's transaction, the
         engine's fastest way."""
 
+    def update_column(
+        self,
+        conn: Connection,
+        table: Table,
+        key: str,
+        column: str,
+        pairs: Sequence[tuple[Any, Any]],
+    ) -> None:
+        """Set `column` of many rows, each found by its `key` column: (key, value) pairs, the
+        engine's fastest way, in the caller's transaction."""
+
     batch: int
     """How many values one `among` may be given."""
 
@@ -88,6 +99,22 @@ class SqliteBackend:
     def insert_rows(self, conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
         if rows:
             conn.execute(insert(table), list(rows))
+
+    def update_column(
+        self,
+        conn: Connection,
+        table: Table,
+        key: str,
+        column: str,
+        pairs: Sequence[tuple[Any, Any]],
+    ) -> None:
+        if pairs:
+            statement = (
+                update(table)
+                .where(table.c[key] == bindparam("_key"))
+                .values({column: bindparam("_value")})
+            )
+            conn.execute(statement, [{"_key": k, "_value": v} for k, v in pairs])
 
     # One bound variable per value, and SQLite allows 32,766 in a statement.
     batch = 500

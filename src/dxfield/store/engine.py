@@ -58,6 +58,7 @@ PROBLEMS = problems(
 
 if TYPE_CHECKING:
     from alembic.config import Config
+    from nacl.signing import SigningKey
     from sqlalchemy.engine import Connection, Engine
 
     from dxfield.store.backend import Backend
@@ -182,6 +183,17 @@ class Store:
         """On a PostgreSQL hub: the hub's own device (whose keys sign its bundles)."""
         self.enrolled = enrolled
         """Whether this person may write (on a hub: the hub's account, or a trusted device)."""
+        self._signing_key: SigningKey | None = None
+
+    def signing_key(self) -> SigningKey:
+        """This device's signing key, which signs every revision it writes: read from the data
+        folder's key file (made there on first need) once per Store, not per write. A refused
+        key file (another device's, open to others) is one line, and nothing is written."""
+        if self._signing_key is None:
+            from dxfield.store.key_file import device_keys_in
+
+            self._signing_key = device_keys_in(self.data_dir, self.device.id).signing
+        return self._signing_key
 
     @property
     def shared(self) -> bool:
@@ -252,10 +264,12 @@ class Store:
             engine.dispose()
             raise _store_failure(path, exc) from exc
         store = cls(path, engine, device)
+        from dxfield.store.authorship import upgrade
         from dxfield.store.reference import ensure_reference_data
 
         try:
             ensure_reference_data(store)
+            upgrade(store)
         except BaseException:
             store.close()
             raise
