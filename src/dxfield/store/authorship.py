@@ -297,16 +297,17 @@ class AuthorKeys:
 
 
 def known_keys(store: Store, conn: Connection) -> AuthorKeys:
-    """This device's key (from its key file, never made here), every trusted device's card
-    (revoked ones too: what they signed before stays theirs), and the hub's: a trusted card of
-    role hub, this device's own when it is the hub, or the one a hub recorded when attesting."""
+    """This device's key (from its key file, never made here) and every trusted device's card
+    (revoked ones too: what they signed before stays theirs); and the hub's: on the hub, its own
+    (on PostgreSQL, for a colleague, the one the hub's account recorded when it attested), on a
+    laptop the card of a trusted device of role hub."""
     from dxfield.domain.errors import LocalizedError
     from dxfield.store.hub import TRUSTED_PREFIX
     from dxfield.store.key_file import key_path, read_key_file
     from dxfield.store.local_state import values_in
 
     authors: dict[str, VerifyKey] = {}
-    hubs: list[VerifyKey] = []
+    trusted_hubs: list[VerifyKey] = []
     for value in values_in(conn, TRUSTED_PREFIX).values():
         card = value.get("card") if isinstance(value, dict) else None
         if not isinstance(card, dict):
@@ -316,19 +317,23 @@ def known_keys(store: Store, conn: Connection) -> AuthorKeys:
             continue
         authors[str(card.get("id"))] = key
         if card.get("role") == "hub":
-            hubs.append(key)
+            trusted_hubs.append(key)
     try:
         found = read_key_file(key_path(store.data_dir))
     except LocalizedError:
         found = None
+    own: VerifyKey | None = None
     if found is not None and found.device_id == store.device.id:
         own = SigningKey(base64.b64decode(found.signing_seed)).verify_key
         authors[store.device.id] = own
-        if is_hub_account(store):
-            hubs.append(own)
-    recorded = values_in(conn, HUB_KEY).get(HUB_KEY)
-    if isinstance(recorded, str) and (key := verify_key(recorded)) is not None:
-        hubs.append(key)
+    if is_hub_account(store):
+        hubs = [own] if own is not None else []
+    elif store.hub_id is not None:
+        recorded = values_in(conn, HUB_KEY).get(HUB_KEY)
+        key = verify_key(recorded) if isinstance(recorded, str) else None
+        hubs = [key] if key is not None else []
+    else:
+        hubs = trusted_hubs
     return AuthorKeys(authors, hubs)
 
 
