@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, Select, Table, bindparam, insert, update
+from sqlalchemy import ColumnElement, Select, Table, insert
 from sqlalchemy.engine import Connection, Engine
 
 from dxfield.domain.errors import StoreError
@@ -108,13 +108,14 @@ class SqliteBackend:
         column: str,
         pairs: Sequence[tuple[Any, Any]],
     ) -> None:
+        # The driver's own executemany, one statement for all: SQLAlchemy's per-row parameter
+        # processing was a third of the upgrade's time for 100,000 signatures.
         if pairs:
-            statement = (
-                update(table)
-                .where(table.c[key] == bindparam("_key"))
-                .values({column: bindparam("_value")})
+            quote = conn.dialect.identifier_preparer.quote
+            conn.exec_driver_sql(
+                f"UPDATE {quote(table.name)} SET {quote(column)} = ? WHERE {quote(key)} = ?",
+                [(value, found) for found, value in pairs],
             )
-            conn.execute(statement, [{"_key": k, "_value": v} for k, v in pairs])
 
     # One bound variable per value, and SQLite allows 32,766 in a statement.
     batch = 500

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy.engine import Connection
@@ -27,9 +27,6 @@ from dxfield.store.backend import backend_for
 from dxfield.store.hlc import tick
 from dxfield.store.schema import REVISIONS, SYNCED_TABLES, table_of
 from dxfield.store.unit import Unit
-
-if TYPE_CHECKING:
-    from nacl.signing import SigningKey
 
 PROBLEMS = problems({"revision.no_record": N_("no record {id}")})
 
@@ -109,12 +106,12 @@ def build_revision(
     hlc: str,
     device_id: str,
     deleted: bool,
-    signing_key: SigningKey | None = None,
+    signer: authorship.Signer | None = None,
 ) -> dict[str, Any]:
-    """A revision row ready to insert, signed with `signing_key` (its author's) when given."""
+    """A revision row ready to insert, signed by `signer` (its author) when given."""
     found = authorship.digest(entity, entity_id, parents, hlc, device_id, deleted, data)
     rev = authorship.id_of(generation, found)
-    signature = authorship.sign(signing_key, found) if signing_key is not None else None
+    signature = signer.sign(found) if signer is not None else None
     return {
         "rev_id": rev,
         "entity": entity,
@@ -191,7 +188,7 @@ def write_record(
             content = {k: v for k, v in previous.items() if k != "created_at"}
     assert content is not None
     data = {**content, "created_at": created_at}
-    key = unit.store.signing_key()  # before the clock ticks: a refused key file writes nothing
+    signer = unit.store.signer()  # before the clock ticks: a refused key file writes nothing
     (hlc,) = tick(conn)
     revision = build_revision(
         entity,
@@ -202,7 +199,7 @@ def write_record(
         hlc=hlc,
         device_id=device_id,
         deleted=deleted,
-        signing_key=key,
+        signer=signer,
     )
     conn.execute(insert(_revisions).values(**revision))
     if follows:
@@ -240,7 +237,7 @@ def bulk_create(
     items = list(records)
     if not items:
         return 0
-    key = unit.store.signing_key() if device_id == unit.device.id else None
+    signer = unit.store.signer() if device_id == unit.device.id else None
     if hlc is None:
         stamps: Sequence[str] = tick(conn, len(items))
     elif isinstance(hlc, str):
@@ -263,7 +260,7 @@ def bulk_create(
             hlc=stamp,
             device_id=device_id,
             deleted=False,
-            signing_key=key,
+            signer=signer,
         )
         revision_rows.append(revision)
         entity_rows.append(materialized_row(table, revision, data))
