@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import shutil
 import sqlite3
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -353,3 +354,18 @@ def test_the_previous_release_hub_attests_nothing_it_takes_after_its_upgrade(
         assert maintenance.dump_text(hub) == (fixture / "hub-after-import.dump.json").read_text(
             encoding="utf-8"
         )
+
+
+def test_a_store_without_a_key_file_gets_one_when_it_has_its_own_to_sign(store: Store) -> None:
+    from dxfield.store.key_file import key_path
+
+    made = add_activity(store, _activity("鍵なし")).id
+    _unupgrade(store)
+    key_path(store.data_dir).unlink()  # as a format-1 store that never exported
+    data_dir = store.data_dir
+    store.close()
+    with Store.open(data_dir) as again:
+        assert key_path(data_dir).exists()
+        assert stat.S_IMODE(key_path(data_dir).stat().st_mode) == 0o600
+        assert _signed_by(again, _rows(again, REVISIONS.c.entity_id == made))
+        assert _findings(again) == []
