@@ -128,3 +128,79 @@ def test_history_on_the_hub_names_who_changed_what(
         assert history.code == 0, history.err
         lines = [line for line in history.out.splitlines() if "(version" in line]
         assert "兵庫県" in lines[0] and "佐藤" in lines[1], history.out
+
+
+def test_each_colleague_signs_with_their_own_keys_and_only_the_hub_attests(
+    pg_database: str, tmp_path: Path
+) -> None:
+    import base64
+
+    from nacl.signing import VerifyKey
+    from sqlalchemy import delete, select, update
+
+    from dxfield.store import maintenance
+    from dxfield.store.authorship import (
+        UPGRADED_KEY,
+        attestation_verifies,
+        signature_verifies,
+        stored_digest,
+    )
+    from dxfield.store.schema import LOCAL_STATE, REVISIONS
+
+    def key_of(store: Store) -> VerifyKey:
+        return VerifyKey(base64.b64decode(own_card(store).signing_key))
+
+    def revision(store: Store, entity_id: str) -> tuple[bytes, str | None, str | None]:
+        with store.read() as conn:
+            row = conn.execute(select(REVISIONS).where(REVISIONS.c.entity_id == entity_id)).one()
+        found = stored_digest(row)
+        assert found is not None
+        return found, row.signature, row.attestation
+
+    with Store.open(tmp_path / "hub", database=pg_database, create=True) as hub:
+        hub_key = key_of(hub)
+        by_hub = add_activity(hub, _activity("県 確認")).id
+    with Store.open(tmp_path / "sato", database=pg_database, device_name="佐藤") as sato:
+        card = parse_card(card_text(own_card(sato)))
+        sato_key = key_of(sato)
+    with (
+        Store.open(tmp_path / "hub", database=pg_database) as hub,
+        Store.open(tmp_path / "laptop") as laptop,
+    ):
+        trust_card(hub, card)
+        trust_card(hub, parse_card(card_text(own_card(laptop))))
+        trust_card(laptop, parse_card(card_text(own_card(hub))))
+        by_laptop = add_activity(laptop, _activity("奥矢根区 意見交換会")).id
+        bundle = export_bundle(laptop, tmp_path / "in.dxb", hub.device.name).path
+        assert import_bundle(hub, bundle).new == 1  # format 1: it comes unsigned
+    with Store.open(tmp_path / "sato", database=pg_database) as sato:
+        by_sato = add_activity(sato, _activity("県庁 打合せ")).id
+        found, signature, _ = revision(sato, by_sato)
+        assert signature_verifies(sato_key, found, signature)
+        assert not signature_verifies(hub_key, found, signature)
+        found, signature, _ = revision(sato, by_hub)
+        assert signature_verifies(hub_key, found, signature)
+        # As a format-1 dxfield left it: nothing signed, nobody upgraded.
+        with sato.write() as conn:
+            conn.execute(update(REVISIONS).values(signature=None, attestation=None))
+            conn.execute(delete(LOCAL_STATE).where(LOCAL_STATE.c.key.startswith(UPGRADED_KEY)))
+    with Store.open(tmp_path / "sato", database=pg_database) as sato:  # signs hers, attests none
+        found, signature, attestation = revision(sato, by_sato)
+        assert signature_verifies(sato_key, found, signature) and attestation is None
+        assert revision(sato, by_hub)[1:] == (None, None)
+    with Store.open(tmp_path / "hub", database=pg_database) as hub:  # signs its own, attests
+        found, signature, attestation = revision(hub, by_hub)
+        assert signature_verifies(hub_key, found, signature) and attestation is None
+        assert revision(hub, by_sato)[2] is None  # signed by her already: nothing to attest
+        found, signature, attestation = revision(hub, by_laptop)
+        assert signature is None and attestation_verifies(hub_key, found, attestation)
+        assert maintenance.check(hub).findings == []
+    with Store.open(tmp_path / "sato", database=pg_database) as sato:
+        assert maintenance.check(sato).findings == []  # the hub's key, as the hub recorded it
+        with sato.write() as conn:  # her own signature is no attestation
+            conn.execute(
+                update(REVISIONS)
+                .where(REVISIONS.c.entity_id == by_laptop)
+                .values(attestation=revision(sato, by_sato)[1])
+            )
+        assert [f.code for f in maintenance.check(sato).findings] == ["bad-attestation"]

@@ -38,7 +38,7 @@ def laptop(tmp_path: Path) -> Path:
 def test_it_checks_and_holds_the_same_records(cli: Cli, laptop: Path) -> None:
     checked = cli("--lang", "en", "--data-dir", str(laptop), "check")
     assert checked.code == 0, checked.out + checked.err
-    assert "schema: 0002 (head 0002)" in checked.out
+    assert "schema: 0003 (head 0003)" in checked.out
     assert "activity: 4 (+1 deleted)" in checked.out
     dumped = cli("--data-dir", str(laptop), "dump")
     assert dumped.out == (FIXTURE / "laptop.dump.json").read_text(encoding="utf-8")

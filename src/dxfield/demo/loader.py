@@ -18,11 +18,11 @@ from dxfield.store import records
 from dxfield.store.engine import Store
 from dxfield.store.ids import reference_id
 from dxfield.store.programme import programme_is_set, set_programme
+from dxfield.store.reference import DEMO_DEVICE as DEMO_DEVICE  # re-exported: the demo's author
 from dxfield.store.reference import load_reference_records, municipality_id
 from dxfield.store.schema import LOCAL_STATE
 
 DATASET = "hyogo_r6.toml"
-DEMO_DEVICE = reference_id("device", "demo-hyogo-r6")
 DEMO_CREATED_AT = "2024-10-31T00:00:00+00:00"
 _STATE_KEY = "demo_dataset"
 _state = LOCAL_STATE

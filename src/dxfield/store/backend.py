@@ -52,6 +52,17 @@ class Backend(Protocol):
         """Insert many new rows (dicts with the same keys) in the caller's transaction, the
         engine's fastest way."""
 
+    def update_column(
+        self,
+        conn: Connection,
+        table: Table,
+        key: str,
+        column: str,
+        pairs: Sequence[tuple[Any, Any]],
+    ) -> None:
+        """Set `column` of many rows, each found by its `key` column: (key, value) pairs, the
+        engine's fastest way, in the caller's transaction."""
+
     batch: int
     """How many values one `among` may be given."""
 
@@ -88,6 +99,23 @@ class SqliteBackend:
     def insert_rows(self, conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
         if rows:
             conn.execute(insert(table), list(rows))
+
+    def update_column(
+        self,
+        conn: Connection,
+        table: Table,
+        key: str,
+        column: str,
+        pairs: Sequence[tuple[Any, Any]],
+    ) -> None:
+        # The driver's own executemany, one statement for all: SQLAlchemy's per-row parameter
+        # processing was a third of the upgrade's time for 100,000 signatures.
+        if pairs:
+            quote = conn.dialect.identifier_preparer.quote
+            conn.exec_driver_sql(
+                f"UPDATE {quote(table.name)} SET {quote(column)} = ? WHERE {quote(key)} = ?",
+                [(value, found) for found, value in pairs],
+            )
 
     # One bound variable per value, and SQLite allows 32,766 in a statement.
     batch = 500

@@ -60,6 +60,7 @@ if TYPE_CHECKING:
     from alembic.config import Config
     from sqlalchemy.engine import Connection, Engine
 
+    from dxfield.store.authorship import Signer
     from dxfield.store.backend import Backend
     from dxfield.store.unit import Unit
 
@@ -182,6 +183,18 @@ class Store:
         """On a PostgreSQL hub: the hub's own device (whose keys sign its bundles)."""
         self.enrolled = enrolled
         """Whether this person may write (on a hub: the hub's account, or a trusted device)."""
+        self._signer: Signer | None = None
+
+    def signer(self) -> Signer:
+        """This device's signing key, which signs every revision it writes: read from the data
+        folder's key file (made there on first need) once per Store, not per write. A refused
+        key file (another device's, open to others) is one line, and nothing is written."""
+        if self._signer is None:
+            from dxfield.store.authorship import Signer
+            from dxfield.store.key_file import device_keys_in
+
+            self._signer = Signer(device_keys_in(self.data_dir, self.device.id).signing)
+        return self._signer
 
     @property
     def shared(self) -> bool:
@@ -252,10 +265,12 @@ class Store:
             engine.dispose()
             raise _store_failure(path, exc) from exc
         store = cls(path, engine, device)
+        from dxfield.store.authorship import upgrade
         from dxfield.store.reference import ensure_reference_data
 
         try:
             ensure_reference_data(store)
+            upgrade(store)
         except BaseException:
             store.close()
             raise

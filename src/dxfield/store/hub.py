@@ -119,10 +119,12 @@ def open_hub(text: str, data_dir: Path, *, device_name: str | None, create: bool
     except BaseException:
         engine.dispose()
         raise
+    from dxfield.store.authorship import upgrade
     from dxfield.store.reference import ensure_reference_data
 
     try:
         ensure_reference_data(store)
+        upgrade(store)
     except DBAPIError as exc:
         store.close()
         raise hub_failure(store.location, exc) from exc

@@ -3,8 +3,9 @@
 What is checked here is the file: a regular file of at most 64 KiB holding a JSON object with the
 device's id and two base64 keys of 32 bytes; and, on POSIX systems, its mode: a key file that
 other users can read or write is refused, as ssh refuses such a private key, naming the chmod
-that fixes it. The keys themselves (PyNaCl objects) are made and used by `dxfield.sync.keys`;
-`dxfield.store.backups` carries this file inside a backup.
+that fixes it. `device_keys_in` reads the keys (PyNaCl objects) or makes them on first need: the
+store signs the revisions it writes with them (`store/authorship.py`), `dxfield.sync.keys` its
+bundles and cards; `dxfield.store.backups` carries this file inside a backup.
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
+
+from nacl.public import PrivateKey
+from nacl.signing import SigningKey
 
 from dxfield.domain.errors import LocalizedError
 from dxfield.i18n import N_, Words, gettext, problems, words
@@ -153,3 +157,43 @@ def write_private(path: Path, data: bytes) -> None:
 def write_key_file(path: Path, keys: KeyFileData) -> None:
     """Write the key file, owner-only, atomically."""
     write_private(path, keys.text().encode())
+
+
+@dataclass(frozen=True)
+class DeviceKeys:
+    """A device's private keys: Ed25519 to sign, X25519 to open what is sealed to it."""
+
+    signing: SigningKey
+    encryption: PrivateKey
+
+
+def _b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode()
+
+
+def device_keys_in(data_dir: Path, device_id: str) -> DeviceKeys:
+    """The keys of the device `device_id` from the key file of `data_dir`, made (owner-only)
+    the first time they are needed.
+
+    A key file that others can read, that is not this device's, or that is not a key file is
+    refused in one line and left as it is."""
+    path = key_path(data_dir)
+    found = read_key_file(path)
+    if found is None:
+        keys = DeviceKeys(SigningKey.generate(), PrivateKey.generate())
+        write_key_file(
+            path,
+            KeyFileData(
+                device_id=device_id,
+                signing_seed=_b64(bytes(keys.signing)),
+                encryption_key=_b64(bytes(keys.encryption)),
+            ),
+        )
+        return keys
+    problem = wrong_device(path, found, device_id)
+    if problem is not None:
+        raise problem
+    return DeviceKeys(
+        SigningKey(base64.b64decode(found.signing_seed)),
+        PrivateKey(base64.b64decode(found.encryption_key)),
+    )

@@ -15,6 +15,7 @@ from sqlalchemy import func, select, text
 from dxfield.domain.errors import LocalizedError
 from dxfield.i18n import N_, problems
 from dxfield.store import revisions
+from dxfield.store.authorship import known_keys
 from dxfield.store.conflicts import count_conflicts
 from dxfield.store.engine import Store, head_schema_revision
 from dxfield.store.files import existing_folder, guard_output
@@ -160,7 +161,8 @@ def check(store: Store) -> CheckReport:
             for deleted, n in rows:
                 tally["deleted" if deleted else "live"] = n
             counts[entity] = tally
-        findings = find_problems(conn) if integrity == "ok" else []
+        authors = known_keys(store, conn)
+        findings = find_problems(conn, authors) if integrity == "ok" else []
         total = conn.execute(select(func.count()).select_from(_revisions)).scalar() or 0
         skew = (
             conn.execute(

@@ -33,6 +33,9 @@ if TYPE_CHECKING:
 
 REFERENCE_VERSION = "1"
 REFERENCE_DEVICE = reference_id("device", "reference")
+DEMO_DEVICE = reference_id("device", "demo-hyogo-r6")
+"""The demo's author (`dxfield.demo.loader`): with REFERENCE_DEVICE, the fixed pseudo-devices
+whose revisions every store holds alike and nobody signs (store/authorship.py)."""
 REFERENCE_CREATED_AT = "2024-04-01T00:00:00+00:00"
 PROBLEMS = problems(
     {

@@ -3,13 +3,14 @@
 `write_record` writes a revision and updates the materialized row in the caller's transaction;
 `bulk_create` does the same for many new records with executemany. Nothing else writes synced
 tables. A revision id is `<generation>-<hash>` over the revision's content, so the same change
-has the same id on every store.
+has the same id on every store. A revision this store's device writes is signed with its key
+as it is written (`store/authorship.py`); reference data and the demo's (fixed pseudo-devices)
+are not.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -20,7 +21,8 @@ from sqlalchemy.engine import Connection
 from dxfield import clock
 from dxfield.domain.errors import NotFound
 from dxfield.i18n import N_, problems
-from dxfield.store import search_index
+from dxfield.store import authorship, search_index
+from dxfield.store.authorship import canonical_json as canonical_json  # re-exported
 from dxfield.store.backend import backend_for
 from dxfield.store.hlc import tick
 from dxfield.store.schema import REVISIONS, SYNCED_TABLES, table_of
@@ -33,11 +35,6 @@ _TABLES = {entity: table_of(model) for entity, model in SYNCED_TABLES.items()}
 _revisions = REVISIONS
 
 
-def canonical_json(value: Any) -> str:
-    """JSON with sorted keys and no spaces: the same data always gives the same bytes."""
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
-
-
 def revision_id(
     generation: int,
     entity: str,
@@ -48,19 +45,10 @@ def revision_id(
     deleted: bool,
     data: dict[str, Any],
 ) -> str:
-    """The content-derived id of a revision."""
-    body = canonical_json(
-        {
-            "entity": entity,
-            "id": entity_id,
-            "parents": sorted(parents),
-            "hlc": hlc,
-            "device": device_id,
-            "deleted": deleted,
-            "data": data,
-        }
-    )
-    return f"{generation}-{hashlib.sha256(body.encode()).hexdigest()[:32]}"
+    """The content-derived id of a revision: its generation and the first 128 bits of its
+    digest (`authorship.digest`)."""
+    found = authorship.digest(entity, entity_id, parents, hlc, device_id, deleted, data)
+    return authorship.id_of(generation, found)
 
 
 def table_for(entity: str) -> Table:
@@ -118,9 +106,12 @@ def build_revision(
     hlc: str,
     device_id: str,
     deleted: bool,
+    signer: authorship.Signer | None = None,
 ) -> dict[str, Any]:
-    """A revision row ready to insert."""
-    rev = revision_id(generation, entity, entity_id, parents, hlc, device_id, deleted, data)
+    """A revision row ready to insert, signed by `signer` (its author) when given."""
+    found = authorship.digest(entity, entity_id, parents, hlc, device_id, deleted, data)
+    rev = authorship.id_of(generation, found)
+    signature = signer.sign(found) if signer is not None else None
     return {
         "rev_id": rev,
         "entity": entity,
@@ -133,6 +124,7 @@ def build_revision(
         "data": canonical_json(data),
         "leaf": True,
         "clock_skew": False,
+        "signature": signature,
     }
 
 
@@ -196,6 +188,7 @@ def write_record(
             content = {k: v for k, v in previous.items() if k != "created_at"}
     assert content is not None
     data = {**content, "created_at": created_at}
+    signer = unit.store.signer()  # before the clock ticks: a refused key file writes nothing
     (hlc,) = tick(conn)
     revision = build_revision(
         entity,
@@ -206,6 +199,7 @@ def write_record(
         hlc=hlc,
         device_id=device_id,
         deleted=deleted,
+        signer=signer,
     )
     conn.execute(insert(_revisions).values(**revision))
     if follows:
@@ -234,7 +228,8 @@ def bulk_create(
 
     `records` are (id, validated content) pairs. `device_id` is the unit's device unless given
     (reference data has an author of its own); `hlc` is one fixed stamp for all (reference
-    data), a stamp per record, or None to tick the clock.
+    data), a stamp per record, or None to tick the clock. The unit's device signs what it
+    writes; a pseudo-device's revisions (reference data, the demo's) are not signed.
     """
     unit.require_write()
     conn = unit.conn
@@ -242,6 +237,7 @@ def bulk_create(
     items = list(records)
     if not items:
         return 0
+    signer = unit.store.signer() if device_id == unit.device.id else None
     if hlc is None:
         stamps: Sequence[str] = tick(conn, len(items))
     elif isinstance(hlc, str):
@@ -264,6 +260,7 @@ def bulk_create(
             hlc=stamp,
             device_id=device_id,
             deleted=False,
+            signer=signer,
         )
         revision_rows.append(revision)
         entity_rows.append(materialized_row(table, revision, data))

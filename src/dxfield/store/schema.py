@@ -74,7 +74,10 @@ class Revision(SQLModel, table=True):
     """An immutable version of one record: the unit of history and of sync.
 
     `rev_id` is `<generation>-<hash of the content>`, so the same change made once has the same id
-    everywhere. `leaf` is true while no other revision names this one as a parent.
+    everywhere. `leaf` is true while no other revision names this one as a parent. `signature` is
+    its author's signature over its digest, `attestation` the hub's for a revision from before
+    format 2 that its author never signed (`store/authorship.py`); both base64, both travel with
+    it unchanged, and neither is part of its content (its id, a dump).
     """
 
     rev_id: str = Field(primary_key=True)
@@ -88,6 +91,8 @@ class Revision(SQLModel, table=True):
     data: str
     leaf: bool = True
     clock_skew: bool = False
+    signature: str | None = None
+    attestation: str | None = None
 
 
 class Device(SQLModel, table=True):

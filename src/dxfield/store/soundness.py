@@ -3,8 +3,10 @@
 A store written before revisions were checked (or by a buggy future version) may hold: one id
 used by records of two kinds, stamps that cannot be read or stand far ahead, revisions whose
 parents are missing or belong to another record, materialized rows that are not the winner of
-their revisions (or have none), and records pointing at records that do not exist. `dxfield
-check` lists them all; none is repaired behind the user's back.
+their revisions (or have none), and records pointing at records that do not exist; and a
+revision whose signature is not its author's, or whose attestation is not the hub's (judged with
+the keys this store knows: its own, its trusted devices' cards). `dxfield check` lists them all;
+none is repaired behind the user's back.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from sqlalchemy.engine import Connection
 
 from dxfield.i18n import N_, LocalizedError, Words, field_label, problems
 from dxfield.store import records, revisions
+from dxfield.store.authorship import AuthorKeys, bad_proofs
 from dxfield.store.hlc import SKEW_LIMIT_MS, Stamp, ahead_of_real_time, skew_limit
 from dxfield.store.links import links_of
 from dxfield.store.local_state import values_in
@@ -53,6 +56,12 @@ PROBLEMS = problems(
         "check.orphan_row": N_("the {kind} {id} has no versions"),
         "check.dangling": N_(
             "the {kind} {id} points ({link}) at a {target_kind} {target} that is not here"
+        ),
+        "check.bad_signature": N_(
+            "version {rev} ({kind} {id}) carries a signature that is not its author's ({author})"
+        ),
+        "check.bad_attestation": N_(
+            "version {rev} ({kind} {id}) carries an attestation that is not the hub's"
         ),
     }
 )
@@ -121,8 +130,9 @@ def _field(field: str) -> Words:
     return Words(lambda lang: field_label(field, lang))
 
 
-def find_problems(conn: Connection) -> list[Finding]:
-    """Every finding in the store, grouped by kind, at most MAX_FINDINGS_PER_KIND of each."""
+def find_problems(conn: Connection, keys: AuthorKeys | None = None) -> list[Finding]:
+    """Every finding in the store, grouped by kind, at most MAX_FINDINGS_PER_KIND of each;
+    signatures and attestations are judged when the store's known `keys` are given."""
     found: dict[str, list[Finding]] = defaultdict(list)
 
     def note(code: str, problem: str, **values: Any) -> None:
@@ -183,6 +193,21 @@ def find_problems(conn: Connection) -> list[Finding]:
             elif (other.entity, other.entity_id) != (row.entity, row.entity_id):
                 note("foreign-parent", "check.foreign_parent", rev=row.rev_id, parent=parent)
     _check_materialized(conn, per_record, note)
+    if keys is not None:
+        for bad in bad_proofs(conn, keys, 2 * MAX_FINDINGS_PER_KIND):
+            code, problem = (
+                ("bad-attestation", "check.bad_attestation")
+                if bad.attestation
+                else ("bad-signature", "check.bad_signature")
+            )
+            note(
+                code,
+                problem,
+                rev=bad.rev_id,
+                kind=_kind(bad.entity),
+                id=bad.entity_id,
+                author=bad.author,
+            )
     ahead = ahead_of_real_time(conn)
     if ahead > SKEW_LIMIT_MS:
         days = ahead // (24 * 60 * 60 * 1000)

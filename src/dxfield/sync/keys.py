@@ -18,9 +18,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from nacl.public import PrivateKey
-from nacl.signing import SigningKey
-
 from dxfield.domain.errors import LocalizedError, NotFound
 from dxfield.i18n import N_, current_language, gettext, problems, quote, registered_problems
 from dxfield.paths import KEY_FILE as KEY_FILE  # re-exported: where the keys live
@@ -28,13 +25,8 @@ from dxfield.store import local_state
 from dxfield.store.engine import Store, device_name_of
 from dxfield.store.files import read_regular_file
 from dxfield.store.ids import ID_PATTERN
-from dxfield.store.key_file import (
-    KeyFileData,
-    key_path,
-    read_key_file,
-    write_key_file,
-    wrong_device,
-)
+from dxfield.store.key_file import DeviceKeys as DeviceKeys  # re-exported: its old home
+from dxfield.store.key_file import device_keys_in
 
 CARD_FORMAT = "dxfield-device-card"
 CARD_VERSION = 1
@@ -129,14 +121,6 @@ class TrustedDevice:
     revoked: bool = False
 
 
-@dataclass(frozen=True)
-class DeviceKeys:
-    """This device's private keys."""
-
-    signing: SigningKey
-    encryption: PrivateKey
-
-
 def _b64(raw: bytes) -> str:
     return base64.b64encode(raw).decode()
 
@@ -146,26 +130,7 @@ def device_keys(store: Store) -> DeviceKeys:
 
     A key file that others can read, that is not this store's device's, or that is not a key
     file is refused in one line and left as it is (`dxfield.store.key_file`)."""
-    path = key_path(store.data_dir)
-    found = read_key_file(path)
-    if found is None:
-        keys = DeviceKeys(SigningKey.generate(), PrivateKey.generate())
-        write_key_file(
-            path,
-            KeyFileData(
-                device_id=store.device.id,
-                signing_seed=_b64(bytes(keys.signing)),
-                encryption_key=_b64(bytes(keys.encryption)),
-            ),
-        )
-        return keys
-    problem = wrong_device(path, found, store.device.id)
-    if problem is not None:
-        raise problem
-    return DeviceKeys(
-        SigningKey(base64.b64decode(found.signing_seed)),
-        PrivateKey(base64.b64decode(found.encryption_key)),
-    )
+    return device_keys_in(store.data_dir, store.device.id)
 
 
 def own_card(store: Store) -> DeviceCard:

@@ -1,0 +1,371 @@
+"""Every revision signed by its author (bundle format 2 §1 and §4, the store's side): what a
+device writes carries its signature, reference data and the demo's never do, a store from before
+signs its own once when it opens, a hub attests the rest, and `check` finds a signature or an
+attestation that does not verify. Runs on both engines."""
+
+from __future__ import annotations
+
+import base64
+import shutil
+import sqlite3
+import stat
+from pathlib import Path
+from typing import Any
+
+import pytest
+from nacl.signing import VerifyKey
+from sqlalchemy import delete, select, update
+
+from dxfield.store import authorship, maintenance, records, revisions
+from dxfield.store.activities import ActivityInput, add_activity, edit_activity
+from dxfield.store.authorship import (
+    UPGRADED_KEY,
+    attestation_verifies,
+    signature_verifies,
+    stored_digest,
+)
+from dxfield.store.engine import Store
+from dxfield.store.ids import new_id
+from dxfield.store.local_state import set_device_role
+from dxfield.store.reference import DEMO_DEVICE, REFERENCE_DEVICE
+from dxfield.store.schema import LOCAL_STATE, REVISIONS
+from dxfield.sync.bundle import export_bundle, import_bundle
+from dxfield.sync.keys import card_text, own_card, parse_card, trust_card
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+
+
+def _activity(title: str) -> ActivityInput:
+    return ActivityInput(municipality="豊岡市", kind="meeting", date="2024-08-01", title=title)
+
+
+def _rows(store: Store, *conditions: Any) -> list[Any]:
+    table = REVISIONS
+    with store.read() as conn:
+        return list(
+            conn.execute(
+                select(
+                    table.c.rev_id,
+                    table.c.entity,
+                    table.c.entity_id,
+                    table.c.parents,
+                    table.c.hlc,
+                    table.c.device_id,
+                    table.c.deleted,
+                    table.c.data,
+                    table.c.signature,
+                    table.c.attestation,
+                )
+                .where(*conditions)
+                .order_by(table.c.rev_id)
+            )
+        )
+
+
+def _card_key(store: Store) -> VerifyKey:
+    """The public key a device's card carries (what another device would check with)."""
+    card = parse_card(card_text(own_card(store)))
+    return VerifyKey(base64.b64decode(card.signing_key))
+
+
+def _signed_by(store: Store, rows: list[Any]) -> bool:
+    key = _card_key(store)
+    return all(
+        (found := stored_digest(row)) is not None
+        and signature_verifies(key, found, row.signature)
+        and row.attestation is None
+        for row in rows
+    )
+
+
+def _findings(store: Store) -> list[tuple[str, str]]:
+    return [(f.code, f.message("en")) for f in maintenance.check(store).findings]
+
+
+def test_a_revision_is_signed_when_written_and_verifies_with_the_card(store: Store) -> None:
+    made = add_activity(store, _activity("奥矢根区 意見交換会"))
+    edit_activity(store, made.id, ActivityInput(title="奥矢根区 意見交換会(第2回)"))
+    mine = _rows(store, REVISIONS.c.entity_id == made.id)
+    assert len(mine) == 2 and all(row.device_id == store.device.id for row in mine)
+    assert all(row.signature for row in mine)
+    assert _signed_by(store, mine)
+    # The signature is over the revision's digest, under its own prefix: not the bare digest,
+    # not an attestation.
+    key = _card_key(store)
+    row = mine[0]
+    found = stored_digest(row)
+    assert found is not None and authorship.matches_id(row.rev_id, found)
+    assert not attestation_verifies(key, found, row.signature)
+    raw = base64.b64decode(row.signature)
+    key.verify(b"dxfield-revision-2\n" + found, raw)
+    assert _findings(store) == []
+
+
+def test_bulk_created_revisions_are_signed_but_reference_ones_are_not(store: Store) -> None:
+    content = records.validate("organization", {"kind": "community", "name": "長谷地区"})
+    ids = [new_id(), new_id()]
+    with store.unit() as unit:
+        assert revisions.bulk_create(unit, "organization", [(i, content) for i in ids]) == 2
+    made = _rows(store, REVISIONS.c.entity_id.in_(ids))
+    assert len(made) == 2 and _signed_by(store, made)
+    reference = _rows(store, REVISIONS.c.device_id == REFERENCE_DEVICE)
+    assert reference and all(r.signature is None and r.attestation is None for r in reference)
+
+
+def test_reference_and_demo_revisions_stay_unsigned_on_every_open(demo_store: Store) -> None:
+    pseudo = REVISIONS.c.device_id.in_([REFERENCE_DEVICE, DEMO_DEVICE])
+    rows = _rows(demo_store, pseudo)
+    assert {r.device_id for r in rows} == {REFERENCE_DEVICE, DEMO_DEVICE}
+    assert all(r.signature is None and r.attestation is None for r in rows)
+    data_dir = demo_store.data_dir
+    demo_store.close()
+    with Store.open(data_dir) as again:  # a hub too, on PostgreSQL: it attests none of them
+        assert authorship.upgrade(again) == authorship.Upgrade()
+        assert _rows(again, pseudo) == rows
+        assert _findings(again) == []
+
+
+def test_the_fast_digest_of_a_stored_revision_is_the_one_its_id_is_made_from(
+    demo_store: Store,
+) -> None:
+    import json
+
+    made = _activity('県庁 打合せ "引用" \\ 😀 \u3000')
+    made.notes = "改行\nあり\t</script>"
+    add_activity(demo_store, made)
+    rows = _rows(demo_store)
+    assert len(rows) > 100
+    for row in rows:
+        found = stored_digest(row)
+        expected = authorship.digest(
+            row.entity,
+            row.entity_id,
+            row.parents or [],
+            row.hlc,
+            row.device_id,
+            bool(row.deleted),
+            json.loads(row.data),
+        )
+        assert found == expected and authorship.matches_id(row.rev_id, found)
+
+
+def _unupgrade(store: Store) -> None:
+    """Make a store look as a format-1 dxfield left it: no signature, no attestation, no
+    marker (what migration 0003 gives a store written before it)."""
+    with store.write() as conn:
+        conn.execute(update(REVISIONS).values(signature=None, attestation=None))
+        conn.execute(delete(LOCAL_STATE).where(LOCAL_STATE.c.key.startswith(UPGRADED_KEY)))
+
+
+def _hub_with_a_laptops_work(tmp_path: Path) -> tuple[Store, Store, list[str]]:
+    laptop = Store.open(tmp_path / "laptop", device_name="toyooka-liaison")
+    hub = Store.open(tmp_path / "hub", device_name="prefecture-hub")
+    set_device_role(hub, "hub")
+    trust_card(hub, parse_card(card_text(own_card(laptop))))
+    trust_card(laptop, parse_card(card_text(own_card(hub))))
+    made = [add_activity(laptop, _activity(t)).id for t in ("奥矢根区 意見交換会", "庁内研修")]
+    export_bundle(laptop, tmp_path / "in.dxb", "prefecture-hub")
+    assert import_bundle(hub, tmp_path / "in.dxb").new == 2
+    return laptop, hub, made
+
+
+def test_a_hub_attests_others_revisions_once_at_upgrade(tmp_path: Path) -> None:
+    laptop, hub, made = _hub_with_a_laptops_work(tmp_path)
+    with laptop, hub:
+        theirs = REVISIONS.c.entity_id.in_(made)
+        # Format 1 carries no signatures: what came in is unsigned until the hub upgrades.
+        assert all(r.signature is None and r.attestation is None for r in _rows(hub, theirs))
+        own = add_activity(hub, _activity("県 確認")).id
+        _unupgrade(hub)
+        _unupgrade(laptop)
+        data_dir = hub.data_dir
+    with Store.open(data_dir) as hub:
+        rows = _rows(hub, theirs)
+        key = _card_key(hub)
+        assert len(rows) == 2
+        for row in rows:
+            found = stored_digest(row)
+            assert row.signature is None and found is not None
+            assert attestation_verifies(key, found, row.attestation)
+            assert not signature_verifies(key, found, row.attestation)
+        assert _signed_by(hub, _rows(hub, REVISIONS.c.entity_id == own))
+        pseudo = _rows(hub, REVISIONS.c.device_id == REFERENCE_DEVICE)
+        assert all(r.signature is None and r.attestation is None for r in pseudo)
+        before = _rows(hub)
+        assert _findings(hub) == []
+    with Store.open(data_dir) as hub:  # idempotent: opening again changes nothing
+        assert authorship.upgrade(hub) == authorship.Upgrade()
+        assert _rows(hub) == before
+    with Store.open(tmp_path / "laptop") as laptop:  # a laptop signs its own, attests nothing
+        rows = _rows(laptop, theirs)
+        assert _signed_by(laptop, rows)
+        assert all(r.attestation is None for r in _rows(laptop))
+
+
+def test_a_laptop_attests_nothing_and_a_revision_taken_after_the_upgrade_stays_unattested(
+    tmp_path: Path,
+) -> None:
+    laptop, hub, _made = _hub_with_a_laptops_work(tmp_path)
+    with laptop, hub:
+        add_activity(laptop, _activity("後から"))
+        export_bundle(laptop, tmp_path / "more.dxb", "prefecture-hub")
+        assert import_bundle(hub, tmp_path / "more.dxb").new == 1
+        data_dir = hub.data_dir
+    with Store.open(data_dir) as hub:  # upgraded long ago (when made): nothing is attested now
+        assert all(r.attestation is None for r in _rows(hub))
+
+
+def test_signed_at_upgrade_and_an_attested_copy_dump_the_same(tmp_path: Path) -> None:
+    laptop, hub, _made = _hub_with_a_laptops_work(tmp_path)
+    with laptop, hub:
+        _unupgrade(laptop)
+        _unupgrade(hub)
+        folders = laptop.data_dir, hub.data_dir
+    with Store.open(folders[0]) as laptop, Store.open(folders[1]) as hub:
+        assert any(r.signature for r in _rows(laptop))
+        assert any(r.attestation for r in _rows(hub))
+        assert not any(r.signature for r in _rows(hub))
+        assert maintenance.dump_text(laptop) == maintenance.dump_text(hub)
+        assert "signature" not in maintenance.dump_text(laptop)
+        assert "attestation" not in maintenance.dump_text(hub)
+
+
+def test_check_finds_each_signature_that_is_not_the_authors(store: Store) -> None:
+    first = add_activity(store, _activity("一つ目")).id
+    second = add_activity(store, _activity("二つ目")).id
+    a, b = _rows(store, REVISIONS.c.entity_id.in_([first, second]))
+    assert _findings(store) == []
+    with store.write() as conn:  # each carries the other's signature: real, but not over it
+        conn.execute(
+            update(REVISIONS).where(REVISIONS.c.rev_id == a.rev_id).values(signature=b.signature)
+        )
+        conn.execute(
+            update(REVISIONS).where(REVISIONS.c.rev_id == b.rev_id).values(signature=a.signature)
+        )
+    found = _findings(store)
+    assert [code for code, _ in found] == ["bad-signature", "bad-signature"]
+    for (_, line), row in zip(found, (a, b), strict=True):
+        assert line == (
+            f"version {row.rev_id} (activity {row.entity_id}) carries a signature that is not "
+            f"its author's ({store.device.id})"
+        )
+    assert not maintenance.check(store).ok
+    with store.write() as conn:  # not base64 at all: one line too
+        conn.execute(
+            update(REVISIONS).where(REVISIONS.c.rev_id == a.rev_id).values(signature=a.signature)
+        )
+        conn.execute(
+            update(REVISIONS).where(REVISIONS.c.rev_id == b.rev_id).values(signature="@@@")
+        )
+    assert [code for code, _ in _findings(store)] == ["bad-signature"]
+
+
+def test_check_finds_an_attestation_that_is_not_the_hubs(tmp_path: Path) -> None:
+    laptop, hub, made = _hub_with_a_laptops_work(tmp_path)
+    with laptop, hub:
+        _unupgrade(hub)
+        data_dir = hub.data_dir
+    with Store.open(data_dir) as hub:
+        row = _rows(hub, REVISIONS.c.entity_id == made[0])[0]
+        found = stored_digest(row)
+        assert found is not None and row.attestation
+        forged = authorship.attest(_laptop_key(tmp_path), found)  # real, but not by the hub
+        with hub.write() as conn:
+            conn.execute(
+                update(REVISIONS).where(REVISIONS.c.rev_id == row.rev_id).values(attestation=forged)
+            )
+        found = _findings(hub)
+        assert found == [
+            (
+                "bad-attestation",
+                f"version {row.rev_id} (activity {made[0]}) carries an attestation that is not "
+                "the hub's",
+            )
+        ]
+
+
+def _laptop_key(tmp_path: Path) -> Any:
+    from dxfield.store.key_file import device_keys_in
+
+    with Store.open(tmp_path / "laptop") as laptop:
+        return device_keys_in(laptop.data_dir, laptop.device.id).signing
+
+
+def test_a_refused_key_file_writes_nothing_and_says_so_in_one_line(store: Store) -> None:
+    from dxfield.domain.errors import LocalizedError
+    from dxfield.store.key_file import key_path
+
+    own_card(store)
+    path = key_path(store.data_dir)
+    path.chmod(0o644)
+    again = Store.open(store.data_dir)  # opening still works: `check` must be able to say why
+    with again:
+        before = maintenance.dump_text(again)
+        with pytest.raises(LocalizedError) as refused:
+            add_activity(again, _activity("書けない"))
+        assert refused.value.code == "keys.open_to_others"
+        assert maintenance.dump_text(again) == before
+    path.chmod(0o600)
+
+
+# -- the committed stores of earlier releases ------------------------------------------------------
+
+
+@pytest.mark.sqlite_only
+def test_the_previous_release_laptop_signs_its_own_once_when_opened(tmp_path: Path) -> None:
+    folder = tmp_path / "laptop"
+    shutil.copytree(FIXTURES / "main-4b25afa" / "laptop", folder)
+    (folder / "device-keys.json").chmod(0o600)
+    raw = sqlite3.connect(folder / "dxfield.sqlite3")
+    (device,) = raw.execute("SELECT id FROM device").fetchone()
+    own = raw.execute("SELECT count(*) FROM revision WHERE device_id = ?", (device,)).fetchone()[0]
+    raw.close()
+    assert own == 14
+    with Store.open(folder) as laptop:
+        mine = _rows(laptop, REVISIONS.c.device_id == device)
+        assert len(mine) == own and _signed_by(laptop, mine)  # with the key it already had
+        others = _rows(laptop, REVISIONS.c.device_id != device)
+        assert others and all(r.signature is None and r.attestation is None for r in others)
+        before = _rows(laptop)
+        assert maintenance.dump_text(laptop) == (
+            FIXTURES / "main-4b25afa" / "laptop.dump.json"
+        ).read_text(encoding="utf-8")
+        assert _findings(laptop) == []
+    with Store.open(folder) as laptop:
+        assert authorship.upgrade(laptop) == authorship.Upgrade()
+        assert _rows(laptop) == before
+
+
+@pytest.mark.sqlite_only
+def test_the_previous_release_hub_attests_nothing_it_takes_after_its_upgrade(
+    tmp_path: Path,
+) -> None:
+    fixture = FIXTURES / "release-0.1"
+    folder = tmp_path / "hub"
+    shutil.copytree(fixture / "hub", folder)
+    (folder / "device-keys.json").chmod(0o600)
+    with Store.open(folder) as hub:
+        assert hub.device.role == "hub"
+        assert all(r.attestation is None for r in _rows(hub))  # it held reference data only
+        result = import_bundle(hub, fixture / "laptop-to-hub.dxb")
+        assert result.new == 97
+    with Store.open(folder) as hub:
+        assert all(r.signature is None and r.attestation is None for r in _rows(hub))
+        assert maintenance.dump_text(hub) == (fixture / "hub-after-import.dump.json").read_text(
+            encoding="utf-8"
+        )
+
+
+def test_a_store_without_a_key_file_gets_one_when_it_has_its_own_to_sign(store: Store) -> None:
+    from dxfield.store.key_file import key_path
+
+    made = add_activity(store, _activity("鍵なし")).id
+    _unupgrade(store)
+    key_path(store.data_dir).unlink()  # as a format-1 store that never exported
+    data_dir = store.data_dir
+    store.close()
+    with Store.open(data_dir) as again:
+        assert key_path(data_dir).exists()
+        assert stat.S_IMODE(key_path(data_dir).stat().st_mode) == 0o600
+        assert _signed_by(again, _rows(again, REVISIONS.c.entity_id == made))
+        assert _findings(again) == []
