@@ -140,6 +140,7 @@ def test_each_colleague_signs_with_their_own_keys_and_only_the_hub_attests(
 
     from dxfield.store import maintenance
     from dxfield.store.authorship import (
+        CUT_KEY,
         UPGRADED_KEY,
         attestation_verifies,
         signature_verifies,
@@ -184,6 +185,7 @@ def test_each_colleague_signs_with_their_own_keys_and_only_the_hub_attests(
         with sato.write() as conn:
             conn.execute(update(REVISIONS).values(signature=None, attestation=None))
             conn.execute(delete(LOCAL_STATE).where(LOCAL_STATE.c.key.startswith(UPGRADED_KEY)))
+            conn.execute(delete(LOCAL_STATE).where(LOCAL_STATE.c.key == CUT_KEY))
     with Store.open(tmp_path / "sato", database=pg_database) as sato:  # signs hers, attests none
         found, signature, attestation = revision(sato, by_sato)
         assert signature_verifies(sato_key, found, signature) and attestation is None

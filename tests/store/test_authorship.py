@@ -6,6 +6,7 @@ attestation that does not verify. Runs on both engines."""
 from __future__ import annotations
 
 import base64
+import json
 import shutil
 import sqlite3
 import stat
@@ -155,6 +156,7 @@ def _unupgrade(store: Store) -> None:
     with store.write() as conn:
         conn.execute(update(REVISIONS).values(signature=None, attestation=None))
         conn.execute(delete(LOCAL_STATE).where(LOCAL_STATE.c.key.startswith(UPGRADED_KEY)))
+        conn.execute(delete(LOCAL_STATE).where(LOCAL_STATE.c.key == authorship.CUT_KEY))
 
 
 def _hub_with_a_laptops_work(tmp_path: Path) -> tuple[Store, Store, list[str]]:
@@ -365,7 +367,46 @@ def test_a_store_without_a_key_file_gets_one_when_it_has_its_own_to_sign(store: 
     data_dir = store.data_dir
     store.close()
     with Store.open(data_dir) as again:
+        if authorship.is_hub_account(again):
+            # A hub (on PostgreSQL, the first account is one) never makes itself new keys to
+            # vouch with: they would not be the ones the laptops trust. It waits for its own.
+            assert not key_path(data_dir).exists()
+            assert not any(r.signature for r in _rows(again, REVISIONS.c.entity_id == made))
+            return
         assert key_path(data_dir).exists()
         assert stat.S_IMODE(key_path(data_dir).stat().st_mode) == 0o600
         assert _signed_by(again, _rows(again, REVISIONS.c.entity_id == made))
         assert _findings(again) == []
+
+
+def test_an_upgrade_vouches_only_for_what_the_store_held_when_format_2_first_opened_it(
+    tmp_path: Path,
+) -> None:
+    """A device that first opens the store later (a colleague on a hub, a laptop upgraded after
+    its hub) never signs what format-1 imports brought after the cut, even in its own name:
+    such a revision may be a forgery of it."""
+    laptop, hub, made = _hub_with_a_laptops_work(tmp_path)
+    with laptop, hub:
+        _unupgrade(hub)
+        data_dir = hub.data_dir
+    with Store.open(data_dir) as hub:  # format 2 opens it: the cut, and the laptop's attested
+        theirs = _rows(hub, REVISIONS.c.entity_id.in_(made))
+        assert theirs and all(r.attestation for r in theirs)
+        # What a format-1 bundle may bring later: an unsigned revision claiming the hub's id.
+        stored = theirs[0].data
+        forged = revisions.build_revision(
+            "activity",
+            new_id(),
+            stored if isinstance(stored, dict) else json.loads(stored),
+            parents=(),
+            generation=1,
+            hlc=theirs[0].hlc,
+            device_id=hub.device.id,
+            deleted=False,
+        )
+        with hub.write() as conn:
+            conn.execute(REVISIONS.insert().values(**forged))
+            conn.execute(delete(LOCAL_STATE).where(LOCAL_STATE.c.key.startswith(UPGRADED_KEY)))
+    with Store.open(data_dir) as hub:  # as if this device opened the store for the first time
+        (row,) = _rows(hub, REVISIONS.c.rev_id == forged["rev_id"])
+        assert row.signature is None and row.attestation is None

@@ -244,3 +244,16 @@ def test_what_is_not_a_roster_is_one_line(data: bytes) -> None:
         parse_roster(data)
     assert refused.value.code in ("roster.not_json", "roster.wrong_format")
     assert "\n" not in refused.value.message("ja")
+
+
+def test_a_roster_in_another_encoding_is_one_line(fleet: Fleet) -> None:
+    data = signed_roster(fleet.roster(), fleet.hub_key)
+    with pytest.raises(SyncError) as refused:
+        parse_roster(data.decode("utf-8").encode("utf-16"))
+    assert refused.value.code == "roster.not_json"
+
+
+def test_the_signature_covers_the_format_and_version(fleet: Fleet) -> None:
+    data = signed_roster(fleet.roster(), fleet.hub_key)
+    _, signed, _ = parse_roster(data)
+    assert b'"format":"dxfield-roster"' in signed and b'"version":1' in signed

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -81,8 +83,9 @@ def test_a_revocation_keeps_what_the_hub_held_and_an_old_roster_cannot_undo_it(
     assert all(roster.authorship(toyooka.device.id, rev) == "ok" for rev in held)
     assert roster.authorship(toyooka.device.id, "9-" + "0" * 32) == "revoked"
     # The file from before the revocation, replayed: nothing changes.
-    old, taken_again = take_roster(nishinomiya, before)
-    assert old.serial == 1 and not taken_again
+    held, taken_again = take_roster(nishinomiya, before)
+    assert held == roster and not taken_again  # the roster held stands, revocation and all
+    assert held.authorship(toyooka.device.id, "9-" + "0" * 32) == "revoked"
     assert held_roster(nishinomiya, hub.device.id) == roster
     assert hub_roster(hub) == after  # the cut stays where it was
 
@@ -98,3 +101,29 @@ def test_a_roster_from_a_hub_not_trusted_here_is_refused(
         take_roster(toyooka, data)
     assert refused.value.code == "roster.other_hub"
     assert held_roster(toyooka, hub.device.id) is None
+
+
+def test_a_hub_key_rotated_away_signs_no_later_roster(
+    fleet: tuple[Store, Store, Store],
+) -> None:
+    """Once a laptop holds a roster whose chain moved to a new hub key, a roster signed with the
+    old key (a stolen one) is refused, however high its serial."""
+    from nacl.signing import SigningKey
+
+    from dxfield.sync.keys import device_keys
+    from dxfield.sync.roster import KeyStep, new_roster, next_hub_key, signed_roster
+
+    hub, toyooka, _ = fleet
+    old_key = device_keys(hub).signing
+    hub_card = own_card(hub)
+    new_key = SigningKey.generate()
+    rotated = replace(hub_card, signing_key=base64.b64encode(bytes(new_key.verify_key)).decode())
+    chain = [KeyStep(hub_card), next_hub_key(old_key, rotated)]
+    first = new_roster(None, chain, {toyooka.device.id: own_card(toyooka)}, {})
+    assert take_roster(toyooka, signed_roster(first, new_key))[1]
+    forged = new_roster(None, [KeyStep(hub_card)], {}, {})
+    forged = replace(forged, serial=99)
+    with pytest.raises(SyncError) as refused:
+        take_roster(toyooka, signed_roster(forged, old_key))
+    assert refused.value.code == "roster.bad_key_chain"
+    assert held_roster(toyooka, hub.device.id) == first

@@ -37,6 +37,11 @@ if TYPE_CHECKING:
 
 SIGNATURE_PREFIX = b"dxfield-revision-2\n"
 ATTESTATION_PREFIX = b"dxfield-attest-2\n"
+CUT_KEY = "authorship-cut"
+"""local_state: the arrival order of the newest revision this store held when a format-2
+dxfield first opened it. The upgrade signs and attests only up to it: what format-1 imports
+bring later (a revision claiming this device's id, or a colleague's, included) is never
+vouched for by the upgrade of a device that opens the store later."""
 UPGRADED_KEY = "authorship-upgraded:"
 """local_state: this device (the key's suffix) has signed (and, a hub, attested) what it held."""
 HUB_KEY = "hub-signing-key"
@@ -219,6 +224,7 @@ def upgrade(store: Store) -> Upgrade:
     from sqlalchemy import select
 
     from dxfield.domain.errors import LocalizedError
+    from dxfield.store.key_file import key_path
     from dxfield.store.local_state import put_value_in
     from dxfield.store.schema import LOCAL_STATE
 
@@ -235,9 +241,14 @@ def upgrade(store: Store) -> Upgrade:
             if conn.execute(select(LOCAL_STATE.c.key).where(LOCAL_STATE.c.key == marker)).first():
                 return done  # another process did it meanwhile
             hub = is_hub_account(store)
-            _sign_own(store, conn, done)
+            cut = _cut(conn)
+            if hub and not key_path(store.data_dir).exists():
+                # A hub never makes itself new keys to attest with: they would not be the
+                # hub's that the laptops trust. The keys come back (a restore), then this runs.
+                return done
+            _sign_own(store, conn, done, cut)
             if hub:
-                _attest_others(store, conn, done)
+                _attest_others(store, conn, done, cut)
             put_value_in(conn, marker, {"signed": done.signed, "attested": done.attested})
     except LocalizedError as exc:
         if not (exc.code or "").startswith("keys."):
@@ -260,6 +271,24 @@ def _columns() -> list[Any]:
         cast(REVISIONS.c[name], Text).label(name) if name == "parents" else REVISIONS.c[name]
         for name in _COLUMNS
     ]
+
+
+def _cut(conn: Connection) -> int:
+    """The store's authorship cut (`CUT_KEY`), set now if no format-2 dxfield opened it yet."""
+    from sqlalchemy import func, select
+
+    from dxfield.store.backend import backend_for
+    from dxfield.store.local_state import put_value_in
+    from dxfield.store.schema import LOCAL_STATE, REVISIONS
+
+    value = conn.execute(select(LOCAL_STATE.c.value).where(LOCAL_STATE.c.key == CUT_KEY)).scalar()
+    if value is not None:
+        return int(json.loads(value))
+    newest = conn.execute(
+        select(func.max(backend_for(conn).arrival_order(REVISIONS))).select_from(REVISIONS)
+    ).scalar()
+    put_value_in(conn, CUT_KEY, int(newest or 0))
+    return int(newest or 0)
 
 
 def _unsigned(conn: Connection, condition: Any) -> Iterable[list[Any]]:
@@ -306,18 +335,28 @@ def _vouch(
     return len(values)
 
 
-def _sign_own(store: Store, conn: Connection, done: Upgrade) -> None:
+def _held_then(conn: Connection, cut: int) -> Any:
+    from dxfield.store.backend import backend_for
     from dxfield.store.schema import REVISIONS
 
-    for rows in _unsigned(conn, REVISIONS.c.device_id == store.device.id):
+    return backend_for(conn).arrival_order(REVISIONS) <= cut
+
+
+def _sign_own(store: Store, conn: Connection, done: Upgrade, cut: int) -> None:
+    from dxfield.store.schema import REVISIONS
+
+    mine = (REVISIONS.c.device_id == store.device.id) & _held_then(conn, cut)
+    for rows in _unsigned(conn, mine):
         done.signed += _vouch(conn, rows, store.signer(), "signature", sign, done)
 
 
-def _attest_others(store: Store, conn: Connection, done: Upgrade) -> None:
+def _attest_others(store: Store, conn: Connection, done: Upgrade, cut: int) -> None:
     from dxfield.store.local_state import put_value_in
     from dxfield.store.schema import REVISIONS
 
-    others = REVISIONS.c.device_id.not_in([store.device.id, *sorted(unsigned_authors())])
+    others = REVISIONS.c.device_id.not_in(
+        [store.device.id, *sorted(unsigned_authors())]
+    ) & _held_then(conn, cut)
     for rows in _unsigned(conn, others):
         done.attested += _vouch(conn, rows, store.signer(), "attestation", attest, done)
     if done.attested:

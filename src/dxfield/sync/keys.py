@@ -276,4 +276,10 @@ def revoke(store: Store, text: str) -> TrustedDevice:
     device = find_trusted(store, text)
     value = {"card": asdict(device.card), "name": device.name, "revoked": True}
     local_state.put_value(store, _TRUSTED + device.card.id, value)
+    if store.device.role == "hub":
+        # The cut is made now: the roster keeps what the hub holds by the device at this
+        # moment, not at the next export (docs/design/bundle-format-2.md §3).
+        from dxfield.sync.roster import hub_roster
+
+        hub_roster(store)
     return TrustedDevice(device.card, device.name, revoked=True)

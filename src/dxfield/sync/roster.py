@@ -177,15 +177,21 @@ def _b64(raw: bytes) -> str:
 
 def signed_roster(roster: Roster, hub_key: SigningKey) -> bytes:
     """The roster's wire form, signed with the hub's current signing key."""
-    body = canonical_json(_body(roster))
-    signature = hub_key.sign(_ROSTER_SIGNED + body.encode()).signature
+    body = _body(roster)
+    signature = hub_key.sign(_signed_part(body)).signature
     wire = {
         "format": ROSTER_FORMAT,
         "version": ROSTER_VERSION,
-        "body": json.loads(body),
+        "body": body,
         "signature": _b64(signature),
     }
     return canonical_json(wire).encode()
+
+
+def _signed_part(body: Mapping[str, Any]) -> bytes:
+    """What the hub's signature covers: the format, the version and the body, canonical."""
+    envelope = {"format": ROSTER_FORMAT, "version": ROSTER_VERSION, "body": body}
+    return _ROSTER_SIGNED + canonical_json(envelope).encode()
 
 
 def next_hub_key(previous: SigningKey, card: DeviceCard) -> KeyStep:
@@ -302,7 +308,7 @@ def parse_roster(data: bytes) -> tuple[Roster, bytes, bytes]:
     """A roster read from its wire form, every field checked as hostile input; with the bytes
     its signature covers and the signature (`verify_roster` checks them)."""
     try:
-        wire = json.loads(data)
+        wire = json.loads(data.decode("utf-8"))  # UTF-8 only (json.loads would take UTF-16)
     except (ValueError, UnicodeDecodeError, RecursionError):
         raise _refuse("roster.not_json") from None
     if not isinstance(wire, dict) or wire.get("format") != ROSTER_FORMAT:
@@ -339,8 +345,7 @@ def parse_roster(data: bytes) -> tuple[Roster, bytes, bytes]:
     if sum(len(e.kept) for e in devices) > MAX_KEPT:
         raise _malformed("kept")
     roster = Roster(serial, issued_at, steps, devices)
-    signed = _ROSTER_SIGNED + canonical_json(body).encode()
-    return roster, signed, _signature(wire["signature"], "signature")
+    return roster, _signed_part(body), _signature(wire["signature"], "signature")
 
 
 def _verify(card: DeviceCard, message: bytes, signature: bytes) -> bool:
@@ -440,8 +445,9 @@ def held_roster(store: Store, hub_id: str) -> Roster | None:
 
 
 def take_roster(store: Store, data: bytes) -> tuple[Roster, bool]:
-    """Verify a roster against the hub card this store trusts and keep it if it is newer than
-    the one held: (the roster, whether it was taken). An older or equal one changes nothing."""
+    """Verify a roster against the hub card this store trusts (or, once it holds a roster, that
+    roster's hub key) and keep it if it is newer than the one held: (the roster now held,
+    whether the offered one was taken). An older or equal one changes nothing."""
     from dxfield.sync.keys import list_trusted
 
     offered = parse_roster(data)[0]
@@ -449,8 +455,14 @@ def take_roster(store: Store, data: bytes) -> tuple[Roster, bool]:
     hubs = [t for t in list_trusted(store) if t.card.id == hub_id and t.card.role == "hub"]
     if not hubs or hubs[0].revoked:
         raise _refuse("roster.other_hub", hub=quote(offered.hub_keys[0].card.name))
-    roster = verify_roster(data, hubs[0].card)
-    if not newer(held_roster(store, hub_id), roster):
-        return roster, False
-    local_state.put_value(store, _TAKEN + hub_id, data.decode())
+    held = held_roster(store, hub_id)
+    # Once a roster has been taken, its hub key is the one trusted: a later roster must extend
+    # that chain of keys, so a key the hub has rotated away (lost, stolen) signs nothing more.
+    roster = verify_roster(data, held.hub if held is not None else hubs[0].card)
+    if held is not None and roster.hub_keys[: len(held.hub_keys)] != held.hub_keys:
+        raise _refuse("roster.bad_key_chain")
+    if not newer(held, roster):
+        assert held is not None
+        return held, False  # the one held stands; an older one replayed changes nothing
+    local_state.put_value(store, _TAKEN + hub_id, data.decode("utf-8"))
     return roster, True
