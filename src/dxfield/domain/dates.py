@@ -89,8 +89,9 @@ FIRST_DATE = dt.date(2000, 1, 1)
 """The earliest date dxfield takes from a person: the programme's records start long after."""
 YEARS_AHEAD = 2
 """How far after today a date may be (a planned visit, a 年度 ahead), in years."""
-FORM_EXAMPLES = "7/17, R6.7.17, 2024年10月下旬, 令和6年度"
-"""The forms the activity form's date field shows as examples (data: dates)."""
+FORM_EXAMPLES = "10月下旬, R6年度"
+"""The forms the activity form's date field shows as examples, besides a full date (data: dates;
+short, so that the label fits half of 80 columns; the help lists every form)."""
 PERIOD_EXAMPLES = "2024年10月, R6.10, 2024年10月下旬, 令和6年度, 2024年度"
 """Dates known only to a month, a third of one or a 年度, as the help shows them (data: dates)."""
 
