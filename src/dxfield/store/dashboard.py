@@ -64,7 +64,7 @@ class InitiativeCard:
     activities_this_month: int
     """In the dashboard's month (`Dashboard.month`): today's, or the window's last with data."""
     activities_this_year: int
-    """In the dashboard's 年度."""
+    """In the dashboard's fiscal year."""
     per_month: list[tuple[str, int]]  # ("2024-04", n) for the 年度's twelve months, April first
     open_actions: int
     overdue_actions: int
@@ -76,11 +76,11 @@ class Dashboard:
     """The dashboard's window (a 年度) and its cards."""
 
     fiscal_year: int
-    """The 年度 shown, by the calendar year its April is in (2024 is 令和6年度)."""
+    """The fiscal year shown, by the calendar year its April is in (2024 is Reiwa 6)."""
     current: bool
-    """True when it is today's 年度."""
+    """True when it is today's fiscal year."""
     as_of: dt.date
-    """Today, or the last day of a past 年度: what days in a stage count to."""
+    """Today, or the last day of a past fiscal year: what days in a stage count to."""
     month: dt.date
     """The first day of the month the cards' `activities_this_month` count."""
     cards: list[InitiativeCard]
