@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sqlite3
 from pathlib import Path
 
 import pytest
 
+from dxfield import clock
 from tests.conftest import Cli, CliResult, DemoLoader, add_activity_args
 
 
@@ -521,3 +523,60 @@ def test_show_names_the_municipality_initiative_and_participants(
     assert "municipality: 豊岡市" in shown
     assert "initiative: 配送DX" in shown
     assert "西米良村" in shown and "2024-07-17" in shown
+
+
+# --- dates as documents write them (issue 18) ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("date", "stored", "precision", "shown"),
+    [
+        ("令和6年度", "2024-04-01", "fiscal_year", "令和6年度"),
+        ("R6年度", "2024-04-01", "fiscal_year", "令和6年度"),
+        ("2024年10月下旬", "2024-10-21", "late_month", "2024年10月下旬"),
+        ("R6.10", "2024-10-01", "month", "2024年10月"),
+        ("2024-10-25", "2024-10-25", "day", "2024-10-25"),
+    ],
+)
+def test_add_and_edit_keep_the_dates_precision(
+    cli: Cli, data_dir: Path, date: str, stored: str, precision: str, shown: str
+) -> None:
+    with clock.frozen(dt.date(2025, 3, 31)):
+        added = json.loads(_add(cli, data_dir, "--json").out)
+        assert (added["date"], added["date_precision"]) == ("2024-07-17", "day")
+        base = ("--lang", "ja", "--data-dir", str(data_dir), "activity")
+        edited = cli(*base, "edit", added["id"], "--date", date, "--json")
+        record = json.loads(edited.out)
+        assert (record["date"], record["date_precision"]) == (stored, precision)
+        assert f"日付: {shown}" in cli(*base, "show", added["id"]).out
+        # A day given again makes it a day again.
+        again = json.loads(cli(*base, "edit", added["id"], "--date", "3/30", "--json").out)
+        assert (again["date"], again["date_precision"]) == ("2025-03-30", "day")  # this year
+
+
+@pytest.mark.parametrize(
+    ("at", "last"),
+    [
+        pytest.param(dt.date(2025, 3, 31), "2027-03-31", id="31-march"),
+        pytest.param(dt.date(2025, 4, 1), "2027-04-01", id="1-april"),
+    ],
+)
+@pytest.mark.parametrize("date", ["令和99年1月1日", "9999-12-31", "1999-12-31", "2027-04-02"])
+def test_an_implausible_date_is_refused_with_the_range(
+    cli: Cli, data_dir: Path, at: dt.date, last: str, date: str
+) -> None:
+    with clock.frozen(at):
+        assert _add(cli, data_dir).code == 0
+        before = _dump(cli, data_dir)
+        result = cli("--data-dir", str(data_dir), *add_activity_args(date=date))
+        assert result.code != 0 and result.out == ""
+        assert result.err.strip() == (
+            f"error: date: '{date}' is outside the dates dxfield takes (2000-01-01 to {last})"
+        )
+        japanese = cli("--lang", "ja", "--data-dir", str(data_dir), *add_activity_args(date=date))
+        assert japanese.err.strip() == (
+            f"エラー: 日付: '{date}' は受け付けられる日付の範囲外です(2000-01-01 から {last} まで)"
+        )
+        assert _dump(cli, data_dir) == before
+        # The last day taken is taken.
+        assert cli("--data-dir", str(data_dir), *add_activity_args(date=last)).code == 0

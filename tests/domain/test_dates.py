@@ -8,7 +8,18 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dxfield.domain.dates import fiscal_year_of, format_date, parse_date, to_wareki
+from dxfield import clock
+from dxfield.domain.dates import (
+    DatedValue,
+    date_text,
+    fiscal_year_of,
+    format_date,
+    latest_plausible,
+    parse_date,
+    parse_dated,
+    read_date,
+    to_wareki,
+)
 from dxfield.i18n import LocalizedError
 
 
@@ -124,3 +135,158 @@ def test_a_date_error_is_said_in_either_language() -> None:
     with pytest.raises(LocalizedError) as outside:
         parse_date("平成32年1月1日")
     assert outside.value.message("ja") == "'平成32年1月1日' は平成の期間外です"
+
+
+# --- dates as documents write them: a 年度, a month, 上旬/中旬/下旬 (issue 18) ---------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "day", "precision"),
+    [
+        # A full date, in every form, is a day.
+        ("2024-10-25", dt.date(2024, 10, 25), "day"),
+        ("2024/10/25", dt.date(2024, 10, 25), "day"),
+        ("2024年10月25日", dt.date(2024, 10, 25), "day"),
+        ("令和6年10月25日", dt.date(2024, 10, 25), "day"),
+        ("R6.10.25", dt.date(2024, 10, 25), "day"),
+        # A 年度 stands for its first day, 4/1.
+        ("令和6年度", dt.date(2024, 4, 1), "fiscal_year"),
+        ("R6年度", dt.date(2024, 4, 1), "fiscal_year"),
+        ("r6年度", dt.date(2024, 4, 1), "fiscal_year"),
+        ("2024年度", dt.date(2024, 4, 1), "fiscal_year"),
+        ("２０２４年度", dt.date(2024, 4, 1), "fiscal_year"),
+        ("FY2024", dt.date(2024, 4, 1), "fiscal_year"),
+        ("令和元年度", dt.date(2019, 4, 1), "fiscal_year"),
+        ("平成31年度", dt.date(2019, 4, 1), "fiscal_year"),  # the same 年度: both names are used
+        ("H30年度", dt.date(2018, 4, 1), "fiscal_year"),
+        # A month stands for its 1st.
+        ("2024年10月", dt.date(2024, 10, 1), "month"),
+        ("R6.10", dt.date(2024, 10, 1), "month"),
+        ("令和6年10月", dt.date(2024, 10, 1), "month"),
+        ("2024-10", dt.date(2024, 10, 1), "month"),
+        ("2024/3", dt.date(2024, 3, 1), "month"),
+        # A third of a month: the 1st, 11th or 21st.
+        ("2024年10月上旬", dt.date(2024, 10, 1), "early_month"),
+        ("2024年10月初旬", dt.date(2024, 10, 1), "early_month"),
+        ("2024年10月中旬", dt.date(2024, 10, 11), "mid_month"),
+        ("2024年10月下旬", dt.date(2024, 10, 21), "late_month"),
+        ("令和6年10月下旬", dt.date(2024, 10, 21), "late_month"),
+        ("R6.10下旬", dt.date(2024, 10, 21), "late_month"),
+        (" 2024年 10月 下旬 ", dt.date(2024, 10, 21), "late_month"),
+    ],
+)
+def test_every_form_keeps_its_precision(text: str, day: dt.date, precision: str) -> None:
+    assert parse_dated(text) == DatedValue(day, precision)
+
+
+@pytest.mark.parametrize(
+    ("precision", "first", "last"),
+    [
+        ("day", dt.date(2024, 2, 29), dt.date(2024, 2, 29)),
+        ("early_month", dt.date(2024, 2, 1), dt.date(2024, 2, 10)),
+        ("mid_month", dt.date(2024, 2, 11), dt.date(2024, 2, 20)),
+        ("late_month", dt.date(2024, 2, 21), dt.date(2024, 2, 29)),
+        ("month", dt.date(2024, 12, 1), dt.date(2024, 12, 31)),
+        ("fiscal_year", dt.date(2024, 4, 1), dt.date(2025, 3, 31)),
+    ],
+)
+def test_a_period_ends_where_its_precision_says(
+    precision: str, first: dt.date, last: dt.date
+) -> None:
+    assert DatedValue(first, precision).last == last
+
+
+@pytest.mark.parametrize(
+    ("day", "precision"),
+    [
+        (dt.date(2024, 7, 17), "day"),
+        (dt.date(2024, 10, 1), "early_month"),
+        (dt.date(2024, 10, 11), "mid_month"),
+        (dt.date(2024, 10, 21), "late_month"),
+        (dt.date(2024, 10, 1), "month"),
+        (dt.date(2024, 4, 1), "fiscal_year"),
+        (dt.date(2020, 4, 1), "fiscal_year"),
+    ],
+)
+def test_the_forms_text_reads_back_the_same(day: dt.date, precision: str) -> None:
+    assert parse_dated(date_text(day, precision)) == DatedValue(day, precision)
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("2024年13月", "date.not_real"),
+        ("2024年10月32日", "date.not_real"),
+        ("R6.13下旬", "date.not_real"),
+        ("令和0年度", "date.not_real"),
+        ("平成32年度", "date.outside_era"),  # 2020-04: 令和 by then
+        ("令和元年4月", "date.outside_era"),  # 令和 began on 5/1
+        ("令和元年4月下旬", "date.outside_era"),
+        ("2024年10月末頃", "date.unreadable"),
+        ("10月下旬", "date.unreadable"),  # without a year, only where today is known
+        ("年度", "date.unreadable"),
+    ],
+)
+def test_impossible_periods_are_refused(text: str, code: str) -> None:
+    with pytest.raises(LocalizedError) as caught:
+        parse_dated(text)
+    assert caught.value.code == code
+    assert caught.value.message("ja") and caught.value.message("en")
+
+
+# The clock frozen on the last day of a 年度 and on the first of the next, each in the morning and
+# late at night in Japan (UTC is still the day before at 08:30 in Japan).
+CLOCKS = [
+    pytest.param(dt.datetime(2025, 3, 31, 23, 30, tzinfo=clock.JAPAN), id="2025-03-31-late"),
+    pytest.param(dt.datetime(2025, 4, 1, 8, 30, tzinfo=clock.JAPAN), id="2025-04-01-early"),
+    pytest.param(dt.datetime(2031, 3, 31, 12, 0, tzinfo=clock.JAPAN), id="2031-03-31"),
+    pytest.param(dt.datetime(2031, 4, 1, 0, 30, tzinfo=clock.JAPAN), id="2031-04-01-night"),
+]
+
+
+@pytest.mark.parametrize("at", CLOCKS)
+def test_short_forms_are_in_the_year_of_today_in_japan(at: dt.datetime) -> None:
+    with clock.frozen(at):
+        today = clock.today()
+        assert today == at.date()
+        assert read_date("10月下旬", today) == DatedValue(dt.date(at.year, 10, 21), "late_month")
+        assert read_date("7/17", today) == DatedValue(dt.date(at.year, 7, 17))
+        assert read_date("3月", today) == DatedValue(dt.date(at.year, 3, 1), "month")
+
+
+@pytest.mark.parametrize("at", CLOCKS)
+def test_the_plausible_range_follows_the_clock(at: dt.datetime) -> None:
+    with clock.frozen(at):
+        today = clock.today()
+        two_years_on = today.replace(year=today.year + 2)
+        assert read_date("2000-01-01", today).date == dt.date(2000, 1, 1)
+        assert read_date("平成12年1月1日", today).date == dt.date(2000, 1, 1)
+        assert read_date(two_years_on.isoformat(), today).date == two_years_on
+        assert read_date(f"{today.year + 1}年度", today).precision == "fiscal_year"
+        for text in (
+            "1999-12-31",
+            "平成11年12月31日",
+            "1999年度",  # starts 1999-04-01
+            (two_years_on + dt.timedelta(days=1)).isoformat(),
+            "令和99年1月1日",  # 2117
+            "9999-12-31",
+            f"{today.year + 3}年度",
+        ):
+            with pytest.raises(LocalizedError) as caught:
+                read_date(text, today)
+            refusal = caught.value
+            assert refusal.code == "date.out_of_range", text
+            assert refusal.message("en") == (
+                f"'{text}' is outside the dates dxfield takes "
+                f"(2000-01-01 to {two_years_on.isoformat()})"
+            )
+            assert refusal.message("ja") == (
+                f"'{text}' は受け付けられる日付の範囲外です"
+                f"(2000-01-01 から {two_years_on.isoformat()} まで)"
+            )
+
+
+def test_two_years_from_a_leap_day_is_the_28th() -> None:
+    assert latest_plausible(dt.date(2028, 2, 29)) == dt.date(2030, 2, 28)
+    with pytest.raises(LocalizedError):
+        read_date("2030-03-01", dt.date(2028, 2, 29))

@@ -1,5 +1,6 @@
 """The dashboard: a card per initiative (and per municipality for activities outside any), with
-activity counts by month, open and overdue actions, and where each community's track stands."""
+activity counts by month over a 年度, open and overdue actions, and where each community's track
+stands; the 年度 shown follows the data."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
+from dxfield import clock
 from dxfield.demo.loader import demo_id
 from dxfield.store import records, revisions
 from dxfield.store.dashboard import InitiativeCard, TrackStage, dashboard
@@ -56,7 +58,7 @@ def queries(store: Store) -> Iterator[list[str]]:
 
 
 def test_toyooka_in_the_demo(demo_store: Store) -> None:
-    cards = dashboard(demo_store, dt.date(2024, 7, 20))
+    cards = dashboard(demo_store, dt.date(2024, 7, 20)).cards
     toyooka = _card(cards, demo_id("initiative", "toyooka"), TOYOOKA)
     assert (toyooka.municipality, toyooka.municipality_kana) == ("豊岡市", "とよおかし")
     assert (toyooka.theme, toyooka.title) == ("配送DX", "「配送DX」を中心に地域DXを推進")
@@ -64,11 +66,12 @@ def test_toyooka_in_the_demo(demo_store: Store) -> None:
         ("(株)電通総研", "representative"),
         ("(一社)コード・フォー・ジャパン", "resident"),
     ]
-    assert toyooka.activities_total == 5
+    assert toyooka.activities_total == toyooka.activities_this_year == 5
     assert toyooka.activities_this_month == 1  # the 7/17 visit to 西米良村
     assert len(toyooka.per_month) == 12
-    assert toyooka.per_month[0] == ("2023-08", 0)
-    assert toyooka.per_month[-1] == ("2024-07", 1)
+    assert toyooka.per_month[0] == ("2024-04", 4)  # 令和6年度: April to March
+    assert toyooka.per_month[-1] == ("2025-03", 0)
+    assert toyooka.per_month[3] == ("2024-07", 1)
     # Four activities are dated only by fiscal year: the first day of FY2024.
     assert dict(toyooka.per_month)["2024-04"] == 4
     assert sum(n for _, n in toyooka.per_month) == 5
@@ -82,10 +85,10 @@ def test_toyooka_in_the_demo(demo_store: Store) -> None:
 
 @pytest.mark.dated
 def test_the_demo_later_in_the_year(demo_store: Store) -> None:
-    cards = dashboard(demo_store, dt.date(2025, 1, 15))
+    cards = dashboard(demo_store, dt.date(2025, 1, 15)).cards
     toyooka = _card(cards, demo_id("initiative", "toyooka"), TOYOOKA)
     assert toyooka.activities_this_month == 0
-    assert toyooka.per_month[0] == ("2024-02", 0)
+    assert toyooka.per_month[0] == ("2024-04", 4)
     assert dict(toyooka.per_month)["2024-07"] == 1
     # The trial was to happen 年内 (due 2024-12-31).
     assert (toyooka.open_actions, toyooka.overdue_actions) == (2, 1)
@@ -94,13 +97,134 @@ def test_the_demo_later_in_the_year(demo_store: Store) -> None:
 
 
 def test_one_card_per_initiative_in_kana_order(demo_store: Store) -> None:
-    cards = dashboard(demo_store, dt.date(2024, 7, 20))
+    cards = dashboard(demo_store, dt.date(2024, 7, 20)).cards
     summaries = list_initiatives(demo_store)
     assert [c.initiative_id for c in cards] == [s.initiative.id for s in summaries]
     assert [c.municipality_kana for c in cards] == sorted(c.municipality_kana for c in cards)
     assert all(c.initiative_id is not None for c in cards)
     # Only 豊岡市 has tracks.
     assert [c.municipality for c in cards if c.tracks] == ["豊岡市"]
+
+
+@pytest.mark.dated
+def test_the_demo_shows_its_own_nendo_whatever_today_is(
+    demo_store: Store, moved_clock: dt.date
+) -> None:
+    # The demo's records are all of 令和6年度 (2024-04-01 to 2025-03-31): in that 年度 it is
+    # today's; after it, today's 年度 is empty and the dashboard shows the demo's.
+    board = dashboard(demo_store, clock.today())
+    assert clock.today() == moved_clock
+    assert board.fiscal_year == 2024
+    toyooka = _card(board.cards, demo_id("initiative", "toyooka"), TOYOOKA)
+    assert [m for m, _ in toyooka.per_month] == [
+        *(f"2024-{m:02d}" for m in range(4, 13)),
+        *(f"2025-{m:02d}" for m in range(1, 4)),
+    ]
+    assert toyooka.activities_this_year == 5
+    if moved_clock <= dt.date(2025, 3, 31):
+        assert (board.current, board.as_of) == (True, moved_clock)
+    else:
+        assert (board.current, board.as_of) == (False, dt.date(2025, 3, 31))
+        # "This month" is the 年度's last month with an activity: 2024年10月下旬's project.
+        assert board.month == dt.date(2024, 10, 1)
+        assert board.month_index == 6
+        # Both tracks moved to "dialogue" on 2024-10-31: 151 days to the 年度's end, not 700.
+        assert [t.days_in_stage for t in toyooka.tracks] == [151, 151]
+
+
+# --- the window: a 年度 that follows the data -----------------------------------------------------
+
+
+def _toyooka_initiative(store: Store) -> str:
+    data = {"municipality_id": TOYOOKA, "theme": "配送DX", "title": "配送"}
+    return str(records.create(store, "initiative", data).id)
+
+
+def test_a_store_of_last_nendo_shows_last_nendo(store: Store) -> None:
+    initiative = _toyooka_initiative(store)
+    for date in ("2024-04-01", "2024-06-15", "2024-10-21", "2025-03-31"):
+        _activity(store, date, initiative_id=initiative, municipality_id=TOYOOKA)
+    _activity(store, "2023-05-01", initiative_id=initiative, municipality_id=TOYOOKA)
+    # 31 March: still 令和6年度, today's.
+    board = dashboard(store, dt.date(2025, 3, 31))
+    assert (board.fiscal_year, board.current, board.as_of) == (2024, True, dt.date(2025, 3, 31))
+    assert board.month == dt.date(2025, 3, 1)
+    (card,) = board.cards
+    assert (card.activities_this_month, card.activities_this_year, card.activities_total) == (
+        1,
+        4,
+        5,
+    )
+    # 1 April: 令和7年度 has nothing yet, so 令和6年度 is shown, as of its last day.
+    board = dashboard(store, dt.date(2025, 4, 1))
+    assert (board.fiscal_year, board.current, board.as_of) == (2024, False, dt.date(2025, 3, 31))
+    assert board.month == dt.date(2025, 3, 1)  # its last month with an activity
+    (card,) = board.cards
+    assert card.per_month[0] == ("2024-04", 1) and card.per_month[-1] == ("2025-03", 1)
+    assert (card.activities_this_month, card.activities_this_year) == (1, 4)
+    # Years later, the same.
+    assert dashboard(store, dt.date(2027, 8, 1)).fiscal_year == 2024
+
+
+def test_a_store_with_this_nendos_activities_shows_this_nendo(store: Store) -> None:
+    initiative = _toyooka_initiative(store)
+    _activity(store, "2024-10-21", initiative_id=initiative, municipality_id=TOYOOKA)
+    _activity(store, "2026-04-02", initiative_id=initiative, municipality_id=TOYOOKA)
+    board = dashboard(store, dt.date(2026, 5, 10))
+    assert (board.fiscal_year, board.current, board.as_of) == (2026, True, dt.date(2026, 5, 10))
+    assert board.month == dt.date(2026, 5, 1)  # today's month, even with nothing in it
+    (card,) = board.cards
+    assert card.per_month[0] == ("2026-04", 1)
+    assert (card.activities_this_month, card.activities_this_year, card.activities_total) == (
+        0,
+        1,
+        2,
+    )
+
+
+def test_planned_and_deleted_activities_do_not_choose_the_nendo(store: Store) -> None:
+    initiative = _toyooka_initiative(store)
+    _activity(store, "2024-06-01", initiative_id=initiative, municipality_id=TOYOOKA)
+    # Planned for the next 年度: not data of today's.
+    _activity(store, "2027-05-01", initiative_id=initiative, municipality_id=TOYOOKA)
+    gone = _activity(store, "2026-06-01", initiative_id=initiative, municipality_id=TOYOOKA)
+    records.delete(store, "activity", gone)
+    board = dashboard(store, dt.date(2026, 7, 1))
+    assert (board.fiscal_year, board.month) == (2024, dt.date(2024, 6, 1))
+
+
+def test_an_empty_store_shows_todays_nendo(store: Store) -> None:
+    board = dashboard(store, dt.date(2026, 3, 31))
+    assert (board.fiscal_year, board.current, board.month, board.cards) == (
+        2025,
+        True,
+        dt.date(2026, 3, 1),
+        [],
+    )
+
+
+def test_days_in_stage_count_to_the_end_of_a_past_nendo(store: Store) -> None:
+    initiative = _toyooka_initiative(store)
+    _activity(store, "2024-06-01", initiative_id=initiative, municipality_id=TOYOOKA)
+    data = {"kind": "community", "name": "上地区", "kana": "かみちく", "parent_id": TOYOOKA}
+    community = str(records.create(store, "organization", data).id)
+    track = records.create(
+        store,
+        "engagement_track",
+        {
+            "model_id": TOYOOKA_MODEL,
+            "community_id": community,
+            "initiative_id": initiative,
+            "current_stage": "dialogue",
+        },
+    )
+    records.create(
+        store, "stage_move", {"track_id": track.id, "to_stage": "dialogue", "date": "2025-03-01"}
+    )
+    (card,) = dashboard(store, dt.date(2026, 7, 1)).cards
+    assert [t.days_in_stage for t in card.tracks] == [30]  # to 2025-03-31, not to 2026-07-01
+    (card,) = dashboard(store, dt.date(2025, 3, 11)).cards
+    assert [t.days_in_stage for t in card.tracks] == [10]  # today's 年度: to today
 
 
 # --- activities outside initiatives, deleted records, tracks -------------------------------------
@@ -124,7 +248,7 @@ def test_a_municipality_card_for_activities_outside_initiatives(store: Store) ->
     only_deleted = _activity(store, "2024-07-03", municipality_id=TAKA)
     records.delete(store, "activity", only_deleted)
 
-    cards = dashboard(store, dt.date(2024, 7, 10))
+    cards = dashboard(store, dt.date(2024, 7, 10)).cards
     # 赤穂市 (あこうし) before 豊岡市 (とよおかし); within 豊岡市 the untitled card first.
     assert [(c.municipality, c.title) for c in cards] == [
         ("赤穂市", ""),
@@ -144,7 +268,7 @@ def test_an_initiative_with_nothing_yet_has_a_card_of_zeros(store: Store) -> Non
     initiative = records.create(
         store, "initiative", {"municipality_id": TAKA, "theme": "保健福祉DX", "title": "見守り"}
     )
-    (card,) = dashboard(store, dt.date(2024, 7, 10))
+    (card,) = dashboard(store, dt.date(2024, 7, 10)).cards
     assert card.initiative_id == initiative.id
     assert (card.municipality, card.activities_total, card.activities_this_month) == (
         "多可町",
@@ -165,7 +289,7 @@ def test_a_deleted_initiatives_activities_count_on_its_municipality(store: Store
     _activity(store, "2024-07-01", initiative_id=dropped.id, municipality_id=TOYOOKA)
     records.create(store, "action", {"initiative_id": dropped.id, "text": "やる"})
     records.delete(store, "initiative", dropped.id)
-    cards = dashboard(store, dt.date(2024, 7, 10))
+    cards = dashboard(store, dt.date(2024, 7, 10)).cards
     assert [(c.initiative_id, c.activities_total, c.open_actions) for c in cards] == [
         (None, 1, 0),
         (kept.id, 0, 0),
@@ -194,7 +318,7 @@ def test_actions_open_and_overdue(store: Store) -> None:
         store, "action", {"initiative_id": initiative.id, "text": "x", "due": "2024-01-01"}
     )
     records.delete(store, "action", gone.id)
-    (card,) = dashboard(store, dt.date(2024, 7, 10))
+    (card,) = dashboard(store, dt.date(2024, 7, 10)).cards
     assert (card.open_actions, card.overdue_actions) == (4, 2)
 
 
@@ -237,7 +361,7 @@ def test_tracks_stages_and_days(store: Store) -> None:
     gone = track(community("消地区", "けすちく"), "survey")
     records.delete(store, "engagement_track", gone)
 
-    (card,) = dashboard(store, dt.date(2024, 7, 10))
+    (card,) = dashboard(store, dt.date(2024, 7, 10)).cards
     assert card.tracks == [
         TrackStage("あ地区", "survey", "初期調査", "Initial survey", 20),
         TrackStage(
@@ -302,10 +426,14 @@ def test_twenty_thousand_activities_tally_in_a_few_queries(
         monthly[(*key, content["date"][:7])] += 1
 
     queries.clear()
-    cards = dashboard(store, today)
-    assert len(queries) <= 6, queries  # not one per card, nor per month
+    cards = dashboard(store, today).cards
+    # One per table and one for the 年度 to show (PostgreSQL's SET TRANSACTION aside): not one
+    # per card, nor per month.
+    reads = [q for q in queries if not q.startswith("SET TRANSACTION")]
+    assert len(reads) <= 6, queries
+    assert all(c.activities_this_year == sum(n for _, n in c.per_month) for c in cards)
 
-    months = [f"2023-{m:02d}" for m in range(8, 13)] + [f"2024-{m:02d}" for m in range(1, 8)]
+    months = [f"2024-{m:02d}" for m in range(4, 13)] + [f"2025-{m:02d}" for m in range(1, 4)]
     assert len(cards) == len(initiatives) + len(places)
     for card in cards:
         key = (card.initiative_id, card.municipality_id if card.initiative_id is None else "")

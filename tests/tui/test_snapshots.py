@@ -148,3 +148,16 @@ def test_light_theme(snap_compare, demo: Path) -> None:  # type: ignore[no-untyp
         await steady("l")(pilot)
 
     assert snap_compare(app, terminal_size=(120, 40), run_before=light)
+
+
+def test_dashboard_after_the_demos_nendo(snap_compare, demo: Path) -> None:  # type: ignore[no-untyped-def]
+    """A year after the demo's 令和6年度 ended: still its 年度, as of its last day, its last month
+    with data named instead of this month's zero (issue 18)."""
+    import datetime as dt
+
+    from dxfield import clock
+
+    set_language("ja")
+    with clock.frozen(dt.date(2026, 5, 10)):
+        app = DxfieldApp(demo)
+        assert snap_compare(app, terminal_size=(80, 24), run_before=steady())

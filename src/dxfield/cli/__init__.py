@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 import typer
 
 from dxfield.cli.common import (
-    DateOpt,
+    ActivityDateOpt,
     InitiativeOpt,
     JsonOption,
     Settings,
@@ -304,7 +304,7 @@ def activity_add(
     ctx: typer.Context,
     title: Title = None,
     kind: Kind = None,
-    date: DateOpt = None,
+    date: ActivityDateOpt = None,
     municipality: Municipality = None,
     initiative: InitiativeOpt = None,
     notes: Notes = None,
@@ -317,6 +317,7 @@ def activity_add(
     as_json: JsonOption = False,
 ) -> None:
     """Log an activity; prints its id."""
+    from dxfield import clock
     from dxfield.store.activities import add_activity
     from dxfield.store.activity_entry import activity_input
 
@@ -335,6 +336,7 @@ def activity_add(
             participants=participant,
             head_count=head_count,
             participants_text=participants_text,
+            today=clock.today(),
         ),
     )
     if as_json:
@@ -349,7 +351,7 @@ def activity_edit(
     activity_id: Annotated[str, typer.Argument(metavar=N_("ID"))],
     title: Title = None,
     kind: Kind = None,
-    date: DateOpt = None,
+    date: ActivityDateOpt = None,
     municipality: Municipality = None,
     initiative: InitiativeOpt = None,
     notes: Notes = None,
@@ -362,6 +364,7 @@ def activity_edit(
     as_json: JsonOption = False,
 ) -> None:
     """Change an activity's fields (only those given)."""
+    from dxfield import clock
     from dxfield.store.activities import edit_activity
     from dxfield.store.activity_entry import activity_input
 
@@ -381,6 +384,7 @@ def activity_edit(
             participants=participant,
             head_count=head_count,
             participants_text=participants_text,
+            today=clock.today(),
         ),
     )
     report_edit(record, changed, as_json=as_json)

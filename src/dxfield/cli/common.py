@@ -131,6 +131,15 @@ DateOpt = Annotated[
     str | None,
     typer.Option("--date", help="A date: 2024-07-17, 2024/7/17, R6.7.17 or the era's own form."),
 ]
+ActivityDateOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--date",
+        help="The date: 2024-07-17, R6.7.17 or 7/17 (this year); or only a month (2024-10, "
+        "R6.10), a third of one or a fiscal year, as Japanese documents write them (the user "
+        "guide lists the forms). From 2000 to two years after today.",
+    ),
+]
 InitiativeOpt = Annotated[str | None, typer.Option("--initiative", help="Initiative id.")]
 
 

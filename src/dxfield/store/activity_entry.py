@@ -2,8 +2,8 @@
 a save.
 
 `activity_input` turns what a person gives (the CLI's options, the app's form, a row of a table)
-into an `ActivityInput`: texts as typed, a date in any form `parse_date` reads (short ones against
-today), a head count as digits, tags and areas separated by spaces, participants as a list or
+into an `ActivityInput`: texts as typed, a date in any form `read_date` reads (a day, a month,
+上旬/中旬/下旬, a 年度; short ones against today; its precision kept), a head count as digits, tags and areas separated by spaces, participants as a list or
 separated by `;`. `save_activity` is what saving the form does, so the CLI can do the same: a new
 activity that advances a track is written with its move in one unit of work; the draft it came
 from is cleared and its municipality, initiative and kind are remembered as the next form's
@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from dxfield.domain.dates import parse_date
+from dxfield.domain.dates import read_date
 from dxfield.domain.errors import LocalizedError
 from dxfield.domain.records import ActivityRead, StageMoveRead
 from dxfield.i18n import N_, about, pgettext, problems
@@ -82,12 +82,17 @@ def activity_input(
 ) -> ActivityInput:
     """What a person gave, as the store's services take it. None is "not given".
 
-    `today` lets a date be written short (7/17 is that day this year). `complete` says every
+    `today` says a person typed the date (the CLI, the form): it may then be written short (7/17
+    is that day this year) or as a period (令和6年度, 2024年10月下旬), whose precision it gives
+    unless `date_precision` is given, and it must be plausible (from 2000 to two years after
+    today). A table's dates are read by the record as they are. `complete` says every
     field was given (the app's form): then an emptied initiative is cleared and the participants
     are replaced as a whole, not part by part as the CLI's options change them."""
     if isinstance(date, str) and date.strip() and today is not None:
         with about("date"):
-            date = parse_date(date, today=today).isoformat()
+            dated = read_date(date, today)
+        date = dated.date.isoformat()
+        date_precision = date_precision or dated.precision
     if isinstance(follow_up, str):
         follow_up = follow_up.strip().lower() in (*TRUE_WORDS, pgettext("answer", "yes", "ja"))
     given = ActivityInput(

@@ -1,4 +1,10 @@
-"""The dashboard: one card per initiative with its activity, action and stage figures.
+"""The dashboard: one card per initiative with its activity, action and stage figures, over a
+年度 (April to March), as Japanese public bodies count.
+
+The window follows the data: today's 年度, or when it has no activity yet, the 年度 of the latest
+activity before it (a store of last year's records shows last year, not twelve empty months).
+"This month" is today's month in today's 年度, or the window's last month with an activity; days
+in a stage count to the as-of date, today or the end of a past 年度.
 
 Built from a fixed handful of GROUP BY queries whatever the number of cards or activities
 (one per table), so it stays fast with 100,000 activities: the monthly counts are conditional
@@ -16,6 +22,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlalchemy.engine import Connection
 
+from dxfield.domain.dates import fiscal_year_of
 from dxfield.domain.records import ProviderLink, Stage
 from dxfield.store import revisions
 from dxfield.store.followups import OPEN_STATUSES
@@ -55,17 +62,52 @@ class InitiativeCard:
     providers: list[tuple[str, str]]  # (organization name, role key)
     activities_total: int
     activities_this_month: int
-    per_month: list[tuple[str, int]]  # ("2024-07", n) for the 12 months to today's, oldest first
+    """In the dashboard's month (`Dashboard.month`): today's, or the window's last with data."""
+    activities_this_year: int
+    """In the dashboard's fiscal year."""
+    per_month: list[tuple[str, int]]  # ("2024-04", n) for the 年度's twelve months, April first
     open_actions: int
     overdue_actions: int
     tracks: list[TrackStage]
 
 
-def _month_starts(today: dt.date, months: int = MONTHS) -> list[dt.date]:
-    """The first days of the `months` months ending with today's month, oldest first, plus the
-    first day of the month after (the end of the last one)."""
-    index = today.year * 12 + today.month - 1
-    return [dt.date(i // 12, i % 12 + 1, 1) for i in range(index - months + 1, index + 2)]
+@dataclass(frozen=True)
+class Dashboard:
+    """The dashboard's window (a 年度) and its cards."""
+
+    fiscal_year: int
+    """The fiscal year shown, by the calendar year its April is in (2024 is Reiwa 6)."""
+    current: bool
+    """True when it is today's fiscal year."""
+    as_of: dt.date
+    """Today, or the last day of a past fiscal year: what days in a stage count to."""
+    month: dt.date
+    """The first day of the month the cards' `activities_this_month` count."""
+    cards: list[InitiativeCard]
+
+    @property
+    def month_index(self) -> int:
+        """Where `month` is in each card's `per_month` (0 is April)."""
+        return (self.month.month - 4) % MONTHS
+
+
+def _month_starts(fiscal_year: int) -> list[dt.date]:
+    """The first days of the 年度's twelve months, April first, plus the next April 1 (the end
+    of the last one)."""
+    index = fiscal_year * 12 + 3  # April of `fiscal_year`, counted in months
+    return [dt.date(i // 12, i % 12 + 1, 1) for i in range(index, index + MONTHS + 1)]
+
+
+def _window(conn: Connection, today: dt.date) -> int:
+    """The 年度 to show: today's, unless it has no live activity and an earlier one has; then
+    the 年度 of the latest activity before today's 年度 ends (planned ones after it aside)."""
+    current = fiscal_year_of(today)
+    latest: dt.date | None = conn.execute(
+        select(func.max(_activities.c.date)).where(
+            _activities.c.deleted.is_(False), _activities.c.date < dt.date(current + 1, 4, 1)
+        )
+    ).scalar()
+    return fiscal_year_of(latest) if latest is not None else current
 
 
 @dataclass
@@ -127,9 +169,10 @@ def _action_counts(conn: Connection, today: dt.date) -> dict[str, tuple[int, int
 
 
 def _track_stages(
-    conn: Connection, today: dt.date, names: dict[str, tuple[str, str]]
+    conn: Connection, today: dt.date, as_of: dt.date, names: dict[str, tuple[str, str]]
 ) -> dict[str, list[TrackStage]]:
-    """The live tracks of each initiative, in the kana order of their communities."""
+    """The live tracks of each initiative, in the kana order of their communities; days in a
+    stage count to `as_of` (to today for a move after it)."""
     latest = (
         select(_moves.c.track_id, func.max(_moves.c.date).label("moved"))
         .where(_moves.c.deleted.is_(False))
@@ -166,21 +209,26 @@ def _track_stages(
             stage_key=row.current_stage,
             stage_label=label,
             stage_label_en=label_en,
-            days_in_stage=(today - moved).days if moved is not None else None,
+            days_in_stage=None
+            if moved is None
+            else ((as_of if moved <= as_of else today) - moved).days,
         )
         found.setdefault(row.initiative_id, []).append((kana, row.id, track))
     return {key: [t for _, _, t in sorted(items)] for key, items in found.items()}
 
 
-def dashboard(work: Work, today: dt.date) -> list[InitiativeCard]:
+def dashboard(work: Work, today: dt.date) -> Dashboard:
     """One card per live initiative, plus one per municipality with live activities outside any
     initiative (`initiative_id` None, empty theme and title); in the kana order of their
-    municipalities, then by title. Only live records count.
+    municipalities, then by title. Only live records count. The window is a 年度 (see the
+    module's docstring); open and overdue actions are counted as of today.
     """
-    starts = _month_starts(today)
-    labels = [f"{s.year:04d}-{s.month:02d}" for s in starts[:MONTHS]]
     with unit_of(work, write=False) as unit:
         conn = unit.conn
+        fiscal_year = _window(conn, today)
+        current = fiscal_year == fiscal_year_of(today)
+        as_of = today if current else dt.date(fiscal_year + 1, 3, 31)
+        starts = _month_starts(fiscal_year)
         names: dict[str, tuple[str, str]] = {
             row.id: (row.name, row.kana or row.name)
             for row in conn.execute(select(_orgs.c.id, _orgs.c.name, _orgs.c.kana))
@@ -197,7 +245,14 @@ def dashboard(work: Work, today: dt.date) -> list[InitiativeCard]:
         live = {row.id for row in initiatives}
         tallies = _activity_tallies(conn, starts, live)
         actions = _action_counts(conn, today)
-        tracks = _track_stages(conn, today, names)
+        tracks = _track_stages(conn, today, as_of, names)
+
+    labels = [f"{s.year:04d}-{s.month:02d}" for s in starts[:MONTHS]]
+    if current:
+        month_index = starts.index(today.replace(day=1))
+    else:  # the past 年度's last month with an activity (its March when none is on a card)
+        busy = [i for i in range(MONTHS) if any(t.per_month[i] for t in tallies.values())]
+        month_index = busy[-1] if busy else MONTHS - 1
 
     def card(
         initiative_id: str | None,
@@ -219,7 +274,8 @@ def dashboard(work: Work, today: dt.date) -> list[InitiativeCard]:
             title=title,
             providers=providers,
             activities_total=tally.total,
-            activities_this_month=tally.per_month[-1],
+            activities_this_month=tally.per_month[month_index],
+            activities_this_year=sum(tally.per_month),
             per_month=list(zip(labels, tally.per_month, strict=True)),
             open_actions=open_actions,
             overdue_actions=overdue,
@@ -235,4 +291,4 @@ def dashboard(work: Work, today: dt.date) -> list[InitiativeCard]:
         if initiative_id is None and municipality_id is not None:
             cards.append(card(None, municipality_id, "", "", []))
     cards.sort(key=lambda c: (c.municipality_kana, c.title, c.initiative_id or ""))
-    return cards
+    return Dashboard(fiscal_year, current, as_of, starts[month_index], cards)

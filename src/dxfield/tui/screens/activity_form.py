@@ -1,6 +1,7 @@
 """The activity form (`n` from anywhere): log a visit in seconds, never lose a note.
 
-Focus starts in the title; the date defaults to today and takes 和暦 and short forms (7/17);
+Focus starts in the title; the date defaults to today and takes every form the CLI takes (和暦,
+short forms such as 7/17, a month, 上旬/中旬/下旬, a 年度: `read_date`), keeping its precision;
 municipality, initiative and kind default to the last used. Every change is saved as a local
 draft (debounced), so a crash or a closed terminal loses nothing; ctrl+s saves, escape asks
 before it discards. Validation errors show beside their field, and nothing typed is lost.
@@ -21,6 +22,7 @@ from textual.timer import Timer
 from textual.widgets import Checkbox, Input, Label, Select, SelectionList, TextArea
 from textual.worker import Worker
 
+from dxfield.domain.dates import FORM_EXAMPLES, date_text
 from dxfield.domain.enums import ActivityKind, SupportArea
 from dxfield.i18n import N_, LocalizedError, _, current_language
 from dxfield.tui.screens.base import DxScreen
@@ -71,7 +73,7 @@ def record_to_values(activity: Any) -> dict[str, Any]:
     return {
         "activity_id": activity.id,
         "title": activity.title,
-        "date": activity.date.isoformat(),
+        "date": date_text(activity.date, activity.date_precision),
         "municipality_id": activity.municipality_id,
         "initiative_id": activity.initiative_id,
         "kind": activity.kind.value,
@@ -135,7 +137,7 @@ class ActivityFormScreen(DxScreen):
             yield self._field(_("Title"), Input(id="title", select_on_focus=False), "title")
             with Horizontal(classes="row"):
                 yield self._field(
-                    _("Date (7/17 or R6.7.17 work too)"),
+                    _("Date (e.g. {examples})").format(examples=FORM_EXAMPLES),
                     Input(id="date", select_on_focus=False),
                     "date",
                 )
@@ -396,11 +398,13 @@ class ActivityFormScreen(DxScreen):
             return
         self._clear_errors()
         values = self.values()
+        # An unchanged date keeps its precision (令和6年度, 10月下旬) and is not checked again.
+        unchanged = self.activity_id is not None and values["date"] == self._initial.get("date")
         try:
             given = activity_input(
                 title=values["title"],
                 kind=values["kind"],
-                date=values["date"],
+                date=None if unchanged else values["date"],
                 municipality=values["municipality_id"],
                 initiative=values["initiative_id"],
                 notes=values["notes"],
@@ -416,9 +420,6 @@ class ActivityFormScreen(DxScreen):
         except LocalizedError as exc:
             self._show_error(exc)
             return
-        if self.activity_id is not None and given.date == self._initial.get("date"):
-            # An unchanged date keeps its precision (令和6年度, 10月下旬), so it is not sent.
-            given.date = None
         advances = values.get("advances")
         track, stage = advances.split() if advances else (None, None)
         self._saving = True

@@ -1,7 +1,9 @@
-"""The Dashboard (home): a card per municipality and initiative. Enter opens its log."""
+"""The Dashboard (home): a card per municipality and initiative over a 年度, named at the top
+(the store chooses it: `store.dashboard`). Enter opens a card's log."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import events, on, work
@@ -11,6 +13,7 @@ from textual.containers import Grid, Vertical
 from textual.message import Message
 from textual.widgets import Label, Sparkline, Static
 
+from dxfield.domain.dates import fiscal_year_label, long_date, month_label
 from dxfield.domain.enums import ProviderRole
 from dxfield.domain.visible import visible
 from dxfield.i18n import N_, _, current_language, ngettext
@@ -19,11 +22,19 @@ from dxfield.tui.text import plain
 from dxfield.tui.widgets.funnel import FunnelView
 
 if TYPE_CHECKING:
-    from dxfield.store.dashboard import InitiativeCard
+    from dxfield.store.dashboard import Dashboard, InitiativeCard
     from dxfield.store.tracks import Funnel
 
 
-def card_text(card: InitiativeCard) -> tuple[str, str]:
+def window_text(board: Dashboard, today: dt.date) -> str:
+    """The dashboard's window: 令和6年度、2025年3月31日時点."""
+    lang = current_language()
+    return _("{fiscal_year}, as of {date}").format(
+        fiscal_year=fiscal_year_label(board.fiscal_year, lang), date=long_date(board.as_of, lang)
+    )
+
+
+def card_text(card: InitiativeCard, board: Dashboard, today: dt.date) -> tuple[str, str]:
     """(heading, body) of a card, as plain text (shown with `plain`: controls escaped)."""
     lang = current_language()
     heading = f"{card.municipality}  {card.theme}".strip()
@@ -33,11 +44,22 @@ def card_text(card: InitiativeCard) -> tuple[str, str]:
     lines = [visible(card.title)] if card.title else [_("(activities outside any initiative)")]
     if providers:
         lines.append(visible(providers))
-    lines.append(
-        _("Activities: {activities_this_month} this month, {activities_total} in all").format(
-            activities_this_month=card.activities_this_month, activities_total=card.activities_total
+    counts = {
+        "month_count": card.activities_this_month,
+        "year_count": card.activities_this_year,
+        "fiscal_year": fiscal_year_label(board.fiscal_year, lang),
+        "total": card.activities_total,
+    }
+    if board.month == today.replace(day=1):
+        line = _(
+            "Activities: {month_count} this month, {year_count} in {fiscal_year}, {total} in all"
         )
-    )
+    else:  # a past 年度: its last month with activities, named
+        line = _(
+            "Activities: {month_count} in {month}, {year_count} in {fiscal_year}, {total} in all"
+        )
+        counts["month"] = month_label(board.month, lang)
+    lines.append(line.format(**counts))
     overdue = (
         ngettext(
             " ({overdue_actions} overdue)", " ({overdue_actions} overdue)", card.overdue_actions
@@ -78,12 +100,14 @@ class InitiativeCardView(Vertical, can_focus=True):
             """The card that was opened."""
             return self.card_view
 
-    def __init__(self, card: InitiativeCard) -> None:
+    def __init__(self, card: InitiativeCard, board: Dashboard, today: dt.date) -> None:
         super().__init__(classes="card")
         self.card = card
+        self.board = board
+        self.today = today
 
     def compose(self) -> ComposeResult:
-        heading, body = card_text(self.card)
+        heading, body = card_text(self.card, self.board, self.today)
         yield Label(plain(heading), classes="card-heading")
         yield Static(plain(body, multiline=True), classes="card-body")
         yield Sparkline([float(n) for _, n in self.card.per_month], classes="card-spark")
@@ -110,6 +134,7 @@ class DashboardScreen(DxScreen):
 
     def compose_body(self) -> ComposeResult:
         with Vertical(id="dashboard"):
+            yield Label("", id="window")
             yield Label(_("Loading…"), id="empty")
             yield FunnelView(id="funnel")
             yield Grid(id="cards")
@@ -127,20 +152,26 @@ class DashboardScreen(DxScreen):
         from dxfield.store.dashboard import dashboard
         from dxfield.store.tracks import funnel
 
-        cards = dashboard(self.store, self.dx.today)
+        today = self.dx.today
+        board = dashboard(self.store, today)
         funnels = funnel(self.store)
-        self.app.call_from_thread(self._show, cards, funnels)
+        self.app.call_from_thread(self._show, board, funnels, today)
 
-    def _show(self, cards: list[InitiativeCard], funnels: list[Funnel]) -> None:
+    def _show(self, board: Dashboard, funnels: list[Funnel], today: dt.date) -> None:
+        self.query_one("#window", Label).update(plain(window_text(board, today)))
         self.query_one(FunnelView).show(funnels)
-        current = [view.card for view in self.query(InitiativeCardView)]
-        if current == cards and cards:
+        shown = [(view.board, view.today, view.card) for view in self.query(InitiativeCardView)]
+        if shown == [(board, today, card) for card in board.cards] and board.cards:
             return  # nothing changed: no remount, no flicker, focus stays
         self.run_worker(
-            self._mount_cards(cards), group="dashboard-cards", exclusive=True, exit_on_error=False
+            self._mount_cards(board, today),
+            group="dashboard-cards",
+            exclusive=True,
+            exit_on_error=False,
         )
 
-    async def _mount_cards(self, cards: list[InitiativeCard]) -> None:
+    async def _mount_cards(self, board: Dashboard, today: dt.date) -> None:
+        cards = board.cards
         if not self.is_attached or not self.is_current:
             return  # the user has moved on (to the Log) before the cards arrived
         grid = self.query_one("#cards", Grid)
@@ -150,7 +181,7 @@ class DashboardScreen(DxScreen):
             else None
         )
         await grid.remove_children()
-        await grid.mount_all(InitiativeCardView(card) for card in cards)
+        await grid.mount_all(InitiativeCardView(card, board, today) for card in cards)
         empty = self.query_one("#empty", Label)
         empty.update(
             _("No initiatives or activities yet. Press n to log one.") if not cards else ""

@@ -10,6 +10,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Markdown
 
+from dxfield.domain.dates import PERIOD_EXAMPLES
 from dxfield.i18n import N_, _
 
 
@@ -60,8 +61,8 @@ def help_markdown() -> str:
     header = f"| {key_heading} | {action_heading} |\n|---|---|"
     body = "\n".join(f"| `{key}` | {cell(action)} |" for key, action in rows)
     notes = _(
-        "Dates may be typed 2024-07-17, 2024/7/17, 7/17 or in the Japanese era, R6.7.17 (Reiwa 6). A form being typed is saved as a draft as you type and offered back at the next start."
-    )
+        "Dates may be typed 2024-07-17, 2024/7/17, 7/17 or in the Japanese era, R6.7.17 (Reiwa 6), or as precisely as they are known: {periods}. A form being typed is saved as a draft as you type and offered back at the next start."
+    ).format(periods=PERIOD_EXAMPLES)
     return "# " + _("Keys") + f"\n\n{header}\n{body}\n\n{notes}\n"
 
 
