@@ -60,6 +60,16 @@ class FollowUpTable(DataTable[Any]):
     """
 
 
+def _value(screen: DxScreen, widget_id: str, default: str | None = None) -> str | None:
+    """The value chosen in the screen's Select `widget_id`, None for none; `default` while the
+    Select is not mounted yet."""
+    found = screen.query(f"#{widget_id}")
+    if not found:
+        return default
+    value = found.first(Select).value
+    return value if isinstance(value, str) else None
+
+
 class ActionsScreen(DxScreen):
     """Every action, due soonest first."""
 
@@ -107,17 +117,20 @@ class ActionsScreen(DxScreen):
         self.load()
 
     def _filters(self) -> tuple[str | None, bool, str | None]:
-        status = self.query_one("#status", Select).value
-        initiative = self.query_one("#initiative", Select).value
+        status = _value(self, "status", OPEN)
+        initiative = _value(self, "initiative")
         chosen_status = status if isinstance(status, str) and status != OPEN else None
         return chosen_status, status == OPEN, initiative if isinstance(initiative, str) else None
 
-    @work(thread=True, exclusive=True, group="actions", exit_on_error=False)
     def load(self) -> None:
-        """Read the actions the filters let through."""
+        """Read the actions the filters let through (the filters read here, on the event loop:
+        a worker thread must not walk the DOM while the screen may still be mounting it)."""
+        self._load(*self._filters())
+
+    @work(thread=True, exclusive=True, group="actions", exit_on_error=False)
+    def _load(self, status: str | None, open_only: bool, initiative: str | None) -> None:
         from dxfield.store.followups import list_actions
 
-        status, open_only, initiative = self._filters()
         initiatives = initiative_labels(self.store)
         items = list_actions(
             self.store,
@@ -353,19 +366,17 @@ class FindingsScreen(DxScreen):
         super().on_screen_resume()
         self.load()
 
-    @work(thread=True, exclusive=True, group="findings", exit_on_error=False)
     def load(self) -> None:
-        """Read the findings the filters let through."""
+        """Read the findings the filters let through (the filters read here, on the event loop:
+        a worker thread must not walk the DOM while the screen may still be mounting it)."""
+        self._load(_value(self, "kind"), _value(self, "area"), _value(self, "initiative"))
+
+    @work(thread=True, exclusive=True, group="findings", exit_on_error=False)
+    def _load(self, kind: str | None, area: str | None, initiative: str | None) -> None:
         from dxfield.store.followups import list_findings
 
-        def chosen(widget_id: str) -> str | None:
-            value = self.query_one(f"#{widget_id}", Select).value
-            return value if isinstance(value, str) else None
-
         initiatives = initiative_labels(self.store)
-        items = list_findings(
-            self.store, kind=chosen("kind"), area=chosen("area"), initiative=chosen("initiative")
-        )
+        items = list_findings(self.store, kind=kind, area=area, initiative=initiative)
         self.app.call_from_thread(self._show, initiatives, items)
 
     def _show(self, initiatives: list[tuple[str, str]], items: list[FindingRead]) -> None:
