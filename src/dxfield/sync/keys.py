@@ -168,13 +168,18 @@ def parse_card(text: str) -> DeviceCard:
         data = json.loads(text)
     except ValueError:
         raise _bad_card("not_json") from None
-    if not isinstance(data, dict) or data.get("format") != CARD_FORMAT:
-        raise _bad_card("wrong_format")
-    if data.get("version") != CARD_VERSION:
-        version = data.get("version")
-        shown = version if isinstance(version, int) else quote(version)
-        raise _bad_card("unknown_version", version=shown)
+    check_envelope(data, CARD_FORMAT, CARD_VERSION, _bad_card)
     return card_from_fields(data)
+
+
+def check_envelope(data: Any, form: str, version: int, refuse: Any) -> None:
+    """A signed document's outer object (a card, a roster): a JSON object of format `form` at
+    `version`; otherwise `refuse("wrong_format")` or `refuse("unknown_version", version=...)`."""
+    if not isinstance(data, dict) or data.get("format") != form:
+        raise refuse("wrong_format")
+    if data.get("version") != version:
+        found = data.get("version")
+        raise refuse("unknown_version", version=found if isinstance(found, int) else quote(found))
 
 
 def card_from_fields(data: dict[str, Any]) -> DeviceCard:

@@ -40,7 +40,7 @@ from dxfield.store import local_state
 from dxfield.store.engine import Store
 from dxfield.store.merge import REV_ID_PATTERN
 from dxfield.store.revisions import canonical_json
-from dxfield.sync.keys import DeviceCard, SyncError, card_from_fields
+from dxfield.sync.keys import DeviceCard, SyncError, card_from_fields, check_envelope
 
 ROSTER_FORMAT = "dxfield-roster"
 ROSTER_VERSION = 1
@@ -311,12 +311,9 @@ def parse_roster(data: bytes) -> tuple[Roster, bytes, bytes]:
         wire = json.loads(data.decode("utf-8"))  # UTF-8 only (json.loads would take UTF-16)
     except (ValueError, UnicodeDecodeError, RecursionError):
         raise _refuse("roster.not_json") from None
-    if not isinstance(wire, dict) or wire.get("format") != ROSTER_FORMAT:
-        raise _refuse("roster.wrong_format")
-    if wire.get("version") != ROSTER_VERSION:
-        version = wire.get("version")
-        shown = version if isinstance(version, int) else quote(version)
-        raise _refuse("roster.unknown_version", version=shown)
+    check_envelope(
+        wire, ROSTER_FORMAT, ROSTER_VERSION, lambda code, **v: _refuse(f"roster.{code}", **v)
+    )
     if set(wire) != {"format", "version", "body", "signature"}:
         raise _malformed("fields")
     body = wire["body"]
