@@ -116,7 +116,7 @@ def rev_ids(store: Store) -> list[str]:
 
 def bundle_rev_ids(receiver: Store, path: Path) -> set[str]:
     """The revisions a bundle for `receiver` carries (read and checked, nothing written)."""
-    _, carried, _ = read_bundle(receiver, path)
+    _, carried = read_bundle(receiver, path)
     return {r["rev_id"] for r in carried}
 
 

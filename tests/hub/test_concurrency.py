@@ -13,6 +13,7 @@ import itertools
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -169,19 +170,20 @@ def test_two_exports_to_one_laptop_at_once_never_take_its_watermark_back(
     fleet.bulk_activities(toyooka, 5, "次")
     later = fleet.send(toyooka, hub, tmp_path / "second.dxb")
     key = local_state.EXPORT_WATERMARK + awaji.device.id
-    written = bundles.maintenance.write_atomically
+    written = bundles.container.write_container
 
-    def meanwhile(store: Store, out: Path, data: bytes) -> None:
+    def meanwhile(*args: Any, **kwargs: Any) -> Any:
         # The slow export has read the hub; before it notes its watermark, a colleague's
         # session imports, and another export to the same laptop reads and finishes.
-        written(store, out, data)
-        monkeypatch.setattr(bundles.maintenance, "write_atomically", written)
+        result = written(*args, **kwargs)
+        monkeypatch.setattr(bundles.container, "write_container", written)
         with Store.open(tmp_path / "hub", database=pg_database) as other:
             import_bundle(other, later)
             export_bundle(other, tmp_path / "fast.dxb", "淡路リエゾン")
             assert local_state.get_value(other, key) == fleet.latest_arrival(other)
+        return result
 
-    monkeypatch.setattr(bundles.maintenance, "write_atomically", meanwhile)
+    monkeypatch.setattr(bundles.container, "write_container", meanwhile)
     export_bundle(hub, tmp_path / "slow.dxb", "淡路リエゾン")
     assert local_state.get_value(hub, key) == fleet.latest_arrival(hub)
     for path in ("slow.dxb", "fast.dxb"):

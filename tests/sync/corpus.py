@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from dxfield.store import merge
 from dxfield.store.engine import Store
 from dxfield.store.revisions import canonical_json, revision_id
-from dxfield.sync.bundle import MAGIC, MANIFEST_FORMAT, build_bundle
+from dxfield.sync.format1 import build_bundle
 from dxfield.sync.keys import device_keys, own_card
+from dxfield.sync.wire import MAGIC, MANIFEST_FORMAT
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ from dxfield.cli.common import (
     ui_language,
 )
 from dxfield.cli.followups import action_app, finding_app
+from dxfield.cli.hub import hub_app
 from dxfield.cli.keys import keys_app
 from dxfield.cli.localized import (
     LocalizedCommand,
@@ -101,6 +102,7 @@ app.add_typer(action_app, name="action")
 app.add_typer(stage_model_app, name="stage-model")
 app.add_typer(track_app, name="track")
 app.add_typer(keys_app, name="keys")
+app.add_typer(hub_app, name="hub")
 app.command("export", cls=LocalizedCommand)(export_command)
 app.command("import", cls=LocalizedCommand)(import_command)
 app.add_typer(conflicts_app, name="conflicts")

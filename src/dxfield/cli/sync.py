@@ -57,6 +57,16 @@ def export_command(
             result.revisions,
         )
     echo(line.format(**values))
+    if result.unsent:
+        echo(
+            ngettext(
+                "not sent: {count} revision that neither its author signed nor the hub "
+                "attested (its author sends it)",
+                "not sent: {count} revisions that neither their authors signed nor the hub "
+                "attested (their authors send them)",
+                result.unsent,
+            ).format(count=result.unsent)
+        )
 
 
 def import_command(
@@ -94,6 +104,13 @@ def import_command(
         )
         if r.skewed:
             line += _(", clock skew {count}").format(count=r.skewed)
+        if r.blobs:
+            line += _(", attachments {count}").format(count=r.blobs)
+        if r.format == 1:
+            line += _(
+                "; in the previous format: {count} revisions came unsigned and the hub attested "
+                "them"
+            ).format(count=r.unsigned)
         if r.dry_run:
             line += _(" (dry run: nothing written)")
         echo(line)

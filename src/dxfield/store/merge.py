@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from json.encoder import encode_basestring
 from typing import Any
@@ -31,7 +31,7 @@ from sqlalchemy.engine import Connection
 
 from dxfield.domain.errors import LocalizedError
 from dxfield.i18n import N_, problems, quote
-from dxfield.store import records, revisions, search_index
+from dxfield.store import authorship, records, revisions, search_index
 from dxfield.store.backend import backend_for
 from dxfield.store.hlc import Stamp, observe, skew_limit
 from dxfield.store.ids import ID_PATTERN
@@ -60,6 +60,10 @@ MAX_PARENTS = 64
 """The most parents a revision may name (a resolved conflict names every leaf)."""
 MAX_GENERATION = 10**9
 REV_ID_PATTERN = re.compile(r"([1-9][0-9]{0,9})-[0-9a-f]{32}")
+PROOF_KEYS = ("signature", "attestation")
+"""A format-2 revision carries exactly one: its author's signature or the hub's attestation."""
+PROOF_PATTERN = re.compile(r"[A-Za-z0-9+/]{86}==")
+"""Base64 of 64 bytes (an Ed25519 signature), as dxfield writes it."""
 SKEW_KEY = "clock-skew:"
 """local_state: a revision taken though stamped far ahead, and who sent it."""
 
@@ -85,7 +89,11 @@ PROBLEMS = problems(
     {
         "revision.bad_time": N_("{value} is not a date and time with a zone"),
         "revision.not_object": N_("is not an object"),
-        "revision.wrong_fields": N_("its fields are not those of format 1: {fields}"),
+        "revision.wrong_fields": N_("its fields are not those of a version: {fields}"),
+        "revision.no_proof": N_(
+            "it carries neither its author's signature nor the hub's attestation, or both"
+        ),
+        "revision.not_signature": N_("is not a signature (base64 of 64 bytes)"),
         "revision.unknown_kind": N_("unknown kind {value}"),
         "revision.not_id": N_("{value} is not an id"),
         "revision.not_generation": N_("{value} is not a generation"),
@@ -166,10 +174,35 @@ def _created_at(rev_id: str, value: object) -> None:
 
 
 def check_revision(revision: object) -> dict[str, Any]:
-    """One revision as a bundle carries it, checked on its own: exactly the fields of format 1,
-    each of its type and format (ids, stamp, generation and parents), its id the hash of its
-    content, and its record valid and in the form dxfield writes it. Returns the row to insert;
-    raises a RevisionRefused naming the field."""
+    """One revision as a format-1 bundle carries it, checked on its own: exactly the fields of
+    format 1, each of its type and format (ids, stamp, generation and parents), its id the hash
+    of its content, and its record valid and in the form dxfield writes it. Returns the row to
+    insert (with neither signature nor attestation); raises a RevisionRefused naming the field."""
+    return checked_revision(revision)[0]
+
+
+def check_signed_revision(revision: object) -> tuple[dict[str, Any], bytes]:
+    """One revision as a format-2 bundle carries it: as `check_revision`, with exactly one of
+    `signature` (its author's) and `attestation` (the hub's), base64 of 64 bytes. Returns the
+    row to insert (with its proof) and the revision's digest, which the proof must sign."""
+    if not isinstance(revision, dict):
+        raise RevisionRefused("", "revision.not_object")
+    claimed = revision.get("rev_id")
+    rev_id = claimed if isinstance(claimed, str) and len(claimed) <= 64 else ""
+    proofs = [name for name in PROOF_KEYS if name in revision]
+    if len(proofs) != 1:
+        raise RevisionRefused(rev_id, "revision.no_proof")
+    name = proofs[0]
+    proof = revision[name]
+    if not isinstance(proof, str) or not PROOF_PATTERN.fullmatch(proof):
+        raise _malformed(rev_id, name, "revision.not_signature")
+    row, found = checked_revision({k: v for k, v in revision.items() if k != name})
+    row[name] = proof
+    return row, found
+
+
+def checked_revision(revision: object) -> tuple[dict[str, Any], bytes]:
+    """`check_revision`'s row, and the revision's digest (what its id is made from)."""
     if not isinstance(revision, dict):
         raise RevisionRefused("", "revision.not_object")
     claimed = revision.get("rev_id")
@@ -220,10 +253,8 @@ def check_revision(revision: object) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise _malformed(rev_id, "data", "revision.not_object")
     entity_id, device_id = revision["entity_id"], revision["device_id"]
-    expected = revisions.revision_id(
-        generation, entity, entity_id, parents, hlc, device_id, deleted, data
-    )
-    if expected != claimed:
+    found = authorship.digest(entity, entity_id, parents, hlc, device_id, deleted, data)
+    if authorship.id_of(generation, found) != claimed:
         raise RevisionRefused(rev_id, "revision.wrong_id")
     _created_at(rev_id, data.get("created_at"))
     content = {k: v for k, v in data.items() if k != "created_at"}
@@ -240,7 +271,9 @@ def check_revision(revision: object) -> dict[str, Any]:
         "data": canonical(data),
         "leaf": True,
         "clock_skew": False,
-    }
+        "signature": None,
+        "attestation": None,
+    }, found
 
 
 def _check_content(rev_id: str, entity: str, content: dict[str, Any]) -> None:
@@ -355,12 +388,14 @@ def apply_revisions(
     *,
     sender: str | None = None,
     sender_name: str | None = None,
+    accept: Callable[[dict[str, Any]], None] | None = None,
 ) -> MergeReport:
     """Check the revisions (each from `check_revision`) against each other and the store,
     insert those this store lacks and re-derive the winner of every record they touch.
     Order-free and idempotent, all in the unit's transaction. A revision stamped more than a
     day ahead is taken but flagged (with `sender`, the device whose bundle brought it) and never
-    moves this store's clock."""
+    moves this store's clock. `accept`, when given, is called with each revision this store
+    lacks before anything is written (it may raise to refuse it, or fill in its proof)."""
     unit.require_write()
     conn = unit.conn
     report = MergeReport()
@@ -374,6 +409,9 @@ def apply_revisions(
     report.unchanged = len(untouched)
     if not new:
         return report
+    if accept is not None:
+        for revision in new:
+            accept(revision)
     _check_together(conn, new)
     limit = skew_limit()
     rows = []

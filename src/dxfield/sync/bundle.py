@@ -1,125 +1,99 @@
-"""Sync bundles: one signed, encrypted file of revisions for one trusted device.
+"""Sync bundles: export and import, one signed, encrypted file of revisions for one device.
 
-The format (version 1) is specified in docs/bundle-format.md; in short:
+dxfield writes format 2 (docs/bundle-format.md): the streamed container of `sync.container`
+holding a manifest, the hub's roster, the revisions (each with its author's signature or the
+hub's attestation) and blobs. Reading checks the container as it streams (signature before any
+chunk, each chunk against its hash), then each revision on its own (its id the hash of its
+content, its record valid), then its authorship (`sync.authors`: a known, unrevoked author whose
+signature verifies, or the hub's attestation). Revisions are taken a member at a time inside one
+transaction, which a refusal anywhere in the file rolls back whole: nothing of a refused bundle
+is kept.
 
-    DXFIELD-BUNDLE 1\\n            the magic line, with the format version
-    {header JSON}\\n               sender, recipient, encryption, sizes
-    payload                        zlib-compressed JSON Lines (a manifest, then one revision a
-                                   line), sealed to the recipient's X25519 key when encrypted
-    signature                      64 bytes: Ed25519 over everything before it, by the sender
-
-Reading is strict and all in memory, with caps: the signature is checked (against a trusted,
-unrevoked sender's key) before anything else is decoded; then the recipient, decryption,
-decompression (a bomb stops at the cap), the manifest, and every revision (its id must be the
-hash of its content, and its record must validate). Only then does one transaction merge them.
+Format 1, from releases before, is read only on the hub, only while it accepts it
+(`accept_format_1_until`), only from enrolled devices: their own revisions in it are attested by
+the hub as they are taken, and any other must be held already.
 """
 
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import json
-import zlib
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from nacl.exceptions import BadSignatureError, CryptoError
-from nacl.public import PublicKey, SealedBox
-from nacl.signing import SigningKey, VerifyKey
+from nacl.public import PublicKey
+from nacl.signing import VerifyKey
 
 from dxfield import clock
-from dxfield.domain.errors import LocalizedError
+from dxfield.domain.errors import LocalizedError, NotFound
 from dxfield.i18n import N_, problems, quote
-from dxfield.store import files, local_state, maintenance, merge
+from dxfield.store import blobs, files, local_state, merge, outgoing
+from dxfield.store.authorship import is_hub_account
 from dxfield.store.engine import Store
-from dxfield.sync.keys import (
-    SyncError,
-    TrustedDevice,
-    device_keys,
-    find_trusted,
-    list_trusted,
+from dxfield.store.unit import Unit
+from dxfield.sync import container, format1
+from dxfield.sync.authors import Authors, authors_of
+from dxfield.sync.keys import TrustedDevice, device_keys, find_trusted, list_trusted
+from dxfield.sync.roster import (
+    Roster,
+    hub_roster,
+    keep_roster_in,
+    newest_held,
+    offered_roster,
+    roster_hub_id,
+)
+from dxfield.sync.wire import (
+    MAGIC,
+    MANIFEST_FORMAT,
+    VERSION_DIGITS,
+    BundleError,
+    refuse,
+    version_of,
 )
 
-MAGIC = b"DXFIELD-BUNDLE "
-FORMAT_VERSION = 1
-HEADER_FORMAT = "dxfield-bundle"
-MANIFEST_FORMAT = "dxfield-bundle-manifest"
-SIGNATURE_BYTES = 64
-
-MAX_FILE_BYTES = 1 << 30
-"""A bundle file larger than this is refused; no more than this is ever read."""
-MAX_HEADER_BYTES = 64 << 10
-MAX_PAYLOAD_BYTES = 2 << 30
-"""The most a payload may decompress to."""
-MAX_RATIO = 100
-"""...and at most this many times its compressed size (JSON Lines compress about 5 to 10x)."""
-MAX_REVISIONS = 5_000_000
-MAX_LINE_BYTES = 8 << 20
-COMPRESSION_LEVEL = 1
-"""zlib's fastest: JSON Lines still shrink to about a sixth, at a third of level 6's time."""
-
+FORMAT_VERSION = container.FORMAT_VERSION
 _WATERMARK = local_state.EXPORT_WATERMARK
 _LOG = "bundle-log:"
-
+ACCEPT_V1 = "accept-format-1-until"
+"""local_state on the hub: the last day (Japan's) it takes format-1 bundles."""
+_MANIFEST_KEYS = frozenset(
+    {"format", "version", "sender", "recipient", "created_at", "full", "revisions", "blobs"}
+)
 
 PROBLEMS = problems(
     {
-        "bundle.unreadable_file": N_("bundle refused: {problem}"),
-        "bundle.not_a_bundle": N_("bundle refused: not a dxfield bundle"),
-        "bundle.unreadable_version": N_("bundle refused: unreadable format version"),
-        "bundle.newer_format": N_(
-            "bundle refused: it is a newer format (version {version}); update dxfield"
+        "bundle.format_1_here": N_(
+            "bundle refused: {device} made it with an older dxfield (format 1); update dxfield "
+            "there and export again"
         ),
-        "bundle.wrong_version": N_("bundle refused: wrong format version"),
-        "bundle.truncated": N_("bundle refused: the file is truncated"),
-        "bundle.corrupt_header": N_("bundle refused: the header is corrupt"),
-        "bundle.not_a_header": N_("bundle refused: the header is not a bundle header"),
-        "bundle.bad_signature": N_(
-            "bundle refused: the signature does not match (altered, damaged or truncated file)"
+        "bundle.format_1_closed": N_(
+            "bundle refused: {device} made it with an older dxfield (format 1), and the hub no "
+            "longer takes those; update dxfield there and export again"
         ),
-        "bundle.wrong_payload_length": N_("bundle refused: the payload length is wrong"),
-        "bundle.other_recipient": N_("bundle refused: it is addressed to another device"),
-        "bundle.cannot_decrypt": N_(
-            "bundle refused: it cannot be decrypted with this device's key"
+        "bundle.not_sender_v1": N_(
+            "bundle refused: revision {number}: it came unsigned from {sender} but is "
+            "{author}'s, and this store does not hold it; {author} must send it"
         ),
-        "bundle.unreadable_encryption": N_("bundle refused: unreadable encryption flag"),
-        "bundle.unknown_compression": N_("bundle refused: unknown compression"),
-        "bundle.no_sender": N_("bundle refused: no sender"),
-        "bundle.untrusted_sender": N_(
-            "bundle refused: the sender {device} is not a trusted device"
+        "bundle.members_order": N_(
+            "bundle refused: member {number} ({kind}) is not where it belongs (a manifest "
+            "first, at most one roster, then revisions and attachments)"
         ),
-        "bundle.revoked_sender": N_("bundle refused: the sender {device} was revoked"),
-        "bundle.corrupt_compression": N_("bundle refused: the compressed data is corrupt"),
-        "bundle.too_large": N_("bundle refused: it inflates beyond the size limit"),
-        "bundle.no_manifest": N_("bundle refused: there is no manifest"),
-        "bundle.too_many_revisions": N_("bundle refused: more than {limit} revisions"),
-        "bundle.line_too_long": N_("bundle refused: a line is too long"),
-        "bundle.manifest_mismatch": N_("bundle refused: the manifest does not match the contents"),
-        "bundle.manifest_not_json": N_("bundle refused: the manifest is not valid JSON"),
-        "bundle.manifest_too_deep": N_("bundle refused: the manifest is nested too deeply"),
-        "bundle.revision_not_json": N_("bundle refused: revision {number}: is not valid JSON"),
-        "bundle.revision_too_deep": N_("bundle refused: revision {number}: is nested too deeply"),
-        "bundle.revision_refused": N_("bundle refused: revision {number}: {problem}"),
-        "bundle.earlier_bundle_first": N_(
-            "bundle refused: revision {number}: {problem}; import {device}'s earlier bundles "
-            "first and then this one again, or ask {device} for a full bundle"
+        "bundle.manifest_mismatch_v2": N_(
+            "bundle refused: the manifest does not match the contents ({part})"
         ),
-        "bundle.recipient_revoked": N_("device {device} has been revoked"),
-        "bundle.not_hub_account": N_(
-            "only the hub's own account imports and exports its bundles (the hub's key file is in "
-            "that account's data folder); {device} works on the hub but does not sync it"
+        "bundle.roster_refused": N_("bundle refused: the roster: {problem}"),
+        "bundle.accept_v1_past": N_(
+            "{date} is in the past: the hub would take no format-1 bundle at all"
+        ),
+        "bundle.accept_v1_not_hub": N_(
+            "only the hub decides which bundles it takes; {device} is not the hub"
         ),
     }
 )
-
-
-class BundleError(SyncError):
-    """A bundle that is refused: nothing of it was written."""
-
-
-def _refuse(code: str, **values: Any) -> BundleError:
-    return BundleError(code, **values)
 
 
 @dataclass(frozen=True)
@@ -132,6 +106,9 @@ class ExportResult:
     bytes: int
     encrypted: bool
     full: bool
+    unsent: int = 0
+    """Revisions that arrived since the last bundle but carry no proof of who wrote them (taken
+    from another laptop before format 2): not sent; their authors send them, signed."""
 
 
 @dataclass(frozen=True)
@@ -147,6 +124,12 @@ class ImportResult:
     conflicting: int
     skewed: int
     dry_run: bool
+    format: int = FORMAT_VERSION
+    unsigned: int = 0
+    """Format 1: the sender's own revisions that came unsigned and the hub attested."""
+    blobs: int = 0
+    roster: int | None = None
+    """The serial of the hub's roster this import took (None: it took none)."""
 
 
 # -- export --------------------------------------------------------------------------------------
@@ -156,7 +139,7 @@ def require_hub_account(store: Store) -> None:
     """On a shared hub, bundles are the hub's: signed and opened with the hub's keys, counted
     against its watermarks. A colleague's account (their own keys) neither sends nor takes them."""
     if store.hub_id is not None and store.device.id != store.hub_id:
-        raise _refuse("bundle.not_hub_account", device=store.device.name)
+        raise refuse("bundle.not_hub_account", device=store.device.name)
 
 
 def _now() -> str:
@@ -171,79 +154,79 @@ def export_bundle(
     full: bool = False,
     encrypt: bool = True,
 ) -> ExportResult:
-    """Write one bundle for the trusted device `recipient` (name or id): every revision that
-    arrived here since the last bundle for it (`full`: all of them)."""
+    """Write one format-2 bundle for the device `recipient` (name or id; trusted here, or
+    enrolled in the hub's roster this store holds): every revision that arrived here since the
+    last bundle for it (`full`: all of them) with its proof, and the hub's roster."""
     require_hub_account(store)
     target = _recipient(store, recipient)
     keys = device_keys(store)
+    if is_hub_account(store):
+        roster_data: bytes | None = hub_roster(store)
+    else:
+        held = newest_held(store)
+        roster_data = held[1] if held is not None else None
     watermark_key = _WATERMARK + target.card.id
     watermark = 0 if full else int(local_state.get_value(store, watermark_key, 0))
+    encryption = PublicKey(base64.b64decode(target.card.encryption_key)) if encrypt else None
     with store.read() as conn:
-        revision_lines, newest = merge.revision_lines_since(conn, watermark)
-    manifest = {
-        "format": MANIFEST_FORMAT,
-        "version": FORMAT_VERSION,
-        "sender": store.device.id,
-        "recipient": target.card.id,
-        "created_at": _now(),
-        "full": full,
-        "revisions": len(revision_lines),
-    }
-    lines = [json.dumps(manifest, sort_keys=True, ensure_ascii=False), *revision_lines]
-    data = build_bundle(
-        keys.signing,
-        store.device.id,
-        target.card.id,
-        target.card.encryption_key if encrypt else None,
-        ("\n".join(lines) + "\n").encode(),
-    )
-    maintenance.write_atomically(store, out, data)
+        count, unsent, newest = outgoing.counts_since(conn, watermark)
+        manifest = {
+            "format": MANIFEST_FORMAT,
+            "version": FORMAT_VERSION,
+            "sender": store.device.id,
+            "recipient": target.card.id,
+            "created_at": _now(),
+            "full": full,
+            "revisions": count,
+            "blobs": 0,
+        }
+
+        def members() -> Iterator[container.Member]:
+            yield container.Manifest(manifest)
+            if roster_data is not None:
+                yield container.Roster(json.loads(roster_data))
+            for page in outgoing.signed_lines_since(conn, watermark):
+                yield container.Revisions(page)
+
+        written = container.write_container(
+            out,
+            keys.signing,
+            store.device.id,
+            target.card.id,
+            encryption,
+            members(),
+            data_dir=store.data_dir,
+        )
     # Forward only: of two exports to one device at once, the one that read less may finish
     # last; its watermark must not take the other's back (that would send it all again).
     with store.unit() as unit:
         if newest > int(local_state.get_value(unit, watermark_key, 0)):
             local_state.put_value(unit, watermark_key, newest)
-    _log(store, "out", target, out, data, {"revisions": len(revision_lines), "full": full})
-    return ExportResult(out, target.name, len(revision_lines), len(data), encrypt, full)
-
-
-def build_bundle(
-    signing_key: SigningKey,
-    sender_id: str,
-    recipient_id: str,
-    encryption_key: str | None,
-    plain: bytes,
-) -> bytes:
-    """The bytes of a bundle: magic line, header, the payload `plain` compressed (and sealed to
-    `encryption_key`, base64, unless None), then the Ed25519 signature over all of it."""
-    payload = zlib.compress(plain, COMPRESSION_LEVEL)
-    if encryption_key is not None:
-        payload = SealedBox(PublicKey(base64.b64decode(encryption_key))).encrypt(payload)
-    header = {
-        "format": HEADER_FORMAT,
-        "version": FORMAT_VERSION,
-        "sender": sender_id,
-        "recipient": recipient_id,
-        "encrypted": encryption_key is not None,
-        "compression": "zlib",
-        "payload_bytes": len(payload),
-    }
-    body = (
-        MAGIC
-        + str(FORMAT_VERSION).encode()
-        + b"\n"
-        + json.dumps(header, sort_keys=True).encode()
-        + b"\n"
-        + payload
-    )
-    return body + signing_key.sign(body).signature
+    _log(store, "out", target, out, written.sha256, {"revisions": count, "full": full})
+    return ExportResult(out, target.name, count, written.bytes, encrypt, full, unsent)
 
 
 def _recipient(store: Store, text: str) -> TrustedDevice:
-    device = find_trusted(store, text)
+    """The device `text` names: trusted here, or else enrolled in the roster this store holds
+    (a laptop that trusts only the hub's card sends to its colleagues through the roster)."""
+    try:
+        device = find_trusted(store, text)
+    except NotFound:
+        held = newest_held(store)
+        found = _in_roster(held[0], text) if held is not None else None
+        if found is None:
+            raise
+        device = found
     if device.revoked:
         raise LocalizedError("bundle.recipient_revoked", device=quote(device.name))
     return device
+
+
+def _in_roster(roster: Roster, text: str) -> TrustedDevice | None:
+    for entry in roster.devices:
+        if text in (entry.card.id, entry.card.name):
+            return TrustedDevice(entry.card, entry.card.name, entry.revoked_at is not None)
+    return None
 
 
 def _log(
@@ -251,10 +234,9 @@ def _log(
     direction: str,
     peer: TrustedDevice,
     path: Path,
-    data: bytes,
+    digest: str,
     counts: dict[str, Any],
 ) -> None:
-    digest = hashlib.sha256(data).hexdigest()
     at = _now()
     local_state.put_value(
         store,
@@ -289,184 +271,388 @@ def unexported_counts(store: Store) -> dict[str, int]:
     return result
 
 
-# -- import --------------------------------------------------------------------------------------
+# -- the format-1 window on the hub ------------------------------------------------------------
 
 
-def read_bundle(store: Store, path: Path) -> tuple[TrustedDevice, list[dict[str, Any]], bytes]:
-    """Read and check one bundle completely, writing nothing: (sender, checked revisions,
-    the file's bytes). Any problem is a BundleError naming it."""
+def accept_format_1_until(store: Store, until: dt.date | None) -> dt.date | None:
+    """On the hub: take format-1 bundles from enrolled devices until `until` (Japan's date,
+    included), or no longer (None). Returns the date now set."""
+    if not is_hub_account(store):
+        raise LocalizedError("bundle.accept_v1_not_hub", device=quote(store.device.name))
+    if until is not None and until < clock.today():
+        raise LocalizedError("bundle.accept_v1_past", date=until.isoformat())
+    local_state.put_value(store, ACCEPT_V1, until.isoformat() if until is not None else None)
+    return until
+
+
+def format_1_window(store: Store) -> dt.date | None:
+    """The last day the hub takes format-1 bundles (None: it takes none)."""
+    value = local_state.get_value(store, ACCEPT_V1)
     try:
-        # Only a regular file is opened (not a pipe, a device, a folder), and no more than the
-        # cap is read from it, whatever its size said.
-        data = files.read_regular_file(path, MAX_FILE_BYTES)
-    except LocalizedError as exc:
-        raise _refuse("bundle.unreadable_file", problem=exc) from None
-    if not data.startswith(MAGIC):
-        raise _refuse("bundle.not_a_bundle")
-    first = data.find(b"\n", 0, len(MAGIC) + 16)
-    version_text = data[len(MAGIC) : first] if first > 0 else b""
-    if not version_text.isdigit():
-        raise _refuse("bundle.unreadable_version")
-    if int(version_text) > FORMAT_VERSION:
-        raise _refuse("bundle.newer_format", version=int(version_text))
-    if int(version_text) != FORMAT_VERSION:
-        raise _refuse("bundle.wrong_version")
-    end = data.find(b"\n", first + 1, first + 1 + MAX_HEADER_BYTES)
-    if end < 0 or len(data) < end + 1 + SIGNATURE_BYTES:
-        raise _refuse("bundle.truncated")
-    try:
-        header = json.loads(data[first + 1 : end])
+        return dt.date.fromisoformat(value) if isinstance(value, str) else None
     except ValueError:
-        raise _refuse("bundle.corrupt_header") from None
-    if not isinstance(header, dict) or header.get("format") != HEADER_FORMAT:
-        raise _refuse("bundle.not_a_header")
-    sender = _sender(store, header.get("sender"))
-    body, signature = data[:-SIGNATURE_BYTES], data[-SIGNATURE_BYTES:]
-    try:
-        VerifyKey(base64.b64decode(sender.card.signing_key)).verify(body, signature)
-    except BadSignatureError:
-        raise _refuse("bundle.bad_signature") from None
-    payload = body[end + 1 :]
-    if header.get("payload_bytes") != len(payload):
-        raise _refuse("bundle.wrong_payload_length")
-    if header.get("recipient") != store.device.id:
-        raise _refuse("bundle.other_recipient")
-    if header.get("encrypted") is True:
-        try:
-            payload = SealedBox(device_keys(store).encryption).decrypt(payload)
-        except CryptoError:
-            raise _refuse("bundle.cannot_decrypt") from None
-    elif header.get("encrypted") is not False:
-        raise _refuse("bundle.unreadable_encryption")
-    if header.get("compression") != "zlib":
-        raise _refuse("bundle.unknown_compression")
-    text = _inflate(payload)
-    revisions = _parse_payload(text, header)
-    return sender, revisions, data
+        return None
 
 
-def _sender(store: Store, sender_id: object) -> TrustedDevice:
-    if not isinstance(sender_id, str):
-        raise _refuse("bundle.no_sender")
-    known = {t.card.id: t for t in list_trusted(store)}
-    sender = known.get(sender_id)
-    if sender is None:
-        raise _refuse("bundle.untrusted_sender", device=quote(sender_id))
-    if sender.revoked:
-        raise _refuse("bundle.revoked_sender", device=quote(sender.name))
-    return sender
-
-
-def _inflate(payload: bytes) -> bytes:
-    limit = min(MAX_PAYLOAD_BYTES, max(len(payload), 1) * MAX_RATIO)
-    inflater = zlib.decompressobj()
-    try:
-        text = inflater.decompress(payload, limit)
-    except zlib.error:
-        raise _refuse("bundle.corrupt_compression") from None
-    if inflater.unconsumed_tail:
-        raise _refuse("bundle.too_large")
-    if not inflater.eof or inflater.unused_data:
-        raise _refuse("bundle.corrupt_compression")
-    return text
-
-
-def _parse_payload(text: bytes, header: dict[str, Any]) -> list[dict[str, Any]]:
-    lines = text.split(b"\n")
-    if lines and lines[-1] == b"":
-        lines.pop()
-    if not lines:
-        raise _refuse("bundle.no_manifest")
-    if len(lines) - 1 > MAX_REVISIONS:
-        raise _refuse("bundle.too_many_revisions", limit=MAX_REVISIONS)
-    if any(len(line) > MAX_LINE_BYTES for line in lines):
-        raise _refuse("bundle.line_too_long")
-    manifest = _json_line(lines[0], 0)
-    revisions = [_json_line(line, number) for number, line in enumerate(lines[1:], 1)]
-    if (
-        not isinstance(manifest, dict)
-        or manifest.get("format") != MANIFEST_FORMAT
-        or manifest.get("version") != FORMAT_VERSION
-        or manifest.get("sender") != header.get("sender")
-        or manifest.get("recipient") != header.get("recipient")
-        or manifest.get("revisions") != len(revisions)
-    ):
-        raise _refuse("bundle.manifest_mismatch")
-    checked = []
-    for number, revision in enumerate(revisions, 1):
-        try:
-            checked.append(merge.check_revision(revision))
-        except LocalizedError as exc:
-            raise _refused_revision(number, exc) from None
-    return checked
-
-
-def _json_line(line: bytes, number: int) -> Any:
-    """One line of the payload as JSON (`number` 0 is the manifest, then each revision's)."""
-    try:
-        return json.loads(line)
-    except (ValueError, UnicodeDecodeError):
-        problem = "not_json"
-    except RecursionError:
-        problem = "too_deep"
-    if number == 0:
-        raise _refuse(f"bundle.manifest_{problem}")
-    raise _refuse(f"bundle.revision_{problem}", number=number)
-
-
-def _refused_revision(number: int, exc: LocalizedError) -> BundleError:
-    """One line naming the revision's place in the bundle, its field and what is wrong."""
-    return BundleError("bundle.revision_refused", number=number, problem=exc)
+# -- import --------------------------------------------------------------------------------------
 
 
 class _DryRun(Exception):
     """Raised inside the transaction of a dry run, so that it rolls back."""
 
 
+@dataclass
+class _Known:
+    """The devices whose bundles this store takes: those it trusts, and on a laptop those of the
+    hub's roster it holds (the hub's current key from the roster's chain)."""
+
+    trusted: dict[str, TrustedDevice]
+    roster: Roster | None
+
+    @classmethod
+    def of(cls, store: Store) -> _Known:
+        held = newest_held(store)
+        trusted = {t.card.id: t for t in list_trusted(store)}
+        return cls(trusted, held[0] if held is not None else None)
+
+    def sender(self, sender_id: object) -> TrustedDevice:
+        """The sender `sender_id`, refused when unknown or revoked."""
+        if not isinstance(sender_id, str):
+            raise refuse("bundle.no_sender")
+        found = self.trusted.get(sender_id)
+        roster = self.roster
+        if roster is not None and (found is None or sender_id == roster.hub.id):
+            entry = roster.entry(sender_id)
+            if sender_id == roster.hub.id:
+                name = found.name if found is not None else roster.hub.name
+                revoked = found is not None and found.revoked
+                found = TrustedDevice(roster.hub, name, revoked)
+            elif entry is not None:
+                found = TrustedDevice(entry.card, entry.card.name, entry.revoked_at is not None)
+        if found is None:
+            raise refuse("bundle.untrusted_sender", device=quote(sender_id))
+        if found.revoked:
+            raise refuse("bundle.revoked_sender", device=quote(found.name))
+        return found
+
+    def verify_key(self, sender_id: object) -> VerifyKey:
+        return VerifyKey(base64.b64decode(self.sender(sender_id).card.signing_key))
+
+
 def import_bundle(store: Store, path: Path, *, dry_run: bool = False) -> ImportResult:
     """Verify, decrypt, check and merge one bundle in one transaction (none of it on error)."""
     require_hub_account(store)
-    sender, revisions, data = read_bundle(store, path)
-    report = merge.MergeReport()
-    watermark_key = _WATERMARK + sender.card.id
+    version = _version(path)
+    if version == 1:
+        return _import_format_1(store, path, dry_run)
+    if version > FORMAT_VERSION:
+        raise refuse("bundle.newer_format", version=version)
+    if version != FORMAT_VERSION:
+        raise refuse("bundle.wrong_version")
+    return _Import(store, path, dry_run).run()
+
+
+def read_bundle(store: Store, path: Path) -> tuple[TrustedDevice, list[dict[str, Any]]]:
+    """Read and check a format-2 bundle for this store without taking any of it: its sender and
+    its revisions as they would be inserted (each checked on its own, with its proof; not yet
+    against this store or its authors). Any problem is a BundleError naming it."""
+    if _version(path) != FORMAT_VERSION:
+        raise refuse("bundle.wrong_version")
+    known = _Known.of(store)
+    rows: list[dict[str, Any]] = []
+    with container.ContainerReader(
+        path, known.verify_key, store.device.id, device_keys(store).encryption
+    ) as reader:
+        for member in reader.members():
+            if isinstance(member, container.Revisions):
+                for revision in member.lines:
+                    try:
+                        rows.append(merge.check_signed_revision(revision)[0])
+                    except LocalizedError as exc:
+                        raise format1.refused_revision(len(rows) + 1, exc) from None
+        return known.sender(reader.header.sender), rows
+
+
+def _version(path: Path) -> int:
     try:
-        with store.unit() as unit:
-            before = merge.latest_arrival(unit.conn)
-            report = merge.apply_revisions(
-                unit, revisions, sender=sender.card.id, sender_name=sender.name
-            )
-            after = merge.latest_arrival(unit.conn)
-            if dry_run:
-                raise _DryRun
-            # What just came from the sender need not go back to it: when nothing else was
-            # waiting for it, its watermark moves past this import. In the same unit, under the
-            # write lock: what arrived between `before` and `after` is this import's alone.
-            if int(local_state.get_value(unit, watermark_key, 0)) >= before:
-                local_state.put_value(unit, watermark_key, after)
-    except _DryRun:
-        pass
+        with files.open_regular_file(path) as handle:
+            first = handle.read(len(MAGIC) + VERSION_DIGITS + 1)
+    except LocalizedError as exc:
+        raise refuse("bundle.unreadable_file", problem=exc) from None
+    except OSError as exc:
+        problem = LocalizedError("file.unreadable", path=quote(str(path), 160), reason=exc.strerror)
+        raise refuse("bundle.unreadable_file", problem=problem) from None
+    return version_of(first)
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with files.open_regular_file(path) as handle:
+        while piece := handle.read(1 << 20):
+            digest.update(piece)
+    return digest.hexdigest()
+
+
+class _Import:
+    """One format-2 bundle taken member by member in one unit (see the module's text)."""
+
+    def __init__(self, store: Store, path: Path, dry_run: bool) -> None:
+        self.store = store
+        self.path = path
+        self.dry_run = dry_run
+        self.known = _Known.of(store)
+        self.hub = is_hub_account(store)
+        self.report = merge.MergeReport()
+        self.revisions = 0
+        self.blobs = 0
+        self.manifest: dict[str, Any] | None = None
+        self.roster: tuple[Roster, bytes] | None = None
+        self.authors: Authors | None = None
+        self.seen_roster = False
+
+    def run(self) -> ImportResult:
+        store = self.store
+        keys = device_keys(store)
+        with (
+            container.ContainerReader(
+                self.path, self.known.verify_key, store.device.id, keys.encryption
+            ) as reader,
+            blobs.Staging(store.data_dir) as staging,
+        ):
+            sender = self.known.sender(reader.header.sender)
+            watermark_key = _WATERMARK + sender.card.id
+            try:
+                with store.unit() as unit:
+                    before = merge.latest_arrival(unit.conn)
+                    for number, member in enumerate(reader.members(), 1):
+                        self._member(unit, number, member, sender, staging)
+                    self._finish(reader.header)
+                    after = merge.latest_arrival(unit.conn)
+                    if self.dry_run:
+                        raise _DryRun
+                    if self.roster is not None:
+                        keep_roster_in(unit.conn, *self.roster)
+                    # What just came from the sender need not go back to it: when nothing else
+                    # was waiting for it, its watermark moves past this import. In the same
+                    # unit, under the write lock: what arrived meanwhile is this import's alone.
+                    if int(local_state.get_value(unit, watermark_key, 0)) >= before:
+                        local_state.put_value(unit, watermark_key, after)
+                    staging.keep()  # before the commit: kept revisions never lack their blobs
+            except _DryRun:
+                pass
+        result = ImportResult(
+            path=self.path,
+            sender=sender.name,
+            revisions=self.revisions,
+            new=self.report.new,
+            updated=self.report.updated,
+            unchanged=self.report.unchanged,
+            conflicting=self.report.conflicting,
+            skewed=len(self.report.skewed),
+            dry_run=self.dry_run,
+            blobs=self.blobs,
+            roster=self.roster[0].serial if self.roster is not None else None,
+        )
+        if not self.dry_run:
+            counts = asdict(result)
+            counts.pop("path")
+            _log(store, "in", sender, self.path, _file_sha256(self.path), counts)
+        return result
+
+    def _member(
+        self,
+        unit: Unit,
+        number: int,
+        member: container.Member,
+        sender: TrustedDevice,
+        staging: blobs.Staging,
+    ) -> None:
+        kind = type(member).__name__.lower()
+        if isinstance(member, container.Manifest):
+            if self.manifest is not None or number != 1:
+                raise refuse("bundle.members_order", number=number, kind=kind)
+            self.manifest = dict(member.fields)
+            return
+        if self.manifest is None:
+            raise refuse("bundle.members_order", number=number, kind=kind)
+        if isinstance(member, container.Roster):
+            if self.seen_roster or self.revisions or self.blobs:
+                raise refuse("bundle.members_order", number=number, kind=kind)
+            self.seen_roster = True
+            self._offered(json.dumps(member.document, ensure_ascii=False).encode())
+        elif isinstance(member, container.Revisions):
+            if self.blobs:
+                raise refuse("bundle.members_order", number=number, kind=kind)
+            self._take(unit, member.lines, sender)
+        else:
+            staging.add(member.sha256, member.pieces)
+            self.blobs += 1
+
+    def _offered(self, data: bytes) -> None:
+        """A roster in the bundle: a hub ignores its own (it is the authority on it); a store
+        takes a newer one from a hub it trusts, once the whole bundle is taken."""
+        try:
+            if roster_hub_id(data) in (self.store.device.id, self.store.hub_id):
+                return  # its own roster: the hub is the authority on it
+            roster, taken = offered_roster(self.store, data)
+        except LocalizedError as exc:
+            raise BundleError("bundle.roster_refused", problem=exc) from None
+        if taken:
+            self.roster = (roster, data)
+            self.known.roster = roster
+
+    def _take(self, unit: Unit, lines: Any, sender: TrustedDevice) -> None:
+        if self.authors is None:
+            self.authors = authors_of(self.store, self.known.roster)
+        authors = self.authors
+        start = self.revisions
+        rows: list[dict[str, Any]] = []
+        digests: dict[str, bytes] = {}
+        for offset, revision in enumerate(lines, 1):
+            try:
+                row, found = merge.check_signed_revision(revision)
+            except LocalizedError as exc:
+                raise format1.refused_revision(start + offset, exc) from None
+            rows.append(row)
+            digests[row["rev_id"]] = found
+        self.revisions += len(rows)
+
+        numbers = {row["rev_id"]: start + n for n, row in enumerate(rows, 1)}
+
+        def accept(row: dict[str, Any]) -> None:
+            problem = authors.problem(row, digests[row["rev_id"]])
+            if problem is not None:
+                raise format1.refused_revision(numbers[row["rev_id"]], problem)
+
+        _apply(unit, rows, sender, self.report, accept, start)
+
+    def _finish(self, header: container.Header) -> None:
+        manifest = self.manifest
+        if manifest is None:
+            raise refuse("bundle.no_manifest")
+        if set(manifest) != _MANIFEST_KEYS:
+            raise refuse("bundle.manifest_mismatch_v2", part="fields")
+        expected = {
+            "format": MANIFEST_FORMAT,
+            "version": FORMAT_VERSION,
+            "sender": header.sender,
+            "recipient": header.recipient,
+            "revisions": self.revisions,
+            "blobs": self.blobs,
+        }
+        for name, value in expected.items():
+            if manifest[name] != value or type(manifest[name]) is not type(value):
+                raise refuse("bundle.manifest_mismatch_v2", part=name)
+        if (
+            not isinstance(manifest["full"], bool)
+            or clock.parse_instant(str(manifest["created_at"])) is None
+        ):
+            raise refuse("bundle.manifest_mismatch_v2", part="created_at")
+
+
+def _apply(
+    unit: Unit,
+    rows: list[dict[str, Any]],
+    sender: TrustedDevice,
+    report: merge.MergeReport,
+    accept: Callable[[dict[str, Any]], None],
+    start: int = 0,
+) -> None:
+    """Merge `rows` (numbered from `start` + 1 in the bundle) into `report`; a revision refused
+    by the merge or by `accept` refuses the bundle in one line naming it."""
+    try:
+        done = merge.apply_revisions(
+            unit, rows, sender=sender.card.id, sender_name=sender.name, accept=accept
+        )
     except merge.RevisionRefused as exc:
-        number = next((n for n, r in enumerate(revisions, 1) if r["rev_id"] == exc.rev_id), 0)
+        number = start + next((n for n, r in enumerate(rows, 1) if r["rev_id"] == exc.rev_id), 0)
         if exc.code == "revision.parent_missing":
             # Most likely an incremental bundle that came before the one holding that version:
             # nothing is lost, the order is. Say how to go on.
             raise BundleError(
                 "bundle.earlier_bundle_first", number=number, problem=exc, device=sender.name
             ) from None
-        raise _refused_revision(number, exc) from None
+        raise format1.refused_revision(number, exc) from None
+    report.new += done.new
+    report.updated += done.updated
+    report.unchanged += done.unchanged
+    report.conflicting += done.conflicting
+    report.skewed += done.skewed
+
+
+def _import_format_1(store: Store, path: Path, dry_run: bool) -> ImportResult:
+    """A format-1 bundle: on the hub during its window only (see the module's text)."""
+    try:
+        data = files.read_regular_file(path, format1.MAX_FILE_BYTES)
+    except LocalizedError as exc:
+        raise refuse("bundle.unreadable_file", problem=exc) from None
+    known = _Known.of(store)
+    window = format_1_window(store) if is_hub_account(store) else None
+
+    def verify_key(sender_id: object) -> VerifyKey:
+        sender = known.sender(sender_id)
+        if not is_hub_account(store):
+            raise refuse("bundle.format_1_here", device=quote(sender.name))
+        if window is None or clock.today() > window:
+            raise refuse("bundle.format_1_closed", device=quote(sender.name))
+        return VerifyKey(base64.b64decode(sender.card.signing_key))
+
+    read = format1.read_bundle(data, verify_key, store.device.id, device_keys(store).encryption)
+    sender = known.sender(read.sender)
+    signer = store.signer()
+    report = merge.MergeReport()
+    unsigned = 0
+
+    numbers = {row["rev_id"]: n for n, row in enumerate(read.revisions, 1)}
+
+    def accept(row: dict[str, Any]) -> None:
+        # The bundle's signature proves its sender wrote what it wrote in its own name, as an
+        # author's signature would: the hub attests those. Anyone else's must be held already.
+        nonlocal unsigned
+        if row["device_id"] != sender.card.id:
+            raise refuse(
+                "bundle.not_sender_v1",
+                number=numbers[row["rev_id"]],
+                sender=quote(sender.name),
+                author=quote(_name_of(known, row["device_id"])),
+            )
+        row["attestation"] = signer.attest(read.digests[row["rev_id"]])
+        unsigned += 1
+
+    watermark_key = _WATERMARK + sender.card.id
+    try:
+        with store.unit() as unit:
+            before = merge.latest_arrival(unit.conn)
+            _apply(unit, read.revisions, sender, report, accept)
+            after = merge.latest_arrival(unit.conn)
+            if dry_run:
+                raise _DryRun
+            if int(local_state.get_value(unit, watermark_key, 0)) >= before:
+                local_state.put_value(unit, watermark_key, after)
+    except _DryRun:
+        pass
     result = ImportResult(
         path=path,
         sender=sender.name,
-        revisions=len(revisions),
+        revisions=len(read.revisions),
         new=report.new,
         updated=report.updated,
         unchanged=report.unchanged,
         conflicting=report.conflicting,
         skewed=len(report.skewed),
         dry_run=dry_run,
+        format=1,
+        unsigned=unsigned,
     )
     if not dry_run:
         counts = asdict(result)
         counts.pop("path")
-        _log(store, "in", sender, path, data, counts)
+        _log(store, "in", sender, path, hashlib.sha256(data).hexdigest(), counts)
     return result
+
+
+def _name_of(known: _Known, device_id: str) -> str:
+    found = known.trusted.get(device_id)
+    if found is not None:
+        return found.name
+    return device_id

@@ -21,7 +21,8 @@ of at most one chunk, its hash checked when its last byte has been read. A refus
 `BundleError` line. The reader writes nothing; its caller must read every member (to the end of
 the generator) before it keeps any of them: only then is the whole file checked.
 
-This module is not yet what `export` and `import` use (format 1, `dxfield.sync.bundle`).
+`dxfield.sync.bundle` writes and reads bundles through it (what the members mean, who may send
+them, which revisions are taken); this module knows only the container.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ from dxfield.domain.errors import LocalizedError
 from dxfield.i18n import N_, problems, quote
 from dxfield.paths import resolve_data_dir
 from dxfield.store.files import existing_folder, guard_output, open_regular_file
-from dxfield.sync.bundle import (
+from dxfield.sync.wire import (
     HEADER_FORMAT,
     MAGIC,
     MAX_LINE_BYTES,

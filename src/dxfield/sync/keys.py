@@ -244,7 +244,17 @@ def trust_card(store: Store, card: DeviceCard, *, name: str | None = None) -> Tr
         raise LocalizedError("device.other_keys", device=card.id)
     trusted = TrustedDevice(card, local, revoked=False)
     local_state.put_value(store, _TRUSTED + card.id, {"card": asdict(card), "name": local})
+    _new_roster(store)
     return trusted
+
+
+def _new_roster(store: Store) -> None:
+    """On the hub, the roster follows its trust list at once (a revocation's cut is made now,
+    not at the next export: docs/bundle-format.md), and an export only reads it."""
+    if store.device.role == "hub":
+        from dxfield.sync.roster import hub_roster
+
+        hub_roster(store)
 
 
 def _require_hub_account(store: Store) -> None:
@@ -281,10 +291,5 @@ def revoke(store: Store, text: str) -> TrustedDevice:
     device = find_trusted(store, text)
     value = {"card": asdict(device.card), "name": device.name, "revoked": True}
     local_state.put_value(store, _TRUSTED + device.card.id, value)
-    if store.device.role == "hub":
-        # The cut is made now: the roster keeps what the hub holds by the device at this
-        # moment, not at the next export (docs/design/bundle-format-2.md §3).
-        from dxfield.sync.roster import hub_roster
-
-        hub_roster(store)
+    _new_roster(store)
     return TrustedDevice(device.card, device.name, revoked=True)

@@ -32,6 +32,7 @@ from typing import Any
 
 from nacl.exceptions import BadSignatureError
 from nacl.signing import SigningKey, VerifyKey
+from sqlalchemy.engine import Connection
 
 from dxfield import clock
 from dxfield.domain.errors import LocalizedError
@@ -445,6 +446,15 @@ def take_roster(store: Store, data: bytes) -> tuple[Roster, bool]:
     """Verify a roster against the hub card this store trusts (or, once it holds a roster, that
     roster's hub key) and keep it if it is newer than the one held: (the roster now held,
     whether the offered one was taken). An older or equal one changes nothing."""
+    roster, taken = offered_roster(store, data)
+    if taken:
+        local_state.put_value(store, _TAKEN + roster.hub_keys[0].card.id, data.decode("utf-8"))
+    return roster, taken
+
+
+def offered_roster(store: Store, data: bytes) -> tuple[Roster, bool]:
+    """`take_roster` writing nothing: (the roster to hold, whether it is the offered one, to
+    keep with `keep_roster_in` once what brought it is taken whole)."""
     from dxfield.sync.keys import list_trusted
 
     offered = parse_roster(data)[0]
@@ -461,5 +471,27 @@ def take_roster(store: Store, data: bytes) -> tuple[Roster, bool]:
     if not newer(held, roster):
         assert held is not None
         return held, False  # the one held stands; an older one replayed changes nothing
-    local_state.put_value(store, _TAKEN + hub_id, data.decode("utf-8"))
     return roster, True
+
+
+def keep_roster_in(conn: Connection, roster: Roster, data: bytes) -> None:
+    """Hold `roster` (its signed bytes `data`, from `offered_roster`), in the caller's unit."""
+    local_state.put_value_in(conn, _TAKEN + roster.hub_keys[0].card.id, data.decode("utf-8"))
+
+
+def roster_hub_id(data: bytes) -> str:
+    """The id of the hub a roster is by (read, not verified)."""
+    return parse_roster(data)[0].hub_keys[0].card.id
+
+
+def newest_held(store: Store) -> tuple[Roster, bytes] | None:
+    """The newest roster this store holds of any hub it trusts, with its signed bytes (a laptop
+    forwards it in the bundles it writes); None when it holds none."""
+    found: tuple[Roster, bytes] | None = None
+    for value in local_state.values_with_prefix(store, _TAKEN).values():
+        if not isinstance(value, str):
+            continue
+        roster = parse_roster(value.encode())[0]
+        if found is None or roster.serial > found[0].serial:
+            found = (roster, value.encode())
+    return found

@@ -1,0 +1,99 @@
+"""What an export reads: the revisions to send, with their proofs, a page at a time.
+
+A format-2 bundle carries every revision with its author's signature or the hub's attestation
+(docs/bundle-format.md). A revision with neither is not sent: one by the fixed pseudo-devices
+(reference data, the demo) is in every store already, and one by another device that this store
+took before format 2 without the hub's attestation travels from its author, signed. Revisions go
+parents first (by generation), so that an importer can take each page as it arrives.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from json.encoder import encode_basestring
+from typing import Any
+
+from sqlalchemy import ColumnElement, Text, cast, func, or_, select
+from sqlalchemy.engine import Connection
+
+from dxfield.store.authorship import unsigned_authors
+from dxfield.store.backend import backend_for
+from dxfield.store.revisions import canonical_json
+from dxfield.store.schema import REVISIONS
+
+PAGE = 10_000
+"""Revisions read (and sent as one member of the bundle) at a time."""
+
+_table = REVISIONS
+
+
+def _sendable(conn: Connection, watermark: int) -> ColumnElement[bool]:
+    order = backend_for(conn).arrival_order(_table)
+    return (
+        (order > watermark)
+        & or_(_table.c.signature.is_not(None), _table.c.attestation.is_not(None))
+        & _table.c.device_id.not_in(sorted(unsigned_authors()))
+    )
+
+
+def counts_since(conn: Connection, watermark: int) -> tuple[int, int, int]:
+    """After `watermark`: (revisions to send, revisions by devices that are not sent for want of
+    a proof, the newest arrival). Reference data and the demo's count in neither."""
+    order = backend_for(conn).arrival_order(_table)
+    arrived = order > watermark
+    authored = _table.c.device_id.not_in(sorted(unsigned_authors()))
+    proved = or_(_table.c.signature.is_not(None), _table.c.attestation.is_not(None))
+    sendable, unproved, newest = conn.execute(
+        select(
+            func.count().filter(authored & proved),
+            func.count().filter(authored & ~proved),
+            func.max(order),
+        )
+        .select_from(_table)
+        .where(arrived)
+    ).one()
+    return int(sendable or 0), int(unproved or 0), int(newest or watermark)
+
+
+def signed_lines_since(conn: Connection, watermark: int, page: int = PAGE) -> Iterator[list[str]]:
+    """The revisions to send that arrived after `watermark`, as the canonical JSON lines a
+    format-2 bundle carries (with `signature` or `attestation`), in pages of `page`, parents
+    first. The stored `data` is canonical JSON already: it is spliced in as it is, not parsed
+    and written again (the export's largest cost)."""
+    statement = (
+        select(
+            _table.c.attestation,
+            _table.c.data,
+            _table.c.deleted,
+            _table.c.device_id,
+            _table.c.entity,
+            _table.c.entity_id,
+            _table.c.generation,
+            _table.c.hlc,
+            # As text on both engines: psycopg would hand PostgreSQL's json over parsed.
+            cast(_table.c.parents, Text).label("parents"),
+            _table.c.rev_id,
+            _table.c.signature,
+        )
+        .where(_sendable(conn, watermark))
+        .order_by(_table.c.generation, _table.c.rev_id)
+    )
+    result = conn.execution_options(stream_results=True, max_row_buffer=page).execute(statement)
+    for rows in result.partitions(page):
+        yield [_line(row) for row in rows]
+
+
+def _line(row: Any) -> str:
+    text = encode_basestring  # json.dumps(str, ensure_ascii=False) without building an encoder
+    # canonical_json's output, key by key in sorted order: the same bytes at a fraction of the
+    # cost ("data" is stored canonical; an empty parents list stays "[]").
+    parents = "[]" if row.parents in (None, "[]") else canonical_json(json.loads(row.parents))
+    head = f'{{"attestation":{text(row.attestation)},' if row.signature is None else "{"
+    tail = "}" if row.signature is None else f',"signature":{text(row.signature)}}}'
+    return (
+        f'{head}"data":{row.data},"deleted":{"true" if row.deleted else "false"},'
+        f'"device_id":{text(row.device_id)},"entity":{text(row.entity)},'
+        f'"entity_id":{text(row.entity_id)},"generation":{int(row.generation)},'
+        f'"hlc":{text(row.hlc)},"parents":{parents},"rev_id":{text(row.rev_id)}{tail}'
+    )

@@ -1,0 +1,148 @@
+"""Who may have written a revision a bundle brings, and whether its proof says so.
+
+Built once per import from what this store knows (docs/bundle-format.md, "Authorship"):
+
+- the hub's roster (the newest this store holds of a hub it trusts, or the one the bundle brings
+  when it is newer): its devices, their revocations and cuts, and the hub's current key, which
+  attests; a laptop that trusts only the hub's card knows everyone through it;
+- the devices this store trusts by hand (on the hub: every enrolled laptop, colleagues on
+  PostgreSQL too), and itself; on the hub, its own key attests.
+
+A revision not held here must then be by a known author who is not revoked at that point (a
+revoked device's revision counts only if the roster's cut kept it), and carry either its
+author's signature or the hub's attestation over its digest. Stamps play no part: authors
+choose them. The fixed pseudo-devices (reference data, the demo) sign nothing: every store holds
+their revisions already, so one that is not held here is refused.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from nacl.bindings import crypto_sign_open
+from nacl.exceptions import BadSignatureError
+
+from dxfield.domain.errors import LocalizedError
+from dxfield.i18n import N_, problems, quote
+from dxfield.store.authorship import (
+    ATTESTATION_PREFIX,
+    SIGNATURE_PREFIX,
+    is_hub_account,
+    unsigned_authors,
+)
+from dxfield.store.engine import Store
+from dxfield.sync.keys import DeviceCard, device_keys, list_trusted
+from dxfield.sync.roster import Roster
+
+PROBLEMS = problems(
+    {
+        "author.unknown": N_("author: {device} is not an enrolled device"),
+        "author.revoked": N_(
+            "author: {device} was revoked, and the hub had not taken this version before"
+        ),
+        "author.bad_signature": N_("author: not signed by {device}"),
+        "author.bad_attestation": N_(
+            "author: written before bundles were signed by authors, and not attested by the hub"
+        ),
+        "author.everywhere": N_(
+            "author: {device} writes what every store holds already, and this store does not "
+            "hold this version"
+        ),
+    }
+)
+
+
+@dataclass(frozen=True)
+class Authors:
+    """The keys a store judges authorship by."""
+
+    keys: Mapping[str, bytes]
+    """Each known author's Ed25519 public key (raw 32 bytes)."""
+    names: Mapping[str, str]
+    revoked: Mapping[str, frozenset[str]]
+    """A revoked device: the ids of its revisions that still count (the roster's cut)."""
+    hubs: tuple[bytes, ...]
+    """The keys whose attestation counts."""
+    everywhere: frozenset[str] = field(default_factory=unsigned_authors)
+
+    def name(self, device_id: str) -> str:
+        """The author's name as this store knows it (its id when unknown)."""
+        return self.names.get(device_id, device_id)
+
+    def problem(self, row: Mapping[str, Any], found: bytes) -> LocalizedError | None:
+        """Why the revision `row` (with its proof, from `merge.check_signed_revision`) whose
+        digest is `found` may not be taken here; None when it may."""
+        author = row["device_id"]
+        shown = quote(self.name(author))
+        if author in self.everywhere:
+            return LocalizedError("author.everywhere", device=shown)
+        kept = self.revoked.get(author)
+        if kept is not None and row["rev_id"] not in kept:
+            return LocalizedError("author.revoked", device=shown)
+        signature = row.get("signature")
+        if signature is not None:
+            key = self.keys.get(author)
+            if key is None:
+                return LocalizedError("author.unknown", device=shown)
+            if not _verifies(key, SIGNATURE_PREFIX + found, signature):
+                return LocalizedError("author.bad_signature", device=shown)
+            return None
+        attestation = row.get("attestation")
+        if not any(_verifies(k, ATTESTATION_PREFIX + found, attestation) for k in self.hubs):
+            return LocalizedError("author.bad_attestation")
+        return None
+
+
+def _verifies(key: bytes, message: bytes, proof: object) -> bool:
+    if not isinstance(proof, str):
+        return False
+    try:
+        signature = base64.b64decode(proof, validate=True)
+        crypto_sign_open(signature + message, key)
+    except (ValueError, BadSignatureError):
+        return False
+    return len(signature) == 64
+
+
+def _raw(card: DeviceCard) -> bytes:
+    return base64.b64decode(card.signing_key)
+
+
+def authors_of(store: Store, roster: Roster | None) -> Authors:
+    """The authors this store knows: itself, the devices it trusts and, on a laptop, those of
+    `roster` (the hub's newest this store holds or is taking); see the module's text."""
+    own = device_keys(store).signing.verify_key
+    keys: dict[str, bytes] = {}
+    names: dict[str, str] = {}
+    revoked: dict[str, frozenset[str]] = {}
+    hubs: list[bytes] = []
+    hub = is_hub_account(store)
+    roster_hub = roster.hub.id if roster is not None else None
+    if roster is not None:
+        for entry in roster.devices:
+            keys[entry.card.id] = _raw(entry.card)
+            names[entry.card.id] = entry.card.name
+            if entry.revoked_at is not None:
+                revoked[entry.card.id] = entry.kept
+        keys[roster.hub.id] = _raw(roster.hub)
+        names[roster.hub.id] = roster.hub.name
+        hubs.append(_raw(roster.hub))
+    for trusted in list_trusted(store):
+        card = trusted.card
+        names.setdefault(card.id, trusted.name)
+        if card.id == roster_hub:
+            continue  # the roster's chain of hub keys is newer than the card trusted by hand
+        keys.setdefault(card.id, _raw(card))
+        if trusted.revoked:
+            # Revoked here: nothing new of it counts (what the hub kept is held already).
+            revoked.setdefault(card.id, frozenset())
+        elif card.role == "hub" and roster is None:
+            hubs.append(_raw(card))
+    keys[store.device.id] = bytes(own)
+    names[store.device.id] = store.device.name
+    if hub:
+        hubs.append(bytes(own))
+    return Authors(keys, names, revoked, tuple(hubs))
