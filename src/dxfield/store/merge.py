@@ -93,6 +93,7 @@ PROBLEMS = problems(
         "revision.no_proof": N_(
             "it carries neither its author's signature nor the hub's attestation, or both"
         ),
+        "revision.not_text": N_("holds a character that is not text (a lone surrogate)"),
         "revision.not_signature": N_("is not a signature (base64 of 64 bytes)"),
         "revision.unknown_kind": N_("unknown kind {value}"),
         "revision.not_id": N_("{value} is not an id"),
@@ -253,7 +254,10 @@ def checked_revision(revision: object) -> tuple[dict[str, Any], bytes]:
     if not isinstance(data, dict):
         raise _malformed(rev_id, "data", "revision.not_object")
     entity_id, device_id = revision["entity_id"], revision["device_id"]
-    found = authorship.digest(entity, entity_id, parents, hlc, device_id, deleted, data)
+    try:
+        found = authorship.digest(entity, entity_id, parents, hlc, device_id, deleted, data)
+    except UnicodeEncodeError:  # JSON may escape a lone surrogate, which no UTF-8 text holds
+        raise _malformed(rev_id, "data", "revision.not_text") from None
     if authorship.id_of(generation, found) != claimed:
         raise RevisionRefused(rev_id, "revision.wrong_id")
     _created_at(rev_id, data.get("created_at"))

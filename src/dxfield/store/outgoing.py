@@ -23,7 +23,10 @@ from dxfield.store.revisions import canonical_json
 from dxfield.store.schema import REVISIONS
 
 PAGE = 10_000
-"""Revisions read (and sent as one member of the bundle) at a time."""
+"""Revisions read (and sent as one member of the bundle) at a time..."""
+PAGE_BYTES = 32 << 20
+"""...or fewer, once their JSON reaches this many bytes (a reader holds one member at most
+`container.MAX_MEMBER_BYTES`)."""
 
 _table = REVISIONS
 
@@ -80,8 +83,19 @@ def signed_lines_since(conn: Connection, watermark: int, page: int = PAGE) -> It
         .order_by(_table.c.generation, _table.c.rev_id)
     )
     result = conn.execution_options(stream_results=True, max_row_buffer=page).execute(statement)
+    lines: list[str] = []
+    size = 0
     for rows in result.partitions(page):
-        yield [_line(row) for row in rows]
+        for row in rows:
+            line = _line(row)
+            length = len(line) if line.isascii() else len(line.encode())
+            if lines and (len(lines) >= page or size + length > PAGE_BYTES):
+                yield lines
+                lines, size = [], 0
+            lines.append(line)
+            size += length
+    if lines:
+        yield lines
 
 
 def _line(row: Any) -> str:

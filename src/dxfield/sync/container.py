@@ -69,6 +69,13 @@ MAX_HEADER_BYTES = 4 << 20
 MAX_CHUNKS = 50_000
 """About 49 GiB of plain text; the header's 50,000 hashes stay well under its 4 MiB."""
 MAX_BLOB_BYTES = MAX_CHUNKS * CHUNK_BYTES
+MAX_MEMBER_REVISIONS = 50_000
+MAX_MEMBER_BYTES = 64 << 20
+"""A revisions member holds at most this many revisions in at most this many bytes of JSON (the
+reader holds one member at a time; dxfield writes pages of 10,000 or 32 MiB, whichever is
+first)."""
+MAX_ROSTER_BYTES = 48 << 20
+"""The roster's line: a revoked device's cut lists up to a million revision ids."""
 COMPRESSION_LEVEL = 1
 SAMPLE_BYTES = 16 << 10
 """A chunk whose samples of this size do not shrink by a tenth is stored (zlib level 0): photos
@@ -118,6 +125,9 @@ PROBLEMS = problems(
             "update dxfield"
         ),
         "bundle.bad_member": N_("bundle refused: member {number}: its {part} is not valid"),
+        "bundle.member_too_large": N_(
+            "bundle refused: member {number} holds more revisions than a member may"
+        ),
         "bundle.member_cut": N_("bundle refused: the contents end inside member {number}"),
         "bundle.roster_not_json": N_("bundle refused: member {number}: the roster is not JSON"),
         "bundle.blob_mismatch": N_(
@@ -654,20 +664,24 @@ class ContainerReader:
                 yield Manifest({k: v for k, v in entry.items() if k != "member"})
             elif kind == "roster":
                 _exact_keys(entry, {"member"}, number)
-                line = stream.readline(MAX_LINE_BYTES, number)
+                line = stream.readline(MAX_ROSTER_BYTES, number)
                 document = _parse(line, "bundle.roster_not_json", number=number)
                 if not isinstance(document, dict):
                     raise _refuse("bundle.roster_not_json", number=number)
                 yield Roster(document)
             elif kind == "revisions":
                 _exact_keys(entry, {"member", "count"}, number)
-                count = _count(entry, "count", number, MAX_REVISIONS)
+                count = _count(entry, "count", number, MAX_MEMBER_REVISIONS)
                 if revisions + count > MAX_REVISIONS:
                     raise _refuse("bundle.too_many_revisions", limit=MAX_REVISIONS)
                 lines = []
+                held = 0
                 for _ in range(count):
                     revisions += 1
                     line = stream.readline(MAX_LINE_BYTES, number)
+                    held += len(line)
+                    if held > MAX_MEMBER_BYTES:
+                        raise _refuse("bundle.member_too_large", number=number)
                     lines.append(_revision(line, revisions))
                 yield Revisions(lines)
             else:  # "blob", `_member_line` knows no other

@@ -343,7 +343,11 @@ def parse_roster(data: bytes) -> tuple[Roster, bytes, bytes]:
     if sum(len(e.kept) for e in devices) > MAX_KEPT:
         raise _malformed("kept")
     roster = Roster(serial, issued_at, steps, devices)
-    return roster, _signed_part(body), _signature(wire["signature"], "signature")
+    try:
+        signed = _signed_part(body)
+    except UnicodeEncodeError:  # a lone surrogate, which JSON may escape and no text holds
+        raise _malformed("body") from None
+    return roster, signed, _signature(wire["signature"], "signature")
 
 
 def _verify(card: DeviceCard, message: bytes, signature: bytes) -> bool:
@@ -366,7 +370,10 @@ def verify_roster(data: bytes, trusted_hub: DeviceCard) -> Roster:
     start = cards.index(trusted_hub)
     for before, step in zip(roster.hub_keys[start:], roster.hub_keys[start + 1 :], strict=False):
         assert step.signed_by_previous is not None  # parse_roster: only the first has none
-        message = _HUB_KEY_SIGNED + canonical_json(_card_fields(step.card)).encode()
+        try:
+            message = _HUB_KEY_SIGNED + canonical_json(_card_fields(step.card)).encode()
+        except UnicodeEncodeError:
+            raise _refuse("roster.bad_key_chain") from None
         if not _verify(before.card, message, base64.b64decode(step.signed_by_previous)):
             raise _refuse("roster.bad_key_chain")
     if not _verify(roster.hub, signed, signature):
