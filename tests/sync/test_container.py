@@ -48,7 +48,7 @@ class Keys:
     signing: SigningKey
     recipient: PrivateKey
 
-    def lookup(self, device_id: str) -> VerifyKey | None:
+    def lookup(self, device_id: str, sender_keys: object = None) -> VerifyKey | None:
         return self.signing.verify_key if device_id == SENDER else None
 
 
@@ -384,7 +384,7 @@ def test_a_refusal_of_the_lookup_is_said_as_it_is(keys: Keys, tmp_path: Path) ->
     path = tmp_path / "b.dxb"
     _write(keys, path)
 
-    def revoked(device_id: str) -> VerifyKey:
+    def revoked(device_id: str, sender_keys: object = None) -> VerifyKey:
         raise BundleError("bundle.revoked_sender", device="'豊岡リエゾン'")
 
     with pytest.raises(BundleError) as caught:

@@ -47,3 +47,32 @@ def hub_accept_v1(
                 date=window.isoformat()
             )
         )
+
+
+@hub_app.command("rotate-key", cls=LocalizedCommand)
+def hub_rotate_key(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    """Give the hub new keys: the new card is signed by the old key, so laptops follow it; what
+    the hub signed and attested is signed again."""
+    from dxfield.domain.visible import visible
+    from dxfield.sync.rotation import rotate_hub_key
+
+    done = rotate_hub_key(store_of(ctx))
+    if as_json:
+        print_json(done)
+        return
+    echo(
+        _("the hub's key was rotated: new key fingerprint {fingerprint} (was {previous})").format(
+            fingerprint=done.card.fingerprint, previous=done.previous_fingerprint
+        )
+    )
+    echo(
+        _(
+            "signed again: {signed} revisions, attested again: {attested}; roster {serial}; "
+            "the old key file is kept at {path}: destroy it once every laptop has synced"
+        ).format(
+            signed=done.signed,
+            attested=done.attested,
+            serial=done.roster_serial,
+            path=visible(str(done.old_key_file)),
+        )
+    )

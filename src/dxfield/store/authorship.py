@@ -293,6 +293,14 @@ def _cut(conn: Connection) -> int:
 
 def _unsigned(conn: Connection, condition: Any) -> Iterable[list[Any]]:
     """The unsigned, unattested revisions meeting `condition`, a batch at a time (by id)."""
+    from dxfield.store.schema import REVISIONS
+
+    table = REVISIONS
+    return _batches(conn, condition & table.c.signature.is_(None) & table.c.attestation.is_(None))
+
+
+def _batches(conn: Connection, condition: Any) -> Iterable[list[Any]]:
+    """The revisions meeting `condition`, a batch at a time (by id)."""
     from sqlalchemy import select
 
     from dxfield.store.schema import REVISIONS
@@ -303,12 +311,7 @@ def _unsigned(conn: Connection, condition: Any) -> Iterable[list[Any]]:
     while True:
         rows = conn.execute(
             select(*columns)
-            .where(
-                condition,
-                table.c.signature.is_(None),
-                table.c.attestation.is_(None),
-                table.c.rev_id > after,
-            )
+            .where(condition, table.c.rev_id > after)
             .order_by(table.c.rev_id)
             .limit(BATCH)
         ).all()
@@ -363,49 +366,104 @@ def _attest_others(store: Store, conn: Connection, done: Upgrade, cut: int) -> N
         put_value_in(conn, HUB_KEY, _b64(bytes(store.signer().key.verify_key)))
 
 
+def vouch_again(store: Store, conn: Connection, key: SigningKey) -> Upgrade:
+    """After the hub's key is rotated: sign again, with the new `key`, every revision the hub
+    signed as author and attest again every revision it attested, in the caller's unit, so that
+    what it sends verifies with its current key alone (a key rotated away vouches for nothing
+    new: a laptop checks against the roster's current hub key)."""
+    from dxfield.store.local_state import put_value_in
+    from dxfield.store.schema import REVISIONS
+
+    done = Upgrade()
+    signer = Signer(key)
+    table = REVISIONS
+    mine = (table.c.device_id == store.device.id) & table.c.signature.is_not(None)
+    for rows in _batches(conn, mine):
+        done.signed += _vouch(conn, rows, signer, "signature", sign, done)
+    for rows in _batches(conn, table.c.attestation.is_not(None)):
+        done.attested += _vouch(conn, rows, signer, "attestation", attest, done)
+    put_value_in(conn, HUB_KEY, _b64(bytes(key.verify_key)))
+    return done
+
+
 # -- check: which stored signatures and attestations do not verify ---------------------------------
 
 
 @dataclass(frozen=True)
 class AuthorKeys:
-    """The public keys a store knows: each author's (its own, its trusted devices'), the hubs'."""
+    """The public keys a store knows: each author's (its own, its trusted devices', those of
+    the hub's roster it holds; a hub's every key since its first), the hubs'."""
 
-    authors: dict[str, VerifyKey]
+    authors: dict[str, list[VerifyKey]]
     hubs: list[VerifyKey]
 
 
+HUB_STEPS_KEY = "roster:hub-keys"
+"""local_state on the hub: its chain of keys (sync.roster keeps it; read here for `check`)."""
+HELD_ROSTER_PREFIX = "roster:of:"
+"""local_state: the hub's roster this store took, verified when it was (sync.roster)."""
+
+
+def _cards_in(value: Any, *path: str) -> list[dict[str, Any]]:
+    """The card dicts at `path` (a list of entries each with a "card") in a kept document."""
+    for name in path:
+        value = value.get(name) if isinstance(value, dict) else None
+    entries = value if isinstance(value, list) else []
+    return [e["card"] for e in entries if isinstance(e, dict) and isinstance(e.get("card"), dict)]
+
+
 def known_keys(store: Store, conn: Connection) -> AuthorKeys:
-    """This device's key (from its key file, never made here) and every trusted device's card
-    (revoked ones too: what they signed before stays theirs); and the hub's: on the hub, its own
-    (on PostgreSQL, for a colleague, the one the hub's account recorded when it attested), on a
-    laptop the card of a trusted device of role hub."""
+    """This device's key (from its key file, never made here), every trusted device's card
+    (revoked ones too: what they signed before stays theirs), the devices of the hub's roster
+    this store holds, and the hub's keys: on the hub its own (and those it rotated away), on
+    PostgreSQL for a colleague the one the hub's account recorded when it attested, on a laptop
+    the card of a trusted device of role hub and the roster's chain of hub keys."""
     from dxfield.domain.errors import LocalizedError
     from dxfield.store.hub import TRUSTED_PREFIX
     from dxfield.store.key_file import key_path, read_key_file
     from dxfield.store.local_state import values_in
 
-    authors: dict[str, VerifyKey] = {}
+    authors: dict[str, list[VerifyKey]] = {}
     trusted_hubs: list[VerifyKey] = []
-    for value in values_in(conn, TRUSTED_PREFIX).values():
-        card = value.get("card") if isinstance(value, dict) else None
-        if not isinstance(card, dict):
-            continue
+
+    def know(card: dict[str, Any], *, hub: bool = False) -> None:
         key = verify_key(str(card.get("signing_key", "")))
         if key is None:
-            continue
-        authors[str(card.get("id"))] = key
-        if card.get("role") == "hub":
+            return
+        known = authors.setdefault(str(card.get("id")), [])
+        if key not in known:
+            known.append(key)
+        if hub and key not in trusted_hubs:
             trusted_hubs.append(key)
+
+    for value in values_in(conn, TRUSTED_PREFIX).values():
+        card = value.get("card") if isinstance(value, dict) else None
+        if isinstance(card, dict):
+            know(card, hub=card.get("role") == "hub")
+    for text in values_in(conn, HELD_ROSTER_PREFIX).values():
+        try:
+            held = json.loads(text) if isinstance(text, str) else None
+        except ValueError:
+            continue
+        for card in _cards_in(held, "body", "devices"):
+            know(card)
+        for card in _cards_in(held, "body", "hub_keys"):
+            know(card, hub=True)
+    own_steps = _cards_in({"steps": values_in(conn, HUB_STEPS_KEY).get(HUB_STEPS_KEY)}, "steps")
     try:
         found = read_key_file(key_path(store.data_dir))
     except LocalizedError:
         found = None
-    own: VerifyKey | None = None
+    own: list[VerifyKey] = []
     if found is not None and found.device_id == store.device.id:
-        own = SigningKey(base64.b64decode(found.signing_seed)).verify_key
+        own = [SigningKey(base64.b64decode(found.signing_seed)).verify_key]
+        for card in own_steps:
+            key = verify_key(str(card.get("signing_key", "")))
+            if key is not None and key not in own:
+                own.append(key)
         authors[store.device.id] = own
     if is_hub_account(store):
-        hubs = [own] if own is not None else []
+        hubs = own
     elif store.hub_id is not None:
         recorded = values_in(conn, HUB_KEY).get(HUB_KEY)
         key = verify_key(recorded) if isinstance(recorded, str) else None
@@ -446,13 +504,15 @@ def bad_proofs(conn: Connection, keys: AuthorKeys, limit: int) -> list[BadProof]
         if len(bad) >= limit:
             break
         author = keys.authors.get(row.device_id)
-        judge_signature = row.signature is not None and author is not None
+        judge_signature = row.signature is not None and bool(author)
         judge_attestation = row.attestation is not None and bool(keys.hubs)
         if not (judge_signature or judge_attestation):
             continue
         found = stored_digest(row)
         if judge_signature and (
-            found is None or author is None or not signature_verifies(author, found, row.signature)
+            found is None
+            or not author
+            or not any(signature_verifies(k, found, row.signature) for k in author)
         ):
             bad.append(BadProof(row.rev_id, row.entity, row.entity_id, row.device_id, False))
             continue

@@ -196,6 +196,10 @@ class Store:
             self._signer = Signer(device_keys_in(self.data_dir, self.device.id).signing)
         return self._signer
 
+    def forget_keys(self) -> None:
+        """Read the key file again at the next write (its keys were just replaced)."""
+        self._signer = None
+
     @property
     def shared(self) -> bool:
         """Whether this store is a hub database shared by a team (PostgreSQL)."""

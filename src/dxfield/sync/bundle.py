@@ -40,6 +40,8 @@ from dxfield.sync.authors import Authors, authors_of
 from dxfield.sync.keys import TrustedDevice, device_keys, find_trusted, list_trusted
 from dxfield.sync.roster import (
     Roster,
+    follow_sender_keys,
+    hub_key_chain,
     hub_roster,
     keep_roster_in,
     newest_held,
@@ -196,6 +198,7 @@ def export_bundle(
             encryption,
             members(),
             data_dir=store.data_dir,
+            sender_keys=hub_key_chain(store) if is_hub_account(store) else None,
         )
     # Forward only: of two exports to one device at once, the one that read less may finish
     # last; its watermark must not take the other's back (that would send it all again).
@@ -335,8 +338,17 @@ class _Known:
             raise refuse("bundle.revoked_sender", device=quote(found.name))
         return found
 
-    def verify_key(self, sender_id: object) -> VerifyKey:
-        return VerifyKey(base64.b64decode(self.sender(sender_id).card.signing_key))
+    def verify_key(self, sender_id: object, sender_keys: object = None) -> VerifyKey:
+        """The key the bundle's header must verify with: the sender's, or for a hub that has
+        rotated its key, the end of the chain the header carries, followed from the key known
+        here (each step signed by the one before)."""
+        card = self.sender(sender_id).card
+        if sender_keys is not None:
+            try:
+                card = follow_sender_keys(card, sender_keys)
+            except LocalizedError:
+                raise refuse("bundle.bad_header", part="sender_keys") from None
+        return VerifyKey(base64.b64decode(card.signing_key))
 
 
 def import_bundle(store: Store, path: Path, *, dry_run: bool = False) -> ImportResult:
@@ -590,7 +602,7 @@ def _import_format_1(store: Store, path: Path, dry_run: bool) -> ImportResult:
     window = format_1_window(store) if is_hub_account(store) else None
 
     def verify_key(sender_id: object) -> VerifyKey:
-        sender = known.sender(sender_id)
+        sender = known.sender(sender_id)  # format 1 has no chain of keys: no rotation before it
         if not is_hub_account(store):
             raise refuse("bundle.format_1_here", device=quote(sender.name))
         if window is None or clock.today() > window:

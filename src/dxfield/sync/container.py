@@ -270,11 +270,14 @@ def write_container(
     *,
     data_dir: Path | None = None,
     chunk_bytes: int = CHUNK_BYTES,
+    sender_keys: Sequence[Mapping[str, Any]] | None = None,
 ) -> Written:
     """Write `members` as a format-2 bundle from `sender_id` to `recipient_id`, signed with
     `signing_key`, encrypted to `encryption_key` (the recipient's X25519 key; None: not
     encrypted). Never over anything a data folder holds (`data_dir`, the store's; and the
-    person's own): see `files.guard_output`. The file appears whole or not at all, owner-only."""
+    person's own): see `files.guard_output`. The file appears whole or not at all, owner-only.
+    `sender_keys`: a hub whose key was rotated puts the chain of its keys in the header, so that
+    a recipient that knows an earlier one can follow it to the key that signed."""
     return write_stream(
         out,
         signing_key,
@@ -284,6 +287,7 @@ def write_container(
         member_stream(members),
         data_dir=data_dir,
         chunk_bytes=chunk_bytes,
+        sender_keys=sender_keys,
     )
 
 
@@ -297,6 +301,7 @@ def write_stream(
     *,
     data_dir: Path | None = None,
     chunk_bytes: int = CHUNK_BYTES,
+    sender_keys: Sequence[Mapping[str, Any]] | None = None,
 ) -> Written:
     """`write_container` below the members: any plain text, as pieces (the tests write with it
     what a hostile sender could)."""
@@ -315,6 +320,8 @@ def write_stream(
                 header = _write_chunks(
                     chunks_file, plain, sender_id, recipient_id, encryption_key, chunk_bytes
                 )
+                if sender_keys is not None:
+                    header["sender_keys"] = list(sender_keys)
                 head = MAGIC_LINE + _json_line(header) + b"\n"
                 signed = head + signing_key.sign(head).signature
                 fd, final_path = tempfile.mkstemp(
@@ -429,8 +436,10 @@ def stored_chunk_limit(chunk_bytes: int) -> int:
 
 # -- reading -------------------------------------------------------------------------------------
 
-VerifyKeyLookup = Callable[[str], VerifyKey | None]
-"""The sender's verify key by its device id; None (or a LocalizedError of its own) refuses it."""
+VerifyKeyLookup = Callable[[str, object], VerifyKey | None]
+"""The sender's verify key by its device id and the header's `sender_keys` (None when absent:
+the chain of a hub's rotated keys, unverified, for the caller to follow from a key it trusts);
+None (or a LocalizedError of its own) refuses it."""
 
 
 @dataclass(frozen=True)
@@ -547,7 +556,7 @@ class ContainerReader:
         sender = header.get("sender")
         if not isinstance(sender, str):
             raise _refuse("bundle.no_sender")
-        verify_key = verify_key_for(sender)
+        verify_key = verify_key_for(sender, header.get("sender_keys"))
         if verify_key is None:
             raise _refuse("bundle.untrusted_sender", device=quote(sender))
         try:

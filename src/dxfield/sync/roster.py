@@ -38,6 +38,7 @@ from dxfield import clock
 from dxfield.domain.errors import LocalizedError
 from dxfield.i18n import N_, problems, quote
 from dxfield.store import local_state
+from dxfield.store.authorship import HELD_ROSTER_PREFIX, HUB_STEPS_KEY
 from dxfield.store.engine import Store
 from dxfield.store.merge import REV_ID_PATTERN
 from dxfield.store.revisions import canonical_json
@@ -362,23 +363,66 @@ def verify_roster(data: bytes, trusted_hub: DeviceCard) -> Roster:
     """The roster in `data`, if the hub this device trusts (`trusted_hub`, the card its person
     checked) signed it, directly or through the chain of the hub's later keys."""
     roster, signed, signature = parse_roster(data)
-    cards = [s.card for s in roster.hub_keys]
-    if trusted_hub.id != cards[0].id:
-        raise _refuse("roster.other_hub", hub=quote(cards[0].name))
-    if trusted_hub not in cards:
+    if trusted_hub.id != roster.hub_keys[0].card.id:
+        raise _refuse("roster.other_hub", hub=quote(roster.hub_keys[0].card.name))
+    _follow(roster.hub_keys, trusted_hub)
+    if not _verify(roster.hub, signed, signature):
+        raise _refuse("roster.bad_signature")
+    return roster
+
+
+def _follow(steps: tuple[KeyStep, ...], known: DeviceCard) -> DeviceCard:
+    """The last card of `steps`, if each one after `known` is signed by the key before it."""
+    cards = [s.card for s in steps]
+    if known not in cards:
         raise _refuse("roster.bad_key_chain")
-    start = cards.index(trusted_hub)
-    for before, step in zip(roster.hub_keys[start:], roster.hub_keys[start + 1 :], strict=False):
-        assert step.signed_by_previous is not None  # parse_roster: only the first has none
+    start = cards.index(known)
+    for before, step in zip(steps[start:], steps[start + 1 :], strict=False):
+        assert step.signed_by_previous is not None  # _step: only the first has none
         try:
             message = _HUB_KEY_SIGNED + canonical_json(_card_fields(step.card)).encode()
         except UnicodeEncodeError:
             raise _refuse("roster.bad_key_chain") from None
         if not _verify(before.card, message, base64.b64decode(step.signed_by_previous)):
             raise _refuse("roster.bad_key_chain")
-    if not _verify(roster.hub, signed, signature):
-        raise _refuse("roster.bad_signature")
-    return roster
+    return cards[-1]
+
+
+def follow_sender_keys(known: DeviceCard, value: object) -> DeviceCard:
+    """The hub's current card from a bundle header's `sender_keys` (hostile input: checked as a
+    roster's `hub_keys`), followed from the card this store knows; `known` itself when absent."""
+    if value is None:
+        return known
+    if not isinstance(value, list) or not 1 <= len(value) <= MAX_HUB_KEYS:
+        raise _malformed("hub_keys")
+    steps = tuple(_step(s, i == 0) for i, s in enumerate(value))
+    if len({s.card.id for s in steps}) != 1 or steps[0].card.id != known.id:
+        raise _malformed("hub_keys")
+    return _follow(steps, known)
+
+
+def hub_key_chain(store: Store) -> list[dict[str, Any]] | None:
+    """The hub's chain of keys as a bundle header carries it; None before any rotation."""
+    steps = _hub_steps(store)
+    if len(steps) < 2:
+        return None
+    return [
+        {"card": _card_fields(s.card), "signed_by_previous": s.signed_by_previous} for s in steps
+    ]
+
+
+def rotated_steps(store: Store, previous: SigningKey, card: DeviceCard) -> list[dict[str, Any]]:
+    """The hub's chain of keys with `card` (its new one) signed by `previous` appended, as
+    kept in local state (`keep_hub_steps_in`)."""
+    steps = [*_hub_steps(store), next_hub_key(previous, card)]
+    return [
+        {"card": _card_fields(s.card), "signed_by_previous": s.signed_by_previous} for s in steps
+    ]
+
+
+def keep_hub_steps_in(conn: Connection, steps: list[dict[str, Any]]) -> None:
+    """Keep the hub's chain of keys (from `rotated_steps`), in the caller's unit."""
+    local_state.put_value_in(conn, _HUB_KEYS, steps)
 
 
 def newer(held: Roster | None, offered: Roster) -> bool:
@@ -390,7 +434,7 @@ def newer(held: Roster | None, offered: Roster) -> bool:
 # -- on a store ------------------------------------------------------------------------------------
 
 _HUB_ROSTER = "roster:own"
-_TAKEN = "roster:of:"
+_TAKEN = HELD_ROSTER_PREFIX
 
 
 def _hub_steps(store: Store) -> list[KeyStep]:
@@ -403,7 +447,7 @@ def _hub_steps(store: Store) -> list[KeyStep]:
     return [KeyStep(card_from_fields(s["card"]), s["signed_by_previous"]) for s in kept]
 
 
-_HUB_KEYS = "roster:hub-keys"
+_HUB_KEYS = HUB_STEPS_KEY
 
 
 def _held_by(store: Store, device_id: str) -> frozenset[str]:
