@@ -213,6 +213,12 @@ class SyncScreen(DxScreen):
         ).format(
             path=display_path(str(result.path)), recipient=visible(name), count=result.revisions
         )
+        if result.unsent:
+            message += "  " + ngettext(
+                "({count} change not sent: no proof of who wrote it; its author sends it)",
+                "({count} changes not sent: no proof of who wrote them; their authors send them)",
+                result.unsent,
+            ).format(count=result.unsent)
         self.app.call_from_thread(self._say, message)
         self.app.call_from_thread(self.load)
         self.app.call_from_thread(self.dx.refresh_status)
