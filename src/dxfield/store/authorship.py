@@ -5,7 +5,7 @@ sorted parents, stamp, device, deleted, data); its id is the generation and the 
 that digest. Its **signature** is its author's Ed25519 signature over
 `b"dxfield-revision-2\\n" + digest`, made when the revision is written; an **attestation** is the
 hub's over `b"dxfield-attest-2\\n" + digest`, for a revision from before format 2 whose author
-never signed it (docs/design/bundle-format-2.md §1 and §4). The prefixes keep either from ever
+never signed it (docs/bundle-format.md §1 and §6). The prefixes keep either from ever
 being taken for a signature over anything else dxfield signs. Both are stored base64 beside the
 revision (`revision.signature`, `revision.attestation`) and are no part of its content: neither
 its id nor a dump shows them. PyNaCl (libsodium) does the cryptography; nothing here is home-made.

@@ -1,6 +1,6 @@
 """The container of bundle format 2: a signed header, then chunks, read and written as streams.
 
-The layout (docs/design/bundle-format-2.md §5 is its specification):
+The layout (docs/bundle-format.md §4 is its specification):
 
     DXFIELD-BUNDLE 2\\n            the magic line, with the format version
     {header JSON}\\n               sender, recipient, encryption, chunk size and count, and the

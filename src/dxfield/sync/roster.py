@@ -1,5 +1,5 @@
-"""The roster: which devices the hub has enrolled, signed by the hub (bundle format 2, §2-3 of
-docs/design/bundle-format-2.md).
+"""The roster: which devices the hub has enrolled, signed by the hub (bundle format 2: §2 and §3 of
+docs/bundle-format.md).
 
 A laptop trusts one card by hand, the hub's; every other device it learns from the roster the
 hub signs and sends in its bundles. The roster has a serial number that only grows: a store
