@@ -128,3 +128,38 @@ def test_a_hub_key_rotated_away_signs_no_later_roster(
         take_roster(toyooka, signed_roster(forged, old_key))
     assert refused.value.code == "roster.bad_key_chain"
     assert held_roster(toyooka, hub.device.id) == first
+
+
+def test_a_laptop_that_trusts_only_the_hub_sends_to_another_through_the_roster(
+    tmp_path: Path,
+) -> None:
+    from dxfield.domain.errors import NotFound
+    from dxfield.store import maintenance
+    from dxfield.sync.bundle import recipients
+
+    hub = _hub(tmp_path / "hub", "兵庫県")
+    toyooka = Store.open(tmp_path / "toyooka", device_name="豊岡リエゾン")
+    nishinomiya = Store.open(tmp_path / "nishinomiya", device_name="西宮リエゾン")
+    try:
+        for laptop in (toyooka, nishinomiya):
+            trust_card(hub, parse_card(card_text(own_card(laptop))))
+            trust_card(laptop, parse_card(card_text(own_card(hub))))  # the hub's card only
+        assert [d.name for d in recipients(toyooka)] == ["兵庫県"]
+        with pytest.raises(NotFound):
+            export_bundle(toyooka, tmp_path / "no.dxb", "西宮リエゾン")
+        for laptop in (toyooka, nishinomiya):
+            import_bundle(laptop, export_bundle(hub, tmp_path / "h.dxb", laptop.device.id).path)
+        assert [d.name for d in recipients(toyooka)] == ["兵庫県", "西宮リエゾン"]
+        add_activity(
+            toyooka,
+            ActivityInput(
+                title="資母地区", kind="hearing", date="2024-08-02", municipality="豊岡市"
+            ),
+        )
+        sent = export_bundle(toyooka, tmp_path / "t-n.dxb", "西宮リエゾン")
+        assert sent.revisions == 1
+        assert import_bundle(nishinomiya, sent.path).new == 1
+        assert maintenance.dump(nishinomiya) == maintenance.dump(toyooka)
+    finally:
+        for store in (hub, toyooka, nishinomiya):
+            store.close()

@@ -225,6 +225,21 @@ def _recipient(store: Store, text: str) -> TrustedDevice:
     return device
 
 
+def recipients(store: Store) -> list[TrustedDevice]:
+    """The devices this store may write a bundle for: those it trusts and has not revoked, and
+    those enrolled and not revoked in the hub's roster it holds; by name."""
+    found = {t.card.id: t for t in list_trusted(store) if not t.revoked}
+    held = newest_held(store)
+    if held is not None:
+        for entry in held[0].devices:
+            if entry.revoked_at is None and entry.card.id != store.device.id:
+                found.setdefault(entry.card.id, TrustedDevice(entry.card, entry.card.name))
+        hub = held[0].hub
+        if hub.id != store.device.id and hub.id not in found:
+            found[hub.id] = TrustedDevice(hub, hub.name)
+    return sorted(found.values(), key=lambda t: (t.name, t.card.id))
+
+
 def _in_roster(roster: Roster, text: str) -> TrustedDevice | None:
     for entry in roster.devices:
         if text in (entry.card.id, entry.card.name):
@@ -263,12 +278,11 @@ def bundle_log(store: Store) -> list[dict[str, Any]]:
 
 
 def unexported_counts(store: Store) -> dict[str, int]:
-    """For each trusted device: how many revisions arrived here since its last bundle."""
+    """For each device this store may send to: how many revisions arrived here since its last
+    bundle."""
     result = {}
     with store.read() as conn:
-        for device in list_trusted(store):
-            if device.revoked:
-                continue
+        for device in recipients(store):
             watermark = int(local_state.get_value(store, _WATERMARK + device.card.id, 0))
             result[device.name] = merge.count_revisions_since(conn, watermark)
     return result
@@ -501,13 +515,17 @@ class _Import:
             self.blobs += 1
 
     def _offered(self, data: bytes) -> None:
-        """A roster in the bundle: a hub ignores its own (it is the authority on it); a store
-        takes a newer one from a hub it trusts, once the whole bundle is taken."""
+        """A roster in the bundle: a hub ignores its own (it is the authority on it), and a
+        store the roster of a hub it does not trust (it grants nothing); it takes a newer one
+        from the hub it trusts, once the whole bundle is taken, and refuses the bundle when the
+        roster claims that hub without its signature."""
         try:
             if roster_hub_id(data) in (self.store.device.id, self.store.hub_id):
                 return  # its own roster: the hub is the authority on it
             roster, taken = offered_roster(self.store, data)
         except LocalizedError as exc:
+            if exc.code == "roster.other_hub":
+                return  # a hub this store does not trust: its roster grants nothing here
             raise BundleError("bundle.roster_refused", problem=exc) from None
         if taken:
             self.roster = (roster, data)

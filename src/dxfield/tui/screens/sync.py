@@ -91,10 +91,9 @@ class SyncScreen(DxScreen):
         """Read the trusted devices, what each has not been sent, and the history."""
         from dxfield.store.local_state import get_setting
         from dxfield.store.soundness import far_ahead
-        from dxfield.sync.bundle import bundle_log, unexported_counts
-        from dxfield.sync.keys import list_trusted
+        from dxfield.sync.bundle import bundle_log, recipients, unexported_counts
 
-        devices = [(d.name, d.card.id) for d in list_trusted(self.store) if not d.revoked]
+        devices = [(d.name, d.card.id) for d in recipients(self.store)]
         counts = unexported_counts(self.store)
         log = bundle_log(self.store)
         folder = get_setting(self.store, LAST_FOLDER, None) or str(Path.home())
@@ -186,15 +185,16 @@ class SyncScreen(DxScreen):
     def _export(self, recipient: str, folder: Path) -> None:
         from dxfield.store.files import safe_name_part
         from dxfield.store.local_state import set_setting
-        from dxfield.sync.bundle import export_bundle
-        from dxfield.sync.keys import find_trusted
+        from dxfield.sync.bundle import export_bundle, recipients
 
         if not folder.is_dir():  # a stick pulled out: said in one line, in the worker
             message = _("There is no folder {folder}").format(folder=display_path(str(folder)))
             self.app.call_from_thread(self._say, message, error=True)
             return
         try:
-            name = find_trusted(self.store, recipient).name
+            name = next(
+                (d.name for d in recipients(self.store) if d.card.id == recipient), recipient
+            )
             stamp = clock.file_stamp()
             # Names are the devices' own (and another's may be anything): made safe, so a "/"
             # or ".." in one cannot steer the file out of the folder.
