@@ -163,3 +163,38 @@ def test_a_laptop_that_trusts_only_the_hub_sends_to_another_through_the_roster(
     finally:
         for store in (hub, toyooka, nishinomiya):
             store.close()
+
+
+def test_check_lists_what_a_revoked_laptop_slipped_in_before_the_revocation_arrived(
+    tmp_path: Path,
+) -> None:
+    """豊岡 sends 西宮 a change directly; the hub, which never got it, revokes 豊岡. Once 西宮
+    takes the hub's roster, it keeps the change (nothing held is dropped) and check names it."""
+    from dxfield.store import maintenance
+
+    hub = _hub(tmp_path / "hub", "兵庫県")
+    toyooka = Store.open(tmp_path / "toyooka", device_name="豊岡リエゾン")
+    nishinomiya = Store.open(tmp_path / "nishinomiya", device_name="西宮リエゾン")
+    try:
+        for laptop in (toyooka, nishinomiya):
+            trust_card(hub, parse_card(card_text(own_card(laptop))))
+            trust_card(laptop, parse_card(card_text(own_card(hub))))
+        for laptop in (toyooka, nishinomiya):
+            import_bundle(laptop, export_bundle(hub, tmp_path / "h.dxb", laptop.device.id).path)
+        add_activity(
+            toyooka,
+            ActivityInput(
+                title="資母地区", kind="hearing", date="2024-08-02", municipality="豊岡市"
+            ),
+        )
+        import_bundle(nishinomiya, export_bundle(toyooka, tmp_path / "t.dxb", "西宮リエゾン").path)
+        assert maintenance.check(nishinomiya).ok
+        revoke(hub, "豊岡リエゾン")
+        import_bundle(nishinomiya, export_bundle(hub, tmp_path / "h2.dxb", "西宮リエゾン").path)
+        report = maintenance.check(nishinomiya)
+        found = [f for f in report.findings if f.code == "revoked-author"]
+        assert len(found) == 1 and "資母地区" not in found[0].message("en")
+        assert "is by" in found[0].message("en") and "revoked" in found[0].message("en")
+    finally:
+        for store in (hub, toyooka, nishinomiya):
+            store.close()

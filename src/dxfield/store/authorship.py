@@ -396,12 +396,31 @@ class AuthorKeys:
 
     authors: dict[str, list[VerifyKey]]
     hubs: list[VerifyKey]
+    revoked: dict[str, frozenset[str]] = field(default_factory=dict)
+    """Each revoked device of the roster this store holds (the hub: its own), with the ids of
+    its revisions the hub kept at its revocation."""
 
 
 HUB_STEPS_KEY = "roster:hub-keys"
 """local_state on the hub: its chain of keys (sync.roster keeps it; read here for `check`)."""
 HELD_ROSTER_PREFIX = "roster:of:"
 """local_state: the hub's roster this store took, verified when it was (sync.roster)."""
+OWN_ROSTER_KEY = "roster:own"
+"""local_state on the hub: the roster it signed last (sync.roster)."""
+
+
+def _revoked_in(document: Any) -> dict[str, frozenset[str]]:
+    """The revoked devices of a kept roster and what the hub kept of each."""
+    body = document.get("body") if isinstance(document, dict) else None
+    entries = body.get("devices") if isinstance(body, dict) else None
+    found: dict[str, frozenset[str]] = {}
+    for entry in entries if isinstance(entries, list) else []:
+        if not isinstance(entry, dict) or entry.get("revoked_at") is None:
+            continue
+        card, kept = entry.get("card"), entry.get("kept")
+        if isinstance(card, dict) and isinstance(kept, list):
+            found[str(card.get("id"))] = frozenset(str(k) for k in kept)
+    return found
 
 
 def _cards_in(value: Any, *path: str) -> list[dict[str, Any]]:
@@ -440,7 +459,10 @@ def known_keys(store: Store, conn: Connection) -> AuthorKeys:
         card = value.get("card") if isinstance(value, dict) else None
         if isinstance(card, dict):
             know(card, hub=card.get("role") == "hub")
-    for text in values_in(conn, HELD_ROSTER_PREFIX).values():
+    revoked: dict[str, frozenset[str]] = {}
+    rosters = values_in(conn, HELD_ROSTER_PREFIX)
+    own_roster = values_in(conn, OWN_ROSTER_KEY).get(OWN_ROSTER_KEY)
+    for text in rosters.values():
         try:
             held = json.loads(text) if isinstance(text, str) else None
         except ValueError:
@@ -449,6 +471,12 @@ def known_keys(store: Store, conn: Connection) -> AuthorKeys:
             know(card)
         for card in _cards_in(held, "body", "hub_keys"):
             know(card, hub=True)
+        revoked.update(_revoked_in(held))
+    if is_hub_account(store) and isinstance(own_roster, str):
+        try:
+            revoked.update(_revoked_in(json.loads(own_roster)))
+        except ValueError:
+            pass
     own_steps = _cards_in({"steps": values_in(conn, HUB_STEPS_KEY).get(HUB_STEPS_KEY)}, "steps")
     try:
         found = read_key_file(key_path(store.data_dir))
@@ -470,7 +498,32 @@ def known_keys(store: Store, conn: Connection) -> AuthorKeys:
         hubs = [key] if key is not None else []
     else:
         hubs = trusted_hubs
-    return AuthorKeys(authors, hubs)
+    return AuthorKeys(authors, hubs, revoked)
+
+
+def revoked_outside(conn: Connection, keys: AuthorKeys, limit: int) -> list[BadProof]:
+    """Revisions held here by a revoked device that the hub did not keep at its revocation
+    (taken before this store heard of it): kept, as everything held is, and listed by `check`;
+    at most `limit`."""
+    from sqlalchemy import select
+
+    from dxfield.store.schema import REVISIONS
+
+    if not keys.revoked:
+        return []
+    table = REVISIONS
+    rows = conn.execute(
+        select(table.c.rev_id, table.c.entity, table.c.entity_id, table.c.device_id)
+        .where(table.c.device_id.in_(sorted(keys.revoked)))
+        .order_by(table.c.rev_id)
+    )
+    found: list[BadProof] = []
+    for row in rows:
+        if row.rev_id not in keys.revoked[row.device_id]:
+            found.append(BadProof(row.rev_id, row.entity, row.entity_id, row.device_id, False))
+            if len(found) >= limit:
+                break
+    return found
 
 
 @dataclass(frozen=True)

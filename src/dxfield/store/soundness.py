@@ -21,7 +21,7 @@ from sqlalchemy.engine import Connection
 
 from dxfield.i18n import N_, LocalizedError, Words, field_label, problems
 from dxfield.store import records, revisions
-from dxfield.store.authorship import AuthorKeys, bad_proofs
+from dxfield.store.authorship import AuthorKeys, bad_proofs, revoked_outside
 from dxfield.store.hlc import SKEW_LIMIT_MS, Stamp, ahead_of_real_time, skew_limit
 from dxfield.store.links import links_of
 from dxfield.store.local_state import values_in
@@ -50,6 +50,10 @@ PROBLEMS = problems(
         ),
         "check.clock_ahead": N_(
             "this store's clock stands {days:,} days ahead (it falls back at the next change)"
+        ),
+        "check.revoked_author": N_(
+            "version {rev} ({kind} {id}) is by {author}, revoked, and is not among the versions "
+            "the hub kept when it revoked it"
         ),
         "check.no_row": N_("the {kind} {id} has versions but no row"),
         "check.wrong_winner": N_("the {kind} {id} shows {rev}, not its winner {winner}"),
@@ -207,6 +211,15 @@ def find_problems(conn: Connection, keys: AuthorKeys | None = None) -> list[Find
                 kind=_kind(bad.entity),
                 id=bad.entity_id,
                 author=bad.author,
+            )
+        for late in revoked_outside(conn, keys, MAX_FINDINGS_PER_KIND):
+            note(
+                "revoked-author",
+                "check.revoked_author",
+                rev=late.rev_id,
+                kind=_kind(late.entity),
+                id=late.entity_id,
+                author=late.author,
             )
     ahead = ahead_of_real_time(conn)
     if ahead > SKEW_LIMIT_MS:

@@ -38,7 +38,7 @@ from dxfield import clock
 from dxfield.domain.errors import LocalizedError
 from dxfield.i18n import N_, problems, quote
 from dxfield.store import local_state
-from dxfield.store.authorship import HELD_ROSTER_PREFIX, HUB_STEPS_KEY
+from dxfield.store.authorship import HELD_ROSTER_PREFIX, HUB_STEPS_KEY, OWN_ROSTER_KEY
 from dxfield.store.engine import Store
 from dxfield.store.merge import REV_ID_PATTERN
 from dxfield.store.revisions import canonical_json
@@ -433,7 +433,7 @@ def newer(held: Roster | None, offered: Roster) -> bool:
 
 # -- on a store ------------------------------------------------------------------------------------
 
-_HUB_ROSTER = "roster:own"
+_HUB_ROSTER = OWN_ROSTER_KEY
 _TAKEN = HELD_ROSTER_PREFIX
 
 
