@@ -95,7 +95,9 @@ PROBLEMS = problems(
         ),
         "revision.not_text": N_("holds a character that is not text (a lone surrogate)"),
         "revision.not_signature": N_("is not a signature (base64 of 64 bytes)"),
-        "revision.unknown_kind": N_("unknown kind {value}"),
+        "revision.unknown_kind": N_(
+            "unknown kind {value}: a kind of record this dxfield does not know; update dxfield"
+        ),
         "revision.not_id": N_("{value} is not an id"),
         "revision.not_generation": N_("{value} is not a generation"),
         "revision.bad_parents": N_("unreadable (a list of distinct version ids, at most {limit})"),
