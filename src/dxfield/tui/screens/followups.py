@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import Button, DataTable, Input, Label, Select
+from textual.widgets import Button, Input, Label, Select
 
 from dxfield.domain.dates import parse_date
 from dxfield.domain.enums import ActionStatus, FindingKind, SupportArea
@@ -23,6 +23,7 @@ from dxfield.domain.visible import visible
 from dxfield.i18n import N_, LocalizedError, _, about, current_language, ngettext, pgettext
 from dxfield.tui.screens.base import DxScreen, FormModal
 from dxfield.tui.text import plain_options
+from dxfield.tui.widgets.table import FittedTable
 
 if TYPE_CHECKING:
     from dxfield.domain.records import FindingRead
@@ -43,7 +44,7 @@ def initiative_labels(store: Store) -> list[tuple[str, str]]:
     ]
 
 
-class FollowUpTable(DataTable[Any]):
+class FollowUpTable(FittedTable):
     """A table whose rows can stand out: overdue, or due soon."""
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {

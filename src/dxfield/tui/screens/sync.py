@@ -18,7 +18,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, DataTable, Input, Label, OptionList, ProgressBar, Select
+from textual.widgets import Button, Input, Label, OptionList, ProgressBar, Select
 from textual.widgets.option_list import Option
 
 from dxfield import clock
@@ -28,6 +28,7 @@ from dxfield.i18n import N_, _, field_label, ngettext
 from dxfield.tui.screens.base import DxScreen
 from dxfield.tui.screens.followups import FollowUpTable
 from dxfield.tui.text import display_path, error_text, plain, plain_options
+from dxfield.tui.widgets.table import FittedTable
 
 if TYPE_CHECKING:
     from dxfield.store.conflicts import Conflict
@@ -338,7 +339,7 @@ class ConflictsScreen(DxScreen):
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="conflicts"):
             yield OptionList(id="conflict-list")
-            yield DataTable(id="versions", cursor_type="row", zebra_stripes=True)
+            yield FittedTable(id="versions", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
         self.sub_title = _("Conflicts")
@@ -379,7 +380,7 @@ class ConflictsScreen(DxScreen):
         self._show_versions(self._current())
 
     def _show_versions(self, conflict: Conflict | None) -> None:
-        table = self.query_one("#versions", DataTable)
+        table = self.query_one("#versions", FittedTable)
         table.clear(columns=True)
         if conflict is None:
             return
