@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
@@ -299,14 +300,17 @@ def _unsigned(conn: Connection, condition: Any) -> Iterable[list[Any]]:
     return _batches(conn, condition & table.c.signature.is_(None) & table.c.attestation.is_(None))
 
 
-def _batches(conn: Connection, condition: Any) -> Iterable[list[Any]]:
-    """The revisions meeting `condition`, a batch at a time (by id)."""
+def _batches(conn: Connection, condition: Any, *, with_proofs: bool = False) -> Iterable[list[Any]]:
+    """The revisions meeting `condition`, a batch at a time (by id); with their signature and
+    attestation when `with_proofs`."""
     from sqlalchemy import select
 
     from dxfield.store.schema import REVISIONS
 
     table = REVISIONS
     columns = _columns()
+    if with_proofs:
+        columns += [table.c.signature, table.c.attestation]
     after = ""
     while True:
         rows = conn.execute(
@@ -366,7 +370,9 @@ def _attest_others(store: Store, conn: Connection, done: Upgrade, cut: int) -> N
         put_value_in(conn, HUB_KEY, _b64(bytes(store.signer().key.verify_key)))
 
 
-def vouch_again(store: Store, conn: Connection, key: SigningKey) -> Upgrade:
+def vouch_again(
+    store: Store, conn: Connection, key: SigningKey, previous_keys: Sequence[str]
+) -> Upgrade:
     """After the hub's key is rotated: sign again, with the new `key`, every revision the hub
     signed as author and attest again every revision it attested, in the caller's unit, so that
     what it sends verifies with its current key alone (a key rotated away vouches for nothing
@@ -380,8 +386,17 @@ def vouch_again(store: Store, conn: Connection, key: SigningKey) -> Upgrade:
     mine = (table.c.device_id == store.device.id) & table.c.signature.is_not(None)
     for rows in _batches(conn, mine):
         done.signed += _vouch(conn, rows, signer, "signature", sign, done)
-    for rows in _batches(conn, table.c.attestation.is_not(None)):
-        done.attested += _vouch(conn, rows, signer, "attestation", attest, done)
+    before = [k for k in (verify_key(str(v)) for v in previous_keys) if k is not None]
+    for rows in _batches(conn, table.c.attestation.is_not(None), with_proofs=True):
+        # Only what the hub did attest (with a key of its chain): a row whose attestation does
+        # not verify (written by hand, or by a bug) is not laundered by the new key.
+        genuine = [
+            r
+            for r in rows
+            if (found := stored_digest(r)) is not None
+            and any(attestation_verifies(k, found, r.attestation) for k in before)
+        ]
+        done.attested += _vouch(conn, genuine, signer, "attestation", attest, done)
     put_value_in(conn, HUB_KEY, _b64(bytes(key.verify_key)))
     return done
 
@@ -473,10 +488,8 @@ def known_keys(store: Store, conn: Connection) -> AuthorKeys:
             know(card, hub=True)
         revoked.update(_revoked_in(held))
     if is_hub_account(store) and isinstance(own_roster, str):
-        try:
+        with contextlib.suppress(ValueError):
             revoked.update(_revoked_in(json.loads(own_roster)))
-        except ValueError:
-            pass
     own_steps = _cards_in({"steps": values_in(conn, HUB_STEPS_KEY).get(HUB_STEPS_KEY)}, "steps")
     try:
         found = read_key_file(key_path(store.data_dir))

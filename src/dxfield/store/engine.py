@@ -184,16 +184,25 @@ class Store:
         self.enrolled = enrolled
         """Whether this person may write (on a hub: the hub's account, or a trusted device)."""
         self._signer: Signer | None = None
+        self._signer_stamp: tuple[int, int, int] | None = None
 
     def signer(self) -> Signer:
         """This device's signing key, which signs every revision it writes: read from the data
         folder's key file (made there on first need) once per Store, not per write. A refused
         key file (another device's, open to others) is one line, and nothing is written."""
-        if self._signer is None:
+        from dxfield.store.key_file import key_path
+
+        try:  # a key file replaced meanwhile (the hub's key rotated by another process)
+            found = key_path(self.data_dir).stat()
+            stamp: tuple[int, int, int] | None = (found.st_ino, found.st_mtime_ns, found.st_size)
+        except OSError:
+            stamp = None
+        if self._signer is None or stamp != self._signer_stamp:
             from dxfield.store.authorship import Signer
             from dxfield.store.key_file import device_keys_in
 
             self._signer = Signer(device_keys_in(self.data_dir, self.device.id).signing)
+            self._signer_stamp = stamp
         return self._signer
 
     def forget_keys(self) -> None:

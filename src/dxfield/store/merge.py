@@ -93,6 +93,7 @@ PROBLEMS = problems(
         "revision.no_proof": N_(
             "it carries neither its author's signature nor the hub's attestation, or both"
         ),
+        "revision.too_deep": N_("is nested too deeply"),
         "revision.not_text": N_("holds a character that is not text (a lone surrogate)"),
         "revision.not_signature": N_("is not a signature (base64 of 64 bytes)"),
         "revision.unknown_kind": N_(
@@ -260,6 +261,8 @@ def checked_revision(revision: object) -> tuple[dict[str, Any], bytes]:
         found = authorship.digest(entity, entity_id, parents, hlc, device_id, deleted, data)
     except UnicodeEncodeError:  # JSON may escape a lone surrogate, which no UTF-8 text holds
         raise _malformed(rev_id, "data", "revision.not_text") from None
+    except RecursionError:  # parsed at the edge of the stack, too deep to write again
+        raise _malformed(rev_id, "data", "revision.too_deep") from None
     if authorship.id_of(generation, found) != claimed:
         raise RevisionRefused(rev_id, "revision.wrong_id")
     _created_at(rev_id, data.get("created_at"))

@@ -10,7 +10,7 @@ parents first (by generation), so that an importer can take each page as it arri
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from json.encoder import encode_basestring
 from typing import Any
 
@@ -40,9 +40,28 @@ def _sendable(conn: Connection, watermark: int) -> ColumnElement[bool]:
     )
 
 
-def counts_since(conn: Connection, watermark: int) -> tuple[int, int, int]:
-    """After `watermark`: (revisions to send, revisions by devices that are not sent for want of
-    a proof, the newest arrival). Reference data and the demo's count in neither."""
+def withheld(
+    conn: Connection, watermark: int, revoked: Mapping[str, frozenset[str]]
+) -> frozenset[str]:
+    """The revisions after `watermark` by a device the hub has revoked (`revoked`: each with the
+    ids the hub kept at its revocation) that are not among those kept: held here, never sent
+    (every store that has the hub's roster refuses them, and would refuse the whole bundle)."""
+    if not revoked:
+        return frozenset()
+    rows = conn.execute(
+        select(_table.c.rev_id, _table.c.device_id).where(
+            _sendable(conn, watermark), _table.c.device_id.in_(sorted(revoked))
+        )
+    )
+    return frozenset(r.rev_id for r in rows if r.rev_id not in revoked[r.device_id])
+
+
+def counts_since(
+    conn: Connection, watermark: int, left_out: frozenset[str] = frozenset()
+) -> tuple[int, int, int]:
+    """After `watermark`: (revisions to send, revisions that are not sent, for want of a proof
+    or being `left_out` (`withheld`), the newest arrival). Reference data and the demo's count
+    in neither."""
     order = backend_for(conn).arrival_order(_table)
     arrived = order > watermark
     authored = _table.c.device_id.not_in(sorted(unsigned_authors()))
@@ -56,10 +75,20 @@ def counts_since(conn: Connection, watermark: int) -> tuple[int, int, int]:
         .select_from(_table)
         .where(arrived)
     ).one()
-    return int(sendable or 0), int(unproved or 0), int(newest or watermark)
+    withheld_proved = len(left_out)  # `withheld` takes only revisions by enrolled devices
+    return (
+        int(sendable or 0) - withheld_proved,
+        int(unproved or 0) + withheld_proved,
+        int(newest or watermark),
+    )
 
 
-def signed_lines_since(conn: Connection, watermark: int, page: int = PAGE) -> Iterator[list[str]]:
+def signed_lines_since(
+    conn: Connection,
+    watermark: int,
+    page: int = PAGE,
+    left_out: frozenset[str] = frozenset(),
+) -> Iterator[list[str]]:
     """The revisions to send that arrived after `watermark`, as the canonical JSON lines a
     format-2 bundle carries (with `signature` or `attestation`), in pages of `page`, parents
     first. The stored `data` is canonical JSON already: it is spliced in as it is, not parsed
@@ -87,6 +116,8 @@ def signed_lines_since(conn: Connection, watermark: int, page: int = PAGE) -> It
     size = 0
     for rows in result.partitions(page):
         for row in rows:
+            if row.rev_id in left_out:
+                continue
             line = _line(row)
             length = len(line) if line.isascii() else len(line.encode())
             if lines and (len(lines) >= page or size + length > PAGE_BYTES):

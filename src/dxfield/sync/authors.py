@@ -35,7 +35,7 @@ from dxfield.store.authorship import (
 )
 from dxfield.store.engine import Store
 from dxfield.sync.keys import DeviceCard, device_keys, list_trusted
-from dxfield.sync.roster import Roster
+from dxfield.sync.roster import Roster, pinned_hub
 
 PROBLEMS = problems(
     {
@@ -130,16 +130,21 @@ def authors_of(store: Store, roster: Roster | None) -> Authors:
         keys[roster.hub.id] = _raw(roster.hub)
         names[roster.hub.id] = roster.hub.name
         hubs.append(_raw(roster.hub))
+    pinned = None if hub else pinned_hub(store)
     for trusted in list_trusted(store):
         card = trusted.card
         names.setdefault(card.id, trusted.name)
+        if trusted.revoked:
+            # Revoked here: nothing new of it counts (what the hub kept is held already).
+            revoked[card.id] = frozenset()
+            if card.id == roster_hub:
+                hubs.clear()  # the hub itself revoked by hand: its key attests nothing here
         if card.id == roster_hub:
             continue  # the roster's chain of hub keys is newer than the card trusted by hand
         keys.setdefault(card.id, _raw(card))
-        if trusted.revoked:
-            # Revoked here: nothing new of it counts (what the hub kept is held already).
-            revoked.setdefault(card.id, frozenset())
-        elif card.role == "hub" and roster is None:
+        if not trusted.revoked and roster is None and pinned is not None and card == pinned:
+            # The one hub this laptop follows. On the hub only its own key attests, and a
+            # second card that says "hub" attests nothing: a card's role is its sender's word.
             hubs.append(_raw(card))
     keys[store.device.id] = bytes(own)
     names[store.device.id] = store.device.name

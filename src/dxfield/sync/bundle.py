@@ -32,7 +32,7 @@ from dxfield import clock
 from dxfield.domain.errors import LocalizedError, NotFound
 from dxfield.i18n import N_, problems, quote
 from dxfield.store import blobs, files, local_state, merge, outgoing
-from dxfield.store.authorship import is_hub_account
+from dxfield.store.authorship import is_hub_account, known_keys
 from dxfield.store.engine import Store
 from dxfield.store.unit import Unit
 from dxfield.sync import container, format1
@@ -171,7 +171,8 @@ def export_bundle(
     watermark = 0 if full else int(local_state.get_value(store, watermark_key, 0))
     encryption = PublicKey(base64.b64decode(target.card.encryption_key)) if encrypt else None
     with store.read() as conn:
-        count, unsent, newest = outgoing.counts_since(conn, watermark)
+        left_out = outgoing.withheld(conn, watermark, known_keys(store, conn).revoked)
+        count, unsent, newest = outgoing.counts_since(conn, watermark, left_out)
         manifest = {
             "format": MANIFEST_FORMAT,
             "version": FORMAT_VERSION,
@@ -187,7 +188,7 @@ def export_bundle(
             yield container.Manifest(manifest)
             if roster_data is not None:
                 yield container.Roster(json.loads(roster_data))
-            for page in outgoing.signed_lines_since(conn, watermark):
+            for page in outgoing.signed_lines_since(conn, watermark, left_out=left_out):
                 yield container.Revisions(page)
 
         written = container.write_container(
@@ -338,14 +339,17 @@ class _Known:
             raise refuse("bundle.no_sender")
         found = self.trusted.get(sender_id)
         roster = self.roster
-        if roster is not None and (found is None or sender_id == roster.hub.id):
+        if roster is not None:
+            # The hub's roster says who is enrolled and revoked, and with which card; a card
+            # trusted by hand stays revoked if this store revoked it.
             entry = roster.entry(sender_id)
+            mine = found is not None and found.revoked
             if sender_id == roster.hub.id:
                 name = found.name if found is not None else roster.hub.name
-                revoked = found is not None and found.revoked
-                found = TrustedDevice(roster.hub, name, revoked)
+                found = TrustedDevice(roster.hub, name, mine)
             elif entry is not None:
-                found = TrustedDevice(entry.card, entry.card.name, entry.revoked_at is not None)
+                name = found.name if found is not None else entry.card.name
+                found = TrustedDevice(entry.card, name, mine or entry.revoked_at is not None)
         if found is None:
             raise refuse("bundle.untrusted_sender", device=quote(sender_id))
         if found.revoked:
@@ -412,10 +416,15 @@ def _version(path: Path) -> int:
 
 
 def _file_sha256(path: Path) -> str:
+    """The file's SHA-256 for the bundle log, read after the import committed: a stick pulled
+    out meanwhile leaves the log without it, never an import said to fail that did not."""
     digest = hashlib.sha256()
-    with files.open_regular_file(path) as handle:
-        while piece := handle.read(1 << 20):
-            digest.update(piece)
+    try:
+        with files.open_regular_file(path) as handle:
+            while piece := handle.read(1 << 20):
+                digest.update(piece)
+    except (OSError, LocalizedError):
+        return ""
     return digest.hexdigest()
 
 
@@ -505,7 +514,13 @@ class _Import:
             if self.seen_roster or self.revisions or self.blobs:
                 raise refuse("bundle.members_order", number=number, kind=kind)
             self.seen_roster = True
-            self._offered(json.dumps(member.document, ensure_ascii=False).encode())
+            try:
+                # ASCII escapes: a lone surrogate stays an escape, which the roster's own
+                # reading refuses, rather than failing to encode here.
+                text = json.dumps(member.document).encode()
+            except (ValueError, RecursionError):
+                raise refuse("bundle.roster_not_json", number=number) from None
+            self._offered(text)
         elif isinstance(member, container.Revisions):
             if self.blobs:
                 raise refuse("bundle.members_order", number=number, kind=kind)

@@ -74,6 +74,11 @@ MAX_MEMBER_BYTES = 64 << 20
 """A revisions member holds at most this many revisions in at most this many bytes of JSON (the
 reader holds one member at a time; dxfield writes pages of 10,000 or 32 MiB, whichever is
 first)."""
+MAX_MEMBER_ITEMS = 2_000_000
+"""...and at most about this many JSON values (counted before parsing, by their commas and
+brackets): a megabyte of `{},{},…` would otherwise parse into hundreds of megabytes of objects."""
+MAX_ROSTER_ITEMS = 1_500_000
+"""The roster's line likewise: a million kept ids and ten thousand devices' cards fit."""
 MAX_ROSTER_BYTES = 48 << 20
 """The roster's line: a revoked device's cut lists up to a million revision ids."""
 COMPRESSION_LEVEL = 1
@@ -126,7 +131,7 @@ PROBLEMS = problems(
         ),
         "bundle.bad_member": N_("bundle refused: member {number}: its {part} is not valid"),
         "bundle.member_too_large": N_(
-            "bundle refused: member {number} holds more revisions than a member may"
+            "bundle refused: member {number} holds more than a member may"
         ),
         "bundle.member_cut": N_("bundle refused: the contents end inside member {number}"),
         "bundle.roster_not_json": N_("bundle refused: member {number}: the roster is not JSON"),
@@ -674,6 +679,8 @@ class ContainerReader:
             elif kind == "roster":
                 _exact_keys(entry, {"member"}, number)
                 line = stream.readline(MAX_ROSTER_BYTES, number)
+                if _items(line) > MAX_ROSTER_ITEMS:
+                    raise _refuse("bundle.member_too_large", number=number)
                 document = _parse(line, "bundle.roster_not_json", number=number)
                 if not isinstance(document, dict):
                     raise _refuse("bundle.roster_not_json", number=number)
@@ -684,12 +691,13 @@ class ContainerReader:
                 if revisions + count > MAX_REVISIONS:
                     raise _refuse("bundle.too_many_revisions", limit=MAX_REVISIONS)
                 lines = []
-                held = 0
+                held = items = 0
                 for _ in range(count):
                     revisions += 1
                     line = stream.readline(MAX_LINE_BYTES, number)
                     held += len(line)
-                    if held > MAX_MEMBER_BYTES:
+                    items += _items(line)
+                    if held > MAX_MEMBER_BYTES or items > MAX_MEMBER_ITEMS:
                         raise _refuse("bundle.member_too_large", number=number)
                     lines.append(_revision(line, revisions))
                 yield Revisions(lines)
@@ -768,6 +776,12 @@ def _inflate(data: bytes, number: int, limit: int) -> bytes:
     if inflater.unused_data:
         raise _refuse("bundle.corrupt_compression")
     return plain
+
+
+def _items(line: bytes) -> int:
+    """About how many JSON values `line` holds (an upper bound: brackets and commas in strings
+    count too)."""
+    return line.count(b",") + line.count(b"{") + line.count(b"[")
 
 
 def _parse(line: bytes, code: str, **values: Any) -> Any:

@@ -108,7 +108,7 @@ def read_bundle(
         raise refuse("bundle.truncated")
     try:
         header = json.loads(data[first + 1 : end])
-    except ValueError:
+    except (ValueError, RecursionError):
         raise refuse("bundle.corrupt_header") from None
     if not isinstance(header, dict) or header.get("format") != HEADER_FORMAT:
         raise refuse("bundle.not_a_header")

@@ -59,6 +59,10 @@ PROBLEMS = problems(
         "device.other_keys": N_(
             "device {device} is already trusted with other keys; revoke it first"
         ),
+        "device.second_hub": N_(
+            "this device already follows the hub {hub}; a laptop follows one hub (revoke that "
+            "one first if the prefecture's hub has changed)"
+        ),
         "device.ambiguous": N_("more than one trusted device matches {text}; give its id"),
         "device.not_found": N_("no trusted device {text}"),
         "device.trust_on_hub": N_(
@@ -242,6 +246,12 @@ def trust_card(store: Store, card: DeviceCard, *, name: str | None = None) -> Tr
     before = existing.get(card.id)
     if before is not None and before.card != card and not before.revoked:
         raise LocalizedError("device.other_keys", device=card.id)
+    if card.role == "hub" and store.device.role != "hub":
+        hub = next((t for t in existing.values() if t.card.role == "hub" and not t.revoked), None)
+        if hub is not None and hub.card.id != card.id:
+            # A laptop follows one hub: its roster says who else is enrolled. A second card
+            # that says "hub" (its role is its sender's word) would get to say it too.
+            raise LocalizedError("device.second_hub", hub=quote(hub.name))
     trusted = TrustedDevice(card, local, revoked=False)
     local_state.put_value(store, _TRUSTED + card.id, {"card": asdict(card), "name": local})
     _new_roster(store)

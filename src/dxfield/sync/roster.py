@@ -506,22 +506,20 @@ def take_roster(store: Store, data: bytes) -> tuple[Roster, bool]:
 def offered_roster(store: Store, data: bytes) -> tuple[Roster, bool]:
     """`take_roster` writing nothing: (the roster to hold, whether it is the offered one, to
     keep with `keep_roster_in` once what brought it is taken whole)."""
-    from dxfield.sync.keys import list_trusted
 
     offered = parse_roster(data)[0]
     hub_id = offered.hub_keys[0].card.id
-    hubs = [t for t in list_trusted(store) if t.card.id == hub_id and t.card.role == "hub"]
-    if not hubs or hubs[0].revoked:
+    pinned = pinned_hub(store)
+    if pinned is None or pinned.id != hub_id:
         raise _refuse("roster.other_hub", hub=quote(offered.hub_keys[0].card.name))
     held = held_roster(store, hub_id)
+    if held is not None and offered.serial <= held.serial:
+        return held, False  # an older or equal one replayed grants nothing: not even checked
     # Once a roster has been taken, its hub key is the one trusted: a later roster must extend
     # that chain of keys, so a key the hub has rotated away (lost, stolen) signs nothing more.
-    roster = verify_roster(data, held.hub if held is not None else hubs[0].card)
+    roster = verify_roster(data, held.hub if held is not None else pinned)
     if held is not None and roster.hub_keys[: len(held.hub_keys)] != held.hub_keys:
         raise _refuse("roster.bad_key_chain")
-    if not newer(held, roster):
-        assert held is not None
-        return held, False  # the one held stands; an older one replayed changes nothing
     return roster, True
 
 
@@ -535,14 +533,21 @@ def roster_hub_id(data: bytes) -> str:
     return parse_roster(data)[0].hub_keys[0].card.id
 
 
+def pinned_hub(store: Store) -> DeviceCard | None:
+    """The one hub this store follows: the card of role hub it trusts and has not revoked. None
+    when there is none, or more than one (then no roster counts here: a card's role is written
+    by whoever hands it over, so a second "hub" must not get to rule)."""
+    from dxfield.sync.keys import list_trusted
+
+    hubs = [t.card for t in list_trusted(store) if t.card.role == "hub" and not t.revoked]
+    return hubs[0] if len(hubs) == 1 else None
+
+
 def newest_held(store: Store) -> tuple[Roster, bytes] | None:
-    """The newest roster this store holds of any hub it trusts, with its signed bytes (a laptop
-    forwards it in the bundles it writes); None when it holds none."""
-    found: tuple[Roster, bytes] | None = None
-    for value in local_state.values_with_prefix(store, _TAKEN).values():
-        if not isinstance(value, str):
-            continue
-        roster = parse_roster(value.encode())[0]
-        if found is None or roster.serial > found[0].serial:
-            found = (roster, value.encode())
-    return found
+    """The roster this store holds of the hub it follows (`pinned_hub`), with its signed bytes
+    (a laptop forwards it in the bundles it writes); None when it holds none."""
+    pinned = pinned_hub(store)
+    value = local_state.get_value(store, _TAKEN + pinned.id) if pinned is not None else None
+    if not isinstance(value, str):
+        return None
+    return parse_roster(value.encode())[0], value.encode()

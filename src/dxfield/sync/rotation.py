@@ -82,7 +82,8 @@ def rotate_hub_key(store: Store) -> Rotated:
     try:
         write_key_file(path, new)
         with store.unit() as unit:
-            done = vouch_again(store, unit.conn, signing)
+            chain = [str(step["card"]["signing_key"]) for step in steps[:-1]]
+            done = vouch_again(store, unit.conn, signing, chain)
             keep_hub_steps_in(unit.conn, steps)
     except BaseException:
         write_key_file(path, old)
