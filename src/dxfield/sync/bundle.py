@@ -543,10 +543,9 @@ class _Import:
         for name, value in expected.items():
             if manifest[name] != value or type(manifest[name]) is not type(value):
                 raise refuse("bundle.manifest_mismatch_v2", part=name)
-        if (
-            not isinstance(manifest["full"], bool)
-            or clock.parse_instant(str(manifest["created_at"])) is None
-        ):
+        if not isinstance(manifest["full"], bool):
+            raise refuse("bundle.manifest_mismatch_v2", part="full")
+        if clock.parse_instant(str(manifest["created_at"])) is None:
             raise refuse("bundle.manifest_mismatch_v2", part="created_at")
 
 
@@ -614,7 +613,7 @@ def _import_format_1(store: Store, path: Path, dry_run: bool) -> ImportResult:
                 "bundle.not_sender_v1",
                 number=numbers[row["rev_id"]],
                 sender=quote(sender.name),
-                author=quote(_name_of(known, row["device_id"])),
+                author=quote(_name_of(store, known, row["device_id"])),
             )
         row["attestation"] = signer.attest(read.digests[row["rev_id"]])
         unsigned += 1
@@ -651,7 +650,9 @@ def _import_format_1(store: Store, path: Path, dry_run: bool) -> ImportResult:
     return result
 
 
-def _name_of(known: _Known, device_id: str) -> str:
+def _name_of(store: Store, known: _Known, device_id: str) -> str:
+    if device_id == store.device.id:
+        return store.device.name
     found = known.trusted.get(device_id)
     if found is not None:
         return found.name
