@@ -139,7 +139,9 @@ def authors_of(store: Store, roster: Roster | None) -> Authors:
         if trusted.revoked:
             # Revoked here: nothing new of it counts (what the hub kept is held already).
             revoked.setdefault(card.id, frozenset())
-        elif card.role == "hub" and roster is None:
+        elif card.role == "hub" and roster is None and not hub:
+            # A laptop's hub, trusted by hand. On the hub only its own key attests: a card's
+            # role is the sender's to write (the fingerprint covers the keys alone).
             hubs.append(_raw(card))
     keys[store.device.id] = bytes(own)
     names[store.device.id] = store.device.name

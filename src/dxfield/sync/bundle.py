@@ -311,7 +311,8 @@ class _Known:
 
     @classmethod
     def of(cls, store: Store) -> _Known:
-        held = newest_held(store)
+        # The hub knows whom it trusts: a roster it was sent (another "hub"'s) counts for nothing.
+        held = None if is_hub_account(store) else newest_held(store)
         trusted = {t.card.id: t for t in list_trusted(store)}
         return cls(trusted, held[0] if held is not None else None)
 
@@ -489,11 +490,12 @@ class _Import:
             self.blobs += 1
 
     def _offered(self, data: bytes) -> None:
-        """A roster in the bundle: a hub ignores its own (it is the authority on it); a store
-        takes a newer one from a hub it trusts, once the whole bundle is taken."""
+        """A roster in the bundle: a hub takes none (it is the enrolment authority: its own trust
+        list says whom it knows, whatever a card it trusts says its role is); another store takes
+        a newer one from a hub it trusts, once the whole bundle is taken."""
         try:
-            if roster_hub_id(data) in (self.store.device.id, self.store.hub_id):
-                return  # its own roster: the hub is the authority on it
+            if roster_hub_id(data) in (self.store.device.id, self.store.hub_id) or self.hub:
+                return
             roster, taken = offered_roster(self.store, data)
         except LocalizedError as exc:
             raise BundleError("bundle.roster_refused", problem=exc) from None
