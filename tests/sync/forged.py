@@ -1,5 +1,6 @@
 """Bundles an enrolled device could send with its own, real key: well signed, well encrypted,
-each revision's id the true hash of its content, and one thing in them hostile.
+each revision's id the true hash of its content and signed by its author (the sender) with its
+real key, and one thing in them hostile.
 
 Every entry of FORGED is (name, the bundle, the words its one-line refusal must hold). The
 sender's store holds the reference data and one activity (tests/sync/test_bundle.py's `pair`).
@@ -7,62 +8,59 @@ sender's store holds the reference data and one activity (tests/sync/test_bundle
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Callable
 from typing import Any
 
-from dxfield.store.revisions import canonical_json, revision_id
-from tests.sync.corpus import Pair, bundle, manifest, sender_revisions
+from dxfield.store.engine import Store
+from tests.sync.corpus import (
+    Pair,
+    bundle,
+    held_revisions,
+    rehash,
+    resealed,
+    sender_revisions,
+    signed,
+)
+
+__all__ = ["FORGED", "forged", "last_activity", "lines_with", "organization_under", "rehash"]
 
 A_UUID = "0190c9a1-0000-7000-8000-00000000beef"
 
 
-def rehash(revision: dict[str, Any]) -> dict[str, Any]:
-    """`revision` with the id its content hashes to (whatever the types of its fields)."""
-    return {
-        **revision,
-        "rev_id": revision_id(
-            revision["generation"],
-            revision["entity"],
-            revision["entity_id"],
-            revision["parents"],
-            revision["hlc"],
-            revision["device_id"],
-            revision["deleted"],
-            revision["data"],
-        ),
-    }
-
-
 def last_activity(pair: Pair) -> dict[str, Any]:
-    """The sender's activity revision, as its bundle carries it."""
+    """The sender's activity revision, as its bundle carries it (with its signature)."""
     return next(r for r in reversed(sender_revisions(pair)) if r["entity"] == "activity")
 
 
-def lines_with(pair: Pair, *extra: dict[str, Any], replace: bool = True) -> list[str]:
-    """The bundle's lines: the sender's revisions, its activity replaced by (or joined with)
+def lines_with(pair: Pair, *extra: dict[str, Any], replace: bool = True) -> list[dict[str, Any]]:
+    """The bundle's revisions: the sender's, its activity replaced by (or joined with)
     `extra`."""
     revisions = sender_revisions(pair)
     if replace:
         activity = last_activity(pair)
         revisions = [r for r in revisions if r["rev_id"] != activity["rev_id"]]
     revisions += list(extra)
-    return [manifest(pair, len(revisions))] + [canonical_json(r) for r in revisions]
+    return revisions
 
 
 def forged(pair: Pair, *, top: dict[str, Any] | None = None, data: dict[str, Any] | None = None,
            drop: tuple[str, ...] = (), rehashed: bool = True) -> bytes:  # fmt: skip
     """A bundle of the sender's revisions with its activity changed (`top`: the revision's own
-    fields; `data`: its record; `drop`: record fields taken out), its id made to match."""
+    fields; `data`: its record; `drop`: record fields taken out), signed again by the sender
+    with its real key, its id made to match (`rehashed`) or left as it was."""
     revision = last_activity(pair)
     content = {k: v for k, v in {**revision["data"], **(data or {})}.items() if k not in drop}
     changed = {**revision, "data": content, **(top or {})}
-    return bundle(pair, lines_with(pair, rehash(changed) if rehashed else changed))
+    made = resealed(changed, pair.sender) if rehashed else signed(changed, pair.sender)
+    return bundle(pair, lines_with(pair, made))
 
 
-def organization_under(activity: dict[str, Any], name: str) -> dict[str, Any]:
-    """An organization revision under the activity's id: two kinds of record under one id."""
-    return rehash(
+def organization_under(activity: dict[str, Any], name: str, by: Store) -> dict[str, Any]:
+    """An organization revision under the activity's id (two kinds of record under one id),
+    by the activity's author `by`, signed with its real key."""
+    return resealed(
         {
             **activity,
             "entity": "organization",
@@ -74,28 +72,47 @@ def organization_under(activity: dict[str, Any], name: str) -> dict[str, Any]:
                 "parent_id": None,
                 "created_at": activity["data"]["created_at"],
             },
-        }
+        },
+        by,
     )
 
 
 def _organization_with_the_activitys_id(pair: Pair) -> bytes:
     activity = last_activity(pair)
     return bundle(
-        pair, lines_with(pair, activity, organization_under(activity, "なりすまし自治会"))
+        pair,
+        lines_with(pair, activity, organization_under(activity, "なりすまし自治会", pair.sender)),
     )
 
 
 def _a_child_of_another_record(pair: Pair) -> bytes:
     """A second version of the activity whose parent is a version of some organization."""
-    organization = next(r for r in sender_revisions(pair) if r["entity"] == "organization")
+    organization = next(r for r in held_revisions(pair.sender) if r["entity"] == "organization")
     activity = last_activity(pair)
-    child = rehash({**activity, "generation": 2, "parents": [organization["rev_id"]]})
+    child = resealed(
+        {**activity, "generation": 2, "parents": [organization["rev_id"]]}, pair.sender
+    )
     return bundle(pair, lines_with(pair, activity, child))
 
 
 def _deep(pair: Pair) -> bytes:
-    nested = "[" * 5000 + "]" * 5000
-    return bundle(pair, [manifest(pair, 1), nested])
+    return bundle(pair, ["[" * 5000 + "]" * 5000])
+
+
+def _proof(pair: Pair, **proofs: Any) -> bytes:
+    """The sender's activity with `proofs` (signature, attestation) in place of its own."""
+    revision = {k: v for k, v in last_activity(pair).items() if k != "signature"}
+    return bundle(pair, lines_with(pair, {**revision, **proofs}))
+
+
+def _both_proofs(pair: Pair) -> bytes:
+    """Its author's signature and an attestation besides (by the same key): one proof only."""
+    revision = last_activity(pair)
+    attestation = signed(revision, pair.receiver)["signature"]
+    return bundle(pair, lines_with(pair, {**revision, "attestation": attestation}))
+
+
+SHORT = base64.b64encode(bytes(32)).decode()
 
 
 STAMPS = [
@@ -159,14 +176,19 @@ FORGED: list[tuple[str, Callable[[Pair], bytes], str]] = [
         "is not an id",
     ),
     ("device-not-an-id", lambda p: forged(p, top={"device_id": "hub"}), "is not an id"),
-    ("extra-field", lambda p: forged(p, top={"signature": "x"}), "not those of format 1"),
+    ("extra-field", lambda p: forged(p, top={"payload": "x"}), "not those of a version: payload"),
     (
         "missing-field",
         lambda p: bundle(
             p, lines_with(p, {k: v for k, v in last_activity(p).items() if k != "deleted"})
         ),
-        "not those of format 1",
+        "not those of a version: deleted",
     ),
+    ("no-proof", lambda p: _proof(p), "carries neither its author's signature nor the hub's"),
+    ("both-proofs", _both_proofs, "nor the hub's attestation, or both"),
+    ("proof-not-base64", lambda p: _proof(p, signature="x"), "is not a signature"),
+    ("proof-too-short", lambda p: _proof(p, signature=SHORT), "is not a signature"),
+    ("attestation-not-base64", lambda p: _proof(p, attestation="?" * 88), "is not a signature"),
     ("unknown-record-field", lambda p: forged(p, data={"payload": "x" * 100}), "does not have"),
     ("not-as-written", lambda p: forged(p, data={"date": "R6.7.17"}), "not in the form"),
     ("bidi-title", lambda p: forged(p, data={"title": "\u202e会議"}), "control character"),
@@ -176,5 +198,5 @@ FORGED: list[tuple[str, Callable[[Pair], bytes], str]] = [
         lambda p: forged(p, data={"title": "書き換え"}, rehashed=False),
         "does not match its version id",
     ),
-    ("not-an-object", lambda p: bundle(p, [manifest(p, 1), json.dumps([1, 2])]), "not an object"),
+    ("not-an-object", lambda p: bundle(p, [json.dumps([1, 2])]), "not an object"),
 ]

@@ -199,18 +199,25 @@ def test_the_count_of_unexported_changes_follows_the_exports(pair: Pair, tmp_pat
     ("cap", "value", "message"),
     [
         ("MAX_REVISIONS", 3, "more than 3 revisions"),
-        ("MAX_FILE_BYTES", 1000, "larger than 1000 bytes"),
         ("MAX_LINE_BYTES", 100, "a line is too long"),
+        ("MAX_HEADER_BYTES", 1000, "the header is longer than 1000 bytes"),
+        ("MAX_CHUNKS", 1, "the header's chunks is not valid"),
     ],
 )
 def test_a_bundle_beyond_a_cap_is_refused(
     pair: Pair, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cap: str, value: int, message: str
 ) -> None:
-    import dxfield.sync.bundle as bundle_module
+    """The reader's caps (`sync.container`), each lowered under a good bundle: four revisions in
+    members of two, in chunks of 256 bytes."""
+    import dxfield.sync.container as container_module
+    from tests.sync.corpus import bundle
 
+    for n in range(3):
+        _log(pair.sender, f"会議 {n}")
     path = tmp_path / "big.dxb"
-    export_bundle(pair.sender, path, "receiver")
-    monkeypatch.setattr(bundle_module, cap, value)
+    path.write_bytes(bundle(pair, page=2, chunk_bytes=256))
+    assert import_bundle(pair.receiver, path, dry_run=True).new == 4
+    monkeypatch.setattr(container_module, cap, value)
     before = maintenance.dump(pair.receiver)
     with pytest.raises(BundleError, match=message):
         import_bundle(pair.receiver, path)

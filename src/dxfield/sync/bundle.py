@@ -329,7 +329,8 @@ class _Known:
 
     @classmethod
     def of(cls, store: Store) -> _Known:
-        held = newest_held(store)
+        # The hub knows whom it trusts: a roster it was sent (another "hub"'s) counts for nothing.
+        held = None if is_hub_account(store) else newest_held(store)
         trusted = {t.card.id: t for t in list_trusted(store)}
         return cls(trusted, held[0] if held is not None else None)
 
@@ -530,13 +531,14 @@ class _Import:
             self.blobs += 1
 
     def _offered(self, data: bytes) -> None:
-        """A roster in the bundle: a hub ignores its own (it is the authority on it), and a
-        store the roster of a hub it does not trust (it grants nothing); it takes a newer one
-        from the hub it trusts, once the whole bundle is taken, and refuses the bundle when the
-        roster claims that hub without its signature."""
+        """A roster in the bundle: a hub takes none (it is the enrolment authority: its own trust
+        list says whom it knows, whatever a card it trusts says its role is); another store takes
+        a newer one from the hub it follows, once the whole bundle is taken, passes over that of
+        a hub it does not follow (it grants nothing), and refuses the bundle when the roster
+        claims the hub it follows without its signature."""
         try:
-            if roster_hub_id(data) in (self.store.device.id, self.store.hub_id):
-                return  # its own roster: the hub is the authority on it
+            if roster_hub_id(data) in (self.store.device.id, self.store.hub_id) or self.hub:
+                return
             roster, taken = offered_roster(self.store, data)
         except LocalizedError as exc:
             if exc.code == "roster.other_hub":
@@ -588,10 +590,9 @@ class _Import:
         for name, value in expected.items():
             if manifest[name] != value or type(manifest[name]) is not type(value):
                 raise refuse("bundle.manifest_mismatch_v2", part=name)
-        if (
-            not isinstance(manifest["full"], bool)
-            or clock.parse_instant(str(manifest["created_at"])) is None
-        ):
+        if not isinstance(manifest["full"], bool):
+            raise refuse("bundle.manifest_mismatch_v2", part="full")
+        if clock.parse_instant(str(manifest["created_at"])) is None:
             raise refuse("bundle.manifest_mismatch_v2", part="created_at")
 
 
@@ -659,7 +660,7 @@ def _import_format_1(store: Store, path: Path, dry_run: bool) -> ImportResult:
                 "bundle.not_sender_v1",
                 number=numbers[row["rev_id"]],
                 sender=quote(sender.name),
-                author=quote(_name_of(known, row["device_id"])),
+                author=quote(_name_of(store, known, row["device_id"])),
             )
         row["attestation"] = signer.attest(read.digests[row["rev_id"]])
         unsigned += 1
@@ -696,7 +697,9 @@ def _import_format_1(store: Store, path: Path, dry_run: bool) -> ImportResult:
     return result
 
 
-def _name_of(known: _Known, device_id: str) -> str:
+def _name_of(store: Store, known: _Known, device_id: str) -> str:
+    if device_id == store.device.id:
+        return store.device.name
     found = known.trusted.get(device_id)
     if found is not None:
         return found.name
