@@ -30,6 +30,25 @@ def _introduce(a: Store, b: Store) -> None:
     trust_card(b, parse_card(card_text(own_card(a))))
 
 
+def _laptop(folder: Path, name: str) -> Store:
+    """A laptop (role field: on PostgreSQL a folder's first account would be a hub)."""
+    store = Store.open(folder, device_name=name)
+    local_state.set_device_role(store, "field")
+    store.close()
+    return Store.open(folder)
+
+
+def _hub_only(folder: Path) -> tuple[Store, Store, Store]:
+    """A hub and two laptops that trust only the hub's card (the hub trusts both)."""
+    hub = _hub(folder / "hub", "兵庫県")
+    toyooka = _laptop(folder / "toyooka", "豊岡リエゾン")
+    nishinomiya = _laptop(folder / "nishinomiya", "西宮リエゾン")
+    for laptop in (toyooka, nishinomiya):
+        trust_card(hub, parse_card(card_text(own_card(laptop))))
+        trust_card(laptop, parse_card(card_text(own_card(hub))))  # the hub's card only
+    return hub, toyooka, nishinomiya
+
+
 @pytest.fixture
 def fleet(tmp_path: Path) -> Iterator[tuple[Store, Store, Store]]:
     hub = _hub(tmp_path / "hub", "兵庫県")
@@ -137,13 +156,8 @@ def test_a_laptop_that_trusts_only_the_hub_sends_to_another_through_the_roster(
     from dxfield.store import maintenance
     from dxfield.sync.bundle import recipients
 
-    hub = _hub(tmp_path / "hub", "兵庫県")
-    toyooka = Store.open(tmp_path / "toyooka", device_name="豊岡リエゾン")
-    nishinomiya = Store.open(tmp_path / "nishinomiya", device_name="西宮リエゾン")
+    hub, toyooka, nishinomiya = _hub_only(tmp_path)
     try:
-        for laptop in (toyooka, nishinomiya):
-            trust_card(hub, parse_card(card_text(own_card(laptop))))
-            trust_card(laptop, parse_card(card_text(own_card(hub))))  # the hub's card only
         assert [d.name for d in recipients(toyooka)] == ["兵庫県"]
         with pytest.raises(NotFound):
             export_bundle(toyooka, tmp_path / "no.dxb", "西宮リエゾン")
@@ -172,13 +186,8 @@ def test_check_lists_what_a_revoked_laptop_slipped_in_before_the_revocation_arri
     takes the hub's roster, it keeps the change (nothing held is dropped) and check names it."""
     from dxfield.store import maintenance
 
-    hub = _hub(tmp_path / "hub", "兵庫県")
-    toyooka = Store.open(tmp_path / "toyooka", device_name="豊岡リエゾン")
-    nishinomiya = Store.open(tmp_path / "nishinomiya", device_name="西宮リエゾン")
+    hub, toyooka, nishinomiya = _hub_only(tmp_path)
     try:
-        for laptop in (toyooka, nishinomiya):
-            trust_card(hub, parse_card(card_text(own_card(laptop))))
-            trust_card(laptop, parse_card(card_text(own_card(hub))))
         for laptop in (toyooka, nishinomiya):
             import_bundle(laptop, export_bundle(hub, tmp_path / "h.dxb", laptop.device.id).path)
         add_activity(

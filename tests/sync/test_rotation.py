@@ -7,6 +7,7 @@ import json
 import stat
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -29,6 +30,17 @@ def _hub(folder: Path) -> Store:
     return Store.open(folder)
 
 
+LAPTOPS = (("toyooka", "豊岡リエゾン"), ("nishinomiya", "西宮リエゾン"))
+
+
+def _laptop(folder: Path, name: str) -> Store:
+    """A laptop (role field: on PostgreSQL a folder's first account would be a hub)."""
+    store = Store.open(folder, device_name=name)
+    local_state.set_device_role(store, "field")
+    store.close()
+    return Store.open(folder)
+
+
 def _log(store: Store, title: str) -> None:
     add_activity(
         store,
@@ -36,13 +48,35 @@ def _log(store: Store, title: str) -> None:
     )
 
 
+def _empty_bundle_as_hub(
+    hub: Store, to: Store, key: Any, out: Path, chain: list[dict[str, Any]] | None = None
+) -> Path:
+    """A bundle of nothing that says it is the hub's, signed with `key` (and `chain` in its
+    header), encrypted to `to`: what a thief of a hub key would write."""
+    from nacl.public import PublicKey
+
+    manifest = {"format": "dxfield-bundle-manifest", "version": 2, "sender": hub.device.id,
+                "recipient": to.device.id, "created_at": "2024-11-26T00:00:00+00:00",
+                "full": False, "revisions": 0, "blobs": 0}  # fmt: skip
+    container.write_container(
+        out,
+        key,
+        hub.device.id,
+        to.device.id,
+        PublicKey(base64.b64decode(own_card(to).encryption_key)),
+        [container.Manifest(manifest)],
+        data_dir=hub.data_dir,
+        sender_keys=chain,
+    )
+    return out
+
+
 @pytest.fixture
 def fleet(tmp_path: Path) -> Iterator[tuple[Store, Store, Store]]:
     """A hub and two laptops that trust only the hub's card (as first checked); the hub trusts
     both."""
     hub = _hub(tmp_path / "hub")
-    toyooka = Store.open(tmp_path / "toyooka", device_name="豊岡リエゾン")
-    nishinomiya = Store.open(tmp_path / "nishinomiya", device_name="西宮リエゾン")
+    toyooka, nishinomiya = (_laptop(tmp_path / f, n) for f, n in LAPTOPS)
     for laptop in (toyooka, nishinomiya):
         trust_card(hub, parse_card(card_text(own_card(laptop))))
         trust_card(laptop, parse_card(card_text(own_card(hub))))
@@ -81,23 +115,10 @@ def test_laptops_follow_the_rotated_key_and_the_old_one_signs_nothing_more(
     assert maintenance.dump(toyooka) == maintenance.dump(hub) == maintenance.dump(nishinomiya)
 
     # A thief with the old key writes a bundle "from the hub": refused, nothing kept.
-    from nacl.public import PublicKey
     from nacl.signing import SigningKey
 
     old_key = SigningKey(base64.b64decode(old_seed.signing_seed))
-    forged = tmp_path / "forged.dxb"
-    manifest = {"format": "dxfield-bundle-manifest", "version": 2, "sender": hub.device.id,
-                "recipient": toyooka.device.id, "created_at": "2024-11-26T00:00:00+00:00",
-                "full": False, "revisions": 0, "blobs": 0}  # fmt: skip
-    container.write_container(
-        forged,
-        old_key,
-        hub.device.id,
-        toyooka.device.id,
-        PublicKey(base64.b64decode(own_card(toyooka).encryption_key)),
-        [container.Manifest(manifest)],
-        data_dir=hub.data_dir,
-    )
+    forged = _empty_bundle_as_hub(hub, toyooka, old_key, tmp_path / "forged.dxb")
     before_dump = maintenance.dump(toyooka)
     with pytest.raises(BundleError) as refused:
         import_bundle(toyooka, forged)
@@ -109,7 +130,6 @@ def test_a_forged_chain_of_keys_in_a_header_is_refused(
     fleet: tuple[Store, Store, Store], tmp_path: Path
 ) -> None:
     """A stranger's key appended to the hub's chain (not signed by the hub's key) is refused."""
-    from nacl.public import PublicKey
     from nacl.signing import SigningKey
 
     hub, toyooka, _ = fleet
@@ -120,20 +140,7 @@ def test_a_forged_chain_of_keys_in_a_header_is_refused(
         {"card": card.__dict__, "signed_by_previous": None},
         {"card": fake, "signed_by_previous": base64.b64encode(b"\x00" * 64).decode()},
     ]
-    forged = tmp_path / "forged.dxb"
-    manifest = {"format": "dxfield-bundle-manifest", "version": 2, "sender": hub.device.id,
-                "recipient": toyooka.device.id, "created_at": "2024-11-26T00:00:00+00:00",
-                "full": False, "revisions": 0, "blobs": 0}  # fmt: skip
-    container.write_container(
-        forged,
-        stranger,
-        hub.device.id,
-        toyooka.device.id,
-        PublicKey(base64.b64decode(own_card(toyooka).encryption_key)),
-        [container.Manifest(manifest)],
-        data_dir=hub.data_dir,
-        sender_keys=chain,
-    )
+    forged = _empty_bundle_as_hub(hub, toyooka, stranger, tmp_path / "forged.dxb", chain)
     with pytest.raises(BundleError) as refused:
         import_bundle(toyooka, forged)
     assert refused.value.code == "bundle.bad_header"
