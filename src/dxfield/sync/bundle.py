@@ -533,16 +533,13 @@ class _Import:
     def _offered(self, data: bytes) -> None:
         """A roster in the bundle: a hub takes none (it is the enrolment authority: its own trust
         list says whom it knows, whatever a card it trusts says its role is); another store takes
-        a newer one from the hub it follows, once the whole bundle is taken, passes over that of
-        a hub it does not follow (it grants nothing), and refuses the bundle when the roster
-        claims the hub it follows without its signature."""
+        a newer one from the hub it follows, once the whole bundle is taken, and refuses the
+        bundle when the roster is another hub's or claims its hub without its signature."""
         try:
             if roster_hub_id(data) in (self.store.device.id, self.store.hub_id) or self.hub:
                 return
             roster, taken = offered_roster(self.store, data)
         except LocalizedError as exc:
-            if exc.code == "roster.other_hub":
-                return  # a hub this store does not trust: its roster grants nothing here
             raise BundleError("bundle.roster_refused", problem=exc) from None
         if taken:
             self.roster = (roster, data)
