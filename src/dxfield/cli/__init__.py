@@ -589,22 +589,37 @@ def history(
     record_id: Annotated[str, typer.Argument(metavar=N_("ID"))],
     as_json: JsonOption = False,
 ) -> None:
-    """Every change of a record: when, on which device, what changed."""
+    """Every change of a record: when, on which device (verified or not), what changed."""
     from dxfield.store.maintenance import record_history
+    from dxfield.sync.authors import VERDICTS, authorship_here
 
     store = store_of(ctx)
     entity, revisions = record_history(store, record_id)
+    authorship = authorship_here(store, revisions)
     if as_json:
+        for rev in revisions:
+            rev["author"] = authorship[rev["rev_id"]].author
+            rev["authorship"] = authorship[rev["rev_id"]].verdict
         print_json({"entity": entity, "revisions": revisions})
         return
     from dxfield.i18n import field_label
     from dxfield.store.local_state import device_names
 
-    names = device_names(store)
+    # The names given here first; a device known only through the hub's roster by its own.
+    names = {**{a.device_id: a.author for a in authorship.values()}, **device_names(store)}
     for rev in revisions:
         # When and who first; the version's id last, for `revert --to`.
         when_who = revision_text(names, rev["hlc"], rev["device_id"])
-        echo(_("{when_who}  (version {rev})").format(when_who=when_who, rev=visible(rev["rev_id"])))
+        verdict = authorship[rev["rev_id"]].verdict
+        if verdict in VERDICTS:
+            line = _("{when_who}, {authorship}  (version {rev})").format(
+                when_who=when_who, authorship=_(VERDICTS[verdict]), rev=visible(rev["rev_id"])
+            )
+        else:  # reference data or the demo's, the same everywhere
+            line = _("{when_who}  (version {rev})").format(
+                when_who=when_who, rev=visible(rev["rev_id"])
+            )
+        echo(line)
         if rev["deleted"]:
             echo(_("  deleted"))
         elif rev["restored"]:
