@@ -72,6 +72,10 @@ def test_the_second_laptops_history_names_the_first_laptop_verified(
     assert [(r["author"], r["authorship"]) for r in shown] == [(KAMI, "verified")] * 2
     japanese = cli("--lang", "ja", *asago, "history", made).out
     assert japanese.count(f" {KAMI}・署名を確認済み  (版 ") == 2, japanese
+    # `activity show` names the last change's device the same way (never its id).
+    last = next(line for line in run(*asago, "activity", "show", made).splitlines()
+                if line.startswith("last change: "))  # fmt: skip
+    assert last.endswith(f" JST {KAMI}"), last
     on_hub = run(*hub, "history", made)
     assert on_hub.count(f" {KAMI}, verified  (version ") == 2, on_hub
 

@@ -276,7 +276,7 @@ ParticipantsText = Annotated[
 def _activity_text(store: "Store", record: Any) -> None:
     from dxfield.domain.dates import format_date
     from dxfield.store.activities import activity_names
-    from dxfield.store.local_state import device_names
+    from dxfield.sync.authors import names_here
 
     names = activity_names(store, record)
     people = ", ".join(filter(None, [*names.participants, record.participants.text]))
@@ -291,7 +291,7 @@ def _activity_text(store: "Store", record: Any) -> None:
         (_("location"), record.location),
         (_("areas"), ", ".join(a.label(ui_language()) for a in record.areas)),
         (_("tags"), ", ".join(record.tags)),
-        (_("last change"), revision_text(device_names(store), record.hlc, record.device_id)),
+        (_("last change"), revision_text(names_here(store), record.hlc, record.device_id)),
     ]
     for label, value in lines:
         if value:
@@ -603,10 +603,9 @@ def history(
         print_json({"entity": entity, "revisions": revisions})
         return
     from dxfield.i18n import field_label
-    from dxfield.store.local_state import device_names
+    from dxfield.sync.authors import names_here
 
-    # The names given here first; a device known only through the hub's roster by its own.
-    names = {**{a.device_id: a.author for a in authorship.values()}, **device_names(store)}
+    names = names_here(store)
     for rev in revisions:
         # When and who first; the version's id last, for `revert --to`.
         when_who = revision_text(names, rev["hlc"], rev["device_id"])

@@ -239,12 +239,31 @@ def authorship_here(store: Store, revisions: Iterable[Mapping[str, Any]]) -> dic
     }
 
 
-def _authors_here(store: Store) -> Authors:
+def _roster_here(store: Store) -> Roster | None:
+    """The roster this store judges by: on a hub (any account of one), the roster it signs;
+    else the newest it holds."""
     roster = own_roster(store) if store.device.role == "hub" or store.hub_id else None
     if roster is None:
         held = newest_held(store)
         roster = held[0] if held is not None else None
-    authors = _authors(store, roster, _own_key(store))
+    return roster
+
+
+def names_here(store: Store) -> dict[str, str]:
+    """Who each device is, by id, as far as this store knows: the names given here
+    (`local_state.device_names`: itself, the devices it trusts), and a device known only
+    through the hub's roster (a laptop's colleagues) by the roster's name."""
+    names: dict[str, str] = {}
+    roster = _roster_here(store)
+    if roster is not None:
+        names.update((e.card.id, e.card.name) for e in roster.devices)
+        names[roster.hub.id] = roster.hub.name
+    names.update(local_state.device_names(store))
+    return names
+
+
+def _authors_here(store: Store) -> Authors:
+    authors = _authors(store, _roster_here(store), _own_key(store))
     if store.hub_id is None or store.hub_id in authors.keys:
         return authors
     # A colleague on a hub whose roster is not signed yet: the key the hub recorded when it

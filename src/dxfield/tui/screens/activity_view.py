@@ -33,7 +33,8 @@ class ActivityPage:
     participants: list[str]
     history: list[dict[str, Any]]
     devices: dict[str, str] = field(default_factory=dict)
-    """The names of the devices this store knows (its own and those it trusts), by id."""
+    """The names of the devices this store knows (its own, those it trusts, those of the hub's
+    roster), by id."""
     authorship: dict[str, Authorship] = field(default_factory=dict)
     """Each version's author and whether this store can prove it wrote it, by version id."""
 
@@ -79,13 +80,11 @@ def page_markdown(page: ActivityPage, device_id: str, device_name: str) -> str:
     for revision in reversed(page.history):
         at = stamped_at(revision["hlc"])
         when = _("reference data") if at is None else f"{at:%Y-%m-%d %H:%M}"
-        # Who: a device by its name (a version is a time and who, never an id or a hash), a
-        # device known only through the hub's roster by its own; and whether that is proven.
+        # Who: a device by its name (a version is a time and who, never an id or a hash), and
+        # whether this store can prove it wrote it.
         known = {**page.devices, device_id: device_name}
-        proof = page.authorship.get(revision["rev_id"])
-        if proof is not None and proof.author != proof.device_id:
-            known.setdefault(proof.device_id, proof.author)
         who = _escape(known.get(revision["device_id"]) or _("another device"))
+        proof = page.authorship.get(revision["rev_id"])
         if proof is not None and proof.verdict in VERDICTS:
             who += " · " + _(VERDICTS[proof.verdict])
         if revision["deleted"]:
@@ -152,11 +151,10 @@ class ActivityViewScreen(DxScreen):
 
         activity = get_activity(self.store, self.activity_id)
         names = activity_names(self.store, activity)
-        from dxfield.sync.authors import authorship_here
-        from dxfield.sync.keys import list_trusted
+        from dxfield.sync.authors import authorship_here, names_here
 
         _entity, history = record_history(self.store, activity.id)
-        devices = {d.card.id: d.name for d in list_trusted(self.store)}
+        devices = names_here(self.store)
         page = ActivityPage(
             activity,
             names.municipality,
