@@ -202,7 +202,10 @@ def test_a_revision_is_shown_as_a_time_and_a_device(cli: Cli, data_dir: Path) ->
     assert re.fullmatch(r"変更履歴: \d{4}-\d\d-\d\d \d\d:\d\d JST kami-liaison", line), line
     assert record["rev"] not in shown  # the hash stays in --json
     history = cli(*home, "history", activity_id).out.splitlines()
-    assert re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d JST kami-liaison  \(版 2-", history[-2]), history
+    # Who, and that this device verified the signature; the version's id last.
+    assert re.match(
+        r"\d{4}-\d\d-\d\d \d\d:\d\d JST kami-liaison・署名を確認済み  \(版 2-", history[-2]
+    ), history
     assert record["rev"] in history[-2]  # for `revert --to`
 
 

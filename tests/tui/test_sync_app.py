@@ -172,3 +172,43 @@ async def test_versions_stamped_far_ahead_are_listed_with_their_sender(tmp_path:
         assert isinstance(app.screen, SyncScreen)
         shown = str(app.screen.query_one("#far-ahead").render())
         assert "1 version stamped over a day ahead" in shown and "豊岡" in shown
+
+
+async def test_the_second_laptop_shows_the_first_as_the_author_verified(tmp_path: Path) -> None:
+    """The activity's history on a laptop that trusts only the hub's card: the author is the
+    other laptop, by the name the hub's roster gives it, and its signature verified here."""
+    from dxfield.store import local_state
+    from dxfield.tui.screens.activity_view import ActivityViewScreen
+    from tests.tui.test_escape_app import shown
+
+    folders = [tmp_path / name for name in ("hub", "kami", "asago")]
+    with (
+        Store.open(folders[0], device_name="兵庫県") as hub,
+        Store.open(folders[1], device_name="香美リエゾン") as kami,
+        Store.open(folders[2], device_name="朝来リエゾン") as asago,
+    ):
+        local_state.set_device_role(hub, "hub")
+        for laptop in (kami, asago):
+            trust_card(hub, parse_card(card_text(own_card(laptop))))
+            trust_card(laptop, parse_card(card_text(own_card(hub))))
+        made = add_activity(
+            kami,
+            ActivityInput(
+                title="小代地区 意見交換会",
+                kind="workshop",
+                date="2024-07-17",
+                municipality="香美町",
+            ),
+        ).id
+        export_bundle(kami, tmp_path / "1.dxb", "兵庫県")
+        import_bundle(hub, tmp_path / "1.dxb")
+        export_bundle(hub, tmp_path / "2.dxb", "朝来リエゾン")
+        import_bundle(asago, tmp_path / "2.dxb")
+    app = DxfieldApp(folders[2])
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        app.open_activity(made)
+        await settle(app, pilot)
+        assert isinstance(app.screen, ActivityViewScreen)
+        text = await shown(app, pilot, "香美リエゾン · verified")
+        assert "香美リエゾン · verified · created" in text, text

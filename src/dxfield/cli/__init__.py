@@ -276,7 +276,7 @@ ParticipantsText = Annotated[
 def _activity_text(store: "Store", record: Any) -> None:
     from dxfield.domain.dates import format_date
     from dxfield.store.activities import activity_names
-    from dxfield.store.local_state import device_names
+    from dxfield.sync.authors import names_here
 
     names = activity_names(store, record)
     people = ", ".join(filter(None, [*names.participants, record.participants.text]))
@@ -291,7 +291,7 @@ def _activity_text(store: "Store", record: Any) -> None:
         (_("location"), record.location),
         (_("areas"), ", ".join(a.label(ui_language()) for a in record.areas)),
         (_("tags"), ", ".join(record.tags)),
-        (_("last change"), revision_text(device_names(store), record.hlc, record.device_id)),
+        (_("last change"), revision_text(names_here(store), record.hlc, record.device_id)),
     ]
     for label, value in lines:
         if value:
@@ -589,22 +589,36 @@ def history(
     record_id: Annotated[str, typer.Argument(metavar=N_("ID"))],
     as_json: JsonOption = False,
 ) -> None:
-    """Every change of a record: when, on which device, what changed."""
+    """Every change of a record: when, on which device (verified or not), what changed."""
     from dxfield.store.maintenance import record_history
+    from dxfield.sync.authors import VERDICTS, authorship_here
 
     store = store_of(ctx)
     entity, revisions = record_history(store, record_id)
+    authorship = authorship_here(store, revisions)
     if as_json:
+        for rev in revisions:
+            rev["author"] = authorship[rev["rev_id"]].author
+            rev["authorship"] = authorship[rev["rev_id"]].verdict
         print_json({"entity": entity, "revisions": revisions})
         return
     from dxfield.i18n import field_label
-    from dxfield.store.local_state import device_names
+    from dxfield.sync.authors import names_here
 
-    names = device_names(store)
+    names = names_here(store)
     for rev in revisions:
         # When and who first; the version's id last, for `revert --to`.
         when_who = revision_text(names, rev["hlc"], rev["device_id"])
-        echo(_("{when_who}  (version {rev})").format(when_who=when_who, rev=visible(rev["rev_id"])))
+        verdict = authorship[rev["rev_id"]].verdict
+        if verdict in VERDICTS:
+            line = _("{when_who}, {authorship}  (version {rev})").format(
+                when_who=when_who, authorship=_(VERDICTS[verdict]), rev=visible(rev["rev_id"])
+            )
+        else:  # reference data or the demo's, the same everywhere
+            line = _("{when_who}  (version {rev})").format(
+                when_who=when_who, rev=visible(rev["rev_id"])
+            )
+        echo(line)
         if rev["deleted"]:
             echo(_("  deleted"))
         elif rev["restored"]:

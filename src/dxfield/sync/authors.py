@@ -1,6 +1,8 @@
-"""Who may have written a revision a bundle brings, and whether its proof says so.
+"""Who may have written a revision a bundle brings, and whether its proof says so; and, for
+`history`, whether this store can prove who wrote each version it holds (`authorship_here`).
 
-Built once per import from what this store knows (docs/bundle-format.md, "Authorship"):
+Built once per import (or per history read) from what this store knows (docs/bundle-format.md,
+"Authorship"):
 
 - the hub's roster (the newest this store holds of a hub it trusts, or the one the bundle brings
   when it is newer): its devices, their revocations and cuts, and the hub's current key, which
@@ -18,24 +20,33 @@ their revisions already, so one that is not held here is refused.
 from __future__ import annotations
 
 import base64
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from nacl.bindings import crypto_sign_open
 from nacl.exceptions import BadSignatureError
+from nacl.signing import SigningKey, VerifyKey
 
 from dxfield.domain.errors import LocalizedError
 from dxfield.i18n import N_, problems, quote
+from dxfield.store import local_state
 from dxfield.store.authorship import (
     ATTESTATION_PREFIX,
+    HUB_KEY,
     SIGNATURE_PREFIX,
+    attestation_verifies,
+    digest,
     is_hub_account,
+    matches_id,
+    signature_verifies,
     unsigned_authors,
+    verify_key,
 )
 from dxfield.store.engine import Store
+from dxfield.store.key_file import key_path, read_key_file
 from dxfield.sync.keys import DeviceCard, device_keys, list_trusted
-from dxfield.sync.roster import Roster, pinned_hub
+from dxfield.sync.roster import Roster, newest_held, own_roster, pinned_hub
 
 PROBLEMS = problems(
     {
@@ -114,7 +125,12 @@ def _raw(card: DeviceCard) -> bytes:
 def authors_of(store: Store, roster: Roster | None) -> Authors:
     """The authors this store knows: itself, the devices it trusts and, on a laptop, those of
     `roster` (the hub's newest this store holds or is taking); see the module's text."""
-    own = device_keys(store).signing.verify_key
+    return _authors(store, roster, bytes(device_keys(store).signing.verify_key))
+
+
+def _authors(store: Store, roster: Roster | None, own: bytes | None) -> Authors:
+    """`authors_of`, with this device's public key given (None: it has none, and its own
+    revisions are judged like anyone's)."""
     keys: dict[str, bytes] = {}
     names: dict[str, str] = {}
     revoked: dict[str, frozenset[str]] = {}
@@ -146,8 +162,135 @@ def authors_of(store: Store, roster: Roster | None) -> Authors:
             # The one hub this laptop follows. On the hub only its own key attests, and a
             # second card that says "hub" attests nothing: a card's role is its sender's word.
             hubs.append(_raw(card))
-    keys[store.device.id] = bytes(own)
+    if own is not None:
+        keys[store.device.id] = own
+        if hub:
+            hubs.append(own)
     names[store.device.id] = store.device.name
-    if hub:
-        hubs.append(bytes(own))
     return Authors(keys, names, revoked, tuple(hubs))
+
+
+# -- who wrote what this store holds (history) ---------------------------------------------------
+
+VERIFIED = "verified"
+"""Its author's signature verifies with the key this store knows for that author."""
+ATTESTED = "attested"
+"""Written before authors signed; the hub's attestation verifies."""
+UNVERIFIED = "unverified"
+"""Neither: unsigned from before format 2 and not attested (held from before, from another
+laptop), an author this store has no key for, a device revoked since whose version the hub had
+not taken before, or content that does not match its id."""
+BUILT_IN = "built-in"
+"""Reference data or the demo's: the same on every store, written by a fixed pseudo-device that
+signs nothing (`unsigned_authors`); history shows it as reference data, not as unverified."""
+VERDICTS = {
+    VERIFIED: N_("verified"),
+    ATTESTED: N_("attested by the hub"),
+    UNVERIFIED: N_("unverified"),
+}
+"""Each verdict as a person reads it (translated where shown); BUILT_IN is not shown."""
+
+
+@dataclass(frozen=True)
+class Authorship:
+    """Who wrote a revision this store holds, and whether this store can prove it."""
+
+    device_id: str
+    author: str
+    """The author's name as this store knows it (its id when unknown)."""
+    verdict: str
+    """VERIFIED, ATTESTED, UNVERIFIED or BUILT_IN."""
+
+
+def _judge(authors: Authors, row: Mapping[str, Any]) -> str:
+    found = digest(
+        row["entity"],
+        row["entity_id"],
+        row["parents"] or [],
+        row["hlc"],
+        row["device_id"],
+        bool(row["deleted"]),
+        row["data"],
+    )
+    author = row["device_id"]
+    if author in authors.everywhere:
+        return BUILT_IN
+    if not matches_id(row["rev_id"], found):
+        return UNVERIFIED
+    kept = authors.revoked.get(author)
+    if kept is not None and row["rev_id"] not in kept:
+        return UNVERIFIED
+    key = authors.keys.get(author)
+    if key is not None and signature_verifies(VerifyKey(key), found, row.get("signature")):
+        return VERIFIED
+    attestation = row.get("attestation")
+    if any(attestation_verifies(VerifyKey(k), found, attestation) for k in authors.hubs):
+        return ATTESTED
+    return UNVERIFIED
+
+
+def authorship_here(store: Store, revisions: Iterable[Mapping[str, Any]]) -> dict[str, Authorship]:
+    """For each of `revisions` (stored rows, `data` decoded, as `revisions.history` gives them),
+    by its id: its author and whether this store can prove the author wrote it, judged as an
+    import would (`Authors.problem`): by the keys of the roster this store holds (on a hub, its
+    own), the devices it trusts and its own; the hub's attestation for a revision from before
+    authors signed. Reads only: no key file is made, no roster signed."""
+    authors = _authors_here(store)
+    return {
+        row["rev_id"]: Authorship(
+            row["device_id"], authors.name(row["device_id"]), _judge(authors, row)
+        )
+        for row in revisions
+    }
+
+
+def _roster_here(store: Store) -> Roster | None:
+    """The roster this store judges by: on a hub (any account of one), the roster it signs;
+    else the newest it holds."""
+    roster = own_roster(store) if store.device.role == "hub" or store.hub_id else None
+    if roster is None:
+        held = newest_held(store)
+        roster = held[0] if held is not None else None
+    return roster
+
+
+def names_here(store: Store) -> dict[str, str]:
+    """Who each device is, by id, as far as this store knows: the names given here
+    (`local_state.device_names`: itself, the devices it trusts), and a device known only
+    through the hub's roster (a laptop's colleagues) by the roster's name."""
+    names: dict[str, str] = {}
+    roster = _roster_here(store)
+    if roster is not None:
+        names.update((e.card.id, e.card.name) for e in roster.devices)
+        names[roster.hub.id] = roster.hub.name
+    names.update(local_state.device_names(store))
+    return names
+
+
+def _authors_here(store: Store) -> Authors:
+    authors = _authors(store, _roster_here(store), _own_key(store))
+    if store.hub_id is None or store.hub_id in authors.keys:
+        return authors
+    # A colleague on a hub whose roster is not signed yet: the key the hub recorded when it
+    # attested (`authorship.HUB_KEY`) is the hub's.
+    recorded = local_state.get_value(store, HUB_KEY)
+    key = verify_key(recorded) if isinstance(recorded, str) else None
+    if key is None:
+        return authors
+    return replace(
+        authors,
+        keys={**authors.keys, store.hub_id: bytes(key)},
+        hubs=(*authors.hubs, bytes(key)),
+    )
+
+
+def _own_key(store: Store) -> bytes | None:
+    """This device's public signing key from its key file, which is never made here (None when
+    there is none, or it is refused: the next write says why)."""
+    try:
+        found = read_key_file(key_path(store.data_dir))
+    except LocalizedError:
+        return None
+    if found is None or found.device_id != store.device.id:
+        return None
+    return bytes(SigningKey(base64.b64decode(found.signing_seed)).verify_key)

@@ -487,6 +487,13 @@ def hub_roster(store: Store) -> bytes:
     return data
 
 
+def own_roster(store: Store) -> Roster | None:
+    """On a hub (any account of a hub in PostgreSQL): the roster it last signed, as kept by
+    `hub_roster`, read without making a new one; None when it has signed none yet."""
+    held = local_state.get_value(store, _HUB_ROSTER)
+    return parse_roster(held.encode())[0] if isinstance(held, str) else None
+
+
 def held_roster(store: Store, hub_id: str) -> Roster | None:
     """The newest roster of the hub `hub_id` this store has taken (already verified when taken)."""
     held = local_state.get_value(store, _TAKEN + hub_id)

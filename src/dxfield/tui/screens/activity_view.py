@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import work
 from textual.app import ComposeResult
@@ -19,6 +19,9 @@ from dxfield.i18n import FIELD_LABELS, N_, _, current_language, ngettext
 from dxfield.store.hlc import stamped_at
 from dxfield.tui.screens.base import DxScreen
 
+if TYPE_CHECKING:
+    from dxfield.sync.authors import Authorship
+
 
 @dataclass(frozen=True)
 class ActivityPage:
@@ -30,7 +33,10 @@ class ActivityPage:
     participants: list[str]
     history: list[dict[str, Any]]
     devices: dict[str, str] = field(default_factory=dict)
-    """The names of the devices this store knows (its own and those it trusts), by id."""
+    """The names of the devices this store knows (its own, those it trusts, those of the hub's
+    roster), by id."""
+    authorship: dict[str, Authorship] = field(default_factory=dict)
+    """Each version's author and whether this store can prove it wrote it, by version id."""
 
 
 _MARKDOWN_MARKS = re.compile(r"([\\`*_\[\]<>#|~&])")
@@ -44,6 +50,8 @@ def _escape(text: str) -> str:
 
 def page_markdown(page: ActivityPage, device_id: str, device_name: str) -> str:
     """The activity and its history as Markdown (notes are Markdown already)."""
+    from dxfield.sync.authors import VERDICTS
+
     lang = current_language()
     a = page.activity
     people = [*page.participants]
@@ -72,9 +80,13 @@ def page_markdown(page: ActivityPage, device_id: str, device_name: str) -> str:
     for revision in reversed(page.history):
         at = stamped_at(revision["hlc"])
         when = _("reference data") if at is None else f"{at:%Y-%m-%d %H:%M}"
-        # Who: a device by its name (a version is a time and who, never an id or a hash).
+        # Who: a device by its name (a version is a time and who, never an id or a hash), and
+        # whether this store can prove it wrote it.
         known = {**page.devices, device_id: device_name}
         who = _escape(known.get(revision["device_id"]) or _("another device"))
+        proof = page.authorship.get(revision["rev_id"])
+        if proof is not None and proof.verdict in VERDICTS:
+            who += " · " + _(VERDICTS[proof.verdict])
         if revision["deleted"]:
             what = _("deleted")
         elif revision.get("restored"):
@@ -139,12 +151,18 @@ class ActivityViewScreen(DxScreen):
 
         activity = get_activity(self.store, self.activity_id)
         names = activity_names(self.store, activity)
-        from dxfield.sync.keys import list_trusted
+        from dxfield.sync.authors import authorship_here, names_here
 
         _entity, history = record_history(self.store, activity.id)
-        devices = {d.card.id: d.name for d in list_trusted(self.store)}
+        devices = names_here(self.store)
         page = ActivityPage(
-            activity, names.municipality, names.initiative, names.participants, history, devices
+            activity,
+            names.municipality,
+            names.initiative,
+            names.participants,
+            history,
+            devices,
+            authorship_here(self.store, history),
         )
         self.app.call_from_thread(self._show, page)
 
