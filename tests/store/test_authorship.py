@@ -175,8 +175,8 @@ def test_a_hub_attests_others_revisions_once_at_upgrade(tmp_path: Path) -> None:
     laptop, hub, made = _hub_with_a_laptops_work(tmp_path)
     with laptop, hub:
         theirs = REVISIONS.c.entity_id.in_(made)
-        # Format 1 carries no signatures: what came in is unsigned until the hub upgrades.
-        assert all(r.signature is None and r.attestation is None for r in _rows(hub, theirs))
+        # Format 2 carries the author's signature; the hub attests nothing that comes signed.
+        assert all(r.signature and r.attestation is None for r in _rows(hub, theirs))
         own = add_activity(hub, _activity("県 確認")).id
         _unupgrade(hub)
         _unupgrade(laptop)
@@ -336,26 +336,6 @@ def test_the_previous_release_laptop_signs_its_own_once_when_opened(tmp_path: Pa
     with Store.open(folder) as laptop:
         assert authorship.upgrade(laptop) == authorship.Upgrade()
         assert _rows(laptop) == before
-
-
-@pytest.mark.sqlite_only
-def test_the_previous_release_hub_attests_nothing_it_takes_after_its_upgrade(
-    tmp_path: Path,
-) -> None:
-    fixture = FIXTURES / "release-0.1"
-    folder = tmp_path / "hub"
-    shutil.copytree(fixture / "hub", folder)
-    (folder / "device-keys.json").chmod(0o600)
-    with Store.open(folder) as hub:
-        assert hub.device.role == "hub"
-        assert all(r.attestation is None for r in _rows(hub))  # it held reference data only
-        result = import_bundle(hub, fixture / "laptop-to-hub.dxb")
-        assert result.new == 97
-    with Store.open(folder) as hub:
-        assert all(r.signature is None and r.attestation is None for r in _rows(hub))
-        assert maintenance.dump_text(hub) == (fixture / "hub-after-import.dump.json").read_text(
-            encoding="utf-8"
-        )
 
 
 def test_a_store_without_a_key_file_gets_one_when_it_has_its_own_to_sign(store: Store) -> None:
