@@ -268,7 +268,13 @@ def names_here(store: Store) -> dict[str, str]:
 
 
 def _authors_here(store: Store) -> Authors:
-    authors = _authors(store, _roster_here(store), _own_key(store))
+    roster = _roster_here(store)
+    authors = _authors(store, roster, _own_key(store))
+    if roster is not None and is_hub_account(store):
+        # The hub's own roster says what it held of each device it revoked when it cut it:
+        # those versions stay proven here (an import takes nothing new of it, held or not).
+        cut = {e.card.id: e.kept for e in roster.devices if e.revoked_at is not None}
+        authors = replace(authors, revoked={**authors.revoked, **cut})
     if store.hub_id is None or store.hub_id in authors.keys:
         return authors
     # A colleague on a hub whose roster is not signed yet: the key the hub recorded when it
