@@ -508,6 +508,7 @@ class _Import:
         start = self.revisions
         rows: list[dict[str, Any]] = []
         digests: dict[str, bytes] = {}
+        contents: dict[str, dict[str, Any]] = {}
         for offset, revision in enumerate(lines, 1):
             try:
                 row, found = merge.check_signed_revision(revision)
@@ -515,6 +516,7 @@ class _Import:
                 raise format1.refused_revision(start + offset, exc) from None
             rows.append(row)
             digests[row["rev_id"]] = found
+            contents[row["rev_id"]] = revision["data"]  # parsed already: not parsed again
         self.revisions += len(rows)
 
         numbers = {row["rev_id"]: start + n for n, row in enumerate(rows, 1)}
@@ -524,7 +526,7 @@ class _Import:
             if problem is not None:
                 raise format1.refused_revision(numbers[row["rev_id"]], problem)
 
-        _apply(unit, rows, sender, self.report, accept, start)
+        _apply(unit, rows, sender, self.report, accept, start, contents)
 
     def _finish(self, header: container.Header) -> None:
         manifest = self.manifest
@@ -557,12 +559,18 @@ def _apply(
     report: merge.MergeReport,
     accept: Callable[[dict[str, Any]], None],
     start: int = 0,
+    contents: dict[str, dict[str, Any]] | None = None,
 ) -> None:
     """Merge `rows` (numbered from `start` + 1 in the bundle) into `report`; a revision refused
     by the merge or by `accept` refuses the bundle in one line naming it."""
     try:
         done = merge.apply_revisions(
-            unit, rows, sender=sender.card.id, sender_name=sender.name, accept=accept
+            unit,
+            rows,
+            sender=sender.card.id,
+            sender_name=sender.name,
+            accept=accept,
+            contents=contents,
         )
     except merge.RevisionRefused as exc:
         number = start + next((n for n, r in enumerate(rows, 1) if r["rev_id"] == exc.rev_id), 0)
