@@ -20,6 +20,10 @@ connection to its last write (the CLI's own start-up counts against dxfield):
   JSON Lines file; medians of three interleaved runs. Target <= 2.
 - sync_size: the bundle's bytes vs that JSON Lines file's. Target <= 0.5.
 
+The figures are wall times. Each time figure's note also gives both sides' CPU seconds (this
+process's and those of the processes it waited for): on a shared machine the wall times follow
+the load of the moment, the CPU times much less.
+
     uv run python benchmarks/sync.py N     # this section alone, its figures as JSON
 """
 
@@ -28,11 +32,13 @@ from __future__ import annotations
 import base64
 import json
 import os
+import resource
 import sqlite3
 import statistics
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -50,10 +56,32 @@ from run import Figure, bulk_load, figure, raw_load, synthetic_activities
 EXPORT_RUNS = 3
 
 
-def _timed(action: Any) -> tuple[float, Any]:
-    began = time.perf_counter()
+@dataclass(frozen=True)
+class Timed:
+    """A job's wall time, and its CPU time: this process's and that of the processes it ran
+    and waited for (the machine is shared: the CPU time says how much of the wall time was
+    the job's own work)."""
+
+    wall: float
+    cpu: float
+    result: Any = None
+
+
+def _cpu() -> float:
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
+
+
+def _timed(action: Any) -> Timed:
+    cpu, began = _cpu(), time.perf_counter()
     result = action()
-    return time.perf_counter() - began, result
+    return Timed(time.perf_counter() - began, _cpu() - cpu, result)
+
+
+def _cpu_note(ours: float, theirs: float) -> str:
+    return (
+        f"CPU {ours:.3f}s vs {theirs:.3f}s, ratio {ours / theirs if theirs else float('inf'):.3f}"
+    )
 
 
 def _introduce(a: Store, b: Store) -> None:
@@ -181,13 +209,18 @@ def measure_sync(workdir: Path, records: int) -> list[Figure]:
     # sync_export / sync_size: `dxfield export` as a process vs a plain JSON Lines dump.
     # Exports are quick and noisy: medians of interleaved runs.
     export = ("export", "--to", str(bundle), "--recipient", "receiver", "--full")
-    ours, theirs = [], []
+    ours: list[Timed] = []
+    theirs: list[Timed] = []
     for _ in range(EXPORT_RUNS):
-        took, written = _timed(lambda: _cli(env, sender_dir, *export))
+        ours.append(_timed(lambda: _cli(env, sender_dir, *export)))
+        written = ours[-1].result
         assert (written["revisions"], written["unsent"]) == (records, 0), written
-        ours.append(took)
-        theirs.append(_timed(lambda: _plain_export(sender_path, sender_id, plain))[0])
-    export_time, plain_time = statistics.median(ours), statistics.median(theirs)
+        theirs.append(_timed(lambda: _plain_export(sender_path, sender_id, plain)))
+    export_time = statistics.median(t.wall for t in ours)
+    plain_time = statistics.median(t.wall for t in theirs)
+    export_note = _cpu_note(
+        statistics.median(t.cpu for t in ours), statistics.median(t.cpu for t in theirs)
+    )
 
     # The import's baselines, on the rows the bundle brings (read and checked once, untimed).
     with (
@@ -202,27 +235,41 @@ def measure_sync(workdir: Path, records: int) -> list[Figure]:
     ]
     rows = _raw_rows([row for row, _ in checked])
     del checked
-    raw_time, _ = _timed(lambda: raw_load(baseline_path, rows))
+    raw = _timed(lambda: raw_load(baseline_path, rows))
     rows.clear()
-    verify_time, _ = _timed(lambda: _verify_all(key, signed))
+    verify = _timed(lambda: _verify_all(key, signed))
     signed.clear()
-    baseline = raw_time + verify_time
+    baseline, baseline_cpu = raw.wall + verify.wall, raw.cpu + verify.cpu
 
     # sync_import / sync_reimport: `dxfield import` as a process, twice.
-    import_time, (first,) = _timed(lambda: _cli(env, receiver_dir, "import", str(bundle)))
-    assert first["revisions"] == records and first["new"] >= records, first
+    first = _timed(lambda: _cli(env, receiver_dir, "import", str(bundle)))
+    (taken,) = first.result
+    assert taken["revisions"] == records and taken["new"] >= records, taken
     with Store.open(receiver_dir) as receiver:
         before = maintenance.dump(receiver)
-    again_time, (again,) = _timed(lambda: _cli(env, receiver_dir, "import", str(bundle)))
-    assert (again["new"], again["updated"]) == (0, 0), again
+    again = _timed(lambda: _cli(env, receiver_dir, "import", str(bundle)))
+    (retaken,) = again.result
+    assert (retaken["new"], retaken["updated"]) == (0, 0), retaken
     with Store.open(receiver_dir) as receiver:
         assert maintenance.dump(receiver) == before, "the re-import changed the store"
 
-    parts = f"executemany {raw_time:.3f}s + PyNaCl verify {verify_time:.3f}s"
+    parts = f"executemany {raw.wall:.3f}s + PyNaCl verify {verify.wall:.3f}s"
     return [
-        figure("sync_import", import_time, baseline, 1.3, note=parts),
-        figure("sync_reimport", again_time, baseline, 1.0, note=parts),
-        figure("sync_export", export_time, plain_time, 2.0),
+        figure(
+            "sync_import",
+            first.wall,
+            baseline,
+            1.3,
+            note=f"{parts}; {_cpu_note(first.cpu, baseline_cpu)}",
+        ),
+        figure(
+            "sync_reimport",
+            again.wall,
+            baseline,
+            1.0,
+            note=f"{parts}; {_cpu_note(again.cpu, baseline_cpu)}",
+        ),
+        figure("sync_export", export_time, plain_time, 2.0, note=export_note),
         figure("sync_size", bundle.stat().st_size, plain.stat().st_size, 0.5, "B"),
     ]
 
