@@ -36,7 +36,7 @@ from dxfield.store.authorship import is_hub_account
 from dxfield.store.engine import Store
 from dxfield.store.unit import Unit
 from dxfield.sync import container, format1
-from dxfield.sync.authors import Authors, authors_of
+from dxfield.sync.authors import Checking, authors_of
 from dxfield.sync.keys import TrustedDevice, device_keys, find_trusted, list_trusted
 from dxfield.sync.roster import (
     Roster,
@@ -407,7 +407,7 @@ class _Import:
         self.blobs = 0
         self.manifest: dict[str, Any] | None = None
         self.roster: tuple[Roster, bytes] | None = None
-        self.authors: Authors | None = None
+        self.checking: Checking | None = None
         self.seen_roster = False
 
     def run(self) -> ImportResult:
@@ -440,6 +440,9 @@ class _Import:
                     staging.keep()  # before the commit: kept revisions never lack their blobs
             except _DryRun:
                 pass
+            finally:
+                if self.checking is not None:
+                    self.checking.close()
         result = ImportResult(
             path=self.path,
             sender=sender.name,
@@ -502,9 +505,9 @@ class _Import:
             self.known.roster = roster
 
     def _take(self, unit: Unit, lines: Any, sender: TrustedDevice) -> None:
-        if self.authors is None:
-            self.authors = authors_of(self.store, self.known.roster)
-        authors = self.authors
+        if self.checking is None:
+            self.checking = Checking(authors_of(self.store, self.known.roster))
+        checking = self.checking
         start = self.revisions
         rows: list[dict[str, Any]] = []
         digests: dict[str, bytes] = {}
@@ -522,11 +525,22 @@ class _Import:
         numbers = {row["rev_id"]: start + n for n, row in enumerate(rows, 1)}
 
         def accept(row: dict[str, Any]) -> None:
-            problem = authors.problem(row, digests[row["rev_id"]])
-            if problem is not None:
-                raise format1.refused_revision(numbers[row["rev_id"]], problem)
+            checking.check(row, digests[row["rev_id"]])
 
-        _apply(unit, rows, sender, self.report, accept, start, contents)
+        def refuse_unaccepted() -> None:
+            found = checking.settle()
+            if found is not None:
+                raise format1.refused_revision(numbers[found[0]["rev_id"]], found[1])
+
+        # The page's signatures are verified while it is written (`Checking`), and settled
+        # before the next page: a revision whose author does not check out refuses the bundle,
+        # its page rolled back with the rest, as if it had been refused before the writes.
+        try:
+            _apply(unit, rows, sender, self.report, accept, start, contents)
+        except BaseException:
+            refuse_unaccepted()
+            raise
+        refuse_unaccepted()
 
     def _finish(self, header: container.Header) -> None:
         manifest = self.manifest
