@@ -1,39 +1,87 @@
 """Sync's figures for dxfield's performance suite (`benchmarks/run.py --only sync`).
 
-On a sender store of N synthetic activities (N revisions) and receivers that trust it:
+A sender store of N synthetic activities, written by the store's bulk path (which signs each
+revision with the sender's key), and a receiver that trusts it (cards exchanged both ways). The
+bundle is what a user makes and takes: `dxfield export` and `dxfield import`, the CLI as a
+process (`sys.executable -m dxfield`), from and to a real file. Each figure's baseline is
+measured in the same run, on the same rows, in this process, timed from its first read or
+connection to its last write (the CLI's own start-up counts against dxfield):
 
-- sync_import: `import_bundle` of a full bundle into an empty store vs plain `sqlite3`
-  executemany of the same rows (revisions, activity rows, search rows, prepared beforehand) into
-  the same schema, one transaction, the same pragmas. Target <= 3.
-- sync_reimport: importing the same bundle again (it must change 0 rows) vs the same baseline.
-  Target <= 1.
-- sync_export: `export_bundle --full` vs reading the same revision rows with `sqlite3` and
-  writing them with a plain `json.dumps` per row to a file; medians of five interleaved runs.
-  Target <= 2.
+- sync_import: `dxfield --data-dir RECEIVER import BUNDLE` into an empty store (reference data
+  only) vs the SUM of two baselines: plain `sqlite3` executemany of the same rows it writes
+  (the revisions with their signatures, the activity rows, the search rows, prepared
+  beforehand) into the same schema, one transaction, the same pragmas; and PyNaCl
+  (`VerifyKey.verify`) verifying the same number of signatures, over the same messages, alone.
+  Target <= 1.3.
+- sync_reimport: the same command on the same bundle again (it must change nothing: no new or
+  updated record, the same dump) vs the same sum. Target <= 1.
+- sync_export: `dxfield --data-dir SENDER export --full` vs reading the same revision rows
+  (those the bundle carries) with `sqlite3` and writing each with a plain `json.dumps` to a
+  JSON Lines file; medians of three interleaved runs. Target <= 2.
 - sync_size: the bundle's bytes vs that JSON Lines file's. Target <= 0.5.
+
+The figures are wall times. Each time figure's note also gives both sides' CPU seconds (this
+process's and those of the processes it waited for): on a shared machine the wall times follow
+the load of the moment, the CPU times much less.
+
+    uv run python benchmarks/sync.py N     # this section alone, its figures as JSON
 """
 
 from __future__ import annotations
 
+import base64
 import json
+import os
+import resource
 import sqlite3
 import statistics
+import subprocess
+import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from nacl.signing import VerifyKey
+
 from dxfield.store import maintenance, revisions
+from dxfield.store.authorship import SIGNATURE_PREFIX
 from dxfield.store.engine import Store
+from dxfield.store.merge import check_signed_revision
 from dxfield.store.search_index import body_for
-from dxfield.sync.bundle import export_bundle, import_bundle, read_bundle
-from dxfield.sync.keys import card_text, own_card, parse_card, trust_card
+from dxfield.sync import container
+from dxfield.sync.keys import card_text, device_keys, own_card, parse_card, trust_card
 from run import Figure, bulk_load, figure, raw_load, synthetic_activities
 
+EXPORT_RUNS = 3
 
-def _timed(action: Any) -> tuple[float, Any]:
-    began = time.perf_counter()
+
+@dataclass(frozen=True)
+class Timed:
+    """A job's wall time, and its CPU time: this process's and that of the processes it ran
+    and waited for (the machine is shared: the CPU time says how much of the wall time was
+    the job's own work)."""
+
+    wall: float
+    cpu: float
+    result: Any = None
+
+
+def _cpu() -> float:
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
+
+
+def _timed(action: Any) -> Timed:
+    cpu, began = _cpu(), time.perf_counter()
     result = action()
-    return time.perf_counter() - began, result
+    return Timed(time.perf_counter() - began, _cpu() - cpu, result)
+
+
+def _cpu_note(ours: float, theirs: float) -> str:
+    return (
+        f"CPU {ours:.3f}s vs {theirs:.3f}s, ratio {ours / theirs if theirs else float('inf'):.3f}"
+    )
 
 
 def _introduce(a: Store, b: Store) -> None:
@@ -41,18 +89,60 @@ def _introduce(a: Store, b: Store) -> None:
     trust_card(b, parse_card(card_text(own_card(a))))
 
 
-def _plain_export(path: Path, out: Path) -> None:
-    """The export baseline: the revision rows read with sqlite3, one json.dumps each, a file."""
+def _cli_env(workdir: Path) -> dict[str, str]:
+    """The environment the CLI runs in: English, its own config folder, nothing of dxfield's
+    from outside (no data folder, no hub)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DXFIELD_")}
+    env.update(DXFIELD_LANG="en", DXFIELD_CONFIG_DIR=str(workdir / "sync-config"))
+    return env
+
+
+def _cli(env: dict[str, str], data_dir: Path, *args: str) -> Any:
+    """`dxfield --data-dir DATA_DIR ARGS... --json` as a process; its JSON answer."""
+    result = subprocess.run(
+        [sys.executable, "-m", "dxfield", "--data-dir", str(data_dir), *args, "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"dxfield {' '.join(args)} failed:\n{result.stderr}{result.stdout}")
+    return json.loads(result.stdout)
+
+
+def _plain_export(path: Path, device_id: str, out: Path) -> None:
+    """The export baseline: the rows of the revisions the bundle carries (the sender's, all
+    signed), read with sqlite3, one json.dumps each, to a file."""
     conn = sqlite3.connect(path)
     conn.row_factory = sqlite3.Row
     with out.open("w", encoding="utf-8") as handle:
-        for row in conn.execute("SELECT * FROM revision"):
+        for row in conn.execute("SELECT * FROM revision WHERE device_id = ?", (device_id,)):
             handle.write(json.dumps(dict(row), ensure_ascii=False) + "\n")
     conn.close()
 
 
+def _bundle_rows(
+    receiver: Store, sender: Store, bundle: Path
+) -> list[tuple[dict[str, Any], bytes]]:
+    """The revisions of `bundle` as the import inserts them, each with its digest (what its
+    signature signs), read and checked here once, outside any timing."""
+    key = VerifyKey(base64.b64decode(own_card(sender).signing_key))
+    out: list[tuple[dict[str, Any], bytes]] = []
+    members = container.read_container(
+        bundle,
+        lambda sender_id: key if sender_id == sender.device.id else None,
+        receiver.device.id,
+        device_keys(receiver).encryption,
+    )
+    for member in members:
+        if isinstance(member, container.Revisions):
+            out.extend(check_signed_revision(line) for line in member.lines)
+    return out
+
+
 def _raw_rows(checked: list[dict[str, Any]]) -> dict[str, tuple[str, list[tuple[Any, ...]]]]:
-    """The rows an import writes, as plain INSERT statements (the import baseline)."""
+    """The rows an import writes, as plain INSERT statements (the import baseline's first half)."""
     table = revisions.table_for("activity")
     revision_rows, activity_rows, search_rows = [], [], []
     columns = [c.name for c in table.columns]
@@ -61,7 +151,7 @@ def _raw_rows(checked: list[dict[str, Any]]) -> dict[str, tuple[str, list[tuple[
             (
                 r["rev_id"], r["entity"], r["entity_id"], r["generation"],
                 json.dumps(r["parents"]), r["hlc"], r["device_id"], int(r["deleted"]),
-                r["data"], 1, 0,
+                r["data"], 1, 0, r["signature"], r["attestation"],
             )
         )  # fmt: skip
         if r["entity"] != "activity":
@@ -80,8 +170,9 @@ def _raw_rows(checked: list[dict[str, Any]]) -> dict[str, tuple[str, list[tuple[
     marks = ",".join("?" * len(columns))
     return {
         "revision": (
-            "INSERT OR IGNORE INTO revision (rev_id, entity, entity_id, generation, parents, hlc, "
-            "device_id, deleted, data, leaf, clock_skew) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            "INSERT INTO revision (rev_id, entity, entity_id, generation, parents, hlc, "
+            "device_id, deleted, data, leaf, clock_skew, signature, attestation) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
             revision_rows,
         ),
         "activity": (
@@ -95,41 +186,103 @@ def _raw_rows(checked: list[dict[str, Any]]) -> dict[str, tuple[str, list[tuple[
     }
 
 
+def _verify_all(key: VerifyKey, signed: list[tuple[bytes, bytes]]) -> None:
+    """The import baseline's second half: PyNaCl verifying each signature, nothing else."""
+    for message, signature in signed:
+        key.verify(message, signature)
+
+
 def measure_sync(workdir: Path, records: int) -> list[Figure]:
     """The four sync figures over a bundle of `records` activities."""
-    sender = Store.open(workdir / "sync-sender", device_name="sender")
-    receiver = Store.open(workdir / "sync-receiver", device_name="receiver")
-    baseline_store = Store.open(workdir / "sync-baseline", device_name="baseline")
-    try:
+    env = _cli_env(workdir)
+    sender_dir, receiver_dir = workdir / "sync-sender", workdir / "sync-receiver"
+    bundle, plain = workdir / "full.dxb", workdir / "plain.jsonl"
+    with (
+        Store.open(sender_dir, device_name="sender") as sender,
+        Store.open(receiver_dir, device_name="receiver") as receiver,
+        Store.open(workdir / "sync-baseline", device_name="baseline") as baseline_store,
+    ):
         _introduce(sender, receiver)
         bulk_load(sender, synthetic_activities(records))
-        bundle = workdir / "full.dxb"
-        plain = workdir / "plain.jsonl"
-        # Exports are quick and noisy: medians of interleaved runs.
-        ours, theirs = [], []
-        for _ in range(5):
-            ours.append(_timed(lambda: export_bundle(sender, bundle, "receiver", full=True))[0])
-            theirs.append(_timed(lambda: _plain_export(sender.path, plain))[0])
-        export_time, plain_time = statistics.median(ours), statistics.median(theirs)
+        sender_id, sender_path, baseline_path = sender.device.id, sender.path, baseline_store.path
 
-        _, checked, _ = read_bundle(receiver, bundle)
-        rows = _raw_rows(checked)
-        baseline_path = baseline_store.path
-        baseline_store.close()
-        raw_time, _ = _timed(lambda: raw_load(baseline_path, rows))
+    # sync_export / sync_size: `dxfield export` as a process vs a plain JSON Lines dump.
+    # Exports are quick and noisy: medians of interleaved runs.
+    export = ("export", "--to", str(bundle), "--recipient", "receiver", "--full")
+    ours: list[Timed] = []
+    theirs: list[Timed] = []
+    for _ in range(EXPORT_RUNS):
+        ours.append(_timed(lambda: _cli(env, sender_dir, *export)))
+        written = ours[-1].result
+        assert (written["revisions"], written["unsent"]) == (records, 0), written
+        theirs.append(_timed(lambda: _plain_export(sender_path, sender_id, plain)))
+    export_time = statistics.median(t.wall for t in ours)
+    plain_time = statistics.median(t.wall for t in theirs)
+    export_note = _cpu_note(
+        statistics.median(t.cpu for t in ours), statistics.median(t.cpu for t in theirs)
+    )
 
-        import_time, first = _timed(lambda: import_bundle(receiver, bundle))
-        assert first.new >= records, first
+    # The import's baselines, on the rows the bundle brings (read and checked once, untimed).
+    with (
+        Store.open(sender_dir) as sender,
+        Store.open(receiver_dir) as receiver,
+    ):
+        checked = _bundle_rows(receiver, sender, bundle)
+        key = VerifyKey(base64.b64decode(own_card(sender).signing_key))
+    assert len(checked) == records, len(checked)
+    signed = [
+        (SIGNATURE_PREFIX + found, base64.b64decode(row["signature"])) for row, found in checked
+    ]
+    rows = _raw_rows([row for row, _ in checked])
+    del checked
+    raw = _timed(lambda: raw_load(baseline_path, rows))
+    rows.clear()
+    verify = _timed(lambda: _verify_all(key, signed))
+    signed.clear()
+    baseline, baseline_cpu = raw.wall + verify.wall, raw.cpu + verify.cpu
+
+    # sync_import / sync_reimport: `dxfield import` as a process, twice.
+    first = _timed(lambda: _cli(env, receiver_dir, "import", str(bundle)))
+    (taken,) = first.result
+    assert taken["revisions"] == records and taken["new"] >= records, taken
+    with Store.open(receiver_dir) as receiver:
         before = maintenance.dump(receiver)
-        again_time, again = _timed(lambda: import_bundle(receiver, bundle))
-        assert (again.new, again.updated) == (0, 0), again
-        assert maintenance.dump(receiver) == before
-    finally:
-        sender.close()
-        receiver.close()
+    again = _timed(lambda: _cli(env, receiver_dir, "import", str(bundle)))
+    (retaken,) = again.result
+    assert (retaken["new"], retaken["updated"]) == (0, 0), retaken
+    with Store.open(receiver_dir) as receiver:
+        assert maintenance.dump(receiver) == before, "the re-import changed the store"
+
+    parts = f"executemany {raw.wall:.3f}s + PyNaCl verify {verify.wall:.3f}s"
     return [
-        figure("sync_import", import_time, raw_time, 3.0),
-        figure("sync_reimport", again_time, raw_time, 1.0),
-        figure("sync_export", export_time, plain_time, 2.0),
+        figure(
+            "sync_import",
+            first.wall,
+            baseline,
+            1.3,
+            note=f"{parts}; {_cpu_note(first.cpu, baseline_cpu)}",
+        ),
+        figure(
+            "sync_reimport",
+            again.wall,
+            baseline,
+            1.0,
+            note=f"{parts}; {_cpu_note(again.cpu, baseline_cpu)}",
+        ),
+        figure("sync_export", export_time, plain_time, 2.0, note=export_note),
         figure("sync_size", bundle.stat().st_size, plain.stat().st_size, 0.5, "B"),
     ]
+
+
+def main() -> None:  # pragma: no cover - a convenience: `python benchmarks/sync.py N`
+    """Run the section alone and print its figures as JSON."""
+    import tempfile
+    from dataclasses import asdict
+
+    count = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
+    with tempfile.TemporaryDirectory(prefix="dxfield-bench-sync-") as tmp:
+        print(json.dumps([asdict(f) for f in measure_sync(Path(tmp), count)], indent=2))
+
+
+if __name__ == "__main__":
+    main()

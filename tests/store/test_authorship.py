@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from nacl.signing import VerifyKey
 from sqlalchemy import delete, select, update
 
@@ -148,6 +150,43 @@ def test_the_fast_digest_of_a_stored_revision_is_the_one_its_id_is_made_from(
             json.loads(row.data),
         )
         assert found == expected and authorship.matches_id(row.rev_id, found)
+
+
+_TEXT = st.text(st.characters(codec="utf-8"), max_size=12)
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | _TEXT,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_TEXT, inner, max_size=3),
+    max_leaves=8,
+)
+
+
+@pytest.mark.sqlite_only  # no store is opened
+@settings(max_examples=300, deadline=None)
+@given(
+    entity=_TEXT,
+    entity_id=_TEXT,
+    parents=st.lists(_TEXT, max_size=4),
+    hlc=_TEXT,
+    device_id=_TEXT,
+    deleted=st.booleans(),
+    data=st.dictionaries(_TEXT, _JSON, max_size=5),
+)
+def test_the_digest_spliced_around_the_records_json_is_the_digest(
+    entity: str,
+    entity_id: str,
+    parents: list[str],
+    hlc: str,
+    device_id: str,
+    deleted: bool,
+    data: dict[str, Any],
+) -> None:
+    """An import checks each revision with `digest_of_text` (the record's canonical JSON made
+    once): it must give the bytes `digest` gives, whatever the text (quotes, backslashes,
+    controls, any script), the parents' order and the record's nesting."""
+    spliced = authorship.digest_of_text(
+        entity, entity_id, parents, hlc, device_id, deleted, authorship.canonical_json(data)
+    )
+    assert spliced == authorship.digest(entity, entity_id, parents, hlc, device_id, deleted, data)
 
 
 def _unupgrade(store: Store) -> None:

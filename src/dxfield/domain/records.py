@@ -67,6 +67,8 @@ MAX_LINE_CHARS = 1_000
 """The longest a one-line text (a title, a name, a place) may be."""
 MAX_TEXT_CHARS = 100_000
 """The longest a multi-line text (notes, a finding) may be: some fifty pages."""
+_AREA_ORDER = {area: n for n, area in enumerate(SupportArea)}
+"""The areas' order, as the enum lists them (a record keeps its areas in it)."""
 MAX_ITEMS = 1_000
 """The most ids or tags a list in a record may hold."""
 
@@ -322,7 +324,7 @@ class ActivityBase(SQLModel):
     @field_validator("areas", mode="after")
     @classmethod
     def _unique_areas(cls, value: list[SupportArea]) -> list[SupportArea]:
-        return sorted(set(value), key=list(SupportArea).index)
+        return sorted(set(value), key=_AREA_ORDER.__getitem__)
 
     @field_validator("tags", mode="before")
     @classmethod

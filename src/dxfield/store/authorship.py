@@ -80,6 +80,28 @@ def digest(
     return hashlib.sha256(body.encode()).digest()
 
 
+def digest_of_text(
+    entity: str,
+    entity_id: str,
+    parents: Sequence[str],
+    hlc: str,
+    device_id: str,
+    deleted: bool,
+    data_text: str,
+) -> bytes:
+    """`digest`, given the record's canonical JSON (`canonical_json(data)`), which the caller
+    needs anyway: the body is spliced around it, the same bytes without writing the record's
+    JSON twice (an import checks every revision it brings this way)."""
+    text = encode_basestring
+    shown = ",".join(text(p) for p in sorted(parents))
+    body = (
+        f'{{"data":{data_text},"deleted":{"true" if deleted else "false"},'
+        f'"device":{text(device_id)},"entity":{text(entity)},'
+        f'"hlc":{text(hlc)},"id":{text(entity_id)},"parents":[{shown}]}}'
+    )
+    return hashlib.sha256(body.encode()).digest()
+
+
 def id_of(generation: int, found: bytes) -> str:
     """A revision's id: its generation and the first 128 bits of its digest."""
     return f"{generation}-{found.hex()[:32]}"

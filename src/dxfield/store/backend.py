@@ -10,6 +10,7 @@ pg_trgm for the index, `strpos` for the scan, an identity column for the arrival
 from __future__ import annotations
 
 from collections.abc import Sequence
+from operator import itemgetter
 from typing import Any, Protocol
 
 from sqlalchemy import ColumnElement, Select, Table, insert
@@ -97,8 +98,37 @@ class SqliteBackend:
         return "; ".join(r[0] for r in conn.exec_driver_sql("PRAGMA integrity_check"))
 
     def insert_rows(self, conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
-        if rows:
-            conn.execute(insert(table), list(rows))
+        if not rows:
+            return
+        names = list(rows[0])
+        if any(c.default is not None for c in table.columns if c.name not in rows[0]):
+            conn.execute(insert(table), list(rows))  # a default to fill in: SQLAlchemy's way
+            return
+        # The driver's own executemany, each value through its column type's bind processor,
+        # as SQLAlchemy would send it: SQLAlchemy's per-row parameter handling was some 15% of
+        # an import's time (three rows a revision: the revision, the record, its search entry).
+        dialect = conn.dialect
+        processed = [
+            (n, processor)
+            for n, name in enumerate(names)
+            if (processor := table.c[name].type.dialect_impl(dialect).bind_processor(dialect))
+        ]
+        values = itemgetter(*names) if len(names) > 1 else lambda row: (row[names[0]],)
+        params: list[tuple[Any, ...]] = []
+        for row in rows:
+            if processed:
+                listed = list(values(row))
+                for n, processor in processed:
+                    listed[n] = processor(listed[n])
+                params.append(tuple(listed))
+            else:
+                params.append(values(row))
+        quote = dialect.identifier_preparer.quote
+        conn.exec_driver_sql(
+            f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) "
+            f"VALUES ({', '.join('?' * len(names))})",
+            params,
+        )
 
     def update_column(
         self,

@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from json.encoder import encode_basestring
 from typing import Any
@@ -258,7 +258,10 @@ def checked_revision(revision: object) -> tuple[dict[str, Any], bytes]:
         raise _malformed(rev_id, "data", "revision.not_object")
     entity_id, device_id = revision["entity_id"], revision["device_id"]
     try:
-        found = authorship.digest(entity, entity_id, parents, hlc, device_id, deleted, data)
+        data_text = canonical(data)
+        found = authorship.digest_of_text(
+            entity, entity_id, parents, hlc, device_id, deleted, data_text
+        )
     except UnicodeEncodeError:  # JSON may escape a lone surrogate, which no UTF-8 text holds
         raise _malformed(rev_id, "data", "revision.not_text") from None
     except RecursionError:  # parsed at the edge of the stack, too deep to write again
@@ -277,7 +280,7 @@ def checked_revision(revision: object) -> tuple[dict[str, Any], bytes]:
         "hlc": hlc,
         "device_id": device_id,
         "deleted": deleted,
-        "data": canonical(data),
+        "data": data_text,
         "leaf": True,
         "clock_skew": False,
         "signature": None,
@@ -319,7 +322,9 @@ def _known_kinds(conn: Connection, ids: Sequence[str]) -> dict[str, set[str]]:
     return kinds
 
 
-def _check_together(conn: Connection, new: Sequence[dict[str, Any]]) -> None:
+def _check_together(
+    conn: Connection, new: Sequence[dict[str, Any]], contents: Mapping[str, dict[str, Any]]
+) -> None:
     """The revisions a store lacks, checked against each other and the store: one kind per id,
     parents of the same record that exist, and the records each record points at."""
     by_rev = {r["rev_id"]: r for r in new}
@@ -332,7 +337,7 @@ def _check_together(conn: Connection, new: Sequence[dict[str, Any]]) -> None:
             raise _kind_taken(revision, other)
     parent_ids = sorted({p for r in new for p in r["parents"] if p not in by_rev})
     links = {
-        r["rev_id"]: list(links_of(r["entity"], json.loads(r["data"])))
+        r["rev_id"]: list(links_of(r["entity"], contents[r["rev_id"]]))
         for r in new
         if not r["deleted"]
     }
@@ -398,13 +403,16 @@ def apply_revisions(
     sender: str | None = None,
     sender_name: str | None = None,
     accept: Callable[[dict[str, Any]], None] | None = None,
+    contents: Mapping[str, dict[str, Any]] | None = None,
 ) -> MergeReport:
     """Check the revisions (each from `check_revision`) against each other and the store,
     insert those this store lacks and re-derive the winner of every record they touch.
     Order-free and idempotent, all in the unit's transaction. A revision stamped more than a
     day ahead is taken but flagged (with `sender`, the device whose bundle brought it) and never
     moves this store's clock. `accept`, when given, is called with each revision this store
-    lacks before anything is written (it may raise to refuse it, or fill in its proof)."""
+    lacks before anything is written (it may raise to refuse it, or fill in its proof).
+    `contents`, when given, holds the record of some of them as a dict (`json.loads` of its
+    `data`), by revision id: what the caller parsed already is not parsed again."""
     unit.require_write()
     conn = unit.conn
     report = MergeReport()
@@ -421,7 +429,8 @@ def apply_revisions(
     if accept is not None:
         for revision in new:
             accept(revision)
-    _check_together(conn, new)
+    parsed = {r["rev_id"]: (contents or {}).get(r["rev_id"]) or json.loads(r["data"]) for r in new}
+    _check_together(conn, new, parsed)
     limit = skew_limit()
     rows = []
     plausible: list[Stamp] = []
@@ -450,7 +459,7 @@ def apply_revisions(
     if plausible:
         observe(conn, max(plausible))
     fresh = [record for record in touched if record not in known]
-    report.conflicting += _materialize_new(conn, fresh, rows)
+    report.conflicting += _materialize_new(conn, fresh, rows, parsed)
     report.new += len(fresh)
     for entity, entity_id in touched:
         if (entity, entity_id) not in known:
@@ -476,7 +485,10 @@ def _note_skew(
 
 
 def _materialize_new(
-    conn: Connection, records_: list[tuple[str, str]], rows: list[dict[str, Any]]
+    conn: Connection,
+    records_: list[tuple[str, str]],
+    rows: list[dict[str, Any]],
+    contents: Mapping[str, dict[str, Any]],
 ) -> int:
     """Leaves and winners of records whose every revision just arrived, written in bulk;
     returns how many of them are in conflict."""
@@ -498,11 +510,13 @@ def _materialize_new(
         not_leaves += [r["rev_id"] for r in revisions_ if r["rev_id"] in named]
         live_leaves = [r for r in revisions_ if r["rev_id"] not in named and not r["deleted"]]
         conflicting += len(live_leaves) > 1
-        winner = max(
-            (r for r in revisions_ if r["rev_id"] not in named),
-            key=lambda r: winner_key(r["hlc"], r["device_id"], r["rev_id"]),
+        candidates = [r for r in revisions_ if r["rev_id"] not in named]
+        winner = (
+            candidates[0]
+            if len(candidates) == 1
+            else max(candidates, key=lambda r: winner_key(r["hlc"], r["device_id"], r["rev_id"]))
         )
-        data = json.loads(winner["data"])
+        data = contents[winner["rev_id"]]
         table = revisions.table_for(entity)
         materialized.setdefault(entity, []).append(revisions.materialized_row(table, winner, data))
         entry = search_index.entry(entity, entity_id, data)

@@ -22,6 +22,8 @@ from __future__ import annotations
 import base64
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from queue import SimpleQueue
+from threading import Event, Thread
 from typing import Any
 
 from nacl.bindings import crypto_sign_open
@@ -105,6 +107,60 @@ class Authors:
         if not any(_verifies(k, ATTESTATION_PREFIX + found, attestation) for k in self.hubs):
             return LocalizedError("author.bad_attestation")
         return None
+
+
+class Checking:
+    """Authorship checked in a second thread while the import writes what it checks.
+
+    Verifying a signature is libsodium's work, and writing a page of revisions is SQLite's (or
+    PostgreSQL's): both let go of Python's lock while they work, so on two cores the signatures
+    of a page are verified while the page is written, not before. `check` hands a revision over;
+    `settle` waits until every revision handed over so far is checked and gives the first that
+    may not be taken (in the order they were handed over) with its problem. Whatever was written
+    meanwhile is in the caller's transaction, which refusing that revision rolls back: call
+    `settle` before anything is kept. `close` stops the thread."""
+
+    def __init__(self, authors: Authors) -> None:
+        self.authors = authors
+        self._queue: SimpleQueue[tuple[Mapping[str, Any], bytes] | Event | None] = SimpleQueue()
+        self._found: tuple[Mapping[str, Any], LocalizedError] | None = None
+        self._failed: BaseException | None = None
+        self._stopping = False
+        self._thread = Thread(target=self._work, name="dxfield-authorship", daemon=True)
+        self._thread.start()
+
+    def check(self, row: Mapping[str, Any], found: bytes) -> None:
+        """Check `row` (whose digest is `found`) in the background."""
+        self._queue.put((row, found))
+
+    def settle(self) -> tuple[Mapping[str, Any], LocalizedError] | None:
+        """The first revision handed over that may not be taken, and why; None when all may."""
+        done = Event()
+        self._queue.put(done)
+        done.wait()
+        if self._failed is not None:
+            raise self._failed
+        return self._found
+
+    def close(self) -> None:
+        """Stop the thread (what was handed over and not settled is dropped, unchecked)."""
+        self._stopping = True
+        self._queue.put(None)
+        self._thread.join()
+
+    def _work(self) -> None:
+        while (item := self._queue.get()) is not None:
+            if isinstance(item, Event):
+                item.set()
+            elif not self._stopping and self._found is None and self._failed is None:
+                row, found = item
+                try:
+                    problem = self.authors.problem(row, found)
+                except BaseException as exc:  # handed to the caller by `settle`
+                    self._failed = exc
+                else:
+                    if problem is not None:
+                        self._found = (row, problem)
 
 
 def _verifies(key: bytes, message: bytes, proof: object) -> bool:

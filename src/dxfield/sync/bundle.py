@@ -36,7 +36,7 @@ from dxfield.store.authorship import is_hub_account, known_keys
 from dxfield.store.engine import Store
 from dxfield.store.unit import Unit
 from dxfield.sync import container, format1
-from dxfield.sync.authors import Authors, authors_of
+from dxfield.sync.authors import Checking, authors_of
 from dxfield.sync.keys import TrustedDevice, device_keys, find_trusted, list_trusted
 from dxfield.sync.roster import (
     Roster,
@@ -443,7 +443,7 @@ class _Import:
         self.blobs = 0
         self.manifest: dict[str, Any] | None = None
         self.roster: tuple[Roster, bytes] | None = None
-        self.authors: Authors | None = None
+        self.checking: Checking | None = None
         self.seen_roster = False
 
     def run(self) -> ImportResult:
@@ -476,6 +476,9 @@ class _Import:
                     staging.keep()  # before the commit: kept revisions never lack their blobs
             except _DryRun:
                 pass
+            finally:
+                if self.checking is not None:
+                    self.checking.close()
         result = ImportResult(
             path=self.path,
             sender=sender.name,
@@ -546,12 +549,13 @@ class _Import:
             self.known.roster = roster
 
     def _take(self, unit: Unit, lines: Any, sender: TrustedDevice) -> None:
-        if self.authors is None:
-            self.authors = authors_of(self.store, self.known.roster)
-        authors = self.authors
+        if self.checking is None:
+            self.checking = Checking(authors_of(self.store, self.known.roster))
+        checking = self.checking
         start = self.revisions
         rows: list[dict[str, Any]] = []
         digests: dict[str, bytes] = {}
+        contents: dict[str, dict[str, Any]] = {}
         for offset, revision in enumerate(lines, 1):
             try:
                 row, found = merge.check_signed_revision(revision)
@@ -559,16 +563,28 @@ class _Import:
                 raise format1.refused_revision(start + offset, exc) from None
             rows.append(row)
             digests[row["rev_id"]] = found
+            contents[row["rev_id"]] = revision["data"]  # parsed already: not parsed again
         self.revisions += len(rows)
 
         numbers = {row["rev_id"]: start + n for n, row in enumerate(rows, 1)}
 
         def accept(row: dict[str, Any]) -> None:
-            problem = authors.problem(row, digests[row["rev_id"]])
-            if problem is not None:
-                raise format1.refused_revision(numbers[row["rev_id"]], problem)
+            checking.check(row, digests[row["rev_id"]])
 
-        _apply(unit, rows, sender, self.report, accept, start)
+        def refuse_unaccepted() -> None:
+            found = checking.settle()
+            if found is not None:
+                raise format1.refused_revision(numbers[found[0]["rev_id"]], found[1])
+
+        # The page's signatures are verified while it is written (`Checking`), and settled
+        # before the next page: a revision whose author does not check out refuses the bundle,
+        # its page rolled back with the rest, as if it had been refused before the writes.
+        try:
+            _apply(unit, rows, sender, self.report, accept, start, contents)
+        except BaseException:
+            refuse_unaccepted()
+            raise
+        refuse_unaccepted()
 
     def _finish(self, header: container.Header) -> None:
         manifest = self.manifest
@@ -600,12 +616,18 @@ def _apply(
     report: merge.MergeReport,
     accept: Callable[[dict[str, Any]], None],
     start: int = 0,
+    contents: dict[str, dict[str, Any]] | None = None,
 ) -> None:
     """Merge `rows` (numbered from `start` + 1 in the bundle) into `report`; a revision refused
     by the merge or by `accept` refuses the bundle in one line naming it."""
     try:
         done = merge.apply_revisions(
-            unit, rows, sender=sender.card.id, sender_name=sender.name, accept=accept
+            unit,
+            rows,
+            sender=sender.card.id,
+            sender_name=sender.name,
+            accept=accept,
+            contents=contents,
         )
     except merge.RevisionRefused as exc:
         number = start + next((n for n, r in enumerate(rows, 1) if r["rev_id"] == exc.rev_id), 0)
