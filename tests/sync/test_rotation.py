@@ -174,3 +174,81 @@ def test_the_hub_verbs_from_the_command_line(cli: Cli, tmp_path: Path) -> None:
     assert "new key fingerprint" in rotated.out and "destroy it" in rotated.out
     laptop_rotate = cli("--lang", "en", "--data-dir", laptop, "hub", "rotate-key")
     assert laptop_rotate.code == 1 and len(laptop_rotate.err.splitlines()) == 1
+
+
+class _Killed(BaseException):
+    """The process dying at that point (nothing after it runs)."""
+
+
+def test_a_rotation_killed_after_it_committed_is_finished_at_the_next_open(
+    fleet: tuple[Store, Store, Store], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dxfield.store.key_rotation import next_key_path
+    from dxfield.sync import rotation
+
+    hub, toyooka, _ = fleet
+    _log(hub, "県の打合せ")
+    import_bundle(toyooka, export_bundle(hub, tmp_path / "h1.dxb", "豊岡リエゾン").path)
+    folder, path = hub.data_dir, key_path(hub.data_dir)
+    old_text = path.read_text(encoding="utf-8")
+    real_write = rotation.write_key_file
+
+    def dies_at_the_key_file(where: Path, keys: Any) -> None:
+        if where == path:
+            raise _Killed
+        real_write(where, keys)
+
+    with monkeypatch.context() as patched, pytest.raises(_Killed):
+        patched.setattr(rotation, "write_key_file", dies_at_the_key_file)
+        rotate_hub_key(hub)
+    # The store signs with the new key already; the key file still holds the old one.
+    assert path.read_text(encoding="utf-8") == old_text and next_key_path(folder).exists()
+    hub.close()
+    with Store.open(folder) as again:
+        assert not next_key_path(folder).exists()
+        assert path.read_text(encoding="utf-8") != old_text
+        assert maintenance.check(again).ok
+        _log(again, "回転後の打合せ")
+        bundle = export_bundle(again, tmp_path / "h2.dxb", "豊岡リエゾン").path
+        assert import_bundle(toyooka, bundle).new == 1
+        assert maintenance.dump(toyooka) == maintenance.dump(again)
+
+
+def test_a_rotation_killed_before_it_committed_changes_nothing(
+    fleet: tuple[Store, Store, Store], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dxfield.store.key_rotation import next_key_path
+    from dxfield.sync import rotation
+
+    hub, toyooka, _ = fleet
+    _log(hub, "県の打合せ")
+    folder, path = hub.data_dir, key_path(hub.data_dir)
+    old_text, before = path.read_text(encoding="utf-8"), maintenance.dump(hub)
+
+    def dies_in_the_unit(*_args: Any) -> None:
+        raise _Killed
+
+    with monkeypatch.context() as patched, pytest.raises(_Killed):
+        patched.setattr(rotation, "keep_hub_steps_in", dies_in_the_unit)
+        rotate_hub_key(hub)
+    assert not next_key_path(folder).exists()  # removed on the way out: it signed nothing
+    # Killed outright, the `.next` file would stay, with keys the chain never named: it is left
+    # alone, and the old key stays the hub's.
+    from nacl.public import PrivateKey
+    from nacl.signing import SigningKey
+
+    from dxfield.store.key_file import KeyFileData, write_key_file
+
+    fresh = KeyFileData(
+        hub.device.id,
+        base64.b64encode(bytes(SigningKey.generate())).decode(),
+        base64.b64encode(bytes(PrivateKey.generate())).decode(),
+    )
+    write_key_file(next_key_path(folder), fresh)
+    hub.close()
+    with Store.open(folder) as again:
+        assert path.read_text(encoding="utf-8") == old_text
+        assert maintenance.dump(again) == before
+        assert maintenance.check(again).ok
+        bundle = export_bundle(again, tmp_path / "h1.dxb", "豊岡リエゾン").path
+        assert import_bundle(toyooka, bundle).new >= 1

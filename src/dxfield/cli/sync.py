@@ -107,9 +107,11 @@ def import_command(
         if r.blobs:
             line += _(", attachments {count}").format(count=r.blobs)
         if r.format == 1:
-            line += _(
+            line += ngettext(
+                "; in the previous format: {count} revision came unsigned and the hub attested it",
                 "; in the previous format: {count} revisions came unsigned and the hub attested "
-                "them"
+                "them",
+                r.unsigned,
             ).format(count=r.unsigned)
         if r.dry_run:
             line += _(" (dry run: nothing written)")

@@ -279,9 +279,11 @@ class Store:
             raise _store_failure(path, exc) from exc
         store = cls(path, engine, device)
         from dxfield.store.authorship import upgrade
+        from dxfield.store.key_rotation import finish_rotation
         from dxfield.store.reference import ensure_reference_data
 
         try:
+            finish_rotation(store)  # before anything signs: the keys the store's chain names
             ensure_reference_data(store)
             upgrade(store)
         except BaseException:

@@ -44,6 +44,8 @@ RESERVED_NAMES = (
     *(STORE_FILE + suffix for suffix in STORE_SIDE_SUFFIXES),
     KEY_FILE,
     KEY_FILE + ".tmp",
+    KEY_FILE + ".next",
+    KEY_FILE + ".next.tmp",
 )
 """Names in a data folder that only dxfield may write, whether or not the file exists yet."""
 

@@ -120,9 +120,11 @@ def open_hub(text: str, data_dir: Path, *, device_name: str | None, create: bool
         engine.dispose()
         raise
     from dxfield.store.authorship import upgrade
+    from dxfield.store.key_rotation import finish_rotation
     from dxfield.store.reference import ensure_reference_data
 
     try:
+        finish_rotation(store)  # before anything signs: the keys the store's chain names
         ensure_reference_data(store)
         upgrade(store)
     except DBAPIError as exc:

@@ -77,8 +77,8 @@ PROBLEMS = problems(
             "longer takes those; update dxfield there and export again"
         ),
         "bundle.not_sender_v1": N_(
-            "bundle refused: revision {number}: it came unsigned from {sender} but is "
-            "{author}'s, and this store does not hold it; {author} must send it"
+            "bundle refused: revision {number}: it came unsigned from {sender} but was written "
+            "by {author}, and this store does not hold it; {author} must send it"
         ),
         "bundle.members_order": N_(
             "bundle refused: member {number} ({kind}) is not where it belongs (a manifest "

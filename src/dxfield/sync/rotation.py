@@ -6,8 +6,10 @@ before it), and the roster carries it too, so a laptop that knows any earlier ke
 current one, and from then on trusts only the current one (docs/bundle-format.md).
 
 In one unit, the hub signs again with its new key every revision it wrote and attests again
-every revision it attested, keeps the chain, and issues a new roster; the key file is replaced
-before the unit commits and put back if it fails: the keys and what they signed never disagree.
+every revision it attested, keeps the chain, and issues a new roster. The new keys are written
+beside the key file first (`device-keys.json.next`) and put in its place once the unit has
+committed; a process killed in between leaves them there, and the next open puts them in place
+(store/key_rotation.py): the keys and what they signed never disagree.
 The old key file is kept beside it (owner-only), for the person to destroy once the laptops have
 synced; nothing here reads it again.
 """
@@ -15,6 +17,7 @@ synced; nothing here reads it again.
 from __future__ import annotations
 
 import base64
+import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +30,7 @@ from dxfield.i18n import N_, problems, quote
 from dxfield.store.authorship import is_hub_account, vouch_again
 from dxfield.store.engine import Store
 from dxfield.store.key_file import KeyFileData, key_path, read_key_file, write_key_file
+from dxfield.store.key_rotation import next_key_path
 from dxfield.sync.keys import DeviceCard, own_card
 from dxfield.sync.roster import hub_roster, keep_hub_steps_in, parse_roster, rotated_steps
 
@@ -79,15 +83,20 @@ def rotate_hub_key(store: Store) -> Rotated:
     steps = rotated_steps(store, old_signing, card)
     kept = path.with_name(f"{path.name}.before-{clock.file_stamp()}")
     write_key_file(kept, old)
+    pending = next_key_path(store.data_dir)
+    write_key_file(pending, new)  # killed after the unit commits: put in place at next open
     try:
-        write_key_file(path, new)
         with store.unit() as unit:
             chain = [str(step["card"]["signing_key"]) for step in steps[:-1]]
             done = vouch_again(store, unit.conn, signing, chain)
             keep_hub_steps_in(unit.conn, steps)
     except BaseException:
-        write_key_file(path, old)
+        with contextlib.suppress(OSError):
+            pending.unlink()  # nothing was signed with it
         raise
+    write_key_file(path, new)
+    with contextlib.suppress(OSError):
+        pending.unlink()
     store.forget_keys()
     roster = parse_roster(hub_roster(store))[0]
     return Rotated(card, old_card.fingerprint, kept, done.signed, done.attested, roster.serial)
