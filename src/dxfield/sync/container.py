@@ -35,7 +35,9 @@ import os
 import re
 import tempfile
 import zlib
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -66,6 +68,8 @@ COMPRESSION = "zlib"
 CHUNK_BYTES = 1 << 20
 """The plain text a chunk holds (the last may hold less); a header may ask for less, never more."""
 MAX_HEADER_BYTES = 4 << 20
+_CHUNKS_AHEAD = 2
+"""Chunks compressed ahead of the one being written (each at most CHUNK_BYTES)."""
 MAX_CHUNKS = 50_000
 """About 49 GiB of plain text; the header's 50,000 hashes stay well under its 4 MiB."""
 MAX_BLOB_BYTES = MAX_CHUNKS * CHUNK_BYTES
@@ -382,11 +386,13 @@ def _write_chunks(
         stream_header = getattr(bindings, _SS + "init_push")(state, key)
         stream_key = SealedBox(encryption_key).encrypt(key)
     hashes: list[str] = []
+    # zlib lets go of the interpreter while it compresses: a second thread compresses each
+    # chunk while this one reads the store and writes the lines of the next. Chunks are sealed
+    # and written here, in order (the stream's state is sequential); a few wait at most.
+    compressing: deque[tuple[Future[bytes], bool]] = deque()
 
-    def emit(piece: bytes, final: bool) -> None:
-        if len(hashes) >= MAX_CHUNKS:
-            raise _refuse("bundle.too_many_chunks", limit=MAX_CHUNKS)
-        data = _compress(piece)
+    def finish(compressed: Future[bytes], final: bool) -> None:
+        data = compressed.result()
         if state is not None:
             tag = _TAG_FINAL if final else _TAG_MESSAGE
             data = getattr(bindings, _SS + "push")(state, data, None, tag)
@@ -394,15 +400,34 @@ def _write_chunks(
         sink.write(len(data).to_bytes(_LENGTH_BYTES, "big"))
         sink.write(data)
 
-    # A chunk goes out once more than a chunk's worth is waiting, so that what is left at the
-    # end (all of the last chunk, empty only when the whole text is) carries TAG_FINAL.
-    waiting = bytearray()
-    for piece in plain:
-        waiting += piece
-        while len(waiting) > chunk_bytes:
-            emit(bytes(waiting[:chunk_bytes]), final=False)
-            del waiting[:chunk_bytes]
-    emit(bytes(waiting), final=True)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="dxfield-compress") as pool:
+        emitted = 0
+
+        def emit(piece: bytes, final: bool) -> None:
+            nonlocal emitted
+            if emitted >= MAX_CHUNKS:
+                raise _refuse("bundle.too_many_chunks", limit=MAX_CHUNKS)
+            emitted += 1
+            compressing.append((pool.submit(_compress, piece), final))
+            while len(compressing) > _CHUNKS_AHEAD:
+                finish(*compressing.popleft())
+
+        try:
+            # A chunk goes out once more than a chunk's worth is waiting, so that what is left
+            # at the end (all of the last chunk, empty only when the whole text is) carries
+            # TAG_FINAL.
+            waiting = bytearray()
+            for piece in plain:
+                waiting += piece
+                while len(waiting) > chunk_bytes:
+                    emit(bytes(waiting[:chunk_bytes]), final=False)
+                    del waiting[:chunk_bytes]
+            emit(bytes(waiting), final=True)
+            while compressing:
+                finish(*compressing.popleft())
+        finally:
+            for compressed, _ in compressing:
+                compressed.cancel()
     return {
         "format": HEADER_FORMAT,
         "version": FORMAT_VERSION,
