@@ -131,7 +131,7 @@ def _bundle_rows(
     out: list[tuple[dict[str, Any], bytes]] = []
     members = container.read_container(
         bundle,
-        lambda sender_id: key if sender_id == sender.device.id else None,
+        lambda sender_id, _chain: key if sender_id == sender.device.id else None,
         receiver.device.id,
         device_keys(receiver).encryption,
     )

@@ -1,0 +1,43 @@
+"""The performance suite's sync section (benchmarks/sync.py) runs end to end at a tiny size: the
+CLI's export and import as processes, and their baselines. Nothing here asserts a time: the
+figures are ratios for `benchmarks/run.py` to judge, on a quiet machine."""
+
+from __future__ import annotations
+
+import importlib
+import math
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
+_SUITE_MODULES = ("hub", "run", "tui", "sync", "report")  # benchmarks/ imports them by name
+
+# The section makes its own SQLite stores and runs the CLI on them.
+pytestmark = pytest.mark.sqlite_only
+
+
+@pytest.fixture
+def bench_sync(monkeypatch: pytest.MonkeyPatch) -> Iterator[ModuleType]:
+    """benchmarks/sync.py, imported as the suite imports it, forgotten afterwards."""
+    before = {name: sys.modules.get(name) for name in _SUITE_MODULES}
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    try:
+        yield importlib.import_module("sync")
+    finally:
+        for name, module in before.items():
+            if module is None:
+                sys.modules.pop(name, None)
+            else:
+                sys.modules[name] = module
+
+
+def test_the_sync_section_gives_its_four_figures(bench_sync: ModuleType, tmp_path: Path) -> None:
+    figures = bench_sync.measure_sync(tmp_path, 40)
+    assert [f.name for f in figures] == ["sync_import", "sync_reimport", "sync_export", "sync_size"]
+    for f in figures:
+        assert f.value > 0 and f.baseline > 0, f
+        assert math.isfinite(f.ratio) and f.ratio > 0 and f.target > 0, f
