@@ -91,8 +91,11 @@ def _introduce(a: Store, b: Store) -> None:
 
 def _cli_env(workdir: Path) -> dict[str, str]:
     """The environment the CLI runs in: English, its own config folder, nothing of dxfield's
-    from outside (no data folder, no hub)."""
+    from outside (no data folder, no hub), bytecode cached as on a person's machine."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("DXFIELD_")}
+    # A person's dxfield starts from cached bytecode after its first run; a machine that sets
+    # PYTHONDONTWRITEBYTECODE (CI images do) would have every run compile ~300 modules again.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     env.update(DXFIELD_LANG="en", DXFIELD_CONFIG_DIR=str(workdir / "sync-config"))
     return env
 

@@ -817,8 +817,8 @@ def _signature_flipped(fleet: Fleet) -> tuple[Store, bytes]:
 
 
 FORMAT_1: list[tuple[str, Callable[[Fleet], tuple[Store, bytes]], str, int]] = [
-    ("another-devices-revision", _others_revision_not_held, "came unsigned from '豊岡リエゾン' but is '西宮リエゾン''s", 0),
-    ("in-the-hubs-name", _in_the_hubs_name, "came unsigned from '豊岡リエゾン' but is '兵庫県''s", 0),
+    ("another-devices-revision", _others_revision_not_held, "came unsigned from '豊岡リエゾン' but was written by '西宮リエゾン'", 0),
+    ("in-the-hubs-name", _in_the_hubs_name, "came unsigned from '豊岡リエゾン' but was written by '兵庫県'", 0),
     ("on-a-laptop", _on_a_laptop, "made it with an older dxfield (format 1); update dxfield there", 0),
     ("after-the-window", _after_the_window, "and the hub no longer takes those", 31),
     ("revoked-laptop", _from_a_revoked_laptop, "the sender '豊岡リエゾン' was revoked", 0),

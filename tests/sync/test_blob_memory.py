@@ -13,9 +13,9 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -101,31 +101,42 @@ def _write(pair: Pair, out: Path, plain: Iterator[bytes]) -> None:
     )
 
 
+_MEASURED = """
+import os, sys
+import subprocess
+child = subprocess.Popen(sys.argv[2:])
+_, status, usage = os.wait4(child.pid, 0)
+open(sys.argv[1], "w").write(str(usage.ru_maxrss))
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+"""Runs a command and writes its peak memory (ru_maxrss) to a file. Linux counts in a child's
+peak the memory of the process it was forked from: the test process, large by the end of the
+suite, would be measured too; this small launcher is the one the command is forked from."""
+
+
 def _import(folder: Path, bundle: Path, logs: Path) -> Ran:
-    """`dxfield --data-dir FOLDER import BUNDLE --json` as a process, waited for with `wait4` so
-    that its own peak memory is read."""
+    """`dxfield --data-dir FOLDER import BUNDLE --json` as a process, with its own peak memory
+    (see `_MEASURED`)."""
     logs.mkdir(parents=True, exist_ok=True)
-    out_path, err_path = logs / "out.txt", logs / "err.txt"
+    out_path, err_path, peak_path = logs / "out.txt", logs / "err.txt", logs / "peak.txt"
     command = [sys.executable, "-m", "dxfield", "--data-dir", str(folder), "import", str(bundle)]
+    launcher = [sys.executable, "-c", _MEASURED, str(peak_path)]
     with out_path.open("wb") as out, err_path.open("wb") as err:
-        process = subprocess.Popen([*command, "--json"], stdout=out, stderr=err)
-        deadline = time.monotonic() + TIMEOUT
-        while True:
-            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
-            if pid:
-                process.returncode = os.waitstatus_to_exitcode(status)
-                break
-            if time.monotonic() > deadline:
-                process.kill()
-                process.wait()
-                pytest.fail(f"dxfield import took more than {TIMEOUT} s")
-            time.sleep(0.05)
+        process = subprocess.Popen(
+            [*launcher, *command, "--json"], stdout=out, stderr=err, start_new_session=True
+        )
+        try:
+            process.wait(TIMEOUT)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)  # the launcher and the import
+            process.wait()
+            pytest.fail(f"dxfield import took more than {TIMEOUT} s")
     unit = 1 if sys.platform == "darwin" else 1024  # ru_maxrss: bytes on macOS, KiB elsewhere
     return Ran(
         process.returncode,
         out_path.read_text("utf-8"),
         err_path.read_text("utf-8"),
-        usage.ru_maxrss * unit,
+        int(peak_path.read_text("utf-8")) * unit,
     )
 
 

@@ -216,7 +216,7 @@ def test_a_hub_two_upgraded_laptops_and_one_not_yet_upgraded_end_the_same(
     code, out, err = _import_line(cli, hub, FIXTURE / "toyooka-to-hub-2.dxb")
     assert code == 0, err
     assert "updated 1" in out
-    assert "in the previous format: 1 revisions came unsigned and the hub attested them" in out
+    assert "in the previous format: 1 revision came unsigned and the hub attested it" in out
     # Then it edits on and sends everything it holds, as that release's `export --full` would:
     # what the hub holds already is skipped; its one new revision comes unsigned.
     workshop = _workshop(old)
@@ -226,7 +226,7 @@ def test_a_hub_two_upgraded_laptops_and_one_not_yet_upgraded_end_the_same(
     )
     assert code == 0, err
     assert "new 0, updated 1" in out
-    assert "1 revisions came unsigned and the hub attested them" in out
+    assert "1 revision came unsigned and the hub attested it" in out
 
     # The hub's bundles carry its roster: each laptop learns the other, and the old one.
     fleet.carry(hub, kami)
@@ -302,9 +302,9 @@ def test_a_format_1_bundle_speaks_only_for_its_sender_and_only_to_the_hub(
     code, out, err = _import_line(cli, hub, forged)
     assert code == 1 and out == ""
     assert err.strip().splitlines() == [
-        "error: bundle refused: revision 1: it came unsigned from 'toyooka-liaison' but is "
-        "'nishinomiya-liaison''s, and this store does not hold it; 'nishinomiya-liaison' must "
-        "send it"
+        "error: bundle refused: revision 1: it came unsigned from 'toyooka-liaison' but was "
+        "written by 'nishinomiya-liaison', and this store does not hold it; "
+        "'nishinomiya-liaison' must send it"
     ]
     assert maintenance.dump(hub) == before
 

@@ -365,6 +365,12 @@ def database_for(data_dir: Path, database: str | None) -> str | None:
     return os.environ.get(ENV_DATABASE) or None
 
 
+JSON_TEXT = json.JSONEncoder(ensure_ascii=False).encode
+"""How JSON columns are written on both engines: Japanese as text, not \\u escapes (readable,
+and findable by the tag and area filters). `json.dumps(value, ensure_ascii=False)` without
+making an encoder for each value: an import writes several a revision."""
+
+
 def _engine(path: Path) -> Engine:
     from sqlalchemy import URL, create_engine
 
@@ -373,9 +379,7 @@ def _engine(path: Path) -> Engine:
     engine = create_engine(
         # URL.create, not an f-string: a folder named "a?b" or "100%" must stay a path.
         URL.create("sqlite", database=str(path)),
-        # JSON columns hold Japanese as text, not \u escapes: readable, and findable by the
-        # tag and area filters.
-        json_serializer=lambda value: json.dumps(value, ensure_ascii=False),
+        json_serializer=JSON_TEXT,
     )
     SQLITE.install(engine)
     return engine

@@ -26,7 +26,6 @@ printed holds a password; what a failed connection means is said in the user's l
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import stat
@@ -290,9 +289,11 @@ def make_engine(url: URL) -> Engine:
     """An engine on the hub's database (not yet connected)."""
     from sqlalchemy import create_engine
 
+    from dxfield.store.engine import JSON_TEXT
+
     engine = create_engine(
         url,
-        json_serializer=lambda value: json.dumps(value, ensure_ascii=False),
+        json_serializer=JSON_TEXT,
         connect_args={
             "connect_timeout": CONNECT_TIMEOUT_S,
             "application_name": "dxfield",

@@ -68,7 +68,7 @@ COMPRESSION = "zlib"
 CHUNK_BYTES = 1 << 20
 """The plain text a chunk holds (the last may hold less); a header may ask for less, never more."""
 MAX_HEADER_BYTES = 4 << 20
-_CHUNKS_AHEAD = 2
+_CHUNKS_AHEAD = 8
 """Chunks compressed ahead of the one being written (each at most CHUNK_BYTES)."""
 MAX_CHUNKS = 50_000
 """About 49 GiB of plain text; the header's 50,000 hashes stay well under its 4 MiB."""
@@ -173,8 +173,9 @@ class Roster:
 
 @dataclass(frozen=True)
 class Revisions:
-    """Revisions, one JSON object each: given as objects or as their JSON text (one line, as
-    `merge.revision_lines_since` gives them) to the writer; read back as objects."""
+    """Revisions, one JSON object each: given as objects or as their JSON text (one line, str or
+    UTF-8 bytes, as `outgoing.signed_lines_since` gives them) to the writer; read back as
+    objects."""
 
     lines: Sequence[Any]
 
@@ -208,6 +209,19 @@ def _json_line(value: Mapping[str, Any]) -> bytes:
     return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
 
 
+def _revision_text(line: Any) -> bytes:
+    """A revision's line: its JSON text as given (bytes or str) or written from an object."""
+    if isinstance(line, bytes):
+        text = line
+    elif isinstance(line, str):
+        text = line.encode()
+    else:
+        text = _json_line(line)
+    if b"\n" in text:
+        raise ValueError("a revision's JSON text must be one line")
+    return text
+
+
 def member_stream(members: Iterable[Member]) -> Iterator[bytes]:
     """The plain text of `members`, as pieces (the framing of design §5):
 
@@ -226,12 +240,12 @@ def member_stream(members: Iterable[Member]) -> Iterator[bytes]:
         elif isinstance(member, Roster):
             yield _json_line({"member": "roster"}) + b"\n" + _json_line(member.document) + b"\n"
         elif isinstance(member, Revisions):
+            texts = [_revision_text(line) for line in member.lines]
+            texts.append(b"")  # the last line's newline
+            # One piece for the member: the writer then cuts chunks out of large pieces, not
+            # out of a piece per revision.
             yield _json_line({"member": "revisions", "count": len(member.lines)}) + b"\n"
-            for line in member.lines:
-                text = line.encode() if isinstance(line, str) else _json_line(line)
-                if b"\n" in text:
-                    raise ValueError("a revision's JSON text must be one line")
-                yield text + b"\n"
+            yield b"\n".join(texts)
         elif isinstance(member, Blob):
             yield from _blob_stream(member)
         else:
