@@ -4,36 +4,23 @@ figures are ratios for `benchmarks/run.py` to judge, on a quiet machine."""
 
 from __future__ import annotations
 
-import importlib
 import math
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
+from tests.bench_suite import suite_module
 from tests.postgres import Cluster, require_postgres
-
-BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
-_SUITE_MODULES = ("hub", "run", "tui", "sync", "report")  # benchmarks/ imports them by name
 
 
 @pytest.fixture
 def bench_hub(monkeypatch: pytest.MonkeyPatch) -> Iterator[ModuleType]:
-    """benchmarks/hub.py, imported as the suite imports it (benchmarks/ on the path), and
-    forgotten afterwards so that its top-level names shadow nothing in later tests."""
+    """benchmarks/hub.py, imported as the suite imports it."""
     require_postgres()
-    before = {name: sys.modules.get(name) for name in _SUITE_MODULES}
-    monkeypatch.syspath_prepend(str(BENCHMARKS))
-    try:
-        yield importlib.import_module("hub")
-    finally:
-        for name, module in before.items():
-            if module is None:
-                sys.modules.pop(name, None)
-            else:
-                sys.modules[name] = module
+    with suite_module("hub", monkeypatch) as module:
+        yield module
 
 
 @pytest.fixture

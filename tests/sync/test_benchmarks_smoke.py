@@ -4,17 +4,14 @@ figures are ratios for `benchmarks/run.py` to judge, on a quiet machine."""
 
 from __future__ import annotations
 
-import importlib
 import math
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
-BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
-_SUITE_MODULES = ("hub", "run", "tui", "sync", "report")  # benchmarks/ imports them by name
+from tests.bench_suite import suite_module
 
 # The section makes its own SQLite stores and runs the CLI on them.
 pytestmark = pytest.mark.sqlite_only
@@ -22,17 +19,9 @@ pytestmark = pytest.mark.sqlite_only
 
 @pytest.fixture
 def bench_sync(monkeypatch: pytest.MonkeyPatch) -> Iterator[ModuleType]:
-    """benchmarks/sync.py, imported as the suite imports it, forgotten afterwards."""
-    before = {name: sys.modules.get(name) for name in _SUITE_MODULES}
-    monkeypatch.syspath_prepend(str(BENCHMARKS))
-    try:
-        yield importlib.import_module("sync")
-    finally:
-        for name, module in before.items():
-            if module is None:
-                sys.modules.pop(name, None)
-            else:
-                sys.modules[name] = module
+    """benchmarks/sync.py, imported as the suite imports it."""
+    with suite_module("sync", monkeypatch) as module:
+        yield module
 
 
 def test_the_sync_section_gives_its_four_figures(bench_sync: ModuleType, tmp_path: Path) -> None:

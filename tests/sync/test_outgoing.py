@@ -57,7 +57,7 @@ def test_sqlite_writes_the_lines_python_writes(store: Store) -> None:
             .values(parents=["2-" + "b" * 32, "2-" + "a" * 32])
         )
     for page in (1, 3, 1000):
-        by_sqlite = _pages(store, outgoing._sqlite_lines, page)
+        by_sqlite = _pages(store, outgoing.signed_lines_since, page)
         by_python = _pages(store, outgoing._portable_lines, page)
         assert by_sqlite == by_python
     lines = [line for page in by_sqlite for line in page]

@@ -10,11 +10,11 @@ parents first (by generation), so that an importer can take each page as it arri
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from json.encoder import encode_basestring
 from typing import Any
 
-from sqlalchemy import ColumnElement, Text, cast, func, literal_column, or_, select
+from sqlalchemy import ColumnElement, Select, Text, cast, func, literal_column, or_, select
 from sqlalchemy.engine import Connection
 
 from dxfield.store.authorship import unsigned_authors
@@ -93,48 +93,35 @@ def signed_lines_since(
     format-2 bundle carries (with `signature` or `attestation`), in pages of `page`, parents
     first. The stored `data` is canonical JSON already: it is spliced in as it is, not parsed
     and written again (the export's largest cost)."""
-    lines = _sqlite_lines if conn.dialect.name == "sqlite" else _portable_lines
-    return lines(conn, watermark, page, left_out)
+    if conn.dialect.name == "sqlite":
+        by_sqlite = select(literal_column(_SQLITE_LINE, Text).label("line"), _table.c.rev_id)
+        return _paged(conn, by_sqlite, _written, watermark, page, left_out)
+    return _portable_lines(conn, watermark, page, left_out)
 
 
 def _portable_lines(
     conn: Connection, watermark: int, page: int, left_out: frozenset[str]
 ) -> Iterator[list[bytes]]:
-    """`signed_lines_since` on any engine: the row's fields read, the line written here."""
-    statement = (
-        select(
-            _table.c.attestation,
-            _table.c.data,
-            _table.c.deleted,
-            _table.c.device_id,
-            _table.c.entity,
-            _table.c.entity_id,
-            _table.c.generation,
-            _table.c.hlc,
-            # As text on both engines: psycopg would hand PostgreSQL's json over parsed.
-            cast(_table.c.parents, Text).label("parents"),
-            _table.c.rev_id,
-            _table.c.signature,
-        )
-        .where(_sendable(conn, watermark))
-        .order_by(_table.c.generation, _table.c.rev_id)
-    )
-    result = conn.execution_options(stream_results=True, max_row_buffer=page).execute(statement)
-    lines: list[bytes] = []
-    size = 0
-    for rows in result.partitions(page):
-        for row in rows:
-            if row.rev_id in left_out:
-                continue
-            line = _line(row).encode()
-            if lines and (len(lines) >= page or size + len(line) > PAGE_BYTES):
-                yield lines
-                lines, size = [], 0
-            lines.append(line)
-            size += len(line)
-    if lines:
-        yield lines
+    """`signed_lines_since` as on PostgreSQL (the row's fields read, the line written in
+    Python), on any engine: the tests compare it with SQLite's own."""
+    return _paged(conn, select(*_LINE_FIELDS), _line, watermark, page, left_out)
 
+
+_LINE_FIELDS = (
+    _table.c.attestation,
+    _table.c.data,
+    _table.c.deleted,
+    _table.c.device_id,
+    _table.c.entity,
+    _table.c.entity_id,
+    _table.c.generation,
+    _table.c.hlc,
+    # As text on both engines: psycopg would hand PostgreSQL's json over parsed.
+    cast(_table.c.parents, Text).label("parents"),
+    _table.c.rev_id,
+    _table.c.signature,
+)
+"""What `_line` reads of a revision."""
 
 _SQLITE_LINE = """'{'
  || CASE WHEN signature IS NULL THEN '"attestation":' || json_quote(attestation) || ',' ELSE '' END
@@ -156,22 +143,26 @@ json_quote and encode_basestring escape alike), `data` is stored canonical, and 
 a list of ids as canonical_json does (tests/sync/test_outgoing.py compares the two)."""
 
 
-def _sqlite_lines(
-    conn: Connection, watermark: int, page: int, left_out: frozenset[str]
+def _paged(
+    conn: Connection,
+    statement: Select[Any],
+    line_of: Callable[[Any], str],
+    watermark: int,
+    page: int,
+    left_out: frozenset[str],
 ) -> Iterator[list[bytes]]:
-    statement = (
-        select(literal_column(_SQLITE_LINE, Text).label("line"), _table.c.rev_id)
-        .where(_sendable(conn, watermark))
-        .order_by(_table.c.generation, _table.c.rev_id)
+    """The lines of the rows `statement` gives (`line_of` each), parents first, without those `left_out`, in pages of at most `page` lines and PAGE_BYTES."""
+    ordered = statement.where(_sendable(conn, watermark)).order_by(
+        _table.c.generation, _table.c.rev_id
     )
-    result = conn.execution_options(stream_results=True, max_row_buffer=page).execute(statement)
+    result = conn.execution_options(stream_results=True, max_row_buffer=page).execute(ordered)
     lines: list[bytes] = []
     size = 0
     for rows in result.partitions(page):
-        for text, rev_id in rows:
-            if rev_id in left_out:
+        for row in rows:
+            if row.rev_id in left_out:
                 continue
-            line = text.encode()
+            line = line_of(row).encode()
             if lines and (len(lines) >= page or size + len(line) > PAGE_BYTES):
                 yield lines
                 lines, size = [], 0
@@ -179,6 +170,11 @@ def _sqlite_lines(
             size += len(line)
     if lines:
         yield lines
+
+
+def _written(row: Any) -> str:
+    """The line SQLite wrote (`_SQLITE_LINE`)."""
+    return str(row.line)
 
 
 def _line(row: Any) -> str:
