@@ -180,8 +180,12 @@ class _Killed(BaseException):
     """The process dying at that point (nothing after it runs)."""
 
 
-def test_a_rotation_killed_after_it_committed_is_finished_at_the_next_open(
-    fleet: tuple[Store, Store, Store], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("finisher", ["the next open", "a store open all along"])
+def test_a_rotation_killed_after_it_committed_is_finished_before_anything_signs(
+    fleet: tuple[Store, Store, Store],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    finisher: str,
 ) -> None:
     from dxfield.store.key_rotation import next_key_path
     from dxfield.sync import rotation
@@ -198,17 +202,19 @@ def test_a_rotation_killed_after_it_committed_is_finished_at_the_next_open(
             raise _Killed
         real_write(where, keys)
 
+    # The app, open on the hub while another process rotates (or nothing, till the next open).
+    colleague = Store.open(folder) if finisher == "a store open all along" else None
     with monkeypatch.context() as patched, pytest.raises(_Killed):
         patched.setattr(rotation, "write_key_file", dies_at_the_key_file)
         rotate_hub_key(hub)
     # The store signs with the new key already; the key file still holds the old one.
     assert path.read_text(encoding="utf-8") == old_text and next_key_path(folder).exists()
     hub.close()
-    with Store.open(folder) as again:
+    with colleague if colleague is not None else Store.open(folder) as again:
+        _log(again, "回転後の打合せ")  # signed with the key the store's chain names
         assert not next_key_path(folder).exists()
         assert path.read_text(encoding="utf-8") != old_text
         assert maintenance.check(again).ok
-        _log(again, "回転後の打合せ")
         bundle = export_bundle(again, tmp_path / "h2.dxb", "豊岡リエゾン").path
         assert import_bundle(toyooka, bundle).new == 1
         assert maintenance.dump(toyooka) == maintenance.dump(again)

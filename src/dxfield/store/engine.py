@@ -191,7 +191,12 @@ class Store:
         folder's key file (made there on first need) once per Store, not per write. A refused
         key file (another device's, open to others) is one line, and nothing is written."""
         from dxfield.store.key_file import key_path
+        from dxfield.store.key_rotation import finish_rotation, next_key_path
 
+        if os.path.lexists(next_key_path(self.data_dir)):
+            # Another process rotated the hub's key and has committed (this write holds the
+            # lock now), but has not put the new key file in place yet, or was killed first.
+            finish_rotation(self)
         try:  # a key file replaced meanwhile (the hub's key rotated by another process)
             found = key_path(self.data_dir).stat()
             stamp: tuple[int, int, int] | None = (found.st_ino, found.st_mtime_ns, found.st_size)

@@ -152,6 +152,17 @@ def write_private(path: Path, data: bytes) -> None:
     with contextlib.suppress(OSError):  # FAT or Windows: no POSIX modes
         temp.chmod(0o600)
     temp.replace(path)
+    _sync_folder(path.parent)
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make a rename in `folder` survive a power cut (the file's bytes are synced already)."""
+    with contextlib.suppress(OSError):  # Windows opens no folder; some filesystems refuse
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 def write_key_file(path: Path, keys: KeyFileData) -> None:

@@ -57,7 +57,10 @@ def finish_rotation(store: Store) -> bool:
     with contextlib.suppress(LookupError, TypeError, AttributeError):
         last = steps[-1]["card"]["signing_key"]
         if isinstance(last, str) and last == public_signing_key(pending.signing_seed):
-            pending_path.replace(key_path(store.data_dir))
+            try:
+                pending_path.replace(key_path(store.data_dir))
+            except FileNotFoundError:
+                return False  # another process (the rotation itself) put it in place first
             store.forget_keys()
             return True
     return False

@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, Text, cast, func, literal_column, or_, select
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 
 from dxfield.store.authorship import unsigned_authors
 from dxfield.store.backend import backend_for
@@ -93,7 +94,7 @@ def signed_lines_since(
     format-2 bundle carries (with `signature` or `attestation`), in pages of `page`, parents
     first. The stored `data` is canonical JSON already: it is spliced in as it is, not parsed
     and written again (the export's largest cost)."""
-    if conn.dialect.name == "sqlite":
+    if conn.dialect.name == "sqlite" and _sqlite_writes_json(conn):
         by_sqlite = select(literal_column(_SQLITE_LINE, Text).label("line"), _table.c.rev_id)
         return _paged(conn, by_sqlite, _written, watermark, page, left_out)
     return _portable_lines(conn, watermark, page, left_out)
@@ -170,6 +171,21 @@ def _paged(
             size += len(line)
     if lines:
         yield lines
+
+
+_JSON_FUNCTIONS: list[bool] = []
+"""Whether this process's SQLite has its JSON functions (built in since 3.38; most earlier
+builds had them too), asked once."""
+
+
+def _sqlite_writes_json(conn: Connection) -> bool:
+    if not _JSON_FUNCTIONS:
+        try:
+            conn.exec_driver_sql("SELECT json_quote('x'), json('[]')").all()
+            _JSON_FUNCTIONS.append(True)
+        except DBAPIError:
+            _JSON_FUNCTIONS.append(False)  # Python writes the lines, as on PostgreSQL
+    return _JSON_FUNCTIONS[0]
 
 
 def _written(row: Any) -> str:
