@@ -207,9 +207,9 @@ def test_the_count_of_unexported_changes_follows_the_exports(pair: Pair, tmp_pat
 def test_a_bundle_beyond_a_cap_is_refused(
     pair: Pair, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cap: str, value: int, message: str
 ) -> None:
-    """The reader's caps (`sync.container`), each lowered under a good bundle: four revisions in
-    members of two, in chunks of 256 bytes."""
-    import dxfield.sync.container as container_module
+    """The reader's caps (`sync.container_read`, where the reader finds them), each lowered under a
+    good bundle: four revisions in members of two, in chunks of 256 bytes."""
+    import dxfield.sync.container_read as container_module
     from tests.sync.corpus import bundle
 
     for n in range(3):

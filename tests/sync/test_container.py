@@ -21,7 +21,7 @@ from nacl.public import PrivateKey
 from nacl.signing import SigningKey, VerifyKey
 
 from dxfield.domain.errors import LocalizedError
-from dxfield.sync import container
+from dxfield.sync import container, container_base, container_write
 from dxfield.sync.bundle import BundleError
 from dxfield.sync.container import (
     Blob,
@@ -418,7 +418,7 @@ def test_a_last_chunk_without_the_final_tag_is_refused(
 ) -> None:
     path = tmp_path / "b.dxb"
     with monkeypatch.context() as patched:
-        patched.setattr(container, "_TAG_FINAL", container._TAG_MESSAGE)
+        patched.setattr(container_write, "_TAG_FINAL", container_base._TAG_MESSAGE)
         _write(keys, path)
     with pytest.raises(BundleError) as caught:
         _read(keys, path)
