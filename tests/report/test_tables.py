@@ -127,7 +127,7 @@ def test_a_bad_row_is_named_by_its_number_and_nothing_is_written(cli: Cli, tmp_p
 
 
 def test_import_reports_progress_row_by_row(store: Store, tmp_path: Path) -> None:
-    from dxfield.report.tables import import_table
+    from dxfield.report.table_import import import_table
 
     table = tmp_path / "in.csv"
     lines = [f"2024-07-{day:02d},豊岡市,meeting,会議{day}" for day in range(1, 11)]
@@ -257,7 +257,8 @@ def test_the_xlsx_writes_no_formula_and_guards_text(store: Store, tmp_path: Path
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
 def test_guarded_text_comes_back_exactly(store: Store, tmp_path: Path, fmt: str) -> None:
-    from dxfield.report.tables import export_table, import_table
+    from dxfield.report.table_import import import_table
+    from dxfield.report.tables import export_table
     from dxfield.store.activities import get_activity
 
     activity_id = _formula_store(store)
@@ -422,7 +423,7 @@ def test_a_column_the_table_lacks_is_left_as_it_is(
 
 
 def test_an_initiative_is_found_by_municipality_and_theme(store: Store, tmp_path: Path) -> None:
-    from dxfield.report.tables import import_table
+    from dxfield.report.table_import import import_table
     from dxfield.store.activities import all_activities
 
     wanted = _initiative(store, "豊岡市", "スマート農業")
@@ -439,7 +440,8 @@ def test_an_initiative_is_found_by_municipality_and_theme(store: Store, tmp_path
 def test_an_ambiguous_or_unknown_initiative_is_refused_naming_row_and_field(
     cli: Cli, store: Store, data_dir: Path, tmp_path: Path
 ) -> None:
-    from dxfield.report.tables import export_table, import_table
+    from dxfield.report.table_import import import_table
+    from dxfield.report.tables import export_table
     from dxfield.store.activities import ActivityInput, add_activity
 
     first = _initiative(store, "豊岡市", "スマート農業", "令和6年度")
@@ -468,7 +470,8 @@ def test_an_ambiguous_or_unknown_initiative_is_refused_naming_row_and_field(
 def test_an_organization_whose_name_is_shared_is_written_as_its_id(
     store: Store, tmp_path: Path
 ) -> None:
-    from dxfield.report.tables import export_table, import_table
+    from dxfield.report.table_import import import_table
+    from dxfield.report.tables import export_table
     from dxfield.store.activities import ActivityInput, add_activity
     from dxfield.store.organizations import add_organization
 
@@ -520,7 +523,8 @@ def test_a_bad_id_is_refused_in_one_line_and_nothing_is_written(
 def test_an_import_resolves_names_without_a_query_per_row(store: Store, tmp_path: Path) -> None:
     from sqlalchemy import event
 
-    from dxfield.report.tables import export_table, import_table
+    from dxfield.report.table_import import import_table
+    from dxfield.report.tables import export_table
 
     initiative = "豊岡市 配送DX"
     _initiative(store, "豊岡市", "配送DX")

@@ -50,7 +50,7 @@ def import_table_command(
     """Bring activities in from a CSV or XLSX shaped as export-table writes it: all or none.
     A row whose id is an activity of the store updates it instead of adding a copy."""
     from dxfield.i18n import LocalizedError
-    from dxfield.report.tables import import_table
+    from dxfield.report.table_import import import_table
 
     if what != "activities":
         raise LocalizedError("cli.import_only_activities", field="what")

@@ -1,6 +1,7 @@
 """Tables in and out of Excel: the field log as CSV (UTF-8 with a BOM, as Excel on Japanese
 Windows expects) or XLSX (a sheet per table, a frozen header, real dates, widths fit for
-Japanese text), and an existing Excel or CSV log brought in, all rows or none.
+Japanese text); what both directions share: columns and their titles, and the formula guard.
+Bringing a table in is `report.table_import`.
 
 Personal names stay out unless asked: the free-text participants column (where people's names
 belong) and an action's owner (often a person) are left empty without `include_personal`.
@@ -22,7 +23,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import re
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -31,19 +31,13 @@ from pathlib import Path
 from typing import Any
 
 from dxfield.domain.codes import looks_like_code
-from dxfield.domain.errors import LocalizedError, NotFound
+from dxfield.domain.errors import LocalizedError
 from dxfield.domain.records import OrganizationRead
-from dxfield.i18n import N_, SUPPORTED, about, pgettext, problems, quote
+from dxfield.i18n import N_, SUPPORTED, pgettext, problems, quote
 from dxfield.store import maintenance
 from dxfield.store.activities import (
-    ImportCounts,
-    ImportedActivity,
-    Lookups,
     all_activities,
-    at_row,
-    import_activities,
 )
-from dxfield.store.activity_entry import activity_input
 from dxfield.store.engine import Store
 from dxfield.store.followups import (
     InitiativeSummary,
@@ -51,10 +45,8 @@ from dxfield.store.followups import (
     list_findings,
     list_initiatives,
 )
-from dxfield.store.ids import looks_like_id
-from dxfield.store.organizations import LOCAL_GOVERNMENT, list_organizations
+from dxfield.store.organizations import list_organizations
 from dxfield.store.tracks import list_tracks
-from dxfield.store.unit import Work, unit_of
 
 TABLES = ("activities", "findings", "actions", "tracks")
 FORMATS = ("csv", "xlsx")
@@ -77,14 +69,6 @@ PROBLEMS = problems(
         "table.cell_control_character": N_(
             "the {table} table's row {row} ({column}) holds a control character an Excel cell "
             "cannot; export it as CSV"
-        ),
-        "table.not_excel": N_("cannot read {path} as an Excel file ({error})"),
-        "table.initiative_ambiguous": N_("more than one initiative is called {name}; give its id"),
-        "table.initiative_not_found": N_(
-            "no initiative {name} (give it as '<municipality> <theme>' or by its id)"
-        ),
-        "table.municipality_mismatch": N_(
-            "{name} and the code {local_code} are different municipalities"
         ),
     }
 )
@@ -155,10 +139,10 @@ def column_keys(keys: Sequence[str] = ACTIVITY_COLUMNS) -> Callable[[str], str]:
     titles = [column_titles(lang) for lang in SUPPORTED]
     for key in keys:
         for name in (key, *(t[key] for t in titles)):
-            found.setdefault(_key(name).casefold(), key)
+            found.setdefault(name_key(name).casefold(), key)
 
     def column_key(title: str) -> str:
-        return found.get(_key(title).casefold(), title)
+        return found.get(name_key(title).casefold(), title)
 
     return column_key
 
@@ -173,31 +157,31 @@ class Table:
     rows: list[list[Any]]
 
 
-def _key(name: str) -> str:
+def name_key(name: str) -> str:
     """A name as looked up: NFKC (full-width letters and spaces as half-width), spaces single."""
     return " ".join(unicodedata.normalize("NFKC", name).split())
 
 
-def _initiative_name(summary: InitiativeSummary) -> str:
+def initiative_name(summary: InitiativeSummary) -> str:
     return f"{summary.municipality} {summary.initiative.theme}"
 
 
 def _initiative_names(store: Store) -> dict[str, str]:
     """What the activities table calls each live initiative, by id: `<municipality> <theme>`,
     or its id where another initiative has the same name (the table then still finds it)."""
-    names = {s.initiative.id: _initiative_name(s) for s in list_initiatives(store)}
-    counts = Counter(_key(name) for name in names.values())
-    return {i: name if counts[_key(name)] == 1 else i for i, name in names.items()}
+    names = {s.initiative.id: initiative_name(s) for s in list_initiatives(store)}
+    counts = Counter(name_key(name) for name in names.values())
+    return {i: name if counts[name_key(name)] == 1 else i for i, name in names.items()}
 
 
 def _organization_names(organizations: Iterable[OrganizationRead]) -> dict[str, str]:
     """What the tables call each live organization, by id: its name, or (where another has the
     same name, or the name cannot stand alone in a list) its local government code or id."""
     orgs = list(organizations)
-    counts = Counter(_key(o.name) for o in orgs)
+    counts = Counter(name_key(o.name) for o in orgs)
     return {
         o.id: o.name
-        if counts[_key(o.name)] == 1 and ";" not in o.name and not looks_like_code(o.name)
+        if counts[name_key(o.name)] == 1 and ";" not in o.name and not looks_like_code(o.name)
         else (o.code or o.id)
         for o in orgs
     }
@@ -307,7 +291,7 @@ def build_table(store: Store, what: str, *, include_personal: bool = False) -> T
     raise LocalizedError("table.unknown", name=quote(what), choices=", ".join(TABLES))
 
 
-def _cell_text(value: Any) -> str:
+def cell_text(value: Any) -> str:
     if isinstance(value, dt.datetime) and value.time() == dt.time():
         return value.date().isoformat()  # an Excel date comes back as midnight
     if isinstance(value, dt.date):
@@ -342,7 +326,7 @@ def csv_bytes(table: Table) -> bytes:
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow([column_title(h) for h in table.headers])
-    writer.writerows([[_cell_text(guarded(v)) for v in row] for row in table.rows])
+    writer.writerows([[cell_text(guarded(v)) for v in row] for row in table.rows])
     return buffer.getvalue().encode("utf-8-sig")
 
 
@@ -412,7 +396,7 @@ def xlsx_bytes(tables: Sequence[Table]) -> bytes:
         sheet.freeze_panes = "A2"
         for index, header in enumerate(table.headers, 1):
             widths = [_width(titles[header])] + [
-                _width(_cell_text(row[index - 1]).split("\n")[0]) for row in table.rows[:500]
+                _width(cell_text(row[index - 1]).split("\n")[0]) for row in table.rows[:500]
             ]
             sheet.column_dimensions[get_column_letter(index)].width = min(max(widths) + 2, 60)
     out = io.BytesIO()
@@ -431,185 +415,3 @@ def export_table(
     data = csv_bytes(tables[0]) if fmt == "csv" else xlsx_bytes(tables)
     maintenance.write_atomically(store, out, data)
     return tables
-
-
-# -- import --------------------------------------------------------------------------------------
-
-
-def _read_rows(path: Path, fmt: str) -> tuple[set[str], list[dict[str, str]]]:
-    """The columns and rows of a CSV (UTF-8, with or without BOM) or of an XLSX's activities
-    (or first) sheet, by header; each cell as text, unguarded."""
-    column_key = column_keys()
-    if fmt == "csv":
-        text = maintenance.read_text_file(path)
-        reader = csv.DictReader(io.StringIO(text, newline=""))
-        if reader.fieldnames is not None:
-            reader.fieldnames = [column_key(h.strip()) for h in reader.fieldnames]
-        rows = [
-            {
-                h: unguarded(v)
-                for h, v in row.items()
-                if isinstance(h, str) and isinstance(v, str)  # not the cells past the header
-            }
-            for row in reader
-        ]
-        return set(reader.fieldnames or []), rows
-    try:
-        from openpyxl import load_workbook
-
-        workbook = load_workbook(path, read_only=True, data_only=True)
-        titles = {_key(sheet_title("activities", lang)) for lang in SUPPORTED} | {"activities"}
-        named = [name for name in workbook.sheetnames if _key(name) in titles]
-        sheet = workbook[named[0]] if named else workbook.active
-        # openpyxl types a sheet as a worksheet, a chartsheet or nothing; a read-only
-        # workbook's sheets are worksheets, and the active one exists.
-        values = list(sheet.iter_rows(values_only=True))  # type: ignore[union-attr]
-        workbook.close()
-    except FileNotFoundError:
-        raise maintenance.missing_file(path) from None
-    except Exception as exc:  # openpyxl raises many kinds for a file that is not a workbook
-        raise LocalizedError(
-            "table.not_excel", path=quote(str(path)), error=type(exc).__name__
-        ) from None
-    if not values:
-        return set(), []
-    headers = [column_key(str(h or "").strip()) for h in values[0]]
-    return {h for h in headers if h}, [
-        {h: unguarded(_cell_text(v)) for h, v in zip(headers, row, strict=False) if h}
-        for row in values[1:]
-        if any(v not in (None, "") for v in row)
-    ]
-
-
-_ISO_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?")
-
-# The fields of ActivityInput a row can leave empty on purpose, by the columns that give them
-# (an empty participants_text is not among them: a table written without --include-personal
-# leaves it empty, and bringing that table back must not erase the names).
-_CLEARABLE = {
-    "title": ("title",),
-    "kind": ("kind",),
-    "date": ("date",),
-    "date_precision": ("date_precision",),
-    "municipality": ("municipality", "municipality_code"),
-    "initiative": ("initiative",),
-    "location": ("location",),
-    "notes": ("notes",),
-    "areas": ("areas",),
-    "tags": ("tags",),
-    "participants": ("participants",),
-    "head_count": ("head_count",),
-}
-
-
-class _Initiatives:
-    """The store's initiatives by the name the activities table gives them, read once."""
-
-    def __init__(self, work: Work) -> None:
-        self._ids: dict[str, list[str]] = {}
-        for summary in list_initiatives(work):
-            self._ids.setdefault(_key(_initiative_name(summary)), []).append(summary.initiative.id)
-
-    def find(self, text: str) -> str:
-        """The id of the initiative named `<municipality> <theme>`; an id is taken as it is
-        (the store then finds it)."""
-        ids = self._ids.get(_key(text), [])
-        if len(ids) == 1:
-            return ids[0]
-        if len(ids) > 1:
-            raise LocalizedError("table.initiative_ambiguous", field="initiative", name=quote(text))
-        if looks_like_id(text):
-            return text
-        raise NotFound("table.initiative_not_found", field="initiative", name=quote(text))
-
-
-def _municipality(row: dict[str, str], lookups: Lookups) -> str | None:
-    """The municipality a row gives: by its code, which must then be the one its name (when
-    given too) names, so that a name edited beside a code left as it was is not ignored."""
-    code = (row.get("municipality_code") or "").strip()
-    name = (row.get("municipality") or "").strip()
-    if not code or not name:
-        return code or name or None
-    with about("municipality"):
-        by_code = lookups.organizations.find(code, kinds=LOCAL_GOVERNMENT)
-        if _key(lookups.organizations.name_of(by_code) or "") != _key(name):
-            try:
-                agrees = lookups.organizations.find(name, kinds=LOCAL_GOVERNMENT) == by_code
-            except LocalizedError:
-                agrees = False
-            if not agrees:
-                raise LocalizedError(
-                    "table.municipality_mismatch", name=quote(name), local_code=code
-                )
-    return code
-
-
-def _imported(
-    row: dict[str, str], columns: set[str], initiatives: _Initiatives, lookups: Lookups
-) -> ImportedActivity:
-    """One row as the activity it gives: empty cells are not given (a new activity takes the
-    defaults); on an activity it updates, the columns left empty are cleared."""
-
-    def text(name: str) -> str:
-        return (row.get(name) or "").strip()
-
-    date = text("date")
-    if _ISO_DATETIME.fullmatch(date):  # a date Excel wrote with its time
-        date = date[:10]
-    given = activity_input(
-        title=text("title") if "title" in columns else None,
-        kind=text("kind"),
-        date=date,
-        date_precision=text("date_precision"),
-        municipality=_municipality(row, lookups),
-        initiative=initiatives.find(text("initiative")) if text("initiative") else None,
-        notes=row.get("notes", "") if "notes" in columns else None,
-        location=text("location") if "location" in columns else None,
-        areas=text("areas") or None,
-        tags=text("tags") or None,
-        follow_up=text("follow_up") if "follow_up" in columns else None,
-        participants=text("participants") or None,
-        head_count=text("head_count"),
-        participants_text=text("participants_text") or None,
-    )
-    cleared = frozenset(
-        name
-        for name, sources in _CLEARABLE.items()
-        if any(c in columns for c in sources) and not any(text(c) for c in sources)
-    )
-    return ImportedActivity(given, text("id") or None, cleared)
-
-
-def import_table(
-    work: Work,
-    path: Path,
-    *,
-    fmt: str,
-    dry_run: bool = False,
-    progress: Callable[[int], Callable[[], object] | None] | None = None,
-) -> ImportCounts:
-    """Bring activities in from a table shaped as `export_table` writes it: all rows or none.
-    A row without an id adds an activity; a row whose id is an activity of the store updates
-    it (or leaves it as it is). A bad row is refused by its row number (the header is row 1)
-    and field.
-
-    `progress(total)`, when given, is called once the rows are read and may return a function
-    called after each row is checked (a progress bar on a terminal)."""
-    if fmt not in FORMATS:
-        raise LocalizedError("table.unknown_format", choices=", ".join(FORMATS))
-    columns, rows = _read_rows(path, fmt)
-    # One unit of work: the names are resolved, every row checked and all of them written in
-    # one transaction (a reading one for a dry run).
-    with unit_of(work, write=not dry_run) as unit:
-        initiatives = _Initiatives(unit)
-        lookups = Lookups(unit)
-        given = []
-        for number, row in enumerate(rows, 2):  # the header is row 1
-            try:
-                given.append(_imported(row, columns, initiatives, lookups))
-            except LocalizedError as exc:
-                raise at_row(number, exc) from None
-        advance = progress(len(given)) if progress is not None else None
-        return import_activities(
-            unit, given, first_row=2, dry_run=dry_run, advance=advance, lookups=lookups
-        )
