@@ -132,16 +132,26 @@ def test_import_reports_progress_row_by_row(store: Store, tmp_path: Path) -> Non
     table = tmp_path / "in.csv"
     lines = [f"2024-07-{day:02d},豊岡市,meeting,会議{day}" for day in range(1, 11)]
     table.write_text("date,municipality,kind,title\n" + "\n".join(lines) + "\n", encoding="utf-8")
-    seen: list[int] = []
-    ticks: list[int] = []
+    seen: list[tuple[str, int]] = []
+    steps: dict[str, int] = {}
 
-    def progress(total: int) -> Callable[[], None]:
-        seen.append(total)
-        return lambda: ticks.append(1)
+    def progress(phase: str, total: int) -> Callable[[int], None]:
+        seen.append((phase, total))
 
+        def advance(done: int) -> None:
+            steps[phase] = steps.get(phase, 0) + done
+
+        return advance
+
+    size = table.stat().st_size
     assert import_table(store, table, fmt="csv", dry_run=True, progress=progress).added == 10
+    # The check goes through the file (its bytes); a dry run writes nothing.
+    assert seen == [("check", size)] and steps == {"check": size}
+    seen.clear()
+    steps.clear()
     assert import_table(store, table, fmt="csv", progress=progress).added == 10
-    assert seen == [10, 10] and len(ticks) == 20
+    assert seen == [("check", size), ("write", 10)]
+    assert steps == {"check": size, "write": 10}
 
 
 def test_action_owners_stay_out_unless_asked(store: Store) -> None:

@@ -173,21 +173,29 @@ def revision_text(names: dict[str, str], hlc: str, device_id: str) -> str:
 
 
 @contextmanager
-def progress_bar(label: str, total: int) -> Iterator[Any]:
-    """A progress bar on stderr when it is a terminal, yielding a function that advances it by
-    one; nothing (None) when piped or in scripts."""
+def progress_bar(label: str, total: int, *, percent: bool = False) -> Iterator[Any]:
+    """A progress bar on stderr when it is a terminal, yielding a function that advances it (by
+    one, or by as many steps as it is given); nothing (None) when piped or in scripts. It shows
+    the steps done of the total, or (`percent`: steps that mean nothing to a person, such as
+    bytes) a percentage."""
     if not sys.stderr.isatty():
         yield None
         return
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TaskProgressColumn,
+        TextColumn,
+    )
 
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
-        MofNCompleteColumn(),
+        TaskProgressColumn() if percent else MofNCompleteColumn(),
         console=Console(stderr=True),
         transient=True,
     ) as progress:
         task = progress.add_task(label, total=total)
-        yield lambda: progress.advance(task)
+        yield lambda steps=1: progress.advance(task, steps)

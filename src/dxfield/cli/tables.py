@@ -56,8 +56,12 @@ def import_table_command(
         raise LocalizedError("cli.import_only_activities", field="what")
     with ExitStack() as stack:
 
-        def bar(total: int) -> Any:
-            return stack.enter_context(progress_bar(_("reading the table"), total))
+        def bar(phase: str, total: int) -> Any:
+            if phase == "check":  # the table's size (a CSV's bytes): a percentage
+                return stack.enter_context(
+                    progress_bar(_("checking the table"), total, percent=True)
+                )
+            return stack.enter_context(progress_bar(_("writing the activities"), total))
 
         counts = import_table(store_of(ctx), path, fmt=fmt, dry_run=dry_run, progress=bar)
     rows = counts.added + counts.updated + counts.unchanged

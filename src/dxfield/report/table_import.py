@@ -7,11 +7,15 @@ it. A cell `guarded` against formulas on the way out loses its leading ' again h
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
+import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from dxfield.domain.errors import LocalizedError, NotFound
 from dxfield.i18n import N_, SUPPORTED, about, problems, quote
@@ -24,19 +28,22 @@ from dxfield.report.tables import (
     sheet_title,
     unguarded,
 )
-from dxfield.store import maintenance
-from dxfield.store.activities import (
+from dxfield.store import files
+from dxfield.store.activities import Lookups
+from dxfield.store.activity_entry import activity_input
+from dxfield.store.activity_import import (
+    ActivityImport,
     ImportCounts,
     ImportedActivity,
-    Lookups,
+    Spool,
     at_row,
-    import_activities,
+    batched,
 )
-from dxfield.store.activity_entry import activity_input
+from dxfield.store.engine import Store
 from dxfield.store.followups import list_initiatives
 from dxfield.store.ids import looks_like_id
 from dxfield.store.organizations import LOCAL_GOVERNMENT
-from dxfield.store.unit import Work, unit_of
+from dxfield.store.unit import Unit, Work, unit_of
 
 PROBLEMS = problems(
     {
@@ -48,53 +55,139 @@ PROBLEMS = problems(
         "table.municipality_mismatch": N_(
             "{name} and the code {local_code} are different municipalities"
         ),
+        "table.csv_cell_too_long": N_("a cell holds more than {limit} characters"),
+        "table.not_csv": N_("not a well-formed CSV row (a quote left open?)"),
     }
 )
 
 
-def _read_rows(path: Path, fmt: str) -> tuple[set[str], list[dict[str, str]]]:
-    """The columns and rows of a CSV (UTF-8, with or without BOM) or of an XLSX's activities
-    (or first) sheet, by header; each cell as text, unguarded."""
-    column_key = column_keys()
+Rows = Iterator[tuple[int, dict[str, str]]]
+"""A table's rows as they are read: each with its number as a spreadsheet shows it (the header
+is row 1) and its cells by column key, as text, unguarded."""
+
+
+@dataclass
+class TableFile:
+    """A table being read, row by row: its columns, its rows (once), and how far the reading
+    has come (`done` of `size`, for a progress bar)."""
+
+    columns: set[str]
+    rows: Rows
+    size: int
+    done: Callable[[], int]
+
+
+@contextlib.contextmanager
+def open_table(path: Path, fmt: str) -> Iterator[TableFile]:
+    """A CSV (UTF-8, with or without BOM) or an XLSX's activities (or first) sheet, read as it
+    is walked, never whole: memory stays flat however long the table."""
     if fmt == "csv":
-        text = maintenance.read_text_file(path)
-        reader = csv.DictReader(io.StringIO(text, newline=""))
-        if reader.fieldnames is not None:
-            reader.fieldnames = [column_key(h.strip()) for h in reader.fieldnames]
-        rows = [
-            {
-                h: unguarded(v)
-                for h, v in row.items()
-                if isinstance(h, str) and isinstance(v, str)  # not the cells past the header
-            }
-            for row in reader
-        ]
-        return set(reader.fieldnames or []), rows
+        with files.open_regular_file(path) as binary:
+            yield _csv_table(path, binary)
+        return
+    with _xlsx_table(path) as table:
+        yield table
+
+
+def _csv_table(path: Path, binary: BinaryIO) -> TableFile:
+    column_key = column_keys()
+    text = io.TextIOWrapper(binary, encoding="utf-8-sig", newline="")
+    reader = csv.DictReader(text)
+    try:
+        fields = reader.fieldnames
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise _unreadable(path, 1, exc) from None
+    if fields is not None:
+        reader.fieldnames = [column_key(h.strip()) for h in fields]
+
+    def rows() -> Rows:
+        number = 1
+        while True:
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except (UnicodeDecodeError, csv.Error) as exc:
+                raise _unreadable(path, number + 1, exc) from None
+            number += 1
+            yield (
+                number,
+                {
+                    h: unguarded(v)
+                    for h, v in row.items()
+                    if isinstance(h, str) and isinstance(v, str)  # not the cells past the header
+                },
+            )
+
+    size = os.fstat(binary.fileno()).st_size
+    # `done` holds the text layer too: were it collected once the rows end, it would close the file.
+    return TableFile(set(reader.fieldnames or []), rows(), size, lambda: text.buffer.tell())
+
+
+def _unreadable(path: Path, number: int, exc: Exception) -> LocalizedError:
+    if isinstance(exc, UnicodeDecodeError):
+        return LocalizedError("file.not_utf8", path=quote(str(path)))
+    if "field larger" in str(exc):
+        return LocalizedError(
+            "table.row",
+            number=number,
+            problem=LocalizedError("table.csv_cell_too_long", limit=f"{csv.field_size_limit():,}"),
+        )
+    return LocalizedError("table.row", number=number, problem=LocalizedError("table.not_csv"))
+
+
+@contextlib.contextmanager
+def _xlsx_table(path: Path) -> Iterator[TableFile]:
+    def refused(exc: Exception) -> LocalizedError:
+        return LocalizedError("table.not_excel", path=quote(str(path)), error=type(exc).__name__)
+
+    column_key = column_keys()
+    files.open_regular_file(path).close()  # missing, a folder, a pipe: refused in one line
     try:
         from openpyxl import load_workbook
 
         workbook = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a file that is not a workbook
+        raise refused(exc) from None
+    try:
         titles = {name_key(sheet_title("activities", lang)) for lang in SUPPORTED} | {"activities"}
         named = [name for name in workbook.sheetnames if name_key(name) in titles]
         sheet = workbook[named[0]] if named else workbook.active
         # openpyxl types a sheet as a worksheet, a chartsheet or nothing; a read-only
         # workbook's sheets are worksheets, and the active one exists.
-        values = list(sheet.iter_rows(values_only=True))  # type: ignore[union-attr]
+        cells = sheet.iter_rows(values_only=True)  # type: ignore[union-attr]
+        try:
+            first = next(cells, None)
+        except Exception as exc:
+            raise refused(exc) from None
+        headers = [column_key(str(h or "").strip()) for h in first or ()]
+        reached = [1]
+
+        def rows() -> Rows:
+            number = 1
+            while True:
+                try:
+                    values = next(cells)
+                except StopIteration:
+                    return
+                except Exception as exc:  # a sheet cut or garbled inside
+                    raise refused(exc) from None
+                number += 1
+                reached[0] = number
+                if any(v not in (None, "") for v in values):
+                    yield (
+                        number,
+                        {
+                            h: unguarded(cell_text(v))
+                            for h, v in zip(headers, values, strict=False)
+                            if h
+                        },
+                    )
+
+        size = getattr(sheet, "max_row", None) or 0
+        yield TableFile({h for h in headers if h}, rows(), size, lambda: reached[0])
+    finally:
         workbook.close()
-    except FileNotFoundError:
-        raise maintenance.missing_file(path) from None
-    except Exception as exc:  # openpyxl raises many kinds for a file that is not a workbook
-        raise LocalizedError(
-            "table.not_excel", path=quote(str(path)), error=type(exc).__name__
-        ) from None
-    if not values:
-        return set(), []
-    headers = [column_key(str(h or "").strip()) for h in values[0]]
-    return {h for h in headers if h}, [
-        {h: unguarded(cell_text(v)) for h, v in zip(headers, row, strict=False) if h}
-        for row in values[1:]
-        if any(v not in (None, "") for v in row)
-    ]
 
 
 _ISO_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?")
@@ -198,36 +291,81 @@ def _imported(
     return ImportedActivity(given, text("id") or None, cleared)
 
 
+Progress = Callable[[str, int], Callable[[int], object] | None]
+"""What shows an import's progress: called with a phase ("check": `total` is the table's size,
+in bytes for a CSV and rows for an XLSX; "write": `total` is the rows to write), it may return a
+function called with how far each step went (a progress bar on a terminal)."""
+
+BATCH = 2000
+"""Rows checked, and written, at a time: memory holds one batch, never the table."""
+
+
 def import_table(
-    work: Work,
+    store: Store,
     path: Path,
     *,
     fmt: str,
     dry_run: bool = False,
-    progress: Callable[[int], Callable[[], object] | None] | None = None,
+    progress: Progress | None = None,
 ) -> ImportCounts:
     """Bring activities in from a table shaped as `export_table` writes it: all rows or none.
     A row without an id adds an activity; a row whose id is an activity of the store updates
     it (or leaves it as it is). A bad row is refused by its row number (the header is row 1)
     and field.
 
-    `progress(total)`, when given, is called once the rows are read and may return a function
-    called after each row is checked (a progress bar on a terminal)."""
+    Every row is checked first, streaming, without holding the write lock, so people can
+    still save while a long table is read; then everything is written in one transaction.
+    Should the store change meanwhile in a way the check depended on, the rows are checked
+    again inside that transaction."""
     if fmt not in FORMATS:
         raise LocalizedError("table.unknown_format", choices=", ".join(FORMATS))
-    columns, rows = _read_rows(path, fmt)
-    # One unit of work: the names are resolved, every row checked and all of them written in
-    # one transaction (a reading one for a dry run).
-    with unit_of(work, write=not dry_run) as unit:
-        initiatives = _Initiatives(unit)
-        lookups = Lookups(unit)
-        given = []
-        for number, row in enumerate(rows, 2):  # the header is row 1
-            try:
-                given.append(_imported(row, columns, initiatives, lookups))
-            except LocalizedError as exc:
-                raise at_row(number, exc) from None
-        advance = progress(len(given)) if progress is not None else None
-        return import_activities(
-            unit, given, first_row=2, dry_run=dry_run, advance=advance, lookups=lookups
-        )
+    with _checked(store, path, fmt, progress, write=False) as checked:
+        if dry_run:
+            return checked.counts
+        with store.unit(write=True) as unit:
+            if checked.stale(unit):
+                with _checked(unit, path, fmt, None, write=True) as again:
+                    _write(unit, again, progress)
+                    return again.counts
+            _write(unit, checked, progress)
+            return checked.counts
+
+
+@contextlib.contextmanager
+def _checked(
+    work: Store | Unit, path: Path, fmt: str, progress: Progress | None, *, write: bool
+) -> Iterator[ActivityImport]:
+    """Every row of the table checked in a unit of `work`; what to write spooled."""
+    spool = Spool(work.store.data_dir if isinstance(work, Unit) else work.data_dir)
+    try:
+        with unit_of(work, write=write) as unit, open_table(path, fmt) as table:
+            checked = ActivityImport(spool)
+            lookups = checked.begin(unit)
+            initiatives = _Initiatives(unit)
+            advance = progress("check", table.size) if progress is not None else None
+            reached = 0
+            for batch in batched(_given(table, initiatives, lookups), BATCH):
+                checked.check(unit, lookups, batch)
+                if advance is not None:
+                    now = table.done()
+                    advance(now - reached)
+                    reached = now
+        yield checked
+    finally:
+        spool.close()
+
+
+def _given(
+    table: TableFile, initiatives: _Initiatives, lookups: Lookups
+) -> Iterator[tuple[int, ImportedActivity]]:
+    for number, row in table.rows:
+        try:
+            yield number, _imported(row, table.columns, initiatives, lookups)
+        except LocalizedError as exc:
+            raise at_row(number, exc) from None
+
+
+def _write(unit: Unit, checked: ActivityImport, progress: Progress | None) -> None:
+    total = checked.added + checked.updated
+    advance = progress("write", total) if progress is not None and total else None
+    checked.write(unit, BATCH, advance)

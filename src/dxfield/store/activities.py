@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,10 +18,9 @@ from sqlalchemy import ColumnElement, String, cast, func, select, tuple_
 from dxfield.domain.enums import ActivityKind, SupportArea
 from dxfield.domain.errors import LocalizedError
 from dxfield.domain.records import ActivityBase, ActivityRead, Participants
-from dxfield.i18n import N_, about, problems, quote
+from dxfield.i18n import N_, about, problems
 from dxfield.store import organizations, records, revisions
 from dxfield.store.backend import Backend
-from dxfield.store.ids import looks_like_id, new_id
 from dxfield.store.records import ACTIVITIES, INITIATIVES
 from dxfield.store.search import matching_ids, query_terms
 from dxfield.store.unit import Unit, Work, unit_of
@@ -30,15 +29,6 @@ PROBLEMS = problems(
     {
         "activity.wrong_municipality": N_("the initiative belongs to {expected}, not {given}"),
         "activity.nothing_to_change": N_("nothing to change: give at least one field"),
-        "table.row": N_("row {number}: {problem}"),
-        "table.not_an_id": N_("{value} is not an id (36 characters)"),
-        "table.deleted_activity": N_(
-            "this activity has been deleted (leave the id empty to add it anew)"
-        ),
-        "table.id_of_other_kind": N_(
-            "is the id of another kind of record ({kind}), not of an activity"
-        ),
-        "table.same_id": N_("the same id as row {number}"),
     }
 )
 
@@ -89,7 +79,9 @@ def _organization(unit: Unit, lookups: Lookups | None, text: str, *, kinds: Any 
     return organizations.resolve_organization(unit, text, kinds=kinds)
 
 
-def _changes(unit: Unit, given: ActivityInput, lookups: Lookups | None = None) -> dict[str, Any]:
+def activity_changes(
+    unit: Unit, given: ActivityInput, lookups: Lookups | None = None
+) -> dict[str, Any]:
     """Turn user input into record fields: names resolved to ids, labels to keys."""
     changes: dict[str, Any] = dict(given.extra)
     for name in ("title", "notes", "location", "start_time", "end_time", "follow_up", "tags"):
@@ -167,7 +159,7 @@ def new_activity_content(
     unit: Unit, given: ActivityInput, lookups: Lookups | None = None
 ) -> dict[str, Any]:
     """A new activity from user input, validated and checked in the unit, ready to be written."""
-    changes = _changes(unit, given, lookups)
+    changes = activity_changes(unit, given, lookups)
     if "title" not in changes:
         changes["title"] = ""
     for required in ("kind", "date"):
@@ -198,7 +190,7 @@ _FIELD_DEFAULTS = {
 }
 
 
-def _edited(
+def edited_changes(
     unit: Unit,
     current: dict[str, Any],
     given: ActivityInput,
@@ -239,11 +231,11 @@ def _edited(
 def edit_activity(work: Work, activity_id: str, given: ActivityInput) -> tuple[ActivityRead, bool]:
     """Change the given fields of an activity; (record, whether anything changed)."""
     with unit_of(work, write=True) as unit:
-        changes = _changes(unit, given)
+        changes = activity_changes(unit, given)
         if not changes:
             raise LocalizedError("activity.nothing_to_change")
         current = ACTIVITIES.get(unit, activity_id)
-        changes = _edited(unit, current.model_dump(mode="json"), given, changes)
+        changes = edited_changes(unit, current.model_dump(mode="json"), given, changes)
         return ACTIVITIES.edit(unit, current.id, changes)
 
 
@@ -298,126 +290,6 @@ def all_activities(
     with unit_of(work, write=False) as unit:
         rows = unit.conn.execute(query).mappings().all()
     return [ACTIVITIES.to_read(row) for row in rows]
-
-
-def at_row(number: int, exc: LocalizedError) -> LocalizedError:
-    """`exc` said of row `number` of a table being brought in: `row 3: date: …`, the field named
-    once, after the row (so the error carries no field of its own)."""
-    return LocalizedError("table.row", number=number, problem=exc)
-
-
-@dataclass(frozen=True)
-class ImportedActivity:
-    """One row of a table being brought in: what it gives, the id it carries (None: a new
-    activity) and the fields of ActivityInput it leaves empty, cleared on a record it updates."""
-
-    given: ActivityInput
-    record_id: str | None = None
-    cleared: frozenset[str] = frozenset()
-
-
-@dataclass(frozen=True)
-class ImportCounts:
-    """What an import did (or, in a dry run, would do), counted by activity."""
-
-    added: int
-    updated: int
-    unchanged: int
-
-
-def import_activities(
-    work: Work,
-    rows: Sequence[ImportedActivity],
-    *,
-    first_row: int = 1,
-    dry_run: bool = False,
-    advance: Callable[[], object] | None = None,
-    lookups: Lookups | None = None,
-) -> ImportCounts:
-    """Bring many activities in, all or none, in one transaction.
-
-    A row without an id is a new activity; one whose id is an activity of this store updates it
-    (through the edit path; no revision when nothing changes); one whose id this store has
-    never seen is added under that id, so the same table brought in twice adds nothing the
-    second time. Every row is checked, then everything written, in one unit of work (a reading
-    one for a dry run); a bad row is refused naming its row (`first_row` for the first) and
-    field. New activities go through the bulk path; names are resolved from `lookups` (read now
-    when not given) without a query per row. `advance` is called after each row."""
-    with unit_of(work, write=not dry_run) as unit:
-        return _import(unit, rows, first_row, dry_run, advance, lookups or Lookups(unit))
-
-
-def _import(
-    unit: Unit,
-    rows: Sequence[ImportedActivity],
-    first_row: int,
-    dry_run: bool,
-    advance: Callable[[], object] | None,
-    lookups: Lookups,
-) -> ImportCounts:
-    ids = [(row.record_id or "").strip().lower() or None for row in rows]
-    conn = unit.conn
-    # The records of this store the table names, by kind, and the activities' contents.
-    kinds = revisions.entities_of(conn, [i for i in ids if i and looks_like_id(i)])
-    current = {
-        row["id"]: (bool(row["deleted"]), records.content_of("activity", row))
-        for chunk in _chunks([i for i in ids if i and kinds.get(i) == "activity"])
-        for row in conn.execute(select(_table).where(_table.c.id.in_(chunk))).mappings()
-    }
-    added: list[tuple[str, dict[str, Any]]] = []
-    edits: list[tuple[int, str, dict[str, Any]]] = []
-    unchanged = 0
-    seen: dict[str, int] = {}
-    for number, (row, record_id) in enumerate(zip(rows, ids, strict=True), first_row):
-        try:
-            if record_id is None:
-                added.append((new_id(), new_activity_content(unit, row.given, lookups)))
-            elif not looks_like_id(record_id):
-                raise LocalizedError("table.not_an_id", field="id", value=quote(record_id))
-            elif record_id in current:
-                _same_id_as(seen, record_id, number)
-                deleted, activity = current[record_id]
-                if deleted:
-                    raise LocalizedError("table.deleted_activity", field="id")
-                changes = _changes(unit, row.given, lookups)
-                changes = _edited(unit, activity, row.given, changes, row.cleared, lookups)
-                if records.applied("activity", activity, changes)[1]:
-                    edits.append((number, record_id, changes))
-                else:
-                    unchanged += 1
-            elif record_id in kinds:
-                raise LocalizedError(
-                    "table.id_of_other_kind",
-                    field="id",
-                    kind=records.kind_words(kinds[record_id]),
-                )
-            else:
-                _same_id_as(seen, record_id, number)
-                added.append((record_id, new_activity_content(unit, row.given, lookups)))
-        except LocalizedError as exc:
-            raise at_row(number, exc) from None
-        if advance is not None:
-            advance()
-    counts = ImportCounts(len(added), len(edits), unchanged)
-    if dry_run:
-        return counts
-    revisions.bulk_create(unit, "activity", added)
-    for number, record_id, changes in edits:
-        try:
-            ACTIVITIES.edit(unit, record_id, changes)
-        except LocalizedError as exc:
-            raise at_row(number, exc) from None
-    return counts
-
-
-def _same_id_as(seen: dict[str, int], record_id: str, number: int) -> None:
-    if record_id in seen:
-        raise LocalizedError("table.same_id", field="id", number=seen[record_id])
-    seen[record_id] = number
-
-
-def _chunks(items: Sequence[str], size: int = 500) -> list[Sequence[str]]:
-    return [items[start : start + size] for start in range(0, len(items), size)]
 
 
 def delete_activity(work: Work, activity_id: str) -> str:

@@ -1,0 +1,250 @@
+"""Many activities brought in at once (a table), checked batch by batch, written in one go.
+
+An import is two passes over its rows, so that a long one does not keep everyone else from
+writing while it reads and checks (issue 17):
+
+1. `ActivityImport.check`, batch by batch, in a reading unit: every row resolved (names from
+   `Lookups`, read once), validated and classified (new, an edit, unchanged); a bad row is
+   refused by its number and field before anything is written. What is to be written goes to
+   a `Spool` (a temporary file in the data folder, gone when closed), so memory stays flat
+   however many rows there are.
+2. `ActivityImport.write`, in one writing unit: the spool, batch by batch, through the bulk
+   path (new activities) and the edit path (updates). The check was made on a snapshot:
+   `stale` says whether anything it depended on (organizations, initiatives, the activities the
+   rows name by id) has changed since; the caller then checks everything again inside the
+   writing unit, where nothing can change any more.
+
+All or none: the writing unit is one transaction, so a failure anywhere leaves the store as it
+was.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from sqlalchemy import func, select
+
+from dxfield.domain.errors import LocalizedError
+from dxfield.i18n import N_, problems, quote
+from dxfield.store import records, revisions
+from dxfield.store.activities import (
+    ActivityInput,
+    Lookups,
+    activity_changes,
+    edited_changes,
+    new_activity_content,
+)
+from dxfield.store.backend import backend_for
+from dxfield.store.ids import looks_like_id, new_id
+from dxfield.store.records import ACTIVITIES
+from dxfield.store.schema import REVISIONS
+from dxfield.store.unit import Unit
+
+PROBLEMS = problems(
+    {
+        "table.row": N_("row {number}: {problem}"),
+        "table.not_an_id": N_("{value} is not an id (36 characters)"),
+        "table.deleted_activity": N_(
+            "this activity has been deleted (leave the id empty to add it anew)"
+        ),
+        "table.id_of_other_kind": N_(
+            "is the id of another kind of record ({kind}), not of an activity"
+        ),
+        "table.same_id": N_("the same id as row {number}"),
+    }
+)
+
+_table = revisions.table_for("activity")
+_revisions = REVISIONS
+REFERENCE_ENTITIES = frozenset({"organization", "initiative"})
+"""What a row's names resolve to: a change to any of them makes a check stale."""
+
+
+def at_row(number: int, exc: LocalizedError) -> LocalizedError:
+    """`exc` said of row `number` of a table being brought in: `row 3: date: …`, the field named
+    once, after the row (so the error carries no field of its own)."""
+    return LocalizedError("table.row", number=number, problem=exc)
+
+
+@dataclass(frozen=True)
+class ImportedActivity:
+    """One row of a table being brought in: what it gives, the id it carries (None: a new
+    activity) and the fields of ActivityInput it leaves empty, cleared on a record it updates."""
+
+    given: ActivityInput
+    record_id: str | None = None
+    cleared: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class ImportCounts:
+    """What an import did (or, in a dry run, would do), counted by activity."""
+
+    added: int
+    updated: int
+    unchanged: int
+
+
+class Spool:
+    """What a check found to write, one JSON line a row, in a temporary file of the data folder
+    (it may hold names: it never leaves the folder and is gone once closed)."""
+
+    def __init__(self, folder: Path) -> None:
+        # Closed by `close` (the import's `finally`), not by a block: it outlives the check.
+        self._file: IO[bytes] = tempfile.TemporaryFile(dir=folder, prefix=".import-")  # noqa: SIM115
+
+    def add(self, number: int, record_id: str, kind: str, payload: dict[str, Any]) -> None:
+        """One row: `kind` "new" (payload: the content) or "edit" (payload: the changes)."""
+        line = json.dumps([number, record_id, kind, payload], ensure_ascii=False)
+        self._file.write(line.encode("utf-8") + b"\n")
+
+    def batches(self, size: int) -> Iterator[list[tuple[int, str, str, dict[str, Any]]]]:
+        """The rows as they were added, `size` at a time."""
+        self._file.flush()
+        self._file.seek(0)
+        batch: list[tuple[int, str, str, dict[str, Any]]] = []
+        for line in self._file:
+            number, record_id, kind, payload = json.loads(line)
+            batch.append((number, record_id, kind, payload))
+            if len(batch) >= size:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
+
+    def close(self) -> None:
+        self._file.close()
+
+
+@dataclass
+class ActivityImport:
+    """One import's check: counts, the ids it has seen and what they were, and the spool of
+    what to write. Made anew for a second check (`stale`)."""
+
+    spool: Spool
+    mark: int = 0
+    """The newest revision's arrival when the check began (`stale` looks after it)."""
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    seen: dict[str, int] = field(default_factory=dict)
+    """Each id a row gives, by the first row that gave it."""
+
+    @property
+    def counts(self) -> ImportCounts:
+        return ImportCounts(self.added, self.updated, self.unchanged)
+
+    def begin(self, unit: Unit) -> Lookups:
+        """Start checking in `unit`: the watermark noted, the names read once."""
+        order = backend_for(unit.conn).arrival_order(_revisions)
+        self.mark = unit.conn.execute(select(func.max(order)).select_from(_revisions)).scalar() or 0
+        return Lookups(unit)
+
+    def check(
+        self, unit: Unit, lookups: Lookups, rows: Sequence[tuple[int, ImportedActivity]]
+    ) -> None:
+        """Check a batch of rows (each with its row number) and spool what they give; the first
+        bad row is refused by its number."""
+        ids = [(row.record_id or "").strip().lower() or None for _, row in rows]
+        named = [i for i in ids if i and looks_like_id(i)]
+        kinds = revisions.entities_of(unit.conn, named) if named else {}
+        known = [i for i in named if kinds.get(i) == "activity"]
+        current = {
+            row["id"]: (bool(row["deleted"]), records.content_of("activity", row))
+            for row in (
+                unit.conn.execute(select(_table).where(_table.c.id.in_(known))).mappings()
+                if known
+                else ()
+            )
+        }
+        for (number, row), record_id in zip(rows, ids, strict=True):
+            try:
+                self._check_row(unit, lookups, number, row, record_id, kinds, current)
+            except LocalizedError as exc:
+                raise at_row(number, exc) from None
+
+    def _check_row(
+        self,
+        unit: Unit,
+        lookups: Lookups,
+        number: int,
+        row: ImportedActivity,
+        record_id: str | None,
+        kinds: dict[str, str],
+        current: dict[str, tuple[bool, dict[str, Any]]],
+    ) -> None:
+        if record_id is None:
+            content = new_activity_content(unit, row.given, lookups)
+            self.spool.add(number, new_id(), "new", content)
+            self.added += 1
+            return
+        if not looks_like_id(record_id):
+            raise LocalizedError("table.not_an_id", field="id", value=quote(record_id))
+        if record_id in kinds and record_id not in current:
+            raise LocalizedError(
+                "table.id_of_other_kind", field="id", kind=records.kind_words(kinds[record_id])
+            )
+        if record_id in self.seen:
+            raise LocalizedError("table.same_id", field="id", number=self.seen[record_id])
+        self.seen[record_id] = number
+        if record_id not in current:  # an id this store has never seen: added under it
+            self.spool.add(number, record_id, "new", new_activity_content(unit, row.given, lookups))
+            self.added += 1
+            return
+        deleted, activity = current[record_id]
+        if deleted:
+            raise LocalizedError("table.deleted_activity", field="id")
+        changes = activity_changes(unit, row.given, lookups)
+        changes = edited_changes(unit, activity, row.given, changes, row.cleared, lookups)
+        if records.applied("activity", activity, changes)[1]:
+            self.spool.add(number, record_id, "edit", changes)
+            self.updated += 1
+        else:
+            self.unchanged += 1
+
+    def stale(self, unit: Unit) -> bool:
+        """Whether anything the check read has changed since it began: an organization or an
+        initiative, or a record under an id the rows give (their kinds and contents)."""
+        order = backend_for(unit.conn).arrival_order(_revisions)
+        arrived = unit.conn.execute(
+            select(_revisions.c.entity, _revisions.c.entity_id).where(order > self.mark)
+        )
+        return any(
+            entity in REFERENCE_ENTITIES or entity_id in self.seen for entity, entity_id in arrived
+        )
+
+    def write(self, unit: Unit, batch_size: int, advance: Any = None) -> None:
+        """Write what the check spooled, in `unit` (a writing one), a batch at a time; `advance`
+        (when given) is called with the number of rows each batch wrote."""
+        unit.require_write()
+        for batch in self.spool.batches(batch_size):
+            new = [(record_id, payload) for _, record_id, kind, payload in batch if kind == "new"]
+            revisions.bulk_create(unit, "activity", new)
+            for number, record_id, kind, payload in batch:
+                if kind != "edit":
+                    continue
+                try:
+                    ACTIVITIES.edit(unit, record_id, payload)
+                except LocalizedError as exc:
+                    raise at_row(number, exc) from None
+            if advance is not None:
+                advance(len(batch))
+
+
+def batched(
+    rows: Iterable[tuple[int, ImportedActivity]], size: int
+) -> Iterator[list[tuple[int, ImportedActivity]]]:
+    """`rows` `size` at a time."""
+    batch: list[tuple[int, ImportedActivity]] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

@@ -1,0 +1,202 @@
+"""`import-table` streams: rows are checked batch by batch without the write lock, then written
+in one transaction; a bad row far into a long table, or a change made by someone else while the
+rows were checked, leaves nothing half done."""
+
+from __future__ import annotations
+
+import tracemalloc
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from dxfield.domain.errors import LocalizedError
+from dxfield.report import table_import
+from dxfield.report.table_import import import_table
+from dxfield.store import maintenance, records
+from dxfield.store.activities import (
+    ActivityInput,
+    add_activity,
+    count_activities,
+    delete_activity,
+    get_activity,
+)
+from dxfield.store.engine import Store
+from dxfield.store.organizations import resolve_municipality
+
+
+def _table(path: Path, count: int, bad: int | None = None) -> Path:
+    """A CSV of `count` activities; row `bad` (a spreadsheet's number) with a date no one can
+    read."""
+    lines = ["date,municipality,kind,title,notes"]
+    for row in range(2, count + 2):
+        date = "2024-13-45" if row == bad else f"2024-{row % 12 + 1:02d}-{row % 28 + 1:02d}"
+        lines.append(f"{date},豊岡市,meeting,会議 {row},住民との意見交換 {row}")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8-sig")
+    return path
+
+
+def _during_check(action: Callable[[], object]) -> Callable[[str, int], Callable[[int], None]]:
+    """A progress callback that does `action` once, while the rows are being checked (the
+    check's unit is still open: it stands for someone else saving at that moment)."""
+    done: list[bool] = []
+
+    def progress(phase: str, total: int) -> Callable[[int], None]:
+        def advance(steps: int) -> None:
+            if phase == "check" and not done:
+                done.append(True)
+                action()
+
+        return advance
+
+    return progress
+
+
+def test_a_bad_row_far_into_a_long_table_leaves_the_store_unchanged(
+    store: Store, tmp_path: Path
+) -> None:
+    rows = 2 * table_import.BATCH + 500  # the bad row is in the third batch
+    path = _table(tmp_path / "long.csv", rows, bad=rows)
+    before = maintenance.dump(store)
+    with pytest.raises(LocalizedError) as caught:
+        import_table(store, path, fmt="csv")
+    assert caught.value.message().startswith(f"row {rows}: date:")
+    assert maintenance.dump(store) == before
+
+
+def test_others_write_while_the_rows_are_checked(store: Store, tmp_path: Path) -> None:
+    path = _table(tmp_path / "t.csv", 30)
+    saved: list[str] = []
+
+    def save() -> None:  # would wait for the lock (and fail) were the check holding it
+        saved.append(
+            add_activity(
+                store,
+                ActivityInput(
+                    title="窓口で", kind="meeting", date="2024-07-01", municipality="豊岡市"
+                ),
+            ).id
+        )
+
+    counts = import_table(store, path, fmt="csv", progress=_during_check(save))
+    assert counts.added == 30 and len(saved) == 1
+    assert count_activities(store) == 31
+
+
+def test_an_activity_deleted_while_the_rows_were_checked_is_refused_at_the_write(
+    store: Store, tmp_path: Path
+) -> None:
+    activity = add_activity(
+        store, ActivityInput(title="元", kind="meeting", date="2024-07-01", municipality="豊岡市")
+    )
+    path = tmp_path / "t.csv"
+    path.write_text(f"id,title\n{activity.id},新しい題\n", encoding="utf-8")
+    assert import_table(store, path, fmt="csv", dry_run=True).updated == 1
+    with pytest.raises(LocalizedError) as caught:
+        import_table(
+            store,
+            path,
+            fmt="csv",
+            progress=_during_check(lambda: delete_activity(store, activity.id)),
+        )
+    assert caught.value.message().startswith("row 2: id:")
+    assert count_activities(store) == 0  # deleted, and not brought back by the table
+
+
+def test_an_initiative_deleted_while_the_rows_were_checked_is_refused_at_the_write(
+    store: Store, tmp_path: Path
+) -> None:
+    initiative = records.create(
+        store,
+        "initiative",
+        {
+            "municipality_id": resolve_municipality(store, "豊岡市"),
+            "theme": "配送DX",
+            "title": "取組",
+        },
+    )
+    path = tmp_path / "t.csv"
+    path.write_text(
+        "date,initiative,kind,title\n2024-07-01,豊岡市 配送DX,meeting,会議\n", encoding="utf-8"
+    )
+    before = count_activities(store)
+    with pytest.raises(LocalizedError) as caught:
+        import_table(
+            store,
+            path,
+            fmt="csv",
+            progress=_during_check(lambda: records.delete(store, "initiative", str(initiative.id))),
+        )
+    assert caught.value.message().startswith("row 2: initiative:")
+    assert count_activities(store) == before
+
+
+def test_an_unrelated_save_during_the_check_does_not_check_again(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    activity = add_activity(
+        store, ActivityInput(title="元", kind="meeting", date="2024-07-01", municipality="豊岡市")
+    )
+    path = tmp_path / "t.csv"
+    path.write_text(f"id,title\n{activity.id},新しい題\n", encoding="utf-8")
+    checks: list[bool] = []
+    real = table_import._checked
+
+    def counted(*args: object, **kwargs: object) -> object:
+        checks.append(True)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(table_import, "_checked", counted)
+
+    def save() -> None:
+        add_activity(
+            store,
+            ActivityInput(title="別件", kind="meeting", date="2024-07-02", municipality="豊岡市"),
+        )
+
+    assert import_table(store, path, fmt="csv", progress=_during_check(save)).updated == 1
+    assert len(checks) == 1  # the spooled check was written as it was
+    assert get_activity(store, activity.id).title == "新しい題"
+
+
+def test_a_csv_that_breaks_partway_is_refused_by_its_row(store: Store, tmp_path: Path) -> None:
+    path = _table(tmp_path / "t.csv", 3000)
+    data = path.read_bytes()
+    cut = data.index("会議 2500".encode())
+    (tmp_path / "latin1.csv").write_bytes(data[:cut] + b"\xff\xfe" + data[cut:])
+    with pytest.raises(LocalizedError) as caught:
+        import_table(store, tmp_path / "latin1.csv", fmt="csv")
+    assert "UTF-8" in caught.value.message()
+    huge = tmp_path / "huge.csv"
+    huge.write_text(
+        "date,municipality,kind,title,notes\n2024-07-01,豊岡市,meeting,会議,"
+        + "あ" * 200_000
+        + "\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(LocalizedError) as caught:
+        import_table(store, huge, fmt="csv")
+    assert caught.value.message().startswith("row 2: a cell holds more than")
+    assert count_activities(store) == 0
+
+
+def _peak(store: Store, path: Path) -> int:
+    tracemalloc.start()
+    try:
+        import_table(store, path, fmt="csv")
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+@pytest.mark.sqlite_only  # the same code on both engines; memory is the file's business here
+def test_memory_stays_flat_as_the_table_grows(tmp_path: Path) -> None:
+    small = _table(tmp_path / "small.csv", table_import.BATCH)
+    large = _table(tmp_path / "large.csv", 5 * table_import.BATCH)
+    with Store.open(tmp_path / "a") as a, Store.open(tmp_path / "b") as b:
+        _peak(a, small)  # the first import pays for what is read once (modules, caches)
+        at_small = _peak(a, small)
+        _peak(b, small)
+        at_large = _peak(b, large)
+    # Five times the rows: about the same peak (a batch at a time), not five times it.
+    assert at_large < 1.5 * at_small, (at_small, at_large)
