@@ -40,6 +40,9 @@ class LabelledEnum(StrEnum):
     def parse(cls, text: str) -> Self:
         """Find a member by key or by its label in either language; raise naming the choices."""
         wanted = text.strip()
+        by_key = cls._value2member_map_.get(wanted.lower())
+        if by_key is not None:  # a key (what tables and scripts give): no labels to look up
+            return by_key  # type: ignore[return-value]
         labels = {lang: cls._labels(lang) for lang in ("ja", "en")}
         for member in cls:
             if wanted.lower() == member.value or wanted in (

@@ -13,7 +13,7 @@ defaults in that same unit.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -141,15 +141,18 @@ def save_activity(
     advance: tuple[str, str] | None = None,
     draft: str | None = None,
     remember: bool = True,
+    waiting: Callable[[], object] | None = None,
 ) -> Saved:
     """Save an activity as the form does: new, or an edit of `activity_id`; `advance` (track,
     stage) moves a track with the activity as its evidence; `draft` names the draft to clear;
-    `remember` keeps its municipality, initiative and kind for the next form.
+    `remember` keeps its municipality, initiative and kind for the next form; `waiting`, when
+    given, is called should the save have to wait for another writer (a long import), and the
+    save then waits as long as it takes rather than failing (the draft stays until it lands).
 
     A new activity and its move are one unit of work: both or neither. An edited activity is
     saved first, in its own unit, and the track moved after it: should the move be refused, the
     edit stays saved and `move_failed` says why."""
-    with unit_of(work, write=True) as unit:
+    with unit_of(work, write=True, waiting=waiting) as unit:
         move = None
         if activity_id is None and advance is not None:
             record, move = add_activity_advancing(unit, given, track=advance[0], to=advance[1])

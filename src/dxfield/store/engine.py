@@ -17,7 +17,7 @@ import socket
 import sqlite3
 import stat
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -313,14 +313,20 @@ class Store:
             raise _store_failure(self.location, exc, shared=True) from exc
 
     @contextlib.contextmanager
-    def write(self) -> Iterator[Connection]:
+    def write(self, waiting: Callable[[], object] | None = None) -> Iterator[Connection]:
         """A connection in a transaction holding the write lock (SQLite's `BEGIN IMMEDIATE`,
-        the hub's advisory lock), committed when the block ends."""
+        the hub's advisory lock), committed when the block ends.
+
+        With `waiting`, a writer that must not give up (a save in the app): should another
+        hold the lock (a long import writing), `waiting()` is called once and the lock waited
+        for as long as it takes, where otherwise the store is "busy" after BUSY_TIMEOUT_MS."""
         if not self.enrolled:
             raise StoreError("hub.not_enrolled", device=self.device.name, id=self.device.id)
         try:
             with (
-                self.engine.connect().execution_options(dxfield_write=True) as conn,
+                self.engine.connect().execution_options(
+                    dxfield_write=True, dxfield_waiting=waiting
+                ) as conn,
                 conn.begin(),
             ):
                 yield conn
@@ -341,12 +347,14 @@ class Store:
         return backend_for(self.engine)
 
     @contextlib.contextmanager
-    def unit(self, *, write: bool = True) -> Iterator[Unit]:
+    def unit(
+        self, *, write: bool = True, waiting: Callable[[], object] | None = None
+    ) -> Iterator[Unit]:
         """The unit of work of one user action (store/unit.py): a `BEGIN IMMEDIATE`
-        transaction when it writes, a deferred one when it only reads."""
+        transaction when it writes, a deferred one when it only reads. `waiting`: as `write`."""
         from dxfield.store.unit import Unit
 
-        with self.write() if write else self.read() as conn:
+        with self.write(waiting) if write else self.read() as conn:
             yield Unit(conn, self, write)
 
     def close(self) -> None:

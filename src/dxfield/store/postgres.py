@@ -372,7 +372,16 @@ class PostgresBackend:
     def install(self, engine: Engine) -> None:
         @event.listens_for(engine, "begin")
         def _on_begin(connection: Any) -> None:
-            if connection.get_execution_options().get("dxfield_write", False):
+            options = connection.get_execution_options()
+            if options.get("dxfield_write", False):
+                waiting = options.get("dxfield_waiting")
+                if (
+                    waiting is not None
+                    and not connection.exec_driver_sql(
+                        f"SELECT pg_try_advisory_xact_lock({WRITE_LOCK})"
+                    ).scalar()
+                ):
+                    waiting()  # another holds it (a long import): said once, then waited for
                 connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK})")
             else:
                 connection.exec_driver_sql(

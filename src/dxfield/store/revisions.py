@@ -109,7 +109,8 @@ def build_revision(
     signer: authorship.Signer | None = None,
 ) -> dict[str, Any]:
     """A revision row ready to insert, signed by `signer` (its author) when given."""
-    found = authorship.digest(entity, entity_id, parents, hlc, device_id, deleted, data)
+    text = canonical_json(data)  # written once: the digest is spliced around it
+    found = authorship.digest_of_text(entity, entity_id, parents, hlc, device_id, deleted, text)
     rev = authorship.id_of(generation, found)
     signature = signer.sign(found) if signer is not None else None
     return {
@@ -121,7 +122,7 @@ def build_revision(
         "hlc": hlc,
         "device_id": device_id,
         "deleted": deleted,
-        "data": canonical_json(data),
+        "data": text,
         "leaf": True,
         "clock_skew": False,
         "signature": signature,
@@ -267,8 +268,9 @@ def bulk_create(
         row = search_index.entry(entity, entity_id, data)
         if row is not None:
             search_rows.append(row)
-    conn.execute(insert(_revisions), revision_rows)
-    conn.execute(insert(table), entity_rows)
+    backend = backend_for(conn)  # the driver's own executemany (PostgreSQL: COPY)
+    backend.insert_rows(conn, _revisions, revision_rows)
+    backend.insert_rows(conn, table, entity_rows)
     search_index.insert_many(conn, search_rows)
     return len(items)
 

@@ -6,6 +6,7 @@ A PostgreSQL hub would replace this module (pg_trgm for the index, `strpos` for 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import (
@@ -49,8 +50,39 @@ def install_pragmas(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        immediate = connection.get_execution_options().get("dxfield_write", False)
+        options = connection.get_execution_options()
+        waiting = options.get("dxfield_waiting")
+        if options.get("dxfield_write", False) and waiting is not None:
+            _begin_waiting(connection.connection.dbapi_connection, waiting)
+            return
+        immediate = options.get("dxfield_write", False)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+WAIT_NOTICE_MS = 300
+"""How long a writer that says when it waits tries for the lock before saying so."""
+
+
+def _begin_waiting(dbapi: sqlite3.Connection, waiting: Callable[[], object]) -> None:
+    """`BEGIN IMMEDIATE` for a writer that must not give up (a save in the app): when another
+    holds the lock longer than WAIT_NOTICE_MS (a long import writing), `waiting()` is called
+    once and the writer waits on, however long, rather than failing after the busy timeout."""
+    dbapi.execute(f"PRAGMA busy_timeout = {WAIT_NOTICE_MS}")
+    try:
+        told = False
+        while True:
+            try:
+                dbapi.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    raise
+            if not told:
+                told = True
+                waiting()
+                dbapi.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    finally:
+        dbapi.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
 
 
 def fts_match_expression(terms: list[str]) -> str:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeAlias
 
@@ -67,13 +67,16 @@ Work: TypeAlias = "Store | Unit"
 
 
 @contextlib.contextmanager
-def unit_of(work: Work, *, write: bool) -> Iterator[Unit]:
+def unit_of(
+    work: Work, *, write: bool, waiting: Callable[[], object] | None = None
+) -> Iterator[Unit]:
     """The unit `work` is, or a new one on the store `work` (committed when the block ends,
-    rolled back when it raises). A writing service given a reading unit is refused."""
+    rolled back when it raises). A writing service given a reading unit is refused.
+    `waiting`: see `Store.write` (a writer that waits for the lock however long, and says so)."""
     if isinstance(work, Unit):
         if write:
             work.require_write()
         yield work
         return
-    with work.unit(write=write) as unit:
+    with work.unit(write=write, waiting=waiting) as unit:
         yield unit

@@ -437,6 +437,7 @@ class ActivityFormScreen(DxScreen):
                 activity_id=self.activity_id,
                 advance=advance,
                 draft=self.draft_name,
+                waiting=self._waiting,
             )
         except Exception as exc:
             self.app.call_from_thread(self._failed, exc)
@@ -453,6 +454,20 @@ class ActivityFormScreen(DxScreen):
         # The activity is saved: from here on a failure must not make a retry save it twice.
         self.activity_id = self.activity_id or saved.activity.id
         self.app.call_from_thread(self._saved, saved.activity.id)
+
+    def _waiting(self) -> None:
+        """Another dxfield holds the store (a long import writing): the save waits for it."""
+        self.app.call_from_thread(
+            self.notify,
+            _(
+                "Another dxfield is writing to the log (an import?); this entry is saved as "
+                "soon as it is done"
+            ),
+            title=_("Waiting to save"),
+            severity="warning",
+            timeout=15,
+            markup=False,
+        )
 
     def _failed(self, error: BaseException) -> None:
         self._saving = False
