@@ -200,3 +200,25 @@ def test_memory_stays_flat_as_the_table_grows(tmp_path: Path) -> None:
         at_large = _peak(b, large)
     # Five times the rows: about the same peak (a batch at a time), not five times it.
     assert at_large < 1.5 * at_small, (at_small, at_large)
+
+
+def test_every_imported_row_is_found_by_search(store: Store, tmp_path: Path) -> None:
+    from sqlalchemy import text
+
+    from dxfield.store.search import search_ids
+
+    add_activity(
+        store,
+        ActivityInput(
+            title="前からの記録", kind="meeting", date="2024-07-01", municipality="豊岡市"
+        ),
+    )
+    import_table(store, _table(tmp_path / "t.csv", table_import.BATCH + 10), fmt="csv")
+    with store.read() as conn:
+        # Long terms through the index (SQLite: FTS5, which takes the rows a statement at a
+        # time), short ones through the scan: both find every row, old and new.
+        assert len(search_ids(conn, "意見交換")) == table_import.BATCH + 10
+        assert len(search_ids(conn, "会議 2011")) == 1
+        assert len(search_ids(conn, "前からの記録")) == 1
+        if store.backend.name == "sqlite":
+            conn.execute(text("INSERT INTO search_fts(search_fts) VALUES ('integrity-check')"))

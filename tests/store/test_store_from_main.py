@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from dxfield.store.migrations import SCHEMA_HEAD
 from dxfield.tui.app import DxfieldApp
 from tests.conftest import Cli
 from tests.tui.test_app import SIZE, open_log, titles
@@ -38,7 +39,7 @@ def laptop(tmp_path: Path) -> Path:
 def test_it_checks_and_holds_the_same_records(cli: Cli, laptop: Path) -> None:
     checked = cli("--lang", "en", "--data-dir", str(laptop), "check")
     assert checked.code == 0, checked.out + checked.err
-    assert "schema: 0003 (head 0003)" in checked.out
+    assert f"schema: {SCHEMA_HEAD} (head {SCHEMA_HEAD})" in checked.out
     assert "activity: 4 (+1 deleted)" in checked.out
     dumped = cli("--data-dir", str(laptop), "dump")
     assert dumped.out == (FIXTURE / "laptop.dump.json").read_text(encoding="utf-8")

@@ -283,12 +283,15 @@ def _imported(
         head_count=text("head_count"),
         participants_text=text("participants_text") or None,
     )
+    record_id = text("id") or None
+    if record_id is None:  # a new activity: nothing to clear
+        return ImportedActivity(given)
     cleared = frozenset(
         name
         for name, sources in _CLEARABLE.items()
         if any(c in columns for c in sources) and not any(text(c) for c in sources)
     )
-    return ImportedActivity(given, text("id") or None, cleared)
+    return ImportedActivity(given, record_id, cleared)
 
 
 Progress = Callable[[str, int], Callable[[int], object] | None]

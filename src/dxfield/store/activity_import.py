@@ -20,7 +20,7 @@ was.
 
 from __future__ import annotations
 
-import json
+import pickle
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -91,8 +91,13 @@ class ImportCounts:
 
 
 class Spool:
-    """What a check found to write, one JSON line a row, in a temporary file of the data folder
-    (it may hold names: it never leaves the folder and is gone once closed)."""
+    """What a check found to write, a row at a time, in a temporary file of the data folder
+    (it may hold names: it never leaves the folder and is gone once closed).
+
+    Rows are pickled (five times faster than JSON, which an import of 100,000 rows felt): this
+    file is made here, has no name any other process could open (POSIX unlinks it at once; on
+    Windows it sits in the person's own data folder and is deleted on close), and is read back
+    only by the process that wrote it, so what is unpickled is what was pickled."""
 
     def __init__(self, folder: Path) -> None:
         # Closed by `close` (the import's `finally`), not by a block: it outlives the check.
@@ -100,17 +105,16 @@ class Spool:
 
     def add(self, number: int, record_id: str, kind: str, payload: dict[str, Any]) -> None:
         """One row: `kind` "new" (payload: the content) or "edit" (payload: the changes)."""
-        line = json.dumps([number, record_id, kind, payload], ensure_ascii=False)
-        self._file.write(line.encode("utf-8") + b"\n")
+        pickle.dump((number, record_id, kind, payload), self._file, pickle.HIGHEST_PROTOCOL)
 
     def batches(self, size: int) -> Iterator[list[tuple[int, str, str, dict[str, Any]]]]:
         """The rows as they were added, `size` at a time."""
         self._file.flush()
+        end = self._file.tell()
         self._file.seek(0)
         batch: list[tuple[int, str, str, dict[str, Any]]] = []
-        for line in self._file:
-            number, record_id, kind, payload = json.loads(line)
-            batch.append((number, record_id, kind, payload))
+        while self._file.tell() < end:
+            batch.append(pickle.load(self._file))
             if len(batch) >= size:
                 yield batch
                 batch = []

@@ -53,6 +53,11 @@ class Backend(Protocol):
         """Insert many new rows (dicts with the same keys) in the caller's transaction, the
         engine's fastest way."""
 
+    def insert_search_rows(
+        self, conn: Connection, table: Table, rows: Sequence[dict[str, Any]]
+    ) -> None:
+        """Insert new `search_text` rows and make them findable by the index."""
+
     def update_column(
         self,
         conn: Connection,
@@ -129,6 +134,14 @@ class SqliteBackend:
             f"VALUES ({', '.join('?' * len(names))})",
             params,
         )
+
+    def insert_search_rows(
+        self, conn: Connection, table: Table, rows: Sequence[dict[str, Any]]
+    ) -> None:
+        if rows:
+            before = sqlite_features.last_search_rowid(conn)
+            self.insert_rows(conn, table, rows)
+            sqlite_features.index_search_rows_after(conn, before)
 
     def update_column(
         self,

@@ -455,6 +455,11 @@ class PostgresBackend:
 
             raise DBAPIError.instance(statement, None, exc, dialect.loaded_dbapi.Error) from exc
 
+    def insert_search_rows(
+        self, conn: Connection, table: Table, rows: Sequence[dict[str, Any]]
+    ) -> None:
+        self.insert_rows(conn, table, rows)  # the trigram index follows by itself
+
     def update_column(
         self,
         conn: Connection,

@@ -1,7 +1,8 @@
 """What is searchable, normalized once: activity titles, notes and locations; findings; actions.
 
 The body is NFKC-normalized and lower-cased, so ＤＸ, DX and dx are the same text; queries go
-through the same `normalize`. The FTS5 index follows `search_text` by triggers. An entry is a
+through the same `normalize`. On SQLite, the FTS5 index takes new entries as they are inserted
+here (one statement for many) and follows edits and deletions by triggers. An entry is a
 record's kind and id together; the id alone is unique too, as no id may name records of two kinds
 (the merge refuses that, and `check` reports a store where it happened before).
 """
@@ -12,7 +13,7 @@ import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.engine import Connection
 
 from dxfield.store.backend import backend_for
@@ -77,7 +78,7 @@ def refresh(
         select(_table.c.rowid).where(_table.c.entity == entity, _table.c.entity_id == entity_id)
     ).scalar()
     if existing is None:
-        conn.execute(insert(_table).values(**row))
+        backend_for(conn).insert_search_rows(conn, _table, [row])
     else:
         conn.execute(
             update(_table)
@@ -89,7 +90,7 @@ def refresh(
 def insert_many(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
     """Index many new records at once (PostgreSQL: by COPY)."""
     if rows:
-        backend_for(conn).insert_rows(conn, _table, rows)
+        backend_for(conn).insert_search_rows(conn, _table, rows)
 
 
 def remove(conn: Connection, entity: str, entity_id: str) -> None:
