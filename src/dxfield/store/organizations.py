@@ -111,6 +111,9 @@ class OrganizationIndex:
         self._by_code: dict[str, list[tuple[str, str]]] = {}
         self._kinds: dict[str, str] = {}
         self._names: dict[str, str] = {}
+        self._found: dict[tuple[str, tuple[OrgKind, ...] | None], str] = {}
+        """What `find` answered, by its question (a table names the same few places again
+        and again)."""
         rows = unit.conn.execute(
             select(_table.c.id, _table.c.name, _table.c.code, _table.c.kind, _table.c.deleted)
         ).all()
@@ -126,6 +129,12 @@ class OrganizationIndex:
     def find(self, text: str, *, kinds: Iterable[OrgKind] | None = None) -> str:
         """The id of the organization named by its code, exact name, or id (prefix)."""
         kinds = tuple(kinds) if kinds is not None else None
+        known = self._found.get((text, kinds))
+        if known is None:
+            known = self._found[text, kinds] = self._find(text, kinds)
+        return known
+
+    def _find(self, text: str, kinds: tuple[OrgKind, ...] | None) -> str:
         wanted = unicodedata.normalize("NFKC", text).strip()
         kind_values = {k.value for k in kinds} if kinds is not None else None
         if looks_like_code(wanted):

@@ -1,0 +1,90 @@
+"""A killed `import-table` leaves the store sound and holding none of the table or all of it."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from dxfield.store import maintenance
+from dxfield.store.activities import count_activities
+from dxfield.store.engine import Store
+
+# About a store kept in a file (a process killed on it).
+pytestmark = pytest.mark.sqlite_only
+
+ROWS = 6_000
+KILLS = 10
+
+
+def _table(path: Path) -> Path:
+    lines = ["date,municipality,kind,title,notes"]
+    lines += [
+        f"2024-{n % 12 + 1:02d}-{n % 28 + 1:02d},豊岡市,meeting,会議 {n},"
+        + "配送DXの実装に向けた住民との意見交換。" * 5
+        for n in range(ROWS)
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def _import(folder: Path, table: Path) -> subprocess.Popen[bytes]:
+    command = [
+        sys.executable,
+        "-m",
+        "dxfield",
+        "--data-dir",
+        str(folder),
+        "import-table",
+        str(table),
+    ]
+    env = {**os.environ, "DXFIELD_LANG": "en"}
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+
+
+def _held(folder: Path) -> tuple[bool, int]:
+    with Store.open(folder) as store:
+        return maintenance.check(store).integrity == "ok", count_activities(store)
+
+
+def test_an_import_table_killed_at_random_moments_is_all_or_nothing(tmp_path: Path) -> None:
+    table = _table(tmp_path / "large.csv")
+    with Store.open(tmp_path / "template"):
+        pass
+    began = time.perf_counter()
+    whole = _import(_copy(tmp_path / "template", tmp_path / "whole"), table)
+    _, errors = whole.communicate(timeout=300)
+    duration = time.perf_counter() - began
+    assert whole.returncode == 0, errors
+    assert _held(tmp_path / "whole") == (True, ROWS)
+
+    rng = random.Random(20241031)
+    outcomes = []
+    for attempt in range(KILLS):
+        folder = _copy(tmp_path / "template", tmp_path / f"kill{attempt}")
+        process = _import(folder, table)
+        # From the middle of the start-up to just past the end: kills land in the check, in the
+        # write, and some after the commit.
+        time.sleep(rng.uniform(0.3, 1.1) * duration)
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait(timeout=60)
+        sound, count = _held(folder)
+        assert sound, f"integrity_check failed after a kill at attempt {attempt}"
+        assert count in (0, ROWS), f"a partial import ({count}) at attempt {attempt}"
+        # Nothing of the spool is left in the data folder (it had no name there).
+        assert not [p for p in folder.iterdir() if p.name.startswith(".import-")]
+        outcomes.append(count)
+    assert 0 in outcomes, outcomes
+
+
+def _copy(template: Path, target: Path) -> Path:
+    import shutil
+
+    shutil.copytree(template, target)
+    return target
