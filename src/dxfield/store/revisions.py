@@ -74,25 +74,37 @@ def _temporal_columns(table: Any) -> tuple[set[str], set[str]]:
     return dates, datetimes
 
 
-_TEMPORAL: dict[str, tuple[set[str], set[str]]] = {}
+_COLUMNS: dict[str, list[tuple[str, Any]]] = {}
+"""Each table's content columns, by name, with what turns their ISO text into a value."""
+
+
+def _content_columns(table: Any) -> list[tuple[str, Any]]:
+    found = _COLUMNS.get(table.name)
+    if found is None:
+        dates, datetimes = _temporal_columns(table)
+        found = _COLUMNS[table.name] = [
+            (
+                column.name,
+                dt.date.fromisoformat
+                if column.name in dates
+                else dt.datetime.fromisoformat
+                if column.name in datetimes
+                else None,
+            )
+            for column in table.columns
+            if column.name not in META_FIELDS
+        ]
+    return found
 
 
 def _row_values(table: Any, data: dict[str, Any]) -> dict[str, Any]:
     """Content fields of `data` that are columns of `table`, ISO text made dates and datetimes."""
-    if table.name not in _TEMPORAL:
-        _TEMPORAL[table.name] = _temporal_columns(table)
-    dates, datetimes = _TEMPORAL[table.name]
     values: dict[str, Any] = {}
-    for column in table.columns:
-        name = column.name
-        if name in META_FIELDS or name not in data:
+    for name, parse in _content_columns(table):
+        if name not in data:
             continue
         value = data[name]
-        if isinstance(value, str) and name in dates:
-            value = dt.date.fromisoformat(value)
-        elif isinstance(value, str) and name in datetimes:
-            value = dt.datetime.fromisoformat(value)
-        values[name] = value
+        values[name] = parse(value) if parse is not None and isinstance(value, str) else value
     return values
 
 
