@@ -32,6 +32,9 @@ non-zero when any figure misses its target.
   activities (see `benchmarks/report.py`).
 - hub_import, hub_search_long, hub_search_short, hub_report: the prefecture's hub on
   PostgreSQL, in a throwaway cluster the section starts and removes (see `benchmarks/hub.py`).
+- hub_import_table, hub_export_table_csv, hub_verb_activity_list, hub_verb_search_json: the
+  tables and verbs on the hub, as processes; COPY is the bulk write's baseline (see
+  `benchmarks/hub_tables.py`).
 - tui_start, tui_start_floor, tui_first_paint, tui_scroll, tui_loop_gap, tui_memory: the app's
   figures, measured in subprocesses driving it headless (see `benchmarks/tui.py`). The store
   part's store of N activities is reused when both parts run.
@@ -257,7 +260,7 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=5, help="repeats per timing")
     parser.add_argument(
         "--only",
-        choices=["tables", "store", "verbs", "cli", "tui", "sync", "report", "hub"],
+        choices=["tables", "store", "verbs", "cli", "tui", "sync", "report", "hub", "hub-tables"],
         help="run only one part",
     )
     args = parser.parse_args()
@@ -307,6 +310,10 @@ def main() -> int:
             import hub
 
             figures.extend(hub.measure_hub(Path(tmp), args.records, args.repeats))
+        if args.only in (None, "hub-tables"):
+            import hub_tables
+
+            figures.extend(hub_tables.measure_hub_tables(Path(tmp), args.records, args.repeats))
 
     if args.only != "cli":
         print(f"records: {args.records}")

@@ -15,7 +15,7 @@ import pytest
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 # benchmarks/ imports them by name
-_SUITE_MODULES = ("hub", "run", "tui", "sync", "report", "tables", "verbs")
+_SUITE_MODULES = ("hub", "run", "tui", "sync", "report", "tables", "verbs", "hub_tables")
 
 
 @contextmanager
