@@ -322,11 +322,11 @@ def main() -> int:
     for f in figures:
         mark = "ok " if f.ok else "MISS"
         print(
-            f"{mark} {f.name:<18} {f.value:10.4f}{f.unit} vs {f.baseline:10.4f}{f.unit}  "
+            f"{mark} {f.name:<22} {f.value:10.4f}{f.unit} vs {f.baseline:10.4f}{f.unit}  "
             f"ratio {f.ratio:6.3f} (target <= {f.target})"
         )
         if f.note:
-            print(f"     {'':<18} baseline: {f.note}")
+            print(f"     {'':<22} baseline: {f.note}")
     if args.json:
         args.json.write_text(json.dumps([asdict(f) for f in figures], indent=2) + "\n")
     return 0 if all(f.ok for f in figures) else 1
