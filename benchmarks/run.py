@@ -1,26 +1,40 @@
 """dxfield's performance suite: each figure is a ratio against a baseline measured in the same run.
 
-    uv run python benchmarks/run.py [--records N] [--json FILE]
+    uv run python benchmarks/run.py [--records N] [--json FILE] [--only PART]
 
 Machines here are shared and noisy, so nothing is an absolute time: every measurement is paired
-with a baseline doing the same job the plainest way, on the same data, in the same process run.
+with a baseline doing the same job the plainest way, on the same data, in the same run (peak
+memory is the one exception: a fixed limit in MB stands as its baseline). What users run as
+processes is measured as processes, on real files, with peak memory beside time. It exits
+non-zero when any figure misses its target.
 
-- bulk_load: N synthetic activities through the store's bulk path (validation, revisions,
-  materialized rows, search index) vs raw `sqlite3.executemany` of the same rows into the same
-  schema (triggers and indexes included). Target <= 2.5.
+- tables (see `benchmarks/tables.py`; `--records 1000000 --only tables` for the million):
+  import_table_csv (`dxfield import-table` of a CSV vs `sqlite-utils insert --csv`, <= 1),
+  import_table_rss (its peak memory, <= 150 MB), import_table_own (vs csv.reader + executemany
+  of the rows it wrote into dxfield's own schema, <= 1.5), import_table_flat (peak memory at N
+  vs N/10, <= 1.2), export_table_csv (`dxfield export-table` vs sqlite3 + csv.writer, <= 2),
+  export_table_rss (<= 100 MB), export_table_flat (<= 1.2), export_table_xlsx (vs openpyxl's
+  write-only workbook, <= 1.3). This part's imported store is the store the parts below read.
 - search_long / search_short: the median time of `search_ids` for terms of 3+ characters (FTS5
   trigram) and of 1-2 characters (normalized scan) vs a LIKE scan of the activity table's title,
-  notes and location. Targets <= 0.25 and <= 1.5.
+  notes and location. Targets <= 0.25 and <= 1.5. Without the tables part, the store is set up
+  through the store's bulk path (`bulk_load`: a shortcut, set-up only, never a figure).
+- verb_activity_list, verb_search_json: CPU time of `dxfield activity list --limit 10` and
+  `dxfield search 農業 --json` as processes vs a hello-world Typer app, compiled bytecode
+  (see `benchmarks/verbs.py`). Target <= 2.2.
 - cli_help: wall time of `dxfield --help` vs `python -c "import typer"`. Target <= 1.5.
 - cli_help_ja: wall time of `dxfield --help` under `LANG=ja_JP.UTF-8` (the catalogue loaded and
   every help translated) vs a hello-world Typer app's `--help`, same environment. Target <= 1.5.
 - sync_import, sync_reimport, sync_export, sync_size: bundles, `dxfield export` and `dxfield
   import` as processes on real files; the import's baseline is executemany of the same rows plus
   PyNaCl verifying as many signatures (see `benchmarks/sync.py`).
-- report_md, report_html: the prefecture's report vs a CSV of the same activities (see
-  `benchmarks/report.py`).
+- report_md, report_html: `dxfield report` as a process vs `dxfield export-table` of the same
+  activities (see `benchmarks/report.py`).
 - hub_import, hub_search_long, hub_search_short, hub_report: the prefecture's hub on
   PostgreSQL, in a throwaway cluster the section starts and removes (see `benchmarks/hub.py`).
+- hub_import_table, hub_export_table_csv, hub_verb_activity_list, hub_verb_search_json: the
+  tables and verbs on the hub, as processes; COPY is the bulk write's baseline (see
+  `benchmarks/hub_tables.py`).
 - tui_start, tui_start_floor, tui_first_paint, tui_scroll, tui_loop_gap, tui_memory: the app's
   figures, measured in subprocesses driving it headless (see `benchmarks/tui.py`). The store
   part's store of N activities is reused when both parts run.
@@ -38,7 +52,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from importlib import resources
 from pathlib import Path
@@ -51,7 +65,6 @@ from dxfield.store.engine import Store
 from dxfield.store.ids import new_id
 from dxfield.store.reference import municipality_id
 from dxfield.store.search import search_ids
-from dxfield.store.search_index import body_for
 
 MUNICIPALITY_CODES = ["282022", "282049", "282201", "283657", "284815", "282090", "280003"]
 KINDS = [kind.value for kind in ActivityKind]
@@ -115,13 +128,17 @@ def _sentences() -> list[str]:
 
 def synthetic_activities(count: int, seed: int = 20241031) -> list[dict[str, Any]]:
     """`count` activities with Japanese notes built from the source document's sentences."""
+    return list(iter_synthetic_activities(count, seed))
+
+
+def iter_synthetic_activities(count: int, seed: int = 20241031) -> Iterator[dict[str, Any]]:
+    """`synthetic_activities` one at a time (a million of them fit in little memory)."""
     rng = random.Random(seed)
     sentences = _sentences()
     start = dt.date(2024, 4, 1)
-    out = []
     for index in range(count):
         notes = "".join(rng.sample(sentences, rng.randint(1, 4)))
-        out.append(
+        yield (
             {
                 "municipality_id": municipality_id(rng.choice(MUNICIPALITY_CODES)),
                 "kind": rng.choice(KINDS),
@@ -132,7 +149,6 @@ def synthetic_activities(count: int, seed: int = 20241031) -> list[dict[str, Any
                 "areas": rng.sample(["vision", "talent", "implementation"], rng.randint(0, 2)),
             }
         )
-    return out
 
 
 def timed(action: Callable[[], object]) -> float:
@@ -143,80 +159,12 @@ def timed(action: Callable[[], object]) -> float:
 
 
 def bulk_load(store: Store, activities: list[dict[str, Any]]) -> None:
-    """The store's bulk path: validate every record, then executemany revisions, rows, index."""
+    """Set-up only: N activities through the store's bulk path (validate every record, then
+    executemany revisions, rows, index). It passes municipality ids straight in, a shortcut no
+    user's path takes: no figure measures it (`tables` measures `import-table`)."""
     validated = [(new_id(), records.validate("activity", a)) for a in activities]
     with store.unit() as unit:
         revisions.bulk_create(unit, "activity", validated, device_id=store.device.id)
-
-
-def raw_rows(activities: list[dict[str, Any]]) -> dict[str, tuple[str, list[tuple[Any, ...]]]]:
-    """The same rows the bulk path writes, prepared ahead, as plain INSERT statements."""
-    now = dt.datetime.now(dt.UTC).isoformat()
-    revision_rows, activity_rows, search_rows = [], [], []
-    for index, activity in enumerate(activities):
-        record_id = new_id()
-        content = records.validate("activity", activity)
-        data = {"created_at": now, **content}
-        hlc = f"{index:013d}-000000"
-        rev = f"1-{index:032x}"
-        revision_rows.append(
-            (
-                rev,
-                "activity",
-                record_id,
-                1,
-                "[]",
-                hlc,
-                "device",
-                0,
-                json.dumps(data, ensure_ascii=False),
-                1,
-                0,
-            )
-        )
-        activity_rows.append(
-            (
-                record_id,
-                rev,
-                hlc,
-                "device",
-                0,
-                now,
-                content["initiative_id"],
-                content["municipality_id"],
-                content["kind"],
-                content["title"],
-                content["date"],
-                content["date_precision"],
-                None,
-                None,
-                content["location"],
-                json.dumps(content["participants"], ensure_ascii=False),
-                content["notes"],
-                json.dumps(content["areas"]),
-                "[]",
-                0,
-            )
-        )
-        search_rows.append(("activity", record_id, body_for("activity", data)))
-    return {
-        "revision": (
-            "INSERT INTO revision (rev_id, entity, entity_id, generation, parents, hlc, "
-            "device_id, deleted, data, leaf, clock_skew) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-            revision_rows,
-        ),
-        "activity": (
-            "INSERT INTO activity (id, rev, hlc, device_id, deleted, created_at, initiative_id, "
-            "municipality_id, kind, title, date, date_precision, start_time, end_time, location, "
-            "participants, notes, areas, tags, follow_up) "
-            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            activity_rows,
-        ),
-        "search_text": (
-            "INSERT INTO search_text (entity, entity_id, body) VALUES (?,?,?)",
-            search_rows,
-        ),
-    }
 
 
 def raw_load(path: Path, rows: dict[str, tuple[str, list[tuple[Any, ...]]]]) -> None:
@@ -229,18 +177,6 @@ def raw_load(path: Path, rows: dict[str, tuple[str, list[tuple[Any, ...]]]]) -> 
         conn.executemany(statement, values)
     conn.execute("COMMIT")
     conn.close()
-
-
-def measure_bulk_load(workdir: Path, activities: list[dict[str, Any]]) -> tuple[Figure, Store]:
-    """Bulk load vs raw executemany, each into a fresh store of the same schema."""
-    baseline_store = Store.open(workdir / "baseline")
-    baseline_path = baseline_store.path
-    baseline_store.close()
-    rows = raw_rows(activities)
-    baseline = timed(lambda: raw_load(baseline_path, rows))
-    store = Store.open(workdir / "bulk")
-    value = timed(lambda: bulk_load(store, activities))
-    return figure("bulk_load", value, baseline, 2.5), store
 
 
 def measure_search(
@@ -324,25 +260,39 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=5, help="repeats per timing")
     parser.add_argument(
         "--only",
-        choices=["store", "cli", "tui", "sync", "report", "hub"],
+        choices=["tables", "store", "verbs", "cli", "tui", "sync", "report", "hub", "hub-tables"],
         help="run only one part",
     )
     args = parser.parse_args()
 
     figures: list[Figure] = []
+    setup: list[str] = []
     with tempfile.TemporaryDirectory(prefix="dxfield-bench-") as tmp:
-        built: Path | None = None  # the store part's store of N activities, for the app's part
+        # The store of N activities the search, verbs, app and report parts read: the one a
+        # user's `import-table` filled when the tables part ran, else one set up quickly
+        # through the store's bulk path (set-up, not a figure).
+        built: Path | None = None
+        if args.only in (None, "tables"):
+            import tables
+
+            found, built = tables.measure_tables(Path(tmp), args.records)
+            figures.extend(found)
+            setup.append("the store read below: filled by import-table (tables)")
         if args.only in (None, "store"):
-            activities = synthetic_activities(args.records)
-            bulk, store = measure_bulk_load(Path(tmp), activities)
-            figures.append(bulk)
-            with store:
+            if built is None:
+                built = Path(tmp) / "store"
+                with Store.open(built) as store:
+                    bulk_load(store, synthetic_activities(args.records))
+                setup.append("the store read below: set up by the bulk path, not a figure")
+            with Store.open(built) as store:
                 figures.append(measure_search(store, LONG_TERMS, "search_long", 0.25, args.repeats))
                 figures.append(
                     measure_search(store, SHORT_TERMS, "search_short", 1.5, args.repeats)
                 )
-            built = store.path.parent
-            del activities
+        if args.only in (None, "verbs"):
+            import verbs
+
+            figures.extend(verbs.measure_verbs(Path(tmp), args.records, args.repeats, built))
         if args.only in (None, "cli"):
             figures.append(measure_cli_help(args.repeats * 3))
             figures.append(measure_cli_help_ja(args.repeats * 3, Path(tmp)))
@@ -360,17 +310,23 @@ def main() -> int:
             import hub
 
             figures.extend(hub.measure_hub(Path(tmp), args.records, args.repeats))
+        if args.only in (None, "hub-tables"):
+            import hub_tables
+
+            figures.extend(hub_tables.measure_hub_tables(Path(tmp), args.records, args.repeats))
 
     if args.only != "cli":
         print(f"records: {args.records}")
+    for line in setup:
+        print(f"set-up: {line}")
     for f in figures:
         mark = "ok " if f.ok else "MISS"
         print(
-            f"{mark} {f.name:<16} {f.value:10.4f}{f.unit} vs {f.baseline:10.4f}{f.unit}  "
+            f"{mark} {f.name:<22} {f.value:10.4f}{f.unit} vs {f.baseline:10.4f}{f.unit}  "
             f"ratio {f.ratio:6.3f} (target <= {f.target})"
         )
         if f.note:
-            print(f"     {'':<16} baseline: {f.note}")
+            print(f"     {'':<22} baseline: {f.note}")
     if args.json:
         args.json.write_text(json.dumps([asdict(f) for f in figures], indent=2) + "\n")
     return 0 if all(f.ok for f in figures) else 1

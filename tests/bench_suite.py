@@ -14,7 +14,8 @@ from types import ModuleType
 import pytest
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
-_SUITE_MODULES = ("hub", "run", "tui", "sync", "report")  # benchmarks/ imports them by name
+# benchmarks/ imports them by name
+_SUITE_MODULES = ("hub", "run", "tui", "sync", "report", "tables", "verbs", "hub_tables")
 
 
 @contextmanager

@@ -69,3 +69,23 @@ def test_the_hub_section_removes_its_cluster_when_it_fails(
     assert len(made_clusters) == 1
     assert not made_clusters[0].base.exists()
     assert not made_clusters[0].running
+
+
+def test_the_hub_tables_section_gives_its_figures(
+    made_clusters: list[Cluster], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """benchmarks/hub_tables.py: import-table, export-table and the verbs on a hub, as
+    processes, against COPY, psycopg + csv.writer and the hello-world Typer app."""
+    with suite_module("hub_tables", monkeypatch) as section:
+        figures = section.measure_hub_tables(tmp_path, 30, repeats=1)
+    assert [f.name for f in figures] == [
+        "hub_import_table",
+        "hub_export_table_csv",
+        "hub_verb_activity_list",
+        "hub_verb_search_json",
+    ]
+    for f in figures:
+        assert f.value > 0 and f.baseline > 0, f
+        assert math.isfinite(f.ratio) and f.ratio > 0 and f.target > 0, f
+    assert len(made_clusters) == 1
+    assert not made_clusters[0].base.exists()  # stopped and removed
