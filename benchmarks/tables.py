@@ -194,6 +194,7 @@ conn = sqlite3.connect(database, isolation_level=None)
 conn.execute("PRAGMA journal_mode = WAL")
 conn.execute("PRAGMA synchronous = FULL")
 conn.execute("BEGIN IMMEDIATE")
+before = conn.execute("SELECT coalesce(max(rowid), 0) FROM search_text").fetchone()[0]
 with open(rows_path, "rb") as handle:
     while True:
         try:
@@ -201,6 +202,11 @@ with open(rows_path, "rb") as handle:
         except EOFError:
             break
         conn.executemany(statement, rows)
+# The full-text index, as the store fills it since migration 0004: one statement for the rows.
+conn.execute(
+    "INSERT INTO search_fts(rowid, body) SELECT rowid, body FROM search_text WHERE rowid > ?",
+    (before,),
+)
 conn.execute("COMMIT")
 conn.close()
 print(count)
@@ -326,6 +332,21 @@ def _count(database: Path, table: str) -> int:
         conn.close()
 
 
+def _indexed(database: Path) -> int:
+    """How many rows the full-text index finds for a common term, once the index is checked
+    against its content (so the baseline built the index, not only its content table)."""
+    conn = sqlite3.connect(database)
+    try:
+        # With rank 1, the index is checked against its content table: a row not indexed fails.
+        conn.execute("INSERT INTO search_fts(search_fts, rank) VALUES ('integrity-check', 1)")
+        found = conn.execute(
+            """SELECT count(*) FROM search_fts WHERE search_fts MATCH '"取り組"'"""
+        )
+        return int(found.fetchone()[0])
+    finally:
+        conn.close()
+
+
 def _warm(env: dict[str, str], workdir: Path, table: Path) -> None:
     """Each program once on a small table, bytecode written: later runs start compiled."""
     sample = workdir / "warm.csv"
@@ -399,7 +420,7 @@ def measure_tables(workdir: Path, records: int) -> tuple[list[Figure], Path]:
     own = measured(baseline(OWN_BASELINE, table, rows, own_database), env, logs)
     rows.unlink()
     assert _count(own_database, "activity") == records
-    assert _count(own_database, "search_fts") == _count(database, "search_fts")
+    assert _indexed(own_database) == _indexed(database)
 
     # The exports, from the store the import filled (and the small one, for memory).
     runs = EXPORT_RUNS if records <= 100_000 else 1
