@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from sqlalchemy import Table, func, insert, select, update
@@ -121,12 +122,37 @@ def build_revision(
     signer: authorship.Signer | None = None,
 ) -> dict[str, Any]:
     """A revision row ready to insert, signed by `signer` (its author) when given."""
+    revision, found = unsigned_revision(
+        entity,
+        entity_id,
+        data,
+        parents=parents,
+        generation=generation,
+        hlc=hlc,
+        device_id=device_id,
+        deleted=deleted,
+    )
+    if signer is not None:
+        revision["signature"] = signer.sign(found)
+    return revision
+
+
+def unsigned_revision(
+    entity: str,
+    entity_id: str,
+    data: dict[str, Any],
+    *,
+    parents: Sequence[str],
+    generation: int,
+    hlc: str,
+    device_id: str,
+    deleted: bool,
+) -> tuple[dict[str, Any], bytes]:
+    """A revision row without its signature, and the digest its author signs."""
     text = canonical_json(data)  # written once: the digest is spliced around it
     found = authorship.digest_of_text(entity, entity_id, parents, hlc, device_id, deleted, text)
-    rev = authorship.id_of(generation, found)
-    signature = signer.sign(found) if signer is not None else None
-    return {
-        "rev_id": rev,
+    row = {
+        "rev_id": authorship.id_of(generation, found),
         "entity": entity,
         "entity_id": entity_id,
         "generation": generation,
@@ -137,8 +163,9 @@ def build_revision(
         "data": text,
         "leaf": True,
         "clock_skew": False,
-        "signature": signature,
+        "signature": None,
     }
+    return row, found
 
 
 def materialized_row(table: Any, revision: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
@@ -260,26 +287,37 @@ def bulk_create(
     table = table_for(entity)
     now = clock.now().isoformat()
     revision_rows = []
-    entity_rows = []
-    search_rows = []
+    digests = []
     for (entity_id, content), stamp in zip(items, stamps, strict=True):
-        data = {"created_at": now, **content}
-        revision = build_revision(
+        revision, found = unsigned_revision(
             entity,
             entity_id,
-            data,
+            {"created_at": now, **content},
             parents=(),
             generation=1,
             hlc=stamp,
             device_id=device_id,
             deleted=False,
-            signer=signer,
         )
         revision_rows.append(revision)
-        entity_rows.append(materialized_row(table, revision, data))
-        row = search_index.entry(entity, entity_id, data)
-        if row is not None:
-            search_rows.append(row)
+        digests.append(found)
+    # The signatures are made in a second thread (libsodium lets go of the GIL) while this one
+    # builds the records' rows and search entries: a tenth of a table import's time, overlapped.
+    with ThreadPoolExecutor(1) as pool:
+        signatures = (
+            pool.submit(lambda: [signer.sign(found) for found in digests]) if signer else None
+        )
+        entity_rows = []
+        search_rows = []
+        for (entity_id, content), revision in zip(items, revision_rows, strict=True):
+            data = {"created_at": now, **content}
+            entity_rows.append(materialized_row(table, revision, data))
+            row = search_index.entry(entity, entity_id, data)
+            if row is not None:
+                search_rows.append(row)
+        if signatures is not None:
+            for revision, signature in zip(revision_rows, signatures.result(), strict=True):
+                revision["signature"] = signature
     backend = backend_for(conn)  # the driver's own executemany (PostgreSQL: COPY)
     backend.insert_rows(conn, _revisions, revision_rows)
     backend.insert_rows(conn, table, entity_rows)
