@@ -25,6 +25,7 @@ import csv
 import datetime as dt
 import io
 import itertools
+import json
 import os
 import unicodedata
 from collections import Counter
@@ -33,7 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, Text, cast, select
 
 from dxfield.domain.codes import looks_like_code
 from dxfield.domain.errors import LocalizedError
@@ -216,6 +217,32 @@ _ACTIVITY_FIELDS = (
 )  # fmt: skip
 """What the activities table reads of a row, in the order `_activity_rows` unpacks it."""
 
+_JSON_FIELDS = frozenset(("areas", "tags", "participants"))
+"""Those of them read as JSON text (on both engines) and decoded by `_json_reader`."""
+
+JSON_CACHE = 4096
+"""The most distinct JSON texts `_json_reader` keeps decoded."""
+
+
+def _json_reader() -> Callable[[str | None], Any]:
+    """`json.loads` for the JSON columns of a table's rows, each distinct text decoded once:
+    most activities share a few (no tags, the same areas, no one named), so their decoding is
+    a dictionary lookup. At most JSON_CACHE texts are kept, so memory stays bounded; what it
+    gives is shared, to be read and not changed."""
+    decoded: dict[str | None, Any] = {None: None}
+    loads = json.loads
+
+    def read(text: str | None) -> Any:
+        try:
+            return decoded[text]
+        except KeyError:
+            value = loads(text)  # type: ignore[arg-type]  # None is in `decoded`
+            if len(decoded) < JSON_CACHE:
+                decoded[text] = value
+            return value
+
+    return read
+
 
 def _activity_rows(unit: Unit, include_personal: bool) -> Iterator[list[Any]]:
     """The activities oldest first, straight from the store's rows: they were checked when they
@@ -226,18 +253,21 @@ def _activity_rows(unit: Unit, include_personal: bool) -> Iterator[list[Any]]:
     names = _organization_names(orgs)
     initiatives = _initiative_names(unit)
     c = _activity_table.c
-    query = (
-        select(*(c[name] for name in _ACTIVITY_FIELDS))
-        .where(c.deleted.is_(False))
-        .order_by(c.date, c.id)
-    )
+    fields = [
+        cast(c[name], Text).label(name) if name in _JSON_FIELDS else c[name]
+        for name in _ACTIVITY_FIELDS
+    ]
+    query = select(*fields).where(c.deleted.is_(False)).order_by(c.date, c.id)
+    json_value = _json_reader()
     for (
         date, precision, place, initiative, kind, title, location, areas, tags, people, notes,
         follow_up, record_id,
     ) in _streamed(unit, query):  # fmt: skip
         place = place or ""
         initiative = initiative or ""
-        people = people or {}
+        areas = json_value(areas)
+        tags = json_value(tags)
+        people = json_value(people) or {}
         head_count = people.get("head_count")
         yield [
             date,
