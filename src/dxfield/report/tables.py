@@ -16,6 +16,10 @@ People read the tables, so references are names: an activity's initiative is `<m
 <theme>`, its municipality and participants are names (an id or a code only where a name is
 shared). The `id` column makes a round trip exact: a row whose id is an activity of the store
 updates it instead of adding a copy.
+
+A table is written as it is read (`export_table`): one snapshot of the store, read a page at a
+time, each row's cells made straight from the stored row (checked when it was written), into a
+file that appears whole or not at all. Memory does not grow with the table.
 """
 
 from __future__ import annotations
