@@ -32,8 +32,8 @@ def export_table_command(
     """Write a table as CSV (UTF-8 with a BOM, for Excel) or XLSX (a sheet per table)."""
     from dxfield.report.tables import export_table
 
-    tables = export_table(store_of(ctx), out, what=what, fmt=fmt, include_personal=include_personal)
-    summary = ", ".join(f"{t.name} {len(t.rows)}" for t in tables)
+    counts = export_table(store_of(ctx), out, what=what, fmt=fmt, include_personal=include_personal)
+    summary = ", ".join(f"{name} {count}" for name, count in counts.items())
     shown = visible(str(out))
     echo(_("wrote {path}: {summary}").format(path=shown, summary=summary))
 

@@ -16,39 +16,45 @@ People read the tables, so references are names: an activity's initiative is `<m
 <theme>`, its municipality and participants are names (an id or a code only where a name is
 shared). The `id` column makes a round trip exact: a row whose id is an activity of the store
 updates it instead of adding a copy.
+
+A table is written as it is read (`export_table`): one snapshot of the store, read a page at a
+time, each row's cells made straight from the stored row (checked when it was written), into a
+file that appears whole or not at all. Memory does not grow with the table.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import io
+import itertools
+import json
+import os
 import unicodedata
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
+
+from sqlalchemy import Select, Text, cast, select
 
 from dxfield.domain.codes import looks_like_code
 from dxfield.domain.errors import LocalizedError
 from dxfield.domain.records import OrganizationRead
 from dxfield.i18n import N_, SUPPORTED, pgettext, problems, quote
-from dxfield.store import maintenance
-from dxfield.store.activities import (
-    all_activities,
-)
+from dxfield.store import maintenance, revisions
 from dxfield.store.engine import Store
-from dxfield.store.followups import (
-    InitiativeSummary,
-    list_actions,
-    list_findings,
-    list_initiatives,
-)
+from dxfield.store.followups import OPEN_STATUSES, InitiativeSummary, list_initiatives
 from dxfield.store.organizations import list_organizations
 from dxfield.store.tracks import list_tracks
+from dxfield.store.unit import Unit, unit_of
 
 TABLES = ("activities", "findings", "actions", "tracks")
+_activity_table = revisions.table_for("activity")
+_finding_table = revisions.table_for("finding")
+_action_table = revisions.table_for("action")
 FORMATS = ("csv", "xlsx")
 
 ACTIVITY_COLUMNS = [
@@ -166,10 +172,10 @@ def initiative_name(summary: InitiativeSummary) -> str:
     return f"{summary.municipality} {summary.initiative.theme}"
 
 
-def _initiative_names(store: Store) -> dict[str, str]:
+def _initiative_names(unit: Unit) -> dict[str, str]:
     """What the activities table calls each live initiative, by id: `<municipality> <theme>`,
     or its id where another initiative has the same name (the table then still finds it)."""
-    names = {s.initiative.id: initiative_name(s) for s in list_initiatives(store)}
+    names = _initiative_titles(unit)
     counts = Counter(name_key(name) for name in names.values())
     return {i: name if counts[name_key(name)] == 1 else i for i, name in names.items()}
 
@@ -187,82 +193,167 @@ def _organization_names(organizations: Iterable[OrganizationRead]) -> dict[str, 
     }
 
 
-def _activities(store: Store, include_personal: bool) -> Table:
-    orgs = list_organizations(store)
+# -- reading: each table's rows, as they come from the store ------------------------------------
+
+PAGE = 1000
+"""Rows read from the store at a time: a table is never whole in memory (a server-side cursor
+on PostgreSQL, SQLite's own stepping on a file), whatever its length."""
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """One table as it is written: its name, its column headers (keys: `column_title` says
+    them) and its rows (dates as dates), read from the store as they are written."""
+
+    name: str
+    headers: list[str]
+    rows: Iterator[list[Any]]
+
+
+def _streamed(unit: Unit, query: Select[Any]) -> Iterator[Any]:
+    """The rows of `query`, read a page at a time inside the unit's one snapshot."""
+    return iter(unit.conn.execution_options(yield_per=PAGE).execute(query))
+
+
+_ACTIVITY_FIELDS = (
+    "date", "date_precision", "municipality_id", "initiative_id", "kind", "title", "location",
+    "areas", "tags", "participants", "notes", "follow_up", "id",
+)  # fmt: skip
+"""What the activities table reads of a row, in the order `_activity_rows` unpacks it."""
+
+_JSON_FIELDS = frozenset(("areas", "tags", "participants"))
+"""Those of them read as JSON text (on both engines) and decoded by `_json_reader`."""
+
+JSON_CACHE = 4096
+"""The most distinct JSON texts `_json_reader` keeps decoded."""
+
+
+def _json_reader() -> Callable[[str | None], Any]:
+    """`json.loads` for the JSON columns of a table's rows, each distinct text decoded once:
+    most activities share a few (no tags, the same areas, no one named), so their decoding is
+    a dictionary lookup. At most JSON_CACHE texts are kept, so memory stays bounded; what it
+    gives is shared, to be read and not changed."""
+    decoded: dict[str | None, Any] = {None: None}
+    loads = json.loads
+
+    def read(text: str | None) -> Any:
+        try:
+            return decoded[text]
+        except KeyError:
+            value = loads(text)  # type: ignore[arg-type]  # None is in `decoded`
+            if len(decoded) < JSON_CACHE:
+                decoded[text] = value
+            return value
+
+    return read
+
+
+def _activity_rows(unit: Unit, include_personal: bool) -> Iterator[list[Any]]:
+    """The activities oldest first, straight from the store's rows: they were checked when they
+    were written, so nothing is validated again on the way out; names from dictionaries read
+    once, in the same snapshot."""
+    orgs = list_organizations(unit)
     codes = {o.id: o.code or "" for o in orgs}
     names = _organization_names(orgs)
-    initiatives = _initiative_names(store)
-    rows = []
-    for a in all_activities(store):
-        place = a.municipality_id or ""
-        rows.append(
-            [
-                a.date,
-                a.date_precision.value,
-                names.get(place, place),
-                codes.get(place, ""),
-                initiatives.get(a.initiative_id or "", a.initiative_id or ""),
-                a.kind.value,
-                a.title,
-                a.location,
-                " ".join(area.value for area in a.areas),
-                " ".join(a.tags),
-                "; ".join(names.get(i, i) for i in a.participants.organization_ids),
-                a.participants.head_count if a.participants.head_count is not None else "",
-                a.participants.text if include_personal else "",
-                a.notes,
-                "yes" if a.follow_up else "",
-                a.id,
-            ]
+    initiatives = _initiative_names(unit)
+    c = _activity_table.c
+    fields = [
+        cast(c[name], Text).label(name) if name in _JSON_FIELDS else c[name]
+        for name in _ACTIVITY_FIELDS
+    ]
+    query = select(*fields).where(c.deleted.is_(False)).order_by(c.date, c.id)
+    json_value = _json_reader()
+    for (
+        date, precision, place, initiative, kind, title, location, areas, tags, people, notes,
+        follow_up, record_id,
+    ) in _streamed(unit, query):  # fmt: skip
+        place = place or ""
+        initiative = initiative or ""
+        areas = json_value(areas)
+        tags = json_value(tags)
+        people = json_value(people) or {}
+        head_count = people.get("head_count")
+        yield [
+            date,
+            precision,
+            names.get(place, place),
+            codes.get(place, ""),
+            initiatives.get(initiative, initiative),
+            kind,
+            title,
+            location,
+            " ".join(areas or ()),
+            " ".join(tags or ()),
+            "; ".join([names.get(i, i) for i in people.get("organization_ids") or ()]),
+            "" if head_count is None else head_count,
+            people.get("text", "") if include_personal else "",
+            notes,
+            "yes" if follow_up else "",
+            record_id,
+        ]
+
+
+def _initiative_titles(unit: Unit) -> dict[str, str]:
+    """`<municipality> <theme>` of each live initiative, by id (the findings' and actions')."""
+    return {s.initiative.id: initiative_name(s) for s in list_initiatives(unit)}
+
+
+def _finding_rows(unit: Unit) -> Iterator[list[Any]]:
+    """The findings newest first (as `list_findings` lists them), straight from the rows."""
+    titles = _initiative_titles(unit)
+    c = _finding_table.c
+    query = (
+        select(
+            c.date, c.initiative_id, c.kind, c.area, c.not_applicable, c.text, c.activity_id, c.id
         )
-    return Table("activities", ACTIVITY_COLUMNS, rows)
-
-
-def _findings(store: Store) -> Table:
-    titles = {
-        s.initiative.id: f"{s.municipality} {s.initiative.theme}" for s in list_initiatives(store)
-    }
-    rows = [
-        [
-            f.date or "",
-            titles.get(f.initiative_id or "", ""),
-            f.kind.value,
-            f.area.value if f.area else "",
-            "yes" if f.not_applicable else "",
-            f.text,
-            f.activity_id or "",
-            f.id,
+        .where(c.deleted.is_(False))
+        .order_by(c.date.desc(), c.id)
+    )
+    for date, initiative, kind, area, not_applicable, text, activity, record_id in _streamed(
+        unit, query
+    ):
+        yield [
+            date or "",
+            titles.get(initiative or "", ""),
+            kind,
+            area or "",
+            "yes" if not_applicable else "",
+            text,
+            activity or "",
+            record_id,
         ]
-        for f in list_findings(store)
-    ]
-    headers = ["date", "initiative", "kind", "area", "not_applicable", "text", "activity_id", "id"]
-    return Table("findings", headers, rows)
 
 
-def _actions(store: Store, include_personal: bool) -> Table:
-    titles = {
-        s.initiative.id: f"{s.municipality} {s.initiative.theme}" for s in list_initiatives(store)
-    }
-    rows = [
-        [
-            i.action.due or "",
-            i.action.as_of or "",
-            titles.get(i.action.initiative_id or "", ""),
-            i.action.status.value,
-            "yes" if i.overdue else "",
-            i.action.owner if include_personal else "",
-            i.action.text,
-            i.action.id,
+def _action_rows(unit: Unit, include_personal: bool) -> Iterator[list[Any]]:
+    """The actions due soonest first, undated last (as `list_actions` lists them), each marked
+    overdue when it is open and its due date has passed."""
+    titles = _initiative_titles(unit)
+    today = unit.today()
+    c = _action_table.c
+    query = (
+        select(c.due, c.as_of, c.initiative_id, c.status, c.owner, c.text, c.id)
+        .where(c.deleted.is_(False))
+        .order_by(c.due.is_(None), c.due, c.id)
+    )
+    for due, as_of, initiative, status, owner, text, record_id in _streamed(unit, query):
+        overdue = status in OPEN_STATUSES and due is not None and due < today
+        yield [
+            due or "",
+            as_of or "",
+            titles.get(initiative or "", ""),
+            status,
+            "yes" if overdue else "",
+            owner if include_personal else "",
+            text,
+            record_id,
         ]
-        for i in list_actions(store)
-    ]
-    headers = ["due", "as_of", "initiative", "status", "overdue", "owner", "text", "id"]
-    return Table("actions", headers, rows)
 
 
-def _tracks(store: Store) -> Table:
-    rows = [
-        [
+def _track_rows(unit: Unit) -> Iterator[list[Any]]:
+    """The engagement tracks (one a community: few, and each needs its model and last move, so
+    `list_tracks` reads them whole)."""
+    for s in list_tracks(unit):
+        yield [
             s.community,
             s.municipality,
             s.model.key,
@@ -272,23 +363,45 @@ def _tracks(store: Store) -> Table:
             s.days_in_stage if s.days_in_stage is not None else "",
             s.track.id,
         ]
-        for s in list_tracks(store)
-    ]
-    headers = ["community", "municipality", "model", "stage", "stage_label", "since", "days", "id"]
-    return Table("tracks", headers, rows)
+
+
+HEADERS = {
+    "activities": ACTIVITY_COLUMNS,
+    "findings": ["date", "initiative", "kind", "area", "not_applicable", "text", "activity_id",
+                 "id"],
+    "actions": ["due", "as_of", "initiative", "status", "overdue", "owner", "text", "id"],
+    "tracks": ["community", "municipality", "model", "stage", "stage_label", "since", "days",
+               "id"],
+}  # fmt: skip
+"""Each table's columns, by key."""
+
+
+def _checked_name(what: str) -> str:
+    if what not in TABLES:
+        raise LocalizedError("table.unknown", name=quote(what), choices=", ".join(TABLES))
+    return what
+
+
+def read_sheet(unit: Unit, what: str, *, include_personal: bool = False) -> Sheet:
+    """One of TABLES, its rows read from the store (in `unit`'s snapshot) as they are taken."""
+    _checked_name(what)
+    if what == "activities":
+        rows = _activity_rows(unit, include_personal)
+    elif what == "findings":
+        rows = _finding_rows(unit)
+    elif what == "actions":
+        rows = _action_rows(unit, include_personal)
+    else:
+        rows = _track_rows(unit)
+    return Sheet(what, HEADERS[what], rows)
 
 
 def build_table(store: Store, what: str, *, include_personal: bool = False) -> Table:
-    """One of TABLES, read from the store."""
-    if what == "activities":
-        return _activities(store, include_personal)
-    if what == "findings":
-        return _findings(store)
-    if what == "actions":
-        return _actions(store, include_personal)
-    if what == "tracks":
-        return _tracks(store)
-    raise LocalizedError("table.unknown", name=quote(what), choices=", ".join(TABLES))
+    """One of TABLES, read from the store whole (for a short table; a file is written by
+    `export_table`, which streams)."""
+    with unit_of(store, write=False) as unit:
+        sheet = read_sheet(unit, what, include_personal=include_personal)
+        return Table(sheet.name, sheet.headers, list(sheet.rows))
 
 
 def cell_text(value: Any) -> str:
@@ -320,14 +433,35 @@ def unguarded(text: str) -> str:
     return text
 
 
-def csv_bytes(table: Table) -> bytes:
-    """The table as CSV in UTF-8 with a BOM (what Excel on Japanese Windows reads as UTF-8),
-    text cells guarded against formulas."""
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([column_title(h) for h in table.headers])
-    writer.writerows([[cell_text(guarded(v)) for v in row] for row in table.rows])
-    return buffer.getvalue().encode("utf-8-sig")
+# -- writing: CSV --------------------------------------------------------------------------------
+
+
+def write_csv(handle: BinaryIO, sheet: Sheet) -> int:
+    """Write the table to `handle` as it is read, as CSV in UTF-8 with a BOM (what Excel on
+    Japanese Windows reads as UTF-8), CRLF, titles in the user's language, text cells guarded
+    against formulas; the number of rows written.
+
+    Only text is changed on the way (`guarded`): csv writes a date as its ISO form, a number as
+    its digits and None as nothing, as `cell_text` does (the rows hold no datetimes)."""
+    text = io.TextIOWrapper(handle, encoding="utf-8", newline="")
+    try:
+        text.write("\ufeff")
+        writer = csv.writer(text, lineterminator="\r\n")
+        writer.writerow([column_title(h) for h in sheet.headers])
+        starts = GUARDED_STARTS
+        count = 0
+        for row in sheet.rows:
+            writer.writerow(
+                [("'" + v if v.startswith(starts) else v) if isinstance(v, str) else v for v in row]
+            )
+            count += 1
+        text.flush()
+    finally:
+        text.detach()  # the file is the caller's to close
+    return count
+
+
+# -- writing: XLSX -------------------------------------------------------------------------------
 
 
 def _width(text: str) -> int:
@@ -343,75 +477,155 @@ def _too_long(text: str) -> int | None:
     return length if length > EXCEL_CELL_LIMIT else None
 
 
-def _xlsx_row(sheet: Any, table: Table, number: int, row: list[Any]) -> list[Any]:
-    """The cells of row `number` (the header is row 1): values typed, text guarded and written
-    as a string; a text an Excel cell cannot hold is refused naming its table, row and column."""
-    from openpyxl.cell.cell import Cell
-    from openpyxl.utils.exceptions import IllegalCharacterError
+WIDTH_ROWS = 500
+"""The rows a column's width is fit to (the first ones: a write-only sheet takes its widths
+before its first row)."""
 
-    def where(header: str) -> dict[str, Any]:
-        """The place of a refused cell, as the person sees it (looked up only then)."""
-        return {"table": sheet_title(table.name), "row": number, "column": column_title(header)}
-
-    cells = []
-    for column, (header, value) in enumerate(zip(table.headers, row, strict=True), 1):
-        value = guarded(value)
-        if isinstance(value, str) and (length := _too_long(value)) is not None:
-            raise LocalizedError(
-                "table.cell_too_long",
-                **where(header),
-                length=f"{length:,}",
-                limit=f"{EXCEL_CELL_LIMIT:,}",
-            )
-        try:
-            cell = Cell(sheet, row=number, column=column, value=value)
-        except IllegalCharacterError:
-            raise LocalizedError("table.cell_control_character", **where(header)) from None
-        if isinstance(value, str):
-            cell.data_type = "s"  # never a formula ("=…") or an error value ("#N/A")
-        elif isinstance(value, dt.date):
-            cell.number_format = "yyyy-mm-dd"
-        cells.append(cell)
-    return cells
+_ERROR_VALUES = frozenset(
+    ("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA")
+)
+"""Texts openpyxl would write as Excel's error values (its ERROR_CODES), not as text."""
 
 
-def xlsx_bytes(tables: Sequence[Table]) -> bytes:
-    """A workbook with a sheet per table: a frozen bold header, dates as dates, fitted widths,
-    text as strings guarded against formulas."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
+class _XlsxSheet:
+    """One sheet of a write-only workbook, its rows written as they come: values typed (dates as
+    dates with yyyy-mm-dd, numbers as numbers), every text a string (guarded: it never starts
+    with =, so never a formula; an error value's text is marked a string), a text an Excel cell
+    cannot hold refused naming its table, row and column."""
 
-    workbook = Workbook()
-    for blank in workbook.worksheets:  # a new workbook has one empty sheet
-        workbook.remove(blank)
-    for table in tables:
-        sheet = workbook.create_sheet(sheet_title(table.name))
+    def __init__(self, workbook: Any, sheet: Sheet) -> None:
+        from openpyxl.cell import WriteOnlyCell
+        from openpyxl.styles import Font
+        from openpyxl.utils import get_column_letter
+
+        self.sheet = sheet
+        self.worksheet = workbook.create_sheet(sheet_title(sheet.name))
+        self.string_cell = WriteOnlyCell
         titles = column_titles()
-        sheet.append([titles[h] for h in table.headers])
-        for cell in sheet[1]:
-            cell.font = Font(bold=True)
-        for number, row in enumerate(table.rows, 2):
-            sheet.append(_xlsx_row(sheet, table, number, row))
-        sheet.freeze_panes = "A2"
-        for index, header in enumerate(table.headers, 1):
+        first = list(itertools.islice(sheet.rows, WIDTH_ROWS))
+        for index, header in enumerate(sheet.headers):
             widths = [_width(titles[header])] + [
-                _width(cell_text(row[index - 1]).split("\n")[0]) for row in table.rows[:500]
+                _width(cell_text(row[index]).split("\n")[0]) for row in first
             ]
-            sheet.column_dimensions[get_column_letter(index)].width = min(max(widths) + 2, 60)
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
+            letter = get_column_letter(index + 1)
+            self.worksheet.column_dimensions[letter].width = min(max(widths) + 2, 60)
+        self.worksheet.freeze_panes = "A2"
+        bold = Font(bold=True)
+        header_cells = []
+        for header in sheet.headers:
+            cell = WriteOnlyCell(self.worksheet, titles[header])
+            cell.data_type = "s"
+            cell.font = bold
+            header_cells.append(cell)
+        self.worksheet.append(header_cells)
+        self.first = first
+
+    def where(self, number: int, column: int) -> dict[str, Any]:
+        """The place of a refused cell, as the person sees it (looked up only then)."""
+        header = self.sheet.headers[column]
+        return {
+            "table": sheet_title(self.sheet.name),
+            "row": number,
+            "column": column_title(header),
+        }
+
+    def write(self) -> int:
+        """Write every row; the number written."""
+        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+        from openpyxl.utils.exceptions import IllegalCharacterError
+
+        append = self.worksheet.append
+        starts = GUARDED_STARTS
+        half = EXCEL_CELL_LIMIT // 2
+        number = 1  # the header
+        for row in itertools.chain(self.first, self.sheet.rows):
+            number += 1
+            cells = list(row)
+            for column, value in enumerate(cells):
+                if not isinstance(value, str):
+                    continue
+                if value.startswith(starts):
+                    value = cells[column] = "'" + value
+                if len(value) > half and (length := _too_long(value)) is not None:
+                    raise LocalizedError(
+                        "table.cell_too_long",
+                        **self.where(number, column),
+                        length=f"{length:,}",
+                        limit=f"{EXCEL_CELL_LIMIT:,}",
+                    )
+                if value in _ERROR_VALUES:
+                    cell = cells[column] = self.string_cell(self.worksheet, value)
+                    cell.data_type = "s"
+            try:
+                append(cells)
+            except IllegalCharacterError:
+                column = next(
+                    i
+                    for i, v in enumerate(cells)
+                    if isinstance(v, str) and ILLEGAL_CHARACTERS_RE.search(v)
+                )
+                raise LocalizedError(
+                    "table.cell_control_character", **self.where(number, column)
+                ) from None
+        self.first = []
+        return number - 1
+
+
+def write_xlsx(handle: BinaryIO, sheets: Iterable[Sheet]) -> dict[str, int]:
+    """Write a workbook with a sheet per table to `handle`, each table as it is read (openpyxl's
+    write-only mode): a frozen bold header, dates as dates, widths fit for Japanese text, text
+    as strings guarded against formulas; the rows written, by table."""
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    counts: dict[str, int] = {}
+    try:
+        for sheet in sheets:
+            counts[sheet.name] = _XlsxSheet(workbook, sheet).write()
+        workbook.save(handle)
+    except BaseException:
+        _discard(workbook)
+        raise
+    return counts
+
+
+def _discard(workbook: Any) -> None:
+    """Remove the temporary files of a write-only workbook that will not be saved (openpyxl
+    keeps each sheet's rows in one until the workbook is)."""
+    from openpyxl.worksheet._writer import ALL_TEMP_FILES
+
+    for worksheet in workbook.worksheets:
+        writer = worksheet._writer
+        if writer is None:
+            continue
+        for stream in (worksheet._rows, writer):  # the rows' element, then the file's
+            if stream is not None:
+                with contextlib.suppress(Exception):
+                    stream.close()
+        if writer.out in ALL_TEMP_FILES:
+            ALL_TEMP_FILES.remove(writer.out)
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(writer.out)
+
+
+# -- the verb ------------------------------------------------------------------------------------
 
 
 def export_table(
     store: Store, out: Path, *, what: str | None, fmt: str, include_personal: bool = False
-) -> list[Table]:
-    """Write `what` (every table, for an XLSX without `what`) to `out`; the tables written."""
+) -> dict[str, int]:
+    """Write `what` (every table, for an XLSX without `what`) to `out`, read from one snapshot
+    of the store and written as it is read (memory does not grow with the table), the file
+    appearing whole or not at all; the rows written, by table."""
     if fmt not in FORMATS:
         raise LocalizedError("table.unknown_format", choices=", ".join(FORMATS))
-    names = [what] if what else (list(TABLES) if fmt == "xlsx" else ["activities"])
-    tables = [build_table(store, name, include_personal=include_personal) for name in names]
-    data = csv_bytes(tables[0]) if fmt == "csv" else xlsx_bytes(tables)
-    maintenance.write_atomically(store, out, data)
-    return tables
+    names = [_checked_name(what)] if what else (list(TABLES) if fmt == "xlsx" else ["activities"])
+    with (
+        unit_of(store, write=False) as unit,
+        maintenance.writing_atomically(store, out) as handle,
+    ):
+        sheets = (read_sheet(unit, name, include_personal=include_personal) for name in names)
+        if fmt == "csv":
+            sheet = next(sheets)
+            return {sheet.name: write_csv(handle, sheet)}
+        return write_xlsx(handle, sheets)

@@ -6,9 +6,10 @@ import contextlib
 import json
 import os
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from sqlalchemy import func, select, text
 
@@ -82,13 +83,23 @@ def dump_text(work: Work) -> str:
 def write_atomically(store: Store, out: Path, data: bytes) -> None:
     """Write `data` to `out` through a temporary file in the same folder, fsync and a rename;
     never over anything the data folder holds (`files.guard_output`)."""
+    with writing_atomically(store, out) as handle:
+        handle.write(data)
+
+
+@contextlib.contextmanager
+def writing_atomically(store: Store, out: Path) -> Iterator[BinaryIO]:
+    """A file to write `out` through, as it comes: a temporary file in the same folder, made
+    `out` by an fsync and a rename when the block ends; never over anything the data folder
+    holds (`files.guard_output`). When the block raises (or the disk is full, in one line:
+    `dump.cannot_write`), the temporary file is removed and `out` is left as it was."""
     target = guard_output(store.data_dir, out)
     folder = existing_folder(target)
     try:
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
+                yield handle
                 handle.flush()
                 os.fsync(handle.fileno())
             os.replace(tmp, target)
