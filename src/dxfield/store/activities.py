@@ -22,6 +22,7 @@ from dxfield.i18n import N_, about, problems, quote
 from dxfield.store import organizations, records, revisions
 from dxfield.store.backend import Backend
 from dxfield.store.ids import looks_like_id, new_id
+from dxfield.store.light import ActivityRow as ActivityRow  # re-exported: the Log's row
 from dxfield.store.records import ACTIVITIES, INITIATIVES
 from dxfield.store.search import matching_ids, query_terms
 from dxfield.store.unit import Unit, Work, unit_of
@@ -441,22 +442,6 @@ class ActivityFilter:
     query: str | None = None
     # An organization among the participants: a community's activities, for its track.
     participant_id: str | None = None
-
-
-@dataclass(frozen=True)
-class ActivityRow:
-    """One line of the Log."""
-
-    id: str
-    date: dt.date
-    date_precision: str
-    kind: ActivityKind
-    title: str
-    municipality: str
-    location: str
-    areas: list[str]
-    initiative_id: str | None
-    tags: list[str]
 
 
 ActivityKey = tuple[dt.date, str]
