@@ -149,4 +149,3 @@ def test_no_store_a_broken_file_a_rotation_or_a_hub_is_the_stores(tmp_path: Path
     assert open_light(rotating) is None
     assert open_light(rotating, "postgresql://hub.example/dxfield") is None
     assert open_light(empty, "postgresql://hub.example/dxfield") is None
-
