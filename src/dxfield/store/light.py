@@ -140,9 +140,9 @@ class LightStore:
                     title=row[4],
                     municipality=row[9],
                     location=row[5],
-                    areas=list(_json(row[6]) or []),
+                    areas=_json_list(row[6]),
                     initiative_id=row[7],
-                    tags=list(_json(row[8]) or []),
+                    tags=_json_list(row[8]),
                 )
                 for row in rows
             ]
@@ -207,8 +207,9 @@ def _date(text: str) -> dt.date:
     return dt.date.fromisoformat(text)
 
 
-def _json(text: str | None) -> object:
-    return None if text is None else json.loads(text)
+def _json_list(text: str | None) -> list[str]:
+    """A JSON column holding a list (NULL: an empty one), as SQLAlchemy's JSON type reads it."""
+    return list(json.loads(text) or []) if text is not None else []
 
 
 def open_light(data_dir: Path, database: str | None = None) -> LightStore | None:
