@@ -436,24 +436,42 @@ def activity_list(
     from dxfield.domain.dates import format_date, parse_date
     from dxfield.domain.enums import ActivityKind, SupportArea
     from dxfield.i18n import about
-    from dxfield.store.activities import ActivityFilter, list_activities
-    from dxfield.store.organizations import resolve_municipality
 
-    store = store_of(ctx)
+    settings = settings_of(ctx)
+    # Without a municipality or a tag to look up, a store that needs nothing done at open is
+    # read without SQLAlchemy (store/light.py); the Store otherwise, opened first as always.
+    light = settings.light() if municipality is None and tag is None else None
+    store = None if light is not None else settings.store()
+    municipality_id = None
+    if municipality:
+        from dxfield.store.organizations import resolve_municipality
+
+        municipality_id = resolve_municipality(settings.store(), municipality)
 
     def day(value: str | None, field: str) -> Any:
         with about(field):
             return parse_date(value) if value else None
 
-    filters = ActivityFilter(
-        municipality_id=resolve_municipality(store, municipality) if municipality else None,
-        kind=ActivityKind.parse_field(kind, "kind") if kind else None,
-        area=SupportArea.parse_field(area, "area") if area else None,
-        tag=tag,
-        date_from=day(date_from, "date"),
-        date_to=day(date_to, "date"),
-    )
-    rows = list_activities(store, filters, limit=limit)
+    chosen_kind = ActivityKind.parse_field(kind, "kind") if kind else None
+    chosen_area = SupportArea.parse_field(area, "area") if area else None
+    first, last = day(date_from, "date"), day(date_to, "date")
+    rows = None
+    if light is not None:
+        rows = light.activities(
+            kind=chosen_kind, area=chosen_area, date_from=first, date_to=last, limit=limit
+        )
+    if rows is None:
+        from dxfield.store.activities import ActivityFilter, list_activities
+
+        filters = ActivityFilter(
+            municipality_id=municipality_id,
+            kind=chosen_kind,
+            area=chosen_area,
+            tag=tag,
+            date_from=first,
+            date_to=last,
+        )
+        rows = list_activities(store or settings.store(), filters, limit=limit)
     if as_json:
         print_json(rows)
         return
@@ -637,22 +655,28 @@ def search(
 ) -> None:
     """Search activity titles, notes and locations, findings and actions."""
     from dxfield.i18n import LocalizedError
-    from dxfield.store.search import search as run_search
 
     if not " ".join(query).strip():
         raise LocalizedError("cli.query_empty")
-    total, hits = run_search(store_of(ctx), " ".join(query), limit=limit)
+    settings = settings_of(ctx)
+    light = settings.light()  # store/light.py: without SQLAlchemy when the store needs nothing
+    found = light.search(" ".join(query), limit=limit) if light is not None else None
+    if found is None:
+        from dxfield.store.search import search as run_search
+
+        found = run_search(settings.store(), " ".join(query), limit=limit)
+    total, hits = found
     if as_json:
         print_json({"total": total, "hits": hits})
         return
-    from dxfield.store.records import ENTITIES
+    from dxfield.store.kinds import label
 
-    ja = ui_language() == "ja"
+    lang = "ja" if ui_language() == "ja" else "en"
     table(
         [_("type"), _("date"), _("title"), "ID"],
         [
             [
-                ENTITIES[h.entity].label_ja if ja else ENTITIES[h.entity].label_en,
+                label(h.entity, lang),
                 h.date.isoformat() if h.date else "",
                 h.title,
                 h.id,

@@ -7,6 +7,7 @@ Values embedded in a line are passed through `visible` (one line each) by the ve
 line as a whole is escaped again (newlines kept), which changes nothing already escaped.
 """
 
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,6 +21,7 @@ from dxfield.i18n import _
 
 if TYPE_CHECKING:
     from dxfield.store.engine import Store
+    from dxfield.store.light import LightStore
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
 
@@ -32,6 +34,8 @@ class Settings:
         self.database = database
         """`--database`: a hub's PostgreSQL address (else $DXFIELD_DATABASE_URL, else the file)."""
         self._store: Store | None = None
+        self._light: LightStore | None = None
+        self._light_tried = False
 
     @property
     def data_dir(self) -> Path:
@@ -42,9 +46,23 @@ class Settings:
 
     def close(self) -> None:
         """Close the store if this invocation opened it."""
+        if self._light is not None:
+            self._light.close()
+            self._light = None
         if self._store is not None:
             self._store.close()
             self._store = None
+
+    def light(self) -> "LightStore | None":
+        """The store read through sqlite3 alone, when opening it would do nothing else
+        (store/light.py: a few rows' read verbs then cost a third of a `Store`'s imports);
+        None otherwise, and the verb asks `store()`."""
+        if not self._light_tried:
+            self._light_tried = True
+            from dxfield.store.light import open_light
+
+            self._light = open_light(self.data_dir, self.database)
+        return self._light
 
     def store(self, *, device_name: str | None = None, create: bool = False) -> "Store":
         """The store, opened once per invocation (`create`: give a new hub database its
@@ -113,18 +131,82 @@ def table(headers: list[str], rows: list[list[str]]) -> None:
     Each cell is one line of plain text: controls (a newline too) shown escaped, and brackets
     printed as they are, never read as Rich markup.
     """
+    headers = [visible(header) for header in headers]
+    rows = [[visible(cell) for cell in row] for row in rows]
+    if not _styled_output() and _plain_table(headers, rows):
+        return
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
     table = Table(box=None, pad_edge=False, show_edge=False, header_style="bold")
     for header in headers:
-        table.add_column(Text(visible(header)), overflow="fold")
+        table.add_column(Text(header), overflow="fold")
     for row in rows:
-        table.add_row(*(Text(visible(cell)) for cell in row))
+        table.add_row(*(Text(cell) for cell in row))
     # Piped output is never wrapped, so scripts and grep see one record per line.
-    width = None if sys.stdout.isatty() else 10_000
+    width = None if sys.stdout.isatty() else PIPED_WIDTH
     Console(width=width, soft_wrap=False, highlight=False).print(table)
+
+
+PIPED_WIDTH = 10_000
+"""The width a table is laid out in when the output is not a terminal (no wrapping)."""
+
+
+def _styled_output() -> bool:
+    """Whether Rich would write to a terminal here (styles, wrapping at its width): standard
+    output is one, or the environment says to treat it as one (Rich's `TTY_COMPATIBLE=1`,
+    `FORCE_COLOR`)."""
+    if os.environ.get("TTY_COMPATIBLE") == "1" or os.environ.get("FORCE_COLOR"):
+        return True
+    try:
+        return sys.stdout.isatty()
+    except ValueError:  # closed
+        return False
+
+
+def _plain_cell(text: str) -> bool:
+    """Whether Rich prints this cell as it is, padded to its column: no whitespace at its ends
+    (Rich's wrapping drops it), and no character of no width of its own (combining marks, the
+    joiner, variation selectors, format characters: Rich measures and prints those by
+    grapheme)."""
+    from unicodedata import category
+
+    return text.strip() == text and not any(
+        category(char) in _OF_NO_WIDTH for char in text if char >= "\u0300"
+    )
+
+
+_OF_NO_WIDTH = frozenset({"Mn", "Me", "Cf", "Zl", "Zp"})
+
+
+def _plain_table(headers: list[str], rows: list[list[str]]) -> bool:
+    """Print the table as Rich lays it out for a pipe (no styles, no wrapping), without
+    building Rich's table: importing and rendering it was a third of `activity list`'s time.
+    Columns are as wide as their widest cell (in terminal cells, measured as Rich does), two
+    spaces apart, every cell padded to its column. False (nothing printed) when the table is
+    wider than `PIPED_WIDTH`, where Rich folds cells, has a column of empty cells, or a cell
+    Rich would lay out otherwise (`_plain_cell`): Rich prints that one."""
+    if any(len(row) != len(headers) for row in rows) or not all(
+        _plain_cell(cell) for line in [headers, *rows] for cell in line
+    ):
+        return False
+    from rich.cells import cell_len
+
+    measured = [[cell_len(cell) for cell in line] for line in [headers, *rows]]
+    widths = [max(line[n] for line in measured) for n in range(len(headers))]
+    if not all(widths) or sum(widths) + 2 * (len(widths) - 1) > PIPED_WIDTH:
+        return False
+    out = []
+    for line, cells in zip([headers, *rows], measured, strict=True):
+        padded = [
+            text + " " * (width - used)
+            for text, used, width in zip(line, cells, widths, strict=True)
+        ]
+        out.append("  ".join(padded) + "\n")
+    sys.stdout.write("".join(out))
+    sys.stdout.flush()
+    return True
 
 
 DateOpt = Annotated[

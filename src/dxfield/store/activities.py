@@ -21,6 +21,7 @@ from dxfield.domain.records import ActivityBase, ActivityRead, Participants
 from dxfield.i18n import N_, about, problems
 from dxfield.store import organizations, records, revisions
 from dxfield.store.backend import Backend
+from dxfield.store.light import ActivityRow as ActivityRow  # re-exported: the Log's row
 from dxfield.store.records import ACTIVITIES, INITIATIVES
 from dxfield.store.search import matching_ids, query_terms
 from dxfield.store.unit import Unit, Work, unit_of
@@ -313,22 +314,6 @@ class ActivityFilter:
     query: str | None = None
     # An organization among the participants: a community's activities, for its track.
     participant_id: str | None = None
-
-
-@dataclass(frozen=True)
-class ActivityRow:
-    """One line of the Log."""
-
-    id: str
-    date: dt.date
-    date_precision: str
-    kind: ActivityKind
-    title: str
-    municipality: str
-    location: str
-    areas: list[str]
-    initiative_id: str | None
-    tags: list[str]
 
 
 ActivityKey = tuple[dt.date, str]

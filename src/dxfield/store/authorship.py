@@ -31,6 +31,8 @@ from nacl.bindings import crypto_sign, crypto_sign_seed_keypair
 from nacl.exceptions import BadSignatureError
 from nacl.signing import SigningKey, VerifyKey
 
+from dxfield.store import markers
+
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
@@ -43,7 +45,7 @@ CUT_KEY = "authorship-cut"
 dxfield first opened it. The upgrade signs and attests only up to it: what format-1 imports
 bring later (a revision claiming this device's id, or a colleague's, included) is never
 vouched for by the upgrade of a device that opens the store later."""
-UPGRADED_KEY = "authorship-upgraded:"
+UPGRADED_KEY = markers.UPGRADED_KEY
 """local_state: this device (the key's suffix) has signed (and, a hub, attested) what it held."""
 HUB_KEY = "hub-signing-key"
 """local_state on a hub: the hub's public signing key (base64), for `check` on any account."""

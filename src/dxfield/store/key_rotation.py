@@ -21,19 +21,17 @@ from nacl.signing import SigningKey
 
 from dxfield.domain.errors import LocalizedError
 from dxfield.paths import KEY_FILE
-from dxfield.store import local_state
+from dxfield.store import local_state, markers
 from dxfield.store.authorship import HUB_STEPS_KEY
 from dxfield.store.key_file import key_path, read_key_file
 
 if TYPE_CHECKING:
     from dxfield.store.engine import Store
 
-NEXT_SUFFIX = ".next"
-
 
 def next_key_path(data_dir: Path) -> Path:
     """Where a rotation keeps the new keys until its unit has committed."""
-    return data_dir / (KEY_FILE + NEXT_SUFFIX)
+    return data_dir / (KEY_FILE + markers.NEXT_SUFFIX)
 
 
 def public_signing_key(seed_b64: str) -> str:

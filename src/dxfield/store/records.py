@@ -19,9 +19,10 @@ from sqlalchemy.engine import Connection
 
 from dxfield.domain import records as r
 from dxfield.domain.errors import LocalizedError, NotFound, from_validation_error
-from dxfield.i18n import N_, Words, pgettext, problems, quote
+from dxfield.i18n import N_, Words, problems, quote
 from dxfield.store import revisions
 from dxfield.store.ids import new_id
+from dxfield.store.kinds import label as label  # re-exported
 from dxfield.store.unit import Unit, Work, unit_of
 
 ReadModel = TypeVar("ReadModel", bound=BaseModel, covariant=True)
@@ -34,22 +35,6 @@ PROBLEMS = problems(
         "record.not_found": N_("no {kind} with id {value}"),
     }
 )
-
-
-def _kind_labels(lang: str | None) -> dict[str, str]:
-    """What a record of each kind is called in `lang` ("record": any kind)."""
-    return {
-        "organization": pgettext("record kind", "organization", lang),
-        "initiative": pgettext("record kind", "initiative", lang),
-        "activity": pgettext("record kind", "activity", lang),
-        "finding": pgettext("record kind", "finding", lang),
-        "action": pgettext("record kind", "action", lang),
-        "stage_model": pgettext("record kind", "stage model", lang),
-        "engagement_track": pgettext("record kind", "engagement track", lang),
-        "stage_move": pgettext("record kind", "stage move", lang),
-        "attachment": pgettext("record kind", "attachment", lang),
-        "record": pgettext("record kind", "record", lang),
-    }
 
 
 def kind_words(entity: str) -> Words:
@@ -200,11 +185,6 @@ def label_of(data: dict[str, Any]) -> str:
         if isinstance(value, str) and value:
             return value.splitlines()[0]
     return ""
-
-
-def label(entity: str, lang: str | None = None) -> str:
-    """What a record of `entity` is called in `lang` (the kind itself when it is not one)."""
-    return _kind_labels(lang).get(entity, entity)
 
 
 def match_id(conn: Connection, column: Any, text: str, entity: str) -> str:

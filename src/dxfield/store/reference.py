@@ -20,7 +20,7 @@ from dxfield.domain.enums import OrgKind
 from dxfield.domain.errors import LocalizedError, from_validation_error
 from dxfield.domain.records import OrganizationBase, StageModelBase
 from dxfield.i18n import N_, problems, quote
-from dxfield.store import revisions
+from dxfield.store import markers, revisions
 from dxfield.store.hlc import REFERENCE_HLC
 from dxfield.store.ids import reference_id
 from dxfield.store.schema import LOCAL_STATE, REVISIONS
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from dxfield.store.engine import Store
     from dxfield.store.unit import Unit
 
-REFERENCE_VERSION = "1"
+REFERENCE_VERSION = markers.REFERENCE_VERSION
 REFERENCE_DEVICE = reference_id("device", "reference")
 DEMO_DEVICE = reference_id("device", "demo-hyogo-r6")
 """The demo's author (`dxfield.demo.loader`): with REFERENCE_DEVICE, the fixed pseudo-devices
@@ -46,7 +46,7 @@ PROBLEMS = problems(
         "csv.code_taken": N_("{value} is already {name} in this store (the file says {wanted})"),
     }
 )
-_STATE_KEY = "reference_version"
+_STATE_KEY = markers.REFERENCE_VERSION_KEY
 _state = LOCAL_STATE
 
 CSV_KINDS = {

@@ -12,9 +12,7 @@ operators are plain text. Results equal a plain substring test (tests/store/test
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, false, func, select
@@ -23,20 +21,13 @@ from sqlalchemy.engine import Connection
 from dxfield.store import revisions
 from dxfield.store.backend import Backend, backend_for
 from dxfield.store.schema import SEARCH_TEXT
-from dxfield.store.search_index import normalize
+from dxfield.store.search_terms import CONFLATED, SEARCHED_DATES, first_line, snippet
+from dxfield.store.search_terms import TRIGRAM as TRIGRAM  # re-exported, as are the next two
+from dxfield.store.search_terms import SearchHit as SearchHit
+from dxfield.store.search_terms import query_terms as query_terms
 from dxfield.store.unit import Work, unit_of
 
-TRIGRAM = 3
-_CONFLATED = frozenset("\ufffd\ufffe\uffff")
 _search = SEARCH_TEXT
-
-
-def query_terms(query: str) -> list[str]:
-    """The terms of a query: normalized, split on any whitespace, duplicates dropped."""
-    seen: dict[str, None] = {}
-    for term in normalize(query).split():
-        seen.setdefault(term, None)
-    return list(seen)
 
 
 def matching_ids(
@@ -59,7 +50,7 @@ def matching_ids(
     # would also find "化け\uffff". (Lone surrogates, the other chars it reads so, cannot be
     # stored.) Confirming every long term would cost a third more on the common path.
     for term in terms:
-        if len(term) < TRIGRAM or _CONFLATED.intersection(term):
+        if len(term) < TRIGRAM or CONFLATED.intersection(term):
             statement = statement.where(backend.contains(_search.c.body, term))
     if entities:
         statement = statement.where(_search.c.entity.in_(list(entities)))
@@ -86,25 +77,6 @@ def _in_order(matching: Select[tuple[str]], *extra: ColumnElement[Any]) -> Selec
     )
 
 
-@dataclass(frozen=True)
-class SearchHit:
-    """One search result, ready to show."""
-
-    entity: str
-    id: str
-    title: str
-    date: dt.date | None
-    snippet: str
-
-
-def _snippet(body: str, terms: list[str], width: int = 60) -> str:
-    flat = body.replace("\n", " ")
-    positions = [flat.find(t) for t in terms if flat.find(t) >= 0]
-    start = max(0, min(positions) - width // 3) if positions else 0
-    piece = flat[start : start + width]
-    return ("…" if start else "") + piece + ("…" if start + width < len(flat) else "")
-
-
 def search(
     work: Work, query: str, *, limit: int = 100, entities: Sequence[str] | None = None
 ) -> tuple[int, list[SearchHit]]:
@@ -128,7 +100,7 @@ def search(
             table = revisions.table_for(entity)
             ids = [i for e, i in page if e == entity]
             title_col = table.c.title if entity == "activity" else table.c.text
-            date_col = {"activity": "date", "finding": "date", "action": "due"}[entity]
+            date_col = SEARCHED_DATES[entity]
             rows = conn.execute(
                 select(
                     table.c.id,
@@ -140,6 +112,7 @@ def search(
                 .where(table.c.id.in_(ids))
             )
             for row in rows:
-                title = row.title.splitlines()[0] if row.title else ""
-                hits[row.id] = SearchHit(entity, row.id, title, row.date, _snippet(row.body, terms))
+                hits[row.id] = SearchHit(
+                    entity, row.id, first_line(row.title), row.date, snippet(row.body, terms)
+                )
     return total, [hits[i] for _, i in page if i in hits]

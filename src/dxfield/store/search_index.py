@@ -9,7 +9,6 @@ record's kind and id together; the id alone is unique too, as no id may name rec
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
@@ -18,20 +17,17 @@ from sqlalchemy.engine import Connection
 
 from dxfield.store.backend import backend_for
 from dxfield.store.schema import SEARCH_TEXT
+from dxfield.store.search_terms import SEARCHED_DATES
+from dxfield.store.search_terms import normalize as normalize  # re-exported
 
 SEARCHABLE_FIELDS: dict[str, tuple[str, ...]] = {
     "activity": ("title", "notes", "location"),
     "finding": ("text",),
     "action": ("text",),
 }
-SORT_DATE_FIELDS = {"activity": "date", "finding": "date", "action": "due"}
+SORT_DATE_FIELDS = SEARCHED_DATES
 """The date each searched kind is ordered by (search results: newest first)."""
 _table = SEARCH_TEXT
-
-
-def normalize(text: str) -> str:
-    """The one folding rule for stored text and queries: NFKC, then lower case."""
-    return unicodedata.normalize("NFKC", text).lower()
 
 
 def body_for(entity: str, data: dict[str, Any]) -> str | None:

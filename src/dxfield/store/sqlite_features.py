@@ -25,7 +25,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection, Engine
 
-BUSY_TIMEOUT_MS = 10_000
+from dxfield.store.light import BUSY_TIMEOUT_MS, PRAGMAS
+from dxfield.store.search_terms import fts_match_expression as fts_match_expression  # re-exported
 
 # The FTS5 index over search_text and its triggers are created by migration 0001 (Alembic leaves
 # them alone: `schema.include_object`); since 0004, new rows are indexed by the statement below,
@@ -58,10 +59,8 @@ def install_pragmas(engine: Engine) -> None:
     def _on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA journal_mode = WAL")
-        cursor.execute("PRAGMA synchronous = FULL")
-        cursor.execute("PRAGMA foreign_keys = ON")
+        for pragma in PRAGMAS:
+            cursor.execute(pragma)
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -99,11 +98,6 @@ def _begin_waiting(dbapi: sqlite3.Connection, waiting: Callable[[], object]) -> 
                 dbapi.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     finally:
         dbapi.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-
-
-def fts_match_expression(terms: list[str]) -> str:
-    """An FTS5 query requiring every term as a literal substring (each a quoted phrase)."""
-    return " ".join('"' + term.replace('"', '""') + '"' for term in terms)
 
 
 def fts_rowids(terms: list[str]) -> Select[Any]:
