@@ -222,3 +222,36 @@ def test_every_imported_row_is_found_by_search(store: Store, tmp_path: Path) -> 
         assert len(search_ids(conn, "前からの記録")) == 1
         if store.backend.name == "sqlite":
             conn.execute(text("INSERT INTO search_fts(search_fts) VALUES ('integrity-check')"))
+
+
+def test_activities_read_without_validation_are_the_validated_ones(demo_store: Store) -> None:
+    from sqlalchemy import select
+
+    from dxfield.store import revisions
+    from dxfield.store.activities import activity_from_row
+    from dxfield.store.records import ACTIVITIES
+
+    add_activity(
+        demo_store,
+        ActivityInput(
+            title="=式 𠮷 \"引用\"",
+            kind="workshop",
+            date="2024-10-21",
+            date_precision="late_month",
+            municipality="豊岡市",
+            areas=["talent", "vision"],
+            tags=["タグ", "DX"],
+            participants=["豊岡市"],
+            head_count=12,
+            participants_text="鈴木花子",
+        ),
+    )
+    table = revisions.table_for("activity")
+    with demo_store.read() as conn:
+        rows = conn.execute(select(table)).mappings().all()
+    assert len(rows) > 10
+    for row in rows:
+        fast, checked = activity_from_row(row), ACTIVITIES.to_read(row)
+        assert fast == checked and fast.model_dump() == checked.model_dump()
+        assert type(fast.kind) is type(checked.kind)
+        assert type(fast.participants) is type(checked.participants)
