@@ -55,13 +55,18 @@ def import_table_command(
     if what != "activities":
         raise LocalizedError("cli.import_only_activities", field="what")
     with ExitStack() as stack:
+        shown: list[ExitStack] = []  # the bar on screen: one at a time (Rich shows one)
 
         def bar(phase: str, total: int) -> Any:
+            if shown:  # the check is done: its bar gives way to the writing's
+                shown.pop().close()
+            phase_stack = stack.enter_context(ExitStack())
+            shown.append(phase_stack)
             if phase == "check":  # the table's size (a CSV's bytes): a percentage
-                return stack.enter_context(
+                return phase_stack.enter_context(
                     progress_bar(_("checking the table"), total, percent=True)
                 )
-            return stack.enter_context(progress_bar(_("writing the activities"), total))
+            return phase_stack.enter_context(progress_bar(_("writing the activities"), total))
 
         counts = import_table(store_of(ctx), path, fmt=fmt, dry_run=dry_run, progress=bar)
     rows = counts.added + counts.updated + counts.unchanged
