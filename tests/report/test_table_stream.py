@@ -234,7 +234,7 @@ def test_activities_read_without_validation_are_the_validated_ones(demo_store: S
     add_activity(
         demo_store,
         ActivityInput(
-            title="=式 𠮷 \"引用\"",
+            title='=式 𠮷 "引用"',
             kind="workshop",
             date="2024-10-21",
             date_precision="late_month",
