@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import pickle
 import tempfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -222,7 +222,9 @@ class ActivityImport:
             entity in REFERENCE_ENTITIES or entity_id in self.seen for entity, entity_id in arrived
         )
 
-    def write(self, unit: Unit, batch_size: int, advance: Any = None) -> None:
+    def write(
+        self, unit: Unit, batch_size: int, advance: Callable[[int], object] | None = None
+    ) -> None:
         """Write what the check spooled, in `unit` (a writing one), a batch at a time; `advance`
         (when given) is called with the number of rows each batch wrote."""
         unit.require_write()

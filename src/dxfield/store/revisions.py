@@ -286,13 +286,14 @@ def bulk_create(
         stamps = hlc
     table = table_for(entity)
     now = clock.now().isoformat()
+    datas = [{"created_at": now, **content} for _, content in items]
     revision_rows = []
     digests = []
-    for (entity_id, content), stamp in zip(items, stamps, strict=True):
+    for (entity_id, _), data, stamp in zip(items, datas, stamps, strict=True):
         revision, found = unsigned_revision(
             entity,
             entity_id,
-            {"created_at": now, **content},
+            data,
             parents=(),
             generation=1,
             hlc=stamp,
@@ -309,8 +310,7 @@ def bulk_create(
         )
         entity_rows = []
         search_rows = []
-        for (entity_id, content), revision in zip(items, revision_rows, strict=True):
-            data = {"created_at": now, **content}
+        for (entity_id, _), data, revision in zip(items, datas, revision_rows, strict=True):
             entity_rows.append(materialized_row(table, revision, data))
             row = search_index.entry(entity, entity_id, data)
             if row is not None:
