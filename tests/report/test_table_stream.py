@@ -4,6 +4,7 @@ rows were checked, leaves nothing half done."""
 
 from __future__ import annotations
 
+import json
 import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
@@ -13,7 +14,7 @@ import pytest
 from dxfield.domain.errors import LocalizedError
 from dxfield.report import table_import
 from dxfield.report.table_import import import_table
-from dxfield.store import maintenance, records
+from dxfield.store import bulk_writer, maintenance, records, revisions
 from dxfield.store.activities import (
     ActivityInput,
     add_activity,
@@ -21,6 +22,7 @@ from dxfield.store.activities import (
     delete_activity,
     get_activity,
 )
+from dxfield.store.activity_import import Spool
 from dxfield.store.engine import Store
 from dxfield.store.organizations import resolve_municipality
 
@@ -190,15 +192,23 @@ def _peak(store: Store, path: Path) -> int:
 
 
 @pytest.mark.sqlite_only  # the same code on both engines; memory is the file's business here
-def test_memory_stays_flat_as_the_table_grows(tmp_path: Path) -> None:
-    small = _table(tmp_path / "small.csv", table_import.BATCH)
-    large = _table(tmp_path / "large.csv", 5 * table_import.BATCH)
+def test_memory_stays_flat_as_the_table_grows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Small batches, so that both tables are many batches long: the writing thread holds up to
+    # DEPTH batches besides the one it writes and the one being made, a fixed few, whatever the
+    # length of the table.
+    monkeypatch.setattr(table_import, "BATCH", 200)
+    monkeypatch.setattr(Spool, "CHUNK", 200)
+    in_flight = bulk_writer.DEPTH + 2
+    small = _table(tmp_path / "small.csv", 2 * in_flight * table_import.BATCH)
+    large = _table(tmp_path / "large.csv", 10 * in_flight * table_import.BATCH)
     with Store.open(tmp_path / "a") as a, Store.open(tmp_path / "b") as b:
         _peak(a, small)  # the first import pays for what is read once (modules, caches)
         at_small = _peak(a, small)
         _peak(b, small)
         at_large = _peak(b, large)
-    # Five times the rows: about the same peak (a batch at a time), not five times it.
+    # Five times the rows: about the same peak (a few batches at a time), not five times it.
     assert at_large < 1.5 * at_small, (at_small, at_large)
 
 
@@ -255,3 +265,76 @@ def test_activities_read_without_validation_are_the_validated_ones(demo_store: S
         assert fast == checked and fast.model_dump() == checked.model_dump()
         assert type(fast.kind) is type(checked.kind)
         assert type(fast.participants) is type(checked.participants)
+
+
+def test_a_write_failing_in_the_writing_thread_fails_the_import_whole(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The third batch's write fails on the second thread (as a full disk would): the caller
+    gets that very error, the writer writes nothing after it, and the store is as it was."""
+    monkeypatch.setattr(table_import, "BATCH", 100)
+    path = _table(tmp_path / "t.csv", 1000)
+    before = maintenance.dump(store)
+    written: list[int] = []
+    real = bulk_writer.write_bulk
+
+    def failing(conn: object, rows: object) -> None:
+        if len(written) == 2:
+            raise OSError(28, "No space left on device")
+        written.append(len(rows))  # type: ignore[arg-type]
+        real(conn, rows)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(bulk_writer, "write_bulk", failing)
+    with pytest.raises(OSError, match="No space left"):
+        import_table(store, path, fmt="csv")
+    assert written == [100, 100]
+    assert maintenance.dump(store) == before
+
+
+def test_a_failure_while_batches_wait_stops_the_writer(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The caller fails (a bad edit row, a Ctrl-C) while the writer still has batches: they
+    are not written, the caller's error is the one raised, and the transaction rolls back."""
+    monkeypatch.setattr(table_import, "BATCH", 100)
+    path = _table(tmp_path / "t.csv", 1000)
+    before = maintenance.dump(store)
+    calls: list[int] = []
+    real = revisions.prepare_bulk
+
+    def interrupted(*args: object, **kwargs: object) -> revisions.BulkRows:
+        calls.append(1)
+        if len(calls) == 4:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(revisions, "prepare_bulk", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        import_table(store, path, fmt="csv")
+    assert maintenance.dump(store) == before
+
+
+def test_batches_are_written_in_the_order_of_the_rows(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy import select
+
+    from dxfield.store.backend import backend_for
+    from dxfield.store.schema import REVISIONS
+
+    monkeypatch.setattr(table_import, "BATCH", 50)
+    path = _table(tmp_path / "t.csv", 1000)
+    import_table(store, path, fmt="csv")
+    with store.unit() as unit:
+        order = backend_for(unit.conn).arrival_order(REVISIONS)
+        stamps = list(
+            unit.conn.execute(
+                select(REVISIONS.c.hlc, REVISIONS.c.data)
+                .where(REVISIONS.c.entity == "activity")
+                .order_by(order)
+            )
+        )
+    assert [stamp for stamp, _ in stamps] == sorted(stamp for stamp, _ in stamps)
+    assert len({stamp for stamp, _ in stamps}) == 1000
+    titles = [json.loads(data)["title"] for _, data in stamps]
+    assert titles == [f"会議 {row}" for row in range(2, 1002)]
