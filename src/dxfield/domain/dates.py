@@ -288,21 +288,34 @@ def fiscal_year_label(year: int, lang: str = "ja") -> str:
 
 
 def month_name(month: int, lang: str | None = None) -> str:
-    """The name of a month (1-12) in `lang`: 7月, Jul."""
-    return (
-        pgettext("month", "Jan", lang),
-        pgettext("month", "Feb", lang),
-        pgettext("month", "Mar", lang),
-        pgettext("month", "Apr", lang),
-        pgettext("month", "May", lang),
-        pgettext("month", "Jun", lang),
-        pgettext("month", "Jul", lang),
-        pgettext("month", "Aug", lang),
-        pgettext("month", "Sep", lang),
-        pgettext("month", "Oct", lang),
-        pgettext("month", "Nov", lang),
-        pgettext("month", "Dec", lang),
-    )[month - 1]
+    """The name of a month (1-12) in `lang`: 7月, Jul. (One look-up, not twelve: a report
+    names the month of every activity it lists.)"""
+    match month:
+        case 1:
+            return pgettext("month", "Jan", lang)
+        case 2:
+            return pgettext("month", "Feb", lang)
+        case 3:
+            return pgettext("month", "Mar", lang)
+        case 4:
+            return pgettext("month", "Apr", lang)
+        case 5:
+            return pgettext("month", "May", lang)
+        case 6:
+            return pgettext("month", "Jun", lang)
+        case 7:
+            return pgettext("month", "Jul", lang)
+        case 8:
+            return pgettext("month", "Aug", lang)
+        case 9:
+            return pgettext("month", "Sep", lang)
+        case 10:
+            return pgettext("month", "Oct", lang)
+        case 11:
+            return pgettext("month", "Nov", lang)
+        case 12:
+            return pgettext("month", "Dec", lang)
+    raise ValueError(f"not a month: {month!r}")
 
 
 def month_label(value: dt.date, lang: str | None = None) -> str:
