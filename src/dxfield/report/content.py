@@ -312,7 +312,7 @@ def wareki_month(value: dt.date) -> str:
     return text if text == first.isoformat() else text[:-2]
 
 
-def when(activity: ActivityRead) -> str:
+def when(activity: ActivityRead | _Listed) -> str:
     """An activity's date as precisely as it is known, the way the document writes it."""
     if activity.date_precision is DatePrecision.day:
         return long_date(activity.date)
@@ -322,11 +322,45 @@ def when(activity: ActivityRead) -> str:
 # -- gathering ------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class _Listed:
+    """What the report says of one activity, kept while the rest is gathered: a year of
+    activities is read one at a time and only this much of each is held (not their notes when
+    personal information is left out, which is most of a record's size)."""
+
+    id: str
+    kind: ActivityKind
+    date: dt.date
+    date_precision: DatePrecision
+    title: str
+    location: str
+    organization_ids: tuple[str, ...]
+    head_count: int | None
+    participants_text: str
+    notes: str
+
+
+def _listed(activity: ActivityRead, include_personal: bool) -> _Listed:
+    participants = activity.participants
+    return _Listed(
+        id=activity.id,
+        kind=activity.kind,
+        date=activity.date,
+        date_precision=activity.date_precision,
+        title=activity.title,
+        location=activity.location if include_personal else "",
+        organization_ids=tuple(participants.organization_ids),
+        head_count=participants.head_count,
+        participants_text=participants.text if include_personal else "",
+        notes=activity.notes if include_personal else "",
+    )
+
+
 @dataclass
 class _Place:
     org: OrganizationRead
     initiatives: list[InitiativeRead] = field(default_factory=list)
-    activities: list[ActivityRead] = field(default_factory=list)
+    activities: list[_Listed] = field(default_factory=list)
 
 
 def _recorded(created_at: dt.datetime) -> dt.date:
@@ -351,7 +385,7 @@ def _months(scope: Scope) -> list[dt.date]:
     return months
 
 
-def _month_column(activity: ActivityRead, months: list[dt.date]) -> int:
+def _month_column(activity: _Listed, months: list[dt.date]) -> int:
     """The column an activity is counted in: its month, or the last (月不明)."""
     if activity.date_precision is DatePrecision.fiscal_year:
         return len(months)
@@ -360,7 +394,7 @@ def _month_column(activity: ActivityRead, months: list[dt.date]) -> int:
 
 
 def _month_table(
-    keys: list[str], items: list[tuple[str, ActivityRead]], months: list[dt.date]
+    keys: list[str], items: list[tuple[str, _Listed]], months: list[dt.date]
 ) -> MonthTable:
     counts = {key: [0] * (len(months) + 1) for key in keys}
     for key, activity in items:
@@ -371,10 +405,8 @@ def _month_table(
     return MonthTable(columns, [(key, counts[key]) for key in keys])
 
 
-def _activity_groups(
-    activities: list[ActivityRead], names: dict[str, str], include_personal: bool
-) -> list[ActivityGroup]:
-    by_kind: dict[ActivityKind, list[ActivityRead]] = {}
+def _activity_groups(activities: list[_Listed], names: dict[str, str]) -> list[ActivityGroup]:
+    by_kind: dict[ActivityKind, list[_Listed]] = {}
     for activity in activities:
         by_kind.setdefault(activity.kind, []).append(activity)
     seen_notes: set[str] = set()
@@ -383,7 +415,7 @@ def _activity_groups(
         lines = []
         label = kind.label(REPORT_LANGUAGE)
         for activity in by_kind.get(kind, []):
-            notes = activity.notes if include_personal else ""
+            notes = activity.notes  # empty unless personal information is included
             if notes in seen_notes:
                 notes = ""
             seen_notes.add(notes)
@@ -393,12 +425,12 @@ def _activity_groups(
                     when=when(activity),
                     title=activity.title,
                     kind=label,
-                    location=activity.location if include_personal else "",
+                    location=activity.location,
                     organizations=[  # a deleted organization is not named by its id
-                        names[i] for i in activity.participants.organization_ids if i in names
+                        names[i] for i in activity.organization_ids if i in names
                     ],
-                    head_count=activity.participants.head_count,
-                    participants_text=activity.participants.text if include_personal else "",
+                    head_count=activity.head_count,
+                    participants_text=activity.participants_text,
                     notes=notes,
                 )
             )
@@ -461,7 +493,7 @@ def _section(
         representatives=of_role(ProviderRole.representative),
         residents=of_role(ProviderRole.resident),
         activity_count=len(place.activities),
-        activity_groups=_activity_groups(place.activities, names, scope.include_personal),
+        activity_groups=_activity_groups(place.activities, names),
         outcomes=outcomes,
         findings=groups,
         actions=actions,
@@ -600,7 +632,7 @@ def _build_report(work: Work, scope: Scope) -> Report:
             activity.municipality_id
         )
         if target is not None:
-            target.activities.append(activity)
+            target.activities.append(_listed(activity, scope.include_personal))
     activity_place = {a.id: p for p in places.values() for a in p.activities}
 
     findings: dict[str, list[FindingRead]] = {}

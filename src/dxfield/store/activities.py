@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -277,11 +277,16 @@ def activity_names(work: Work, activity: ActivityRead) -> ActivityNames:
     )
 
 
+ACTIVITY_PAGE = 1000
+"""Rows `all_activities` reads at a time (a server-side cursor on the hub)."""
+
+
 def all_activities(
     work: Work, *, date_from: dt.date | None = None, date_to: dt.date | None = None
-) -> list[ActivityRead]:
+) -> Iterator[ActivityRead]:
     """Every live activity (within the dates, when given) as its full record, oldest first
-    (for tables and reports)."""
+    (for reports), one at a time: a page of rows is read at a time and nothing is kept, so a
+    caller that keeps only what it needs of each holds only that."""
     conditions = _conditions(ActivityFilter(date_from=date_from, date_to=date_to), work.backend)
     query = (
         select(_table)
@@ -289,8 +294,9 @@ def all_activities(
         .order_by(_table.c.date, _table.c.id)
     )
     with unit_of(work, write=False) as unit:
-        rows = unit.conn.execute(query).mappings().all()
-    return [activity_from_row(row) for row in rows]
+        rows = unit.conn.execution_options(yield_per=ACTIVITY_PAGE).execute(query).mappings()
+        for row in rows:
+            yield activity_from_row(row)
 
 
 _READ_FIELDS = tuple(ActivityRead.model_fields)
