@@ -158,11 +158,14 @@ MIN_PREFIX = 6
 
 def validate(entity: str, data: dict[str, Any]) -> dict[str, Any]:
     """Validate content for `entity`; return it JSON-ready or raise a LocalizedError."""
+    base = ENTITIES[entity].base
     try:
-        model = ENTITIES[entity].base.model_validate(data)
+        # pydantic's own validator: SQLModel's `model_validate` adds nothing for a model that is
+        # not a table but a tenth of an import's validation time.
+        model = base.__pydantic_validator__.validate_python(data)
     except ValidationError as exc:
         raise from_validation_error(exc) from None
-    return model.model_dump(mode="json")
+    return base.__pydantic_serializer__.to_python(model, mode="json")  # type: ignore[no-any-return]
 
 
 def validate_tag(tag: str) -> str:
