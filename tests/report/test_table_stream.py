@@ -38,6 +38,12 @@ def _table(path: Path, count: int, bad: int | None = None) -> Path:
     return path
 
 
+def _batches_of(monkeypatch: pytest.MonkeyPatch, rows: int) -> None:
+    """Check and write `rows` at a time (small tables that are still many batches long)."""
+    monkeypatch.setattr(table_import, "BATCH", rows)
+    monkeypatch.setattr(table_import, "WRITE_BATCH", rows)
+
+
 def _during_check(action: Callable[[], object]) -> Callable[[str, int], Callable[[int], None]]:
     """A progress callback that does `action` once, while the rows are being checked (the
     check's unit is still open: it stands for someone else saving at that moment)."""
@@ -198,7 +204,7 @@ def test_memory_stays_flat_as_the_table_grows(
     # Small batches, so that both tables are many batches long: the writing thread holds up to
     # DEPTH batches besides the one it writes and the one being made, a fixed few, whatever the
     # length of the table.
-    monkeypatch.setattr(table_import, "BATCH", 200)
+    _batches_of(monkeypatch, 200)
     monkeypatch.setattr(Spool, "CHUNK", 200)
     in_flight = bulk_writer.DEPTH + 2
     small = _table(tmp_path / "small.csv", 2 * in_flight * table_import.BATCH)
@@ -272,7 +278,7 @@ def test_a_write_failing_in_the_writing_thread_fails_the_import_whole(
 ) -> None:
     """The third batch's write fails on the second thread (as a full disk would): the caller
     gets that very error, the writer writes nothing after it, and the store is as it was."""
-    monkeypatch.setattr(table_import, "BATCH", 100)
+    _batches_of(monkeypatch, 100)
     path = _table(tmp_path / "t.csv", 1000)
     before = maintenance.dump(store)
     written: list[int] = []
@@ -296,7 +302,7 @@ def test_a_failure_while_batches_wait_stops_the_writer(
 ) -> None:
     """The caller fails (a bad edit row, a Ctrl-C) while the writer still has batches: they
     are not written, the caller's error is the one raised, and the transaction rolls back."""
-    monkeypatch.setattr(table_import, "BATCH", 100)
+    _batches_of(monkeypatch, 100)
     path = _table(tmp_path / "t.csv", 1000)
     before = maintenance.dump(store)
     calls: list[int] = []
@@ -322,7 +328,7 @@ def test_batches_are_written_in_the_order_of_the_rows(
     from dxfield.store.backend import backend_for
     from dxfield.store.schema import REVISIONS
 
-    monkeypatch.setattr(table_import, "BATCH", 50)
+    _batches_of(monkeypatch, 50)
     path = _table(tmp_path / "t.csv", 1000)
     import_table(store, path, fmt="csv")
     with store.unit() as unit:
