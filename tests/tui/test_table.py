@@ -9,6 +9,7 @@ from textual.app import App, ComposeResult
 from textual.geometry import Region
 
 from dxfield.tui.screens.followups import FollowUpTable
+from dxfield.tui.widgets.table import RowDetail, fitted_widths
 
 
 class OneTable(App[None]):
@@ -39,7 +40,7 @@ async def test_rows_painted_before_the_columns_grow_are_painted_again_whole() ->
         table.add_row("Insight", "a finding longer than its header")
         # The screen's refresh timer may paint now, before the table's idle widens the columns
         # (a worker's rows arriving on a screen just switched to): the cut lines get cached.
-        assert painted(table, 2)[1] == " Insi  a findi"
+        assert painted(table, 2)[1] == " Ins…  a find…"
         await pilot.pause()
         await pilot.pause()
         assert painted(table, 2) == [
@@ -47,3 +48,37 @@ async def test_rows_painted_before_the_columns_grow_are_painted_again_whole() ->
             " Insight  a finding longer than its header",
         ]
         assert "Insight  a finding longer than its header" in screen_text(app)
+
+
+def test_columns_too_wide_together_are_cut_the_widest_first() -> None:
+    assert fitted_widths([10, 20, 30], 100) == [10, 20, 30]
+    # The widest gives way first, down to a third of the room...
+    assert fitted_widths([10, 10, 120], 60) == [10, 10, 40]
+    # ...then the others share what is left, at one width, and the widest takes the rest.
+    assert fitted_widths([14, 10, 16, 14, 120], 70) == [12, 10, 12, 12, 24]
+    assert sum(fitted_widths([30, 30, 30, 30, 80], 60)) <= 60
+
+
+LONG = "年内の実証実験実施に向け、具体的な配送モデル検討・住民との実証実験仕様の調整を支援する。"
+
+
+async def test_a_narrow_table_cuts_with_an_ellipsis_and_shows_the_focused_row_whole() -> None:
+    app = OneTable()
+    async with app.run_test(size=(60, 12)) as pilot:
+        table = app.query_one(FollowUpTable)
+        table.add_columns("Status", "Initiative", "Action")
+        table.add_row("Planned", "豊岡市 配送DX", LONG)
+        table.add_row("Planned", "多可町 保健福祉DX", "short")
+        table.focus()
+        await pilot.pause()
+        await pilot.pause()
+        lines = painted(table, 3)
+        assert all(len(line) <= 60 for line in lines)
+        assert lines[1].startswith(" Planned  豊岡市 配送DX") and lines[1].endswith("…")
+        detail = app.query_one(RowDetail)
+        assert detail.display
+        assert str(detail.render()) == f"Action: {LONG}"
+        await pilot.press("down")
+        await pilot.pause()
+        assert str(detail.render()) == ""  # nothing of that row is cut
+        assert LONG[:10] in screen_text(app)
