@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import html
 import re
+from pathlib import Path
 
+import pytest
 from textual.app import App, ComposeResult
 from textual.geometry import Region
 
@@ -82,3 +84,35 @@ async def test_a_narrow_table_cuts_with_an_ellipsis_and_shows_the_focused_row_wh
         await pilot.pause()
         assert str(detail.render()) == ""  # nothing of that row is cut
         assert LONG[:10] in screen_text(app)
+
+
+@pytest.mark.usefixtures("frozen_today")
+async def test_the_logs_long_titles_end_in_an_ellipsis_and_show_whole_below(demo: Path) -> None:
+    """At 80x24 a title too long for its row ends in `…` before the scrollbar (it was cut by
+    the scrollbar, with none), and the cursor's row shows whole under the list (issue 18)."""
+    from rich.cells import cell_len
+
+    from dxfield.store.activities import ActivityInput, add_activity
+    from dxfield.store.engine import Store
+    from dxfield.tui.app import DxfieldApp
+    from dxfield.tui.widgets.activity_list import ActivityList
+    from tests.tui.test_app import settle
+
+    with Store.open(demo) as store:
+        add_activity(
+            store,
+            ActivityInput(title=LONG, kind="meeting", date="2024-11-20", municipality="豊岡市"),
+        )
+    app = DxfieldApp(demo)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("l")
+        await settle(app, pilot)
+        listing = app.screen.query_one(ActivityList)
+        width = listing.scrollable_content_region.width
+        assert width < listing.size.width  # a scrollbar: 27 activities and more
+        first = listing.render_line(0).text.rstrip()
+        assert cell_len(first) <= width and first.endswith("…"), first
+        detail = app.screen.query_one(RowDetail)
+        assert LONG in str(detail.render()).replace("\n", "")
+        assert detail.region.bottom <= 22  # above the status bar and the keys
