@@ -139,7 +139,8 @@ def frozen_today() -> Iterator[dt.date]:
 def hermetic(
     request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Path]:
-    """Point home, XDG dirs and the dxfield data dir into the test's own folder; English UI."""
+    """Point home, XDG dirs, the documents folder and the dxfield data dir into the test's own
+    folder; English UI."""
     home = tmp_path / "home"
     home.mkdir()
     monkeypatch.setenv("HOME", str(home))
@@ -147,6 +148,7 @@ def hermetic(
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
     monkeypatch.setenv("DXFIELD_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("DXFIELD_CONFIG_DIR", str(home / ".config" / "dxfield"))
+    monkeypatch.setenv("DXFIELD_DOCUMENTS_DIR", str(home / "Documents"))
     monkeypatch.setenv("DXFIELD_LANG", "en")
     monkeypatch.delenv("DXFIELD_DEBUG", raising=False)
     set_language(None)

@@ -525,6 +525,38 @@ def test_show_names_the_municipality_initiative_and_participants(
     assert "西米良村" in shown and "2024-07-17" in shown
 
 
+def test_show_gives_the_head_count_and_the_organizations_taking_part(
+    cli: Cli, with_demo: DemoLoader, data_dir: Path
+) -> None:
+    """人数 and 参加, in text and in JSON (issue 18)."""
+    with_demo(data_dir)
+    added = _add(
+        cli,
+        data_dir,
+        "--participant",
+        "多可町",
+        "--participant",
+        "豊岡市",
+        "--head-count",
+        "12",
+        "--participants-text",
+        "町職員",
+    )
+    activity_id = added.out.strip()
+    shown = cli("--data-dir", str(data_dir), "activity", "show", activity_id).out
+    assert "taking part: 多可町, 豊岡市" in shown
+    assert "head count: 12" in shown
+    assert "participants: 町職員" in shown
+    record = json.loads(
+        cli("--data-dir", str(data_dir), "activity", "show", activity_id, "--json").out
+    )
+    assert record["participants"]["head_count"] == 12
+    assert [o["name"] for o in record["taking_part"]] == ["多可町", "豊岡市"]
+    assert [o["id"] for o in record["taking_part"]] == record["participants"]["organization_ids"]
+    japanese = cli("--lang", "ja", "--data-dir", str(data_dir), "activity", "show", activity_id)
+    assert "参加: 多可町, 豊岡市" in japanese.out and "人数: 12" in japanese.out
+
+
 # --- dates as documents write them (issue 18) ----------------------------------------------------
 
 

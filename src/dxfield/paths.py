@@ -12,6 +12,8 @@ from pathlib import Path
 
 APP_NAME = "dxfield"
 ENV_DATA_DIR = "DXFIELD_DATA_DIR"
+ENV_DOCUMENTS_DIR = "DXFIELD_DOCUMENTS_DIR"
+"""Where reports and tables are written by default (the tests point it into their own folder)."""
 ENV_DATABASE = "DXFIELD_DATABASE_URL"
 """A hub's PostgreSQL database (`--database` wins over it); without either, the SQLite file."""
 STORE_FILE = "dxfield.sqlite3"
@@ -24,6 +26,17 @@ def user_data_dir() -> Path:
     from platformdirs import user_data_dir as _user_data_dir
 
     return Path(_user_data_dir(APP_NAME, appauthor=False))
+
+
+def documents_dir() -> Path:
+    """Where files for people (reports, tables) go by default: `$DXFIELD_DOCUMENTS_DIR`, else
+    the platform's documents folder (`~/Documents`, the XDG documents dir, Windows' Documents)."""
+    env = os.environ.get(ENV_DOCUMENTS_DIR)
+    if env:
+        return Path(env).expanduser()
+    from platformdirs import user_documents_dir
+
+    return Path(user_documents_dir())
 
 
 def resolve_data_dir(option: str | Path | None = None) -> Path:

@@ -81,6 +81,19 @@ def test_the_csv_is_utf8_with_a_bom_and_leaves_names_out(cli: Cli, tmp_path: Pat
     assert "区長 山田" in {r["participants_text"] for r in rows}
 
 
+def test_without_out_the_table_goes_into_the_documents_folder(cli: Cli, tmp_path: Path) -> None:
+    """Where people look for a file: the platform's documents folder (the tests' own, made
+    when missing), under a name that says what it holds and when (issue 18)."""
+    import os
+
+    _log(cli, tmp_path / "d")
+    printed = _run(cli, tmp_path / "d", "export-table", "--format", "csv")
+    documents = Path(os.environ["DXFIELD_DOCUMENTS_DIR"])
+    (written,) = documents.glob("dxfield-tables-*.csv")
+    assert written.read_bytes().startswith(b"\xef\xbb\xbf")
+    assert written.name in printed
+
+
 def test_the_xlsx_has_a_sheet_per_table_real_dates_and_a_frozen_header(
     cli: Cli, with_demo: DemoLoader, tmp_path: Path
 ) -> None:

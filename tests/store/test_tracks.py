@@ -70,6 +70,22 @@ def test_the_demo_has_toyookas_tracks_at_dialogue_with_their_evidence(demo_store
     assert move.from_stage is None and move.to_stage == "dialogue"
 
 
+def test_days_in_a_stage_count_to_the_end_of_the_demos_nendo_when_today_is_later(
+    demo_store: Store,
+) -> None:
+    """Two years on, with nothing logged since 令和6年度, a track has stood at its stage until
+    that 年度's last day, as the dashboard counts (not 762 days, as of the clock; issue 18)."""
+    later = dt.date(2026, 12, 3)
+    okuyane = list_tracks(demo_store, today=later)[0]
+    assert okuyane.since == dt.date(2024, 10, 31)
+    assert okuyane.days_in_stage == (dt.date(2025, 3, 31) - dt.date(2024, 10, 31)).days
+    # A move after that day counts to today.
+    first = okuyane.model.stages[0].key
+    move_track(demo_store, okuyane.track.id, to=first, date=dt.date(2026, 11, 30), today=later)
+    moved = get_track(demo_store, okuyane.track.id, today=later)
+    assert moved.days_in_stage == 3
+
+
 @pytest.mark.dated
 def test_a_track_moves_forward_with_evidence_then_back_and_keeps_both(demo_store: Store) -> None:
     move_track(

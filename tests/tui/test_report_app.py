@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
+import os
 from pathlib import Path
 
 import pytest
@@ -124,3 +126,64 @@ async def test_a_late_preview_of_an_earlier_scope_is_dropped(demo: Path, tmp_pat
         await settle(app, pilot)
         assert "not ready" in _message(app)
         assert list(tmp_path.glob("dxfield-report-*")) == []
+
+
+@pytest.mark.usefixtures("frozen_today")
+async def test_ready_means_the_preview_is_on_screen(
+    demo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The status says the report is ready only once its preview shows (it said so 3-5 s
+    before the Markdown's blocks were mounted and laid out: a blank preview under "ready";
+    issue 18)."""
+    said: list[tuple[str, int]] = []
+    say = ReportScreen._say
+
+    def spy(self: ReportScreen, message: str, *, error: bool = False) -> None:
+        # How many of the preview's blocks are laid out when the status changes.
+        markdown = self.query_one("#report-markdown", Markdown)
+        said.append((message, sum(1 for b in markdown.children if b.region.height > 0)))
+        say(self, message, error=error)
+
+    monkeypatch.setattr(ReportScreen, "_say", spy)
+    app = DxfieldApp(demo)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("p")
+        await settle(app, pilot)
+        ready = [laid_out for message, laid_out in said if "activities" in message]
+        assert ready and ready[0] > 0, said
+        assert "27 activities" in _message(app)
+        markdown = app.screen.query_one("#report-markdown", Markdown)
+        assert markdown.source.startswith("# 総務省の支援事業を活用した地域DXの取組")
+        assert "総務省の支援事業" in html.unescape(app.export_screenshot()).replace("\xa0", " ")
+
+
+@pytest.mark.usefixtures("frozen_today")
+async def test_the_report_goes_into_the_documents_folder_then_the_last_one(
+    demo: Path, tmp_path: Path
+) -> None:
+    """By default where people look for documents (the tests' own, made when missing); once
+    written elsewhere, that folder is offered next time (issue 18)."""
+    documents = Path(os.environ["DXFIELD_DOCUMENTS_DIR"])
+    app = DxfieldApp(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("p")
+        await settle(app, pilot)
+        assert app.screen.query_one("#report-folder", Input).value == "~/Documents"
+        app.screen.query_one("#report-preview").focus()
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert "Wrote ~/Documents/dxfield-report-" in _message(app)
+        assert len(list(documents.glob("dxfield-report-*.md"))) == 1
+        elsewhere = tmp_path / "elsewhere"
+        elsewhere.mkdir()
+        app.screen.query_one("#report-folder", Input).value = str(elsewhere)
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+    app = DxfieldApp(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("p")
+        await settle(app, pilot)
+        assert app.screen.query_one("#report-folder", Input).value == str(elsewhere)

@@ -282,3 +282,44 @@ async def test_the_app_counts_from_japans_today(demo: Path, moved_clock: dt.date
         form = app.screen
         assert isinstance(form, ActivityFormScreen)
         assert form.query_one("#date", Input).value == moved_clock.isoformat()
+
+
+@pytest.mark.usefixtures("frozen_today")
+async def test_at_80_columns_the_board_stacks_its_stages_and_keeps_every_card_in_view(
+    demo: Path,
+) -> None:
+    """The four stages at once, one above the other, each card a line wholly on screen; down
+    goes through the cards stage after stage, and the focused one shows whole below (issue 18).
+    Wide enough, the stages stand side by side again."""
+    from textual.widgets import Label
+
+    from dxfield.tui.widgets.table import RowDetail
+
+    app = DxfieldApp(demo)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("t")
+        await settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, TracksScreen) and screen.stacked
+        headings = list(screen.query(".board-heading").results(Label))
+        assert len(headings) == 4
+        for widget in [*headings, *screen.query(TrackCard)]:
+            region = widget.region
+            assert region.height >= 1 and region.right <= 80 and region.bottom <= 24, widget
+        cards = list(screen.query(TrackCard))
+        assert all(card.compact and card.region.height == 1 for card in cards)
+        assert app.focused is cards[0]
+        detail = screen.query_one("#card-detail", RowDetail)
+        assert "奥矢根区" in str(detail.render()) and detail.region.height > 0
+        await pilot.press("down")
+        assert app.focused is cards[1]
+        assert "資母地区コミュニティ" in str(detail.render())
+        await pilot.press("right")  # no later stage has cards: it stays
+        assert app.focused is cards[1]
+
+        await pilot.resize_terminal(140, 40)
+        await settle(app, pilot)
+        assert not screen.stacked
+        assert not any(card.compact for card in screen.query(TrackCard))
+        assert not detail.display

@@ -279,7 +279,7 @@ def _activity_text(store: "Store", record: Any) -> None:
     from dxfield.sync.authors import names_here
 
     names = activity_names(store, record)
-    people = ", ".join(filter(None, [*names.participants, record.participants.text]))
+    head_count = record.participants.head_count
     lines = [
         ("ID", record.id),
         (_("title"), record.title),
@@ -287,7 +287,9 @@ def _activity_text(store: "Store", record: Any) -> None:
         (_("date"), format_date(record.date, record.date_precision, ui_language())),
         (_("municipality"), names.municipality),
         (_("initiative"), names.initiative),
-        (_("participants"), people),
+        (_("taking part"), ", ".join(names.participants)),
+        (_("head count"), "" if head_count is None else str(head_count)),
+        (_("participants"), record.participants.text),
         (_("location"), record.location),
         (_("areas"), ", ".join(a.label(ui_language()) for a in record.areas)),
         (_("tags"), ", ".join(record.tags)),
@@ -415,7 +417,15 @@ def activity_show(
     store = store_of(ctx)
     record = get_activity(store, activity_id)
     if as_json:
-        print_json(record)
+        # The record as stored, and the organizations taking part by name (the head count is
+        # the record's participants.head_count).
+        from dxfield.store.activities import activity_names
+
+        names = activity_names(store, record).participants
+        ids = record.participants.organization_ids
+        data = jsonable(record)
+        data["taking_part"] = [{"id": i, "name": n} for i, n in zip(ids, names, strict=True)]
+        print_json(data)
     else:
         _activity_text(store, record)
 

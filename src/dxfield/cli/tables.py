@@ -15,7 +15,13 @@ Format = Annotated[str, typer.Option("--format", help="csv or xlsx.")]
 
 def export_table_command(
     ctx: typer.Context,
-    out: Annotated[Path, typer.Option("--out", help="The file to write.")],
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="The file to write (default: a new file in the documents folder).",
+        ),
+    ] = None,
     fmt: Format = "csv",
     what: Annotated[
         str | None,
@@ -32,6 +38,13 @@ def export_table_command(
     """Write a table as CSV (UTF-8 with a BOM, for Excel) or XLSX (a sheet per table)."""
     from dxfield.report.tables import export_table
 
+    if out is None:
+        from dxfield import clock
+        from dxfield.paths import documents_dir
+
+        folder = documents_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        out = folder / f"dxfield-{what or 'tables'}-{clock.file_stamp()}.{fmt.lower()}"
     counts = export_table(store_of(ctx), out, what=what, fmt=fmt, include_personal=include_personal)
     summary = ", ".join(f"{name} {count}" for name, count in counts.items())
     shown = visible(str(out))

@@ -110,6 +110,16 @@ def _window(conn: Connection, today: dt.date) -> int:
     return fiscal_year_of(latest) if latest is not None else current
 
 
+def as_of_date(conn: Connection, today: dt.date) -> dt.date:
+    """What days in a stage count to: today, or the last day of the 年度 the dashboard shows
+    when that is a past one (a store of older records: not the days since, as of the clock)."""
+    return _as_of(_window(conn, today), today)
+
+
+def _as_of(fiscal_year: int, today: dt.date) -> dt.date:
+    return today if fiscal_year == fiscal_year_of(today) else dt.date(fiscal_year + 1, 3, 31)
+
+
 @dataclass
 class _Tally:
     total: int = 0
@@ -227,7 +237,7 @@ def dashboard(work: Work, today: dt.date) -> Dashboard:
         conn = unit.conn
         fiscal_year = _window(conn, today)
         current = fiscal_year == fiscal_year_of(today)
-        as_of = today if current else dt.date(fiscal_year + 1, 3, 31)
+        as_of = _as_of(fiscal_year, today)
         starts = _month_starts(fiscal_year)
         names: dict[str, tuple[str, str]] = {
             row.id: (row.name, row.kana or row.name)

@@ -39,6 +39,7 @@ from dxfield.store.activities import (
     new_activity_content,
     rows_by_ids,
 )
+from dxfield.store.dashboard import as_of_date
 from dxfield.store.files import read_text_file
 from dxfield.store.ids import new_id, reference_id
 from dxfield.store.records import ACTIVITIES, STAGE_MODELS, STAGE_MOVES, TRACKS
@@ -260,7 +261,11 @@ def list_tracks(
     today: dt.date | None = None,
     track_ids: Sequence[str] | None = None,
 ) -> list[TrackSummary]:
-    """Live tracks, by model, then furthest stage first, then community (kana order)."""
+    """Live tracks, by model, then furthest stage first, then community (kana order).
+
+    Days in a stage count to the dashboard's as-of date (`dashboard.as_of_date`): today, or the
+    end of the last 年度 with activities when this one has none yet; a move after that date
+    counts to today."""
     today = today or clock.today()
     query = select(_tracks).where(_tracks.c.deleted.is_(False))
     with unit_of(work, write=False) as unit:
@@ -275,6 +280,7 @@ def list_tracks(
         if track_ids is not None:
             query = query.where(_tracks.c.id.in_(track_ids))
         tracks = [TRACKS.to_read(row) for row in conn.execute(query).mappings()]
+        as_of = as_of_date(conn, today)
         ids = [t.id for t in tracks]
         moves = _last_moves(conn, ids)
         models = {
@@ -323,7 +329,9 @@ def list_tracks(
                 initiative_title=initiative_row.title if initiative_row else None,
                 stage_index=index,
                 since=since,
-                days_in_stage=(today - since).days if since else None,
+                days_in_stage=((as_of if since <= as_of else today) - since).days
+                if since
+                else None,
                 last_activity=last_activity[track.community_id],
             )
         )

@@ -79,7 +79,7 @@ class FormModal(ModalScreen[bool]):
         border: thick $primary; background: $surface; padding: 0 1;
     }
     FormModal .field-label { color: $text-muted; }
-    FormModal #form-error { color: $error; height: auto; }
+    FormModal #form-error { color: $error; width: 100%; height: auto; }
     FormModal Horizontal { height: auto; align-horizontal: right; margin-top: 1; }
     FormModal Button { margin-left: 1; }
     """

@@ -144,7 +144,8 @@ class DashboardScreen(DxScreen):
 
     def on_resize(self, event: events.Resize) -> None:
         columns = 1 if event.size.width < 110 else 2 if event.size.width < 170 else 3
-        self.query_one("#cards", Grid).styles.grid_size_columns = columns
+        for grid in self.query("#cards").results(Grid):  # none while the screen is torn down
+            grid.styles.grid_size_columns = columns
 
     @work(thread=True, exclusive=True, group="dashboard", exit_on_error=False)
     def load(self) -> None:

@@ -2,8 +2,12 @@
 
 The scope is the as-of date, the fiscal year, which municipalities (none chosen: all) and whether
 personal information goes in. Every change rebuilds the preview in a worker (listing ten activities of each kind; a hub's
-year of activities as widgets would be slow); ctrl+s writes the whole Markdown and HTML into the
-chosen folder, named by the as-of date (and the municipalities, when some are chosen).
+year of activities as widgets would be slow); the status says the report is ready only once its
+preview is on screen (Markdown's widgets take a second or more to mount and lay out, during
+which the status still says it is building). ctrl+s writes the whole Markdown and HTML into the
+chosen folder, named by the as-of date (and the municipalities, when some are chosen): by default
+the platform's documents folder (`dxfield.paths.documents_dir`), then the folder last written to
+from this screen.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from textual.widgets import Button, Checkbox, Input, Label, Markdown, SelectionL
 
 from dxfield.domain.visible import visible
 from dxfield.i18n import N_, LocalizedError, _, ngettext, pgettext
+from dxfield.paths import documents_dir
 from dxfield.tui.screens.base import DxScreen
 from dxfield.tui.text import display_path, error_text, plain_options
 
@@ -85,7 +90,7 @@ class ReportScreen(DxScreen):
         for summary in list_initiatives(self.store):
             places.setdefault(summary.initiative.municipality_id, summary.municipality)
         year = get_programme(self.store).fiscal_year
-        folder = get_setting(self.store, LAST_FOLDER, None) or str(Path.home())
+        folder = get_setting(self.store, LAST_FOLDER, None) or str(documents_dir())
         self.app.call_from_thread(self._show_choices, places, year, folder)
 
     def _show_choices(self, places: dict[str, str], year: int | None, folder: str) -> None:
@@ -145,11 +150,27 @@ class ReportScreen(DxScreen):
     def _show(self, generation: int, report: Report, text: str) -> None:
         if generation != self._generation:  # the scope changed while this one was built
             return
-        self._report = report
+        self.run_worker(
+            self._show_preview(generation, report, text),
+            group="report-preview",
+            exclusive=True,
+            exit_on_error=False,
+        )
+
+    async def _show_preview(self, generation: int, report: Report, text: str) -> None:
         # The file keeps the data as it is; the preview shows its controls (as `\<ESC>`, which
         # Markdown shows as <ESC>; a bare <ESC> would be read as an HTML tag and vanish).
         preview = visible(text, multiline=True, markdown=True)
-        self.query_one("#report-markdown", Markdown).update(preview)  # runs without an await
+        await self.query_one("#report-markdown", Markdown).update(preview)
+        if generation != self._generation:
+            return
+        self._report = report
+        # Ready once the preview has been laid out and painted, not before.
+        self.call_after_refresh(self._ready, generation, report)
+
+    def _ready(self, generation: int, report: Report) -> None:
+        if generation != self._generation:
+            return
         municipalities = len(report.sections)
         self._say(
             _("FY{year} as of {date}: {municipalities}, {activities}").format(
@@ -184,6 +205,8 @@ class ReportScreen(DxScreen):
         from dxfield.store import maintenance
         from dxfield.store.local_state import set_setting
 
+        if folder == documents_dir():  # the default: made when missing
+            folder.mkdir(parents=True, exist_ok=True)
         if not folder.is_dir():
             message = _("There is no folder {folder}").format(folder=display_path(str(folder)))
             self.app.call_from_thread(self._say, message, error=True)

@@ -40,7 +40,7 @@ class MoveScreen(FormModal):
     """Move one track to `to_stage`; dismisses True once the move is saved."""
 
     DEFAULT_CSS = """
-    MoveScreen #move-title { text-style: bold; margin-bottom: 1; }
+    MoveScreen #move-title { text-style: bold; width: 100%; }
     MoveScreen #evidence { height: auto; max-height: 12; }
     """
 

@@ -2,6 +2,12 @@
 
 `[` and `]` move the focused card a stage back or forward (the move form asks for the date, a
 note and the evidence); Enter opens the track's timeline; left and right go across columns.
+
+Where the stages do not fit side by side (80 columns: four stages of at least `COLUMN_WIDTH`
+each do not), the board stacks them instead, each stage's heading over its cards, one line a
+card cut with `…`, so that every stage shows at once and no card is half out of view; the
+focused card is then shown whole on a line under the board. Up and down go through every card
+in order, left and right to the previous or next stage with cards.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, HorizontalScroll, VerticalScroll
 from textual.message import Message
+from textual.reactive import reactive
 from textual.widgets import Label, Select, Static
 
 from dxfield.domain.dates import format_date
@@ -21,10 +28,14 @@ from dxfield.domain.visible import visible
 from dxfield.i18n import N_, _, current_language, ngettext
 from dxfield.tui.screens.base import DxScreen
 from dxfield.tui.text import plain, plain_options
+from dxfield.tui.widgets.table import RowDetail
 
 if TYPE_CHECKING:
     from dxfield.domain.records import Stage, StageModelRead
     from dxfield.store.tracks import TrackSummary
+
+COLUMN_WIDTH = 26
+"""The narrowest a stage's column may be side by side; narrower, the board stacks its stages."""
 
 
 def stage_label(stage: Stage) -> str:
@@ -63,11 +74,16 @@ class TrackCard(Static, can_focus=True):
             """The card."""
             return self.card
 
-    def __init__(self, summary: TrackSummary) -> None:
+    compact: reactive[bool] = reactive(False, layout=True)
+    """One line, cut with `…` (the stacked board), rather than a card of four lines."""
+
+    def __init__(self, summary: TrackSummary, *, compact: bool = False) -> None:
         super().__init__(classes="track-card")
         self.summary = summary
+        self.set_reactive(TrackCard.compact, compact)
 
-    def render(self) -> Text:
+    def lines(self) -> list[str]:
+        """The card's text, a line each: community, municipality, days, last activity."""
         summary = self.summary
         lines = [visible(summary.community)]
         if summary.municipality:
@@ -79,7 +95,12 @@ class TrackCard(Static, can_focus=True):
             lines.append(f"{when} {visible(last.title)}")
         else:
             lines.append(_("no activities"))
-        return plain("\n".join(lines), multiline=True)
+        return lines
+
+    def render(self) -> Text:
+        if self.compact:
+            return Text("  ·  ".join(self.lines()), no_wrap=True, overflow="ellipsis")
+        return Text("\n".join(self.lines()))
 
     def action_open(self) -> None:
         """Open the timeline."""
@@ -110,12 +131,38 @@ class TracksScreen(DxScreen):
         self.model_key: str | None = None
         self.model_names: dict[str, str] = {}
         self.summaries: list[TrackSummary] = []
+        self.column_count = 5  # stages (and "not started"): four in the built-in model
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="board-bar"):
             yield Select[str]([], prompt=_("Stage model"), id="model", compact=True)
             yield Label("", id="board-summary")
         yield HorizontalScroll(id="board")
+        yield RowDetail(id="card-detail")
+
+    @property
+    def stacked(self) -> bool:
+        """Whether the stages are stacked (they do not fit side by side)."""
+        return self.has_class("stacked")
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._lay_out(event.size.width)
+
+    def _lay_out(self, width: int) -> None:
+        stacked = width < COLUMN_WIDTH * self.column_count
+        self.set_class(stacked, "stacked")
+        for card in self.query(TrackCard):
+            card.compact = stacked
+        if isinstance(self.focused, TrackCard):
+            self.call_after_refresh(self.focused.scroll_visible, animate=False)
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        if isinstance(event.widget, TrackCard):
+            summary = event.widget.summary
+            stage = stage_label(summary.stage) if summary.stage else _("Not started")
+            *heading, last = event.widget.lines()
+            text = "  ·  ".join([stage, *heading]) + "\n" + last
+            self.query_one("#card-detail", RowDetail).show_text(text)
 
     def on_mount(self) -> None:
         self.sub_title = _("Tracks")
@@ -176,13 +223,15 @@ class TracksScreen(DxScreen):
         for index, stage in enumerate(model.stages):
             here = [s for s in summaries if s.stage_index == index]
             columns.append((f"{index + 1}. {stage_label(stage)}", here))
+        self.column_count = len(columns)
+        self._lay_out(self.size.width)
         for heading, items in columns:
             column = VerticalScroll(classes="board-column")
             await board.mount(column)
             heading_text = plain(f"{heading} ({len(items)})")
             await column.mount(Label(heading_text, classes="board-heading"))
             if items:
-                await column.mount_all(TrackCard(s) for s in items)
+                await column.mount_all(TrackCard(s, compact=self.stacked) for s in items)
         cards = list(self.query(TrackCard))
         target = next((c for c in cards if c.summary.track.id == focused), None)
         if target or cards:
@@ -235,10 +284,16 @@ class TracksScreen(DxScreen):
             columns[0][0].focus()
             return
         column, row = place
-        column = max(0, min(column + across, len(columns) - 1))
-        row = max(0, min(row + down, len(columns[column]) - 1))
-        columns[column][row].focus()
-        columns[column][row].scroll_visible()
+        if self.stacked and down:  # one list, stage after stage
+            cards = [card for cards in columns for card in cards]
+            index = max(0, min(cards.index(columns[column][row]) + down, len(cards) - 1))
+            target = cards[index]
+        else:
+            column = max(0, min(column + across, len(columns) - 1))
+            row = max(0, min(row + down, len(columns[column]) - 1))
+            target = columns[column][row]
+        target.focus()
+        target.scroll_visible(animate=False)
 
     def action_move(self, step: int) -> None:
         """Move the focused card a stage forward or back (the move form asks the rest)."""

@@ -5,6 +5,9 @@ of rows. A missing block is drawn as a placeholder and fetched in a thread worke
 a neighbouring block when there is one (the common case: scrolling), by offset after a jump. The
 event loop never waits for the database, and 100,000 activities cost no more to show than 1,000.
 
+A row is cut to the list's width, each cut text ending in `…`; a `RowDetail` under the list (mounted
+by the list itself) shows the cursor's row whole, wrapped.
+
 A row's texts are made visible (`dxfield.domain.visible`: controls shown escaped) once, in the
 worker that fetched its block, not on every repaint: the cached rows are display rows.
 """
@@ -25,6 +28,7 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+from textual.widget import Widget
 from textual.worker import Worker, WorkerState
 
 from dxfield.domain.dates import format_date
@@ -32,6 +36,7 @@ from dxfield.domain.visible import visible
 from dxfield.i18n import N_, current_language
 from dxfield.store.search_index import normalize
 from dxfield.tui.text import notify_failure
+from dxfield.tui.widgets.table import RowDetail
 
 if TYPE_CHECKING:
     from dxfield.store.activities import ActivityFilter, ActivityRow
@@ -161,6 +166,12 @@ class ActivityList(ScrollView, can_focus=True):
         self.state = ListState(ActivityFilter(), [])
         self._generation = 0
         self.lang = current_language()
+        self.detail: RowDetail | None = None
+
+    def on_mount(self) -> None:
+        if isinstance(self.parent, Widget) and self.detail is None:
+            self.detail = RowDetail(classes="row-detail")
+            self.parent.mount(self.detail, after=self)
 
     # -- loading ---------------------------------------------------------------------------------
 
@@ -198,6 +209,7 @@ class ActivityList(ScrollView, can_focus=True):
             self.scroll_to(y=0, animate=False, immediate=True)
         self._keep_cursor_visible()
         self.refresh()
+        self._show_detail()
         self.post_message(self.Loaded(self, state.total))
 
     def _request(self, block: int) -> None:
@@ -262,6 +274,7 @@ class ActivityList(ScrollView, can_focus=True):
             return
         self.state.blocks[block] = rows
         self.refresh()
+        self._show_detail()
 
     def _block_failed(self, generation: int, block: int, error: Exception) -> None:
         if generation != self.state.generation:
@@ -289,7 +302,7 @@ class ActivityList(ScrollView, can_focus=True):
         return self.state.total
 
     def render_line(self, y: int) -> Strip:
-        width = self.size.width
+        width = self.scrollable_content_region.width  # the scrollbar's columns aside
         index = int(self.scroll_offset.y) + y
         base = self.rich_style
         if index >= self.state.total:
@@ -319,6 +332,21 @@ class ActivityList(ScrollView, can_focus=True):
         title = highlight(row.title, self.state.terms, match)
         title.truncate(title_width, overflow="ellipsis")
         return Text(" ").join([Text(""), date, place, kind, title])
+
+    def _show_detail(self) -> None:
+        """Show the cursor's row whole under the list (empty while it is not loaded)."""
+        if self.detail is None:
+            return
+        row = self.row_at(self.cursor) if self.state.total else None
+        if row is None:
+            self.detail.show_text("")
+            return
+        date = format_date(row.date, row.date_precision, self.lang)
+        place = f"{row.municipality}  " if row.municipality else ""
+        self.detail.show_text(f"{date}  {place}{row.kind.label(self.lang)}\n{row.title}")
+
+    def watch_cursor(self) -> None:
+        self._show_detail()
 
     # -- cursor ----------------------------------------------------------------------------------
 
