@@ -1,7 +1,7 @@
 """Findings and Actions (今後の取組方針): the follow-through, with filters.
 
 Actions due within 14 days and overdue ones stand out; `x` marks the action under the cursor
-done; `c` creates one.
+done (`u` undoes it while the notification shows); `c` creates one.
 """
 
 from __future__ import annotations
@@ -23,10 +23,11 @@ from dxfield.domain.visible import visible
 from dxfield.i18n import N_, LocalizedError, _, about, current_language, ngettext, pgettext
 from dxfield.tui.screens.base import DxScreen, FormModal
 from dxfield.tui.text import plain_options
+from dxfield.tui.undo import Undo, edit_back
 from dxfield.tui.widgets.table import FittedTable
 
 if TYPE_CHECKING:
-    from dxfield.domain.records import FindingRead
+    from dxfield.domain.records import ActionRead, FindingRead
     from dxfield.store.engine import Store
     from dxfield.store.followups import ActionItem
 
@@ -216,13 +217,36 @@ class ActionsScreen(DxScreen):
 
     @work(thread=True, group="action-done", exit_on_error=False)
     def _complete(self, action_id: str) -> None:
+        from dxfield.store import records
         from dxfield.store.followups import complete_action
 
+        before = records.get(self.store, "action", action_id)
+        status = getattr(before, "status", ActionStatus.planned)
         action, changed = complete_action(self.store, action_id)
-        message = _("Done: {text}").format(text=action.text) if changed else _("Already done")
-        self.app.call_from_thread(self.notify, visible(message, multiline=True), markup=False)
-        self.app.call_from_thread(self.load)
-        self.app.call_from_thread(self.dx.refresh_status)
+        self.app.call_from_thread(self._completed, action, status, changed)
+
+    def _completed(self, action: ActionRead, before: ActionStatus, changed: bool) -> None:
+        if changed:
+            text = visible(action.text.split("\n")[0])
+            self.dx.undoer.offer(
+                _("Done: {text}").format(text=text),
+                Undo(
+                    edit_back("action", action.id, {"status": before.value}),
+                    _("Undone: {text} is {status} again").format(
+                        text=text, status=before.label(current_language())
+                    ),
+                    after=self._after_undo,
+                ),
+            )
+        else:
+            self.notify(_("Already done"), markup=False)
+        self.load()
+        self.dx.refresh_status()
+
+    def _after_undo(self) -> None:
+        if self.is_attached:
+            self.load()
+        self.dx.refresh_status()
 
     def action_create(self) -> None:
         """Add an action."""
