@@ -5,20 +5,23 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from textual.widgets import Input
+from textual.widgets import Input, Select, TextArea
 
 from dxfield.domain.enums import ActionStatus
 from dxfield.store import records
 from dxfield.store.engine import Store
-from dxfield.store.followups import list_actions
+from dxfield.store.followups import list_actions, list_findings
 from dxfield.store.local_state import list_drafts, save_draft
 from dxfield.store.maintenance import record_history
 from dxfield.tui.app import DxfieldApp
 from dxfield.tui.screens.activity_form import ActivityFormScreen
+from dxfield.tui.screens.activity_view import ActivityViewScreen
 from dxfield.tui.screens.confirm import ConfirmScreen
 from dxfield.tui.screens.dashboard import DashboardScreen
 from dxfield.tui.screens.draft_question import DraftQuestionScreen
-from dxfield.tui.screens.followups import ActionsScreen
+from dxfield.tui.screens.finding_view import FindingFormScreen, FindingViewScreen, finding_markdown
+from dxfield.tui.screens.followups import ActionsScreen, FindingsScreen, FollowUpTable
+from dxfield.tui.screens.log import LogScreen
 from tests.tui.test_app import SIZE, settle
 
 
@@ -129,3 +132,122 @@ async def test_escape_keeps_every_draft_for_the_next_start(demo: Path) -> None:
         await settle(app, pilot)
         assert isinstance(app.screen, ActivityFormScreen)
     assert sorted(_draft_titles(demo)) == ["一つ目", "二つ目"]
+
+
+LONG = "多可町の窓口では、申請書の書き方を職員が一人ずつ説明していた。" * 6 + "\n最後の行まで読める"
+
+
+@pytest.mark.usefixtures("frozen_today")
+async def test_a_finding_is_added_opened_edited_deleted_and_undone(demo: Path) -> None:
+    app = DxfieldApp(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("i")
+        await settle(app, pilot)
+        findings = app.screen
+        assert isinstance(findings, FindingsScreen)
+        before = len(findings.items)
+        await pilot.press("c")
+        await settle(app, pilot)
+        form = app.screen
+        assert isinstance(form, FindingFormScreen)
+        form.query_one("#finding-text", TextArea).text = LONG
+        form.query_one("#finding-kind", Select).value = "issue"
+        form.query_one("#finding-area", Select).value = "talent"
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert app.screen is findings and len(findings.items) == before + 1
+        added = next(f for f in findings.items if f.text == LONG)
+        assert (added.kind.value, added.area and added.area.value) == ("issue", "talent")
+
+        findings.query_one(FollowUpTable).move_cursor(row=findings.items.index(added))
+        await pilot.press("enter")  # opened in full
+        await settle(app, pilot)
+        view = app.screen
+        assert isinstance(view, FindingViewScreen)
+        shown = finding_markdown(view.page) if view.page else ""
+        assert "最後の行まで読める" in shown and shown.count("多可町の窓口") == 6
+
+        await pilot.press("e")
+        await settle(app, pilot)
+        edit = app.screen
+        assert isinstance(edit, FindingFormScreen)
+        assert edit.query_one("#finding-text", TextArea).text == LONG
+        edit.query_one("#finding-text", TextArea).text = "書き直した知見"
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert app.screen is view and view.page is not None
+        assert view.page.finding.text == "書き直した知見"
+        assert [r["generation"] for r in view.page.history] == [1, 2]
+
+        await pilot.press("d")
+        await settle(app, pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("y")
+        await settle(app, pilot)
+        assert app.screen is findings
+        assert added.id not in [f.id for f in findings.items]
+        await pilot.press("u")
+        await settle(app, pilot)
+        assert added.id in [f.id for f in findings.items]
+    with Store.open(demo) as store:
+        restored = records.get(store, "finding", added.id)
+        assert restored.text == "書き直した知見"
+        _entity, history = record_history(store, added.id)
+        assert [(r["deleted"], r["restored"]) for r in history] == [
+            (False, False),
+            (False, False),
+            (True, False),
+            (False, True),
+        ]
+
+
+@pytest.mark.usefixtures("frozen_today")
+async def test_a_finding_from_an_activity_is_linked_to_it_and_its_initiative(demo: Path) -> None:
+    from dxfield.demo.loader import demo_id
+
+    visit_id = demo_id("activity", "toyooka-nishimera-visit")
+    with Store.open(demo) as store:
+        visit = records.get(store, "activity", visit_id)
+    app = DxfieldApp(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        app.open_activity(visit_id)
+        await settle(app, pilot)
+        await pilot.press("f")
+        await settle(app, pilot)
+        form = app.screen
+        assert isinstance(form, FindingFormScreen)
+        assert form.query_one("#finding-activity", Select).value == visit_id
+        await pilot.press(*"ドローンの着陸場所が課題")
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert isinstance(app.screen, ActivityViewScreen)
+    with Store.open(demo) as store:
+        found = [f for f in list_findings(store) if f.text == "ドローンの着陸場所が課題"]
+        assert [(f.activity_id, f.initiative_id) for f in found] == [
+            (visit_id, visit.initiative_id)
+        ]
+
+
+@pytest.mark.usefixtures("frozen_today")
+async def test_a_deleted_activity_comes_back_with_u(demo: Path) -> None:
+    from dxfield.demo.loader import demo_id
+
+    visit_id = demo_id("activity", "toyooka-nishimera-visit")
+    app = DxfieldApp(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("l")
+        await settle(app, pilot)
+        app.open_activity(visit_id)
+        await settle(app, pilot)
+        await pilot.press("d", "y")
+        await settle(app, pilot)
+        assert isinstance(app.screen, LogScreen)
+        with Store.open(demo) as store:
+            assert records.get(store, "activity", visit_id, include_deleted=True).deleted
+        await pilot.press("u")
+        await settle(app, pilot)
+    with Store.open(demo) as store:
+        assert not records.get(store, "activity", visit_id, include_deleted=True).deleted

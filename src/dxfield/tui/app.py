@@ -351,6 +351,14 @@ class DxfieldApp(App[None]):
             self.screen.show_newest()
         self.refresh_status()
 
+    def reload_screen(self) -> None:
+        """Read what the screen on top shows again (an undo changed it)."""
+        for name in ("action_reload", "load"):
+            method = getattr(self.screen, name, None)
+            if callable(method):
+                method()
+                return
+
     def action_undo(self) -> None:
         """Put back the last one-key change, while its notification shows."""
         if self._store is not None:

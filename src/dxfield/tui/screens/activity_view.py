@@ -1,5 +1,6 @@
-"""One activity and its history: every revision, who, when, what changed. `e` edits, `d` deletes,
-`v` makes an earlier version current again."""
+"""One activity and its history: every revision, who, when, what changed. `e` edits, `d` deletes
+(`u` brings it back while the notification shows), `v` makes an earlier version current again,
+`f` records a finding from it."""
 
 from __future__ import annotations
 
@@ -48,10 +49,43 @@ def _escape(text: str) -> str:
     return _MARKDOWN_MARKS.sub(r"\\\1", visible(text.replace("\n", " ")))
 
 
-def page_markdown(page: ActivityPage, device_id: str, device_name: str) -> str:
-    """The activity and its history as Markdown (notes are Markdown already)."""
+def history_lines(
+    history: list[dict[str, Any]], devices: dict[str, str], authorship: dict[str, Authorship]
+) -> list[str]:
+    """A record's history as Markdown list items, newest first: when, who, what changed."""
     from dxfield.sync.authors import VERDICTS
 
+    lang = current_language()
+    lines = []
+    for revision in reversed(history):
+        at = stamped_at(revision["hlc"])
+        when = _("reference data") if at is None else f"{at:%Y-%m-%d %H:%M}"
+        # Who: a device by its name (a version is a time and who, never an id or a hash), and
+        # whether this store can prove it wrote it.
+        who = _escape(devices.get(revision["device_id"]) or _("another device"))
+        proof = authorship.get(revision["rev_id"])
+        if proof is not None and proof.verdict in VERDICTS:
+            who += " · " + _(VERDICTS[proof.verdict])
+        if revision["deleted"]:
+            what = _("deleted")
+        elif revision.get("restored"):
+            what = _("restored")
+        elif revision["generation"] == 1:
+            what = _("created")
+        else:
+            what = _("changed: ") + _escape(
+                ", ".join(
+                    FIELD_LABELS.get(c, (c, c))[0 if lang == "ja" else 1]
+                    for c in revision["changed"]
+                    if c != "created_at"
+                )
+            )
+        lines.append(f"- {when} · {who} · {what}")
+    return lines
+
+
+def page_markdown(page: ActivityPage, device_id: str, device_name: str) -> str:
+    """The activity and its history as Markdown (notes are Markdown already)."""
     lang = current_language()
     a = page.activity
     people = [*page.participants]
@@ -76,32 +110,8 @@ def page_markdown(page: ActivityPage, device_id: str, device_name: str) -> str:
     ]
     # A list, not a table: on 80 columns a table squeezed the names of the fields to "日…".
     fields = "\n".join(f"- **{k}**: {_escape(str(v))}" for k, v in rows if v)
-    history = []
-    for revision in reversed(page.history):
-        at = stamped_at(revision["hlc"])
-        when = _("reference data") if at is None else f"{at:%Y-%m-%d %H:%M}"
-        # Who: a device by its name (a version is a time and who, never an id or a hash), and
-        # whether this store can prove it wrote it.
-        known = {**page.devices, device_id: device_name}
-        who = _escape(known.get(revision["device_id"]) or _("another device"))
-        proof = page.authorship.get(revision["rev_id"])
-        if proof is not None and proof.verdict in VERDICTS:
-            who += " · " + _(VERDICTS[proof.verdict])
-        if revision["deleted"]:
-            what = _("deleted")
-        elif revision.get("restored"):
-            what = _("restored")
-        elif revision["generation"] == 1:
-            what = _("created")
-        else:
-            what = _("changed: ") + _escape(
-                ", ".join(
-                    FIELD_LABELS.get(c, (c, c))[0 if lang == "ja" else 1]
-                    for c in revision["changed"]
-                    if c != "created_at"
-                )
-            )
-        history.append(f"- {when} · {who} · {what}")
+    known = {**page.devices, device_id: device_name}
+    history = history_lines(page.history, known, page.authorship)
     # Notes are Markdown: kept as such, their controls shown in a form Markdown shows.
     notes = visible(a.notes, multiline=True, markdown=True) or _("_(no notes)_")
     return (
@@ -124,6 +134,7 @@ class ActivityViewScreen(DxScreen):
         Binding("e", "edit", N_("Edit"), id="edit-activity"),
         Binding("d", "delete", N_("Delete"), id="delete-activity"),
         Binding("v", "revert", N_("Earlier version"), id="revert-activity"),
+        Binding("f", "add_finding", N_("Add finding"), id="activity-add-finding"),
         Binding("escape", "back", N_("Back"), id="back"),
     ]
 
@@ -200,34 +211,22 @@ class ActivityViewScreen(DxScreen):
 
     def action_revert(self) -> None:
         """Make an earlier version current again: choose it, then confirm."""
-        from dxfield.tui.screens.confirm import ConfirmScreen
-        from dxfield.tui.screens.version_picker import VersionPickerScreen, version_choices
+        from dxfield.tui.screens.version_picker import ask_for_version
 
         if self.page is None:
             return
         devices = {**self.page.devices, self.store.device.id: self.store.device.name}
-        choices = version_choices(self.page.history, self.page.activity.rev, devices)
-        labels = dict((rev, text) for text, rev in choices)
+        ask_for_version(self.app, self.page.history, self.page.activity.rev, devices, self._revert)
 
-        def chosen(rev_id: str | None) -> None:
-            if rev_id is None:
-                return
+    def action_add_finding(self) -> None:
+        """Record a finding from this activity (its initiative too)."""
+        from dxfield.tui.screens.finding_view import FindingFormScreen
 
-            def answer(yes: bool | None) -> None:
-                if yes:
-                    self._revert(rev_id)
-
+        if self.page is not None:
+            activity = self.page.activity
             self.app.push_screen(
-                ConfirmScreen(
-                    _(
-                        "Make this version current?\n{get}\n(the present one stays in the history)"
-                    ).format(get=labels.get(rev_id, rev_id)),
-                    default=True,
-                ),
-                answer,
+                FindingFormScreen(activity_id=activity.id, initiative_id=activity.initiative_id)
             )
-
-        self.app.push_screen(VersionPickerScreen(choices), chosen)
 
     @work(thread=True, group="activity-revert", exit_on_error=False)
     def _revert(self, rev_id: str) -> None:
@@ -249,6 +248,16 @@ class ActivityViewScreen(DxScreen):
         self.app.call_from_thread(self._deleted)
 
     def _deleted(self) -> None:
-        self.notify(_("Deleted"))
+        from dxfield.tui.undo import Undo, restore_deleted
+
+        title = visible(self.page.activity.title) if self.page is not None else ""
         self.app.pop_screen()
+        self.dx.undoer.offer(
+            _("Deleted “{title}”").format(title=title),
+            Undo(
+                restore_deleted(self.activity_id),
+                _("Restored “{title}”").format(title=title),
+                after=self.dx.reload_screen,
+            ),
+        )
         self.dx.refresh_status()

@@ -28,14 +28,14 @@ from dxfield.tui.widgets.table import FittedTable
 
 if TYPE_CHECKING:
     from dxfield.domain.records import ActionRead, FindingRead
-    from dxfield.store.engine import Store
     from dxfield.store.followups import ActionItem
+    from dxfield.store.unit import Work
 
 DUE_SOON_DAYS = 14
 OPEN = "open"
 
 
-def initiative_labels(store: Store) -> list[tuple[str, str]]:
+def initiative_labels(store: Work) -> list[tuple[str, str]]:
     """(label, id) of every initiative, for the filters and the form."""
     from dxfield.store.followups import list_initiatives
 
@@ -350,9 +350,13 @@ class ActionFormScreen(FormModal):
 
 
 class FindingsScreen(DxScreen):
-    """Every finding: outcomes, insights, factors and issues."""
+    """Every finding: outcomes, insights, factors and issues. Enter opens one in full, `c` adds
+    one, `e` edits, `d` deletes (`u` brings it back while the notification shows)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("c", "create", N_("New finding"), id="finding-create"),
+        Binding("e", "edit", N_("Edit"), id="finding-edit"),
+        Binding("d", "delete", N_("Delete"), id="finding-delete"),
         Binding("f", "focus_filters", N_("Filters"), id="finding-filters"),
         Binding("r", "reload", N_("Reload"), id="reload-findings"),
     ]
@@ -412,6 +416,7 @@ class FindingsScreen(DxScreen):
         self.items = items
         lang = current_language()
         table = self.query_one(FollowUpTable)
+        row = table.cursor_row
         table.clear()
         muted = table.get_component_rich_style("follow-up-table--muted")
         for finding in items:
@@ -429,13 +434,66 @@ class FindingsScreen(DxScreen):
                 Text(text, style=style or ""),
                 key=finding.id,
             )
+        if items:
+            table.move_cursor(row=min(row, len(items) - 1))
         self.query_one("#findings-summary", Label).update(
-            ngettext("{count} finding", "{count} findings", len(items)).format(count=len(items))
+            ngettext(
+                "{count} finding  ·  Enter opens  c new  e edit  d delete",
+                "{count} findings  ·  Enter opens  c new  e edit  d delete",
+                len(items),
+            ).format(count=len(items))
         )
 
     @on(Select.Changed)
     def _filter_changed(self) -> None:
         self.load()
+
+    def _current_finding(self) -> FindingRead | None:
+        table = self.query_one(FollowUpTable)
+        if not self.items or not 0 <= table.cursor_row < len(self.items):
+            return None
+        return self.items[table.cursor_row]
+
+    @on(FollowUpTable.RowSelected, "#findings")
+    def _row_selected(self, event: FollowUpTable.RowSelected) -> None:
+        event.stop()
+        self.action_open()
+
+    def action_open(self) -> None:
+        """Open the finding under the cursor in full, with its history."""
+        from dxfield.tui.screens.finding_view import FindingViewScreen
+
+        finding = self._current_finding()
+        if finding is not None:
+            self.app.push_screen(FindingViewScreen(finding.id))
+
+    def action_create(self) -> None:
+        """Add a finding (of the kind, area and initiative the filters show, if any)."""
+        from dxfield.tui.screens.finding_view import FindingFormScreen
+
+        self.app.push_screen(
+            FindingFormScreen(
+                initiative_id=_value(self, "initiative"),
+                kind=_value(self, "kind"),
+                area=_value(self, "area"),
+            )
+        )
+
+    def action_edit(self) -> None:
+        """Edit the finding under the cursor."""
+        from dxfield.tui.screens.finding_view import FindingFormScreen
+
+        finding = self._current_finding()
+        if finding is not None:
+            self.app.push_screen(FindingFormScreen(finding))
+
+    def action_delete(self) -> None:
+        """Delete the finding under the cursor, after asking; `u` brings it back."""
+        from dxfield.tui.screens.finding_view import delete_finding
+
+        finding = self._current_finding()
+        if finding is not None:
+            delete_finding(self, finding)
 
     def action_focus_filters(self) -> None:
         """Move to the filters."""
