@@ -251,3 +251,62 @@ async def test_a_deleted_activity_comes_back_with_u(demo: Path) -> None:
         await settle(app, pilot)
     with Store.open(demo) as store:
         assert not records.get(store, "activity", visit_id, include_deleted=True).deleted
+
+
+async def test_keeping_a_conflicts_other_version_is_undone_with_u(tmp_path: Path) -> None:
+    from dxfield.store.activities import list_activities
+    from dxfield.store.conflicts import list_conflicts
+    from dxfield.sync.bundle import export_bundle, import_bundle
+    from dxfield.tui.screens.sync import ConflictsScreen
+    from tests.tui.test_sync_app import _stores
+
+    a, b = _stores(tmp_path)
+    with Store.open(a) as first, Store.open(b) as hub:
+        export_bundle(first, tmp_path / "1.dxb", "兵庫県")
+        import_bundle(hub, tmp_path / "1.dxb")
+        (activity_id,) = [row.id for row in list_activities(first, limit=5)]
+        records.edit(first, "activity", activity_id, {"title": "豊岡の題"})
+        records.edit(hub, "activity", activity_id, {"title": "県の題"})
+        export_bundle(hub, tmp_path / "2.dxb", "豊岡")
+        import_bundle(first, tmp_path / "2.dxb")
+    app = DxfieldApp(a)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        app.action_conflicts()
+        await settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, ConflictsScreen)
+        (conflict,) = screen.conflicts
+        shown, other = (v.data["title"] for v in conflict.versions)
+        await pilot.press("2")
+        await settle(app, pilot)
+        with Store.open(a) as first:
+            assert records.get(first, "activity", activity_id).title == other
+        await pilot.press("u")
+        await settle(app, pilot)
+    with Store.open(a) as first:
+        assert records.get(first, "activity", activity_id).title == shown
+        assert list_conflicts(first) == []
+
+
+@pytest.mark.usefixtures("frozen_today")
+async def test_a_restored_record_is_deleted_again_with_u(demo: Path) -> None:
+    from dxfield.demo.loader import demo_id
+    from dxfield.tui.screens.deleted import DeletedScreen
+
+    visit_id = demo_id("activity", "toyooka-nishimera-visit")
+    with Store.open(demo) as store:
+        records.delete(store, "activity", visit_id)
+    app = DxfieldApp(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        app.action_deleted()
+        await settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, DeletedScreen)
+        await pilot.press("r", "y")
+        await settle(app, pilot)
+        assert screen.items == []
+        await pilot.press("u")
+        await settle(app, pilot)
+        assert [i.entity_id for i in screen.items] == [visit_id]

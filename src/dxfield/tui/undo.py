@@ -63,6 +63,17 @@ def restore_deleted(record_id: str) -> Callable[[Store], object]:
     return run
 
 
+def revert_to(record_id: str, rev_id: str) -> Callable[[Store], object]:
+    """An undo that makes the version `rev_id` of a record current again (a new version)."""
+
+    def run(store: Store) -> object:
+        from dxfield.store.versions import revert
+
+        return revert(store, record_id, rev_id)
+
+    return run
+
+
 def delete_created(entity: str, record_id: str) -> Callable[[Store], object]:
     """An undo of a creation (or of a restore): the record deleted again (its history stays)."""
 

@@ -1,5 +1,6 @@
 """Deleted records, newest deletion first: `r` brings the highlighted one back (a new version
-that syncs like any change). Nothing deleted is gone."""
+that syncs like any change; `u` deletes it again while the notification shows). Nothing deleted
+is gone."""
 
 from __future__ import annotations
 
@@ -118,8 +119,17 @@ class DeletedScreen(DxScreen):
         self.app.call_from_thread(self._restored, written)
 
     def _restored(self, written: Written) -> None:
+        from dxfield.tui.undo import Undo, delete_created
+
         title = visible(written.label)
-        self.notify(_("Restored “{title}”").format(title=title), markup=False)
+        self.dx.undoer.offer(
+            _("Restored “{title}”").format(title=title),
+            Undo(
+                delete_created(written.entity, written.entity_id),
+                _("Deleted “{title}”").format(title=title),
+                after=self.dx.reload_screen,
+            ),
+        )
         self.dx.refresh_status()
         self.load()
 
