@@ -99,7 +99,8 @@ async def test_discarding_a_draft_asks_twice(demo: Path) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         assert isinstance(app.screen, DraftQuestionScreen)
-        app.screen.query_one("#discard").focus()
+        await pilot.press("shift+tab", "shift+tab")  # from Restore, past Later, to Discard
+        assert app.focused is app.screen.query_one("#discard")
         await pilot.press("enter")
         await settle(app, pilot)
         assert isinstance(app.screen, ConfirmScreen)
@@ -107,8 +108,7 @@ async def test_discarding_a_draft_asks_twice(demo: Path) -> None:
         await settle(app, pilot)
         assert isinstance(app.screen, DraftQuestionScreen)
         assert _draft_titles(demo) == ["捨てるかもしれない下書き"]
-        app.screen.query_one("#discard").focus()
-        await pilot.press("enter")
+        await pilot.press("left", "left", "enter")
         await settle(app, pilot)
         await pilot.press("y")
         await settle(app, pilot)
@@ -178,6 +178,9 @@ async def test_a_finding_is_added_opened_edited_deleted_and_undone(demo: Path) -
         await settle(app, pilot)
         assert app.screen is view and view.page is not None
         assert view.page.finding.text == "書き直した知見"
+        # What the form did not change is kept.
+        assert (view.page.finding.kind, view.page.finding.area) == (added.kind, added.area)
+        assert view.page.finding.initiative_id == added.initiative_id
         assert [r["generation"] for r in view.page.history] == [1, 2]
 
         await pilot.press("d")
@@ -310,3 +313,34 @@ async def test_a_restored_record_is_deleted_again_with_u(demo: Path) -> None:
         await pilot.press("u")
         await settle(app, pilot)
         assert [i.entity_id for i in screen.items] == [visit_id]
+
+
+@pytest.mark.usefixtures("frozen_today")
+async def test_editing_a_finding_keeps_what_the_form_does_not_change(demo: Path) -> None:
+    with Store.open(demo) as store:
+        finding = next(
+            f for f in list_findings(store) if f.area and f.initiative_id and f.activity_id
+        )
+    app = DxfieldApp(demo)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        app.push_screen(FindingFormScreen(finding))
+        await settle(app, pilot)
+        await pilot.press(*"(追記)", "ctrl+s")  # the cursor starts at the end of the text
+        await settle(app, pilot)
+    with Store.open(demo) as store:
+        edited = records.get(store, "finding", finding.id)
+    assert edited.text == finding.text + "(追記)"
+    keep = ("kind", "area", "initiative_id", "activity_id", "date", "not_applicable")
+    assert [getattr(edited, k) for k in keep] == [getattr(finding, k) for k in keep]
+
+
+def test_an_undo_notice_quotes_the_first_line_cut_with_an_ellipsis() -> None:
+    from rich.cells import cell_len
+
+    from dxfield.tui.undo import said
+
+    assert said("短い題\n二行目") == "短い題"
+    long = said("多可町" * 20)
+    assert long.endswith("…") and cell_len(long) <= 40
+    assert said("a\x1bb") == "a<ESC>b"

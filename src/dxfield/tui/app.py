@@ -368,7 +368,8 @@ class DxfieldApp(App[None]):
         """While a form is open, the keys that would leave it are off (escape asks first);
         `u` is on only while an undo is on offer, and not over a form or a question."""
         if self._asking_drafts:
-            return action == "quit"  # ctrl+q still quits; the drafts stay for the next start
+            # Only moving between the answers, and ctrl+q (the drafts stay for the next start).
+            return action in ("quit", "focus_next", "focus_previous")
         if action == "undo":
             return (
                 self.undoer.pending is not None

@@ -29,6 +29,26 @@ if TYPE_CHECKING:
 
 UNDO_SECONDS = 12.0
 """How long an undo notification (and so its `u`) stays."""
+SAID_CELLS = 40
+"""How much of a record's text an undo notification quotes (in terminal cells)."""
+
+
+def said(text: str, cells: int = SAID_CELLS) -> str:
+    """The first line of a record's text as a notification quotes it: its controls shown, cut
+    with `…` past `cells` terminal cells (a Japanese character takes two)."""
+    from rich.cells import cell_len
+
+    from dxfield.domain.visible import visible
+
+    first = visible(text.splitlines()[0] if text else "")
+    if cell_len(first) <= cells:
+        return first
+    kept = ""
+    for char in first:
+        if cell_len(kept + char) > cells - 1:
+            break
+        kept += char
+    return kept + "…"
 
 
 @dataclass(frozen=True)

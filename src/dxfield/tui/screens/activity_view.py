@@ -248,9 +248,9 @@ class ActivityViewScreen(DxScreen):
         self.app.call_from_thread(self._deleted)
 
     def _deleted(self) -> None:
-        from dxfield.tui.undo import Undo, restore_deleted
+        from dxfield.tui.undo import Undo, restore_deleted, said
 
-        title = visible(self.page.activity.title) if self.page is not None else ""
+        title = said(self.page.activity.title) if self.page is not None else ""
         self.app.pop_screen()
         self.dx.undoer.offer(
             _("Deleted “{title}”").format(title=title),

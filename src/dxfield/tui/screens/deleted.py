@@ -119,9 +119,9 @@ class DeletedScreen(DxScreen):
         self.app.call_from_thread(self._restored, written)
 
     def _restored(self, written: Written) -> None:
-        from dxfield.tui.undo import Undo, delete_created
+        from dxfield.tui.undo import Undo, delete_created, said
 
-        title = visible(written.label)
+        title = said(written.label)
         self.dx.undoer.offer(
             _("Restored “{title}”").format(title=title),
             Undo(

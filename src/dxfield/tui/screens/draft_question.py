@@ -57,8 +57,8 @@ class DraftQuestionScreen(ModalScreen[DraftAnswer]):
         Binding("y", "restore", N_("Restore"), show=False),
         # Keys that mean something elsewhere answer nothing here.
         Binding("q", "nothing", show=False),
-        Binding("left", "app.focus_previous", show=False),
-        Binding("right", "app.focus_next", show=False),
+        Binding("left", "previous", show=False),
+        Binding("right", "next", show=False),
     ]
 
     DEFAULT_CSS = """
@@ -88,7 +88,9 @@ class DraftQuestionScreen(ModalScreen[DraftAnswer]):
             yield Label(heading, id="draft-heading")
             yield Label(plain(draft_summary(self.draft), multiline=True), id="draft-summary")
             yield Label(
-                _("Enter restores it. Escape keeps it for the next start. Discard asks again."),
+                _(
+                    "Enter restores  ·  escape keeps it for the next start  ·  discarding asks again"
+                ),
                 id="draft-hint",
             )
             with Horizontal():
@@ -118,6 +120,14 @@ class DraftQuestionScreen(ModalScreen[DraftAnswer]):
     def action_later(self) -> None:
         """Keep the draft for the next start."""
         self.dismiss("later")
+
+    def action_previous(self) -> None:
+        """The answer to the left."""
+        self.focus_previous()
+
+    def action_next(self) -> None:
+        """The answer to the right."""
+        self.focus_next()
 
     def action_nothing(self) -> None:
         """A key that answers nothing here."""

@@ -55,8 +55,9 @@ def delete_finding(screen: DxScreen, finding: FindingRead, after: Any = None) ->
     """Ask, then delete `finding` (a new version: its history stays) and offer `u` to bring it
     back; `after` runs on the event loop once it is deleted."""
     from dxfield.tui.screens.confirm import ConfirmScreen
+    from dxfield.tui.undo import said
 
-    label = visible(finding.text.splitlines()[0] if finding.text else "")
+    label = said(finding.text)
 
     def write() -> None:
         from dxfield.store import records
@@ -156,14 +157,12 @@ class FindingFormScreen(FormModal):
             yield Label(_("Finding"), classes="field-label")
             yield TextArea(finding.text if finding else "", id="finding-text", soft_wrap=True)
             yield Label(_("Support area"), classes="field-label")
-            area = Select[str](
+            yield Select[str](
                 [(a.label(lang), a.value) for a in SupportArea],
                 prompt=_("(none)"),
+                value=self.area or Select.NULL,
                 id="finding-area",
             )
-            if self.area:
-                area.value = self.area
-            yield area
             yield Label(_("Initiative"), classes="field-label")
             yield Select[str]([], prompt=_("(none)"), id="finding-initiative")
             yield Label(_("Activity"), classes="field-label")
@@ -180,7 +179,9 @@ class FindingFormScreen(FormModal):
                 yield Button(_("Save (ctrl+s)"), id="save", variant="primary")
 
     def on_mount(self) -> None:
-        self.query_one("#finding-text", TextArea).focus()
+        text = self.query_one("#finding-text", TextArea)
+        text.move_cursor(text.document.end)  # typing goes on from the end of what is there
+        text.focus()
         self._load_choices(self.initiative_id, self.activity_id)
 
     @work(thread=True, exclusive=True, group="finding-choices", exit_on_error=False)

@@ -23,7 +23,7 @@ from dxfield.domain.visible import visible
 from dxfield.i18n import N_, LocalizedError, _, about, current_language, ngettext, pgettext
 from dxfield.tui.screens.base import DxScreen, FormModal
 from dxfield.tui.text import plain_options
-from dxfield.tui.undo import Undo, edit_back
+from dxfield.tui.undo import Undo, edit_back, said
 from dxfield.tui.widgets.table import FittedTable
 
 if TYPE_CHECKING:
@@ -227,7 +227,7 @@ class ActionsScreen(DxScreen):
 
     def _completed(self, action: ActionRead, before: ActionStatus, changed: bool) -> None:
         if changed:
-            text = visible(action.text.split("\n")[0])
+            text = said(action.text)
             self.dx.undoer.offer(
                 _("Done: {text}").format(text=text),
                 Undo(
