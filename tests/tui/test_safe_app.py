@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -137,8 +138,9 @@ async def test_escape_keeps_every_draft_for_the_next_start(demo: Path) -> None:
 LONG = "多可町の窓口では、申請書の書き方を職員が一人ずつ説明していた。" * 6 + "\n最後の行まで読める"
 
 
-@pytest.mark.usefixtures("frozen_today")
-async def test_a_finding_is_added_opened_edited_deleted_and_undone(demo: Path) -> None:
+async def test_a_finding_is_added_opened_edited_deleted_and_undone(
+    demo: Path, frozen_today: dt.date
+) -> None:
     app = DxfieldApp(demo)
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
@@ -159,8 +161,9 @@ async def test_a_finding_is_added_opened_edited_deleted_and_undone(demo: Path) -
         assert app.screen is findings and len(findings.items) == before + 1
         added = next(f for f in findings.items if f.text == LONG)
         assert (added.kind.value, added.area and added.area.value) == ("issue", "talent")
+        assert added.date == frozen_today  # dated today, among the newest
+        assert findings.query_one(FollowUpTable).cursor_row == findings.items.index(added)
 
-        findings.query_one(FollowUpTable).move_cursor(row=findings.items.index(added))
         await pilot.press("enter")  # opened in full
         await settle(app, pilot)
         view = app.screen

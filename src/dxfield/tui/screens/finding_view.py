@@ -168,8 +168,11 @@ class FindingFormScreen(FormModal):
             yield Label(_("Activity"), classes="field-label")
             yield Select[str]([], prompt=_("(none)"), id="finding-activity")
             yield Label(_("Date (optional; 7/17 works)"), classes="field-label")
+            # A new finding is dated today (as an action is), so that it sorts among the newest.
             yield Input(
-                finding.date.isoformat() if finding and finding.date else "",
+                (finding.date.isoformat() if finding.date else "")
+                if finding
+                else self.dx.today.isoformat(),
                 id="finding-date",
                 select_on_focus=False,
             )

@@ -365,6 +365,7 @@ class FindingsScreen(DxScreen):
         super().__init__()
         self._initiatives: dict[str, str] = {}
         self.items: list[FindingRead] = []
+        self._show_id: str | None = None  # a finding to put the cursor on once it is read
 
     def compose_body(self) -> ComposeResult:
         lang = current_language()
@@ -434,6 +435,10 @@ class FindingsScreen(DxScreen):
                 Text(text, style=style or ""),
                 key=finding.id,
             )
+        ids = [f.id for f in items]
+        if self._show_id in ids:
+            row = ids.index(self._show_id)
+            self._show_id = None
         if items:
             table.move_cursor(row=min(row, len(items) - 1))
         self.query_one("#findings-summary", Label).update(
@@ -471,13 +476,18 @@ class FindingsScreen(DxScreen):
         """Add a finding (of the kind, area and initiative the filters show, if any)."""
         from dxfield.tui.screens.finding_view import FindingFormScreen
 
-        self.app.push_screen(
-            FindingFormScreen(
-                initiative_id=_value(self, "initiative"),
-                kind=_value(self, "kind"),
-                area=_value(self, "area"),
-            )
+        form = FindingFormScreen(
+            initiative_id=_value(self, "initiative"),
+            kind=_value(self, "kind"),
+            area=_value(self, "area"),
         )
+
+        def done(saved: bool | None) -> None:
+            if saved and form.saved_id:
+                self._show_id = form.saved_id  # the cursor goes to the new finding
+                self.load()
+
+        self.app.push_screen(form, done)
 
     def action_edit(self) -> None:
         """Edit the finding under the cursor."""
