@@ -136,6 +136,9 @@ class DxfieldApp(App[None]):
             # until it is answered (`check_action`).
             self._asking_drafts = True
             self.query_one("#opening", Static).update("")
+            for bar in self.screen.query(StatusBar):  # the store is open: say which, under it
+                bar.store_path = display_path(self.store.location)
+                bar.device_name = self.store.device.name
             self._offer_drafts(list(drafts), len(drafts))
         else:
             self._show_first_screen()
