@@ -347,3 +347,66 @@ def test_an_undo_notice_quotes_the_first_line_cut_with_an_ellipsis() -> None:
     long = said("多可町" * 20)
     assert long.endswith("…") and cell_len(long) <= 40
     assert said("a\x1bb") == "a<ESC>b"
+
+
+@pytest.mark.usefixtures("frozen_today")
+async def test_a_deleted_activitys_history_opens_from_the_deleted_records_and_r_restores(
+    demo: Path,
+) -> None:
+    from dxfield.demo.loader import demo_id
+    from dxfield.tui.screens.deleted import DeletedScreen
+
+    visit_id = demo_id("activity", "toyooka-nishimera-visit")
+    with Store.open(demo) as store:
+        records.delete(store, "activity", visit_id)
+    app = DxfieldApp(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        app.action_deleted()
+        await settle(app, pilot)
+        assert isinstance(app.screen, DeletedScreen)
+        await pilot.press("enter")
+        await settle(app, pilot)
+        view = app.screen
+        assert isinstance(view, ActivityViewScreen) and view.page is not None
+        assert view.page.activity.deleted
+        assert [r["deleted"] for r in view.page.history][-1] is True
+        await pilot.press("e", "d", "v")  # a deleted activity is only read
+        await settle(app, pilot)
+        assert app.screen is view
+        await pilot.press("r")
+        await settle(app, pilot)
+        assert app.screen is view and not view.page.activity.deleted
+        assert view.page.history[-1]["restored"]
+        await pilot.press("r")  # a live activity is not restored again
+        await settle(app, pilot)
+        await pilot.press("u")  # deleted again
+        await settle(app, pilot)
+        assert view.page.activity.deleted
+
+
+@pytest.mark.usefixtures("frozen_today")
+async def test_a_deleted_finding_is_read_and_restored_from_the_deleted_records(
+    demo: Path,
+) -> None:
+    from dxfield.tui.screens.deleted import DeletedScreen
+
+    with Store.open(demo) as store:
+        finding = list_findings(store)[0]
+        records.delete(store, "finding", finding.id)
+    app = DxfieldApp(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        app.action_deleted()
+        await settle(app, pilot)
+        assert isinstance(app.screen, DeletedScreen)
+        await pilot.press("enter")
+        await settle(app, pilot)
+        view = app.screen
+        assert isinstance(view, FindingViewScreen) and view.page is not None
+        assert view.page.finding.deleted and finding.text in finding_markdown(view.page)
+        await pilot.press("r")
+        await settle(app, pilot)
+        assert not view.page.finding.deleted
+    with Store.open(demo) as store:
+        assert finding.id in [f.id for f in list_findings(store)]

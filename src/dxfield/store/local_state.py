@@ -18,7 +18,8 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from dxfield import clock
-from dxfield.store.draft_rows import DRAFT_PREFIX, Draft, drafts_of
+from dxfield.store.draft_rows import DRAFT_PREFIX, drafts_of
+from dxfield.store.draft_rows import Draft as Draft  # re-exported: forms and the app use it
 from dxfield.store.schema import DEVICES, LOCAL_STATE, REVISIONS
 from dxfield.store.unit import Work, unit_of
 

@@ -23,9 +23,11 @@ from dxfield.i18n import _
 
 if TYPE_CHECKING:
     from textual.app import App
+    from textual.dom import DOMNode
     from textual.timer import Timer
 
     from dxfield.store.engine import Store
+    from dxfield.store.versions import Written
 
 UNDO_SECONDS = 12.0
 """How long an undo notification (and so its `u`) stays."""
@@ -177,3 +179,32 @@ class Undoer:
         self.app.notify(undo.said, markup=False)
         if undo.after is not None:
             undo.after()
+
+
+def restore_with_undo(screen: DOMNode, record_id: str) -> None:
+    """Bring a deleted record back in a thread worker, then say so with `u` to delete it again,
+    and read the screen on top again (the app's `reload_screen`)."""
+    from dxfield.tui.app import DxfieldApp
+
+    app = cast(DxfieldApp, screen.app)
+
+    def write() -> None:
+        from dxfield.store.versions import restore
+
+        written = restore(app.store, record_id)
+        app.call_from_thread(restored, written)
+
+    def restored(written: Written) -> None:
+        title = said(written.label)
+        app.undoer.offer(
+            _("Restored “{title}”").format(title=title),
+            Undo(
+                delete_created(written.entity, written.entity_id),
+                _("Deleted “{title}”").format(title=title),
+                after=app.reload_screen,
+            ),
+        )
+        app.refresh_status()
+        app.reload_screen()
+
+    app.run_worker(write, thread=True, group="restore", exit_on_error=False)

@@ -110,6 +110,8 @@ def page_markdown(page: ActivityPage, device_id: str, device_name: str) -> str:
     ]
     # A list, not a table: on 80 columns a table squeezed the names of the fields to "日…".
     fields = "\n".join(f"- **{k}**: {_escape(str(v))}" for k, v in rows if v)
+    if a.deleted:
+        fields = "**" + _("Deleted (r brings it back; its history is below)") + "**\n\n" + fields
     known = {**page.devices, device_id: device_name}
     history = history_lines(page.history, known, page.authorship)
     # Notes are Markdown: kept as such, their controls shown in a form Markdown shows.
@@ -135,6 +137,7 @@ class ActivityViewScreen(DxScreen):
         Binding("d", "delete", N_("Delete"), id="delete-activity"),
         Binding("v", "revert", N_("Earlier version"), id="revert-activity"),
         Binding("f", "add_finding", N_("Add finding"), id="activity-add-finding"),
+        Binding("r", "restore", N_("Restore"), id="restore-activity"),
         Binding("escape", "back", N_("Back"), id="back"),
     ]
 
@@ -157,10 +160,14 @@ class ActivityViewScreen(DxScreen):
     @work(thread=True, exclusive=True, group="activity-view", exit_on_error=False)
     def load(self) -> None:
         """Read the activity, its names and its history (in a thread)."""
-        from dxfield.store.activities import activity_names, get_activity
+        from dxfield.domain.records import ActivityRead
+        from dxfield.store import records
+        from dxfield.store.activities import activity_names
         from dxfield.store.maintenance import record_history
 
-        activity = get_activity(self.store, self.activity_id)
+        # A deleted activity too (opened from the deleted records): its history, and `r`.
+        activity = records.get(self.store, "activity", self.activity_id, include_deleted=True)
+        assert isinstance(activity, ActivityRead)
         names = activity_names(self.store, activity)
         from dxfield.sync.authors import authorship_here, names_here
 
@@ -182,6 +189,23 @@ class ActivityViewScreen(DxScreen):
         self.query_one("#activity", Markdown).update(
             page_markdown(page, self.store.device.id, self.store.device.name)
         )
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """A deleted activity is only read, and brought back (`r`); a live one is not restored."""
+        deleted = bool(self.page is not None and self.page.activity.deleted)
+        if action == "restore":
+            return deleted
+        if action in ("edit", "delete", "revert", "add_finding"):
+            return not deleted
+        return True
+
+    def action_restore(self) -> None:
+        """Bring this deleted activity back (`u` deletes it again while the notice shows)."""
+        from dxfield.tui.undo import restore_with_undo
+
+        if self.page is not None and self.page.activity.deleted:
+            restore_with_undo(self, self.activity_id)
 
     def action_back(self) -> None:
         """Back to where the activity was opened from."""

@@ -319,6 +319,8 @@ def finding_markdown(page: FindingPage) -> str:
         (_("Record ID"), f.id),
     ]
     fields = "\n".join(f"- **{k}**: {_escape(v.replace(chr(10), ' '))}" for k, v in rows if v)
+    if f.deleted:
+        fields = "**" + _("Deleted (r brings it back; its history is below)") + "**\n\n" + fields
     # The text whole, its line breaks kept (a hard break at the end of each line).
     text = "  \n".join(_escape(line) for line in f.text.splitlines()) or _("(no text)")
     if f.not_applicable:
@@ -344,7 +346,7 @@ def read_page(store: Store, finding_id: str) -> FindingPage:
     from dxfield.sync.authors import authorship_here, names_here
     from dxfield.tui.screens.followups import initiative_labels
 
-    finding = records.get(store, "finding", finding_id)
+    finding = records.get(store, "finding", finding_id, include_deleted=True)
     assert isinstance(finding, FindingRead)
     initiatives = dict((value, label) for label, value in initiative_labels(store))
     rows = rows_by_ids(store, [finding.activity_id]) if finding.activity_id else []
@@ -368,6 +370,7 @@ class FindingViewScreen(DxScreen):
         Binding("d", "delete", N_("Delete"), id="delete-finding"),
         Binding("v", "revert", N_("Earlier version"), id="revert-finding"),
         Binding("o", "open_activity", N_("Its activity"), id="finding-activity"),
+        Binding("r", "restore", N_("Restore"), id="restore-finding"),
         Binding("escape", "back", N_("Back"), id="finding-back"),
     ]
 
@@ -399,9 +402,22 @@ class FindingViewScreen(DxScreen):
         self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """A deleted finding is only read, and brought back (`r`)."""
+        deleted = bool(self.page is not None and self.page.finding.deleted)
         if action == "open_activity":
             return self.page is not None and self.page.activity is not None
+        if action == "restore":
+            return deleted
+        if action in ("edit", "delete", "revert"):
+            return not deleted
         return True
+
+    def action_restore(self) -> None:
+        """Bring this deleted finding back (`u` deletes it again while the notice shows)."""
+        from dxfield.tui.undo import restore_with_undo
+
+        if self.page is not None and self.page.finding.deleted:
+            restore_with_undo(self, self.finding_id)
 
     def action_back(self) -> None:
         """Back to where the finding was opened from."""
