@@ -410,3 +410,61 @@ async def test_a_deleted_finding_is_read_and_restored_from_the_deleted_records(
         assert not view.page.finding.deleted
     with Store.open(demo) as store:
         assert finding.id in [f.id for f in list_findings(store)]
+
+
+@pytest.mark.usefixtures("frozen_today")
+async def test_an_action_opens_with_its_history_where_x_and_u_show_as_versions(demo: Path) -> None:
+    from dxfield.tui.screens.action_view import ActionViewScreen, action_markdown
+    from dxfield.tui.screens.followups import ActionFormScreen
+
+    app = DxfieldApp(demo)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("a")
+        await settle(app, pilot)
+        actions = app.screen
+        assert isinstance(actions, ActionsScreen)
+        first = next(i.action for i in actions.items if i.action.initiative_id and i.action.due)
+        actions.query_one(FollowUpTable).move_cursor(
+            row=[i.action.id for i in actions.items].index(first.id)
+        )
+        await pilot.press("enter")
+        await settle(app, pilot)
+        view = app.screen
+        assert isinstance(view, ActionViewScreen) and view.page is not None
+        assert first.text.splitlines()[0][:10] in action_markdown(view.page)
+        await pilot.press("x")
+        await settle(app, pilot)
+        assert view.page.action.status is ActionStatus.done
+        await pilot.press("x")  # done already: x is off
+        await settle(app, pilot)
+        await pilot.press("u")
+        await settle(app, pilot)
+        assert view.page.action.status is first.status
+        assert [r["data"]["status"] for r in view.page.history[-3:]] == [
+            first.status.value,
+            "done",
+            first.status.value,
+        ]
+        page = action_markdown(view.page)
+        assert page.count("·") >= 6  # three versions, each a time and who and what
+
+        await pilot.press("e")
+        await settle(app, pilot)
+        form = app.screen
+        assert isinstance(form, ActionFormScreen)
+        form.query_one("#action-owner", Input).value = "多可町 健康福祉課"
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert app.screen is view
+        edited = view.page.action
+        assert edited.owner == "多可町 健康福祉課"
+        keep = ("text", "initiative_id", "due", "status", "as_of")
+        assert [getattr(edited, k) for k in keep] == [getattr(first, k) for k in keep]
+
+        await pilot.press("d", "y")
+        await settle(app, pilot)
+        assert app.screen is actions and first.id not in [i.action.id for i in actions.items]
+        await pilot.press("u")
+        await settle(app, pilot)
+        assert first.id in [i.action.id for i in actions.items]

@@ -45,6 +45,41 @@ def initiative_labels(store: Work) -> list[tuple[str, str]]:
     ]
 
 
+def complete_with_undo(screen: DxScreen, action_id: str) -> None:
+    """Mark an action done in a thread worker, then say so with `u` to put its status back
+    (an edit through the one write path: the history keeps both versions)."""
+    dx = screen.dx
+
+    def write() -> None:
+        from dxfield.store import records
+        from dxfield.store.followups import complete_action
+
+        before = records.get(dx.store, "action", action_id)
+        status = getattr(before, "status", ActionStatus.planned)
+        action, changed = complete_action(dx.store, action_id)
+        dx.call_from_thread(completed, action, status, changed)
+
+    def completed(action: ActionRead, before: ActionStatus, changed: bool) -> None:
+        if changed:
+            text = said(action.text)
+            dx.undoer.offer(
+                _("Done: {text}").format(text=text),
+                Undo(
+                    edit_back("action", action.id, {"status": before.value}),
+                    _("Undone: {text} is {status} again").format(
+                        text=text, status=before.label(current_language())
+                    ),
+                    after=dx.reload_screen,
+                ),
+            )
+        else:
+            dx.notify(_("Already done"), markup=False)
+        dx.reload_screen()
+        dx.refresh_status()
+
+    screen.run_worker(write, thread=True, group="action-done", exit_on_error=False)
+
+
 class FollowUpTable(FittedTable):
     """A table whose rows can stand out: overdue, or due soon."""
 
@@ -78,6 +113,8 @@ class ActionsScreen(DxScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("x", "done", N_("Done"), id="action-done"),
         Binding("c", "create", N_("New action"), id="action-create"),
+        Binding("e", "edit", N_("Edit"), id="action-edit"),
+        Binding("d", "delete", N_("Delete"), id="action-delete"),
         Binding("f", "focus_filters", N_("Filters"), id="action-filters"),
         Binding("r", "reload", N_("Reload"), id="reload-actions"),
     ]
@@ -210,43 +247,39 @@ class ActionsScreen(DxScreen):
         return self.items[table.cursor_row]
 
     def action_done(self) -> None:
-        """Mark the action under the cursor done."""
+        """Mark the action under the cursor done (`u` puts its status back)."""
         item = self._current()
         if item is not None:
-            self._complete(item.action.id)
+            complete_with_undo(self, item.action.id)
 
-    @work(thread=True, group="action-done", exit_on_error=False)
-    def _complete(self, action_id: str) -> None:
-        from dxfield.store import records
-        from dxfield.store.followups import complete_action
+    @on(FollowUpTable.RowSelected, "#actions")
+    def _row_selected(self, event: FollowUpTable.RowSelected) -> None:
+        event.stop()
+        self.action_open()
 
-        before = records.get(self.store, "action", action_id)
-        status = getattr(before, "status", ActionStatus.planned)
-        action, changed = complete_action(self.store, action_id)
-        self.app.call_from_thread(self._completed, action, status, changed)
+    def action_open(self) -> None:
+        """Open the action under the cursor in full, with its history."""
+        from dxfield.tui.screens.action_view import ActionViewScreen
 
-    def _completed(self, action: ActionRead, before: ActionStatus, changed: bool) -> None:
-        if changed:
-            text = said(action.text)
-            self.dx.undoer.offer(
-                _("Done: {text}").format(text=text),
-                Undo(
-                    edit_back("action", action.id, {"status": before.value}),
-                    _("Undone: {text} is {status} again").format(
-                        text=text, status=before.label(current_language())
-                    ),
-                    after=self._after_undo,
-                ),
+        item = self._current()
+        if item is not None:
+            self.app.push_screen(ActionViewScreen(item.action.id))
+
+    def action_edit(self) -> None:
+        """Edit the action under the cursor."""
+        item = self._current()
+        if item is not None:
+            self.app.push_screen(
+                ActionFormScreen(list(self._initiatives.items()), None, item.action)
             )
-        else:
-            self.notify(_("Already done"), markup=False)
-        self.load()
-        self.dx.refresh_status()
 
-    def _after_undo(self) -> None:
-        if self.is_attached:
-            self.load()
-        self.dx.refresh_status()
+    def action_delete(self) -> None:
+        """Delete the action under the cursor, after asking; `u` brings it back."""
+        from dxfield.tui.screens.action_view import delete_action
+
+        item = self._current()
+        if item is not None:
+            delete_action(self, item.action)
 
     def action_create(self) -> None:
         """Add an action."""
@@ -275,40 +308,63 @@ class ActionsScreen(DxScreen):
 
 @dataclass(frozen=True)
 class ActionInput:
-    """A checked new action, ready to write."""
+    """A checked action, ready to write."""
 
     text: str
     initiative: str | None
     owner: str
     due: str | None
+    status: str | None = None
 
 
 class ActionFormScreen(FormModal):
-    """A new action: what, for which initiative, who, by when."""
+    """A new action, or changes to one: what, for which initiative, who, by when (and, for one
+    that exists, how far it has come)."""
 
-    def __init__(self, initiatives: list[tuple[str, str]], initiative: str | None) -> None:
+    def __init__(
+        self,
+        initiatives: list[tuple[str, str]],
+        initiative: str | None,
+        action: ActionRead | None = None,
+    ) -> None:
         super().__init__()
-        self.initiatives = initiatives
-        self.initiative = initiative
+        self.action = action
+        self.initiative = action.initiative_id if action else initiative
+        self.initiatives = list(initiatives)
+        if self.initiative and self.initiative not in dict(self.initiatives):
+            # Not among those listed (not read yet): kept, by its id, rather than cleared.
+            self.initiatives.append((self.initiative, self.initiative))
 
     def compose(self) -> ComposeResult:
+        action = self.action
         with VerticalScroll():
-            yield Label(_("New action"), classes="field-label")
+            yield Label(_("Edit the action") if action else _("New action"), classes="field-label")
             yield Label(_("Action"), classes="field-label")
-            yield Input(id="action-text", select_on_focus=False)
+            yield Input(action.text if action else "", id="action-text", select_on_focus=False)
             yield Label(_("Initiative"), classes="field-label")
-            initiative = Select[str](
+            yield Select[str](
                 plain_options([(label, value) for value, label in self.initiatives]),
                 prompt=_("(none)"),
+                value=self.initiative or Select.NULL,
                 id="action-initiative",
             )
-            if self.initiative:
-                initiative.value = self.initiative
-            yield initiative
             yield Label(_("Owner"), classes="field-label")
-            yield Input(id="action-owner", select_on_focus=False)
+            yield Input(action.owner if action else "", id="action-owner", select_on_focus=False)
             yield Label(_("Due (optional; 7/17 works)"), classes="field-label")
-            yield Input(id="action-due", select_on_focus=False)
+            yield Input(
+                action.due.isoformat() if action and action.due else "",
+                id="action-due",
+                select_on_focus=False,
+            )
+            if action is not None:
+                lang = current_language()
+                yield Label(_("Status"), classes="field-label")
+                yield Select[str](
+                    [(s.label(lang), s.value) for s in ActionStatus],
+                    value=action.status.value,
+                    allow_blank=False,
+                    id="action-status",
+                )
             yield Label("", id="form-error")
             with Horizontal():
                 yield Button(_("Cancel (esc)"), id="cancel")
@@ -327,25 +383,38 @@ class ActionFormScreen(FormModal):
             self.show_error(exc.message())
             return None
         initiative = self.query_one("#action-initiative", Select).value
+        status = self.query("#action-status").first(Select).value if self.action else None
         return ActionInput(
             text=self.query_one("#action-text", Input).value,
             initiative=initiative if isinstance(initiative, str) else None,
             owner=self.query_one("#action-owner", Input).value,
             due=due,
+            status=status if isinstance(status, str) else None,
         )
 
     def write(self, payload: object) -> None:
-        """Save the action, as of today."""
-        from dxfield.store.followups import add_action
+        """Save a new action as of today, or the changes to this one (an empty value clears)."""
+        from dxfield.store.followups import add_action, edit_action
 
         assert isinstance(payload, ActionInput)
-        add_action(
+        if self.action is None:
+            add_action(
+                self.store,
+                text=payload.text,
+                initiative=payload.initiative,
+                owner=payload.owner,
+                due=payload.due,
+                as_of=self.dx.today.isoformat(),
+            )
+            return
+        edit_action(
             self.store,
+            self.action.id,
             text=payload.text,
-            initiative=payload.initiative,
+            initiative=payload.initiative or "",
             owner=payload.owner,
-            due=payload.due,
-            as_of=self.dx.today.isoformat(),
+            due=payload.due or "",
+            status=payload.status,
         )
 
 
