@@ -49,6 +49,18 @@ def _escape(text: str) -> str:
     return _MARKDOWN_MARKS.sub(r"\\\1", visible(text.replace("\n", " ")))
 
 
+def _changed_field(name: str, data: dict[str, Any], lang: str) -> str:
+    """A changed field's name; an action's status with what it became (x, then u, reads as
+    "status (done)", then "status (planned)")."""
+    from dxfield.domain.enums import ActionStatus
+
+    label = FIELD_LABELS.get(name, (name, name))[0 if lang == "ja" else 1]
+    value = data.get(name)
+    if name == "status" and value in {s.value for s in ActionStatus}:
+        return f"{label} ({ActionStatus(value).label(lang)})"
+    return label
+
+
 def history_lines(
     history: list[dict[str, Any]], devices: dict[str, str], authorship: dict[str, Authorship]
 ) -> list[str]:
@@ -75,7 +87,7 @@ def history_lines(
         else:
             what = _("changed: ") + _escape(
                 ", ".join(
-                    FIELD_LABELS.get(c, (c, c))[0 if lang == "ja" else 1]
+                    _changed_field(c, revision["data"], lang)
                     for c in revision["changed"]
                     if c != "created_at"
                 )
