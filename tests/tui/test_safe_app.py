@@ -228,7 +228,9 @@ async def test_a_finding_from_an_activity_is_linked_to_it_and_its_initiative(dem
         await pilot.press(*"ドローンの着陸場所が課題")
         await pilot.press("ctrl+s")
         await settle(app, pilot)
-        assert isinstance(app.screen, ActivityViewScreen)
+        view = app.screen
+        assert isinstance(view, ActivityViewScreen) and view.page is not None
+        assert "ドローンの着陸場所が課題" in [f.text for f in view.page.findings]
     with Store.open(demo) as store:
         found = [f for f in list_findings(store) if f.text == "ドローンの着陸場所が課題"]
         assert [(f.activity_id, f.initiative_id) for f in found] == [

@@ -38,6 +38,8 @@ class ActivityPage:
     roster), by id."""
     authorship: dict[str, Authorship] = field(default_factory=dict)
     """Each version's author and whether this store can prove it wrote it, by version id."""
+    findings: list[Any] = field(default_factory=list)
+    """The live findings recorded from this activity (`f` adds one)."""
 
 
 _MARKDOWN_MARKS = re.compile(r"([\\`*_\[\]<>#|~&])")
@@ -128,11 +130,24 @@ def page_markdown(page: ActivityPage, device_id: str, device_name: str) -> str:
     history = history_lines(page.history, known, page.authorship)
     # Notes are Markdown: kept as such, their controls shown in a form Markdown shows.
     notes = visible(a.notes, multiline=True, markdown=True) or _("_(no notes)_")
+    # The findings recorded from it, each on one line (Findings, Enter, reads one whole).
+    found = ""
+    if page.findings:
+        found = (
+            "## "
+            + _("Findings")
+            + "\n\n"
+            + "\n".join(
+                f"- **{_escape(f.kind.label(lang))}**: {_escape(f.text)}" for f in page.findings
+            )
+            + "\n\n"
+        )
     return (
         f"# {_escape(a.title)}\n\n{fields}\n\n"
         + "## "
         + _("Notes")
         + f"\n\n{notes}\n\n"
+        + found
         + "## "
         + _("History")
         + "\n\n"
@@ -181,10 +196,12 @@ class ActivityViewScreen(DxScreen):
         activity = records.get(self.store, "activity", self.activity_id, include_deleted=True)
         assert isinstance(activity, ActivityRead)
         names = activity_names(self.store, activity)
+        from dxfield.store.followups import list_findings
         from dxfield.sync.authors import authorship_here, names_here
 
         _entity, history = record_history(self.store, activity.id)
         devices = names_here(self.store)
+        findings = [f for f in list_findings(self.store) if f.activity_id == activity.id]
         page = ActivityPage(
             activity,
             names.municipality,
@@ -193,6 +210,7 @@ class ActivityViewScreen(DxScreen):
             history,
             devices,
             authorship_here(self.store, history),
+            findings,
         )
         self.app.call_from_thread(self._show, page)
 
