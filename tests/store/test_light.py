@@ -95,6 +95,20 @@ def test_search_reads_the_same_hits(both: tuple[Store, LightStore]) -> None:
     assert total > 10 and {h.entity for h in hits} == {"activity", "finding", "action"}
 
 
+def test_drafts_read_the_same(both: tuple[Store, LightStore]) -> None:
+    from dxfield.store.local_state import list_drafts, put_value, save_draft
+
+    store, light = both
+    assert light.drafts() == list_drafts(store) == []
+    save_draft(store, "activity-new-1", {"title": "一つ目"})
+    save_draft(store, "activity-new-2", {"title": "二つ目", "notes": "メモ"})
+    put_value(store, "draft:broken", {"not": "a draft"})  # skipped, logged: never raised
+    put_value(store, "drafts-are-not-this", 1)
+    drafts = light.drafts()
+    assert drafts == list_drafts(store)
+    assert drafts is not None and [d.data["title"] for d in drafts] == ["二つ目", "一つ目"]
+
+
 def test_a_page_past_the_light_limit_is_the_stores(both: tuple[Store, LightStore]) -> None:
     _, light = both
     assert light.search("町", limit=100_000) is None

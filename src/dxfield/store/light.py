@@ -29,6 +29,7 @@ from dxfield.domain.enums import ActivityKind, SupportArea
 from dxfield.domain.errors import StoreError
 from dxfield.paths import KEY_FILE, STORE_FILE
 from dxfield.store import markers
+from dxfield.store.draft_rows import DRAFT_PREFIX, Draft, drafts_of
 from dxfield.store.engine import database_for, read_schema_revision, refuse_unusable_store_file
 from dxfield.store.migrations import SCHEMA_HEAD
 from dxfield.store.search_terms import (
@@ -201,6 +202,20 @@ class LightStore:
         except sqlite3.Error:
             return None
         return total, [hits[i] for _, i in page if i in hits]
+
+    def drafts(self) -> list[Draft] | None:
+        """The drafts left by forms being typed, as `local_state.list_drafts` gives them (one
+        small query: cheap enough to ask at start before anything else); None when the file
+        could not be read (the `Store` says why)."""
+        try:
+            with self._read() as conn:
+                rows = conn.execute(
+                    "SELECT key, value FROM local_state WHERE key LIKE ? ESCAPE '/'",
+                    [DRAFT_PREFIX + "%"],
+                ).fetchall()
+        except sqlite3.Error:
+            return None
+        return drafts_of(rows)
 
 
 def _date(text: str) -> dt.date:

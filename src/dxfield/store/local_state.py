@@ -9,33 +9,24 @@ can never stop the app from starting.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from dxfield import clock
+from dxfield.store.draft_rows import DRAFT_PREFIX, drafts_of
+from dxfield.store.draft_rows import Draft as Draft  # re-exported: forms and the app use it
 from dxfield.store.schema import DEVICES, LOCAL_STATE, REVISIONS
 from dxfield.store.unit import Work, unit_of
 
-DRAFT_PREFIX = "draft:"
 SETTING_PREFIX = "setting:"
 _state = LOCAL_STATE
 _revisions = REVISIONS
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Draft:
-    """A form saved while it was being typed."""
-
-    name: str
-    data: dict[str, Any]
-    saved_at: dt.datetime
 
 
 def _put(conn: Connection, key: str, value: str) -> None:
@@ -67,23 +58,6 @@ def save_draft(work: Work, name: str, data: dict[str, Any]) -> None:
         _put(conn, DRAFT_PREFIX + name, value)
 
 
-def _read_draft(key: str, value: str) -> Draft | None:
-    """A draft row decoded, or None (logged) when it is not a readable draft."""
-    name = key[len(DRAFT_PREFIX) :]
-    try:
-        decoded = json.loads(value)
-        data = decoded["data"]
-        saved_at = dt.datetime.fromisoformat(decoded["saved_at"])
-        if not isinstance(data, dict):
-            raise TypeError(f"data is {type(data).__name__}, not an object")
-    except Exception as exc:  # whatever is wrong with one row must not stop the app starting
-        log.warning("skipping the unreadable draft %r: %s: %s", name, type(exc).__name__, exc)
-        return None
-    if saved_at.tzinfo is None:
-        saved_at = saved_at.replace(tzinfo=dt.UTC)
-    return Draft(name, data, saved_at)
-
-
 def list_drafts(work: Work) -> list[Draft]:
     """Every readable draft, most recently saved first (unreadable ones are skipped, logged)."""
     with unit_of(work, write=False) as unit:
@@ -93,9 +67,7 @@ def list_drafts(work: Work) -> list[Draft]:
                 _state.c.key.startswith(DRAFT_PREFIX, autoescape=True)
             )
         ).all()
-    drafts = [d for d in (_read_draft(k, v) for k, v in rows if k.startswith(DRAFT_PREFIX)) if d]
-    drafts.sort(key=lambda d: (d.saved_at, d.name), reverse=True)
-    return drafts
+    return drafts_of([(k, v) for k, v in rows])
 
 
 def discard_draft(work: Work, name: str) -> None:

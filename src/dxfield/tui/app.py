@@ -17,7 +17,7 @@ from textual import work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.command import CommandPalette, Provider
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
@@ -30,6 +30,7 @@ from dxfield.tui.text import (
     notify_failure,
     plain,
 )
+from dxfield.tui.undo import Undoer
 from dxfield.tui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
@@ -74,6 +75,7 @@ class DxfieldApp(App[None]):
             id="help",
             tooltip=N_("Every key"),
         ),
+        Binding("u", "undo", N_("Undo"), id="undo", tooltip=N_("Put back the last one-key change")),
         Binding("q", "quit", N_("Quit"), id="quit"),
         Binding("ctrl+q", "quit", N_("Quit"), show=False, id="quit-ctrl", priority=True),
     ]
@@ -84,6 +86,8 @@ class DxfieldApp(App[None]):
         self.database = database
         self._store: Store | None = None
         self._conflicts = 0  # counted after each sync, not on every screen change
+        self.undoer = Undoer(self)  # the one undo on offer (`u`), see tui/undo.py
+        self._asking_drafts = False  # the draft question is open: the app's keys are off
 
     @property
     def today(self) -> dt.date:
@@ -122,46 +126,74 @@ class DxfieldApp(App[None]):
             self._store_opened(event.worker.result or [])
 
     def _store_opened(self, drafts: list[Draft]) -> None:
-        from dxfield.tui.screens.dashboard import DashboardScreen
-
         # Everything imported so far lives as long as the app: keep it out of the collector's
         # full passes, which otherwise stall the event loop for ~90 ms now and then.
         gc.freeze()
-        self.push_screen(DashboardScreen())
         # Conflicts left from an earlier sync: counted once the first screen has settled.
         self.set_timer(2.0, partial(self.refresh_status, conflicts=True))
-        self._offer_drafts(list(drafts))
+        if drafts:
+            # The draft question comes first, before the dashboard: nothing else takes keys
+            # until it is answered (`check_action`).
+            self._asking_drafts = True
+            self.query_one("#opening", Static).update("")
+            for bar in self.screen.query(StatusBar):  # the store is open: say which, under it
+                bar.store_path = display_path(self.store.location)
+                bar.device_name = self.store.device.name
+            self._offer_drafts(list(drafts), len(drafts))
+        else:
+            self._show_first_screen()
 
-    def _offer_drafts(self, drafts: list[Draft]) -> None:
-        """Offer each left-over draft in turn: restore it, discard it, or keep it for later."""
+    def _show_first_screen(self, draft: Draft | None = None) -> None:
+        """The dashboard, and over it the form of the restored `draft` if any."""
+        from dxfield.tui.screens.dashboard import DashboardScreen
+
+        self._asking_drafts = False
+        self.push_screen(DashboardScreen())
+        if draft is not None:
+            self.open_form(draft=draft)  # the other drafts are offered at the next start
+
+    def _offer_drafts(self, drafts: list[Draft], total: int) -> None:
+        """Ask about each left-over draft in turn: restore it (Enter), keep it for the next start
+        (escape), or discard it (a second question, whose default keeps it)."""
         from dxfield.tui.screens.confirm import ConfirmScreen
+        from dxfield.tui.screens.draft_question import DraftAnswer, DraftQuestionScreen
 
         if not drafts:
+            self._show_first_screen()
             return
-        draft = drafts.pop(0)
-        title = str(draft.data.get("title") or "")
-        saved = clock.in_japan(draft.saved_at)
-        question = _(
-            "An unsaved draft was found ({saved:%Y-%m-%d %H:%M}, “{title}”). Restore it? (escape: later)"
-        ).format(saved=saved, title=title)
+        draft = drafts[0]
+        rest = drafts[1:]
 
-        def answer(restore: bool | None) -> None:
-            if restore:
-                self.open_form(draft=draft)  # the other drafts are offered at the next start
-                return
-            if restore is False:
+        def discard(yes: bool | None) -> None:
+            if yes:
                 self._discard_draft(draft.name)
-            self._offer_drafts(drafts)  # None (escape): kept for the next start
+                self.notify(_("The draft was discarded."), markup=False)
+                self._offer_drafts(rest, total)
+            else:
+                self._offer_drafts(drafts, total)  # asked again: nothing was lost
+
+        def answer(choice: DraftAnswer | None) -> None:
+            if choice == "restore":
+                self._show_first_screen(draft)
+            elif choice == "discard":
+                title = str(draft.data.get("title") or "").strip() or _("(no title)")
+                self.push_screen(
+                    ConfirmScreen(
+                        _(
+                            "Discard the draft “{title}”? What it holds cannot be brought back."
+                        ).format(title=title),
+                        yes=_("Discard (y)"),
+                        no=_("Keep (n)"),
+                        default=False,
+                        escape=False,
+                    ),
+                    discard,
+                )
+            else:  # later: kept for the next start
+                self._offer_drafts(rest, total)
 
         self.push_screen(
-            ConfirmScreen(
-                question,
-                yes=_("Restore (y)"),
-                no=_("Discard (n)"),
-                default=True,
-                escape=None,
-            ),
-            answer,
+            DraftQuestionScreen(draft, index=total - len(drafts) + 1, total=total), answer
         )
 
     @work(thread=True, group="drafts", exit_on_error=False)
@@ -322,8 +354,31 @@ class DxfieldApp(App[None]):
             self.screen.show_newest()
         self.refresh_status()
 
+    def reload_screen(self) -> None:
+        """Read what the screen on top shows again (an undo changed it)."""
+        for name in ("action_reload", "load"):
+            method = getattr(self.screen, name, None)
+            if callable(method):
+                method()
+                return
+
+    def action_undo(self) -> None:
+        """Put back the last one-key change, while its notification shows."""
+        if self._store is not None:
+            self.undoer.run(self._store)
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """While a form is open, the keys that would leave it are off (escape asks first)."""
+        """While a form is open, the keys that would leave it are off (escape asks first);
+        `u` is on only while an undo is on offer, and not over a form or a question."""
+        if self._asking_drafts:
+            # Only moving between the answers, and ctrl+q (the drafts stay for the next start).
+            return action in ("quit", "focus_next", "focus_previous")
+        if action == "undo":
+            return (
+                self.undoer.pending is not None
+                and not isinstance(self.screen, ModalScreen)
+                and not getattr(self.screen, "holds_unsaved_input", False)
+            )
         leaves_screen = action in (
             "new_activity",
             "dashboard",

@@ -1,5 +1,6 @@
-"""One activity and its history: every revision, who, when, what changed. `e` edits, `d` deletes,
-`v` makes an earlier version current again."""
+"""One activity and its history: every revision, who, when, what changed. `e` edits, `d` deletes
+(`u` brings it back while the notification shows), `v` makes an earlier version current again,
+`f` records a finding from it."""
 
 from __future__ import annotations
 
@@ -37,6 +38,8 @@ class ActivityPage:
     roster), by id."""
     authorship: dict[str, Authorship] = field(default_factory=dict)
     """Each version's author and whether this store can prove it wrote it, by version id."""
+    findings: list[Any] = field(default_factory=list)
+    """The live findings recorded from this activity (`f` adds one)."""
 
 
 _MARKDOWN_MARKS = re.compile(r"([\\`*_\[\]<>#|~&])")
@@ -48,10 +51,55 @@ def _escape(text: str) -> str:
     return _MARKDOWN_MARKS.sub(r"\\\1", visible(text.replace("\n", " ")))
 
 
-def page_markdown(page: ActivityPage, device_id: str, device_name: str) -> str:
-    """The activity and its history as Markdown (notes are Markdown already)."""
+def _changed_field(name: str, data: dict[str, Any], lang: str) -> str:
+    """A changed field's name; an action's status with what it became (x, then u, reads as
+    "status (done)", then "status (planned)")."""
+    from dxfield.domain.enums import ActionStatus
+
+    label = FIELD_LABELS.get(name, (name, name))[0 if lang == "ja" else 1]
+    value = data.get(name)
+    if name == "status" and value in {s.value for s in ActionStatus}:
+        return f"{label} ({ActionStatus(value).label(lang)})"
+    return label
+
+
+def history_lines(
+    history: list[dict[str, Any]], devices: dict[str, str], authorship: dict[str, Authorship]
+) -> list[str]:
+    """A record's history as Markdown list items, newest first: when, who, what changed."""
     from dxfield.sync.authors import VERDICTS
 
+    lang = current_language()
+    lines = []
+    for revision in reversed(history):
+        at = stamped_at(revision["hlc"])
+        when = _("reference data") if at is None else f"{at:%Y-%m-%d %H:%M}"
+        # Who: a device by its name (a version is a time and who, never an id or a hash), and
+        # whether this store can prove it wrote it.
+        who = _escape(devices.get(revision["device_id"]) or _("another device"))
+        proof = authorship.get(revision["rev_id"])
+        if proof is not None and proof.verdict in VERDICTS:
+            who += " · " + _(VERDICTS[proof.verdict])
+        if revision["deleted"]:
+            what = _("deleted")
+        elif revision.get("restored"):
+            what = _("restored")
+        elif revision["generation"] == 1:
+            what = _("created")
+        else:
+            what = _("changed: ") + _escape(
+                ", ".join(
+                    _changed_field(c, revision["data"], lang)
+                    for c in revision["changed"]
+                    if c != "created_at"
+                )
+            )
+        lines.append(f"- {when} · {who} · {what}")
+    return lines
+
+
+def page_markdown(page: ActivityPage, device_id: str, device_name: str) -> str:
+    """The activity and its history as Markdown (notes are Markdown already)."""
     lang = current_language()
     a = page.activity
     people = [*page.participants]
@@ -76,39 +124,30 @@ def page_markdown(page: ActivityPage, device_id: str, device_name: str) -> str:
     ]
     # A list, not a table: on 80 columns a table squeezed the names of the fields to "日…".
     fields = "\n".join(f"- **{k}**: {_escape(str(v))}" for k, v in rows if v)
-    history = []
-    for revision in reversed(page.history):
-        at = stamped_at(revision["hlc"])
-        when = _("reference data") if at is None else f"{at:%Y-%m-%d %H:%M}"
-        # Who: a device by its name (a version is a time and who, never an id or a hash), and
-        # whether this store can prove it wrote it.
-        known = {**page.devices, device_id: device_name}
-        who = _escape(known.get(revision["device_id"]) or _("another device"))
-        proof = page.authorship.get(revision["rev_id"])
-        if proof is not None and proof.verdict in VERDICTS:
-            who += " · " + _(VERDICTS[proof.verdict])
-        if revision["deleted"]:
-            what = _("deleted")
-        elif revision.get("restored"):
-            what = _("restored")
-        elif revision["generation"] == 1:
-            what = _("created")
-        else:
-            what = _("changed: ") + _escape(
-                ", ".join(
-                    FIELD_LABELS.get(c, (c, c))[0 if lang == "ja" else 1]
-                    for c in revision["changed"]
-                    if c != "created_at"
-                )
-            )
-        history.append(f"- {when} · {who} · {what}")
+    if a.deleted:
+        fields = "**" + _("Deleted (r brings it back; its history is below)") + "**\n\n" + fields
+    known = {**page.devices, device_id: device_name}
+    history = history_lines(page.history, known, page.authorship)
     # Notes are Markdown: kept as such, their controls shown in a form Markdown shows.
     notes = visible(a.notes, multiline=True, markdown=True) or _("_(no notes)_")
+    # The findings recorded from it, each on one line (Findings, Enter, reads one whole).
+    found = ""
+    if page.findings:
+        found = (
+            "## "
+            + _("Findings")
+            + "\n\n"
+            + "\n".join(
+                f"- **{_escape(f.kind.label(lang))}**: {_escape(f.text)}" for f in page.findings
+            )
+            + "\n\n"
+        )
     return (
         f"# {_escape(a.title)}\n\n{fields}\n\n"
         + "## "
         + _("Notes")
         + f"\n\n{notes}\n\n"
+        + found
         + "## "
         + _("History")
         + "\n\n"
@@ -124,6 +163,8 @@ class ActivityViewScreen(DxScreen):
         Binding("e", "edit", N_("Edit"), id="edit-activity"),
         Binding("d", "delete", N_("Delete"), id="delete-activity"),
         Binding("v", "revert", N_("Earlier version"), id="revert-activity"),
+        Binding("f", "add_finding", N_("Add finding"), id="activity-add-finding"),
+        Binding("r", "restore", N_("Restore"), id="restore-activity"),
         Binding("escape", "back", N_("Back"), id="back"),
     ]
 
@@ -146,15 +187,21 @@ class ActivityViewScreen(DxScreen):
     @work(thread=True, exclusive=True, group="activity-view", exit_on_error=False)
     def load(self) -> None:
         """Read the activity, its names and its history (in a thread)."""
-        from dxfield.store.activities import activity_names, get_activity
+        from dxfield.domain.records import ActivityRead
+        from dxfield.store import records
+        from dxfield.store.activities import activity_names
         from dxfield.store.maintenance import record_history
 
-        activity = get_activity(self.store, self.activity_id)
+        # A deleted activity too (opened from the deleted records): its history, and `r`.
+        activity = records.get(self.store, "activity", self.activity_id, include_deleted=True)
+        assert isinstance(activity, ActivityRead)
         names = activity_names(self.store, activity)
+        from dxfield.store.followups import list_findings
         from dxfield.sync.authors import authorship_here, names_here
 
         _entity, history = record_history(self.store, activity.id)
         devices = names_here(self.store)
+        findings = [f for f in list_findings(self.store) if f.activity_id == activity.id]
         page = ActivityPage(
             activity,
             names.municipality,
@@ -163,6 +210,7 @@ class ActivityViewScreen(DxScreen):
             history,
             devices,
             authorship_here(self.store, history),
+            findings,
         )
         self.app.call_from_thread(self._show, page)
 
@@ -171,6 +219,23 @@ class ActivityViewScreen(DxScreen):
         self.query_one("#activity", Markdown).update(
             page_markdown(page, self.store.device.id, self.store.device.name)
         )
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """A deleted activity is only read, and brought back (`r`); a live one is not restored."""
+        deleted = bool(self.page is not None and self.page.activity.deleted)
+        if action == "restore":
+            return deleted
+        if action in ("edit", "delete", "revert", "add_finding"):
+            return not deleted
+        return True
+
+    def action_restore(self) -> None:
+        """Bring this deleted activity back (`u` deletes it again while the notice shows)."""
+        from dxfield.tui.undo import restore_with_undo
+
+        if self.page is not None and self.page.activity.deleted:
+            restore_with_undo(self, self.activity_id)
 
     def action_back(self) -> None:
         """Back to where the activity was opened from."""
@@ -200,34 +265,22 @@ class ActivityViewScreen(DxScreen):
 
     def action_revert(self) -> None:
         """Make an earlier version current again: choose it, then confirm."""
-        from dxfield.tui.screens.confirm import ConfirmScreen
-        from dxfield.tui.screens.version_picker import VersionPickerScreen, version_choices
+        from dxfield.tui.screens.version_picker import ask_for_version
 
         if self.page is None:
             return
         devices = {**self.page.devices, self.store.device.id: self.store.device.name}
-        choices = version_choices(self.page.history, self.page.activity.rev, devices)
-        labels = dict((rev, text) for text, rev in choices)
+        ask_for_version(self.app, self.page.history, self.page.activity.rev, devices, self._revert)
 
-        def chosen(rev_id: str | None) -> None:
-            if rev_id is None:
-                return
+    def action_add_finding(self) -> None:
+        """Record a finding from this activity (its initiative too)."""
+        from dxfield.tui.screens.finding_view import FindingFormScreen
 
-            def answer(yes: bool | None) -> None:
-                if yes:
-                    self._revert(rev_id)
-
+        if self.page is not None:
+            activity = self.page.activity
             self.app.push_screen(
-                ConfirmScreen(
-                    _(
-                        "Make this version current?\n{get}\n(the present one stays in the history)"
-                    ).format(get=labels.get(rev_id, rev_id)),
-                    default=True,
-                ),
-                answer,
+                FindingFormScreen(activity_id=activity.id, initiative_id=activity.initiative_id)
             )
-
-        self.app.push_screen(VersionPickerScreen(choices), chosen)
 
     @work(thread=True, group="activity-revert", exit_on_error=False)
     def _revert(self, rev_id: str) -> None:
@@ -249,6 +302,16 @@ class ActivityViewScreen(DxScreen):
         self.app.call_from_thread(self._deleted)
 
     def _deleted(self) -> None:
-        self.notify(_("Deleted"))
+        from dxfield.tui.undo import Undo, restore_deleted, said
+
+        title = said(self.page.activity.title) if self.page is not None else ""
         self.app.pop_screen()
+        self.dx.undoer.offer(
+            _("Deleted “{title}”").format(title=title),
+            Undo(
+                restore_deleted(self.activity_id),
+                _("Restored “{title}”").format(title=title),
+                after=self.dx.reload_screen,
+            ),
+        )
         self.dx.refresh_status()

@@ -1,12 +1,13 @@
 """Deleted records, newest deletion first: `r` brings the highlighted one back (a new version
-that syncs like any change). Nothing deleted is gone."""
+that syncs like any change; `u` deletes it again while the notification shows). Nothing deleted
+is gone."""
 
 from __future__ import annotations
 
 from typing import ClassVar
 
 from rich.text import Text
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Label
@@ -14,7 +15,7 @@ from textual.widgets import Label
 from dxfield.domain.visible import visible
 from dxfield.i18n import N_, _, current_language, ngettext, pgettext
 from dxfield.store.hlc import stamped_at
-from dxfield.store.versions import DeletedRecord, Written
+from dxfield.store.versions import DeletedRecord
 from dxfield.tui.screens.base import DxScreen
 from dxfield.tui.screens.followups import FollowUpTable
 
@@ -96,6 +97,7 @@ class DeletedScreen(DxScreen):
     def action_restore(self) -> None:
         """Bring the highlighted record back, after asking."""
         from dxfield.tui.screens.confirm import ConfirmScreen
+        from dxfield.tui.undo import restore_with_undo
 
         item = self._current()
         if item is None:
@@ -103,25 +105,31 @@ class DeletedScreen(DxScreen):
 
         def answer(yes: bool | None) -> None:
             if yes:
-                self._restore(item.entity_id)
+                restore_with_undo(self, item.entity_id)
 
         self.app.push_screen(
             ConfirmScreen(_("Restore “{label}”?").format(label=item.label), default=True),
             answer,
         )
 
-    @work(thread=True, group="deleted-restore", exit_on_error=False)
-    def _restore(self, entity_id: str) -> None:
-        from dxfield.store.versions import restore
+    @on(FollowUpTable.RowSelected, "#deleted")
+    def _row_selected(self, event: FollowUpTable.RowSelected) -> None:
+        event.stop()
+        self.action_open()
 
-        written = restore(self.store, entity_id)
-        self.app.call_from_thread(self._restored, written)
+    def action_open(self) -> None:
+        """Open the highlighted record's history (an activity or a finding), to read it before
+        bringing it back."""
+        from dxfield.tui.screens.activity_view import ActivityViewScreen
+        from dxfield.tui.screens.finding_view import FindingViewScreen
 
-    def _restored(self, written: Written) -> None:
-        title = visible(written.label)
-        self.notify(_("Restored “{title}”").format(title=title), markup=False)
-        self.dx.refresh_status()
-        self.load()
+        item = self._current()
+        if item is None:
+            return
+        if item.entity == "activity":
+            self.app.push_screen(ActivityViewScreen(item.entity_id))
+        elif item.entity == "finding":
+            self.app.push_screen(FindingViewScreen(item.entity_id))
 
     def action_back(self) -> None:
         """Back to where this was opened from."""

@@ -1,7 +1,7 @@
 """Findings and Actions (今後の取組方針): the follow-through, with filters.
 
 Actions due within 14 days and overdue ones stand out; `x` marks the action under the cursor
-done; `c` creates one.
+done (`u` undoes it while the notification shows); `c` creates one.
 """
 
 from __future__ import annotations
@@ -23,18 +23,19 @@ from dxfield.domain.visible import visible
 from dxfield.i18n import N_, LocalizedError, _, about, current_language, ngettext, pgettext
 from dxfield.tui.screens.base import DxScreen, FormModal
 from dxfield.tui.text import plain_options
+from dxfield.tui.undo import Undo, edit_back, said
 from dxfield.tui.widgets.table import FittedTable
 
 if TYPE_CHECKING:
-    from dxfield.domain.records import FindingRead
-    from dxfield.store.engine import Store
+    from dxfield.domain.records import ActionRead, FindingRead
     from dxfield.store.followups import ActionItem
+    from dxfield.store.unit import Work
 
 DUE_SOON_DAYS = 14
 OPEN = "open"
 
 
-def initiative_labels(store: Store) -> list[tuple[str, str]]:
+def initiative_labels(store: Work) -> list[tuple[str, str]]:
     """(label, id) of every initiative, for the filters and the form."""
     from dxfield.store.followups import list_initiatives
 
@@ -42,6 +43,41 @@ def initiative_labels(store: Store) -> list[tuple[str, str]]:
         (f"{s.municipality} {s.initiative.theme}".strip(), s.initiative.id)
         for s in list_initiatives(store)
     ]
+
+
+def complete_with_undo(screen: DxScreen, action_id: str) -> None:
+    """Mark an action done in a thread worker, then say so with `u` to put its status back
+    (an edit through the one write path: the history keeps both versions)."""
+    dx = screen.dx
+
+    def write() -> None:
+        from dxfield.store import records
+        from dxfield.store.followups import complete_action
+
+        before = records.get(dx.store, "action", action_id)
+        status = getattr(before, "status", ActionStatus.planned)
+        action, changed = complete_action(dx.store, action_id)
+        dx.call_from_thread(completed, action, status, changed)
+
+    def completed(action: ActionRead, before: ActionStatus, changed: bool) -> None:
+        if changed:
+            text = said(action.text)
+            dx.undoer.offer(
+                _("Done: {text}").format(text=text),
+                Undo(
+                    edit_back("action", action.id, {"status": before.value}),
+                    _("Undone: {text} is {status} again").format(
+                        text=text, status=before.label(current_language())
+                    ),
+                    after=dx.reload_screen,
+                ),
+            )
+        else:
+            dx.notify(_("Already done"), markup=False)
+        dx.reload_screen()
+        dx.refresh_status()
+
+    screen.run_worker(write, thread=True, group="action-done", exit_on_error=False)
 
 
 class FollowUpTable(FittedTable):
@@ -77,6 +113,8 @@ class ActionsScreen(DxScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("x", "done", N_("Done"), id="action-done"),
         Binding("c", "create", N_("New action"), id="action-create"),
+        Binding("e", "edit", N_("Edit"), id="action-edit"),
+        Binding("d", "delete", N_("Delete"), id="action-delete"),
         Binding("f", "focus_filters", N_("Filters"), id="action-filters"),
         Binding("r", "reload", N_("Reload"), id="reload-actions"),
     ]
@@ -209,20 +247,39 @@ class ActionsScreen(DxScreen):
         return self.items[table.cursor_row]
 
     def action_done(self) -> None:
-        """Mark the action under the cursor done."""
+        """Mark the action under the cursor done (`u` puts its status back)."""
         item = self._current()
         if item is not None:
-            self._complete(item.action.id)
+            complete_with_undo(self, item.action.id)
 
-    @work(thread=True, group="action-done", exit_on_error=False)
-    def _complete(self, action_id: str) -> None:
-        from dxfield.store.followups import complete_action
+    @on(FollowUpTable.RowSelected, "#actions")
+    def _row_selected(self, event: FollowUpTable.RowSelected) -> None:
+        event.stop()
+        self.action_open()
 
-        action, changed = complete_action(self.store, action_id)
-        message = _("Done: {text}").format(text=action.text) if changed else _("Already done")
-        self.app.call_from_thread(self.notify, visible(message, multiline=True), markup=False)
-        self.app.call_from_thread(self.load)
-        self.app.call_from_thread(self.dx.refresh_status)
+    def action_open(self) -> None:
+        """Open the action under the cursor in full, with its history."""
+        from dxfield.tui.screens.action_view import ActionViewScreen
+
+        item = self._current()
+        if item is not None:
+            self.app.push_screen(ActionViewScreen(item.action.id))
+
+    def action_edit(self) -> None:
+        """Edit the action under the cursor."""
+        item = self._current()
+        if item is not None:
+            self.app.push_screen(
+                ActionFormScreen(list(self._initiatives.items()), None, item.action)
+            )
+
+    def action_delete(self) -> None:
+        """Delete the action under the cursor, after asking; `u` brings it back."""
+        from dxfield.tui.screens.action_view import delete_action
+
+        item = self._current()
+        if item is not None:
+            delete_action(self, item.action)
 
     def action_create(self) -> None:
         """Add an action."""
@@ -251,40 +308,63 @@ class ActionsScreen(DxScreen):
 
 @dataclass(frozen=True)
 class ActionInput:
-    """A checked new action, ready to write."""
+    """A checked action, ready to write."""
 
     text: str
     initiative: str | None
     owner: str
     due: str | None
+    status: str | None = None
 
 
 class ActionFormScreen(FormModal):
-    """A new action: what, for which initiative, who, by when."""
+    """A new action, or changes to one: what, for which initiative, who, by when (and, for one
+    that exists, how far it has come)."""
 
-    def __init__(self, initiatives: list[tuple[str, str]], initiative: str | None) -> None:
+    def __init__(
+        self,
+        initiatives: list[tuple[str, str]],
+        initiative: str | None,
+        action: ActionRead | None = None,
+    ) -> None:
         super().__init__()
-        self.initiatives = initiatives
-        self.initiative = initiative
+        self.action = action
+        self.initiative = action.initiative_id if action else initiative
+        self.initiatives = list(initiatives)
+        if self.initiative and self.initiative not in dict(self.initiatives):
+            # Not among those listed (not read yet): kept, by its id, rather than cleared.
+            self.initiatives.append((self.initiative, self.initiative))
 
     def compose(self) -> ComposeResult:
+        action = self.action
         with VerticalScroll():
-            yield Label(_("New action"), classes="field-label")
+            yield Label(_("Edit the action") if action else _("New action"), classes="field-label")
             yield Label(_("Action"), classes="field-label")
-            yield Input(id="action-text", select_on_focus=False)
+            yield Input(action.text if action else "", id="action-text", select_on_focus=False)
             yield Label(_("Initiative"), classes="field-label")
-            initiative = Select[str](
+            yield Select[str](
                 plain_options([(label, value) for value, label in self.initiatives]),
                 prompt=_("(none)"),
+                value=self.initiative or Select.NULL,
                 id="action-initiative",
             )
-            if self.initiative:
-                initiative.value = self.initiative
-            yield initiative
             yield Label(_("Owner"), classes="field-label")
-            yield Input(id="action-owner", select_on_focus=False)
+            yield Input(action.owner if action else "", id="action-owner", select_on_focus=False)
             yield Label(_("Due (optional; 7/17 works)"), classes="field-label")
-            yield Input(id="action-due", select_on_focus=False)
+            yield Input(
+                action.due.isoformat() if action and action.due else "",
+                id="action-due",
+                select_on_focus=False,
+            )
+            if action is not None:
+                lang = current_language()
+                yield Label(_("Status"), classes="field-label")
+                yield Select[str](
+                    [(s.label(lang), s.value) for s in ActionStatus],
+                    value=action.status.value,
+                    allow_blank=False,
+                    id="action-status",
+                )
             yield Label("", id="form-error")
             with Horizontal():
                 yield Button(_("Cancel (esc)"), id="cancel")
@@ -303,32 +383,49 @@ class ActionFormScreen(FormModal):
             self.show_error(exc.message())
             return None
         initiative = self.query_one("#action-initiative", Select).value
+        status = self.query("#action-status").first(Select).value if self.action else None
         return ActionInput(
             text=self.query_one("#action-text", Input).value,
             initiative=initiative if isinstance(initiative, str) else None,
             owner=self.query_one("#action-owner", Input).value,
             due=due,
+            status=status if isinstance(status, str) else None,
         )
 
     def write(self, payload: object) -> None:
-        """Save the action, as of today."""
-        from dxfield.store.followups import add_action
+        """Save a new action as of today, or the changes to this one (an empty value clears)."""
+        from dxfield.store.followups import add_action, edit_action
 
         assert isinstance(payload, ActionInput)
-        add_action(
+        if self.action is None:
+            add_action(
+                self.store,
+                text=payload.text,
+                initiative=payload.initiative,
+                owner=payload.owner,
+                due=payload.due,
+                as_of=self.dx.today.isoformat(),
+            )
+            return
+        edit_action(
             self.store,
+            self.action.id,
             text=payload.text,
-            initiative=payload.initiative,
+            initiative=payload.initiative or "",
             owner=payload.owner,
-            due=payload.due,
-            as_of=self.dx.today.isoformat(),
+            due=payload.due or "",
+            status=payload.status,
         )
 
 
 class FindingsScreen(DxScreen):
-    """Every finding: outcomes, insights, factors and issues."""
+    """Every finding: outcomes, insights, factors and issues. Enter opens one in full, `c` adds
+    one, `e` edits, `d` deletes (`u` brings it back while the notification shows)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("c", "create", N_("New finding"), id="finding-create"),
+        Binding("e", "edit", N_("Edit"), id="finding-edit"),
+        Binding("d", "delete", N_("Delete"), id="finding-delete"),
         Binding("f", "focus_filters", N_("Filters"), id="finding-filters"),
         Binding("r", "reload", N_("Reload"), id="reload-findings"),
     ]
@@ -337,6 +434,7 @@ class FindingsScreen(DxScreen):
         super().__init__()
         self._initiatives: dict[str, str] = {}
         self.items: list[FindingRead] = []
+        self._show_id: str | None = None  # a finding to put the cursor on once it is read
 
     def compose_body(self) -> ComposeResult:
         lang = current_language()
@@ -388,6 +486,7 @@ class FindingsScreen(DxScreen):
         self.items = items
         lang = current_language()
         table = self.query_one(FollowUpTable)
+        row = table.cursor_row
         table.clear()
         muted = table.get_component_rich_style("follow-up-table--muted")
         for finding in items:
@@ -405,13 +504,75 @@ class FindingsScreen(DxScreen):
                 Text(text, style=style or ""),
                 key=finding.id,
             )
+        ids = [f.id for f in items]
+        if self._show_id in ids:
+            row = ids.index(self._show_id)
+            self._show_id = None
+        if items:
+            table.move_cursor(row=min(row, len(items) - 1))
         self.query_one("#findings-summary", Label).update(
-            ngettext("{count} finding", "{count} findings", len(items)).format(count=len(items))
+            ngettext(
+                "{count} finding  ·  Enter opens  c new  e edit  d delete",
+                "{count} findings  ·  Enter opens  c new  e edit  d delete",
+                len(items),
+            ).format(count=len(items))
         )
 
     @on(Select.Changed)
     def _filter_changed(self) -> None:
         self.load()
+
+    def _current_finding(self) -> FindingRead | None:
+        table = self.query_one(FollowUpTable)
+        if not self.items or not 0 <= table.cursor_row < len(self.items):
+            return None
+        return self.items[table.cursor_row]
+
+    @on(FollowUpTable.RowSelected, "#findings")
+    def _row_selected(self, event: FollowUpTable.RowSelected) -> None:
+        event.stop()
+        self.action_open()
+
+    def action_open(self) -> None:
+        """Open the finding under the cursor in full, with its history."""
+        from dxfield.tui.screens.finding_view import FindingViewScreen
+
+        finding = self._current_finding()
+        if finding is not None:
+            self.app.push_screen(FindingViewScreen(finding.id))
+
+    def action_create(self) -> None:
+        """Add a finding (of the kind, area and initiative the filters show, if any)."""
+        from dxfield.tui.screens.finding_view import FindingFormScreen
+
+        form = FindingFormScreen(
+            initiative_id=_value(self, "initiative"),
+            kind=_value(self, "kind"),
+            area=_value(self, "area"),
+        )
+
+        def done(saved: bool | None) -> None:
+            if saved and form.saved_id:
+                self._show_id = form.saved_id  # the cursor goes to the new finding
+                self.load()
+
+        self.app.push_screen(form, done)
+
+    def action_edit(self) -> None:
+        """Edit the finding under the cursor."""
+        from dxfield.tui.screens.finding_view import FindingFormScreen
+
+        finding = self._current_finding()
+        if finding is not None:
+            self.app.push_screen(FindingFormScreen(finding))
+
+    def action_delete(self) -> None:
+        """Delete the finding under the cursor, after asking; `u` brings it back."""
+        from dxfield.tui.screens.finding_view import delete_finding
+
+        finding = self._current_finding()
+        if finding is not None:
+            delete_finding(self, finding)
 
     def action_focus_filters(self) -> None:
         """Move to the filters."""

@@ -400,31 +400,49 @@ class ConflictsScreen(DxScreen):
             table.add_row(Text(mark + field_label(name), style=style), *cells)
 
     def action_keep(self, index: int) -> None:
-        """Keep version `index + 1` of the highlighted record."""
+        """Keep version `index + 1` of the highlighted record (`u` puts back the one shown
+        before, while the notification shows)."""
         conflict = self._current()
         if conflict is None or index >= len(conflict.versions):
             return
-        self._resolve(conflict.entity_id, conflict.versions[index].rev_id, False)
+        shown = next((v.rev_id for v in conflict.versions if v.winner), None)
+        self._resolve(conflict.entity_id, conflict.versions[index].rev_id, False, shown)
 
     def action_merge(self) -> None:
         """Keep the shown version and edit it (an activity opens in the form)."""
         conflict = self._current()
         if conflict is not None:
-            self._resolve(conflict.entity_id, conflict.versions[0].rev_id, True)
+            self._resolve(conflict.entity_id, conflict.versions[0].rev_id, True, None)
 
     @work(thread=True, exclusive=True, group="resolve", exit_on_error=False)
-    def _resolve(self, entity_id: str, rev_id: str, then_edit: bool) -> None:
+    def _resolve(self, entity_id: str, rev_id: str, then_edit: bool, shown: str | None) -> None:
         from dxfield.store.conflicts import get_conflict, resolve_conflict
 
-        entity = get_conflict(self.store, entity_id).entity
+        conflict = get_conflict(self.store, entity_id)
         resolve_conflict(self.store, entity_id, keep=rev_id)
-        self.app.call_from_thread(self._resolved, entity, entity_id, then_edit)
+        self.app.call_from_thread(
+            self._resolved, conflict, then_edit, shown if shown != rev_id else None
+        )
 
-    def _resolved(self, entity: str, entity_id: str, then_edit: bool) -> None:
-        self.notify(_("Conflict resolved"))
+    def _resolved(self, conflict: Conflict, then_edit: bool, shown: str | None) -> None:
+        from dxfield.tui.undo import Undo, revert_to
+
+        if shown is not None:
+            # The kept version replaced the one shown before: `u` makes that current again
+            # (a new version; the kept one stays in the history).
+            self.dx.undoer.offer(
+                _("Conflict resolved"),
+                Undo(
+                    revert_to(conflict.entity_id, shown),
+                    _("The version shown before is current again"),
+                    after=self.dx.reload_screen,
+                ),
+            )
+        else:
+            self.notify(_("Conflict resolved"))
         self.dx.refresh_status(conflicts=True)
-        if then_edit and entity == "activity":
-            self.dx.open_form(activity_id=entity_id)
+        if then_edit and conflict.entity == "activity":
+            self.dx.open_form(activity_id=conflict.entity_id)
         else:
             self.load()
 

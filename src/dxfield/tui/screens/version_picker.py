@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -14,6 +15,9 @@ from textual.widgets.option_list import Option
 from dxfield.i18n import FIELD_LABELS, N_, _, current_language
 from dxfield.store.hlc import stamped_at
 from dxfield.tui.text import plain
+
+if TYPE_CHECKING:
+    from textual.app import App
 
 
 def version_choices(
@@ -81,3 +85,38 @@ class VersionPickerScreen(ModalScreen[str | None]):
     def action_close(self) -> None:
         """Close without choosing."""
         self.dismiss(None)
+
+
+def ask_for_version(
+    app: App[Any],
+    history: list[dict[str, Any]],
+    current_rev: str,
+    devices: dict[str, str],
+    revert: Callable[[str], object],
+) -> None:
+    """Let a person choose an earlier version of a record, confirm, then `revert(rev_id)` (which
+    writes it as a new version: the present one stays in the history)."""
+    from dxfield.tui.screens.confirm import ConfirmScreen
+
+    choices = version_choices(history, current_rev, devices)
+    labels = {rev: text for text, rev in choices}
+
+    def chosen(rev_id: str | None) -> None:
+        if rev_id is None:
+            return
+
+        def answer(yes: bool | None) -> None:
+            if yes:
+                revert(rev_id)
+
+        app.push_screen(
+            ConfirmScreen(
+                _(
+                    "Make this version current?\n{get}\n(the present one stays in the history)"
+                ).format(get=labels.get(rev_id, rev_id)),
+                default=True,
+            ),
+            answer,
+        )
+
+    app.push_screen(VersionPickerScreen(choices), chosen)
