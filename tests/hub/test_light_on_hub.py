@@ -5,16 +5,20 @@ are held equal to the Store's on both engines by tests/store/test_light.py."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import socket
 import sys
+import threading
 from pathlib import Path
 
 import pytest
 
+from dxfield.domain.errors import StoreError
 from dxfield.domain.records import _CONTROLS
 from dxfield.store.activities import ActivityInput, add_activity, list_activities
 from dxfield.store.engine import Store, device_name_of
-from dxfield.store.hub_checks import plain_connect_arguments
+from dxfield.store.hub_checks import CONNECT_ARGUMENTS, plain_connect_arguments
 from dxfield.store.light import _kept_as_it_is, open_light
 from dxfield.store.markers import IDENTITY_FILE
 from dxfield.store.postgres import hub_url, make_engine
@@ -153,8 +157,6 @@ def test_what_the_hub_open_would_do_or_refuse_is_the_stores(
     assert not _opens(hub, pg_database)  # others may read the password file: refused
     own.chmod(0o600)
     assert _opens(hub, pg_database)
-    nothing_there = f"postgresql://postgres@127.0.0.1:{_free_port()}/dxfield"
-    assert not _opens(hub, nothing_there)
     elsewhere.mkdir()
     assert not _opens(elsewhere, pg_database)  # no identity in that folder yet
 
@@ -166,3 +168,45 @@ def test_a_hub_account_without_its_keys_is_the_stores(pg_database: str, tmp_path
     Store.open(folder, database=pg_database, create=True).close()
     Store.open(folder, database=pg_database).close()
     assert not _opens(folder, pg_database)
+
+
+def _refusals(folder: Path, address: str) -> tuple[StoreError, StoreError]:
+    """What the light path and the Store's open each raise for a hub at `address`."""
+    with pytest.raises(StoreError) as light:
+        open_light(folder, address)
+    with pytest.raises(StoreError) as store:
+        Store.open(folder, database=address)
+    return light.value, store.value
+
+
+def test_a_hub_not_reached_is_said_at_once_in_the_stores_words(
+    pg_database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hub = _hub(pg_database, tmp_path / "hub")
+    light, store = _refusals(hub, f"postgresql://postgres@127.0.0.1:{_free_port()}/dxfield")
+    assert light.code == store.code == "hub.unreachable"
+    assert all(light.message(lang) == store.message(lang) for lang in ("en", "ja"))
+    # A server that never answers is waited for once (the Store would wait again as long).
+    monkeypatch.setitem(CONNECT_ARGUMENTS, "connect_timeout", 2)
+    with socket.create_server(("127.0.0.1", 0)) as silent:
+        silent.settimeout(0.2)
+        accepted: list[socket.socket] = []
+        done = threading.Event()
+
+        def listen() -> None:
+            while not done.is_set():
+                with contextlib.suppress(TimeoutError):
+                    accepted.append(silent.accept()[0])
+
+        listener = threading.Thread(target=listen)
+        listener.start()
+        try:
+            address = f"postgresql://postgres@127.0.0.1:{silent.getsockname()[1]}/dxfield"
+            with pytest.raises(StoreError) as waited:
+                open_light(hub, address)
+            assert waited.value.code == "hub.unreachable" and len(accepted) == 1
+        finally:
+            done.set()
+            listener.join()
+            for conn in accepted:
+                conn.close()

@@ -10,6 +10,9 @@ PostgreSQL database (with the `Store`'s connection arguments, and its reading un
 For anything else (no store yet, a file or a database that is refused, to be migrated or
 upgraded, a hub person's identity to make, a device to enroll...) it gives None, and the verb
 opens the `Store` as before, which does what is needed and says what is wrong in the same words.
+A hub that cannot be connected to is the one exception: the `Store` would try again, the same
+way, and wait out the same timeout, so its error is raised here (the same function, the same
+words).
 
 The two queries are the SQL that store/activities.py (`list_activities`) and store/search.py
 (`search`) compose, as SQLAlchemy compiles it for each engine: one core writes them, and a small
@@ -426,8 +429,12 @@ def _open_hub(address: str, data_dir: Path) -> LightStore | None:
 
     try:  # as SQLAlchemy's psycopg dialect connects: its arguments, then the Store's
         conn = psycopg.connect(make_conninfo("", **{**arguments, **CONNECT_ARGUMENTS}))
-    except psycopg.Error:
-        return None  # `Store.open` connects again and says what is wrong
+    except psycopg.Error as exc:
+        # `Store.open` would connect the same way and fail the same way, after waiting out the
+        # timeout again for a server that does not answer: what it would say, said now.
+        from dxfield.store.postgres import connect_error, hub_url
+
+        raise connect_error(exc, hub_url(address)) from exc
     try:
         if _hub_needs_nothing(conn, person):
             return LightStore(conn, _Postgres(psycopg.Error))
