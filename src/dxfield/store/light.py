@@ -99,7 +99,7 @@ class _Connection(Protocol):
     def close(self) -> None: ...
 
 
-Bound = tuple[str, list[object]]
+_Bound = tuple[str, list[object]]
 """A piece of SQL and the values bound in it, in order."""
 
 
@@ -118,18 +118,18 @@ class _SQLite:
         return value.isoformat()
 
     @staticmethod
-    def contains(column: str, term: str) -> Bound:
+    def contains(column: str, term: str) -> _Bound:
         return f"instr({column}, ?) > ?", [term, 0]
 
     @staticmethod
-    def indexed_match(terms: list[str]) -> Bound:
+    def indexed_match(terms: list[str]) -> _Bound:
         return (
             "search_text.rowid IN (SELECT rowid \nFROM search_fts \nWHERE search_fts MATCH ?)",
             [fts_match_expression(terms)],
         )
 
     @staticmethod
-    def limit(count: int) -> Bound:
+    def limit(count: int) -> _Bound:
         return "\n LIMIT ? OFFSET ?", [count, 0]
 
     @staticmethod
@@ -169,18 +169,18 @@ class _Postgres:
         return value
 
     @staticmethod
-    def contains(column: str, term: str) -> Bound:
+    def contains(column: str, term: str) -> _Bound:
         return f"strpos({column}, %s::VARCHAR) > %s::INTEGER", [term, 0]
 
     @staticmethod
-    def indexed_match(terms: list[str]) -> Bound:
+    def indexed_match(terms: list[str]) -> _Bound:
         return (
             " AND ".join(["search_text.body LIKE %s::VARCHAR ESCAPE '\\'"] * len(terms)),
             [like_pattern(term) for term in terms],
         )
 
     @staticmethod
-    def limit(count: int) -> Bound:
+    def limit(count: int) -> _Bound:
         return " \n LIMIT %s::INTEGER", [count]
 
     @staticmethod
