@@ -87,8 +87,8 @@ DATA_FILES: set[str] = {
     # The default title of the prefecture's report (a Japanese document, whatever the locale).
     "dxfield/store/programme.py",
     # The words a hub's database must sort by code point and see trigrams in (あ, ア, 日本語):
-    # sent to the server to try it, never shown.
-    "dxfield/store/postgres.py",
+    # sent to the server to try it, never shown (by the Store's open and the light path's).
+    "dxfield/store/hub_checks.py",
 }
 
 

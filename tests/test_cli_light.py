@@ -7,6 +7,7 @@ real process has imported when it ends.
 
 from __future__ import annotations
 
+import ast
 import io
 import json
 import os
@@ -48,6 +49,13 @@ except SystemExit as exc:
 print(repr(sorted(m for m in sys.modules if m in {heavy!r})), file=sys.stderr)
 """
 
+ON_A_HUB = (
+    *(name for name in HEAVY if name != "psycopg"),
+    "dxfield.store.hub",
+    "dxfield.store.postgres",
+)
+"""On a hub the light path reads through psycopg, and nothing else of the above."""
+
 READS = (
     ("activity", "list", "--limit", "10"),
     ("activity", "list", "--limit", "10", "--json"),
@@ -67,19 +75,24 @@ def logged(cli: Cli, data_dir: Path) -> Path:
     return data_dir
 
 
-@pytest.mark.sqlite_only
-@pytest.mark.parametrize("args", READS, ids=" ".join)
-def test_a_read_verb_imports_only_what_it_needs(logged: Path, args: tuple[str, ...]) -> None:
+@pytest.fixture
+def hub(cli: Cli, pg_database: str, tmp_path: Path) -> tuple[str, ...]:
+    """A hub set up by `init`, with a few activities added by the verbs: the global options
+    that reach it."""
+    where = ("--data-dir", str(tmp_path / "hub"), "--database", pg_database)
+    made = cli(*where, "init", "--role", "hub", "--device-name", "兵庫県")
+    assert made.code == 0, made.err
+    for title, date in (("奥矢根区 意見交換会", "2024-07-17"), ("農業DX 研修", "R6.8.1")):
+        added = cli(*where, *add_activity_args(title=title, date=date))
+        assert added.code == 0, added.err
+    return where
+
+
+def _modules_of(args: tuple[str, ...], heavy: tuple[str, ...]) -> list[str]:
+    """The modules of `heavy` a `dxfield ARGS...` process had imported when it ended."""
     env = {k: v for k, v in os.environ.items() if k != "DXFIELD_DATABASE_URL"}
     result = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            RUN_AND_LIST_MODULES.format(heavy=set(HEAVY)),
-            "--data-dir",
-            str(logged),
-            *args,
-        ],
+        [sys.executable, "-c", RUN_AND_LIST_MODULES.format(heavy=set(heavy)), *args],
         capture_output=True,
         text=True,
         env=env,
@@ -87,7 +100,22 @@ def test_a_read_verb_imports_only_what_it_needs(logged: Path, args: tuple[str, .
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip()
-    assert result.stderr.strip().splitlines()[-1] == "[]"
+    found = ast.literal_eval(result.stderr.strip().splitlines()[-1])
+    assert isinstance(found, list)
+    return found
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.parametrize("args", READS, ids=" ".join)
+def test_a_read_verb_imports_only_what_it_needs(logged: Path, args: tuple[str, ...]) -> None:
+    assert _modules_of(("--data-dir", str(logged), *args), HEAVY) == []
+
+
+@pytest.mark.parametrize("args", READS, ids=" ".join)
+def test_a_read_verb_on_a_hub_imports_only_psycopg(
+    hub: tuple[str, ...], args: tuple[str, ...]
+) -> None:
+    assert _modules_of((*hub, *args), ON_A_HUB) == []
 
 
 @pytest.mark.sqlite_only
@@ -109,6 +137,24 @@ def test_light_and_whole_store_print_the_same(
     for args, result in light.items():
         assert cli("--data-dir", str(logged), *args) == result, args
     assert json.loads(light[READS[3]].out)["total"] > 1  # the demo's and one of ours
+
+
+def test_light_and_whole_store_print_the_same_on_a_hub(
+    cli: Cli, hub: tuple[str, ...], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reads = [
+        *READS,
+        ("activity", "list", "--area", "vision", "--to", "2024-12-31"),
+        ("search", "ｄｘ 研修", "--json"),
+        ("search", "町", "--limit", "1"),
+    ]
+    light = {args: cli(*hub, *args) for args in reads}
+    import dxfield.store.light
+
+    monkeypatch.setattr(dxfield.store.light, "open_light", lambda *_args: None)
+    for args, result in light.items():
+        assert cli(*hub, *args) == result, args
+    assert json.loads(light[READS[3]].out)["total"] == 1
 
 
 CELLS = [

@@ -1,5 +1,6 @@
-"""The read verbs' light path (store/light.py): it reads what the Store reads, row for row, and
-opens only a store whose open would do nothing else."""
+"""The read verbs' light path (store/light.py): it reads what the Store reads, row for row, on
+both engines, and opens only a store whose open would do nothing else (the hub's own cases:
+tests/hub/test_light_on_hub.py)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import pytest
 
 from dxfield.domain.enums import ActivityKind, SupportArea
 from dxfield.paths import KEY_FILE, STORE_FILE
+from dxfield.store import engine as engine_module
 from dxfield.store import markers
 from dxfield.store.activities import (
     ActivityFilter,
@@ -25,9 +27,6 @@ from dxfield.store.engine import Store
 from dxfield.store.light import LightStore, open_light
 from dxfield.store.search import search
 from tests.store.test_search import WORDS
-
-# About a store kept in a file: a hub's database is always read through the Store.
-pytestmark = pytest.mark.sqlite_only
 
 
 @pytest.fixture
@@ -52,6 +51,10 @@ def both(demo_store: Store) -> Iterator[tuple[Store, LightStore]]:
         ActivityInput(title="消す 農業", kind="meeting", date="2024-08-01", municipality="豊岡市"),
     )
     delete_activity(demo_store, gone.id)
+    # On a hub, those writes made the hub's keys: its next open signs and attests what came
+    # before them (the authorship upgrade), and the light path leaves that open to the Store.
+    assert open_light(demo_store.data_dir) is None or demo_store.path is not None
+    Store.open(demo_store.data_dir).close()
     light = open_light(demo_store.data_dir)
     assert light is not None
     yield demo_store, light
@@ -114,14 +117,36 @@ def test_a_page_past_the_light_limit_is_the_stores(both: tuple[Store, LightStore
     assert light.search("町", limit=100_000) is None
 
 
-def test_a_store_that_needs_nothing_opens_light(store: Store) -> None:
-    light = open_light(store.data_dir)
+def _needing_nothing(data_dir: Path) -> None:
+    """Make the store of `data_dir` one whose open does nothing, as a person's is: on a hub, its
+    account has its keys (`init` makes them) and an open has signed with them."""
+    with Store.open(data_dir) as store:
+        if store.shared:
+            store.signer()
+    Store.open(data_dir).close()
+    light = open_light(data_dir)
+    assert light is not None
+    light.close()
+
+
+def test_a_store_that_needs_nothing_opens_light(data_dir: Path) -> None:
+    _needing_nothing(data_dir)
+    light = open_light(data_dir)
     assert light is not None
     assert light.activities(limit=5) == []
+    assert light.search("農業") == (0, [])
     light.close()
 
 
 def _raw(data_dir: Path, sql: str) -> None:
+    """Run `sql` on the store of `data_dir` behind the Store's back (its file, or its hub)."""
+    address = engine_module.database_for(data_dir, None)
+    if address:
+        import psycopg
+
+        with psycopg.connect(address) as hub:
+            hub.execute(sql)
+        return
     conn = sqlite3.connect(data_dir / STORE_FILE)
     conn.execute(sql)
     conn.commit()
@@ -140,11 +165,12 @@ def _raw(data_dir: Path, sql: str) -> None:
     ],
 )
 def test_a_store_the_open_would_change_or_refuse_is_the_stores(data_dir: Path, sql: str) -> None:
-    Store.open(data_dir).close()
+    _needing_nothing(data_dir)
     _raw(data_dir, sql)
     assert open_light(data_dir) is None
 
 
+@pytest.mark.sqlite_only
 def test_no_store_a_broken_file_a_rotation_or_a_hub_is_the_stores(tmp_path: Path) -> None:
     missing = tmp_path / "none"
     assert open_light(missing) is None

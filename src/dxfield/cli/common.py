@@ -54,9 +54,9 @@ class Settings:
             self._store = None
 
     def light(self) -> "LightStore | None":
-        """The store read through sqlite3 alone, when opening it would do nothing else
-        (store/light.py: a few rows' read verbs then cost a third of a `Store`'s imports);
-        None otherwise, and the verb asks `store()`."""
+        """The store read through its driver alone (sqlite3, or psycopg for a hub), when
+        opening it would do nothing else (store/light.py: a few rows' read verbs then cost a
+        third of a `Store`'s imports); None otherwise, and the verb asks `store()`."""
         if not self._light_tried:
             self._light_tried = True
             from dxfield.store.light import open_light

@@ -477,9 +477,9 @@ def known_keys(store: Store, conn: Connection) -> AuthorKeys:
     PostgreSQL for a colleague the one the hub's account recorded when it attested, on a laptop
     the card of a trusted device of role hub and the roster's chain of hub keys."""
     from dxfield.domain.errors import LocalizedError
-    from dxfield.store.hub import TRUSTED_PREFIX
     from dxfield.store.key_file import key_path, read_key_file
     from dxfield.store.local_state import values_in
+    from dxfield.store.markers import TRUSTED_PREFIX
 
     authors: dict[str, list[VerifyKey]] = {}
     trusted_hubs: list[VerifyKey] = []

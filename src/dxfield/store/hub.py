@@ -39,6 +39,7 @@ from dxfield.store.engine import (
 from dxfield.store.files import read_regular_file
 from dxfield.store.ids import ID_PATTERN, new_id
 from dxfield.store.key_file import key_path, write_private
+from dxfield.store.markers import IDENTITY_FILE, IDENTITY_LIMIT, TRUSTED_PREFIX, trusts
 from dxfield.store.migrations import SCHEMA_HEAD
 from dxfield.store.postgres import (
     check_settings,
@@ -53,9 +54,6 @@ from dxfield.store.postgres import (
 )
 from dxfield.store.schema import DEVICES, LOCAL_STATE
 
-IDENTITY_FILE = "hub-identity.json"
-TRUSTED_PREFIX = "trusted-device:"
-"""How `dxfield.sync.keys` records a trusted device in local state (enrollment reads it)."""
 STAFF = "staff"
 
 
@@ -73,7 +71,7 @@ def person_of(data_dir: Path, device_name: str | None) -> Person:
     path = data_dir / IDENTITY_FILE
     found: Person | None = None
     if os.path.lexists(path):
-        raw = read_regular_file(path, 4096)
+        raw = read_regular_file(path, IDENTITY_LIMIT)
         try:
             value = json.loads(raw)
             found = Person(str(value["id"]), device_name_of(str(value["name"])))
@@ -223,11 +221,7 @@ def _trusted(engine: Engine, device_id: str) -> bool:
             select(LOCAL_STATE.c.value).where(LOCAL_STATE.c.key == TRUSTED_PREFIX + device_id)
         ).scalar()
         conn.rollback()
-    if not value:
-        return False
-    with contextlib.suppress(ValueError, AttributeError):
-        return not json.loads(value).get("revoked")
-    return False
+    return trusts(value)
 
 
 def hub_failure(location: str, exc: BaseException) -> StoreError:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import re
 import uuid
 
-import uuid6
-
 ID_PATTERN = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 """Record and device ids: UUIDs as dxfield writes them (lower case, hyphenated)."""
 
@@ -17,7 +15,9 @@ REFERENCE_NAMESPACE = uuid.UUID("8f1c6a52-3c2b-4f7e-9d0a-5b6f1e2d7c40")
 
 def new_id() -> str:
     """A new time-ordered UUIDv7."""
-    return str(uuid6.uuid7())
+    from uuid6 import uuid7  # on first need: a read verb checks ids, and makes none
+
+    return str(uuid7())
 
 
 def reference_id(kind: str, key: str) -> str:

@@ -1,17 +1,25 @@
-"""The read verbs' light path: a laptop's store read through sqlite3 alone.
+"""The read verbs' light path: a store read through its database driver alone.
 
 `dxfield activity list` and `dxfield search` read a few rows, and a process that opened a
 `Store` for them paid more for its imports than for its work: SQLAlchemy, the schema's SQLModel
 classes and their pydantic models, the signing library, and the checks of an open (a migration,
 an unfinished key rotation, reference data, the authorship upgrade), three quarters of the
 process. `open_light` opens a store for which every one of those checks would do nothing, with
-sqlite3 and the same pragmas; for anything else (a hub's database, no store file yet, a file
-that is refused, to be migrated or upgraded) it gives None, and the verb opens the `Store` as
-before, which does what is needed and says what is wrong in the same words.
+the driver alone: sqlite3 for a laptop's file (with the store's pragmas), psycopg for a hub's
+PostgreSQL database (with the `Store`'s connection arguments, and its reading units' snapshot).
+For anything else (no store yet, a file or a database that is refused, to be migrated or
+upgraded, a hub person's identity to make, a device to enroll...) it gives None, and the verb
+opens the `Store` as before, which does what is needed and says what is wrong in the same words.
+A hub that cannot be connected to is the one exception: the `Store` would try again, the same
+way, and wait out the same timeout, so its error is raised here (the same function, the same
+words).
 
 The two queries are the SQL that store/activities.py (`list_activities`) and store/search.py
-(`search`) compose for SQLite, with the same rows and values: tests/store/test_light.py holds
-them equal. A query failing here (a damaged file) gives None too, and the verb asks the `Store`.
+(`search`) compose, as SQLAlchemy compiles it for each engine: one core writes them, and a small
+part for each engine (`_SQLite`, `_Postgres`) spells what differs (bound values, the live rows'
+condition, a substring test, the index's match, LIMIT). The rows and values are the `Store`'s:
+tests/store/test_light.py holds them equal on both engines. A query failing here (a damaged
+file, a server gone) gives None too, and the verb asks the `Store`.
 """
 
 from __future__ import annotations
@@ -21,16 +29,27 @@ import datetime as dt
 import json
 import os
 import sqlite3
-from collections.abc import Iterator
+import unicodedata
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Protocol
 
 from dxfield.domain.enums import ActivityKind, SupportArea
-from dxfield.domain.errors import StoreError
+from dxfield.domain.errors import LocalizedError, StoreError
 from dxfield.paths import KEY_FILE, STORE_FILE
-from dxfield.store import markers
+from dxfield.store import engine, markers
 from dxfield.store.draft_rows import DRAFT_PREFIX, Draft, drafts_of
-from dxfield.store.engine import database_for, read_schema_revision, refuse_unusable_store_file
+from dxfield.store.files import read_regular_file
+from dxfield.store.hub_checks import (
+    CONNECT_ARGUMENTS,
+    JAPANESE_PROBE,
+    ORDER_PROBE,
+    open_to_others,
+    password_file,
+    plain_connect_arguments,
+)
+from dxfield.store.ids import ID_PATTERN
 from dxfield.store.migrations import SCHEMA_HEAD
 from dxfield.store.search_terms import (
     CONFLATED,
@@ -39,6 +58,7 @@ from dxfield.store.search_terms import (
     SearchHit,
     first_line,
     fts_match_expression,
+    like_pattern,
     query_terms,
     snippet,
 )
@@ -72,24 +92,138 @@ class ActivityRow:
     tags: list[str]
 
 
-class LightStore:
-    """A laptop's store that needed nothing done at open, read through sqlite3."""
+class _Connection(Protocol):
+    """What the core asks of a driver's connection (sqlite3's, psycopg's)."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def execute(self, sql: Any, parameters: Any = ..., /) -> Any: ...
+
+    def close(self) -> None: ...
+
+
+_Bound = tuple[str, list[object]]
+"""A piece of SQL and the values bound in it, in order."""
+
+
+class _SQLite:
+    """A laptop's file, as SQLAlchemy's SQLite dialect writes the queries."""
+
+    error: type[Exception] = sqlite3.Error
+    live = "likely(activity.deleted IS 0) = 1"  # the Store tells the planner most rows are live
+
+    @staticmethod
+    def bound(_sql_type: str) -> str:
+        return "?"
+
+    @staticmethod
+    def day(value: dt.date) -> object:
+        return value.isoformat()
+
+    @staticmethod
+    def contains(column: str, term: str) -> _Bound:
+        return f"instr({column}, ?) > ?", [term, 0]
+
+    @staticmethod
+    def indexed_match(terms: list[str]) -> _Bound:
+        return (
+            "search_text.rowid IN (SELECT rowid \nFROM search_fts \nWHERE search_fts MATCH ?)",
+            [fts_match_expression(terms)],
+        )
+
+    @staticmethod
+    def limit(count: int) -> _Bound:
+        return "\n LIMIT ? OFFSET ?", [count, 0]
+
+    @staticmethod
+    def begin(conn: _Connection) -> None:
+        conn.execute("BEGIN")  # deferred: a reading unit, as `Store.read` begins it
+
+    @staticmethod
+    def end(conn: _Connection) -> None:
+        conn.execute("COMMIT")
+
+    @staticmethod
+    def date(value: str) -> dt.date:
+        return dt.date.fromisoformat(value)
+
+    @staticmethod
+    def json_list(value: str | None) -> list[str]:
+        """A JSON column holding a list (NULL: an empty one), as SQLAlchemy's JSON type reads
+        it: sqlite3 gives its text."""
+        return list(json.loads(value) or []) if value is not None else []
+
+
+class _Postgres:
+    """A hub's database, as SQLAlchemy's psycopg dialect writes the queries (every bound value
+    cast to its type, strpos for a substring, pg_trgm's LIKE for the index)."""
+
+    live = "activity.deleted IS false"
+
+    def __init__(self, error: type[Exception]) -> None:
+        self.error = error  # psycopg's, imported only once a hub is opened
+
+    @staticmethod
+    def bound(sql_type: str) -> str:
+        return f"%s::{sql_type}"
+
+    @staticmethod
+    def day(value: dt.date) -> object:
+        return value
+
+    @staticmethod
+    def contains(column: str, term: str) -> _Bound:
+        return f"strpos({column}, %s::VARCHAR) > %s::INTEGER", [term, 0]
+
+    @staticmethod
+    def indexed_match(terms: list[str]) -> _Bound:
+        return (
+            " AND ".join(["search_text.body LIKE %s::VARCHAR ESCAPE '\\'"] * len(terms)),
+            [like_pattern(term) for term in terms],
+        )
+
+    @staticmethod
+    def limit(count: int) -> _Bound:
+        return " \n LIMIT %s::INTEGER", [count]
+
+    @staticmethod
+    def begin(conn: _Connection) -> None:
+        conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")  # a snapshot
+
+    @staticmethod
+    def end(conn: Any) -> None:
+        conn.commit()
+
+    @staticmethod
+    def date(value: dt.date) -> dt.date:
+        return value
+
+    @staticmethod
+    def json_list(value: list[str] | None) -> list[str]:
+        """psycopg gives a JSON column parsed, as SQLAlchemy reads it."""
+        return list(value or [])
+
+
+_Engine = _SQLite | _Postgres
+
+
+class LightStore:
+    """A store that needed nothing done at open, read through its driver."""
+
+    def __init__(self, conn: _Connection, sql: _Engine) -> None:
         self._conn = conn
+        self._sql = sql
 
     def close(self) -> None:
         """Close the connection."""
         self._conn.close()
 
     @contextlib.contextmanager
-    def _read(self) -> Iterator[sqlite3.Connection]:
-        """The connection in a deferred (read) transaction, as `Store.read` gives it."""
-        self._conn.execute("BEGIN")
+    def _read(self) -> Iterator[_Connection]:
+        """The connection in a reading unit, as `Store.read` gives it."""
+        self._sql.begin(self._conn)
         try:
             yield self._conn
         finally:
-            self._conn.execute("COMMIT")
+            self._sql.end(self._conn)
 
     def activities(
         self,
@@ -101,33 +235,35 @@ class LightStore:
         limit: int = 50,
     ) -> list[ActivityRow] | None:
         """The newest `limit` live activities, as `list_activities` gives them for those
-        filters; None when the file could not be read (the `Store` says why)."""
+        filters; None when the store could not be read (the `Store` says why)."""
         if limit <= 0:
             return []
+        sql = self._sql
         conditions = []
         params: list[object] = [""]
         if kind is not None:
-            conditions.append("activity.kind = ?")
+            conditions.append(f"activity.kind = {sql.bound('VARCHAR')}")
             params.append(kind.value)
         if area is not None:
-            conditions.append("instr(CAST(activity.areas AS VARCHAR), ?) > ?")
-            params += [f'"{area.value}"', 0]
+            condition, values = sql.contains("CAST(activity.areas AS VARCHAR)", f'"{area.value}"')
+            conditions.append(condition)
+            params += values
         if date_from is not None:
-            conditions.append("activity.date >= ?")
-            params.append(date_from.isoformat())
+            conditions.append(f"activity.date >= {sql.bound('DATE')}")
+            params.append(sql.day(date_from))
         if date_to is not None:
-            conditions.append("activity.date <= ?")
-            params.append(date_to.isoformat())
-        params += [limit, 0]
+            conditions.append(f"activity.date <= {sql.bound('DATE')}")
+            params.append(sql.day(date_to))
+        limited, values = sql.limit(limit)
+        params += values
         where = "".join(f" AND {condition}" for condition in conditions)
         statement = (
             "SELECT activity.id, activity.date, activity.date_precision, activity.kind, "
             "activity.title, activity.location, activity.areas, activity.initiative_id, "
-            "activity.tags, coalesce(organization.name, ?) AS municipality \n"
+            f"activity.tags, coalesce(organization.name, {sql.bound('VARCHAR')}) AS municipality \n"
             "FROM activity LEFT OUTER JOIN organization "
             "ON organization.id = activity.municipality_id \n"
-            f"WHERE likely(activity.deleted IS 0) = 1{where} "
-            "ORDER BY activity.date DESC, activity.id DESC\n LIMIT ? OFFSET ?"
+            f"WHERE {sql.live}{where} ORDER BY activity.date DESC, activity.id DESC{limited}"
         )
         try:
             with self._read() as conn:
@@ -135,48 +271,50 @@ class LightStore:
             return [
                 ActivityRow(
                     id=row[0],
-                    date=_date(row[1]),
+                    date=sql.date(row[1]),
                     date_precision=row[2],
                     kind=ActivityKind(row[3]),
                     title=row[4],
                     municipality=row[9],
                     location=row[5],
-                    areas=_json_list(row[6]),
+                    areas=sql.json_list(row[6]),
                     initiative_id=row[7],
-                    tags=_json_list(row[8]),
+                    tags=sql.json_list(row[8]),
                 )
                 for row in rows
             ]
-        except sqlite3.Error:
+        except sql.error:
             return None
 
     def search(self, query: str, *, limit: int = 100) -> tuple[int, list[SearchHit]] | None:
         """(number of matches, the first `limit` of them), as store/search.py's `search`
-        gives them; None when the file could not be read or `limit` is past
+        gives them; None when the store could not be read or `limit` is past
         `MAX_SEARCH_PAGE` (the `Store` answers those)."""
         terms = query_terms(query)
         if not terms:
             return 0, []
         if limit > MAX_SEARCH_PAGE:
             return None
+        sql = self._sql
         conditions: list[str] = []
         params: list[object] = []
         long_terms = [t for t in terms if len(t) >= TRIGRAM]
         if long_terms:
-            conditions.append(
-                "search_text.rowid IN (SELECT rowid \nFROM search_fts \nWHERE search_fts MATCH ?)"
-            )
-            params.append(fts_match_expression(long_terms))
+            condition, values = sql.indexed_match(long_terms)
+            conditions.append(condition)
+            params += values
         for term in terms:
             if len(term) < TRIGRAM or CONFLATED.intersection(term):
-                conditions.append("instr(search_text.body, ?) > ?")
-                params += [term, 0]
-        params += [max(limit, 1), 0]
+                condition, values = sql.contains("search_text.body", term)
+                conditions.append(condition)
+                params += values
+        limited, values = sql.limit(max(limit, 1))
+        params += values
         statement = (
             "SELECT search_text.entity, search_text.entity_id, count(*) OVER () AS anon_1 \n"
             f"FROM search_text \nWHERE {' AND '.join(conditions)} ORDER BY "
-            "search_text.sort_date DESC NULLS LAST, search_text.entity, search_text.entity_id\n"
-            " LIMIT ? OFFSET ?"
+            "search_text.sort_date DESC NULLS LAST, search_text.entity, search_text.entity_id"
+            f"{limited}"
         )
         try:
             with self._read() as conn:
@@ -191,60 +329,65 @@ class LightStore:
                         f"SELECT {entity}.id, {entity}.{title} AS title, "
                         f"{entity}.{SEARCHED_DATES[entity]} AS date, search_text.body \n"
                         f"FROM {entity} JOIN search_text ON search_text.entity_id = {entity}.id \n"
-                        f"WHERE {entity}.id IN ({', '.join('?' * len(ids))})",
+                        f"WHERE {entity}.id IN ({', '.join([sql.bound('VARCHAR')] * len(ids))})",
                         ids,
                     )
                     for row in rows:
-                        date = _date(row[2]) if row[2] is not None else None
+                        date = sql.date(row[2]) if row[2] is not None else None
                         hits[row[0]] = SearchHit(
                             entity, row[0], first_line(row[1]), date, snippet(row[3], terms)
                         )
-        except sqlite3.Error:
+        except sql.error:
             return None
         return total, [hits[i] for _, i in page if i in hits]
 
     def drafts(self) -> list[Draft] | None:
         """The drafts left by forms being typed, as `local_state.list_drafts` gives them (one
-        small query: cheap enough to ask at start before anything else); None when the file
+        small query: cheap enough to ask at start before anything else); None when the store
         could not be read (the `Store` says why)."""
+        sql = self._sql
         try:
             with self._read() as conn:
                 rows = conn.execute(
-                    "SELECT key, value FROM local_state WHERE key LIKE ? ESCAPE '/'",
+                    "SELECT key, value FROM local_state "
+                    f"WHERE key LIKE {sql.bound('VARCHAR')} ESCAPE '/'",
                     [DRAFT_PREFIX + "%"],
                 ).fetchall()
-        except sqlite3.Error:
+        except sql.error:
             return None
         return drafts_of(rows)
 
 
-def _date(text: str) -> dt.date:
-    return dt.date.fromisoformat(text)
-
-
-def _json_list(text: str | None) -> list[str]:
-    """A JSON column holding a list (NULL: an empty one), as SQLAlchemy's JSON type reads it."""
-    return list(json.loads(text) or []) if text is not None else []
-
-
 def open_light(data_dir: Path, database: str | None = None) -> LightStore | None:
-    """The SQLite store of `data_dir` read through sqlite3, when opening it as a `Store` would
-    do nothing but open it (see the module's text); else None."""
-    if database_for(data_dir, database) or not data_dir.is_dir():
-        return None  # a hub's database, or a folder `Store.open` makes
+    """The store of `data_dir` (its file, or the hub database `database` or the environment
+    names) read through its driver, when opening it as a `Store` would do nothing but open it
+    (see the module's text); else None."""
+    if not data_dir.is_dir():
+        return None  # a folder `Store.open` makes (or says it cannot)
+    if os.path.lexists(data_dir / (KEY_FILE + markers.NEXT_SUFFIX)):
+        return None  # a rotation of the hub's key to finish first
+    # Looked up when called: the tests give each data folder a database of its own.
+    address = engine.database_for(data_dir, database)
+    if address:
+        return _open_hub(address, data_dir)
+    return _open_file(data_dir)
+
+
+# -- a laptop's file -------------------------------------------------------------------------------
+
+
+def _open_file(data_dir: Path) -> LightStore | None:
     path = data_dir / STORE_FILE
     if not os.path.lexists(path):
         return None  # a new store: `Store.open` makes it
     try:
-        refuse_unusable_store_file(path)
-        if read_schema_revision(path) != SCHEMA_HEAD:
+        engine.refuse_unusable_store_file(path)
+        if engine.read_schema_revision(path) != SCHEMA_HEAD:
             return None  # to be migrated, or a newer dxfield's: `Store.open` says which
     except StoreError:
         return None  # refused: `Store.open` refuses it in the same words
     with contextlib.suppress(OSError):  # as `Store.open_file` leaves it: owner-only
         path.chmod(0o600)
-    if os.path.lexists(data_dir / (KEY_FILE + markers.NEXT_SUFFIX)):
-        return None  # a rotation of the hub's key to finish first
     try:
         conn = sqlite3.connect(path, isolation_level=None)
     except sqlite3.Error:
@@ -252,15 +395,15 @@ def open_light(data_dir: Path, database: str | None = None) -> LightStore | None
     try:
         for pragma in PRAGMAS:
             conn.execute(pragma)
-        if _needs_nothing(conn):
-            return LightStore(conn)
+        if _file_needs_nothing(conn):
+            return LightStore(conn, _SQLite())
     except sqlite3.Error:
         pass
     conn.close()
     return None
 
 
-def _needs_nothing(conn: sqlite3.Connection) -> bool:
+def _file_needs_nothing(conn: sqlite3.Connection) -> bool:
     """Whether `Store.open` would find this store's device, its reference data and its
     authorship upgrade all there (and so write nothing)."""
     conn.execute("BEGIN")
@@ -277,3 +420,117 @@ def _needs_nothing(conn: sqlite3.Connection) -> bool:
         return found.get(wanted[0]) == markers.REFERENCE_VERSION and wanted[1] in found
     finally:
         conn.execute("COMMIT")
+
+
+# -- a hub's database ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Person:
+    """This data folder's identity on a hub."""
+
+    id: str
+    name: str
+
+
+def _open_hub(address: str, data_dir: Path) -> LightStore | None:
+    person = _person(data_dir)
+    arguments = plain_connect_arguments(address)
+    if person is None or arguments is None:
+        return None
+    passfile = arguments.get("passfile")
+    if open_to_others(password_file(passfile if isinstance(passfile, str) else None)):
+        return None  # refused: `Store.open` says why
+    import psycopg
+    from psycopg.conninfo import make_conninfo
+
+    try:  # as SQLAlchemy's psycopg dialect connects: its arguments, then the Store's
+        conn = psycopg.connect(make_conninfo("", **{**arguments, **CONNECT_ARGUMENTS}))
+    except psycopg.Error as exc:
+        # `Store.open` would connect the same way and fail the same way, after waiting out the
+        # timeout again for a server that does not answer: what it would say, said now.
+        from dxfield.store.postgres import connect_error, hub_url
+
+        raise connect_error(exc, hub_url(address)) from exc
+    try:
+        if _hub_needs_nothing(conn, person):
+            return LightStore(conn, _Postgres(psycopg.Error))
+    except psycopg.Error:
+        pass
+    conn.close()
+    return None
+
+
+def _person(data_dir: Path) -> _Person | None:
+    """This folder's identity on a hub, when store/hub.py's `person_of` would read it as it is:
+    None when it would make one, or refuse or rename the one there."""
+    path = data_dir / markers.IDENTITY_FILE
+    if not os.path.lexists(path):
+        return None
+    try:
+        value = json.loads(read_regular_file(path, markers.IDENTITY_LIMIT))
+        person = _Person(str(value["id"]), str(value["name"]))
+    except (LocalizedError, ValueError, KeyError, TypeError):
+        return None
+    if not ID_PATTERN.fullmatch(person.id) or not _kept_as_it_is(person.name):
+        return None
+    return person
+
+
+def _kept_as_it_is(name: str) -> bool:
+    """Whether `device_name_of` takes `name` as it is (no error, nothing stripped). Printable
+    characters and spaces are never among the controls it refuses; a name with any other
+    character is the `Store`'s to check (tests/store/test_light.py holds this)."""
+    return (
+        0 < len(name) <= engine.MAX_DEVICE_NAME
+        and name.strip() == name
+        and all(char.isprintable() or unicodedata.category(char) == "Zs" for char in name)
+    )
+
+
+_HUB_SETTINGS = (
+    "SELECT pg_encoding_to_char(encoding), datctype, "
+    "(SELECT array_agg(w ORDER BY w) FROM unnest(CAST(%s AS text[])) AS w), "
+    "array_length(show_trgm(%s), 1), "
+    "EXISTS (SELECT FROM pg_tables WHERE schemaname = current_schema() "
+    "AND tablename = 'alembic_version') "
+    "FROM pg_database WHERE datname = current_database()"
+)
+"""What store/postgres.py's `check_settings`, `schema_state` and `ensure_trigram` read."""
+
+
+def _hub_needs_nothing(conn: Any, person: _Person) -> bool:
+    """Whether store/hub.py's `open_hub` would find the hub's settings usable, its schema at
+    this dxfield's head, its device there (not to be renamed), its reference data loaded and,
+    for a person who may write, their authorship upgrade done: and so write or say nothing."""
+    _Postgres.begin(conn)
+    try:
+        settings = conn.execute(_HUB_SETTINGS, [list(ORDER_PROBE), JAPANESE_PROBE]).fetchone()
+        encoding, ctype, ordered, trigrams, has_schema = settings
+        if (
+            encoding != "UTF8"
+            or list(ordered or ()) != sorted(ORDER_PROBE)
+            or ctype in ("C", "POSIX")
+            or not trigrams
+            or not has_schema
+        ):
+            return False
+        version = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+        if version is None or version[0] != SCHEMA_HEAD:
+            return False
+        hub = conn.execute("SELECT id, name FROM device").fetchone()
+        if hub is None or (hub[0] == person.id and hub[1] != person.name):
+            return False  # a new hub's device to make, or its name to change
+        upgraded, trusted = markers.UPGRADED_KEY + person.id, markers.TRUSTED_PREFIX + person.id
+        wanted: Sequence[str] = [markers.REFERENCE_VERSION_KEY, upgraded, trusted]
+        found = dict(
+            conn.execute(
+                "SELECT key, value FROM local_state WHERE key IN (%s, %s, %s)", wanted
+            ).fetchall()
+        )
+        enrolled = person.id == hub[0] or markers.trusts(found.get(trusted))
+        return found.get(wanted[0]) == markers.REFERENCE_VERSION and (
+            upgraded in found or not enrolled
+        )
+    finally:
+        _Postgres.end(conn)

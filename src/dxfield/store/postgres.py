@@ -26,9 +26,7 @@ printed holds a password; what a failed connection means is said in the user's l
 
 from __future__ import annotations
 
-import os
 import re
-import stat
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -53,6 +51,15 @@ from sqlalchemy.engine import URL, Connection, Engine
 
 from dxfield.domain.errors import StoreError
 from dxfield.i18n import N_, problems, words
+from dxfield.store.hub_checks import (
+    CONNECT_ARGUMENTS,
+    JAPANESE_PROBE,
+    ORDER_PROBE,
+    SECRET_PARAMETERS,
+    open_to_others,
+)
+from dxfield.store.hub_checks import password_file as password_file_named
+from dxfield.store.search_terms import like_pattern
 
 PROBLEMS = problems(
     {
@@ -143,16 +150,9 @@ _UNREACHABLE = (
     ),
     (("could not connect", "is the server running"), N_("the server cannot be reached")),
 )
-_SECRET_PARAMETERS = ("password", "sslpassword")
-"""Connection parameters that hold a secret: never in an address, never printed."""
+_SECRET_PARAMETERS = SECRET_PARAMETERS
 
 WRITE_LOCK = 0x6478_6669_656C_64  # "dxfield": the advisory lock every writing unit holds
-CONNECT_TIMEOUT_S = 10
-ORDER_PROBE = ("b", "B", "a", "A", "_", "1", "\u00e9", "\u3042", "\u30a2", "\uff71", "\u4e9c")
-"""Words a usable hub sorts by code point, as SQLite does (B before a; é, あ, ア, half-width ｱ,
-亜 in that order): written as escapes, no Japanese inline in the code."""
-JAPANESE_PROBE = "\u65e5\u672c\u8a9e"  # 日本語 (no Japanese inline in the code)
-"""A word whose trigrams a usable hub's index must see (`show_trgm` of it is not empty)."""
 
 
 def is_database_url(text: str | None) -> bool:
@@ -198,22 +198,10 @@ def redact(text: str) -> str:
 def password_file(url: URL) -> Path | None:
     """The password file libpq would read for `url` (`?passfile=`, PGPASSFILE, ~/.pgpass), or
     None where libpq does not check its mode (Windows)."""
-    if os.name == "nt":
-        return None
-    named = url.query.get("passfile") or os.environ.get("PGPASSFILE")
+    named = url.query.get("passfile")
     if isinstance(named, tuple):
         named = named[-1] if named else None
-    if named:
-        return Path(named).expanduser()
-    home = os.environ.get("HOME")
-    if not home:
-        import pwd
-
-        try:
-            home = pwd.getpwuid(os.getuid()).pw_dir
-        except KeyError:
-            return None
-    return Path(home) / ".pgpass"
+    return password_file_named(named)
 
 
 def refuse_open_password_file(url: URL) -> None:
@@ -221,13 +209,7 @@ def refuse_open_password_file(url: URL) -> None:
     own warning on stderr and ignore the file, and the user would see two lines and a refusal
     that does not say why."""
     path = password_file(url)
-    if path is None:
-        return
-    try:
-        mode = path.stat().st_mode
-    except OSError:
-        return  # none there: libpq goes on without one
-    if stat.S_ISREG(mode) and mode & (stat.S_IRWXG | stat.S_IRWXO):
+    if open_to_others(path):
         raise StoreError("hub.password_file_open", path=str(path))
 
 
@@ -294,13 +276,7 @@ def make_engine(url: URL) -> Engine:
     engine = create_engine(
         url,
         json_serializer=JSON_TEXT,
-        connect_args={
-            "connect_timeout": CONNECT_TIMEOUT_S,
-            "application_name": "dxfield",
-            # Text as str whatever the database holds (a SQL_ASCII one would give bytes),
-            # so that even a database refused for its encoding is read well enough to say so.
-            "client_encoding": "UTF8",
-        },
+        connect_args=dict(CONNECT_ARGUMENTS),
         pool_pre_ping=True,
     )
     POSTGRES.install(engine)
@@ -394,7 +370,7 @@ class PostgresBackend:
 
     def indexed_match(self, search: Table, terms: list[str]) -> ColumnElement[bool]:
         body = search.c.body
-        return and_(*(body.like(f"%{_escape_like(term)}%", escape="\\") for term in terms))
+        return and_(*(body.like(like_pattern(term), escape="\\") for term in terms))
 
     def contains(self, column: ColumnElement[str], term: str) -> ColumnElement[bool]:
         return func.strpos(column, literal(term)) > 0
@@ -494,10 +470,6 @@ def _copyable(table: Table, names: list[str], rows: Sequence[dict[str, Any]]) ->
         for column in table.columns
         if column.name not in given
     )
-
-
-def _escape_like(term: str) -> str:
-    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 POSTGRES = PostgresBackend()

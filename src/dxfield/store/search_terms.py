@@ -1,5 +1,6 @@
 """What search does in Python, apart from any database: the folding of text and queries, the
-terms of a query, FTS5's match expression, the snippet of a hit, and the hit itself.
+terms of a query, FTS5's match expression and PostgreSQL's LIKE pattern, the snippet of a hit,
+and the hit itself.
 
 Kept free of SQLAlchemy so that the light read path (`store/light.py`) shares them with
 `store/search.py`, which composes the same logic as SQLAlchemy Core for both engines.
@@ -34,6 +35,12 @@ def query_terms(query: str) -> list[str]:
 def fts_match_expression(terms: list[str]) -> str:
     """An FTS5 query requiring every term as a literal substring (each a quoted phrase)."""
     return " ".join('"' + term.replace('"', '""') + '"' for term in terms)
+
+
+def like_pattern(term: str) -> str:
+    """A LIKE pattern (with `ESCAPE '\\'`) finding `term` anywhere, as plain text."""
+    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
 
 
 @dataclass(frozen=True)
