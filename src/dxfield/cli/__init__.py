@@ -544,6 +544,26 @@ def org_add(
         typer.echo(org.id)
 
 
+@org_app.command("edit", cls=LocalizedCommand)
+def org_edit(
+    ctx: typer.Context,
+    org: Annotated[str, typer.Argument(metavar=N_("ORG"), help="Name, code or id.")],
+    kana: Annotated[
+        str,
+        typer.Option(
+            "--kana",
+            help="Reading in kana, where the one guessed from the name is wrong ('' for the guess).",
+        ),
+    ],
+    as_json: JsonOption = False,
+) -> None:
+    """Set an organization's reading, by which pick lists find it (kana and romaji)."""
+    from dxfield.store.organizations import set_reading
+
+    found, changed = set_reading(store_of(ctx), org, kana)
+    report_edit(found, changed, as_json=as_json)
+
+
 @org_app.command("import", cls=LocalizedCommand)
 def org_import(
     ctx: typer.Context,
