@@ -24,8 +24,8 @@ _LOCK = threading.Lock()
 _LONG = re.compile(r"([aiueo])\1+")
 _KAKASI: list[Any] = []
 
-# Katakana (ァ..ヶ) to hiragana: the same code points, 0x60 lower.
-_TO_HIRAGANA = {code: code - 0x60 for code in range(ord("ァ"), ord("ヶ") + 1)}
+# Katakana (U+30A1 small a .. U+30F6 small ke) to hiragana: the same letters, 0x60 lower.
+_TO_HIRAGANA = {code: code - 0x60 for code in range(0x30A1, 0x30F6 + 1)}
 
 
 def _kakasi() -> Any:

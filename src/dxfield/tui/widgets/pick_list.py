@@ -191,7 +191,7 @@ class PickList(Vertical, can_focus=False):
 
     def _show_choice(self) -> None:
         if self.multiple:
-            names = "、".join(visible(self.label_of(v)) for v in self._chosen)
+            names = _(", ").join(visible(self.label_of(v)) for v in self._chosen)
             label = self.query_one(".pick-chosen", Label)
             label.update(_("Chosen: {names}").format(names=names) if names else "")
             label.display = bool(names)
