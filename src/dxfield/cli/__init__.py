@@ -510,10 +510,17 @@ def org_list(
     if as_json:
         print_json(orgs)
         return
+    from dxfield.domain.readings import guess_reading
+
     lang = ui_language()
+
+    def reading(name: str, kana: str | None) -> str:
+        # A reading nobody gave is the one pick lists guess: shown so, to be set where wrong.
+        return kana or _("{reading} (guessed)").format(reading=guess_reading(name))
+
     table(
         [_("name"), _("kana"), _("kind"), _("code"), "ID"],
-        [[o.name, o.kana or "", o.kind.label(lang), o.code or "", o.id] for o in orgs],
+        [[o.name, reading(o.name, o.kana), o.kind.label(lang), o.code or "", o.id] for o in orgs],
     )
 
 

@@ -1,10 +1,16 @@
 """The activity form (`n` from anywhere): log a visit in seconds, never lose a note.
 
-Focus starts in the title; the date defaults to today and takes every form the CLI takes (和暦,
-short forms such as 7/17, a month, 上旬/中旬/下旬, a 年度: `read_date`), keeping its precision;
-municipality, initiative and kind default to the last used. Every change is saved as a local
+Focus starts in the title; the fields a visit needs follow in the order they are logged (市町村,
+取組, date, 種別, 参加団体, notes), each pick list filtering as you type by name, reading or romaji
+(`widgets/pick_list.py`): the 多可町 hearing takes about ten keys besides its text. The date
+defaults to today and takes every form the CLI takes (和暦, short forms such as 7/17, a month,
+上旬/中旬/下旬, a 年度: `read_date`), keeping its precision. 取組 follows 市町村 (only the chosen
+municipality's initiatives are offered) and 市町村 follows a chosen 取組; municipality,
+initiative and kind default to the last used, and choosing a municipality brings back the kind,
+initiative and participating organizations last used there. Every change is saved as a local
 draft (debounced), so a crash or a closed terminal loses nothing; ctrl+s saves, escape asks
-before it discards. Validation errors show beside their field, and nothing typed is lost.
+before it discards. Validation errors show beside their field, wrapped whole, and nothing typed
+is lost.
 """
 
 from __future__ import annotations
