@@ -346,3 +346,29 @@ async def test_an_out_of_range_due_date_or_move_date_is_refused_saying_why(
         assert str(app.screen.query_one("#form-error", Label).render()) == f"日付: {why}"
     with Store.open(demo) as store:
         assert all(i.action.text != "遠い約束" for i in list_actions(store))
+
+
+@pytest.mark.usefixtures("frozen_today")
+async def test_tab_after_typing_takes_the_match_and_a_modal_takes_nothing(demo: Path) -> None:
+    known = ids(demo)
+    app = DxfieldApp(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        form = await new_form(app, pilot)
+        municipality = form.query_one("#municipality", PickList)
+        municipality.focus()
+        await pilot.press(*"多可", "tab")
+        assert municipality.value == known["多可町"]
+        assert app.focused is form.query_one("#initiative", PickList).field
+        municipality.focus()
+        await pilot.press(*"存在しない", "tab")  # nothing matches: the choice stays
+        assert municipality.value == known["多可町"]
+        assert municipality.field.value == "多可町"
+        # ctrl+r opens a modal over the form: the filter typed is not taken as a choice.
+        municipality.focus()
+        await pilot.press(*"しそう", "ctrl+r")
+        await settle(app, pilot)
+        assert isinstance(app.screen, ReadingScreen)
+        await pilot.press("escape")
+        await settle(app, pilot)
+        assert app.screen is form
+        assert municipality.value == known["多可町"]

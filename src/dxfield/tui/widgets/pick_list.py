@@ -6,7 +6,8 @@ never takes focus). Typing narrows the choices (`たか`, `taka` and `多可` al
 
 - One choice (`multiple=False`): the field shows the chosen label; typing replaces it with a
   filter, and the choices show while the field has focus. Enter takes the highlighted choice
-  and moves to the next field. Leaving without enter keeps the choice made before. A list that
+  and moves to the next field; so does tab after typing (what was typed is not dropped).
+  Leaving without typing, or when nothing matches, keeps the choice made before. A list that
   may be left empty (`blank=...`) offers that as its first choice.
 - Several choices (`multiple=True`): the field is only a filter, the choices show with a mark
   while it has focus, enter ticks or unticks the highlighted one and empties the filter for the next search,
@@ -314,10 +315,18 @@ class PickList(Vertical, can_focus=False):
             self.add_class("-open")
 
     def on_descendant_blur(self, event: events.DescendantBlur) -> None:
-        """Leaving a one-choice list without enter keeps the choice made before."""
+        """Leaving a one-choice list (tab) after typing takes the highlighted match, as enter
+        does; without a match, or without typing, the choice made before stays."""
         if event.widget is not self.field:
             return
+        if self.app.screen is not self.screen:  # a modal over the form: nothing is left
+            return
         self.remove_class("-open")
-        if not self.multiple:
-            self._show_choice()
-            self._refilter("")
+        if self.multiple:
+            return
+        matches = self.query_one(PickMatches)
+        at = matches.highlighted
+        if self._filter and self._shown and at is not None and at < len(self._shown):
+            self.set_value(self._shown[at].value or None, announce=True)
+        self._show_choice()
+        self._refilter("")
