@@ -372,3 +372,67 @@ async def test_tab_after_typing_takes_the_match_and_a_modal_takes_nothing(demo: 
         await settle(app, pilot)
         assert app.screen is form
         assert municipality.value == known["多可町"]
+
+
+async def test_what_is_typed_before_the_choices_come_is_kept() -> None:
+    """The form's choices come from a worker (the first guesses of readings take a moment):
+    a filter typed before they arrive stays, and applies to them."""
+    from textual.app import App, ComposeResult
+    from textual.widgets import Input as TextInput
+
+    from dxfield.domain.readings import pickable
+
+    class Two(App[None]):
+        def compose(self) -> ComposeResult:
+            yield PickList(id="pick")
+            yield TextInput(id="after")
+
+    app = Two()
+    async with app.run_test() as pilot:
+        pick = app.query_one("#pick", PickList)
+        pick.focus()
+        await pilot.press(*"taka")
+        pick.set_choices(
+            [pickable("豊岡市", "toyooka", "とよおかし"), pickable("多可町", "taka", "たかちょう")]
+        )
+        pick.set_value("toyooka")  # the default, as the form sets it once loaded
+        await pilot.pause()
+        assert pick.field.value == "taka"
+        assert shown(pick) == ["多可町"]
+        await pilot.press("tab")
+        assert pick.value == "taka"
+        assert pick.field.value == "多可町"
+        assert app.focused is app.query_one("#after", TextInput)
+
+
+async def test_a_filter_left_before_the_romaji_came_is_taken_when_it_comes() -> None:
+    """The form offers its choices first by name and given reading, then by guessed readings
+    and romaji: `taka` and tab meanwhile is not dropped, it takes 多可町 when romaji comes."""
+    from textual.app import App, ComposeResult
+    from textual.widgets import Input as TextInput
+
+    from dxfield.domain.readings import pickable
+
+    class Two(App[None]):
+        def compose(self) -> ComposeResult:
+            yield PickList(id="pick")
+            yield TextInput(id="after")
+
+    places = [("豊岡市", "toyooka", "とよおかし"), ("多可町", "taka", "たかちょう")]
+    app = Two()
+    async with app.run_test() as pilot:
+        pick = app.query_one("#pick", PickList)
+        pick.set_choices([pickable(*p, guess=False) for p in places], complete=False)
+        pick.set_value("toyooka")
+        pick.focus()
+        await pilot.press(*"taka")
+        assert shown(pick) == []  # no romaji yet
+        await pilot.press("tab")
+        assert pick.value == "toyooka" and pick.field.value == "taka"  # waiting, as typed
+        pick.set_choices([pickable(*p) for p in places])
+        await pilot.pause()
+        assert pick.value == "taka" and pick.field.value == "多可町"
+        # Nothing matching once complete: the choice stays.
+        pick.focus()
+        await pilot.press(*"zzz", "tab")
+        assert pick.value == "taka" and pick.field.value == "多可町"

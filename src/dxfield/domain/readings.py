@@ -6,8 +6,9 @@ list gives each its reading; `org edit --kana` and the app set one where the gue
 cached, never stored: a guess is not a fact to sync. Romaji is derived from the reading (Hepburn,
 Kunrei and the passport's spelling, so `takacho`, `takachou` and `takatyou` all match).
 
-pykakasi loads its dictionaries in about 0.7 s: it is imported at the first guess, which the
-app makes in a worker thread, never at start.
+pykakasi loads its dictionaries in 0.7-1.5 s: it is imported at the first guess, which the
+app makes in a worker thread after it has shown the choices by name (`guess=False`), never at
+start.
 """
 
 from __future__ import annotations
@@ -83,11 +84,19 @@ def _key(text: str) -> str:
     return "".join(hiragana(text).lower().split())
 
 
-def search_keys(name: str, kana: str | None = None, *extra: str) -> tuple[str, ...]:
+def search_keys(
+    name: str, kana: str | None = None, *extra: str, guess: bool = True
+) -> tuple[str, ...]:
     """What a pick list matches a typed filter against: the name, its reading and romaji, and
-    any `extra` text (an initiative's municipality, an English label)."""
-    reading = reading_of(name, kana)
-    keys = [_key(name), _key(reading), *romaji_of(reading), *(_key(e) for e in extra if e)]
+    any `extra` text (an initiative's municipality, an English label). Without `guess`, only
+    the name, a given reading and `extra`, at once (pykakasi is not asked: nothing is guessed,
+    no romaji)."""
+    if guess:
+        reading = reading_of(name, kana)
+        spoken = [_key(reading), *romaji_of(reading)]
+    else:
+        spoken = [_key(kana)] if kana else []
+    keys = [_key(name), *spoken, *(_key(e) for e in extra if e)]
     return tuple(dict.fromkeys(k for k in keys if k))
 
 
@@ -100,9 +109,12 @@ class Pickable:
     keys: tuple[str, ...]
 
 
-def pickable(label: str, value: str, kana: str | None = None, *extra: str) -> Pickable:
-    """A choice found by its label, the label's reading (given or guessed), romaji and `extra`."""
-    return Pickable(label, value, search_keys(label, kana, *extra))
+def pickable(
+    label: str, value: str, kana: str | None = None, *extra: str, guess: bool = True
+) -> Pickable:
+    """A choice found by its label, the label's reading (given or guessed), romaji and `extra`
+    (without `guess`: its label, a given reading and `extra`; see `search_keys`)."""
+    return Pickable(label, value, search_keys(label, kana, *extra, guess=guess))
 
 
 def matching(query: str, choices: Sequence[Pickable]) -> list[Pickable]:

@@ -140,6 +140,8 @@ class ActivityFormScreen(DxScreen):
         self._by_municipality: dict[str, dict[str, Any]] = {}
         self._names: dict[str, tuple[str, str]] = {}
         self._touched: set[str] = set()
+        self._refined = False
+        """Whether the choices are findable by guessed readings and romaji yet (`_refine`)."""
         """The picks a person changed in this form (last-used values leave them be)."""
 
     # -- layout ----------------------------------------------------------------------------------
@@ -259,41 +261,64 @@ class ActivityFormScreen(DxScreen):
                     "initiative_id": last.get("initiative_id"),
                     "kind": last.get("kind") or ActivityKind.meeting.value,
                 }
-        # Readings are guessed (pykakasi) here, in the worker, for names without a given one.
-        municipalities = [pickable(o.name, o.id, o.kana) for o in local]
-        initiatives = []
-        for s in summaries:
-            reading = reading_of(s.municipality, s.municipality_kana)
-            label = f"{s.municipality} {s.initiative.theme}: {s.initiative.title}"
-            initiatives.append(pickable(label, s.initiative.id, None, reading, *romaji_of(reading)))
-        towns = {s.initiative.id: s.initiative.municipality_id for s in summaries}
-        kinds = [
-            pickable(k.label(lang), k.value, None, k.value, k.label("en")) for k in ActivityKind
-        ]
-        organizations = [pickable(o.name, o.id, o.kana) for o in everyone]
-        names = {o.id: (o.name, reading_of(o.name, o.kana)) for o in everyone}
-        options = FormOptions(
-            municipalities,
-            initiatives,
-            towns,
-            kinds,
-            organizations,
-            advances,
-            values,
-            by_municipality,
-            names,
-        )
-        self.app.call_from_thread(self._fill, options)
+        # The choices come at once with their names and given readings; then, once pykakasi
+        # (about a second to load, the first time) has guessed the readings nobody gave and
+        # spelled them all in romaji, again with those (`_refine`). What is typed meanwhile
+        # stays and applies to them.
+        for guess in (False, True):
+            municipalities = [pickable(o.name, o.id, o.kana, guess=guess) for o in local]
+            initiatives = []
+            for s in summaries:
+                label = f"{s.municipality} {s.initiative.theme}: {s.initiative.title}"
+                if guess:
+                    reading = reading_of(s.municipality, s.municipality_kana)
+                    place: tuple[str, ...] = (reading, *romaji_of(reading))
+                else:
+                    place = (s.municipality_kana,)
+                initiatives.append(pickable(label, s.initiative.id, None, *place, guess=guess))
+            kinds = [
+                pickable(k.label(lang), k.value, None, k.value, k.label("en"), guess=guess)
+                for k in ActivityKind
+            ]
+            organizations = [pickable(o.name, o.id, o.kana, guess=guess) for o in everyone]
+            names = {
+                o.id: (o.name, reading_of(o.name, o.kana) if guess else (o.kana or ""))
+                for o in everyone
+            }
+            options = FormOptions(
+                municipalities,
+                initiatives,
+                {s.initiative.id: s.initiative.municipality_id for s in summaries},
+                kinds,
+                organizations,
+                advances,
+                values,
+                by_municipality,
+                names,
+            )
+            self.app.call_from_thread(self._refine if guess else self._fill, options)
+
+    def _refine(self, options: FormOptions) -> None:
+        """The same choices, now also found by guessed readings and romaji."""
+        if not self._ready:  # saved or closed meanwhile
+            return
+        self._initiatives = options.initiatives
+        self._names = options.names
+        self._refined = True
+        self._pick("municipality").set_choices(options.municipalities)
+        self._pick("kind").set_choices(options.kinds)
+        self._pick("participants").set_choices(options.organizations)
+        self._narrow_initiatives()
 
     def _fill(self, options: FormOptions) -> None:
         self._initiatives = options.initiatives
         self._towns = options.towns
         self._by_municipality = options.by_municipality
         self._names = options.names
-        self._pick("municipality").set_choices(options.municipalities)
-        self._pick("initiative").set_choices(options.initiatives)
-        self._pick("kind").set_choices(options.kinds)
-        self._pick("participants").set_choices(options.organizations)
+        self._pick("municipality").set_choices(options.municipalities, complete=False)
+        self._pick("initiative").set_choices(options.initiatives, complete=False)
+        self._pick("kind").set_choices(options.kinds, complete=False)
+        self._pick("participants").set_choices(options.organizations, complete=False)
         self.query_one("#advances", Select).set_options(plain_options(options.advances))
         self._choices = {
             "municipality": {c.value for c in options.municipalities},
@@ -355,7 +380,7 @@ class ActivityFormScreen(DxScreen):
         town = self._pick("municipality").value
         pick = self._pick("initiative")
         offered = [c for c in self._initiatives if town is None or self._towns.get(c.value) == town]
-        pick.set_choices(offered)
+        pick.set_choices(offered, complete=self._refined)
         if pick.value is not None and town is not None and self._towns.get(pick.value) != town:
             pick.set_value(None)
 

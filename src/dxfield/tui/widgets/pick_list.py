@@ -16,6 +16,10 @@ never takes focus). Typing narrows the choices (`たか`, `taka` and `多可` al
 Where a list offers organizations (`readings=True`), ctrl+r asks to set the highlighted one's
 reading (`PickList.ReadingAsked`), for a name the library reads wrong.
 
+Choices may come in two steps (`set_choices(..., complete=False)`, then the same choices
+findable by more keys): what is typed meanwhile stays, and a filter left by tab with no match
+yet is taken when the rest come.
+
 Changes post `PickList.Changed` (the inner `Input`'s own messages do not leave the widget).
 Values a list does not offer (yet) are kept: a record's participant whose organization is not
 listed stays chosen.
@@ -124,8 +128,11 @@ class PickList(Vertical, can_focus=False):
         self._chosen: list[str] = []
         self._shown: list[Pickable] = []
         self._filter = ""
+        self._complete = True
+        self._pending: str | None = None
+        """A filter left with no match before the choices were complete (see set_choices)."""
         self.set_class(multiple, "-multiple")
-        self._pending = list(choices)
+        self._first_choices = list(choices)
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder=self.placeholder, select_on_focus=not self.multiple)
@@ -134,7 +141,7 @@ class PickList(Vertical, can_focus=False):
             yield Label("", classes="pick-chosen", markup=False)
 
     def on_mount(self) -> None:
-        self.set_choices(self._pending)
+        self.set_choices(self._first_choices)
 
     # -- what it holds ---------------------------------------------------------------------------
 
@@ -163,13 +170,25 @@ class PickList(Vertical, can_focus=False):
         found = self._by_value.get(value)
         return found.label if found is not None else value
 
-    def set_choices(self, choices: Iterable[Pickable]) -> None:
-        """Offer `choices`; what was chosen stays chosen."""
+    def set_choices(self, choices: Iterable[Pickable], *, complete: bool = True) -> None:
+        """Offer `choices`; what was chosen stays chosen. `complete=False` says the same
+        choices will come again, findable by more keys (romaji once readings are guessed): a
+        filter left (tab) with no match meanwhile waits for them, and is taken then."""
         self._choices = list(choices)
         self._by_value = {c.value: c for c in self._choices}
-        if self.is_mounted:
-            self._show_choice()
-            self._refilter(self._filter)
+        self._complete = complete
+        if not self.is_mounted:
+            return
+        pending, self._pending = self._pending, None
+        if pending and complete and not self.field.has_focus:
+            found = matching(pending, self._offered())
+            if found:
+                self.set_value(found[0].value or None, announce=True)
+        elif pending and not complete:
+            self._pending = pending
+            return
+        self._show_choice()
+        self._refilter(self._filter)
 
     def set_value(self, value: str | None, *, announce: bool = False) -> None:
         """Choose `value` (None for none); `announce` posts `Changed` when it changed."""
@@ -197,8 +216,10 @@ class PickList(Vertical, can_focus=False):
             label.update(_("Chosen: {names}").format(names=names) if names else "")
             label.display = bool(names)
             return
-        shown = visible(self.label_of(self.value)) if self.value else ""
         field = self.field
+        if self._filter and field.has_focus:
+            return  # a person is typing (before the choices came, say): their text stays
+        shown = visible(self.label_of(self.value)) if self.value else ""
         if field.value != shown:
             with field.prevent(Input.Changed):
                 field.value = shown
@@ -276,6 +297,7 @@ class PickList(Vertical, can_focus=False):
             self._refilter("")
             self.post_message(self.Changed(self))
             return
+        self._filter = ""
         self.set_value(choice.value or None, announce=True)
         self.screen.focus_next()
 
@@ -313,6 +335,9 @@ class PickList(Vertical, can_focus=False):
         """The choices show while the field has focus."""
         if event.widget is self.field:
             self.add_class("-open")
+            if self._pending is not None:  # back to typing it
+                self._filter, self._pending = self._pending, None
+                self._refilter(self._filter)
 
     def on_descendant_blur(self, event: events.DescendantBlur) -> None:
         """Leaving a one-choice list (tab) after typing takes the highlighted match, as enter
@@ -326,7 +351,12 @@ class PickList(Vertical, can_focus=False):
             return
         matches = self.query_one(PickMatches)
         at = matches.highlighted
+        if self._filter and not self._shown and not self._complete:
+            self._pending = self._filter  # taken when the rest of the keys come; shown as typed
+            return
         if self._filter and self._shown and at is not None and at < len(self._shown):
+            self._filter = ""
             self.set_value(self._shown[at].value or None, announce=True)
+        self._filter = ""
         self._show_choice()
         self._refilter("")
