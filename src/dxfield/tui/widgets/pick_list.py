@@ -37,6 +37,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Input, Label, OptionList
+from textual.widgets.input import Selection
 from textual.widgets.option_list import Option
 
 from dxfield.domain.readings import Pickable, matching
@@ -335,6 +336,10 @@ class PickList(Vertical, can_focus=False):
         """The choices show while the field has focus."""
         if event.widget is self.field:
             self.add_class("-open")
+            if not self.multiple and self._filter == "" and self.field.value:
+                # All selected (typing replaces it), the cursor at the start: a long label
+                # shows from its beginning, not scrolled to its end.
+                self.field.selection = Selection(len(self.field.value), 0)
             if self._pending is not None:  # back to typing it
                 self._filter, self._pending = self._pending, None
                 self._refilter(self._filter)
