@@ -190,6 +190,28 @@ def test_org_add_with_parent_and_kana_order(cli: Cli, data_dir: Path) -> None:
     assert dup.code == 1 and "already belongs to 豊岡市" in dup.err
 
 
+def test_org_edit_sets_a_reading_where_the_guess_is_wrong(cli: Cli, data_dir: Path) -> None:
+    base = ("--data-dir", str(data_dir), "org")
+    assert cli(*base, "add", "--kind", "other", "--name", "多可観光協会").code == 0
+    listed = cli(*base, "list", "--kind", "other").out
+    assert "たかかんこうきょうかい (guessed)" in listed  # the reading pick lists find it by
+    edited = cli(*base, "edit", "多可観光協会", "--kana", "タカカンコウキョウカイ", "--json")
+    assert edited.code == 0, edited.err
+    assert json.loads(edited.out)["kana"] == "タカカンコウキョウカイ"
+    assert (
+        "nothing changed"
+        in cli(*base, "edit", "多可観光協会", "--kana", "タカカンコウキョウカイ").out
+    )
+    assert "(guessed)" not in cli(*base, "list", "--kind", "other").out
+    cleared = cli(*base, "edit", "多可観光協会", "--kana", "", "--json")
+    assert json.loads(cleared.out)["kana"] is None
+    # A municipality of the reference list too: its reading is an edit, synced like any.
+    shiso = cli(*base, "edit", "282278", "--kana", "しそうし", "--json")
+    assert shiso.code == 0 and json.loads(shiso.out)["name"] == "宍粟市"
+    missing = cli(*base, "edit", "どこにもない町", "--kana", "どこ")
+    assert missing.code == 1 and "no organization" in missing.err
+
+
 def test_initiatives_findings_and_actions(cli: Cli, with_demo: DemoLoader, data_dir: Path) -> None:
     with_demo(data_dir)
     initiatives = json.loads(cli("--data-dir", str(data_dir), "initiative", "list", "--json").out)

@@ -153,3 +153,42 @@ def test_the_guides_walk_from_first_survey_to_a_formed_group(cli: Cli, data_dir:
     )
     assert edited["participants"]["head_count"] == 12  # kept: only the text was given
     assert edited["participants"]["text"] == "5世帯の住民"
+
+
+def test_a_due_date_and_a_moves_date_are_refused_out_of_range(
+    cli: Cli, with_demo: DemoLoader, data_dir: Path
+) -> None:
+    """The same rule as an activity's date (issue 18): from 2000 to two years after today."""
+    import datetime as dt
+
+    from dxfield import clock
+
+    with_demo(data_dir)
+    base = ("--data-dir", str(data_dir))
+    with clock.frozen(dt.date(2024, 11, 26)):
+        for date in ("9999-12-31", "令和99年1月1日", "1999-12-31"):
+            refused = cli(*base, "action", "add", "--text", "遠い", "--due", date)
+            assert refused.code != 0
+            assert refused.err.strip() == (
+                f"error: due date: '{date}' is outside the dates dxfield takes "
+                "(2000-01-01 to 2026-11-26)"
+            )
+            moved = cli(*base, "track", "move", "奥矢根区", "--to", "group", "--no-evidence")
+            assert moved.code == 0, moved.err  # today
+            back = cli(*base, "track", "move", "奥矢根区", "--to", "dialogue", "--date", date)
+            assert back.code != 0
+            assert back.err.strip() == (
+                f"error: date: '{date}' is outside the dates dxfield takes "
+                "(2000-01-01 to 2026-11-26)"
+            )
+            cli(*base, "track", "move", "奥矢根区", "--to", "dialogue")
+        added = cli(*base, "action", "add", "--text", "近い", "--due", "12/20", "--json")
+        assert added.code == 0 and json.loads(added.out)["due"] == "2024-12-20"
+        action_id = json.loads(added.out)["id"]
+        edited = cli(*base, "--lang", "ja", "action", "edit", action_id, "--due", "2030-01-01")
+        assert edited.err.strip() == (
+            "エラー: 期限: '2030-01-01' は受け付けられる日付の範囲外です"
+            "(2000-01-01 から 2026-11-26 まで)"
+        )
+        cleared = cli(*base, "action", "edit", action_id, "--due", "", "--json")
+        assert cleared.code == 0 and json.loads(cleared.out)["due"] is None

@@ -37,12 +37,13 @@ def stored(folder: Path, title: str) -> tuple[dt.date, str]:
 
 
 async def log_with_date(app: DxfieldApp, pilot, title: str, date: str) -> ActivityFormScreen:  # type: ignore[no-untyped-def]
-    """Open a new form, type a title, tab to the date, replace it with `date` and save."""
+    """Open a new form, type a title, tab to the date (past 市町村 and 取組), replace it with
+    `date` and save."""
     await pilot.press("n")
     await settle(app, pilot)
     form = app.screen
     assert isinstance(form, ActivityFormScreen)
-    await pilot.press(*title, "tab")
+    await pilot.press(*title, "tab", "tab", "tab")
     assert app.focused is form.query_one("#date", Input)
     await pilot.press("end", "ctrl+u", *date, "ctrl+s")
     await settle(app, pilot)

@@ -63,7 +63,7 @@ SCREENS = {
     "form": ("n",),
     "view": ("l", "down", "enter"),
     "help": ("question_mark",),
-    "form-error": ("n", *"題", "tab", "ctrl+u", *"2024-02-30", "ctrl+s"),
+    "form-error": ("n", *"題", "tab", "tab", "tab", "ctrl+u", *"2024-02-30", "ctrl+s"),
     "form-discard": ("n", *"題", "escape"),
     "tracks": ("t",),
     "track-move": ("t", "right_square_bracket"),

@@ -520,10 +520,17 @@ def org_list(
     if as_json:
         print_json(orgs)
         return
+    from dxfield.domain.readings import guess_reading
+
     lang = ui_language()
+
+    def reading(name: str, kana: str | None) -> str:
+        # A reading nobody gave is the one pick lists guess: shown so, to be set where wrong.
+        return kana or _("{reading} (guessed)").format(reading=guess_reading(name))
+
     table(
         [_("name"), _("kana"), _("kind"), _("code"), "ID"],
-        [[o.name, o.kana or "", o.kind.label(lang), o.code or "", o.id] for o in orgs],
+        [[o.name, reading(o.name, o.kana), o.kind.label(lang), o.code or "", o.id] for o in orgs],
     )
 
 
@@ -552,6 +559,26 @@ def org_add(
         print_json(org)
     else:
         typer.echo(org.id)
+
+
+@org_app.command("edit", cls=LocalizedCommand)
+def org_edit(
+    ctx: typer.Context,
+    org: Annotated[str, typer.Argument(metavar=N_("ORG"), help="Name, code or id.")],
+    kana: Annotated[
+        str,
+        typer.Option(
+            "--kana",
+            help="Reading in kana, where the one guessed from the name is wrong ('' for the guess).",
+        ),
+    ],
+    as_json: JsonOption = False,
+) -> None:
+    """Set an organization's reading, by which pick lists find it (kana and romaji)."""
+    from dxfield.store.organizations import set_reading
+
+    found, changed = set_reading(store_of(ctx), org, kana)
+    report_edit(found, changed, as_json=as_json)
 
 
 @org_app.command("import", cls=LocalizedCommand)

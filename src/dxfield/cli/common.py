@@ -225,6 +225,20 @@ ActivityDateOpt = Annotated[
 InitiativeOpt = Annotated[str | None, typer.Option("--initiative", help="Initiative id.")]
 
 
+def typed_day(value: str | None, field: str) -> str | None:
+    """A day given as an option (a due date, a move's date), read as a person writes it (7/17
+    is this year) and refused outside the plausible range (`dates.read_day`); None is "not
+    given", and an empty text ("clear it") stays empty."""
+    if value is None or not value.strip():
+        return value
+    from dxfield import clock
+    from dxfield.domain.dates import read_day
+    from dxfield.i18n import about
+
+    with about(field):
+        return read_day(value, clock.today()).isoformat()
+
+
 def report_edit(record: Any, changed: bool, *, as_json: bool) -> None:
     """What an `edit` verb prints: the record (--json), or whether a new revision was made."""
     if as_json:

@@ -14,6 +14,7 @@ from dxfield.cli.common import (
     report_edit,
     store_of,
     table,
+    typed_day,
     ui_language,
 )
 from dxfield.cli.localized import LocalizedCommand, LocalizedGroup
@@ -52,7 +53,7 @@ def finding_add(
         initiative=initiative,
         activity=activity,
         area=area,
-        date=date,
+        date=typed_day(date, "date"),
     )
     if as_json:
         print_json(finding)
@@ -87,7 +88,7 @@ def finding_edit(
         initiative=initiative,
         activity=activity,
         area=area,
-        date=date,
+        date=typed_day(date, "date"),
     )
     report_edit(finding, changed, as_json=as_json)
 
@@ -148,7 +149,7 @@ def action_add(
         text=text,
         initiative=initiative,
         owner=owner,
-        due=due,
+        due=typed_day(due, "due"),
         as_of=as_of,
         status=status,
     )
@@ -214,7 +215,7 @@ def action_edit(
         text=text,
         initiative=initiative,
         owner=owner,
-        due=due,
+        due=typed_day(due, "due"),
         as_of=as_of,
         status=status,
     )

@@ -13,6 +13,7 @@ from dxfield.cli.common import (
     print_json,
     store_of,
     table,
+    typed_day,
     ui_language,
 )
 from dxfield.cli.localized import LocalizedCommand, LocalizedGroup
@@ -295,7 +296,7 @@ def track_move(
         track,
         to=to,
         evidence=evidence or [],
-        date=date,
+        date=typed_day(date, "date"),
         note=note,
         no_evidence=no_evidence,
     )

@@ -9,7 +9,8 @@ rejected with an error that the catalogue words in the user's language.
 precise they are: a 年度 (令和6年度, R6年度, 2024年度, FY2024), a month (2024年10月, R6.10,
 2024-10) and a third of one (2024年10月下旬, R6.10上旬). It stands for the period's first day
 (4/1 of the 年度, the 1st, 11th or 21st), as the store keeps it. `check_plausible` refuses what
-cannot be meant: before 2000 or more than two years after today.
+cannot be meant: before 2000 or more than two years after today; `read_date` (an activity's
+date) and `read_day` (a due date, a move's date) apply it to every date a person types.
 
 The era names and the date words a person types (年, 月, 日, 元) are data the parser reads, not
 words of the interface; the words dates are shown with (上旬, 年度, month names) come from the
@@ -243,6 +244,13 @@ def read_date(value: str | dt.date, today: dt.date) -> DatedValue:
     `parse_dated` reads, short ones in today's year, within the plausible range."""
     text = value.isoformat() if isinstance(value, dt.date) else str(value).strip()
     return check_plausible(parse_dated(value, today=today), today, text)
+
+
+def read_day(value: str | dt.date, today: dt.date) -> dt.date:
+    """One day a person typed (an action's due date, a stage move's date, a finding's date):
+    any form `parse_date` reads, short ones in today's year, within the plausible range."""
+    text = value.isoformat() if isinstance(value, dt.date) else str(value).strip()
+    return check_plausible(DatedValue(parse_date(value, today=today)), today, text).date
 
 
 def date_text(value: dt.date, precision: str = "day") -> str:

@@ -7,7 +7,8 @@ into an `ActivityInput`: texts as typed, a date in any form `read_date` reads (a
 separated by `;`. `save_activity` is what saving the form does, so the CLI can do the same: a new
 activity that advances a track is written with its move in one unit of work; the draft it came
 from is cleared and its municipality, initiative and kind are remembered as the next form's
-defaults in that same unit.
+defaults in that same unit, with its kind, initiative and participating organizations as what a
+new activity at that municipality starts with.
 """
 
 from __future__ import annotations
@@ -34,6 +35,9 @@ from dxfield.store.unit import Work, unit_of
 
 LAST_USED = "activity_form.last_used"
 """The setting that remembers the last saved activity's municipality, initiative and kind."""
+LAST_USED_BY_MUNICIPALITY = "activity_form.last_used_by_municipality"
+"""The setting that remembers, for each municipality, the kind, initiative and participating
+organizations of the last activity saved there (local: settings are never synced)."""
 TRUE_WORDS = ("yes", "true", "1")
 """What a person may type for "yes" (besides "yes" in their language, from the catalogue)."""
 
@@ -164,6 +168,14 @@ def save_activity(
             discard_draft(unit, draft)
         if remember:
             set_setting(unit, LAST_USED, defaults_of(record))
+            if record.municipality_id:
+                by_place = dict(last_used_by_municipality(unit))
+                by_place[record.municipality_id] = {
+                    "kind": record.kind.value,
+                    "initiative_id": record.initiative_id,
+                    "participants": list(record.participants.organization_ids),
+                }
+                set_setting(unit, LAST_USED_BY_MUNICIPALITY, by_place)
     if activity_id is not None and advance is not None:
         try:
             move = move_track(
@@ -181,6 +193,16 @@ def defaults_of(activity: ActivityRead) -> dict[str, Any]:
         "initiative_id": activity.initiative_id,
         "kind": activity.kind.value,
     }
+
+
+def last_used_by_municipality(work: Work) -> dict[str, dict[str, Any]]:
+    """For each municipality (by id), the kind, initiative and participating organizations of
+    the last activity the form saved there: a new activity there starts with them."""
+    with unit_of(work, write=False) as unit:
+        remembered = get_setting(unit, LAST_USED_BY_MUNICIPALITY, None)
+    if not isinstance(remembered, dict):
+        return {}
+    return {str(k): v for k, v in remembered.items() if isinstance(v, dict)}
 
 
 def form_defaults(work: Work) -> dict[str, Any]:

@@ -206,6 +206,17 @@ def add_organization(
         return ORGANIZATIONS.get(unit, record_id)
 
 
+def set_reading(work: Work, text: str, kana: str) -> tuple[OrganizationRead, bool]:
+    """Give the organization named by `text` (name, code or id) the reading `kana`, where the
+    guess from its name is wrong (宍粟市 is しそうし); an empty `kana` goes back to the guess.
+    A reading is part of the record: it is synced like any edit. Returns (organization,
+    whether it changed)."""
+    with unit_of(work, write=True) as unit:
+        org_id = find_organization_id(unit.conn, text)
+        with about("kana"):
+            return ORGANIZATIONS.edit(unit, org_id, {"kana": kana.strip() or None})
+
+
 def import_organizations(work: Work, path: Path) -> tuple[int, int]:
     """Load a `code,name,kana,kind` CSV of local governments; return (added, already there)."""
     text = read_text_file(path)

@@ -1,10 +1,16 @@
 """The activity form (`n` from anywhere): log a visit in seconds, never lose a note.
 
-Focus starts in the title; the date defaults to today and takes every form the CLI takes (和暦,
-short forms such as 7/17, a month, 上旬/中旬/下旬, a 年度: `read_date`), keeping its precision;
-municipality, initiative and kind default to the last used. Every change is saved as a local
+Focus starts in the title; the fields a visit needs follow in the order they are logged (市町村,
+取組, date, 種別, 参加団体, notes), each pick list filtering as you type by name, reading or romaji
+(`widgets/pick_list.py`): the 多可町 hearing takes about ten keys besides its text. The date
+defaults to today and takes every form the CLI takes (和暦, short forms such as 7/17, a month,
+上旬/中旬/下旬, a 年度: `read_date`), keeping its precision. 取組 follows 市町村 (only the chosen
+municipality's initiatives are offered) and 市町村 follows a chosen 取組; municipality,
+initiative and kind default to the last used, and choosing a municipality brings back the kind,
+initiative and participating organizations last used there. Every change is saved as a local
 draft (debounced), so a crash or a closed terminal loses nothing; ctrl+s saves, escape asks
-before it discards. Validation errors show beside their field, and nothing typed is lost.
+before it discards. Validation errors show beside their field, wrapped whole, and nothing typed
+is lost.
 """
 
 from __future__ import annotations
@@ -19,14 +25,16 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.timer import Timer
-from textual.widgets import Checkbox, Input, Label, Select, SelectionList, TextArea
+from textual.widgets import Checkbox, Input, Label, Select, TextArea
 from textual.worker import Worker
 
 from dxfield.domain.dates import FORM_EXAMPLES, date_text
 from dxfield.domain.enums import ActivityKind, SupportArea
+from dxfield.domain.readings import Pickable, pickable, reading_of, romaji_of
 from dxfield.i18n import N_, LocalizedError, _, current_language
 from dxfield.tui.screens.base import DxScreen
 from dxfield.tui.text import error_text, plain, plain_options
+from dxfield.tui.widgets.pick_list import PickList
 
 if TYPE_CHECKING:
     from dxfield.store.activities import ActivityInput
@@ -60,12 +68,19 @@ ERROR_SLOTS = {
 class FormOptions:
     """Choices and starting values, read in one worker call."""
 
-    municipalities: list[tuple[str, str]]
-    initiatives: list[tuple[str, str]]
-    organizations: list[tuple[str, str]]
+    municipalities: list[Pickable]
+    initiatives: list[Pickable]
+    towns: dict[str, str]
+    """Each initiative's municipality."""
+    kinds: list[Pickable]
+    organizations: list[Pickable]
     advances: list[tuple[str, str]]
     """(label, "TRACK_ID STAGE_KEY") for each track that has a next stage."""
     values: dict[str, Any]
+    by_municipality: dict[str, dict[str, Any]]
+    """What was last used with each municipality (kind, initiative, participants)."""
+    names: dict[str, tuple[str, str]]
+    """Each organization's name and reading (given or guessed), by id."""
 
 
 def record_to_values(activity: Any) -> dict[str, Any]:
@@ -120,6 +135,14 @@ class ActivityFormScreen(DxScreen):
         self._choices: dict[str, set[str]] = {}
         self._known_participants: list[str] = []
         self._created = False
+        self._initiatives: list[Pickable] = []
+        self._towns: dict[str, str] = {}
+        self._by_municipality: dict[str, dict[str, Any]] = {}
+        self._names: dict[str, tuple[str, str]] = {}
+        self._touched: set[str] = set()
+        self._refined = False
+        """Whether the choices are findable by guessed readings and romaji yet (`_refine`)."""
+        """The picks a person changed in this form (last-used values leave them be)."""
 
     # -- layout ----------------------------------------------------------------------------------
 
@@ -132,41 +155,47 @@ class ActivityFormScreen(DxScreen):
         )
 
     def compose_body(self) -> ComposeResult:
-        lang = current_language()
+        # What a visit needs first comes first (title, place, initiative, date, kind, who took
+        # part, notes), so that a hearing is logged with few keys; the rest follows.
+        find = _("type to find: name, reading or romaji")
         with VerticalScroll():
             yield self._field(_("Title"), Input(id="title", select_on_focus=False), "title")
             with Horizontal(classes="row"):
                 yield self._field(
-                    _("Date (e.g. {examples})").format(examples=FORM_EXAMPLES),
-                    Input(id="date", select_on_focus=False),
-                    "date",
-                )
-                yield self._field(
-                    _("Kind"),
-                    Select[str](
-                        [(k.label(lang), k.value) for k in ActivityKind],
-                        allow_blank=False,
-                        value=ActivityKind.meeting.value,
-                        id="kind",
-                    ),
-                    "kind",
-                )
-            with Horizontal(classes="row"):
-                yield self._field(
                     _("Municipality"),
-                    Select[str]([], id="municipality", prompt=_("Choose")),
+                    PickList(id="municipality", placeholder=find, readings=True),
                     "municipality",
                 )
                 yield self._field(
                     _("Initiative"),
-                    Select[str]([], id="initiative", prompt=_("(none)")),
+                    PickList(id="initiative", blank=_("(none)"), placeholder=_("(none)")),
                     "initiative",
                 )
+            with Horizontal(classes="row"):
+                yield self._field(
+                    _("Date (e.g. {examples})").format(examples=FORM_EXAMPLES),
+                    Input(id="date"),
+                    "date",
+                )
+                yield self._field(_("Kind"), PickList(id="kind", placeholder=find), "kind")
+            yield self._field(
+                _("Participating organizations"),
+                PickList(id="participants", multiple=True, placeholder=find, readings=True),
+                "participants",
+            )
+            yield self._field(
+                _("Notes (Markdown)"),
+                TextArea(id="notes", soft_wrap=True),
+                "notes",
+            )
             yield self._field(
                 _("Support areas"),
                 # One per line: the labels are long, and must fit at 80 columns.
                 Vertical(
-                    *(Checkbox(a.label(lang), id=f"area-{a.value}") for a in SupportArea),
+                    *(
+                        Checkbox(a.label(current_language()), id=f"area-{a.value}")
+                        for a in SupportArea
+                    ),
                     id="areas",
                     classes="row",
                 ),
@@ -181,11 +210,6 @@ class ActivityFormScreen(DxScreen):
                     Input(id="tags", select_on_focus=False),
                     "tags",
                 )
-            yield self._field(
-                _("Participating organizations"),
-                SelectionList[str](id="participants"),
-                "participants",
-            )
             with Horizontal(classes="row"):
                 yield self._field(
                     _("Head count"),
@@ -202,11 +226,6 @@ class ActivityFormScreen(DxScreen):
                 Select[str]([], id="advances", prompt=_("(none)")),
                 "advances",
             )
-            yield self._field(
-                _("Notes (Markdown)"),
-                TextArea(id="notes", soft_wrap=True),
-                "notes",
-            )
 
     def on_mount(self) -> None:
         self.sub_title = _("Edit activity") if self.activity_id else _("New activity")
@@ -218,21 +237,18 @@ class ActivityFormScreen(DxScreen):
     @work(thread=True, exclusive=True, group="form-load", exit_on_error=False)
     def _load(self) -> None:
         from dxfield.store.activities import get_activity
-        from dxfield.store.activity_entry import form_defaults
+        from dxfield.store.activity_entry import form_defaults, last_used_by_municipality
         from dxfield.store.followups import list_initiatives
         from dxfield.store.organizations import LOCAL_GOVERNMENT, list_organizations
 
+        lang = current_language()
         with self.store.unit(write=False) as store:  # what the form shows: one snapshot
-            municipalities = [
-                (o.name, o.id) for o in list_organizations(store, kinds=LOCAL_GOVERNMENT)
-            ]
-            initiatives = [
-                (f"{s.municipality} {s.initiative.theme}: {s.initiative.title}", s.initiative.id)
-                for s in list_initiatives(store)
-            ]
+            local = list_organizations(store, kinds=LOCAL_GOVERNMENT)
+            summaries = list_initiatives(store)
             # Every organization, local governments too: an edit must keep every participant.
-            organizations = [(o.name, o.id) for o in list_organizations(store)]
+            everyone = list_organizations(store)
             advances = advance_choices(store, self.dx.today)
+            by_municipality = last_used_by_municipality(store)
             if self.draft is not None:
                 values = dict(self.draft.data)
             elif self.activity_id is not None:
@@ -245,28 +261,81 @@ class ActivityFormScreen(DxScreen):
                     "initiative_id": last.get("initiative_id"),
                     "kind": last.get("kind") or ActivityKind.meeting.value,
                 }
-        options = FormOptions(municipalities, initiatives, organizations, advances, values)
-        self.app.call_from_thread(self._fill, options)
+        # The choices come at once with their names and given readings; then, once pykakasi
+        # (about a second to load, the first time) has guessed the readings nobody gave and
+        # spelled them all in romaji, again with those (`_refine`). What is typed meanwhile
+        # stays and applies to them.
+        for guess in (False, True):
+            municipalities = [pickable(o.name, o.id, o.kana, guess=guess) for o in local]
+            initiatives = []
+            for s in summaries:
+                label = f"{s.municipality} {s.initiative.theme}: {s.initiative.title}"
+                if guess:
+                    reading = reading_of(s.municipality, s.municipality_kana)
+                    place: tuple[str, ...] = (reading, *romaji_of(reading))
+                else:
+                    place = (s.municipality_kana,)
+                initiatives.append(pickable(label, s.initiative.id, None, *place, guess=guess))
+            kinds = [
+                pickable(k.label(lang), k.value, None, k.value, k.label("en"), guess=guess)
+                for k in ActivityKind
+            ]
+            organizations = [pickable(o.name, o.id, o.kana, guess=guess) for o in everyone]
+            names = {
+                o.id: (o.name, reading_of(o.name, o.kana) if guess else (o.kana or ""))
+                for o in everyone
+            }
+            options = FormOptions(
+                municipalities,
+                initiatives,
+                {s.initiative.id: s.initiative.municipality_id for s in summaries},
+                kinds,
+                organizations,
+                advances,
+                values,
+                by_municipality,
+                names,
+            )
+            self.app.call_from_thread(self._refine if guess else self._fill, options)
+
+    def _refine(self, options: FormOptions) -> None:
+        """The same choices, now also found by guessed readings and romaji."""
+        if not self._ready:  # saved or closed meanwhile
+            return
+        self._initiatives = options.initiatives
+        self._names = options.names
+        self._refined = True
+        self._pick("municipality").set_choices(options.municipalities)
+        self._pick("kind").set_choices(options.kinds)
+        self._pick("participants").set_choices(options.organizations)
+        self._narrow_initiatives()
 
     def _fill(self, options: FormOptions) -> None:
-        self.query_one("#municipality", Select).set_options(plain_options(options.municipalities))
-        self.query_one("#initiative", Select).set_options(plain_options(options.initiatives))
+        self._initiatives = options.initiatives
+        self._towns = options.towns
+        self._by_municipality = options.by_municipality
+        self._names = options.names
+        self._pick("municipality").set_choices(options.municipalities, complete=False)
+        self._pick("initiative").set_choices(options.initiatives, complete=False)
+        self._pick("kind").set_choices(options.kinds, complete=False)
+        self._pick("participants").set_choices(options.organizations, complete=False)
         self.query_one("#advances", Select).set_options(plain_options(options.advances))
         self._choices = {
-            "municipality": {v for _, v in options.municipalities},
-            "initiative": {v for _, v in options.initiatives},
+            "municipality": {c.value for c in options.municipalities},
+            "initiative": {c.value for c in options.initiatives},
             "advances": {v for _, v in options.advances},
             "kind": {k.value for k in ActivityKind},
         }
-        participants = self.query_one("#participants", SelectionList)
         self._known_participants = list(options.values.get("participants") or [])
-        chosen = set(self._known_participants)
-        participants.add_options(
-            [(plain(name), oid, oid in chosen) for name, oid in options.organizations]
-        )
         self._set_values(options.values)
+        if self.draft is None and self.activity_id is None:
+            # A new activity at the last municipality starts with what was used there last.
+            self._prefill(self._pick("municipality").value)
         self._initial = self.values() if self.draft is None else record_like_empty()
         self._ready = True
+
+    def _pick(self, widget_id: str) -> PickList:
+        return self.query_one(f"#{widget_id}", PickList)
 
     def _set_values(self, values: dict[str, Any]) -> None:
         def text(widget_id: str, key: str) -> None:
@@ -284,11 +353,19 @@ class ActivityFormScreen(DxScreen):
             ("municipality", "municipality_id"),
             ("initiative", "initiative_id"),
             ("kind", "kind"),
-            ("advances", "advances"),
         ):
             value = values.get(key)
             if value and value in self._choices.get(widget_id, set()):
-                self.query_one(f"#{widget_id}", Select).value = value
+                self._pick(widget_id).set_value(value)
+        # An initiative belongs to one municipality: the two agree from the start.
+        initiative = self._pick("initiative").value
+        if initiative is not None and self._towns.get(initiative):
+            self._pick("municipality").set_value(self._towns[initiative])
+        self._narrow_initiatives()
+        self._pick("participants").set_values(values.get("participants") or [])
+        advances = values.get("advances")
+        if advances and advances in self._choices.get("advances", set()):
+            self.query_one("#advances", Select).value = advances
         for area in SupportArea:
             self.query_one(f"#area-{area.value}", Checkbox).value = area.value in (
                 values.get("areas") or []
@@ -296,12 +373,88 @@ class ActivityFormScreen(DxScreen):
         if values.get("notes"):
             self.query_one("#notes", TextArea).text = str(values["notes"])
 
+    # -- 取組 follows 市町村, and the last used with each -----------------------------------------
+
+    def _narrow_initiatives(self) -> None:
+        """Offer the chosen municipality's initiatives only (every one when none is chosen)."""
+        town = self._pick("municipality").value
+        pick = self._pick("initiative")
+        offered = [c for c in self._initiatives if town is None or self._towns.get(c.value) == town]
+        pick.set_choices(offered, complete=self._refined)
+        if pick.value is not None and town is not None and self._towns.get(pick.value) != town:
+            pick.set_value(None)
+
+    @on(PickList.Changed, "#municipality")
+    def _municipality_chosen(self, event: PickList.Changed) -> None:
+        self._narrow_initiatives()
+        self._prefill(event.value)
+
+    @on(PickList.Changed, "#initiative")
+    def _initiative_chosen(self, event: PickList.Changed) -> None:
+        self._touched.add("initiative")
+        town = self._towns.get(event.value) if event.value else None
+        if town is not None and town != self._pick("municipality").value:
+            self._pick("municipality").set_value(town)
+            self._narrow_initiatives()
+            self._prefill(town)
+
+    @on(PickList.Changed, "#kind")
+    def _kind_chosen(self) -> None:
+        self._touched.add("kind")
+
+    @on(PickList.Changed, "#participants")
+    def _participants_chosen(self) -> None:
+        self._touched.add("participants")
+
+    @on(PickList.ReadingAsked)
+    def _reading_asked(self, event: PickList.ReadingAsked) -> None:
+        """Set an organization's reading where the guess is wrong (ctrl+r)."""
+        from dxfield.tui.screens.reading import ReadingScreen
+
+        name, reading = self._names.get(event.value, (event.value, ""))
+        modal = ReadingScreen(event.value, name, reading)
+        back = event.pick
+
+        def saved(done: bool | None) -> None:
+            if done and modal.saved is not None:
+                choice = modal.saved
+                self._names[choice.value] = (choice.label, modal.saved_reading)
+                for pick in (self._pick("municipality"), self._pick("participants")):
+                    if choice.value in {c.value for c in pick.choices}:
+                        pick.replace_choice(choice)
+            back.focus()
+
+        self.app.push_screen(modal, saved)
+
+    def _prefill(self, town: str | None) -> None:
+        """A new activity takes what was last used with its municipality, in the fields not
+        chosen yet in this form."""
+        if self.activity_id is not None or town is None:
+            return
+        last = self._by_municipality.get(town) or {}
+        initiative = last.get("initiative_id")
+        if (
+            "initiative" not in self._touched
+            and self._pick("initiative").value is None
+            and initiative
+            and self._towns.get(initiative) == town
+        ):
+            self._pick("initiative").set_value(initiative)
+        kind = last.get("kind")
+        if "kind" not in self._touched and kind in self._choices.get("kind", set()):
+            self._pick("kind").set_value(kind)
+        participants = last.get("participants") or []
+        if "participants" not in self._touched and not self._pick("participants").values:
+            self._pick("participants").set_values(participants)
+
     # -- state -----------------------------------------------------------------------------------
 
     def values(self) -> dict[str, Any]:
         """Everything in the form, raw, as typed (what a draft keeps)."""
 
         def chosen(widget_id: str) -> str | None:
+            if widget_id != "advances":
+                return self._pick(widget_id).value
             value = self.query_one(f"#{widget_id}", Select).value
             return value if isinstance(value, str) else None
 
@@ -326,7 +479,7 @@ class ActivityFormScreen(DxScreen):
 
     def _participants(self) -> list[str]:
         """Ticked organizations: those the record had first, in its order, then new ones."""
-        ticked = list(self.query_one("#participants", SelectionList).selected)
+        ticked = self._pick("participants").values
         kept = [i for i in self._known_participants if i in ticked]
         return kept + [i for i in ticked if i not in kept]
 
@@ -339,7 +492,7 @@ class ActivityFormScreen(DxScreen):
     @on(Select.Changed)
     @on(Checkbox.Changed)
     @on(TextArea.Changed)
-    @on(SelectionList.SelectedChanged)
+    @on(PickList.Changed)
     def _changed(self) -> None:
         if not self._ready:
             return

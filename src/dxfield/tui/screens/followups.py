@@ -17,7 +17,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Input, Label, Select
 
-from dxfield.domain.dates import parse_date
+from dxfield.domain.dates import read_day
 from dxfield.domain.enums import ActionStatus, FindingKind, SupportArea
 from dxfield.domain.visible import visible
 from dxfield.i18n import N_, LocalizedError, _, about, current_language, ngettext, pgettext
@@ -378,7 +378,7 @@ class ActionFormScreen(FormModal):
         due_text = self.query_one("#action-due", Input).value.strip()
         try:
             with about("due"):
-                due = parse_date(due_text, today=self.dx.today).isoformat() if due_text else None
+                due = read_day(due_text, self.dx.today).isoformat() if due_text else None
         except LocalizedError as exc:
             self.show_error(exc.message())
             return None

@@ -15,7 +15,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Input, Label, SelectionList
 
-from dxfield.domain.dates import format_date, parse_date
+from dxfield.domain.dates import format_date, read_day
 from dxfield.i18n import LocalizedError, _, about, current_language
 from dxfield.tui.screens.base import FormModal
 from dxfield.tui.screens.tracks import stage_label
@@ -105,7 +105,7 @@ class MoveScreen(FormModal):
         """The date must read; a move forward without evidence asks first."""
         try:
             with about("date"):
-                date = parse_date(self.query_one("#move-date", Input).value, today=self.dx.today)
+                date = read_day(self.query_one("#move-date", Input).value, self.dx.today)
         except LocalizedError as exc:
             self.show_error(exc.message())
             self.query_one("#move-date", Input).focus()
