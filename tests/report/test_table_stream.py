@@ -14,7 +14,7 @@ import pytest
 from dxfield.domain.errors import LocalizedError
 from dxfield.report import table_import
 from dxfield.report.table_import import import_table
-from dxfield.store import bulk_writer, maintenance, records, revisions
+from dxfield.store import maintenance, records
 from dxfield.store.activities import (
     ActivityInput,
     add_activity,
@@ -41,7 +41,6 @@ def _table(path: Path, count: int, bad: int | None = None) -> Path:
 def _batches_of(monkeypatch: pytest.MonkeyPatch, rows: int) -> None:
     """Check and write `rows` at a time (small tables that are still many batches long)."""
     monkeypatch.setattr(table_import, "BATCH", rows)
-    monkeypatch.setattr(table_import, "WRITE_BATCH", rows)
 
 
 def _during_check(action: Callable[[], object]) -> Callable[[str, int], Callable[[int], None]]:
@@ -201,14 +200,11 @@ def _peak(store: Store, path: Path) -> int:
 def test_memory_stays_flat_as_the_table_grows(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Small batches, so that both tables are many batches long: the writing thread holds up to
-    # DEPTH batches besides the one it writes and the one being made, a fixed few, whatever the
-    # length of the table.
+    # Small batches, so that both tables are many batches long (the spool's chunks too).
     _batches_of(monkeypatch, 200)
     monkeypatch.setattr(Spool, "CHUNK", 200)
-    in_flight = bulk_writer.DEPTH + 2
-    small = _table(tmp_path / "small.csv", 2 * in_flight * table_import.BATCH)
-    large = _table(tmp_path / "large.csv", 10 * in_flight * table_import.BATCH)
+    small = _table(tmp_path / "small.csv", 8 * table_import.BATCH)
+    large = _table(tmp_path / "large.csv", 40 * table_import.BATCH)
     with Store.open(tmp_path / "a") as a, Store.open(tmp_path / "b") as b:
         _peak(a, small)  # the first import pays for what is read once (modules, caches)
         at_small = _peak(a, small)
@@ -271,53 +267,6 @@ def test_activities_read_without_validation_are_the_validated_ones(demo_store: S
         assert fast == checked and fast.model_dump() == checked.model_dump()
         assert type(fast.kind) is type(checked.kind)
         assert type(fast.participants) is type(checked.participants)
-
-
-def test_a_write_failing_in_the_writing_thread_fails_the_import_whole(
-    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The third batch's write fails on the second thread (as a full disk would): the caller
-    gets that very error, the writer writes nothing after it, and the store is as it was."""
-    _batches_of(monkeypatch, 100)
-    path = _table(tmp_path / "t.csv", 1000)
-    before = maintenance.dump(store)
-    written: list[int] = []
-    real = bulk_writer.write_bulk
-
-    def failing(conn: object, rows: object) -> None:
-        if len(written) == 2:
-            raise OSError(28, "No space left on device")
-        written.append(len(rows))  # type: ignore[arg-type]
-        real(conn, rows)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(bulk_writer, "write_bulk", failing)
-    with pytest.raises(OSError, match="No space left"):
-        import_table(store, path, fmt="csv")
-    assert written == [100, 100]
-    assert maintenance.dump(store) == before
-
-
-def test_a_failure_while_batches_wait_stops_the_writer(
-    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The caller fails (a bad edit row, a Ctrl-C) while the writer still has batches: they
-    are not written, the caller's error is the one raised, and the transaction rolls back."""
-    _batches_of(monkeypatch, 100)
-    path = _table(tmp_path / "t.csv", 1000)
-    before = maintenance.dump(store)
-    calls: list[int] = []
-    real = revisions.prepare_bulk
-
-    def interrupted(*args: object, **kwargs: object) -> revisions.BulkRows:
-        calls.append(1)
-        if len(calls) == 4:
-            raise KeyboardInterrupt
-        return real(*args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(revisions, "prepare_bulk", interrupted)
-    with pytest.raises(KeyboardInterrupt):
-        import_table(store, path, fmt="csv")
-    assert maintenance.dump(store) == before
 
 
 def test_batches_are_written_in_the_order_of_the_rows(

@@ -300,10 +300,7 @@ in bytes for a CSV and rows for an XLSX; "write": `total` is the rows to write),
 function called with how far each step went (a progress bar on a terminal)."""
 
 BATCH = 2000
-"""Rows checked at a time: memory holds one batch, never the table."""
-WRITE_BATCH = 1000
-"""Rows written at a time. A batch made ready to write (its revisions, rows and search entries)
-is several times the size of its rows, and up to `bulk_writer.DEPTH` + 2 are in hand at once."""
+"""Rows checked, and written, at a time: memory holds one batch, never the table."""
 
 
 def import_table(
@@ -374,4 +371,4 @@ def _given(
 def _write(unit: Unit, checked: ActivityImport, progress: Progress | None) -> None:
     total = checked.added + checked.updated
     advance = progress("write", total) if progress is not None and total else None
-    checked.write(unit, WRITE_BATCH, advance)
+    checked.write(unit, BATCH, advance)

@@ -24,7 +24,6 @@ import pickle
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from itertools import islice
 from pathlib import Path
 from typing import IO, Any
 
@@ -32,7 +31,7 @@ from sqlalchemy import func, select
 
 from dxfield.domain.errors import LocalizedError
 from dxfield.i18n import N_, problems, quote
-from dxfield.store import hlc, records, revisions
+from dxfield.store import records, revisions
 from dxfield.store.activities import (
     ActivityInput,
     Lookups,
@@ -41,7 +40,6 @@ from dxfield.store.activities import (
     new_activity_content,
 )
 from dxfield.store.backend import backend_for
-from dxfield.store.bulk_writer import BulkWriter
 from dxfield.store.ids import looks_like_id, new_id
 from dxfield.store.records import ACTIVITIES
 from dxfield.store.schema import REVISIONS
@@ -245,36 +243,20 @@ class ActivityImport:
         self, unit: Unit, batch_size: int, advance: Callable[[int], object] | None = None
     ) -> None:
         """Write what the check spooled, in `unit` (a writing one), a batch at a time; `advance`
-        (when given) is called with the number of rows each batch wrote.
-
-        New activities are made ready here while a second thread writes the batch before
-        (`BulkWriter`); their stamps are reserved at once. An edit waits for the writer and goes
-        through the one-record path."""
+        (when given) is called with the number of rows each batch wrote."""
         unit.require_write()
-        unit.store.signer()  # a key rotation left to finish is finished before the writer starts
-        stamps = hlc.reserve(unit.conn, self.added)
-        with BulkWriter(unit.conn) as writer:
-            for batch in self.spool.batches(batch_size):
-                new = [
-                    (record_id, payload) for _, record_id, kind, payload in batch if kind == "new"
-                ]
-                if new:
-                    given = list(islice(stamps, len(new)))
-                    writer.put(revisions.prepare_bulk(unit, "activity", new, hlc=given))
-                edits = [
-                    (number, record_id, payload)
-                    for number, record_id, kind, payload in batch
-                    if kind == "edit"
-                ]
-                if edits:
-                    writer.drain()
-                for number, record_id, payload in edits:
-                    try:
-                        ACTIVITIES.edit(unit, record_id, payload)
-                    except LocalizedError as exc:
-                        raise at_row(number, exc) from None
-                if advance is not None:
-                    advance(len(batch))
+        for batch in self.spool.batches(batch_size):
+            new = [(record_id, payload) for _, record_id, kind, payload in batch if kind == "new"]
+            revisions.bulk_create(unit, "activity", new)
+            for number, record_id, kind, payload in batch:
+                if kind != "edit":
+                    continue
+                try:
+                    ACTIVITIES.edit(unit, record_id, payload)
+                except LocalizedError as exc:
+                    raise at_row(number, exc) from None
+            if advance is not None:
+                advance(len(batch))
 
 
 def batched(

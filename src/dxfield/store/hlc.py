@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 from sqlalchemy import insert, select, update
@@ -104,29 +103,17 @@ def tick(conn: Connection, count: int = 1) -> list[str]:
     before stamps were checked: it falls back to real time rather than stamping every later
     change in that future. (A change follows the version it edits, so it still wins.)
     """
-    return list(reserve(conn, count))
-
-
-def reserve(conn: Connection, count: int) -> Iterator[str]:
-    """`tick` for many: the clock moved past `count` stamps now, in one write, and the stamps
-    given one at a time as they are used (a million of them are not held at once)."""
     last = _load(conn)
     now = wall_ms()
-    first = last or Stamp(0, 0)
-    if first.wall_ms - now > SKEW_LIMIT_MS:
-        first = Stamp(now - 1, 0)
-    current = first
+    current = last or Stamp(0, 0)
+    if current.wall_ms - now > SKEW_LIMIT_MS:
+        current = Stamp(now - 1, 0)
+    stamps = []
     for _ in range(count):
         current = current.next(now)
+        stamps.append(str(current))
     _save(conn, current, last is not None)
-
-    def stamps() -> Iterator[str]:
-        stamp = first
-        for _ in range(count):
-            stamp = stamp.next(now)
-            yield str(stamp)
-
-    return stamps()
+    return stamps
 
 
 def skew_limit() -> Stamp:

@@ -14,7 +14,6 @@ import datetime as dt
 import json
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Table, func, insert, select, update
@@ -256,20 +255,6 @@ def write_record(
     return revision
 
 
-@dataclass
-class BulkRows:
-    """New records made ready to write (`prepare_bulk`): their revisions, signed, the entity
-    table's rows and the search entries; `write_bulk` writes them."""
-
-    entity: str
-    revisions: list[dict[str, Any]]
-    rows: list[dict[str, Any]]
-    search: list[dict[str, Any]]
-
-    def __len__(self) -> int:
-        return len(self.revisions)
-
-
 def bulk_create(
     unit: Unit,
     entity: str,
@@ -286,30 +271,15 @@ def bulk_create(
     data), a stamp per record, or None to tick the clock. The unit's device signs what it
     writes; a pseudo-device's revisions (reference data, the demo's) are not signed.
     """
-    prepared = prepare_bulk(unit, entity, records, device_id=device_id, hlc=hlc)
-    write_bulk(unit.conn, prepared)
-    return len(prepared)
-
-
-def prepare_bulk(
-    unit: Unit,
-    entity: str,
-    records: Iterable[tuple[str, dict[str, Any]]],
-    *,
-    device_id: str | None = None,
-    hlc: Sequence[str] | str | None = None,
-) -> BulkRows:
-    """`bulk_create` up to the writing: everything made and signed in Python. Given its stamps
-    (`hlc` not None), it does not touch the unit's connection, so a batch can be prepared while
-    another thread writes the one before it (`ActivityImport.write`)."""
     unit.require_write()
+    conn = unit.conn
     device_id = device_id or unit.device.id
     items = list(records)
     if not items:
-        return BulkRows(entity, [], [], [])
+        return 0
     signer = unit.store.signer() if device_id == unit.device.id else None
     if hlc is None:
-        stamps: Sequence[str] = tick(unit.conn, len(items))
+        stamps: Sequence[str] = tick(conn, len(items))
     elif isinstance(hlc, str):
         stamps = [hlc] * len(items)
     else:
@@ -348,18 +318,11 @@ def prepare_bulk(
         if signatures is not None:
             for revision, signature in zip(revision_rows, signatures.result(), strict=True):
                 revision["signature"] = signature
-    return BulkRows(entity, revision_rows, entity_rows, search_rows)
-
-
-def write_bulk(conn: Connection, prepared: BulkRows) -> None:
-    """Write what `prepare_bulk` made, in the caller's transaction: the driver's own
-    executemany (PostgreSQL: COPY)."""
-    if not prepared.revisions:
-        return
-    backend = backend_for(conn)
-    backend.insert_rows(conn, _revisions, prepared.revisions)
-    backend.insert_rows(conn, table_for(prepared.entity), prepared.rows)
-    search_index.insert_many(conn, prepared.search)
+    backend = backend_for(conn)  # the driver's own executemany (PostgreSQL: COPY)
+    backend.insert_rows(conn, _revisions, revision_rows)
+    backend.insert_rows(conn, table, entity_rows)
+    search_index.insert_many(conn, search_rows)
+    return len(items)
 
 
 def history(conn: Connection, entity: str, entity_id: str) -> list[dict[str, Any]]:
