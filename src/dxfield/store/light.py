@@ -9,9 +9,13 @@ sqlite3 and the same pragmas; for anything else (a hub's database, no store file
 that is refused, to be migrated or upgraded) it gives None, and the verb opens the `Store` as
 before, which does what is needed and says what is wrong in the same words.
 
-The two queries are the SQL that store/activities.py (`list_activities`) and store/search.py
-(`search`) compose for SQLite, with the same rows and values: tests/store/test_light.py holds
-them equal. A query failing here (a damaged file) gives None too, and the verb asks the `Store`.
+The queries are the SQL that store/activities.py (`list_activities`, `count_activities`,
+`oldest_activities`) and store/search.py (`search`) compose for SQLite, with the same rows and
+values: tests/store/test_light.py holds them equal. A query failing here (a damaged file, or a
+light store closed meanwhile) gives None too, and the caller asks the `Store`.
+
+The app reads its first screen's Log here too (`open_light(..., shared=True)`): the whole Log,
+unfiltered, page by page, from thread workers, while the `Store` opens in another.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import datetime as dt
 import json
 import os
 import sqlite3
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,6 +60,40 @@ MAX_SEARCH_PAGE = 1_000
 """The most hits `search` reads here (one bound value each); more are the `Store`'s."""
 
 
+@dataclass
+class ActivityFilter:
+    """What the Log and `activity list` narrow by. Empty values narrow by nothing.
+
+    (Defined here, where the app's first screen can import it without SQLAlchemy; re-exported
+    by store/activities.py, which applies it.)"""
+
+    municipality_id: str | None = None
+    initiative_id: str | None = None
+    kind: ActivityKind | None = None
+    area: SupportArea | None = None
+    tag: str | None = None
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    # Search text, matched exactly as `search.search_ids` matches it; a query without terms (empty
+    # or only spaces) narrows by nothing, so a search box holding a stray space keeps the Log.
+    query: str | None = None
+    # An organization among the participants: a community's activities, for its track.
+    participant_id: str | None = None
+
+
+ActivityKey = tuple[dt.date, str]
+"""An activity's place in the Log's order: (date, id), newest first."""
+
+_LOG_COLUMNS = (
+    "SELECT activity.id, activity.date, activity.date_precision, activity.kind, "
+    "activity.title, activity.location, activity.areas, activity.initiative_id, "
+    "activity.tags, coalesce(organization.name, ?) AS municipality \n"
+    "FROM activity LEFT OUTER JOIN organization "
+    "ON organization.id = activity.municipality_id \n"
+    "WHERE likely(activity.deleted IS 0) = 1"
+)
+
+
 @dataclass(frozen=True)
 class ActivityRow:
     """One line of the Log."""
@@ -76,19 +115,79 @@ class LightStore:
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
+        self._lock = threading.Lock()  # one read at a time (the app's workers share it)
 
     def close(self) -> None:
-        """Close the connection."""
-        self._conn.close()
+        """Close the connection (after a read in progress in another thread)."""
+        with self._lock:
+            self._conn.close()
 
     @contextlib.contextmanager
     def _read(self) -> Iterator[sqlite3.Connection]:
         """The connection in a deferred (read) transaction, as `Store.read` gives it."""
-        self._conn.execute("BEGIN")
+        with self._lock:
+            self._conn.execute("BEGIN")
+            try:
+                yield self._conn
+            finally:
+                self._conn.execute("COMMIT")
+
+    def count_activities(self) -> int | None:
+        """How many live activities there are (`count_activities` without filters); None when
+        the file could not be read."""
         try:
-            yield self._conn
-        finally:
-            self._conn.execute("COMMIT")
+            with self._read() as conn:
+                return int(
+                    conn.execute(
+                        "SELECT count(*) FROM activity WHERE activity.deleted IS 0"
+                    ).fetchone()[0]
+                )
+        except sqlite3.Error:
+            return None
+
+    def log_page(
+        self,
+        *,
+        limit: int,
+        before: ActivityKey | None = None,
+        after: ActivityKey | None = None,
+        offset: int = 0,
+        oldest: bool = False,
+    ) -> list[ActivityRow] | None:
+        """A page of the unfiltered Log, newest first, as `list_activities` (`before`, `after`,
+        `offset`) or, with `oldest`, `oldest_activities` (`offset` from the end) give it; None
+        when the file could not be read."""
+        if before is not None and after is not None:
+            raise ValueError("give before or after, not both")
+        if limit <= 0:
+            return []
+        params: list[object] = [""]
+        where = ""
+        if before is not None:
+            where = " AND (activity.date, activity.id) < (?, ?)"
+            params += [before[0].isoformat(), before[1]]
+        elif after is not None:
+            where = " AND (activity.date, activity.id) > (?, ?)"
+            params += [after[0].isoformat(), after[1]]
+        ascending = after is not None or oldest
+        order = "ASC" if ascending else "DESC"
+        params.append(limit)
+        skip = ""
+        if before is None and after is None and offset > 0:
+            skip = " OFFSET ?"
+            params.append(offset)
+        statement = (
+            f"{_LOG_COLUMNS}{where} "
+            f"ORDER BY activity.date {order}, activity.id {order}\n LIMIT ?{skip}"
+        )
+        try:
+            with self._read() as conn:
+                rows = [_activity_row(row) for row in conn.execute(statement, params)]
+        except sqlite3.Error:
+            return None
+        if ascending:
+            rows.reverse()
+        return rows
 
     def activities(
         self,
@@ -120,32 +219,13 @@ class LightStore:
         params += [limit, 0]
         where = "".join(f" AND {condition}" for condition in conditions)
         statement = (
-            "SELECT activity.id, activity.date, activity.date_precision, activity.kind, "
-            "activity.title, activity.location, activity.areas, activity.initiative_id, "
-            "activity.tags, coalesce(organization.name, ?) AS municipality \n"
-            "FROM activity LEFT OUTER JOIN organization "
-            "ON organization.id = activity.municipality_id \n"
-            f"WHERE likely(activity.deleted IS 0) = 1{where} "
+            f"{_LOG_COLUMNS}{where} "
             "ORDER BY activity.date DESC, activity.id DESC\n LIMIT ? OFFSET ?"
         )
         try:
             with self._read() as conn:
                 rows = conn.execute(statement, params).fetchall()
-            return [
-                ActivityRow(
-                    id=row[0],
-                    date=_date(row[1]),
-                    date_precision=row[2],
-                    kind=ActivityKind(row[3]),
-                    title=row[4],
-                    municipality=row[9],
-                    location=row[5],
-                    areas=_json_list(row[6]),
-                    initiative_id=row[7],
-                    tags=_json_list(row[8]),
-                )
-                for row in rows
-            ]
+            return [_activity_row(row) for row in rows]
         except sqlite3.Error:
             return None
 
@@ -203,6 +283,22 @@ class LightStore:
         return total, [hits[i] for _, i in page if i in hits]
 
 
+def _activity_row(row: tuple[object, ...]) -> ActivityRow:
+    """A Log row from the columns of `_LOG_COLUMNS`."""
+    return ActivityRow(
+        id=str(row[0]),
+        date=_date(str(row[1])),
+        date_precision=str(row[2]),
+        kind=ActivityKind(row[3]),
+        title=str(row[4]),
+        municipality=str(row[9]),
+        location=str(row[5]),
+        areas=_json_list(row[6]),  # type: ignore[arg-type]
+        initiative_id=row[7],  # type: ignore[arg-type]
+        tags=_json_list(row[8]),  # type: ignore[arg-type]
+    )
+
+
 def _date(text: str) -> dt.date:
     return dt.date.fromisoformat(text)
 
@@ -212,9 +308,12 @@ def _json_list(text: str | None) -> list[str]:
     return list(json.loads(text) or []) if text is not None else []
 
 
-def open_light(data_dir: Path, database: str | None = None) -> LightStore | None:
+def open_light(
+    data_dir: Path, database: str | None = None, *, shared: bool = False
+) -> LightStore | None:
     """The SQLite store of `data_dir` read through sqlite3, when opening it as a `Store` would
-    do nothing but open it (see the module's text); else None."""
+    do nothing but open it (see the module's text); else None. `shared`: read from any thread
+    (one read at a time), as the app's workers do."""
     if database_for(data_dir, database) or not data_dir.is_dir():
         return None  # a hub's database, or a folder `Store.open` makes
     path = data_dir / STORE_FILE
@@ -231,7 +330,7 @@ def open_light(data_dir: Path, database: str | None = None) -> LightStore | None
     if os.path.lexists(data_dir / (KEY_FILE + markers.NEXT_SUFFIX)):
         return None  # a rotation of the hub's key to finish first
     try:
-        conn = sqlite3.connect(path, isolation_level=None)
+        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=not shared)
     except sqlite3.Error:
         return None
     try:

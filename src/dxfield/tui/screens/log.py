@@ -16,7 +16,8 @@ from textual.widgets import Input, Label, Select
 from dxfield.domain.dates import parse_date
 from dxfield.domain.enums import ActivityKind, SupportArea
 from dxfield.i18n import N_, LocalizedError, _, current_language, ngettext
-from dxfield.store.search import query_terms
+from dxfield.store.light import ActivityFilter
+from dxfield.store.search_terms import query_terms
 from dxfield.tui.screens.base import DxScreen
 from dxfield.tui.text import plain, plain_options
 from dxfield.tui.widgets.activity_list import ActivityList
@@ -74,7 +75,7 @@ class LogScreen(DxScreen):
             yield Input(placeholder=_("Tag"), id="tag", compact=True)
         yield Label("", id="filter-error")
         yield Label("", id="summary")
-        yield ActivityList(self.store, id="activities")
+        yield ActivityList(lambda: self.store, self.dx.log_light, id="activities")
 
     def on_mount(self) -> None:
         self.sub_title = _("Activity log") + (f" · {self.scope.label}" if self.scope.label else "")
@@ -83,9 +84,10 @@ class LogScreen(DxScreen):
 
     @work(thread=True, exclusive=True, group="log-options", exit_on_error=False)
     def _load_municipalities(self) -> None:
+        store = self.store  # waits for the `Store` (at start it opens behind the first screen)
         from dxfield.store.organizations import LOCAL_GOVERNMENT, list_organizations
 
-        orgs = list_organizations(self.store, kinds=LOCAL_GOVERNMENT)
+        orgs = list_organizations(store, kinds=LOCAL_GOVERNMENT)
         options = [(o.name, o.id) for o in orgs]
         self.app.call_from_thread(self._set_municipalities, options)
 
@@ -100,7 +102,6 @@ class LogScreen(DxScreen):
 
     def apply_filters(self) -> None:
         """Read the filter widgets and show what matches."""
-        from dxfield.store.activities import ActivityFilter
 
         def chosen(widget_id: str) -> str | None:
             value = self.query_one(f"#{widget_id}", Select).value
