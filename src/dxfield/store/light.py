@@ -289,7 +289,7 @@ def _activity_row(row: tuple[object, ...]) -> ActivityRow:
         id=str(row[0]),
         date=_date(str(row[1])),
         date_precision=str(row[2]),
-        kind=ActivityKind(row[3]),
+        kind=ActivityKind(str(row[3])),
         title=str(row[4]),
         municipality=str(row[9]),
         location=str(row[5]),

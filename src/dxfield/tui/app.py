@@ -65,6 +65,13 @@ class DxfieldApp(App[None]):
             tooltip=N_("Log an activity"),
         ),
         Binding(
+            "N",
+            "quick_capture",
+            N_("Quick"),
+            id="quick-capture",
+            tooltip=N_("Quick capture: title, municipality, kind, a note"),
+        ),
+        Binding(
             "h",
             "dashboard",
             N_("Home"),
@@ -379,6 +386,47 @@ class DxfieldApp(App[None]):
             return
         self.push_screen(ActivityFormScreen(activity_id=activity_id, draft=draft))
 
+    def action_quick_capture(self) -> None:
+        """Open the quick capture (one screen: title, municipality, kind, a note)."""
+        from dxfield.tui.screens.capture import CaptureScreen
+        from dxfield.tui.screens.log import LogScreen
+
+        if not self._once_open(self.action_quick_capture):
+            return
+
+        def saved(done: bool | None) -> None:
+            if done and isinstance(self.screen, LogScreen):
+                self.screen.action_reload()
+
+        self.push_screen(CaptureScreen(), saved)
+
+    def duplicate_activity(self, activity_id: str) -> None:
+        """Open the form on a copy of `activity_id` (not its date or id): saved as a new one."""
+        if self._once_open(partial(self.duplicate_activity, activity_id)):
+            self._read_duplicate(activity_id)
+
+    @work(thread=True, group="duplicate", exit_on_error=False)
+    def _read_duplicate(self, activity_id: str) -> None:
+        import uuid
+
+        from dxfield.store.activities import get_activity
+        from dxfield.store.local_state import Draft
+        from dxfield.tui.screens.activity_form import record_to_values
+
+        values = record_to_values(get_activity(self.store, activity_id))
+        values.update(activity_id=None, date=self.today.isoformat())
+        # A new activity's form, started from these values (as a restored draft is: escape
+        # asks before it drops them).
+        draft = Draft(f"activity-new-{uuid.uuid4().hex[:12]}", values, clock.now())
+        self.call_from_thread(self.open_form, None, draft)
+
+    def action_note_templates(self) -> None:
+        """Edit the note each kind of activity starts with."""
+        from dxfield.tui.screens.note_templates import NoteTemplatesScreen
+
+        if self._once_open(self.action_note_templates):
+            self.push_screen(NoteTemplatesScreen())
+
     def open_activity(self, activity_id: str) -> None:
         """Show one activity and its history."""
         from dxfield.tui.screens.activity_view import ActivityViewScreen
@@ -401,6 +449,7 @@ class DxfieldApp(App[None]):
         """While a form is open, the keys that would leave it are off (escape asks first)."""
         leaves_screen = action in (
             "new_activity",
+            "quick_capture",
             "dashboard",
             "log",
             "tracks",

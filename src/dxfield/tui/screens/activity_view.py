@@ -124,6 +124,7 @@ class ActivityViewScreen(DxScreen):
         Binding("e", "edit", N_("Edit"), id="edit-activity"),
         Binding("d", "delete", N_("Delete"), id="delete-activity"),
         Binding("v", "revert", N_("Earlier version"), id="revert-activity"),
+        Binding("c", "duplicate", N_("Duplicate"), id="duplicate-activity"),
         Binding("escape", "back", N_("Back"), id="back"),
     ]
 
@@ -171,6 +172,10 @@ class ActivityViewScreen(DxScreen):
         self.query_one("#activity", Markdown).update(
             page_markdown(page, self.store.device.id, self.store.device.name)
         )
+
+    def action_duplicate(self) -> None:
+        """A new activity in the form, starting from this one (not its date)."""
+        self.dx.duplicate_activity(self.activity_id)
 
     def action_back(self) -> None:
         """Back to where the activity was opened from."""

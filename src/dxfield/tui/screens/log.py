@@ -43,6 +43,7 @@ class LogScreen(DxScreen):
         Binding("f", "focus_filters", N_("Filters"), id="filters"),
         Binding("r", "reload", N_("Reload"), id="reload"),
         Binding("D", "app.deleted", N_("Deleted records"), id="log-deleted"),
+        Binding("c", "duplicate", N_("Duplicate"), id="log-duplicate"),
     ]
 
     def __init__(self, scope: LogScope | None = None) -> None:
@@ -181,6 +182,13 @@ class LogScreen(DxScreen):
     def action_focus_filters(self) -> None:
         """Move to the filters."""
         self.query_one("#municipality", Select).focus()
+
+    def action_duplicate(self) -> None:
+        """A new activity in the form, starting from the one under the cursor (not its date)."""
+        listing = self.query_one(ActivityList)
+        row = listing.row_at(listing.cursor)
+        if row is not None:
+            self.dx.duplicate_activity(row.id)
 
     def action_reload(self) -> None:
         """Read the log again."""
