@@ -69,6 +69,7 @@ class DxfieldApp(App[None]):
             "quick_capture",
             N_("Quick"),
             id="quick-capture",
+            show=False,  # in the help and the palette: the key bar is full at 80 columns
             tooltip=N_("Quick capture: title, municipality, kind, a note"),
         ),
         Binding(
