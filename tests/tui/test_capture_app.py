@@ -200,3 +200,18 @@ async def test_the_first_screen_comes_before_the_store_and_keeps_a_key_for_it(
             await pilot.press("n")
             await settle(app, pilot)
         assert isinstance(app.screen, ActivityFormScreen)
+
+
+async def test_a_store_that_cannot_open_is_said_once_on_the_screen(tmp_path: Path) -> None:
+    """The first screen comes before the Store: when the open fails, it gives way to the reason
+    (the workers that waited for the Store give up without a word of their own)."""
+    folder = tmp_path / "broken"
+    folder.mkdir()
+    (folder / "dxfield.sqlite3").write_bytes(b"not a database at all" * 100)
+    app = DxfieldApp(folder)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        assert len(app.screen_stack) == 1
+        shown = str(app.screen.query_one("#opening").render())
+        assert shown and "Opening" not in shown
+        assert len(app._notifications) == 1

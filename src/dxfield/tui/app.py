@@ -32,6 +32,7 @@ from dxfield import clock
 from dxfield.i18n import N_, _
 from dxfield.tui.commands import DxfieldCommands, DxfieldThemes
 from dxfield.tui.text import (
+    StoreNotOpen,
     display_path,
     error_text,
     notify_failure,
@@ -122,7 +123,7 @@ class DxfieldApp(App[None]):
         if self._store is None and threading.get_ident() != self._thread_id:
             self._store_tried.wait()
         if self._store is None:
-            raise RuntimeError("the store is not open yet")
+            raise StoreNotOpen("the store is not open")
         return self._store
 
     def log_light(self) -> LightStore | None:
@@ -261,7 +262,8 @@ class DxfieldApp(App[None]):
         self.call_from_thread(self._show_status, count)
 
     def _show_status(self, unexported: int) -> None:
-        for bar in self.screen.query(StatusBar):
+        # Every screen's bar: the first one's too, when a dialog is open over it.
+        for bar in (bar for screen in self.screen_stack for bar in screen.query(StatusBar)):
             bar.store_path = display_path(self.store.location)
             bar.device_name = self.store.device.name
             bar.unexported = unexported

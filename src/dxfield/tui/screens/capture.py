@@ -67,7 +67,8 @@ class CaptureScreen(FormModal):
     ]
 
     DEFAULT_CSS = """
-    CaptureScreen #capture-notes { height: 8; }
+    CaptureScreen #capture-notes { height: 5; }
+    CaptureScreen #form-error { margin-bottom: 1; }
     """
 
     def __init__(self) -> None:
@@ -77,26 +78,28 @@ class CaptureScreen(FormModal):
         self._template_shown = ""
 
     def compose(self) -> ComposeResult:
+        # Compact fields, the error under the heading: all of it, and what is wrong, at 80x24.
         lang = current_language()
         with VerticalScroll():
             yield Label(_("Quick capture (dated today; the rest later in the full form)"))
+            yield Label("", id="form-error")
             yield Label(_("Title"), classes="field-label")
-            yield Input(id="capture-title", select_on_focus=False)
+            yield Input(id="capture-title", select_on_focus=False, compact=True)
             yield Label(_("Municipality (a name, its beginning or reading)"), classes="field-label")
-            yield Input(id="capture-municipality")
+            yield Input(id="capture-municipality", compact=True)
             yield Label(_("Kind"), classes="field-label")
             yield Select[str](
                 [(k.label(lang), k.value) for k in ActivityKind],
                 allow_blank=False,
                 value=ActivityKind.meeting.value,
                 id="capture-kind",
+                compact=True,
             )
             yield Label(_("Note"), classes="field-label")
-            yield TextArea(id="capture-notes", soft_wrap=True)
-            yield Label("", id="form-error")
+            yield TextArea(id="capture-notes", soft_wrap=True, compact=True)
             with Horizontal():
-                yield Button(_("Cancel (esc)"), id="cancel")
-                yield Button(_("Save (ctrl+s)"), id="save", variant="primary")
+                yield Button(_("Cancel (esc)"), id="cancel", compact=True)
+                yield Button(_("Save (ctrl+s)"), id="save", variant="primary", compact=True)
 
     def on_mount(self) -> None:
         self.sub_title = _("Quick capture")
@@ -174,7 +177,9 @@ class CaptureScreen(FormModal):
             else:
                 names = "、".join(p.name for p in found[:5]) + ("…" if len(found) > 5 else "")
                 self.show_error(_("“{text}” could be: {names}").format(text=text, names=names))
-            self.query_one("#capture-municipality", Input).focus()
+            field = self.query_one("#capture-municipality", Input)
+            field.focus()
+            field.select_all()  # typing replaces it
             return None
         kind = self.query_one("#capture-kind", Select).value
         notes = self.query_one("#capture-notes", TextArea).text

@@ -31,7 +31,8 @@ class NoteTemplatesScreen(FormModal):
     """Edit one kind's note template at a time."""
 
     DEFAULT_CSS = """
-    NoteTemplatesScreen #template-text { height: 14; }
+    NoteTemplatesScreen #template-text { height: 1fr; min-height: 5; max-height: 16; }
+    NoteTemplatesScreen > VerticalScroll { height: 90%; }
     """
 
     def __init__(self) -> None:
@@ -48,14 +49,15 @@ class NoteTemplatesScreen(FormModal):
                 allow_blank=False,
                 value=ActivityKind.meeting.value,
                 id="template-kind",
+                compact=True,
             )
             yield Label(_("Template (Markdown; empty: none)"), classes="field-label")
-            yield TextArea(id="template-text", soft_wrap=True)
+            yield TextArea(id="template-text", soft_wrap=True, compact=True)
             yield Label("", id="form-error")
             with Horizontal():
-                yield Button(_("Built-in"), id="built-in")
-                yield Button(_("Close (esc)"), id="cancel")
-                yield Button(_("Save (ctrl+s)"), id="save", variant="primary")
+                yield Button(_("Built-in"), id="built-in", compact=True)
+                yield Button(_("Close (esc)"), id="cancel", compact=True)
+                yield Button(_("Save (ctrl+s)"), id="save", variant="primary", compact=True)
 
     def on_mount(self) -> None:
         self._load()
