@@ -43,7 +43,8 @@ class LogScreen(DxScreen):
         Binding("f", "focus_filters", N_("Filters"), id="filters"),
         Binding("r", "reload", N_("Reload"), id="reload"),
         Binding("D", "app.deleted", N_("Deleted records"), id="log-deleted"),
-        Binding("c", "duplicate", N_("Duplicate"), id="log-duplicate"),
+        # In the help, not the key bar: at 80 columns it would push n (New) out of it.
+        Binding("c", "duplicate", N_("Duplicate"), id="log-duplicate", show=False),
     ]
 
     def __init__(self, scope: LogScope | None = None) -> None:
