@@ -305,7 +305,10 @@ class DxfieldApp(App[None]):
 
     def _show_base(self, screen_class: type[Screen[None]]) -> None:
         """Switch to one of the base screens (dashboard, tracks, actions, findings)."""
-        if screen_class.__name__ != "DashboardScreen" and not self._once_open(
+        from dxfield.tui.screens.dashboard import DashboardScreen
+
+        # The Dashboard is shown before the store is open (its cards come when it is).
+        if screen_class is not DashboardScreen and not self._once_open(
             partial(self._show_base, screen_class)
         ):
             return
