@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import sys
 import threading
 from collections.abc import Callable, Iterable
 from functools import partial
@@ -48,6 +49,12 @@ if TYPE_CHECKING:
 
 OPEN_AFTER = 0.2
 """Seconds after the first paint the `Store` starts opening, unless something needs it sooner."""
+
+SWITCH_INTERVAL = 0.001
+"""How long a thread holds the interpreter before another may take it (Python's default: 5 ms).
+While a worker runs Python (a query being composed, rows made), the event loop waits up to that
+long at each turn; 1 ms keeps the screen answering keys and timers, and lets the first screen's
+readers run while it is laid out (issue 18: tui_loop_gap and tui_start)."""
 
 
 class DxfieldApp(App[None]):
@@ -110,6 +117,7 @@ class DxfieldApp(App[None]):
         self._when_open: Callable[[], object] | None = None  # a key pressed before it was
         self._opening = False
         self._closed = False
+        self._switch_interval = sys.getswitchinterval()
         self._conflicts = 0  # counted after each sync, not on every screen change
 
     @property
@@ -140,6 +148,9 @@ class DxfieldApp(App[None]):
 
     def on_mount(self) -> None:
         from dxfield.tui.screens.dashboard import DashboardScreen
+
+        self._switch_interval = sys.getswitchinterval()
+        sys.setswitchinterval(SWITCH_INTERVAL)
 
         self._open_light()
         self.push_screen(DashboardScreen())
@@ -569,6 +580,7 @@ class DxfieldApp(App[None]):
         # Workers still waiting for a store that will not open now give up (the process
         # would wait for their threads at exit).
         self._closed = True
+        sys.setswitchinterval(self._switch_interval)
         self._light_tried.set()
         self._store_tried.set()
         if self._light is not None:
