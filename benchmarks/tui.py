@@ -8,17 +8,19 @@ the real home, and peaks don't mix. The app is driven from outside: a subclass a
 handlers, keys are posted as the terminal driver posts them, and "painted" means a
 `call_after_refresh` callback ran (the screen repainted with nothing left dirty).
 
-- tui_start: whole-process wall time of `dxfield` started through its CLI (the app run headless)
-  to an interactive Log of N activities: "l" is pressed as soon as the store is open, and the
-  process exits once the Log's list has loaded and painted its first rows. Baseline: a minimal
-  Textual hello-world app started the same way, exiting after its first paint. Medians of
-  interleaved runs. Target <= 1.5: out of reach while the stack is Typer + SQLAlchemy +
-  SQLModel + pydantic, whose imports alone take longer than the whole hello-world app (see
-  tui_start_floor, and the closing note of issue 3).
-- tui_start_floor: the same start vs the floor any dxfield start has: the hello-world app that
-  also imports Typer and, in a thread worker, opens the store and reads and paints the first 100
-  activities (`child_start_floor`). What dxfield adds on top of its stack: the dashboard, the
-  Log, their widgets and queries. Target <= 1.5.
+- tui_start: wall time from starting `dxfield` (the `dxfield` command's entry point, the app
+  run headless) to an interactive Log of N activities: "l" is pressed as soon as the first
+  screen has painted, and the time is taken when the Log's list has loaded and painted its
+  first rows (the child's first output line). Baseline: a minimal Textual hello-world app
+  started the same way, to its first paint. Medians of interleaved runs. Target <= 1.5
+  (issue 18). The app shows its first screen before SQLAlchemy and the `Store` load (the
+  whole Log reads through store/light.py meanwhile), so the process's exit, which waits for
+  that opening, comes later: the note gives both ratios. (Until issue 18 this figure was taken
+  at the exit, when the two were the same.)
+- tui_start_floor: the same start vs the hello-world app that also imports Typer and, in a
+  thread worker, opens the `Store` and reads and paints the first 100 activities
+  (`child_start_floor`), each to its painted screen. Target <= 1.5; below 1 now that the first
+  screen comes without the `Store`.
 - tui_first_paint: from pushing the Log (from the Dashboard) to its first painted rows; N vs 1k.
   Target <= 1.2.
 - tui_scroll: 50 page-downs then End, each waited for until the rows on screen are loaded (no
@@ -100,11 +102,9 @@ def _max_rss_mib() -> float:
 def _bench_app_class() -> type[DxfieldApp]:
     """DxfieldApp with the benchmark's hooks: message handlers only, nothing of the app changed.
 
-    - `open_log_on_start`: press "l" as soon as the store is open (as an impatient user would);
+    - `open_log_on_start`: press "l" as soon as the first screen has painted;
     - `after_paint`: a one-shot callback, run once the next `ActivityList.Loaded` has been painted.
     """
-    from textual.worker import Worker, WorkerState
-
     import dxfield.tui.app
     from dxfield.tui.app import DxfieldApp
 
@@ -120,14 +120,10 @@ def _bench_app_class() -> type[DxfieldApp]:
             self.after_paint: Callable[[], None] | None = None
 
         # Textual calls this and DxfieldApp's own handler (every class in the MRO has its turn).
-        def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-            if (
-                self.open_log_on_start
-                and event.state is WorkerState.SUCCESS
-                and event.worker.group == "store-open"
-            ):
-                # After DxfieldApp's handler has pushed the Dashboard: press "l".
-                self.call_later(self.simulate_key, "l")
+        def on_mount(self) -> None:
+            if self.open_log_on_start:
+                # As soon as the first screen has painted (as an impatient user would).
+                self.call_after_refresh(self.simulate_key, "l")
 
         def on_activity_list_loaded(self, event: ActivityList.Loaded) -> None:
             callback, self.after_paint = self.after_paint, None
@@ -199,11 +195,11 @@ def child_start_floor() -> None:
 def child_start_dxfield() -> None:
     """`dxfield` as a user starts it (its CLI), headless; exits once the Log has painted rows."""
     import dxfield.tui.app
-    from dxfield.cli import main
+    from dxfield.launch import main  # what the `dxfield` command runs
 
     bench_app = _bench_app_class()
 
-    def run_app(data_dir: Path) -> None:
+    def run_app(data_dir: Path, database: str | None = None) -> None:
         app = bench_app(data_dir, open_log_on_start=True)
 
         def ready() -> None:
@@ -518,23 +514,29 @@ def measure_start_and_memory(
     run_child("start-hello", workdir, None)  # warm the bytecode caches once
     run_child("start-floor", workdir, small)
     run_child("start-dxfield", workdir, small)
-    hello, floor, ours, ours_ready, big_rss, small_rss = [], [], [], [], [], []
+    hello, floor, ours, big_rss, small_rss = [], [], [], [], []
+    hello_whole, ours_whole = [], []
     for _ in range(repeats):
-        hello.append(run_child("start-hello", workdir, None)[1])
-        floor.append(run_child("start-floor", workdir, big)[1])
+        ready, whole, _ = run_child("start-hello", workdir, None)
+        hello.append(ready)
+        hello_whole.append(whole)
+        floor.append(run_child("start-floor", workdir, big)[0])
         ready, whole, data = run_child("start-dxfield", workdir, big)
-        ours.append(whole)
-        ours_ready.append(ready)
+        ours.append(ready)
+        ours_whole.append(whole)
         big_rss.append(data["max_rss_mib"])
         _, _, data = run_child("start-dxfield", workdir, small)
         small_rss.append(data["max_rss_mib"])
+    median = statistics.median
     _note(
-        f"start: hello {statistics.median(hello):.3f}s, floor (hello + typer + the store, "
-        f"opened and read) {statistics.median(floor):.3f}s, dxfield {statistics.median(ours):.3f}s "
-        f"(to its first output line {statistics.median(ours_ready):.3f}s)"
+        f"start, to the screen painted: hello {median(hello):.3f}s, floor (hello + typer + the "
+        f"store, opened and read) {median(floor):.3f}s, dxfield {median(ours):.3f}s; to the "
+        f"process's exit: hello {median(hello_whole):.3f}s, dxfield {median(ours_whole):.3f}s "
+        f"({median(ours_whole) / median(hello_whole):.2f}x: the exit waits for the `Store` "
+        "opening behind the first screen)"
     )
-    start = figure("tui_start", statistics.median(ours), statistics.median(hello), 1.5)
-    start_floor = figure("tui_start_floor", statistics.median(ours), statistics.median(floor), 1.5)
+    start = figure("tui_start", median(ours), median(hello), 1.5)
+    start_floor = figure("tui_start_floor", median(ours), median(floor), 1.5)
     memory = figure(
         "tui_memory", statistics.median(big_rss), statistics.median(small_rss), 1.5, "MiB"
     )

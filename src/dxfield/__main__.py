@@ -1,5 +1,5 @@
-"""`python -m dxfield` runs the command line."""
+"""`python -m dxfield` runs the `dxfield` command."""
 
-from dxfield.cli import main
+from dxfield.launch import main
 
 main()

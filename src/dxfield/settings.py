@@ -13,6 +13,7 @@ CLI reads the saved language at start and hands it to `dxfield.i18n.set_saved_la
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 from dxfield.i18n import N_, SUPPORTED, LocalizedError, problems, quote
@@ -35,9 +36,14 @@ def config_dir() -> Path:
     explicit = os.environ.get(ENV_CONFIG_DIR)
     if explicit:
         return Path(explicit).expanduser()
-    import typer
-
-    return Path(typer.get_app_dir("dxfield"))
+    # Where Typer's `get_app_dir("dxfield")` puts it, without importing Typer (the app opens
+    # without it: dxfield/launch.py).
+    if sys.platform.startswith("win"):
+        folder = os.environ.get("APPDATA")
+        return Path(folder if folder is not None else os.path.expanduser("~"), "dxfield")
+    if sys.platform == "darwin":
+        return Path(os.path.expanduser("~/Library/Application Support"), "dxfield")
+    return Path(os.environ.get("XDG_CONFIG_HOME", os.path.expanduser("~/.config")), "dxfield")
 
 
 def settings_path() -> Path:

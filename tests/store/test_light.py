@@ -20,8 +20,10 @@ from dxfield.store.activities import (
     ActivityFilter,
     ActivityInput,
     add_activity,
+    count_activities,
     delete_activity,
     list_activities,
+    oldest_activities,
 )
 from dxfield.store.engine import Store
 from dxfield.store.light import LightStore, open_light
@@ -74,6 +76,40 @@ def test_the_log_reads_the_same_rows(both: tuple[Store, LightStore]) -> None:
             == expected
         ), filters
     assert len(list_activities(store, None, limit=500)) > 20
+
+
+def test_the_apps_log_reads_the_same_pages(both: tuple[Store, LightStore]) -> None:
+    """The app's first Log (unfiltered) page by page: by offset, by key either way, from the
+    end; and its count."""
+    store, light = both
+    assert light.count_activities() == count_activities(store)
+    everything = list_activities(store, limit=1000)
+    keys = [(row.date, row.id) for row in everything[:: max(len(everything) // 6, 1)]]
+    keys.append((dt.date(2024, 7, 1), ""))  # a key between rows
+    for limit, offset in itertools.product([1, 5, 1000], [0, 3, len(everything) - 2, 5000]):
+        assert light.log_page(limit=limit, offset=offset) == list_activities(
+            store, limit=limit, offset=offset
+        )
+        assert light.log_page(limit=limit, offset=offset, oldest=True) == oldest_activities(
+            store, limit=limit, offset=offset
+        )
+        for key in keys:
+            assert light.log_page(limit=limit, before=key) == list_activities(
+                store, limit=limit, before=key
+            )
+            assert light.log_page(limit=limit, after=key) == list_activities(
+                store, limit=limit, after=key
+            )
+    assert light.log_page(limit=0) == []
+
+
+def test_a_closed_light_store_reads_nothing(both: tuple[Store, LightStore]) -> None:
+    """The app closes its light store once the Store is open: a read that comes after gives
+    None (the reader asks the Store), never an error."""
+    _, light = both
+    light.close()
+    assert light.count_activities() is None
+    assert light.log_page(limit=10) is None
 
 
 def test_search_reads_the_same_hits(both: tuple[Store, LightStore]) -> None:

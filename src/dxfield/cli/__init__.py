@@ -989,11 +989,33 @@ def _set_language(args: list[str]) -> None:
     set_saved_language(saved_language())
 
 
+def fail_for(exc: BaseException) -> NoReturn:
+    """Exit as the command line does on `exc` (raised by a command, or by the app opened
+    without one, see dxfield/launch.py): one `error:` line, or the exit code asked for."""
+    from dxfield.i18n import LocalizedError
+
+    if isinstance(exc, LocalizedError):
+        _fail(exc.message())
+    if isinstance(exc, (typer.Exit, SystemExit)):
+        code = getattr(exc, "exit_code", getattr(exc, "code", 0))
+        raise SystemExit(code) from None
+    if isinstance(exc, (typer.Abort, KeyboardInterrupt)):
+        _fail(_("aborted"), 130)
+    if isinstance(exc, OSError):
+        _fail(_os_problem(exc))
+    if os.environ.get("DXFIELD_DEBUG"):
+        raise exc
+    _fail(
+        _("unexpected {kind}: {problem} (set DXFIELD_DEBUG=1 for details)").format(
+            kind=type(exc).__name__, problem=exc
+        ),
+        70,
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the command line; turn every expected failure into one `error:` line."""
     from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
-
-    from dxfield.i18n import LocalizedError
 
     args = sys.argv[1:] if argv is None else list(argv)
     _set_language(args)
@@ -1007,24 +1029,10 @@ def main(argv: list[str] | None = None) -> None:
         _fail(usage_error(exc), exc.exit_code)
     except ClickException as exc:
         _fail(" ".join(exc.format_message().split()), exc.exit_code)
-    except LocalizedError as exc:
-        _fail(exc.message())
-    except (typer.Exit, SystemExit) as exc:
-        code = getattr(exc, "exit_code", getattr(exc, "code", 0))
-        raise SystemExit(code) from None
-    except (typer.Abort, KeyboardInterrupt):
-        _fail(_("aborted"), 130)
-    except OSError as exc:
-        _fail(_os_problem(exc))
     except Exception as exc:
-        if os.environ.get("DXFIELD_DEBUG"):
-            raise
-        _fail(
-            _("unexpected {kind}: {problem} (set DXFIELD_DEBUG=1 for details)").format(
-                kind=type(exc).__name__, problem=exc
-            ),
-            70,
-        )
+        fail_for(exc)
+    except (SystemExit, KeyboardInterrupt) as exc:
+        fail_for(exc)
     # Without standalone mode, click returns the code of `typer.Exit` instead of exiting.
     if isinstance(result, int) and result:
         raise SystemExit(result)

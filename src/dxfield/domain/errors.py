@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
-
-from pydantic import ValidationError
+from typing import TYPE_CHECKING
 
 from dxfield.i18n import N_, LocalizedError, Words, problems
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
 
 __all__ = ["LocalizedError", "NotFound", "StoreError", "from_validation_error"]
 

@@ -21,7 +21,9 @@ from dxfield.domain.records import ActivityBase, ActivityRead, Participants
 from dxfield.i18n import N_, about, problems
 from dxfield.store import organizations, records, revisions
 from dxfield.store.backend import Backend
-from dxfield.store.light import ActivityRow as ActivityRow  # re-exported: the Log's row
+from dxfield.store.light import ActivityFilter as ActivityFilter  # re-exported, as are the next
+from dxfield.store.light import ActivityKey as ActivityKey
+from dxfield.store.light import ActivityRow as ActivityRow  # the Log's row
 from dxfield.store.records import ACTIVITIES, INITIATIVES
 from dxfield.store.search import matching_ids, query_terms
 from dxfield.store.unit import Unit, Work, unit_of
@@ -327,28 +329,6 @@ def activity_from_row(row: Mapping[Any, Any]) -> ActivityRead:
 def delete_activity(work: Work, activity_id: str) -> str:
     """Tombstone an activity; its history stays."""
     return ACTIVITIES.delete(work, activity_id)
-
-
-@dataclass
-class ActivityFilter:
-    """What the Log and `activity list` narrow by. Empty values narrow by nothing."""
-
-    municipality_id: str | None = None
-    initiative_id: str | None = None
-    kind: ActivityKind | None = None
-    area: SupportArea | None = None
-    tag: str | None = None
-    date_from: dt.date | None = None
-    date_to: dt.date | None = None
-    # Search text, matched exactly as `search.search_ids` matches it; a query without terms (empty
-    # or only spaces) narrows by nothing, so a search box holding a stray space keeps the Log.
-    query: str | None = None
-    # An organization among the participants: a community's activities, for its track.
-    participant_id: str | None = None
-
-
-ActivityKey = tuple[dt.date, str]
-"""An activity's place in the Log's order: (date, id), newest first."""
 
 
 def _conditions(filters: ActivityFilter | None, backend: Backend) -> list[ColumnElement[bool]]:

@@ -20,6 +20,11 @@ part for each engine (`_SQLite`, `_Postgres`) spells what differs (bound values,
 condition, a substring test, the index's match, LIMIT). The rows and values are the `Store`'s:
 tests/store/test_light.py holds them equal on both engines. A query failing here (a damaged
 file, a server gone) gives None too, and the verb asks the `Store`.
+
+The app reads its first screen's Log here too (`open_light(..., shared=True)`): the whole Log,
+unfiltered, page by page (`count_activities`, `log_page`, the SQL of `count_activities` and
+`oldest_activities` too), from thread workers, one read at a time, while the `Store` opens in
+another.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ import datetime as dt
 import json
 import os
 import sqlite3
+import threading
 import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -74,6 +80,31 @@ PRAGMAS = (
 
 MAX_SEARCH_PAGE = 1_000
 """The most hits `search` reads here (one bound value each); more are the `Store`'s."""
+
+
+@dataclass
+class ActivityFilter:
+    """What the Log and `activity list` narrow by. Empty values narrow by nothing.
+
+    (Defined here, where the app's first screen can import it without SQLAlchemy; re-exported
+    by store/activities.py, which applies it.)"""
+
+    municipality_id: str | None = None
+    initiative_id: str | None = None
+    kind: ActivityKind | None = None
+    area: SupportArea | None = None
+    tag: str | None = None
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    # Search text, matched exactly as `search.search_ids` matches it; a query without terms (empty
+    # or only spaces) narrows by nothing, so a search box holding a stray space keeps the Log.
+    query: str | None = None
+    # An organization among the participants: a community's activities, for its track.
+    participant_id: str | None = None
+
+
+ActivityKey = tuple[dt.date, str]
+"""An activity's place in the Log's order: (date, id), newest first."""
 
 
 @dataclass(frozen=True)
@@ -211,19 +242,82 @@ class LightStore:
     def __init__(self, conn: _Connection, sql: _Engine) -> None:
         self._conn = conn
         self._sql = sql
+        self._lock = threading.Lock()  # one read at a time (the app's workers share it)
 
     def close(self) -> None:
-        """Close the connection."""
-        self._conn.close()
+        """Close the connection (after a read in progress in another thread)."""
+        with self._lock:
+            self._conn.close()
 
     @contextlib.contextmanager
     def _read(self) -> Iterator[_Connection]:
-        """The connection in a reading unit, as `Store.read` gives it."""
-        self._sql.begin(self._conn)
+        """The connection in a reading unit, as `Store.read` gives it (one at a time: the app's
+        workers share it)."""
+        with self._lock:
+            self._sql.begin(self._conn)
+            try:
+                yield self._conn
+            finally:
+                self._sql.end(self._conn)
+
+    def count_activities(self) -> int | None:
+        """How many live activities there are (`count_activities` without filters); None when
+        the store could not be read."""
+        sql = self._sql
         try:
-            yield self._conn
-        finally:
-            self._sql.end(self._conn)
+            with self._read() as conn:
+                return int(
+                    conn.execute(f"SELECT count(*) FROM activity WHERE {sql.live}").fetchone()[0]
+                )
+        except sql.error:
+            return None
+
+    def log_page(
+        self,
+        *,
+        limit: int,
+        before: ActivityKey | None = None,
+        after: ActivityKey | None = None,
+        offset: int = 0,
+        oldest: bool = False,
+    ) -> list[ActivityRow] | None:
+        """A page of the unfiltered Log, newest first, as `list_activities` (`before`, `after`,
+        `offset`) or, with `oldest`, `oldest_activities` (`offset` from the end) give it; None
+        when the store could not be read."""
+        if before is not None and after is not None:
+            raise ValueError("give before or after, not both")
+        if limit <= 0:
+            return []
+        sql = self._sql
+        params: list[object] = [""]
+        where = ""
+        key = f"({sql.bound('DATE')}, {sql.bound('VARCHAR')})"
+        if before is not None:
+            where = f" AND (activity.date, activity.id) < {key}"
+            params += [sql.day(before[0]), before[1]]
+        elif after is not None:
+            where = f" AND (activity.date, activity.id) > {key}"
+            params += [sql.day(after[0]), after[1]]
+        ascending = after is not None or oldest
+        order = "ASC" if ascending else "DESC"
+        skip = ""
+        if before is None and after is None and offset > 0:
+            skip = f" OFFSET {sql.bound('INTEGER')}"
+        statement = (
+            f"{_log_columns(sql)}{where} "
+            f"ORDER BY activity.date {order}, activity.id {order}\n LIMIT {sql.bound('INTEGER')}{skip}"
+        )
+        params.append(limit)
+        if skip:
+            params.append(offset)
+        try:
+            with self._read() as conn:
+                rows = [_activity_row(sql, row) for row in conn.execute(statement, params)]
+        except sql.error:
+            return None
+        if ascending:
+            rows.reverse()
+        return rows
 
     def activities(
         self,
@@ -258,31 +352,12 @@ class LightStore:
         params += values
         where = "".join(f" AND {condition}" for condition in conditions)
         statement = (
-            "SELECT activity.id, activity.date, activity.date_precision, activity.kind, "
-            "activity.title, activity.location, activity.areas, activity.initiative_id, "
-            f"activity.tags, coalesce(organization.name, {sql.bound('VARCHAR')}) AS municipality \n"
-            "FROM activity LEFT OUTER JOIN organization "
-            "ON organization.id = activity.municipality_id \n"
-            f"WHERE {sql.live}{where} ORDER BY activity.date DESC, activity.id DESC{limited}"
+            f"{_log_columns(sql)}{where} ORDER BY activity.date DESC, activity.id DESC{limited}"
         )
         try:
             with self._read() as conn:
                 rows = conn.execute(statement, params).fetchall()
-            return [
-                ActivityRow(
-                    id=row[0],
-                    date=sql.date(row[1]),
-                    date_precision=row[2],
-                    kind=ActivityKind(row[3]),
-                    title=row[4],
-                    municipality=row[9],
-                    location=row[5],
-                    areas=sql.json_list(row[6]),
-                    initiative_id=row[7],
-                    tags=sql.json_list(row[8]),
-                )
-                for row in rows
-            ]
+            return [_activity_row(sql, row) for row in rows]
         except sql.error:
             return None
 
@@ -358,10 +433,41 @@ class LightStore:
         return drafts_of(rows)
 
 
-def open_light(data_dir: Path, database: str | None = None) -> LightStore | None:
+def _log_columns(sql: _Engine) -> str:
+    """The Log's columns, from its live activities, as `list_activities` selects them."""
+    return (
+        "SELECT activity.id, activity.date, activity.date_precision, activity.kind, "
+        "activity.title, activity.location, activity.areas, activity.initiative_id, "
+        f"activity.tags, coalesce(organization.name, {sql.bound('VARCHAR')}) AS municipality \n"
+        "FROM activity LEFT OUTER JOIN organization "
+        "ON organization.id = activity.municipality_id \n"
+        f"WHERE {sql.live}"
+    )
+
+
+def _activity_row(sql: _Engine, row: Sequence[Any]) -> ActivityRow:
+    """A Log row from the columns of `_log_columns`."""
+    return ActivityRow(
+        id=row[0],
+        date=sql.date(row[1]),
+        date_precision=row[2],
+        kind=ActivityKind(row[3]),
+        title=row[4],
+        municipality=row[9],
+        location=row[5],
+        areas=sql.json_list(row[6]),
+        initiative_id=row[7],
+        tags=sql.json_list(row[8]),
+    )
+
+
+def open_light(
+    data_dir: Path, database: str | None = None, *, shared: bool = False
+) -> LightStore | None:
     """The store of `data_dir` (its file, or the hub database `database` or the environment
     names) read through its driver, when opening it as a `Store` would do nothing but open it
-    (see the module's text); else None."""
+    (see the module's text); else None. `shared`: read from any thread (one read at a time),
+    as the app's workers do."""
     if not data_dir.is_dir():
         return None  # a folder `Store.open` makes (or says it cannot)
     if os.path.lexists(data_dir / (KEY_FILE + markers.NEXT_SUFFIX)):
@@ -370,13 +476,13 @@ def open_light(data_dir: Path, database: str | None = None) -> LightStore | None
     address = engine.database_for(data_dir, database)
     if address:
         return _open_hub(address, data_dir)
-    return _open_file(data_dir)
+    return _open_file(data_dir, shared=shared)
 
 
 # -- a laptop's file -------------------------------------------------------------------------------
 
 
-def _open_file(data_dir: Path) -> LightStore | None:
+def _open_file(data_dir: Path, *, shared: bool = False) -> LightStore | None:
     path = data_dir / STORE_FILE
     if not os.path.lexists(path):
         return None  # a new store: `Store.open` makes it
@@ -389,7 +495,7 @@ def _open_file(data_dir: Path) -> LightStore | None:
     with contextlib.suppress(OSError):  # as `Store.open_file` leaves it: owner-only
         path.chmod(0o600)
     try:
-        conn = sqlite3.connect(path, isolation_level=None)
+        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=not shared)
     except sqlite3.Error:
         return None
     try:

@@ -2,12 +2,20 @@
 
 The store is opened once, in a thread worker, and every database call after that runs in a
 worker too: the event loop never waits on the disk. Failures become notifications.
+
+Start: the Dashboard is the first screen, there at the first paint and taking keys at once. The
+store opens behind it in two steps: first read through sqlite3 alone (store/light.py: enough for
+the whole Log, a few milliseconds), then as the `Store` (SQLAlchemy, the schema's models: most
+of a start's time), once the first screen has painted. A worker that needs the `Store` waits for
+it (`store`); a key that opens a screen needing it on the event loop is kept until it is open.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import gc
+import sys
+import threading
 from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
@@ -25,6 +33,7 @@ from dxfield import clock
 from dxfield.i18n import N_, _
 from dxfield.tui.commands import DxfieldCommands, DxfieldThemes
 from dxfield.tui.text import (
+    StoreNotOpen,
     display_path,
     error_text,
     notify_failure,
@@ -35,7 +44,18 @@ from dxfield.tui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
     from dxfield.store.engine import Store
+    from dxfield.store.light import LightStore
     from dxfield.store.local_state import Draft
+
+
+OPEN_AFTER = 0.2
+"""Seconds after the first paint the `Store` starts opening, unless something needs it sooner."""
+
+SWITCH_INTERVAL = 0.001
+"""How long a thread holds the interpreter before another may take it (Python's default: 5 ms).
+While a worker runs Python (a query being composed, rows made), the event loop waits up to that
+long at each turn; 1 ms keeps the screen answering keys and timers, and lets the first screen's
+readers run while it is laid out (issue 18: tui_loop_gap and tui_start)."""
 
 
 class DxfieldApp(App[None]):
@@ -52,6 +72,14 @@ class DxfieldApp(App[None]):
             N_("New"),
             id="new-activity",
             tooltip=N_("Log an activity"),
+        ),
+        Binding(
+            "N",
+            "quick_capture",
+            N_("Quick"),
+            id="quick-capture",
+            show=False,  # in the help and the palette: the key bar is full at 80 columns
+            tooltip=N_("Quick capture: title, municipality, kind, a note"),
         ),
         Binding(
             "h",
@@ -85,9 +113,17 @@ class DxfieldApp(App[None]):
         self.data_dir = data_dir
         self.database = database
         self._store: Store | None = None
+        self._light: LightStore | None = None
+        self._light_tried = threading.Event()  # set once the light open was tried
+        self._store_tried = threading.Event()  # set once the `Store` is open (or failed to)
+        self._when_open: Callable[[], object] | None = None  # a key pressed before it was
+        self._opening = False
+        self._closed = False
+        self._switch_interval = sys.getswitchinterval()
         self._conflicts = 0  # counted after each sync, not on every screen change
         self.undoer = Undoer(self)  # the one undo on offer (`u`), see tui/undo.py
         self._asking_drafts = False  # the draft question is open: the app's keys are off
+        self._drafts_known = False  # the drafts were read (by the light read or the `Store`)
 
     @property
     def today(self) -> dt.date:
@@ -96,31 +132,79 @@ class DxfieldApp(App[None]):
 
     @property
     def store(self) -> Store:
-        """The open store."""
+        """The open store. In a worker, waits for it to open (see the module's text)."""
+        if self._store is None and threading.get_ident() != self._thread_id:
+            self._store_tried.wait()
         if self._store is None:
-            raise RuntimeError("the store is not open yet")
+            raise StoreNotOpen("the store is not open")
         return self._store
 
+    def log_light(self) -> LightStore | None:
+        """The store read through sqlite3 alone, for the whole Log, while the `Store` opens;
+        None when there is none (a hub, a store the open changes) or once the `Store` is open.
+        In a worker, waits for the light open to have been tried."""
+        if threading.get_ident() != self._thread_id:
+            self._light_tried.wait()
+        return self._light
+
     def compose(self) -> ComposeResult:
-        yield Static(_("Opening the store…"), id="opening")
+        yield Static(_("Opening the store…"), id="opening")  # shown only if the open fails
         yield StatusBar()
 
     def on_mount(self) -> None:
-        self.open_store()
+        self._switch_interval = sys.getswitchinterval()
+        sys.setswitchinterval(SWITCH_INTERVAL)
+
+        self._open_light()  # then the draft question or the dashboard (`_light_opened`)
+        # The `Store`'s imports would share the interpreter with the first screen: they start
+        # once it has painted and taken any first key, or at once when something needs them.
+        self.call_after_refresh(self.set_timer, OPEN_AFTER, self._start_open)
+
+    def _start_open(self) -> None:
+        """Open the `Store` (once)."""
+        if not self._opening:
+            self._opening = True
+            self.open_store()
+
+    @work(thread=True, exclusive=True, group="store-light", exit_on_error=False)
+    def _open_light(self) -> None:
+        from dxfield.store.light import open_light
+
+        drafts = None
+        try:
+            self._light = open_light(self.data_dir, self.database, shared=True)
+            drafts = self._light.drafts() if self._light is not None else None
+        finally:
+            self._light_tried.set()
+            self.call_from_thread(self._light_opened, drafts)
 
     @work(thread=True, exclusive=True, group="store-open", exit_on_error=False)
     def open_store(self) -> list[Draft]:
         """Open (create, migrate) the store and read any drafts left by a crash."""
-        from dxfield.store.engine import Store
-        from dxfield.store.local_state import list_drafts
+        try:
+            from dxfield.store.engine import Store
+            from dxfield.store.local_state import list_drafts
 
-        self._store = Store.open(self.data_dir, database=self.database)
+            self._light_tried.wait()  # a new store is made by this open, not raced by that one
+            store = Store.open(self.data_dir, database=self.database)
+            if self._closed:  # the app quit while it opened
+                store.close()
+                return []
+            self._store = store
+        finally:
+            self._store_tried.set()
+        light, self._light = self._light, None
+        if light is not None:
+            light.close()  # from here on the `Store` reads the Log (a read in flight finishes)
         return list_drafts(self._store)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state is WorkerState.ERROR and event.worker.error is not None:
             notify_failure(self, event.worker.error, timeout=15)
-            if self._store is None:
+            if event.worker.group == "store-open" and self._store is None:
+                self._when_open = None
+                while len(self.screen_stack) > 1:  # the first screen can show nothing
+                    self.pop_screen()
                 self.query_one("#opening", Static).update(plain(error_text(event.worker.error)))
         elif event.state is WorkerState.SUCCESS and event.worker.group == "store-open":
             self._store_opened(event.worker.result or [])
@@ -129,16 +213,31 @@ class DxfieldApp(App[None]):
         # Everything imported so far lives as long as the app: keep it out of the collector's
         # full passes, which otherwise stall the event loop for ~90 ms now and then.
         gc.freeze()
+        pending, self._when_open = self._when_open, None
+        if pending is not None:
+            pending()
         # Conflicts left from an earlier sync: counted once the first screen has settled.
         self.set_timer(2.0, partial(self.refresh_status, conflicts=True))
+        self.refresh_status()
+        if not self._drafts_known:  # the light read could not tell: asked now, first
+            self._begin(drafts)
+
+    def _light_opened(self, drafts: list[Draft] | None) -> None:
+        """The light read is open (or not): with the drafts known, the first thing shown is the
+        question about them, or the dashboard; unknown (None: a store the open will change, a
+        hub...), nothing is shown until the `Store` has opened and read them."""
+        if drafts is None:
+            self._start_open()
+            return
+        self._drafts_known = True
+        self._begin(drafts)
+
+    def _begin(self, drafts: list[Draft]) -> None:
+        """The first screen: the draft question when drafts were left, else the dashboard."""
         if drafts:
             # The draft question comes first, before the dashboard: nothing else takes keys
             # until it is answered (`check_action`).
             self._asking_drafts = True
-            self.query_one("#opening", Static).update("")
-            for bar in self.screen.query(StatusBar):  # the store is open: say which, under it
-                bar.store_path = display_path(self.store.location)
-                bar.device_name = self.store.device.name
             self._offer_drafts(list(drafts), len(drafts))
         else:
             self._show_first_screen()
@@ -221,7 +320,8 @@ class DxfieldApp(App[None]):
         self.call_from_thread(self._show_status, count)
 
     def _show_status(self, unexported: int) -> None:
-        for bar in self.screen.query(StatusBar):
+        # Every screen's bar: the first one's too, when a dialog is open over it.
+        for bar in (bar for screen in self.screen_stack for bar in screen.query(StatusBar)):
             bar.store_path = display_path(self.store.location)
             bar.device_name = self.store.device.name
             bar.unexported = unexported
@@ -252,9 +352,23 @@ class DxfieldApp(App[None]):
         while len(self.screen_stack) > 2 and not isinstance(self.screen, self._base_screens()):
             self.pop_screen()
 
+    def _once_open(self, callback: Callable[[], object]) -> bool:
+        """True when the store is open; else keeps `callback` (the last key pressed) for when
+        it is, and False."""
+        if self._store is not None:
+            return True
+        self._when_open = callback
+        self._start_open()
+        return False
+
     def _show_base(self, screen_class: type[Screen[None]]) -> None:
         """Switch to one of the base screens (dashboard, tracks, actions, findings)."""
-        if self._store is None:
+        from dxfield.tui.screens.dashboard import DashboardScreen
+
+        # The Dashboard is shown before the store is open (its cards come when it is).
+        if screen_class is not DashboardScreen and not self._once_open(
+            partial(self._show_base, screen_class)
+        ):
             return
         self._to_base()
         if not isinstance(self.screen, screen_class):
@@ -294,14 +408,14 @@ class DxfieldApp(App[None]):
         """Show the records two devices changed at once."""
         from dxfield.tui.screens.sync import ConflictsScreen
 
-        if self._store is not None:
+        if self._once_open(self.action_conflicts):
             self.push_screen(ConflictsScreen())
 
     def action_deleted(self) -> None:
         """Show the deleted records, to bring one back."""
         from dxfield.tui.screens.deleted import DeletedScreen
 
-        if self._store is not None:
+        if self._once_open(self.action_deleted):
             self.push_screen(DeletedScreen())
 
     def action_findings(self) -> None:
@@ -318,8 +432,8 @@ class DxfieldApp(App[None]):
         """Show the log, optionally scoped to an initiative or municipality."""
         from dxfield.tui.screens.log import LogScope, LogScreen
 
-        if self._store is None:
-            return
+        # The Log reads in workers (the whole Log through the light store while the `Store`
+        # opens): it is shown at once.
         self._to_base()
         if isinstance(scope, LogScope) or not isinstance(self.screen, LogScreen):
             self.switch_screen(LogScreen(scope if isinstance(scope, LogScope) else None))
@@ -332,9 +446,50 @@ class DxfieldApp(App[None]):
         """Open the activity form: new, editing `activity_id`, or restoring `draft`."""
         from dxfield.tui.screens.activity_form import ActivityFormScreen
 
-        if self._store is None:
+        if not self._once_open(partial(self.open_form, activity_id, draft)):
             return
         self.push_screen(ActivityFormScreen(activity_id=activity_id, draft=draft))
+
+    def action_quick_capture(self) -> None:
+        """Open the quick capture (one screen: title, municipality, kind, a note)."""
+        from dxfield.tui.screens.capture import CaptureScreen
+        from dxfield.tui.screens.log import LogScreen
+
+        if not self._once_open(self.action_quick_capture):
+            return
+
+        def saved(done: bool | None) -> None:
+            if done and isinstance(self.screen, LogScreen):
+                self.screen.action_reload()
+
+        self.push_screen(CaptureScreen(), saved)
+
+    def duplicate_activity(self, activity_id: str) -> None:
+        """Open the form on a copy of `activity_id` (not its date or id): saved as a new one."""
+        if self._once_open(partial(self.duplicate_activity, activity_id)):
+            self._read_duplicate(activity_id)
+
+    @work(thread=True, group="duplicate", exit_on_error=False)
+    def _read_duplicate(self, activity_id: str) -> None:
+        import uuid
+
+        from dxfield.store.activities import get_activity
+        from dxfield.store.local_state import Draft
+        from dxfield.tui.screens.activity_form import record_to_values
+
+        values = record_to_values(get_activity(self.store, activity_id))
+        values.update(activity_id=None, date=self.today.isoformat())
+        # A new activity's form, started from these values (as a restored draft is: escape
+        # asks before it drops them).
+        draft = Draft(f"activity-new-{uuid.uuid4().hex[:12]}", values, clock.now())
+        self.call_from_thread(self.open_form, None, draft)
+
+    def action_note_templates(self) -> None:
+        """Edit the note each kind of activity starts with."""
+        from dxfield.tui.screens.note_templates import NoteTemplatesScreen
+
+        if self._once_open(self.action_note_templates):
+            self.push_screen(NoteTemplatesScreen())
 
     def open_activity(self, activity_id: str) -> None:
         """Show one activity and its history."""
@@ -381,6 +536,7 @@ class DxfieldApp(App[None]):
             )
         leaves_screen = action in (
             "new_activity",
+            "quick_capture",
             "dashboard",
             "log",
             "tracks",
@@ -491,6 +647,14 @@ class DxfieldApp(App[None]):
             self.push_screen(HelpScreen())
 
     def on_unmount(self) -> None:
+        # Workers still waiting for a store that will not open now give up (the process
+        # would wait for their threads at exit).
+        self._closed = True
+        sys.setswitchinterval(self._switch_interval)
+        self._light_tried.set()
+        self._store_tried.set()
+        if self._light is not None:
+            self._light.close()
         if self._store is not None:
             self._store.close()
 

@@ -29,6 +29,16 @@ if TYPE_CHECKING:
 # (label, help, action name on the app), in English: looked up when the palette opens.
 PALETTE: tuple[tuple[str, str, str], ...] = (
     (N_("Log an activity"), N_("New activity form (n)"), "new_activity"),
+    (
+        N_("Quick capture"),
+        N_("Title, municipality, kind and a note, saved with ctrl+s (N)"),
+        "quick_capture",
+    ),
+    (
+        N_("Note templates"),
+        N_("The note a new activity of each kind starts with"),
+        "note_templates",
+    ),
     (N_("Dashboard"), N_("Municipalities and initiatives (h)"), "dashboard"),
     (N_("Activity log"), N_("Every activity, newest first (l)"), "log"),
     (N_("Tracks"), N_("Each community's consensus stage (t)"), "tracks"),

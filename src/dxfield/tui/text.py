@@ -152,8 +152,14 @@ def display_path(path: str) -> str:
     return "~" + path[len(home) :] if home not in ("", "/") and path.startswith(home) else path
 
 
+class StoreNotOpen(RuntimeError):
+    """A worker needed the Store, which did not open: the app says why once, on its screen."""
+
+
 def notify_failure(node: Widget | App[Any], error: BaseException, *, timeout: float = 10) -> None:
     """The one way a failure reaches the user: a notification in their language."""
+    if isinstance(error, StoreNotOpen):
+        return  # said already (see StoreNotOpen)
     node.notify(
         error_text(error),
         title=_("Error"),

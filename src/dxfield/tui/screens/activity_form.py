@@ -254,12 +254,16 @@ class ActivityFormScreen(DxScreen):
             elif self.activity_id is not None:
                 values = record_to_values(get_activity(store, self.activity_id))
             else:
+                from dxfield.store.note_templates import note_template
+
                 last = form_defaults(store)
+                kind = last.get("kind") or ActivityKind.meeting.value
                 values = {
                     "date": self.dx.today.isoformat(),
                     "municipality_id": last.get("municipality_id"),
                     "initiative_id": last.get("initiative_id"),
-                    "kind": last.get("kind") or ActivityKind.meeting.value,
+                    "kind": kind,
+                    "notes": note_template(store, kind),  # the kind's 議事録 headings
                 }
         # The choices come at once with their names and given readings; then, once pykakasi
         # (about a second to load, the first time) has guessed the readings nobody gave and

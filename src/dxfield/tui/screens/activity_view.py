@@ -165,6 +165,7 @@ class ActivityViewScreen(DxScreen):
         Binding("v", "revert", N_("Earlier version"), id="revert-activity"),
         Binding("f", "add_finding", N_("Add finding"), id="activity-add-finding"),
         Binding("r", "restore", N_("Restore"), id="restore-activity"),
+        Binding("c", "duplicate", N_("Duplicate"), id="duplicate-activity"),
         Binding("escape", "back", N_("Back"), id="back"),
     ]
 
@@ -236,6 +237,10 @@ class ActivityViewScreen(DxScreen):
 
         if self.page is not None and self.page.activity.deleted:
             restore_with_undo(self, self.activity_id)
+
+    def action_duplicate(self) -> None:
+        """A new activity in the form, starting from this one (not its date)."""
+        self.dx.duplicate_activity(self.activity_id)
 
     def action_back(self) -> None:
         """Back to where the activity was opened from."""

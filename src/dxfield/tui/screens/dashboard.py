@@ -150,12 +150,13 @@ class DashboardScreen(DxScreen):
     @work(thread=True, exclusive=True, group="dashboard", exit_on_error=False)
     def load(self) -> None:
         """Read the cards (in a thread) and show them."""
+        store = self.store  # waits for the `Store` to open (at start it opens behind this)
         from dxfield.store.dashboard import dashboard
         from dxfield.store.tracks import funnel
 
         today = self.dx.today
-        board = dashboard(self.store, today)
-        funnels = funnel(self.store)
+        board = dashboard(store, today)
+        funnels = funnel(store)
         self.app.call_from_thread(self._show, board, funnels, today)
 
     def _show(self, board: Dashboard, funnels: list[Funnel], today: dt.date) -> None:

@@ -18,6 +18,7 @@ def help_markdown() -> str:
     """The help text, in the user's language."""
     rows = [
         ("n", _("Log an activity (from anywhere)")),
+        ("N", _("Quick capture: title, municipality, kind, a note")),
         ("h", _("Dashboard (home)")),
         ("l", _("Activity log")),
         ("t", _("Tracks (each community's stage)")),
@@ -54,6 +55,7 @@ def help_markdown() -> str:
         ("Enter", _("Open (activity, initiative)")),
         ("e", _("Edit the activity (activity view)")),
         ("d", _("Delete the activity (asks first)")),
+        ("c", _("Duplicate the activity (log, activity view)")),
         ("ctrl+s", _("Save the form")),
         ("escape", _("Close / back (asks if there are changes)")),
         ("tab / shift+tab", _("Next / previous field")),

@@ -16,7 +16,8 @@ from textual.widgets import Input, Label, Select
 from dxfield.domain.dates import parse_date
 from dxfield.domain.enums import ActivityKind, SupportArea
 from dxfield.i18n import N_, LocalizedError, _, current_language, ngettext
-from dxfield.store.search import query_terms
+from dxfield.store.light import ActivityFilter
+from dxfield.store.search_terms import query_terms
 from dxfield.tui.screens.base import DxScreen
 from dxfield.tui.text import plain, plain_options
 from dxfield.tui.widgets.activity_list import ActivityList
@@ -42,6 +43,8 @@ class LogScreen(DxScreen):
         Binding("f", "focus_filters", N_("Filters"), id="filters"),
         Binding("r", "reload", N_("Reload"), id="reload"),
         Binding("D", "app.deleted", N_("Deleted records"), id="log-deleted"),
+        # In the help, not the key bar: at 80 columns it would push n (New) out of it.
+        Binding("c", "duplicate", N_("Duplicate"), id="log-duplicate", show=False),
     ]
 
     def __init__(self, scope: LogScope | None = None) -> None:
@@ -74,7 +77,7 @@ class LogScreen(DxScreen):
             yield Input(placeholder=_("Tag"), id="tag", compact=True)
         yield Label("", id="filter-error")
         yield Label("", id="summary")
-        yield ActivityList(self.store, id="activities")
+        yield ActivityList(lambda: self.store, self.dx.log_light, id="activities")
 
     def on_mount(self) -> None:
         self.sub_title = _("Activity log") + (f" · {self.scope.label}" if self.scope.label else "")
@@ -83,9 +86,10 @@ class LogScreen(DxScreen):
 
     @work(thread=True, exclusive=True, group="log-options", exit_on_error=False)
     def _load_municipalities(self) -> None:
+        store = self.store  # waits for the `Store` (at start it opens behind the first screen)
         from dxfield.store.organizations import LOCAL_GOVERNMENT, list_organizations
 
-        orgs = list_organizations(self.store, kinds=LOCAL_GOVERNMENT)
+        orgs = list_organizations(store, kinds=LOCAL_GOVERNMENT)
         options = [(o.name, o.id) for o in orgs]
         self.app.call_from_thread(self._set_municipalities, options)
 
@@ -100,7 +104,6 @@ class LogScreen(DxScreen):
 
     def apply_filters(self) -> None:
         """Read the filter widgets and show what matches."""
-        from dxfield.store.activities import ActivityFilter
 
         def chosen(widget_id: str) -> str | None:
             value = self.query_one(f"#{widget_id}", Select).value
@@ -180,6 +183,13 @@ class LogScreen(DxScreen):
     def action_focus_filters(self) -> None:
         """Move to the filters."""
         self.query_one("#municipality", Select).focus()
+
+    def action_duplicate(self) -> None:
+        """A new activity in the form, starting from the one under the cursor (not its date)."""
+        listing = self.query_one(ActivityList)
+        row = listing.row_at(listing.cursor)
+        if row is not None:
+            self.dx.duplicate_activity(row.id)
 
     def action_reload(self) -> None:
         """Read the log again."""

@@ -10,11 +10,16 @@ by the list itself) shows the cursor's row whole, wrapped.
 
 A row's texts are made visible (`dxfield.domain.visible`: controls shown escaped) once, in the
 worker that fetched its block, not on every repaint: the cached rows are display rows.
+
+The unfiltered Log reads through the app's light store (store/light.py: sqlite3 alone) while it
+has one: at start the Log is there before SQLAlchemy and the `Store` have loaded. Anything
+else, and any light read that gives None, asks the `Store` (a worker waits for it to open).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, ClassVar
 
@@ -34,13 +39,14 @@ from textual.worker import Worker, WorkerState
 from dxfield.domain.dates import format_date
 from dxfield.domain.visible import visible
 from dxfield.i18n import N_, current_language
-from dxfield.store.search_index import normalize
+from dxfield.store.light import ActivityFilter, ActivityRow
+from dxfield.store.search_terms import normalize
 from dxfield.tui.text import notify_failure
 from dxfield.tui.widgets.table import RowDetail
 
 if TYPE_CHECKING:
-    from dxfield.store.activities import ActivityFilter, ActivityRow
     from dxfield.store.engine import Store
+    from dxfield.store.light import LightStore
 
 BLOCK = 100
 DATE_WIDTH = 15
@@ -158,11 +164,18 @@ class ActivityList(ScrollView, can_focus=True):
             """The list that loaded."""
             return self.activity_list
 
-    def __init__(self, store: Store, *, id: str | None = None) -> None:
+    def __init__(
+        self,
+        store: Callable[[], Store],
+        light: Callable[[], LightStore | None] = lambda: None,
+        *,
+        id: str | None = None,
+    ) -> None:
+        """`store` gives the open `Store` (in a worker, waiting for it to open); `light` the
+        app's light store, or None."""
         super().__init__(id=id)
-        from dxfield.store.activities import ActivityFilter
-
-        self.store = store
+        self._store = store
+        self._light = light
         self.state = ListState(ActivityFilter(), [])
         self._generation = 0
         self.lang = current_language()
@@ -172,6 +185,15 @@ class ActivityList(ScrollView, can_focus=True):
         if isinstance(self.parent, Widget) and self.detail is None:
             self.detail = RowDetail(classes="row-detail")
             self.parent.mount(self.detail, after=self)
+
+    @property
+    def store(self) -> Store:
+        """The open store (called in workers)."""
+        return self._store()
+
+    def _light_for(self, filters: ActivityFilter) -> LightStore | None:
+        """The light store when it can read `filters` (the whole Log), else None."""
+        return self._light() if filters == ActivityFilter() else None
 
     # -- loading ---------------------------------------------------------------------------------
 
@@ -192,11 +214,15 @@ class ActivityList(ScrollView, can_focus=True):
     def _load_first(
         self, generation: int, filters: ActivityFilter, terms: list[str], keep_cursor: bool
     ) -> None:
-        from dxfield.store.activities import count_activities, list_activities
+        light = self._light_for(filters)
+        total = light.count_activities() if light is not None else None
+        page = light.log_page(limit=BLOCK) if light is not None else None
+        if total is None or page is None:
+            from dxfield.store.activities import count_activities, list_activities
 
-        total = count_activities(self.store, filters)
-        rows = shown_rows(list_activities(self.store, filters, limit=BLOCK))
-        state = ListState(filters, terms, generation, total, {0: rows})
+            total = count_activities(self.store, filters)
+            page = list_activities(self.store, filters, limit=BLOCK)
+        state = ListState(filters, terms, generation, total, {0: shown_rows(page)})
         self.app.call_from_thread(self._apply_first, state, keep_cursor)
 
     def _apply_first(self, state: ListState, keep_cursor: bool) -> None:
@@ -245,25 +271,57 @@ class ActivityList(ScrollView, can_focus=True):
         anchor: tuple[str, tuple[dt.date, str] | None],
         total: int,
     ) -> None:
-        from dxfield.store.activities import list_activities, oldest_activities
-
-        how, key = anchor
         try:
-            if how == "before":
-                rows = list_activities(self.store, filters, limit=BLOCK, before=key)
-            elif how == "after":
-                rows = list_activities(self.store, filters, limit=BLOCK, after=key)
-            elif how == "from-end":
-                end = min((block + 1) * BLOCK, total)  # the block's rows are [block * BLOCK, end)
-                rows = oldest_activities(
-                    self.store, filters, limit=end - block * BLOCK, offset=total - end
-                )
-            else:
-                rows = list_activities(self.store, filters, limit=BLOCK, offset=block * BLOCK)
+            rows = self._light_block(filters, block, anchor, total)
+            if rows is None:
+                rows = self._store_block(filters, block, anchor, total)
         except Exception as exc:  # shown once, and not fetched again on every repaint
             self.app.call_from_thread(self._block_failed, generation, block, exc)
             return
         self.app.call_from_thread(self._apply_block, generation, block, shown_rows(rows))
+
+    def _store_block(
+        self,
+        filters: ActivityFilter,
+        block: int,
+        anchor: tuple[str, tuple[dt.date, str] | None],
+        total: int,
+    ) -> list[ActivityRow]:
+        """`block` read through the `Store`."""
+        from dxfield.store.activities import list_activities, oldest_activities
+
+        how, key = anchor
+        if how == "before":
+            return list_activities(self.store, filters, limit=BLOCK, before=key)
+        if how == "after":
+            return list_activities(self.store, filters, limit=BLOCK, after=key)
+        if how == "from-end":
+            end = min((block + 1) * BLOCK, total)  # the block's rows are [block * BLOCK, end)
+            return oldest_activities(
+                self.store, filters, limit=end - block * BLOCK, offset=total - end
+            )
+        return list_activities(self.store, filters, limit=BLOCK, offset=block * BLOCK)
+
+    def _light_block(
+        self,
+        filters: ActivityFilter,
+        block: int,
+        anchor: tuple[str, tuple[dt.date, str] | None],
+        total: int,
+    ) -> list[ActivityRow] | None:
+        """`block` read through the light store, or None (the `Store` reads it)."""
+        light = self._light_for(filters)
+        if light is None:
+            return None
+        how, key = anchor
+        if how == "before":
+            return light.log_page(limit=BLOCK, before=key)
+        if how == "after":
+            return light.log_page(limit=BLOCK, after=key)
+        if how == "from-end":
+            end = min((block + 1) * BLOCK, total)
+            return light.log_page(limit=end - block * BLOCK, offset=total - end, oldest=True)
+        return light.log_page(limit=BLOCK, offset=block * BLOCK)
 
     def _apply_block(self, generation: int, block: int, rows: list[ActivityRow]) -> None:
         if generation != self.state.generation:

@@ -7,7 +7,7 @@ from textual.reactive import reactive
 from textual.widgets import Static
 
 from dxfield.domain.visible import visible
-from dxfield.i18n import _, ngettext
+from dxfield.i18n import ngettext
 
 
 class StatusBar(Static):
@@ -33,7 +33,9 @@ class StatusBar(Static):
 
     def render(self) -> Text:
         if not self.store_path:
-            return Text(_("Opening the store…"))
+            # Not known yet (the store opens behind the first screen, issue 18): nothing rather
+            # than "opening…" under a screen that works already.
+            return Text("")
         pending = (
             ""
             if self.unexported is None
