@@ -134,6 +134,8 @@ class DxfieldApp(App[None]):
     def store(self) -> Store:
         """The open store. In a worker, waits for it to open (see the module's text)."""
         if self._store is None and threading.get_ident() != self._thread_id:
+            if not self._opening and not self._store_tried.is_set():
+                self.call_from_thread(self._start_open)  # a worker needs it now: open it now
             self._store_tried.wait()
         if self._store is None:
             raise StoreNotOpen("the store is not open")
@@ -156,9 +158,6 @@ class DxfieldApp(App[None]):
         sys.setswitchinterval(SWITCH_INTERVAL)
 
         self._open_light()  # then the draft question or the dashboard (`_light_opened`)
-        # The `Store`'s imports would share the interpreter with the first screen: they start
-        # once it has painted and taken any first key, or at once when something needs them.
-        self.call_after_refresh(self.set_timer, OPEN_AFTER, self._start_open)
 
     def _start_open(self) -> None:
         """Open the `Store` (once)."""
@@ -234,6 +233,9 @@ class DxfieldApp(App[None]):
 
     def _begin(self, drafts: list[Draft]) -> None:
         """The first screen: the draft question when drafts were left, else the dashboard."""
+        # The `Store`'s imports would share the interpreter with the first screen: they start
+        # once it has painted and taken any first key, or at once when something needs them.
+        self.call_after_refresh(self.set_timer, OPEN_AFTER, self._start_open)
         if drafts:
             # The draft question comes first, before the dashboard: nothing else takes keys
             # until it is answered (`check_action`).
