@@ -208,3 +208,41 @@ def restore_with_undo(screen: DOMNode, record_id: str) -> None:
         app.reload_screen()
 
     app.run_worker(write, thread=True, group="restore", exit_on_error=False)
+
+
+def delete_with_undo(
+    screen: DOMNode,
+    entity: str,
+    record_id: str,
+    *,
+    question: str,
+    done: str,
+    restored: str,
+    after: Callable[[], object] | None = None,
+) -> None:
+    """Ask `question`, then delete the record in a thread worker (a new version: its history
+    stays), say `done` with `u` to bring it back (`restored`), and read the screen on top
+    again; `after` runs on the event loop once it is deleted."""
+    from dxfield.tui.app import DxfieldApp
+    from dxfield.tui.screens.confirm import ConfirmScreen
+
+    app = cast(DxfieldApp, screen.app)
+
+    def write() -> None:
+        from dxfield.store import records
+
+        records.delete(app.store, entity, record_id)
+        app.call_from_thread(deleted)
+
+    def deleted() -> None:
+        if after is not None:
+            after()
+        app.undoer.offer(done, Undo(restore_deleted(record_id), restored, after=app.reload_screen))
+        app.reload_screen()
+        app.refresh_status()
+
+    def answer(yes: bool | None) -> None:
+        if yes:
+            app.run_worker(write, thread=True, group=f"{entity}-delete", exit_on_error=False)
+
+    app.push_screen(ConfirmScreen(question), answer)

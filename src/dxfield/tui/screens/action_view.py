@@ -35,37 +35,17 @@ def _escape(text: str) -> str:
 
 def delete_action(screen: DxScreen, action: ActionRead, after: Any = None) -> None:
     """Ask, then delete `action` (its history stays) and offer `u` to bring it back."""
-    from dxfield.tui.screens.confirm import ConfirmScreen
-    from dxfield.tui.undo import Undo, restore_deleted, said
+    from dxfield.tui.undo import delete_with_undo, said
 
     label = said(action.text)
-
-    def write() -> None:
-        from dxfield.store import records
-
-        records.delete(screen.store, "action", action.id)
-        screen.app.call_from_thread(deleted)
-
-    def deleted() -> None:
-        if after is not None:
-            after()
-        screen.dx.undoer.offer(
-            _("Deleted “{title}”").format(title=label),
-            Undo(
-                restore_deleted(action.id),
-                _("Restored “{title}”").format(title=label),
-                after=screen.dx.reload_screen,
-            ),
-        )
-        screen.dx.reload_screen()
-        screen.dx.refresh_status()
-
-    def answer(yes: bool | None) -> None:
-        if yes:
-            screen.run_worker(write, thread=True, group="action-delete", exit_on_error=False)
-
-    screen.app.push_screen(
-        ConfirmScreen(_("Delete “{title}”? Its history stays.").format(title=label)), answer
+    delete_with_undo(
+        screen,
+        "action",
+        action.id,
+        question=_("Delete “{title}”? Its history stays.").format(title=label),
+        done=_("Deleted “{title}”").format(title=label),
+        restored=_("Restored “{title}”").format(title=label),
+        after=after,
     )
 
 

@@ -54,40 +54,17 @@ def activity_label(row: ActivityRow) -> str:
 def delete_finding(screen: DxScreen, finding: FindingRead, after: Any = None) -> None:
     """Ask, then delete `finding` (a new version: its history stays) and offer `u` to bring it
     back; `after` runs on the event loop once it is deleted."""
-    from dxfield.tui.screens.confirm import ConfirmScreen
-    from dxfield.tui.undo import said
+    from dxfield.tui.undo import delete_with_undo, said
 
     label = said(finding.text)
-
-    def write() -> None:
-        from dxfield.store import records
-
-        records.delete(screen.store, "finding", finding.id)
-        screen.app.call_from_thread(deleted)
-
-    def deleted() -> None:
-        from dxfield.tui.undo import Undo, restore_deleted
-
-        if after is not None:
-            after()
-        screen.dx.undoer.offer(
-            _("Deleted the finding “{label}”").format(label=label),
-            Undo(
-                restore_deleted(finding.id),
-                _("Restored “{title}”").format(title=label),
-                after=screen.dx.reload_screen,
-            ),
-        )
-        screen.dx.reload_screen()
-        screen.dx.refresh_status()
-
-    def answer(yes: bool | None) -> None:
-        if yes:
-            screen.run_worker(write, thread=True, group="finding-delete", exit_on_error=False)
-
-    screen.app.push_screen(
-        ConfirmScreen(_("Delete the finding “{label}”? Its history stays.").format(label=label)),
-        answer,
+    delete_with_undo(
+        screen,
+        "finding",
+        finding.id,
+        question=_("Delete the finding “{label}”? Its history stays.").format(label=label),
+        done=_("Deleted the finding “{label}”").format(label=label),
+        restored=_("Restored “{title}”").format(title=label),
+        after=after,
     )
 
 
