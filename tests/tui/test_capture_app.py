@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Input, Select, TextArea
+from textual.widgets import Input, TextArea
 
 from dxfield import clock
 from dxfield.store import activities
+from dxfield.store.draft_rows import Draft
 from dxfield.store.engine import Store
 from dxfield.store.note_templates import HEADINGS, note_template, set_note_template
 from dxfield.tui.app import DxfieldApp
@@ -20,6 +21,7 @@ from dxfield.tui.screens.dashboard import DashboardScreen
 from dxfield.tui.screens.log import LogScreen
 from dxfield.tui.screens.note_templates import NoteTemplatesScreen
 from dxfield.tui.widgets.activity_list import ActivityList
+from dxfield.tui.widgets.pick_list import PickList
 from tests.tui.test_app import SIZE, open_log, settle
 
 
@@ -129,7 +131,7 @@ async def test_duplicate_opens_the_form_with_everything_but_the_date(demo: Path)
         assert form.activity_id is None
         assert form.query_one("#title", Input).value == before.title
         assert form.query_one("#date", Input).value == clock.today().isoformat()
-        assert form.query_one("#kind", Select).value == before.kind.value
+        assert form.query_one("#kind", PickList).value == before.kind.value
         assert form.query_one("#notes", TextArea).text == before.notes
         await pilot.press("ctrl+s")
         await settle(app, pilot)
@@ -167,7 +169,7 @@ async def test_note_templates_start_a_new_note_and_are_edited_in_the_app(demo: P
         await settle(app, pilot)
         form = app.screen
         assert isinstance(form, ActivityFormScreen)
-        kind = form.query_one("#kind", Select).value
+        kind = form.query_one("#kind", PickList).value
     with Store.open(demo) as store:
         assert note_template(store, "meeting") == "## 日時\n\n## 決定事項\n"
         if kind == "meeting":
@@ -181,10 +183,23 @@ async def test_the_first_screen_comes_before_the_store_and_keeps_a_key_for_it(
     demo: Path,
 ) -> None:
     app = DxfieldApp(demo)
+    store_at_first_screen: list[object] = []
+    show_first_screen = app._show_first_screen
+
+    def watched(draft: Draft | None = None) -> None:
+        store_at_first_screen.append(app._store)
+        show_first_screen(draft)
+
+    app._show_first_screen = watched  # type: ignore[method-assign]
     async with app.run_test(size=SIZE) as pilot:
-        # At the first paint: the Dashboard, no Store yet, and the Log works already.
+        # The first screen (the Dashboard: the light read found no drafts) comes before the
+        # Store has opened, and the Log works already, through the light read.
+        for _ in range(100):
+            if isinstance(app.screen, DashboardScreen):
+                break
+            await pilot.pause()
         assert isinstance(app.screen, DashboardScreen)
-        assert app._store is None
+        assert store_at_first_screen == [None]
         await pilot.press("l")
         for _ in range(100):
             await pilot.pause()
