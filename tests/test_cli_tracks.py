@@ -56,6 +56,15 @@ def test_a_track_from_dialogue_to_a_formed_group_and_back(
     table = run("track", "list")
     assert "3/4" in table and "2/4" in table
 
+    # The last move (back to collaborators) taken back: the track is at group again.
+    out = run("track", "undo-move", "奥矢根区")
+    assert "奥矢根区" in out and "Smallest group formed again" in out
+    taken = json.loads(run("track", "undo-move", "奥矢根区", "--json"))
+    assert (taken["from_stage"], taken["to_stage"]) == ("collaborators", "group")
+    shown = json.loads(run("track", "show", "奥矢根区", "--json"))
+    assert shown["current_stage"] == "collaborators"
+    assert len([e for e in shown["timeline"] if e["kind"] == "move"]) == 2
+
 
 def test_a_user_defined_stage_model_and_a_track_in_it(
     cli: Cli, data_dir: Path, tmp_path: Path

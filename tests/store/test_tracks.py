@@ -22,6 +22,7 @@ from dxfield.store.tracks import (
     list_tracks,
     move_track,
     read_stage_model_file,
+    take_back_move,
     timeline,
     track_moves,
 )
@@ -116,6 +117,36 @@ def test_a_track_moves_forward_with_evidence_then_back_and_keeps_both(demo_store
             r["data"]["current_stage"] for r in history(conn, "engagement_track", summary.track.id)
         ]
     assert stages[-2:] == ["collaborators", "dialogue"]
+
+
+def test_the_last_move_is_taken_back_as_new_revisions_and_only_the_last(
+    demo_store: Store,
+) -> None:
+    track = get_track(demo_store, "奥矢根区", today=TODAY).track.id
+    first = move_track(demo_store, track, to="collaborators", no_evidence=True, today=TODAY)
+    second = move_track(demo_store, track, to="group", no_evidence=True, today=TODAY)
+    # The app's undo names the move it offers: an older one is not taken back in its place.
+    with pytest.raises(LocalizedError, match="moved since"):
+        take_back_move(demo_store, track, move_id=first.id)
+    before = maintenance.dump(demo_store)
+    taken = take_back_move(demo_store, "奥矢根区", move_id=second.id)
+    assert taken.id == second.id
+    summary = get_track(demo_store, track, today=TODAY)
+    assert summary.stage is not None and summary.stage.key == "collaborators"
+    assert track_moves(demo_store, track)[0].id == first.id
+    # Nothing rewritten: the move is a tombstone, the track a new revision.
+    with demo_store.read() as conn:
+        moves = history(conn, "stage_move", second.id)
+        stages = [r["data"]["current_stage"] for r in history(conn, "engagement_track", track)]
+    assert [r["deleted"] for r in moves] == [False, True]
+    assert stages[-3:] == ["collaborators", "group", "collaborators"]
+    assert maintenance.dump(demo_store) != before
+    # Back to the stage before the demo's first move too, then nothing is left to take back.
+    take_back_move(demo_store, track)
+    take_back_move(demo_store, track)
+    assert get_track(demo_store, track, today=TODAY).stage is None
+    with pytest.raises(NotFound, match="no move to take back"):
+        take_back_move(demo_store, track)
 
 
 def test_a_move_forward_needs_evidence_unless_said_otherwise(demo_store: Store) -> None:

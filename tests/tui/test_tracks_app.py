@@ -86,6 +86,36 @@ async def test_a_track_moves_forward_with_evidence_then_back(demo: Path) -> None
 
 
 @pytest.mark.usefixtures("frozen_today")
+async def test_a_move_is_taken_back_with_u_while_its_notification_shows(demo: Path) -> None:
+    app = DxfieldApp(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("t")
+        await settle(app, pilot)
+        board = app.screen
+        assert isinstance(board, TracksScreen)
+        await pilot.press("left_square_bracket")  # 奥矢根区 back to the first stage
+        await settle(app, pilot)
+        assert isinstance(app.screen, MoveScreen)
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert app.screen is board
+        card = next(c for c in board.query(TrackCard) if c.summary.community == "奥矢根区")
+        assert card.summary.stage is not None and card.summary.stage.key == "survey"
+        said = [n.message for n in app._notifications]
+        assert any("奥矢根区" in m and "u: undo" in m for m in said), said
+        await pilot.press("u")
+        await settle(app, pilot)
+        card = next(c for c in board.query(TrackCard) if c.summary.community == "奥矢根区")
+        assert card.summary.stage is not None and card.summary.stage.key == "dialogue"
+        assert any("Undone: 奥矢根区" in n.message for n in app._notifications)
+        await pilot.press("u")  # nothing more to undo: nothing happens
+        await settle(app, pilot)
+    # The move stays in history, deleted; the track is back where it was.
+    assert [(a, b) for a, b, _ in stored_moves(demo, "奥矢根区")] == [(None, "dialogue")]
+
+
+@pytest.mark.usefixtures("frozen_today")
 async def test_a_move_forward_without_evidence_asks_first(demo: Path) -> None:
     app = DxfieldApp(demo)
     async with app.run_test(size=SIZE) as pilot:

@@ -308,3 +308,33 @@ def track_move(
     before = _label(stages[move.from_stage]) if move.from_stage in stages else "—"
     after = _label(stages[move.to_stage])
     echo(f"{visible(summary.community)}: {visible(before)} → {visible(after)} ({move.date})")
+
+
+@track_app.command("undo-move", cls=LocalizedCommand)
+def track_undo_move(
+    ctx: typer.Context,
+    track: Annotated[str, typer.Argument(metavar=N_("TRACK"), help="Track id or community name.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Take back the track's last move: it goes back to the stage it left (history keeps both)."""
+    from dxfield.store.tracks import get_track, take_back_move
+
+    store = store_of(ctx)
+    move = take_back_move(store, track)
+    if as_json:
+        print_json(move)
+        return
+    summary = get_track(store, move.track_id)
+    stages = {s.key: s for s in summary.model.stages}
+    left = _label(stages[move.to_stage]) if move.to_stage in stages else move.to_stage
+    back = _label(stages[move.from_stage]) if move.from_stage in stages else "—"
+    echo(
+        _(
+            "{community}: the move to {left} ({date}) is taken back; the stage is {back} again"
+        ).format(
+            community=visible(summary.community),
+            left=visible(left),
+            date=move.date,
+            back=visible(back),
+        )
+    )

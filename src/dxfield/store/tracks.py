@@ -66,6 +66,10 @@ PROBLEMS = problems(
         "track.evidence_deleted": N_("evidence activity {value} has been deleted"),
         "track.no_evidence": N_("a move forward needs evidence activities"),
         "track.move_before_last": N_("the move is dated before the track's last move ({date})"),
+        "track.no_move": N_("{value} has no move to take back"),
+        "track.not_last_move": N_(
+            "only the track's last move can be taken back: it has moved since ({date}, to {stage})"
+        ),
     }
 )
 
@@ -473,6 +477,38 @@ def _write_move(
     )
     revisions.write_record(unit, "engagement_track", track_id, track_content)
     return STAGE_MOVES.get(unit, move_id)
+
+
+def take_back_move(work: Work, track: str, *, move_id: str | None = None) -> StageMoveRead:
+    """Take back the track's last move: the move is deleted and the track goes back to the stage
+    it left, in one transaction, both as new revisions (history keeps the move and its taking
+    back, and both sync). `move_id`, when given, must be that last move (the app's undo names
+    the move it offers to take back; another made since is not taken back in its place).
+    Returns the move taken back."""
+    with unit_of(work, write=True) as unit:
+        conn = unit.conn
+        track_id = _track_id(conn, track)
+        row = conn.execute(select(_tracks).where(_tracks.c.id == track_id)).mappings().one()
+        if row["deleted"]:
+            raise NotFound("track.deleted", field="track", value=quote(track))
+        current = TRACKS.to_read(row)
+        last = _last_moves(conn, [track_id]).get(track_id)
+        if last is None:
+            raise NotFound("track.no_move", field="track", value=quote(track))
+        if move_id is not None and last.id != move_id:
+            raise LocalizedError(
+                "track.not_last_move",
+                field="track",
+                date=last.date.isoformat(),
+                stage=last.to_stage,
+            )
+        revisions.write_record(unit, "stage_move", last.id, None, deleted=True)
+        track_content = records.validate(
+            "engagement_track",
+            {**current.model_dump(mode="json"), "current_stage": last.from_stage},
+        )
+        revisions.write_record(unit, "engagement_track", track_id, track_content)
+        return last
 
 
 def track_moves(work: Work, track_id: str) -> list[StageMoveRead]:

@@ -107,6 +107,18 @@ def delete_created(entity: str, record_id: str) -> Callable[[Store], object]:
     return run
 
 
+def take_back(track_id: str, move_id: str) -> Callable[[Store], object]:
+    """An undo of a stage move: the move deleted and the track back at the stage it left (refused
+    when the track has moved again since)."""
+
+    def run(store: Store) -> object:
+        from dxfield.store.tracks import take_back_move
+
+        return take_back_move(store, track_id, move_id=move_id)
+
+    return run
+
+
 @dataclass
 class _Offer:
     notification: Notification

@@ -22,6 +22,7 @@ from dxfield.tui.screens.tracks import stage_label
 from dxfield.tui.text import plain
 
 if TYPE_CHECKING:
+    from dxfield.domain.records import StageMoveRead
     from dxfield.store.activities import ActivityRow
     from dxfield.store.tracks import TrackSummary
 
@@ -48,6 +49,7 @@ class MoveScreen(FormModal):
         super().__init__()
         self.summary = summary
         self.to_stage = to_stage
+        self.moved: StageMoveRead | None = None  # once written
         stages = [s.key for s in summary.model.stages]
         self.forward = stages.index(to_stage) > summary.stage_index
 
@@ -138,7 +140,7 @@ class MoveScreen(FormModal):
         from dxfield.store.tracks import move_track
 
         assert isinstance(payload, MoveInput)
-        move_track(
+        self.moved = move_track(
             self.store,
             self.summary.track.id,
             to=self.to_stage,
@@ -147,3 +149,30 @@ class MoveScreen(FormModal):
             note=payload.note,
             no_evidence=payload.no_evidence,
         )
+
+    def _saved(self) -> None:
+        """Say the move with `u` to take it back (tui/undo.py), instead of a bare "Saved"."""
+        from dxfield.tui.undo import Undo, take_back
+
+        move = self.moved
+        if move is None:  # pragma: no cover - `write` sets it before `_saved` is called
+            super()._saved()
+            return
+        stages = {s.key: s for s in self.summary.model.stages}
+        community = self.summary.community
+        before = stages.get(move.from_stage or "")
+        back = stage_label(before) if before else _("not started")
+        self.dx.undoer.offer(
+            _("{community} moved to {stage}").format(
+                community=community, stage=stage_label(stages[move.to_stage])
+            ),
+            Undo(
+                take_back(self.summary.track.id, move.id),
+                _("Undone: {community} is at {stage} again").format(
+                    community=community, stage=back
+                ),
+                after=self.dx.reload_screen,
+            ),
+        )
+        self.dx.refresh_status()
+        self.dismiss(True)
