@@ -230,3 +230,19 @@ async def test_a_store_that_cannot_open_is_said_once_on_the_screen(tmp_path: Pat
         shown = str(app.screen.query_one("#opening").render())
         assert shown and "Opening" not in shown
         assert len(app._notifications) == 1
+
+
+@pytest.mark.usefixtures("frozen_today")
+async def test_no_key_opens_a_screen_before_the_first_one_is_shown(demo: Path) -> None:
+    """A hub's light read is reached from a thread: a key pressed before the first screen (which
+    may be the draft question) must not open another under it."""
+    app = DxfieldApp(demo)
+    assert app.check_action("log", ()) is False
+    assert app.check_action("new_activity", ()) is False
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)  # a laptop's file: read before the first paint
+        assert isinstance(app.screen, DashboardScreen)
+        assert app.check_action("log", ()) is True
+        await pilot.press("l")
+        await settle(app, pilot)
+        assert isinstance(app.screen, LogScreen)

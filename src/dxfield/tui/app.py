@@ -12,6 +12,7 @@ it (`store`); a key that opens a screen needing it on the event loop is kept unt
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import gc
 import sys
@@ -50,6 +51,9 @@ if TYPE_CHECKING:
 
 OPEN_AFTER = 0.2
 """Seconds after the first paint the `Store` starts opening, unless something needs it sooner."""
+OPEN_LATEST = 1.0
+"""A worker that needs the `Store` starts its open itself when, after this many seconds, the
+open timed from the first paint has not begun (a refresh that never came)."""
 
 SWITCH_INTERVAL = 0.001
 """How long a thread holds the interpreter before another may take it (Python's default: 5 ms).
@@ -124,6 +128,7 @@ class DxfieldApp(App[None]):
         self.undoer = Undoer(self)  # the one undo on offer (`u`), see tui/undo.py
         self._asking_drafts = False  # the draft question is open: the app's keys are off
         self._drafts_known = False  # the drafts were read (by the light read or the `Store`)
+        self._begun = False  # the first screen was shown (until then no key opens another)
 
     @property
     def today(self) -> dt.date:
@@ -134,8 +139,11 @@ class DxfieldApp(App[None]):
     def store(self) -> Store:
         """The open store. In a worker, waits for it to open (see the module's text)."""
         if self._store is None and threading.get_ident() != self._thread_id:
-            if not self._opening and not self._store_tried.is_set():
-                self.call_from_thread(self._start_open)  # a worker needs it now: open it now
+            # The open is timed to start once the first screen has painted (`_begin`): a
+            # worker waits for it rather than have the `Store`'s imports slow that paint down,
+            # and starts it itself if it has not begun a while later.
+            if not self._store_tried.wait(OPEN_LATEST) and not self._opening:
+                self.call_from_thread(self._start_open)
             self._store_tried.wait()
         if self._store is None:
             raise StoreNotOpen("the store is not open")
@@ -157,7 +165,19 @@ class DxfieldApp(App[None]):
         self._switch_interval = sys.getswitchinterval()
         sys.setswitchinterval(SWITCH_INTERVAL)
 
-        self._open_light()  # then the draft question or the dashboard (`_light_opened`)
+        # Then the draft question or the dashboard (`_light_opened`). A laptop's file is read
+        # here, before the first paint (a few milliseconds), so that the first screen is the first
+        # thing painted and no key lands before it; a hub's database, across a network, is
+        # reached from a thread, and until then the keys that open a screen are off.
+        from dxfield.store.engine import database_for
+
+        if database_for(self.data_dir, self.database):
+            self._open_light()
+        else:
+            drafts = None
+            with contextlib.suppress(Exception):  # the `Store`'s open then says what is wrong
+                drafts = self._read_light()
+            self._light_opened(drafts)
 
     def _start_open(self) -> None:
         """Open the `Store` (once)."""
@@ -165,16 +185,23 @@ class DxfieldApp(App[None]):
             self._opening = True
             self.open_store()
 
-    @work(thread=True, exclusive=True, group="store-light", exit_on_error=False)
-    def _open_light(self) -> None:
+    def _read_light(self) -> list[Draft] | None:
+        """Open the light read (store/light.py) and read the drafts left; None when it cannot
+        tell (no light read: a store the open will change). Tried once, in any thread."""
         from dxfield.store.light import open_light
 
-        drafts = None
         try:
             self._light = open_light(self.data_dir, self.database, shared=True)
-            drafts = self._light.drafts() if self._light is not None else None
+            return self._light.drafts() if self._light is not None else None
         finally:
             self._light_tried.set()
+
+    @work(thread=True, exclusive=True, group="store-light", exit_on_error=False)
+    def _open_light(self) -> None:
+        drafts = None
+        try:
+            drafts = self._read_light()
+        finally:
             self.call_from_thread(self._light_opened, drafts)
 
     @work(thread=True, exclusive=True, group="store-open", exit_on_error=False)
@@ -233,6 +260,8 @@ class DxfieldApp(App[None]):
 
     def _begin(self, drafts: list[Draft]) -> None:
         """The first screen: the draft question when drafts were left, else the dashboard."""
+        self._begun = True
+        self.refresh_bindings()
         # The `Store`'s imports would share the interpreter with the first screen: they start
         # once it has painted and taken any first key, or at once when something needs them.
         self.call_after_refresh(self.set_timer, OPEN_AFTER, self._start_open)
@@ -545,6 +574,8 @@ class DxfieldApp(App[None]):
             "actions",
             "findings",
         )
+        if leaves_screen and not self._begun:
+            return False  # the first screen (perhaps the draft question) comes first
         return not (leaves_screen and getattr(self.screen, "holds_unsaved_input", False))
 
     async def action_quit(self) -> None:
