@@ -246,3 +246,32 @@ async def test_no_key_opens_a_screen_before_the_first_one_is_shown(demo: Path) -
         await pilot.press("l")
         await settle(app, pilot)
         assert isinstance(app.screen, LogScreen)
+
+
+@pytest.mark.usefixtures("frozen_today")
+async def test_a_new_notes_template_follows_the_kind_until_something_is_written(
+    demo: Path,
+) -> None:
+    with Store.open(demo) as store:
+        set_note_template(store, "training", "## 研修名\n\n## 受講者\n")
+    app = DxfieldApp(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("n")
+        await settle(app, pilot)
+        form = app.screen
+        assert isinstance(form, ActivityFormScreen)
+        kind = form.query_one("#kind", PickList)
+        notes = form.query_one("#notes", TextArea)
+        with Store.open(demo) as store:
+            assert notes.text == note_template(store, str(kind.value))
+        kind.set_value("site_visit", announce=True)  # no template of its own
+        await pilot.pause()
+        assert notes.text == ""
+        kind.set_value("training", announce=True)
+        await pilot.pause()
+        assert notes.text == "## 研修名\n\n## 受講者\n"
+        notes.text += "受講者は12名。"  # written in: the note is the person's now
+        kind.set_value("meeting", announce=True)
+        await pilot.pause()
+        assert notes.text == "## 研修名\n\n## 受講者\n受講者は12名。"

@@ -81,6 +81,8 @@ class FormOptions:
     """What was last used with each municipality (kind, initiative, participants)."""
     names: dict[str, tuple[str, str]]
     """Each organization's name and reading (given or guessed), by id."""
+    templates: dict[str, str]
+    """Each kind's note template (store/note_templates.py), for a new activity's note."""
 
 
 def record_to_values(activity: Any) -> dict[str, Any]:
@@ -140,6 +142,8 @@ class ActivityFormScreen(DxScreen):
         self._by_municipality: dict[str, dict[str, Any]] = {}
         self._names: dict[str, tuple[str, str]] = {}
         self._touched: set[str] = set()
+        self._templates: dict[str, str] = {}
+        self._template_put: str | None = None  # the template the note holds untouched, if any
         self._refined = False
         """Whether the choices are findable by guessed readings and romaji yet (`_refine`)."""
         """The picks a person changed in this form (last-used values leave them be)."""
@@ -242,7 +246,10 @@ class ActivityFormScreen(DxScreen):
         from dxfield.store.organizations import LOCAL_GOVERNMENT, list_organizations
 
         lang = current_language()
+        from dxfield.store.note_templates import note_templates
+
         with self.store.unit(write=False) as store:  # what the form shows: one snapshot
+            templates = note_templates(store) if self.activity_id is None else {}
             local = list_organizations(store, kinds=LOCAL_GOVERNMENT)
             summaries = list_initiatives(store)
             # Every organization, local governments too: an edit must keep every participant.
@@ -254,8 +261,6 @@ class ActivityFormScreen(DxScreen):
             elif self.activity_id is not None:
                 values = record_to_values(get_activity(store, self.activity_id))
             else:
-                from dxfield.store.note_templates import note_template
-
                 last = form_defaults(store)
                 kind = last.get("kind") or ActivityKind.meeting.value
                 values = {
@@ -263,7 +268,7 @@ class ActivityFormScreen(DxScreen):
                     "municipality_id": last.get("municipality_id"),
                     "initiative_id": last.get("initiative_id"),
                     "kind": kind,
-                    "notes": note_template(store, kind),  # the kind's 議事録 headings
+                    "notes": templates.get(kind, ""),  # the kind's 議事録 headings
                 }
         # The choices come at once with their names and given readings; then, once pykakasi
         # (about a second to load, the first time) has guessed the readings nobody gave and
@@ -299,6 +304,7 @@ class ActivityFormScreen(DxScreen):
                 values,
                 by_municipality,
                 names,
+                templates,
             )
             self.app.call_from_thread(self._refine if guess else self._fill, options)
 
@@ -331,6 +337,10 @@ class ActivityFormScreen(DxScreen):
             "kind": {k.value for k in ActivityKind},
         }
         self._known_participants = list(options.values.get("participants") or [])
+        self._templates = options.templates
+        # A new activity's note starts as its kind's template, and follows the kind while it is
+        # left as it was put there (a restored draft's note is the person's own).
+        self._template_put = str(options.values.get("notes") or "") if self.draft is None else None
         self._set_values(options.values)
         if self.draft is None and self.activity_id is None:
             # A new activity at the last municipality starts with what was used there last.
@@ -405,6 +415,22 @@ class ActivityFormScreen(DxScreen):
     @on(PickList.Changed, "#kind")
     def _kind_chosen(self) -> None:
         self._touched.add("kind")
+        self._follow_template()
+
+    def _follow_template(self) -> None:
+        """A new activity's note becomes the chosen kind's template, unless something was
+        written in it (anything but the template it was given)."""
+        if self._template_put is None or self.activity_id is not None:
+            return
+        notes = self.query_one("#notes", TextArea)
+        if notes.text != self._template_put:
+            self._template_put = None  # written in: left alone from now on
+            return
+        kind = self._pick("kind").value
+        template = self._templates.get(kind, "") if kind else ""
+        if template != notes.text:
+            notes.text = template
+        self._template_put = template
 
     @on(PickList.Changed, "#participants")
     def _participants_chosen(self) -> None:
@@ -447,6 +473,7 @@ class ActivityFormScreen(DxScreen):
         kind = last.get("kind")
         if "kind" not in self._touched and kind in self._choices.get("kind", set()):
             self._pick("kind").set_value(kind)
+            self._follow_template()
         participants = last.get("participants") or []
         if "participants" not in self._touched and not self._pick("participants").values:
             self._pick("participants").set_values(participants)
