@@ -115,6 +115,43 @@ def _both_proofs(pair: Pair) -> bytes:
 SHORT = base64.b64encode(bytes(32)).decode()
 
 
+def template(pair: Pair, *, entity_id: str | None = None, **data: Any) -> dict[str, Any]:
+    """A note template revision by the sender, signed with its real key: the meeting's unless
+    `data` says otherwise, under its kind's id unless `entity_id` is given."""
+    from dxfield.store.ids import note_template_id
+
+    activity = last_activity(pair)
+    content = {"kind": "meeting", "text": "## 日時\n\n", **data}
+    return resealed(
+        {
+            **activity,
+            "entity": "note_template",
+            "entity_id": entity_id or note_template_id(str(content["kind"])),
+            "data": {**content, "created_at": activity["data"]["created_at"]},
+        },
+        pair.sender,
+    )
+
+
+def _template_id(kind: str) -> str:
+    from dxfield.store.ids import note_template_id
+
+    return note_template_id(kind)
+
+
+def _template_without_kind(pair: Pair) -> bytes:
+    made = template(pair)
+    data = {k: v for k, v in made["data"].items() if k != "kind"}
+    return bundle(
+        pair, lines_with(pair, last_activity(pair), resealed({**made, "data": data}, pair.sender))
+    )
+
+
+def _with_template(pair: Pair, **changes: Any) -> bytes:
+    """The sender's revisions and one hostile note template besides (the rest is sound)."""
+    return bundle(pair, lines_with(pair, last_activity(pair), template(pair, **changes)))
+
+
 STAMPS = [
     " 9999999999999-000000",
     "9999999999999-000000 ",
@@ -199,4 +236,26 @@ FORGED: list[tuple[str, Callable[[Pair], bytes], str]] = [
         "does not match its version id",
     ),
     ("not-an-object", lambda p: bundle(p, [json.dumps([1, 2])]), "not an object"),
+    # A note template's id is its kind's (uuid5): any other would make a second template of one
+    # kind, or one that every other store refuses.
+    (
+        "template-id-not-its-kinds",
+        lambda p: _with_template(p, entity_id=A_UUID),
+        "cannot be the id of this note template",
+    ),
+    (
+        "template-id-of-another-kind",
+        lambda p: _with_template(p, entity_id=_template_id("hearing")),
+        "cannot be the id of this note template",
+    ),
+    (
+        "template-unknown-kind",
+        lambda p: _with_template(p, kind="party"),
+        "kind: is not one of the allowed values",
+    ),
+    ("template-kind-missing", _template_without_kind, "kind: is required"),
+    ("template-huge-text", lambda p: _with_template(p, text="x" * 300_000), "too long"),
+    ("template-escape", lambda p: _with_template(p, text="\x1b[2J## 日時"), "control character"),
+    ("template-not-as-written", lambda p: _with_template(p, text="a\r\nb"), "not in the form"),
+    ("template-extra-field", lambda p: _with_template(p, title="x"), "does not have"),
 ]

@@ -78,3 +78,30 @@ def test_the_previous_release_store_lists_edits_exports_and_checks(
     assert "revisions" in run("export", "--to", str(out), "--recipient", "toyooka-liaison")
     assert out.stat().st_size > 0
     assert "integrity_check: ok" in run("check")
+
+
+def test_the_previous_release_store_takes_note_templates_after_its_migration(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """That release knew no note template record: opening its store runs every migration since
+    (0005 adds the table), and a template saved there is a record like any other."""
+    import json
+
+    from dxfield.store.migrations import SCHEMA_HEAD
+
+    hub = _hub(tmp_path)
+    template = tmp_path / "meeting.md"
+    template.write_text("## 日時\n\n## 決定事項\n", encoding="utf-8")
+
+    def run(*args: str) -> str:
+        result = cli("--lang", "en", "--data-dir", str(hub), *args)
+        assert result.code == 0, result.err
+        return result.out
+
+    assert "the template of meeting" in run("template", "set", "meeting", "--file", str(template))
+    listed = {t["kind"]: t for t in json.loads(run("template", "list", "--json"))}
+    assert listed["meeting"]["saved"] and listed["meeting"]["text"] == "## 日時\n\n## 決定事項\n"
+    checked = run("check", "--json")
+    report = json.loads(checked)
+    assert report["schema_revision"] == SCHEMA_HEAD == "0005"
+    assert report["counts"]["note_template"] == {"live": 1, "deleted": 0}

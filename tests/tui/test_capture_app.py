@@ -7,13 +7,20 @@ from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Input, TextArea
+from textual.widgets import Button, Input, TextArea
 
 from dxfield import clock
 from dxfield.store import activities
 from dxfield.store.draft_rows import Draft
 from dxfield.store.engine import Store
-from dxfield.store.note_templates import HEADINGS, note_template, set_note_template
+from dxfield.store.ids import note_template_id
+from dxfield.store.note_templates import (
+    HEADINGS,
+    built_in,
+    note_template,
+    saved_templates,
+    set_note_template,
+)
 from dxfield.tui.app import DxfieldApp
 from dxfield.tui.screens.activity_form import ActivityFormScreen
 from dxfield.tui.screens.capture import CaptureScreen, Place, match_places
@@ -172,10 +179,33 @@ async def test_note_templates_start_a_new_note_and_are_edited_in_the_app(demo: P
         kind = form.query_one("#kind", PickList).value
     with Store.open(demo) as store:
         assert note_template(store, "meeting") == "## 日時\n\n## 決定事項\n"
+        # Saved as the meeting's one synced record, by this device.
+        assert saved_templates(store)["meeting"].id == note_template_id("meeting")
+        assert saved_templates(store)["meeting"].device_id == store.device.id
         if kind == "meeting":
             assert form.query_one("#notes", TextArea).text == "## 日時\n\n## 決定事項\n"
         set_note_template(store, "meeting", "")
         assert note_template(store, "meeting") == ""
+
+
+@pytest.mark.usefixtures("frozen_today")
+async def test_built_in_in_the_app_deletes_the_saved_template(demo: Path) -> None:
+    with Store.open(demo) as store:
+        set_note_template(store, "meeting", "## 日時\n")
+    app = DxfieldApp(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        app.action_note_templates()
+        await settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, NoteTemplatesScreen)
+        assert screen.query_one("#template-text", TextArea).text == "## 日時\n"
+        screen.query_one("#built-in", Button).press()
+        await settle(app, pilot)
+        assert not isinstance(app.screen, NoteTemplatesScreen)
+    with Store.open(demo) as store:
+        assert "meeting" not in saved_templates(store)  # deleted: its history keeps it
+        assert note_template(store, "meeting") == built_in("meeting")
 
 
 @pytest.mark.usefixtures("frozen_today")

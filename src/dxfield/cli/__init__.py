@@ -45,6 +45,7 @@ from dxfield.cli.localized import (
 from dxfield.cli.report import programme_app, report_command
 from dxfield.cli.sync import conflicts_app, export_command, import_command
 from dxfield.cli.tables import export_table_command, import_table_command
+from dxfield.cli.templates import template_app
 from dxfield.cli.tracks import stage_model_app, track_app
 from dxfield.cli.versions import deleted_command, restore_command, revert_command
 from dxfield.domain.visible import visible
@@ -101,6 +102,7 @@ app.add_typer(finding_app, name="finding")
 app.add_typer(action_app, name="action")
 app.add_typer(stage_model_app, name="stage-model")
 app.add_typer(track_app, name="track")
+app.add_typer(template_app, name="template")
 app.add_typer(keys_app, name="keys")
 app.add_typer(hub_app, name="hub")
 app.command("export", cls=LocalizedCommand)(export_command)

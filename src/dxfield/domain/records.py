@@ -84,11 +84,20 @@ def at_most(values: list[Any], field: str, limit: int = MAX_ITEMS) -> list[Any]:
     return values
 
 
-def clean_text(value: Any, field: str, *, required: bool = False, multiline: bool = False) -> str:
+def clean_text(
+    value: Any,
+    field: str,
+    *,
+    required: bool = False,
+    multiline: bool = False,
+    strip: bool = True,
+) -> str:
     """Text as stored: stripped, line ends unified, no control characters (terminal escapes, and
     the bidi overrides that make text read otherwise than it is), and not longer than MAX_LINE_CHARS (MAX_TEXT_CHARS for multi-line fields).
 
     Newlines and tabs are allowed only in multi-line fields (notes, background, text).
+    `strip=False` keeps the spaces and blank lines around the text (a note template: where
+    the note's cursor lands after its last heading is part of it).
     """
     text = "" if value is None else str(value)
     if _FROM_STORE.get():
@@ -98,7 +107,8 @@ def clean_text(value: Any, field: str, *, required: bool = False, multiline: boo
         raise _too_long(len(text), limit, field)
     if multiline:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = text.strip()
+    if strip:
+        text = text.strip()
     if len(text) > limit:
         raise _too_long(len(text), limit, field)
     found = (_CONTROLS_MULTILINE if multiline else _CONTROLS).search(text)
@@ -472,6 +482,21 @@ class AttachmentBase(SQLModel):
     sha256: str
 
 
+class NoteTemplateBase(SQLModel):
+    """The note a new activity of one kind starts with (the 議事録's headings for a meeting).
+
+    Its record id is fixed by its kind (`store.ids.note_template_id`): one record per kind,
+    everywhere, so two devices editing a kind's template edit one record."""
+
+    kind: ActivityKind = Field(sa_type=String)
+    text: str = ""
+
+    @field_validator("text", mode="before")
+    @classmethod
+    def _text(cls, value: Any) -> str:
+        return clean_text(value, "text", multiline=True, strip=False)
+
+
 class FromStore:
     """Read models are built from stored rows: their text validators check nothing (see
     `_FROM_STORE`), so a record stored under older rules still reads."""
@@ -516,6 +541,10 @@ class EngagementTrackRead(FromStore, EngagementTrackBase, SyncMeta):
 
 class StageMoveRead(FromStore, StageMoveBase, SyncMeta):
     """A stage move as readers get it."""
+
+
+class NoteTemplateRead(FromStore, NoteTemplateBase, SyncMeta):
+    """A note template as readers get it."""
 
 
 class AttachmentRead(FromStore, AttachmentBase, SyncMeta):

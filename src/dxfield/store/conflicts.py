@@ -94,7 +94,9 @@ def list_conflicts(work: Work) -> list[Conflict]:
         found = []
         for entity, entity_id in rows:
             versions = _versions(conn, entity, entity_id)
-            found.append(Conflict(entity, entity_id, records.label_of(versions[0].data), versions))
+            found.append(
+                Conflict(entity, entity_id, records.label_of(versions[0].data, entity), versions)
+            )
     return sorted(found, key=lambda c: (min(v.hlc for v in c.versions), c.entity_id))
 
 
@@ -107,7 +109,7 @@ def get_conflict(work: Work, text: str) -> Conflict:
         versions = _versions(conn, entity, entity_id) if entity else []
     if len(versions) < 2 or entity is None:
         raise NotFound("conflict.none", value=quote(text))
-    return Conflict(entity, entity_id, records.label_of(versions[0].data), versions)
+    return Conflict(entity, entity_id, records.label_of(versions[0].data, entity), versions)
 
 
 def resolve_conflict(

@@ -21,6 +21,7 @@ def kind_labels(lang: str | None) -> dict[str, str]:
         "engagement_track": pgettext("record kind", "engagement track", lang),
         "stage_move": pgettext("record kind", "stage move", lang),
         "attachment": pgettext("record kind", "attachment", lang),
+        "note_template": pgettext("record kind", "note template", lang),
         "record": pgettext("record kind", "record", lang),
     }
 

@@ -29,6 +29,7 @@ _DIRECT: dict[str, tuple[tuple[str, str, str], ...]] = {
     ),
     "stage_move": (("track_id", "engagement_track", "one"), ("evidence_ids", "activity", "many")),
     "attachment": (),
+    "note_template": (),
 }
 
 

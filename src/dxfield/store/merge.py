@@ -271,6 +271,10 @@ def checked_revision(revision: object) -> tuple[dict[str, Any], bytes]:
     _created_at(rev_id, data.get("created_at"))
     content = {k: v for k, v in data.items() if k != "created_at"}
     _check_content(rev_id, entity, content)
+    try:  # a kind whose id follows from its content (a note template's from its kind)
+        revisions.check_fixed_id(entity, entity_id, content)
+    except LocalizedError as exc:
+        raise RevisionRefused.of(rev_id, exc) from None
     return {
         "rev_id": claimed,
         "entity": entity,

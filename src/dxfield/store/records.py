@@ -21,7 +21,7 @@ from dxfield.domain import records as r
 from dxfield.domain.errors import LocalizedError, NotFound, from_validation_error
 from dxfield.i18n import N_, Words, problems, quote
 from dxfield.store import revisions
-from dxfield.store.ids import new_id
+from dxfield.store.ids import fixed_id, new_id
 from dxfield.store.kinds import label as label  # re-exported
 from dxfield.store.unit import Unit, Work, unit_of
 
@@ -92,7 +92,7 @@ class Repository(Generic[ReadModel]):
     ) -> ReadModel:
         """Validate and create one record; return it as read back."""
         content = validate(self.name, data)
-        new = record_id or new_id()
+        new = record_id or fixed_id(self.name, content) or new_id()
         with unit_of(work, write=True) as unit:
             revisions.write_record(unit, self.name, new, content)
             return self.get(unit, new)
@@ -136,6 +136,7 @@ STAGE_MODELS = Repository("stage_model", r.StageModelBase, r.StageModelRead)
 TRACKS = Repository("engagement_track", r.EngagementTrackBase, r.EngagementTrackRead)
 STAGE_MOVES = Repository("stage_move", r.StageMoveBase, r.StageMoveRead)
 ATTACHMENTS = Repository("attachment", r.AttachmentBase, r.AttachmentRead)
+NOTE_TEMPLATES = Repository("note_template", r.NoteTemplateBase, r.NoteTemplateRead)
 
 ENTITIES: dict[str, Repository[BaseModel]] = {
     repository.name: repository
@@ -149,6 +150,7 @@ ENTITIES: dict[str, Repository[BaseModel]] = {
         TRACKS,
         STAGE_MOVES,
         ATTACHMENTS,
+        NOTE_TEMPLATES,
     )
 }
 """Every kind's repository, by its name."""
@@ -181,8 +183,16 @@ def content_fields(entity: str) -> set[str]:
     return set(ENTITIES[entity].base.model_fields)
 
 
-def label_of(data: dict[str, Any]) -> str:
-    """What a person calls a record: the first line of its title, name or text."""
+def label_of(data: dict[str, Any], entity: str | None = None) -> str:
+    """What a person calls a record: the first line of its title, name or text; a note
+    template (`entity`), by the activity kind it is the template of."""
+    if entity == "note_template" and isinstance(data.get("kind"), str):
+        from dxfield.domain.enums import ActivityKind
+
+        try:
+            return ActivityKind(data["kind"]).label(None)
+        except ValueError:  # only from a store written before kinds were checked
+            pass
     for field in ("title", "name", "text", "note", "file_name"):
         value = data.get(field)
         if isinstance(value, str) and value:

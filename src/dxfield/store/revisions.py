@@ -20,16 +20,25 @@ from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from dxfield import clock
-from dxfield.domain.errors import NotFound
-from dxfield.i18n import N_, problems
+from dxfield.domain.errors import LocalizedError, NotFound
+from dxfield.i18n import N_, Words, problems
 from dxfield.store import authorship, search_index
 from dxfield.store.authorship import canonical_json as canonical_json  # re-exported
 from dxfield.store.backend import backend_for
 from dxfield.store.hlc import tick
+from dxfield.store.ids import FIXED_IDS, fixed_id
+from dxfield.store.kinds import label
 from dxfield.store.schema import REVISIONS, SYNCED_TABLES, table_of
 from dxfield.store.unit import Unit
 
-PROBLEMS = problems({"revision.no_record": N_("no record {id}")})
+PROBLEMS = problems(
+    {
+        "revision.no_record": N_("no record {id}"),
+        "record.fixed_id": N_(
+            "{id} cannot be the id of this {kind}: its content gives it the id {expected}"
+        ),
+    }
+)
 
 META_FIELDS = ("id", "rev", "hlc", "device_id", "deleted")
 _TABLES = {entity: table_of(model) for entity, model in SYNCED_TABLES.items()}
@@ -50,6 +59,20 @@ def revision_id(
     digest (`authorship.digest`)."""
     found = authorship.digest(entity, entity_id, parents, hlc, device_id, deleted, data)
     return authorship.id_of(generation, found)
+
+
+def check_fixed_id(entity: str, entity_id: str, content: dict[str, Any]) -> None:
+    """Refuse a record of a kind whose id follows from its content (a kind's note template)
+    under any other id: written here, it would be refused by every store it is sent to."""
+    expected = fixed_id(entity, content)
+    if expected is not None and expected != entity_id:
+        raise LocalizedError(
+            "record.fixed_id",
+            field="entity_id",
+            id=entity_id,
+            kind=Words(lambda lang: label(entity, lang)),
+            expected=expected,
+        )
 
 
 def table_for(entity: str) -> Table:
@@ -227,6 +250,7 @@ def write_record(
         if content is None:
             content = {k: v for k, v in previous.items() if k != "created_at"}
     assert content is not None
+    check_fixed_id(entity, entity_id, content)
     data = {**content, "created_at": created_at}
     signer = unit.store.signer()  # before the clock ticks: a refused key file writes nothing
     (hlc,) = tick(conn)
@@ -284,6 +308,9 @@ def bulk_create(
         stamps = [hlc] * len(items)
     else:
         stamps = hlc
+    if entity in FIXED_IDS:
+        for entity_id, content in items:
+            check_fixed_id(entity, entity_id, content)
     table = table_for(entity)
     now = clock.now().isoformat()
     datas = [{"created_at": now, **content} for _, content in items]

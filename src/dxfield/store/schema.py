@@ -19,6 +19,7 @@ from dxfield.domain.records import (
     EngagementTrackBase,
     FindingBase,
     InitiativeBase,
+    NoteTemplateBase,
     OrganizationBase,
     StageModelBase,
     StageMoveBase,
@@ -68,6 +69,12 @@ class StageMove(StageMoveBase, SyncMeta, table=True):
 
 class Attachment(AttachmentBase, SyncMeta, table=True):
     """Materialized attachment metadata."""
+
+
+class NoteTemplate(NoteTemplateBase, SyncMeta, table=True):
+    """Materialized note templates: at most one per activity kind (its id follows from it)."""
+
+    __tablename__ = "note_template"
 
 
 class Revision(SQLModel, table=True):
@@ -137,6 +144,7 @@ SYNCED_TABLES: dict[str, type[SyncMeta]] = {
     "engagement_track": EngagementTrack,
     "stage_move": StageMove,
     "attachment": Attachment,
+    "note_template": NoteTemplate,
 }
 
 

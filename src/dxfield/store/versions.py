@@ -101,7 +101,7 @@ def restore(work: Work, text: str) -> Written:
             content,
             parents=merge.leaves(conn, entity, entity_id),
         )
-    return Written(entity, entity_id, str(written["rev_id"]), records.label_of(content))
+    return Written(entity, entity_id, str(written["rev_id"]), records.label_of(content, entity))
 
 
 def revert(work: Work, text: str, to: str) -> Written:
@@ -144,7 +144,7 @@ def revert(work: Work, text: str, to: str) -> Written:
         ):
             raise LocalizedError("version.already_current")
         written = revisions.write_record(unit, entity, entity_id, content, parents=leaves)
-    return Written(entity, entity_id, str(written["rev_id"]), records.label_of(content))
+    return Written(entity, entity_id, str(written["rev_id"]), records.label_of(content, entity))
 
 
 def list_deleted(work: Work, *, entity: str | None = None) -> list[DeletedRecord]:
@@ -167,7 +167,12 @@ def list_deleted(work: Work, *, entity: str | None = None) -> list[DeletedRecord
             )
             found += [
                 DeletedRecord(
-                    kind, r.id, records.label_of(json.loads(r.data)), r.rev, r.hlc, r.device_id
+                    kind,
+                    r.id,
+                    records.label_of(json.loads(r.data), kind),
+                    r.rev,
+                    r.hlc,
+                    r.device_id,
                 )
                 for r in rows
             ]

@@ -1,8 +1,10 @@
 """Note templates (from the command palette): the note a new activity of each kind starts with.
 
 Choose a kind, edit its template, `ctrl+s` saves it (empty: no template for that kind);
-"Built-in" puts back the 議事録 headings dxfield starts with. Kept on this device
-(store/note_templates.py says why they are not synced yet).
+"Built-in" puts back the 議事録 headings dxfield starts with (the saved one is deleted, and can be
+restored from the history). A saved template is a synced record (store/note_templates.py): it
+reaches every device through bundles, and two devices' edits of one kind's template show in
+Conflicts.
 """
 
 from __future__ import annotations
