@@ -3,8 +3,9 @@
 件名, 日時 (the date as precisely as it is known, in 和暦, with the start and end times when
 given), 場所, 出席者 (the organizations taking part; the free-text participants only with
 `include_personal`, since they hold people's names), 議題, 内容, 決定事項 and 今後の対応 (the
-findings recorded from the activity, and the actions of its initiative set out since it, with
-due dates; their owners only with `include_personal`).
+findings recorded from the activity, and the actions of its initiative set out at it, with due
+dates; their owners only with `include_personal`). The place and the note are always in: they
+are what minutes record (the report, a year for the prefecture, leaves them out).
 
 A note written under the 議事録 headings of `store/note_templates.py` (in Japanese or English)
 is split by them: each section goes under its own heading here, text before the first heading
