@@ -89,6 +89,8 @@ DATA_FILES: set[str] = {
     # The words a hub's database must sort by code point and see trigrams in (あ, ア, 日本語):
     # sent to the server to try it, never shown (by the Store's open and the light path's).
     "dxfield/store/hub_checks.py",
+    # The Japanese fonts the minutes' Word file names (游明朝, ＭＳ 明朝...): fonts, not words.
+    "dxfield/report/fonts.py",
 }
 
 

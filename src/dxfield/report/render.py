@@ -190,3 +190,9 @@ def write_report(store: Store, scope: Scope, out: Path, fmt: str) -> Report:
     text = render(report, fmt)
     maintenance.write_atomically(store, out, text.encode("utf-8"))
     return report
+
+
+def template_environment(autoescape: bool) -> Environment:
+    """The report's Jinja2 environment (its filters and words), for the other documents whose
+    templates sit beside the report's (the minutes)."""
+    return _environment(autoescape)

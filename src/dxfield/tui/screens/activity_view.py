@@ -1,6 +1,6 @@
 """One activity and its history: every revision, who, when, what changed. `e` edits, `d` deletes
 (`u` brings it back while the notification shows), `v` makes an earlier version current again,
-`f` records a finding from it."""
+`f` records a finding from it, `M` writes its minutes (議事録)."""
 
 from __future__ import annotations
 
@@ -166,6 +166,7 @@ class ActivityViewScreen(DxScreen):
         Binding("f", "add_finding", N_("Add finding"), id="activity-add-finding"),
         Binding("r", "restore", N_("Restore"), id="restore-activity"),
         Binding("c", "duplicate", N_("Duplicate"), id="duplicate-activity"),
+        Binding("M", "minutes", N_("Minutes"), id="activity-minutes", show=False),
         Binding("escape", "back", N_("Back"), id="back"),
     ]
 
@@ -241,6 +242,13 @@ class ActivityViewScreen(DxScreen):
     def action_duplicate(self) -> None:
         """A new activity in the form, starting from this one (not its date)."""
         self.dx.duplicate_activity(self.activity_id)
+
+    def action_minutes(self) -> None:
+        """Write this activity's minutes (議事録) as a Word file into the documents folder."""
+        from dxfield.tui.minutes import write_minutes_of
+
+        if self.page is not None and not self.page.activity.deleted:
+            write_minutes_of(self, self.page.activity.id)
 
     def action_back(self) -> None:
         """Back to where the activity was opened from."""

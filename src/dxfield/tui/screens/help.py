@@ -56,6 +56,7 @@ def help_markdown() -> str:
         ("e", _("Edit the activity (activity view)")),
         ("d", _("Delete the activity (asks first)")),
         ("c", _("Duplicate the activity (log, activity view)")),
+        ("M", _("Write the activity's minutes as a Word file (log, activity view)")),
         ("ctrl+s", _("Save the form")),
         ("escape", _("Close / back (asks if there are changes)")),
         ("tab / shift+tab", _("Next / previous field")),

@@ -45,6 +45,7 @@ class LogScreen(DxScreen):
         Binding("D", "app.deleted", N_("Deleted records"), id="log-deleted"),
         # In the help, not the key bar: at 80 columns it would push n (New) out of it.
         Binding("c", "duplicate", N_("Duplicate"), id="log-duplicate", show=False),
+        Binding("M", "minutes", N_("Minutes"), id="log-minutes", show=False),
     ]
 
     def __init__(self, scope: LogScope | None = None) -> None:
@@ -190,6 +191,15 @@ class LogScreen(DxScreen):
         row = listing.row_at(listing.cursor)
         if row is not None:
             self.dx.duplicate_activity(row.id)
+
+    def action_minutes(self) -> None:
+        """Write the minutes (議事録) of the activity under the cursor into the documents folder."""
+        from dxfield.tui.minutes import write_minutes_of
+
+        listing = self.query_one(ActivityList)
+        row = listing.row_at(listing.cursor)
+        if row is not None:
+            write_minutes_of(self, row.id)
 
     def action_reload(self) -> None:
         """Read the log again."""

@@ -1,0 +1,11 @@
+"""The fonts the minutes' Word file names: names of fonts (data), not words of the interface."""
+
+BODY_FONT = "游明朝"
+"""The text's East Asian font: Word's own Japanese Mincho since Word 2016."""
+BODY_FONT_ALT = "ＭＳ 明朝"
+"""The name Word falls back to where 游明朝 is missing (older Windows): the font table's altName."""
+HEADING_FONT = "游ゴシック"
+HEADING_FONT_ALT = "ＭＳ ゴシック"
+LATIN_FONT = "Century"
+"""What Japanese Word documents pair with 明朝 for Latin letters and digits."""
+HEADING_LATIN_FONT = "Arial"

@@ -1,0 +1,44 @@
+"""`M` writes an activity's minutes (議事録) as a Word file into the documents folder, from the
+Log's row under the cursor and from the activity's own screen, and says where."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from docx import Document
+
+from dxfield.tui.app import DxfieldApp
+from dxfield.tui.screens.activity_view import ActivityViewScreen
+from dxfield.tui.widgets.activity_list import ActivityList
+from tests.tui.test_app import SIZE, open_log, settle
+
+
+@pytest.mark.usefixtures("frozen_today")
+async def test_m_writes_the_minutes_from_the_log_and_the_activity(demo: Path) -> None:
+    folder = Path(os.environ["DXFIELD_DOCUMENTS_DIR"])
+    app = DxfieldApp(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_log(app, pilot)
+        listing = app.screen.query_one(ActivityList)
+        row = listing.row_at(listing.cursor)
+        assert row is not None
+        await pilot.press("M")
+        await settle(app, pilot)
+        (first,) = folder.glob("*.docx")
+        assert first.name.startswith("議事録-") and row.title[:10] in first.name
+        said = [str(n.message) for n in app._notifications]
+        assert any(first.name in message for message in said), said
+        headings = [p.text for p in Document(str(first)).paragraphs if p.style.name == "Heading 1"]
+        assert headings[:2] == ["件名", "日時"]
+
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert isinstance(app.screen, ActivityViewScreen)
+        await pilot.press("M")
+        await settle(app, pilot)
+        # The same activity again: a new file beside the first, never over it.
+        written = sorted(folder.glob("*.docx"))
+        assert len(written) == 2
+        assert first in written and any(p.stem.endswith("-2") for p in written)
