@@ -42,13 +42,12 @@ import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from dxfield.domain.enums import ActivityKind, SupportArea
 from dxfield.domain.errors import LocalizedError, StoreError
 from dxfield.paths import KEY_FILE, STORE_FILE
-from dxfield.store import board, engine, markers
-from dxfield.store.board import Dashboard, Funnel
+from dxfield.store import engine, markers
 from dxfield.store.draft_rows import DRAFT_PREFIX, Draft, drafts_of
 from dxfield.store.files import read_regular_file
 from dxfield.store.hub_checks import (
@@ -72,6 +71,9 @@ from dxfield.store.search_terms import (
     query_terms,
     snippet,
 )
+
+if TYPE_CHECKING:  # imported when read: the verbs and the app's first reads go without
+    from dxfield.store.board import Dashboard, Funnel
 
 BUSY_TIMEOUT_MS = 10_000
 PRAGMAS = (
@@ -308,6 +310,8 @@ class LightStore:
     def funnel(self) -> list[Funnel] | None:
         """The funnels as store/tracks.py's `funnel` gives them; None when the store could not
         be read."""
+        from dxfield.store import board
+
         sql = self._sql
         try:
             with self._board_read() as conn:
@@ -503,6 +507,8 @@ class LightStore:
 
 def _dashboard(conn: _Connection, sql: _Engine, today: dt.date) -> Dashboard:
     """The dashboard's rows, as store/dashboard.py reads them, made into its cards."""
+    from dxfield.store import board
+
     live, day, text = sql.live_of, sql.bound("DATE"), sql.bound("VARCHAR")
     latest = conn.execute(
         f"SELECT max(activity.date) FROM activity "
