@@ -11,6 +11,8 @@ import itertools
 import sqlite3
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -257,6 +259,43 @@ def test_the_logs_reads_wait_for_no_dashboard_read(both: tuple[Store, LightStore
     with light._board_lock:  # a dashboard read in progress
         assert light.count_activities()
         assert light.log_page(limit=5)
+
+
+@pytest.mark.sqlite_only
+def test_a_stopped_dashboard_read_gives_none_and_the_next_one_reads(
+    both: tuple[Store, LightStore],
+) -> None:
+    """The app stops the dashboard's scan when its screen is left before the cards came (on a
+    hub the server scans, and the stop does nothing)."""
+    store, _ = both
+    light = open_light(store.data_dir, shared=True)  # as the app's workers read it
+    assert light is not None
+    today = dt.date(2024, 7, 20)
+    assert light.dashboard(today) is not None
+    light.stop_dashboard()  # nothing running: no read after it is stopped
+    assert light.dashboard(today) == dashboard(store, today)
+    failed: list[Exception] = []
+
+    def scan() -> None:  # a read of some seconds, as a dashboard's of a big store
+        try:
+            with light._board_read() as conn:
+                conn.execute(
+                    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
+                    "WHERE i < 100000000) SELECT count(*) FROM n"
+                ).fetchone()
+        except sqlite3.Error as exc:
+            failed.append(exc)
+
+    reading = threading.Thread(target=scan)
+    reading.start()
+    deadline = time.monotonic() + 30
+    while reading.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.02)
+        light.stop_dashboard()  # again, should the first come before the statement began
+    reading.join()
+    assert [str(exc) for exc in failed] == ["interrupted"]
+    assert light.dashboard(today) == dashboard(store, today)  # its unit was ended
+    light.close()
 
 
 def test_the_dashboard_imports_no_sqlalchemy(both: tuple[Store, LightStore]) -> None:

@@ -183,6 +183,17 @@ class _SQLite:
         conn.execute("COMMIT")
 
     @staticmethod
+    def abandon(conn: Any) -> None:
+        """End a reading unit a failed (or stopped) read left open."""
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+
+    @staticmethod
+    def stop(conn: Any) -> None:
+        """Stop the read running on `conn` (from another thread): it fails, "interrupted"."""
+        conn.interrupt()
+
+    @staticmethod
     def date(value: str) -> dt.date:
         return dt.date.fromisoformat(value)
 
@@ -236,6 +247,15 @@ class _Postgres:
     @staticmethod
     def end(conn: Any) -> None:
         conn.commit()
+
+    @staticmethod
+    def abandon(conn: Any) -> None:
+        conn.rollback()
+
+    @staticmethod
+    def stop(_conn: Any) -> None:
+        """Nothing: the hub's server scans, not this process (whose other reads go on, on the
+        other connection)."""
 
     @staticmethod
     def date(value: dt.date) -> dt.date:
@@ -294,8 +314,20 @@ class LightStore:
             self._sql.begin(self._board)
             try:
                 yield self._board
-            finally:
-                self._sql.end(self._board)
+            except BaseException:
+                with contextlib.suppress(self._sql.error):
+                    self._sql.abandon(self._board)
+                raise
+            self._sql.end(self._board)
+
+    def stop_dashboard(self) -> None:
+        """Stop a dashboard read in progress (from any thread): it gives None. The app stops
+        it when the Dashboard is left before its cards came, so that the screen shown next
+        has the processor to itself."""
+        board = self._board
+        if board is not None and not self._closed:
+            with contextlib.suppress(self._sql.error):
+                self._sql.stop(board)
 
     def dashboard(self, today: dt.date) -> Dashboard | None:
         """The dashboard as store/dashboard.py's `dashboard` gives it (its queries, in one

@@ -158,6 +158,8 @@ class DashboardScreen(DxScreen):
         light = self.dx.log_light()
         board = light.dashboard(today) if light is not None else None
         funnels = light.funnel() if light is not None and board is not None else None
+        if (board is None or funnels is None) and light is not None and not self.is_current:
+            return  # left before its cards came (the read was stopped): read when shown again
         if board is None or funnels is None:
             store = self.store  # waits for the `Store` to open (at start it opens behind this)
             from dxfield.store.dashboard import dashboard
@@ -211,6 +213,13 @@ class DashboardScreen(DxScreen):
     def on_screen_resume(self) -> None:
         super().on_screen_resume()
         self.load()
+
+    def on_screen_suspend(self) -> None:
+        # Left (for the Log, at once, say) before the light read of its cards was done: that
+        # scan of every activity stops, and the next screen has the processor to itself.
+        light = self.dx.log_light()
+        if light is not None:
+            light.stop_dashboard()
 
     @on(InitiativeCardView.Opened)
     def _opened(self, event: InitiativeCardView.Opened) -> None:
