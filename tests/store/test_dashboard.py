@@ -1,6 +1,7 @@
 """The dashboard: a card per initiative (and per municipality for activities outside any), with
 activity counts by month over a 年度, open and overdue actions, and where each community's track
-stands; the 年度 shown follows the data."""
+stands; the 年度 shown follows the data. Every dashboard below is read both ways, through the
+`Store` and through the light store (store/light.py), and the two are held equal, funnels too."""
 
 from __future__ import annotations
 
@@ -17,17 +18,38 @@ from sqlalchemy import event
 from dxfield import clock
 from dxfield.demo.loader import demo_id
 from dxfield.store import records, revisions
-from dxfield.store.dashboard import InitiativeCard, TrackStage, dashboard
+from dxfield.store.dashboard import Dashboard, InitiativeCard, TrackStage
+from dxfield.store.dashboard import dashboard as store_dashboard
 from dxfield.store.engine import Store
 from dxfield.store.followups import list_initiatives
 from dxfield.store.ids import reference_id
+from dxfield.store.light import open_light
 from dxfield.store.reference import municipality_id
+from dxfield.store.tracks import funnel
+from tests.store.test_light import needing_nothing
 
 TOYOOKA = municipality_id("282090")
 TAKA = municipality_id("283657")
 AKO = municipality_id("282120")
 DIALOGUE = "文脈の伝達と対話による信頼関係の構築"
 TOYOOKA_MODEL = reference_id("stage_model", "toyooka-4stage")
+
+
+def dashboard(store: Store, today: dt.date) -> Dashboard:
+    """The `Store`'s dashboard, once the light store has read the same dashboard and the same
+    funnels (the test sees only the `Store`'s queries: the rest go through other opens)."""
+    found = store_dashboard(store, today)
+    needing_nothing(store.data_dir)  # on a hub, the writes above are the `Store`'s to sign
+    with Store.open(store.data_dir) as again:
+        funnels = funnel(again)
+    light = open_light(store.data_dir)
+    assert light is not None
+    try:
+        assert light.dashboard(today) == found
+        assert light.funnel() == funnels
+    finally:
+        light.close()
+    return found
 
 
 def _card(

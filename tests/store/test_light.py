@@ -1,21 +1,28 @@
 """The read verbs' light path (store/light.py): it reads what the Store reads, row for row, on
 both engines, and opens only a store whose open would do nothing else (the hub's own cases:
-tests/hub/test_light_on_hub.py)."""
+tests/hub/test_light_on_hub.py). The app's Dashboard read this way: here on the demo and on a
+store of every awkward case at once; tests/store/test_dashboard.py holds it equal on each of
+its cases too."""
 
 from __future__ import annotations
 
 import datetime as dt
 import itertools
 import sqlite3
+import subprocess
+import sys
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from dxfield import clock
 from dxfield.domain.enums import ActivityKind, SupportArea
 from dxfield.paths import KEY_FILE, STORE_FILE
 from dxfield.store import engine as engine_module
-from dxfield.store import markers
+from dxfield.store import markers, records
 from dxfield.store.activities import (
     ActivityFilter,
     ActivityInput,
@@ -25,9 +32,13 @@ from dxfield.store.activities import (
     list_activities,
     oldest_activities,
 )
+from dxfield.store.dashboard import dashboard
 from dxfield.store.engine import Store
+from dxfield.store.ids import reference_id
 from dxfield.store.light import LightStore, open_light
+from dxfield.store.reference import municipality_id
 from dxfield.store.search import search
+from dxfield.store.tracks import add_stage_model, funnel
 from tests.store.test_search import WORDS
 
 
@@ -107,9 +118,211 @@ def test_a_closed_light_store_reads_nothing(both: tuple[Store, LightStore]) -> N
     """The app closes its light store once the Store is open: a read that comes after gives
     None (the reader asks the Store), never an error."""
     _, light = both
+    assert light.dashboard(dt.date(2024, 7, 20)) is not None  # its second connection opened
     light.close()
     assert light.count_activities() is None
     assert light.log_page(limit=10) is None
+    assert light.dashboard(dt.date(2024, 7, 20)) is None
+    assert light.funnel() is None
+
+
+DAYS = (
+    dt.date(2024, 4, 1),
+    dt.date(2024, 7, 20),
+    dt.date(2025, 1, 15),
+    dt.date(2025, 3, 31),
+    dt.date(2025, 4, 1),  # a new 年度 with nothing in it yet: the last one is shown
+    dt.date(2026, 7, 1),
+    dt.date(2027, 4, 1),
+)
+
+
+def test_the_dashboard_reads_the_same(both: tuple[Store, LightStore]) -> None:
+    store, light = both
+    for today in (*DAYS, clock.today()):
+        assert light.dashboard(today) == dashboard(store, today), today
+    assert light.funnel() == funnel(store)
+    assert len(dashboard(store, dt.date(2024, 7, 20)).cards) > 5
+
+
+def test_the_dashboard_reads_the_same_on_every_awkward_case(data_dir: Path) -> None:
+    """Deleted records of every kind, activities outside initiatives and of a deleted one,
+    tracks at a stage their model lacks, with no move or only deleted ones, a deleted model
+    with live tracks, a model of the user's, actions open, overdue, closed, deleted, a planned
+    activity: each day a different window (a past 年度's, today's)."""
+    toyooka, taka, ako = (municipality_id(code) for code in ("282090", "283657", "282120"))
+    with Store.open(data_dir) as store:
+
+        def create(record_kind: str, **data: object) -> str:
+            return str(records.create(store, record_kind, data).id)
+
+        kept = create("initiative", municipality_id=toyooka, theme="配送DX", title="配送")
+        dropped = create("initiative", municipality_id=toyooka, theme="観光DX", title="観光")
+        create(
+            "initiative",
+            municipality_id=taka,
+            theme="保健福祉DX",
+            title="見守り",
+            providers=[{"org_id": toyooka, "role": "representative"}],
+        )
+        dates = ("2023-05-01", "2024-04-01", "2024-06-30", "2024-10-21", "2025-03-31")
+        for n, date in enumerate(dates):
+            create(
+                "activity",
+                kind="meeting",
+                title="会議",
+                date=date,
+                initiative_id=(kept, dropped, None)[n % 3],
+                municipality_id=toyooka,
+            )
+        create("activity", kind="site_visit", title="訪問", date="2024-07-31", municipality_id=ako)
+        create("activity", kind="site_visit", title="予定", date="2027-05-01", municipality_id=ako)
+        gone = create(
+            "activity", kind="site_visit", title="消", date="2026-06-01", municipality_id=taka
+        )
+        records.delete(store, "activity", gone)
+        for status, due in [
+            ("planned", "2024-07-09"),
+            ("in_progress", None),
+            ("done", "2024-01-01"),
+            ("dropped", "2024-01-01"),
+            ("planned", "2025-12-31"),
+        ]:
+            create("action", initiative_id=kept, text="x", status=status, due=due)
+        records.delete(store, "action", create("action", initiative_id=kept, text="x"))
+        create("action", initiative_id=dropped, text="やる")
+        records.delete(store, "initiative", dropped)
+        mine = add_stage_model(
+            store,
+            {
+                "key": "mine",
+                "name": "自分の",
+                "stages": [
+                    {"key": "a", "label": "一"},
+                    {"key": "b", "label": "二", "label_en": "Two"},
+                ],
+            },
+        )
+        retired = add_stage_model(
+            store, {"key": "old", "name": "古い", "stages": [{"key": "a", "label": "一"}]}
+        )
+        toyooka_model = reference_id("stage_model", "toyooka-4stage")
+        for n, (model, stage) in enumerate(
+            [
+                (toyooka_model, "dialogue"),
+                (toyooka_model, "retired"),
+                (toyooka_model, None),
+                (mine.id, "b"),
+                (mine.id, "a"),
+                (retired.id, "a"),
+                (toyooka_model, "survey"),
+            ]
+        ):
+            community = create(
+                "organization",
+                kind="community",
+                name=f"地区{n}",
+                kana=f"ちく{9 - n}",
+                parent_id=toyooka,
+            )
+            track = create(
+                "engagement_track",
+                model_id=model,
+                community_id=community,
+                initiative_id=kept if n % 2 == 0 else None,
+                current_stage=stage,
+            )
+            # Tracks 0 and 4: no move, or only a deleted one; 2: its latest move deleted.
+            for m, date in enumerate(("2024-06-01", "2025-03-01", "2026-01-01")[: n % 4 or n // 4]):
+                move = create("stage_move", track_id=track, to_stage=stage or "survey", date=date)
+                if (n, m) in ((2, 1), (3, 0), (4, 0)):
+                    records.delete(store, "stage_move", move)
+            if n == 6:
+                records.delete(store, "engagement_track", track)
+        records.delete(store, "stage_model", retired.id)
+    needing_nothing(data_dir)
+    light = open_light(data_dir)
+    assert light is not None
+    with Store.open(data_dir) as store:
+        for today in DAYS:
+            assert light.dashboard(today) == dashboard(store, today), today
+        funnels = funnel(store)
+        assert light.funnel() == funnels
+    light.close()
+    assert [f.model.key for f in funnels] == ["toyooka-4stage", "mine"]
+    assert funnels[0].not_started == 2  # a stage the model lacks, and none yet
+
+
+def test_the_logs_reads_wait_for_no_dashboard_read(both: tuple[Store, LightStore]) -> None:
+    """The dashboard reads on a connection of its own: the Log's reads go on during its scan."""
+    _, light = both
+    with light._board_lock:  # a dashboard read in progress
+        assert light.count_activities()
+        assert light.log_page(limit=5)
+
+
+@pytest.mark.sqlite_only
+def test_a_stopped_dashboard_read_gives_none_and_the_next_one_reads(
+    both: tuple[Store, LightStore],
+) -> None:
+    """The app stops the dashboard's scan when its screen is left before the cards came (on a
+    hub the server scans, and the stop does nothing)."""
+    store, _ = both
+    light = open_light(store.data_dir, shared=True)  # as the app's workers read it
+    assert light is not None
+    today = dt.date(2024, 7, 20)
+    assert light.dashboard(today) is not None
+    light.stop_dashboard()  # nothing running: no read after it is stopped
+    assert light.dashboard(today) == dashboard(store, today)
+    failed: list[Exception] = []
+
+    def scan() -> None:  # a read of some seconds, as a dashboard's of a big store
+        try:
+            with light._board_read() as conn:
+                conn.execute(
+                    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
+                    "WHERE i < 100000000) SELECT count(*) FROM n"
+                ).fetchone()
+        except sqlite3.Error as exc:
+            failed.append(exc)
+
+    reading = threading.Thread(target=scan)
+    reading.start()
+    deadline = time.monotonic() + 30
+    while reading.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.02)
+        light.stop_dashboard()  # again, should the first come before the statement began
+    reading.join()
+    assert [str(exc) for exc in failed] == ["interrupted"]
+    assert light.dashboard(today) == dashboard(store, today)  # its unit was ended
+    light.close()
+
+
+def test_the_dashboard_imports_no_sqlalchemy(both: tuple[Store, LightStore]) -> None:
+    """What the app's first screen reads needs the driver alone (psycopg on a hub)."""
+    store, _ = both
+    database = engine_module.database_for(store.data_dir, None) or ""
+    code = (
+        "import sys, datetime\n"
+        "from pathlib import Path\n"
+        "from dxfield.store.light import open_light\n"
+        "light = open_light(Path(sys.argv[1]), sys.argv[2], shared=True)\n"
+        "board = light.dashboard(datetime.date(2024, 7, 20))\n"
+        "funnels = light.funnel()\n"
+        "assert board is not None and board.cards and funnels, (board, funnels)\n"
+        "light.close()\n"
+        "print(sorted(m.split('.')[0] for m in sys.modules\n"
+        "    if m.split('.')[0] in ('sqlalchemy', 'sqlmodel', 'pydantic', 'alembic', 'nacl')\n"
+        "    or m in ('dxfield.store.records', 'dxfield.domain.records')))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(store.data_dir), database],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
 
 
 def test_search_reads_the_same_hits(both: tuple[Store, LightStore]) -> None:
@@ -153,7 +366,7 @@ def test_a_page_past_the_light_limit_is_the_stores(both: tuple[Store, LightStore
     assert light.search("町", limit=100_000) is None
 
 
-def _needing_nothing(data_dir: Path) -> None:
+def needing_nothing(data_dir: Path) -> None:
     """Make the store of `data_dir` one whose open does nothing, as a person's is: on a hub, its
     account has its keys (`init` makes them) and an open has signed with them."""
     with Store.open(data_dir) as store:
@@ -166,7 +379,7 @@ def _needing_nothing(data_dir: Path) -> None:
 
 
 def test_a_store_that_needs_nothing_opens_light(data_dir: Path) -> None:
-    _needing_nothing(data_dir)
+    needing_nothing(data_dir)
     light = open_light(data_dir)
     assert light is not None
     assert light.activities(limit=5) == []
@@ -201,7 +414,7 @@ def _raw(data_dir: Path, sql: str) -> None:
     ],
 )
 def test_a_store_the_open_would_change_or_refuse_is_the_stores(data_dir: Path, sql: str) -> None:
-    _needing_nothing(data_dir)
+    needing_nothing(data_dir)
     _raw(data_dir, sql)
     assert open_light(data_dir) is None
 

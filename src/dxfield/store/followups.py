@@ -14,6 +14,7 @@ from dxfield.domain.errors import LocalizedError
 from dxfield.domain.records import ActionRead, FindingRead, InitiativeRead
 from dxfield.i18n import N_, about, problems
 from dxfield.store import organizations, revisions
+from dxfield.store.board import OPEN_STATUSES as OPEN_STATUSES  # the dashboard's too
 from dxfield.store.records import ACTIONS, ACTIVITIES, FINDINGS, INITIATIVES
 from dxfield.store.unit import Unit, Work, unit_of
 
@@ -23,7 +24,6 @@ _initiatives = revisions.table_for("initiative")
 _findings = revisions.table_for("finding")
 _actions = revisions.table_for("action")
 _orgs = revisions.table_for("organization")
-OPEN_STATUSES = (ActionStatus.planned.value, ActionStatus.in_progress.value)
 
 
 @dataclass(frozen=True)

@@ -21,25 +21,28 @@ condition, a substring test, the index's match, LIMIT). The rows and values are 
 tests/store/test_light.py holds them equal on both engines. A query failing here (a damaged
 file, a server gone) gives None too, and the verb asks the `Store`.
 
-The app reads its first screen's Log here too (`open_light(..., shared=True)`): the whole Log,
-unfiltered, page by page (`count_activities`, `log_page`, the SQL of `count_activities` and
-`oldest_activities` too), from thread workers, one read at a time, while the `Store` opens in
-another.
+The app reads its first screens here too (`open_light(..., shared=True)`), from thread workers,
+while the `Store` opens in another: the whole Log, unfiltered, page by page (`count_activities`,
+`log_page`, the SQL of `count_activities` and `oldest_activities` too), one read at a time, and
+the Dashboard (`dashboard`, `funnel`: the rows store/dashboard.py and store/tracks.py read, made
+into the same cards by store/board.py), on a second connection of its own, so that its scan of
+every activity (a few tenths of a second at 100,000) never holds up the Log's reads.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import itertools
 import json
 import os
 import sqlite3
 import threading
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from dxfield.domain.enums import ActivityKind, SupportArea
 from dxfield.domain.errors import LocalizedError, StoreError
@@ -68,6 +71,9 @@ from dxfield.store.search_terms import (
     query_terms,
     snippet,
 )
+
+if TYPE_CHECKING:  # imported when read: the verbs and the app's first reads go without
+    from dxfield.store.board import Dashboard, Funnel
 
 BUSY_TIMEOUT_MS = 10_000
 PRAGMAS = (
@@ -142,6 +148,10 @@ class _SQLite:
     live = "likely(activity.deleted IS 0) = 1"  # the Store tells the planner most rows are live
 
     @staticmethod
+    def live_of(table: str) -> str:
+        return f"{table}.deleted IS 0"
+
+    @staticmethod
     def bound(_sql_type: str) -> str:
         return "?"
 
@@ -173,11 +183,22 @@ class _SQLite:
         conn.execute("COMMIT")
 
     @staticmethod
+    def abandon(conn: Any) -> None:
+        """End a reading unit a failed (or stopped) read left open."""
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+
+    @staticmethod
+    def stop(conn: Any) -> None:
+        """Stop the read running on `conn` (from another thread): it fails, "interrupted"."""
+        conn.interrupt()
+
+    @staticmethod
     def date(value: str) -> dt.date:
         return dt.date.fromisoformat(value)
 
     @staticmethod
-    def json_list(value: str | None) -> list[str]:
+    def json_list(value: str | None) -> list[Any]:
         """A JSON column holding a list (NULL: an empty one), as SQLAlchemy's JSON type reads
         it: sqlite3 gives its text."""
         return list(json.loads(value) or []) if value is not None else []
@@ -191,6 +212,10 @@ class _Postgres:
 
     def __init__(self, error: type[Exception]) -> None:
         self.error = error  # psycopg's, imported only once a hub is opened
+
+    @staticmethod
+    def live_of(table: str) -> str:
+        return f"{table}.deleted IS false"
 
     @staticmethod
     def bound(sql_type: str) -> str:
@@ -224,11 +249,20 @@ class _Postgres:
         conn.commit()
 
     @staticmethod
+    def abandon(conn: Any) -> None:
+        conn.rollback()
+
+    @staticmethod
+    def stop(_conn: Any) -> None:
+        """Nothing: the hub's server scans, not this process (whose other reads go on, on the
+        other connection)."""
+
+    @staticmethod
     def date(value: dt.date) -> dt.date:
         return value
 
     @staticmethod
-    def json_list(value: list[str] | None) -> list[str]:
+    def json_list(value: list[Any] | None) -> list[Any]:
         """psycopg gives a JSON column parsed, as SQLAlchemy reads it."""
         return list(value or [])
 
@@ -239,15 +273,23 @@ _Engine = _SQLite | _Postgres
 class LightStore:
     """A store that needed nothing done at open, read through its driver."""
 
-    def __init__(self, conn: _Connection, sql: _Engine) -> None:
+    def __init__(self, conn: _Connection, sql: _Engine, connect: Callable[[], _Connection]) -> None:
         self._conn = conn
         self._sql = sql
         self._lock = threading.Lock()  # one read at a time (the app's workers share it)
+        self._connect = connect  # another connection like `conn`, for the dashboard's reads
+        self._board: _Connection | None = None
+        self._board_lock = threading.Lock()
+        self._closed = False
 
     def close(self) -> None:
-        """Close the connection (after a read in progress in another thread)."""
+        """Close the connections (each after a read in progress in another thread)."""
         with self._lock:
             self._conn.close()
+        with self._board_lock:
+            self._closed = True
+            if self._board is not None:
+                self._board.close()
 
     @contextlib.contextmanager
     def _read(self) -> Iterator[_Connection]:
@@ -259,6 +301,68 @@ class LightStore:
                 yield self._conn
             finally:
                 self._sql.end(self._conn)
+
+    @contextlib.contextmanager
+    def _board_read(self) -> Iterator[_Connection]:
+        """The dashboard's connection (opened at its first read) in a reading unit: its scans
+        take their time on a connection of their own, one at a time."""
+        with self._board_lock:
+            if self._closed:
+                raise self._sql.error("the light store is closed")
+            if self._board is None:
+                self._board = self._connect()
+            self._sql.begin(self._board)
+            try:
+                yield self._board
+            except BaseException:
+                with contextlib.suppress(self._sql.error):
+                    self._sql.abandon(self._board)
+                raise
+            self._sql.end(self._board)
+
+    def stop_dashboard(self) -> None:
+        """Stop a dashboard read in progress (from any thread): it gives None. The app stops
+        it when the Dashboard is left before its cards came, so that the screen shown next
+        has the processor to itself."""
+        board = self._board
+        if board is not None and not self._closed:
+            with contextlib.suppress(self._sql.error):
+                self._sql.stop(board)
+
+    def dashboard(self, today: dt.date) -> Dashboard | None:
+        """The dashboard as store/dashboard.py's `dashboard` gives it (its queries, in one
+        reading unit); None when the store could not be read (the `Store` reads it)."""
+        sql = self._sql
+        try:
+            with self._board_read() as conn:
+                return _dashboard(conn, sql, today)
+        except sql.error:
+            return None
+
+    def funnel(self) -> list[Funnel] | None:
+        """The funnels as store/tracks.py's `funnel` gives them; None when the store could not
+        be read."""
+        from dxfield.store import board
+
+        sql = self._sql
+        try:
+            with self._board_read() as conn:
+                counts = conn.execute(
+                    "SELECT engagement_track.model_id, engagement_track.current_stage, count(*) "
+                    f"FROM engagement_track WHERE {sql.live_of('engagement_track')} "
+                    "GROUP BY engagement_track.model_id, engagement_track.current_stage"
+                ).fetchall()
+                models = [
+                    (*row[:5], sql.json_list(row[5]))
+                    for row in conn.execute(
+                        "SELECT stage_model.id, stage_model.key, stage_model.name, "
+                        "stage_model.name_en, stage_model.builtin, stage_model.stages "
+                        f"FROM stage_model WHERE {sql.live_of('stage_model')}"
+                    )
+                ]
+        except sql.error:
+            return None
+        return board.funnels(counts, models)
 
     def count_activities(self) -> int | None:
         """How many live activities there are (`count_activities` without filters); None when
@@ -433,6 +537,74 @@ class LightStore:
         return drafts_of(rows)
 
 
+def _dashboard(conn: _Connection, sql: _Engine, today: dt.date) -> Dashboard:
+    """The dashboard's rows, as store/dashboard.py reads them, made into its cards."""
+    from dxfield.store import board
+
+    live, day, text = sql.live_of, sql.bound("DATE"), sql.bound("VARCHAR")
+    latest = conn.execute(
+        f"SELECT max(activity.date) FROM activity "
+        f"WHERE {live('activity')} AND activity.date < {day}",
+        [sql.day(board.window_end(today))],
+    ).fetchone()[0]
+    fiscal_year = board.window(sql.date(latest) if latest is not None else None, today)
+    names: dict[str, tuple[str, str]] = {
+        row[0]: (row[1], row[2] or row[1])
+        for row in conn.execute(
+            "SELECT organization.id, organization.name, organization.kana FROM organization"
+        )
+    }
+    initiatives = [
+        (*row[:4], sql.json_list(row[4]))
+        for row in conn.execute(
+            "SELECT initiative.id, initiative.municipality_id, initiative.theme, "
+            f"initiative.title, initiative.providers FROM initiative WHERE {live('initiative')}"
+        )
+    ]
+    starts = board.month_starts(fiscal_year)
+    in_month = f"sum(CASE WHEN activity.date >= {day} AND activity.date < {day} THEN 1 ELSE 0 END)"
+    tallies = board.tallies(
+        conn.execute(
+            "SELECT activity.initiative_id, activity.municipality_id, count(*), "
+            f"{', '.join([in_month] * board.MONTHS)} FROM activity WHERE {live('activity')} "
+            "GROUP BY activity.initiative_id, activity.municipality_id",
+            [sql.day(d) for pair in itertools.pairwise(starts) for d in pair],
+        ),
+        {row[0] for row in initiatives},
+    )
+    is_open, live_actions = f'"action".status IN ({text}, {text})', live('"action"')
+    actions = board.action_counts(
+        conn.execute(
+            f'SELECT "action".initiative_id, sum(CASE WHEN {is_open} THEN 1 ELSE 0 END), '
+            f'sum(CASE WHEN {is_open} AND "action".due < {day} THEN 1 ELSE 0 END) '
+            f'FROM "action" WHERE {live_actions} '
+            'AND "action".initiative_id IS NOT NULL GROUP BY "action".initiative_id',
+            [*board.OPEN_STATUSES, *board.OPEN_STATUSES, sql.day(today)],
+        )
+    )
+    tracks = board.track_stages(
+        [
+            (*row[:4], sql.json_list(row[4]), sql.date(row[5]) if row[5] is not None else None)
+            for row in conn.execute(
+                "SELECT engagement_track.id, engagement_track.initiative_id, "
+                "engagement_track.community_id, engagement_track.current_stage, "
+                "stage_model.stages, latest.moved \n"
+                "FROM engagement_track LEFT OUTER JOIN stage_model "
+                "ON stage_model.id = engagement_track.model_id LEFT OUTER JOIN "
+                "(SELECT stage_move.track_id AS track_id, max(stage_move.date) AS moved "
+                f"FROM stage_move WHERE {live('stage_move')} GROUP BY stage_move.track_id) "
+                "AS latest ON latest.track_id = engagement_track.id \n"
+                f"WHERE {live('engagement_track')} "
+                "AND engagement_track.initiative_id IS NOT NULL"
+            )
+        ],
+        today,
+        board.as_of(fiscal_year, today),
+        names,
+    )
+    return board.dashboard(fiscal_year, today, names, initiatives, tallies, actions, tracks)
+
+
 def _log_columns(sql: _Engine) -> str:
     """The Log's columns, from its live activities, as `list_activities` selects them."""
     return (
@@ -502,11 +674,23 @@ def _open_file(data_dir: Path, *, shared: bool = False) -> LightStore | None:
         for pragma in PRAGMAS:
             conn.execute(pragma)
         if _file_needs_nothing(conn):
-            return LightStore(conn, _SQLite())
+            return LightStore(conn, _SQLite(), lambda: _connect_file(path, shared=shared))
     except sqlite3.Error:
         pass
     conn.close()
     return None
+
+
+def _connect_file(path: Path, *, shared: bool) -> sqlite3.Connection:
+    """Another connection to the store's file, with its pragmas."""
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=not shared)
+    try:
+        for pragma in PRAGMAS:
+            conn.execute(pragma)
+    except sqlite3.Error:
+        conn.close()
+        raise
+    return conn
 
 
 def _file_needs_nothing(conn: sqlite3.Connection) -> bool:
@@ -550,8 +734,9 @@ def _open_hub(address: str, data_dir: Path) -> LightStore | None:
     import psycopg
     from psycopg.conninfo import make_conninfo
 
+    conninfo = make_conninfo("", **{**arguments, **CONNECT_ARGUMENTS})
     try:  # as SQLAlchemy's psycopg dialect connects: its arguments, then the Store's
-        conn = psycopg.connect(make_conninfo("", **{**arguments, **CONNECT_ARGUMENTS}))
+        conn = psycopg.connect(conninfo)
     except psycopg.Error as exc:
         # `Store.open` would connect the same way and fail the same way, after waiting out the
         # timeout again for a server that does not answer: what it would say, said now.
@@ -560,7 +745,7 @@ def _open_hub(address: str, data_dir: Path) -> LightStore | None:
         raise connect_error(exc, hub_url(address)) from exc
     try:
         if _hub_needs_nothing(conn, person):
-            return LightStore(conn, _Postgres(psycopg.Error))
+            return LightStore(conn, _Postgres(psycopg.Error), lambda: psycopg.connect(conninfo))
     except psycopg.Error:
         pass
     conn.close()

@@ -30,7 +30,7 @@ from dxfield.domain.records import (
     StageMoveRead,
 )
 from dxfield.i18n import N_, about, problems, quote
-from dxfield.store import organizations, records, revisions
+from dxfield.store import board, organizations, records, revisions
 from dxfield.store.activities import (
     ActivityFilter,
     ActivityInput,
@@ -39,6 +39,8 @@ from dxfield.store.activities import (
     new_activity_content,
     rows_by_ids,
 )
+from dxfield.store.board import Funnel as Funnel  # re-exported, as is the next
+from dxfield.store.board import FunnelStage as FunnelStage
 from dxfield.store.dashboard import as_of_date
 from dxfield.store.files import read_text_file
 from dxfield.store.ids import new_id, reference_id
@@ -562,27 +564,9 @@ def timeline(work: Work, track: str) -> tuple[TrackSummary, list[TimelineEntry]]
     return summary, entries
 
 
-@dataclass(frozen=True)
-class FunnelStage:
-    """How many communities stand at one stage of a model."""
-
-    key: str
-    label: str
-    label_en: str
-    count: int
-
-
-@dataclass(frozen=True)
-class Funnel:
-    """Communities per stage of one model, over all its live tracks."""
-
-    model: StageModelRead
-    not_started: int
-    stages: list[FunnelStage]
-
-
 def funnel(work: Work) -> list[Funnel]:
-    """Communities per stage, for each model that has tracks."""
+    """Communities per stage, for each live model that has live tracks (store/board.py makes
+    them, for the light store too): the built-in models first, then by name."""
     with unit_of(work, write=False) as unit:
         conn = unit.conn
         counts = conn.execute(
@@ -590,26 +574,17 @@ def funnel(work: Work) -> list[Funnel]:
             .where(_tracks.c.deleted.is_(False))
             .group_by(_tracks.c.model_id, _tracks.c.current_stage)
         ).all()
-    per_model: dict[str, dict[str | None, int]] = {}
-    for model_id, stage, count in counts:
-        per_model.setdefault(model_id, {})[stage] = count
-    result = []
-    for model in list_stage_models(work):
-        stage_counts = per_model.get(model.id)
-        if not stage_counts:
-            continue
-        known = {s.key for s in model.stages}
-        result.append(
-            Funnel(
-                model=model,
-                not_started=sum(c for k, c in stage_counts.items() if k not in known),
-                stages=[
-                    FunnelStage(s.key, s.label, s.label_en or s.label, stage_counts.get(s.key, 0))
-                    for s in model.stages
-                ],
-            )
-        )
-    return result
+        models = conn.execute(
+            select(
+                _models.c.id,
+                _models.c.key,
+                _models.c.name,
+                _models.c.name_en,
+                _models.c.builtin,
+                _models.c.stages,
+            ).where(_models.c.deleted.is_(False))
+        ).all()
+    return board.funnels(counts, models)
 
 
 def builtin_model_id() -> str:

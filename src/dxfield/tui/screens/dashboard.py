@@ -1,5 +1,9 @@
 """The Dashboard (home): a card per municipality and initiative over a 年度, named at the top
-(the store chooses it: `store.dashboard`). Enter opens a card's log."""
+(the store chooses it: `store.dashboard`). Enter opens a card's log.
+
+At start it is read through the light store (store/light.py: the driver alone) while the `Store`
+opens behind it, so its cards come without waiting for SQLAlchemy; once the `Store` is open, it
+reads them."""
 
 from __future__ import annotations
 
@@ -22,8 +26,7 @@ from dxfield.tui.text import plain
 from dxfield.tui.widgets.funnel import FunnelView
 
 if TYPE_CHECKING:
-    from dxfield.store.dashboard import Dashboard, InitiativeCard
-    from dxfield.store.tracks import Funnel
+    from dxfield.store.board import Dashboard, Funnel, InitiativeCard
 
 
 def window_text(board: Dashboard, today: dt.date) -> str:
@@ -149,14 +152,21 @@ class DashboardScreen(DxScreen):
 
     @work(thread=True, exclusive=True, group="dashboard", exit_on_error=False)
     def load(self) -> None:
-        """Read the cards (in a thread) and show them."""
-        store = self.store  # waits for the `Store` to open (at start it opens behind this)
-        from dxfield.store.dashboard import dashboard
-        from dxfield.store.tracks import funnel
-
+        """Read the cards (in a thread) and show them: through the light store while the
+        `Store` opens, else (or when the light read gives None) through the `Store`."""
         today = self.dx.today
-        board = dashboard(store, today)
-        funnels = funnel(store)
+        light = self.dx.log_light()
+        board = light.dashboard(today) if light is not None else None
+        funnels = light.funnel() if light is not None and board is not None else None
+        if (board is None or funnels is None) and light is not None and not self.is_current:
+            return  # left before its cards came (the read was stopped): read when shown again
+        if board is None or funnels is None:
+            store = self.store  # waits for the `Store` to open (at start it opens behind this)
+            from dxfield.store.dashboard import dashboard
+            from dxfield.store.tracks import funnel
+
+            board = dashboard(store, today)
+            funnels = funnel(store)
         self.app.call_from_thread(self._show, board, funnels, today)
 
     def _show(self, board: Dashboard, funnels: list[Funnel], today: dt.date) -> None:
@@ -203,6 +213,13 @@ class DashboardScreen(DxScreen):
     def on_screen_resume(self) -> None:
         super().on_screen_resume()
         self.load()
+
+    def on_screen_suspend(self) -> None:
+        # Left (for the Log, at once, say) before the light read of its cards was done: that
+        # scan of every activity stops, and the next screen has the processor to itself.
+        light = self.dx.log_light()
+        if light is not None:
+            light.stop_dashboard()
 
     @on(InitiativeCardView.Opened)
     def _opened(self, event: InitiativeCardView.Opened) -> None:

@@ -12,7 +12,7 @@ from dxfield.domain.visible import visible
 from dxfield.i18n import _, current_language, ngettext
 
 if TYPE_CHECKING:
-    from dxfield.store.tracks import Funnel
+    from dxfield.store.board import Funnel
 
 BAR_WIDTH = 24
 LABEL_WIDTH = 34
