@@ -9,15 +9,16 @@ handlers, keys are posted as the terminal driver posts them, and "painted" means
 `call_after_refresh` callback ran (the screen repainted with nothing left dirty).
 
 - tui_start: wall time from starting `dxfield` (the `dxfield` command's entry point, the app
-  run headless) to an interactive Log of N activities: "l" is pressed as soon as the first
-  screen has painted, and the time is taken when the Log's list has loaded and painted its
-  first rows (the child's first output line). Baseline: a minimal Textual hello-world app
-  started the same way, to its first paint. Medians of interleaved runs. Target <= 1.5
-  (issue 18). The app shows its first screen before SQLAlchemy and the `Store` load (the
-  whole Log reads through store/light.py meanwhile), so the process's exit, which waits for
-  that opening, comes later: the note gives both ratios. (Until issue 18 this figure was taken
-  at the exit, when the two were the same.)
-- tui_start_floor: the same start vs the hello-world app that also imports Typer and, in a
+  run headless, N activities) to its first screen painted, the screen a person types into: its
+  keys are live from that paint (`l` shows the Log through store/light.py, `n` is kept until the
+  `Store` has opened behind it). Baseline: a minimal Textual hello-world app started the same
+  way, to its first paint. Medians of interleaved runs. Target <= 1.5 (issue 18's words: "the
+  first screen a person can type into"). The note gives when the Dashboard's cards were painted
+  (read through the light store too, a scan of every activity) and the process's exit.
+- tui_start_log: the same start, with "l" pressed as soon as the first screen has painted, to
+  the Log's list loaded and its first rows painted: what an impatient person sees. Same
+  baseline. Target <= 2.5 (set here, in the note of issue 18: a guard, not the issue's figure).
+- tui_start_floor: the start to the Log (as tui_start_log) vs the hello-world app that also imports Typer and, in a
   thread worker, opens the `Store` and reads and paints the first 100 activities
   (`child_start_floor`), each to its painted screen. Target <= 1.5; below 1 now that the first
   screen comes without the `Store`.
@@ -190,6 +191,39 @@ def child_start_floor() -> None:
             self.exit()
 
     Floor().run(headless=True, size=SIZE)
+
+
+def child_start_first() -> None:
+    """`dxfield` as a user starts it (its CLI), headless: a line once the first screen (the
+    Dashboard) has painted, another once its cards have; exits then."""
+    import dxfield.tui.app
+    from dxfield.launch import main  # what the `dxfield` command runs
+    from dxfield.tui.screens.dashboard import DashboardScreen, InitiativeCardView
+
+    bench_app = _bench_app_class()
+    began = time.perf_counter()
+
+    def run_app(data_dir: Path, database: str | None = None) -> None:
+        app = bench_app(data_dir)
+        said: list[str] = []
+
+        def look() -> None:
+            screen = app.screen
+            if isinstance(screen, DashboardScreen):
+                if not said:
+                    said.append("first")
+                    _emit({"max_rss_mib": _max_rss_mib()})
+                if screen.query(InitiativeCardView):
+                    _emit({"cards": time.perf_counter() - began})
+                    app.exit()
+                    return
+            app.set_timer(0.005, lambda: app.call_after_refresh(look))
+
+        app.call_later(lambda: app.call_after_refresh(look))
+        app.run(headless=True, size=SIZE)
+
+    dxfield.tui.app.run_app = run_app  # what the CLI opens when no command is given
+    main([])
 
 
 def child_start_dxfield() -> None:
@@ -417,6 +451,7 @@ def child_main(argv: list[str]) -> None:
             "start-hello",
             "start-floor",
             "start-dxfield",
+            "start-first",
             "first-paint",
             "scroll",
             "loop-gap",
@@ -430,6 +465,8 @@ def child_main(argv: list[str]) -> None:
         child_start_floor()
     elif args.child == "start-dxfield":
         child_start_dxfield()
+    elif args.child == "start-first":
+        child_start_first()
     else:
         data_dir = Path(os.environ["DXFIELD_DATA_DIR"])
         _emit(asyncio.run(_measure(args.child, data_dir, args.repeats)))
@@ -457,7 +494,8 @@ def _env(workdir: Path, data_dir: Path | None) -> dict[str, str]:
 def run_child(
     mode: str, workdir: Path, data_dir: Path | None, repeats: int = 1, *, attempts: int = 2
 ) -> tuple[float, float, dict[str, Any]]:
-    """Run one child: (seconds to its first output line, seconds to its exit, that line's data).
+    """Run one child: (seconds to its first output line, seconds to its exit, that line's data,
+    with `second_line_at`: the seconds to a second line, when the child printed one).
 
     A child that fails is run again (`attempts` in all), and the failure is reported on stderr:
     a rare crash of the app must be seen, but must not throw away a run of several minutes.
@@ -474,13 +512,18 @@ def run_child(
             assert proc.stdout is not None
             line = proc.stdout.readline()
             first = time.perf_counter() - began
+            later = proc.stdout.readline()  # a second line, when the child says one
+            second = time.perf_counter() - began
             proc.stdout.read()
             proc.wait()
         finally:
             watchdog.cancel()
         whole = time.perf_counter() - began
         if proc.returncode == 0 and line:
-            return first, whole, json.loads(line)
+            data = json.loads(line)
+            if later.strip():
+                data["second_line_at"] = second
+            return first, whole, data
         stderr.seek(0)
         errors = stderr.read().decode(errors="replace").strip().splitlines()
     failure = f"{mode} on {data_dir} failed ({proc.returncode}): {errors[-1] if errors else ''}"
@@ -507,40 +550,49 @@ def _note(text: str) -> None:
 
 def measure_start_and_memory(
     workdir: Path, big: Path, small: Path, repeats: int
-) -> tuple[Figure, Figure, Figure]:
-    """tui_start, tui_start_floor and tui_memory from the same interleaved start processes."""
+) -> tuple[Figure, Figure, Figure, Figure]:
+    """tui_start, tui_start_log, tui_start_floor and tui_memory from the same interleaved start
+    processes."""
     from run import figure
 
     run_child("start-hello", workdir, None)  # warm the bytecode caches once
     run_child("start-floor", workdir, small)
+    run_child("start-first", workdir, small)
     run_child("start-dxfield", workdir, small)
-    hello, floor, ours, big_rss, small_rss = [], [], [], [], []
-    hello_whole, ours_whole = [], []
+    hello, floor, first, cards, log, big_rss, small_rss = [], [], [], [], [], [], []
+    hello_whole, log_whole = [], []
     for _ in range(repeats):
         ready, whole, _ = run_child("start-hello", workdir, None)
         hello.append(ready)
         hello_whole.append(whole)
         floor.append(run_child("start-floor", workdir, big)[0])
+        ready, _, data = run_child("start-first", workdir, big)
+        first.append(ready)
+        cards.append(data.get("second_line_at", float("nan")))
         ready, whole, data = run_child("start-dxfield", workdir, big)
-        ours.append(ready)
-        ours_whole.append(whole)
+        log.append(ready)
+        log_whole.append(whole)
         big_rss.append(data["max_rss_mib"])
         _, _, data = run_child("start-dxfield", workdir, small)
         small_rss.append(data["max_rss_mib"])
     median = statistics.median
-    _note(
-        f"start, to the screen painted: hello {median(hello):.3f}s, floor (hello + typer + the "
-        f"store, opened and read) {median(floor):.3f}s, dxfield {median(ours):.3f}s; to the "
-        f"process's exit: hello {median(hello_whole):.3f}s, dxfield {median(ours_whole):.3f}s "
-        f"({median(ours_whole) / median(hello_whole):.2f}x: the exit waits for the `Store` "
-        "opening behind the first screen)"
+    base = median(hello)
+    cards_note = (
+        f"the Dashboard's cards painted at {median(cards):.3f}s ({median(cards) / base:.2f}x)"
     )
-    start = figure("tui_start", median(ours), median(hello), 1.5)
-    start_floor = figure("tui_start_floor", median(ours), median(floor), 1.5)
+    _note(
+        f"start, to the screen painted: hello {base:.3f}s, floor (hello + typer + the store, "
+        f"opened and read) {median(floor):.3f}s, dxfield's first screen {median(first):.3f}s "
+        f"({cards_note}), its Log after l {median(log):.3f}s; to the process's exit: hello "
+        f"{median(hello_whole):.3f}s, dxfield with the Log {median(log_whole):.3f}s"
+    )
+    start = figure("tui_start", median(first), base, 1.5, note=cards_note)
+    start_log = figure("tui_start_log", median(log), base, 2.5)
+    start_floor = figure("tui_start_floor", median(log), median(floor), 1.5)
     memory = figure(
         "tui_memory", statistics.median(big_rss), statistics.median(small_rss), 1.5, "MiB"
     )
-    return start, start_floor, memory
+    return start, start_log, start_floor, memory
 
 
 def measure_paired(
@@ -589,7 +641,7 @@ def measure_tui(
     small = build_store(workdir / "tui-small", SMALL)
     _note(f"stores ready in {time.perf_counter() - began:.1f}s")
 
-    start, start_floor, memory = measure_start_and_memory(workdir, big, small, repeats)
+    start, start_log, start_floor, memory = measure_start_and_memory(workdir, big, small, repeats)
     _note(f"start and memory done at {time.perf_counter() - began:.1f}s")
     # First paints vary by a third from one to the next (when the list's thread worker starts
     # and how it shares the GIL with the screen's layout): many of them, from several processes.
@@ -599,7 +651,7 @@ def measure_tui(
     _note(f"scroll done at {time.perf_counter() - began:.1f}s")
     loop_gap = measure_loop_gap(workdir, big, repeats)
     _note(f"all done in {time.perf_counter() - began:.1f}s")
-    return [start, start_floor, first_paint, scroll, loop_gap, memory]
+    return [start, start_log, start_floor, first_paint, scroll, loop_gap, memory]
 
 
 if __name__ == "__main__":

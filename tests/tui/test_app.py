@@ -25,7 +25,12 @@ SIZE = (120, 40)
 
 
 async def settle(app: DxfieldApp, pilot: Pilot[None], rounds: int = 6) -> None:
-    """Let workers finish, and the workers their results start, and the screen repaint."""
+    """Let the Store open (timed from the first paint, see `OPEN_AFTER`) and workers finish, and
+    the workers their results start, and the screen repaint."""
+    for _ in range(400):  # at most about 20 s: a Store that cannot open is tried too
+        if app._store_tried.is_set():
+            break
+        await pilot.pause(0.05)
     for _ in range(rounds):
         with contextlib.suppress(WorkerCancelled, WorkerFailed):
             await app.workers.wait_for_complete()

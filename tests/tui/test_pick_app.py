@@ -18,6 +18,7 @@ from dxfield.i18n import set_language
 from dxfield.store import activities
 from dxfield.store.engine import Store
 from dxfield.store.followups import list_initiatives
+from dxfield.store.note_templates import note_template
 from dxfield.store.organizations import list_organizations, set_reading
 from dxfield.tui.app import DxfieldApp
 from dxfield.tui.screens.activity_form import ActivityFormScreen
@@ -124,7 +125,10 @@ async def test_the_taka_hearing_takes_at_most_20_keys(demo: Path, size: tuple[in
     assert record.initiative_id == known["taka"]
     assert record.kind.value == "hearing"
     assert record.participants.organization_ids == [known["多可町"], known["鹿児島県肝付町"]]
-    assert record.notes == note
+    # A hearing's note starts as its 議事録 headings: what is typed goes under the first one.
+    with Store.open(demo) as store:
+        heading, rest = note_template(store, "hearing").split("\n", 1)
+    assert record.notes == f"{heading}\n{note}{rest}".rstrip()  # stored without trailing space
 
 
 @pytest.mark.usefixtures("frozen_today")

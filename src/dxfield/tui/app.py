@@ -51,6 +51,9 @@ if TYPE_CHECKING:
 
 OPEN_AFTER = 0.2
 """Seconds after the first paint the `Store` starts opening, unless something needs it sooner."""
+OPEN_AFTER_CARDS = 2.0
+"""The same when the first screen is the Dashboard read through the light store: it starts the
+open itself once its cards are painted (`first_screen_filled`), and this is the latest."""
 OPEN_LATEST = 1.0
 """A worker that needs the `Store` starts its open itself when, after this many seconds, the
 open timed from the first paint has not begun (a refresh that never came)."""
@@ -179,6 +182,11 @@ class DxfieldApp(App[None]):
                 drafts = self._read_light()
             self._light_opened(drafts)
 
+    def first_screen_filled(self) -> None:
+        """The first screen has painted what it shows (the Dashboard its cards): the `Store`'s
+        imports, which share the interpreter with the screen, may start now."""
+        self.call_after_refresh(self._start_open)
+
     def _start_open(self) -> None:
         """Open the `Store` (once)."""
         if not self._opening:
@@ -264,7 +272,8 @@ class DxfieldApp(App[None]):
         self.refresh_bindings()
         # The `Store`'s imports would share the interpreter with the first screen: they start
         # once it has painted and taken any first key, or at once when something needs them.
-        self.call_after_refresh(self.set_timer, OPEN_AFTER, self._start_open)
+        after = OPEN_AFTER if drafts or self._light is None else OPEN_AFTER_CARDS
+        self.call_after_refresh(self.set_timer, after, self._start_open)
         if drafts:
             # The draft question comes first, before the dashboard: nothing else takes keys
             # until it is answered (`check_action`).

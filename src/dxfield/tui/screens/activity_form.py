@@ -342,6 +342,8 @@ class ActivityFormScreen(DxScreen):
         # left as it was put there (a restored draft's note is the person's own).
         self._template_put = str(options.values.get("notes") or "") if self.draft is None else None
         self._set_values(options.values)
+        if self._template_put:
+            under_first_heading(self.query_one("#notes", TextArea))
         if self.draft is None and self.activity_id is None:
             # A new activity at the last municipality starts with what was used there last.
             self._prefill(self._pick("municipality").value)
@@ -430,6 +432,7 @@ class ActivityFormScreen(DxScreen):
         template = self._templates.get(kind, "") if kind else ""
         if template != notes.text:
             notes.text = template
+            under_first_heading(notes)
         self._template_put = template
 
     @on(PickList.Changed, "#participants")
@@ -696,6 +699,14 @@ class ActivityFormScreen(DxScreen):
         from dxfield.store.local_state import discard_draft
 
         discard_draft(self.store, self.draft_name)
+
+
+def under_first_heading(area: TextArea) -> None:
+    """Put the cursor on the line under a template's first heading: what is typed goes into that
+    section, and the heading stays a heading (typed at the very start, it would not)."""
+    lines = area.text.split("\n")
+    if len(lines) > 1 and lines[0].startswith("#"):
+        area.cursor_location = (1, 0)
 
 
 def advance_choices(store: Any, today: dt.date) -> list[tuple[str, str]]:

@@ -205,6 +205,7 @@ class DashboardScreen(DxScreen):
         )
         if views:
             (target or views[0]).focus()
+        self.dx.first_screen_filled()  # the `Store` opens behind the cards, not during them
 
     def action_reload(self) -> None:
         """Read the dashboard again."""
