@@ -22,9 +22,9 @@ def test_a_template_is_set_from_a_file_shown_listed_and_reset(
     # As Windows Notepad writes it: a BOM, CRLF line ends. Kept as written, ends unified.
     source = tmp_path / "meeting.md"
     source.write_bytes("\ufeff## 日時\r\n\r\n## 決定事項\r\n".encode())
-    assert "meeting" in run("template", "set", "会議", "--file", str(source))
+    assert run("template", "set", "会議", "--file", str(source)) == "会議 のひな形を保存しました\n"
     assert run("template", "show", "meeting") == "## 日時\n\n## 決定事項\n"
-    assert "meeting" in run("template", "set", "meeting", "--file", str(source))  # unchanged
+    assert "会議" in run("template", "set", "meeting", "--file", str(source))  # unchanged
     listed = run("template", "list")
     assert "会議" in listed and "## 決定事項" not in listed
     rows = {t["kind"]: t for t in json.loads(run("template", "list", "--json"))}

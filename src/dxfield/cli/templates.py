@@ -71,9 +71,9 @@ def template_set(
 
     value = _kind(kind)
     if set_note_template(store_of(ctx), value, read_text_file(file)):
-        echo(_("saved the template of {kind}").format(kind=visible(value)))
+        echo(_("saved the template of {kind}").format(kind=_kind_label(value)))
     else:
-        echo(_("nothing changed: {id}").format(id=visible(value)))
+        echo(_("nothing changed: {id}").format(id=_kind_label(value)))
 
 
 @template_app.command("reset", cls=LocalizedCommand)
@@ -83,6 +83,13 @@ def template_reset(ctx: typer.Context, kind: KindArg) -> None:
 
     value = _kind(kind)
     if reset_note_template(store_of(ctx), value):
-        echo(_("back to the built-in template of {kind}").format(kind=visible(value)))
+        echo(_("back to the built-in template of {kind}").format(kind=_kind_label(value)))
     else:
-        echo(_("nothing changed: {id}").format(id=visible(value)))
+        echo(_("nothing changed: {id}").format(id=_kind_label(value)))
+
+
+def _kind_label(value: str) -> str:
+    """A kind as the person reads it: its label in the interface's language (会議)."""
+    from dxfield.domain.enums import ActivityKind
+
+    return visible(ActivityKind(value).label(ui_language()))
