@@ -149,6 +149,18 @@ def test_the_last_move_is_taken_back_as_new_revisions_and_only_the_last(
         take_back_move(demo_store, track)
 
 
+def test_a_move_is_not_taken_back_once_the_track_stands_elsewhere(demo_store: Store) -> None:
+    """A sync (another device's version of the track) or a conflict's choice can change the
+    track's stage without a move: its last move no longer says where it stands."""
+    track = get_track(demo_store, "奥矢根区", today=TODAY).track.id
+    move_track(demo_store, track, to="collaborators", no_evidence=True, today=TODAY)
+    records.edit(demo_store, "engagement_track", track, {"current_stage": "group"})
+    before = maintenance.dump(demo_store)
+    with pytest.raises(LocalizedError, match="no longer at the stage"):
+        take_back_move(demo_store, track)
+    assert maintenance.dump(demo_store) == before
+
+
 def test_a_move_forward_needs_evidence_unless_said_otherwise(demo_store: Store) -> None:
     before = maintenance.dump(demo_store)
     with pytest.raises(LocalizedError, match="evidence"):

@@ -69,6 +69,10 @@ PROBLEMS = problems(
         "track.no_evidence": N_("a move forward needs evidence activities"),
         "track.move_before_last": N_("the move is dated before the track's last move ({date})"),
         "track.no_move": N_("{value} has no move to take back"),
+        "track.stage_changed": N_(
+            "the track is no longer at the stage its last move reached ({stage}): it is at "
+            "{current} (changed by a sync or a conflict's choice); move it instead"
+        ),
         "track.not_last_move": N_(
             "only the track's last move can be taken back: it has moved since ({date}, to {stage})"
         ),
@@ -503,6 +507,15 @@ def take_back_move(work: Work, track: str, *, move_id: str | None = None) -> Sta
                 field="track",
                 date=last.date.isoformat(),
                 stage=last.to_stage,
+            )
+        if current.current_stage != last.to_stage:
+            # Another device's version of the track won since: taking the move back would put
+            # the track somewhere unrelated to where it stands.
+            raise LocalizedError(
+                "track.stage_changed",
+                field="track",
+                stage=last.to_stage,
+                current=current.current_stage or "—",
             )
         revisions.write_record(unit, "stage_move", last.id, None, deleted=True)
         track_content = records.validate(

@@ -124,6 +124,7 @@ class DxfieldApp(App[None]):
         self._light_tried = threading.Event()  # set once the light open was tried
         self._store_tried = threading.Event()  # set once the `Store` is open (or failed to)
         self._when_open: Callable[[], object] | None = None  # a key pressed before it was
+        self._pending_kept = False  # `_when_open` is a restored draft's form: no key replaces it
         self._opening = False
         self._closed = False
         self._switch_interval = sys.getswitchinterval()
@@ -196,9 +197,9 @@ class DxfieldApp(App[None]):
     def _read_light(self) -> list[Draft] | None:
         """Open the light read (store/light.py) and read the drafts left; None when it cannot
         tell (no light read: a store the open will change). Tried once, in any thread."""
-        from dxfield.store.light import open_light
-
         try:
+            from dxfield.store.light import open_light
+
             self._light = open_light(self.data_dir, self.database, shared=True)
             return self._light.drafts() if self._light is not None else None
         finally:
@@ -229,14 +230,17 @@ class DxfieldApp(App[None]):
             self._store_tried.set()
         light, self._light = self._light, None
         if light is not None:
-            light.close()  # from here on the `Store` reads the Log (a read in flight finishes)
+            # From here on the `Store` reads: a Dashboard scan in flight is stopped (its screen
+            # then reads through the `Store`) rather than waited for; a Log read finishes.
+            light.stop_dashboard()
+            light.close()
         return list_drafts(self._store)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state is WorkerState.ERROR and event.worker.error is not None:
             notify_failure(self, event.worker.error, timeout=15)
             if event.worker.group == "store-open" and self._store is None:
-                self._when_open = None
+                self._when_open, self._pending_kept = None, False
                 while len(self.screen_stack) > 1:  # the first screen can show nothing
                     self.pop_screen()
                 self.query_one("#opening", Static).update(plain(error_text(event.worker.error)))
@@ -247,14 +251,15 @@ class DxfieldApp(App[None]):
         # Everything imported so far lives as long as the app: keep it out of the collector's
         # full passes, which otherwise stall the event loop for ~90 ms now and then.
         gc.freeze()
+        if not self._drafts_known:  # the light read could not tell: asked now, first
+            self._begin(drafts)
         pending, self._when_open = self._when_open, None
-        if pending is not None:
-            pending()
+        self._pending_kept = False
+        if pending is not None and not self._asking_drafts:
+            pending()  # a key kept for the Store (a question about drafts drops it)
         # Conflicts left from an earlier sync: counted once the first screen has settled.
         self.set_timer(2.0, partial(self.refresh_status, conflicts=True))
         self.refresh_status()
-        if not self._drafts_known:  # the light read could not tell: asked now, first
-            self._begin(drafts)
 
     def _light_opened(self, drafts: list[Draft] | None) -> None:
         """The light read is open (or not): with the drafts known, the first thing shown is the
@@ -392,12 +397,14 @@ class DxfieldApp(App[None]):
         while len(self.screen_stack) > 2 and not isinstance(self.screen, self._base_screens()):
             self.pop_screen()
 
-    def _once_open(self, callback: Callable[[], object]) -> bool:
+    def _once_open(self, callback: Callable[[], object], *, kept: bool = False) -> bool:
         """True when the store is open; else keeps `callback` (the last key pressed) for when
-        it is, and False."""
+        it is, and False. A `kept` one (a restored draft's form) is not replaced by a later key."""
         if self._store is not None:
             return True
-        self._when_open = callback
+        if not self._pending_kept:
+            self._when_open = callback
+            self._pending_kept = kept
         self._start_open()
         return False
 
@@ -486,7 +493,7 @@ class DxfieldApp(App[None]):
         """Open the activity form: new, editing `activity_id`, or restoring `draft`."""
         from dxfield.tui.screens.activity_form import ActivityFormScreen
 
-        if not self._once_open(partial(self.open_form, activity_id, draft)):
+        if not self._once_open(partial(self.open_form, activity_id, draft), kept=draft is not None):
             return
         self.push_screen(ActivityFormScreen(activity_id=activity_id, draft=draft))
 
@@ -568,6 +575,8 @@ class DxfieldApp(App[None]):
         if self._asking_drafts:
             # Only moving between the answers, and ctrl+q (the drafts stay for the next start).
             return action in ("quit", "focus_next", "focus_previous")
+        if not self._begun:
+            return action == "quit"  # the first screen (perhaps the draft question) comes first
         if action == "undo":
             return (
                 self.undoer.pending is not None
@@ -583,8 +592,6 @@ class DxfieldApp(App[None]):
             "actions",
             "findings",
         )
-        if leaves_screen and not self._begun:
-            return False  # the first screen (perhaps the draft question) comes first
         return not (leaves_screen and getattr(self.screen, "holds_unsaved_input", False))
 
     async def action_quit(self) -> None:

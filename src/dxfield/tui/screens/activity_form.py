@@ -705,7 +705,7 @@ def under_first_heading(area: TextArea) -> None:
     """Put the cursor on the line under a template's first heading: what is typed goes into that
     section, and the heading stays a heading (typed at the very start, it would not)."""
     lines = area.text.split("\n")
-    if len(lines) > 1 and lines[0].startswith("#"):
+    if len(lines) > 1 and lines[0].startswith("#") and not lines[1].strip():
         area.cursor_location = (1, 0)
 
 
