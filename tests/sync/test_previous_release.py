@@ -98,7 +98,7 @@ def test_the_previous_release_store_takes_note_templates_after_its_migration(
         assert result.code == 0, result.err
         return result.out
 
-    assert "the template of meeting" in run("template", "set", "meeting", "--file", str(template))
+    assert "the template of Meeting" in run("template", "set", "meeting", "--file", str(template))
     listed = {t["kind"]: t for t in json.loads(run("template", "list", "--json"))}
     assert listed["meeting"]["saved"] and listed["meeting"]["text"] == "## 日時\n\n## 決定事項\n"
     checked = run("check", "--json")
