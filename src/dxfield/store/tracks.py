@@ -424,6 +424,15 @@ def add_activity_advancing(
         return activity, move
 
 
+def _live_track(conn: Connection, track: str) -> EngagementTrackRead:
+    """The live track `track` names (its id or its community's name); refused when deleted."""
+    track_id = _track_id(conn, track)
+    row = conn.execute(select(_tracks).where(_tracks.c.id == track_id)).mappings().one()
+    if row["deleted"]:
+        raise NotFound("track.deleted", field="track", value=quote(track))
+    return TRACKS.to_read(row)
+
+
 def _write_move(
     unit: Unit,
     track: str,
@@ -436,11 +445,8 @@ def _write_move(
 ) -> StageMoveRead:
     """Check and write a stage move and the track's new stage in the unit; the move."""
     conn = unit.conn
-    track_id = _track_id(conn, track)
-    row = conn.execute(select(_tracks).where(_tracks.c.id == track_id)).mappings().one()
-    if row["deleted"]:
-        raise NotFound("track.deleted", field="track", value=quote(track))
-    current = TRACKS.to_read(row)
+    current = _live_track(conn, track)
+    track_id = current.id
     model = STAGE_MODELS.to_read(
         conn.execute(select(_models).where(_models.c.id == current.model_id)).mappings().one()
     )
@@ -493,11 +499,8 @@ def take_back_move(work: Work, track: str, *, move_id: str | None = None) -> Sta
     Returns the move taken back."""
     with unit_of(work, write=True) as unit:
         conn = unit.conn
-        track_id = _track_id(conn, track)
-        row = conn.execute(select(_tracks).where(_tracks.c.id == track_id)).mappings().one()
-        if row["deleted"]:
-            raise NotFound("track.deleted", field="track", value=quote(track))
-        current = TRACKS.to_read(row)
+        current = _live_track(conn, track)
+        track_id = current.id
         last = _last_moves(conn, [track_id]).get(track_id)
         if last is None:
             raise NotFound("track.no_move", field="track", value=quote(track))
