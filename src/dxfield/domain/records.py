@@ -45,6 +45,17 @@ PROBLEMS = problems(
         ),
         "activity.no_place": N_("needs a municipality or an initiative"),
         "stage_model.no_stages": N_("needs at least one stage, with unique keys"),
+        "attachment.bad_owner": N_(
+            "{value}: a file can be attached only to an activity or a finding"
+        ),
+        "attachment.bad_file_name": N_("{value} is not a file name (no folders in it)"),
+        "attachment.bad_type": N_(
+            "{value} is not a type of file that can be attached (photos, PDF, Word, Excel, "
+            "PowerPoint, text)"
+        ),
+        "attachment.too_large": N_("is too large ({size:,} bytes; at most {limit} MB)"),
+        "attachment.bad_hash": N_("{value} is not a SHA-256 (64 hexadecimal digits)"),
+        "attachment.bad_taken_at": N_("cannot read {value} as a date and time"),
     }
 )
 
@@ -471,8 +482,31 @@ class StageMoveBase(SQLModel):
         return at_most(value, "evidence")
 
 
+ATTACHMENT_OWNERS = ("activity", "finding")
+"""The kinds of record a file can be attached to."""
+MAX_ATTACHMENT_BYTES = 50 * 1024 * 1024
+"""The largest file that can be attached (50 MiB)."""
+MEDIA_TYPES = {
+    "image/jpeg": (".jpg", ".jpeg"),
+    "image/png": (".png",),
+    "image/webp": (".webp",),
+    "image/heic": (".heic", ".heif"),
+    "application/pdf": (".pdf",),
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": (".docx",),
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": (".xlsx",),
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation": (".pptx",),
+    "text/plain": (".txt", ".md", ".csv"),
+}
+"""The types of file that can be attached, each with the extensions it goes by (the first is the
+one a saved copy is given). A photo from a phone in HEIC is kept as it came (`image/heic`)."""
+MAX_FILE_NAME_CHARS = 255
+_SHA256_HEX = re.compile(r"[0-9a-f]{64}")
+
+
 class AttachmentBase(SQLModel):
-    """A file attached to a record; its bytes live in the blob store under their sha256."""
+    """A file attached to an activity or a finding: its name, type, size and caption, and its
+    bytes' SHA-256, under which the blob store keeps them (store/blobs.py). The bytes travel as
+    blob members of a bundle beside the record (docs/bundle-format.md)."""
 
     owner_type: str
     owner_id: str = Field(index=True)
@@ -480,6 +514,73 @@ class AttachmentBase(SQLModel):
     media_type: str = "application/octet-stream"
     size: int
     sha256: str
+    caption: str = ""
+    taken_at: str | None = None
+    """When a photo was taken, as its camera said (local time, `YYYY-MM-DDTHH:MM:SS`), if known."""
+
+    @field_validator("owner_type", mode="before")
+    @classmethod
+    def _owner_type(cls, value: Any) -> str:
+        text = clean_text(value, "owner_type")
+        if not _FROM_STORE.get() and text not in ATTACHMENT_OWNERS:
+            raise LocalizedError("attachment.bad_owner", value=quote(text, 40))
+        return text
+
+    @field_validator("file_name", mode="before")
+    @classmethod
+    def _file_name(cls, value: Any) -> str:
+        text = clean_text(value, "file_name", required=True)
+        if _FROM_STORE.get():
+            return text
+        if len(text) > MAX_FILE_NAME_CHARS:
+            raise _too_long(len(text), MAX_FILE_NAME_CHARS, "file_name")
+        if "/" in text or "\\" in text or text in {".", ".."}:
+            raise LocalizedError("attachment.bad_file_name", value=quote(text, 60))
+        return text
+
+    @field_validator("media_type", mode="before")
+    @classmethod
+    def _media_type(cls, value: Any) -> str:
+        text = clean_text(value, "media_type")
+        if not _FROM_STORE.get() and text not in MEDIA_TYPES:
+            raise LocalizedError("attachment.bad_type", value=quote(text, 60))
+        return text
+
+    @field_validator("size", mode="after")
+    @classmethod
+    def _size(cls, value: int) -> int:
+        if not _FROM_STORE.get() and not 0 <= value <= MAX_ATTACHMENT_BYTES:
+            raise LocalizedError(
+                "attachment.too_large", size=value, limit=MAX_ATTACHMENT_BYTES // (1024 * 1024)
+            )
+        return value
+
+    @field_validator("sha256", mode="before")
+    @classmethod
+    def _sha256(cls, value: Any) -> str:
+        text = "" if value is None else str(value)
+        if not _FROM_STORE.get() and not _SHA256_HEX.fullmatch(text):
+            raise LocalizedError("attachment.bad_hash", value=quote(text, 70))
+        return text
+
+    @field_validator("caption", mode="before")
+    @classmethod
+    def _caption(cls, value: Any) -> str:
+        return clean_text(value, "caption")
+
+    @field_validator("taken_at", mode="before")
+    @classmethod
+    def _taken_at(cls, value: Any) -> str | None:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        text = str(value).strip()
+        if _FROM_STORE.get():
+            return text
+        try:
+            moment = dt.datetime.fromisoformat(text)
+        except ValueError:
+            raise LocalizedError("attachment.bad_taken_at", value=quote(text, 40)) from None
+        return moment.replace(tzinfo=None, microsecond=0).isoformat()
 
 
 class NoteTemplateBase(SQLModel):
