@@ -17,7 +17,7 @@ import pytest
 from PIL import Image, ImageOps
 
 from dxfield.domain.errors import LocalizedError, NotFound
-from dxfield.store import blobs, records
+from dxfield.store import blobs, maintenance, records
 from dxfield.store.activities import ActivityInput, add_activity, delete_activity
 from dxfield.store.attachments import (
     attach,
@@ -561,3 +561,127 @@ def test_exif_transpose_is_what_pillow_does(tmp_path: Path) -> None:
     # The orientation the tests rely on: Pillow's own reading of tag 6.
     image = Image.open(io.BytesIO(photo_bytes()))
     assert ImageOps.exif_transpose(image).size == (32, 64)
+
+
+# -- check, prune, backup ------------------------------------------------------------------------
+
+
+def _age(path: Path, seconds: float = 2 * 3600) -> None:
+    old = path.stat().st_mtime - seconds
+    os.utime(path, (old, old))
+
+
+def test_check_finds_a_damaged_a_missing_and_an_orphan_blob_and_left_over_files(
+    store: Store, tmp_path: Path
+) -> None:
+    activity = _activity(store)
+    tampered = attach(store, activity, _write(tmp_path, "a.txt", b"a\n")).record
+    missing = attach(store, activity, _write(tmp_path, "b.txt", b"b\n")).record
+    orphan = attach(store, activity, _write(tmp_path, "c.txt", b"c\n")).record
+    fine = attach(store, activity, _write(tmp_path, "d.txt", b"d\n")).record
+    report = maintenance.check(store)
+    assert report.ok and report.blobs.kept == 4
+    assert report.blobs.damaged == report.blobs.missing == report.blobs.orphans == []
+
+    blobs.blob_path(store.data_dir, tampered.sha256).write_bytes(b"A\n")
+    blobs.blob_path(store.data_dir, missing.sha256).unlink()
+    detach(store, orphan.id)
+    left = store.data_dir / "blobs" / ".put.abc.tmp"
+    left.write_bytes(b"half")
+    fresh = store.data_dir / "blobs" / ".put.def.tmp"
+    fresh.write_bytes(b"being written now")
+    _age(left)
+    report = maintenance.check(store)
+    assert not report.ok
+    assert report.blobs.damaged == [tampered.sha256]
+    assert report.blobs.missing == [missing.sha256]
+    assert report.blobs.orphans == [orphan.sha256]
+    assert report.blobs.temp_files == [str(Path("blobs") / ".put.abc.tmp")]
+    assert fine.sha256 not in report.blobs.damaged + report.blobs.orphans
+
+
+def test_prune_removes_orphans_and_left_over_files_and_a_dry_run_nothing(
+    store: Store, tmp_path: Path
+) -> None:
+    activity = _activity(store)
+    kept = attach(store, activity, _write(tmp_path, "a.txt", b"kept\n")).record
+    twice = attach(store, activity, _write(tmp_path, "b.txt", b"shared\n")).record
+    again = attach(store, activity, _write(tmp_path, "c.txt", b"shared\n")).record
+    gone = attach(store, activity, _write(tmp_path, "d.txt", b"gone!\n")).record
+    detach(store, gone.id)
+    detach(store, twice.id)  # its content is still used by `again`
+    left = store.data_dir / "blobs" / kept.sha256[:2] / f".{kept.sha256[:16]}.x.tmp"
+    left.write_bytes(b"a killed import's")
+    _age(left)
+
+    dry = maintenance.prune(store, dry_run=True)
+    assert dry.orphans == [gone.sha256] and dry.temp_files == [
+        str(left.relative_to(store.data_dir))
+    ]
+    assert dry.freed == len(b"gone!\n") + len(b"a killed import's")
+    assert blobs.has_blob(store.data_dir, gone.sha256) and left.exists()
+
+    done = maintenance.prune(store)
+    assert (done.orphans, done.freed) == (dry.orphans, dry.freed)
+    assert not blobs.has_blob(store.data_dir, gone.sha256) and not left.exists()
+    assert blobs.has_blob(store.data_dir, kept.sha256)
+    assert blobs.has_blob(store.data_dir, again.sha256)
+    assert maintenance.check(store).ok
+    assert maintenance.prune(store).freed == 0
+
+
+@pytest.mark.sqlite_only  # a hub is backed up by PostgreSQL's own tools
+def test_backup_and_restore_bring_the_blobs_back(
+    store: Store, tmp_path: Path, data_dir: Path
+) -> None:
+    from dxfield.store.backups import backup, restore_backup
+
+    activity = _activity(store)
+    photo = attach(store, activity, _write(tmp_path, "a.jpg", photo_bytes())).record
+    memo = attach(store, activity, _write(tmp_path, "m.txt", b"memo\n")).record
+    detached = attach(store, activity, _write(tmp_path, "x.txt", b"detached\n")).record
+    detach(store, detached.id)
+    contents = {
+        r.sha256: blobs.blob_path(data_dir, r.sha256).read_bytes() for r in (photo, memo, detached)
+    }
+    out = tmp_path / "backup.sqlite3"
+    result = backup(store, out)
+    assert result.blobs == 3 and result.blobs_left_out == []
+    assert oct(out.stat().st_mode & 0o777) == "0o600"
+    store.close()
+
+    elsewhere = tmp_path / "elsewhere"
+    restored = restore_backup(elsewhere, out)
+    assert restored.blobs == 3
+    for sha256, content in contents.items():
+        assert blobs.blob_path(elsewhere, sha256).read_bytes() == content
+    assert blobs.temp_files(elsewhere) == []
+    with Store.open(elsewhere) as back:
+        assert [a.id for a in attachments_of(back, activity)] == [photo.id, memo.id]
+        report = maintenance.check(back)
+        assert report.ok and report.blobs.orphans == [detached.sha256]
+        with back.read() as conn:
+            tables = conn.exec_driver_sql("SELECT name FROM sqlite_master").scalars().all()
+        assert "backup_blob" not in tables
+
+
+@pytest.mark.sqlite_only
+def test_a_backup_with_a_damaged_blob_is_refused_whole(store: Store, tmp_path: Path) -> None:
+    import sqlite3
+
+    from dxfield.store.backups import backup, restore_backup
+
+    activity = _activity(store)
+    attach(store, activity, _write(tmp_path, "m.txt", b"memo\n"))
+    out = tmp_path / "backup.sqlite3"
+    backup(store, out)
+    store.close()
+    raw = sqlite3.connect(out)
+    with raw:
+        raw.execute("UPDATE backup_blob SET content = ?", (b"MEMO\n",))
+    raw.close()
+    elsewhere = tmp_path / "elsewhere"
+    with pytest.raises(LocalizedError, match="damaged"):
+        restore_backup(elsewhere, out)
+    assert not [p for p in (elsewhere / "blobs").rglob("*") if p.is_file()]
+    assert not (elsewhere / "dxfield.sqlite3").exists()
