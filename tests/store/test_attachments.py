@@ -282,6 +282,38 @@ def test_a_word_file_loses_its_authors_dates_and_company(store: Store, tmp_path:
     assert "豊岡市役所" not in app and "課長" not in app and "<Pages>1</Pages>" in app
 
 
+def test_an_excel_workbook_loses_its_authors_and_keeps_its_cells(
+    store: Store, tmp_path: Path
+) -> None:
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    workbook.active["A1"] = "参加者数"
+    workbook.active["B1"] = 14
+    workbook.properties.creator = "山田太郎"
+    workbook.properties.lastModifiedBy = "佐藤花子"
+    source = io.BytesIO()
+    workbook.save(source)
+    activity = _activity(store)
+    record = attach(store, activity, _write(tmp_path, "集計.xlsx", source.getvalue())).record
+    assert record.media_type.endswith("spreadsheetml.sheet")
+    kept = blobs.blob_path(store.data_dir, record.sha256).read_bytes()
+    with zipfile.ZipFile(io.BytesIO(kept)) as archive:
+        core = archive.read("docProps/core.xml").decode()
+        assert archive.namelist() == zipfile.ZipFile(source).namelist()
+    assert "山田太郎" not in core and "佐藤花子" not in core and "dcterms:created" not in core
+    back = openpyxl.load_workbook(io.BytesIO(kept))
+    assert (back.active["A1"].value, back.active["B1"].value) == ("参加者数", 14)
+
+
+def test_a_damaged_pdf_or_office_file_is_refused(store: Store, tmp_path: Path) -> None:
+    activity = _activity(store)
+    _refused(store, activity, _write(tmp_path, "a.pdf", b"%PDF-1.7\n" + b"\x00garbage" * 10),
+             "cannot be read as a PDF")  # fmt: skip
+    broken = docx_bytes()[:400]
+    _refused(store, activity, _write(tmp_path, "b.docx", broken), "cannot be read as")
+
+
 def test_plain_text_is_kept_as_it_is(store: Store, tmp_path: Path) -> None:
     activity = _activity(store)
     text = "付箋のメモ\n- 窓口\n".encode()
