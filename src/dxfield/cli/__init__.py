@@ -43,6 +43,7 @@ from dxfield.cli.localized import (
     usage_error,
 )
 from dxfield.cli.minutes import minutes_command
+from dxfield.cli.purge import purge_command
 from dxfield.cli.report import programme_app, report_command
 from dxfield.cli.sync import conflicts_app, export_command, import_command
 from dxfield.cli.tables import export_table_command, import_table_command
@@ -113,6 +114,7 @@ app.command("export-table", cls=LocalizedCommand)(export_table_command)
 app.command("import-table", cls=LocalizedCommand)(import_table_command)
 app.command("report", cls=LocalizedCommand)(report_command)
 app.command("minutes", cls=LocalizedCommand)(minutes_command)
+app.command("purge", cls=LocalizedCommand)(purge_command)
 app.add_typer(programme_app, name="programme")
 app.command("restore", cls=LocalizedCommand)(restore_command)
 app.command("revert", cls=LocalizedCommand)(revert_command)

@@ -37,6 +37,7 @@ PROBLEMS = problems(
         "record.fixed_id": N_(
             "{id} cannot be the id of this {kind}: its content gives it the id {expected}"
         ),
+        "purge.final": N_("a purge is final: it cannot be changed, deleted or taken back"),
     }
 )
 
@@ -73,6 +74,17 @@ def check_fixed_id(entity: str, entity_id: str, content: dict[str, Any]) -> None
             kind=Words(lambda lang: label(entity, lang)),
             expected=expected,
         )
+
+
+FINAL_KINDS = frozenset({"purge"})
+"""The kinds whose record is written once, and never changed, deleted or taken back (a purge:
+what it erased does not come back)."""
+
+
+def check_final(entity: str, *, follows: bool, deleted: bool) -> None:
+    """Refuse a version of a final kind's record that follows another, or deletes it."""
+    if entity in FINAL_KINDS and (follows or deleted):
+        raise LocalizedError("purge.final", field="entity")
 
 
 def table_for(entity: str) -> Table:
@@ -251,6 +263,7 @@ def write_record(
             content = {k: v for k, v in previous.items() if k != "created_at"}
     assert content is not None
     check_fixed_id(entity, entity_id, content)
+    check_final(entity, follows=current is not None, deleted=deleted)
     data = {**content, "created_at": created_at}
     signer = unit.store.signer()  # before the clock ticks: a refused key file writes nothing
     (hlc,) = tick(conn)
