@@ -23,11 +23,13 @@ from sqlalchemy import select
 from dxfield.domain.errors import LocalizedError
 from dxfield.store import blobs, local_state, maintenance, records, revisions
 from dxfield.store.activities import ActivityInput, add_activity
+from dxfield.store.conflicts import list_conflicts
 from dxfield.store.engine import Store
 from dxfield.store.ids import purge_id
 from dxfield.store.maintenance import record_history
 from dxfield.store.purges import purge_attachment, purged_attachments, purges_of
 from dxfield.store.schema import REVISIONS
+from dxfield.store.versions import list_deleted
 from dxfield.sync.authors import PURGED, authorship_here
 from dxfield.sync.bundle import export_bundle, import_bundle
 from dxfield.sync.keys import card_text, own_card, parse_card, trust_card
@@ -319,3 +321,44 @@ def test_a_purge_rolled_back_leaves_the_file(fleet: Fleet) -> None:
         raise Stop
     assert blobs.has_blob(fleet.hub.data_dir, sha)
     assert _versions(fleet.hub, attachment)[0]["file_name"] == NAME
+
+
+def test_a_purged_attachment_does_not_change_again_nor_show_as_deleted_or_in_conflict(
+    fleet: Fleet, cli: Cli
+) -> None:
+    owner = _activity(fleet.a)
+    attachment = _attach(fleet.a, owner)
+    _sync(fleet, fleet.a, fleet.hub)
+    _sync(fleet, fleet.hub, fleet.b)
+    # Two laptops edit the caption at once: a conflict, everywhere.
+    records.ATTACHMENTS.edit(fleet.a, attachment, {"caption": "豊岡の説明"})
+    records.ATTACHMENTS.edit(fleet.b, attachment, {"caption": "西宮の説明"})
+    _sync(fleet, fleet.a, fleet.hub)
+    _sync(fleet, fleet.b, fleet.hub)
+    assert [c.entity_id for c in list_conflicts(fleet.hub)] == [attachment]
+    sha = _keep_blob(fleet.hub)
+    purge_attachment(fleet.hub, attachment, "本人からの削除依頼")
+    _sync(fleet, fleet.hub, fleet.c)  # never held the attachment
+    _sync(fleet, fleet.hub, fleet.a)
+    for store in (fleet.hub, fleet.a):
+        assert list_conflicts(store) == []
+        assert [d.id for d in list_deleted(store)] == []
+        folder = str(store.data_dir)
+        first = record_history(store, attachment)[1][0]["rev_id"]
+        for verb in (("restore", attachment), ("revert", attachment, "--to", first)):
+            said = cli("--lang", "en", "--data-dir", folder, *verb)
+            assert said.code != 0
+            assert "is purged" in said.err, said.err
+        content = _versions(store, attachment)[0]
+        content.pop("created_at")
+        with pytest.raises(LocalizedError) as refused, store.unit(write=True) as unit:
+            revisions.write_record(unit, "attachment", attachment, {**content, "caption": "また"})
+        assert refused.value.code == "purge.purged"
+    # A store that held it and one that never did give the same dump: the purge, not the record.
+    assert maintenance.dump(fleet.hub) == maintenance.dump(fleet.c) == maintenance.dump(fleet.a)
+    _check_clean(fleet.hub, fleet.a, fleet.c)
+    # A purged file put back (or that could not be deleted) is what check names.
+    _keep_blob(fleet.hub)
+    report = maintenance.check(fleet.hub)
+    assert [f.code for f in report.findings] == ["purged-blob"]
+    assert sha in report.findings[0].message("en")

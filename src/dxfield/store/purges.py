@@ -62,6 +62,9 @@ PROBLEMS = problems(
             "reaches every store through the hub)"
         ),
         "purge.already": N_("the attachment {id} is purged already"),
+        "check.purged_blob": N_(
+            "the file of the purged attachment {id} is still in the data folder ({path}): delete it"
+        ),
     }
 )
 
@@ -273,15 +276,18 @@ def purges_of(
     }
 
 
-def redacted_revisions(conn: Connection) -> set[str]:
-    """The ids of the revisions whose content a purge changed (every version of a purged
-    attachment): they no longer match their ids, by design."""
+def left_behind(conn: Connection, data_dir: Path) -> list[LocalizedError]:
+    """The purged files still in the data folder (one that could not be deleted when the purge
+    was taken, or put back by hand), each as `check` says it."""
     table = records.PURGES.table
-    purged = select(table.c.attachment_id)
-    return set(
-        conn.execute(
-            select(_revisions.c.rev_id).where(
-                _revisions.c.entity == ATTACHMENT, _revisions.c.entity_id.in_(purged)
-            )
-        ).scalars()
-    )
+    found = []
+    for attachment_id, sha256 in conn.execute(
+        select(table.c.attachment_id, table.c.sha256).order_by(table.c.attachment_id)
+    ):
+        try:
+            path = blobs.blob_path(data_dir, sha256)
+        except ValueError:
+            continue
+        if path.exists():
+            found.append(LocalizedError("check.purged_blob", id=attachment_id, path=str(path)))
+    return found
