@@ -201,6 +201,13 @@ def test_a_purge_on_the_hub_reaches_a_laptop_and_erases_the_file_there(
         assert {verdicts[r["rev_id"]].verdict for r in history} == {PURGED}
         shown = cli("--lang", "en", "--data-dir", str(laptop.data_dir), "history", attachment)
         assert shown.code == 0 and "purged by the hub" in shown.out, shown.out
+        assert shown.out.startswith("purged (") and f"by {HUB}: 本人からの削除依頼)" in shown.out
+        said = json.loads(
+            cli("--data-dir", str(laptop.data_dir), "history", attachment, "--json").out
+        )
+        assert said["purged"]["reason"] == "本人からの削除依頼"
+        assert said["purged"]["by"] == fleet.hub.device.id
+        assert {r["authorship"] for r in said["revisions"]} == {PURGED}
     _check_clean(fleet.hub, fleet.a, fleet.b)
     # Nothing of it goes out again: the purge travels, not the purged versions.
     _sync(fleet, fleet.a, fleet.hub)

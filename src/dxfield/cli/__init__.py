@@ -652,21 +652,33 @@ def history(
 ) -> None:
     """Every change of a record: when, on which device (verified or not), what changed."""
     from dxfield.store.maintenance import record_history
-    from dxfield.sync.authors import VERDICTS, authorship_here
+    from dxfield.store.purges import purges_of
+    from dxfield.sync.authors import VERDICTS, authorship_here, names_here
 
     store = store_of(ctx)
     entity, revisions = record_history(store, record_id)
     authorship = authorship_here(store, revisions)
+    names = names_here(store)
+    ids = {rev["entity_id"] for rev in revisions} if entity == "attachment" else set()
+    purged = next(iter(purges_of(store, ids, names).values()), None)
     if as_json:
         for rev in revisions:
             rev["author"] = authorship[rev["rev_id"]].author
             rev["authorship"] = authorship[rev["rev_id"]].verdict
-        print_json({"entity": entity, "revisions": revisions})
+        found: dict[str, Any] = {"entity": entity, "revisions": revisions}
+        if purged is not None:
+            found["purged"] = {
+                "by": purged.purge.device_id,
+                "by_name": purged.author,
+                "at": purged.purge.created_at,
+                "reason": purged.purge.reason,
+            }
+        print_json(found)
         return
     from dxfield.i18n import field_label
-    from dxfield.sync.authors import names_here
 
-    names = names_here(store)
+    if purged is not None:  # first: what is left of it says little
+        echo(purged.line())
     for rev in revisions:
         # When and who first; the version's id last, for `revert --to`.
         when_who = revision_text(names, rev["hlc"], rev["device_id"])
