@@ -302,10 +302,16 @@ def test_the_same_file_attached_twice_is_purged_with_both_records(fleet: Fleet, 
     second = _attach(fleet.a, owner, name="コピー.jpg")
     _sync(fleet, fleet.a, fleet.hub)
     sha = _keep_blob(fleet.hub)
-    done = cli(
-        "--lang", "en", "--data-dir", str(fleet.hub.data_dir),
-        "purge", first, "--reason", "依頼", "--yes",
-    )  # fmt: skip
+    hub = str(fleet.hub.data_dir)
+    # Without --yes and nobody at a terminal to ask: it says what it would purge, and stops.
+    asked = cli("--lang", "en", "--data-dir", hub, "purge", first, "--reason", "依頼")
+    assert asked.code != 0 and "add --yes" in asked.err, asked.err
+    assert first in asked.out and second in asked.out, asked.out
+    blank = cli("--lang", "en", "--data-dir", hub, "purge", first, "--reason", " ", "--yes")
+    assert blank.code != 0 and "reason" in blank.err, blank.err
+    assert _purged(fleet.hub, first, second) == set()
+    assert blobs.has_blob(fleet.hub.data_dir, sha)
+    done = cli("--lang", "en", "--data-dir", hub, "purge", first, "--reason", "依頼", "--yes")
     assert done.code == 0, done.err
     assert second in done.out and "same file" in done.out, done.out
     assert _purged(fleet.hub, first, second) == {first, second}
