@@ -284,7 +284,9 @@ def test_a_laptop_that_had_not_heard_of_the_purge_does_not_bring_it_back(
     assert not blobs.has_blob(fleet.hub.data_dir, sha)
     # The third laptop still holds the attachment and edits its caption before it hears.
     records.ATTACHMENTS.edit(fleet.c, attachment, {"caption": "山田さん、再掲"})
-    _sync(fleet, fleet.c, fleet.hub)
+    path = _bundle(fleet, fleet.c, fleet.hub)
+    said = cli("--lang", "en", "--data-dir", str(fleet.hub.data_dir), "import", str(path))
+    assert said.code == 0 and "left out (purged attachments) 1" in said.out, said.out
     _holds_nothing_personal(fleet.hub, attachment, sha)
     assert len(_versions(fleet.hub, attachment)) == 1  # the edit was not stored
     # And a laptop the hub sends to next never gets it either.

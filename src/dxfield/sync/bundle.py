@@ -132,6 +132,9 @@ class ImportResult:
     blobs: int = 0
     roster: int | None = None
     """The serial of the hub's roster this import took (None: it took none)."""
+    purged: int = 0
+    """Versions of attachments purged here that the bundle brought and were left out (from a
+    device that had not heard of the purge yet)."""
 
 
 # -- export --------------------------------------------------------------------------------------
@@ -494,6 +497,7 @@ class _Import:
             dry_run=self.dry_run,
             blobs=self.blobs,
             roster=self.roster[0].serial if self.roster is not None else None,
+            purged=self.report.purged,
         )
         if not self.dry_run:
             counts = asdict(result)
