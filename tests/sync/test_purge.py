@@ -4,12 +4,13 @@ attachment, and keeps only the fact, by whom, when and why. Only the hub purges:
 `dxfield purge` is one line, and a bundle carrying a purge by a laptop is refused whole, however
 well signed. A laptop that had not heard of the purge does not bring the attachment back.
 
-Until the attach service exists, attachments are made here directly: the blob written under its
-hash, the record through the one write path (tests of blobs in bundles are blobsync's)."""
+Attachments are made through the attach service; their blobs are put by hand on the stores a
+bundle would bring them to (blobs in bundles are blobsync's work)."""
 
 from __future__ import annotations
 
 import hashlib
+import io
 import itertools
 import json
 from collections.abc import Iterator
@@ -18,11 +19,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PIL import Image
 from sqlalchemy import select
 
 from dxfield.domain.errors import LocalizedError
 from dxfield.store import blobs, local_state, maintenance, records, revisions
 from dxfield.store.activities import ActivityInput, add_activity
+from dxfield.store.attachments import attach, prepare
 from dxfield.store.conflicts import list_conflicts
 from dxfield.store.engine import Store
 from dxfield.store.ids import purge_id
@@ -37,7 +40,6 @@ from dxfield.sync.wire import BundleError
 from tests.conftest import Cli
 
 HUB, A, B, C = "兵庫県", "豊岡リエゾン", "西宮リエゾン", "姫路リエゾン"
-PHOTO = b"\xff\xd8\xff\xe0 a photo of a resident at the workshop \xff\xd9"
 NAME = "山田さん_ワークショップ.jpg"
 CAPTION = "山田太郎さん(住民代表)の発表"
 
@@ -93,32 +95,42 @@ def fleet(tmp_path: Path) -> Iterator[Fleet]:
         store.close()
 
 
-def _keep_blob(store: Store, data: bytes = PHOTO) -> str:
-    """The bytes kept in the store's blob folder, as attach (or a bundle's blob) keeps them."""
-    sha = hashlib.sha256(data).hexdigest()
+def _photo() -> bytes:
+    """A JPEG as a phone writes it: with the time it was taken and the camera's location."""
+    image = Image.new("RGB", (48, 32), "green")
+    exif = Image.Exif()
+    exif.get_ifd(0x8769)[0x9003] = "2026:11:20 14:03:00"  # DateTimeOriginal
+    exif.get_ifd(0x8825)[2] = (35.0, 8.0, 0.0)  # GPSLatitude
+    out = io.BytesIO()
+    image.save(out, "JPEG", exif=exif.tobytes(), quality=90)
+    return out.getvalue()
+
+
+PHOTO = _photo()
+KEPT = prepare(PHOTO, Path(NAME)).data
+"""The bytes attach keeps of PHOTO (its metadata stripped): the blob every store holds."""
+
+
+def _keep_blob(store: Store) -> str:
+    """The photo's blob put in the store's data folder, as a bundle's blob would (bundles carry
+    blobs with blobsync's work; here they are put by hand)."""
+    sha = hashlib.sha256(KEPT).hexdigest()
     path = blobs.blob_path(store.data_dir, sha)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
+    path.write_bytes(KEPT)
     return sha
 
 
-def _attach(store: Store, owner_id: str, *, name: str = NAME, data: bytes = PHOTO) -> str:
-    sha = _keep_blob(store, data)
-    with store.unit(write=True) as unit:
-        made = records.ATTACHMENTS.create(
-            unit,
-            {
-                "owner_type": "activity",
-                "owner_id": owner_id,
-                "file_name": name,
-                "media_type": "image/jpeg",
-                "size": len(data),
-                "sha256": sha,
-                "caption": CAPTION,
-                "taken_at": "2026-11-20T14:03:00",
-            },
-        )
-    return made.id
+def _attach(store: Store, owner_id: str, *, name: str = NAME) -> str:
+    """The photo attached through the attach service, with a caption naming the resident."""
+    folder = store.data_dir.parent / "camera"
+    folder.mkdir(exist_ok=True)
+    source = folder / name
+    source.write_bytes(PHOTO)
+    made = attach(store, owner_id, source, caption=CAPTION)
+    assert made.record.taken_at == "2026-11-20T14:03:00"
+    assert made.record.sha256 == hashlib.sha256(KEPT).hexdigest()
+    return made.record.id
 
 
 def _activity(store: Store) -> str:
@@ -208,6 +220,14 @@ def test_a_purge_on_the_hub_reaches_a_laptop_and_erases_the_file_there(
         assert said["purged"]["reason"] == "本人からの削除依頼"
         assert said["purged"]["by"] == fleet.hub.device.id
         assert {r["authorship"] for r in said["revisions"]} == {PURGED}
+        # The lists show what is left of it: the fact, when, by whom and why.
+        folder = str(laptop.data_dir)
+        listed = cli("--lang", "ja", "--data-dir", folder, "attachments", owner)
+        assert listed.code == 0, listed.err
+        assert "消去済み" in listed.out and "本人からの削除依頼" in listed.out, listed.out
+        assert NAME not in listed.out and "山田" not in listed.out
+        shown = cli("--lang", "en", "--data-dir", folder, "activity", "show", owner)
+        assert "purged (" in shown.out and NAME not in shown.out, shown.out
     _check_clean(fleet.hub, fleet.a, fleet.b)
     # Nothing of it goes out again: the purge travels, not the purged versions.
     _sync(fleet, fleet.a, fleet.hub)
@@ -326,7 +346,7 @@ def test_the_same_file_attached_twice_is_purged_with_both_records(fleet: Fleet, 
 def test_a_purge_rolled_back_leaves_the_file(fleet: Fleet) -> None:
     owner = _activity(fleet.hub)
     attachment = _attach(fleet.hub, owner)
-    sha = hashlib.sha256(PHOTO).hexdigest()
+    sha = hashlib.sha256(KEPT).hexdigest()
 
     class Stop(Exception):
         pass

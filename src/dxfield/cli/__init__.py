@@ -325,9 +325,12 @@ def _activity_text(store: "Store", record: Any) -> None:
 def _attachment_lines(store: "Store", owner_id: str) -> None:
     """The files attached to a record, one line each: name, size, caption."""
     from dxfield.store.attachments import attachments_of, size_text
+    from dxfield.store.purges import purged_of_owner
+    from dxfield.sync.authors import names_here
 
     found = attachments_of(store, owner_id)
-    if not found:
+    purged = purged_of_owner(store, owner_id, names_here(store))
+    if not found and not purged:
         return
     echo("")
     echo(_("attached files: {count}").format(count=len(found)))
@@ -336,6 +339,8 @@ def _attachment_lines(store: "Store", owner_id: str) -> None:
         if attachment.caption:
             parts.append(visible(attachment.caption))
         echo("  " + "  ".join(parts) + f"  ({attachment.id[-8:]})")
+    for note in purged:  # what is left of a purged file: the fact, when, by whom, why
+        echo("  " + visible(note.line()) + f"  ({note.attachment_id[-8:]})")
 
 
 @activity_app.command("add", cls=LocalizedCommand)

@@ -276,6 +276,24 @@ def purges_of(
     }
 
 
+def purged_of_owner(
+    work: Work, owner_id: str, names: Mapping[str, str] | None = None
+) -> list[PurgeNote]:
+    """The purged attachments of the activity or finding `owner_id` (its id or a unique part),
+    oldest purge first: what the lists show as 消去済み in place of the file."""
+    table = records.ATTACHMENTS.table
+    with unit_of(work, write=False) as unit:
+        owners = []
+        for repository in (records.ACTIVITIES, records.FINDINGS):
+            with contextlib.suppress(LocalizedError):
+                owners.append(repository.resolve(unit, owner_id))
+        ids = list(
+            unit.conn.execute(select(table.c.id).where(table.c.owner_id.in_(owners))).scalars()
+        )
+        found = purges_of(unit, ids, names) if ids else {}
+    return sorted(found.values(), key=lambda n: (n.purge.created_at, n.attachment_id))
+
+
 def left_behind(conn: Connection, data_dir: Path) -> list[LocalizedError]:
     """The purged files still in the data folder (one that could not be deleted when the purge
     was taken, or put back by hand), each as `check` says it."""
