@@ -63,7 +63,8 @@ PROBLEMS = problems(
         ),
         "purge.already": N_("the attachment {id} is purged already"),
         "check.purged_blob": N_(
-            "the file of the purged attachment {id} is still in the data folder ({path}): delete it"
+            "the file of the purged attachment {id} is still in the data folder ({path}): "
+            "dxfield prune removes it"
         ),
     }
 )
