@@ -63,8 +63,7 @@ PROBLEMS = problems(
         ),
         "purge.already": N_("the attachment {id} is purged already"),
         "check.purged_blob": N_(
-            "the file of the purged attachment {id} is still in the data folder ({path}): "
-            "dxfield prune removes it"
+            "the file of the purged attachment {id} is still in the data folder ({path}): delete it"
         ),
     }
 )
