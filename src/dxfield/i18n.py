@@ -167,6 +167,7 @@ def _field_names(lang: str) -> dict[str, str]:
         "format": pgettext("field", "format", lang),
         "providers": pgettext("field", "support providers", lang),
         "owner_id": pgettext("field", "attached to", lang),
+        "reason": pgettext("field", "reason", lang),
         "id": pgettext("field", "id", lang),
         "entity_id": pgettext("field", "record id", lang),
         "rev_id": pgettext("field", "version", lang),

@@ -152,6 +152,33 @@ def _with_template(pair: Pair, **changes: Any) -> bytes:
     return bundle(pair, lines_with(pair, last_activity(pair), template(pair, **changes)))
 
 
+def purge(
+    pair: Pair, *, entity_id: str | None = None, top: dict[str, Any] | None = None, **data: Any
+) -> dict[str, Any]:
+    """A purge revision by the sender (a laptop, never the hub), signed with its real key: of the
+    attachment A_UUID unless `data` says otherwise, under its attachment's id unless `entity_id`
+    is given; `top`: the revision's own fields."""
+    from dxfield.store.ids import purge_id
+
+    activity = last_activity(pair)
+    content = {"attachment_id": A_UUID, "sha256": "ab" * 32, "reason": "依頼", **data}
+    return resealed(
+        {
+            **activity,
+            "entity": "purge",
+            "entity_id": entity_id or purge_id(str(content["attachment_id"])),
+            "data": {**content, "created_at": activity["data"]["created_at"]},
+            **(top or {}),
+        },
+        pair.sender,
+    )
+
+
+def _with_purge(pair: Pair, **changes: Any) -> bytes:
+    """The sender's revisions and one purge besides (the rest is sound)."""
+    return bundle(pair, lines_with(pair, last_activity(pair), purge(pair, **changes)))
+
+
 STAMPS = [
     " 9999999999999-000000",
     "9999999999999-000000 ",
@@ -258,4 +285,21 @@ FORGED: list[tuple[str, Callable[[Pair], bytes], str]] = [
     ("template-escape", lambda p: _with_template(p, text="\x1b[2J## 日時"), "control character"),
     ("template-not-as-written", lambda p: _with_template(p, text="a\r\nb"), "not in the form"),
     ("template-extra-field", lambda p: _with_template(p, title="x"), "does not have"),
+    # A purge erases an attachment everywhere: only the hub writes one, once, under the id its
+    # attachment gives it; a laptop's, however well signed, refuses the bundle.
+    ("purge-by-a-laptop", lambda p: _with_purge(p), "is not the hub"),
+    (
+        "purge-id-not-its-attachments",
+        lambda p: _with_purge(p, entity_id=A_UUID),
+        "cannot be the id of this purge",
+    ),
+    ("purge-deleted", lambda p: _with_purge(p, top={"deleted": True}), "a purge is final"),
+    (
+        "purge-with-a-parent",
+        lambda p: _with_purge(p, top={"generation": 2, "parents": ["1-" + "a" * 32]}),
+        "a purge is final",
+    ),
+    ("purge-not-a-hash", lambda p: _with_purge(p, sha256="x" * 64), "is not a SHA-256"),
+    ("purge-no-reason", lambda p: _with_purge(p, reason=""), "must not be empty"),
+    ("purge-not-an-id", lambda p: _with_purge(p, attachment_id="../x"), "is not an attachment"),
 ]

@@ -50,6 +50,7 @@ from dxfield.cli.localized import (
     usage_error,
 )
 from dxfield.cli.minutes import minutes_command
+from dxfield.cli.purge import purge_command
 from dxfield.cli.report import programme_app, report_command
 from dxfield.cli.sync import conflicts_app, export_command, import_command
 from dxfield.cli.tables import export_table_command, import_table_command
@@ -120,6 +121,7 @@ app.command("export-table", cls=LocalizedCommand)(export_table_command)
 app.command("import-table", cls=LocalizedCommand)(import_table_command)
 app.command("report", cls=LocalizedCommand)(report_command)
 app.command("minutes", cls=LocalizedCommand)(minutes_command)
+app.command("purge", cls=LocalizedCommand)(purge_command)
 app.add_typer(programme_app, name="programme")
 app.command("attach", cls=LocalizedCommand)(attach_command)
 app.command("attachments", cls=LocalizedCommand)(attachments_command)
@@ -323,9 +325,12 @@ def _activity_text(store: "Store", record: Any) -> None:
 def _attachment_lines(store: "Store", owner_id: str) -> None:
     """The files attached to a record, one line each: name, size, caption."""
     from dxfield.store.attachments import attachments_of, size_text
+    from dxfield.store.purges import purged_of_owner
+    from dxfield.sync.authors import names_here
 
     found = attachments_of(store, owner_id)
-    if not found:
+    purged = purged_of_owner(store, owner_id, names_here(store))
+    if not found and not purged:
         return
     echo("")
     echo(_("attached files: {count}").format(count=len(found)))
@@ -334,6 +339,8 @@ def _attachment_lines(store: "Store", owner_id: str) -> None:
         if attachment.caption:
             parts.append(visible(attachment.caption))
         echo("  " + "  ".join(parts) + f"  ({attachment.id[-8:]})")
+    for note in purged:  # what is left of a purged file: the fact, when, by whom, why
+        echo("  " + visible(note.line()) + f"  ({note.attachment_id[-8:]})")
 
 
 @activity_app.command("add", cls=LocalizedCommand)
@@ -682,21 +689,33 @@ def history(
 ) -> None:
     """Every change of a record: when, on which device (verified or not), what changed."""
     from dxfield.store.maintenance import record_history
-    from dxfield.sync.authors import VERDICTS, authorship_here
+    from dxfield.store.purges import purges_of
+    from dxfield.sync.authors import VERDICTS, authorship_here, names_here
 
     store = store_of(ctx)
     entity, revisions = record_history(store, record_id)
     authorship = authorship_here(store, revisions)
+    names = names_here(store)
+    ids = {rev["entity_id"] for rev in revisions} if entity == "attachment" else set()
+    purged = next(iter(purges_of(store, ids, names).values()), None)
     if as_json:
         for rev in revisions:
             rev["author"] = authorship[rev["rev_id"]].author
             rev["authorship"] = authorship[rev["rev_id"]].verdict
-        print_json({"entity": entity, "revisions": revisions})
+        found: dict[str, Any] = {"entity": entity, "revisions": revisions}
+        if purged is not None:
+            found["purged"] = {
+                "by": purged.purge.device_id,
+                "by_name": purged.author,
+                "at": purged.purge.created_at,
+                "reason": purged.purge.reason,
+            }
+        print_json(found)
         return
     from dxfield.i18n import field_label
-    from dxfield.sync.authors import names_here
 
-    names = names_here(store)
+    if purged is not None:  # first: what is left of it says little
+        echo(purged.line())
     for rev in revisions:
         # When and who first; the version's id last, for `revert --to`.
         when_who = revision_text(names, rev["hlc"], rev["device_id"])

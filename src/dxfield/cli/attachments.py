@@ -92,15 +92,29 @@ def attachments_command(
     as_json: JsonOption = False,
 ) -> None:
     """List the files attached to an activity or a finding, oldest first."""
-    from dxfield.store.attachments import attachments_of, size_text
+    from dxfield.store.attachments import attachments_of
+    from dxfield.store.purges import purged_of_owner
+    from dxfield.sync.authors import names_here
 
-    found = attachments_of(store_of(ctx), owner_id)
+    store = store_of(ctx)
+    found = attachments_of(store, owner_id)  # refuses an id that names no activity or finding
     if as_json:
         print_json(found)
         return
-    if not found:
+    purged = purged_of_owner(store, owner_id, names_here(store))
+    if not found and not purged:
         echo(_("no attachments"))
         return
+    if found:
+        _table(found)
+    for note in purged:  # what is left of a purged file: the fact, when, by whom, why
+        echo(visible(note.line()) + f"  ({note.attachment_id})")
+
+
+def _table(found: list[Any]) -> None:
+    """The live attachments, one row each."""
+    from dxfield.store.attachments import size_text
+
     table(
         [_("name"), _("type"), _("size"), _("caption"), _("taken at"), "SHA-256", "ID"],
         [

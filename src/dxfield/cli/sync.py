@@ -106,6 +106,8 @@ def import_command(
             line += _(", clock skew {count}").format(count=r.skewed)
         if r.blobs:
             line += _(", attachments {count}").format(count=r.blobs)
+        if r.purged:
+            line += _(", left out (purged attachments) {count}").format(count=r.purged)
         if r.format == 1:
             line += ngettext(
                 "; in the previous format: {count} revision came unsigned and the hub attested it",

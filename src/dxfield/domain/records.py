@@ -56,6 +56,7 @@ PROBLEMS = problems(
         "attachment.too_large": N_("is too large ({size:,} bytes; at most {limit} MB)"),
         "attachment.bad_hash": N_("{value} is not a SHA-256 (64 hexadecimal digits)"),
         "attachment.bad_taken_at": N_("cannot read {value} as a date and time"),
+        "purge.bad_attachment_id": N_("{value} is not an attachment's id"),
     }
 )
 
@@ -583,6 +584,44 @@ class AttachmentBase(SQLModel):
         return moment.replace(tzinfo=None, microsecond=0).isoformat()
 
 
+PURGED_FILE_NAME = "purged"
+"""The name a purged attachment's record keeps in place of its file's (store/purges.py)."""
+_RECORD_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+class PurgeBase(SQLModel):
+    """The erasure of an attachment's content on request (a resident asking for a photo of them
+    to be removed): written only by the hub, one per attachment (its id follows from the
+    attachment's, `store.ids.purge_id`). Every store that takes it deletes the blob `sha256` and
+    the personal fields of the attachment's every version, keeping only this record: what was
+    purged, by whom (its author) and when (its stamp and `created_at`), and why."""
+
+    attachment_id: str = Field(index=True)
+    sha256: str
+    reason: str
+
+    @field_validator("attachment_id", mode="before")
+    @classmethod
+    def _attachment_id(cls, value: Any) -> str:
+        text = "" if value is None else str(value)
+        if not _FROM_STORE.get() and not _RECORD_ID.fullmatch(text):
+            raise LocalizedError("purge.bad_attachment_id", value=quote(text, 60))
+        return text
+
+    @field_validator("sha256", mode="before")
+    @classmethod
+    def _sha256(cls, value: Any) -> str:
+        text = "" if value is None else str(value)
+        if not _FROM_STORE.get() and not _SHA256_HEX.fullmatch(text):
+            raise LocalizedError("attachment.bad_hash", value=quote(text, 70))
+        return text
+
+    @field_validator("reason", mode="before")
+    @classmethod
+    def _reason(cls, value: Any) -> str:
+        return clean_text(value, "reason", required=True)
+
+
 class NoteTemplateBase(SQLModel):
     """The note a new activity of one kind starts with (the 議事録's headings for a meeting).
 
@@ -650,3 +689,7 @@ class NoteTemplateRead(FromStore, NoteTemplateBase, SyncMeta):
 
 class AttachmentRead(FromStore, AttachmentBase, SyncMeta):
     """Attachment metadata as readers get it."""
+
+
+class PurgeRead(FromStore, PurgeBase, SyncMeta):
+    """A purge as readers get it."""

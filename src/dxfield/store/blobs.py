@@ -171,6 +171,13 @@ class Staging:
             raise
         self.staged[sha256] = Path(name)
 
+    def drop(self, sha256: str) -> None:
+        """Remove the blob `sha256` if it is staged (its content is not to be kept here)."""
+        staged = self.staged.pop(sha256, None)
+        if staged is not None:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(staged)
+
     def keep(self) -> int:
         """Put every staged blob in place; how many."""
         for sha256, staged in sorted(self.staged.items()):

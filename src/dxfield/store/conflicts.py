@@ -71,7 +71,12 @@ def _in_conflict() -> Any:
     """The ids of records with more than one live leaf."""
     return (
         select(_revisions.c.entity, _revisions.c.entity_id)
-        .where(_revisions.c.leaf.is_(True), _revisions.c.deleted.is_(False))
+        .where(
+            _revisions.c.leaf.is_(True),
+            _revisions.c.deleted.is_(False),
+            # A purged attachment's versions are erased: nothing is left to choose between.
+            ~revisions.of_purged_attachment(),
+        )
         .group_by(_revisions.c.entity, _revisions.c.entity_id)
         .having(func.count() > 1)
     )

@@ -355,7 +355,10 @@ class Store:
         from dxfield.store.unit import Unit
 
         with self.write(waiting) if write else self.read() as conn:
-            yield Unit(conn, self, write)
+            unit = Unit(conn, self, write)
+            yield unit
+        for then in unit.after_commit:
+            then()
 
     def close(self) -> None:
         """Release the engine's connections."""

@@ -1,5 +1,5 @@
 """Record ids: UUIDv7 for new records, name-based UUIDs for shared reference data and for the
-records there is one of per key (a kind's note template)."""
+records there is one of per key (a kind's note template, an attachment's purge)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,9 @@ REFERENCE_NAMESPACE = uuid.UUID("8f1c6a52-3c2b-4f7e-9d0a-5b6f1e2d7c40")
 # device edits the same record: two laptops changing the meeting's template make two versions of
 # one record (a conflict, shown and resolved as any), never two templates.
 NOTE_TEMPLATE_NAMESPACE = uuid.UUID("45b9564c-ed5a-4912-8756-fec8a99c8713")
+# An attachment's purge has the id derived from the attachment's id: there is one purge per
+# attachment everywhere, and a second one (under any other id) is refused.
+PURGE_NAMESPACE = uuid.UUID("3ebcf407-53eb-4528-b3f1-005b87a28acd")
 
 
 def new_id() -> str:
@@ -42,8 +45,14 @@ def note_template_id(kind: str) -> str:
     return str(uuid.uuid5(NOTE_TEMPLATE_NAMESPACE, kind))
 
 
+def purge_id(attachment_id: str) -> str:
+    """The id of the purge of the attachment `attachment_id`."""
+    return str(uuid.uuid5(PURGE_NAMESPACE, attachment_id))
+
+
 FIXED_IDS: dict[str, Callable[[dict[str, Any]], str]] = {
     "note_template": lambda content: note_template_id(str(content.get("kind"))),
+    "purge": lambda content: purge_id(str(content.get("attachment_id"))),
 }
 """The kinds whose record's id follows from its content: what the id must be, given the content.
 The write path refuses to write another, and a bundle whose revision has another is refused."""

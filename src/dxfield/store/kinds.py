@@ -22,6 +22,7 @@ def kind_labels(lang: str | None) -> dict[str, str]:
         "stage_move": pgettext("record kind", "stage move", lang),
         "attachment": pgettext("record kind", "attachment", lang),
         "note_template": pgettext("record kind", "note template", lang),
+        "purge": pgettext("record kind", "purge", lang),
         "record": pgettext("record kind", "record", lang),
     }
 

@@ -30,6 +30,10 @@ _DIRECT: dict[str, tuple[tuple[str, str, str], ...]] = {
     "stage_move": (("track_id", "engagement_track", "one"), ("evidence_ids", "activity", "many")),
     "attachment": (),
     "note_template": (),
+    # A purge names its attachment (`attachment_id`) but does not point at it as a link: the
+    # purged attachment's versions are never sent again (store/purges.py), so a store that never
+    # held them takes the purge alone, and must (the purge keeps the attachment out for good).
+    "purge": (),
 }
 
 

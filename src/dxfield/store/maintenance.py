@@ -25,6 +25,7 @@ from dxfield.store.files import existing_folder, guard_output
 from dxfield.store.files import missing_file as missing_file  # re-exported: its one wording
 from dxfield.store.files import read_text_file as read_text_file  # re-exported
 from dxfield.store.key_file import key_path, read_key_file, wrong_device
+from dxfield.store.purges import left_behind
 from dxfield.store.records import match_id
 from dxfield.store.schema import REVISIONS, SYNCED_TABLES
 from dxfield.store.soundness import Finding, find_problems
@@ -59,7 +60,11 @@ def dump(work: Work) -> dict[str, Any]:
                     _revisions.c.device_id,
                     _revisions.c.deleted,
                     _revisions.c.data,
-                ).join(_revisions, _revisions.c.rev_id == table.c.rev)
+                )
+                .join(_revisions, _revisions.c.rev_id == table.c.rev)
+                # A purged attachment is not shown: its purge is (and a store that never held
+                # it gives the same dump as one that did).
+                .where(~revisions.of_purged_attachment())
             )
             for row in rows:
                 records.append(
@@ -292,6 +297,8 @@ def check(store: Store) -> CheckReport:
             counts[entity] = tally
         authors = known_keys(store, conn)
         findings = find_problems(conn, authors) if integrity == "ok" else []
+        if integrity == "ok":
+            findings += [Finding("purged-blob", p) for p in left_behind(conn, store.data_dir)]
         total = conn.execute(select(func.count()).select_from(_revisions)).scalar() or 0
         skew = (
             conn.execute(

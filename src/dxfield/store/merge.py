@@ -31,7 +31,7 @@ from sqlalchemy.engine import Connection
 
 from dxfield.domain.errors import LocalizedError
 from dxfield.i18n import N_, problems, quote
-from dxfield.store import authorship, records, revisions, search_index
+from dxfield.store import authorship, purges, records, revisions, search_index
 from dxfield.store.backend import backend_for
 from dxfield.store.hlc import Stamp, observe, skew_limit
 from dxfield.store.ids import ID_PATTERN
@@ -142,6 +142,8 @@ class MergeReport:
     """Records that now have more than one live leaf."""
     skewed: list[str] = field(default_factory=list)
     """Revisions stamped more than a day ahead of this store's clock (taken, and flagged)."""
+    purged: int = 0
+    """Versions of purged attachments that arrived and were not stored."""
 
 
 def winner_key(hlc: str, device_id: str, rev_id: str) -> tuple[Stamp, str, str]:
@@ -273,6 +275,7 @@ def checked_revision(revision: object) -> tuple[dict[str, Any], bytes]:
     _check_content(rev_id, entity, content)
     try:  # a kind whose id follows from its content (a note template's from its kind)
         revisions.check_fixed_id(entity, entity_id, content)
+        revisions.check_final(entity, follows=bool(parents), deleted=deleted)
     except LocalizedError as exc:
         raise RevisionRefused.of(rev_id, exc) from None
     return {
@@ -425,6 +428,10 @@ def apply_revisions(
     for among in _among(conn, _revisions.c.rev_id, list(by_id)):
         have.update(conn.execute(select(_revisions.c.rev_id).where(among)).scalars())
     new = [r for rev_id, r in sorted(by_id.items()) if rev_id not in have]
+    parsed = {r["rev_id"]: (contents or {}).get(r["rev_id"]) or json.loads(r["data"]) for r in new}
+    # Versions of a purged attachment (from a store that had not heard of the purge) are not
+    # stored: what the purge erased does not come back.
+    new, report.purged = purges.without_purged(conn, new, parsed)
     touched = sorted({(r["entity"], r["entity_id"]) for r in new})
     untouched = {(r["entity"], r["entity_id"]) for r in by_id.values()} - set(touched)
     report.unchanged = len(untouched)
@@ -433,7 +440,6 @@ def apply_revisions(
     if accept is not None:
         for revision in new:
             accept(revision)
-    parsed = {r["rev_id"]: (contents or {}).get(r["rev_id"]) or json.loads(r["data"]) for r in new}
     _check_together(conn, new, parsed)
     limit = skew_limit()
     rows = []
@@ -477,6 +483,8 @@ def apply_revisions(
             report.unchanged += 1
         if conflicting_leaves(conn, entity, entity_id)[1:]:
             report.conflicting += 1
+    # A purge taken erases its attachment's content here, in this transaction.
+    purges.take_arrived(unit, [parsed[r["rev_id"]] for r in new if r["entity"] == "purge"])
     return report
 
 

@@ -3,7 +3,8 @@
 A format-2 bundle carries every revision with its author's signature or the hub's attestation
 (docs/bundle-format.md). A revision with neither is not sent: one by the fixed pseudo-devices
 (reference data, the demo) is in every store already, and one by another device that this store
-took before format 2 without the hub's attestation travels from its author, signed. Revisions go
+took before format 2 without the hub's attestation travels from its author, signed. The versions
+of a purged attachment are never sent (store/purges.py). Revisions go
 parents first (by generation), so that an importer can take each page as it arrives.
 """
 
@@ -21,7 +22,7 @@ from sqlalchemy.exc import DBAPIError
 from dxfield.store.authorship import unsigned_authors
 from dxfield.store.backend import backend_for
 from dxfield.store.revisions import canonical_json
-from dxfield.store.schema import REVISIONS
+from dxfield.store.schema import REVISIONS, SYNCED_TABLES, table_of
 
 PAGE = 10_000
 """Revisions read (and sent as one member of the bundle) at a time..."""
@@ -30,6 +31,14 @@ PAGE_BYTES = 32 << 20
 `container.MAX_MEMBER_BYTES`)."""
 
 _table = REVISIONS
+_purges = table_of(SYNCED_TABLES["purge"])
+
+
+def _not_purged() -> ColumnElement[bool]:
+    """Not a version of a purged attachment: its personal fields are gone, it no longer matches
+    its id, and it is never sent (the purge travels instead; store/purges.py)."""
+    purged = select(_purges.c.attachment_id)
+    return ~((_table.c.entity == "attachment") & _table.c.entity_id.in_(purged))
 
 
 def _sendable(conn: Connection, watermark: int) -> ColumnElement[bool]:
@@ -38,6 +47,7 @@ def _sendable(conn: Connection, watermark: int) -> ColumnElement[bool]:
         (order > watermark)
         & or_(_table.c.signature.is_not(None), _table.c.attestation.is_not(None))
         & _table.c.device_id.not_in(sorted(unsigned_authors()))
+        & _not_purged()
     )
 
 
@@ -61,11 +71,11 @@ def counts_since(
     conn: Connection, watermark: int, left_out: frozenset[str] = frozenset()
 ) -> tuple[int, int, int]:
     """After `watermark`: (revisions to send, revisions that are not sent, for want of a proof
-    or being `left_out` (`withheld`), the newest arrival). Reference data and the demo's count
-    in neither."""
+    or being `left_out` (`withheld`), the newest arrival). Reference data and the demo's, and
+    the versions of purged attachments, count in neither."""
     order = backend_for(conn).arrival_order(_table)
     arrived = order > watermark
-    authored = _table.c.device_id.not_in(sorted(unsigned_authors()))
+    authored = _table.c.device_id.not_in(sorted(unsigned_authors())) & _not_purged()
     proved = or_(_table.c.signature.is_not(None), _table.c.attestation.is_not(None))
     sendable, unproved, newest = conn.execute(
         select(

@@ -137,6 +137,7 @@ TRACKS = Repository("engagement_track", r.EngagementTrackBase, r.EngagementTrack
 STAGE_MOVES = Repository("stage_move", r.StageMoveBase, r.StageMoveRead)
 ATTACHMENTS = Repository("attachment", r.AttachmentBase, r.AttachmentRead)
 NOTE_TEMPLATES = Repository("note_template", r.NoteTemplateBase, r.NoteTemplateRead)
+PURGES = Repository("purge", r.PurgeBase, r.PurgeRead)
 
 ENTITIES: dict[str, Repository[BaseModel]] = {
     repository.name: repository
@@ -151,6 +152,7 @@ ENTITIES: dict[str, Repository[BaseModel]] = {
         STAGE_MOVES,
         ATTACHMENTS,
         NOTE_TEMPLATES,
+        PURGES,
     )
 }
 """Every kind's repository, by its name."""
@@ -193,7 +195,7 @@ def label_of(data: dict[str, Any], entity: str | None = None) -> str:
             return ActivityKind(data["kind"]).label(None)
         except ValueError:  # only from a store written before kinds were checked
             pass
-    for field in ("title", "name", "text", "note", "file_name"):
+    for field in ("title", "name", "text", "note", "file_name", "reason"):
         value = data.get(field)
         if isinstance(value, str) and value:
             return value.splitlines()[0]

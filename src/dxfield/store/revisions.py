@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from sqlalchemy import Table, func, insert, select, update
+from sqlalchemy import ColumnElement, Table, func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from dxfield import clock
@@ -36,6 +36,11 @@ PROBLEMS = problems(
         "revision.no_record": N_("no record {id}"),
         "record.fixed_id": N_(
             "{id} cannot be the id of this {kind}: its content gives it the id {expected}"
+        ),
+        "purge.final": N_("a purge is final: it cannot be changed, deleted or taken back"),
+        "purge.purged": N_(
+            "the attachment {id} is purged: its record can no longer change (attach the file "
+            "again to make a new one)"
         ),
     }
 )
@@ -73,6 +78,37 @@ def check_fixed_id(entity: str, entity_id: str, content: dict[str, Any]) -> None
             kind=Words(lambda lang: label(entity, lang)),
             expected=expected,
         )
+
+
+FINAL_KINDS = frozenset({"purge"})
+"""The kinds whose record is written once, and never changed, deleted or taken back (a purge:
+what it erased does not come back)."""
+
+
+def check_final(entity: str, *, follows: bool, deleted: bool) -> None:
+    """Refuse a version of a final kind's record that follows another, or deletes it."""
+    if entity in FINAL_KINDS and (follows or deleted):
+        raise LocalizedError("purge.final", field="entity")
+
+
+def of_purged_attachment() -> ColumnElement[bool]:
+    """A revision is a version of a purged attachment (store/purges.py): its personal fields
+    were erased in place; it is neither sent, nor listed as a conflict or a deleted record."""
+    purged = select(_TABLES["purge"].c.attachment_id)
+    return (_revisions.c.entity == "attachment") & _revisions.c.entity_id.in_(purged)
+
+
+def is_purged(conn: Connection, attachment_id: str) -> bool:
+    """Whether the attachment `attachment_id` is purged here."""
+    table = _TABLES["purge"]
+    found = conn.execute(select(table.c.id).where(table.c.attachment_id == attachment_id))
+    return found.first() is not None
+
+
+def check_not_purged(conn: Connection, entity: str, entity_id: str) -> None:
+    """Refuse a new version of a purged attachment: what the purge erased stays erased."""
+    if entity == "attachment" and is_purged(conn, entity_id):
+        raise LocalizedError("purge.purged", id=entity_id)
 
 
 def table_for(entity: str) -> Table:
@@ -251,6 +287,8 @@ def write_record(
             content = {k: v for k, v in previous.items() if k != "created_at"}
     assert content is not None
     check_fixed_id(entity, entity_id, content)
+    check_final(entity, follows=current is not None, deleted=deleted)
+    check_not_purged(conn, entity, entity_id)
     data = {**content, "created_at": created_at}
     signer = unit.store.signer()  # before the clock ticks: a refused key file writes nothing
     (hlc,) = tick(conn)

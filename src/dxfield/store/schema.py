@@ -21,6 +21,7 @@ from dxfield.domain.records import (
     InitiativeBase,
     NoteTemplateBase,
     OrganizationBase,
+    PurgeBase,
     StageModelBase,
     StageMoveBase,
     SyncMeta,
@@ -75,6 +76,10 @@ class NoteTemplate(NoteTemplateBase, SyncMeta, table=True):
     """Materialized note templates: at most one per activity kind (its id follows from it)."""
 
     __tablename__ = "note_template"
+
+
+class Purge(PurgeBase, SyncMeta, table=True):
+    """Materialized purges: at most one per attachment (its id follows from the attachment's)."""
 
 
 class Revision(SQLModel, table=True):
@@ -145,6 +150,7 @@ SYNCED_TABLES: dict[str, type[SyncMeta]] = {
     "stage_move": StageMove,
     "attachment": Attachment,
     "note_template": NoteTemplate,
+    "purge": Purge,
 }
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeAlias
 
 from sqlalchemy.engine import Connection
@@ -35,6 +35,9 @@ class Unit:
     conn: Connection
     store: Store
     writes: bool
+    after_commit: list[Callable[[], object]] = field(default_factory=list, compare=False)
+    """What is done once the unit has committed, in order (never when it rolls back): what
+    cannot be taken back, such as deleting a purged attachment's file (store/purges.py)."""
 
     @property
     def device(self) -> DeviceInfo:

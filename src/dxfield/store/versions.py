@@ -163,7 +163,7 @@ def list_deleted(work: Work, *, entity: str | None = None) -> list[DeletedRecord
                     _revisions.c.data,
                 )
                 .join(_revisions, _revisions.c.rev_id == table.c.rev)
-                .where(table.c.deleted.is_(True))
+                .where(table.c.deleted.is_(True), ~revisions.of_purged_attachment())
             )
             found += [
                 DeletedRecord(

@@ -47,6 +47,7 @@ from dxfield.store.authorship import (
 )
 from dxfield.store.engine import Store
 from dxfield.store.key_file import key_path, read_key_file
+from dxfield.store.purges import purged_attachments
 from dxfield.sync.keys import DeviceCard, device_keys, list_trusted
 from dxfield.sync.roster import Roster, newest_held, own_roster, pinned_hub
 
@@ -60,12 +61,20 @@ PROBLEMS = problems(
         "author.bad_attestation": N_(
             "author: written before bundles were signed by authors, and not attested by the hub"
         ),
+        "author.purge_not_hub": N_(
+            "author: {device} is not the hub, and only the hub purges an attachment"
+        ),
         "author.everywhere": N_(
             "author: {device} writes what every store holds already, and this store does not "
             "hold this version"
         ),
     }
 )
+
+
+HUB_ONLY_KINDS = frozenset({"purge"})
+"""The kinds of record only the hub writes: a revision of one by any other author is refused,
+however well signed (a laptop's key cannot erase an attachment everywhere)."""
 
 
 @dataclass(frozen=True)
@@ -80,6 +89,9 @@ class Authors:
     hubs: tuple[bytes, ...]
     """The keys whose attestation counts."""
     everywhere: frozenset[str] = field(default_factory=unsigned_authors)
+    hub_id: str | None = None
+    """The hub's device (its roster's, the one this laptop follows, or this store on the hub):
+    the only author whose purge counts (None: no purge counts)."""
 
     def name(self, device_id: str) -> str:
         """The author's name as this store knows it (its id when unknown)."""
@@ -95,6 +107,8 @@ class Authors:
         kept = self.revoked.get(author)
         if kept is not None and row["rev_id"] not in kept:
             return LocalizedError("author.revoked", device=shown)
+        if row["entity"] in HUB_ONLY_KINDS and author != self.hub_id:
+            return LocalizedError("author.purge_not_hub", device=shown)
         signature = row.get("signature")
         if signature is not None:
             key = self.keys.get(author)
@@ -223,7 +237,13 @@ def _authors(store: Store, roster: Roster | None, own: bytes | None) -> Authors:
         if hub:
             hubs.append(own)
     names[store.device.id] = store.device.name
-    return Authors(keys, names, revoked, tuple(hubs))
+    if hub:
+        hub_id: str | None = store.hub_id or store.device.id
+    elif roster_hub is not None:
+        hub_id = roster_hub
+    else:
+        hub_id = pinned.id if pinned is not None else None
+    return Authors(keys, names, revoked, tuple(hubs), hub_id=hub_id)
 
 
 # -- who wrote what this store holds (history) ---------------------------------------------------
@@ -236,6 +256,9 @@ UNVERIFIED = "unverified"
 """Neither: unsigned from before format 2 and not attested (held from before, from another
 laptop), an author this store has no key for, a device revoked since whose version the hub had
 not taken before, or content that does not match its id."""
+PURGED = "purged"
+"""A version of an attachment the hub purged: its personal fields were removed in place, so it
+no longer matches its id or proof, by design (store/purges.py); not damage."""
 BUILT_IN = "built-in"
 """Reference data or the demo's: the same on every store, written by a fixed pseudo-device that
 signs nothing (`unsigned_authors`); history shows it as reference data, not as unverified."""
@@ -243,6 +266,7 @@ VERDICTS = {
     VERIFIED: N_("verified"),
     ATTESTED: N_("attested by the hub"),
     UNVERIFIED: N_("unverified"),
+    PURGED: N_("purged by the hub"),
 }
 """Each verdict as a person reads it (translated where shown); BUILT_IN is not shown."""
 
@@ -255,7 +279,7 @@ class Authorship:
     author: str
     """The author's name as this store knows it (its id when unknown)."""
     verdict: str
-    """VERIFIED, ATTESTED, UNVERIFIED or BUILT_IN."""
+    """VERIFIED, ATTESTED, UNVERIFIED, PURGED or BUILT_IN."""
 
 
 def _judge(authors: Authors, row: Mapping[str, Any]) -> str:
@@ -290,13 +314,24 @@ def authorship_here(store: Store, revisions: Iterable[Mapping[str, Any]]) -> dic
     by its id: its author and whether this store can prove the author wrote it, judged as an
     import would (`Authors.problem`): by the keys of the roster this store holds (on a hub, its
     own), the devices it trusts and its own; the hub's attestation for a revision from before
-    authors signed. Reads only: no key file is made, no roster signed."""
+    authors signed; a version of a purged attachment is PURGED. Reads only: no key file is made,
+    no roster signed."""
     authors = _authors_here(store)
+    rows = list(revisions)
+    attachments = {row["entity_id"] for row in rows if row["entity"] == "attachment"}
+    purged: set[str] = set()
+    if attachments:
+        with store.read() as conn:
+            purged = purged_attachments(conn, attachments)
     return {
         row["rev_id"]: Authorship(
-            row["device_id"], authors.name(row["device_id"]), _judge(authors, row)
+            row["device_id"],
+            authors.name(row["device_id"]),
+            PURGED
+            if row["entity"] == "attachment" and row["entity_id"] in purged
+            else _judge(authors, row),
         )
-        for row in revisions
+        for row in rows
     }
 
 

@@ -31,12 +31,12 @@ from nacl.signing import VerifyKey
 from dxfield import clock
 from dxfield.domain.errors import LocalizedError, NotFound
 from dxfield.i18n import N_, problems, quote
-from dxfield.store import blobs, files, local_state, merge, outgoing
+from dxfield.store import blobs, files, local_state, merge, outgoing, purges
 from dxfield.store.authorship import is_hub_account, known_keys
 from dxfield.store.engine import Store
 from dxfield.store.unit import Unit
 from dxfield.sync import container, format1
-from dxfield.sync.authors import Checking, authors_of
+from dxfield.sync.authors import HUB_ONLY_KINDS, Checking, authors_of
 from dxfield.sync.keys import TrustedDevice, device_keys, find_trusted, list_trusted
 from dxfield.sync.roster import (
     Roster,
@@ -132,6 +132,9 @@ class ImportResult:
     blobs: int = 0
     roster: int | None = None
     """The serial of the hub's roster this import took (None: it took none)."""
+    purged: int = 0
+    """Versions of attachments purged here that the bundle brought and were left out (from a
+    device that had not heard of the purge yet)."""
 
 
 # -- export --------------------------------------------------------------------------------------
@@ -473,6 +476,9 @@ class _Import:
                     # unit, under the write lock: what arrived meanwhile is this import's alone.
                     if int(local_state.get_value(unit, watermark_key, 0)) >= before:
                         local_state.put_value(unit, watermark_key, after)
+                    # Bytes a purge erased here are not kept again, whichever record brings them.
+                    for sha256 in purges.purged_contents(unit.conn, staging.staged):
+                        staging.drop(sha256)
                     staging.keep()  # before the commit: kept revisions never lack their blobs
             except _DryRun:
                 pass
@@ -491,6 +497,7 @@ class _Import:
             dry_run=self.dry_run,
             blobs=self.blobs,
             roster=self.roster[0].serial if self.roster is not None else None,
+            purged=self.report.purged,
         )
         if not self.dry_run:
             counts = asdict(result)
@@ -643,6 +650,7 @@ def _apply(
     report.unchanged += done.unchanged
     report.conflicting += done.conflicting
     report.skewed += done.skewed
+    report.purged += done.purged
 
 
 def _import_format_1(store: Store, path: Path, dry_run: bool) -> ImportResult:
@@ -674,6 +682,13 @@ def _import_format_1(store: Store, path: Path, dry_run: bool) -> ImportResult:
         # The bundle's signature proves its sender wrote what it wrote in its own name, as an
         # author's signature would: the hub attests those. Anyone else's must be held already.
         nonlocal unsigned
+        if row["entity"] in HUB_ONLY_KINDS:  # a laptop's: format 1 comes from laptops only
+            raise format1.refused_revision(
+                numbers[row["rev_id"]],
+                LocalizedError(
+                    "author.purge_not_hub", device=quote(_name_of(store, known, row["device_id"]))
+                ),
+            )
         if row["device_id"] != sender.card.id:
             raise refuse(
                 "bundle.not_sender_v1",

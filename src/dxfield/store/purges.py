@@ -1,0 +1,311 @@
+"""Purging an attachment's content on request (issue 19, erasure): the hub's `purge` record and
+what every store does when it takes one.
+
+Deleting an attachment keeps its history (its file name, caption and bytes stay in the store and
+in every bundle). A resident who asks for a photo of them to be removed needs more: the hub writes
+a purge (`purge_attachment`, hub only), one record per attachment, its id derived from the
+attachment's (`ids.purge_id`), holding the attachment's id, the SHA-256 of its bytes and the
+reason; who and when are the revision's author and stamp. The purge is signed by the hub and
+travels in bundles like any record; a bundle bringing one whose author is not the hub is refused
+whole (sync/authors.py).
+
+Every store that takes a purge, in the transaction that takes it (`take`):
+
+- deletes the blob of that SHA-256 once the transaction has committed (`Unit.after_commit`: a
+  rollback leaves it);
+- removes the personal fields of every version of the attachment it holds, in place: the file
+  name becomes `purged` (`PURGED_FILE_NAME`), the caption "", the time taken null; the owner,
+  type, size and SHA-256 are kept. Such a version no longer matches its id or its proof (both are
+  cleared): `check` and history call it purged, not damaged, and no bundle sends it again (the
+  purge travels instead);
+- marks the attachment's row deleted, with the same fields removed, and drops it from the search.
+
+Afterwards, versions of the purged attachment that arrive (from a laptop that had not heard of
+the purge) are not stored (`without_purged`), and the purged bytes are not kept from a bundle
+(`purged_contents`). The same bytes attached twice are one blob: purging one purges the content,
+so the hub purges every attachment that shares it (each gets a purge of its own).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.engine import Connection
+
+from dxfield import clock
+from dxfield.domain.errors import LocalizedError
+from dxfield.domain.records import PURGED_FILE_NAME, AttachmentRead, PurgeRead
+from dxfield.i18n import N_, gettext, problems, quote
+from dxfield.store import blobs, records, revisions, search_index
+from dxfield.store.authorship import canonical_json, is_hub_account
+from dxfield.store.backend import backend_for
+from dxfield.store.ids import purge_id
+from dxfield.store.schema import REVISIONS
+from dxfield.store.unit import Unit, Work, unit_of
+
+ENTITY = "purge"
+ATTACHMENT = "attachment"
+REDACTED = {"file_name": PURGED_FILE_NAME, "caption": "", "taken_at": None}
+"""The personal fields of an attachment's versions, as a purge leaves them."""
+
+PROBLEMS = problems(
+    {
+        "purge.not_hub": N_(
+            "only the hub purges an attachment; {device} is not the hub (ask there: the purge "
+            "reaches every store through the hub)"
+        ),
+        "purge.already": N_("the attachment {id} is purged already"),
+        "check.purged_blob": N_(
+            "the file of the purged attachment {id} is still in the data folder ({path}): delete it"
+        ),
+    }
+)
+
+_revisions = REVISIONS
+
+
+@dataclass(frozen=True)
+class PurgeNote:
+    """A purged attachment as the lists show it: `消去済み (when, by whom, reason)`."""
+
+    attachment_id: str
+    purge: PurgeRead
+    author: str
+    """The hub's name as this store knows it (its id when unknown)."""
+
+    def line(self, lang: str | None = None) -> str:
+        """`purged (2026-12-03 14:05, by 兵庫県: the reason)` in `lang` (default: the user's)."""
+        return gettext(N_("purged ({when}, by {who}: {reason})"), lang).format(
+            when=when_purged(self.purge), who=self.author, reason=self.purge.reason
+        )
+
+
+def when_purged(purge: PurgeRead) -> str:
+    """When the hub purged, in Japan's time (`YYYY-MM-DD HH:MM`)."""
+    return clock.in_japan(purge.created_at).strftime("%Y-%m-%d %H:%M")
+
+
+# -- the hub's verb ------------------------------------------------------------------------------
+
+
+def sharing(work: Work, attachment_text: str) -> tuple[AttachmentRead, list[AttachmentRead]]:
+    """The attachment `attachment_text` names (its id or a unique part; deleted ones too) and
+    the other attachments that hold the same bytes and are not purged yet (purging it purges
+    them too). Refused when it is purged already."""
+    with unit_of(work, write=False) as unit:
+        return _sharing(unit.conn, attachment_text)
+
+
+def _sharing(conn: Connection, text: str) -> tuple[AttachmentRead, list[AttachmentRead]]:
+    table = records.ATTACHMENTS.table
+    attachment_id = records.resolve_id(conn, ATTACHMENT, text)
+    if purged_attachments(conn, [attachment_id]):
+        raise LocalizedError("purge.already", id=attachment_id)
+    row = conn.execute(select(table).where(table.c.id == attachment_id)).mappings().one()
+    found = records.ATTACHMENTS.to_read(row)
+    others = [
+        records.ATTACHMENTS.to_read(r)
+        for r in conn.execute(
+            select(table)
+            .where(table.c.sha256 == found.sha256, table.c.id != attachment_id)
+            .order_by(table.c.id)
+        ).mappings()
+    ]
+    done = purged_attachments(conn, [o.id for o in others])
+    return found, [o for o in others if o.id not in done]
+
+
+def require_hub(work: Work) -> None:
+    """Refuse, in one line, on any store but the hub's own account."""
+    store = work if not isinstance(work, Unit) else work.store
+    if not is_hub_account(store):
+        raise LocalizedError("purge.not_hub", device=quote(store.device.name))
+
+
+def purge_attachment(work: Work, attachment_text: str, reason: str) -> list[PurgeRead]:
+    """On the hub: purge the attachment `attachment_text` names, and every other attachment that
+    holds the same bytes (see the module's text), each with a purge of its own; returns the
+    purges written, the named attachment's first. The blob is deleted once this commits."""
+    require_hub(work)
+    with unit_of(work, write=True) as unit:
+        conn = unit.conn
+        found, others = _sharing(conn, attachment_text)
+        written = []
+        for attachment in (found, *others):
+            content = records.validate(
+                ENTITY,
+                {"attachment_id": attachment.id, "sha256": attachment.sha256, "reason": reason},
+            )
+            record_id = purge_id(attachment.id)
+            revisions.write_record(unit, ENTITY, record_id, content)
+            take(unit, attachment.id, attachment.sha256)
+            written.append(records.PURGES.get(unit, record_id))
+        return written
+
+
+# -- what every store does -----------------------------------------------------------------------
+
+
+def take(unit: Unit, attachment_id: str, sha256: str) -> None:
+    """The purge of `attachment_id` (whose bytes are `sha256`) taken here, in the unit's
+    transaction: every version of the attachment loses its personal fields (and its proofs,
+    which no longer match), its row likewise and deleted, its search entry dropped, and its
+    blob is deleted once the unit has committed."""
+    unit.require_write()
+    conn = unit.conn
+    rows = conn.execute(
+        select(_revisions.c.rev_id, _revisions.c.data).where(
+            _revisions.c.entity == ATTACHMENT, _revisions.c.entity_id == attachment_id
+        )
+    ).all()
+    for row in rows:
+        data = json.loads(row.data)
+        redacted = {**data, **REDACTED}
+        conn.execute(
+            update(_revisions)
+            .where(_revisions.c.rev_id == row.rev_id)
+            .values(data=canonical_json(redacted), signature=None, attestation=None)
+        )
+    table = records.ATTACHMENTS.table
+    conn.execute(update(table).where(table.c.id == attachment_id).values(**REDACTED, deleted=True))
+    search_index.remove(conn, ATTACHMENT, attachment_id)
+    data_dir = unit.store.data_dir
+    unit.after_commit.append(lambda: delete_blob(data_dir, sha256))
+
+
+def take_arrived(unit: Unit, purges: Iterable[Mapping[str, Any]]) -> None:
+    """Take every purge among revisions just stored (each the content of a `purge` revision)."""
+    for content in purges:
+        attachment_id, sha256 = content.get("attachment_id"), content.get("sha256")
+        if isinstance(attachment_id, str) and isinstance(sha256, str):
+            take(unit, attachment_id, sha256)
+
+
+def delete_blob(data_dir: Path, sha256: str) -> bool:
+    """Delete the blob `sha256` from the data folder; whether there was one. A file that
+    cannot be removed now (held open elsewhere) is left for `check` to name."""
+    try:
+        path = blobs.blob_path(data_dir, sha256)
+    except ValueError:
+        return False
+    with contextlib.suppress(OSError):
+        os.unlink(path)
+        return True
+    return False
+
+
+def without_purged(
+    conn: Connection, incoming: Sequence[dict[str, Any]], contents: Mapping[str, dict[str, Any]]
+) -> tuple[list[dict[str, Any]], int]:
+    """`incoming` revisions (not held here yet) without the versions of attachments that are
+    purged, here or by a purge among them; and how many were left out. `contents`: each
+    revision's record, by revision id."""
+    attachments = sorted({r["entity_id"] for r in incoming if r["entity"] == ATTACHMENT})
+    if not attachments:
+        return list(incoming), 0
+    purged = purged_attachments(conn, attachments)
+    for revision in incoming:
+        if revision["entity"] == ENTITY:
+            named = contents[revision["rev_id"]].get("attachment_id")
+            if isinstance(named, str):
+                purged.add(named)
+    kept = [r for r in incoming if not (r["entity"] == ATTACHMENT and r["entity_id"] in purged)]
+    return kept, len(incoming) - len(kept)
+
+
+# -- questions others ask ------------------------------------------------------------------------
+
+
+def purged_attachments(conn: Connection, ids: Iterable[str]) -> set[str]:
+    """Those of the attachment ids `ids` that are purged here: their bytes are gone, and a bundle
+    neither brings nor needs them (the blob-required rule exempts them)."""
+    table = records.PURGES.table
+    wanted = sorted(set(ids))
+    found: set[str] = set()
+    backend = backend_for(conn)
+    for start in range(0, len(wanted), backend.batch):
+        among = backend.among(table.c.attachment_id, wanted[start : start + backend.batch])
+        found.update(conn.execute(select(table.c.attachment_id).where(among)).scalars())
+    return found
+
+
+def purged_contents(conn: Connection, shas: Iterable[str]) -> set[str]:
+    """Those of the SHA-256s `shas` whose bytes a purge erased here: never kept again from a
+    bundle, whichever attachment brings them (the same bytes attached again elsewhere)."""
+    table = records.PURGES.table
+    wanted = sorted(set(shas))
+    found: set[str] = set()
+    backend = backend_for(conn)
+    for start in range(0, len(wanted), backend.batch):
+        among = backend.among(table.c.sha256, wanted[start : start + backend.batch])
+        found.update(conn.execute(select(table.c.sha256).where(among)).scalars())
+    return found
+
+
+def purges_of(
+    work: Work, ids: Iterable[str], names: Mapping[str, str] | None = None
+) -> dict[str, PurgeNote]:
+    """For each of the attachment ids `ids` that is purged: its purge, with its author's name
+    (from `names`, by device id: `sync.authors.names_here`; else the names given here)."""
+    from dxfield.store.local_state import device_names
+
+    table = records.PURGES.table
+    with unit_of(work, write=False) as unit:
+        conn = unit.conn
+        purged = purged_attachments(conn, ids)
+        rows = (
+            conn.execute(select(table).where(table.c.attachment_id.in_(sorted(purged))))
+            .mappings()
+            .all()
+            if purged
+            else []
+        )
+        found = [records.PURGES.to_read(row) for row in rows]
+        if names is None:
+            names = device_names(unit.store) if found else {}
+    return {
+        p.attachment_id: PurgeNote(p.attachment_id, p, names.get(p.device_id, p.device_id))
+        for p in found
+    }
+
+
+def purged_of_owner(
+    work: Work, owner_id: str, names: Mapping[str, str] | None = None
+) -> list[PurgeNote]:
+    """The purged attachments of the activity or finding `owner_id` (its id or a unique part),
+    oldest purge first: what the lists show as 消去済み in place of the file."""
+    table = records.ATTACHMENTS.table
+    with unit_of(work, write=False) as unit:
+        owners = []
+        for repository in (records.ACTIVITIES, records.FINDINGS):
+            with contextlib.suppress(LocalizedError):
+                owners.append(repository.resolve(unit, owner_id))
+        ids = list(
+            unit.conn.execute(select(table.c.id).where(table.c.owner_id.in_(owners))).scalars()
+        )
+        found = purges_of(unit, ids, names) if ids else {}
+    return sorted(found.values(), key=lambda n: (n.purge.created_at, n.attachment_id))
+
+
+def left_behind(conn: Connection, data_dir: Path) -> list[LocalizedError]:
+    """The purged files still in the data folder (one that could not be deleted when the purge
+    was taken, or put back by hand), each as `check` says it."""
+    table = records.PURGES.table
+    found = []
+    for attachment_id, sha256 in conn.execute(
+        select(table.c.attachment_id, table.c.sha256).order_by(table.c.attachment_id)
+    ):
+        try:
+            path = blobs.blob_path(data_dir, sha256)
+        except ValueError:
+            continue
+        if path.exists():
+            found.append(LocalizedError("check.purged_blob", id=attachment_id, path=str(path)))
+    return found
