@@ -1,0 +1,223 @@
+"""Attachments in the app (issue 19): the activity view lists them with their sizes, shows the
+highlighted photo from a thumbnail made once, `o` opens a copy with the system's viewer (here a
+recorder: no viewer is ever started), `A` attaches a file or several of a folder's, and `x`
+detaches one, with `u` to attach it again."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from textual.widgets import Input, SelectionList
+
+from dxfield.store import blobs
+from dxfield.store.activities import list_activities
+from dxfield.store.attachments import attach, attachments_of
+from dxfield.store.engine import Store
+from dxfield.tui import opener
+from dxfield.tui.app import DxfieldApp
+from dxfield.tui.screens.activity_view import ActivityViewScreen
+from dxfield.tui.screens.attach import AttachScreen, complete_path
+from dxfield.tui.thumbnails import LONG_SIDE, thumbnail_path
+from dxfield.tui.widgets.attachments import (
+    AttachmentList,
+    AttachmentsPanel,
+    attachment_line,
+    human_size,
+)
+from tests.tui.test_app import SIZE, settle
+
+
+def photo(path: Path, size: tuple[int, int] = (1600, 1200), colour: str = "teal") -> Path:
+    """A JPEG photo made here."""
+    Image.new("RGB", size, colour).save(path, "JPEG", quality=90)
+    return path
+
+
+def first_activity(folder: Path) -> str:
+    with Store.open(folder) as store:
+        return list_activities(store, limit=1)[0].id
+
+
+def attached_names(folder: Path, owner: str) -> list[str]:
+    with Store.open(folder) as store:
+        return [a.file_name for a in attachments_of(store, owner)]
+
+
+@pytest.fixture
+def opened(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """What the app asked the system's viewer to open (nothing is started)."""
+    calls: list[Path] = []
+    monkeypatch.setattr(opener, "OPENER", calls.append)
+    return calls
+
+
+async def open_view(app: DxfieldApp, pilot, activity_id: str) -> None:  # type: ignore[no-untyped-def]
+    await settle(app, pilot)
+    app.open_activity(activity_id)
+    await settle(app, pilot)
+    assert isinstance(app.screen, ActivityViewScreen)
+
+
+def test_sizes_read_as_people_read_them() -> None:
+    assert human_size(812) == "812 B"
+    assert human_size(14 * 1024) == "14 KB"
+    assert human_size(int(2.4 * 1024 * 1024)) == "2.4 MB"
+
+
+@pytest.mark.usefixtures("frozen_today")
+async def test_the_view_lists_attachments_and_o_opens_a_copy(
+    demo: Path, tmp_path: Path, opened: list[Path]
+) -> None:
+    activity = first_activity(demo)
+    with Store.open(demo) as store:
+        picture = attach(store, activity, photo(tmp_path / "whiteboard.jpg"), caption="板書")
+        note = tmp_path / "handout.txt"
+        note.write_text("配布資料\n" * 2000, encoding="utf-8")
+        attach(store, activity, note)
+    app = DxfieldApp(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_view(app, pilot, activity)
+        panel = app.screen.query_one(AttachmentsPanel)
+        listing = panel.query_one(AttachmentList)
+        lines = [str(listing.get_option_at_index(i).prompt) for i in range(listing.option_count)]
+        assert lines[0].startswith("whiteboard.jpg · JPEG · ") and "板書" in lines[0]
+        assert lines[1].startswith("handout.txt · text · 25 KB"), lines
+        # The photo is drawn from its thumbnail, made once, at most LONG_SIDE on its long side.
+        thumb = thumbnail_path(demo, picture.record.sha256)
+        with Image.open(thumb) as made:
+            assert max(made.size) == LONG_SIDE
+        assert panel.query_one("#attachment-picture").children
+
+        await pilot.press("o")
+        await settle(app, pilot)
+        (copy,) = opened
+        blob = blobs.blob_path(demo, picture.record.sha256)
+        assert copy.name == "whiteboard.jpg" and copy != blob
+        assert copy.read_bytes() == blob.read_bytes()
+
+        # The second one, from the list itself (Enter).
+        listing.focus()
+        await pilot.press("down", "enter")
+        await settle(app, pilot)
+        assert opened[1].name == "handout.txt"
+        assert opened[1].read_bytes() == note.read_bytes()
+
+
+@pytest.mark.usefixtures("frozen_today")
+async def test_a_missing_file_is_one_line_not_a_crash(demo: Path, tmp_path: Path) -> None:
+    activity = first_activity(demo)
+    with Store.open(demo) as store:
+        picture = attach(store, activity, photo(tmp_path / "gone.jpg"))
+    blobs.blob_path(demo, picture.record.sha256).unlink()
+    app = DxfieldApp(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_view(app, pilot, activity)
+        note = str(app.screen.query_one("#attachment-note").render())
+        assert note == "The file is not on this device."
+        await pilot.press("o")
+        await settle(app, pilot)
+        said = [str(n.message) for n in app._notifications]
+        assert "The file is not on this device." in said
+
+
+@pytest.mark.usefixtures("frozen_today")
+async def test_attach_a_file_then_two_of_a_folders_three(demo: Path, tmp_path: Path) -> None:
+    activity = first_activity(demo)
+    one = photo(tmp_path / "one.jpg")
+    folder = tmp_path / "workshop"
+    folder.mkdir()
+    for name in ("a.jpg", "b.png", "c.jpg"):
+        photo(folder / name).rename(folder / name)
+    (folder / "notes.exe").write_bytes(b"MZ")  # not offered
+    app = DxfieldApp(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_view(app, pilot, activity)
+        await pilot.press("A")
+        await settle(app, pilot)
+        assert isinstance(app.screen, AttachScreen)
+        app.screen.query_one("#attach-path", Input).value = str(one)
+        app.screen.query_one("#attach-caption", Input).value = "付箋"
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert isinstance(app.screen, ActivityViewScreen)
+        assert attached_names(demo, activity) == ["one.jpg"]
+
+        await pilot.press("A")
+        await settle(app, pilot)
+        app.screen.query_one("#attach-path", Input).value = str(folder) + "/"
+        await settle(app, pilot)
+        files = app.screen.query_one("#attach-files", SelectionList)
+        offered = [str(files.get_option_at_index(i).prompt) for i in range(files.option_count)]
+        assert offered == ["a.jpg", "b.png", "c.jpg"]
+        files.select(str(folder / "a.jpg"))
+        files.select(str(folder / "c.jpg"))
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert isinstance(app.screen, ActivityViewScreen)
+        assert attached_names(demo, activity) == ["one.jpg", "a.jpg", "c.jpg"]
+        panel = app.screen.query_one(AttachmentsPanel)
+        assert [a.file_name for a in panel.attachments] == ["one.jpg", "a.jpg", "c.jpg"]
+
+
+@pytest.mark.usefixtures("frozen_today")
+async def test_a_refused_file_is_one_line_and_keeps_what_was_typed(
+    demo: Path, tmp_path: Path
+) -> None:
+    activity = first_activity(demo)
+    bad = tmp_path / "virus.exe"
+    bad.write_bytes(b"MZ")
+    app = DxfieldApp(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_view(app, pilot, activity)
+        await pilot.press("A")
+        await settle(app, pilot)
+        app.screen.query_one("#attach-path", Input).value = str(bad)
+        app.screen.query_one("#attach-caption", Input).value = "説明"
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert isinstance(app.screen, AttachScreen)
+        assert app.screen.query_one("#attach-path", Input).value == str(bad)
+        assert app.screen.query_one("#attach-caption", Input).value == "説明"
+        results = str(app.screen.query_one("#attach-results").render())
+        assert results.startswith("virus.exe: not attached: ") and "\n" not in results
+        assert attached_names(demo, activity) == []
+
+
+@pytest.mark.usefixtures("frozen_today")
+async def test_x_detaches_and_u_attaches_again(demo: Path, tmp_path: Path) -> None:
+    activity = first_activity(demo)
+    with Store.open(demo) as store:
+        attach(store, activity, photo(tmp_path / "one.jpg"))
+    app = DxfieldApp(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_view(app, pilot, activity)
+        await pilot.press("x")
+        await settle(app, pilot)
+        await pilot.press("y")
+        await settle(app, pilot)
+        assert attached_names(demo, activity) == []
+        assert not app.screen.query_one(AttachmentsPanel).attachments
+        await pilot.press("u")
+        await settle(app, pilot)
+        assert attached_names(demo, activity) == ["one.jpg"]
+        assert len(app.screen.query_one(AttachmentsPanel).attachments) == 1
+
+
+def test_paths_complete_from_the_file_system(tmp_path: Path) -> None:
+    (tmp_path / "Pictures").mkdir()
+    (tmp_path / "photo.jpg").write_bytes(b"")
+    (tmp_path / ".hidden").write_bytes(b"")
+    assert complete_path(f"{tmp_path}/Pic") == f"{tmp_path}/Pictures/"
+    assert complete_path(f"{tmp_path}/ph") == f"{tmp_path}/photo.jpg"
+    assert complete_path(f"{tmp_path}/.h") == f"{tmp_path}/.hidden"
+    assert complete_path(f"{tmp_path}/zz") is None
+    assert complete_path("~/") is None or complete_path("~/").startswith("~/")
+
+
+def test_a_purged_attachment_reads_as_erased() -> None:
+    from types import SimpleNamespace
+
+    purged = SimpleNamespace(purged=True, media_type="image/jpeg", file_name="", size=0)
+    assert str(attachment_line(purged)).startswith("Erased")  # type: ignore[arg-type]
