@@ -221,3 +221,55 @@ def test_a_purged_attachment_reads_as_erased() -> None:
 
     purged = SimpleNamespace(purged=True, media_type="image/jpeg", file_name="", size=0)
     assert str(attachment_line(purged)).startswith("Erased")  # type: ignore[arg-type]
+
+
+@pytest.mark.usefixtures("frozen_today")
+async def test_files_chosen_in_a_new_activitys_form_are_attached_once_it_is_saved(
+    demo: Path, tmp_path: Path
+) -> None:
+    from dxfield.tui.screens.activity_form import ActivityFormScreen
+
+    one = photo(tmp_path / "board.jpg")
+    app = DxfieldApp(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("n")
+        await settle(app, pilot)
+        form = app.screen
+        assert isinstance(form, ActivityFormScreen)
+        await pilot.press(*"写真の会")
+        await pilot.press("ctrl+t")
+        await settle(app, pilot)
+        assert isinstance(app.screen, AttachScreen)
+        app.screen.query_one("#attach-path", Input).value = str(one)
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert app.screen is form
+        assert "board.jpg" in str(form.query_one("#queued-files").render())
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+    with Store.open(demo) as store:
+        (saved,) = [r for r in list_activities(store, limit=50) if r.title == "写真の会"]
+        assert [a.file_name for a in attachments_of(store, saved.id)] == ["board.jpg"]
+
+
+@pytest.mark.usefixtures("frozen_today")
+async def test_a_findings_view_attaches_and_lists_its_files(demo: Path, tmp_path: Path) -> None:
+    from dxfield.store.followups import list_findings
+    from dxfield.tui.screens.finding_view import FindingViewScreen
+
+    with Store.open(demo) as store:
+        finding = list_findings(store)[0]
+    app = DxfieldApp(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        app.push_screen(FindingViewScreen(finding.id))
+        await settle(app, pilot)
+        await pilot.press("A")
+        await settle(app, pilot)
+        app.screen.query_one("#attach-path", Input).value = str(photo(tmp_path / "memo.png"))
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert isinstance(app.screen, FindingViewScreen)
+        panel = app.screen.query_one(AttachmentsPanel)
+        assert [a.file_name for a in panel.attachments] == ["memo.png"]

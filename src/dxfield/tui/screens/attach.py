@@ -13,7 +13,7 @@ import asyncio
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -23,9 +23,12 @@ from textual.suggester import Suggester
 from textual.widgets import Button, Input, Label, SelectionList, Static
 
 from dxfield.domain.records import MEDIA_TYPES
-from dxfield.i18n import N_, _
+from dxfield.i18n import N_, _, ngettext
 from dxfield.tui.screens.base import FormModal
 from dxfield.tui.text import error_text, plain
+
+if TYPE_CHECKING:
+    from dxfield.store.engine import Store
 
 ATTACHABLE = frozenset(suffix for suffixes in MEDIA_TYPES.values() for suffix in suffixes)
 """The file name endings a folder's list offers (the service decides by content too)."""
@@ -100,6 +103,29 @@ class AttachResults:
     refused: list[Path] = field(default_factory=list)
 
 
+def attach_all(store: Store, owner_id: str, given: AttachInput) -> AttachResults:
+    """Attach each of `given`'s files to `owner_id` in turn (in a worker thread): a refusal is
+    one line and the others still go."""
+    from dxfield.store.attachments import attach
+
+    results = AttachResults()
+    for path in given.paths:
+        try:
+            attached = attach(store, owner_id, path, caption=given.caption)
+        except Exception as exc:
+            results.refused.append(path)
+            results.lines.append(
+                _("{name}: not attached: {reason}").format(name=path.name, reason=error_text(exc))
+            )
+            continue
+        results.attached.append(path)
+        line = _("Attached {name}").format(name=attached.record.file_name)
+        if attached.notes:
+            line += " (" + "; ".join(attached.notes) + ")"
+        results.lines.append(line)
+    return results
+
+
 class AttachScreen(FormModal):
     """Attach files to the activity or finding `owner_id` (`ctrl+s` attaches)."""
 
@@ -115,11 +141,14 @@ class AttachScreen(FormModal):
     AttachScreen #attach-results { height: auto; color: $text-muted; }
     """
 
-    def __init__(self, owner_id: str, title: str) -> None:
+    def __init__(self, owner_id: str | None, title: str) -> None:
+        """Attach to `owner_id`; with None (a new activity not saved yet), the files chosen are
+        handed back in `queued`, to be attached once it is saved."""
         super().__init__()
         self.owner_id = owner_id
         self.title_shown = title
         self.results = AttachResults()
+        self.queued: AttachInput | None = None
         self._folder: Path | None = None
 
     def compose(self) -> ComposeResult:
@@ -185,28 +214,18 @@ class AttachScreen(FormModal):
             return AttachInput([Path(p) for p in ticked], caption)
         return AttachInput([expand(typed)], caption)
 
+    def submit(self, payload: object) -> None:
+        """Attach now, or (no owner yet) hand the files back to be attached on saving."""
+        if self.owner_id is None and isinstance(payload, AttachInput):
+            self.queued = payload
+            self.dismiss(True)
+            return
+        super().submit(payload)
+
     def write(self, payload: object) -> None:
         """Attach each file in turn; a refusal is one line and the others still go."""
-        from dxfield.store.attachments import attach
-
-        assert isinstance(payload, AttachInput)
-        results = AttachResults()
-        for path in payload.paths:
-            try:
-                attached = attach(self.store, self.owner_id, path, caption=payload.caption)
-            except Exception as exc:
-                results.refused.append(path)
-                results.lines.append(
-                    _("{name}: not attached: {reason}").format(
-                        name=path.name, reason=error_text(exc)
-                    )
-                )
-                continue
-            results.attached.append(path)
-            line = _("Attached {name}").format(name=attached.record.file_name)
-            if attached.notes:
-                line += " (" + "; ".join(attached.notes) + ")"
-            results.lines.append(line)
+        assert isinstance(payload, AttachInput) and self.owner_id is not None
+        results = attach_all(self.store, self.owner_id, payload)
         self.results = results
         if results.refused:
             raise _Refused(results)
@@ -217,10 +236,13 @@ class AttachScreen(FormModal):
             self.show_error(error_text(error))
             return
         results = error.results
+        count = len(results.refused)
         self.show_error(
-            _("{count} file(s) not attached; everything typed is kept.").format(
-                count=len(results.refused)
-            )
+            ngettext(
+                "{count} file was not attached; everything typed is kept.",
+                "{count} files were not attached; everything typed is kept.",
+                count,
+            ).format(count=count)
         )
         self.query_one("#attach-results", Static).update(
             plain("\n".join(results.lines), multiline=True)

@@ -22,7 +22,7 @@ from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
 from dxfield.domain.visible import visible
-from dxfield.i18n import N_, _
+from dxfield.i18n import N_, _, pgettext
 from dxfield.tui.thumbnails import Thumbnail, is_photo, thumbnail_of
 
 if TYPE_CHECKING:
@@ -56,7 +56,7 @@ def human_size(size: int) -> str:
 def type_name(media_type: str) -> str:
     """A file's type as a person names it (JPEG, PDF, Word, text)."""
     if media_type == "text/plain":
-        return _("text")
+        return pgettext("file type", "text")
     return _TYPE_NAMES.get(media_type, media_type)
 
 
