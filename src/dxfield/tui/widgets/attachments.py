@@ -117,7 +117,7 @@ class AttachmentsPanel(Vertical):
     """A record's attachments and the highlighted photo (hidden while there are none)."""
 
     DEFAULT_CSS = """
-    AttachmentsPanel { height: auto; display: none; margin-bottom: 1; }
+    AttachmentsPanel { height: auto; display: none; margin-bottom: 1; padding: 0 2; }
     AttachmentsPanel.shown { display: block; }
     AttachmentsPanel #attachments-heading { text-style: bold; color: $primary; margin: 1 0; }
     AttachmentsPanel AttachmentList { height: auto; max-height: 8; border: none; padding: 0; }
