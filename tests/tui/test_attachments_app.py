@@ -24,14 +24,13 @@ from dxfield.tui.widgets.attachments import (
     AttachmentList,
     AttachmentsPanel,
     attachment_line,
-    human_size,
 )
 from tests.tui.test_app import SIZE, settle
 
 
 def photo(path: Path, size: tuple[int, int] = (1600, 1200), colour: str = "teal") -> Path:
-    """A JPEG photo made here."""
-    Image.new("RGB", size, colour).save(path, "JPEG", quality=90)
+    """A photo made here (JPEG or PNG, as its name says)."""
+    Image.new("RGB", size, colour).save(path, "PNG" if path.suffix == ".png" else "JPEG")
     return path
 
 
@@ -60,12 +59,6 @@ async def open_view(app: DxfieldApp, pilot, activity_id: str) -> None:  # type: 
     assert isinstance(app.screen, ActivityViewScreen)
 
 
-def test_sizes_read_as_people_read_them() -> None:
-    assert human_size(812) == "812 B"
-    assert human_size(14 * 1024) == "14 KB"
-    assert human_size(int(2.4 * 1024 * 1024)) == "2.4 MB"
-
-
 @pytest.mark.usefixtures("frozen_today")
 async def test_the_view_lists_attachments_and_o_opens_a_copy(
     demo: Path, tmp_path: Path, opened: list[Path]
@@ -83,7 +76,7 @@ async def test_the_view_lists_attachments_and_o_opens_a_copy(
         listing = panel.query_one(AttachmentList)
         lines = [str(listing.get_option_at_index(i).prompt) for i in range(listing.option_count)]
         assert lines[0].startswith("whiteboard.jpg · JPEG · ") and "板書" in lines[0]
-        assert lines[1].startswith("handout.txt · text · 25 KB"), lines
+        assert lines[1].startswith("handout.txt · text · 25.4 KB"), lines
         # The photo is drawn from its thumbnail, made once, at most LONG_SIDE on its long side.
         thumb = thumbnail_path(demo, picture.record.sha256)
         with Image.open(thumb) as made:
@@ -119,7 +112,9 @@ async def test_a_missing_file_is_one_line_not_a_crash(demo: Path, tmp_path: Path
         await pilot.press("o")
         await settle(app, pilot)
         said = [str(n.message) for n in app._notifications]
-        assert "The file is not on this device." in said
+        assert said == [
+            "the content of 'gone.jpg' is not in this data folder (not received yet, or removed)"
+        ]
 
 
 @pytest.mark.usefixtures("frozen_today")
@@ -129,8 +124,8 @@ async def test_attach_a_file_then_two_of_a_folders_three(demo: Path, tmp_path: P
     folder = tmp_path / "workshop"
     folder.mkdir()
     for name in ("a.jpg", "b.png", "c.jpg"):
-        photo(folder / name).rename(folder / name)
-    (folder / "notes.exe").write_bytes(b"MZ")  # not offered
+        photo(folder / name)
+    (folder / "setup.exe").write_bytes(b"MZ")  # not offered
     app = DxfieldApp(demo)
     async with app.run_test(size=SIZE) as pilot:
         await open_view(app, pilot, activity)
@@ -166,8 +161,8 @@ async def test_a_refused_file_is_one_line_and_keeps_what_was_typed(
     demo: Path, tmp_path: Path
 ) -> None:
     activity = first_activity(demo)
-    bad = tmp_path / "virus.exe"
-    bad.write_bytes(b"MZ")
+    bad = tmp_path / "broken.jpg"
+    bad.write_bytes(b"\xff\xd8\xff\xe0 not a photo after all")  # a JPEG's start, then nothing
     app = DxfieldApp(demo)
     async with app.run_test(size=SIZE) as pilot:
         await open_view(app, pilot, activity)
@@ -181,7 +176,7 @@ async def test_a_refused_file_is_one_line_and_keeps_what_was_typed(
         assert app.screen.query_one("#attach-path", Input).value == str(bad)
         assert app.screen.query_one("#attach-caption", Input).value == "説明"
         results = str(app.screen.query_one("#attach-results").render())
-        assert results.startswith("virus.exe: not attached: ") and "\n" not in results
+        assert results.startswith("broken.jpg: not attached: ") and "\n" not in results
         assert attached_names(demo, activity) == []
 
 

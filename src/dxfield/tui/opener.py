@@ -15,6 +15,10 @@ import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from dxfield.store.engine import Store
 
 
 class NoViewer(Exception):
@@ -47,12 +51,14 @@ OPENER: Callable[[Path], None] = open_file
 """What opens a file (tests put theirs here)."""
 
 
-def copy_out(data_dir: Path, sha256: str, file_name: str) -> Path:
-    """A copy of the blob `sha256`, named `file_name`, in a temporary folder of its own."""
-    from dxfield.store import blobs
+def copy_out(store: Store, attachment_id: str, file_name: str) -> Path:
+    """A copy of the attachment's bytes (checked against its SHA-256 as they are copied), named
+    `file_name`, in a temporary folder of its own (call from a worker thread)."""
+    from dxfield.store.attachments import save_copy
 
-    source = blobs.blob_path(data_dir, sha256)
     folder = Path(tempfile.mkdtemp(prefix="dxfield-open-"))
-    target = folder / Path(file_name).name
-    shutil.copyfile(source, target)
-    return target
+    try:
+        return save_copy(store, attachment_id, folder / Path(file_name).name)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise

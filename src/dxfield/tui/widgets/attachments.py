@@ -23,6 +23,7 @@ from textual.widgets.option_list import Option
 
 from dxfield.domain.visible import visible
 from dxfield.i18n import N_, _, pgettext
+from dxfield.store.attachments import size_text
 from dxfield.tui.thumbnails import Thumbnail, is_photo, thumbnail_of
 
 if TYPE_CHECKING:
@@ -39,18 +40,6 @@ _TYPE_NAMES = {
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "Excel",
     "application/vnd.openxmlformats-officedocument.presentationml.presentation": "PowerPoint",
 }
-
-
-def human_size(size: int) -> str:
-    """A size as a person reads it: 812 B, 14 KB, 2.4 MB (units of 1,024)."""
-    if size < 1024:
-        return f"{size} B"
-    value = float(size)
-    for unit in ("KB", "MB", "GB"):
-        value /= 1024
-        if value < 1024 or unit == "GB":
-            return f"{value:.1f} {unit}" if value < 10 else f"{value:.0f} {unit}"
-    return f"{size} B"  # pragma: no cover (the loop returns)
 
 
 def type_name(media_type: str) -> str:
@@ -73,7 +62,7 @@ def attachment_line(attachment: AttachmentRead) -> Text:
     parts = [
         visible(attachment.file_name),
         type_name(attachment.media_type),
-        human_size(attachment.size),
+        size_text(attachment.size),
     ]
     if attachment.caption:
         parts.append(visible(attachment.caption.replace("\n", " ")))
@@ -247,12 +236,16 @@ def open_attachment(node: Any, attachment: AttachmentRead) -> None:
         return
 
     def run() -> None:
+        from dxfield.i18n import LocalizedError
         from dxfield.tui import opener
+        from dxfield.tui.text import error_text
 
         try:
-            copy = opener.copy_out(app.store.data_dir, attachment.sha256, attachment.file_name)
-        except FileNotFoundError:
-            app.call_from_thread(app.notify, _("The file is not on this device."), markup=False)
+            copy = opener.copy_out(app.store, attachment.id, attachment.file_name)
+        except (LocalizedError, OSError) as exc:  # not here, damaged: one line
+            app.call_from_thread(
+                app.notify, error_text(exc), severity="warning", timeout=10, markup=False
+            )
             return
         try:
             opener.OPENER(copy)
