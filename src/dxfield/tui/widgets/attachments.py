@@ -77,6 +77,8 @@ class Shown:
 
     sha256: str
     thumbnail: Thumbnail
+    picture: Any = None
+    """The thumbnail decoded (a Pillow image), ready to draw."""
 
 
 class AttachmentList(OptionList):
@@ -152,7 +154,9 @@ class AttachmentsPanel(Vertical):
         ids = [a.id for a in attachments]
         if attachments:
             listing.highlighted = ids.index(before.id) if before and before.id in ids else 0
-        self._picture_for(self.highlighted)
+        # The list is painted first; the picture follows (issue 19: a view with photos opens as
+        # quickly as one without).
+        self.call_after_refresh(lambda: self._picture_for(self.highlighted))
 
     @on(OptionList.OptionHighlighted, "#attachment-list")
     def _moved(self) -> None:
@@ -186,20 +190,36 @@ class AttachmentsPanel(Vertical):
     @work(thread=True, exclusive=True, group="attachment-thumbnail", exit_on_error=False)
     def _make_thumbnail(self, sha256: str) -> None:
         thumbnail = thumbnail_of(self.data_dir, sha256)
-        self.app.call_from_thread(self._thumbnail_made, Shown(sha256, thumbnail))
+        shown = Shown(sha256, thumbnail)
+        if thumbnail.path is not None:
+            # Decoded here, off the event loop (and the drawing widgets' imports with it).
+            from dxfield.tui.images import image_class
+
+            image_class()
+            try:
+                from PIL import Image
+
+                with Image.open(thumbnail.path) as image:
+                    image.load()
+                    shown = Shown(sha256, thumbnail, image.copy())
+            except Exception as exc:  # a damaged thumbnail: one line, and made again next time
+                thumbnail.path.unlink(missing_ok=True)
+                problem = _("No picture can be made of this file ({detail}).")
+                shown = Shown(sha256, Thumbnail(None, problem.format(detail=type(exc).__name__)))
+        self.app.call_from_thread(self._thumbnail_made, shown)
 
     def _thumbnail_made(self, shown: Shown) -> None:
         if shown.sha256 != self._shown_sha:  # the cursor moved on meanwhile
             return
         self._clear_picture()
-        if shown.thumbnail.path is None:
+        if shown.picture is None:
             self._note(shown.thumbnail.problem)
             return
         self._note("")
         from dxfield.tui.images import image_class
 
         try:
-            picture = image_class()(shown.thumbnail.path)  # type: ignore[arg-type]
+            picture = image_class()(shown.picture)
         except Exception as exc:  # a thumbnail that cannot be drawn: one line, not a crash
             self._note(
                 _("No picture can be made of this file ({detail}).").format(
