@@ -214,8 +214,9 @@ def test_paths_complete_from_the_file_system(tmp_path: Path) -> None:
 def test_a_purged_attachment_reads_as_erased() -> None:
     from types import SimpleNamespace
 
-    purged = SimpleNamespace(purged=True, media_type="image/jpeg", file_name="", size=0)
-    assert str(attachment_line(purged)).startswith("Erased")  # type: ignore[arg-type]
+    # As the purge branch leaves a record: its name replaced, caption and time taken cleared.
+    purged = SimpleNamespace(media_type="image/jpeg", file_name="purged", size=0, caption="")
+    assert str(attachment_line(purged)) == "Erased · JPEG"  # type: ignore[arg-type]
 
 
 @pytest.mark.usefixtures("frozen_today")

@@ -75,6 +75,13 @@ def _make(source: Path, target: Path) -> None:
     """Write the thumbnail of `source` to `target`, atomically."""
     from PIL import Image, ImageOps
 
+    with source.open("rb") as head:
+        brand = head.read(12)[4:12]
+    if brand in (b"ftypheic", b"ftypheix", b"ftypmif1", b"ftypheim"):
+        # An old record's HEIC (attach makes them JPEG now): Pillow reads it with pillow-heif.
+        from pillow_heif import register_heif_opener
+
+        register_heif_opener()
     with Image.open(source) as image:
         image.draft("RGB", (LONG_SIDE, LONG_SIDE))  # JPEG: decode at a reduced scale
         picture = ImageOps.exif_transpose(image)

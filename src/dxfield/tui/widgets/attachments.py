@@ -49,10 +49,15 @@ def type_name(media_type: str) -> str:
     return _TYPE_NAMES.get(media_type, media_type)
 
 
+PURGED_NAME = "purged"
+"""The name a purged attachment's record keeps in place of its file's: the purge branch's
+`domain.records.PURGED_FILE_NAME` (no file attached has it: every name attached has an
+extension). To be imported from there once both are merged."""
+
+
 def is_purged(attachment: Any) -> bool:
-    """Whether the hub purged the file (its content and personal fields removed everywhere).
-    The purge branch adds `purged` to the attachment as read; until then none is."""
-    return bool(getattr(attachment, "purged", False))
+    """Whether the hub purged the file (its content and personal fields removed everywhere)."""
+    return bool(getattr(attachment, "purged", False)) or attachment.file_name == PURGED_NAME
 
 
 def attachment_line(attachment: AttachmentRead) -> Text:
