@@ -114,7 +114,13 @@ class ActivityFormScreen(DxScreen):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "save", N_("Save"), id="save"),
-        Binding("ctrl+t", "attach", N_("Attach"), id="form-attach"),
+        Binding(
+            "ctrl+t",
+            "attach",
+            N_("Attach"),
+            id="form-attach",
+            tooltip=N_("Attach files (to a new activity once it is saved)"),
+        ),
         Binding("escape", "cancel", N_("Close"), id="cancel"),
     ]
 

@@ -169,9 +169,28 @@ class ActivityViewScreen(DxScreen):
         Binding("r", "restore", N_("Restore"), id="restore-activity"),
         Binding("c", "duplicate", N_("Duplicate"), id="duplicate-activity"),
         Binding("M", "minutes", N_("Minutes"), id="activity-minutes", show=False),
-        Binding("A", "attach", N_("Attach"), id="activity-attach"),
-        Binding("o", "open_attachment", N_("Open file"), id="activity-open-attachment"),
-        Binding("x", "detach", N_("Detach"), id="activity-detach", show=False),
+        Binding(
+            "A",
+            "attach",
+            N_("Attach"),
+            id="activity-attach",
+            tooltip=N_("Attach files: a path, or several of a folder's (activity, finding)"),
+        ),
+        Binding(
+            "o",
+            "open_attachment",
+            N_("Open file"),
+            id="activity-open-attachment",
+            tooltip=N_("Open the highlighted attachment with the system's viewer"),
+        ),
+        Binding(
+            "x",
+            "detach",
+            N_("Detach"),
+            id="activity-detach",
+            show=False,
+            tooltip=N_("Detach the highlighted attachment (asks first; u attaches it again)"),
+        ),
         Binding("escape", "back", N_("Back"), id="back"),
     ]
 

@@ -353,7 +353,13 @@ class FindingViewScreen(DxScreen):
         Binding("v", "revert", N_("Earlier version"), id="revert-finding"),
         Binding("o", "open_activity", N_("Its activity"), id="finding-activity"),
         Binding("r", "restore", N_("Restore"), id="restore-finding"),
-        Binding("A", "attach", N_("Attach"), id="finding-attach"),
+        Binding(
+            "A",
+            "attach",
+            N_("Attach"),
+            id="finding-attach",
+            tooltip=N_("Attach files: a path, or several of a folder's (activity, finding)"),
+        ),
         Binding("escape", "back", N_("Back"), id="finding-back"),
     ]
 

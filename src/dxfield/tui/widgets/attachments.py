@@ -90,8 +90,20 @@ class AttachmentList(OptionList):
     """The attachments, one per line; `o` or Enter opens one, `x` detaches it."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("o", "open", N_("Open file"), id="attachment-open"),
-        Binding("x", "detach", N_("Detach"), id="attachment-detach"),
+        Binding(
+            "o",
+            "open",
+            N_("Open file"),
+            id="attachment-open",
+            tooltip=N_("Open the highlighted attachment with the system's viewer"),
+        ),
+        Binding(
+            "x",
+            "detach",
+            N_("Detach"),
+            id="attachment-detach",
+            tooltip=N_("Detach the highlighted attachment (asks first; u attaches it again)"),
+        ),
     ]
 
     class OpenAsked(Message):
