@@ -269,3 +269,40 @@ async def test_a_findings_view_attaches_and_lists_its_files(demo: Path, tmp_path
         assert isinstance(app.screen, FindingViewScreen)
         panel = app.screen.query_one(AttachmentsPanel)
         assert [a.file_name for a in panel.attachments] == ["memo.png"]
+
+
+@pytest.mark.usefixtures("frozen_today")
+async def test_no_viewer_is_one_line(
+    demo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_viewer(path: Path) -> None:
+        raise opener.NoViewer("xdg-open")
+
+    monkeypatch.setattr(opener, "OPENER", no_viewer)
+    activity = first_activity(demo)
+    with Store.open(demo) as store:
+        attach(store, activity, photo(tmp_path / "one.jpg"))
+    app = DxfieldApp(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_view(app, pilot, activity)
+        await pilot.press("o")
+        await settle(app, pilot)
+        said = [str(n.message) for n in app._notifications]
+        assert said == ["No program to open files with was found (xdg-open)."]
+
+
+def test_copies_opened_are_private_and_old_ones_go(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    folder = opener._copies_folder()
+    assert folder.parent == tmp_path and (folder.stat().st_mode & 0o777) == 0o700
+    old, new = folder / "old", folder / "new"
+    old.mkdir()
+    new.mkdir()
+    os.utime(old, (0, 0))
+    opener._remove_old(folder)
+    assert not old.exists() and new.exists()
