@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 from pathlib import Path
@@ -102,6 +103,20 @@ def test_each_file_is_attached_or_refused_on_its_own(cli: Cli, tmp_path: Path) -
     results = json.loads(as_json.out)
     assert results[0]["attachment"]["file_name"] == "memo.txt"
     assert "is a PDF" in results[1]["error"]
+
+
+def test_keep_metadata_from_the_command_line(cli: Cli, tmp_path: Path, data_dir: Path) -> None:
+    from PIL import Image
+
+    activity = _activity(cli)
+    original = photo_bytes()
+    done = cli("attach", activity, str(_file(tmp_path, "a.jpg", original)), "--keep-metadata",
+               "--json")  # fmt: skip
+    assert done.code == 0, done.err
+    record = json.loads(done.out)[0]["attachment"]
+    kept = blobs.blob_path(data_dir, record["sha256"]).read_bytes()
+    assert kept == original
+    assert Image.open(io.BytesIO(kept)).getexif().get_ifd(0x8825)  # the GPS is there
 
 
 def test_refusals_are_in_the_users_language(cli: Cli, tmp_path: Path) -> None:

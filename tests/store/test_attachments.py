@@ -282,6 +282,68 @@ def test_a_word_file_loses_its_authors_dates_and_company(store: Store, tmp_path:
     assert "豊岡市役所" not in app and "課長" not in app and "<Pages>1</Pages>" in app
 
 
+def test_an_excel_workbook_loses_its_authors_and_keeps_its_cells(
+    store: Store, tmp_path: Path
+) -> None:
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    workbook.active["A1"] = "参加者数"
+    workbook.active["B1"] = 14
+    workbook.properties.creator = "山田太郎"
+    workbook.properties.lastModifiedBy = "佐藤花子"
+    source = io.BytesIO()
+    workbook.save(source)
+    activity = _activity(store)
+    record = attach(store, activity, _write(tmp_path, "集計.xlsx", source.getvalue())).record
+    assert record.media_type.endswith("spreadsheetml.sheet")
+    kept = blobs.blob_path(store.data_dir, record.sha256).read_bytes()
+    with zipfile.ZipFile(io.BytesIO(kept)) as archive:
+        core = archive.read("docProps/core.xml").decode()
+        assert archive.namelist() == zipfile.ZipFile(source).namelist()
+    assert "山田太郎" not in core and "佐藤花子" not in core and "dcterms:created" not in core
+    back = openpyxl.load_workbook(io.BytesIO(kept))
+    assert (back.active["A1"].value, back.active["B1"].value) == ("参加者数", 14)
+
+
+def test_a_powerpoint_file_is_known_by_its_main_part(store: Store, tmp_path: Path) -> None:
+    core = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<cp:coreProperties '
+        'xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" '
+        'xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/" '
+        'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><dc:title>説明会</dc:title>'
+        "<dc:creator>山田太郎</dc:creator><cp:lastModifiedBy>佐藤花子</cp:lastModifiedBy>"
+        "<cp:revision>3</cp:revision>"
+        '<dcterms:created xsi:type="dcterms:W3CDTF">2024-08-01T00:00:00Z</dcterms:created>'
+        "</cp:coreProperties>"
+    )
+    source = io.BytesIO()
+    with zipfile.ZipFile(source, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("ppt/presentation.xml", "<p:presentation/>")
+        archive.writestr("docProps/core.xml", core)
+    activity = _activity(store)
+    attached = attach(store, activity, _write(tmp_path, "説明会.pptx", source.getvalue()))
+    assert attached.record.media_type.endswith("presentationml.presentation")
+    kept = blobs.blob_path(store.data_dir, attached.record.sha256).read_bytes()
+    with zipfile.ZipFile(io.BytesIO(kept)) as archive:
+        part = archive.read("docProps/core.xml").decode()
+    assert "<dc:title>説明会</dc:title>" in part  # the prefixes as they were
+    for gone in ("山田太郎", "佐藤花子", "cp:revision", "dcterms:created"):
+        assert gone not in part
+    # A PowerPoint file named .docx is refused, saying what it is.
+    with pytest.raises(LocalizedError, match="is a PowerPoint presentation"):
+        attach(store, activity, _write(tmp_path, "説明会.docx", source.getvalue()))
+
+
+def test_a_damaged_pdf_or_office_file_is_refused(store: Store, tmp_path: Path) -> None:
+    activity = _activity(store)
+    _refused(store, activity, _write(tmp_path, "a.pdf", b"%PDF-1.7\n" + b"\x00garbage" * 10),
+             "cannot be read as a PDF")  # fmt: skip
+    broken = docx_bytes()[:400]
+    _refused(store, activity, _write(tmp_path, "b.docx", broken), "cannot be read as")
+
+
 def test_plain_text_is_kept_as_it_is(store: Store, tmp_path: Path) -> None:
     activity = _activity(store)
     text = "付箋のメモ\n- 窓口\n".encode()

@@ -33,9 +33,7 @@ def attach_command(
             metavar=N_("ID"), help="The activity or finding (its id or a unique part of it)."
         ),
     ],
-    files: Annotated[
-        list[Path], typer.Argument(metavar=N_("FILE..."), help="The files to attach.")
-    ],
+    files: Annotated[list[Path], typer.Argument(metavar=N_("FILE"), help="The files to attach.")],
     caption: Annotated[
         str, typer.Option("--caption", help="A caption for the files (a photo's subject).")
     ] = "",

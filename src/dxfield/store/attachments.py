@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import hashlib
 import io
 import os
@@ -24,6 +25,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from xml.parsers.expat import ExpatError
 
 from sqlalchemy import select
 
@@ -335,7 +337,9 @@ class _Prepared:
     notes: list[str]
 
 
+@functools.cache
 def _pil() -> Any:
+    """Pillow's Image module, with pillow-heif's opener registered (once)."""
     from PIL import Image
 
     try:
@@ -403,7 +407,9 @@ def _photo(data: bytes, media_type: str, name: str, path: Path, keep: bool) -> _
         return _Prepared(data, media_type, name, taken_at, notes)
     exif = image.getexif()
     icc = image.info.get("icc_profile")
-    animated = getattr(image, "n_frames", 1) > 1
+    # A PNG or WebP animation keeps its frames (and its orientation tag is not applied); a
+    # HEIC's other images (bursts, depth) are not kept: its primary image is the photo.
+    animated = media_type != "image/heic" and getattr(image, "n_frames", 1) > 1
     if not keep and not animated:
         try:
             upright = ImageOps.exif_transpose(image)
@@ -547,7 +553,9 @@ def _office(data: bytes, media_type: str, name: str, path: Path, keep: bool) -> 
                 unpacked += info.file_size
                 if unpacked > _MAX_UNPACKED:
                     raise zipfile.LargeZipFile("unpacks to too much")
-                if info.filename in (_CORE, _APP) and info.file_size <= _MAX_PROPERTIES_PART:
+                if info.filename in (_CORE, _APP):
+                    if info.file_size > _MAX_PROPERTIES_PART:
+                        raise zipfile.LargeZipFile("a properties part too large to edit")
                     part = source.read(info)
                     dropped = _CORE_DROPPED if info.filename == _CORE else _APP_DROPPED
                     part = _without(part, dropped)
@@ -568,13 +576,15 @@ def _office(data: bytes, media_type: str, name: str, path: Path, keep: bool) -> 
                 )
             ],
         )
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError):
-        raise LocalizedError(
-            "attach.bad_office", path=_shown(path), what=words(_WHAT[media_type])
-        ) from None
-    except Exception as exc:  # expat's errors: a properties part that is not XML
-        if type(exc).__name__ != "ExpatError":
-            raise
+    except (
+        zipfile.BadZipFile,
+        OSError,
+        ValueError,
+        EOFError,
+        NotImplementedError,
+        RuntimeError,  # a member locked by a password: no Office file does that
+        ExpatError,  # a properties part that is not XML
+    ):
         raise LocalizedError(
             "attach.bad_office", path=_shown(path), what=words(_WHAT[media_type])
         ) from None
