@@ -67,9 +67,9 @@ def _copies_folder() -> Path:
 
 def _remove_old(folder: Path) -> None:
     """Remove the copies opened more than KEPT_SECONDS ago (photos of people included)."""
-    import time
+    from dxfield import clock
 
-    limit = time.time() - KEPT_SECONDS
+    limit = clock.now().timestamp() - KEPT_SECONDS
     for old in folder.iterdir():
         try:
             if old.stat().st_mtime < limit:
