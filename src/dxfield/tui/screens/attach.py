@@ -138,7 +138,10 @@ class AttachScreen(FormModal):
     AttachScreen #attach-heading { text-style: bold; }
     AttachScreen #attach-files { height: auto; max-height: 10; display: none; }
     AttachScreen #attach-files.shown { display: block; }
-    AttachScreen #attach-results { height: auto; color: $text-muted; }
+    AttachScreen #attach-results { height: auto; color: $text-muted; display: none; }
+    AttachScreen #attach-results.shown { display: block; }
+    /* At 80x24 a folder's list and the buttons fit together. */
+    AttachScreen Horizontal { margin-top: 0; }
     """
 
     def __init__(self, owner_id: str | None, title: str) -> None:
@@ -244,9 +247,9 @@ class AttachScreen(FormModal):
                 count,
             ).format(count=count)
         )
-        self.query_one("#attach-results", Static).update(
-            plain("\n".join(results.lines), multiline=True)
-        )
+        shown = self.query_one("#attach-results", Static)
+        shown.update(plain("\n".join(results.lines), multiline=True))
+        shown.add_class("shown")
         listing: SelectionList[str] = self.query_one("#attach-files", SelectionList)
         for path in results.attached:  # attached once: not offered again
             listing.deselect(str(path))
