@@ -36,7 +36,7 @@ non-zero when any figure misses its target.
   tables and verbs on the hub, as processes; COPY is the bulk write's baseline (see
   `benchmarks/hub_tables.py`).
 - tui_start, tui_start_log, tui_start_floor, tui_first_paint, tui_scroll, tui_loop_gap,
-  tui_memory: the app's figures, measured in subprocesses driving it headless (see `benchmarks/tui.py`). The store
+  tui_memory, tui_attachments_view: the app's figures, measured in subprocesses driving it headless (see `benchmarks/tui.py`). The store
   part's store of N activities is reused when both parts run.
 """
 

@@ -34,6 +34,12 @@ handlers, keys are posted as the terminal driver posts them, and "painted" means
   rounds, idle and busy interleaved. Target <= 3.
 - tui_memory: peak RSS (VmHWM) of the start process opening the Log with N vs with 1k.
   Target <= 1.5.
+- tui_attachments_view: from pushing the activity view of an activity carrying 20 photos (a
+  phone's 12 MP JPEGs, attached through the service) to the view painted with its list of
+  attachments, vs the same for an activity without any, opens interleaved in one process after a
+  warm-up open of each. Target <= 1.2 (issue 19). The highlighted photo's thumbnail is made in a
+  worker (once: later opens find it cached) and drawn after that paint: the note gives when the
+  picture was painted, at the first open (thumbnail made) and at later ones (cached).
 
 This module imports only the standard library at the top: the hello-world child must not pay for
 dxfield's imports. The suite's helpers (`run.py`) are imported when the parent measures.
@@ -75,6 +81,10 @@ SCROLL_SIZE = (80, 24)
 PAGE_DOWNS = 50
 TICK = 0.01
 SEARCH_TERMS = ["町", "農業", "住民合意形成"]
+PHOTOS = 20
+PHOTO_PIXELS = (4032, 3024)  # a phone camera's 12 MP
+ENV_WITH = "DXFIELD_BENCH_WITH_PHOTOS"
+ENV_WITHOUT = "DXFIELD_BENCH_WITHOUT_PHOTOS"
 CHILD_TIMEOUT = 300.0
 STEP_TIMEOUT = 60.0
 
@@ -441,6 +451,61 @@ async def _measure(mode: str, data_dir: Path, repeats: int) -> dict[str, Any]:
     return result
 
 
+async def _open_view(app: DxfieldApp, pilot: Pilot[Any], activity_id: str) -> dict[str, float]:
+    """Push an activity's view: seconds to its page painted (`opened`) and, when it has
+    attachments, to the highlighted photo painted (`picture`); then back."""
+    from dxfield.tui.screens.activity_view import ActivityViewScreen
+
+    await _settle(app, pilot)
+    deadline = time.perf_counter() + STEP_TIMEOUT
+
+    async def painted(node: Any) -> None:
+        done = asyncio.Event()
+        node.call_after_refresh(done.set)
+        await asyncio.wait_for(done.wait(), STEP_TIMEOUT)
+
+    began = time.perf_counter()
+    screen = ActivityViewScreen(activity_id)
+    app.push_screen(screen)
+    while screen.page is None:
+        if time.perf_counter() > deadline:
+            raise TimeoutError("the activity view never loaded")
+        await asyncio.sleep(0)
+    await painted(screen)
+    result = {"opened": time.perf_counter() - began}
+    if screen.page.attachments:
+        while not screen.query("#attachment-picture > *"):
+            if time.perf_counter() > deadline:
+                raise TimeoutError("the photo was never drawn")
+            await asyncio.sleep(0.001)
+        await painted(screen)
+        result["picture"] = time.perf_counter() - began
+    app.pop_screen()
+    return result
+
+
+async def _measure_views(data_dir: Path, repeats: int) -> dict[str, Any]:
+    """The view of the activity with photos and of the one without, interleaved."""
+    app = _bench_app_class()(data_dir)
+    with_photos, without = os.environ[ENV_WITH], os.environ[ENV_WITHOUT]
+    async with app.run_test(size=SIZE) as pilot:
+        await _settle(app, pilot)
+        await _open_view(app, pilot, without)  # warm-up: the view's modules and CSS load once
+        first = await _open_view(app, pilot, with_photos)  # the thumbnail is made here
+        times_with, times_without, pictures = [], [], []
+        for _ in range(repeats):
+            times_without.append((await _open_view(app, pilot, without))["opened"])
+            opened = await _open_view(app, pilot, with_photos)
+            times_with.append(opened["opened"])
+            pictures.append(opened["picture"])
+    return {
+        "with": times_with,
+        "without": times_without,
+        "first": first,
+        "pictures": pictures,
+    }
+
+
 def child_main(argv: list[str]) -> None:
     """Entry point of the measured subprocesses."""
     parser = argparse.ArgumentParser()
@@ -455,6 +520,7 @@ def child_main(argv: list[str]) -> None:
             "first-paint",
             "scroll",
             "loop-gap",
+            "attachments-view",
         ],
     )
     parser.add_argument("--repeats", type=int, default=3)
@@ -467,6 +533,9 @@ def child_main(argv: list[str]) -> None:
         child_start_dxfield()
     elif args.child == "start-first":
         child_start_first()
+    elif args.child == "attachments-view":
+        data_dir = Path(os.environ["DXFIELD_DATA_DIR"])
+        _emit(asyncio.run(_measure_views(data_dir, args.repeats)))
     else:
         data_dir = Path(os.environ["DXFIELD_DATA_DIR"])
         _emit(asyncio.run(_measure(args.child, data_dir, args.repeats)))
@@ -492,7 +561,13 @@ def _env(workdir: Path, data_dir: Path | None) -> dict[str, str]:
 
 
 def run_child(
-    mode: str, workdir: Path, data_dir: Path | None, repeats: int = 1, *, attempts: int = 2
+    mode: str,
+    workdir: Path,
+    data_dir: Path | None,
+    repeats: int = 1,
+    *,
+    attempts: int = 2,
+    extra: dict[str, str] | None = None,
 ) -> tuple[float, float, dict[str, Any]]:
     """Run one child: (seconds to its first output line, seconds to its exit, that line's data,
     with `second_line_at`: the seconds to a second line, when the child printed one).
@@ -504,7 +579,10 @@ def run_child(
     with tempfile.TemporaryFile() as stderr:
         began = time.perf_counter()
         proc = subprocess.Popen(
-            command, stdout=subprocess.PIPE, stderr=stderr, env=_env(workdir, data_dir)
+            command,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            env={**_env(workdir, data_dir), **(extra or {})},
         )
         watchdog = threading.Timer(CHILD_TIMEOUT, proc.kill)  # a child that hangs is killed
         watchdog.start()
@@ -530,7 +608,7 @@ def run_child(
     if attempts <= 1:
         raise RuntimeError(failure + "\n" + "\n".join(errors[-40:]))
     _note(f"FAILED, running it again: {failure}")
-    return run_child(mode, workdir, data_dir, repeats, attempts=attempts - 1)
+    return run_child(mode, workdir, data_dir, repeats, attempts=attempts - 1, extra=extra)
 
 
 def build_store(folder: Path, count: int) -> Path:
@@ -541,6 +619,66 @@ def build_store(folder: Path, count: int) -> Path:
     with Store.open(folder) as store:
         bulk_load(store, synthetic_activities(count))
     return folder
+
+
+def _phone_photo(path: Path, seed: int) -> Path:
+    """A JPEG the size of a phone's photo (12 MP, about 3 MB): smooth colours with detail, as a
+    whiteboard or a room is, different for each `seed`."""
+    import random
+
+    from PIL import Image
+
+    rng = random.Random(seed)
+    small = Image.frombytes("RGB", (64, 48), rng.randbytes(64 * 48 * 3))
+    picture = small.resize(PHOTO_PIXELS, Image.Resampling.BICUBIC)
+    grain = Image.frombytes("L", (1008, 756), rng.randbytes(1008 * 756)).resize(PHOTO_PIXELS)
+    picture = Image.blend(picture, Image.merge("RGB", (grain, grain, grain)), 0.12)
+    picture.save(path, "JPEG", quality=92)
+    return path
+
+
+def add_photos(store_dir: Path, workdir: Path) -> tuple[str, str, float]:
+    """Attach PHOTOS phone photos to one activity of the store (through the service); the ids
+    of that activity and of another without any, and the photos' mean size in MB."""
+    from dxfield.store.activities import list_activities
+    from dxfield.store.attachments import attach
+    from dxfield.store.engine import Store
+
+    folder = workdir / "photos"
+    folder.mkdir(exist_ok=True)
+    with Store.open(store_dir) as store:
+        first, second = list_activities(store, limit=2)
+        sizes = []
+        for i in range(PHOTOS):
+            photo = _phone_photo(folder / f"IMG_{i:04d}.jpg", i)
+            sizes.append(photo.stat().st_size)
+            attach(store, first.id, photo, caption=f"ワークショップ {i + 1}")
+    return first.id, second.id, statistics.mean(sizes) / 1e6
+
+
+def measure_attachments_view(workdir: Path, store_dir: Path, repeats: int) -> Figure:
+    """tui_attachments_view: the view of an activity with 20 photos vs one without."""
+    from run import figure
+
+    began = time.perf_counter()
+    with_photos, without, mb = add_photos(store_dir, workdir)
+    _note(
+        f"{PHOTOS} photos of {mb:.1f} MB on average attached in {time.perf_counter() - began:.1f}s"
+    )
+    extra = {ENV_WITH: with_photos, ENV_WITHOUT: without}
+    data = run_child("attachments-view", workdir, store_dir, max(repeats * 3, 15), extra=extra)[2]
+    median = statistics.median
+    note = (
+        f"the photo painted {data['first']['picture']:.3f}s after the first open (thumbnail made), "
+        f"{median(data['pictures']):.3f}s after later ones (cached)"
+    )
+    _note(
+        f"activity view: with {PHOTOS} photos {min(data['with']):.3f}..{max(data['with']):.3f}s, "
+        f"without {min(data['without']):.3f}..{max(data['without']):.3f}s; {note}"
+    )
+    return figure(
+        "tui_attachments_view", median(data["with"]), median(data["without"]), 1.2, note=note
+    )
 
 
 def _note(text: str) -> None:
@@ -650,8 +788,11 @@ def measure_tui(
     scroll = measure_paired("tui_scroll", 1.3, workdir, big, small, 2, max(repeats // 2, 1))
     _note(f"scroll done at {time.perf_counter() - began:.1f}s")
     loop_gap = measure_loop_gap(workdir, big, repeats)
+    _note(f"loop gap done at {time.perf_counter() - began:.1f}s")
+    # Last: it attaches photos to the 1k store the figures above read.
+    attachments_view = measure_attachments_view(workdir, small, repeats)
     _note(f"all done in {time.perf_counter() - began:.1f}s")
-    return [start, start_log, start_floor, first_paint, scroll, loop_gap, memory]
+    return [start, start_log, start_floor, first_paint, scroll, loop_gap, memory, attachments_view]
 
 
 if __name__ == "__main__":

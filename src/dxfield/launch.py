@@ -32,6 +32,9 @@ def main(argv: list[str] | None = None) -> None:
 
 def _open_app() -> None:
     """What `dxfield` with no command does (`dxfield.cli.main_callback`), for the file store."""
+    from dxfield.tui.images import begin_detection
+
+    begin_detection()  # what the terminal can draw (pictures), asked while the app loads
     from dxfield.i18n import set_language, set_saved_language
     from dxfield.paths import resolve_data_dir
     from dxfield.settings import saved_language

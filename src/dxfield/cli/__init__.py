@@ -175,6 +175,9 @@ def main_callback(
 
 def _open_app(data_dir: Path, database: str | None = None) -> None:
     from dxfield.store.engine import database_for
+    from dxfield.tui.images import begin_detection
+
+    begin_detection()  # what the terminal can draw, asked while the app's modules load
 
     address = database_for(data_dir, database)
     if address:  # a wrong address is one line here, not a screen of the app

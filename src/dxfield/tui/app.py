@@ -710,4 +710,7 @@ class DxfieldApp(App[None]):
 
 def run_app(data_dir: Path, database: str | None = None) -> None:
     """Open the app on the store of `data_dir` (or on the hub database `database`)."""
+    from dxfield.tui.images import finish_detection
+
+    finish_detection()  # before Textual takes the terminal's input
     DxfieldApp(data_dir, database).run()

@@ -39,6 +39,7 @@ from dxfield.tui.widgets.pick_list import PickList
 if TYPE_CHECKING:
     from dxfield.store.activities import ActivityInput
     from dxfield.store.local_state import Draft
+    from dxfield.tui.screens.attach import AttachInput
 
 DRAFT_DELAY = 0.4
 
@@ -113,6 +114,13 @@ class ActivityFormScreen(DxScreen):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "save", N_("Save"), id="save"),
+        Binding(
+            "ctrl+t",
+            "attach",
+            N_("Attach"),
+            id="form-attach",
+            tooltip=N_("Attach files (to a new activity once it is saved)"),
+        ),
         Binding("escape", "cancel", N_("Close"), id="cancel"),
     ]
 
@@ -145,6 +153,8 @@ class ActivityFormScreen(DxScreen):
         self._templates: dict[str, str] = {}
         self._template_put: str | None = None  # the template the note holds untouched, if any
         self._refined = False
+        self._queued: list[AttachInput] = []
+        """Files chosen for a new activity, attached once it is saved (`ctrl+t`)."""
         """Whether the choices are findable by guessed readings and romaji yet (`_refine`)."""
         """The picks a person changed in this form (last-used values leave them be)."""
 
@@ -230,6 +240,7 @@ class ActivityFormScreen(DxScreen):
                 Select[str]([], id="advances", prompt=_("(none)")),
                 "advances",
             )
+            yield Label("", id="queued-files")
 
     def on_mount(self) -> None:
         self.sub_title = _("Edit activity") if self.activity_id else _("New activity")
@@ -520,7 +531,7 @@ class ActivityFormScreen(DxScreen):
     @property
     def dirty(self) -> bool:
         """True when the form holds something not saved."""
-        return self._ready and self.values() != self._initial
+        return self._ready and (self.values() != self._initial or bool(self._queued))
 
     @on(Input.Changed)
     @on(Select.Changed)
@@ -640,7 +651,27 @@ class ActivityFormScreen(DxScreen):
             )
         # The activity is saved: from here on a failure must not make a retry save it twice.
         self.activity_id = self.activity_id or saved.activity.id
+        self._attach_queued(saved.activity.id)
         self.app.call_from_thread(self._saved, saved.activity.id)
+
+    def _attach_queued(self, activity_id: str) -> None:
+        """Attach the files chosen before the activity was saved (in the save's worker); each
+        said in one line, a refusal too (the activity stays saved)."""
+        from dxfield.tui.screens.attach import attach_all
+
+        queued, self._queued = self._queued, []
+        for given in queued:
+            results = attach_all(self.store, activity_id, given)
+            for line, refused in zip(
+                results.lines, [p in results.refused for p in given.paths], strict=False
+            ):
+                self.app.call_from_thread(
+                    self.notify,
+                    line,
+                    severity="warning" if refused else "information",
+                    timeout=10,
+                    markup=False,
+                )
 
     def _waiting(self) -> None:
         """Another dxfield holds the store (a long import writing): the save waits for it."""
@@ -667,6 +698,30 @@ class ActivityFormScreen(DxScreen):
             self._draft_timer.stop()
         self.notify(_("Saved"))
         self.dx.activity_saved(activity_id, created=self._created)
+
+    # -- attaching -------------------------------------------------------------------------------
+
+    def action_attach(self) -> None:
+        """Attach files: at once to an activity already saved; to a new one, once it is."""
+        from dxfield.tui.screens.attach import AttachScreen
+
+        title = self.query_one("#title", Input).value or _("(no title)")
+        modal = AttachScreen(self.activity_id, title)
+
+        def done(chosen: bool | None) -> None:
+            if chosen and modal.queued is not None:
+                self._queued.append(modal.queued)
+                self._show_queued()
+
+        self.app.push_screen(modal, done)
+
+    def _show_queued(self) -> None:
+        names = [p.name for given in self._queued for p in given.paths]
+        label = self.query_one("#queued-files", Label)
+        label.update(
+            plain(_("Attached on saving: {names}").format(names=", ".join(names))) if names else ""
+        )
+        label.set_class(bool(names), "shown")
 
     # -- leaving ---------------------------------------------------------------------------------
 

@@ -21,6 +21,7 @@ from dxfield.store.hlc import stamped_at
 from dxfield.tui.screens.base import DxScreen
 
 if TYPE_CHECKING:
+    from dxfield.domain.records import AttachmentRead
     from dxfield.sync.authors import Authorship
 
 
@@ -40,6 +41,8 @@ class ActivityPage:
     """Each version's author and whether this store can prove it wrote it, by version id."""
     findings: list[Any] = field(default_factory=list)
     """The live findings recorded from this activity (`f` adds one)."""
+    attachments: list[AttachmentRead] = field(default_factory=list)
+    """The files attached to it, oldest first (`A` attaches more)."""
 
 
 _MARKDOWN_MARKS = re.compile(r"([\\`*_\[\]<>#|~&])")
@@ -99,7 +102,19 @@ def history_lines(
 
 
 def page_markdown(page: ActivityPage, device_id: str, device_name: str) -> str:
-    """The activity and its history as Markdown (notes are Markdown already)."""
+    """The activity, its findings and its history as Markdown (notes are Markdown already)."""
+    return record_markdown(page) + history_markdown(page, device_id, device_name)
+
+
+def history_markdown(page: ActivityPage, device_id: str, device_name: str) -> str:
+    """The activity's history as Markdown, under its heading."""
+    known = {**page.devices, device_id: device_name}
+    history = history_lines(page.history, known, page.authorship)
+    return "## " + _("History") + "\n\n" + "\n".join(history) + "\n"
+
+
+def record_markdown(page: ActivityPage) -> str:
+    """The activity and its findings as Markdown (its attachments and history follow)."""
     lang = current_language()
     a = page.activity
     people = [*page.participants]
@@ -126,8 +141,6 @@ def page_markdown(page: ActivityPage, device_id: str, device_name: str) -> str:
     fields = "\n".join(f"- **{k}**: {_escape(str(v))}" for k, v in rows if v)
     if a.deleted:
         fields = "**" + _("Deleted (r brings it back; its history is below)") + "**\n\n" + fields
-    known = {**page.devices, device_id: device_name}
-    history = history_lines(page.history, known, page.authorship)
     # Notes are Markdown: kept as such, their controls shown in a form Markdown shows.
     notes = visible(a.notes, multiline=True, markdown=True) or _("_(no notes)_")
     # The findings recorded from it, each on one line (Findings, Enter, reads one whole).
@@ -142,18 +155,7 @@ def page_markdown(page: ActivityPage, device_id: str, device_name: str) -> str:
             )
             + "\n\n"
         )
-    return (
-        f"# {_escape(a.title)}\n\n{fields}\n\n"
-        + "## "
-        + _("Notes")
-        + f"\n\n{notes}\n\n"
-        + found
-        + "## "
-        + _("History")
-        + "\n\n"
-        + "\n".join(history)
-        + "\n"
-    )
+    return f"# {_escape(a.title)}\n\n{fields}\n\n" + "## " + _("Notes") + f"\n\n{notes}\n\n" + found
 
 
 class ActivityViewScreen(DxScreen):
@@ -167,6 +169,28 @@ class ActivityViewScreen(DxScreen):
         Binding("r", "restore", N_("Restore"), id="restore-activity"),
         Binding("c", "duplicate", N_("Duplicate"), id="duplicate-activity"),
         Binding("M", "minutes", N_("Minutes"), id="activity-minutes", show=False),
+        Binding(
+            "A",
+            "attach",
+            N_("Attach"),
+            id="activity-attach",
+            tooltip=N_("Attach files: a path, or several of a folder's (activity, finding)"),
+        ),
+        Binding(
+            "o",
+            "open_attachment",
+            N_("Open file"),
+            id="activity-open-attachment",
+            tooltip=N_("Open the highlighted attachment with the system's viewer"),
+        ),
+        Binding(
+            "x",
+            "detach",
+            N_("Detach"),
+            id="activity-detach",
+            show=False,
+            tooltip=N_("Detach the highlighted attachment (asks first; u attaches it again)"),
+        ),
         Binding("escape", "back", N_("Back"), id="back"),
     ]
 
@@ -176,8 +200,12 @@ class ActivityViewScreen(DxScreen):
         self.page: ActivityPage | None = None
 
     def compose_body(self) -> ComposeResult:
+        from dxfield.tui.widgets.attachments import AttachmentsPanel
+
         with VerticalScroll():
             yield Markdown(_("Loading…"), id="activity")
+            yield AttachmentsPanel(id="attachments")
+            yield Markdown("", id="history")
 
     def on_mount(self) -> None:
         self.sub_title = _("Activity")
@@ -204,6 +232,9 @@ class ActivityViewScreen(DxScreen):
         _entity, history = record_history(self.store, activity.id)
         devices = names_here(self.store)
         findings = [f for f in list_findings(self.store) if f.activity_id == activity.id]
+        from dxfield.store.attachments import attachments_of
+
+        attachments = [] if activity.deleted else attachments_of(self.store, activity.id)
         page = ActivityPage(
             activity,
             names.municipality,
@@ -213,13 +244,18 @@ class ActivityViewScreen(DxScreen):
             devices,
             authorship_here(self.store, history),
             findings,
+            attachments,
         )
         self.app.call_from_thread(self._show, page)
 
     def _show(self, page: ActivityPage) -> None:
+        from dxfield.tui.widgets.attachments import AttachmentsPanel
+
         self.page = page
-        self.query_one("#activity", Markdown).update(
-            page_markdown(page, self.store.device.id, self.store.device.name)
+        self.query_one("#activity", Markdown).update(record_markdown(page))
+        self.query_one(AttachmentsPanel).show(page.attachments)
+        self.query_one("#history", Markdown).update(
+            history_markdown(page, self.store.device.id, self.store.device.name)
         )
         self.refresh_bindings()
 
@@ -228,9 +264,36 @@ class ActivityViewScreen(DxScreen):
         deleted = bool(self.page is not None and self.page.activity.deleted)
         if action == "restore":
             return deleted
-        if action in ("edit", "delete", "revert", "add_finding"):
+        if action in ("edit", "delete", "revert", "add_finding", "attach"):
             return not deleted
+        if action in ("open_attachment", "detach"):
+            return self.page is not None and bool(self.page.attachments)
         return True
+
+    def action_attach(self) -> None:
+        """Attach files to this activity: a path with completion, or several from a folder."""
+        from dxfield.tui.screens.attach import AttachScreen
+
+        if self.page is not None and not self.page.activity.deleted:
+
+            def done(attached: bool | None) -> None:
+                self.load()
+
+            self.app.push_screen(
+                AttachScreen(self.page.activity.id, self.page.activity.title), done
+            )
+
+    def action_open_attachment(self) -> None:
+        """Open the highlighted attachment with the system's viewer."""
+        from dxfield.tui.widgets.attachments import AttachmentsPanel
+
+        self.query_one(AttachmentsPanel).open_highlighted()
+
+    def action_detach(self) -> None:
+        """Detach the highlighted attachment (asked first; `u` attaches it again)."""
+        from dxfield.tui.widgets.attachments import AttachmentsPanel
+
+        self.query_one(AttachmentsPanel).detach_highlighted()
 
     def action_restore(self) -> None:
         """Bring this deleted activity back (`u` deletes it again while the notice shows)."""

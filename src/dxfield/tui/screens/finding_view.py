@@ -27,7 +27,7 @@ from dxfield.tui.screens.base import DxScreen, FormModal
 from dxfield.tui.text import plain_options
 
 if TYPE_CHECKING:
-    from dxfield.domain.records import FindingRead
+    from dxfield.domain.records import AttachmentRead, FindingRead
     from dxfield.store.activities import ActivityRow
     from dxfield.store.engine import Store
     from dxfield.sync.authors import Authorship
@@ -273,6 +273,8 @@ class FindingPage:
     history: list[dict[str, Any]]
     devices: dict[str, str] = field(default_factory=dict)
     authorship: dict[str, Authorship] = field(default_factory=dict)
+    attachments: list[AttachmentRead] = field(default_factory=list)
+    """The files attached to it, oldest first (`A` attaches more)."""
 
 
 def finding_markdown(page: FindingPage) -> str:
@@ -329,6 +331,8 @@ def read_page(store: Store, finding_id: str) -> FindingPage:
     rows = rows_by_ids(store, [finding.activity_id]) if finding.activity_id else []
     _entity, history = record_history(store, finding.id)
     devices = {**names_here(store), store.device.id: store.device.name}
+    from dxfield.store.attachments import attachments_of
+
     return FindingPage(
         finding,
         initiatives.get(finding.initiative_id or "", finding.initiative_id or ""),
@@ -336,6 +340,7 @@ def read_page(store: Store, finding_id: str) -> FindingPage:
         history,
         devices,
         authorship_here(store, history),
+        [] if finding.deleted else attachments_of(store, finding.id),
     )
 
 
@@ -348,6 +353,13 @@ class FindingViewScreen(DxScreen):
         Binding("v", "revert", N_("Earlier version"), id="revert-finding"),
         Binding("o", "open_activity", N_("Its activity"), id="finding-activity"),
         Binding("r", "restore", N_("Restore"), id="restore-finding"),
+        Binding(
+            "A",
+            "attach",
+            N_("Attach"),
+            id="finding-attach",
+            tooltip=N_("Attach files: a path, or several of a folder's (activity, finding)"),
+        ),
         Binding("escape", "back", N_("Back"), id="finding-back"),
     ]
 
@@ -357,8 +369,12 @@ class FindingViewScreen(DxScreen):
         self.page: FindingPage | None = None
 
     def compose_body(self) -> ComposeResult:
+        from dxfield.tui.widgets.attachments import AttachmentsPanel
+
         with VerticalScroll():
             yield Markdown(_("Loading…"), id="finding")
+            # Its files: `o` and `x` on the list (tab to it); `o` elsewhere opens its activity.
+            yield AttachmentsPanel(id="attachments")
 
     def on_mount(self) -> None:
         self.sub_title = _("Finding")
@@ -375,7 +391,10 @@ class FindingViewScreen(DxScreen):
 
     def _show(self, page: FindingPage) -> None:
         self.page = page
+        from dxfield.tui.widgets.attachments import AttachmentsPanel
+
         self.query_one("#finding", Markdown).update(finding_markdown(page))
+        self.query_one(AttachmentsPanel).show(page.attachments)
         self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -385,9 +404,22 @@ class FindingViewScreen(DxScreen):
             return self.page is not None and self.page.activity is not None
         if action == "restore":
             return deleted
-        if action in ("edit", "delete", "revert"):
+        if action in ("edit", "delete", "revert", "attach"):
             return not deleted
         return True
+
+    def action_attach(self) -> None:
+        """Attach files to this finding: a path with completion, or several from a folder."""
+        from dxfield.tui.screens.attach import AttachScreen
+        from dxfield.tui.undo import said
+
+        if self.page is not None and not self.page.finding.deleted:
+            finding = self.page.finding
+
+            def done(attached: bool | None) -> None:
+                self.load()
+
+            self.app.push_screen(AttachScreen(finding.id, said(finding.text)), done)
 
     def action_restore(self) -> None:
         """Bring this deleted finding back (`u` deletes it again while the notice shows)."""

@@ -1,0 +1,308 @@
+"""Attachments in the app (issue 19): the activity view lists them with their sizes, shows the
+highlighted photo from a thumbnail made once, `o` opens a copy with the system's viewer (here a
+recorder: no viewer is ever started), `A` attaches a file or several of a folder's, and `x`
+detaches one, with `u` to attach it again."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from textual.widgets import Input, SelectionList
+
+from dxfield.store import blobs
+from dxfield.store.activities import list_activities
+from dxfield.store.attachments import attach, attachments_of
+from dxfield.store.engine import Store
+from dxfield.tui import opener
+from dxfield.tui.app import DxfieldApp
+from dxfield.tui.screens.activity_view import ActivityViewScreen
+from dxfield.tui.screens.attach import AttachScreen, complete_path
+from dxfield.tui.thumbnails import LONG_SIDE, thumbnail_path
+from dxfield.tui.widgets.attachments import (
+    AttachmentList,
+    AttachmentsPanel,
+    attachment_line,
+)
+from tests.tui.test_app import SIZE, settle
+
+
+def photo(path: Path, size: tuple[int, int] = (1600, 1200), colour: str = "teal") -> Path:
+    """A photo made here (JPEG or PNG, as its name says)."""
+    Image.new("RGB", size, colour).save(path, "PNG" if path.suffix == ".png" else "JPEG")
+    return path
+
+
+def first_activity(folder: Path) -> str:
+    with Store.open(folder) as store:
+        return list_activities(store, limit=1)[0].id
+
+
+def attached_names(folder: Path, owner: str) -> list[str]:
+    with Store.open(folder) as store:
+        return [a.file_name for a in attachments_of(store, owner)]
+
+
+@pytest.fixture
+def opened(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """What the app asked the system's viewer to open (nothing is started)."""
+    calls: list[Path] = []
+    monkeypatch.setattr(opener, "OPENER", calls.append)
+    return calls
+
+
+async def open_view(app: DxfieldApp, pilot, activity_id: str) -> None:  # type: ignore[no-untyped-def]
+    await settle(app, pilot)
+    app.open_activity(activity_id)
+    await settle(app, pilot)
+    assert isinstance(app.screen, ActivityViewScreen)
+
+
+@pytest.mark.usefixtures("frozen_today")
+async def test_the_view_lists_attachments_and_o_opens_a_copy(
+    demo: Path, tmp_path: Path, opened: list[Path]
+) -> None:
+    activity = first_activity(demo)
+    with Store.open(demo) as store:
+        picture = attach(store, activity, photo(tmp_path / "whiteboard.jpg"), caption="板書")
+        note = tmp_path / "handout.txt"
+        note.write_text("配布資料\n" * 2000, encoding="utf-8")
+        attach(store, activity, note)
+    app = DxfieldApp(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_view(app, pilot, activity)
+        panel = app.screen.query_one(AttachmentsPanel)
+        listing = panel.query_one(AttachmentList)
+        lines = [str(listing.get_option_at_index(i).prompt) for i in range(listing.option_count)]
+        assert lines[0].startswith("whiteboard.jpg · JPEG · ") and "板書" in lines[0]
+        assert lines[1].startswith("handout.txt · text · 25.4 KB"), lines
+        # The photo is drawn from its thumbnail, made once, at most LONG_SIDE on its long side.
+        thumb = thumbnail_path(demo, picture.record.sha256)
+        with Image.open(thumb) as made:
+            assert max(made.size) == LONG_SIDE
+        assert panel.query_one("#attachment-picture").children
+
+        await pilot.press("o")
+        await settle(app, pilot)
+        (copy,) = opened
+        blob = blobs.blob_path(demo, picture.record.sha256)
+        assert copy.name == "whiteboard.jpg" and copy != blob
+        assert copy.read_bytes() == blob.read_bytes()
+
+        # The second one, from the list itself (Enter).
+        listing.focus()
+        await pilot.press("down", "enter")
+        await settle(app, pilot)
+        assert opened[1].name == "handout.txt"
+        assert opened[1].read_bytes() == note.read_bytes()
+
+
+@pytest.mark.usefixtures("frozen_today")
+async def test_a_missing_file_is_one_line_not_a_crash(demo: Path, tmp_path: Path) -> None:
+    activity = first_activity(demo)
+    with Store.open(demo) as store:
+        picture = attach(store, activity, photo(tmp_path / "gone.jpg"))
+    blobs.blob_path(demo, picture.record.sha256).unlink()
+    app = DxfieldApp(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_view(app, pilot, activity)
+        note = str(app.screen.query_one("#attachment-note").render())
+        assert note == "The file is not on this device."
+        await pilot.press("o")
+        await settle(app, pilot)
+        said = [str(n.message) for n in app._notifications]
+        assert said == [
+            "the content of 'gone.jpg' is not in this data folder (not received yet, or removed)"
+        ]
+
+
+@pytest.mark.usefixtures("frozen_today")
+async def test_attach_a_file_then_two_of_a_folders_three(demo: Path, tmp_path: Path) -> None:
+    activity = first_activity(demo)
+    one = photo(tmp_path / "one.jpg")
+    folder = tmp_path / "workshop"
+    folder.mkdir()
+    for name in ("a.jpg", "b.png", "c.jpg"):
+        photo(folder / name)
+    (folder / "setup.exe").write_bytes(b"MZ")  # not offered
+    app = DxfieldApp(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_view(app, pilot, activity)
+        await pilot.press("A")
+        await settle(app, pilot)
+        assert isinstance(app.screen, AttachScreen)
+        app.screen.query_one("#attach-path", Input).value = str(one)
+        app.screen.query_one("#attach-caption", Input).value = "付箋"
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert isinstance(app.screen, ActivityViewScreen)
+        assert attached_names(demo, activity) == ["one.jpg"]
+
+        await pilot.press("A")
+        await settle(app, pilot)
+        app.screen.query_one("#attach-path", Input).value = str(folder) + "/"
+        await settle(app, pilot)
+        files = app.screen.query_one("#attach-files", SelectionList)
+        offered = [str(files.get_option_at_index(i).prompt) for i in range(files.option_count)]
+        assert offered == ["a.jpg", "b.png", "c.jpg"]
+        files.select(str(folder / "a.jpg"))
+        files.select(str(folder / "c.jpg"))
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert isinstance(app.screen, ActivityViewScreen)
+        assert attached_names(demo, activity) == ["one.jpg", "a.jpg", "c.jpg"]
+        panel = app.screen.query_one(AttachmentsPanel)
+        assert [a.file_name for a in panel.attachments] == ["one.jpg", "a.jpg", "c.jpg"]
+
+
+@pytest.mark.usefixtures("frozen_today")
+async def test_a_refused_file_is_one_line_and_keeps_what_was_typed(
+    demo: Path, tmp_path: Path
+) -> None:
+    activity = first_activity(demo)
+    bad = tmp_path / "broken.jpg"
+    bad.write_bytes(b"\xff\xd8\xff\xe0 not a photo after all")  # a JPEG's start, then nothing
+    app = DxfieldApp(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_view(app, pilot, activity)
+        await pilot.press("A")
+        await settle(app, pilot)
+        app.screen.query_one("#attach-path", Input).value = str(bad)
+        app.screen.query_one("#attach-caption", Input).value = "説明"
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert isinstance(app.screen, AttachScreen)
+        assert app.screen.query_one("#attach-path", Input).value == str(bad)
+        assert app.screen.query_one("#attach-caption", Input).value == "説明"
+        results = str(app.screen.query_one("#attach-results").render())
+        assert results.startswith("broken.jpg: not attached: ") and "\n" not in results
+        assert attached_names(demo, activity) == []
+
+
+@pytest.mark.usefixtures("frozen_today")
+async def test_x_detaches_and_u_attaches_again(demo: Path, tmp_path: Path) -> None:
+    activity = first_activity(demo)
+    with Store.open(demo) as store:
+        attach(store, activity, photo(tmp_path / "one.jpg"))
+    app = DxfieldApp(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_view(app, pilot, activity)
+        await pilot.press("x")
+        await settle(app, pilot)
+        await pilot.press("y")
+        await settle(app, pilot)
+        assert attached_names(demo, activity) == []
+        assert not app.screen.query_one(AttachmentsPanel).attachments
+        await pilot.press("u")
+        await settle(app, pilot)
+        assert attached_names(demo, activity) == ["one.jpg"]
+        assert len(app.screen.query_one(AttachmentsPanel).attachments) == 1
+
+
+def test_paths_complete_from_the_file_system(tmp_path: Path) -> None:
+    (tmp_path / "Pictures").mkdir()
+    (tmp_path / "photo.jpg").write_bytes(b"")
+    (tmp_path / ".hidden").write_bytes(b"")
+    assert complete_path(f"{tmp_path}/Pic") == f"{tmp_path}/Pictures/"
+    assert complete_path(f"{tmp_path}/ph") == f"{tmp_path}/photo.jpg"
+    assert complete_path(f"{tmp_path}/.h") == f"{tmp_path}/.hidden"
+    assert complete_path(f"{tmp_path}/zz") is None
+    assert complete_path("~/") is None or complete_path("~/").startswith("~/")
+
+
+def test_a_purged_attachment_reads_as_erased() -> None:
+    from types import SimpleNamespace
+
+    # As the purge branch leaves a record: its name replaced, caption and time taken cleared.
+    purged = SimpleNamespace(media_type="image/jpeg", file_name="purged", size=0, caption="")
+    assert str(attachment_line(purged)) == "Erased · JPEG"  # type: ignore[arg-type]
+
+
+@pytest.mark.usefixtures("frozen_today")
+async def test_files_chosen_in_a_new_activitys_form_are_attached_once_it_is_saved(
+    demo: Path, tmp_path: Path
+) -> None:
+    from dxfield.tui.screens.activity_form import ActivityFormScreen
+
+    one = photo(tmp_path / "board.jpg")
+    app = DxfieldApp(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("n")
+        await settle(app, pilot)
+        form = app.screen
+        assert isinstance(form, ActivityFormScreen)
+        await pilot.press(*"写真の会")
+        await pilot.press("ctrl+t")
+        await settle(app, pilot)
+        assert isinstance(app.screen, AttachScreen)
+        app.screen.query_one("#attach-path", Input).value = str(one)
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert app.screen is form
+        assert "board.jpg" in str(form.query_one("#queued-files").render())
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+    with Store.open(demo) as store:
+        (saved,) = [r for r in list_activities(store, limit=50) if r.title == "写真の会"]
+        assert [a.file_name for a in attachments_of(store, saved.id)] == ["board.jpg"]
+
+
+@pytest.mark.usefixtures("frozen_today")
+async def test_a_findings_view_attaches_and_lists_its_files(demo: Path, tmp_path: Path) -> None:
+    from dxfield.store.followups import list_findings
+    from dxfield.tui.screens.finding_view import FindingViewScreen
+
+    with Store.open(demo) as store:
+        finding = list_findings(store)[0]
+    app = DxfieldApp(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        app.push_screen(FindingViewScreen(finding.id))
+        await settle(app, pilot)
+        await pilot.press("A")
+        await settle(app, pilot)
+        app.screen.query_one("#attach-path", Input).value = str(photo(tmp_path / "memo.png"))
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert isinstance(app.screen, FindingViewScreen)
+        panel = app.screen.query_one(AttachmentsPanel)
+        assert [a.file_name for a in panel.attachments] == ["memo.png"]
+
+
+@pytest.mark.usefixtures("frozen_today")
+async def test_no_viewer_is_one_line(
+    demo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_viewer(path: Path) -> None:
+        raise opener.NoViewer("xdg-open")
+
+    monkeypatch.setattr(opener, "OPENER", no_viewer)
+    activity = first_activity(demo)
+    with Store.open(demo) as store:
+        attach(store, activity, photo(tmp_path / "one.jpg"))
+    app = DxfieldApp(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_view(app, pilot, activity)
+        await pilot.press("o")
+        await settle(app, pilot)
+        said = [str(n.message) for n in app._notifications]
+        assert said == ["No program to open files with was found (xdg-open)."]
+
+
+def test_copies_opened_are_private_and_old_ones_go(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    folder = opener._copies_folder()
+    assert folder.parent == tmp_path and (folder.stat().st_mode & 0o777) == 0o700
+    old, new = folder / "old", folder / "new"
+    old.mkdir()
+    new.mkdir()
+    os.utime(old, (0, 0))
+    opener._remove_old(folder)
+    assert not old.exists() and new.exists()
