@@ -21,6 +21,7 @@ from textual.message import Message
 from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
+from dxfield.domain.records import PURGED_FILE_NAME
 from dxfield.domain.visible import visible
 from dxfield.i18n import N_, _, pgettext
 from dxfield.store.attachments import size_text
@@ -49,15 +50,9 @@ def type_name(media_type: str) -> str:
     return _TYPE_NAMES.get(media_type, media_type)
 
 
-PURGED_NAME = "purged"
-"""The name a purged attachment's record keeps in place of its file's: the purge branch's
-`domain.records.PURGED_FILE_NAME` (no file attached has it: every name attached has an
-extension). To be imported from there once both are merged."""
-
-
 def is_purged(attachment: Any) -> bool:
     """Whether the hub purged the file (its content and personal fields removed everywhere)."""
-    return bool(getattr(attachment, "purged", False)) or attachment.file_name == PURGED_NAME
+    return bool(getattr(attachment, "purged", False)) or attachment.file_name == PURGED_FILE_NAME
 
 
 def attachment_line(attachment: AttachmentRead) -> Text:
