@@ -1,0 +1,144 @@
+"""Photos for the documents dxfield writes (the minutes, the report): which attachments are
+photos, and a small JPEG copy of each, made from the blob the store keeps.
+
+A copy is at most `MINUTES_SIDE` (or `REPORT_SIDE`) pixels on its long side, turned upright (a
+photo kept with its metadata may still say its orientation only in EXIF), flattened onto white
+(a PNG's transparency), and written without any metadata: whatever the blob keeps (a photo
+attached with --keep-metadata keeps its GPS position), the document holds none of it. A dozen
+photos in one HTML file then stay a few megabytes, and a Word file too.
+
+A photo whose blob this device does not hold (its bundle has not come yet, or it was purged) is
+`missing`; one Pillow cannot read (truncated, not an image at all, or so large that decoding it
+would take more memory than a document is worth) is `unreadable`. Neither stops a document: it
+says, in the photo's place, that the photo could not be shown.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import warnings
+from collections.abc import Collection
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO, Literal
+
+from sqlalchemy import select
+
+from dxfield.domain.records import AttachmentRead
+from dxfield.store import blobs
+from dxfield.store.records import ATTACHMENTS
+from dxfield.store.unit import Work, unit_of
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+PHOTO_TYPES = ("image/jpeg", "image/png", "image/webp")
+"""The attachments shown as photos; every other type is listed by its name."""
+MINUTES_SIDE = 1600
+"""The long side of a photo in the minutes: about 250 dpi across the text width of A4."""
+REPORT_SIDE = 1200
+"""The long side of a photo in the report, where two share the width of a page."""
+JPEG_QUALITY = 82
+MAX_PIXELS = 100_000_000
+"""A larger image is not decoded (a 48-megapixel phone photo is well within it)."""
+
+Problem = Literal["missing", "unreadable"]
+
+
+def is_photo(attachment: AttachmentRead) -> bool:
+    """Whether the attachment is shown as a photo (JPEG, PNG or WebP)."""
+    return attachment.media_type in PHOTO_TYPES
+
+
+def activity_attachments(
+    work: Work, activity_ids: Collection[str] | None = None
+) -> dict[str, list[AttachmentRead]]:
+    """The live attachments of activities, by activity id, each activity's oldest first; of
+    every activity when `activity_ids` is None.
+
+    One query for them all (the report asks for a year's activities at once; a query per
+    activity would be a hundred thousand on a hub), reading the attachment records as the
+    record layer keeps them."""
+    table = ATTACHMENTS.table
+    query = select(table).where(table.c.deleted.is_(False), table.c.owner_type == "activity")
+    wanted = None if activity_ids is None else set(activity_ids)
+    if wanted is not None and len(wanted) <= 500:
+        query = query.where(table.c.owner_id.in_(sorted(wanted)))
+    with unit_of(work, write=False) as unit:
+        query = query.order_by(table.c.hlc, unit.backend.arrival_order(table))
+        rows = unit.conn.execute(query).mappings().all()
+    found: dict[str, list[AttachmentRead]] = {}
+    for row in rows:
+        if wanted is None or row["owner_id"] in wanted:
+            found.setdefault(row["owner_id"], []).append(ATTACHMENTS.to_read(row))
+    return found
+
+
+@dataclass(frozen=True)
+class SmallCopy:
+    """A photo's copy for a document, or why there is none."""
+
+    jpeg: bytes | None
+    width: int = 0
+    height: int = 0
+    problem: Problem | None = None
+
+    @property
+    def data_uri(self) -> str:
+        """The copy as a `data:` URI (for an `img` in a self-contained HTML file)."""
+        if self.jpeg is None:
+            return ""
+        return "data:image/jpeg;base64," + base64.b64encode(self.jpeg).decode("ascii")
+
+
+def small_copy(data_dir: Path, sha256: str, max_side: int) -> SmallCopy:
+    """A JPEG of the blob `sha256` at most `max_side` pixels on its long side (never enlarged),
+    upright and without metadata; or the problem (missing, unreadable)."""
+    try:
+        path = blobs.blob_path(data_dir, sha256)
+    except ValueError:  # a record from another device with a hash that is not one
+        return SmallCopy(None, problem="missing")
+    try:
+        source = path.open("rb")
+    except OSError:
+        return SmallCopy(None, problem="missing")
+    with source:
+        return _shrink(source, max_side)
+
+
+def _shrink(source: BinaryIO, max_side: int) -> SmallCopy:
+    from PIL import Image, ImageOps  # Pillow loads only when a document has photos
+
+    try:
+        with warnings.catch_warnings():
+            # Pillow warns above 89 million pixels; MAX_PIXELS is the limit here.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(source) as image:
+                if image.width * image.height > MAX_PIXELS:
+                    return SmallCopy(None, problem="unreadable")
+                if image.format == "JPEG":  # decode at a fraction of the size: much faster
+                    image.draft("RGB", (max_side, max_side))
+                upright = ImageOps.exif_transpose(image)
+                picture = _on_white(upright)
+                picture.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+                out = io.BytesIO()
+                picture.save(out, "JPEG", quality=JPEG_QUALITY, optimize=True)
+                return SmallCopy(out.getvalue(), picture.width, picture.height)
+    # Whatever a broken or hostile file makes Pillow raise (OSError for a truncated JPEG,
+    # SyntaxError, ValueError, struct.error, DecompressionBombError...), the photo is unreadable
+    # and the document still comes out, saying so in its place.
+    except Exception:
+        return SmallCopy(None, problem="unreadable")
+
+
+def _on_white(image: Image.Image) -> Image.Image:
+    """The image in RGB, its transparent parts (a PNG's, a WebP's) on white."""
+    from PIL import Image
+
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        rgba = image.convert("RGBA")
+        background = Image.new("RGB", rgba.size, (255, 255, 255))
+        background.paste(rgba, mask=rgba.getchannel("A"))
+        return background
+    return image.convert("RGB")
