@@ -11,15 +11,16 @@ import re
 import zipfile
 from pathlib import Path
 
+import pikepdf
 import pytest
 from docx import Document
-from PIL import Image, ImageDraw
+from PIL import ExifTags, Image, ImageDraw
 
 from dxfield.domain.records import AttachmentRead
 from dxfield.report.minutes import build_minutes, render, taken_text
 from dxfield.report.minutes_docx import PHOTO_HEIGHT_MM, TEXT_WIDTH_MM, photo_size_mm
 from dxfield.report.photos import MINUTES_SIDE, small_copy
-from dxfield.store import blobs
+from dxfield.store import attachments, blobs
 from dxfield.store.activities import ActivityInput, add_activity
 from dxfield.store.engine import Store
 from dxfield.store.records import ATTACHMENTS
@@ -27,21 +28,48 @@ from tests.conftest import Cli
 
 
 def picture(
-    size: tuple[int, int] = (3000, 2000), fmt: str = "JPEG", colour: str = "#3a7", **save: object
+    size: tuple[int, int] = (3000, 2000),
+    fmt: str = "JPEG",
+    colour: str = "#3a7",
+    taken: str = "",
+    **save: object,
 ) -> bytes:
-    """An image with a few shapes on it (so that a copy of it can be looked at)."""
+    """An image with a few shapes on it (so that a copy of it can be looked at); `taken`, the
+    camera's time in EXIF (2024:10:15 14:32:05)."""
     mode = "RGBA" if fmt == "PNG" else "RGB"
     image = Image.new(mode, size, colour)
     draw = ImageDraw.Draw(image)
     width, height = size
     draw.rectangle((width // 10, height // 10, width // 2, height // 2), fill="#fff")
     draw.ellipse((width // 2, height // 2, width * 9 // 10, height * 9 // 10), fill="#c33")
+    if taken:
+        exif = Image.Exif()
+        exif.get_ifd(ExifTags.IFD.Exif)[ExifTags.Base.DateTimeOriginal] = taken
+        save["exif"] = exif
     out = io.BytesIO()
     image.save(out, fmt, **save)
     return out.getvalue()
 
 
+def handout() -> bytes:
+    """A small PDF."""
+    out = io.BytesIO()
+    pikepdf.new().save(out)
+    return out.getvalue()
+
+
 def attach(
+    store: Store, activity_id: str, name: str, data: bytes, caption: str = ""
+) -> AttachmentRead:
+    """The file `name` holding `data`, attached to the activity through the service (as a
+    person attaches it)."""
+    source = store.data_dir.parent / "sources" / hashlib.sha256(data).hexdigest()[:12] / name
+    source.parent.mkdir(parents=True, exist_ok=True)
+    source.write_bytes(data)
+    return attachments.attach(store, activity_id, source, caption=caption).record
+
+
+def record_only(
     store: Store,
     activity_id: str,
     name: str,
@@ -49,10 +77,10 @@ def attach(
     *,
     media_type: str = "image/jpeg",
     caption: str = "",
-    taken_at: str | None = None,
     keep_blob: bool = True,
 ) -> AttachmentRead:
-    """An attachment made as the attach service will (its blob, then its record)."""
+    """An attachment record as another device's bundle may bring it: its blob not (yet) here
+    (`keep_blob=False`), or bytes the service would have refused."""
     sha = hashlib.sha256(data).hexdigest()
     if keep_blob:
         path = blobs.blob_path(store.data_dir, sha)
@@ -68,7 +96,6 @@ def attach(
             "size": len(data),
             "sha256": sha,
             "caption": caption,
-            "taken_at": taken_at,
         },
     )
 
@@ -93,13 +120,11 @@ def with_photos(demo_store: Store) -> str:
     """A workshop with three photos (a landscape JPEG, a portrait one, a PNG with transparency)
     and a PDF handout."""
     activity_id = workshop(demo_store)
-    attach(demo_store, activity_id, "IMG_0001.jpg", picture(), caption="ホワイトボード",
-           taken_at="2024-10-15T14:32:05")  # fmt: skip
+    attach(demo_store, activity_id, "IMG_0001.jpg", picture(taken="2024:10:15 14:32:05"),
+           caption="ホワイトボード")  # fmt: skip
     attach(demo_store, activity_id, "IMG_0002.jpg", picture((1500, 4000), colour="#37a"))
-    attach(demo_store, activity_id, "付箋.png", picture((800, 600), "PNG"),
-           media_type="image/png", caption="付箋の整理")  # fmt: skip
-    attach(demo_store, activity_id, "配布資料.pdf", b"%PDF-1.4\n%%EOF\n",
-           media_type="application/pdf", caption="当日の資料")  # fmt: skip
+    attach(demo_store, activity_id, "付箋.png", picture((800, 600), "PNG"), caption="付箋の整理")
+    attach(demo_store, activity_id, "配布資料.pdf", handout(), caption="当日の資料")
     return activity_id
 
 
@@ -219,9 +244,9 @@ def test_docx_holds_the_photos_with_captions_on_a4_in_japanese_fonts(
 def test_docx_says_a_missing_photo_cannot_be_shown(demo_store: Store) -> None:
     activity_id = workshop(demo_store)
     attach(demo_store, activity_id, "IMG_0001.jpg", picture(), caption="黒板")
-    attach(demo_store, activity_id, "IMG_0009.jpg", picture((640, 480)), caption="会場",
-           keep_blob=False)  # fmt: skip
-    attach(demo_store, activity_id, "壊れた.jpg", picture()[:3000], caption="途中まで")
+    record_only(demo_store, activity_id, "IMG_0009.jpg", picture((640, 480)), caption="会場",
+                keep_blob=False)  # fmt: skip
+    record_only(demo_store, activity_id, "壊れた.jpg", picture()[:3000], caption="途中まで")
     minutes = build_minutes(demo_store, [activity_id])
     assert [(p.file_name, p.problem) for _e, p in minutes.problems] == [
         ("IMG_0009.jpg", "missing"),
@@ -256,7 +281,7 @@ def test_a_detached_photo_is_not_shown(demo_store: Store) -> None:
     activity_id = workshop(demo_store)
     kept = attach(demo_store, activity_id, "a.jpg", picture((300, 200)), caption="残す")
     gone = attach(demo_store, activity_id, "b.jpg", picture((200, 300)), caption="外した")
-    ATTACHMENTS.delete(demo_store, gone.id)
+    attachments.detach(demo_store, gone.id)
     (entry,) = build_minutes(demo_store, [activity_id]).entries
     assert [p.attachment_id for p in entry.photos] == [kept.id]
 
@@ -268,8 +293,8 @@ def test_html_holds_its_photos_and_escapes_their_captions(demo_store: Store) -> 
     activity_id = workshop(demo_store)
     attach(demo_store, activity_id, "x.jpg", picture(), caption="<script>alert(1)</script>板書")
     attach(demo_store, activity_id, "y.webp", picture((900, 900), "WEBP"),
-           media_type="image/webp", caption='"><img src=x onerror=alert(2)>')  # fmt: skip
-    attach(demo_store, activity_id, "gone.jpg", picture((10, 10)), keep_blob=False)
+           caption='"><img src=x onerror=alert(2)>')  # fmt: skip
+    record_only(demo_store, activity_id, "gone.jpg", picture((10, 10)), keep_blob=False)
     html = render(build_minutes(demo_store, [activity_id]), "html").decode()
     assert html.count('src="data:image/jpeg;base64,') == 2
     assert "<script>" not in html
@@ -308,8 +333,8 @@ def test_markdown_lists_photos_with_their_ids(demo_store: Store, with_photos: st
 
 def test_markdown_escapes_a_caption_and_says_a_photo_is_missing(demo_store: Store) -> None:
     activity_id = workshop(demo_store)
-    attach(demo_store, activity_id, "x.jpg", picture((10, 10)), caption="# <b>見出し</b> *x*",
-           keep_blob=False)  # fmt: skip
+    record_only(demo_store, activity_id, "x.jpg", picture((10, 10)),
+                caption="# <b>見出し</b> *x*", keep_blob=False)  # fmt: skip
     minutes = build_minutes(demo_store, [activity_id], images=False)
     text = render(minutes, "md").decode()
     assert "<b>" not in text
@@ -324,7 +349,8 @@ def test_cli_writes_the_minutes_and_warns_of_a_missing_photo(
 ) -> None:
     activity_id = workshop(demo_store)
     attach(demo_store, activity_id, "IMG_0001.jpg", picture((600, 400)), caption="板書")
-    gone = attach(demo_store, activity_id, "IMG_0002.jpg", picture((60, 40)), keep_blob=False)
+    gone = record_only(demo_store, activity_id, "IMG_0002.jpg", picture((60, 40)),
+                       keep_blob=False)  # fmt: skip
     out = tmp_path / "m.docx"
     args = ("--data-dir", str(demo_store.data_dir), "minutes", activity_id)
     result = cli(*args, "--out", str(out))
@@ -343,8 +369,52 @@ def test_cli_writes_the_minutes_and_warns_of_a_missing_photo(
 
 def test_cli_warns_in_japanese(demo_store: Store, cli: Cli, tmp_path: Path) -> None:
     activity_id = workshop(demo_store)
-    attach(demo_store, activity_id, "壊.jpg", b"\xff\xd8\xff broken")
+    record_only(demo_store, activity_id, "壊.jpg", b"\xff\xd8\xff broken")
     args = ("--lang", "ja", "--data-dir", str(demo_store.data_dir), "minutes", activity_id)
     result = cli(*args, "--format", "html", "--out", str(tmp_path / "m.html"))
     assert result.code == 0
     assert "画像として読み取れません" in result.err
+
+
+def test_a_damaged_file_and_a_colour_profile(data_dir: Path) -> None:
+    from PIL import ImageCms
+
+    profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    data = picture((400, 300), icc_profile=profile)
+    sha = hashlib.sha256(data).hexdigest()
+    path = blobs.blob_path(data_dir, sha)
+    path.parent.mkdir(parents=True)
+    path.write_bytes(data)
+    copy = small_copy(data_dir, sha, MINUTES_SIDE)
+    assert copy.jpeg is not None
+    with Image.open(io.BytesIO(copy.jpeg)) as shown:
+        assert shown.info.get("icc_profile") == profile  # the colours stay as the camera meant
+    path.write_bytes(data[:-10] + b"0123456789")  # the bytes kept no longer match the record
+    assert small_copy(data_dir, sha, MINUTES_SIDE).problem == "damaged"
+
+
+def test_a_heic_photo_from_elsewhere_is_shown(data_dir: Path) -> None:
+    pillow_heif = pytest.importorskip("pillow_heif")
+    pillow_heif.register_heif_opener()
+    raw = io.BytesIO()
+    Image.new("RGB", (64, 48), "#a33").save(raw, "HEIF")
+    sha = hashlib.sha256(raw.getvalue()).hexdigest()
+    path = blobs.blob_path(data_dir, sha)
+    path.parent.mkdir(parents=True)
+    path.write_bytes(raw.getvalue())
+    copy = small_copy(data_dir, sha, MINUTES_SIDE)
+    assert copy.problem is None and (copy.width, copy.height) == (64, 48)
+
+
+def test_docx_says_a_damaged_photo_cannot_be_shown(demo_store: Store, cli: Cli) -> None:
+    activity_id = workshop(demo_store)
+    photo = attach(demo_store, activity_id, "IMG_0001.jpg", picture((300, 200)), caption="黒板")
+    blobs.blob_path(demo_store.data_dir, photo.sha256).write_bytes(b"rot")
+    minutes = build_minutes(demo_store, [activity_id])
+    document = _document(render(minutes, "docx"))
+    assert len(document.inline_shapes) == 0
+    (caption,) = [p.text for p in document.paragraphs if p.style.name == "Caption"]
+    assert caption == "写真1　黒板（この端末に保存したファイルが壊れているため掲載できません）"
+    result = cli("--data-dir", str(demo_store.data_dir), "minutes", activity_id, "--out",
+                 str(demo_store.data_dir.parent / "m.docx"))  # fmt: skip
+    assert result.code == 0 and "is damaged" in result.err

@@ -17,7 +17,7 @@ from dxfield.report.photos import REPORT_SIDE
 from dxfield.report.render import render_html, render_markdown, write_report
 from dxfield.store.engine import Store
 from tests.conftest import Cli
-from tests.report.test_minutes_photos import attach, picture, workshop
+from tests.report.test_minutes_photos import attach, handout, picture, record_only, workshop
 
 AS_OF = dt.date(2024, 10, 31)
 
@@ -35,7 +35,7 @@ def taka(demo_store: Store) -> dict[str, str]:
         (later, "b2.jpg", "集合写真"),
     ):
         ids[name] = attach(demo_store, activity, name, picture((2400, 1800)), caption=caption).id
-    attach(demo_store, later, "資料.pdf", b"%PDF-1.4\n", media_type="application/pdf")
+    attach(demo_store, later, "資料.pdf", handout())
     return ids
 
 
@@ -84,9 +84,9 @@ def test_markdown_lists_the_photos(demo_store: Store, taka: dict[str, str]) -> N
 
 def test_a_single_activity_gives_its_first_two_photos(demo_store: Store) -> None:
     only = workshop(demo_store, title="一度きりの会", date="2024-10-10")
-    first = attach(demo_store, only, "1.png", picture((300, 200), "PNG"), media_type="image/png")
-    second = attach(demo_store, only, "2.jpg", picture((300, 200)))
-    attach(demo_store, only, "3.jpg", picture((300, 200)))
+    first = attach(demo_store, only, "1.png", picture((300, 200), "PNG"))
+    second = attach(demo_store, only, "2.jpg", picture((300, 200), colour="#123"))
+    attach(demo_store, only, "3.jpg", picture((300, 200), colour="#456"))
     (section,) = build_report(demo_store, _scope(demo_store, with_photos=True)).sections
     assert [p.attachment_id for p in section.photos] == [first.id, second.id]
     assert section.photos[0].caption.startswith("1.png(")  # no caption: the file name
@@ -94,9 +94,9 @@ def test_a_single_activity_gives_its_first_two_photos(demo_store: Store) -> None
 
 def test_a_missing_photo_is_passed_over_and_told_of(demo_store: Store) -> None:
     activity = workshop(demo_store, title="会", date="2024-10-10")
-    gone = attach(demo_store, activity, "gone.jpg", picture((30, 20), colour="#111"),
-                  keep_blob=False)  # fmt: skip
-    broken = attach(demo_store, activity, "broken.jpg", b"\xff\xd8\xffnot really")
+    gone = record_only(demo_store, activity, "gone.jpg", picture((30, 20), colour="#111"),
+                       keep_blob=False)  # fmt: skip
+    broken = record_only(demo_store, activity, "broken.jpg", b"\xff\xd8\xffnot really")
     kept = attach(demo_store, activity, "kept.jpg", picture((30, 20)))
     report = build_report(demo_store, _scope(demo_store, with_photos=True))
     assert [p.attachment_id for p in report.sections[0].photos] == [kept.id]
@@ -110,7 +110,7 @@ def test_photos_of_later_activities_or_other_years_stay_out(demo_store: Store) -
     later = workshop(demo_store, title="十一月の会", date="2024-11-20")
     attach(demo_store, later, "later.jpg", picture((30, 20)))
     last_year = workshop(demo_store, title="前年度の会", date="2024-03-10")
-    attach(demo_store, last_year, "old.jpg", picture((30, 20)))
+    attach(demo_store, last_year, "old.jpg", picture((30, 20), colour="#789"))
     (section,) = build_report(demo_store, _scope(demo_store, with_photos=True)).sections
     assert section.photos == []
 
@@ -132,7 +132,7 @@ def test_cli_with_and_without_photos(
 
 def test_cli_warns_of_a_missing_photo(demo_store: Store, cli: Cli, tmp_path: Path) -> None:
     activity = workshop(demo_store, title="会", date="2024-10-10")
-    gone = attach(demo_store, activity, "gone.jpg", picture((30, 20)), keep_blob=False)
+    gone = record_only(demo_store, activity, "gone.jpg", picture((30, 20)), keep_blob=False)
     out = tmp_path / "r.html"
     result = cli("--data-dir", str(demo_store.data_dir), "report", "--as-of", "2024-10-31",
                  "--with-photos", "--out", str(out))  # fmt: skip

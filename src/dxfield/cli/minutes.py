@@ -22,6 +22,11 @@ def _warn_about_photos(minutes: "Minutes") -> None:
                 "warning: the photo {name} ({id}) of {activity} is not on this device (its "
                 "bundle may not have come yet); the minutes say so in its place"
             )
+        elif photo.problem == "damaged":
+            message = _(
+                "warning: the photo {name} ({id}) of {activity} kept here is damaged (it does "
+                "not match its SHA-256); the minutes say so in its place"
+            )
         else:
             message = _(
                 "warning: the photo {name} ({id}) of {activity} cannot be read as an image; "

@@ -31,6 +31,11 @@ def _warn_about_photos(report: "Report") -> None:
                 "warning: the photo {name} ({id}) of {municipality} is not on this device (its "
                 "bundle may not have come yet); the report shows another or none"
             )
+        elif problem.problem == "damaged":
+            message = _(
+                "warning: the photo {name} ({id}) of {municipality} kept here is damaged (it "
+                "does not match its SHA-256); the report shows another or none"
+            )
         else:
             message = _(
                 "warning: the photo {name} ({id}) of {municipality} cannot be read as an image; "

@@ -236,13 +236,14 @@ class ReportPhoto:
 
 @dataclass(frozen=True)
 class PhotoProblem:
-    """A photo the report left out: this device does not hold its file, or it is no image."""
+    """A photo the report left out: this device does not hold its file, the file is damaged,
+    or it is no image."""
 
     municipality: str
     attachment_id: str
     file_name: str
     problem: str
-    """"missing" or "unreadable"."""
+    """"missing", "damaged" or "unreadable"."""
 
 
 @dataclass(frozen=True)

@@ -58,7 +58,6 @@ from dxfield.report.content import wareki_month
 from dxfield.report.photos import (
     MINUTES_SIDE,
     SmallCopy,
-    activity_attachments,
     is_photo,
     small_copy,
 )
@@ -139,6 +138,11 @@ def _words() -> dict[str, str]:
             "(this device does not hold the file: the photo cannot be shown)",
             MINUTES_LANGUAGE,
         ),
+        "photo_damaged": pgettext(
+            "minutes",
+            "(the file kept on this device is damaged: the photo cannot be shown)",
+            MINUTES_LANGUAGE,
+        ),
         "photo_unreadable": pgettext(
             "minutes",
             "(the file cannot be read as an image: the photo cannot be shown)",
@@ -177,7 +181,7 @@ class MinutesPhoto:
     height: int = 0
     """The copy's size in pixels."""
     problem: str = ""
-    """Why it cannot be shown ("missing", "unreadable"), or empty."""
+    """Why it cannot be shown ("missing", "damaged", "unreadable"), or empty."""
     problem_text: str = ""
     """The line the minutes say in its place, or empty."""
 
@@ -407,12 +411,14 @@ def _attachments(
     """Each activity's photos (with a small copy of each when `images`, else only whether
     this device holds its file) and other files; photos left out unless `photos`."""
     from dxfield.store import blobs
+    from dxfield.store.attachments import attachments_of
 
     words = _words()
     found: dict[str, tuple[list[MinutesPhoto], list[MinutesFile]]] = {}
     with unit_of(work, write=False) as unit:
         data_dir = unit.store.data_dir
-        for owner_id, attachments in activity_attachments(unit, activity_ids).items():
+        for owner_id in activity_ids:
+            attachments = attachments_of(unit, owner_id)
             shown: list[MinutesPhoto] = []
             files: list[MinutesFile] = []
             for attachment in attachments:

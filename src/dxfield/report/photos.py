@@ -3,29 +3,35 @@ photos, and a small JPEG copy of each, made from the blob the store keeps.
 
 A copy is at most `MINUTES_SIDE` (or `REPORT_SIDE`) pixels on its long side, turned upright (a
 photo kept with its metadata may still say its orientation only in EXIF), flattened onto white
-(a PNG's transparency), and written without any metadata: whatever the blob keeps (a photo
-attached with --keep-metadata keeps its GPS position), the document holds none of it. A dozen
+(a PNG's transparency), and written without any metadata but its colour profile: whatever the
+blob keeps (a photo attached with --keep-metadata keeps its GPS position), the document holds
+none of it, and a phone's Display P3 photo keeps its colours. A dozen
 photos in one HTML file then stay a few megabytes, and a Word file too.
 
 A photo whose blob this device does not hold (its bundle has not come yet, or it was purged) is
-`missing`; one Pillow cannot read (truncated, not an image at all, or so large that decoding it
-would take more memory than a document is worth) is `unreadable`. Neither stops a document: it
-says, in the photo's place, that the photo could not be shown.
+`missing`; one whose bytes no longer match the record's SHA-256 is `damaged` (as `attachment
+save` refuses it); one Pillow cannot read (truncated, not an image at all, or so large that
+decoding it would take more memory than a document is worth) is `unreadable`. None of them stops
+a document: it says, in the photo's place, that the photo could not be shown.
+
+The minutes read an activity's attachments through the service (`store/attachments.py`); the
+report reads those of a year's activities at once here (`activity_attachments`).
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
 import warnings
 from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, Literal
+from typing import TYPE_CHECKING, Literal
 
 from sqlalchemy import select
 
-from dxfield.domain.records import AttachmentRead
+from dxfield.domain.records import MAX_ATTACHMENT_BYTES, AttachmentRead
 from dxfield.store import blobs
 from dxfield.store.records import ATTACHMENTS
 from dxfield.store.unit import Work, unit_of
@@ -33,8 +39,9 @@ from dxfield.store.unit import Work, unit_of
 if TYPE_CHECKING:
     from PIL import Image
 
-PHOTO_TYPES = ("image/jpeg", "image/png", "image/webp")
-"""The attachments shown as photos; every other type is listed by its name."""
+PHOTO_TYPES = ("image/jpeg", "image/png", "image/webp", "image/heic")
+"""The attachments shown as photos; every other type is listed by its name. (`attach` makes a
+HEIC photo a JPEG; a HEIC record from elsewhere is still read, through pillow-heif.)"""
 MINUTES_SIDE = 1600
 """The long side of a photo in the minutes: about 250 dpi across the text width of A4."""
 REPORT_SIDE = 1200
@@ -43,7 +50,7 @@ JPEG_QUALITY = 82
 MAX_PIXELS = 100_000_000
 """A larger image is not decoded (a 48-megapixel phone photo is well within it)."""
 
-Problem = Literal["missing", "unreadable"]
+Problem = Literal["missing", "damaged", "unreadable"]
 
 
 def is_photo(attachment: AttachmentRead) -> bool:
@@ -58,15 +65,15 @@ def activity_attachments(
     every activity when `activity_ids` is None.
 
     One query for them all (the report asks for a year's activities at once; a query per
-    activity would be a hundred thousand on a hub), reading the attachment records as the
-    record layer keeps them."""
+    activity would be a hundred thousand on a hub; the service's `attachments_of` answers for
+    one owner), in the service's order."""
     table = ATTACHMENTS.table
     query = select(table).where(table.c.deleted.is_(False), table.c.owner_type == "activity")
     wanted = None if activity_ids is None else set(activity_ids)
     if wanted is not None and len(wanted) <= 500:
         query = query.where(table.c.owner_id.in_(sorted(wanted)))
+    query = query.order_by(table.c.created_at, table.c.id)
     with unit_of(work, write=False) as unit:
-        query = query.order_by(table.c.hlc, unit.backend.arrival_order(table))
         rows = unit.conn.execute(query).mappings().all()
     found: dict[str, list[AttachmentRead]] = {}
     for row in rows:
@@ -94,22 +101,23 @@ class SmallCopy:
 
 def small_copy(data_dir: Path, sha256: str, max_side: int) -> SmallCopy:
     """A JPEG of the blob `sha256` at most `max_side` pixels on its long side (never enlarged),
-    upright and without metadata; or the problem (missing, unreadable)."""
+    upright and without metadata; or the problem (missing, damaged, unreadable)."""
     try:
-        path = blobs.blob_path(data_dir, sha256)
+        with blobs.open_blob(data_dir, sha256) as source:
+            data = source.read(MAX_ATTACHMENT_BYTES + 1)  # at most 50 MiB: read whole, hashed
     except ValueError:  # a record from another device with a hash that is not one
         return SmallCopy(None, problem="missing")
-    try:
-        source = path.open("rb")
     except OSError:
         return SmallCopy(None, problem="missing")
-    with source:
-        return _shrink(source, max_side)
+    if hashlib.sha256(data).hexdigest() != sha256:
+        return SmallCopy(None, problem="damaged")
+    return _shrink(io.BytesIO(data), max_side)
 
 
-def _shrink(source: BinaryIO, max_side: int) -> SmallCopy:
+def _shrink(source: io.BytesIO, max_side: int) -> SmallCopy:
     from PIL import Image, ImageOps  # Pillow loads only when a document has photos
 
+    _heif_opener()
     try:
         with warnings.catch_warnings():
             # Pillow warns above 89 million pixels; MAX_PIXELS is the limit here.
@@ -119,17 +127,35 @@ def _shrink(source: BinaryIO, max_side: int) -> SmallCopy:
                     return SmallCopy(None, problem="unreadable")
                 if image.format == "JPEG":  # decode at a fraction of the size: much faster
                     image.draft("RGB", (max_side, max_side))
+                # An RGB profile stays right for the RGB copy (a CMYK or grey one would not).
+                icc = image.info.get("icc_profile") if image.mode in ("RGB", "RGBA") else None
                 upright = ImageOps.exif_transpose(image)
                 picture = _on_white(upright)
                 picture.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
                 out = io.BytesIO()
-                picture.save(out, "JPEG", quality=JPEG_QUALITY, optimize=True)
+                extra = {"icc_profile": icc} if icc else {}
+                picture.save(out, "JPEG", quality=JPEG_QUALITY, optimize=True, **extra)
                 return SmallCopy(out.getvalue(), picture.width, picture.height)
     # Whatever a broken or hostile file makes Pillow raise (OSError for a truncated JPEG,
     # SyntaxError, ValueError, struct.error, DecompressionBombError...), the photo is unreadable
     # and the document still comes out, saying so in its place.
     except Exception:
         return SmallCopy(None, problem="unreadable")
+
+
+_heif = {"registered": False}
+
+
+def _heif_opener() -> None:
+    """Let Pillow read HEIC (once)."""
+    if _heif["registered"]:
+        return
+    try:
+        from pillow_heif import register_heif_opener
+    except ImportError:  # a dependency; without it a HEIC photo is unreadable
+        return
+    register_heif_opener()
+    _heif["registered"] = True
 
 
 def _on_white(image: Image.Image) -> Image.Image:
