@@ -418,3 +418,29 @@ def test_docx_says_a_damaged_photo_cannot_be_shown(demo_store: Store, cli: Cli) 
     result = cli("--data-dir", str(demo_store.data_dir), "minutes", activity_id, "--out",
                  str(demo_store.data_dir.parent / "m.docx"))  # fmt: skip
     assert result.code == 0 and "is damaged" in result.err
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_every_exif_orientation_is_turned_as_pillow_turns_it(
+    data_dir: Path, orientation: int
+) -> None:
+    from PIL import ExifTags, ImageChops, ImageOps
+
+    image = Image.new("RGB", (400, 300), "#fff")
+    ImageDraw.Draw(image).rectangle((0, 0, 100, 60), fill="#f00")  # a corner to follow
+    exif = Image.Exif()
+    exif[ExifTags.Base.Orientation] = orientation
+    raw = io.BytesIO()
+    image.save(raw, "JPEG", exif=exif, quality=95)
+    sha = hashlib.sha256(raw.getvalue()).hexdigest()
+    path = blobs.blob_path(data_dir, sha)
+    path.parent.mkdir(parents=True)
+    path.write_bytes(raw.getvalue())
+    copy = small_copy(data_dir, sha, 200)
+    assert copy.jpeg is not None
+    with Image.open(io.BytesIO(raw.getvalue())) as original:
+        expected = ImageOps.exif_transpose(original).resize((copy.width, copy.height))
+    with Image.open(io.BytesIO(copy.jpeg)) as shown:
+        difference = ImageChops.difference(shown.convert("RGB"), expected.convert("RGB"))
+        assert max(difference.convert("L").getextrema()) < 100
+        assert sum(difference.convert("L").histogram()[40:]) < copy.width * copy.height // 50

@@ -115,7 +115,7 @@ def small_copy(data_dir: Path, sha256: str, max_side: int) -> SmallCopy:
 
 
 def _shrink(source: io.BytesIO, max_side: int) -> SmallCopy:
-    from PIL import Image, ImageOps  # Pillow loads only when a document has photos
+    from PIL import Image  # Pillow loads only when a document has photos
 
     _heif_opener()
     try:
@@ -123,15 +123,21 @@ def _shrink(source: io.BytesIO, max_side: int) -> SmallCopy:
             # Pillow warns above 89 million pixels; MAX_PIXELS is the limit here.
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             with Image.open(source) as image:
-                if image.width * image.height > MAX_PIXELS:
+                width, height = image.size
+                if width * height > MAX_PIXELS:
                     return SmallCopy(None, problem="unreadable")
-                if image.format == "JPEG":  # decode at a fraction of the size: much faster
-                    image.draft("RGB", (max_side, max_side))
+                scale = min(1.0, max_side / max(width, height, 1))
+                if image.format == "JPEG":  # decoded at 1/2, 1/4 or 1/8 of its size: faster
+                    image.draft("RGB", (round(width * scale), round(height * scale)))
                 # An RGB profile stays right for the RGB copy (a CMYK or grey one would not).
                 icc = image.info.get("icc_profile") if image.mode in ("RGB", "RGBA") else None
-                upright = ImageOps.exif_transpose(image)
-                picture = _on_white(upright)
+                orientation = image.getexif().get(_ORIENTATION, 1)
+                picture = _on_white(image)
+                # Shrunk before it is turned: the turn then copies a small picture, not a
+                # 12-megapixel one (a square bound is the same either way round).
                 picture.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+                if (turn := _turn(orientation)) is not None:
+                    picture = picture.transpose(turn)
                 out = io.BytesIO()
                 extra = {"icc_profile": icc} if icc else {}
                 picture.save(out, "JPEG", quality=JPEG_QUALITY, optimize=True, **extra)
@@ -141,6 +147,26 @@ def _shrink(source: io.BytesIO, max_side: int) -> SmallCopy:
     # and the document still comes out, saying so in its place.
     except Exception:
         return SmallCopy(None, problem="unreadable")
+
+
+_ORIENTATION = 0x0112
+
+
+def _turn(orientation: object) -> Image.Transpose | None:
+    """The turn (or mirror) that makes a picture of this EXIF orientation upright, as Pillow's
+    `ImageOps.exif_transpose` does it."""
+    from PIL import Image
+
+    turns = {
+        2: Image.Transpose.FLIP_LEFT_RIGHT,
+        3: Image.Transpose.ROTATE_180,
+        4: Image.Transpose.FLIP_TOP_BOTTOM,
+        5: Image.Transpose.TRANSPOSE,
+        6: Image.Transpose.ROTATE_270,
+        7: Image.Transpose.TRANSVERSE,
+        8: Image.Transpose.ROTATE_90,
+    }
+    return turns.get(orientation) if isinstance(orientation, int) else None
 
 
 _heif = {"registered": False}
@@ -167,4 +193,4 @@ def _on_white(image: Image.Image) -> Image.Image:
         background = Image.new("RGB", rgba.size, (255, 255, 255))
         background.paste(rgba, mask=rgba.getchannel("A"))
         return background
-    return image.convert("RGB")
+    return image if image.mode == "RGB" else image.convert("RGB")
