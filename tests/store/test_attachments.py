@@ -17,7 +17,7 @@ import pytest
 from PIL import Image, ImageOps
 
 from dxfield.domain.errors import LocalizedError, NotFound
-from dxfield.store import blobs, records
+from dxfield.store import blobs, maintenance, records
 from dxfield.store.activities import ActivityInput, add_activity, delete_activity
 from dxfield.store.attachments import (
     attach,
@@ -280,6 +280,68 @@ def test_a_word_file_loses_its_authors_dates_and_company(store: Store, tmp_path:
     with zipfile.ZipFile(io.BytesIO(kept)) as archive:
         app = archive.read("docProps/app.xml").decode()
     assert "豊岡市役所" not in app and "課長" not in app and "<Pages>1</Pages>" in app
+
+
+def test_an_excel_workbook_loses_its_authors_and_keeps_its_cells(
+    store: Store, tmp_path: Path
+) -> None:
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    workbook.active["A1"] = "参加者数"
+    workbook.active["B1"] = 14
+    workbook.properties.creator = "山田太郎"
+    workbook.properties.lastModifiedBy = "佐藤花子"
+    source = io.BytesIO()
+    workbook.save(source)
+    activity = _activity(store)
+    record = attach(store, activity, _write(tmp_path, "集計.xlsx", source.getvalue())).record
+    assert record.media_type.endswith("spreadsheetml.sheet")
+    kept = blobs.blob_path(store.data_dir, record.sha256).read_bytes()
+    with zipfile.ZipFile(io.BytesIO(kept)) as archive:
+        core = archive.read("docProps/core.xml").decode()
+        assert archive.namelist() == zipfile.ZipFile(source).namelist()
+    assert "山田太郎" not in core and "佐藤花子" not in core and "dcterms:created" not in core
+    back = openpyxl.load_workbook(io.BytesIO(kept))
+    assert (back.active["A1"].value, back.active["B1"].value) == ("参加者数", 14)
+
+
+def test_a_powerpoint_file_is_known_by_its_main_part(store: Store, tmp_path: Path) -> None:
+    core = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<cp:coreProperties '
+        'xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" '
+        'xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/" '
+        'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><dc:title>説明会</dc:title>'
+        "<dc:creator>山田太郎</dc:creator><cp:lastModifiedBy>佐藤花子</cp:lastModifiedBy>"
+        "<cp:revision>3</cp:revision>"
+        '<dcterms:created xsi:type="dcterms:W3CDTF">2024-08-01T00:00:00Z</dcterms:created>'
+        "</cp:coreProperties>"
+    )
+    source = io.BytesIO()
+    with zipfile.ZipFile(source, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("ppt/presentation.xml", "<p:presentation/>")
+        archive.writestr("docProps/core.xml", core)
+    activity = _activity(store)
+    attached = attach(store, activity, _write(tmp_path, "説明会.pptx", source.getvalue()))
+    assert attached.record.media_type.endswith("presentationml.presentation")
+    kept = blobs.blob_path(store.data_dir, attached.record.sha256).read_bytes()
+    with zipfile.ZipFile(io.BytesIO(kept)) as archive:
+        part = archive.read("docProps/core.xml").decode()
+    assert "<dc:title>説明会</dc:title>" in part  # the prefixes as they were
+    for gone in ("山田太郎", "佐藤花子", "cp:revision", "dcterms:created"):
+        assert gone not in part
+    # A PowerPoint file named .docx is refused, saying what it is.
+    with pytest.raises(LocalizedError, match="is a PowerPoint presentation"):
+        attach(store, activity, _write(tmp_path, "説明会.docx", source.getvalue()))
+
+
+def test_a_damaged_pdf_or_office_file_is_refused(store: Store, tmp_path: Path) -> None:
+    activity = _activity(store)
+    _refused(store, activity, _write(tmp_path, "a.pdf", b"%PDF-1.7\n" + b"\x00garbage" * 10),
+             "cannot be read as a PDF")  # fmt: skip
+    broken = docx_bytes()[:400]
+    _refused(store, activity, _write(tmp_path, "b.docx", broken), "cannot be read as")
 
 
 def test_plain_text_is_kept_as_it_is(store: Store, tmp_path: Path) -> None:
@@ -561,3 +623,127 @@ def test_exif_transpose_is_what_pillow_does(tmp_path: Path) -> None:
     # The orientation the tests rely on: Pillow's own reading of tag 6.
     image = Image.open(io.BytesIO(photo_bytes()))
     assert ImageOps.exif_transpose(image).size == (32, 64)
+
+
+# -- check, prune, backup ------------------------------------------------------------------------
+
+
+def _age(path: Path, seconds: float = 2 * 3600) -> None:
+    old = path.stat().st_mtime - seconds
+    os.utime(path, (old, old))
+
+
+def test_check_finds_a_damaged_a_missing_and_an_orphan_blob_and_left_over_files(
+    store: Store, tmp_path: Path
+) -> None:
+    activity = _activity(store)
+    tampered = attach(store, activity, _write(tmp_path, "a.txt", b"a\n")).record
+    missing = attach(store, activity, _write(tmp_path, "b.txt", b"b\n")).record
+    orphan = attach(store, activity, _write(tmp_path, "c.txt", b"c\n")).record
+    fine = attach(store, activity, _write(tmp_path, "d.txt", b"d\n")).record
+    report = maintenance.check(store)
+    assert report.ok and report.blobs.kept == 4
+    assert report.blobs.damaged == report.blobs.missing == report.blobs.orphans == []
+
+    blobs.blob_path(store.data_dir, tampered.sha256).write_bytes(b"A\n")
+    blobs.blob_path(store.data_dir, missing.sha256).unlink()
+    detach(store, orphan.id)
+    left = store.data_dir / "blobs" / ".put.abc.tmp"
+    left.write_bytes(b"half")
+    fresh = store.data_dir / "blobs" / ".put.def.tmp"
+    fresh.write_bytes(b"being written now")
+    _age(left)
+    report = maintenance.check(store)
+    assert not report.ok
+    assert report.blobs.damaged == [tampered.sha256]
+    assert report.blobs.missing == [missing.sha256]
+    assert report.blobs.orphans == [orphan.sha256]
+    assert report.blobs.temp_files == [str(Path("blobs") / ".put.abc.tmp")]
+    assert fine.sha256 not in report.blobs.damaged + report.blobs.orphans
+
+
+def test_prune_removes_orphans_and_left_over_files_and_a_dry_run_nothing(
+    store: Store, tmp_path: Path
+) -> None:
+    activity = _activity(store)
+    kept = attach(store, activity, _write(tmp_path, "a.txt", b"kept\n")).record
+    twice = attach(store, activity, _write(tmp_path, "b.txt", b"shared\n")).record
+    again = attach(store, activity, _write(tmp_path, "c.txt", b"shared\n")).record
+    gone = attach(store, activity, _write(tmp_path, "d.txt", b"gone!\n")).record
+    detach(store, gone.id)
+    detach(store, twice.id)  # its content is still used by `again`
+    left = store.data_dir / "blobs" / kept.sha256[:2] / f".{kept.sha256[:16]}.x.tmp"
+    left.write_bytes(b"a killed import's")
+    _age(left)
+
+    dry = maintenance.prune(store, dry_run=True)
+    assert dry.orphans == [gone.sha256] and dry.temp_files == [
+        str(left.relative_to(store.data_dir))
+    ]
+    assert dry.freed == len(b"gone!\n") + len(b"a killed import's")
+    assert blobs.has_blob(store.data_dir, gone.sha256) and left.exists()
+
+    done = maintenance.prune(store)
+    assert (done.orphans, done.freed) == (dry.orphans, dry.freed)
+    assert not blobs.has_blob(store.data_dir, gone.sha256) and not left.exists()
+    assert blobs.has_blob(store.data_dir, kept.sha256)
+    assert blobs.has_blob(store.data_dir, again.sha256)
+    assert maintenance.check(store).ok
+    assert maintenance.prune(store).freed == 0
+
+
+@pytest.mark.sqlite_only  # a hub is backed up by PostgreSQL's own tools
+def test_backup_and_restore_bring_the_blobs_back(
+    store: Store, tmp_path: Path, data_dir: Path
+) -> None:
+    from dxfield.store.backups import backup, restore_backup
+
+    activity = _activity(store)
+    photo = attach(store, activity, _write(tmp_path, "a.jpg", photo_bytes())).record
+    memo = attach(store, activity, _write(tmp_path, "m.txt", b"memo\n")).record
+    detached = attach(store, activity, _write(tmp_path, "x.txt", b"detached\n")).record
+    detach(store, detached.id)
+    contents = {
+        r.sha256: blobs.blob_path(data_dir, r.sha256).read_bytes() for r in (photo, memo, detached)
+    }
+    out = tmp_path / "backup.sqlite3"
+    result = backup(store, out)
+    assert result.blobs == 3 and result.blobs_left_out == []
+    assert oct(out.stat().st_mode & 0o777) == "0o600"
+    store.close()
+
+    elsewhere = tmp_path / "elsewhere"
+    restored = restore_backup(elsewhere, out)
+    assert restored.blobs == 3
+    for sha256, content in contents.items():
+        assert blobs.blob_path(elsewhere, sha256).read_bytes() == content
+    assert blobs.temp_files(elsewhere) == []
+    with Store.open(elsewhere) as back:
+        assert [a.id for a in attachments_of(back, activity)] == [photo.id, memo.id]
+        report = maintenance.check(back)
+        assert report.ok and report.blobs.orphans == [detached.sha256]
+        with back.read() as conn:
+            tables = conn.exec_driver_sql("SELECT name FROM sqlite_master").scalars().all()
+        assert "backup_blob" not in tables
+
+
+@pytest.mark.sqlite_only
+def test_a_backup_with_a_damaged_blob_is_refused_whole(store: Store, tmp_path: Path) -> None:
+    import sqlite3
+
+    from dxfield.store.backups import backup, restore_backup
+
+    activity = _activity(store)
+    attach(store, activity, _write(tmp_path, "m.txt", b"memo\n"))
+    out = tmp_path / "backup.sqlite3"
+    backup(store, out)
+    store.close()
+    raw = sqlite3.connect(out)
+    with raw:
+        raw.execute("UPDATE backup_blob SET content = ?", (b"MEMO\n",))
+    raw.close()
+    elsewhere = tmp_path / "elsewhere"
+    with pytest.raises(LocalizedError, match="damaged"):
+        restore_backup(elsewhere, out)
+    assert not [p for p in (elsewhere / "blobs").rglob("*") if p.is_file()]
+    assert not (elsewhere / "dxfield.sqlite3").exists()

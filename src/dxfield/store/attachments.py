@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import hashlib
 import io
 import os
@@ -24,14 +25,20 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from xml.parsers.expat import ExpatError
 
 from sqlalchemy import select
 
 from dxfield.domain.errors import LocalizedError, NotFound
-from dxfield.domain.records import MAX_ATTACHMENT_BYTES, MEDIA_TYPES, AttachmentRead
-from dxfield.i18n import N_, _, gettext, problems, quote, words
+from dxfield.domain.records import (
+    MAX_ATTACHMENT_BYTES,
+    MAX_FILE_NAME_CHARS,
+    MEDIA_TYPES,
+    AttachmentRead,
+)
+from dxfield.i18n import N_, _, gettext, ngettext, problems, quote, words
 from dxfield.store import blobs, revisions
-from dxfield.store.files import missing_file
+from dxfield.store.files import safe_name_part
 from dxfield.store.records import ACTIVITIES, ATTACHMENTS, FINDINGS, kind_words
 from dxfield.store.unit import Unit, Work, unit_of
 
@@ -160,7 +167,7 @@ def read_source(path: Path) -> bytes:
     try:
         before = os.lstat(path)
     except FileNotFoundError:
-        raise missing_file(path) from None
+        raise NotFound("file.missing", path=_shown(path)) from None
     except OSError as exc:
         raise _cannot_read(path, exc) from None
     if stat.S_ISLNK(before.st_mode):
@@ -296,10 +303,12 @@ def _named(path: Path, media_type: str) -> tuple[str, str | None]:
     """The name the file is attached under, and a note when it was changed: a name that ends
     in another listed type's extension is refused (a PDF named .jpg); one that ends in no listed
     extension gets its type's (so that a viewer opening it by name shows what it is)."""
-    name = path.name
-    extension = path.suffix.lower()
+    name = safe_name_part(path.name, fallback="file", limit=MAX_FILE_NAME_CHARS - 8)
+    extension = Path(name).suffix.lower()
     own = MEDIA_TYPES[media_type]
     if extension in own:
+        if name != path.name:
+            return name, _("named {name} (a name that is safe on every computer)").format(name=name)
         return name, None
     for other, extensions in MEDIA_TYPES.items():
         if extension in extensions and other != media_type:
@@ -328,7 +337,9 @@ class _Prepared:
     notes: list[str]
 
 
+@functools.cache
 def _pil() -> Any:
+    """Pillow's Image module, with pillow-heif's opener registered (once)."""
     from PIL import Image
 
     try:
@@ -396,7 +407,9 @@ def _photo(data: bytes, media_type: str, name: str, path: Path, keep: bool) -> _
         return _Prepared(data, media_type, name, taken_at, notes)
     exif = image.getexif()
     icc = image.info.get("icc_profile")
-    animated = getattr(image, "n_frames", 1) > 1
+    # A PNG or WebP animation keeps its frames (and its orientation tag is not applied); a
+    # HEIC's other images (bursts, depth) are not kept: its primary image is the photo.
+    animated = media_type != "image/heic" and getattr(image, "n_frames", 1) > 1
     if not keep and not animated:
         try:
             upright = ImageOps.exif_transpose(image)
@@ -540,7 +553,9 @@ def _office(data: bytes, media_type: str, name: str, path: Path, keep: bool) -> 
                 unpacked += info.file_size
                 if unpacked > _MAX_UNPACKED:
                     raise zipfile.LargeZipFile("unpacks to too much")
-                if info.filename in (_CORE, _APP) and info.file_size <= _MAX_PROPERTIES_PART:
+                if info.filename in (_CORE, _APP):
+                    if info.file_size > _MAX_PROPERTIES_PART:
+                        raise zipfile.LargeZipFile("a properties part too large to edit")
                     part = source.read(info)
                     dropped = _CORE_DROPPED if info.filename == _CORE else _APP_DROPPED
                     part = _without(part, dropped)
@@ -561,13 +576,15 @@ def _office(data: bytes, media_type: str, name: str, path: Path, keep: bool) -> 
                 )
             ],
         )
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError):
-        raise LocalizedError(
-            "attach.bad_office", path=_shown(path), what=words(_WHAT[media_type])
-        ) from None
-    except Exception as exc:  # expat's errors: a properties part that is not XML
-        if type(exc).__name__ != "ExpatError":
-            raise
+    except (
+        zipfile.BadZipFile,
+        OSError,
+        ValueError,
+        EOFError,
+        NotImplementedError,
+        RuntimeError,  # a member locked by a password: no Office file does that
+        ExpatError,  # a properties part that is not XML
+    ):
         raise LocalizedError(
             "attach.bad_office", path=_shown(path), what=words(_WHAT[media_type])
         ) from None
@@ -637,7 +654,6 @@ def attach(
     path = Path(path)
     with unit_of(work, write=False) as unit:
         _owner(unit, owner_id)  # before any reading: a wrong id costs nothing
-        data_dir = unit.store.data_dir
     data = read_source(path)
     prepared = prepare(data, path, keep_metadata=keep_metadata)
     content = {
@@ -652,15 +668,17 @@ def attach(
     from dxfield.store.records import validate
 
     validate("attachment", {**content, "owner_type": "activity", "owner_id": "x"})
-    try:
-        sha256, size = blobs.put(data_dir, _pieces(prepared.data))
-    except OSError as exc:
-        raise LocalizedError(
-            "attach.cannot_keep", path=_shown(path), reason=exc.strerror or str(exc)
-        ) from None
-    assert sha256 == content["sha256"] and size == content["size"]
+    # The blob is written inside the writing unit, before the record: `prune` (a writing unit
+    # too) cannot take it for an orphan between the two.
     with unit_of(work, write=True) as unit:
         kind, owner = _owner(unit, owner_id)
+        try:
+            sha256, size = blobs.put(unit.store.data_dir, _pieces(prepared.data))
+        except OSError as exc:
+            raise LocalizedError(
+                "attach.cannot_keep", path=_shown(path), reason=exc.strerror or str(exc)
+            ) from None
+        assert sha256 == content["sha256"] and size == content["size"]
         record = ATTACHMENTS.create(unit, {**content, "owner_type": kind, "owner_id": owner})
     return Attached(record, prepared.notes)
 
@@ -730,6 +748,19 @@ def detach(work: Work, attachment_id: str) -> AttachmentRead:
         attachment = ATTACHMENTS.get(unit, attachment_id)
         ATTACHMENTS.delete(unit, attachment.id)
     return attachment
+
+
+def size_text(size: int) -> str:
+    """A file's size as a person reads it: `812 bytes`, `34.5 KB`, `2.3 MB` (KB and MB of 1,024,
+    as the file managers count them)."""
+    if size < 1024:
+        return ngettext("{count} byte", "{count} bytes", size).format(count=size)
+    value = float(size)
+    for unit in ("KB", "MB", "GB"):
+        value /= 1024
+        if value < 1024 or unit == "GB":
+            return f"{value:.1f} {unit}" if value < 100 else f"{value:,.0f} {unit}"
+    raise AssertionError("unreachable")
 
 
 def what_is(media_type: str) -> str:
