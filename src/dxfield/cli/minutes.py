@@ -81,8 +81,8 @@ def minutes_command(
         bool,
         typer.Option(
             "--no-photos",
-            help="Leave the photos out (they are in by default, whatever --include-personal "
-            "says: they are the meeting's record).",
+            help="Leave the photos out (by default they are in, as the meeting's record, with "
+            "or without personal information).",
         ),
     ] = False,
 ) -> None:

@@ -5,14 +5,15 @@ A copy is at most `MINUTES_SIDE` (or `REPORT_SIDE`) pixels on its long side, tur
 photo kept with its metadata may still say its orientation only in EXIF), flattened onto white
 (a PNG's transparency), and written without any metadata but its colour profile: whatever the
 blob keeps (a photo attached with --keep-metadata keeps its GPS position), the document holds
-none of it, and a phone's Display P3 photo keeps its colours. A dozen
-photos in one HTML file then stay a few megabytes, and a Word file too.
+none of it, and a phone's Display P3 photo keeps its colours. A dozen photos in one HTML file
+then stay a few megabytes, and a Word file too.
 
-A photo whose blob this device does not hold (its bundle has not come yet, or it was purged) is
-`missing`; one whose bytes no longer match the record's SHA-256 is `damaged` (as `attachment
-save` refuses it); one Pillow cannot read (truncated, not an image at all, or so large that
-decoding it would take more memory than a document is worth) is `unreadable`. None of them stops
-a document: it says, in the photo's place, that the photo could not be shown.
+A photo whose blob this device does not hold (its bundle has not come yet) is `missing` (a
+purged one is not listed at all: the purge deletes its record too); one whose bytes no longer
+match the record's SHA-256 is `damaged` (as `attachment save` refuses it); one Pillow cannot
+read (truncated, not an image at all, or so large that decoding it would take more memory than
+a document is worth) is `unreadable`. None of them stops a document: it says, in the photo's
+place, that the photo could not be shown.
 
 The minutes read an activity's attachments through the service (`store/attachments.py`); the
 report reads those of a year's activities at once here (`activity_attachments`).
@@ -54,7 +55,7 @@ Problem = Literal["missing", "damaged", "unreadable"]
 
 
 def is_photo(attachment: AttachmentRead) -> bool:
-    """Whether the attachment is shown as a photo (JPEG, PNG or WebP)."""
+    """Whether the attachment is shown as a photo (JPEG, PNG, WebP or HEIC)."""
     return attachment.media_type in PHOTO_TYPES
 
 
