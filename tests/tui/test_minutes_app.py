@@ -42,3 +42,27 @@ async def test_m_writes_the_minutes_from_the_log_and_the_activity(demo: Path) ->
         written = sorted(folder.glob("*.docx"))
         assert len(written) == 2
         assert first in written and any(p.stem.endswith("-2") for p in written)
+
+
+@pytest.mark.usefixtures("frozen_today")
+async def test_m_says_how_many_photos_could_not_be_shown(demo: Path) -> None:
+    from dxfield.store.engine import Store
+    from tests.report.test_minutes_photos import attach, picture, record_only
+
+    folder = Path(os.environ["DXFIELD_DOCUMENTS_DIR"])
+    app = DxfieldApp(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_log(app, pilot)
+        listing = app.screen.query_one(ActivityList)
+        row = listing.row_at(listing.cursor)
+        assert row is not None
+        with Store.open(demo) as store:
+            attach(store, row.id, "IMG_0001.jpg", picture((600, 400)), caption="板書")
+            record_only(store, row.id, "IMG_0002.jpg", picture((60, 40)), keep_blob=False)
+        await pilot.press("M")
+        await settle(app, pilot)
+        (written,) = folder.glob("*.docx")
+        assert len(Document(str(written)).inline_shapes) == 1
+        (said,) = [n for n in app._notifications if written.name in str(n.message)]
+        assert "1 photo could not be shown" in str(said.message)
+        assert said.severity == "warning"

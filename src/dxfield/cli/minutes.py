@@ -1,13 +1,41 @@
 """`dxfield minutes`: the minutes (議事録) of activities as Word, HTML or Markdown."""
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from dxfield.cli.common import echo, store_of
 from dxfield.domain.visible import visible
-from dxfield.i18n import N_, ngettext
+from dxfield.i18n import N_, _, ngettext, quote
+
+if TYPE_CHECKING:
+    from dxfield.report.minutes import Minutes
+
+
+def _warn_about_photos(minutes: "Minutes") -> None:
+    """A line on standard error for each photo the minutes cannot show (standard output may be
+    the document itself)."""
+    for entry, photo in minutes.problems:
+        if photo.problem == "missing":
+            message = _(
+                "warning: the photo {name} ({id}) of {activity} is not on this device (its "
+                "bundle may not have come yet); the minutes say so in its place"
+            )
+        elif photo.problem == "damaged":
+            message = _(
+                "warning: the photo {name} ({id}) of {activity} kept here is damaged (it does "
+                "not match its SHA-256); the minutes say so in its place"
+            )
+        else:
+            message = _(
+                "warning: the photo {name} ({id}) of {activity} cannot be read as an image; "
+                "the minutes say so in its place"
+            )
+        text = message.format(
+            name=quote(photo.file_name, 80), id=photo.attachment_id, activity=quote(entry.title, 80)
+        )
+        typer.echo(visible(text), err=True)
 
 
 def minutes_command(
@@ -49,6 +77,14 @@ def minutes_command(
     force: Annotated[
         bool, typer.Option("--force", help="Write over a file that already exists.")
     ] = False,
+    no_photos: Annotated[
+        bool,
+        typer.Option(
+            "--no-photos",
+            help="Leave the photos out (by default they are in, as the meeting's record, with "
+            "or without personal information).",
+        ),
+    ] = False,
 ) -> None:
     """Write the minutes (議事録) of one activity or several, in date order, as one document."""
     from dxfield.i18n import LocalizedError
@@ -71,7 +107,15 @@ def minutes_command(
     scope = ""
     if municipality and month:
         ids, scope = select_activities(store, municipality, month)
-    minutes = build_minutes(store, ids or [], include_personal=include_personal, scope=scope)
+    minutes = build_minutes(
+        store,
+        ids or [],
+        include_personal=include_personal,
+        scope=scope,
+        photos=not no_photos,
+        images=fmt != "md",  # Markdown lists the photos: no copy of them is made
+    )
+    _warn_about_photos(minutes)
     if out is not None and str(out) == "-":  # the document itself, as written (piped on)
         import sys
 

@@ -3,20 +3,50 @@ title and overview)."""
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from dxfield.cli.common import JsonOption, echo, print_json, store_of
 from dxfield.cli.localized import LocalizedCommand, LocalizedGroup
 from dxfield.domain.visible import visible
-from dxfield.i18n import _, ngettext
+from dxfield.i18n import _, ngettext, quote
+
+if TYPE_CHECKING:
+    from dxfield.report.content import Report
 
 programme_app = typer.Typer(
     cls=LocalizedGroup,
     help="The programme the report is about: its title, overview and fiscal year.",
     no_args_is_help=True,
 )
+
+
+def _warn_about_photos(report: "Report") -> None:
+    """A line on standard error for each photo left out of the report (standard output may be
+    the report itself)."""
+    for problem in report.photo_problems:
+        if problem.problem == "missing":
+            message = _(
+                "warning: the photo {name} ({id}) of {municipality} is not on this device (its "
+                "bundle may not have come yet); the report shows another or none"
+            )
+        elif problem.problem == "damaged":
+            message = _(
+                "warning: the photo {name} ({id}) of {municipality} kept here is damaged (it "
+                "does not match its SHA-256); the report shows another or none"
+            )
+        else:
+            message = _(
+                "warning: the photo {name} ({id}) of {municipality} cannot be read as an image; "
+                "the report shows another or none"
+            )
+        text = message.format(
+            name=quote(problem.file_name, 80),
+            id=problem.attachment_id,
+            municipality=problem.municipality,
+        )
+        typer.echo(visible(text), err=True)
 
 
 def report_command(
@@ -52,6 +82,14 @@ def report_command(
             help="Keep personal information: participants' names, notes, owners of actions.",
         ),
     ] = False,
+    with_photos: Annotated[
+        bool,
+        typer.Option(
+            "--with-photos",
+            help="Show one or two photos of each municipality's latest activities (in HTML "
+            "inside the file; Markdown lists them).",
+        ),
+    ] = False,
 ) -> None:
     """Write the prefecture's report from the log, shaped like its own document."""
     from dxfield.report.content import build_report, make_scope
@@ -64,14 +102,19 @@ def report_command(
         fiscal_year=fiscal_year,
         municipalities=municipality or (),
         include_personal=include_personal,
+        with_photos=with_photos,
     )
     if out is None or str(out) == "-":
-        text = render(build_report(store, scope), (fmt or "md").lower())
+        fmt = (fmt or "md").lower()
+        report = build_report(store, scope, images=fmt == "html")
+        _warn_about_photos(report)
+        text = render(report, fmt)
         if sys.stdout.isatty():  # a person reads it; piped, it is the document, as written
             text = visible(text, multiline=True)
         typer.echo(text, nl=False)
         return
     report = write_report(store, scope, out, format_of(out, fmt))
+    _warn_about_photos(report)
     count = len(report.sections)
     shown = visible(str(out))
     echo(

@@ -11,6 +11,12 @@ Everything is read as of `Scope.as_of`: activities up to that day, findings and 
 action's status is the one recorded last, even if that was after the as-of date. Personal
 information (the free-text participants, activity notes and places, an action's owner) stays
 out unless `include_personal`.
+
+With `Scope.with_photos`, each municipality shows one or two photos attached to its latest
+activities of the period (`_photos`: the first photo of the latest activity that has one, then
+of the one before it; a second of the same activity only when no other has any), as small
+copies (`report/photos.py`). Without it, none: photos of people are personal information, and
+the report goes further than the minutes do.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from dxfield import clock
 from dxfield.domain.dates import (
@@ -48,12 +55,14 @@ from dxfield.domain.records import (
     OrganizationRead,
 )
 from dxfield.i18n import N_, about, pgettext, problems
+from dxfield.report.photos import REPORT_SIDE, SmallCopy, activity_attachments, is_photo, small_copy
+from dxfield.store import blobs
 from dxfield.store.activities import all_activities
 from dxfield.store.followups import list_actions, list_findings, list_initiatives
 from dxfield.store.organizations import list_organizations, resolve_municipality
 from dxfield.store.programme import get_programme, validate_fiscal_year
 from dxfield.store.tracks import list_tracks, track_moves
-from dxfield.store.unit import Work, unit_of
+from dxfield.store.unit import Unit, Work, unit_of
 
 REPORT_LANGUAGE = "ja"
 """The report is the prefecture's document: its words are Japanese whatever the user's language
@@ -82,6 +91,7 @@ class Scope:
     fiscal_year: int
     municipality_ids: tuple[str, ...] = ()
     include_personal: bool = False
+    with_photos: bool = False
 
     @property
     def start(self) -> dt.date:
@@ -101,6 +111,7 @@ def make_scope(
     fiscal_year: int | None = None,
     municipalities: Sequence[str] = (),
     include_personal: bool = False,
+    with_photos: bool = False,
     today: dt.date | None = None,
 ) -> Scope:
     """A scope from what a person gives; the rest from the as-of date, the programme, today.
@@ -129,7 +140,7 @@ def make_scope(
         municipality_id = resolve_municipality(work, name)
         if municipality_id not in ids:
             ids.append(municipality_id)
-    return Scope(date, year, tuple(ids), include_personal)
+    return Scope(date, year, tuple(ids), include_personal, with_photos)
 
 
 # -- what a report holds -------------------------------------------------------------------------
@@ -205,6 +216,37 @@ class TrackLine:
 
 
 @dataclass(frozen=True)
+class ReportPhoto:
+    """A photo of one of a municipality's latest activities."""
+
+    attachment_id: str
+    file_name: str
+    caption: str
+    """Its caption (or file name), and the activity's date and title."""
+    image: bytes | None = None
+    """A small JPEG copy; None in Markdown, which lists the photos."""
+    width: int = 0
+    height: int = 0
+
+    @property
+    def data_uri(self) -> str:
+        """The copy as a `data:` URI, for HTML."""
+        return SmallCopy(self.image).data_uri
+
+
+@dataclass(frozen=True)
+class PhotoProblem:
+    """A photo the report left out: this device does not hold its file, the file is damaged,
+    or it is no image."""
+
+    municipality: str
+    attachment_id: str
+    file_name: str
+    problem: str
+    """"missing", "damaged" or "unreadable"."""
+
+
+@dataclass(frozen=True)
 class Section:
     """One municipality (or the prefecture) and its initiative."""
 
@@ -224,6 +266,7 @@ class Section:
     actions_as_of: dt.date
     tracks: list[TrackLine]
     initiative_count: int
+    photos: list[ReportPhoto] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -297,6 +340,8 @@ class Report:
     by_municipality: MonthTable
     funnels: list[FunnelLine]
     overdue: list[ActionLine]
+    photo_problems: list[PhotoProblem] = field(default_factory=list)
+    """The photos left out (for a warning); the report shows the next ones instead."""
 
     @property
     def activity_count(self) -> int:
@@ -447,6 +492,7 @@ def _section(
     actions_as_of: dt.date,
     tracks: list[TrackLine],
     scope: Scope,
+    photos: list[ReportPhoto],
 ) -> Section:
     providers = [link for i in place.initiatives for link in i.providers]
 
@@ -500,6 +546,7 @@ def _section(
         actions_as_of=actions_as_of,
         tracks=tracks,
         initiative_count=len(place.initiatives),
+        photos=photos,
     )
 
 
@@ -596,14 +643,79 @@ def _collector_paused() -> Iterator[None]:
                 gc.enable()
 
 
-def build_report(work: Work, scope: Scope) -> Report:
+PHOTOS_PER_MUNICIPALITY = 2
+
+
+def _photos(
+    work: Work, places: list[_Place], images: bool
+) -> tuple[dict[str, list[ReportPhoto]], list[PhotoProblem]]:
+    """Each place's photos (`PHOTOS_PER_MUNICIPALITY` at most) from its latest activities: the
+    first photo of each activity, latest first, then the others; a photo whose file is missing
+    or unreadable is passed over (and told of) for the next one. Without `images`, no copy is
+    made: a photo counts if this device holds its file."""
+    wanted = [a.id for p in places for a in p.activities]
+    attached = activity_attachments(work, wanted) if wanted else {}
+    data_dir = work.store.data_dir if isinstance(work, Unit) else work.data_dir
+    line = pgettext("report", "{caption} ({date}, {activity})", REPORT_LANGUAGE)
+    chosen: dict[str, list[ReportPhoto]] = {}
+    problems: list[PhotoProblem] = []
+    for place in places:
+        # Latest first; of the same date, the one known to the day (a month's is on its 1st).
+        latest = sorted(
+            place.activities,
+            key=lambda a: (a.date, a.date_precision is DatePrecision.day),
+            reverse=True,
+        )
+        candidates = [
+            (activity, [x for x in attached.get(activity.id, []) if is_photo(x)])
+            for activity in latest
+        ]
+        queue = [(a, photos[0]) for a, photos in candidates if photos]
+        queue += [(a, photo) for a, photos in candidates for photo in photos[1:]]
+        shown: list[ReportPhoto] = []
+        for activity, attachment in queue:
+            if len(shown) == PHOTOS_PER_MUNICIPALITY:
+                break
+            if images:
+                copy = small_copy(data_dir, attachment.sha256, REPORT_SIDE)
+            else:
+                held = _held(data_dir, attachment.sha256)
+                copy = SmallCopy(None, problem=None if held else "missing")
+            if copy.problem:
+                problems.append(
+                    PhotoProblem(place.org.name, attachment.id, attachment.file_name, copy.problem)
+                )
+                continue
+            caption = line.format(
+                caption=attachment.caption or attachment.file_name,
+                date=when(activity),
+                activity=activity.title,
+            )
+            shown.append(
+                ReportPhoto(attachment.id, attachment.file_name, caption, copy.jpeg,
+                            copy.width, copy.height)
+            )  # fmt: skip
+        chosen[place.org.id] = shown
+    return chosen, problems
+
+
+def _held(data_dir: Path, sha256: str) -> bool:
+    try:
+        return blobs.has_blob(data_dir, sha256)
+    except ValueError:  # not a hash (a record from another device): nothing is held under it
+        return False
+
+
+def build_report(work: Work, scope: Scope, *, images: bool = True) -> Report:
     """Gather what the report says for `scope`, from one state of the store: one reading unit
-    (on a hub, imports that commit meanwhile are in none of it rather than in half of it)."""
+    (on a hub, imports that commit meanwhile are in none of it rather than in half of it).
+    With `scope.with_photos`, `images=False` (Markdown) chooses the photos without making a
+    copy of them."""
     with _collector_paused(), unit_of(work, write=False) as unit:
-        return _build_report(unit, scope)
+        return _build_report(unit, scope, images)
 
 
-def _build_report(work: Work, scope: Scope) -> Report:
+def _build_report(work: Work, scope: Scope, images: bool = True) -> Report:
     programme = get_programme(work)
     orgs = {o.id: o for o in list_organizations(work)}
     names = {key: o.name for key, o in orgs.items()}
@@ -671,9 +783,14 @@ def _build_report(work: Work, scope: Scope) -> Report:
 
     tracks, funnels = _tracks(work, scope, initiative_place, places, orgs)
     ordered = sorted(places.values(), key=lambda p: _order(p.org))
+    photos: dict[str, list[ReportPhoto]] = {}
+    photo_problems: list[PhotoProblem] = []
+    if scope.with_photos:
+        photos, photo_problems = _photos(work, ordered, images)
     sections = [
         _section(p, names, findings.get(p.org.id, []), actions.get(p.org.id, []),
-                 actions_as_of.get(p.org.id, scope.as_of), tracks.get(p.org.id, []), scope)
+                 actions_as_of.get(p.org.id, scope.as_of), tracks.get(p.org.id, []), scope,
+                 photos.get(p.org.id, []))
         for p in ordered
     ]  # fmt: skip
     months = _months(scope)
@@ -692,4 +809,5 @@ def _build_report(work: Work, scope: Scope) -> Report:
         by_municipality=_month_table([p.org.name for p in ordered], every, months),
         funnels=funnels,
         overdue=sorted(overdue, key=lambda a: (a.due or scope.as_of, a.municipality)),
+        photo_problems=photo_problems,
     )

@@ -7,6 +7,15 @@ findings recorded from the activity, and the actions of its initiative set out a
 dates; their owners only with `include_personal`). The place and the note are always in: they
 are what minutes record (the report, a year for the prefecture, leaves them out).
 
+After 今後の対応 come the activity's photos (写真: JPEG, PNG and WebP attachments, in the order
+they were attached, each with its caption, or its file name when it has none, and when it was
+taken) and its other files by name (添付資料: PDF, Office files, text). Photos are the meeting's
+record, as the note is: `include_personal` does not gate them (`photos=False` leaves them out).
+Word and HTML embed a small copy of each (`report/photos.py`: upright, without metadata, at most
+1600 pixels on its long side); Markdown lists them with their attachment ids. A photo whose file
+this device does not hold, or that cannot be read as an image, is still listed, with a line
+saying it cannot be shown (`Minutes.problems`): the minutes come out all the same.
+
 A note written under the 議事録 headings of `store/note_templates.py` (in Japanese or English)
 is split by them: each section goes under its own heading here, text before the first heading
 and sections under other headings under 内容. Without any of those headings the whole note is
@@ -46,6 +55,12 @@ from dxfield.domain.errors import LocalizedError
 from dxfield.domain.records import ActivityRead
 from dxfield.i18n import N_, about, gettext, pgettext, problems, quote
 from dxfield.report.content import wareki_month
+from dxfield.report.photos import (
+    MINUTES_SIDE,
+    SmallCopy,
+    is_photo,
+    small_copy,
+)
 from dxfield.store.activities import activity_names, all_activities, get_activity
 from dxfield.store.engine import Store
 from dxfield.store.followups import list_actions, list_findings, list_initiatives
@@ -114,6 +129,26 @@ def _words() -> dict[str, str]:
         "scope": pgettext("minutes", "{municipality} {period}", MINUTES_LANGUAGE),
         "written_on": pgettext("minutes", "Written on {date}", MINUTES_LANGUAGE),
         "separator": pgettext("minutes", ", ", MINUTES_LANGUAGE),
+        "photos": pgettext("minutes", "Photos", MINUTES_LANGUAGE),
+        "files": pgettext("minutes", "Attached documents", MINUTES_LANGUAGE),
+        "photo": pgettext("minutes", "Photo {number}: {caption}", MINUTES_LANGUAGE),
+        "taken": pgettext("minutes", "taken {when}", MINUTES_LANGUAGE),
+        "photo_missing": pgettext(
+            "minutes",
+            "(this device does not hold the file: the photo cannot be shown)",
+            MINUTES_LANGUAGE,
+        ),
+        "photo_damaged": pgettext(
+            "minutes",
+            "(the file kept on this device is damaged: the photo cannot be shown)",
+            MINUTES_LANGUAGE,
+        ),
+        "photo_unreadable": pgettext(
+            "minutes",
+            "(the file cannot be read as an image: the photo cannot be shown)",
+            MINUTES_LANGUAGE,
+        ),
+        "attachment_id": pgettext("minutes", "attachment {id}", MINUTES_LANGUAGE),
     }
 
 
@@ -130,6 +165,39 @@ class MinutesAction:
     status: str
     owner: str
     """Only with include_personal."""
+
+
+@dataclass(frozen=True)
+class MinutesPhoto:
+    """A photo attached to the activity."""
+
+    attachment_id: str
+    file_name: str
+    label: str
+    """Its number and caption (or file name), and when it was taken (the words: `_words`)."""
+    image: bytes | None = None
+    """A small JPEG copy (`report/photos.py`); None for Markdown, and when there is a problem."""
+    width: int = 0
+    height: int = 0
+    """The copy's size in pixels."""
+    problem: str = ""
+    """Why it cannot be shown ("missing", "damaged", "unreadable"), or empty."""
+    problem_text: str = ""
+    """The line the minutes say in its place, or empty."""
+
+    @property
+    def data_uri(self) -> str:
+        """The copy as a `data:` URI, for HTML."""
+        return SmallCopy(self.image).data_uri
+
+
+@dataclass(frozen=True)
+class MinutesFile:
+    """Another file attached to the activity (a PDF, an Office file, a text), listed by name."""
+
+    attachment_id: str
+    label: str
+    """Its name, and its caption in brackets when it has one."""
 
 
 @dataclass(frozen=True)
@@ -173,9 +241,8 @@ class MinutesEntry:
     notes: NoteSections
     findings: list[MinutesFinding]
     actions: list[MinutesAction]
-    # TODO(issue 19, attachments): photos with their captions go here once activities have
-    # attachments (they need the bundle's blob members); the templates and the Word writer
-    # then show them after 今後の対応. Nothing is shown for them until then.
+    photos: list[MinutesPhoto] = field(default_factory=list)
+    files: list[MinutesFile] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -199,6 +266,11 @@ class Minutes:
         if self.scope:
             return words["in_brackets"].format(text=words["minutes"], details=self.scope)
         return words["minutes"]
+
+    @property
+    def problems(self) -> list[tuple[MinutesEntry, MinutesPhoto]]:
+        """The photos that cannot be shown, with their activities (for a warning)."""
+        return [(e, p) for e in self.entries for p in e.photos if p.problem]
 
 
 # -- the note's sections --------------------------------------------------------------------------
@@ -320,9 +392,78 @@ def _day(value: dt.date | None) -> str:
     return to_wareki(value) if value else ""
 
 
+def taken_text(taken_at: str | None) -> str:
+    """When a photo was taken, as the minutes write it (令和6年10月15日　14:32), or "" when
+    unknown (or not a date and time: a record from another device is not trusted to be one)."""
+    if not taken_at:
+        return ""
+    try:
+        moment = dt.datetime.fromisoformat(taken_at)
+    except ValueError:
+        return ""
+    date = to_wareki(moment.date())
+    return _words()["date_times"].format(date=date, times=moment.strftime("%H:%M"))
+
+
+def _attachments(
+    work: Work, activity_ids: Sequence[str], *, photos: bool, images: bool
+) -> dict[str, tuple[list[MinutesPhoto], list[MinutesFile]]]:
+    """Each activity's photos (with a small copy of each when `images`, else only whether
+    this device holds its file) and other files; photos left out unless `photos`."""
+    from dxfield.store import blobs
+    from dxfield.store.attachments import attachments_of
+
+    words = _words()
+    found: dict[str, tuple[list[MinutesPhoto], list[MinutesFile]]] = {}
+    with unit_of(work, write=False) as unit:
+        data_dir = unit.store.data_dir
+        for owner_id in activity_ids:
+            attachments = attachments_of(unit, owner_id)
+            shown: list[MinutesPhoto] = []
+            files: list[MinutesFile] = []
+            for attachment in attachments:
+                caption = attachment.caption or attachment.file_name
+                if not is_photo(attachment):
+                    label = attachment.file_name
+                    if attachment.caption:
+                        label = words["in_brackets"].format(text=label, details=caption)
+                    files.append(MinutesFile(attachment.id, label))
+                    continue
+                if not photos:
+                    continue
+                label = words["photo"].format(number=len(shown) + 1, caption=caption)
+                if taken := taken_text(attachment.taken_at):
+                    taken = words["taken"].format(when=taken)
+                    label = words["in_brackets"].format(text=label, details=taken)
+                if images:
+                    copy = small_copy(data_dir, attachment.sha256, MINUTES_SIDE)
+                else:
+                    try:
+                        held = blobs.has_blob(data_dir, attachment.sha256)
+                    except ValueError:  # not a hash: from another device, and not held
+                        held = False
+                    copy = SmallCopy(None, problem=None if held else "missing")
+                problem = copy.problem or ""
+                shown.append(
+                    MinutesPhoto(
+                        attachment_id=attachment.id,
+                        file_name=attachment.file_name,
+                        label=label,
+                        image=copy.jpeg,
+                        width=copy.width,
+                        height=copy.height,
+                        problem=problem,
+                        problem_text=words[f"photo_{problem}"] if problem else "",
+                    )
+                )
+            found[owner_id] = (shown, files)
+    return found
+
+
 def _entry(
     work: Work, activity: ActivityRead, findings: list[MinutesFinding],
     actions: list[MinutesAction], include_personal: bool,
+    attachments: tuple[list[MinutesPhoto], list[MinutesFile]] = ([], []),
 ) -> MinutesEntry:  # fmt: skip
     names = activity_names(work, activity)
     notes = split_note(activity.notes)
@@ -343,6 +484,8 @@ def _entry(
         notes=notes,
         findings=findings,
         actions=actions,
+        photos=attachments[0],
+        files=attachments[1],
     )
 
 
@@ -357,13 +500,22 @@ def _set_out_on(as_of: dt.date, activities: list[ActivityRead]) -> ActivityRead 
 
 
 def build_minutes(
-    work: Work, activity_ids: Sequence[str], *, include_personal: bool = False, scope: str = ""
+    work: Work,
+    activity_ids: Sequence[str],
+    *,
+    include_personal: bool = False,
+    scope: str = "",
+    photos: bool = True,
+    images: bool = True,
 ) -> Minutes:
     """The minutes of the activities (ids or unique prefixes), in date order, from one state of
     the store. An action of an activity's initiative is listed under the activity it was set out
     at: the initiative's last activity (of the whole store) held on or before the action's
     as-of date (or the day it was recorded); it is left out when that activity is not one of
-    these, and when it was dropped."""
+    these, and when it was dropped.
+
+    Photos are in unless `photos` is False; `images=False` (for Markdown, which lists them)
+    makes no copy of them, and only looks whether this device holds their files."""
     with unit_of(work, write=False) as unit:
         activities: dict[str, ActivityRead] = {}
         for given in activity_ids:
@@ -404,10 +556,12 @@ def build_minutes(
                     owner=action.owner if include_personal else "",
                 )
             )
+        attached = _attachments(unit, [a.id for a in ordered], photos=photos, images=images)
         entries = [
-            _entry(unit, a, findings.get(a.id, []), actions.get(a.id, []), include_personal)
+            _entry(unit, a, findings.get(a.id, []), actions.get(a.id, []), include_personal,
+                   attached.get(a.id, ([], [])))
             for a in ordered
-        ]
+        ]  # fmt: skip
     return Minutes(entries, include_personal, to_wareki(clock.today()), scope)
 
 

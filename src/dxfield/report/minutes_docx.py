@@ -1,6 +1,8 @@
 """The minutes as a Word file (python-docx): A4 with the margins of minutes.py, 游明朝 for East
 Asian text (MS 明朝 its alternative name in the font table, for a Word without 游明朝),
-游ゴシック for headings, the attendees and the actions as tables.
+游ゴシック for headings, the attendees and the actions as tables, and the photos (small copies,
+`report/photos.py`) as pictures as wide as the text, at most `PHOTO_HEIGHT_MM` high (two of a
+4:3 landscape photo on a page), each with its caption under it on the same page.
 
 Text from a record may hold characters XML 1.0 cannot (a control character from another
 device's bundle): they are dropped here, the rest is written as it is. Of a note's Markdown only
@@ -35,12 +37,15 @@ from dxfield.report.minutes import (
     PAGE_MM,
     Minutes,
     MinutesEntry,
+    MinutesPhoto,
     plain_note,
 )
 
 _NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 """What XML 1.0 cannot hold (tab, newline and carriage return it can)."""
 TEXT_WIDTH_MM = PAGE_MM[0] - MARGINS_MM["left"] - MARGINS_MM["right"]
+PHOTO_HEIGHT_MM = 100
+"""The tallest a photo is shown (a portrait photo would otherwise take most of a page)."""
 
 
 def xml_text(value: Any) -> str:
@@ -114,6 +119,13 @@ def _styles(document: Any) -> None:
         style.font.bold = True
         style.font.color.rgb = None
         _fonts(style.element, HEADING_LATIN_FONT, HEADING_FONT)
+    caption = styles["Caption"]  # under a photo: the body's font, not the template's blue
+    caption.font.size = Pt(9.5)
+    caption.font.bold = False
+    caption.font.italic = False
+    caption.font.color.rgb = None
+    _fonts(caption.element, LATIN_FONT, BODY_FONT)
+    caption.paragraph_format.space_after = Pt(10)
     styles["Title"].paragraph_format.alignment = WD_ALIGN_PARAGRAPH.CENTER
 
 
@@ -226,7 +238,43 @@ def _entry(
         _table(document, header, rows, widths)
     if not (e.notes.next_steps or e.findings or e.actions):
         document.add_paragraph(none)
-    # TODO(issue 19, attachments): the activity's photos, each with its caption, go here.
+    if e.photos:
+        heading("photos")
+        for photo in e.photos:
+            _photo(document, photo)
+    if e.files:
+        heading("files")
+        for item in e.files:
+            document.add_paragraph(xml_text(item.label), style="List Bullet")
+
+
+def photo_size_mm(width: int, height: int) -> tuple[float, float]:
+    """A photo of `width` x `height` pixels as shown: as wide as the text, or less so that it is
+    at most PHOTO_HEIGHT_MM high."""
+    if width <= 0 or height <= 0:
+        return (TEXT_WIDTH_MM, PHOTO_HEIGHT_MM)
+    shown_width = float(TEXT_WIDTH_MM)
+    shown_height = shown_width * height / width
+    if shown_height > PHOTO_HEIGHT_MM:
+        shown_height = float(PHOTO_HEIGHT_MM)
+        shown_width = shown_height * width / height
+    return (shown_width, shown_height)
+
+
+def _photo(document: Any, photo: MinutesPhoto) -> None:
+    """The photo, centred, with its caption under it (kept on the same page); in its place, the
+    line saying why it cannot be shown."""
+    if photo.image is not None:
+        width, height = photo_size_mm(photo.width, photo.height)
+        picture = document.add_paragraph()
+        picture.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        picture.paragraph_format.keep_with_next = True
+        picture.paragraph_format.space_after = Pt(2)
+        picture.add_run().add_picture(io.BytesIO(photo.image), width=Mm(width), height=Mm(height))
+    caption = document.add_paragraph(xml_text(photo.label), style="Caption")
+    caption.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    if photo.problem_text:
+        caption.add_run(xml_text(photo.problem_text))
 
 
 def render_docx(minutes: Minutes, words: dict[str, str]) -> bytes:

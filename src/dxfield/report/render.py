@@ -2,8 +2,9 @@
 
 Markdown escapes what would change its meaning (a `|` in a table cell, a `*` or `#` in text);
 HTML is escaped by Jinja2's autoescape. The HTML holds everything it shows (inline CSS, charts as
-inline SVG, no script, no web font, no link outside the file), prints on A4, and names the
-Japanese system fonts of Windows, macOS and Linux.
+inline SVG, photos as small JPEG copies in data: URIs, no script, no web font, no link outside
+the file), prints on A4, and names the Japanese system fonts of Windows, macOS and Linux.
+Markdown lists the photos (`--with-photos`) by caption and attachment id.
 """
 
 from __future__ import annotations
@@ -186,7 +187,7 @@ def report_file_stem(report: Report) -> str:
 
 def write_report(store: Store, scope: Scope, out: Path, fmt: str) -> Report:
     """Write the report for `scope` to `out` (atomically: a failed write leaves no half file)."""
-    report = build_report(store, scope)
+    report = build_report(store, scope, images=fmt == "html")
     text = render(report, fmt)
     maintenance.write_atomically(store, out, text.encode("utf-8"))
     return report

@@ -2,7 +2,9 @@
 Word file into the documents folder, in a thread worker, and say where in a notification.
 
 A name already taken there is never written over: the next free one (…-2.docx) is used. A
-failure becomes a notification (`DxScreen.on_worker_state_changed`).
+failure becomes a notification (`DxScreen.on_worker_state_changed`). Photos the minutes could not
+show (not on this device yet, damaged, not an image) are counted in the notification: the
+minutes say which in their place.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dxfield.i18n import _
+from dxfield.i18n import _, ngettext
 
 if TYPE_CHECKING:
     from dxfield.tui.screens.base import DxScreen
@@ -43,6 +45,13 @@ def write_minutes_of(screen: DxScreen, activity_id: str) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         out = write_minutes(store, minutes, free_path(folder, file_name(minutes, FORMAT)), FORMAT)
         message = _("Wrote the minutes to {path}").format(path=display_path(str(out)))
-        screen.app.call_from_thread(screen.notify, message, markup=False)
+        if count := len(minutes.problems):
+            message += ngettext(
+                " ({count} photo could not be shown: the minutes say which)",
+                " ({count} photos could not be shown: the minutes say which)",
+                count,
+            ).format(count=count)
+        severity = "warning" if minutes.problems else "information"
+        screen.app.call_from_thread(screen.notify, message, markup=False, severity=severity)
 
     screen.run_worker(write, thread=True, group="minutes", exit_on_error=False)
