@@ -745,19 +745,6 @@ def _version(path: Path) -> int:
     return version_of(first)
 
 
-def _file_sha256(path: Path) -> str:
-    """The file's SHA-256 for the bundle log, read after the import committed: a stick pulled
-    out meanwhile leaves the log without it, never an import said to fail that did not."""
-    digest = hashlib.sha256()
-    try:
-        with files.open_regular_file(path) as handle:
-            while piece := handle.read(1 << 20):
-                digest.update(piece)
-    except (OSError, LocalizedError):
-        return ""
-    return digest.hexdigest()
-
-
 class _Import:
     """One format-2 bundle taken member by member in one unit (see the module's text)."""
 
@@ -782,6 +769,8 @@ class _Import:
         """The attachments' bytes the bundle brought that are kept (staged, or here already)."""
         self.blob_bytes = 0
         self.ignored = 0
+        self.file_sha256: str | None = None
+        """The file's SHA-256 for the bundle log, taken as it was read (not read again)."""
 
     def run(self) -> ImportResult:
         store = self.store
@@ -801,6 +790,7 @@ class _Import:
                         self._member(unit, number, member, sender, staging)
                     self._finish(reader.header)
                     self._require_blobs(unit, sender)
+                    self.file_sha256 = reader.file_sha256
                     after = merge.latest_arrival(unit.conn)
                     if self.dry_run:
                         raise _DryRun
@@ -834,7 +824,7 @@ class _Import:
         if not self.dry_run:
             counts = asdict(result)
             counts.pop("path")
-            _log(store, "in", sender, self.path, _file_sha256(self.path), counts)
+            _log(store, "in", sender, self.path, self.file_sha256 or "", counts)
         return result
 
     def _member(
