@@ -301,7 +301,7 @@ _MEASURED = """
 import os, subprocess, sys
 child = subprocess.Popen(sys.argv[2:])
 _, status, usage = os.wait4(child.pid, 0)
-open(sys.argv[1], "w").write(str(usage.ru_maxrss))
+open(sys.argv[1], "w").write(f"{usage.ru_maxrss} {usage.ru_utime + usage.ru_stime}")
 sys.exit(os.waitstatus_to_exitcode(status))
 """
 """Runs a command and writes its peak memory (ru_maxrss, KiB) to a file: the command is forked
@@ -361,11 +361,12 @@ one piece of the bundle's chunk size at a time."""
 
 @dataclass(frozen=True)
 class Ran:
-    """One measured process: its wall time and its peak resident memory (MB)."""
+    """One measured process: its wall time, its peak resident memory (MB) and its CPU time."""
 
     wall: float
     peak_mb: float
     out: str
+    cpu: float = 0.0
 
 
 def _measured(argv: list[str], env: dict[str, str], workdir: Path) -> Ran:
@@ -381,7 +382,8 @@ def _measured(argv: list[str], env: dict[str, str], workdir: Path) -> Ran:
     wall = time.perf_counter() - began
     if result.returncode != 0:
         raise RuntimeError(f"{argv[:6]} failed:\n{result.stderr}{result.stdout}")
-    return Ran(wall, int(peak.read_text()) / 1024, result.stdout)
+    maxrss, cpu = peak.read_text().split()
+    return Ran(wall, int(maxrss) / 1024, result.stdout, float(cpu))
 
 
 def _photos(store: Store, count: int, size: int) -> list[Path]:
@@ -509,20 +511,26 @@ def measure_blob_sync(
 
     total = photos * size / 1e6
     note = f"{photos} photos, {total:.0f} MB; medians of {runs} interleaved runs"
+
+    def cpu(ours: list[Ran], theirs: list[Ran]) -> str:
+        return _cpu_note(
+            statistics.median(r.cpu for r in ours), statistics.median(r.cpu for r in theirs)
+        )
+
     return [
         figure(
             "sync_blobs_export",
             median(exports),
             median(pushes),
             1.5,
-            note=f"copy + secretstream push + fsync, as a process; {note}",
+            note=f"copy + secretstream push + fsync, as a process; {note}; {cpu(exports, pushes)}",
         ),
         figure(
             "sync_blobs_import",
             median(imports),
             median(pulls),
             1.5,
-            note=f"secretstream pull + copy + fsync each, as a process; {note}",
+            note=f"secretstream pull + copy + fsync each, as a process; {note}; {cpu(imports, pulls)}",
         ),
         figure("sync_blobs_export_rss", max(r.peak_mb for r in exports), RSS_LIMIT_MB, 1.0, "MB"),
         figure("sync_blobs_import_rss", max(r.peak_mb for r in imports), RSS_LIMIT_MB, 1.0, "MB"),

@@ -13,6 +13,11 @@ import hashlib
 import itertools
 import json
 import os
+import random
+import shutil
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -221,6 +226,17 @@ def test_a_tampered_blob_is_refused_whole(fleet: Fleet, cli: Cli) -> None:
     path = fleet.path("tampered")
     path.write_bytes(write_bundle(fleet.a, fleet.hub, plain=plain))
     _refused(cli, fleet.hub, path, "does not match its hash")
+
+
+def test_a_dry_run_checks_the_bytes_and_writes_none(fleet: Fleet) -> None:
+    _attach(fleet.a, _activity(fleet.a), _photo(12))
+    path = fleet.path()
+    export_bundle(fleet.a, path, HUB)
+    before = _state(fleet.hub)
+    checked = import_bundle(fleet.hub, path, dry_run=True)
+    assert (checked.blobs, checked.new) == (1, 2)
+    assert _state(fleet.hub) == before
+    assert not (fleet.hub.data_dir / blobs.FOLDER).exists()
 
 
 def test_a_blob_no_record_names_is_checked_and_not_kept(fleet: Fleet) -> None:
@@ -434,3 +450,56 @@ def test_a_full_disk_while_exporting_is_one_line_and_leaves_nothing(
     # Nothing was sent: the next export still has everything.
     monkeypatch.setattr(bundle_module, "_blob_pieces", real)
     assert export_bundle(fleet.a, out / "b.dxb", HUB).blobs == 4
+
+
+@pytest.mark.sqlite_only  # processes killed on the store's file
+def test_an_import_killed_at_random_moments_leaves_no_half_blob(fleet: Fleet) -> None:
+    owner = _activity(fleet.a)
+    photos = [_photo(70 + n, 1 << 20) for n in range(16)]
+    for n, photo in enumerate(photos):
+        _attach(fleet.a, owner, photo, f"{n}.jpg")
+    bundle = fleet.path()
+    export_bundle(fleet.a, bundle, HUB)
+    template = fleet.folder / "hub-template"
+    fleet.hub.close()
+    shutil.copytree(fleet.hub.data_dir, template)
+    command = [sys.executable, "-m", "dxfield", "--data-dir"]
+    began = time.perf_counter()
+    whole = fleet.folder / "whole"
+    shutil.copytree(template, whole)
+    subprocess.run([*command, str(whole), "import", str(bundle)], check=True, capture_output=True)
+    duration = time.perf_counter() - began
+    rng = random.Random(19)
+    outcomes = []
+    for attempt in range(6):
+        folder = fleet.folder / f"kill{attempt}"
+        shutil.copytree(template, folder)
+        process = subprocess.Popen(
+            [*command, str(folder), "import", str(bundle)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        time.sleep(rng.uniform(0.4, 1.1) * duration)
+        process.kill()
+        process.wait(timeout=60)
+        kept = folder / blobs.FOLDER
+        named = [p for p in kept.rglob("*") if p.is_file() and not p.name.startswith(".")]
+        for path in named:  # a blob under its name is whole, whatever the moment
+            assert hashlib.sha256(path.read_bytes()).hexdigest() == path.name, attempt
+        leftovers = [p for p in kept.rglob(".*") if p.is_file()]
+        assert all(p.name.endswith(".tmp") for p in leftovers), leftovers
+        with Store.open(folder) as store:
+            count = _attachments(store)
+            assert maintenance.check(store).ok
+        assert count in (0, len(photos)), (attempt, count)
+        if count:
+            assert len(named) == len(photos)
+        outcomes.append(count)
+
+
+def _attachments(store: Store) -> int:
+    from sqlalchemy import func, select
+
+    table = records.ATTACHMENTS.table
+    with store.read() as conn:
+        return int(conn.execute(select(func.count()).select_from(table)).scalar() or 0)

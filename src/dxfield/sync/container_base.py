@@ -42,7 +42,7 @@ MAX_ROSTER_ITEMS = 1_500_000
 MAX_ROSTER_BYTES = 48 << 20
 """The roster's line: a revoked device's cut lists up to a million revision ids."""
 COMPRESSION_LEVEL = 1
-SAMPLE_BYTES = 16 << 10
+SAMPLE_BYTES = 8 << 10
 """A chunk whose samples of this size do not shrink by a tenth is stored (zlib level 0): photos
 and PDFs do not compress, and level 1 would spend 30 ms a MiB learning so."""
 
