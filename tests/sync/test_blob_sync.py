@@ -503,3 +503,34 @@ def _attachments(store: Store) -> int:
     table = records.ATTACHMENTS.table
     with store.read() as conn:
         return int(conn.execute(select(func.count()).select_from(table)).scalar() or 0)
+
+
+@pytest.mark.sqlite_only  # processes killed on the store's file
+def test_an_export_killed_at_random_moments_leaves_no_half_bundle(fleet: Fleet) -> None:
+    owner = _activity(fleet.a)
+    for n in range(12):
+        _attach(fleet.a, owner, _photo(90 + n, 1 << 20), f"{n}.jpg")
+    fleet.a.close()
+    out = fleet.folder / "out"
+    out.mkdir()
+    command = [sys.executable, "-m", "dxfield", "--data-dir", str(fleet.a.data_dir), "export",
+               "--recipient", HUB, "--full", "--max-size", "4M", "--to"]  # fmt: skip
+    began = time.perf_counter()
+    subprocess.run([*command, str(out / "whole.dxb")], check=True, capture_output=True)
+    duration = time.perf_counter() - began
+    whole = sorted(p.name for p in out.iterdir())
+    assert len(whole) >= 3 and all(name.startswith("whole-") for name in whole), whole
+    rng = random.Random(23)
+    for attempt in range(6):
+        target = out / f"k{attempt}.dxb"
+        process = subprocess.Popen(
+            [*command, str(target)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        time.sleep(rng.uniform(0.3, 1.1) * duration)
+        process.kill()
+        process.wait(timeout=60)
+        parts = sorted(out.glob(f"k{attempt}-*.dxb"))
+        # None of the parts under its name, or all of them, each whole.
+        assert len(parts) in (0, len(whole)), (attempt, parts)
+        for part in parts:
+            assert import_bundle(fleet.hub, part, dry_run=True).revisions > 0

@@ -32,6 +32,7 @@ from sqlalchemy.exc import DBAPIError
 
 from dxfield.store.authorship import unsigned_authors
 from dxfield.store.backend import backend_for
+from dxfield.store.links import kinds_pointing_at, links_of
 from dxfield.store.revisions import canonical_json
 from dxfield.store.schema import REVISIONS
 
@@ -305,3 +306,28 @@ def _sha256_of(data: Any) -> str:
     content = json.loads(data) if isinstance(data, str) else data
     value = content.get("sha256") if isinstance(content, dict) else None
     return value if isinstance(value, str) else ""
+
+
+def pointing_at_attachments(
+    conn: Connection, watermark: int, left_out: frozenset[str] = frozenset()
+) -> list[tuple[str, str]]:
+    """(revision, attachment) for each revision an export after `watermark` sends of a kind
+    that points at an attachment (none yet; the hub's purge of one would): a split export puts
+    it in the part of the attachment it names."""
+    kinds = kinds_pointing_at("attachment")
+    if not kinds:
+        return []
+    rows = conn.execute(
+        select(_table.c.rev_id, _table.c.entity, _table.c.data)
+        .where(_sendable(conn, watermark), _table.c.entity.in_(sorted(kinds)))
+        .order_by(_table.c.generation, _table.c.rev_id)
+    )
+    found = []
+    for rev_id, entity, data in rows:
+        if rev_id in left_out:
+            continue
+        content = json.loads(data) if isinstance(data, str) else data
+        targets = [t for _, kind, t in links_of(entity, content) if kind == "attachment"]
+        if targets:
+            found.append((rev_id, targets[0]))
+    return found

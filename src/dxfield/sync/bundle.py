@@ -23,7 +23,7 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -248,7 +248,12 @@ def export_bundle(
         sent_before = (
             frozenset() if full else outgoing.blobs_held_by(conn, target.card.id, watermark)
         )
-        groups, missing = _attachment_groups(store.data_dir, refs, sent_before)
+        groups, missing = _attachment_groups(
+            store.data_dir,
+            refs,
+            sent_before,
+            outgoing.pointing_at_attachments(conn, watermark, left_out),
+        )
         if max_size is None:
             parts = [_Part(None, groups)]
             _within_caps(parts[0])
@@ -374,10 +379,14 @@ class _Part:
 
 
 def _attachment_groups(
-    data_dir: Path, refs: list[outgoing.AttachmentRef], sent_before: frozenset[str]
+    data_dir: Path,
+    refs: list[outgoing.AttachmentRef],
+    sent_before: frozenset[str],
+    pointing: Sequence[tuple[str, str]] = (),
 ) -> tuple[list[_Group], int]:
     """The export's attachment records, in the order they first come, each with the bytes it
-    sends; and how many attachments' bytes this store lacks (not sent)."""
+    sends and the revisions that point at it (`pointing`: revision, attachment); and how many
+    attachments' bytes this store lacks (not sent)."""
     groups: dict[str, _Group] = {}
     missing: set[str] = set()
     for ref in refs:
@@ -393,6 +402,8 @@ def _attachment_groups(
             missing.add(ref.sha256)
             continue
         group.blobs[ref.sha256] = size
+    for rev_id, attachment_id in pointing:
+        groups.setdefault(attachment_id, _Group([], {})).rev_ids.append(rev_id)
     return list(groups.values()), len(missing)
 
 
