@@ -28,6 +28,7 @@ SUITES = (
     "tests/report/",
     "tests/test_cli.py",  # every verb, through the command line
     "tests/test_cli_tracks.py",
+    "tests/test_cli_attachments.py",
 )
 TEMPLATE = "dxfield_template"
 _counter = itertools.count(1)

@@ -16,6 +16,13 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
+from dxfield.cli.attachments import (
+    attach_command,
+    attachment_app,
+    attachments_command,
+    detach_command,
+    prune_command,
+)
 from dxfield.cli.common import (
     ActivityDateOpt,
     InitiativeOpt,
@@ -114,6 +121,11 @@ app.command("import-table", cls=LocalizedCommand)(import_table_command)
 app.command("report", cls=LocalizedCommand)(report_command)
 app.command("minutes", cls=LocalizedCommand)(minutes_command)
 app.add_typer(programme_app, name="programme")
+app.command("attach", cls=LocalizedCommand)(attach_command)
+app.command("attachments", cls=LocalizedCommand)(attachments_command)
+app.add_typer(attachment_app, name="attachment")
+app.command("detach", cls=LocalizedCommand)(detach_command)
+app.command("prune", cls=LocalizedCommand)(prune_command)
 app.command("restore", cls=LocalizedCommand)(restore_command)
 app.command("revert", cls=LocalizedCommand)(revert_command)
 app.command("deleted", cls=LocalizedCommand)(deleted_command)
@@ -305,6 +317,23 @@ def _activity_text(store: "Store", record: Any) -> None:
     if record.notes:
         echo("")
         echo(record.notes)  # notes keep their lines
+    _attachment_lines(store, record.id)
+
+
+def _attachment_lines(store: "Store", owner_id: str) -> None:
+    """The files attached to a record, one line each: name, size, caption."""
+    from dxfield.store.attachments import attachments_of, size_text
+
+    found = attachments_of(store, owner_id)
+    if not found:
+        return
+    echo("")
+    echo(_("attached files: {count}").format(count=len(found)))
+    for attachment in found:
+        parts = [visible(attachment.file_name), size_text(attachment.size)]
+        if attachment.caption:
+            parts.append(visible(attachment.caption))
+        echo("  " + "  ".join(parts) + f"  ({attachment.id[-8:]})")
 
 
 @activity_app.command("add", cls=LocalizedCommand)
@@ -429,6 +458,9 @@ def activity_show(
         ids = record.participants.organization_ids
         data = jsonable(record)
         data["taking_part"] = [{"id": i, "name": n} for i, n in zip(ids, names, strict=True)]
+        from dxfield.store.attachments import attachments_of
+
+        data["attachments"] = jsonable(attachments_of(store, record.id))
         print_json(data)
     else:
         _activity_text(store, record)
@@ -771,11 +803,20 @@ def backup(
         )
     else:
         echo(_("backup: {path} ({size} bytes)").format(path=shown, size=size))
+    if result.blobs:
+        echo(_("attached files' content in it: {count}").format(count=result.blobs))
     if result.keys_problem is not None:
         echo(
             _("warning: the device's keys were not saved: {problem}").format(
                 problem=result.keys_problem.message()
             )
+        )
+    if result.blobs_left_out:
+        echo(
+            _(
+                "warning: the content of {count} attached files is missing or damaged here and "
+                "is not in the backup (`dxfield check` lists them)"
+            ).format(count=len(result.blobs_left_out))
         )
 
 
@@ -825,6 +866,8 @@ def restore_backup(
                 "devices must then register this device's new card)"
             )
         )
+    if result.blobs:
+        echo(_("attached files' content restored: {count}").format(count=result.blobs))
     for moved in result.moved_aside:
         echo(_("the file that was there is kept as {path}").format(path=visible(str(moved))))
 
@@ -866,6 +909,7 @@ def check(ctx: typer.Context, as_json: JsonOption = False) -> None:
             )
         for finding in report.findings:
             echo(_("problem: {problem}").format(problem=finding.message(ui_language())))
+        _blob_lines(report.blobs)
         if report.findings:
             count = len(report.findings)
             echo(
@@ -921,6 +965,38 @@ def config_show(as_json: JsonOption = False) -> None:
     unset = _("(not set)")
     echo(f"lang = {values.get('lang', unset)}")
     echo(_("language in use: {lang}").format(lang=ui_language()))
+
+
+def _blob_lines(found: Any) -> None:
+    """What `check` says of the attached files' content (maintenance.BlobReport)."""
+    from dxfield.store.attachments import size_text
+
+    echo(
+        _("attached files' content: {count} kept, {size}, each checked against its SHA-256").format(
+            count=found.kept, size=size_text(found.size)
+        )
+    )
+    for sha256 in found.damaged:
+        echo(
+            _("problem: the attached content {sha256} is damaged (it does not match its SHA-256)")
+            .format(sha256=sha256)
+        )  # fmt: skip
+    for sha256 in found.missing:
+        echo(_("problem: the attached content {sha256} is missing").format(sha256=sha256))
+    if found.orphans:
+        echo(
+            ngettext(
+                "{count} attached content no record uses (`dxfield prune` removes it)",
+                "{count} attached contents no record uses (`dxfield prune` removes them)",
+                len(found.orphans),
+            ).format(count=len(found.orphans))
+        )
+    for name in found.temp_files:
+        echo(
+            _("temporary file left over: {path} (`dxfield prune` removes it)").format(
+                path=visible(name)
+            )
+        )
 
 
 # ---------------------------------------------------------------------------------------------

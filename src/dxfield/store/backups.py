@@ -3,12 +3,16 @@ and the way back from it.
 
 `backup` makes the copy with `VACUUM INTO` a private temporary folder beside the target (the live
 file is never copied while open), adds the device's private keys to the copy's local state, so
-that a backup stays one file (already owner-only), fsyncs it and renames it into place.
+that a backup stays one file (already owner-only), fsyncs it and renames it into place. The
+content of attached files (store/blobs.py) goes into the same file: a table of the copy holds
+every blob an attachment record of the copy names (live or deleted, so that a restored deletion
+finds its bytes), each streamed in and checked against its SHA-256 as it is read.
 
 `restore_backup` puts a backup back into a data folder. It copies the file through SQLite's
 backup API into a temporary file there, checks that it is a sound dxfield store this dxfield can
 open and that the keys it carries (if any) are its device's, takes the keys out of it, and only
-then puts both in place. Nothing there is lost: a store already there (and a key file that is
+then puts both in place; the blobs it carries are checked against their SHA-256, staged beside
+their place and put there with the store (a damaged one refuses the restore). Nothing there is lost: a store already there (and a key file that is
 not the backup's) is moved aside under a timestamped name, and a readable store is replaced only
 when asked.
 """
@@ -16,17 +20,20 @@ when asked.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import sqlite3
 import stat
 import tempfile
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from dxfield import clock
 from dxfield.domain.errors import LocalizedError, StoreError
 from dxfield.i18n import N_, Words, gettext, problems, quote, words
 from dxfield.paths import STORE_FILE, ensure_private_dir
+from dxfield.store import blobs
 from dxfield.store.engine import (
     SQLITE_MAGIC,
     Store,
@@ -47,6 +54,9 @@ from dxfield.store.schema import DEVICES, LOCAL_STATE
 
 BACKUP_KEYS = "backup.device-keys"
 """The local-state row of a backup that holds the device's keys (never in a live store)."""
+BACKUP_BLOBS = "backup_blob"
+"""The table of a backup that holds the attached files' content (never in a live store)."""
+_PIECE = 1 << 20
 ASIDE = "before-restore"
 _device = DEVICES.name
 _state = LOCAL_STATE.name
@@ -62,6 +72,11 @@ class BackupResult:
     """Whether the device's keys are in it."""
     keys_problem: LocalizedError | None
     """Why they are not, when there are keys that could not be saved."""
+    blobs: int = 0
+    """How many attached files' contents are in it."""
+    blobs_left_out: list[str] = field(default_factory=list)
+    """SHA-256 of contents an attachment names that could not be saved: not in the data folder,
+    or damaged there (`dxfield check` says which)."""
 
 
 @dataclass(frozen=True)
@@ -74,6 +89,8 @@ class RestoreResult:
     keys: str
     """"restored" (from the backup), "kept" (the key file there is the device's) or "none"."""
     moved_aside: list[Path]
+    blobs: int = 0
+    """How many attached files' contents the backup brought back (or that were there already)."""
 
 
 def _fsync(path: Path) -> None:
@@ -108,6 +125,47 @@ def _put_keys(copy: Path, keys: KeyFileData | None) -> None:
         raw.close()
 
 
+def _put_blobs(copy: Path, data_dir: Path) -> tuple[int, list[str]]:
+    """Stream every blob an attachment of the copy names into the copy's `BACKUP_BLOBS`
+    table, each checked against its SHA-256 as it is read; (how many, those left out)."""
+    attachment = "attachment"
+    raw = sqlite3.connect(copy)
+    saved, left_out = 0, []
+    try:
+        names = [str(r[0]) for r in raw.execute(f"SELECT DISTINCT sha256 FROM {attachment}")]
+        with raw:
+            raw.execute(
+                f"CREATE TABLE {BACKUP_BLOBS} (sha256 TEXT PRIMARY KEY, content BLOB NOT NULL)"
+            )
+        for sha256 in sorted(names):
+            try:
+                source = blobs.open_blob(data_dir, sha256)
+            except (OSError, ValueError):
+                left_out.append(sha256)
+                continue
+            with source, raw:
+                size = os.fstat(source.fileno()).st_size
+                row = raw.execute(
+                    f"INSERT INTO {BACKUP_BLOBS} (sha256, content) VALUES (?, zeroblob(?))",
+                    (sha256, size),
+                ).lastrowid
+                assert row is not None
+                digest = hashlib.sha256()
+                with raw.blobopen(BACKUP_BLOBS, "content", row) as sink:
+                    while piece := source.read(min(_PIECE, size - sink.tell())):
+                        digest.update(piece)
+                        sink.write(piece)
+                if digest.hexdigest() == sha256:
+                    saved += 1
+                else:  # damaged here: left out, as `check` reports it
+                    raw.execute(f"DELETE FROM {BACKUP_BLOBS} WHERE rowid = ?", (row,))
+                    left_out.append(sha256)
+        raw.execute("PRAGMA journal_mode = DELETE")
+    finally:
+        raw.close()
+    return saved, left_out
+
+
 def refuse_on_hub(data_dir: Path, database: str | None) -> None:
     """A hub in PostgreSQL is backed up and restored by the server's own tools, not here."""
     from dxfield.store.engine import database_for
@@ -135,6 +193,7 @@ def backup(store: Store, out: Path) -> BackupResult:
         raw.execute("VACUUM INTO ?", (str(tmp),))
         raw.close()
         _put_keys(tmp, keys)
+        saved, left_out = _put_blobs(tmp, store.data_dir)
         tmp.chmod(0o600)
         _fsync(tmp)
         os.replace(tmp, target)
@@ -147,7 +206,7 @@ def backup(store: Store, out: Path) -> BackupResult:
                 leftover.unlink()
         with contextlib.suppress(OSError):
             scratch.rmdir()
-    return BackupResult(target, target.stat().st_size, keys is not None, problem)
+    return BackupResult(target, target.stat().st_size, keys is not None, problem, saved, left_out)
 
 
 # -- restore -------------------------------------------------------------------------------------
@@ -325,22 +384,63 @@ def restore_backup(data_dir: Path, source: Path, *, replace: bool = False) -> Re
             "backup.cannot_write_in", folder=str(data_dir), reason=exc.strerror
         ) from None
     temp = Path(name)
+    staging = blobs.Staging(data_dir)
     try:
         _copy(source, temp)
         device_id, keys = _take_keys(source, temp)
+        brought = _take_blobs(source, temp, staging)
         _fsync(temp)
+        staging.keep()  # the content first: no record of the store is without its bytes
         result = _put_in_place(data_dir, temp, device_id, keys, present)
     except OSError as exc:
         raise LocalizedError(
             "backup.restore_failed", reason=exc.strerror, path=str(exc.filename)
         ) from None
     finally:
+        staging.discard()
         for suffix in STORE_SIDE_SUFFIXES:
             with contextlib.suppress(OSError):
                 os.unlink(f"{temp}{suffix}")
     keys_state, moved = result
     with Store.open_file(data_dir) as store:  # migrates an older backup now, proves it opens
-        return RestoreResult(path, device_id, store.device.name, keys_state, moved)
+        return RestoreResult(path, device_id, store.device.name, keys_state, moved, brought)
+
+
+def _take_blobs(source: Path, temp: Path, staging: blobs.Staging) -> int:
+    """Stage the blobs the copy carries (each checked against its SHA-256: a damaged one
+    refuses the backup), then drop their table from the copy and shrink it; how many."""
+    raw = sqlite3.connect(temp)
+    try:
+        if not raw.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (BACKUP_BLOBS,)
+        ).fetchone():
+            return 0  # a backup from before attachments
+        rows = raw.execute(f"SELECT rowid, sha256 FROM {BACKUP_BLOBS}").fetchall()
+        for row, sha256 in rows:
+            try:
+                blobs.blob_path(staging.data_dir, str(sha256))
+            except ValueError:
+                raise _not_a_backup(source, words(N_("it is damaged"))) from None
+            digest = hashlib.sha256()
+            staging.add(str(sha256), _read_blob(raw, row, digest))
+            if digest.hexdigest() != sha256:
+                raise _not_a_backup(source, words(N_("it is damaged")))
+        with raw:
+            raw.execute(f"DROP TABLE {BACKUP_BLOBS}")
+        raw.execute("VACUUM")
+    except sqlite3.Error as exc:
+        raise _not_a_backup(source, str(exc)) from None
+    finally:
+        raw.close()
+    return len(rows)
+
+
+def _read_blob(raw: sqlite3.Connection, row: int, digest: hashlib._Hash) -> Iterator[bytes]:
+    """A backup's blob, piece by piece, hashed as it is read."""
+    with raw.blobopen(BACKUP_BLOBS, "content", row, readonly=True) as blob:
+        while piece := blob.read(_PIECE):
+            digest.update(piece)
+            yield piece
 
 
 def _put_in_place(

@@ -3,19 +3,25 @@
 A bundle's blob members (docs/bundle-format.md) arrive here: each is written to a temporary file
 beside its place while the bundle is read (its hash checked as it ends), and put in place only
 once the whole bundle has been checked and its revisions are about to be kept; a refused bundle
-leaves nothing. The same bytes are kept once, whoever sends them again. Records that refer to
-attachments come with issue 19; until then a store keeps the blobs it is sent and sends none.
+leaves nothing. The same bytes are kept once, whoever sends them again.
+
+A file attached here (store/attachments.py) arrives through `put`: its bytes are hashed as they
+are written to a temporary file in `blobs/`, synced to the disk, and renamed into place; a full
+disk or an error removes the temporary file, and one left by a killed process (its name starts
+with a dot and ends in `.tmp`) is reported by `check` and removed by `prune`.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import re
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 FOLDER = "blobs"
 _SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -31,6 +37,106 @@ def blob_path(data_dir: Path, sha256: str) -> Path:
 def has_blob(data_dir: Path, sha256: str) -> bool:
     """Whether this data folder keeps the blob `sha256`."""
     return blob_path(data_dir, sha256).is_file()
+
+
+TEMP_SUFFIX = ".tmp"
+"""How a blob's temporary file ends (its name also starts with a dot): `put`'s in `blobs/`,
+a bundle's staged ones in `blobs/ab/`."""
+
+
+def put(data_dir: Path, pieces: Iterable[bytes]) -> tuple[str, int]:
+    """Keep the bytes `pieces` make as a blob; their (sha256, size).
+
+    The pieces are hashed as they are written to a temporary file in the blob folder, which is
+    synced to the disk and then renamed into place: a blob is there whole or not at all. When
+    writing fails (a full disk) the temporary file is removed and the error raised. Bytes kept
+    already are not written again (the temporary file is removed).
+    """
+    folder = data_dir / FOLDER
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(dir=folder, prefix=".put.", suffix=TEMP_SUFFIX)
+    digest = hashlib.sha256()
+    size = 0
+    try:
+        with os.fdopen(fd, "wb") as sink:
+            for piece in pieces:
+                digest.update(piece)
+                size += len(piece)
+                sink.write(piece)
+            sink.flush()
+            os.fsync(sink.fileno())
+        sha256 = digest.hexdigest()
+        target = blob_path(data_dir, sha256)
+        if target.is_file() and target.stat().st_size == size:
+            os.unlink(name)
+        else:
+            target.parent.mkdir(exist_ok=True)
+            os.replace(name, target)
+            _sync_folder(target.parent)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(name)
+        raise
+    return sha256, size
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make a rename in `folder` durable (where the system can open a folder)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def open_blob(data_dir: Path, sha256: str) -> BinaryIO:
+    """The blob `sha256`, open for reading in binary; FileNotFoundError when it is not kept
+    here. The caller closes it."""
+    return open(blob_path(data_dir, sha256), "rb")
+
+
+def kept_blobs(data_dir: Path) -> Iterator[tuple[str, Path]]:
+    """Every blob this data folder keeps: (sha256, path), in hash order. Files of other names
+    in the blob folder (temporary ones, strangers) are not blobs."""
+    root = data_dir / FOLDER
+    if not root.is_dir():
+        return
+    for sub in sorted(root.iterdir()):
+        if not (sub.is_dir() and re.fullmatch(r"[0-9a-f]{2}", sub.name)):
+            continue
+        for path in sorted(sub.iterdir()):
+            if _SHA256.fullmatch(path.name) and path.name[:2] == sub.name and path.is_file():
+                yield path.name, path
+
+
+def temp_files(data_dir: Path) -> list[Path]:
+    """The temporary files in the blob folder: `put`'s and a bundle's staged blobs, being
+    written now or left by a process that was killed."""
+    root = data_dir / FOLDER
+    if not root.is_dir():
+        return []
+    found = []
+    for folder in [root, *sorted(p for p in root.iterdir() if p.is_dir())]:
+        found += [
+            path
+            for path in sorted(folder.iterdir())
+            if path.name.startswith(".") and path.name.endswith(TEMP_SUFFIX) and path.is_file()
+        ]
+    return found
+
+
+def hash_file(path: Path, chunk: int = 1 << 20) -> str:
+    """The SHA-256 of a file's bytes, read piece by piece."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as source:
+        while piece := source.read(chunk):
+            digest.update(piece)
+    return digest.hexdigest()
 
 
 @dataclass
@@ -50,7 +156,9 @@ class Staging:
                 pass
             return
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{sha256[:16]}.", suffix=".tmp")
+        fd, name = tempfile.mkstemp(
+            dir=target.parent, prefix=f".{sha256[:16]}.", suffix=TEMP_SUFFIX
+        )
         try:
             with os.fdopen(fd, "wb") as sink:
                 for piece in pieces:

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import json
 import os
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from sqlalchemy import func, select, text
 
+from dxfield import clock
 from dxfield.domain.errors import LocalizedError
 from dxfield.i18n import N_, problems
-from dxfield.store import revisions
+from dxfield.store import blobs, revisions
 from dxfield.store.authorship import known_keys
 from dxfield.store.conflicts import count_conflicts
 from dxfield.store.engine import Store, head_schema_revision
@@ -131,17 +133,133 @@ class CheckReport:
     """Why they were refused, in the user's language ("" otherwise)."""
     findings: list[Finding]
     """What is wrong beyond the file itself (store/soundness.py), one line each."""
+    blobs: BlobReport = field(default_factory=lambda: BlobReport(0, 0, [], [], [], []))
+    """The attached files' content kept in the data folder."""
 
     @property
     def ok(self) -> bool:
-        """True when the file is sound, its schema current, its keys usable (or not made) and
-        nothing is found wrong in it."""
+        """True when the file is sound, its schema current, its keys usable (or not made),
+        nothing is found wrong in it, and every attached file's content is there, whole."""
         return (
             self.integrity == "ok"
             and self.schema_revision == self.schema_head
             and self.keys != "refused"
             and not self.findings
+            and self.blobs.ok
         )
+
+
+STRAY_AFTER = dt.timedelta(hours=1)
+"""A blob's temporary file older than this is left over (a killed attach or import): an import
+of a large bundle keeps its staged blobs for as long as it reads, well under an hour."""
+
+
+@dataclass(frozen=True)
+class BlobReport:
+    """The attached files' content in the data folder (`blobs/`), as `check` found it."""
+
+    kept: int
+    """How many blobs are kept (each read and its SHA-256 checked)."""
+    size: int
+    """Their bytes together."""
+    damaged: list[str]
+    """Blobs whose content does not match the SHA-256 they are kept under."""
+    missing: list[str]
+    """SHA-256 of live attachments whose content is not here."""
+    orphans: list[str]
+    """Blobs no live attachment uses (a detached file's): `prune` removes them."""
+    temp_files: list[str]
+    """Temporary files left over (older than STRAY_AFTER), relative to the data folder:
+    `prune` removes them."""
+
+    @property
+    def ok(self) -> bool:
+        """No blob damaged and none missing (orphans and left-over files are only space)."""
+        return not self.damaged and not self.missing
+
+
+def _live_blobs(conn: Any) -> set[str]:
+    """The SHA-256 of every live attachment's content."""
+    table = revisions.table_for("attachment")
+    rows = conn.execute(select(table.c.sha256).where(table.c.deleted.is_(False)).distinct())
+    return {str(sha) for sha in rows.scalars()}
+
+
+def _stray_temp_files(data_dir: Path) -> list[Path]:
+    oldest = clock.now().timestamp() - STRAY_AFTER.total_seconds()
+    found = []
+    for path in blobs.temp_files(data_dir):
+        with contextlib.suppress(FileNotFoundError):
+            if path.stat().st_mtime < oldest:
+                found.append(path)
+    return found
+
+
+def check_blobs(store: Store) -> BlobReport:
+    """Read every blob and check its SHA-256; find the live attachments whose content is
+    missing, the blobs no live attachment uses, and left-over temporary files."""
+    with store.read() as conn:
+        live = _live_blobs(conn)
+    kept: set[str] = set()
+    damaged = []
+    size = 0
+    for sha256, path in blobs.kept_blobs(store.data_dir):
+        kept.add(sha256)
+        try:
+            size += path.stat().st_size
+            if blobs.hash_file(path) != sha256:
+                damaged.append(sha256)
+        except OSError:
+            damaged.append(sha256)
+    data_dir = store.data_dir
+    return BlobReport(
+        kept=len(kept),
+        size=size,
+        damaged=damaged,
+        missing=sorted(live - kept),
+        orphans=sorted(kept - live),
+        temp_files=[str(p.relative_to(data_dir)) for p in _stray_temp_files(data_dir)],
+    )
+
+
+@dataclass(frozen=True)
+class PruneResult:
+    """What `prune` removed (or, in a dry run, would remove)."""
+
+    orphans: list[str]
+    """SHA-256 of the blobs no live attachment uses."""
+    temp_files: list[str]
+    """Left-over temporary files, relative to the data folder."""
+    freed: int
+    """Bytes freed (or that would be)."""
+    dry_run: bool
+
+
+def prune(store: Store, *, dry_run: bool = False) -> PruneResult:
+    """Remove the blobs no live attachment uses and the temporary files left over (older than
+    STRAY_AFTER). It runs in a writing unit, so that no attach (which writes its blob and then
+    its record in one) comes between finding a blob unused and removing it."""
+    data_dir = store.data_dir
+    with store.unit(write=not dry_run) as unit:
+        live = _live_blobs(unit.conn)
+        orphans = [(s, p) for s, p in blobs.kept_blobs(data_dir) if s not in live]
+        temps = _stray_temp_files(data_dir)
+        freed = 0
+        for path in [p for _, p in orphans] + temps:
+            with contextlib.suppress(FileNotFoundError):
+                freed += path.stat().st_size
+                if not dry_run:
+                    path.unlink()
+        if not dry_run:
+            for _, path in orphans:
+                with contextlib.suppress(OSError):
+                    path.parent.rmdir()  # only when it is empty
+    return PruneResult(
+        orphans=[s for s, _ in orphans],
+        temp_files=[str(p.relative_to(data_dir)) for p in temps],
+        freed=freed,
+        dry_run=dry_run,
+    )
 
 
 def _key_status(store: Store) -> tuple[str, str]:
@@ -198,6 +316,7 @@ def check(store: Store) -> CheckReport:
         keys=keys,
         keys_problem=keys_problem,
         findings=findings,
+        blobs=check_blobs(store),
     )
 
 
