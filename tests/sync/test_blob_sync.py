@@ -149,6 +149,35 @@ def test_photos_travel_laptop_hub_laptop_byte_identical(fleet: Fleet) -> None:
     assert maintenance.dump(fleet.a) == maintenance.dump(fleet.hub) == maintenance.dump(fleet.b)
 
 
+def test_attached_photos_open_byte_identical_on_the_second_laptop(fleet: Fleet) -> None:
+    """Through the attach service, as the CLI and the app attach: a photo (its camera's
+    location stripped on the way in) and a text file on laptop a reach laptop b through the hub;
+    a copy saved there is the very bytes a keeps."""
+    from PIL import Image
+
+    from dxfield.store import attachments
+
+    photo = fleet.folder / "whiteboard.jpg"
+    Image.effect_noise((640, 480), 60).convert("RGB").save(photo, "JPEG", quality=90)
+    notes = fleet.folder / "handout.txt"
+    notes.write_text("配布資料: 配送DXの実装に向けて\n", encoding="utf-8")
+    owner = _activity(fleet.a)
+    made = [
+        attachments.attach(fleet.a, owner, photo, caption="ホワイトボード").record,
+        attachments.attach(fleet.a, owner, notes).record,
+    ]
+    _sync(fleet, fleet.a, fleet.hub)
+    _, taken = _sync(fleet, fleet.hub, fleet.b)
+    assert taken.blobs == 2
+    for record in made:
+        copy = attachments.save_copy(fleet.b, record.id, fleet.folder / f"b-{record.file_name}")
+        kept = blobs.blob_path(fleet.a.data_dir, record.sha256)
+        assert hashlib.sha256(copy.read_bytes()).hexdigest() == record.sha256
+        assert copy.read_bytes() == kept.read_bytes()
+    assert [a.caption for a in attachments.attachments_of(fleet.b, owner)] == ["ホワイトボード", ""]
+    assert maintenance.check(fleet.b).ok
+
+
 def test_bytes_are_sent_once_per_recipient(fleet: Fleet) -> None:
     owner = _activity(fleet.a)
     photo = _photo(3)
