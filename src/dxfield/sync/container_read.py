@@ -10,7 +10,7 @@ import os
 import zlib
 from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -51,6 +51,7 @@ from dxfield.sync.container_base import (
     Roster,
     _refuse,
     stored_chunk_limit,
+    worker,
 )
 from dxfield.sync.wire import (
     HEADER_FORMAT,
@@ -251,7 +252,7 @@ class ContainerReader:
         self._file.seek(self._first_chunk)
         # The whole file's hash is taken by a thread of its own, in order, beside this one's
         # work (hashlib lets go of the interpreter).
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="dxfield-hash") as hasher:
+        with worker("dxfield-hash") as hasher:
             hashed: Future[None] | None = None
             for plain, raw in self._checked_chunks(header, limit, places):
                 if hashed is not None:
@@ -472,7 +473,7 @@ def _read_ahead(chunks: Iterator[bytes], depth: int) -> Iterator[bytes]:
     file read, hashed, decrypted and inflated (which let go of the interpreter) while this
     thread takes the members and writes the attachments. One worker runs the generator, so in
     order; a refusal it raises is raised here, where its chunk would have come."""
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="dxfield-read") as pool:
+    with worker("dxfield-read") as pool:
         ahead: deque[Future[bytes | None]] = deque(
             pool.submit(next, chunks, None) for _ in range(depth)
         )

@@ -49,6 +49,7 @@ from dxfield.sync.container_base import (
     Revisions,
     Roster,
     _refuse,
+    worker,
 )
 from dxfield.sync.wire import HEADER_FORMAT
 
@@ -108,7 +109,7 @@ def _blob_stream(blob: Blob) -> Iterator[bytes]:
     seen = 0
     # Hashed by a thread of its own, in order, while the pieces go on (hashlib lets go of the
     # interpreter): the writer's thread only reads and cuts.
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="dxfield-blob-hash") as hasher:
+    with worker("dxfield-blob-hash") as hasher:
         hashed: Future[None] | None = None
         for piece in blob.pieces:
             seen += len(piece)
@@ -423,7 +424,7 @@ def _write_chunks(
         sink.write(len(data).to_bytes(_LENGTH_BYTES, "big"))
         sink.write(data)
 
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="dxfield-seal") as pool:
+    with worker("dxfield-seal") as pool:
         emitted = 0
 
         def emit(piece: bytes, final: bool) -> None:
