@@ -1,7 +1,7 @@
 """Attachments through `dxfield import`, the command as a person runs it (a process of its own, a
-real file): a bundle of 1 GiB of blobs (and the attachment records naming them) is taken in bounded
-memory and each blob lands in the data
-folder under its hash; a bundle whose blob was altered leaves neither a blob nor a temporary file.
+real file): a bundle of 1 GiB of blobs (and the attachment records naming them) is taken in
+bounded memory and each blob lands in the data folder under its hash; a bundle whose blob was
+altered leaves neither a blob nor a temporary file.
 
 Each import's peak memory is the import process's own maximum resident set, from `os.wait4` on
 that child alone: not the writer's (this process), nor any other child's of the test session.
