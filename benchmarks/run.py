@@ -28,6 +28,9 @@ non-zero when any figure misses its target.
 - sync_import, sync_reimport, sync_export, sync_size: bundles, `dxfield export` and `dxfield
   import` as processes on real files; the import's baseline is executemany of the same rows plus
   PyNaCl verifying as many signatures (see `benchmarks/sync.py`).
+- sync_blobs_export, sync_blobs_import, sync_blobs_export_rss, sync_blobs_import_rss: 200
+  photos of 3 MB through `dxfield export` and `dxfield import` as processes vs copying and
+  encrypting (decrypting) the same files with secretstream, and peak memory under 200 MB.
 - report_md, report_html: `dxfield report` as a process vs `dxfield export-table` of the same
   activities (see `benchmarks/report.py`).
 - hub_import, hub_search_long, hub_search_short, hub_report: the prefecture's hub on
@@ -302,6 +305,7 @@ def main() -> int:
             import sync
 
             figures.extend(sync.measure_sync(Path(tmp), args.records))
+            figures.extend(sync.measure_blob_sync(Path(tmp)))
         if args.only in (None, "report"):
             import report
 

@@ -20,6 +20,21 @@ connection to its last write (the CLI's own start-up counts against dxfield):
   JSON Lines file; medians of three interleaved runs. Target <= 2.
 - sync_size: the bundle's bytes vs that JSON Lines file's. Target <= 0.5.
 
+Attachments (issue 19), `measure_blob_sync`: a sender with PHOTOS photos of PHOTO_BYTES each
+(random bytes: as incompressible as JPEG; the records and the blob files are made directly, no
+re-encoding) on one activity, and an empty receiver:
+
+- sync_blobs_export: `dxfield export --full` as a process vs a small Python script, as a process
+  too, that copies the same files into one file while encrypting them with the same stream
+  construction as the bundle (libsodium's secretstream XChaCha20-Poly1305 through PyNaCl, in
+  pieces of the bundle's chunk size, each with its 4-byte length), and fsyncs it as the export
+  does. Medians of interleaved runs. Target <= 1.5.
+- sync_blobs_import: `dxfield import` of that bundle into the empty receiver vs the same script
+  the other way: the encrypted file decrypted back into one file per photo, each fsynced (as the
+  import's staging does). Target <= 1.5.
+- sync_blobs_export_rss, sync_blobs_import_rss: each command's peak resident memory (its own,
+  through `os.wait4` in a small launcher) vs a fixed 200 MB. Target <= 1.
+
 The figures are wall times. Each time figure's note also gives both sides' CPU seconds (this
 process's and those of the processes it waited for): on a shared machine the wall times follow
 the load of the moment, the CPU times much less.
@@ -277,6 +292,251 @@ def measure_sync(workdir: Path, records: int) -> list[Figure]:
     ]
 
 
+PHOTOS = 200
+PHOTO_BYTES = 3_000_000
+BLOB_RUNS = 3
+RSS_LIMIT_MB = 200.0
+
+_MEASURED = """
+import os, subprocess, sys
+child = subprocess.Popen(sys.argv[2:])
+_, status, usage = os.wait4(child.pid, 0)
+open(sys.argv[1], "w").write(f"{usage.ru_maxrss} {usage.ru_utime + usage.ru_stime}")
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+"""Runs a command and writes its peak memory (ru_maxrss, KiB) to a file: the command is forked
+from this small launcher, not from the benchmark's process (Linux counts the parent's memory in a
+forked child's peak)."""
+
+_BASELINE = r"""
+import base64, os, sys
+from nacl import bindings
+from nacl.public import PublicKey, SealedBox
+SS = "crypto_secretstream_xchacha20poly1305_"
+PIECE = 1 << 20
+def push(out_path, key_b64, files):
+    key = getattr(bindings, SS + "keygen")()
+    state = getattr(bindings, SS + "state")()
+    header = getattr(bindings, SS + "init_push")(state, key)
+    sealed = SealedBox(PublicKey(base64.b64decode(key_b64))).encrypt(key)
+    with open(out_path, "wb") as out:
+        out.write(sealed + header)
+        for n, name in enumerate(files):
+            last = n == len(files) - 1
+            with open(name, "rb") as source:
+                piece = source.read(PIECE)
+                while piece:
+                    following = source.read(PIECE)
+                    tag = getattr(bindings, SS + ("TAG_FINAL" if last and not following else "TAG_MESSAGE"))
+                    sealed_piece = getattr(bindings, SS + "push")(state, piece, None, tag)
+                    out.write(len(sealed_piece).to_bytes(4, "big") + sealed_piece)
+                    piece = following
+        out.flush()
+        os.fsync(out.fileno())
+def pull(in_path, private_b64, folder, sizes):
+    from nacl.public import PrivateKey
+    with open(in_path, "rb") as source:
+        sealed = source.read(32 + 48 + 24)
+        key = SealedBox(PrivateKey(base64.b64decode(private_b64))).decrypt(sealed[:80])
+        state = getattr(bindings, SS + "state")()
+        getattr(bindings, SS + "init_pull")(state, sealed[80:], key)
+        for n, size in enumerate(sizes):
+            with open(os.path.join(folder, str(n)), "wb") as out:
+                left = size
+                while left:
+                    length = int.from_bytes(source.read(4), "big")
+                    plain, _ = getattr(bindings, SS + "pull")(state, source.read(length), None)
+                    out.write(plain)
+                    left -= len(plain)
+                out.flush()
+                os.fsync(out.fileno())
+if sys.argv[1] == "push":
+    push(sys.argv[2], sys.argv[3], sys.argv[4:])
+else:
+    pull(sys.argv[2], sys.argv[3], sys.argv[4], [int(s) for s in sys.argv[5:]])
+"""
+"""The attachments' baselines: copy + encrypt (push) and decrypt + copy (pull) with secretstream,
+one piece of the bundle's chunk size at a time."""
+
+
+@dataclass(frozen=True)
+class Ran:
+    """One measured process: its wall time, its peak resident memory (MB) and its CPU time."""
+
+    wall: float
+    peak_mb: float
+    out: str
+    cpu: float = 0.0
+
+
+def _measured(argv: list[str], env: dict[str, str], workdir: Path) -> Ran:
+    peak = workdir / "peak.txt"
+    began = time.perf_counter()
+    result = subprocess.run(
+        [sys.executable, "-c", _MEASURED, str(peak), *argv],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    wall = time.perf_counter() - began
+    if result.returncode != 0:
+        raise RuntimeError(f"{argv[:6]} failed:\n{result.stderr}{result.stdout}")
+    maxrss, cpu = peak.read_text().split()
+    return Ran(wall, int(maxrss) / 1024, result.stdout, float(cpu))
+
+
+def _photos(store: Store, count: int, size: int) -> list[Path]:
+    """`count` attachments of `size` random bytes on one new activity: the blob files written
+    directly under their hashes, the records in one unit. Their files, in the order attached."""
+    import hashlib
+
+    from dxfield.store import blobs, records
+    from dxfield.store.activities import ActivityInput, add_activity
+
+    owner = add_activity(
+        store,
+        ActivityInput(
+            title="ワークショップ", kind="workshop", date="2024-07-17", municipality="豊岡市"
+        ),
+    ).id
+    paths = []
+    with store.unit() as unit:
+        for n in range(count):
+            content = os.urandom(size)
+            sha256 = hashlib.sha256(content).hexdigest()
+            path = blobs.blob_path(store.data_dir, sha256)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(content)
+            paths.append(path)
+            records.ATTACHMENTS.create(
+                unit,
+                {
+                    "owner_type": "activity",
+                    "owner_id": owner,
+                    "file_name": f"IMG_{n:04d}.jpg",
+                    "media_type": "image/jpeg",
+                    "size": size,
+                    "sha256": sha256,
+                    "caption": f"写真 {n}",
+                },
+            )
+    return paths
+
+
+def measure_blob_sync(
+    workdir: Path, photos: int = PHOTOS, size: int = PHOTO_BYTES, runs: int = BLOB_RUNS
+) -> list[Figure]:
+    """The attachments' figures (see the module's text): `photos` photos of `size` bytes."""
+    import shutil
+
+    from dxfield.sync.keys import device_keys
+
+    env = _cli_env(workdir)
+    root = workdir / "blob-sync"
+    root.mkdir()
+    sender_dir, receiver_dir = root / "sender", root / "receiver"
+    with (
+        Store.open(sender_dir, device_name="sender") as sender,
+        Store.open(receiver_dir, device_name="receiver") as receiver,
+    ):
+        _introduce(sender, receiver)
+        files = _photos(sender, photos, size)
+        public = own_card(receiver).encryption_key
+        private = base64.b64encode(bytes(device_keys(receiver).encryption)).decode()
+    fresh = root / "receiver-empty"
+    shutil.copytree(receiver_dir, fresh)
+    bundle, plain = root / "photos.dxb", root / "photos.enc"
+    python = sys.executable
+    export = [
+        "-m",
+        "dxfield",
+        "--data-dir",
+        str(sender_dir),
+        "export",
+        "--to",
+        str(bundle),
+        "--recipient",
+        "receiver",
+        "--full",
+        "--json",
+    ]
+    push = ["-c", _BASELINE, "push", str(plain), public, *map(str, files)]
+
+    exports: list[Ran] = []
+    pushes: list[Ran] = []
+    for _ in range(runs):
+        bundle.unlink(missing_ok=True)
+        exports.append(_measured([python, *export], env, root))
+        written = json.loads(exports[-1].out)
+        assert (written["blobs"], written["missing_blobs"]) == (photos, 0), written
+        pushes.append(_measured([python, *push], env, root))
+
+    imports: list[Ran] = []
+    pulls: list[Ran] = []
+    sizes = [str(p.stat().st_size) for p in files]
+    for _ in range(runs):
+        shutil.rmtree(receiver_dir)
+        shutil.copytree(fresh, receiver_dir)
+        imports.append(
+            _measured(
+                [
+                    python,
+                    "-m",
+                    "dxfield",
+                    "--data-dir",
+                    str(receiver_dir),
+                    "import",
+                    str(bundle),
+                    "--json",
+                ],
+                env,
+                root,
+            )
+        )
+        (taken,) = json.loads(imports[-1].out)
+        assert taken["blobs"] == photos, taken
+        out = root / "pulled"
+        shutil.rmtree(out, ignore_errors=True)
+        out.mkdir()
+        pulls.append(
+            _measured(
+                [python, "-c", _BASELINE, "pull", str(plain), private, str(out), *sizes], env, root
+            )
+        )
+    shutil.rmtree(root, ignore_errors=True)
+
+    def median(ran: list[Ran]) -> float:
+        return statistics.median(r.wall for r in ran)
+
+    total = photos * size / 1e6
+    note = f"{photos} photos, {total:.0f} MB; medians of {runs} interleaved runs"
+
+    def cpu(ours: list[Ran], theirs: list[Ran]) -> str:
+        return _cpu_note(
+            statistics.median(r.cpu for r in ours), statistics.median(r.cpu for r in theirs)
+        )
+
+    return [
+        figure(
+            "sync_blobs_export",
+            median(exports),
+            median(pushes),
+            1.5,
+            note=f"copy + secretstream push + fsync, as a process; {note}; {cpu(exports, pushes)}",
+        ),
+        figure(
+            "sync_blobs_import",
+            median(imports),
+            median(pulls),
+            1.5,
+            note=f"secretstream pull + copy + fsync each, as a process; {note}; {cpu(imports, pulls)}",
+        ),
+        figure("sync_blobs_export_rss", max(r.peak_mb for r in exports), RSS_LIMIT_MB, 1.0, "MB"),
+        figure("sync_blobs_import_rss", max(r.peak_mb for r in imports), RSS_LIMIT_MB, 1.0, "MB"),
+    ]
+
+
 def main() -> None:  # pragma: no cover - a convenience: `python benchmarks/sync.py N`
     """Run the section alone and print its figures as JSON."""
     import tempfile
@@ -284,7 +544,11 @@ def main() -> None:  # pragma: no cover - a convenience: `python benchmarks/sync
 
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
     with tempfile.TemporaryDirectory(prefix="dxfield-bench-sync-") as tmp:
-        print(json.dumps([asdict(f) for f in measure_sync(Path(tmp), count)], indent=2))
+        if sys.argv[2:3] == ["blobs"]:  # `python benchmarks/sync.py PHOTOS blobs`
+            found = measure_blob_sync(Path(tmp), count)
+        else:
+            found = measure_sync(Path(tmp), count)
+        print(json.dumps([asdict(f) for f in found], indent=2))
 
 
 if __name__ == "__main__":

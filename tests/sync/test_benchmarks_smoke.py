@@ -30,3 +30,18 @@ def test_the_sync_section_gives_its_four_figures(bench_sync: ModuleType, tmp_pat
     for f in figures:
         assert f.value > 0 and f.baseline > 0, f
         assert math.isfinite(f.ratio) and f.ratio > 0 and f.target > 0, f
+
+
+def test_the_attachments_figures_come_at_a_tiny_size(
+    bench_sync: ModuleType, tmp_path: Path
+) -> None:
+    figures = bench_sync.measure_blob_sync(tmp_path, photos=3, size=20_000, runs=1)
+    assert [f.name for f in figures] == [
+        "sync_blobs_export",
+        "sync_blobs_import",
+        "sync_blobs_export_rss",
+        "sync_blobs_import_rss",
+    ]
+    for f in figures:
+        assert f.value > 0 and f.baseline > 0, f
+        assert math.isfinite(f.ratio) and f.ratio > 0 and f.target > 0, f

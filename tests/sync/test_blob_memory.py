@@ -1,6 +1,7 @@
 """Attachments through `dxfield import`, the command as a person runs it (a process of its own, a
-real file): a bundle of 1 GiB of blobs is taken in bounded memory and each blob lands in the data
-folder under its hash; a bundle whose blob was altered leaves neither a blob nor a temporary file.
+real file): a bundle of 1 GiB of blobs (and the attachment records naming them) is taken in
+bounded memory and each blob lands in the data folder under its hash; a bundle whose blob was
+altered leaves neither a blob nor a temporary file.
 
 Each import's peak memory is the import process's own maximum resident set, from `os.wait4` on
 that child alone: not the writer's (this process), nor any other child's of the test session.
@@ -35,8 +36,9 @@ from dxfield.sync.wire import MANIFEST_FORMAT
 pytestmark = pytest.mark.sqlite_only
 
 MIB = 1 << 20
-BLOBS = 4
-BLOB_BYTES = 256 * MIB
+BLOBS = 21
+BLOB_BYTES = 50 * MIB
+"""The largest attachment there may be (`MAX_ATTACHMENT_BYTES`): 21 of them, just over 1 GiB."""
 PEAK_LIMIT = 200 * MIB
 TIMEOUT = 900.0
 """Seconds an import may take before the test gives up on it (it takes well under a minute)."""
@@ -74,7 +76,7 @@ def pair(tmp_path: Path) -> Pair:
         return Pair(sender.data_dir, receiver.data_dir, sender.device.id, receiver.device.id)
 
 
-def _manifest(pair: Pair, count: int) -> container.Manifest:
+def _manifest(pair: Pair, count: int, revisions: int = 0) -> container.Manifest:
     return container.Manifest(
         {
             "format": MANIFEST_FORMAT,
@@ -83,7 +85,7 @@ def _manifest(pair: Pair, count: int) -> container.Manifest:
             "recipient": pair.receiver_id,
             "created_at": clock.now().isoformat(timespec="seconds"),
             "full": False,
-            "revisions": 0,
+            "revisions": revisions,
             "blobs": count,
         }
     )
@@ -162,6 +164,33 @@ def _pieces(seed: bytes, size: int) -> Iterator[bytes]:
         yield bytes(block)
 
 
+def _attachment_records(pair: Pair, hashes: list[str]) -> list[dict[str, object]]:
+    """An activity on the sender with one attachment record per hash (each BLOB_BYTES), as
+    the sender's bundles carry them (signed)."""
+    from dxfield.store import records
+    from dxfield.store.activities import ActivityInput, add_activity
+    from tests.sync.corpus import outgoing_revisions
+
+    with Store.open(pair.sender) as sender:
+        owner = add_activity(
+            sender,
+            ActivityInput(title="写真", kind="workshop", date="2024-07-17", municipality="豊岡市"),
+        ).id
+        for n, sha256 in enumerate(hashes):
+            records.ATTACHMENTS.create(
+                sender,
+                {
+                    "owner_type": "activity",
+                    "owner_id": owner,
+                    "file_name": f"IMG_{n:04d}.jpg",
+                    "media_type": "image/jpeg",
+                    "size": BLOB_BYTES,
+                    "sha256": sha256,
+                },
+            )
+        return outgoing_revisions(sender)
+
+
 def _chunks(bundle: Path) -> int:
     """How many chunks the bundle's header says it has."""
     with bundle.open("rb") as handle:
@@ -188,7 +217,13 @@ def test_a_gibibyte_of_attachments_is_imported_by_the_cli_in_bounded_memory(
         for piece in _pieces(seed, BLOB_BYTES):
             digest.update(piece)
         hashes.append(digest.hexdigest())
-    members: list[container.Member] = [_manifest(pair, BLOBS)]
+    # The records that name them, on the sender, signed as its bundles carry them: a blob no
+    # record names is not kept (docs/bundle-format.md §4).
+    lines = _attachment_records(pair, hashes)
+    members: list[container.Member] = [
+        _manifest(pair, BLOBS, len(lines)),
+        container.Revisions(lines),
+    ]
     members += [
         container.Blob(h, BLOB_BYTES, _pieces(seed, BLOB_BYTES))
         for h, seed in zip(hashes, seeds, strict=True)
@@ -214,7 +249,7 @@ def test_a_gibibyte_of_attachments_is_imported_by_the_cli_in_bounded_memory(
         taken = _import(pair.receiver, bundle, tmp_path / "taken")
         assert taken.code == 0, taken.err
         (result,) = json.loads(taken.out)
-        assert (result["blobs"], result["revisions"]) == (BLOBS, 0), result
+        assert (result["blobs"], result["revisions"]) == (BLOBS, len(lines)), result
         assert taken.peak < PEAK_LIMIT, f"{taken.peak / MIB:.0f} MiB"
         expected = sorted(blobs.blob_path(pair.receiver, h) for h in hashes)
         assert _files_under(kept) == expected  # and no temporary file beside them

@@ -23,20 +23,39 @@ def export_command(
     no_encrypt: Annotated[
         bool, typer.Option("--no-encrypt", help="Leave it unencrypted (signed only).")
     ] = False,
+    max_size: Annotated[
+        str | None,
+        typer.Option(
+            "--max-size",
+            metavar=N_("SIZE"),
+            help="Split it into numbered bundles of at most this size (50M, 1G) that import in "
+            "any order.",
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Write a signed bundle, encrypted to one registered device."""
-    from dxfield.sync.bundle import export_bundle
+    from dxfield.sync.bundle import export_bundle, parse_size
 
+    limit = parse_size(max_size) if max_size is not None else None
     if no_encrypt:
         echo(_("warning: not encrypted; anyone holding the file can read it"))
     with progress_bar(_("writing the bundle"), 1) as advance:
-        result = export_bundle(store_of(ctx), to, recipient, full=full, encrypt=not no_encrypt)
+        result = export_bundle(
+            store_of(ctx), to, recipient, full=full, encrypt=not no_encrypt, max_size=limit
+        )
         if advance:
             advance()
     if as_json:
         print_json(result)
         return
+    if len(result.parts) > 1:
+        echo(
+            _("split into {count} bundles that import in any order: {names}").format(
+                count=len(result.parts),
+                names=", ".join(visible(p.name) for p in result.parts),
+            )
+        )
     path, recipient_name = visible(str(result.path)), visible(result.recipient)
     values = {
         "path": path,
@@ -57,6 +76,34 @@ def export_command(
             result.revisions,
         )
     echo(line.format(**values))
+    if result.blobs:
+        echo(
+            ngettext(
+                "attachments: {count} sent, {size} bytes",
+                "attachments: {count} sent, {size} bytes",
+                result.blobs,
+            ).format(count=result.blobs, size=f"{result.blob_bytes:,}")
+        )
+    if result.missing_blobs:
+        echo(
+            ngettext(
+                "not sent: {count} attachment's bytes, which this store does not keep "
+                "(dxfield check lists them)",
+                "not sent: {count} attachments' bytes, which this store does not keep "
+                "(dxfield check lists them)",
+                result.missing_blobs,
+            ).format(count=result.missing_blobs)
+        )
+    if result.oversized:
+        echo(
+            ngettext(
+                "{count} bundle is larger than --max-size: it holds one attachment larger "
+                "than that, alone",
+                "{count} bundles are larger than --max-size: each holds one attachment larger "
+                "than that, alone",
+                result.oversized,
+            ).format(count=result.oversized)
+        )
     if result.unsent:
         echo(
             ngettext(
@@ -108,6 +155,10 @@ def import_command(
             line += _(", attachments {count}").format(count=r.blobs)
         if r.purged:
             line += _(", left out (purged attachments) {count}").format(count=r.purged)
+        if r.ignored_blobs:
+            line += _(", attachments no record names (not kept) {count}").format(
+                count=r.ignored_blobs
+            )
         if r.format == 1:
             line += ngettext(
                 "; in the previous format: {count} revision came unsigned and the hub attested it",

@@ -59,3 +59,12 @@ def links_of(entity: str, data: dict[str, Any]) -> Iterator[tuple[str, str, str]
         owner, owner_kind = data.get("owner_id"), data.get("owner_type")
         if isinstance(owner, str) and isinstance(owner_kind, str):
             yield "owner_id", owner_kind, owner
+
+
+def kinds_pointing_at(kind: str) -> frozenset[str]:
+    """The kinds of record that may point at a record of `kind` (by a field of their own)."""
+    return frozenset(
+        entity
+        for entity, fields in _DIRECT.items()
+        if any(target == kind for _, target, _ in fields)
+    )

@@ -11,16 +11,29 @@ parents first (by generation), so that an importer can take each page as it arri
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from json.encoder import encode_basestring
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Text, cast, func, literal_column, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Text,
+    and_,
+    cast,
+    func,
+    literal_column,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
 from dxfield.store.authorship import unsigned_authors
 from dxfield.store.backend import backend_for
+from dxfield.store.links import kinds_pointing_at, links_of
 from dxfield.store.revisions import canonical_json
 from dxfield.store.schema import REVISIONS, SYNCED_TABLES, table_of
 
@@ -99,23 +112,46 @@ def signed_lines_since(
     watermark: int,
     page: int = PAGE,
     left_out: frozenset[str] = frozenset(),
+    *,
+    kinds: Sequence[str] | None = None,
+    without_kinds: Sequence[str] = (),
+    only: frozenset[str] | None = None,
 ) -> Iterator[list[bytes]]:
     """The revisions to send that arrived after `watermark`, as the canonical JSON lines (UTF-8) a
     format-2 bundle carries (with `signature` or `attestation`), in pages of `page`, parents
     first. The stored `data` is canonical JSON already: it is spliced in as it is, not parsed
-    and written again (the export's largest cost)."""
+    and written again (the export's largest cost). A part of a split export asks for some of
+    them: those of `kinds` only, or all but `without_kinds`, and of those only the ids `only`."""
+    extra = _kinds_clause(kinds, without_kinds)
     if conn.dialect.name == "sqlite" and _sqlite_writes_json(conn):
         by_sqlite = select(literal_column(_SQLITE_LINE, Text).label("line"), _table.c.rev_id)
-        return _paged(conn, by_sqlite, _written, watermark, page, left_out)
-    return _portable_lines(conn, watermark, page, left_out)
+        return _paged(conn, by_sqlite.where(extra), _written, watermark, page, left_out, only)
+    return _portable_lines(conn, watermark, page, left_out, extra, only)
+
+
+def _kinds_clause(kinds: Sequence[str] | None, without_kinds: Sequence[str]) -> ColumnElement[bool]:
+    clause: ColumnElement[bool] = true()
+    if kinds is not None:
+        clause = and_(clause, _table.c.entity.in_(sorted(kinds)))
+    if without_kinds:
+        clause = and_(clause, _table.c.entity.not_in(sorted(without_kinds)))
+    return clause
 
 
 def _portable_lines(
-    conn: Connection, watermark: int, page: int, left_out: frozenset[str]
+    conn: Connection,
+    watermark: int,
+    page: int,
+    left_out: frozenset[str],
+    extra: ColumnElement[bool] | None = None,
+    only: frozenset[str] | None = None,
 ) -> Iterator[list[bytes]]:
     """`signed_lines_since` as on PostgreSQL (the row's fields read, the line written in
     Python), on any engine: the tests compare it with SQLite's own."""
-    return _paged(conn, select(*_LINE_FIELDS), _line, watermark, page, left_out)
+    statement = select(*_LINE_FIELDS)
+    if extra is not None:
+        statement = statement.where(extra)
+    return _paged(conn, statement, _line, watermark, page, left_out, only)
 
 
 _LINE_FIELDS = (
@@ -161,8 +197,11 @@ def _paged(
     watermark: int,
     page: int,
     left_out: frozenset[str],
+    only: frozenset[str] | None = None,
 ) -> Iterator[list[bytes]]:
-    """The lines of the rows `statement` gives (`line_of` each), parents first, without those `left_out`, in pages of at most `page` lines and PAGE_BYTES."""
+    """The lines of the rows `statement` gives (`line_of` each), parents first, without those
+    `left_out` (and, given `only`, of those ids only), in pages of at most `page` lines and
+    PAGE_BYTES."""
     ordered = statement.where(_sendable(conn, watermark)).order_by(
         _table.c.generation, _table.c.rev_id
     )
@@ -171,7 +210,7 @@ def _paged(
     size = 0
     for rows in result.partitions(page):
         for row in rows:
-            if row.rev_id in left_out:
+            if row.rev_id in left_out or (only is not None and row.rev_id not in only):
                 continue
             line = line_of(row).encode()
             if lines and (len(lines) >= page or size + len(line) > PAGE_BYTES):
@@ -216,3 +255,89 @@ def _line(row: Any) -> str:
         f'"entity_id":{text(row.entity_id)},"generation":{int(row.generation)},'
         f'"hlc":{text(row.hlc)},"parents":{parents},"rev_id":{text(row.rev_id)}{tail}'
     )
+
+
+# -- attachments' bytes ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AttachmentRef:
+    """An attachment's revision that an export sends, and the SHA-256 of the bytes it names."""
+
+    entity_id: str
+    rev_id: str
+    sha256: str
+    deleted: bool
+    leaf: bool
+    """No revision follows it here (an edit or a deletion would: it then needs no bytes)."""
+
+
+def attachment_refs_since(
+    conn: Connection, watermark: int, left_out: frozenset[str] = frozenset()
+) -> list[AttachmentRef]:
+    """Every attachment revision an export after `watermark` sends (tombstones too, which need
+    no bytes), parents first."""
+    rows = conn.execute(
+        select(_table.c.entity_id, _table.c.rev_id, _table.c.deleted, _table.c.data, _table.c.leaf)
+        .where(_sendable(conn, watermark), _table.c.entity == "attachment")
+        .order_by(_table.c.generation, _table.c.rev_id)
+    )
+    found = []
+    for entity_id, rev_id, deleted, data, leaf in rows:
+        if rev_id in left_out:
+            continue
+        found.append(AttachmentRef(entity_id, rev_id, _sha256_of(data), bool(deleted), bool(leaf)))
+    return found
+
+
+def blobs_held_by(conn: Connection, recipient_id: str, watermark: int) -> frozenset[str]:
+    """The attachments' bytes the device `recipient_id` holds already, as far as this store can
+    tell without asking it: those named by a live attachment revision it was sent (at or below
+    its watermark: each went with its bytes) or wrote itself, of a record never deleted here (a
+    deleted one's bytes may have been pruned there; a restored one sends them again)."""
+    order = backend_for(conn).arrival_order(_table)
+    deleted_once = (
+        select(_table.c.entity_id)
+        .where(_table.c.entity == "attachment", _table.c.deleted.is_(True))
+        .scalar_subquery()
+    )
+    rows = conn.execute(
+        select(_table.c.data).where(
+            _table.c.entity == "attachment",
+            _table.c.deleted.is_(False),
+            or_(order <= watermark, _table.c.device_id == recipient_id),
+            _table.c.entity_id.not_in(deleted_once),
+        )
+    )
+    return frozenset(_sha256_of(data) for (data,) in rows)
+
+
+def _sha256_of(data: Any) -> str:
+    content = json.loads(data) if isinstance(data, str) else data
+    value = content.get("sha256") if isinstance(content, dict) else None
+    return value if isinstance(value, str) else ""
+
+
+def pointing_at_attachments(
+    conn: Connection, watermark: int, left_out: frozenset[str] = frozenset()
+) -> list[tuple[str, str]]:
+    """(revision, attachment) for each revision an export after `watermark` sends of a kind
+    that points at an attachment (none yet; the hub's purge of one would): a split export puts
+    it in the part of the attachment it names."""
+    kinds = kinds_pointing_at("attachment")
+    if not kinds:
+        return []
+    rows = conn.execute(
+        select(_table.c.rev_id, _table.c.entity, _table.c.data)
+        .where(_sendable(conn, watermark), _table.c.entity.in_(sorted(kinds)))
+        .order_by(_table.c.generation, _table.c.rev_id)
+    )
+    found = []
+    for rev_id, entity, data in rows:
+        if rev_id in left_out:
+            continue
+        content = json.loads(data) if isinstance(data, str) else data
+        targets = [t for _, kind, t in links_of(entity, content) if kind == "attachment"]
+        if targets:
+            found.append((rev_id, targets[0]))
+    return found

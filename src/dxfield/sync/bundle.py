@@ -17,10 +17,13 @@ the hub as they are taken, and any other must be held already.
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Callable, Iterator
+import os
+import re
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -30,10 +33,12 @@ from nacl.signing import VerifyKey
 
 from dxfield import clock
 from dxfield.domain.errors import LocalizedError, NotFound
+from dxfield.domain.records import MAX_ATTACHMENT_BYTES
 from dxfield.i18n import N_, problems, quote
-from dxfield.store import blobs, files, local_state, merge, outgoing, purges
+from dxfield.store import blob_refs, blobs, files, local_state, merge, outgoing, purges
 from dxfield.store.authorship import is_hub_account, known_keys
 from dxfield.store.engine import Store
+from dxfield.store.files import guard_output
 from dxfield.store.unit import Unit
 from dxfield.sync import container, format1
 from dxfield.sync.authors import HUB_ONLY_KINDS, Checking, authors_of
@@ -94,8 +99,50 @@ PROBLEMS = problems(
         "bundle.accept_v1_not_hub": N_(
             "only the hub decides which bundles it takes; {device} is not the hub"
         ),
+        "bundle.blob_missing": N_(
+            "bundle refused: revision {number}: the attachment's bytes ({sha256}) are neither "
+            "in the bundle nor kept here ({device} may lack them too)"
+        ),
+        "bundle.too_many_blobs": N_(
+            "bundle refused: it holds more than {limit} attachments (a bundle holds at most "
+            "that many)"
+        ),
+        "bundle.blobs_too_large": N_(
+            "bundle refused: its attachments take more than {limit} (a bundle holds at most "
+            "that much)"
+        ),
+        "bundle.blob_too_large": N_(
+            "bundle refused: the attachment {sha256} is larger than an attachment may be ({limit})"
+        ),
+        "bundle.export_too_large": N_(
+            "cannot write the bundle: its {count} attachments take {size}, more than one bundle "
+            "holds (at most {count_limit} attachments, {size_limit}); split it with --max-size, "
+            "e.g. --max-size=1G"
+        ),
+        "bundle.max_size_too_small": N_(
+            "--max-size {size} is too small: every part carries all the records without their "
+            "attachments, about {text}; choose a larger size"
+        ),
+        "bundle.max_size_too_large": N_(
+            "--max-size {size} is larger than a bundle may be; at most {limit}"
+        ),
+        "bundle.bad_size": N_(
+            "cannot read {value} as a size (for example --max-size=50M or --max-size=1G)"
+        ),
+        "bundle.part_exists": N_(
+            "{path} exists already; choose another name (a split export writes NAME-1-of-N.dxb "
+            "and so on, and overwrites none)"
+        ),
     }
 )
+
+MAX_BUNDLE_BLOBS = 10_000
+"""Attachments one bundle holds at most: each is a file of its own written while the bundle is
+read, under the store's write lock (a hub's colleagues wait meanwhile)."""
+MAX_BUNDLE_BLOB_BYTES = 3 << 30
+"""Their bytes, at most (3 GiB): a bundle then still fits a FAT32 USB stick (4 GiB a file), and
+an import holds the store's write lock for a minute or so at most. Larger exports are split
+(`export --max-size`)."""
 
 
 @dataclass(frozen=True)
@@ -111,6 +158,16 @@ class ExportResult:
     unsent: int = 0
     """Revisions that arrived since the last bundle but carry no proof of who wrote them (taken
     from another laptop before format 2): not sent; their authors send them, signed."""
+    blobs: int = 0
+    """Attachments' bytes sent (in all the parts; one sent in two parts counts twice)."""
+    blob_bytes: int = 0
+    missing_blobs: int = 0
+    """Attachments whose bytes this store does not keep (never had, or purged): not sent."""
+    parts: tuple[Path, ...] = ()
+    """A split export (`max_size`): every part, in order (`path` is the first)."""
+    oversized: int = 0
+    """Parts larger than `max_size`: each holds one attachment's record with bytes larger
+    than it, alone."""
 
 
 @dataclass(frozen=True)
@@ -135,6 +192,8 @@ class ImportResult:
     purged: int = 0
     """Versions of attachments purged here that the bundle brought and were left out (from a
     device that had not heard of the purge yet)."""
+    ignored_blobs: int = 0
+    """Attachments' bytes that no live record names, here or in the bundle: checked, not kept."""
 
 
 # -- export --------------------------------------------------------------------------------------
@@ -158,13 +217,25 @@ def export_bundle(
     *,
     full: bool = False,
     encrypt: bool = True,
+    max_size: int | None = None,
 ) -> ExportResult:
     """Write one format-2 bundle for the device `recipient` (name or id; trusted here, or
     enrolled in the hub's roster this store holds): every revision that arrived here since the
-    last bundle for it (`full`: all of them) with its proof, and the hub's roster."""
+    last bundle for it (`full`: all of them) with its proof, the hub's roster, and the bytes of
+    the attachments those revisions name that the recipient does not hold yet.
+
+    `max_size` (bytes) splits it into parts `NAME-1-of-N.dxb`… of at most that size that import
+    in any order: each carries every revision but the attachments' (small, and taken again
+    without change), and its share of attachment records with their bytes (see `_split`)."""
     require_hub_account(store)
     target = _recipient(store, recipient)
     keys = device_keys(store)
+    if max_size is not None and max_size > MAX_BUNDLE_BLOB_BYTES:
+        raise LocalizedError(
+            "bundle.max_size_too_large",
+            size=_size_text(max_size),
+            limit=_size_text(MAX_BUNDLE_BLOB_BYTES),
+        )
     if is_hub_account(store):
         roster_data: bytes | None = hub_roster(store)
     else:
@@ -176,41 +247,310 @@ def export_bundle(
     with store.read() as conn:
         left_out = outgoing.withheld(conn, watermark, known_keys(store, conn).revoked)
         count, unsent, newest = outgoing.counts_since(conn, watermark, left_out)
-        manifest = {
-            "format": MANIFEST_FORMAT,
-            "version": FORMAT_VERSION,
-            "sender": store.device.id,
-            "recipient": target.card.id,
-            "created_at": _now(),
-            "full": full,
-            "revisions": count,
-            "blobs": 0,
-        }
+        refs = outgoing.attachment_refs_since(conn, watermark, left_out)
+        sent_before = (
+            frozenset() if full else outgoing.blobs_held_by(conn, target.card.id, watermark)
+        )
+        groups, missing = _attachment_groups(
+            store.data_dir,
+            refs,
+            sent_before,
+            outgoing.pointing_at_attachments(conn, watermark, left_out),
+        )
+        if max_size is None:
+            parts = [_Part(None, groups)]
+            _within_caps(parts[0])
+        else:
+            grouped = frozenset(r for g in groups for r in g.rev_ids)
+            text = sum(
+                len(line) + 1
+                for page in outgoing.signed_lines_since(
+                    conn, watermark, left_out=left_out | grouped
+                )
+                for line in page
+            )
+            fixed = text + len(roster_data or b"") + 4096
+            parts = _split(groups, max_size, fixed)
+        grouped_ids = frozenset(r for g in groups for r in g.rev_ids)
+        paths = _part_paths(store, out, len(parts))
 
-        def members() -> Iterator[container.Member]:
-            yield container.Manifest(manifest)
+        def members(part: _Part) -> Iterator[container.Member]:
+            blobs_in = part.blobs()
+            yield container.Manifest(
+                {
+                    "format": MANIFEST_FORMAT,
+                    "version": FORMAT_VERSION,
+                    "sender": store.device.id,
+                    "recipient": target.card.id,
+                    "created_at": _now(),
+                    "full": full,
+                    "revisions": count - len(grouped_ids) + len(part.rev_ids())
+                    if part.split is not None
+                    else count,
+                    "blobs": len(blobs_in),
+                }
+            )
             if roster_data is not None:
                 yield container.Roster(json.loads(roster_data))
-            for page in outgoing.signed_lines_since(conn, watermark, left_out=left_out):
-                yield container.Revisions(page)
+            if part.split is None:
+                for page in outgoing.signed_lines_since(conn, watermark, left_out=left_out):
+                    yield container.Revisions(page)
+            else:
+                # Every revision but the attachments' first (an attachment's owner is then
+                # here before it), then this part's attachment records.
+                for page in outgoing.signed_lines_since(
+                    conn, watermark, left_out=left_out | grouped_ids
+                ):
+                    yield container.Revisions(page)
+                for page in outgoing.signed_lines_since(
+                    conn, watermark, left_out=left_out, only=part.rev_ids()
+                ):
+                    yield container.Revisions(page)
+            for sha256, size in blobs_in:
+                yield container.Blob(sha256, size, _blob_pieces(store.data_dir, sha256))
 
-        written = container.write_container(
-            out,
-            keys.signing,
-            store.device.id,
-            target.card.id,
-            encryption,
-            members(),
-            data_dir=store.data_dir,
-            sender_keys=hub_key_chain(store) if is_hub_account(store) else None,
+        written = _write_parts(
+            store,
+            paths,
+            parts,
+            lambda part, path: container.write_container(
+                path,
+                keys.signing,
+                store.device.id,
+                target.card.id,
+                encryption,
+                members(part),
+                data_dir=store.data_dir,
+                sender_keys=hub_key_chain(store) if is_hub_account(store) else None,
+            ),
         )
     # Forward only: of two exports to one device at once, the one that read less may finish
     # last; its watermark must not take the other's back (that would send it all again).
     with store.unit() as unit:
         if newest > int(local_state.get_value(unit, watermark_key, 0)):
             local_state.put_value(unit, watermark_key, newest)
-    _log(store, "out", target, out, written.sha256, {"revisions": count, "full": full})
-    return ExportResult(out, target.name, count, written.bytes, encrypt, full, unsent)
+    sent = [blob for part in parts for blob in part.blobs()]
+    for path, item in zip(paths, written, strict=True):
+        _log(store, "out", target, path, item.sha256, {"revisions": count, "full": full})
+    return ExportResult(
+        paths[0],
+        target.name,
+        count,
+        sum(item.bytes for item in written),
+        encrypt,
+        full,
+        unsent,
+        blobs=len(sent),
+        blob_bytes=sum(size for _, size in sent),
+        missing_blobs=missing,
+        parts=tuple(paths) if max_size is not None else (),
+        oversized=sum(1 for part in parts if max_size is not None and part.size > max_size),
+    )
+
+
+@dataclass
+class _Group:
+    """One attachment record's revisions in an export, and the bytes they send (those its live
+    revisions name that the recipient does not hold and this store keeps)."""
+
+    rev_ids: list[str]
+    blobs: dict[str, int]
+
+
+@dataclass
+class _Part:
+    """What one bundle of an export carries besides the other revisions: attachment records
+    with their bytes. `split` is None for a whole export, else the part's planned size."""
+
+    split: int | None
+    groups: list[_Group]
+
+    def rev_ids(self) -> frozenset[str]:
+        return frozenset(r for g in self.groups for r in g.rev_ids)
+
+    def blobs(self) -> list[tuple[str, int]]:
+        """Each attachment's bytes once, in the order their records came."""
+        found: dict[str, int] = {}
+        for group in self.groups:
+            for sha256, size in group.blobs.items():
+                found.setdefault(sha256, size)
+        return list(found.items())
+
+    @property
+    def size(self) -> int:
+        return self.split or 0
+
+
+def _attachment_groups(
+    data_dir: Path,
+    refs: list[outgoing.AttachmentRef],
+    sent_before: frozenset[str],
+    pointing: Sequence[tuple[str, str]] = (),
+) -> tuple[list[_Group], int]:
+    """The export's attachment records, in the order they first come, each with the bytes it
+    sends and the revisions that point at it (`pointing`: revision, attachment); and how many
+    attachments' bytes this store lacks (not sent)."""
+    groups: dict[str, _Group] = {}
+    missing: set[str] = set()
+    for ref in refs:
+        group = groups.setdefault(ref.entity_id, _Group([], {}))
+        group.rev_ids.append(ref.rev_id)
+        # Only a live leaf needs its bytes where it goes (`blob_refs.missing_blobs`): one that
+        # an edit or a deletion follows does not, and its bytes may rightly be gone here.
+        if ref.deleted or not ref.leaf or ref.sha256 in sent_before or ref.sha256 in group.blobs:
+            continue
+        try:
+            size = blobs.blob_path(data_dir, ref.sha256).stat().st_size
+        except (OSError, ValueError):
+            missing.add(ref.sha256)
+            continue
+        group.blobs[ref.sha256] = size
+    for rev_id, attachment_id in pointing:
+        groups.setdefault(attachment_id, _Group([], {})).rev_ids.append(rev_id)
+    return list(groups.values()), len(missing)
+
+
+def _within_caps(part: _Part) -> None:
+    sent = part.blobs()
+    total = sum(size for _, size in sent)
+    if len(sent) > MAX_BUNDLE_BLOBS or total > MAX_BUNDLE_BLOB_BYTES:
+        raise LocalizedError(
+            "bundle.export_too_large",
+            count=len(sent),
+            size=_size_text(total),
+            count_limit=MAX_BUNDLE_BLOBS,
+            size_limit=_size_text(MAX_BUNDLE_BLOB_BYTES),
+        )
+
+
+_BLOB_LINE = 140
+"""A blob member's line, at most (its JSON names the hash and the size)."""
+
+
+def _bound(plain: int) -> int:
+    """The most a bundle of `plain` bytes of plain text takes as a file: zlib's bound for
+    incompressible input (a 4,096th more, and 13 bytes a chunk), the stream's tag, each chunk's
+    length and its hash in the header, and the rest of the header."""
+    chunks = plain // container.CHUNK_BYTES + 1
+    return plain + plain // 4096 + plain // 16384 + chunks * (13 + 17 + 4 + 70) + 4096
+
+
+def _split(groups: list[_Group], max_size: int, fixed: int) -> list[_Part]:
+    """The parts of an export of at most `max_size` bytes each: every part carries `fixed`
+    bytes (the other revisions, the roster), and attachment records with their bytes are
+    spread over them in the order they come, a part closed when the next record would take it
+    over `max_size` or over a bundle's caps. A record whose bytes alone take a part over
+    `max_size` goes alone in a part of its own."""
+    if _bound(fixed) > max_size:
+        raise LocalizedError(
+            "bundle.max_size_too_small", size=_size_text(max_size), text=_size_text(fixed)
+        )
+    parts: list[_Part] = []
+    current: list[_Group] = []
+    plain, count, blob_bytes = fixed, 0, 0
+    held: set[str] = set()
+
+    def close() -> None:
+        parts.append(_Part(_bound(plain), current))
+
+    for group in groups:
+        new = {sha: size for sha, size in group.blobs.items() if sha not in held}
+        more = sum(new.values())
+        grown = plain + more + _BLOB_LINE * len(new) + 512 * len(group.rev_ids)
+        if current and (
+            _bound(grown) > max_size
+            or count + len(new) > MAX_BUNDLE_BLOBS
+            or blob_bytes + more > MAX_BUNDLE_BLOB_BYTES
+        ):
+            close()
+            current, held = [], set()
+            plain, count, blob_bytes = fixed, 0, 0
+            new = dict(group.blobs)
+            more = sum(new.values())
+            grown = plain + more + _BLOB_LINE * len(new) + 512 * len(group.rev_ids)
+        current.append(group)
+        held.update(new)
+        plain, count, blob_bytes = grown, count + len(new), blob_bytes + more
+    close()
+    return parts
+
+
+def _part_paths(store: Store, out: Path, count: int) -> list[Path]:
+    """Where the parts go: `out` itself for one, else `STEM-1-of-N.dxb`… beside it; none may be
+    there already, nor be a data folder's file."""
+    if count == 1:
+        return [out]
+    suffix = out.suffix or ".dxb"
+    paths = [out.with_name(f"{out.stem}-{n}-of-{count}{suffix}") for n in range(1, count + 1)]
+    for path in paths:
+        guard_output(store.data_dir, path)
+        if os.path.lexists(path):
+            raise LocalizedError("bundle.part_exists", path=quote(str(path), 160))
+    return paths
+
+
+def _write_parts(
+    store: Store,
+    paths: list[Path],
+    parts: list[_Part],
+    write: Callable[[_Part, Path], container.Written],
+) -> list[container.Written]:
+    """Each part written whole under a hidden name beside its place, then all put in place: a
+    failure (a full disk) or a kill midway leaves none of them under its name."""
+    if len(parts) == 1:
+        return [write(parts[0], paths[0])]
+    hidden = [path.with_name(f".{path.name}.{os.getpid()}.part") for path in paths]
+    written: list[container.Written] = []
+    try:
+        for part, path in zip(parts, hidden, strict=True):
+            written.append(write(part, path))
+        for source, path in zip(hidden, paths, strict=True):
+            os.replace(source, path)
+    except OSError as exc:
+        raise LocalizedError(
+            "bundle.cannot_write", path=quote(str(paths[0]), 160), reason=exc.strerror or ""
+        ) from None
+    finally:
+        for path in hidden:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)
+    return [
+        container.Written(path, w.bytes, w.chunks, w.encrypted, w.sha256)
+        for path, w in zip(paths, written, strict=True)
+    ]
+
+
+def _blob_pieces(data_dir: Path, sha256: str) -> Iterator[bytes]:
+    """The bytes kept under `sha256`, a MiB at a time, the file opened only when they are read
+    (the writer checks them against their size and hash as it goes)."""
+    with blobs.blob_path(data_dir, sha256).open("rb") as handle:
+        while piece := handle.read(1 << 20):
+            yield piece
+
+
+def _size_text(size: int) -> str:
+    """A size as people read it: `1.5 GB`, `50 MB`, `900 KB` (of 1,024)."""
+    for unit, scale in (("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10)):
+        if size >= scale:
+            value = size / scale
+            return (
+                f"{value:.1f} {unit}"
+                if value < 10 and value != int(value)
+                else f"{value:.0f} {unit}"
+            )
+    return f"{size} B"
+
+
+def parse_size(text: str) -> int:
+    """`50M`, `1G`, `700K`, `2.5G` or a number of bytes (K, M, G of 1,024; `MB` and so on too)."""
+    found = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([KMGkmg]?)(?:[Bb]|i[Bb])?\s*", text)
+    if found is None:
+        raise LocalizedError("bundle.bad_size", value=quote(text, 40))
+    scale = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}[found.group(2).lower()]
+    size = int(float(found.group(1)) * scale)
+    if size <= 0:
+        raise LocalizedError("bundle.bad_size", value=quote(text, 40))
+    return size
 
 
 def _recipient(store: Store, text: str) -> TrustedDevice:
@@ -419,19 +759,6 @@ def _version(path: Path) -> int:
     return version_of(first)
 
 
-def _file_sha256(path: Path) -> str:
-    """The file's SHA-256 for the bundle log, read after the import committed: a stick pulled
-    out meanwhile leaves the log without it, never an import said to fail that did not."""
-    digest = hashlib.sha256()
-    try:
-        with files.open_regular_file(path) as handle:
-            while piece := handle.read(1 << 20):
-                digest.update(piece)
-    except (OSError, LocalizedError):
-        return ""
-    return digest.hexdigest()
-
-
 class _Import:
     """One format-2 bundle taken member by member in one unit (see the module's text)."""
 
@@ -448,6 +775,16 @@ class _Import:
         self.roster: tuple[Roster, bytes] | None = None
         self.checking: Checking | None = None
         self.seen_roster = False
+        self.needed: list[blob_refs.Needed] = []
+        """The live attachment revisions this store lacked: each needs its bytes."""
+        self.named: set[str] = set()
+        """The hashes the bundle's live attachment revisions name."""
+        self.arrived: set[str] = set()
+        """The attachments' bytes the bundle brought that are kept (staged, or here already)."""
+        self.blob_bytes = 0
+        self.ignored = 0
+        self.file_sha256: str | None = None
+        """The file's SHA-256 for the bundle log, taken as it was read (not read again)."""
 
     def run(self) -> ImportResult:
         store = self.store
@@ -466,6 +803,8 @@ class _Import:
                     for number, member in enumerate(reader.members(), 1):
                         self._member(unit, number, member, sender, staging)
                     self._finish(reader.header)
+                    self._require_blobs(unit, sender)
+                    self.file_sha256 = reader.file_sha256
                     after = merge.latest_arrival(unit.conn)
                     if self.dry_run:
                         raise _DryRun
@@ -495,14 +834,15 @@ class _Import:
             conflicting=self.report.conflicting,
             skewed=len(self.report.skewed),
             dry_run=self.dry_run,
-            blobs=self.blobs,
+            blobs=self.blobs - self.ignored,
             roster=self.roster[0].serial if self.roster is not None else None,
             purged=self.report.purged,
+            ignored_blobs=self.ignored,
         )
         if not self.dry_run:
             counts = asdict(result)
             counts.pop("path")
-            _log(store, "in", sender, self.path, _file_sha256(self.path), counts)
+            _log(store, "in", sender, self.path, self.file_sha256 or "", counts)
         return result
 
     def _member(
@@ -518,6 +858,9 @@ class _Import:
             if self.manifest is not None or number != 1:
                 raise refuse("bundle.members_order", number=number, kind=kind)
             self.manifest = dict(member.fields)
+            claimed = self.manifest.get("blobs")
+            if type(claimed) is int and claimed > MAX_BUNDLE_BLOBS:
+                raise refuse("bundle.too_many_blobs", limit=MAX_BUNDLE_BLOBS)
             return
         if self.manifest is None:
             raise refuse("bundle.members_order", number=number, kind=kind)
@@ -537,8 +880,75 @@ class _Import:
                 raise refuse("bundle.members_order", number=number, kind=kind)
             self._take(unit, member.lines, sender)
         else:
-            staging.add(member.sha256, member.pieces)
-            self.blobs += 1
+            self._blob(unit, member, staging)
+
+    def _blob(self, unit: Unit, member: container.Blob, staging: blobs.Staging) -> None:
+        """A blob member: within the bundle's caps, checked against its hash as it is read, and
+        staged when a live attachment record (the bundle's, or one here) names it; else read
+        through and not kept (nothing refers to it: `prune` would remove it at once)."""
+        self.blobs += 1
+        self.blob_bytes += member.size
+        if self.blobs > MAX_BUNDLE_BLOBS:
+            raise refuse("bundle.too_many_blobs", limit=MAX_BUNDLE_BLOBS)
+        if self.blob_bytes > MAX_BUNDLE_BLOB_BYTES:
+            raise refuse("bundle.blobs_too_large", limit=_size_text(MAX_BUNDLE_BLOB_BYTES))
+        if member.size > MAX_ATTACHMENT_BYTES:
+            raise refuse(
+                "bundle.blob_too_large",
+                sha256=member.sha256,
+                limit=_size_text(MAX_ATTACHMENT_BYTES),
+            )
+        if member.sha256 in self.named or blob_refs.referenced_here(unit.conn, member.sha256):
+            if self.dry_run:  # checked all the same, written nowhere
+                for _ in member.pieces:
+                    pass
+            else:
+                staging.add(member.sha256, member.pieces)
+            self.arrived.add(member.sha256)
+        else:
+            for _ in member.pieces:  # read through: its hash is checked all the same
+                pass
+            self.ignored += 1
+
+    def _require_blobs(self, unit: Unit, sender: TrustedDevice) -> None:
+        """Refuse the bundle when a live attachment revision it brought lacks its bytes (see
+        `blob_refs.missing_blobs`)."""
+        missing = blob_refs.missing_blobs(unit.conn, self.store.data_dir, self.needed, self.arrived)
+        if missing:
+            first = min(missing, key=lambda n: n.number)
+            raise refuse(
+                "bundle.blob_missing",
+                number=first.number,
+                sha256=first.sha256,
+                device=quote(sender.name),
+            )
+
+    def _note_attachments(
+        self,
+        unit: Unit,
+        rows: list[dict[str, Any]],
+        contents: dict[str, dict[str, Any]],
+        start: int,
+    ) -> None:
+        """Before a page is merged: the live attachment revisions in it, and of those the ones
+        this store lacks (they need their bytes)."""
+        live = [
+            (start + n, row)
+            for n, row in enumerate(rows, 1)
+            if row["entity"] == "attachment" and not row["deleted"]
+        ]
+        if not live:
+            return
+        held = blob_refs.held_revisions(unit.conn, [row["rev_id"] for _, row in live])
+        for number, row in live:
+            sha256 = contents[row["rev_id"]].get("sha256")
+            if not isinstance(sha256, str):
+                continue  # the record's own check refuses it
+            self.named.add(sha256)
+            if row["rev_id"] not in held:
+                self.needed.append(
+                    blob_refs.Needed(number, row["entity_id"], row["rev_id"], sha256)
+                )
 
     def _offered(self, data: bytes) -> None:
         """A roster in the bundle: a hub takes none (it is the enrolment authority: its own trust
@@ -583,6 +993,7 @@ class _Import:
             if found is not None:
                 raise format1.refused_revision(numbers[found[0]["rev_id"]], found[1])
 
+        self._note_attachments(unit, rows, contents, start)
         # The page's signatures are verified while it is written (`Checking`), and settled
         # before the next page: a revision whose author does not check out refuses the bundle,
         # its page rolled back with the rest, as if it had been refused before the writes.

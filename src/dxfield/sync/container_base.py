@@ -7,8 +7,10 @@ only through what is defined here.
 
 from __future__ import annotations
 
+import contextlib
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -42,7 +44,7 @@ MAX_ROSTER_ITEMS = 1_500_000
 MAX_ROSTER_BYTES = 48 << 20
 """The roster's line: a revoked device's cut lists up to a million revision ids."""
 COMPRESSION_LEVEL = 1
-SAMPLE_BYTES = 16 << 10
+SAMPLE_BYTES = 8 << 10
 """A chunk whose samples of this size do not shrink by a tenth is stored (zlib level 0): photos
 and PDFs do not compress, and level 1 would spend 30 ms a MiB learning so."""
 
@@ -155,6 +157,22 @@ class Blob:
 
 
 Member = Manifest | Roster | Revisions | Blob
+
+
+@contextlib.contextmanager
+def worker(name: str) -> Iterator[ThreadPoolExecutor]:
+    """One worker thread, for work done beside a generator's: joined when the block ends, but
+    only let go, not joined, when it ends by an exception or the generator's closing. A
+    generator dropped unfinished is closed by the garbage collector, at any point of any thread
+    (even one that is starting, holding the locks a thread's ending takes): joining a thread
+    there can wait forever. What the let-go thread still does (a hash, a read) is dropped."""
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
+    try:
+        yield pool
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
 
 
 def _refuse(code: str, **values: Any) -> BundleError:

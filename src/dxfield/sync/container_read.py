@@ -8,7 +8,9 @@ import hashlib
 import json
 import os
 import zlib
+from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -23,6 +25,7 @@ from dxfield.domain.errors import LocalizedError
 from dxfield.i18n import quote
 from dxfield.store.files import open_regular_file
 from dxfield.sync.container_base import (
+    _CHUNKS_AHEAD,
     _HEADER_BYTES,
     _KEY_BYTES,
     _LENGTH_BYTES,
@@ -48,6 +51,7 @@ from dxfield.sync.container_base import (
     Roster,
     _refuse,
     stored_chunk_limit,
+    worker,
 )
 from dxfield.sync.wire import (
     HEADER_FORMAT,
@@ -104,6 +108,8 @@ class ContainerReader:
             self._file.close()
             raise
         self._members_read = False
+        self.file_sha256: str | None = None
+        """The whole file's SHA-256, once every member was read (the file read to its end)."""
 
     def __enter__(self) -> ContainerReader:
         return self
@@ -187,6 +193,7 @@ class ContainerReader:
         # Signed by a sender this device trusts: what follows checks what it says.
         if header.get("recipient") != device_id:
             raise _refuse("bundle.other_recipient")
+        self._file_digest = hashlib.sha256(magic + line + signature)
         self._raw_header = header
         return _checked_header(header)
 
@@ -243,6 +250,25 @@ class ContainerReader:
         limit = stored_chunk_limit(header.chunk_bytes)
         places = {digest: n for n, digest in enumerate(header.chunk_sha256, 1)}
         self._file.seek(self._first_chunk)
+        # The whole file's hash is taken by a thread of its own, in order, beside this one's
+        # work (hashlib lets go of the interpreter).
+        with worker("dxfield-hash") as hasher:
+            hashed: Future[None] | None = None
+            for plain, raw in self._checked_chunks(header, limit, places):
+                if hashed is not None:
+                    hashed.result()
+                hashed = hasher.submit(_update_all, self._file_digest, raw)
+                yield plain
+            if hashed is not None:
+                hashed.result()
+        if self._read(1):
+            raise _refuse("bundle.trailing_data")
+        self.file_sha256 = self._file_digest.hexdigest()
+
+    def _checked_chunks(
+        self, header: Header, limit: int, places: dict[str, int]
+    ) -> Iterator[tuple[bytes, tuple[bytes, bytes]]]:
+        """Each chunk's plain text with its stored bytes (its length's four, and the chunk)."""
         for number, expected in enumerate(header.chunk_sha256, 1):
             prefix = self._read(_LENGTH_BYTES)
             if not prefix:
@@ -260,11 +286,10 @@ class ContainerReader:
                 if places.get(digest, number) != number:
                     raise _refuse("bundle.chunks_reordered", number=number)
                 raise _refuse("bundle.chunk_tampered", number=number)
+            stored = (prefix, data)
             if self._state is not None:
                 data = self._decrypt(data, number, final=number == header.chunks)
-            yield _inflate(data, number, header.chunk_bytes)
-        if self._read(1):
-            raise _refuse("bundle.trailing_data")
+            yield _inflate(data, number, header.chunk_bytes), stored
 
     def _decrypt(self, data: bytes, number: int, final: bool) -> bytes:
         try:
@@ -283,7 +308,7 @@ class ContainerReader:
         if self._members_read:
             raise RuntimeError("a bundle's members are read once")
         self._members_read = True
-        stream = _PlainStream(self._plain_chunks())
+        stream = _PlainStream(_read_ahead(self._plain_chunks(), _CHUNKS_AHEAD))
         number = 0
         revisions = 0
         while not stream.at_end():
@@ -438,24 +463,56 @@ def _revision(line: bytes, number: int) -> Any:
         raise _refuse("bundle.revision_too_deep", number=number) from None
 
 
+def _update_all(digest: Any, pieces: tuple[bytes, ...]) -> None:
+    for piece in pieces:
+        digest.update(piece)
+
+
+def _read_ahead(chunks: Iterator[bytes], depth: int) -> Iterator[bytes]:
+    """`chunks`, made by a second thread up to `depth` ahead of the one that takes them: the
+    file read, hashed, decrypted and inflated (which let go of the interpreter) while this
+    thread takes the members and writes the attachments. One worker runs the generator, so in
+    order; a refusal it raises is raised here, where its chunk would have come."""
+    with worker("dxfield-read") as pool:
+        ahead: deque[Future[bytes | None]] = deque(
+            pool.submit(next, chunks, None) for _ in range(depth)
+        )
+        try:
+            while (chunk := ahead.popleft().result()) is not None:
+                ahead.append(pool.submit(next, chunks, None))
+                yield chunk
+        finally:
+            for waiting in ahead:
+                waiting.cancel()
+
+
 class _PlainStream:
     """The plain text of the chunks as one stream: lines and raw bytes across chunk boundaries,
     holding no more than the current chunk (and a line being read) in memory."""
 
     def __init__(self, chunks: Iterator[bytes]) -> None:
         self._chunks = chunks
-        self._buffer = bytearray()
+        self._buffer: bytes | bytearray = b""
         self._at = 0
 
     def _pull(self) -> bool:
         chunk = next(self._chunks, None)
         if chunk is None:
             return False
-        # A bytearray drops its head and grows at its tail without copying what stays: a line
-        # over many small chunks costs its length, not its length times the chunks.
-        del self._buffer[: self._at]
+        if self._at >= len(self._buffer):
+            # The usual case: the chunk as it came, not copied (an attachment's bytes are
+            # handed on in slices of it).
+            self._buffer = chunk
+        else:
+            # A line across chunks: a bytearray drops its head and grows at its tail without
+            # copying what stays, so a line over many small chunks costs its length, not its
+            # length times the chunks.
+            if isinstance(self._buffer, bytearray):
+                del self._buffer[: self._at]
+            else:
+                self._buffer = bytearray(memoryview(self._buffer)[self._at :])
+            self._buffer += chunk
         self._at = 0
-        self._buffer += chunk
         return True
 
     def at_end(self) -> bool:
@@ -487,9 +544,9 @@ class _PlainStream:
         """Up to `size` bytes (at least one), at most what is left of the current chunk."""
         if self.at_end():
             raise _refuse("bundle.member_cut", number=member)
-        piece = bytes(self._buffer[self._at : self._at + size])
+        piece = self._buffer[self._at : self._at + size]  # a whole chunk: itself, not a copy
         self._at += len(piece)
-        return piece
+        return piece if isinstance(piece, bytes) else bytes(piece)
 
 
 class _IncomingBlob:

@@ -7,12 +7,14 @@ from __future__ import annotations
 import base64
 import contextlib
 import hashlib
+import itertools
 import json
 import os
+import struct
 import tempfile
 import zlib
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,6 +49,7 @@ from dxfield.sync.container_base import (
     Revisions,
     Roster,
     _refuse,
+    worker,
 )
 from dxfield.sync.wire import HEADER_FORMAT
 
@@ -101,15 +104,23 @@ def member_stream(members: Iterable[Member]) -> Iterator[bytes]:
 def _blob_stream(blob: Blob) -> Iterator[bytes]:
     if not _SHA256.fullmatch(blob.sha256) or not 0 <= blob.size <= MAX_BLOB_BYTES:
         raise _refuse("bundle.blob_changed", sha256=quote(blob.sha256, 70))
-    yield _json_line({"member": "blob", "sha256": blob.sha256, "size": blob.size}) + b"\n"
+    yield _blob_line(blob)
     digest = hashlib.sha256()
     seen = 0
-    for piece in blob.pieces:
-        seen += len(piece)
-        if seen > blob.size:
-            break
-        digest.update(piece)
-        yield piece
+    # Hashed by a thread of its own, in order, while the pieces go on (hashlib lets go of the
+    # interpreter): the writer's thread only reads and cuts.
+    with worker("dxfield-blob-hash") as hasher:
+        hashed: Future[None] | None = None
+        for piece in blob.pieces:
+            seen += len(piece)
+            if seen > blob.size:
+                break
+            if hashed is not None:
+                hashed.result()
+            hashed = hasher.submit(digest.update, piece)
+            yield piece
+        if hashed is not None:
+            hashed.result()
     if seen != blob.size or digest.hexdigest() != blob.sha256:
         raise _refuse("bundle.blob_changed", sha256=blob.sha256)
 
@@ -143,18 +154,61 @@ def write_container(
     encrypted). Never over anything a data folder holds (`data_dir`, the store's; and the
     person's own): see `files.guard_output`. The file appears whole or not at all, owner-only.
     `sender_keys`: a hub whose key was rotated puts the chain of its keys in the header, so that
-    a recipient that knows an earlier one can follow it to the key that signed."""
+    a recipient that knows an earlier one can follow it to the key that signed.
+
+    The file is written once when the size of its plain text is known before its first chunk
+    is: the members before the blobs are held in memory (up to `_HELD_BYTES`), the blobs' sizes
+    are in their members. Else (more text than that) the chunks go to a file of their own
+    first. Plain text is never written to disk."""
+    held: list[bytes] = []
+    size = 0
+    found = iter(members)
+    plain: Iterable[bytes] | None = None
+    for member in found:
+        if isinstance(member, Blob):
+            rest = [member, *found]
+            if all(isinstance(m, Blob) for m in rest):
+                size += sum(len(_blob_line(m)) + m.size for m in rest if isinstance(m, Blob))
+                plain = itertools.chain(_drained(held), member_stream(rest))
+            else:
+                plain, size = itertools.chain(_drained(held), member_stream(rest)), -1
+            break
+        pieces = list(member_stream([member]))
+        held += pieces
+        size += sum(len(piece) for piece in pieces)
+        if size > _HELD_BYTES:
+            plain, size = itertools.chain(_drained(held), member_stream(found)), -1
+            break
+    if plain is None:
+        plain = _drained(held)
     return write_stream(
         out,
         signing_key,
         sender_id,
         recipient_id,
         encryption_key,
-        member_stream(members),
+        plain,
         data_dir=data_dir,
         chunk_bytes=chunk_bytes,
         sender_keys=sender_keys,
+        plain_size=size if size >= 0 else None,
     )
+
+
+_HELD_BYTES = 40 << 20
+"""The plain text before the blobs that `write_container` holds in memory to know the file's
+size beforehand (a revisions member is at most 32 MiB as dxfield writes them)."""
+
+
+def _drained(pieces: list[bytes]) -> Iterator[bytes]:
+    """`pieces` in order, each let go of once given (the list is emptied)."""
+    pieces.reverse()
+    while pieces:
+        yield pieces.pop()
+
+
+def _blob_line(blob: Blob) -> bytes:
+    return _json_line({"member": "blob", "sha256": blob.sha256, "size": blob.size}) + b"\n"
 
 
 def write_stream(
@@ -168,45 +222,35 @@ def write_stream(
     data_dir: Path | None = None,
     chunk_bytes: int = CHUNK_BYTES,
     sender_keys: Sequence[Mapping[str, Any]] | None = None,
+    plain_size: int | None = None,
 ) -> Written:
     """`write_container` below the members: any plain text, as pieces (the tests write with it
-    what a hostile sender could)."""
+    what a hostile sender could). Given `plain_size`, the text's exact size, the file is
+    written once (`_in_place`); else the chunks are written to a file of their own first."""
     if not 0 < chunk_bytes <= CHUNK_BYTES:
         raise ValueError(f"chunk_bytes must be in 1..{CHUNK_BYTES}")
     target = guard_output(data_dir if data_dir is not None else resolve_data_dir(), out)
     folder = existing_folder(target)
+    state, stream = _stream_of(encryption_key)
     made: list[str] = []
     try:
         try:
-            fd, chunks_path = tempfile.mkstemp(
-                dir=folder, prefix=f".{target.name}.", suffix=".chunks.tmp"
-            )
-            made.append(chunks_path)
-            with os.fdopen(fd, "w+b") as chunks_file:
-                header = _write_chunks(
-                    chunks_file, plain, sender_id, recipient_id, encryption_key, chunk_bytes
-                )
-                if sender_keys is not None:
-                    header["sender_keys"] = list(sender_keys)
-                head = MAGIC_LINE + _json_line(header) + b"\n"
-                signed = head + signing_key.sign(head).signature
-                fd, final_path = tempfile.mkstemp(
-                    dir=folder, prefix=f".{target.name}.", suffix=".tmp"
-                )
-                made.append(final_path)
-                digest = hashlib.sha256(signed)
-                size = len(signed)
-                with os.fdopen(fd, "wb") as final:
-                    final.write(signed)
-                    chunks_file.seek(0)
-                    while piece := chunks_file.read(1 << 20):
-                        digest.update(piece)
-                        final.write(piece)
-                        size += len(piece)
-                    final.flush()
-                    os.fsync(final.fileno())
-            os.replace(final_path, target)
-            made.remove(final_path)
+            if plain_size is None:
+                size, chunks, digest = _via_chunks_file(
+                    folder, target, made, plain, state, chunk_bytes,
+                    lambda hashes: _signed(signing_key, _header(
+                        sender_id, recipient_id, stream, chunk_bytes, hashes, sender_keys
+                    )),
+                )  # fmt: skip
+            else:
+                size, chunks, digest = _in_place(
+                    folder, target, made, plain, plain_size, state, chunk_bytes,
+                    lambda hashes: _signed(signing_key, _header(
+                        sender_id, recipient_id, stream, chunk_bytes, hashes, sender_keys
+                    )),
+                )  # fmt: skip
+            os.replace(made[-1], target)
+            made.pop()
         finally:
             for path in made:
                 with contextlib.suppress(FileNotFoundError):
@@ -219,22 +263,102 @@ def write_stream(
     return Written(
         path=target,
         bytes=size,
-        chunks=header["chunks"],
+        chunks=chunks,
         encrypted=encryption_key is not None,
-        sha256=digest.hexdigest(),
+        sha256=digest,
     )
 
 
-def _write_chunks(
-    sink: BinaryIO,
+def _signed(signing_key: SigningKey, head: bytes) -> bytes:
+    return head + signing_key.sign(head).signature
+
+
+def _via_chunks_file(
+    folder: Path,
+    target: Path,
+    made: list[str],
     plain: Iterable[bytes],
-    sender_id: str,
-    recipient_id: str,
-    encryption_key: PublicKey | None,
+    state: Any,
     chunk_bytes: int,
-) -> dict[str, Any]:
-    """Cut `plain` into chunks, compress and seal each, write them to `sink` with their lengths;
-    the header that describes them."""
+    head_of: Callable[[list[str]], bytes],
+) -> tuple[int, int, str]:
+    """The chunks written to a file of their own first, then the bundle (its head, then the
+    chunks copied): for plain text of a size not known beforehand. (size, chunks, SHA-256);
+    the bundle's temporary file last in `made`."""
+    fd, chunks_path = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".chunks.tmp")
+    made.append(chunks_path)
+    with os.fdopen(fd, "w+b") as chunks_file:
+        hashes = _write_chunks(chunks_file, plain, state, chunk_bytes)
+        signed = head_of(hashes)
+        fd, final_path = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".tmp")
+        made.append(final_path)
+        digest = hashlib.sha256(signed)
+        size = len(signed)
+        with (
+            os.fdopen(fd, "wb") as final,
+            ThreadPoolExecutor(1, thread_name_prefix="dxfield-hash") as hasher,
+        ):
+            final.write(signed)
+            chunks_file.seek(0)
+            hashed: Future[None] | None = None
+            # The whole file's hash (the bundle log's) is taken by a second thread, in
+            # order, while this one copies.
+            while piece := chunks_file.read(4 << 20):
+                if hashed is not None:
+                    hashed.result()
+                hashed = hasher.submit(digest.update, piece)
+                final.write(piece)
+                size += len(piece)
+            if hashed is not None:
+                hashed.result()
+            final.flush()
+            os.fsync(final.fileno())
+    return size, len(hashes), digest.hexdigest()
+
+
+def _in_place(
+    folder: Path,
+    target: Path,
+    made: list[str],
+    plain: Iterable[bytes],
+    plain_size: int,
+    state: Any,
+    chunk_bytes: int,
+    head_of: Callable[[list[str]], bytes],
+) -> tuple[int, int, str]:
+    """The bundle written once, for plain text of a size known beforehand (`plain_size`): so
+    many chunks make a head of a length known beforehand (every hash has 64 digits), so the
+    chunks go right after the room left for it, and the head is written last, at the start."""
+    count = max(1, -(-plain_size // chunk_bytes))
+    room = len(head_of(["0" * 64] * count))
+    fd, final_path = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".tmp")
+    made.append(final_path)
+    with os.fdopen(fd, "w+b") as final:
+        final.seek(room)
+        hashes = _write_chunks(final, plain, state, chunk_bytes)
+        signed = head_of(hashes)
+        if len(hashes) != count or len(signed) != room:
+            raise ValueError("the plain text's size is not the one given")
+        final.seek(0)
+        final.write(signed)
+        final.flush()
+        # The whole file's hash (the bundle log's), read back while it is in the page cache,
+        # while a second thread waits for the disk to take the file.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="dxfield-fsync") as syncer:
+            synced = syncer.submit(os.fsync, final.fileno())
+            digest = hashlib.sha256()
+            size = 0
+            with open(final_path, "rb") as again:
+                while piece := again.read(4 << 20):
+                    digest.update(piece)
+                    size += len(piece)
+            synced.result()
+    return size, count, digest.hexdigest()
+
+
+def _stream_of(encryption_key: PublicKey | None) -> tuple[Any, dict[str, Any]]:
+    """A new secretstream's state (None: not encrypted) and the header's fields that say how
+    it is sealed."""
     state = None
     stream_key = stream_header = None
     if encryption_key is not None:
@@ -242,22 +366,65 @@ def _write_chunks(
         state = getattr(bindings, _SS + "state")()
         stream_header = getattr(bindings, _SS + "init_push")(state, key)
         stream_key = SealedBox(encryption_key).encrypt(key)
-    hashes: list[str] = []
-    # zlib lets go of the interpreter while it compresses: a second thread compresses each
-    # chunk while this one reads the store and writes the lines of the next. Chunks are sealed
-    # and written here, in order (the stream's state is sequential); a few wait at most.
-    compressing: deque[tuple[Future[bytes], bool]] = deque()
+    fields = {
+        "encrypted": encryption_key is not None,
+        "stream_key": _b64(stream_key),
+        "stream_header": _b64(stream_header),
+    }
+    return state, fields
 
-    def finish(compressed: Future[bytes], final: bool) -> None:
-        data = compressed.result()
+
+def _header(
+    sender_id: str,
+    recipient_id: str,
+    stream: dict[str, Any],
+    chunk_bytes: int,
+    hashes: Sequence[str],
+    sender_keys: Sequence[Mapping[str, Any]] | None,
+) -> bytes:
+    """The magic line and the header's line, as signed."""
+    header = {
+        "format": HEADER_FORMAT,
+        "version": FORMAT_VERSION,
+        "sender": sender_id,
+        "recipient": recipient_id,
+        **stream,
+        "compression": COMPRESSION,
+        "chunk_bytes": chunk_bytes,
+        "chunks": len(hashes),
+        "chunk_sha256": list(hashes),
+    }
+    if sender_keys is not None:
+        header["sender_keys"] = list(sender_keys)
+    return MAGIC_LINE + _json_line(header) + b"\n"
+
+
+def _write_chunks(
+    sink: BinaryIO, plain: Iterable[bytes], state: Any, chunk_bytes: int
+) -> list[str]:
+    """Cut `plain` into chunks, compress and seal each (`state`: the stream, None when not
+    encrypted), write them to `sink` with their lengths; their hashes."""
+    hashes: list[str] = []
+    # zlib, libsodium and hashlib let go of the interpreter while they work: a second thread
+    # compresses, seals and hashes each chunk while this one reads the store and the
+    # attachments and cuts and writes the chunks. One worker takes the chunks in the order they
+    # are given, so the stream's state (sequential) is used in order, by one thread at a time.
+    pending: deque[Future[tuple[bytes, str]]] = deque()
+
+    def seal(piece: bytes, final: bool) -> tuple[bytes, str]:
+        data = _compress(piece)
         if state is not None:
             tag = _TAG_FINAL if final else _TAG_MESSAGE
             data = getattr(bindings, _SS + "push")(state, data, None, tag)
-        hashes.append(hashlib.sha256(data).hexdigest())
+        return data, hashlib.sha256(data).hexdigest()
+
+    def finish(sealed: Future[tuple[bytes, str]]) -> None:
+        data, digest = sealed.result()
+        hashes.append(digest)
         sink.write(len(data).to_bytes(_LENGTH_BYTES, "big"))
         sink.write(data)
 
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="dxfield-compress") as pool:
+    with worker("dxfield-seal") as pool:
         emitted = 0
 
         def emit(piece: bytes, final: bool) -> None:
@@ -265,9 +432,9 @@ def _write_chunks(
             if emitted >= MAX_CHUNKS:
                 raise _refuse("bundle.too_many_chunks", limit=MAX_CHUNKS)
             emitted += 1
-            compressing.append((pool.submit(_compress, piece), final))
-            while len(compressing) > _CHUNKS_AHEAD:
-                finish(*compressing.popleft())
+            pending.append(pool.submit(seal, piece, final))
+            while len(pending) > _CHUNKS_AHEAD:
+                finish(pending.popleft())
 
         try:
             # A chunk goes out once more than a chunk's worth is waiting, so that what is left
@@ -275,29 +442,27 @@ def _write_chunks(
             # TAG_FINAL.
             waiting = bytearray()
             for piece in plain:
+                if not waiting and len(piece) > chunk_bytes:
+                    # A large piece (an attachment's) is cut where it lies, not copied first.
+                    view = memoryview(piece)
+                    at = 0
+                    while len(piece) - at > chunk_bytes:
+                        emit(bytes(view[at : at + chunk_bytes]), final=False)
+                        at += chunk_bytes
+                    waiting += view[at:]
+                    view.release()
+                    continue
                 waiting += piece
                 while len(waiting) > chunk_bytes:
-                    emit(bytes(waiting[:chunk_bytes]), final=False)
+                    emit(bytes(memoryview(waiting)[:chunk_bytes]), final=False)
                     del waiting[:chunk_bytes]
             emit(bytes(waiting), final=True)
-            while compressing:
-                finish(*compressing.popleft())
+            while pending:
+                finish(pending.popleft())
         finally:
-            for compressed, _ in compressing:
-                compressed.cancel()
-    return {
-        "format": HEADER_FORMAT,
-        "version": FORMAT_VERSION,
-        "sender": sender_id,
-        "recipient": recipient_id,
-        "encrypted": encryption_key is not None,
-        "compression": COMPRESSION,
-        "stream_key": _b64(stream_key),
-        "stream_header": _b64(stream_header),
-        "chunk_bytes": chunk_bytes,
-        "chunks": len(hashes),
-        "chunk_sha256": hashes,
-    }
+            for sealed in pending:
+                sealed.cancel()
+    return hashes
 
 
 def _b64(raw: bytes | None) -> str | None:
@@ -310,5 +475,27 @@ def _compress(piece: bytes) -> bytes:
     if len(piece) > 2 * SAMPLE_BYTES and all(
         len(zlib.compress(sample, COMPRESSION_LEVEL)) * 10 > len(sample) * 9 for sample in samples
     ):
-        return zlib.compress(piece, 0)
+        return _stored(piece)
     return zlib.compress(piece, COMPRESSION_LEVEL)
+
+
+_STORED_BLOCK = 0xFFFF
+
+
+def _stored(piece: bytes) -> bytes:
+    """`piece` as one zlib stream of stored blocks (RFC 1950/1951, what level 0 writes), made
+    here: zlib's own level 0 takes five times as long, copying each block through its window."""
+    view = memoryview(piece)
+    parts: list[bytes | memoryview] = [b"\x78\x01"]
+    at = 0
+    while True:
+        block = view[at : at + _STORED_BLOCK]
+        at += len(block)
+        last = at >= len(piece)
+        size = len(block)
+        parts.append(bytes((1 if last else 0,)) + struct.pack("<HH", size, size ^ 0xFFFF))
+        parts.append(block)
+        if last:
+            break
+    parts.append(struct.pack(">I", zlib.adler32(piece)))
+    return b"".join(parts)
