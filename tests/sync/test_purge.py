@@ -4,8 +4,7 @@ attachment, and keeps only the fact, by whom, when and why. Only the hub purges:
 `dxfield purge` is one line, and a bundle carrying a purge by a laptop is refused whole, however
 well signed. A laptop that had not heard of the purge does not bring the attachment back.
 
-Attachments are made through the attach service; their blobs are put by hand on the stores a
-bundle would bring them to (blobs in bundles are blobsync's work)."""
+Attachments are made through the attach service; their blobs travel in the bundles with their records."""
 
 from __future__ import annotations
 
@@ -111,9 +110,15 @@ KEPT = prepare(PHOTO, Path(NAME)).data
 """The bytes attach keeps of PHOTO (its metadata stripped): the blob every store holds."""
 
 
-def _keep_blob(store: Store) -> str:
-    """The photo's blob put in the store's data folder, as a bundle's blob would (bundles carry
-    blobs with blobsync's work; here they are put by hand)."""
+def _brought(store: Store) -> str:
+    """The photo's blob, which the bundles brought to `store` with its record."""
+    sha = hashlib.sha256(KEPT).hexdigest()
+    assert blobs.blob_path(store.data_dir, sha).read_bytes() == KEPT
+    return sha
+
+
+def _put_back(store: Store) -> str:
+    """The photo's blob put back in the store's data folder by hand (a restored copy)."""
     sha = hashlib.sha256(KEPT).hexdigest()
     path = blobs.blob_path(store.data_dir, sha)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -186,8 +191,8 @@ def test_a_purge_on_the_hub_reaches_a_laptop_and_erases_the_file_there(
     records.ATTACHMENTS.edit(fleet.a, attachment, {"caption": CAPTION + "(修正)"})
     _sync(fleet, fleet.a, fleet.hub)
     _sync(fleet, fleet.hub, fleet.b)
-    sha = _keep_blob(fleet.hub)  # the blobs travel with blobsync's work; here, put by hand
-    _keep_blob(fleet.b)
+    sha = _brought(fleet.hub)
+    _brought(fleet.b)
     _check_clean(fleet.hub, fleet.a, fleet.b)
 
     done = cli(
@@ -274,7 +279,7 @@ def test_a_bundle_carrying_a_laptops_purge_is_refused_whole(fleet: Fleet) -> Non
     attachment = _attach(fleet.a, owner)
     _sync(fleet, fleet.a, fleet.hub)
     _sync(fleet, fleet.hub, fleet.b)
-    sha = _keep_blob(fleet.b)
+    sha = _brought(fleet.b)
     before_hub = maintenance.dump(fleet.hub)
     before_b = maintenance.dump(fleet.b)
     _laptop_purge(fleet.a, attachment, sha)
@@ -298,8 +303,8 @@ def test_a_laptop_that_had_not_heard_of_the_purge_does_not_bring_it_back(
     attachment = _attach(fleet.a, owner)
     _sync(fleet, fleet.a, fleet.hub)
     _sync(fleet, fleet.hub, fleet.c)
-    sha = _keep_blob(fleet.hub)
-    _keep_blob(fleet.c)
+    sha = _brought(fleet.hub)
+    _brought(fleet.c)
     purge_attachment(fleet.hub, attachment, "本人からの削除依頼")
     assert not blobs.has_blob(fleet.hub.data_dir, sha)
     # The third laptop still holds the attachment and edits its caption before it hears.
@@ -323,7 +328,7 @@ def test_the_same_file_attached_twice_is_purged_with_both_records(fleet: Fleet, 
     first = _attach(fleet.a, owner)
     second = _attach(fleet.a, owner, name="コピー.jpg")
     _sync(fleet, fleet.a, fleet.hub)
-    sha = _keep_blob(fleet.hub)
+    sha = _brought(fleet.hub)
     hub = str(fleet.hub.data_dir)
     # Without --yes and nobody at a terminal to ask: it says what it would purge, and stops.
     asked = cli("--lang", "en", "--data-dir", hub, "purge", first, "--reason", "依頼")
@@ -371,7 +376,7 @@ def test_a_purged_attachment_does_not_change_again_nor_show_as_deleted_or_in_con
     _sync(fleet, fleet.a, fleet.hub)
     _sync(fleet, fleet.b, fleet.hub)
     assert [c.entity_id for c in list_conflicts(fleet.hub)] == [attachment]
-    sha = _keep_blob(fleet.hub)
+    sha = _brought(fleet.hub)
     purge_attachment(fleet.hub, attachment, "本人からの削除依頼")
     _sync(fleet, fleet.hub, fleet.c)  # never held the attachment
     _sync(fleet, fleet.hub, fleet.a)
@@ -393,7 +398,7 @@ def test_a_purged_attachment_does_not_change_again_nor_show_as_deleted_or_in_con
     assert maintenance.dump(fleet.hub) == maintenance.dump(fleet.c) == maintenance.dump(fleet.a)
     _check_clean(fleet.hub, fleet.a, fleet.c)
     # A purged file put back (or that could not be deleted) is what check names.
-    _keep_blob(fleet.hub)
+    _put_back(fleet.hub)
     report = maintenance.check(fleet.hub)
     assert [f.code for f in report.findings] == ["purged-blob"]
     assert sha in report.findings[0].message("en")
