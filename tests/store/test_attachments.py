@@ -359,6 +359,15 @@ def test_a_name_without_its_types_extension_gets_it(store: Store, tmp_path: Path
     assert any("notes.html.txt" in note for note in attached.notes)
 
 
+def test_a_name_windows_takes_for_a_device_is_attached_under_a_safe_one(
+    store: Store, tmp_path: Path
+) -> None:
+    activity = _activity(store)
+    for name, kept in [("CON.txt", "_CON.txt"), ("aux", "_aux.txt"), ("purged", "purged.txt")]:
+        attached = attach(store, activity, _write(tmp_path, name, b"memo\n"))
+        assert attached.record.file_name == kept
+
+
 # -- refusals: one line each, no record, no blob ------------------------------------------------
 
 

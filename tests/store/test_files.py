@@ -67,3 +67,9 @@ def test_a_safe_name_keeps_what_was_safe_and_has_a_length_and_a_fallback() -> No
     assert safe_name_part("a/b") == "a_b"
     assert safe_name_part("...", "peer") == "peer"
     assert len(safe_name_part("長" * 100, limit=40)) == 40
+
+
+@pytest.mark.parametrize(("name", "safe"), [("CON", "_CON"), ("nul.txt", "_nul.txt"),
+                                            ("COM1 .pdf", "_COM1 .pdf"), ("CONSOLE.txt", "CONSOLE.txt")])  # fmt: skip
+def test_a_safe_name_is_no_windows_device(name: str, safe: str) -> None:
+    assert safe_name_part(name, limit=200) == safe

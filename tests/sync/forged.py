@@ -179,6 +179,38 @@ def _with_purge(pair: Pair, **changes: Any) -> bytes:
     return bundle(pair, lines_with(pair, last_activity(pair), purge(pair, **changes)))
 
 
+def _with_attachment(pair: Pair, **data: Any) -> bytes:
+    """The sender's revisions and one attachment of its activity besides, well signed, its
+    content as `data` says (a PDF's by default): what a hostile laptop sends to have a file
+    opened on another's computer under a name it chose."""
+    activity = last_activity(pair)
+    content = {
+        "owner_type": "activity",
+        "owner_id": activity["entity_id"],
+        "file_name": "議事録.pdf",
+        "media_type": "application/pdf",
+        "size": 10,
+        "sha256": "ab" * 32,
+        "caption": "",
+        "taken_at": None,
+        **data,
+    }
+    attachment = resealed(
+        {
+            **activity,
+            "entity": "attachment",
+            "entity_id": A_UUID,
+            "data": {**content, "created_at": activity["data"]["created_at"]},
+        },
+        pair.sender,
+    )
+    return bundle(pair, lines_with(pair, activity, attachment))
+
+
+def _attachment_named(name: str, media_type: str) -> Callable[[Pair], bytes]:
+    return lambda pair: _with_attachment(pair, file_name=name, media_type=media_type)
+
+
 STAMPS = [
     " 9999999999999-000000",
     "9999999999999-000000 ",
@@ -302,4 +334,21 @@ FORGED: list[tuple[str, Callable[[Pair], bytes], str]] = [
     ("purge-not-a-hash", lambda p: _with_purge(p, sha256="x" * 64), "is not a SHA-256"),
     ("purge-no-reason", lambda p: _with_purge(p, reason=""), "must not be empty"),
     ("purge-not-an-id", lambda p: _with_purge(p, attachment_id="../x"), "is not an attachment"),
+    # The app opens a copy of an attachment under its name (`o`): no program, device, stream or
+    # name the app takes for an erased file, whatever type the record says.
+    *[
+        (f"attachment-named-{n}", _attachment_named(name, kind), message)
+        for n, (name, kind, message) in enumerate(
+            [
+                ("議事録.pdf.exe", "application/pdf", "does not end as a file of its type"),
+                ("run.bat", "text/plain", "does not end as a file of its type"),
+                ("x.hta", "image/jpeg", "does not end as a file of its type"),
+                ("CON", "text/plain", "not a name every computer opens safely"),
+                ("nul.txt", "text/plain", "not a name every computer opens safely"),
+                ("a.pdf:evil", "application/pdf", "not a name every computer opens safely"),
+                ("a.exe.", "application/pdf", "not a name every computer opens safely"),
+                ("purged", "image/jpeg", "not a name every computer opens safely"),
+            ]
+        )
+    ],
 ]

@@ -49,6 +49,13 @@ PROBLEMS = problems(
             "{value}: a file can be attached only to an activity or a finding"
         ),
         "attachment.bad_file_name": N_("{value} is not a file name (no folders in it)"),
+        "attachment.unsafe_file_name": N_(
+            "{value} is not a name every computer opens safely (not a name Windows reserves, no "
+            "':', no dot or space at its end, not the name an erased file keeps)"
+        ),
+        "attachment.name_not_type": N_(
+            "{value} does not end as a file of its type does ({expected})"
+        ),
         "attachment.bad_type": N_(
             "{value} is not a type of file that can be attached (photos, PDF, Word, Excel, "
             "PowerPoint, text)"
@@ -501,6 +508,18 @@ MEDIA_TYPES = {
 """The types of file that can be attached, each with the extensions it goes by (the first is the
 one a saved copy is given). A photo from a phone in HEIC is kept as it came (`image/heic`)."""
 MAX_FILE_NAME_CHARS = 255
+WINDOWS_DEVICE_NAMES = frozenset(
+    {"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$", "CLOCK$"}
+    | {f"{port}{n}" for port in ("COM", "LPT") for n in (*"123456789", "¹", "²", "³")}
+)
+"""Names Windows takes for a device, whatever extension follows (`NUL.txt` is the device too)."""
+
+
+def is_device_name(name: str) -> bool:
+    """Whether Windows takes the file name `name` for a device (`CON`, `com1.txt`, `Nul .pdf`)."""
+    return name.split(".", 1)[0].rstrip(" ").upper() in WINDOWS_DEVICE_NAMES
+
+
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 
 
@@ -537,6 +556,11 @@ class AttachmentBase(SQLModel):
             raise _too_long(len(text), MAX_FILE_NAME_CHARS, "file_name")
         if "/" in text or "\\" in text or text in {".", ".."}:
             raise LocalizedError("attachment.bad_file_name", value=quote(text, 60))
+        # The app opens a copy under this name (tui/opener.py): it must name no device, hold no
+        # NTFS stream (`a.pdf:evil`), not lose a trailing dot or space to Windows (`x.exe.`),
+        # and not be the name a purge leaves (the app would show a live file as erased).
+        if ":" in text or text[-1] in ". " or is_device_name(text) or text == PURGED_FILE_NAME:
+            raise LocalizedError("attachment.unsafe_file_name", value=quote(text, 60))
         return text
 
     @field_validator("media_type", mode="before")
@@ -583,9 +607,26 @@ class AttachmentBase(SQLModel):
             raise LocalizedError("attachment.bad_taken_at", value=quote(text, 40)) from None
         return moment.replace(tzinfo=None, microsecond=0).isoformat()
 
+    @model_validator(mode="after")
+    def _name_of_type(self) -> AttachmentBase:
+        """The name ends in one of its type's extensions (`MEDIA_TYPES`): a viewer opening it by
+        name shows what it is, and `議事録.pdf.exe` sent as a PDF is no program to run."""
+        if _FROM_STORE.get():
+            return self
+        expected = MEDIA_TYPES.get(self.media_type, ())
+        if not self.file_name.lower().endswith(expected):
+            raise LocalizedError(
+                "attachment.name_not_type",
+                field="file_name",
+                value=quote(self.file_name, 60),
+                expected=" / ".join(expected),
+            )
+        return self
+
 
 PURGED_FILE_NAME = "purged"
-"""The name a purged attachment's record keeps in place of its file's (store/purges.py)."""
+"""The name a purged attachment's record keeps in place of its file's (store/purges.py writes
+it in place, never through validation, which refuses it: no live file can take it)."""
 _RECORD_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from dxfield.domain.errors import LocalizedError, NotFound
+from dxfield.domain.records import is_device_name
 from dxfield.i18n import N_, problems, quote
 from dxfield.paths import KEY_FILE, STORE_FILE, resolve_data_dir
 
@@ -179,8 +180,8 @@ _UNSAFE_IN_NAMES = set('/\\:*?"<>|')
 def safe_name_part(text: str, fallback: str = "x", limit: int = 40) -> str:
     """`text` made fit to be part of one file name on every system: no path separators, no
     `..`, no control or invisible formatting characters, none of the characters Windows refuses
-    (each becomes `_`), no leading dot or space, at most `limit` characters; `fallback` when
-    nothing but `_` is left. A device's or a municipality's name (which may come from another device)
+    (each becomes `_`), no leading dot or space, no name Windows takes for a device (`CON.txt`
+    becomes `_CON.txt`), at most `limit` characters; `fallback` when nothing but `_` is left. A device's or a municipality's name (which may come from another device)
     can then never steer a file into another folder."""
     kept = []
     for char in unicodedata.normalize("NFC", text):
@@ -195,6 +196,8 @@ def safe_name_part(text: str, fallback: str = "x", limit: int = 40) -> str:
     while ".." in name:
         name = name.replace("..", "_")
     name = name.strip(" .")[:limit].strip(" .")
+    if is_device_name(name):
+        name = "_" + name[: limit - 1]
     return name if name.strip("_") else fallback
 
 

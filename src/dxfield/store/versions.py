@@ -77,6 +77,8 @@ def restore(work: Work, text: str) -> Written:
     with unit_of(work, write=True) as unit:
         conn = unit.conn
         entity, entity_id = _record(conn, text)
+        # Before its content is checked: a purged version's name is refused as a live one's.
+        revisions.check_not_purged(conn, entity, entity_id)
         table = revisions.table_for(entity)
         row = conn.execute(select(table.c.deleted, table.c.rev).where(table.c.id == entity_id))
         current = row.one()
@@ -110,6 +112,7 @@ def revert(work: Work, text: str, to: str) -> Written:
     with unit_of(work, write=True) as unit:
         conn = unit.conn
         entity, entity_id = _record(conn, text)
+        revisions.check_not_purged(conn, entity, entity_id)
         history = revisions.history(conn, entity, entity_id)
         wanted = to.strip().lower()
         chosen = [
