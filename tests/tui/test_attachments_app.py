@@ -306,3 +306,64 @@ def test_copies_opened_are_private_and_old_ones_go(
     os.utime(old, (0, 0))
     opener._remove_old(folder)
     assert not old.exists() and new.exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "media_type", "copy"),
+    [
+        ("議事録.pdf.exe", "application/pdf", "議事録.pdf.pdf"),
+        ("a.pdf:evil", "application/pdf", "a.pdf"),
+        ("run.bat", "text/plain", "run.txt"),
+        ("table.csv", "text/plain", "table.txt"),
+        ("CON", "text/plain", "_CON.txt"),
+        ("x.exe.", "image/jpeg", "x.exe.jpg"),
+        ("..\\..\\x.hta", "image/png", "x.png"),
+        ("IMG_0001.JPG", "image/jpeg", "IMG_0001.jpg"),
+    ],
+)
+def test_a_copy_opened_is_named_by_its_type_whatever_its_record_says(
+    name: str, media_type: str, copy: str
+) -> None:
+    assert opener.copy_name(name, media_type) == copy
+
+
+def test_a_text_file_opens_as_txt(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, demo: Path
+) -> None:
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    activity = first_activity(demo)
+    table = tmp_path / "table.csv"
+    table.write_text("=HYPERLINK(1),2\n")
+    with Store.open(demo) as store:
+        record = attach(store, activity, table).record
+        assert record.file_name == "table.csv"
+        copy = opener.copy_out(store, record.id, record.file_name, record.media_type)
+    assert copy.name == "table.txt" and copy.read_text() == "=HYPERLINK(1),2\n"
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "getuid"), reason="owners and modes: POSIX")
+@pytest.mark.parametrize("made", ["open to others", "a link", "a file"])
+def test_a_copies_folder_that_is_not_private_is_not_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, made: str
+) -> None:
+    import os
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    named = tmp_path / f"dxfield-open-{os.getuid()}"
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir(mode=0o700)
+    if made == "open to others":
+        named.mkdir()
+        named.chmod(0o777)
+    elif made == "a link":
+        named.symlink_to(elsewhere)
+    else:
+        named.write_text("")
+    folder = opener._copies_folder()
+    assert folder != named and folder.parent == tmp_path
+    assert folder.is_dir() and not folder.is_symlink()
+    assert (folder.stat().st_mode & 0o777) == 0o700 and folder.stat().st_uid == os.getuid()

@@ -273,7 +273,9 @@ def open_attachment(node: Any, attachment: AttachmentRead) -> None:
         from dxfield.tui.text import error_text
 
         try:
-            copy = opener.copy_out(app.store, attachment.id, attachment.file_name)
+            copy = opener.copy_out(
+                app.store, attachment.id, attachment.file_name, attachment.media_type
+            )
         except (LocalizedError, OSError) as exc:  # not here, damaged: one line
             app.call_from_thread(
                 app.notify, error_text(exc), severity="warning", timeout=10, markup=False
