@@ -59,3 +59,35 @@ def test_a_thumbnail_goes_when_its_blob_has_gone(tmp_path: Path) -> None:
     gone = thumbnail_of(tmp_path, sha)
     assert gone.path is None and gone.problem == "The file is not on this device."
     assert not made.path.exists()
+
+
+def test_a_small_file_that_says_it_is_huge_is_not_decoded(tmp_path: Path) -> None:
+    import io
+
+    # 12000 x 12000 pixels in a few kilobytes: decoded in colour it would take 432 MB.
+    out = io.BytesIO()
+    Image.new("1", (12000, 12000)).save(out, "PNG")
+    assert len(out.getvalue()) < 1_000_000
+    sha = keep(tmp_path, out.getvalue())
+    made = thumbnail_of(tmp_path, sha)
+    assert made.path is None and made.problem.startswith("No picture can be made of this file")
+    assert not thumbnail_path(tmp_path, sha).exists()
+
+
+def test_transparency_is_on_white(tmp_path: Path) -> None:
+    import io
+
+    out = io.BytesIO()
+    Image.new("RGBA", (100, 50), (0, 0, 0, 0)).save(out, "PNG")
+    made = thumbnail_of(tmp_path, keep(tmp_path, out.getvalue()))
+    assert made.path is not None
+    with Image.open(made.path) as thumb:
+        assert min(thumb.convert("L").getextrema()) > 240  # white, not black
+
+
+def test_a_damaged_blob_makes_no_thumbnail(tmp_path: Path) -> None:
+    sha = keep(tmp_path, sideways_photo(tmp_path / "p.jpg"))
+    blob = blobs.blob_path(tmp_path, sha)
+    blob.write_bytes(sideways_photo(tmp_path / "p.jpg")[:-10] + b"0123456789")
+    made = thumbnail_of(tmp_path, sha)
+    assert made.path is None and "SHA-256" in made.problem

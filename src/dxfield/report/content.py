@@ -55,11 +55,12 @@ from dxfield.domain.records import (
     OrganizationRead,
 )
 from dxfield.i18n import N_, about, pgettext, problems
-from dxfield.report.photos import REPORT_SIDE, SmallCopy, activity_attachments, is_photo, small_copy
+from dxfield.report.photos import REPORT_SIDE, SmallCopy, activity_attachments, small_copy
 from dxfield.store import blobs
 from dxfield.store.activities import all_activities
 from dxfield.store.followups import list_actions, list_findings, list_initiatives
 from dxfield.store.organizations import list_organizations, resolve_municipality
+from dxfield.store.pictures import is_photo
 from dxfield.store.programme import get_programme, validate_fiscal_year
 from dxfield.store.tracks import list_tracks, track_moves
 from dxfield.store.unit import Unit, Work, unit_of
@@ -667,7 +668,7 @@ def _photos(
             reverse=True,
         )
         candidates = [
-            (activity, [x for x in attached.get(activity.id, []) if is_photo(x)])
+            (activity, [x for x in attached.get(activity.id, []) if is_photo(x.media_type)])
             for activity in latest
         ]
         queue = [(a, photos[0]) for a, photos in candidates if photos]

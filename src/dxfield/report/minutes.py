@@ -58,7 +58,6 @@ from dxfield.report.content import wareki_month
 from dxfield.report.photos import (
     MINUTES_SIDE,
     SmallCopy,
-    is_photo,
     small_copy,
 )
 from dxfield.store.activities import activity_names, all_activities, get_activity
@@ -66,6 +65,7 @@ from dxfield.store.engine import Store
 from dxfield.store.followups import list_actions, list_findings, list_initiatives
 from dxfield.store.note_templates import HEADINGS
 from dxfield.store.organizations import resolve_municipality
+from dxfield.store.pictures import is_photo
 from dxfield.store.unit import Work, unit_of
 
 MINUTES_LANGUAGE = "ja"
@@ -423,7 +423,7 @@ def _attachments(
             files: list[MinutesFile] = []
             for attachment in attachments:
                 caption = attachment.caption or attachment.file_name
-                if not is_photo(attachment):
+                if not is_photo(attachment.media_type):
                     label = attachment.file_name
                     if attachment.caption:
                         label = words["in_brackets"].format(text=label, details=caption)

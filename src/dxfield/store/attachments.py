@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import functools
 import hashlib
 import io
 import os
@@ -39,6 +38,7 @@ from dxfield.domain.records import (
 from dxfield.i18n import N_, _, gettext, ngettext, problems, quote, words
 from dxfield.store import blobs, revisions
 from dxfield.store.files import safe_name_part
+from dxfield.store.pictures import is_photo, pil
 from dxfield.store.records import ACTIVITIES, ATTACHMENTS, FINDINGS, kind_words
 from dxfield.store.unit import Unit, Work, unit_of
 
@@ -119,7 +119,6 @@ _DOCX, _XLSX, _PPTX = (
     "application/vnd.openxmlformats-officedocument.presentationml.presentation",
 )
 _OFFICE_MAIN = {"word/document.xml": _DOCX, "xl/workbook.xml": _XLSX, "ppt/presentation.xml": _PPTX}
-_PHOTOS = ("image/jpeg", "image/png", "image/webp", "image/heic")
 _HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"}
 
 _READ_PIECE = 1 << 20
@@ -337,20 +336,6 @@ class _Prepared:
     notes: list[str]
 
 
-@functools.cache
-def _pil() -> Any:
-    """Pillow's Image module, with pillow-heif's opener registered (once)."""
-    from PIL import Image
-
-    try:
-        from pillow_heif import register_heif_opener
-    except ImportError:  # pragma: no cover - a dependency; without it HEIC cannot be read
-        pass
-    else:
-        register_heif_opener()
-    return Image
-
-
 _PIL_FORMATS = {
     "image/jpeg": "JPEG",
     "image/png": "PNG",
@@ -389,7 +374,7 @@ def _webp_lossless(data: bytes) -> bool:
 
 
 def _photo(data: bytes, media_type: str, name: str, path: Path, keep: bool) -> _Prepared:
-    image_module = _pil()
+    image_module = pil()
     from PIL import ImageOps
 
     notes: list[str] = []
@@ -602,7 +587,7 @@ def prepare(data: bytes, path: Path, *, keep_metadata: bool = False) -> _Prepare
     checked against the type, its metadata stripped (unless `keep_metadata`)."""
     media_type = sniff(data, path)
     name, renamed = _named(path, media_type)
-    if media_type in _PHOTOS:
+    if is_photo(media_type):
         prepared = _photo(data, media_type, name, path, keep_metadata)
     elif media_type == "application/pdf":
         prepared = _pdf(data, name, path, keep_metadata)

@@ -1,7 +1,9 @@
-"""Thumbnails of attached photos, made once with Pillow and kept beside the blobs.
+"""Thumbnails of attached photos, made once and kept beside the blobs.
 
-A thumbnail is kept at `<data>/thumbs/<sha256>.jpg` (JPEG, at most `LONG_SIDE` pixels on its long
-side, orientation applied, no metadata). In the data folder rather than the user's cache folder:
+A thumbnail is kept at `<data>/thumbs/<sha256>.jpg`: the small copy the documents use too
+(`store.pictures.small_copy`: at most `LONG_SIDE` pixels on its long side, orientation applied,
+transparency on white, no metadata; the blob checked against its SHA-256 and an image of too many
+pixels not decoded, so a small file that says it is huge cannot take the laptop's memory). In the data folder rather than the user's cache folder:
 it is derived from a blob of that folder and must go where the blob goes (a purge or a prune that
 removes a blob finds its thumbnail beside it, and a photo erased at a resident's request leaves no
 small copy in another folder), and a test's data folder holds everything the test made. Made in a
@@ -19,13 +21,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dxfield.store import blobs
+from dxfield.store.pictures import small_copy
 
 FOLDER = "thumbs"
 LONG_SIDE = 640
 """The longest side of a thumbnail, in pixels."""
-QUALITY = 80
-PHOTO_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/heic"})
-"""The types shown inline (HEIC is converted on the way in; an old record may still say it)."""
 
 
 @dataclass(frozen=True)
@@ -42,11 +42,6 @@ def thumbnail_path(data_dir: Path, sha256: str) -> Path:
     return data_dir / FOLDER / f"{sha256}.jpg"
 
 
-def is_photo(media_type: str) -> bool:
-    """Whether a file of `media_type` is shown inline."""
-    return media_type in PHOTO_TYPES
-
-
 def thumbnail_of(data_dir: Path, sha256: str) -> Thumbnail:
     """The thumbnail of the photo kept as blob `sha256`: made now if it was not yet (call from
     a worker thread)."""
@@ -61,37 +56,29 @@ def thumbnail_of(data_dir: Path, sha256: str) -> Thumbnail:
         return Thumbnail(None, _("The file is not on this device."))
     if target.is_file():
         return Thumbnail(target)
-    try:
-        _make(source, target)
-    except Exception as exc:  # a truncated or unreadable image: said, never a crash
-        detail = type(exc).__name__
+    copy = small_copy(data_dir, sha256, LONG_SIDE)
+    if copy.jpeg is None:  # a truncated, damaged or outsized image: said, never a crash
+        if copy.problem == "missing":  # gone meanwhile
+            return Thumbnail(None, _("The file is not on this device."))
+        detail = (
+            _("it does not match its SHA-256")
+            if copy.problem == "damaged"
+            else _("not a picture that can be read")
+        )
         return Thumbnail(
             None, _("No picture can be made of this file ({detail}).").format(detail=detail)
         )
+    _write(copy.jpeg, target)
     return Thumbnail(target)
 
 
-def _make(source: Path, target: Path) -> None:
-    """Write the thumbnail of `source` to `target`, atomically."""
-    from PIL import Image, ImageOps
-
-    with source.open("rb") as head:
-        brand = head.read(12)[4:12]
-    if brand in (b"ftypheic", b"ftypheix", b"ftypmif1", b"ftypheim"):
-        # An old record's HEIC (attach makes them JPEG now): Pillow reads it with pillow-heif.
-        from pillow_heif import register_heif_opener
-
-        register_heif_opener()
-    with Image.open(source) as image:
-        image.draft("RGB", (LONG_SIDE, LONG_SIDE))  # JPEG: decode at a reduced scale
-        picture = ImageOps.exif_transpose(image)
-        picture = picture.convert("RGB")
-        picture.thumbnail((LONG_SIDE, LONG_SIDE))
+def _write(jpeg: bytes, target: Path) -> None:
+    """Write the thumbnail `jpeg` to `target`, atomically."""
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(dir=target.parent, prefix=".thumb-", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as sink:
-            picture.save(sink, "JPEG", quality=QUALITY)  # no EXIF: nothing of the original
+            sink.write(jpeg)
         os.replace(name, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

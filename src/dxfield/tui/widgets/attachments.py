@@ -25,7 +25,8 @@ from dxfield.domain.records import PURGED_FILE_NAME
 from dxfield.domain.visible import visible
 from dxfield.i18n import N_, _, pgettext
 from dxfield.store.attachments import size_text
-from dxfield.tui.thumbnails import Thumbnail, is_photo, thumbnail_of
+from dxfield.store.pictures import is_photo
+from dxfield.tui.thumbnails import Thumbnail, thumbnail_of
 
 if TYPE_CHECKING:
     from dxfield.domain.records import AttachmentRead
