@@ -27,6 +27,7 @@ import pytest
 
 from dxfield.store import blobs, local_state, maintenance, records
 from dxfield.store.activities import ActivityInput, add_activity
+from dxfield.store.attachments import size_text
 from dxfield.store.engine import Store
 from dxfield.sync import bundle as bundle_module
 from dxfield.sync.bundle import export_bundle, import_bundle, parse_size
@@ -317,7 +318,7 @@ def test_the_export_command_says_what_it_sent(fleet: Fleet, cli: Cli) -> None:
     result = cli("--lang", "en", "--data-dir", str(fleet.a.data_dir), "export", "--to", str(out),
                  "--recipient", HUB)  # fmt: skip
     assert result.code == 0, result.err
-    assert "attachments: 1 sent, 1,000 bytes" in result.out
+    assert "attachments: 1 sent, 1000 bytes" in result.out
     result = cli("--lang", "en", "--data-dir", str(fleet.hub.data_dir), "import", str(out))
     assert result.code == 0, result.err
     assert "attachments 1" in result.out
@@ -408,6 +409,21 @@ def test_max_size_lines(fleet: Fleet, cli: Cli) -> None:
         assert result.code == 1, result.out
         assert len(result.err.splitlines()) == 1 and words in result.err, result.err
     assert not list(fleet.folder.glob("*.dxb"))
+
+
+def test_sizes_are_said_as_everywhere_else(fleet: Fleet, cli: Cli) -> None:
+    """One formatter (store.attachments.size_text) for the bundles' lines and the files'."""
+    _activity(fleet.a)
+    folder = str(fleet.a.data_dir)
+    result = cli("--lang", "en", "--data-dir", folder, "export", "--to",
+                 str(fleet.folder / "x.dxb"), "--recipient", HUB, "--max-size", "0.5K")  # fmt: skip
+    assert result.code == 1 and "--max-size 512 bytes is too small" in result.err, result.err
+    result = cli("--lang", "en", "--data-dir", folder, "export", "--to",
+                 str(fleet.folder / "x.dxb"), "--recipient", HUB, "--max-size", "9G")  # fmt: skip
+    assert "--max-size 9 GB is larger than a bundle may be; at most 3 GB" in result.err, result.err
+    assert [size_text(n) for n in (812, 35_328, 50 << 20, 3 << 29, 1 << 30)] == [
+        "812 bytes", "34.5 KB", "50 MB", "1.5 GB", "1 GB",
+    ]  # fmt: skip
 
 
 def test_sizes_read_as_people_write_them() -> None:

@@ -35,6 +35,7 @@ def export_command(
     as_json: JsonOption = False,
 ) -> None:
     """Write a signed bundle, encrypted to one registered device."""
+    from dxfield.store.attachments import size_text
     from dxfield.sync.bundle import export_bundle, parse_size
 
     limit = parse_size(max_size) if max_size is not None else None
@@ -79,10 +80,10 @@ def export_command(
     if result.blobs:
         echo(
             ngettext(
-                "attachments: {count} sent, {size} bytes",
-                "attachments: {count} sent, {size} bytes",
+                "attachments: {count} sent, {size}",
+                "attachments: {count} sent, {size}",
                 result.blobs,
-            ).format(count=result.blobs, size=f"{result.blob_bytes:,}")
+            ).format(count=result.blobs, size=size_text(result.blob_bytes))
         )
     if result.missing_blobs:
         echo(

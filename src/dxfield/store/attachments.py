@@ -736,15 +736,17 @@ def detach(work: Work, attachment_id: str) -> AttachmentRead:
 
 
 def size_text(size: int) -> str:
-    """A file's size as a person reads it: `812 bytes`, `34.5 KB`, `2.3 MB` (KB and MB of 1,024,
-    as the file managers count them)."""
+    """A size as a person reads it: `812 bytes`, `34.5 KB`, `2.3 MB`, `50 MB` (KB and MB of
+    1,024, as the file managers count them; a tenth below 100, none when it is 0). The one
+    formatter of sizes: attachments, check, prune and the bundles' lines and limits."""
     if size < 1024:
         return ngettext("{count} byte", "{count} bytes", size).format(count=size)
     value = float(size)
     for unit in ("KB", "MB", "GB"):
         value /= 1024
         if value < 1024 or unit == "GB":
-            return f"{value:.1f} {unit}" if value < 100 else f"{value:,.0f} {unit}"
+            text = f"{value:.1f}" if value < 100 else f"{value:,.0f}"
+            return f"{text.removesuffix('.0')} {unit}"
     raise AssertionError("unreachable")
 
 

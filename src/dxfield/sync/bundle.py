@@ -36,6 +36,7 @@ from dxfield.domain.errors import LocalizedError, NotFound
 from dxfield.domain.records import MAX_ATTACHMENT_BYTES
 from dxfield.i18n import N_, problems, quote
 from dxfield.store import blob_refs, blobs, files, local_state, merge, outgoing, purges
+from dxfield.store.attachments import size_text
 from dxfield.store.authorship import is_hub_account, known_keys
 from dxfield.store.engine import Store
 from dxfield.store.files import guard_output
@@ -233,8 +234,8 @@ def export_bundle(
     if max_size is not None and max_size > MAX_BUNDLE_BLOB_BYTES:
         raise LocalizedError(
             "bundle.max_size_too_large",
-            size=_size_text(max_size),
-            limit=_size_text(MAX_BUNDLE_BLOB_BYTES),
+            size=size_text(max_size),
+            limit=size_text(MAX_BUNDLE_BLOB_BYTES),
         )
     if is_hub_account(store):
         roster_data: bytes | None = hub_roster(store)
@@ -417,9 +418,9 @@ def _within_caps(part: _Part) -> None:
         raise LocalizedError(
             "bundle.export_too_large",
             count=len(sent),
-            size=_size_text(total),
+            size=size_text(total),
             count_limit=MAX_BUNDLE_BLOBS,
-            size_limit=_size_text(MAX_BUNDLE_BLOB_BYTES),
+            size_limit=size_text(MAX_BUNDLE_BLOB_BYTES),
         )
 
 
@@ -443,7 +444,7 @@ def _split(groups: list[_Group], max_size: int, fixed: int) -> list[_Part]:
     `max_size` goes alone in a part of its own."""
     if _bound(fixed) > max_size:
         raise LocalizedError(
-            "bundle.max_size_too_small", size=_size_text(max_size), text=_size_text(fixed)
+            "bundle.max_size_too_small", size=size_text(max_size), text=size_text(fixed)
         )
     parts: list[_Part] = []
     current: list[_Group] = []
@@ -526,19 +527,6 @@ def _blob_pieces(data_dir: Path, sha256: str) -> Iterator[bytes]:
     with blobs.blob_path(data_dir, sha256).open("rb") as handle:
         while piece := handle.read(1 << 20):
             yield piece
-
-
-def _size_text(size: int) -> str:
-    """A size as people read it: `1.5 GB`, `50 MB`, `900 KB` (of 1,024)."""
-    for unit, scale in (("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10)):
-        if size >= scale:
-            value = size / scale
-            return (
-                f"{value:.1f} {unit}"
-                if value < 10 and value != int(value)
-                else f"{value:.0f} {unit}"
-            )
-    return f"{size} B"
 
 
 def parse_size(text: str) -> int:
@@ -891,12 +879,12 @@ class _Import:
         if self.blobs > MAX_BUNDLE_BLOBS:
             raise refuse("bundle.too_many_blobs", limit=MAX_BUNDLE_BLOBS)
         if self.blob_bytes > MAX_BUNDLE_BLOB_BYTES:
-            raise refuse("bundle.blobs_too_large", limit=_size_text(MAX_BUNDLE_BLOB_BYTES))
+            raise refuse("bundle.blobs_too_large", limit=size_text(MAX_BUNDLE_BLOB_BYTES))
         if member.size > MAX_ATTACHMENT_BYTES:
             raise refuse(
                 "bundle.blob_too_large",
                 sha256=member.sha256,
-                limit=_size_text(MAX_ATTACHMENT_BYTES),
+                limit=size_text(MAX_ATTACHMENT_BYTES),
             )
         if member.sha256 in self.named or blob_refs.referenced_here(unit.conn, member.sha256):
             if self.dry_run:  # checked all the same, written nowhere
