@@ -24,6 +24,7 @@ DOC = ROOT / "docs" / "errors.md"
 # Words a Japanese message may hold in Latin letters: names of formats and programs, not words.
 PROPER_NOUNS = {"dxfield", "SQLite", "UTF", "TOML", "CSV", "JSON", "ID", "base64", "chmod", "Excel"}
 # Names of file formats and the programs they belong to, as the office says them.
+PROPER_NOUNS |= {"M", "G"}  # a size as it is typed: 50M, 1G
 PROPER_NOUNS |= {"PDF", "Word", "PowerPoint", "MB", "JPEG", "PNG", "WebP", "HEIC"}
 # Values a person types or a file holds, quoted as they are: a language code, a table name,
 # file endings, a card's field.

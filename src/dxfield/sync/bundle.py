@@ -117,19 +117,17 @@ PROBLEMS = problems(
         ),
         "bundle.export_too_large": N_(
             "cannot write the bundle: its {count} attachments take {size}, more than one bundle "
-            "holds (at most {count_limit} attachments, {size_limit}); split it with --max-size, "
-            "e.g. --max-size=1G"
+            "holds (at most {count_limit} attachments, {size_limit}); split it into parts of a "
+            "largest size (for example 1G)"
         ),
         "bundle.max_size_too_small": N_(
-            "--max-size {size} is too small: every part carries all the records without their "
+            "a largest part of {size} is too small: every part carries all the records without their "
             "attachments, about {text}; choose a larger size"
         ),
         "bundle.max_size_too_large": N_(
-            "--max-size {size} is larger than a bundle may be; at most {limit}"
+            "a largest part of {size} is larger than a bundle may be; at most {limit}"
         ),
-        "bundle.bad_size": N_(
-            "cannot read {value} as a size (for example --max-size=50M or --max-size=1G)"
-        ),
+        "bundle.bad_size": N_("cannot read {value} as a size (for example 50M or 1G)"),
         "bundle.part_exists": N_(
             "{path} exists already; choose another name (a split export writes NAME-1-of-N.dxb "
             "and so on, and overwrites none)"
