@@ -164,15 +164,23 @@ def test_check_and_prune(cli: Cli, tmp_path: Path, data_dir: Path) -> None:
     assert "attached files' content: 2 kept, 5 bytes" in checked.out
 
     cli("detach", listed[1]["id"])
+    # The app's thumbnail of a file whose blob is gone (the blob removed by hand).
+    stray = blobs.thumbnail_path(data_dir, "e" * 64)
+    stray.parent.mkdir(parents=True, exist_ok=True)
+    stray.write_bytes(b"jpg")
     checked = cli("check")
     assert checked.code == 0
     assert "1 attached content no record uses (`dxfield prune` removes it)" in checked.out
+    assert (
+        f"thumbnail of a file no longer here: {Path('thumbs') / stray.name} "
+        "(`dxfield prune` removes it)"
+    ) in checked.out, checked.out
     dry = cli("prune", "--dry-run")
-    assert dry.out.strip() == "would remove 1 file, 3 bytes (dry run; nothing was removed)"
+    assert dry.out.strip() == "would remove 2 files, 6 bytes (dry run; nothing was removed)"
     assert blobs.has_blob(data_dir, listed[1]["sha256"])
     real = cli("prune")
-    assert real.out.strip() == "removed 1 file, 3 bytes"
-    assert not blobs.has_blob(data_dir, listed[1]["sha256"])
+    assert real.out.strip() == "removed 2 files, 6 bytes"
+    assert not blobs.has_blob(data_dir, listed[1]["sha256"]) and not stray.exists()
     assert json.loads(cli("prune", "--json").out)["freed"] == 0
 
     blobs.blob_path(data_dir, listed[0]["sha256"]).write_bytes(b"A\n")

@@ -701,6 +701,31 @@ def test_prune_removes_orphans_and_left_over_files_and_a_dry_run_nothing(
     assert maintenance.prune(store).freed == 0
 
 
+def test_a_thumbnail_goes_with_its_blob_and_check_names_one_left_without(
+    store: Store, tmp_path: Path
+) -> None:
+    activity = _activity(store)
+    gone = attach(store, activity, _write(tmp_path, "a.txt", b"gone\n")).record
+    kept = attach(store, activity, _write(tmp_path, "b.txt", b"kept\n")).record
+    lost = "f" * 64  # a thumbnail whose blob went without it (removed by hand, or long ago)
+    thumbs = {
+        sha: blobs.thumbnail_path(store.data_dir, sha) for sha in (gone.sha256, kept.sha256, lost)
+    }
+    for thumb in thumbs.values():  # as the app makes them
+        thumb.parent.mkdir(parents=True, exist_ok=True)
+        thumb.write_bytes(b"small copy")
+    detach(store, gone.id)
+    found = maintenance.check(store).blobs
+    assert found.thumbnails == [str(thumbs[lost].relative_to(store.data_dir))]
+    dry = maintenance.prune(store, dry_run=True)
+    assert len(dry.thumbnails) == 2 and all(t.exists() for t in thumbs.values())
+    done = maintenance.prune(store)
+    assert done.thumbnails == dry.thumbnails
+    assert not thumbs[gone.sha256].exists() and not thumbs[lost].exists()
+    assert thumbs[kept.sha256].exists()
+    assert maintenance.check(store).blobs.thumbnails == []
+
+
 @pytest.mark.sqlite_only  # a hub is backed up by PostgreSQL's own tools
 def test_backup_and_restore_bring_the_blobs_back(
     store: Store, tmp_path: Path, data_dir: Path

@@ -12,6 +12,7 @@ import hashlib
 import io
 import itertools
 import json
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +30,7 @@ from dxfield.store.conflicts import list_conflicts
 from dxfield.store.engine import Store
 from dxfield.store.ids import purge_id
 from dxfield.store.maintenance import record_history
-from dxfield.store.purges import purge_attachment, purged_attachments, purges_of
+from dxfield.store.purges import purge_attachment, purged_attachments, purges_of, take
 from dxfield.store.schema import REVISIONS
 from dxfield.store.versions import list_deleted
 from dxfield.sync.authors import PURGED, authorship_here
@@ -402,3 +403,154 @@ def test_a_purged_attachment_does_not_change_again_nor_show_as_deleted_or_in_con
     report = maintenance.check(fleet.hub)
     assert [f.code for f in report.findings] == ["purged-blob"]
     assert sha in report.findings[0].message("en")
+
+
+def _other_photo(colour: str = "red") -> bytes:
+    """Other bytes than the photo's (another picture), as attach would keep them."""
+    out = io.BytesIO()
+    Image.new("RGB", (40, 30), colour).save(out, "PNG")
+    return out.getvalue()
+
+
+def test_a_purge_is_about_the_content_the_same_bytes_attached_elsewhere_are_purged_too(
+    fleet: Fleet,
+) -> None:
+    first = _attach(fleet.a, _activity(fleet.a))
+    _sync(fleet, fleet.a, fleet.hub)
+    sha = _brought(fleet.hub)
+    purge_attachment(fleet.hub, first, "本人からの削除依頼")
+    # A laptop that had not heard of it attaches the same photo to an activity of its own.
+    again = _attach(fleet.b, _activity(fleet.b), name="集合写真.jpg")
+    _sync(fleet, fleet.b, fleet.hub)
+    # The hub purges that record too, with a purge of its own that travels: never a live
+    # record whose bytes are gone.
+    assert _purged(fleet.hub, first, again) == {first, again}
+    _holds_nothing_personal(fleet.hub, again, sha)
+    (note,) = purges_of(fleet.hub, [again]).values()
+    assert note.purge.reason == "本人からの削除依頼"
+    assert note.purge.device_id == fleet.hub.device.id
+    _check_clean(fleet.hub)
+    # A laptop the hub sends to takes the bundle (it used to be refused: a live record whose
+    # bytes the hub did not keep).
+    _sync(fleet, fleet.hub, fleet.c)
+    assert _purged(fleet.c, first, again) == {first, again}
+    assert _versions(fleet.c, again) == []
+    # The laptop that attached it hears of both purges: its own record is erased.
+    _sync(fleet, fleet.hub, fleet.b)
+    _holds_nothing_personal(fleet.b, again, sha)
+    _check_clean(fleet.b, fleet.c)
+    # Attaching the erased content again is refused, on the hub and on a laptop that knows.
+    for store in (fleet.hub, fleet.b):
+        with pytest.raises(LocalizedError) as refused:
+            _attach(store, _activity(store), name="もう一度.jpg")
+        assert refused.value.code == "attach.purged"
+        assert not blobs.has_blob(store.data_dir, sha)
+
+
+def test_a_laptop_that_hears_of_a_purge_deletes_its_own_record_of_the_same_bytes(
+    fleet: Fleet,
+) -> None:
+    first = _attach(fleet.a, _activity(fleet.a))
+    _sync(fleet, fleet.a, fleet.hub)
+    _sync(fleet, fleet.hub, fleet.b)
+    sha = _brought(fleet.b)
+    # The second laptop attaches the same photo again and hears of the purge before it sends.
+    again = _attach(fleet.b, _activity(fleet.b), name="集合写真.jpg")
+    purge_attachment(fleet.hub, first, "本人からの削除依頼")
+    _sync(fleet, fleet.hub, fleet.b)
+    assert not blobs.has_blob(fleet.b.data_dir, sha)
+    assert {v["file_name"] for v in _versions(fleet.b, first)} == {"purged"}
+    # Its own record is not live without its bytes: it deleted it (a laptop cannot purge; its
+    # caption stays in its history until the hub's purge of it arrives, below).
+    assert records.ATTACHMENTS.get(fleet.b, again, include_deleted=True).deleted
+    _check_clean(fleet.b)
+    # Once the hub has it, the hub purges it, and the purge erases it on the laptop in turn.
+    _sync(fleet, fleet.b, fleet.hub)
+    assert _purged(fleet.hub, again) == {again}
+    _holds_nothing_personal(fleet.hub, again, sha)
+    _sync(fleet, fleet.hub, fleet.b)
+    _holds_nothing_personal(fleet.b, again, sha)
+    _check_clean(fleet.hub, fleet.b)
+
+
+def test_a_purge_deletes_the_bytes_of_every_version_of_the_attachment(fleet: Fleet) -> None:
+    attachment = _attach(fleet.a, _activity(fleet.a))
+    sha = hashlib.sha256(KEPT).hexdigest()
+    # Its content replaced by other bytes: the first version still names the resident's photo.
+    other = _other_photo()
+    other_sha, size = blobs.put(fleet.a.data_dir, [other])
+    records.ATTACHMENTS.edit(
+        fleet.a, attachment, {"sha256": other_sha, "size": size, "media_type": "image/png"}
+    )
+    _sync(fleet, fleet.a, fleet.hub)
+    assert blobs.has_blob(fleet.a.data_dir, sha) and blobs.has_blob(fleet.hub.data_dir, other_sha)
+    (purge,) = purge_attachment(fleet.hub, attachment, "本人からの削除依頼")
+    assert purge.sha256 == other_sha
+    _sync(fleet, fleet.hub, fleet.a)
+    for store in (fleet.hub, fleet.a):
+        assert not blobs.has_blob(store.data_dir, sha)
+        assert not blobs.has_blob(store.data_dir, other_sha)
+    _check_clean(fleet.hub, fleet.a)
+
+
+def test_a_purge_naming_bytes_none_of_its_versions_names_leaves_them(fleet: Fleet) -> None:
+    """A hub purge whose sha256 is not the attachment's (a fault) erases the attachment's own
+    bytes, not another live record's that happen to be the ones it names."""
+    attachment = _attach(fleet.a, _activity(fleet.a))
+    source = fleet.a.data_dir.parent / "camera" / "看板.png"
+    source.write_bytes(_other_photo("blue"))
+    kept = attach(fleet.a, _activity(fleet.a), source).record
+    _sync(fleet, fleet.a, fleet.hub)
+    sha = _brought(fleet.hub)
+    content = records.validate(
+        "purge", {"attachment_id": attachment, "sha256": kept.sha256, "reason": "依頼"}
+    )
+    with fleet.hub.unit(write=True) as unit:
+        revisions.write_record(unit, "purge", purge_id(attachment), content)
+        take(unit, attachment, kept.sha256)
+    _sync(fleet, fleet.hub, fleet.a)
+    for store in (fleet.hub, fleet.a):
+        assert not blobs.has_blob(store.data_dir, sha)  # the attachment's own bytes: gone
+        assert blobs.has_blob(store.data_dir, kept.sha256)  # the other record's: kept
+        assert not records.ATTACHMENTS.get(store, kept.id).deleted
+    _check_clean(fleet.hub, fleet.a)
+
+
+def test_a_purge_deletes_the_thumbnail_with_the_file(fleet: Fleet) -> None:
+    attachment = _attach(fleet.a, _activity(fleet.a))
+    _sync(fleet, fleet.a, fleet.hub)
+    sha = _brought(fleet.hub)
+    thumbs = [blobs.thumbnail_path(s.data_dir, sha) for s in (fleet.hub, fleet.a)]
+    for thumb in thumbs:  # as the app makes them
+        thumb.parent.mkdir(parents=True, exist_ok=True)
+        thumb.write_bytes(b"small copy")
+    purge_attachment(fleet.hub, attachment, "本人からの削除依頼")
+    _sync(fleet, fleet.hub, fleet.a)
+    assert [t.exists() for t in thumbs] == [False, False]
+
+
+@pytest.mark.sqlite_only
+def test_a_store_restored_from_a_backup_made_before_the_purge_gets_it_again(
+    fleet: Fleet,
+) -> None:
+    attachment = _attach(fleet.a, _activity(fleet.a))
+    _sync(fleet, fleet.a, fleet.hub)
+    _sync(fleet, fleet.hub, fleet.b)
+    sha = _brought(fleet.b)
+    folder = fleet.b.data_dir
+    fleet.b.close()
+    backup = fleet.folder / "backup-b"
+    shutil.copytree(folder, backup)
+    fleet.b = Store.open(folder)
+    purge_attachment(fleet.hub, attachment, "本人からの削除依頼")
+    _sync(fleet, fleet.hub, fleet.b)
+    _holds_nothing_personal(fleet.b, attachment, sha)
+    # The laptop's data folder restored from the backup: the file is back, the purge is not.
+    fleet.b.close()
+    shutil.rmtree(folder)
+    shutil.copytree(backup, folder)
+    fleet.b = Store.open(folder)
+    assert blobs.has_blob(fleet.b.data_dir, sha)
+    _sync(fleet, fleet.hub, fleet.b)  # nothing new since the last bundle, but the purge
+    _holds_nothing_personal(fleet.b, attachment, sha)
+    _check_clean(fleet.b)

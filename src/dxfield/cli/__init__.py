@@ -1019,6 +1019,12 @@ def _blob_lines(found: Any) -> None:
                 path=visible(name)
             )
         )
+    for name in found.thumbnails:
+        echo(
+            _("thumbnail of a file no longer here: {path} (`dxfield prune` removes it)").format(
+                path=visible(name)
+            )
+        )
 
 
 # ---------------------------------------------------------------------------------------------

@@ -181,7 +181,7 @@ def prune_command(
     if as_json:
         print_json(result)
         return
-    count = len(result.orphans) + len(result.temp_files)
+    count = len(result.orphans) + len(result.temp_files) + len(result.thumbnails)
     if dry_run:
         line = ngettext(
             "would remove {count} file, {size} (dry run; nothing was removed)",

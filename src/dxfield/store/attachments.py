@@ -70,6 +70,10 @@ PROBLEMS = problems(
             "{path} is {what}, not what its name says ({extension}); nothing was attached "
             "(rename it to end in {expected})"
         ),
+        "attach.purged": N_(
+            "{path} holds the same content as an attachment the hub purged (erased at a "
+            "person's request); nothing was attached"
+        ),
         "attach.bad_image": N_(
             "{path} cannot be read as an image: it is damaged or cut short; nothing was attached"
         ),
@@ -657,6 +661,11 @@ def attach(
     # too) cannot take it for an orphan between the two.
     with unit_of(work, write=True) as unit:
         kind, owner = _owner(unit, owner_id)
+        from dxfield.store.purges import purged_contents
+
+        if purged_contents(unit.conn, [str(content["sha256"])]):
+            # Erased content never comes back as a live record (store/purges.py).
+            raise LocalizedError("attach.purged", path=_shown(path))
         try:
             sha256, size = blobs.put(unit.store.data_dir, _pieces(prepared.data))
         except OSError as exc:

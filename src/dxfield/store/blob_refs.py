@@ -55,9 +55,15 @@ def missing_blobs(
         _revisions.c.leaf.is_(True) & _revisions.c.deleted.is_(False),
     )
     # A record purged here (the hub's `purge`, one per attachment, perhaps in this very bundle)
-    # needs no bytes: they are erased everywhere.
+    # needs no bytes: they are erased everywhere. Nor does one naming bytes a purge erased (the
+    # same photo attached again elsewhere): the merge has purged or deleted it (`purges.settle`).
     purged = purges.purged_attachments(conn, [n.entity_id for n in candidates])
-    return [n for n in candidates if n.rev_id in leaves and n.entity_id not in purged]
+    erased = purges.purged_contents(conn, [n.sha256 for n in candidates])
+    return [
+        n
+        for n in candidates
+        if n.rev_id in leaves and n.entity_id not in purged and n.sha256 not in erased
+    ]
 
 
 def referenced_here(conn: Connection, sha256: str) -> bool:

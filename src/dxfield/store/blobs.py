@@ -39,6 +39,46 @@ def has_blob(data_dir: Path, sha256: str) -> bool:
     return blob_path(data_dir, sha256).is_file()
 
 
+THUMBS = "thumbs"
+"""The folder of the app's thumbnails (tui/thumbnails.py makes them): one per blob, named by
+its SHA-256, which goes wherever its blob goes (`remove_blob`, `prune`)."""
+
+
+def thumbnail_path(data_dir: Path, sha256: str) -> Path:
+    """Where the thumbnail of the blob `sha256` is kept (`<data>/thumbs/<sha256>.jpg`)."""
+    blob_path(data_dir, sha256)  # checks the hash's form
+    return data_dir / THUMBS / f"{sha256}.jpg"
+
+
+def remove_blob(data_dir: Path, sha256: str) -> bool:
+    """Delete the blob `sha256` and its thumbnail; whether there was a blob. A file that cannot
+    be removed now (held open elsewhere) is left for `check` to name."""
+    try:
+        path = blob_path(data_dir, sha256)
+    except ValueError:
+        return False
+    with contextlib.suppress(OSError):
+        thumbnail_path(data_dir, sha256).unlink()
+    with contextlib.suppress(OSError):
+        os.unlink(path)
+        return True
+    return False
+
+
+def stray_thumbnails(data_dir: Path) -> list[tuple[str, Path]]:
+    """The thumbnails whose blob is not kept here (sha256, path): `prune` removes them."""
+    folder = data_dir / THUMBS
+    if not folder.is_dir():
+        return []
+    found = []
+    for path in sorted(folder.iterdir()):
+        sha256 = path.name.removesuffix(".jpg")
+        named = path.suffix == ".jpg" and _SHA256.fullmatch(sha256) is not None
+        if named and path.is_file() and not has_blob(data_dir, sha256):
+            found.append((sha256, path))
+    return found
+
+
 TEMP_SUFFIX = ".tmp"
 """How a blob's temporary file ends (its name also starts with a dot): `put`'s in `blobs/`,
 a bundle's staged ones in `blobs/ab/`."""

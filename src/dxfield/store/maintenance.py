@@ -176,6 +176,9 @@ class BlobReport:
     temp_files: list[str]
     """Temporary files left over (older than STRAY_AFTER), relative to the data folder:
     `prune` removes them."""
+    thumbnails: list[str] = field(default_factory=list)
+    """The app's thumbnails whose blob is not kept here (`blobs.stray_thumbnails`), relative to
+    the data folder: `prune` removes them (a purge or a prune removes a blob's with it)."""
 
     @property
     def ok(self) -> bool:
@@ -224,6 +227,7 @@ def check_blobs(store: Store) -> BlobReport:
         missing=sorted(live - kept),
         orphans=sorted(kept - live),
         temp_files=[str(p.relative_to(data_dir)) for p in _stray_temp_files(data_dir)],
+        thumbnails=[str(p.relative_to(data_dir)) for _, p in blobs.stray_thumbnails(data_dir)],
     )
 
 
@@ -238,19 +242,26 @@ class PruneResult:
     freed: int
     """Bytes freed (or that would be)."""
     dry_run: bool
+    thumbnails: list[str] = field(default_factory=list)
+    """The app's thumbnails removed with their blob or whose blob had gone, relative to the
+    data folder."""
 
 
 def prune(store: Store, *, dry_run: bool = False) -> PruneResult:
-    """Remove the blobs no live attachment uses and the temporary files left over (older than
-    STRAY_AFTER). It runs in a writing unit, so that no attach (which writes its blob and then
+    """Remove the blobs no live attachment uses (with their thumbnails), the thumbnails whose blob
+    has gone, and the temporary files left over (older than STRAY_AFTER). It runs in a writing unit, so that no attach (which writes its blob and then
     its record in one) comes between finding a blob unused and removing it."""
     data_dir = store.data_dir
     with store.unit(write=not dry_run) as unit:
         live = _live_blobs(unit.conn)
         orphans = [(s, p) for s, p in blobs.kept_blobs(data_dir) if s not in live]
         temps = _stray_temp_files(data_dir)
+        # A blob's thumbnail goes with it: those of the orphans, and those whose blob has gone.
+        thumbs = [p for _, p in blobs.stray_thumbnails(data_dir)] + [
+            t for s, _ in orphans if (t := blobs.thumbnail_path(data_dir, s)).is_file()
+        ]
         freed = 0
-        for path in [p for _, p in orphans] + temps:
+        for path in [p for _, p in orphans] + temps + thumbs:
             with contextlib.suppress(FileNotFoundError):
                 freed += path.stat().st_size
                 if not dry_run:
@@ -264,6 +275,7 @@ def prune(store: Store, *, dry_run: bool = False) -> PruneResult:
         temp_files=[str(p.relative_to(data_dir)) for p in temps],
         freed=freed,
         dry_run=dry_run,
+        thumbnails=sorted(str(p.relative_to(data_dir)) for p in thumbs),
     )
 
 

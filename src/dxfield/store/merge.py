@@ -485,6 +485,9 @@ def apply_revisions(
             report.conflicting += 1
     # A purge taken erases its attachment's content here, in this transaction.
     purges.take_arrived(unit, [parsed[r["rev_id"]] for r in new if r["entity"] == "purge"])
+    # No live record names bytes a purge erased (the same photo attached again elsewhere).
+    if any(r["entity"] in ("attachment", "purge") for r in new):
+        purges.settle(unit)
     return report
 
 

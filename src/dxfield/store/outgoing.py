@@ -54,10 +54,19 @@ def _not_purged() -> ColumnElement[bool]:
     return ~((_table.c.entity == "attachment") & _table.c.entity_id.in_(purged))
 
 
-def _sendable(conn: Connection, watermark: int) -> ColumnElement[bool]:
+def _since(conn: Connection, watermark: int) -> ColumnElement[bool]:
+    """Arrived after `watermark`, or a purge: every purge is sent every time, whatever the
+    watermark says the recipient holds. A store restored from a backup made before a purge
+    reached it holds the purged file again, and its sender's watermark says it has the purge:
+    it gets the purge again all the same. Purges are few and tiny, and one held already is
+    taken again without change."""
     order = backend_for(conn).arrival_order(_table)
+    return (order > watermark) | (_table.c.entity == "purge")
+
+
+def _sendable(conn: Connection, watermark: int) -> ColumnElement[bool]:
     return (
-        (order > watermark)
+        _since(conn, watermark)
         & or_(_table.c.signature.is_not(None), _table.c.attestation.is_not(None))
         & _table.c.device_id.not_in(sorted(unsigned_authors()))
         & _not_purged()
@@ -87,14 +96,14 @@ def counts_since(
     or being `left_out` (`withheld`), the newest arrival). Reference data and the demo's, and
     the versions of purged attachments, count in neither."""
     order = backend_for(conn).arrival_order(_table)
-    arrived = order > watermark
+    arrived = _since(conn, watermark)
     authored = _table.c.device_id.not_in(sorted(unsigned_authors())) & _not_purged()
     proved = or_(_table.c.signature.is_not(None), _table.c.attestation.is_not(None))
     sendable, unproved, newest = conn.execute(
         select(
             func.count().filter(authored & proved),
             func.count().filter(authored & ~proved),
-            func.max(order),
+            func.max(order).filter(order > watermark),
         )
         .select_from(_table)
         .where(arrived)

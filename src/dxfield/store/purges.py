@@ -11,8 +11,14 @@ whole (sync/authors.py).
 
 Every store that takes a purge, in the transaction that takes it (`take`):
 
-- deletes the blob of that SHA-256 once the transaction has committed (`Unit.after_commit`: a
-  rollback leaves it);
+- deletes, once the transaction has committed (`Unit.after_commit`: a rollback leaves them), the
+  blob of every SHA-256 a version of the attachment held here names (an earlier version, a
+  conflict's losing side may name other bytes than the purge's `sha256`), and each one's
+  thumbnail (`blobs.remove_blob`). The purge's own `sha256` is taken on its word only when this
+  store holds no version of the attachment; when it holds some and none names it, that part is
+  ignored, not refused: the hub wrote it from the attachment it held, so a mismatch is a fault,
+  and bytes that a live record here uses and that no purged version names are not the purge's to
+  erase (refusing would refuse every later bundle from the hub over one bad field);
 - removes the personal fields of every version of the attachment it holds, in place: the file
   name becomes `purged` (`PURGED_FILE_NAME`), the caption "", the time taken null; the owner,
   type, size and SHA-256 are kept. Such a version no longer matches its id or its proof (both are
@@ -21,16 +27,32 @@ Every store that takes a purge, in the transaction that takes it (`take`):
 - marks the attachment's row deleted, with the same fields removed, and drops it from the search.
 
 Afterwards, versions of the purged attachment that arrive (from a laptop that had not heard of
-the purge) are not stored (`without_purged`), and the purged bytes are not kept from a bundle
-(`purged_contents`). The same bytes attached twice are one blob: purging one purges the content,
-so the hub purges every attachment that shares it (each gets a purge of its own).
+the purge) are not stored (`without_purged`).
+
+A purge is about the content. The bytes it erased (`erased`: those its attachment's versions named,
+as above) are never kept again, whichever record brings them (`purged_contents`), and **no live
+attachment record may name them**, since its bytes are gone. So, whenever a store takes a purge or
+a new version of an attachment (`settle`, at the end of every merge and of every purge taken):
+a live attachment, not purged, that names erased bytes (the same photo attached again elsewhere,
+by a laptop that had not heard of the purge) is
+
+- on the hub: purged too, with a purge of its own signed by the hub (the first purge's reason),
+  which travels like the first; a deleted one too (its history holds its name and caption); the
+  hub's `dxfield purge` purges every attachment that shares the bytes this way;
+- on a laptop (which cannot write a purge): deleted, by an ordinary deletion of this device, so
+  that it is never a live record without its bytes; the hub purges it when it arrives there, and
+  that purge erases its personal fields here in turn.
+
+Attaching erased bytes again is refused on every store (`attach.purged`). A bundle's live record
+naming erased bytes needs none (`blob_refs.missing_blobs`): it is purged or deleted before the
+import commits. Every export carries every purge, whatever the watermark (store/outgoing.py): a
+store restored from a backup made before the purge gets it again.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -137,17 +159,20 @@ def purge_attachment(work: Work, attachment_text: str, reason: str) -> list[Purg
     with unit_of(work, write=True) as unit:
         conn = unit.conn
         found, others = _sharing(conn, attachment_text)
-        written = []
-        for attachment in (found, *others):
-            content = records.validate(
-                ENTITY,
-                {"attachment_id": attachment.id, "sha256": attachment.sha256, "reason": reason},
-            )
-            record_id = purge_id(attachment.id)
-            revisions.write_record(unit, ENTITY, record_id, content)
-            take(unit, attachment.id, attachment.sha256)
-            written.append(records.PURGES.get(unit, record_id))
-        return written
+        _write_purge(unit, found.id, found.sha256, reason)  # and, by `settle`, the others
+        for other in others:
+            if not purged_attachments(conn, [other.id]):  # not sharing this version's bytes
+                _write_purge(unit, other.id, other.sha256, reason)
+        return [records.PURGES.get(unit, purge_id(a.id)) for a in (found, *others)]
+
+
+def _write_purge(unit: Unit, attachment_id: str, sha256: str, reason: str) -> None:
+    """Write the hub's purge of `attachment_id` and take it here."""
+    content = records.validate(
+        ENTITY, {"attachment_id": attachment_id, "sha256": sha256, "reason": reason}
+    )
+    revisions.write_record(unit, ENTITY, purge_id(attachment_id), content)
+    take(unit, attachment_id, sha256)
 
 
 # -- what every store does -----------------------------------------------------------------------
@@ -156,8 +181,9 @@ def purge_attachment(work: Work, attachment_text: str, reason: str) -> list[Purg
 def take(unit: Unit, attachment_id: str, sha256: str) -> None:
     """The purge of `attachment_id` (whose bytes are `sha256`) taken here, in the unit's
     transaction: every version of the attachment loses its personal fields (and its proofs,
-    which no longer match), its row likewise and deleted, its search entry dropped, and its
-    blob is deleted once the unit has committed."""
+    which no longer match), its row likewise and deleted, its search entry dropped; the blobs
+    its versions named (`erased_by`) and their thumbnails are deleted once the unit has
+    committed, and a live record here that names them is purged or deleted (`settle`)."""
     unit.require_write()
     conn = unit.conn
     rows = conn.execute(
@@ -165,8 +191,11 @@ def take(unit: Unit, attachment_id: str, sha256: str) -> None:
             _revisions.c.entity == ATTACHMENT, _revisions.c.entity_id == attachment_id
         )
     ).all()
+    named: set[str] = set()
     for row in rows:
         data = json.loads(row.data)
+        if isinstance(data.get("sha256"), str):
+            named.add(data["sha256"])
         redacted = {**data, **REDACTED}
         conn.execute(
             update(_revisions)
@@ -177,7 +206,21 @@ def take(unit: Unit, attachment_id: str, sha256: str) -> None:
     conn.execute(update(table).where(table.c.id == attachment_id).values(**REDACTED, deleted=True))
     search_index.remove(conn, ATTACHMENT, attachment_id)
     data_dir = unit.store.data_dir
-    unit.after_commit.append(lambda: delete_blob(data_dir, sha256))
+    erased = sorted(erased_by(named, sha256))
+
+    def delete_erased() -> None:
+        for sha in erased:
+            delete_blob(data_dir, sha)
+
+    unit.after_commit.append(delete_erased)
+    settle(unit)
+
+
+def erased_by(named: set[str], sha256: str) -> set[str]:
+    """The bytes a purge naming `sha256` erases where the attachment's versions name `named`:
+    all of those; the purge's own word only when no version is held here (see the module's
+    text: a purge's `sha256` that none of them names is ignored)."""
+    return set(named) if named else {sha256}
 
 
 def take_arrived(unit: Unit, purges: Iterable[Mapping[str, Any]]) -> None:
@@ -188,17 +231,49 @@ def take_arrived(unit: Unit, purges: Iterable[Mapping[str, Any]]) -> None:
             take(unit, attachment_id, sha256)
 
 
+def settle(unit: Unit) -> None:
+    """No live record here names bytes a purge erased: on the hub each such attachment (live or
+    deleted) is purged too (its own purge, the first one's reason), elsewhere a live one is
+    deleted (see the module's text)."""
+    conn = unit.conn
+    reasons = _erased(conn)
+    if not reasons:
+        return
+    table = records.ATTACHMENTS.table
+    hub = is_hub_account(unit.store)
+    # The hub purges a deleted one too: its history still holds its file name and caption.
+    naming = table.c.sha256.in_(sorted(reasons))
+    live = conn.execute(
+        select(table.c.id, table.c.sha256)
+        .where(naming if hub else naming & table.c.deleted.is_(False))
+        .order_by(table.c.id)
+    ).all()
+    if not live:
+        return
+    purged = purged_attachments(conn, [row.id for row in live])
+    deleted: list[str] = []
+    for row in live:
+        if row.id in purged:
+            continue
+        if hub:
+            _write_purge(unit, row.id, row.sha256, reasons[row.sha256][0])
+        else:
+            revisions.write_record(unit, ATTACHMENT, row.id, None, deleted=True)
+            deleted.append(row.sha256)
+    if deleted:
+        data_dir = unit.store.data_dir
+
+        def delete_deleted() -> None:
+            for sha in deleted:
+                delete_blob(data_dir, sha)
+
+        unit.after_commit.append(delete_deleted)
+
+
 def delete_blob(data_dir: Path, sha256: str) -> bool:
-    """Delete the blob `sha256` from the data folder; whether there was one. A file that
-    cannot be removed now (held open elsewhere) is left for `check` to name."""
-    try:
-        path = blobs.blob_path(data_dir, sha256)
-    except ValueError:
-        return False
-    with contextlib.suppress(OSError):
-        os.unlink(path)
-        return True
-    return False
+    """Delete the blob `sha256` and its thumbnail from the data folder; whether there was a
+    blob. A file that cannot be removed now (held open elsewhere) is left for `check` to name."""
+    return blobs.remove_blob(data_dir, sha256)
 
 
 def without_purged(
@@ -237,16 +312,46 @@ def purged_attachments(conn: Connection, ids: Iterable[str]) -> set[str]:
 
 
 def purged_contents(conn: Connection, shas: Iterable[str]) -> set[str]:
-    """Those of the SHA-256s `shas` whose bytes a purge erased here: never kept again from a
-    bundle, whichever attachment brings them (the same bytes attached again elsewhere)."""
+    """Those of the SHA-256s `shas` whose bytes a purge erased here (`erased_by`): never kept
+    again from a bundle, whichever attachment brings them (the same bytes attached again
+    elsewhere), and never named by a live record once a merge is done (`settle`)."""
+    wanted = set(shas)
+    if not wanted:
+        return set()
+    return wanted & set(_erased(conn))
+
+
+def _erased(conn: Connection) -> dict[str, tuple[str, str]]:
+    """Every SHA-256 a purge erased here, with that purge's reason and attachment (the first
+    purge's, by attachment id, when several erased the same bytes). Purges are few: read
+    whole."""
     table = records.PURGES.table
-    wanted = sorted(set(shas))
-    found: set[str] = set()
+    found = conn.execute(
+        select(table.c.attachment_id, table.c.sha256, table.c.reason).order_by(
+            table.c.attachment_id
+        )
+    ).all()
+    if not found:
+        return {}
+    named: dict[str, set[str]] = {}
+    ids = [row.attachment_id for row in found]
     backend = backend_for(conn)
-    for start in range(0, len(wanted), backend.batch):
-        among = backend.among(table.c.sha256, wanted[start : start + backend.batch])
-        found.update(conn.execute(select(table.c.sha256).where(among)).scalars())
-    return found
+    for start in range(0, len(ids), backend.batch):
+        among = backend.among(_revisions.c.entity_id, ids[start : start + backend.batch])
+        for entity_id, data in conn.execute(
+            select(_revisions.c.entity_id, _revisions.c.data).where(
+                among, _revisions.c.entity == ATTACHMENT
+            )
+        ):
+            content = json.loads(data) if data else None
+            sha256 = content.get("sha256") if isinstance(content, dict) else None
+            if isinstance(sha256, str):
+                named.setdefault(entity_id, set()).add(sha256)
+    reasons: dict[str, tuple[str, str]] = {}
+    for row in found:
+        for sha256 in sorted(erased_by(named.get(row.attachment_id, set()), row.sha256)):
+            reasons.setdefault(sha256, (row.reason, row.attachment_id))
+    return reasons
 
 
 def purges_of(
@@ -297,11 +402,9 @@ def purged_of_owner(
 def left_behind(conn: Connection, data_dir: Path) -> list[LocalizedError]:
     """The purged files still in the data folder (one that could not be deleted when the purge
     was taken, or put back by hand), each as `check` says it."""
-    table = records.PURGES.table
     found = []
-    for attachment_id, sha256 in conn.execute(
-        select(table.c.attachment_id, table.c.sha256).order_by(table.c.attachment_id)
-    ):
+    erased = sorted(_erased(conn).items(), key=lambda item: (item[1][1], item[0]))
+    for sha256, (_reason, attachment_id) in erased:
         try:
             path = blobs.blob_path(data_dir, sha256)
         except ValueError:

@@ -3,11 +3,14 @@
 A thumbnail is kept at `<data>/thumbs/<sha256>.jpg`: the small copy the documents use too
 (`store.pictures.small_copy`: at most `LONG_SIDE` pixels on its long side, orientation applied,
 transparency on white, no metadata; the blob checked against its SHA-256 and an image of too many
-pixels not decoded, so a small file that says it is huge cannot take the laptop's memory). In the data folder rather than the user's cache folder:
-it is derived from a blob of that folder and must go where the blob goes (a purge or a prune that
-removes a blob finds its thumbnail beside it, and a photo erased at a resident's request leaves no
-small copy in another folder), and a test's data folder holds everything the test made. Made in a
-worker thread, never on the event loop; a thumbnail whose blob has gone is removed.
+pixels not decoded, so a small file that says it is huge cannot take the laptop's memory). Where
+it is, is the store's to say (`blobs.thumbnail_path`). In the data folder rather than the user's
+cache folder: it is derived from a blob of that folder and goes where the blob goes: the store
+deletes it with its blob (a purge's deletion, `prune`: `blobs.remove_blob`), `check` names one
+whose blob has gone and `prune` removes it, and a test's data folder holds everything the test
+made. So a photo erased at a resident's request leaves no small copy in this data folder (a backup
+made before the purge still holds both, docs/user-guide.md). Made in a worker thread, never on the
+event loop; a thumbnail whose blob has gone is also removed when it is next looked for.
 
 No textual here: thumbnails are plain files (the view shows them).
 """
@@ -23,7 +26,7 @@ from pathlib import Path
 from dxfield.store import blobs
 from dxfield.store.pictures import small_copy
 
-FOLDER = "thumbs"
+FOLDER = blobs.THUMBS
 LONG_SIDE = 640
 """The longest side of a thumbnail, in pixels."""
 
@@ -37,9 +40,8 @@ class Thumbnail:
 
 
 def thumbnail_path(data_dir: Path, sha256: str) -> Path:
-    """Where the thumbnail of the blob `sha256` is kept."""
-    blobs.blob_path(data_dir, sha256)  # checks the hash's form
-    return data_dir / FOLDER / f"{sha256}.jpg"
+    """Where the thumbnail of the blob `sha256` is kept (the store's `blobs.thumbnail_path`)."""
+    return blobs.thumbnail_path(data_dir, sha256)
 
 
 def thumbnail_of(data_dir: Path, sha256: str) -> Thumbnail:
