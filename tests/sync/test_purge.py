@@ -480,7 +480,9 @@ def test_a_purge_deletes_the_bytes_of_every_version_of_the_attachment(fleet: Fle
     other = _other_photo()
     other_sha, size = blobs.put(fleet.a.data_dir, [other])
     records.ATTACHMENTS.edit(
-        fleet.a, attachment, {"sha256": other_sha, "size": size, "media_type": "image/png"}
+        fleet.a,
+        attachment,
+        {"sha256": other_sha, "size": size, "media_type": "image/png", "file_name": "看板.png"},
     )
     _sync(fleet, fleet.a, fleet.hub)
     assert blobs.has_blob(fleet.a.data_dir, sha) and blobs.has_blob(fleet.hub.data_dir, other_sha)
