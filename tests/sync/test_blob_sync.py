@@ -417,10 +417,12 @@ def test_sizes_are_said_as_everywhere_else(fleet: Fleet, cli: Cli) -> None:
     folder = str(fleet.a.data_dir)
     result = cli("--lang", "en", "--data-dir", folder, "export", "--to",
                  str(fleet.folder / "x.dxb"), "--recipient", HUB, "--max-size", "0.5K")  # fmt: skip
-    assert result.code == 1 and "--max-size 512 bytes is too small" in result.err, result.err
+    assert result.code == 1 and "a largest part of 512 bytes is too small" in result.err, result.err
     result = cli("--lang", "en", "--data-dir", folder, "export", "--to",
                  str(fleet.folder / "x.dxb"), "--recipient", HUB, "--max-size", "9G")  # fmt: skip
-    assert "--max-size 9 GB is larger than a bundle may be; at most 3 GB" in result.err, result.err
+    assert "a largest part of 9 GB is larger than a bundle may be; at most 3 GB" in result.err, (
+        result.err
+    )
     assert [size_text(n) for n in (812, 35_328, 50 << 20, 3 << 29, 1 << 30)] == [
         "812 bytes", "34.5 KB", "50 MB", "1.5 GB", "1 GB",
     ]  # fmt: skip
@@ -452,7 +454,7 @@ def test_caps_per_bundle_have_clear_lines(
                  str(fleet.path()), "--recipient", HUB)  # fmt: skip
     assert result.code == 1 and len(result.err.splitlines()) == 1, result.err
     assert "its 3 attachments take 2.9 KB, more than one bundle holds" in result.err
-    assert "--max-size" in result.err
+    assert "split it into parts of a largest size (for example 1G)" in result.err
     # Split, each part within the cap.
     sent = export_bundle(fleet.a, fleet.folder / "capped.dxb", HUB, max_size=1 << 30)
     assert len(sent.parts) == 2
