@@ -31,6 +31,7 @@ from dxfield.domain.enums import (
     SupportArea,
 )
 from dxfield.domain.errors import LocalizedError  # (and registers the value.* codes)
+from dxfield.domain.file_names import WINDOWS_DEVICE_NAMES, is_device_name  # noqa: F401
 from dxfield.i18n import N_, about, problems, quote
 
 PROBLEMS = problems(
@@ -508,18 +509,6 @@ MEDIA_TYPES = {
 """The types of file that can be attached, each with the extensions it goes by (the first is the
 one a saved copy is given). A photo from a phone in HEIC is kept as it came (`image/heic`)."""
 MAX_FILE_NAME_CHARS = 255
-WINDOWS_DEVICE_NAMES = frozenset(
-    {"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$", "CLOCK$"}
-    | {f"{port}{n}" for port in ("COM", "LPT") for n in (*"123456789", "¹", "²", "³")}
-)
-"""Names Windows takes for a device, whatever extension follows (`NUL.txt` is the device too)."""
-
-
-def is_device_name(name: str) -> bool:
-    """Whether Windows takes the file name `name` for a device (`CON`, `com1.txt`, `Nul .pdf`)."""
-    return name.split(".", 1)[0].rstrip(" ").upper() in WINDOWS_DEVICE_NAMES
-
-
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 
 

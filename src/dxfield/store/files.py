@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from dxfield.domain.errors import LocalizedError, NotFound
-from dxfield.domain.records import is_device_name
+from dxfield.domain.file_names import is_device_name
 from dxfield.i18n import N_, problems, quote
 from dxfield.paths import KEY_FILE, STORE_FILE, resolve_data_dir
 
