@@ -512,6 +512,14 @@ MAX_FILE_NAME_CHARS = 255
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 
 
+def _sha256_hex(value: Any) -> str:
+    """A file's SHA-256 as 64 lower-case hex digits (an attachment's, a purge's)."""
+    text = "" if value is None else str(value)
+    if not _FROM_STORE.get() and not _SHA256_HEX.fullmatch(text):
+        raise LocalizedError("attachment.bad_hash", value=quote(text, 70))
+    return text
+
+
 class AttachmentBase(SQLModel):
     """A file attached to an activity or a finding: its name, type, size and caption, and its
     bytes' SHA-256, under which the blob store keeps them (store/blobs.py). The bytes travel as
@@ -572,10 +580,7 @@ class AttachmentBase(SQLModel):
     @field_validator("sha256", mode="before")
     @classmethod
     def _sha256(cls, value: Any) -> str:
-        text = "" if value is None else str(value)
-        if not _FROM_STORE.get() and not _SHA256_HEX.fullmatch(text):
-            raise LocalizedError("attachment.bad_hash", value=quote(text, 70))
-        return text
+        return _sha256_hex(value)
 
     @field_validator("caption", mode="before")
     @classmethod
@@ -641,10 +646,7 @@ class PurgeBase(SQLModel):
     @field_validator("sha256", mode="before")
     @classmethod
     def _sha256(cls, value: Any) -> str:
-        text = "" if value is None else str(value)
-        if not _FROM_STORE.get() and not _SHA256_HEX.fullmatch(text):
-            raise LocalizedError("attachment.bad_hash", value=quote(text, 70))
-        return text
+        return _sha256_hex(value)
 
     @field_validator("reason", mode="before")
     @classmethod
