@@ -330,7 +330,7 @@ def export_bundle(
             local_state.put_value(unit, watermark_key, newest)
     sent = [blob for part in parts for blob in part.blobs()]
     for path, item in zip(paths, written, strict=True):
-        _log(store, "out", target, path, item.sha256, {"revisions": count, "full": full})
+        _log(store, "out", target, path, item.head_sha256, {"revisions": count, "full": full})
     return ExportResult(
         paths[0],
         target.name,
@@ -514,7 +514,7 @@ def _write_parts(
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(path)
     return [
-        container.Written(path, w.bytes, w.chunks, w.encrypted, w.sha256)
+        container.Written(path, w.bytes, w.chunks, w.encrypted, w.head_sha256)
         for path, w in zip(paths, written, strict=True)
     ]
 
@@ -585,6 +585,9 @@ def _log(
     digest: str,
     counts: dict[str, Any],
 ) -> None:
+    """Note a bundle written or read. `digest` names it: the SHA-256 of its signed head (format
+    2, whose head names every chunk's hash), or of the whole file (format 1: one signed
+    document, all head)."""
     at = _now()
     local_state.put_value(
         store,
@@ -594,7 +597,7 @@ def _log(
             "peer": peer.name,
             "peer_id": peer.card.id,
             "file": str(path),
-            "sha256": digest,
+            "head_sha256": digest,
             "at": at,
             **counts,
         },
@@ -769,8 +772,8 @@ class _Import:
         """The attachments' bytes the bundle brought that are kept (staged, or here already)."""
         self.blob_bytes = 0
         self.ignored = 0
-        self.file_sha256: str | None = None
-        """The file's SHA-256 for the bundle log, taken as it was read (not read again)."""
+        self.head_sha256: str | None = None
+        """The SHA-256 of the bundle's signed head: its name in the bundle log."""
 
     def run(self) -> ImportResult:
         store = self.store
@@ -790,7 +793,7 @@ class _Import:
                         self._member(unit, number, member, sender, staging)
                     self._finish(reader.header)
                     self._require_blobs(unit, sender)
-                    self.file_sha256 = reader.file_sha256
+                    self.head_sha256 = reader.head_sha256
                     after = merge.latest_arrival(unit.conn)
                     if self.dry_run:
                         raise _DryRun
@@ -828,7 +831,7 @@ class _Import:
         if not self.dry_run:
             counts = asdict(result)
             counts.pop("path")
-            _log(store, "in", sender, self.path, self.file_sha256 or "", counts)
+            _log(store, "in", sender, self.path, self.head_sha256 or "", counts)
         return result
 
     def _member(

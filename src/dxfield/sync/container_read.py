@@ -108,8 +108,9 @@ class ContainerReader:
             self._file.close()
             raise
         self._members_read = False
-        self.file_sha256: str | None = None
-        """The whole file's SHA-256, once every member was read (the file read to its end)."""
+        self.head_sha256: str = self._head_digest
+        """The SHA-256 of the signed head (the magic line, the header, its signature): the
+        bundle's name in the bundle log (see `container_write.Written.head_sha256`)."""
 
     def __enter__(self) -> ContainerReader:
         return self
@@ -193,7 +194,7 @@ class ContainerReader:
         # Signed by a sender this device trusts: what follows checks what it says.
         if header.get("recipient") != device_id:
             raise _refuse("bundle.other_recipient")
-        self._file_digest = hashlib.sha256(magic + line + signature)
+        self._head_digest = hashlib.sha256(magic + line + signature).hexdigest()
         self._raw_header = header
         return _checked_header(header)
 
@@ -250,25 +251,14 @@ class ContainerReader:
         limit = stored_chunk_limit(header.chunk_bytes)
         places = {digest: n for n, digest in enumerate(header.chunk_sha256, 1)}
         self._file.seek(self._first_chunk)
-        # The whole file's hash is taken by a thread of its own, in order, beside this one's
-        # work (hashlib lets go of the interpreter).
-        with worker("dxfield-hash") as hasher:
-            hashed: Future[None] | None = None
-            for plain, raw in self._checked_chunks(header, limit, places):
-                if hashed is not None:
-                    hashed.result()
-                hashed = hasher.submit(_update_all, self._file_digest, raw)
-                yield plain
-            if hashed is not None:
-                hashed.result()
+        yield from self._checked_chunks(header, limit, places)
         if self._read(1):
             raise _refuse("bundle.trailing_data")
-        self.file_sha256 = self._file_digest.hexdigest()
 
     def _checked_chunks(
         self, header: Header, limit: int, places: dict[str, int]
-    ) -> Iterator[tuple[bytes, tuple[bytes, bytes]]]:
-        """Each chunk's plain text with its stored bytes (its length's four, and the chunk)."""
+    ) -> Iterator[bytes]:
+        """Each chunk's plain text, checked against its hash, decrypted and inflated."""
         for number, expected in enumerate(header.chunk_sha256, 1):
             prefix = self._read(_LENGTH_BYTES)
             if not prefix:
@@ -286,10 +276,9 @@ class ContainerReader:
                 if places.get(digest, number) != number:
                     raise _refuse("bundle.chunks_reordered", number=number)
                 raise _refuse("bundle.chunk_tampered", number=number)
-            stored = (prefix, data)
             if self._state is not None:
                 data = self._decrypt(data, number, final=number == header.chunks)
-            yield _inflate(data, number, header.chunk_bytes), stored
+            yield _inflate(data, number, header.chunk_bytes)
 
     def _decrypt(self, data: bytes, number: int, final: bool) -> bytes:
         try:
@@ -461,11 +450,6 @@ def _revision(line: bytes, number: int) -> Any:
         raise _refuse("bundle.revision_not_json", number=number) from None
     except RecursionError:
         raise _refuse("bundle.revision_too_deep", number=number) from None
-
-
-def _update_all(digest: Any, pieces: tuple[bytes, ...]) -> None:
-    for piece in pieces:
-        digest.update(piece)
 
 
 def _read_ahead(chunks: Iterator[bytes], depth: int) -> Iterator[bytes]:

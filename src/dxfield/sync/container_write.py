@@ -15,7 +15,7 @@ import tempfile
 import zlib
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -133,8 +133,10 @@ class Written:
     bytes: int
     chunks: int
     encrypted: bool
-    sha256: str
-    """Of the whole file, as the bundle log notes it."""
+    head_sha256: str
+    """The SHA-256 of the signed head (the magic line, the header, its signature): the bundle's
+    name in the bundle log. The head names every chunk's SHA-256, so it stands for the whole
+    file as surely as the file's own hash, and is known without reading the file back."""
 
 
 def write_container(
@@ -265,7 +267,7 @@ def write_stream(
         bytes=size,
         chunks=chunks,
         encrypted=encryption_key is not None,
-        sha256=digest,
+        head_sha256=digest,
     )
 
 
@@ -283,7 +285,7 @@ def _via_chunks_file(
     head_of: Callable[[list[str]], bytes],
 ) -> tuple[int, int, str]:
     """The chunks written to a file of their own first, then the bundle (its head, then the
-    chunks copied): for plain text of a size not known beforehand. (size, chunks, SHA-256);
+    chunks copied): for plain text of a size not known beforehand. (size, chunks, the head's SHA-256);
     the bundle's temporary file last in `made`."""
     fd, chunks_path = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".chunks.tmp")
     made.append(chunks_path)
@@ -292,28 +294,16 @@ def _via_chunks_file(
         signed = head_of(hashes)
         fd, final_path = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".tmp")
         made.append(final_path)
-        digest = hashlib.sha256(signed)
         size = len(signed)
-        with (
-            os.fdopen(fd, "wb") as final,
-            ThreadPoolExecutor(1, thread_name_prefix="dxfield-hash") as hasher,
-        ):
+        with os.fdopen(fd, "wb") as final:
             final.write(signed)
             chunks_file.seek(0)
-            hashed: Future[None] | None = None
-            # The whole file's hash (the bundle log's) is taken by a second thread, in
-            # order, while this one copies.
             while piece := chunks_file.read(4 << 20):
-                if hashed is not None:
-                    hashed.result()
-                hashed = hasher.submit(digest.update, piece)
                 final.write(piece)
                 size += len(piece)
-            if hashed is not None:
-                hashed.result()
             final.flush()
             os.fsync(final.fileno())
-    return size, len(hashes), digest.hexdigest()
+    return size, len(hashes), hashlib.sha256(signed).hexdigest()
 
 
 def _in_place(
@@ -342,18 +332,9 @@ def _in_place(
         final.seek(0)
         final.write(signed)
         final.flush()
-        # The whole file's hash (the bundle log's), read back while it is in the page cache,
-        # while a second thread waits for the disk to take the file.
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="dxfield-fsync") as syncer:
-            synced = syncer.submit(os.fsync, final.fileno())
-            digest = hashlib.sha256()
-            size = 0
-            with open(final_path, "rb") as again:
-                while piece := again.read(4 << 20):
-                    digest.update(piece)
-                    size += len(piece)
-            synced.result()
-    return size, count, digest.hexdigest()
+        os.fsync(final.fileno())
+        size = final.seek(0, os.SEEK_END)
+    return size, count, hashlib.sha256(signed).hexdigest()
 
 
 def _stream_of(encryption_key: PublicKey | None) -> tuple[Any, dict[str, Any]]:
