@@ -29,6 +29,7 @@ from sqlalchemy import select
 
 from dxfield.store import records, revisions
 from dxfield.store.activities import ActivityInput, edit_activity
+from dxfield.store.authorship import upgrade
 from dxfield.store.engine import Store
 from dxfield.store.ids import new_id
 from dxfield.store.postgres import WRITE_LOCK
@@ -52,6 +53,10 @@ def make_hub(folder: Path, url: str) -> Store:
     """A new hub in the database `url`, its account's data folder `folder` (keys made)."""
     hub = Store.open(folder, database=url, create=True, device_name=HUB_NAME)
     own_card(hub)  # its keys, made now rather than by whichever process needs them first
+    # As `dxfield init` leaves it: with its keys, the authorship upgrade done. Otherwise the
+    # first processes of a test each take the write lock at their open to do it, and an export
+    # then reads the hub after the imports it was meant to read before.
+    upgrade(hub)
     return hub
 
 

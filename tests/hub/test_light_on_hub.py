@@ -11,6 +11,7 @@ import socket
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -168,6 +169,27 @@ def test_a_hub_account_without_its_keys_is_the_stores(pg_database: str, tmp_path
     Store.open(folder, database=pg_database, create=True).close()
     Store.open(folder, database=pg_database).close()
     assert not _opens(folder, pg_database)
+
+
+def test_a_hub_that_init_made_opens_without_the_write_lock(
+    pg_database: str, tmp_path: Path, cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `init` opens the store before the keys exist, then makes them: it does the authorship
+    # upgrade itself, so the team's first commands only read at their open (a first export
+    # that waited for the lock there read the hub after imports that came in meanwhile).
+    folder = tmp_path / "hub"
+    made = cli("--data-dir", str(folder), "--database", pg_database, "init", "--role", "hub")
+    assert made.code == 0, made.err
+    writes: list[str] = []
+    real_write = Store.write
+
+    def write(self: Store, *args: Any, **kwargs: Any) -> Any:
+        writes.append("write")
+        return real_write(self, *args, **kwargs)
+
+    monkeypatch.setattr(Store, "write", write)
+    Store.open(folder, database=pg_database).close()
+    assert writes == []
 
 
 def _refusals(folder: Path, address: str) -> tuple[StoreError, StoreError]:

@@ -206,6 +206,7 @@ def init(
 ) -> None:
     """Create the store (if needed), name this device, and make its keys."""
     from dxfield.i18n import LocalizedError
+    from dxfield.store.authorship import upgrade
     from dxfield.store.local_state import set_device_role
     from dxfield.sync.keys import CHOSEN_ROLES, own_card
 
@@ -223,6 +224,10 @@ def init(
             )
         set_device_role(store, role)
     card = own_card(store)
+    # The store is opened before its keys exist, so the open could not sign this device's
+    # revisions or note that it did (store/authorship.py): done now, the store is left whole,
+    # and a hub's first commands do not each take the write lock to find nothing to do.
+    upgrade(store)
     path, name = visible(store.location), visible(store.device.name)
     echo(_("store: {path}").format(path=path))
     echo(
