@@ -444,3 +444,132 @@ def test_every_exif_orientation_is_turned_as_pillow_turns_it(
         difference = ImageChops.difference(shown.convert("RGB"), expected.convert("RGB"))
         assert max(difference.convert("L").getextrema()) < 100
         assert sum(difference.convert("L").histogram()[40:]) < copy.width * copy.height // 50
+
+
+# -- a finding's photos ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def with_finding_photos(demo_store: Store) -> tuple[str, str]:
+    """A workshop with a photo of its own, and a finding recorded from it with two photos and
+    a PDF (the finding's text long enough to be cut short in a caption); and a second finding
+    without any."""
+    from dxfield.store.followups import add_finding
+
+    activity_id = workshop(demo_store)
+    attach(demo_store, activity_id, "IMG_0001.jpg", picture((600, 400)), caption="会場")
+    finding = add_finding(demo_store, kind="issue", activity=activity_id,
+                          text="申請書の多くが紙で届き、窓口で職員が手入力している。入力の誤りも多い")  # fmt: skip
+    add_finding(demo_store, kind="insight", activity=activity_id, text="若手職員が乗り気")
+    attach(demo_store, finding.id, "IMG_0100.jpg", picture((400, 600), colour="#a73"),
+           caption="申請書の山")  # fmt: skip
+    attach(demo_store, finding.id, "IMG_0101.jpg", picture((800, 600), taken="2024:10:15 15:01:00"))
+    attach(demo_store, finding.id, "様式.pdf", handout())
+    return activity_id, finding.id
+
+
+FINDING_NAME = "知見：【課題】申請書の多くが紙で届き、窓口で職員が手入力している。入力の誤…"
+
+
+def test_docx_shows_a_findings_photos_in_photos_naming_the_finding(
+    demo_store: Store, with_finding_photos: tuple[str, str]
+) -> None:
+    activity_id, finding_id = with_finding_photos
+    minutes = build_minutes(demo_store, [activity_id])
+    (entry,) = minutes.entries
+    assert [p.finding_id for p in entry.photos] == ["", finding_id, finding_id]
+    document = _document(render(minutes, "docx"))
+    assert len(document.inline_shapes) == 3
+    captions = [p.text for p in document.paragraphs if p.style.name == "Caption"]
+    assert captions == [
+        "写真1　会場",
+        f"写真2　申請書の山（{FINDING_NAME}）",
+        f"写真3　IMG_0101.jpg（{FINDING_NAME}、撮影：令和6年10月15日　15:01）",
+    ]
+    bullets = [p.text for p in document.paragraphs if p.style.name == "List Bullet"]
+    assert bullets[:2] == [
+        "【課題】申請書の多くが紙で届き、窓口で職員が手入力している。入力の誤りも多い（写真2・3）",
+        "【示唆】若手職員が乗り気",
+    ]
+    assert bullets[2] == f"様式.pdf（{FINDING_NAME}）"
+    headings = [p.text for p in document.paragraphs if p.style.name.startswith("Heading")]
+    assert headings[-3:] == ["今後の対応", "写真", "添付資料"]
+
+
+def test_a_findings_photo_makes_the_photos_heading_alone(demo_store: Store) -> None:
+    from dxfield.store.followups import add_finding
+
+    activity_id = workshop(demo_store)
+    finding = add_finding(demo_store, kind="outcome", activity=activity_id, text="試行で効果")
+    attach(demo_store, finding.id, "a.png", picture((300, 200), "PNG"), caption="効果の表")
+    document = _document(render(build_minutes(demo_store, [activity_id]), "docx"))
+    assert len(document.inline_shapes) == 1
+    headings = [p.text for p in document.paragraphs if p.style.name.startswith("Heading")]
+    assert headings[-1] == "写真"
+    (caption,) = [p.text for p in document.paragraphs if p.style.name == "Caption"]
+    assert caption.startswith("写真1　効果の表（知見：")
+
+
+def test_no_photos_leaves_a_findings_photos_out(
+    demo_store: Store, with_finding_photos: tuple[str, str]
+) -> None:
+    activity_id, _finding_id = with_finding_photos
+    minutes = build_minutes(demo_store, [activity_id], photos=False)
+    assert minutes.entries[0].photos == []
+    document = _document(render(minutes, "docx"))
+    assert len(document.inline_shapes) == 0
+    bullets = [p.text for p in document.paragraphs if p.style.name == "List Bullet"]
+    assert "（写真" not in "".join(bullets)  # no reference to photos that are not there
+    for fmt in ("html", "md"):
+        text = render(build_minutes(demo_store, [activity_id], photos=False, images=fmt != "md"),
+                      fmt).decode()  # fmt: skip
+        assert "申請書の山" not in text and "写真2" not in text
+        assert "様式.pdf" in text  # the finding's other file stays, as the activity's do
+
+
+def test_html_and_markdown_show_a_findings_photos(
+    demo_store: Store, with_finding_photos: tuple[str, str]
+) -> None:
+    activity_id, _finding_id = with_finding_photos
+    html = render(build_minutes(demo_store, [activity_id]), "html").decode()
+    assert html.count('src="data:image/jpeg;base64,') == 3
+    assert f"<figcaption>写真2　申請書の山（{FINDING_NAME}）</figcaption>" in html
+    assert "入力の誤りも多い（写真2・3）</li>" in html
+    minutes = build_minutes(demo_store, [activity_id], images=False)
+    text = render(minutes, "md").decode()
+    photos = text.split("## 写真\n\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    ids = [p.attachment_id for p in minutes.entries[0].photos]
+    assert photos[1] == f"- 写真2　申請書の山（{FINDING_NAME}）（添付ID {ids[1]}）"
+    assert len(photos) == 3
+    assert (
+        "- 【課題】申請書の多くが紙で届き、窓口で職員が手入力している。入力の誤りも多い（写真2・3）"
+        in text
+    )
+
+
+def test_a_findings_caption_is_escaped(demo_store: Store) -> None:
+    from dxfield.store.followups import add_finding
+
+    activity_id = workshop(demo_store)
+    finding = add_finding(demo_store, kind="issue", activity=activity_id,
+                          text="<img src=x onerror=alert(1)> *強調*")  # fmt: skip
+    attach(demo_store, finding.id, "a.jpg", picture((300, 200)), caption="<b>板</b>")
+    html = render(build_minutes(demo_store, [activity_id]), "html").decode()
+    assert "<img src=x" not in html and "<b>板" not in html
+    assert "&lt;b&gt;板&lt;/b&gt;" in html
+    text = render(build_minutes(demo_store, [activity_id], images=False), "md").decode()
+    assert "<img" not in text.replace(r"\<img", "")  # only escaped
+    assert r"\<img src=x onerror=alert(1)\> \*強調\*（写真1）" in text
+    assert r"写真1　\<b\>板\</b\>（知見：【課題】\<img src=x" in text
+
+
+def test_cli_no_photos_leaves_a_findings_photos_out(
+    demo_store: Store, cli: Cli, tmp_path: Path, with_finding_photos: tuple[str, str]
+) -> None:
+    activity_id, _finding_id = with_finding_photos
+    args = ("--data-dir", str(demo_store.data_dir), "minutes", activity_id)
+    with_them = cli(*args, "--out", str(tmp_path / "a.docx"))
+    without = cli(*args, "--no-photos", "--out", str(tmp_path / "b.docx"))
+    assert with_them.code == 0 and without.code == 0
+    assert len(_document((tmp_path / "a.docx").read_bytes()).inline_shapes) == 3
+    assert len(_document((tmp_path / "b.docx").read_bytes()).inline_shapes) == 0

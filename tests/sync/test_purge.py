@@ -556,3 +556,44 @@ def test_a_store_restored_from_a_backup_made_before_the_purge_gets_it_again(
     _sync(fleet, fleet.hub, fleet.b)  # nothing new since the last bundle, but the purge
     _holds_nothing_personal(fleet.b, attachment, sha)
     _check_clean(fleet.b)
+
+
+def test_an_export_with_only_purges_the_recipient_has_says_nothing_new(
+    fleet: Fleet, cli: Cli
+) -> None:
+    """Every export carries every purge (a store restored from an older backup must get them
+    again), yet a purge the recipient has acknowledged is not news: with nothing else, the
+    export says nothing new, while the bundle still carries the purge (issue 19)."""
+    attachment = _attach(fleet.a, _activity(fleet.a))
+    _sync(fleet, fleet.a, fleet.hub)
+    _sync(fleet, fleet.hub, fleet.b)
+    quiet = export_bundle(fleet.hub, fleet.folder / "quiet.dxb", fleet.b.device.name)
+    assert quiet.nothing_new and quiet.new == 0 and quiet.revisions == 0  # no purge yet
+
+    purge_attachment(fleet.hub, attachment, "本人からの削除依頼")
+    first = export_bundle(fleet.hub, fleet.folder / "first.dxb", fleet.b.device.name)
+    assert first.new >= 1 and not first.nothing_new  # the purge is news to the laptop
+    import_bundle(fleet.b, first.path)
+    assert _purged(fleet.b, attachment) == {attachment}
+
+    again = export_bundle(fleet.hub, fleet.folder / "again.dxb", fleet.b.device.name)
+    assert again.nothing_new and again.new == 0
+    assert again.revisions >= 1  # the purge is carried all the same...
+    taken = import_bundle(fleet.b, again.path)
+    assert taken.purged == 0  # ...and taken again without change
+    # Something new besides the old purge is news again, counted without the purge.
+    _activity(fleet.hub)
+    news = export_bundle(fleet.hub, fleet.folder / "news.dxb", fleet.b.device.name)
+    assert news.new == 1 and news.revisions == news.new + again.revisions
+    # A full export counts everything as new: the recipient asked for all of it.
+    full = export_bundle(fleet.hub, fleet.folder / "full.dxb", fleet.b.device.name, full=True)
+    assert full.new == full.revisions and not full.nothing_new
+
+    # The CLI says so in one line (in English and in Japanese).
+    folder = str(fleet.hub.data_dir)
+    for lang, words in (("en", "nothing new since the last bundle"), ("ja", "新しい変更なし")):
+        out = fleet.folder / f"cli-{lang}.dxb"
+        said = cli("--lang", lang, "--data-dir", folder, "export", "--to", str(out),
+                   "--recipient", fleet.b.device.name)  # fmt: skip
+        assert said.code == 0, said.err
+        assert words in said.out, said.out

@@ -367,3 +367,89 @@ def test_a_copies_folder_that_is_not_private_is_not_used(
     assert folder != named and folder.parent == tmp_path
     assert folder.is_dir() and not folder.is_symlink()
     assert (folder.stat().st_mode & 0o777) == 0o700 and folder.stat().st_uid == os.getuid()
+
+
+async def _queue(app: DxfieldApp, pilot, path: Path, caption: str = "") -> None:  # type: ignore[no-untyped-def]
+    """Choose `path` in a new activity's form (ctrl+t), to be attached once it is saved."""
+    form = app.screen
+    await pilot.press("ctrl+t")
+    await settle(app, pilot)
+    assert isinstance(app.screen, AttachScreen)
+    app.screen.query_one("#attach-path", Input).value = str(path)
+    app.screen.query_one("#attach-caption", Input).value = caption
+    await pilot.press("ctrl+s")
+    await settle(app, pilot)
+    assert app.screen is form
+
+
+@pytest.mark.usefixtures("frozen_today")
+async def test_files_queued_in_a_new_form_survive_a_crash_in_its_draft(
+    demo: Path, tmp_path: Path
+) -> None:
+    """The files chosen (ctrl+t) for a new activity are in its draft as soon as they are
+    chosen; restored, the queue comes back and saving attaches them; a file gone meanwhile is
+    said in one line and left out (issue 19)."""
+    from dxfield.store.local_state import list_drafts
+    from dxfield.tui.screens.activity_form import ActivityFormScreen
+    from dxfield.tui.screens.draft_question import draft_summary
+
+    kept = photo(tmp_path / "board.jpg")
+    gone = photo(tmp_path / "gone.png", colour="red")
+    app = DxfieldApp(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("n")
+        await settle(app, pilot)
+        await pilot.press(*"写真の会")
+        await _queue(app, pilot, kept, caption="板書")
+        await _queue(app, pilot, gone)
+        # The app stops here, as a crash would: no ctrl+q (which writes the draft), no pause for
+        # the draft's debounce.
+    with Store.open(demo) as store:
+        (draft,) = list_drafts(store)
+    assert draft.data["title"] == "写真の会"
+    assert draft.data["attachments"] == [
+        {"paths": [str(kept)], "caption": "板書"},
+        {"paths": [str(gone)], "caption": ""},
+    ]
+    assert "Files to attach: board.jpg, gone.png" in draft_summary(draft)  # the question says so
+
+    gone.unlink()
+    again = DxfieldApp(demo)
+    async with again.run_test(size=SIZE) as pilot:
+        await settle(again, pilot)
+        await pilot.press("y")  # restore the draft
+        await settle(again, pilot)
+        form = again.screen
+        assert isinstance(form, ActivityFormScreen)
+        assert form.query_one("#title", Input).value == "写真の会"
+        shown = str(form.query_one("#queued-files").render())
+        assert "board.jpg" in shown and "gone.png" not in shown
+        said = [str(n.message) for n in again._notifications]
+        (line,) = [s for s in said if "gone.png" in s]
+        assert line == f"{gone} is no longer there: it will not be attached"
+        await pilot.press("ctrl+s")
+        await settle(again, pilot)
+    with Store.open(demo) as store:
+        (saved,) = [r for r in list_activities(store, limit=50) if r.title == "写真の会"]
+        attached = attachments_of(store, saved.id)
+        assert [(a.file_name, a.caption) for a in attached] == [("board.jpg", "板書")]
+        assert list_drafts(store) == []  # saved: the draft is gone with its queue
+
+
+def test_a_drafts_queue_of_another_shape_is_skipped() -> None:
+    from dxfield.store.draft_rows import queued_files
+
+    assert queued_files({}) == []
+    assert queued_files({"attachments": "x.jpg"}) == []
+    assert queued_files(
+        {
+            "attachments": [
+                {"paths": ["/a.jpg", 3, "", None], "caption": 5},
+                {"paths": "not a list"},
+                "x",
+                {"paths": []},
+                {"paths": ["/b.pdf"], "caption": "資料"},
+            ]
+        }
+    ) == [(["/a.jpg"], ""), (["/b.pdf"], "資料")]

@@ -11,7 +11,7 @@ import pytest
 from textual.widgets import Checkbox, Input, Markdown, SelectionList
 
 from dxfield.report.content import build_report, make_scope
-from dxfield.report.render import render_markdown
+from dxfield.report.render import render_html, render_markdown
 from dxfield.store.engine import Store
 from dxfield.tui.app import DxfieldApp
 from dxfield.tui.screens.report import ReportScreen
@@ -187,3 +187,54 @@ async def test_the_report_goes_into_the_documents_folder_then_the_last_one(
         await pilot.press("p")
         await settle(app, pilot)
         assert app.screen.query_one("#report-folder", Input).value == str(elsewhere)
+
+
+@pytest.mark.usefixtures("frozen_today")
+async def test_photos_are_chosen_from_the_keyboard_and_written_as_the_cli_writes_them(
+    demo: Path, tmp_path: Path
+) -> None:
+    """The Report screen's photos checkbox is the CLI's --with-photos: reached with tab, toggled
+    with space; the preview lists the photos, the HTML holds their copies, and a photo whose
+    file is not here is counted in the status."""
+    from tests.report.test_minutes_photos import attach, picture, record_only, workshop
+
+    with Store.open(demo) as store:
+        earlier = workshop(store, title="十月の会", date="2024-10-01")
+        later = workshop(store, title="後の会", date="2024-10-20")
+        attach(store, earlier, "a1.jpg", picture((1200, 900)), caption="板書の写真")
+        record_only(store, later, "gone.jpg", picture((60, 40)), caption="届いていない",
+                    keep_blob=False)  # fmt: skip
+    out = tmp_path / "reports"
+    out.mkdir()
+    app = DxfieldApp(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("p")
+        await settle(app, pilot)
+        await _submit(app, pilot, "#report-as-of", "2024-10-31")
+        assert "板書の写真" not in _preview(app)  # off by default, as in the CLI
+        photos = app.screen.query_one("#report-photos", Checkbox)
+        app.screen.query_one("#report-preview").focus()
+        for _step in range(12):
+            if app.focused is photos:
+                break
+            await pilot.press("shift+tab")
+        assert app.focused is photos
+        await pilot.press("space")
+        await settle(app, pilot)
+        assert photos.value
+        assert "板書の写真(2024年10月1日、十月の会)" in _preview(app)
+        app.screen.query_one("#report-folder", Input).value = str(out)
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert "Wrote" in _message(app)
+        assert "1 photo could not be used" in _message(app)
+
+    with Store.open(demo) as store:
+        scope = make_scope(store, as_of=dt.date(2024, 10, 31), with_photos=True)
+        markdown = render_markdown(build_report(store, scope, images=False))
+        page = render_html(build_report(store, scope, images=True))
+    written = out / "dxfield-report-2024-10-31.html"
+    assert written.read_text(encoding="utf-8") == page
+    assert page.count('src="data:image/jpeg;base64,') == 1
+    assert (out / "dxfield-report-2024-10-31.md").read_text(encoding="utf-8") == markdown

@@ -50,6 +50,16 @@ async def test_export_to_a_folder_then_import_it_on_the_hub(tmp_path: Path) -> N
         await pilot.press("e")
         await settle(app, pilot)
         assert "Wrote" in str(app.screen.query_one("#sync-message").render())
+        assert "(1 change)" in str(app.screen.query_one("#sync-message").render())
+        # Again, to another folder: the bundle is written, and says it holds nothing new.
+        other = tmp_path / "other"
+        other.mkdir()
+        app.screen.query_one("#export-folder", Input).value = str(other)
+        app.screen.query_one("#recipient", Select).focus()
+        await pilot.press("e")
+        await settle(app, pilot)
+        assert "(nothing new)" in str(app.screen.query_one("#sync-message").render())
+        assert len(list(other.glob("*.dxb"))) == 1
     assert len(list(stick.glob("*.dxb"))) == 1
 
     app = DxfieldApp(b)

@@ -61,20 +61,23 @@ def export_command(
     values = {
         "path": path,
         "recipient": recipient_name,
-        "count": result.revisions,
+        # What the recipient lacks: purges it has are carried again but not counted.
+        "count": result.new,
         "size": f"{result.bytes:,}",
     }
-    if result.full:
+    if result.nothing_new and not result.full:
+        line = _("wrote {path}: for {recipient}, nothing new since the last bundle, {size} bytes")
+    elif result.full:
         line = ngettext(
             "wrote {path}: for {recipient}, {count} revision, {size} bytes (everything)",
             "wrote {path}: for {recipient}, {count} revisions, {size} bytes (everything)",
-            result.revisions,
+            result.new,
         )
     else:
         line = ngettext(
             "wrote {path}: for {recipient}, {count} revision, {size} bytes",
             "wrote {path}: for {recipient}, {count} revisions, {size} bytes",
-            result.revisions,
+            result.new,
         )
     echo(line.format(**values))
     if result.blobs:

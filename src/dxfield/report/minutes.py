@@ -9,7 +9,11 @@ are what minutes record (the report, a year for the prefecture, leaves them out)
 
 After 今後の対応 come the activity's photos (写真: JPEG, PNG and WebP attachments, in the order
 they were attached, each with its caption, or its file name when it has none, and when it was
-taken) and its other files by name (添付資料: PDF, Office files, text). Photos are the meeting's
+taken) and its other files by name (添付資料: PDF, Office files, text). The photos and files
+attached to the findings listed under 今後の対応 follow the activity's own, numbered on, each
+caption naming its finding (知見：[課題] …, cut short); the finding's line there refers to them
+(写真3・4). They sit in 写真 rather than between the findings: a picture as wide as the text in
+the middle of a list breaks it over pages, and one 写真 section reads as one on an A4 page. Photos are the meeting's
 record, as the note is: `include_personal` does not gate them (`photos=False` leaves them out).
 Word and HTML embed a small copy of each (`report/photos.py`: upright, without metadata, at most
 1600 pixels on its long side); Markdown lists them with their attachment ids. A photo whose file
@@ -38,7 +42,7 @@ import os
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from dxfield import clock
@@ -149,6 +153,9 @@ def _words() -> dict[str, str]:
             MINUTES_LANGUAGE,
         ),
         "attachment_id": pgettext("minutes", "attachment {id}", MINUTES_LANGUAGE),
+        "of_finding": pgettext("minutes", "finding: {finding}", MINUTES_LANGUAGE),
+        "photo_refs": pgettext("minutes", "photo {numbers}", MINUTES_LANGUAGE),
+        "number_separator": pgettext("minutes", "/", MINUTES_LANGUAGE),
     }
 
 
@@ -169,12 +176,13 @@ class MinutesAction:
 
 @dataclass(frozen=True)
 class MinutesPhoto:
-    """A photo attached to the activity."""
+    """A photo attached to the activity, or to one of its findings."""
 
     attachment_id: str
     file_name: str
     label: str
-    """Its number and caption (or file name), and when it was taken (the words: `_words`)."""
+    """Its number and caption (or file name), its finding, and when it was taken (the words:
+    `_words`)."""
     image: bytes | None = None
     """A small JPEG copy (`report/photos.py`); None for Markdown, and when there is a problem."""
     width: int = 0
@@ -184,6 +192,8 @@ class MinutesPhoto:
     """Why it cannot be shown ("missing", "damaged", "unreadable"), or empty."""
     problem_text: str = ""
     """The line the minutes say in its place, or empty."""
+    finding_id: str = ""
+    """The finding it is attached to, or empty for the activity's own."""
 
     @property
     def data_uri(self) -> str:
@@ -193,11 +203,12 @@ class MinutesPhoto:
 
 @dataclass(frozen=True)
 class MinutesFile:
-    """Another file attached to the activity (a PDF, an Office file, a text), listed by name."""
+    """Another file attached to the activity or one of its findings (a PDF, an Office file, a
+    text), listed by name."""
 
     attachment_id: str
     label: str
-    """Its name, and its caption in brackets when it has one."""
+    """Its name, and its caption (and its finding) in brackets when it has one."""
 
 
 @dataclass(frozen=True)
@@ -206,6 +217,9 @@ class MinutesFinding:
 
     kind: str
     text: str
+    id: str = ""
+    photos: str = ""
+    """The numbers of its photos in the minutes (the words `photo_refs`), or empty."""
 
 
 @dataclass
@@ -405,58 +419,99 @@ def taken_text(taken_at: str | None) -> str:
     return _words()["date_times"].format(date=date, times=moment.strftime("%H:%M"))
 
 
+FINDING_NAME_LIMIT = 30
+"""A photo's caption names its finding by at most this many characters of its text."""
+
+
+def finding_name(finding: MinutesFinding) -> str:
+    """A finding as a photo's caption names it: its kind and the start of its text, on one
+    line ([課題] 紙の申請書が多く…)."""
+    text = " ".join(finding.text.split())
+    if len(text) > FINDING_NAME_LIMIT:
+        text = text[:FINDING_NAME_LIMIT] + "…"
+    return _words()["finding"].format(kind=finding.kind, text=text)
+
+
 def _attachments(
-    work: Work, activity_ids: Sequence[str], *, photos: bool, images: bool
-) -> dict[str, tuple[list[MinutesPhoto], list[MinutesFile]]]:
+    work: Work,
+    activity_ids: Sequence[str],
+    findings: dict[str, list[MinutesFinding]],
+    *,
+    photos: bool,
+    images: bool,
+) -> dict[str, tuple[list[MinutesPhoto], list[MinutesFile], list[MinutesFinding]]]:
     """Each activity's photos (with a small copy of each when `images`, else only whether
-    this device holds its file) and other files; photos left out unless `photos`."""
+    this device holds its file) and other files, then those of its `findings`, numbered on;
+    photos left out unless `photos`. With them, the activity's findings, each saying the
+    numbers of its photos."""
     from dxfield.store import blobs
     from dxfield.store.attachments import attachments_of
 
     words = _words()
-    found: dict[str, tuple[list[MinutesPhoto], list[MinutesFile]]] = {}
+    found: dict[str, tuple[list[MinutesPhoto], list[MinutesFile], list[MinutesFinding]]] = {}
     with unit_of(work, write=False) as unit:
         data_dir = unit.store.data_dir
-        for owner_id in activity_ids:
-            attachments = attachments_of(unit, owner_id)
+        for activity_id in activity_ids:
             shown: list[MinutesPhoto] = []
             files: list[MinutesFile] = []
-            for attachment in attachments:
-                caption = attachment.caption or attachment.file_name
-                if not is_photo(attachment.media_type):
-                    label = attachment.file_name
-                    if attachment.caption:
-                        label = words["in_brackets"].format(text=label, details=caption)
-                    files.append(MinutesFile(attachment.id, label))
-                    continue
-                if not photos:
-                    continue
-                label = words["photo"].format(number=len(shown) + 1, caption=caption)
-                if taken := taken_text(attachment.taken_at):
-                    taken = words["taken"].format(when=taken)
-                    label = words["in_brackets"].format(text=label, details=taken)
-                if images:
-                    copy = small_copy(data_dir, attachment.sha256, MINUTES_SIDE)
-                else:
-                    try:
-                        held = blobs.has_blob(data_dir, attachment.sha256)
-                    except ValueError:  # not a hash: from another device, and not held
-                        held = False
-                    copy = SmallCopy(None, problem=None if held else "missing")
-                problem = copy.problem or ""
-                shown.append(
-                    MinutesPhoto(
-                        attachment_id=attachment.id,
-                        file_name=attachment.file_name,
-                        label=label,
-                        image=copy.jpeg,
-                        width=copy.width,
-                        height=copy.height,
-                        problem=problem,
-                        problem_text=words[f"photo_{problem}"] if problem else "",
-                    )
+            named: list[MinutesFinding] = []
+            owners: list[MinutesFinding | None] = [None, *findings.get(activity_id, [])]
+            for finding in owners:
+                first = len(shown)
+                details = (
+                    [words["of_finding"].format(finding=finding_name(finding))] if finding else []
                 )
-            found[owner_id] = (shown, files)
+                for attachment in attachments_of(unit, finding.id if finding else activity_id):
+                    caption = attachment.caption or attachment.file_name
+                    if not is_photo(attachment.media_type):
+                        label = attachment.file_name
+                        extra = ([caption] if attachment.caption else []) + details
+                        if extra:
+                            label = words["in_brackets"].format(
+                                text=label, details=words["separator"].join(extra)
+                            )
+                        files.append(MinutesFile(attachment.id, label))
+                        continue
+                    if not photos:
+                        continue
+                    label = words["photo"].format(number=len(shown) + 1, caption=caption)
+                    extra = list(details)
+                    if taken := taken_text(attachment.taken_at):
+                        extra.append(words["taken"].format(when=taken))
+                    if extra:
+                        label = words["in_brackets"].format(
+                            text=label, details=words["separator"].join(extra)
+                        )
+                    if images:
+                        copy = small_copy(data_dir, attachment.sha256, MINUTES_SIDE)
+                    else:
+                        try:
+                            held = blobs.has_blob(data_dir, attachment.sha256)
+                        except ValueError:  # not a hash: from another device, and not held
+                            held = False
+                        copy = SmallCopy(None, problem=None if held else "missing")
+                    problem = copy.problem or ""
+                    shown.append(
+                        MinutesPhoto(
+                            attachment_id=attachment.id,
+                            file_name=attachment.file_name,
+                            label=label,
+                            image=copy.jpeg,
+                            width=copy.width,
+                            height=copy.height,
+                            problem=problem,
+                            problem_text=words[f"photo_{problem}"] if problem else "",
+                            finding_id=finding.id if finding else "",
+                        )
+                    )
+                if finding is None:
+                    continue
+                numbers = words["number_separator"].join(
+                    str(n) for n in range(first + 1, len(shown) + 1)
+                )
+                refs = words["photo_refs"].format(numbers=numbers) if numbers else ""
+                named.append(replace(finding, photos=refs))
+            found[activity_id] = (shown, files, named)
     return found
 
 
@@ -529,7 +584,7 @@ def build_minutes(
         for finding in list_findings(unit, recorded_order=True):
             if finding.activity_id in wanted:
                 findings.setdefault(finding.activity_id, []).append(
-                    MinutesFinding(finding.kind.label(MINUTES_LANGUAGE), finding.text)
+                    MinutesFinding(finding.kind.label(MINUTES_LANGUAGE), finding.text, finding.id)
                 )
         by_initiative: dict[str, list[ActivityRead]] = {}
         initiatives = {a.initiative_id for a in ordered if a.initiative_id}
@@ -556,10 +611,12 @@ def build_minutes(
                     owner=action.owner if include_personal else "",
                 )
             )
-        attached = _attachments(unit, [a.id for a in ordered], photos=photos, images=images)
+        attached = _attachments(
+            unit, [a.id for a in ordered], findings, photos=photos, images=images
+        )
         entries = [
-            _entry(unit, a, findings.get(a.id, []), actions.get(a.id, []), include_personal,
-                   attached.get(a.id, ([], [])))
+            _entry(unit, a, attached[a.id][2], actions.get(a.id, []), include_personal,
+                   attached[a.id][:2])
             for a in ordered
         ]  # fmt: skip
     return Minutes(entries, include_personal, to_wareki(clock.today()), scope)

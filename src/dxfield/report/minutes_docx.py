@@ -222,6 +222,8 @@ def _entry(
     _paragraphs(document, e.notes.next_steps)
     for finding in e.findings:
         line = words["finding"].format(kind=finding.kind, text=finding.text)
+        if finding.photos:  # its photos are in 写真, below
+            line = words["in_brackets"].format(text=line, details=finding.photos)
         document.add_paragraph(xml_text(line), style="List Bullet")
     if e.actions:
         header = [words["action"], words["due"], words["status"]]

@@ -45,3 +45,26 @@ def drafts_of(rows: list[tuple[str, str]]) -> list[Draft]:
     drafts = [d for d in (read_draft(k, v) for k, v in rows if k.startswith(DRAFT_PREFIX)) if d]
     drafts.sort(key=lambda d: (d.saved_at, d.name), reverse=True)
     return drafts
+
+
+QUEUED_FILES = "attachments"
+"""The key of a draft's data that holds the files its form chose to attach once the record is
+saved (a new activity's `ctrl+t`): a list of {"paths": [text, ...], "caption": text}."""
+
+
+def queued_files(data: dict[str, Any]) -> list[tuple[list[str], str]]:
+    """The files a draft's form had chosen to attach, as (paths, caption) per choice, in the
+    order chosen. What is not of that shape (a draft written before files were kept in it, a
+    damaged row) is skipped, never raised: a draft must always open."""
+    found: list[tuple[list[str], str]] = []
+    given = data.get(QUEUED_FILES)
+    if not isinstance(given, list):
+        return found
+    for item in given:
+        if not isinstance(item, dict) or not isinstance(item.get("paths"), list):
+            continue
+        paths = [p for p in item["paths"] if isinstance(p, str) and p]
+        caption = item.get("caption")
+        if paths:
+            found.append((paths, caption if isinstance(caption, str) else ""))
+    return found

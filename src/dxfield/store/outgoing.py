@@ -89,30 +89,52 @@ def withheld(
     return frozenset(r.rev_id for r in rows if r.rev_id not in revoked[r.device_id])
 
 
+@dataclass(frozen=True)
+class Counts:
+    """What an export after a watermark holds, counted before it is written."""
+
+    sent: int
+    """Revisions the bundle carries: every one that arrived after the watermark, and every
+    purge (`_since`)."""
+    new: int
+    """Of those, the ones that arrived after the watermark: what the recipient has not
+    acknowledged. A purge it took already (at or before the watermark) is carried again but is
+    not new: 0 here is "nothing new", however many purges the bundle carries."""
+    unsent: int
+    """Revisions that are not sent, for want of a proof or being left out (`withheld`)."""
+    newest: int
+    """The newest arrival (the next watermark)."""
+
+
 def counts_since(
     conn: Connection, watermark: int, left_out: frozenset[str] = frozenset()
-) -> tuple[int, int, int]:
-    """After `watermark`: (revisions to send, revisions that are not sent, for want of a proof
-    or being `left_out` (`withheld`), the newest arrival). Reference data and the demo's, and
-    the versions of purged attachments, count in neither."""
+) -> Counts:
+    """After `watermark`: the revisions to send (and how many of them are new to the
+    recipient), those that are not sent, for want of a proof or being `left_out` (`withheld`),
+    and the newest arrival. Reference data and the demo's, and the versions of purged
+    attachments, count in none."""
     order = backend_for(conn).arrival_order(_table)
     arrived = _since(conn, watermark)
     authored = _table.c.device_id.not_in(sorted(unsigned_authors())) & _not_purged()
     proved = or_(_table.c.signature.is_not(None), _table.c.attestation.is_not(None))
-    sendable, unproved, newest = conn.execute(
+    sendable, new, unproved, newest = conn.execute(
         select(
             func.count().filter(authored & proved),
+            func.count().filter(authored & proved & (order > watermark)),
             func.count().filter(authored & ~proved),
             func.max(order).filter(order > watermark),
         )
         .select_from(_table)
         .where(arrived)
     ).one()
-    withheld_proved = len(left_out)  # `withheld` takes only revisions by enrolled devices
-    return (
-        int(sendable or 0) - withheld_proved,
-        int(unproved or 0) + withheld_proved,
-        int(newest or watermark),
+    # `withheld` takes only revisions by enrolled devices, all after the watermark: a purge is
+    # the hub's alone (an import refuses anyone else's), and the hub is never revoked.
+    withheld_proved = len(left_out)
+    return Counts(
+        sent=int(sendable or 0) - withheld_proved,
+        new=int(new or 0) - withheld_proved,
+        unsent=int(unproved or 0) + withheld_proved,
+        newest=int(newest or watermark),
     )
 
 

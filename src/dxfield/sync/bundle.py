@@ -151,6 +151,7 @@ class ExportResult:
     path: Path
     recipient: str
     revisions: int
+    """Revisions the bundle carries (every purge among them, each time)."""
     bytes: int
     encrypted: bool
     full: bool
@@ -167,6 +168,16 @@ class ExportResult:
     oversized: int = 0
     """Parts larger than `max_size`: each holds one attachment's record with bytes larger
     than it, alone."""
+    new: int = 0
+    """Of `revisions`, those the recipient has not acknowledged (arrived here after its
+    watermark). A purge it has is carried again (a store restored from an older backup needs
+    it) but is not new."""
+
+    @property
+    def nothing_new(self) -> bool:
+        """Nothing the recipient lacks, as far as its watermark says: no new revision and no
+        attachment's bytes (purges it has, carried again, do not count)."""
+        return self.new == 0 and self.blobs == 0
 
 
 @dataclass(frozen=True)
@@ -245,7 +256,8 @@ def export_bundle(
     encryption = PublicKey(base64.b64decode(target.card.encryption_key)) if encrypt else None
     with store.read() as conn:
         left_out = outgoing.withheld(conn, watermark, known_keys(store, conn).revoked)
-        count, unsent, newest = outgoing.counts_since(conn, watermark, left_out)
+        counts = outgoing.counts_since(conn, watermark, left_out)
+        count, unsent, newest = counts.sent, counts.unsent, counts.newest
         refs = outgoing.attachment_refs_since(conn, watermark, left_out)
         sent_before = (
             frozenset() if full else outgoing.blobs_held_by(conn, target.card.id, watermark)
@@ -344,6 +356,7 @@ def export_bundle(
         missing_blobs=missing,
         parts=tuple(paths) if max_size is not None else (),
         oversized=sum(1 for part in parts if max_size is not None and part.size > max_size),
+        new=counts.new,
     )
 
 

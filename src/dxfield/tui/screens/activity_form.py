@@ -9,13 +9,16 @@ municipality's initiatives are offered) and 市町村 follows a chosen 取組; m
 initiative and kind default to the last used, and choosing a municipality brings back the kind,
 initiative and participating organizations last used there. Every change is saved as a local
 draft (debounced), so a crash or a closed terminal loses nothing; ctrl+s saves, escape asks
-before it discards. Validation errors show beside their field, wrapped whole, and nothing typed
+before it discards. Files chosen with ctrl+t for a new activity (attached once it is saved) are
+kept in the draft too, by path and caption, as soon as they are chosen: a restored draft brings
+them back, and a file that has since gone is said in one line and left out. Validation errors show beside their field, wrapped whole, and nothing typed
 is lost.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -31,9 +34,10 @@ from textual.worker import Worker
 from dxfield.domain.dates import FORM_EXAMPLES, date_text
 from dxfield.domain.enums import ActivityKind, SupportArea
 from dxfield.domain.readings import Pickable, pickable, reading_of, romaji_of
+from dxfield.domain.visible import visible
 from dxfield.i18n import N_, LocalizedError, _, current_language
 from dxfield.tui.screens.base import DxScreen
-from dxfield.tui.text import error_text, plain, plain_options
+from dxfield.tui.text import display_path, error_text, plain, plain_options
 from dxfield.tui.widgets.pick_list import PickList
 
 if TYPE_CHECKING:
@@ -84,6 +88,10 @@ class FormOptions:
     """Each organization's name and reading (given or guessed), by id."""
     templates: dict[str, str]
     """Each kind's note template (store/note_templates.py), for a new activity's note."""
+    queued: tuple[AttachInput, ...] = ()
+    """A restored draft's files still there, to attach once the activity is saved."""
+    vanished: tuple[str, ...] = ()
+    """A restored draft's files no longer there (as the draft named them)."""
 
 
 def record_to_values(activity: Any) -> dict[str, Any]:
@@ -259,6 +267,8 @@ class ActivityFormScreen(DxScreen):
         lang = current_language()
         from dxfield.store.note_templates import note_templates
 
+        queued, vanished = restored_queue(self.draft.data if self.draft is not None else {})
+
         with self.store.unit(write=False) as store:  # what the form shows: one snapshot
             templates = note_templates(store) if self.activity_id is None else {}
             local = list_organizations(store, kinds=LOCAL_GOVERNMENT)
@@ -316,6 +326,8 @@ class ActivityFormScreen(DxScreen):
                 by_municipality,
                 names,
                 templates,
+                queued,
+                vanished,
             )
             self.app.call_from_thread(self._refine if guess else self._fill, options)
 
@@ -359,6 +371,19 @@ class ActivityFormScreen(DxScreen):
             # A new activity at the last municipality starts with what was used there last.
             self._prefill(self._pick("municipality").value)
         self._initial = self.values() if self.draft is None else record_like_empty()
+        self._queued = list(options.queued)
+        self._show_queued()
+        for path in options.vanished:
+            self.notify(
+                visible(
+                    _("{path} is no longer there: it will not be attached").format(
+                        path=display_path(path)
+                    )
+                ),
+                severity="warning",
+                timeout=15,
+                markup=False,
+            )
         self._ready = True
 
     def _pick(self, widget_id: str) -> PickList:
@@ -545,16 +570,27 @@ class ActivityFormScreen(DxScreen):
             self._draft_timer.stop()
         self._draft_timer = self.set_timer(DRAFT_DELAY, self._save_draft)
 
+    def draft_values(self) -> dict[str, Any]:
+        """What the draft keeps: the form's values and the files chosen to attach on saving."""
+        from dxfield.store.draft_rows import QUEUED_FILES
+
+        # Absolute: a draft restored by a dxfield started in another folder finds them too.
+        queued = [
+            {"paths": [os.path.abspath(p) for p in q.paths], "caption": q.caption}
+            for q in self._queued
+        ]
+        return {**self.values(), QUEUED_FILES: queued}
+
     def _save_draft(self) -> None:
         if self.dirty and not self._saving:
-            self._write_draft(self.values())
+            self._write_draft(self.draft_values())
 
     def flush_draft(self) -> Worker[None] | None:
         """Write the draft now (before the app quits); the worker to wait for, if any."""
         if self._draft_timer is not None:
             self._draft_timer.stop()
         if self.dirty and not self._saving:
-            return self._write_draft(self.values())
+            return self._write_draft(self.draft_values())
         return None
 
     @work(thread=True, group="form-draft", exit_on_error=False)
@@ -712,6 +748,9 @@ class ActivityFormScreen(DxScreen):
             if chosen and modal.queued is not None:
                 self._queued.append(modal.queued)
                 self._show_queued()
+                if self._draft_timer is not None:
+                    self._draft_timer.stop()
+                self._save_draft()  # at once: a crash now must not lose the choice
 
         self.app.push_screen(modal, done)
 
@@ -779,6 +818,32 @@ def advance_choices(store: Any, today: dt.date) -> list[tuple[str, str]]:
         place = f"{summary.municipality} " if summary.municipality else ""
         choices.append((f"{place}{summary.community} → {label}", f"{summary.track.id} {stage.key}"))
     return choices
+
+
+def restored_queue(data: dict[str, Any]) -> tuple[tuple[AttachInput, ...], tuple[str, ...]]:
+    """A draft's files to attach (in a worker: it looks at the file system): those still there
+    as they were chosen, and the paths of those that have gone since (or are no longer files)."""
+    from pathlib import Path
+
+    from dxfield.store.draft_rows import queued_files
+    from dxfield.tui.screens.attach import AttachInput
+
+    kept: list[AttachInput] = []
+    vanished: list[str] = []
+    for paths, caption in queued_files(data):
+        there = []
+        for text in paths:
+            try:
+                is_file = Path(text).is_file()
+            except (OSError, ValueError):  # a name the system cannot look up (a NUL in it)
+                is_file = False
+            if is_file:
+                there.append(Path(text))
+            else:
+                vanished.append(text)
+        if there:
+            kept.append(AttachInput(there, caption))
+    return tuple(kept), tuple(vanished)
 
 
 def record_like_empty() -> dict[str, Any]:

@@ -9,6 +9,7 @@ answered (`DxfieldApp.check_action`), so a stray key never throws a draft away.
 
 from __future__ import annotations
 
+from pathlib import PurePath
 from typing import TYPE_CHECKING, ClassVar, Literal
 
 from textual import on
@@ -43,6 +44,11 @@ def draft_summary(draft: Draft) -> str:
     notes = [line for line in str(data.get("notes") or "").splitlines() if line.strip()]
     if notes:
         lines.append(_("Notes: {notes}").format(notes=notes[0].strip()[:60]))
+    from dxfield.store.draft_rows import queued_files  # light: no SQLAlchemy
+
+    names = [PurePath(p).name for paths, _caption in queued_files(data) for p in paths]
+    if names:
+        lines.append(_("Files to attach: {names}").format(names=_(", ").join(names)[:60]))
     return "\n".join(lines)
 
 

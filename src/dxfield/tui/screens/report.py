@@ -1,7 +1,9 @@
 """Report: the prefecture's report previewed as Markdown for a chosen scope, and written out.
 
-The scope is the as-of date, the fiscal year, which municipalities (none chosen: all) and whether
-personal information goes in. Every change rebuilds the preview in a worker (listing ten activities of each kind; a hub's
+The scope is the as-of date, the fiscal year, which municipalities (none chosen: all), whether
+personal information goes in and whether photos do (the CLI's `--with-photos`: one or two of each
+municipality's latest activities; the preview lists them, as the Markdown file does, and the
+HTML file holds their small copies, made only when it is written). Every change rebuilds the preview in a worker (listing ten activities of each kind; a hub's
 year of activities as widgets would be slow); the status says the report is ready only once its
 preview is on screen (Markdown's widgets take a second or more to mount and lay out, during
 which the status still says it is building). ctrl+s writes the whole Markdown and HTML into the
@@ -66,6 +68,7 @@ class ReportScreen(DxScreen):
                     yield Label(_("Municipalities (none: all)"),
                                 classes="report-label")  # fmt: skip
                     yield SelectionList[str](id="report-places")
+                    yield Checkbox(_("Include photos"), id="report-photos")
                 with VerticalScroll(id="report-preview"):
                     yield Markdown("", id="report-markdown")
             with Horizontal(classes="report-row"):
@@ -114,14 +117,21 @@ class ReportScreen(DxScreen):
         year_text = self.query_one("#report-year", Input).value.strip()
         places = list(self.query_one("#report-places", SelectionList).selected)
         personal = self.query_one("#report-personal", Checkbox).value
+        photos = self.query_one("#report-photos", Checkbox).value
         self._generation += 1
         self._report = None  # nothing is written until this scope's report is built
         self._say(_("Building…"))
-        self._build(self._generation, as_of, year_text, places, personal)
+        self._build(self._generation, as_of, year_text, places, personal, photos)
 
     @work(thread=True, exclusive=True, group="report-build", exit_on_error=False)
     def _build(
-        self, generation: int, as_of: str, year_text: str, places: list[str], personal: bool
+        self,
+        generation: int,
+        as_of: str,
+        year_text: str,
+        places: list[str],
+        personal: bool,
+        photos: bool,
     ) -> None:
         from dxfield.report.content import build_report, make_scope
         from dxfield.report.render import render_markdown
@@ -134,9 +144,11 @@ class ReportScreen(DxScreen):
                 fiscal_year=year,
                 municipalities=places,
                 include_personal=personal,
+                with_photos=photos,
                 today=self.dx.today,
             )
-            report = build_report(self.store, scope)
+            # As the CLI builds Markdown: the photos chosen, no copy of them made.
+            report = build_report(self.store, scope, images=False)
             text = render_markdown(report, preview_limit=PREVIEW_LIMIT)
         except (LocalizedError, ValueError) as exc:
             self.app.call_from_thread(self._failed, generation, error_text(exc))
@@ -212,6 +224,12 @@ class ReportScreen(DxScreen):
             self.app.call_from_thread(self._say, message, error=True)
             return
         try:
+            if report.scope.with_photos:
+                # The HTML file holds the photos' copies (made now, as the CLI's --with-photos
+                # makes them for HTML); both files from this one build, so they show the same.
+                from dxfield.report.content import build_report
+
+                report = build_report(self.store, report.scope, images=True)
             stem = report_file_stem(report)
             written = []
             files = ((".md", render_markdown(report)), (".html", render_html(report)))
@@ -224,7 +242,14 @@ class ReportScreen(DxScreen):
             self.app.call_from_thread(self._say, error_text(exc), error=True)
             return
         shown = _(", ").join(display_path(str(p)) for p in written)
-        self.app.call_from_thread(self._say, _("Wrote {files}").format(files=shown))
+        message = _("Wrote {files}").format(files=shown)
+        if count := len(report.photo_problems):
+            message += ngettext(
+                " ({count} photo could not be used: its file is missing here or damaged)",
+                " ({count} photos could not be used: their files are missing here or damaged)",
+                count,
+            ).format(count=count)
+        self.app.call_from_thread(self._say, message)
 
     def _say(self, message: str, *, error: bool = False) -> None:
         self.query_one("#report-message", Label).update(

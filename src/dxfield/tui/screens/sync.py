@@ -207,13 +207,15 @@ class SyncScreen(DxScreen):
         except Exception as exc:
             self.app.call_from_thread(self._say, error_text(exc), error=True)
             return
-        message = ngettext(
-            "Wrote {path} for {recipient} ({count} change)",
-            "Wrote {path} for {recipient} ({count} changes)",
-            result.revisions,
-        ).format(
-            path=display_path(str(result.path)), recipient=visible(name), count=result.revisions
-        )
+        shown = {"path": display_path(str(result.path)), "recipient": visible(name)}
+        if result.nothing_new:  # purges it has, carried again, are not news
+            message = _("Wrote {path} for {recipient} (nothing new)").format(**shown)
+        else:
+            message = ngettext(
+                "Wrote {path} for {recipient} ({count} change)",
+                "Wrote {path} for {recipient} ({count} changes)",
+                result.new,
+            ).format(**shown, count=result.new)
         if result.unsent:
             message += "  " + ngettext(
                 "({count} change not sent: no proof of who wrote it; its author sends it)",
