@@ -410,13 +410,12 @@ def _attachments(
 ) -> dict[str, tuple[list[MinutesPhoto], list[MinutesFile]]]:
     """Each activity's photos (with a small copy of each when `images`, else only whether
     this device holds its file) and other files; photos left out unless `photos`."""
-    from dxfield.store import blobs
     from dxfield.store.attachments import attachments_of
 
     words = _words()
     found: dict[str, tuple[list[MinutesPhoto], list[MinutesFile]]] = {}
     with unit_of(work, write=False) as unit:
-        data_dir = unit.store.data_dir
+        kept = unit.store.blobs
         for owner_id in activity_ids:
             attachments = attachments_of(unit, owner_id)
             shown: list[MinutesPhoto] = []
@@ -436,12 +435,10 @@ def _attachments(
                     taken = words["taken"].format(when=taken)
                     label = words["in_brackets"].format(text=label, details=taken)
                 if images:
-                    copy = small_copy(data_dir, attachment.sha256, MINUTES_SIDE)
+                    copy = small_copy(kept, attachment.sha256, MINUTES_SIDE)
                 else:
-                    try:
-                        held = blobs.has_blob(data_dir, attachment.sha256)
-                    except ValueError:  # not a hash: from another device, and not held
-                        held = False
+                    # Not a hash (from another device) is not held either.
+                    held = kept.has(attachment.sha256, unit.conn)
                     copy = SmallCopy(None, problem=None if held else "missing")
                 problem = copy.problem or ""
                 shown.append(
