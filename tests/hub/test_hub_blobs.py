@@ -239,3 +239,107 @@ def test_a_bundle_refused_half_way_leaves_no_blob_rows(team: Team) -> None:
     assert import_bundle(team.hub, sent.path).blobs == 3
     assert (_blob_rows(team.hub), chunk_rows(team.hub)) == (3, 6)
     assert maintenance.check(team.hub).blobs.ok
+
+
+# -- memory --------------------------------------------------------------------------------------
+
+MIB = 1 << 20
+LARGEST = 50 * MIB
+"""The largest attachment there may be (`MAX_ATTACHMENT_BYTES`)."""
+PEAK_LIMIT = 200 * MIB
+
+
+def _measured(argv: list[str], logs: Path) -> tuple[int, str, int]:
+    """A `dxfield` process (exit code, errors) with its own peak memory, measured from a
+    small launcher as tests/sync/test_blob_memory.py does."""
+    import subprocess
+    import sys
+
+    from tests.hub.fleet import process_env
+    from tests.sync.test_blob_memory import _MEASURED
+
+    logs.mkdir(parents=True, exist_ok=True)
+    peak = logs / "peak.txt"
+    done = subprocess.run(
+        [sys.executable, "-c", _MEASURED, str(peak), *argv],
+        capture_output=True,
+        text=True,
+        env=process_env(),
+        timeout=900,
+    )
+    unit = 1 if sys.platform == "darwin" else 1024  # ru_maxrss: bytes on macOS, KiB elsewhere
+    return done.returncode, done.stderr, int(peak.read_text("utf-8")) * unit
+
+
+def _largest_files(store: Store, count: int) -> list[str]:
+    """`count` attachments of the largest size on a laptop: their bytes made a MiB at a time and
+    kept as its attach keeps them, then the records naming them."""
+    from dxfield.store import records
+
+    owner = _activity(store)
+    hashes = []
+    for n in range(count):
+        seed = random.Random(n).randbytes(MIB)
+
+        def pieces(seed: bytes = seed) -> Iterator[bytes]:
+            block = bytearray(seed)
+            for number in range(LARGEST // MIB):
+                block[:8] = number.to_bytes(8, "big")
+                yield bytes(block)
+
+        sha256, size = blobs.put(store.data_dir, pieces())
+        records.ATTACHMENTS.create(
+            store,
+            {
+                "owner_type": "activity",
+                "owner_id": owner,
+                "file_name": f"IMG_{n:04d}.jpg",
+                "media_type": "image/jpeg",
+                "size": size,
+                "sha256": sha256,
+            },
+        )
+        hashes.append(sha256)
+    return hashes
+
+
+@pytest.mark.slow
+def test_the_hub_imports_and_exports_the_largest_files_in_bounded_memory(team: Team) -> None:
+    """Four attachments of 50 MiB through the hub's database, by `dxfield import` and `dxfield
+    export` as processes: each stays under PEAK_LIMIT (no file is ever held whole)."""
+    from tests.hub.fleet import dxfield_argv
+
+    hashes = _largest_files(team.toyooka, 4)
+    sent = export_bundle(team.toyooka, team.folder / "t-h.dxb", team.hub.device.id)
+    assert sent.blob_bytes == 4 * LARGEST
+    code, err, peak = _measured(
+        dxfield_argv(team.hub.data_dir, "import", str(sent.path), "--json", database=team.url),
+        team.folder / "import",
+    )
+    assert code == 0, err
+    assert peak < PEAK_LIMIT, f"import: {peak / MIB:.0f} MiB"
+    print(f"hub import of 4 x 50 MiB: peak {peak / MIB:.0f} MiB")
+    assert chunk_rows(team.hub) == 4 * LARGEST // MIB
+    sent.path.unlink()
+
+    out_path = team.folder / "h-k.dxb"
+    code, err, peak = _measured(
+        dxfield_argv(
+            team.hub.data_dir,
+            "export",
+            "--to",
+            str(out_path),
+            "--recipient",
+            team.kami.device.id,
+            "--json",
+            database=team.url,
+        ),
+        team.folder / "export",
+    )
+    assert code == 0, err
+    assert peak < PEAK_LIMIT, f"export: {peak / MIB:.0f} MiB"
+    print(f"hub export of 4 x 50 MiB: peak {peak / MIB:.0f} MiB")
+    assert import_bundle(team.kami, out_path).blobs == 4
+    for sha256 in hashes:
+        assert blobs.hash_file(blobs.blob_path(team.kami.data_dir, sha256)) == sha256
+    out_path.unlink()
