@@ -343,3 +343,55 @@ def test_the_hub_imports_and_exports_the_largest_files_in_bounded_memory(team: T
     for sha256 in hashes:
         assert blobs.hash_file(blobs.blob_path(team.kami.data_dir, sha256)) == sha256
     out_path.unlink()
+
+
+def test_prune_moves_a_hubs_blobs_from_before_into_its_database(team: Team, cli: Cli) -> None:
+    """A hub set up before schema 0008 kept its blobs in the folder of whoever attached them:
+    check says so, and that person's prune moves them into the database (checked), removes the
+    rest of them from the folder (no record names them), and leaves a damaged one where it is."""
+    from dxfield.store import records
+
+    owner = _activity(team.colleague)
+    folder = team.colleague.data_dir
+    made = {}
+    for name, content in (("a.txt", b"before 0008\n" * 1000), ("b.txt", b"damaged later\n")):
+        sha256, size = blobs.put(folder, [content])
+        made[name] = records.ATTACHMENTS.create(
+            team.colleague,
+            {
+                "owner_type": "activity",
+                "owner_id": owner,
+                "file_name": name,
+                "media_type": "text/plain",
+                "size": size,
+                "sha256": sha256,
+            },
+        )
+    blobs.blob_path(folder, made["b.txt"].sha256).write_bytes(b"rot\n")
+    stray, _ = blobs.put(folder, [b"no record names me\n"])
+    found = maintenance.check(team.colleague).blobs
+    assert found.missing == sorted(m.sha256 for m in made.values())
+    assert sorted(found.in_folder) == sorted([*(m.sha256 for m in made.values()), stray])
+    args = ("--lang", "en", "--data-dir", str(folder), "--database", team.url)
+    checked = cli(*args, "check")
+    assert "3 attached contents are in this data folder, not in the hub's database" in checked.out
+
+    dry = cli(*args, "prune", "--dry-run")
+    assert "would move 1 attached content from this data folder" in dry.out, dry.out
+    assert _blob_rows(team.hub) == 0 and len(list(blobs.kept_blobs(folder))) == 3
+    done = cli(*args, "prune", "--json")
+    assert done.code == 0, done.err
+    import json
+
+    result = json.loads(done.out)
+    assert (result["moved"], result["orphans"]) == ([made["a.txt"].sha256], [stray])
+    assert kept_bytes(team.hub, made["a.txt"].sha256) == b"before 0008\n" * 1000
+    assert [s for s, _ in blobs.kept_blobs(folder)] == [made["b.txt"].sha256]  # damaged: stays
+    after = maintenance.check(team.hub).blobs
+    assert (after.missing, after.orphans) == ([made["b.txt"].sha256], [])
+    # A copy in the folder of what the database holds already is one too many.
+    blobs.put(folder, [b"before 0008\n" * 1000])
+    assert maintenance.prune(team.colleague).moved == []
+    assert [s for s, _ in blobs.kept_blobs(folder)] == [made["b.txt"].sha256]
+    sent = export_bundle(team.hub, team.folder / "h-k.dxb", team.kami.device.id)
+    assert (sent.blobs, sent.missing_blobs) == (1, 1)

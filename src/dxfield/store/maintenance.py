@@ -179,6 +179,9 @@ class BlobReport:
     thumbnails: list[str] = field(default_factory=list)
     """The app's thumbnails whose blob is not kept here (`blobs.stray_thumbnails`), relative to
     the data folder: `prune` removes them (a purge or a prune removes a blob's with it)."""
+    in_folder: list[str] = field(default_factory=list)
+    """On a hub: blobs in this person's data folder (kept there before the hub kept them in its
+    database, schema 0008): `prune` moves them into the database."""
 
     @property
     def ok(self) -> bool:
@@ -227,6 +230,7 @@ def check_blobs(store: Store) -> BlobReport:
     else:
         damaged = [sha256 for sha256, _ in listing if not kept_blobs.verify(sha256)]
     kept = {sha256 for sha256, _ in listing}
+    in_folder = [s for s, _ in blobs.kept_blobs(data_dir)] if kept_blobs.in_database else []
     return BlobReport(
         kept=len(kept),
         size=sum(size for _, size in listing),
@@ -237,6 +241,7 @@ def check_blobs(store: Store) -> BlobReport:
         thumbnails=[
             str(p.relative_to(data_dir)) for _, p in _stray_thumbnails(data_dir, kept, kept_blobs)
         ],
+        in_folder=in_folder,
     )
 
 
@@ -271,6 +276,56 @@ class PruneResult:
     thumbnails: list[str] = field(default_factory=list)
     """The app's thumbnails removed with their blob or whose blob had gone, relative to the
     data folder."""
+    moved: list[str] = field(default_factory=list)
+    """On a hub: blobs a live attachment names that were in this person's data folder (from
+    before schema 0008) and are now in the hub's database."""
+
+
+def _move_into_database(
+    unit: Any, kept_blobs: blobs.Kept, live: set[str], dry_run: bool
+) -> tuple[list[str], list[str], int]:
+    """On a hub: the blobs this person's data folder holds (kept there before the hub kept them
+    in its database) taken into the database in `unit` when a live attachment names them
+    (checked against their SHA-256 as they are read: a damaged one stays where it is), and
+    removed from the folder once `unit` has committed, as is every other blob there (no live
+    record names it: an orphan). The hashes moved and those only removed (or, in a dry run,
+    that would be), and the bytes the latter free."""
+    data_dir = kept_blobs.data_dir
+    moved: list[str] = []
+    dropped: list[str] = []
+    twice: list[str] = []
+    freed = 0
+    for sha256, path in list(blobs.kept_blobs(data_dir)):
+        try:
+            size = path.stat().st_size
+            if sha256 in live and not kept_blobs.has(sha256, unit.conn):
+                if dry_run:
+                    if blobs.hash_file(path) != sha256:
+                        continue
+                else:
+                    with open(path, "rb") as source:
+                        pieces = iter(lambda: source.read(blobs.CHUNK_BYTES), b"")
+                        kept_blobs.put(unit.conn, sha256, pieces)
+                moved.append(sha256)
+                continue
+            if sha256 not in live:
+                dropped.append(sha256)
+            else:  # the database holds it already: the folder's copy is one too many
+                twice.append(sha256)
+            freed += size
+        except (OSError, blobs.BlobMismatch):
+            continue
+    if not dry_run:
+        gone = [*moved, *dropped, *twice]
+
+        def remove_from_folder() -> None:
+            for sha256 in gone:
+                blobs.remove_blob(data_dir, sha256)
+                with contextlib.suppress(OSError):
+                    blobs.blob_path(data_dir, sha256).parent.rmdir()  # only when empty
+
+        unit.after_commit.append(remove_from_folder)
+    return moved, dropped, freed
 
 
 def prune(store: Store, *, dry_run: bool = False) -> PruneResult:
@@ -281,7 +336,14 @@ def prune(store: Store, *, dry_run: bool = False) -> PruneResult:
     kept_blobs = store.blobs
     with store.unit(write=not dry_run) as unit:
         live = _live_blobs(unit.conn)
+        moved: list[str] = []
+        dropped: list[str] = []
+        freed = 0
+        if kept_blobs.in_database:  # a hub's blobs from before schema 0008
+            moved, dropped, freed = _move_into_database(unit, kept_blobs, live, dry_run)
         listing = kept_blobs.listing(unit.conn)
+        if dry_run:  # what the move would have put there
+            listing += [(s, 0) for s in moved]
         orphans = [(s, size) for s, size in listing if s not in live]
         temps = _stray_temp_files(data_dir)
         # A blob's thumbnail goes with it: those of the orphans, and those whose blob has gone.
@@ -289,7 +351,6 @@ def prune(store: Store, *, dry_run: bool = False) -> PruneResult:
         thumbs = [p for _, p in _stray_thumbnails(data_dir, kept, kept_blobs)] + [
             t for s, _ in orphans if (t := blobs.thumbnail_path(data_dir, s)).is_file()
         ]
-        freed = 0
         for path in temps + thumbs:
             with contextlib.suppress(FileNotFoundError):
                 freed += path.stat().st_size
@@ -304,11 +365,12 @@ def prune(store: Store, *, dry_run: bool = False) -> PruneResult:
                     with contextlib.suppress(OSError):
                         blobs.blob_path(data_dir, sha256).parent.rmdir()  # only when empty
     return PruneResult(
-        orphans=[s for s, _ in orphans],
+        orphans=[s for s, _ in orphans] + [s for s in dropped if s not in {o for o, _ in orphans}],
         temp_files=[str(p.relative_to(data_dir)) for p in temps],
         freed=freed,
         dry_run=dry_run,
         thumbnails=sorted(str(p.relative_to(data_dir)) for p in thumbs),
+        moved=moved,
     )
 
 
