@@ -332,7 +332,7 @@ class Kept(Protocol):
 def kept_in(store: Store) -> Kept:
     """The blobs of `store`: a hub's database when it is shared (PostgreSQL), else its folder."""
     if store.shared:
-        return TableBlobs(store.engine, store.data_dir)
+        return TableBlobs(store.engine, store.data_dir, store.location)
     return FolderBlobs(store.data_dir)
 
 
@@ -368,8 +368,7 @@ class FolderBlobs:
 
     def put(self, conn: Connection, sha256: str, pieces: Iterable[bytes]) -> int:
         found, size = put(self.data_dir, pieces)
-        if found != sha256:
-            remove_blob(self.data_dir, found)
+        if found != sha256:  # kept under its own hash, which another record may name: `prune`'s
             raise BlobMismatch(sha256)
         return size
 
@@ -422,6 +421,8 @@ class TableBlobs:
 
     engine: Engine
     data_dir: Path
+    location: str = ""
+    """The database's address (no password), for a line saying the server failed."""
     in_database = True
 
     @contextlib.contextmanager
@@ -429,7 +430,7 @@ class TableBlobs:
         if conn is not None:
             yield conn
             return
-        with self.engine.connect() as own, own.begin():
+        with _server_failures(self.location), self.engine.connect() as own, own.begin():
             yield own
 
     def has(self, sha256: str, conn: Connection | None = None) -> bool:
@@ -456,17 +457,20 @@ class TableBlobs:
             raise ValueError("not a SHA-256 in hex")
         own = None
         if conn is None:
-            own = self.engine.connect()
-            own.begin()
+            with _server_failures(self.location):
+                own = self.engine.connect()
+                own.begin()
             conn = own
         try:
-            if not self.has(sha256, conn):
+            with _server_failures(self.location):
+                found = self.has(sha256, conn)
+            if not found:
                 raise FileNotFoundError(sha256)
         except BaseException:
             if own is not None:
                 own.close()
             raise
-        reader = _ChunkReader(conn, sha256, own)
+        reader = _ChunkReader(conn, sha256, own, self.location)
         return io.BufferedReader(reader, CHUNK_BYTES)
 
     def put(self, conn: Connection, sha256: str, pieces: Iterable[bytes]) -> int:
@@ -568,12 +572,29 @@ class TableBlobs:
         return freed
 
 
+@contextlib.contextmanager
+def _server_failures(location: str) -> Iterator[None]:
+    """The hub's server gone away (or failing) while blobs are read: one line in the user's
+    language (`hub.hub_failure`), as `Store.read` says it."""
+    from sqlalchemy.exc import OperationalError
+
+    try:
+        yield
+    except OperationalError as exc:
+        from dxfield.store.hub import hub_failure
+
+        raise hub_failure(location, exc) from exc
+
+
 class _ChunkReader(io.RawIOBase):
     """A blob's chunks in order, each fetched when the one before has been read. It stops at the
     first chunk that is not there (the bytes are then short: the reader's hash check says so)."""
 
-    def __init__(self, conn: Connection, sha256: str, own: Connection | None) -> None:
+    def __init__(
+        self, conn: Connection, sha256: str, own: Connection | None, location: str
+    ) -> None:
         super().__init__()
+        self._location = location
         self._conn = conn
         self._own = own
         self._sha256 = sha256
@@ -592,9 +613,12 @@ class _ChunkReader(io.RawIOBase):
             from sqlalchemy import select
 
             _blob, chunk = _tables()
-            data = self._conn.execute(
-                select(chunk.c.data).where(chunk.c.sha256 == self._sha256, chunk.c.seq == self._seq)
-            ).scalar()
+            with _server_failures(self._location):
+                data = self._conn.execute(
+                    select(chunk.c.data).where(
+                        chunk.c.sha256 == self._sha256, chunk.c.seq == self._seq
+                    )
+                ).scalar()
             self._seq += 1
             if not data:
                 self._done = True
