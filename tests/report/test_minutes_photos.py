@@ -25,6 +25,7 @@ from dxfield.store.activities import ActivityInput, add_activity
 from dxfield.store.engine import Store
 from dxfield.store.records import ATTACHMENTS
 from tests.conftest import Cli
+from tests.kept import damage, keep
 
 
 def picture(
@@ -83,9 +84,7 @@ def record_only(
     (`keep_blob=False`), or bytes the service would have refused."""
     sha = hashlib.sha256(data).hexdigest()
     if keep_blob:
-        path = blobs.blob_path(store.data_dir, sha)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
+        assert keep(store, data) == sha
     return ATTACHMENTS.create(
         store,
         {
@@ -409,7 +408,7 @@ def test_a_heic_photo_from_elsewhere_is_shown(data_dir: Path) -> None:
 def test_docx_says_a_damaged_photo_cannot_be_shown(demo_store: Store, cli: Cli) -> None:
     activity_id = workshop(demo_store)
     photo = attach(demo_store, activity_id, "IMG_0001.jpg", picture((300, 200)), caption="黒板")
-    blobs.blob_path(demo_store.data_dir, photo.sha256).write_bytes(b"rot")
+    damage(demo_store, photo.sha256, b"rot")
     minutes = build_minutes(demo_store, [activity_id])
     document = _document(render(minutes, "docx"))
     assert len(document.inline_shapes) == 0

@@ -35,6 +35,7 @@ from dxfield.sync.container import Blob, member_stream
 from dxfield.sync.keys import card_text, own_card, parse_card, trust_card
 from dxfield.sync.wire import BundleError
 from tests.conftest import Cli
+from tests.kept import contents, holds, keep, kept_bytes, lose
 from tests.sync.corpus import members, outgoing_revisions, write_bundle
 
 HUB, A, B = "兵庫県", "豊岡リエゾン", "西宮リエゾン"
@@ -85,10 +86,7 @@ def _activity(store: Store, title: str = "奥矢根区 意見交換会") -> str:
 def _attach(store: Store, owner_id: str, content: bytes, name: str = "whiteboard.jpg") -> str:
     """An attachment as the attach service makes one: the bytes kept under their hash, then the
     record naming them. Returns the record's id."""
-    sha256 = hashlib.sha256(content).hexdigest()
-    path = blobs.blob_path(store.data_dir, sha256)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(content)
+    sha256 = keep(store, content)
     made = records.ATTACHMENTS.create(
         store,
         {
@@ -116,15 +114,9 @@ def _sync(fleet: Fleet, sender: Store, receiver: Store, **options: Any) -> Any:
 
 
 def _blob_files(store: Store) -> dict[str, str]:
-    """Every file under the data folder's blob folder (by its name) with its content's hash."""
-    root = store.data_dir / blobs.FOLDER
-    if not root.exists():
-        return {}
-    return {
-        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(root.rglob("*"))
-        if p.is_file()
-    }
+    """Every file under the data folder's blob folder (by its name) with its content's hash (a
+    hub's blobs in its database as if they were such files: tests/kept.py)."""
+    return contents(store)
 
 
 def _state(store: Store) -> tuple[Any, dict[str, str]]:
@@ -144,8 +136,7 @@ def test_photos_travel_laptop_hub_laptop_byte_identical(fleet: Fleet) -> None:
     for photo in photos:
         digest = hashlib.sha256(photo).hexdigest()
         for store in (fleet.hub, fleet.b):
-            kept = blobs.blob_path(store.data_dir, digest)
-            assert hashlib.sha256(kept.read_bytes()).hexdigest() == digest
+            assert hashlib.sha256(kept_bytes(store, digest)).hexdigest() == digest
     assert _blob_files(fleet.b) == _blob_files(fleet.a) == _blob_files(fleet.hub)
     assert maintenance.dump(fleet.a) == maintenance.dump(fleet.hub) == maintenance.dump(fleet.b)
 
@@ -172,9 +163,8 @@ def test_attached_photos_open_byte_identical_on_the_second_laptop(fleet: Fleet) 
     assert taken.blobs == 2
     for record in made:
         copy = attachments.save_copy(fleet.b, record.id, fleet.folder / f"b-{record.file_name}")
-        kept = blobs.blob_path(fleet.a.data_dir, record.sha256)
         assert hashlib.sha256(copy.read_bytes()).hexdigest() == record.sha256
-        assert copy.read_bytes() == kept.read_bytes()
+        assert copy.read_bytes() == kept_bytes(fleet.a, record.sha256)
     assert [a.caption for a in attachments.attachments_of(fleet.b, owner)] == ["ホワイトボード", ""]
     assert maintenance.check(fleet.b).ok
 
@@ -266,7 +256,7 @@ def test_a_dry_run_checks_the_bytes_and_writes_none(fleet: Fleet) -> None:
     checked = import_bundle(fleet.hub, path, dry_run=True)
     assert (checked.blobs, checked.new) == (1, 2)
     assert _state(fleet.hub) == before
-    assert not (fleet.hub.data_dir / blobs.FOLDER).exists()
+    assert not (fleet.hub.data_dir / blobs.FOLDER).exists() and _blob_files(fleet.hub) == {}
 
 
 def test_a_blob_no_record_names_is_checked_and_not_kept(fleet: Fleet) -> None:
@@ -282,8 +272,8 @@ def test_a_blob_no_record_names_is_checked_and_not_kept(fleet: Fleet) -> None:
     )
     taken = import_bundle(fleet.hub, path)
     assert (taken.blobs, taken.ignored_blobs) == (1, 1)
-    assert blobs.has_blob(fleet.hub.data_dir, hashlib.sha256(photo).hexdigest())
-    assert not blobs.has_blob(fleet.hub.data_dir, hashlib.sha256(stray).hexdigest())
+    assert holds(fleet.hub, hashlib.sha256(photo).hexdigest())
+    assert not holds(fleet.hub, hashlib.sha256(stray).hexdigest())
     assert list(_blob_files(fleet.hub)) == list(_blob_files(fleet.a))
 
 
@@ -295,14 +285,14 @@ def test_a_deleted_attachment_whose_bytes_are_gone_still_syncs(fleet: Fleet) -> 
     photo = _photo(9)
     gone = _attach(fleet.a, owner, photo)
     records.ATTACHMENTS.delete(fleet.a, gone)
-    blobs.blob_path(fleet.a.data_dir, hashlib.sha256(photo).hexdigest()).unlink()
+    lose(fleet.a, hashlib.sha256(photo).hexdigest())
     sent, taken = _sync(fleet, fleet.a, fleet.hub)
     assert (sent.blobs, sent.missing_blobs) == (0, 0)  # a deleted record needs none
     assert taken.new >= 2 and _blob_files(fleet.hub) == {}
     # A live record whose bytes are gone: not sent, said so, and the recipient refuses it.
     lost = _photo(10)
     _attach(fleet.a, owner, lost)
-    blobs.blob_path(fleet.a.data_dir, hashlib.sha256(lost).hexdigest()).unlink()
+    lose(fleet.a, hashlib.sha256(lost).hexdigest())
     path = fleet.path()
     sent = export_bundle(fleet.a, path, HUB)
     assert (sent.blobs, sent.missing_blobs) == (0, 1)
@@ -478,10 +468,10 @@ def test_a_full_disk_while_exporting_is_one_line_and_leaves_nothing(
     real = bundle_module._blob_pieces
     seen = itertools.count()
 
-    def filling(data_dir: Path, sha256: str) -> Iterator[bytes]:
+    def filling(source: Any, sha256: str) -> Iterator[bytes]:
         if next(seen) == 2:  # the third attachment: in the second part of a split
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-        yield from real(data_dir, sha256)
+        yield from real(source, sha256)
 
     monkeypatch.setattr(bundle_module, "_blob_pieces", filling)
     out = fleet.folder / "out"

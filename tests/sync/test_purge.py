@@ -38,6 +38,7 @@ from dxfield.sync.bundle import export_bundle, import_bundle
 from dxfield.sync.keys import card_text, own_card, parse_card, trust_card
 from dxfield.sync.wire import BundleError
 from tests.conftest import Cli
+from tests.kept import holds, keep, kept_bytes
 
 HUB, A, B, C = "兵庫県", "豊岡リエゾン", "西宮リエゾン", "姫路リエゾン"
 NAME = "山田さん_ワークショップ.jpg"
@@ -114,17 +115,14 @@ KEPT = prepare(PHOTO, Path(NAME)).data
 def _brought(store: Store) -> str:
     """The photo's blob, which the bundles brought to `store` with its record."""
     sha = hashlib.sha256(KEPT).hexdigest()
-    assert blobs.blob_path(store.data_dir, sha).read_bytes() == KEPT
+    assert kept_bytes(store, sha) == KEPT
     return sha
 
 
 def _put_back(store: Store) -> str:
-    """The photo's blob put back in the store's data folder by hand (a restored copy)."""
-    sha = hashlib.sha256(KEPT).hexdigest()
-    path = blobs.blob_path(store.data_dir, sha)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(KEPT)
-    return sha
+    """The photo's blob put back in the store's data folder by hand (a restored copy; on a hub,
+    its rows put back in the database)."""
+    return keep(store, KEPT)
 
 
 def _attach(store: Store, owner_id: str, *, name: str = NAME) -> str:
@@ -158,7 +156,7 @@ def _versions(store: Store, attachment_id: str) -> list[dict[str, Any]]:
 
 
 def _holds_nothing_personal(store: Store, attachment_id: str, sha: str) -> None:
-    assert not blobs.has_blob(store.data_dir, sha)
+    assert not holds(store, sha)
     versions = _versions(store, attachment_id)
     for data in versions:
         assert data["file_name"] == "purged"
@@ -293,7 +291,7 @@ def test_a_bundle_carrying_a_laptops_purge_is_refused_whole(fleet: Fleet) -> Non
         assert "is not the hub" in message, message
         assert maintenance.dump(receiver) == before
         assert _purged(receiver, attachment) == set()
-    assert blobs.has_blob(fleet.b.data_dir, sha)
+    assert holds(fleet.b, sha)
     assert records.ACTIVITIES.get(fleet.a, also)
 
 
@@ -307,7 +305,7 @@ def test_a_laptop_that_had_not_heard_of_the_purge_does_not_bring_it_back(
     sha = _brought(fleet.hub)
     _brought(fleet.c)
     purge_attachment(fleet.hub, attachment, "本人からの削除依頼")
-    assert not blobs.has_blob(fleet.hub.data_dir, sha)
+    assert not holds(fleet.hub, sha)
     # The third laptop still holds the attachment and edits its caption before it hears.
     records.ATTACHMENTS.edit(fleet.c, attachment, {"caption": "山田さん、再掲"})
     path = _bundle(fleet, fleet.c, fleet.hub)
@@ -338,7 +336,7 @@ def test_the_same_file_attached_twice_is_purged_with_both_records(fleet: Fleet, 
     blank = cli("--lang", "en", "--data-dir", hub, "purge", first, "--reason", " ", "--yes")
     assert blank.code != 0 and "reason" in blank.err, blank.err
     assert _purged(fleet.hub, first, second) == set()
-    assert blobs.has_blob(fleet.hub.data_dir, sha)
+    assert holds(fleet.hub, sha)
     done = cli("--lang", "en", "--data-dir", hub, "purge", first, "--reason", "依頼", "--yes")
     assert done.code == 0, done.err
     assert second in done.out and "same file" in done.out, done.out
@@ -360,7 +358,7 @@ def test_a_purge_rolled_back_leaves_the_file(fleet: Fleet) -> None:
     with pytest.raises(Stop), fleet.hub.unit(write=True) as unit:
         purge_attachment(unit, attachment, "依頼")
         raise Stop
-    assert blobs.has_blob(fleet.hub.data_dir, sha)
+    assert holds(fleet.hub, sha)
     assert _versions(fleet.hub, attachment)[0]["file_name"] == NAME
 
 
@@ -444,7 +442,7 @@ def test_a_purge_is_about_the_content_the_same_bytes_attached_elsewhere_are_purg
         with pytest.raises(LocalizedError) as refused:
             _attach(store, _activity(store), name="もう一度.jpg")
         assert refused.value.code == "attach.purged"
-        assert not blobs.has_blob(store.data_dir, sha)
+        assert not holds(store, sha)
 
 
 def test_a_laptop_that_hears_of_a_purge_deletes_its_own_record_of_the_same_bytes(
@@ -458,7 +456,7 @@ def test_a_laptop_that_hears_of_a_purge_deletes_its_own_record_of_the_same_bytes
     again = _attach(fleet.b, _activity(fleet.b), name="集合写真.jpg")
     purge_attachment(fleet.hub, first, "本人からの削除依頼")
     _sync(fleet, fleet.hub, fleet.b)
-    assert not blobs.has_blob(fleet.b.data_dir, sha)
+    assert not holds(fleet.b, sha)
     assert {v["file_name"] for v in _versions(fleet.b, first)} == {"purged"}
     # Its own record is not live without its bytes: it deleted it (a laptop cannot purge; its
     # caption stays in its history until the hub's purge of it arrives, below).
@@ -478,20 +476,20 @@ def test_a_purge_deletes_the_bytes_of_every_version_of_the_attachment(fleet: Fle
     sha = hashlib.sha256(KEPT).hexdigest()
     # Its content replaced by other bytes: the first version still names the resident's photo.
     other = _other_photo()
-    other_sha, size = blobs.put(fleet.a.data_dir, [other])
+    other_sha, size = keep(fleet.a, other), len(other)
     records.ATTACHMENTS.edit(
         fleet.a,
         attachment,
         {"sha256": other_sha, "size": size, "media_type": "image/png", "file_name": "看板.png"},
     )
     _sync(fleet, fleet.a, fleet.hub)
-    assert blobs.has_blob(fleet.a.data_dir, sha) and blobs.has_blob(fleet.hub.data_dir, other_sha)
+    assert holds(fleet.a, sha) and holds(fleet.hub, other_sha)
     (purge,) = purge_attachment(fleet.hub, attachment, "本人からの削除依頼")
     assert purge.sha256 == other_sha
     _sync(fleet, fleet.hub, fleet.a)
     for store in (fleet.hub, fleet.a):
-        assert not blobs.has_blob(store.data_dir, sha)
-        assert not blobs.has_blob(store.data_dir, other_sha)
+        assert not holds(store, sha)
+        assert not holds(store, other_sha)
     _check_clean(fleet.hub, fleet.a)
 
 
@@ -512,8 +510,8 @@ def test_a_purge_naming_bytes_none_of_its_versions_names_leaves_them(fleet: Flee
         take(unit, attachment, kept.sha256)
     _sync(fleet, fleet.hub, fleet.a)
     for store in (fleet.hub, fleet.a):
-        assert not blobs.has_blob(store.data_dir, sha)  # the attachment's own bytes: gone
-        assert blobs.has_blob(store.data_dir, kept.sha256)  # the other record's: kept
+        assert not holds(store, sha)  # the attachment's own bytes: gone
+        assert holds(store, kept.sha256)  # the other record's: kept
         assert not records.ATTACHMENTS.get(store, kept.id).deleted
     _check_clean(fleet.hub, fleet.a)
 
@@ -552,7 +550,7 @@ def test_a_store_restored_from_a_backup_made_before_the_purge_gets_it_again(
     shutil.rmtree(folder)
     shutil.copytree(backup, folder)
     fleet.b = Store.open(folder)
-    assert blobs.has_blob(fleet.b.data_dir, sha)
+    assert holds(fleet.b, sha)
     _sync(fleet, fleet.hub, fleet.b)  # nothing new since the last bundle, but the purge
     _holds_nothing_personal(fleet.b, attachment, sha)
     _check_clean(fleet.b)

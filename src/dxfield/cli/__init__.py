@@ -1030,6 +1030,16 @@ def _blob_lines(found: Any) -> None:
                 path=visible(name)
             )
         )
+    if getattr(found, "in_folder", None):
+        echo(
+            ngettext(
+                "{count} attached content is in this data folder, not in the hub's database "
+                "(`dxfield prune` moves it there)",
+                "{count} attached contents are in this data folder, not in the hub's database "
+                "(`dxfield prune` moves them there)",
+                len(found.in_folder),
+            ).format(count=len(found.in_folder))
+        )
 
 
 # ---------------------------------------------------------------------------------------------

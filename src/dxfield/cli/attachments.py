@@ -191,3 +191,17 @@ def prune_command(
     else:
         line = ngettext("removed {count} file, {size}", "removed {count} files, {size}", count)
     echo(line.format(count=count, size=size_text(result.freed)))
+    if result.moved:
+        moved = ngettext(
+            "moved {count} attached content from this data folder into the hub's database",
+            "moved {count} attached contents from this data folder into the hub's database",
+            len(result.moved),
+        )
+        if dry_run:
+            moved = ngettext(
+                "would move {count} attached content from this data folder into the hub's database",
+                "would move {count} attached contents from this data folder into the hub's "
+                "database",
+                len(result.moved),
+            )
+        echo(moved.format(count=len(result.moved)))

@@ -28,7 +28,6 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from dxfield import clock
 from dxfield.domain.dates import (
@@ -56,7 +55,6 @@ from dxfield.domain.records import (
 )
 from dxfield.i18n import N_, about, pgettext, problems
 from dxfield.report.photos import REPORT_SIDE, SmallCopy, activity_attachments, small_copy
-from dxfield.store import blobs
 from dxfield.store.activities import all_activities
 from dxfield.store.followups import list_actions, list_findings, list_initiatives
 from dxfield.store.organizations import list_organizations, resolve_municipality
@@ -656,7 +654,7 @@ def _photos(
     made: a photo counts if this device holds its file."""
     wanted = [a.id for p in places for a in p.activities]
     attached = activity_attachments(work, wanted) if wanted else {}
-    data_dir = work.store.data_dir if isinstance(work, Unit) else work.data_dir
+    kept = work.store.blobs if isinstance(work, Unit) else work.blobs
     line = pgettext("report", "{caption} ({date}, {activity})", REPORT_LANGUAGE)
     chosen: dict[str, list[ReportPhoto]] = {}
     problems: list[PhotoProblem] = []
@@ -678,9 +676,9 @@ def _photos(
             if len(shown) == PHOTOS_PER_MUNICIPALITY:
                 break
             if images:
-                copy = small_copy(data_dir, attachment.sha256, REPORT_SIDE)
+                copy = small_copy(kept, attachment.sha256, REPORT_SIDE)
             else:
-                held = _held(data_dir, attachment.sha256)
+                held = kept.has(attachment.sha256)
                 copy = SmallCopy(None, problem=None if held else "missing")
             if copy.problem:
                 problems.append(
@@ -698,13 +696,6 @@ def _photos(
             )  # fmt: skip
         chosen[place.org.id] = shown
     return chosen, problems
-
-
-def _held(data_dir: Path, sha256: str) -> bool:
-    try:
-        return blobs.has_blob(data_dir, sha256)
-    except ValueError:  # not a hash (a record from another device): nothing is held under it
-        return False
 
 
 def build_report(work: Work, scope: Scope, *, images: bool = True) -> Report:

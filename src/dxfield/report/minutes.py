@@ -444,13 +444,12 @@ def _attachments(
     this device holds its file) and other files, then those of its `findings`, numbered on;
     photos left out unless `photos`. With them, the activity's findings, each saying the
     numbers of its photos."""
-    from dxfield.store import blobs
     from dxfield.store.attachments import attachments_of
 
     words = _words()
     found: dict[str, tuple[list[MinutesPhoto], list[MinutesFile], list[MinutesFinding]]] = {}
     with unit_of(work, write=False) as unit:
-        data_dir = unit.store.data_dir
+        kept = unit.store.blobs
         for activity_id in activity_ids:
             shown: list[MinutesPhoto] = []
             files: list[MinutesFile] = []
@@ -483,12 +482,10 @@ def _attachments(
                             text=label, details=words["separator"].join(extra)
                         )
                     if images:
-                        copy = small_copy(data_dir, attachment.sha256, MINUTES_SIDE)
+                        copy = small_copy(kept, attachment.sha256, MINUTES_SIDE)
                     else:
-                        try:
-                            held = blobs.has_blob(data_dir, attachment.sha256)
-                        except ValueError:  # not a hash: from another device, and not held
-                            held = False
+                        # Not a hash (from another device) is not held either.
+                        held = kept.has(attachment.sha256, unit.conn)
                         copy = SmallCopy(None, problem=None if held else "missing")
                     problem = copy.problem or ""
                     shown.append(

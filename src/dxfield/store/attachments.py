@@ -4,7 +4,8 @@
 the same file before and after it is read), decides its type from its content (never from its
 name alone), strips what it says about the person and the place (a photo's GPS and camera, a
 PDF's author, an Office file's authors and company) unless asked to keep it, writes its bytes as
-a blob (store/blobs.py), and only then its record, in one unit: no record ever points at bytes
+a blob (store/blobs.py: a file in the data folder, or on a hub rows of its database), and only
+then its record, in one unit: no record ever points at bytes
 that were not kept. Every refusal is one line, and leaves neither a record nor a blob.
 
 What is stripped, and why libraries or a careful rewrite: docs/architecture.md.
@@ -36,7 +37,7 @@ from dxfield.domain.records import (
     AttachmentRead,
 )
 from dxfield.i18n import N_, _, gettext, ngettext, problems, quote, words
-from dxfield.store import blobs, revisions
+from dxfield.store import revisions
 from dxfield.store.files import safe_name_part
 from dxfield.store.pictures import is_photo, pil
 from dxfield.store.records import ACTIVITIES, ATTACHMENTS, FINDINGS, kind_words
@@ -90,6 +91,9 @@ PROBLEMS = problems(
         ),
         "attachment.not_here": N_(
             "the content of {name} is not in this data folder (not received yet, or removed)"
+        ),
+        "attachment.not_in_hub": N_(
+            "the content of {name} is not in the hub's database (not received yet, or removed)"
         ),
         "attachment.damaged": N_(
             "the content of {name} kept here does not match its SHA-256 (it is damaged); "
@@ -667,12 +671,13 @@ def attach(
             # Erased content never comes back as a live record (store/purges.py).
             raise LocalizedError("attach.purged", path=_shown(path))
         try:
-            sha256, size = blobs.put(unit.store.data_dir, _pieces(prepared.data))
+            # A hub's database keeps it in this very transaction (store/blobs.py).
+            size = unit.store.blobs.put(unit.conn, str(content["sha256"]), _pieces(prepared.data))
         except OSError as exc:
             raise LocalizedError(
                 "attach.cannot_keep", path=_shown(path), reason=exc.strerror or str(exc)
             ) from None
-        assert sha256 == content["sha256"] and size == content["size"]
+        assert size == content["size"]
         record = ATTACHMENTS.create(unit, {**content, "owner_type": kind, "owner_id": owner})
     return Attached(record, prepared.notes)
 
@@ -696,14 +701,15 @@ def get_attachment(work: Work, attachment_id: str) -> AttachmentRead:
 
 
 def open_content(work: Work, attachment: AttachmentRead) -> io.BufferedReader:
-    """The kept bytes of an attachment, open for reading; refused in one line when this data
-    folder does not hold them."""
+    """The kept bytes of an attachment, open for reading (a hub's, a chunk at a time from its
+    database); refused in one line when this store does not hold them."""
     with unit_of(work, write=False) as unit:
-        data_dir = unit.store.data_dir
+        kept = unit.store.blobs
     try:
-        return blobs.open_blob(data_dir, attachment.sha256)  # type: ignore[return-value]
+        return kept.open(attachment.sha256)  # type: ignore[return-value]
     except FileNotFoundError:
-        raise NotFound("attachment.not_here", name=quote(attachment.file_name, 80)) from None
+        code = "attachment.not_in_hub" if kept.in_database else "attachment.not_here"
+        raise NotFound(code, name=quote(attachment.file_name, 80)) from None
 
 
 def save_copy(work: Work, attachment_id: str, out: Path, *, force: bool = False) -> Path:

@@ -1,6 +1,7 @@
 """Which attachments' bytes a bundle must bring, and which of those it brings are worth keeping.
 
-An attachment record names its bytes by their SHA-256 (`store/blobs.py` keeps them by it). A
+An attachment record names its bytes by their SHA-256 (`store/blobs.py` keeps them by it: in
+the data folder, or in a hub's database). A
 bundle carries the bytes of the attachment revisions in it as blob members (docs/bundle-format.md
 §4), once per recipient; an import takes the revisions first, then the blobs, and before it
 commits asks `missing_blobs`: a live revision that arrived without its bytes, which are not kept
@@ -37,16 +38,18 @@ class Needed:
 
 
 def missing_blobs(
-    conn: Connection, data_dir: Path, needed: Iterable[Needed], arrived: Set[str]
+    conn: Connection, kept: Path | blobs.Kept, needed: Iterable[Needed], arrived: Set[str]
 ) -> list[Needed]:
     """Of `needed` (merged into the store in `conn`'s transaction, not yet committed), those whose
-    bytes are neither among those the bundle brought (`arrived`) nor kept in `data_dir`, and that
+    bytes are neither among those the bundle brought (`arrived`) nor kept (`kept`: a data folder,
+    or a store's blobs, a hub's asked in `conn`'s transaction), and that
     still need them once merged: a revision that is a leaf. One that a later revision follows
     (here or in the bundle: an edit, which names its own bytes, or a deletion) needs none; the
     sender may rightly have lacked them (pruned once the record was deleted there)."""
-    candidates = [
-        n for n in needed if n.sha256 not in arrived and not blobs.has_blob(data_dir, n.sha256)
-    ]
+    kept = blobs.of_folder(kept)
+    unknown = [n for n in needed if n.sha256 not in arrived]
+    held = kept.sizes([n.sha256 for n in unknown], conn) if unknown else {}
+    candidates = [n for n in unknown if n.sha256 not in held]
     if not candidates:
         return []
     leaves = _rev_ids(

@@ -62,6 +62,7 @@ if TYPE_CHECKING:
 
     from dxfield.store.authorship import Signer
     from dxfield.store.backend import Backend
+    from dxfield.store.blobs import Kept
     from dxfield.store.unit import Unit
 
 
@@ -338,6 +339,14 @@ class Store:
             if isinstance(exc, OperationalError):
                 raise _store_failure(self.location, exc, shared=self.shared) from exc
             raise
+
+    @property
+    def blobs(self) -> Kept:
+        """Where this store keeps its attachments' content (store/blobs.py): a hub's database
+        when it is shared, else its data folder."""
+        from dxfield.store.blobs import kept_in
+
+        return kept_in(self)
 
     @property
     def backend(self) -> Backend:

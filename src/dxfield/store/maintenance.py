@@ -179,6 +179,9 @@ class BlobReport:
     thumbnails: list[str] = field(default_factory=list)
     """The app's thumbnails whose blob is not kept here (`blobs.stray_thumbnails`), relative to
     the data folder: `prune` removes them (a purge or a prune removes a blob's with it)."""
+    in_folder: list[str] = field(default_factory=list)
+    """On a hub: blobs in this person's data folder (kept there before the hub kept them in its
+    database, schema 0008): `prune` moves them into the database."""
 
     @property
     def ok(self) -> bool:
@@ -204,31 +207,59 @@ def _stray_temp_files(data_dir: Path) -> list[Path]:
 
 
 def check_blobs(store: Store) -> BlobReport:
-    """Read every blob and check its SHA-256; find the live attachments whose content is
-    missing, the blobs no live attachment uses, and left-over temporary files."""
+    """Read every blob and check its SHA-256 (and, in a hub's database, its size); find the live
+    attachments whose content is missing, the blobs no live attachment uses, and left-over
+    temporary files."""
+    kept_blobs = store.blobs
     with store.read() as conn:
         live = _live_blobs(conn)
-    kept: set[str] = set()
-    damaged = []
-    size = 0
-    for sha256, path in blobs.kept_blobs(store.data_dir):
-        kept.add(sha256)
-        try:
-            size += path.stat().st_size
-            if blobs.hash_file(path) != sha256:
-                damaged.append(sha256)
-        except OSError:
-            damaged.append(sha256)
+        if kept_blobs.in_database:
+            listing = kept_blobs.listing(conn)
     data_dir = store.data_dir
+    if not kept_blobs.in_database:
+        listing = []
+        damaged = []
+        for sha256, path in blobs.kept_blobs(data_dir):
+            try:
+                listing.append((sha256, path.stat().st_size))
+                if blobs.hash_file(path) != sha256:
+                    damaged.append(sha256)
+            except OSError:
+                listing.append((sha256, 0))
+                damaged.append(sha256)
+    else:
+        damaged = [sha256 for sha256, _ in listing if not kept_blobs.verify(sha256)]
+    kept = {sha256 for sha256, _ in listing}
+    in_folder = [s for s, _ in blobs.kept_blobs(data_dir)] if kept_blobs.in_database else []
     return BlobReport(
         kept=len(kept),
-        size=size,
+        size=sum(size for _, size in listing),
         damaged=damaged,
         missing=sorted(live - kept),
         orphans=sorted(kept - live),
         temp_files=[str(p.relative_to(data_dir)) for p in _stray_temp_files(data_dir)],
-        thumbnails=[str(p.relative_to(data_dir)) for _, p in blobs.stray_thumbnails(data_dir)],
+        thumbnails=[
+            str(p.relative_to(data_dir)) for _, p in _stray_thumbnails(data_dir, kept, kept_blobs)
+        ],
+        in_folder=in_folder,
     )
+
+
+def _stray_thumbnails(
+    data_dir: Path, kept: set[str], kept_blobs: blobs.Kept
+) -> list[tuple[str, Path]]:
+    """This person's thumbnails whose blob is not kept (in the folder, or the hub's database)."""
+    if not kept_blobs.in_database:
+        return blobs.stray_thumbnails(data_dir)
+    folder = data_dir / blobs.THUMBS
+    if not folder.is_dir():
+        return []
+    found = []
+    for path in sorted(folder.iterdir()):
+        sha256 = path.name.removesuffix(".jpg")
+        if path.suffix == ".jpg" and path.is_file() and len(sha256) == 64 and sha256 not in kept:
+            found.append((sha256, path))
+    return found
 
 
 @dataclass(frozen=True)
@@ -245,6 +276,56 @@ class PruneResult:
     thumbnails: list[str] = field(default_factory=list)
     """The app's thumbnails removed with their blob or whose blob had gone, relative to the
     data folder."""
+    moved: list[str] = field(default_factory=list)
+    """On a hub: blobs a live attachment names that were in this person's data folder (from
+    before schema 0008) and are now in the hub's database."""
+
+
+def _move_into_database(
+    unit: Any, kept_blobs: blobs.Kept, live: set[str], dry_run: bool
+) -> tuple[list[str], list[str], int]:
+    """On a hub: the blobs this person's data folder holds (kept there before the hub kept them
+    in its database) taken into the database in `unit` when a live attachment names them
+    (checked against their SHA-256 as they are read: a damaged one stays where it is), and
+    removed from the folder once `unit` has committed, as is every other blob there (no live
+    record names it: an orphan). The hashes moved and those only removed (or, in a dry run,
+    that would be), and the bytes the latter free."""
+    data_dir = kept_blobs.data_dir
+    moved: list[str] = []
+    dropped: list[str] = []
+    twice: list[str] = []
+    freed = 0
+    for sha256, path in list(blobs.kept_blobs(data_dir)):
+        try:
+            size = path.stat().st_size
+            if sha256 in live and not kept_blobs.has(sha256, unit.conn):
+                if dry_run:
+                    if blobs.hash_file(path) != sha256:
+                        continue
+                else:
+                    with open(path, "rb") as source:
+                        pieces = iter(lambda: source.read(blobs.CHUNK_BYTES), b"")
+                        kept_blobs.put(unit.conn, sha256, pieces)
+                moved.append(sha256)
+                continue
+            if sha256 not in live:
+                dropped.append(sha256)
+            else:  # the database holds it already: the folder's copy is one too many
+                twice.append(sha256)
+            freed += size
+        except (OSError, blobs.BlobMismatch):
+            continue
+    if not dry_run:
+        gone = [*moved, *dropped, *twice]
+
+        def remove_from_folder() -> None:
+            for sha256 in gone:
+                blobs.remove_blob(data_dir, sha256)
+                with contextlib.suppress(OSError):
+                    blobs.blob_path(data_dir, sha256).parent.rmdir()  # only when empty
+
+        unit.after_commit.append(remove_from_folder)
+    return moved, dropped, freed
 
 
 def prune(store: Store, *, dry_run: bool = False) -> PruneResult:
@@ -252,30 +333,44 @@ def prune(store: Store, *, dry_run: bool = False) -> PruneResult:
     has gone, and the temporary files left over (older than STRAY_AFTER). It runs in a writing unit, so that no attach (which writes its blob and then
     its record in one) comes between finding a blob unused and removing it."""
     data_dir = store.data_dir
+    kept_blobs = store.blobs
     with store.unit(write=not dry_run) as unit:
         live = _live_blobs(unit.conn)
-        orphans = [(s, p) for s, p in blobs.kept_blobs(data_dir) if s not in live]
+        moved: list[str] = []
+        dropped: list[str] = []
+        freed = 0
+        if kept_blobs.in_database:  # a hub's blobs from before schema 0008
+            moved, dropped, freed = _move_into_database(unit, kept_blobs, live, dry_run)
+        listing = kept_blobs.listing(unit.conn)
+        if dry_run:  # what the move would have put there
+            listing += [(s, 0) for s in moved]
+        orphans = [(s, size) for s, size in listing if s not in live]
         temps = _stray_temp_files(data_dir)
         # A blob's thumbnail goes with it: those of the orphans, and those whose blob has gone.
-        thumbs = [p for _, p in blobs.stray_thumbnails(data_dir)] + [
+        kept = {s for s, _ in listing}
+        thumbs = [p for _, p in _stray_thumbnails(data_dir, kept, kept_blobs)] + [
             t for s, _ in orphans if (t := blobs.thumbnail_path(data_dir, s)).is_file()
         ]
-        freed = 0
-        for path in [p for _, p in orphans] + temps + thumbs:
+        for path in temps + thumbs:
             with contextlib.suppress(FileNotFoundError):
                 freed += path.stat().st_size
                 if not dry_run:
                     path.unlink()
-        if not dry_run:
-            for _, path in orphans:
-                with contextlib.suppress(OSError):
-                    path.parent.rmdir()  # only when it is empty
+        if dry_run:
+            freed += sum(size for _, size in orphans)
+        else:
+            freed += kept_blobs.delete_now(unit.conn, [s for s, _ in orphans])
+            if not kept_blobs.in_database:
+                for sha256, _ in orphans:
+                    with contextlib.suppress(OSError):
+                        blobs.blob_path(data_dir, sha256).parent.rmdir()  # only when empty
     return PruneResult(
-        orphans=[s for s, _ in orphans],
+        orphans=[s for s, _ in orphans] + [s for s in dropped if s not in {o for o, _ in orphans}],
         temp_files=[str(p.relative_to(data_dir)) for p in temps],
         freed=freed,
         dry_run=dry_run,
         thumbnails=sorted(str(p.relative_to(data_dir)) for p in thumbs),
+        moved=moved,
     )
 
 
@@ -310,7 +405,7 @@ def check(store: Store) -> CheckReport:
         authors = known_keys(store, conn)
         findings = find_problems(conn, authors) if integrity == "ok" else []
         if integrity == "ok":
-            findings += [Finding("purged-blob", p) for p in left_behind(conn, store.data_dir)]
+            findings += [Finding("purged-blob", p) for p in left_behind(conn, store.blobs)]
         total = conn.execute(select(func.count()).select_from(_revisions)).scalar() or 0
         skew = (
             conn.execute(

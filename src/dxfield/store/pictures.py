@@ -76,11 +76,12 @@ class SmallCopy:
         return "data:image/jpeg;base64," + base64.b64encode(self.jpeg).decode("ascii")
 
 
-def small_copy(data_dir: Path, sha256: str, max_side: int) -> SmallCopy:
-    """A JPEG of the blob `sha256` at most `max_side` pixels on its long side (never enlarged),
+def small_copy(kept: Path | blobs.Kept, sha256: str, max_side: int) -> SmallCopy:
+    """A JPEG of the blob `sha256` (kept in the data folder `kept`, or by the store's blobs
+    `kept`: a hub's database) at most `max_side` pixels on its long side (never enlarged),
     upright and without metadata; or the problem (missing, damaged, unreadable)."""
     try:
-        with blobs.open_blob(data_dir, sha256) as source:
+        with blobs.of_folder(kept).open(sha256) as source:
             data = source.read(MAX_ATTACHMENT_BYTES + 1)  # at most 50 MiB: read whole, hashed
     except ValueError:  # a record from another device with a hash that is not one
         return SmallCopy(None, problem="missing")

@@ -87,6 +87,10 @@ PROBLEMS = problems(
         "check.purged_blob": N_(
             "the file of the purged attachment {id} is still in the data folder ({path}): delete it"
         ),
+        "check.purged_row": N_(
+            "the content of the purged attachment {id} is still in the hub's database ({sha256}): "
+            "remove the attached content no record uses"
+        ),
     }
 )
 
@@ -205,14 +209,8 @@ def take(unit: Unit, attachment_id: str, sha256: str) -> None:
     table = records.ATTACHMENTS.table
     conn.execute(update(table).where(table.c.id == attachment_id).values(**REDACTED, deleted=True))
     search_index.remove(conn, ATTACHMENT, attachment_id)
-    data_dir = unit.store.data_dir
-    erased = sorted(erased_by(named, sha256))
-
-    def delete_erased() -> None:
-        for sha in erased:
-            delete_blob(data_dir, sha)
-
-    unit.after_commit.append(delete_erased)
+    # A folder's files once this commits; a hub's rows now, in this transaction (store/blobs.py).
+    unit.store.blobs.remove(unit, erased_by(named, sha256))
     settle(unit)
 
 
@@ -261,19 +259,7 @@ def settle(unit: Unit) -> None:
             revisions.write_record(unit, ATTACHMENT, row.id, None, deleted=True)
             deleted.append(row.sha256)
     if deleted:
-        data_dir = unit.store.data_dir
-
-        def delete_deleted() -> None:
-            for sha in deleted:
-                delete_blob(data_dir, sha)
-
-        unit.after_commit.append(delete_deleted)
-
-
-def delete_blob(data_dir: Path, sha256: str) -> bool:
-    """Delete the blob `sha256` and its thumbnail from the data folder; whether there was a
-    blob. A file that cannot be removed now (held open elsewhere) is left for `check` to name."""
-    return blobs.remove_blob(data_dir, sha256)
+        unit.store.blobs.remove(unit, deleted)
 
 
 def without_purged(
@@ -399,16 +385,20 @@ def purged_of_owner(
     return sorted(found.values(), key=lambda n: (n.purge.created_at, n.attachment_id))
 
 
-def left_behind(conn: Connection, data_dir: Path) -> list[LocalizedError]:
-    """The purged files still in the data folder (one that could not be deleted when the purge
-    was taken, or put back by hand), each as `check` says it."""
+def left_behind(conn: Connection, kept: Path | blobs.Kept) -> list[LocalizedError]:
+    """The purged files still kept (in the data folder: one that could not be deleted when the
+    purge was taken, or put back by hand; in a hub's database: rows put back), each as `check`
+    says it."""
+    kept = blobs.of_folder(kept)
     found = []
     erased = sorted(_erased(conn).items(), key=lambda item: (item[1][1], item[0]))
+    held = kept.sizes([sha for sha, _ in erased], conn)
     for sha256, (_reason, attachment_id) in erased:
-        try:
-            path = blobs.blob_path(data_dir, sha256)
-        except ValueError:
+        if sha256 not in held:
             continue
-        if path.exists():
+        if kept.in_database:
+            found.append(LocalizedError("check.purged_row", id=attachment_id, sha256=sha256))
+        else:
+            path = blobs.blob_path(kept.data_dir, sha256)
             found.append(LocalizedError("check.purged_blob", id=attachment_id, path=str(path)))
     return found

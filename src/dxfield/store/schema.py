@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Index, String, Table
+from sqlalchemy import JSON, BigInteger, Index, LargeBinary, String, Table
 from sqlmodel import Field, SQLModel
 
 from dxfield.domain.records import (
@@ -178,3 +178,29 @@ REVISIONS = table_of(Revision)
 DEVICES = table_of(Device)
 LOCAL_STATE = table_of(LocalState)
 SEARCH_TEXT = table_of(SearchText)
+
+
+class Blob(SQLModel, table=True):
+    """The content of an attached file kept in the database (a hub on PostgreSQL: store/blobs.py
+    `TableBlobs`): one row per SHA-256, its size and when it was first kept (ISO text); its bytes
+    are its `blob_chunk` rows. Local: never synced as a row (bundles carry blobs as members).
+    A laptop's SQLite store has the table too, empty: its blobs are files in its data folder."""
+
+    sha256: str = Field(primary_key=True)
+    size: int = Field(sa_type=BigInteger)
+    created_at: str
+
+
+class BlobChunk(SQLModel, table=True):
+    """One piece of a blob's bytes, `blobs.CHUNK_BYTES` (1 MiB) each but the last, in `seq`
+    order from 0: a 50 MiB file is never one value held in memory."""
+
+    __tablename__ = "blob_chunk"
+
+    sha256: str = Field(primary_key=True, foreign_key="blob.sha256")
+    seq: int = Field(primary_key=True)
+    data: bytes = Field(sa_type=LargeBinary)
+
+
+BLOB = table_of(Blob)
+BLOB_CHUNK = table_of(BlobChunk)

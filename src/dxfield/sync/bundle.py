@@ -30,6 +30,7 @@ from typing import Any
 
 from nacl.public import PublicKey
 from nacl.signing import VerifyKey
+from sqlalchemy.engine import Connection
 
 from dxfield import clock
 from dxfield.domain.errors import LocalizedError, NotFound
@@ -262,8 +263,10 @@ def export_bundle(
         sent_before = (
             frozenset() if full else outgoing.blobs_held_by(conn, target.card.id, watermark)
         )
+        kept = store.blobs
         groups, missing = _attachment_groups(
-            store.data_dir,
+            kept,
+            conn,
             refs,
             sent_before,
             outgoing.pointing_at_attachments(conn, watermark, left_out),
@@ -318,7 +321,7 @@ def export_bundle(
                 ):
                     yield container.Revisions(page)
             for sha256, size in blobs_in:
-                yield container.Blob(sha256, size, _blob_pieces(store.data_dir, sha256))
+                yield container.Blob(sha256, size, _blob_pieces(_Source(kept, conn), sha256))
 
         written = _write_parts(
             store,
@@ -394,7 +397,8 @@ class _Part:
 
 
 def _attachment_groups(
-    data_dir: Path,
+    kept: blobs.Kept,
+    conn: Connection,
     refs: list[outgoing.AttachmentRef],
     sent_before: frozenset[str],
     pointing: Sequence[tuple[str, str]] = (),
@@ -404,6 +408,9 @@ def _attachment_groups(
     attachments' bytes this store lacks (not sent)."""
     groups: dict[str, _Group] = {}
     missing: set[str] = set()
+    sizes = kept.sizes(
+        {r.sha256 for r in refs if not r.deleted and r.leaf and r.sha256 not in sent_before}, conn
+    )
     for ref in refs:
         group = groups.setdefault(ref.entity_id, _Group([], {}))
         group.rev_ids.append(ref.rev_id)
@@ -411,9 +418,8 @@ def _attachment_groups(
         # an edit or a deletion follows does not, and its bytes may rightly be gone here.
         if ref.deleted or not ref.leaf or ref.sha256 in sent_before or ref.sha256 in group.blobs:
             continue
-        try:
-            size = blobs.blob_path(data_dir, ref.sha256).stat().st_size
-        except (OSError, ValueError):
+        size = sizes.get(ref.sha256)
+        if size is None:
             missing.add(ref.sha256)
             continue
         group.blobs[ref.sha256] = size
@@ -532,10 +538,19 @@ def _write_parts(
     ]
 
 
-def _blob_pieces(data_dir: Path, sha256: str) -> Iterator[bytes]:
-    """The bytes kept under `sha256`, a MiB at a time, the file opened only when they are read
-    (the writer checks them against their size and hash as it goes)."""
-    with blobs.blob_path(data_dir, sha256).open("rb") as handle:
+@dataclass(frozen=True)
+class _Source:
+    """Where an export reads blobs: the store's, in the export's own transaction `conn`."""
+
+    kept: blobs.Kept
+    conn: Connection
+
+
+def _blob_pieces(source: _Source, sha256: str) -> Iterator[bytes]:
+    """The bytes kept under `sha256`, a MiB at a time, opened only when they are read (a hub's
+    chunk by chunk in the export's transaction; the writer checks them against their size and
+    hash as it goes)."""
+    with source.kept.open(sha256, source.conn) as handle:
         while piece := handle.read(1 << 20):
             yield piece
 
@@ -795,12 +810,15 @@ class _Import:
             container.ContainerReader(
                 self.path, self.known.verify_key, store.device.id, keys.encryption
             ) as reader,
-            blobs.Staging(store.data_dir) as staging,
+            contextlib.ExitStack() as stack,
         ):
             sender = self.known.sender(reader.header.sender)
             watermark_key = _WATERMARK + sender.card.id
             try:
                 with store.unit() as unit:
+                    # A laptop's blobs are staged as files beside their place; a hub's written
+                    # as rows in this transaction, which a refusal rolls back (store/blobs.py).
+                    staging = stack.enter_context(store.blobs.staging(unit.conn))
                     before = merge.latest_arrival(unit.conn)
                     for number, member in enumerate(reader.members(), 1):
                         self._member(unit, number, member, sender, staging)
@@ -853,7 +871,7 @@ class _Import:
         number: int,
         member: container.Member,
         sender: TrustedDevice,
-        staging: blobs.Staging,
+        staging: blobs.StagingLike,
     ) -> None:
         kind = type(member).__name__.lower()
         if isinstance(member, container.Manifest):
@@ -884,7 +902,7 @@ class _Import:
         else:
             self._blob(unit, member, staging)
 
-    def _blob(self, unit: Unit, member: container.Blob, staging: blobs.Staging) -> None:
+    def _blob(self, unit: Unit, member: container.Blob, staging: blobs.StagingLike) -> None:
         """A blob member: within the bundle's caps, checked against its hash as it is read, and
         staged when a live attachment record (the bundle's, or one here) names it; else read
         through and not kept (nothing refers to it: `prune` would remove it at once)."""
@@ -915,7 +933,7 @@ class _Import:
     def _require_blobs(self, unit: Unit, sender: TrustedDevice) -> None:
         """Refuse the bundle when a live attachment revision it brought lacks its bytes (see
         `blob_refs.missing_blobs`)."""
-        missing = blob_refs.missing_blobs(unit.conn, self.store.data_dir, self.needed, self.arrived)
+        missing = blob_refs.missing_blobs(unit.conn, self.store.blobs, self.needed, self.arrived)
         if missing:
             first = min(missing, key=lambda n: n.number)
             raise refuse(

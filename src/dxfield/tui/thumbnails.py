@@ -1,4 +1,5 @@
-"""Thumbnails of attached photos, made once and kept beside the blobs.
+"""Thumbnails of attached photos, made once and kept in the data folder (a hub's are each
+person's own, in their folder, made from the blobs in the hub's database).
 
 A thumbnail is kept at `<data>/thumbs/<sha256>.jpg`: the small copy the documents use too
 (`store.pictures.small_copy`: at most `LONG_SIDE` pixels on its long side, orientation applied,
@@ -44,21 +45,23 @@ def thumbnail_path(data_dir: Path, sha256: str) -> Path:
     return blobs.thumbnail_path(data_dir, sha256)
 
 
-def thumbnail_of(data_dir: Path, sha256: str) -> Thumbnail:
-    """The thumbnail of the photo kept as blob `sha256`: made now if it was not yet (call from
-    a worker thread)."""
+def thumbnail_of(data_dir: Path, sha256: str, kept: blobs.Kept | None = None) -> Thumbnail:
+    """The thumbnail of the photo kept as blob `sha256` (in the data folder, or by `kept`: the
+    store's blobs, a hub's database): made now if it was not yet (call from a worker thread).
+    The thumbnail is this person's either way, in their data folder."""
     from dxfield.i18n import _
 
-    source = blobs.blob_path(data_dir, sha256)
+    kept = blobs.of_folder(data_dir) if kept is None else kept
+    blobs.blob_path(data_dir, sha256)  # checks the hash's form, as before
     target = thumbnail_path(data_dir, sha256)
-    if not source.is_file():
+    if not kept.has(sha256):
         # Gone (purged, pruned, or not yet received): no copy of it may stay here either.
         with contextlib.suppress(FileNotFoundError):
             target.unlink()
         return Thumbnail(None, _("The file is not on this device."))
     if target.is_file():
         return Thumbnail(target)
-    copy = small_copy(data_dir, sha256, LONG_SIDE)
+    copy = small_copy(kept, sha256, LONG_SIDE)
     if copy.jpeg is None:  # a truncated, damaged or outsized image: said, never a crash
         if copy.problem == "missing":  # gone meanwhile
             return Thumbnail(None, _("The file is not on this device."))

@@ -202,7 +202,7 @@ class AttachmentsPanel(Vertical):
 
     @work(thread=True, exclusive=True, group="attachment-thumbnail", exit_on_error=False)
     def _make_thumbnail(self, sha256: str) -> None:
-        thumbnail = thumbnail_of(self.data_dir, sha256)
+        thumbnail = thumbnail_of(self.data_dir, sha256, _app(self).store.blobs)
         shown = Shown(sha256, thumbnail)
         if thumbnail.path is not None:
             # Decoded here, off the event loop (and the drawing widgets' imports with it).
