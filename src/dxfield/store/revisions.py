@@ -345,7 +345,9 @@ def bulk_create(
     A chunk at a time: while the engine indexes the search entries of one (SQLite's full-text
     index, a statement that lets go of the GIL), a second thread prepares the next (its
     revisions hashed and signed, its rows' values made ready); the database is only ever used
-    from this thread, and the preparing thread is idle while it inserts.
+    from this thread, and the preparing thread is idle while it inserts. Chunks are written as
+    they come: a failure partway (a record refused, a stamp missing) leaves the earlier ones to
+    the unit's rollback, as any failure inside a unit of work.
     """
     unit.require_write()
     conn = unit.conn
