@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from nacl.signing import VerifyKey
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 
 from dxfield.store import authorship, maintenance, records, revisions
 from dxfield.store.activities import ActivityInput, add_activity, edit_activity
@@ -30,8 +30,8 @@ from dxfield.store.authorship import (
 from dxfield.store.engine import Store
 from dxfield.store.ids import new_id
 from dxfield.store.local_state import set_device_role
-from dxfield.store.reference import DEMO_DEVICE, REFERENCE_DEVICE
-from dxfield.store.schema import LOCAL_STATE, REVISIONS
+from dxfield.store.reference import DEMO_DEVICE, REFERENCE_DEVICE, municipality_id
+from dxfield.store.schema import LOCAL_STATE, REVISIONS, SEARCH_TEXT
 from dxfield.sync.bundle import export_bundle, import_bundle
 from dxfield.sync.keys import card_text, own_card, parse_card, trust_card
 
@@ -113,6 +113,62 @@ def test_bulk_created_revisions_are_signed_but_reference_ones_are_not(store: Sto
     assert len(made) == 2 and _signed_by(store, made)
     reference = _rows(store, REVISIONS.c.device_id == REFERENCE_DEVICE)
     assert reference and all(r.signature is None and r.attestation is None for r in reference)
+
+
+def test_bulk_created_chunks_are_each_signed_stamped_and_findable(store: Store) -> None:
+    """bulk_create prepares a chunk in a second thread while the last one is indexed: every
+    record of every chunk (the last one, cut short, too) is signed, stamped once, materialized
+    and found by search, and `advance` hears of each chunk."""
+    from dxfield.store.search import search_ids
+
+    items = [
+        (
+            new_id(),
+            records.validate(
+                "activity",
+                {
+                    "municipality_id": municipality_id("282090"),
+                    "kind": "meeting",
+                    "title": f"長谷地区 説明会 {n}",
+                    "date": "2024-07-17",
+                },
+            ),
+        )
+        for n in range(7)
+    ]
+    heard: list[int] = []
+    with store.unit() as unit:
+        written = revisions.bulk_create(
+            unit, "activity", iter(items), chunk=3, advance=heard.append
+        )
+    assert written == 7 and heard == [3, 3, 1]
+    ids = [i for i, _ in items]
+    made = _rows(store, REVISIONS.c.entity_id.in_(ids))
+    assert len(made) == 7 and _signed_by(store, made)
+    assert len({row.hlc for row in made}) == 7
+    with store.read() as conn:
+        assert {i for _, i in search_ids(conn, "長谷地区")} == set(ids)
+    assert _findings(store) == []
+
+
+def test_a_bulk_create_refused_partway_leaves_nothing(store: Store) -> None:
+    """A record refused in a later chunk (a note template under another id than its kind's)
+    fails the unit: the chunks already written go with its rollback."""
+    from dxfield.domain.errors import LocalizedError
+    from dxfield.store.ids import note_template_id
+
+    def template(kind: str) -> dict[str, Any]:
+        return records.validate("note_template", {"kind": kind, "text": "# 議題"})
+
+    items = [(note_template_id(k), template(k)) for k in ("meeting", "workshop", "hearing")]
+    items.append((new_id(), template("training")))
+    with store.read() as conn:
+        before = conn.execute(select(func.count()).select_from(REVISIONS)).scalar()
+    with pytest.raises(LocalizedError, match="cannot be the id"), store.unit() as unit:
+        revisions.bulk_create(unit, "note_template", items, chunk=2)
+    with store.read() as conn:
+        assert conn.execute(select(func.count()).select_from(REVISIONS)).scalar() == before
+        assert conn.execute(select(func.count()).select_from(SEARCH_TEXT)).scalar() == 0
 
 
 def test_reference_and_demo_revisions_stay_unsigned_on_every_open(demo_store: Store) -> None:

@@ -56,6 +56,10 @@ class LabelledEnum(StrEnum):
     @classmethod
     def parse_field(cls, text: str, field: str) -> Self:
         """`parse`, with the error naming `field`."""
+        if isinstance(text, str):  # a key (a table's every row): found without the labels
+            by_key = cls._value2member_map_.get(text.strip().lower())
+            if by_key is not None:
+                return by_key  # type: ignore[return-value]
         with about(field):
             return cls.parse(text)
 

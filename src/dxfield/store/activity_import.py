@@ -242,12 +242,21 @@ class ActivityImport:
     def write(
         self, unit: Unit, batch_size: int, advance: Callable[[int], object] | None = None
     ) -> None:
-        """Write what the check spooled, in `unit` (a writing one), a batch at a time; `advance`
-        (when given) is called with the number of rows each batch wrote."""
+        """Write what the check spooled, in `unit` (a writing one): the new activities through
+        the bulk path, then the edits, a batch at a time; `advance` (when given) is called with
+        the number of rows each step wrote."""
         unit.require_write()
+        new = (
+            (record_id, payload)
+            for batch in self.spool.batches(batch_size)
+            for _, record_id, kind, payload in batch
+            if kind == "new"
+        )
+        revisions.bulk_create(unit, "activity", new, advance=advance, chunk=batch_size)
+        if not self.updated:
+            return
         for batch in self.spool.batches(batch_size):
-            new = [(record_id, payload) for _, record_id, kind, payload in batch if kind == "new"]
-            revisions.bulk_create(unit, "activity", new)
+            edits = 0
             for number, record_id, kind, payload in batch:
                 if kind != "edit":
                     continue
@@ -255,8 +264,9 @@ class ActivityImport:
                     ACTIVITIES.edit(unit, record_id, payload)
                 except LocalizedError as exc:
                     raise at_row(number, exc) from None
-            if advance is not None:
-                advance(len(batch))
+                edits += 1
+            if advance is not None and edits:
+                advance(edits)
 
 
 def batched(

@@ -32,6 +32,7 @@ from nacl.exceptions import BadSignatureError
 from nacl.signing import SigningKey, VerifyKey
 
 from dxfield.store import markers
+from dxfield.store.json_text import canonical_json as canonical_json  # re-exported
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -51,11 +52,6 @@ HUB_KEY = "hub-signing-key"
 """local_state on a hub: the hub's public signing key (base64), for `check` on any account."""
 BATCH = 5_000
 """Revisions read, signed and updated at a time during the upgrade."""
-
-
-def canonical_json(value: Any) -> str:
-    """JSON with sorted keys and no spaces: the same data always gives the same bytes."""
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
 
 
 def digest(

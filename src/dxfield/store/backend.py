@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from operator import itemgetter
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy import ColumnElement, Select, Table, insert
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection, Dialect, Engine
 
 from dxfield.domain.errors import StoreError
 from dxfield.i18n import N_, problems
@@ -53,10 +53,25 @@ class Backend(Protocol):
         """Insert many new rows (dicts with the same keys) in the caller's transaction, the
         engine's fastest way."""
 
+    def prepare_rows(self, dialect: Dialect, table: Table, rows: Sequence[dict[str, Any]]) -> Any:
+        """`rows` (dicts with the same keys) made ready for `insert_prepared`, without the
+        database: the bulk path prepares the next rows in a thread of their own while this one
+        has the engine index the last (`index_search_rows`)."""
+
+    def insert_prepared(self, conn: Connection, prepared: Any) -> None:
+        """Insert rows `prepare_rows` made ready, in the caller's transaction."""
+
     def insert_search_rows(
         self, conn: Connection, table: Table, rows: Sequence[dict[str, Any]]
     ) -> None:
         """Insert new `search_text` rows and make them findable by the index."""
+
+    def search_mark(self, conn: Connection) -> int | None:
+        """Where the `search_text` rows inserted next begin, for `index_search_rows` (None:
+        the engine's index follows its rows by itself)."""
+
+    def index_search_rows(self, conn: Connection, mark: int | None) -> None:
+        """Make the `search_text` rows inserted since `search_mark` gave `mark` findable."""
 
     def update_column(
         self,
@@ -74,6 +89,15 @@ class Backend(Protocol):
 
     def among(self, column: ColumnElement[Any], values: Sequence[str]) -> ColumnElement[bool]:
         """`column` is one of `values` (at most `batch` of them)."""
+
+
+class _Prepared(NamedTuple):
+    """Rows made ready for SQLite's executemany: the values in the order of `names`, bind
+    processed; `names` None: dicts that SQLAlchemy inserts (a column default to fill in)."""
+
+    table: Table
+    names: list[str] | None
+    params: list[Any]
 
 
 class SqliteBackend:
@@ -103,16 +127,20 @@ class SqliteBackend:
         return "; ".join(r[0] for r in conn.exec_driver_sql("PRAGMA integrity_check"))
 
     def insert_rows(self, conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+        if rows:
+            self.insert_prepared(conn, self.prepare_rows(conn.dialect, table, rows))
+
+    def prepare_rows(
+        self, dialect: Dialect, table: Table, rows: Sequence[dict[str, Any]]
+    ) -> _Prepared:
         if not rows:
-            return
+            return _Prepared(table, None, [])
         names = list(rows[0])
         if any(c.default is not None for c in table.columns if c.name not in rows[0]):
-            conn.execute(insert(table), list(rows))  # a default to fill in: SQLAlchemy's way
-            return
+            return _Prepared(table, None, list(rows))  # a default to fill in: SQLAlchemy's way
         # The driver's own executemany, each value through its column type's bind processor,
         # as SQLAlchemy would send it: SQLAlchemy's per-row parameter handling was some 15% of
         # an import's time (three rows a revision: the revision, the record, its search entry).
-        dialect = conn.dialect
         processed = [
             (n, processor)
             for n, name in enumerate(names)
@@ -128,7 +156,16 @@ class SqliteBackend:
                 params.append(tuple(listed))
             else:
                 params.append(values(row))
-        quote = dialect.identifier_preparer.quote
+        return _Prepared(table, names, params)
+
+    def insert_prepared(self, conn: Connection, prepared: _Prepared) -> None:
+        table, names, params = prepared
+        if not params:
+            return
+        if names is None:
+            conn.execute(insert(table), params)
+            return
+        quote = conn.dialect.identifier_preparer.quote
         conn.exec_driver_sql(
             f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) "
             f"VALUES ({', '.join('?' * len(names))})",
@@ -139,9 +176,16 @@ class SqliteBackend:
         self, conn: Connection, table: Table, rows: Sequence[dict[str, Any]]
     ) -> None:
         if rows:
-            before = sqlite_features.last_search_rowid(conn)
+            before = self.search_mark(conn)
             self.insert_rows(conn, table, rows)
-            sqlite_features.index_search_rows_after(conn, before)
+            self.index_search_rows(conn, before)
+
+    def search_mark(self, conn: Connection) -> int:
+        return sqlite_features.last_search_rowid(conn)
+
+    def index_search_rows(self, conn: Connection, mark: int | None) -> None:
+        # One statement for the rows since `mark`: SQLite lets go of the GIL while it runs.
+        sqlite_features.index_search_rows_after(conn, mark or 0)
 
     def update_column(
         self,

@@ -11,7 +11,6 @@ through `store/hub.py` into the same `Store`.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import socket
 import sqlite3
@@ -26,6 +25,7 @@ from dxfield import clock
 from dxfield.domain.errors import StoreError
 from dxfield.i18n import N_, Words, problems, words
 from dxfield.paths import STORE_FILE, ensure_private_dir
+from dxfield.store.json_text import JSON_TEXT as JSON_TEXT  # re-exported (the hub's engine)
 from dxfield.store.migrations import SCHEMA_HEAD
 
 PROBLEMS = problems(
@@ -388,12 +388,6 @@ def database_for(data_dir: Path, database: str | None) -> str | None:
     if database is not None:  # "" asks for the file even where the environment names a hub
         return database or None
     return os.environ.get(ENV_DATABASE) or None
-
-
-JSON_TEXT = json.JSONEncoder(ensure_ascii=False).encode
-"""How JSON columns are written on both engines: Japanese as text, not \\u escapes (readable,
-and findable by the tag and area filters). `json.dumps(value, ensure_ascii=False)` without
-making an encoder for each value: an import writes several a revision."""
 
 
 def _engine(path: Path) -> Engine:

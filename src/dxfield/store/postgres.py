@@ -47,7 +47,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.engine import URL, Connection, Engine
+from sqlalchemy.engine import URL, Connection, Dialect, Engine
 
 from dxfield.domain.errors import StoreError
 from dxfield.i18n import N_, problems, words
@@ -431,10 +431,26 @@ class PostgresBackend:
 
             raise DBAPIError.instance(statement, None, exc, dialect.loaded_dbapi.Error) from exc
 
+    def prepare_rows(
+        self, _dialect: Dialect, table: Table, rows: Sequence[dict[str, Any]]
+    ) -> tuple[Table, Sequence[dict[str, Any]]]:
+        return table, rows  # COPY processes each value as it writes it
+
+    def insert_prepared(
+        self, conn: Connection, prepared: tuple[Table, Sequence[dict[str, Any]]]
+    ) -> None:
+        self.insert_rows(conn, *prepared)
+
     def insert_search_rows(
         self, conn: Connection, table: Table, rows: Sequence[dict[str, Any]]
     ) -> None:
         self.insert_rows(conn, table, rows)  # the trigram index follows by itself
+
+    def search_mark(self, conn: Connection) -> None:
+        return None
+
+    def index_search_rows(self, conn: Connection, mark: int | None) -> None:
+        pass  # the trigram index follows its rows by itself
 
     def update_column(
         self,

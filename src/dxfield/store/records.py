@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import SchemaValidator
 from sqlalchemy import Table, or_, select
 from sqlalchemy.engine import Connection
 
@@ -164,12 +165,36 @@ def validate(entity: str, data: dict[str, Any]) -> dict[str, Any]:
     """Validate content for `entity`; return it JSON-ready or raise a LocalizedError."""
     base = ENTITIES[entity].base
     try:
-        # pydantic's own validator: SQLModel's `model_validate` adds nothing for a model that is
-        # not a table but a tenth of an import's validation time.
-        model = base.__pydantic_validator__.validate_python(data)
+        model = _validator(base).validate_python(data)
     except ValidationError as exc:
         raise from_validation_error(exc) from None
     return base.__pydantic_serializer__.to_python(model, mode="json")  # type: ignore[no-any-return]
+
+
+_VALIDATORS: dict[type[BaseModel], SchemaValidator] = {}
+
+
+def _validator(base: type[BaseModel]) -> SchemaValidator:
+    """pydantic's validator of `base`'s schema, the fields and validators all the same, but
+    for the model's own `__init__`: SQLModel gives its models one, so pydantic's validator calls
+    it, and it calls the validator again, for the instance (every field validated once, the
+    model's own validators twice, and a third of the validation's time). Content is validated
+    to be written, never kept as a model: that `__init__` adds nothing to it."""
+    found = _VALIDATORS.get(base)
+    if found is not None:
+        return found
+    schema: dict[str, Any] = dict(base.__pydantic_core_schema__)
+    node = schema
+    while node.get("type") != "model" and isinstance(node.get("schema"), dict):
+        node["schema"] = dict(node["schema"])
+        node = node["schema"]
+    if node.get("type") == "model" and node.get("cls") is base:
+        node["custom_init"] = False
+        made = SchemaValidator(schema)
+    else:  # a schema of another shape (another pydantic): the model's own validator
+        made = base.__pydantic_validator__  # type: ignore[assignment]
+    _VALIDATORS[base] = made
+    return made
 
 
 def validate_tag(tag: str) -> str:

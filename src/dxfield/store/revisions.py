@@ -12,19 +12,20 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from itertools import islice
 from typing import Any
 
 from sqlalchemy import ColumnElement, Table, func, insert, select, update
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Dialect
 
 from dxfield import clock
 from dxfield.domain.errors import LocalizedError, NotFound
 from dxfield.i18n import N_, Words, problems
 from dxfield.store import authorship, search_index
 from dxfield.store.authorship import canonical_json as canonical_json  # re-exported
-from dxfield.store.backend import backend_for
+from dxfield.store.backend import Backend, backend_for
 from dxfield.store.hlc import tick
 from dxfield.store.ids import FIXED_IDS, fixed_id
 from dxfield.store.kinds import label
@@ -317,6 +318,10 @@ def write_record(
     return revision
 
 
+BULK_CHUNK = 2000
+"""Records `bulk_create` prepares and inserts at a time (two chunks are in memory at most)."""
+
+
 def bulk_create(
     unit: Unit,
     entity: str,
@@ -324,37 +329,99 @@ def bulk_create(
     *,
     device_id: str | None = None,
     hlc: Sequence[str] | str | None = None,
+    advance: Callable[[int], object] | None = None,
+    chunk: int = BULK_CHUNK,
 ) -> int:
     """Create many new records at once with executemany (the demo, table imports, benchmarks),
-    inside the unit's transaction.
+    inside the unit's transaction; how many.
 
-    `records` are (id, validated content) pairs. `device_id` is the unit's device unless given
-    (reference data has an author of its own); `hlc` is one fixed stamp for all (reference
-    data), a stamp per record, or None to tick the clock. The unit's device signs what it
-    writes; a pseudo-device's revisions (reference data, the demo's) are not signed.
+    `records` are (id, validated content) pairs, read as they are needed (a generator keeps
+    memory flat). `device_id` is the unit's device unless given (reference data has an author
+    of its own); `hlc` is one fixed stamp for all (reference data), a stamp per record, or None
+    to tick the clock. The unit's device signs what it writes; a pseudo-device's revisions
+    (reference data, the demo's) are not signed. `advance`, when given, is called with the
+    number of records each chunk (of `chunk` records) wrote.
+
+    A chunk at a time: while the engine indexes the search entries of one (SQLite's full-text
+    index, a statement that lets go of the GIL), a second thread prepares the next (its
+    revisions hashed and signed, its rows' values made ready); the database is only ever used
+    from this thread, and the preparing thread is idle while it inserts. Chunks are written as
+    they come: a failure partway (a record refused, a stamp missing) leaves the earlier ones to
+    the unit's rollback, as any failure inside a unit of work.
     """
     unit.require_write()
     conn = unit.conn
     device_id = device_id or unit.device.id
-    items = list(records)
-    if not items:
-        return 0
     signer = unit.store.signer() if device_id == unit.device.id else None
-    if hlc is None:
-        stamps: Sequence[str] = tick(conn, len(items))
-    elif isinstance(hlc, str):
-        stamps = [hlc] * len(items)
-    else:
-        stamps = hlc
-    if entity in FIXED_IDS:
-        for entity_id, content in items:
-            check_fixed_id(entity, entity_id, content)
+    backend = backend_for(conn)
+    stamps = iter(hlc) if hlc is not None and not isinstance(hlc, str) else None
+    written = 0
+    mark: int | None = None
+    indexing = False
+    with ThreadPoolExecutor(1) as pool:
+        for items in _chunks(records, chunk):
+            if entity in FIXED_IDS:
+                for entity_id, content in items:
+                    check_fixed_id(entity, entity_id, content)
+            if isinstance(hlc, str):
+                chunk_stamps: Sequence[str] = [hlc] * len(items)
+            elif stamps is not None:
+                chunk_stamps = list(islice(stamps, len(items)))
+            else:
+                chunk_stamps = tick(conn, len(items))
+            prepared = pool.submit(
+                _prepared_chunk,
+                backend,
+                conn.dialect,
+                entity,
+                items,
+                chunk_stamps,
+                clock.now().isoformat(),
+                device_id,
+                signer,
+            )
+            if indexing:  # the last chunk's entries indexed while this one is prepared
+                backend.index_search_rows(conn, mark)
+            revision_rows, entity_rows, search_rows = prepared.result()
+            backend.insert_prepared(conn, revision_rows)
+            backend.insert_prepared(conn, entity_rows)
+            mark = backend.search_mark(conn)
+            backend.insert_prepared(conn, search_rows)
+            indexing = True
+            written += len(items)
+            if advance is not None:
+                advance(len(items))
+    if indexing:
+        backend.index_search_rows(conn, mark)
+    return written
+
+
+def _chunks(
+    records: Iterable[tuple[str, dict[str, Any]]], size: int
+) -> Iterator[list[tuple[str, dict[str, Any]]]]:
+    it = iter(records)
+    while chunk := list(islice(it, size)):
+        yield chunk
+
+
+def _prepared_chunk(
+    backend: Backend,
+    dialect: Dialect,
+    entity: str,
+    items: list[tuple[str, dict[str, Any]]],
+    stamps: Sequence[str],
+    now: str,
+    device_id: str,
+    signer: authorship.Signer | None,
+) -> tuple[Any, Any, Any]:
+    """A chunk of new records as the rows to insert (revisions, records, search entries),
+    made ready for `insert_prepared`: pure work, no database (`bulk_create`'s second thread)."""
     table = table_for(entity)
-    now = clock.now().isoformat()
-    datas = [{"created_at": now, **content} for _, content in items]
     revision_rows = []
-    digests = []
-    for (entity_id, _), data, stamp in zip(items, datas, stamps, strict=True):
+    entity_rows = []
+    search_rows = []
+    for (entity_id, content), stamp in zip(items, stamps, strict=True):
+        data = {"created_at": now, **content}
         revision, found = unsigned_revision(
             entity,
             entity_id,
@@ -365,29 +432,18 @@ def bulk_create(
             device_id=device_id,
             deleted=False,
         )
+        if signer is not None:
+            revision["signature"] = signer.sign(found)
         revision_rows.append(revision)
-        digests.append(found)
-    # The signatures are made in a second thread (libsodium lets go of the GIL) while this one
-    # builds the records' rows and search entries: a tenth of a table import's time, overlapped.
-    with ThreadPoolExecutor(1) as pool:
-        signatures = (
-            pool.submit(lambda: [signer.sign(found) for found in digests]) if signer else None
-        )
-        entity_rows = []
-        search_rows = []
-        for (entity_id, _), data, revision in zip(items, datas, revision_rows, strict=True):
-            entity_rows.append(materialized_row(table, revision, data))
-            row = search_index.entry(entity, entity_id, data)
-            if row is not None:
-                search_rows.append(row)
-        if signatures is not None:
-            for revision, signature in zip(revision_rows, signatures.result(), strict=True):
-                revision["signature"] = signature
-    backend = backend_for(conn)  # the driver's own executemany (PostgreSQL: COPY)
-    backend.insert_rows(conn, _revisions, revision_rows)
-    backend.insert_rows(conn, table, entity_rows)
-    search_index.insert_many(conn, search_rows)
-    return len(items)
+        entity_rows.append(materialized_row(table, revision, data))
+        row = search_index.entry(entity, entity_id, data)
+        if row is not None:
+            search_rows.append(row)
+    return (
+        backend.prepare_rows(dialect, _revisions, revision_rows),
+        backend.prepare_rows(dialect, table, entity_rows),
+        backend.prepare_rows(dialect, search_index.SEARCH_TABLE, search_rows),
+    )
 
 
 def history(conn: Connection, entity: str, entity_id: str) -> list[dict[str, Any]]:

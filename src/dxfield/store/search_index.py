@@ -27,7 +27,7 @@ SEARCHABLE_FIELDS: dict[str, tuple[str, ...]] = {
 }
 SORT_DATE_FIELDS = SEARCHED_DATES
 """The date each searched kind is ordered by (search results: newest first)."""
-_table = SEARCH_TEXT
+_table = SEARCH_TABLE = SEARCH_TEXT
 
 
 def body_for(entity: str, data: dict[str, Any]) -> str | None:
