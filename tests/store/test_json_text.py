@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 from typing import Any
 
 import pytest
@@ -47,8 +48,18 @@ def test_dates_are_written_as_text_as_json_dumps_default_str_writes_them() -> No
 def test_the_encoder_made_once_is_the_one_in_use_here() -> None:
     """On CPython the C encoder made once is taken (the reference way is only a fallback): were
     the check at import to fail here, the import would quietly be slow again."""
-    assert json_text.canonical_json.__qualname__.startswith("_made_once")
-    assert json_text.JSON_TEXT.__qualname__.startswith("_made_once")
+    assert isinstance(json_text.canonical_json, json_text._Fast)
+    assert isinstance(json_text.JSON_TEXT, json_text._Fast)
+
+
+def test_psycopg_takes_the_json_writer_without_a_warning(caplog: pytest.LogCaptureFixture) -> None:
+    """The hub's engine hands JSON_TEXT to psycopg, which keys its dumpers by the function and
+    logs a warning (shown on stderr by every hub command) for a closure."""
+    from psycopg.types.json import Jsonb, _get_adapter_key
+
+    with caplog.at_level(logging.WARNING, logger="psycopg"):
+        assert _get_adapter_key(Jsonb, json_text.JSON_TEXT) is not None
+    assert caplog.records == []
 
 
 def test_a_failed_value_leaves_the_next_one_right() -> None:

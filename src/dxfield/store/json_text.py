@@ -44,12 +44,24 @@ def _made_once(*, sort_keys: bool, separators: tuple[str, str], default: Any) ->
     except TypeError:  # another signature: not the encoder this was written for
         return None
 
-    def encode(value: Any) -> str:
+    return _Fast(encoder)
+
+
+class _Fast:
+    """The C encoder's text of a value. An object rather than a closure: psycopg keys its
+    cache of JSON dumpers by the function's code, and warns on stderr of a closure (every
+    command on a hub said "using a closure in a dumps/loads function may cause a resource
+    leak")."""
+
+    __slots__ = ("_encoder",)
+
+    def __init__(self, encoder: Any) -> None:
+        self._encoder = encoder
+
+    def __call__(self, value: Any) -> str:
         if isinstance(value, str):  # as JSONEncoder.encode: a string is not iterated
             return encode_basestring(value)
-        return "".join(encoder(value, 0))
-
-    return encode
+        return "".join(self._encoder(value, 0))
 
 
 _SAMPLE: Any = {
