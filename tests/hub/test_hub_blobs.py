@@ -178,6 +178,25 @@ def test_a_purge_by_the_hub_erases_the_bytes_for_every_account(team: Team) -> No
     assert maintenance.check(team.hub).findings == []
 
 
+def test_a_colleagues_thumbnail_of_purged_bytes_goes_at_their_next_open(team: Team) -> None:
+    """Not only when the app looks for it: a person who never opens that activity again still
+    loses their small copy of the erased photo as soon as they open the hub."""
+    owner = _activity(team.toyooka)
+    photo = attach(team.toyooka, owner, _photo(team.folder, 7)).record
+    kept = attach(team.toyooka, owner, _photo(team.folder, 8)).record
+    sent = export_bundle(team.toyooka, team.folder / "t-h.dxb", team.hub.device.id)
+    import_bundle(team.hub, sent.path)
+    folder = team.colleague.data_dir
+    seen = [thumbnail_of(folder, p.sha256, team.colleague.blobs).path for p in (photo, kept)]
+    assert all(path is not None and path.exists() for path in seen)
+    team.colleague.close()
+    purge_attachment(team.hub, photo.id, "本人からの削除依頼")
+    assert seen[0] is not None and seen[0].exists()  # the colleague has not opened since
+    team.colleague = Store.open(folder, database=team.url)
+    assert seen[0] is not None and not seen[0].exists()
+    assert seen[1] is not None and seen[1].exists()  # the other photo's stays
+
+
 def test_a_damaged_chunk_is_found_by_check_and_refused_when_read(team: Team, cli: Cli) -> None:
     owner = _activity(team.colleague)
     made = attach(team.colleague, owner, _text(team.folder, 5, 3 * (1 << 20) // 2)).record

@@ -93,6 +93,19 @@ def stray_thumbnails(data_dir: Path) -> list[tuple[str, Path]]:
     return found
 
 
+def thumbnails(data_dir: Path) -> dict[str, Path]:
+    """Every thumbnail kept in `data_dir`, by its blob's SHA-256."""
+    folder = data_dir / THUMBS
+    if not folder.is_dir():
+        return {}
+    found = {}
+    for path in folder.iterdir():
+        sha256 = path.name.removesuffix(".jpg")
+        if path.suffix == ".jpg" and _SHA256.fullmatch(sha256) is not None:
+            found[sha256] = path
+    return found
+
+
 TEMP_SUFFIX = ".tmp"
 """How a blob's temporary file ends (its name also starts with a dot): `put`'s in `blobs/`,
 a bundle's staged ones in `blobs/ab/`."""

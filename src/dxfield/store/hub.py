@@ -119,12 +119,14 @@ def open_hub(text: str, data_dir: Path, *, device_name: str | None, create: bool
         raise
     from dxfield.store.authorship import upgrade
     from dxfield.store.key_rotation import finish_rotation
+    from dxfield.store.purges import forget_purged_thumbnails
     from dxfield.store.reference import ensure_reference_data
 
     try:
         finish_rotation(store)  # before anything signs: the keys the store's chain names
         ensure_reference_data(store)
         upgrade(store)
+        forget_purged_thumbnails(store)  # a colleague's purge: this person's small copies
     except DBAPIError as exc:
         store.close()
         raise hub_failure(store.location, exc) from exc

@@ -56,7 +56,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
@@ -71,6 +71,9 @@ from dxfield.store.backend import backend_for
 from dxfield.store.ids import purge_id
 from dxfield.store.schema import REVISIONS
 from dxfield.store.unit import Unit, Work, unit_of
+
+if TYPE_CHECKING:
+    from dxfield.store.engine import Store
 
 ENTITY = "purge"
 ATTACHMENT = "attachment"
@@ -295,6 +298,21 @@ def purged_attachments(conn: Connection, ids: Iterable[str]) -> set[str]:
         among = backend.among(table.c.attachment_id, wanted[start : start + backend.batch])
         found.update(conn.execute(select(table.c.attachment_id).where(among)).scalars())
     return found
+
+
+def forget_purged_thumbnails(store: Store) -> int:
+    """Remove this person's thumbnails of erased bytes; how many. On a hub the team shares the
+    database but each person keeps thumbnails in their own folder: a purge made by a colleague
+    erases the bytes for all, and each person's small copy goes at their next open."""
+    kept = blobs.thumbnails(store.data_dir)
+    if not kept:
+        return 0
+    with store.read() as conn:
+        erased = purged_contents(conn, kept)
+    for sha256 in erased:
+        with contextlib.suppress(OSError):
+            kept[sha256].unlink()
+    return len(erased)
 
 
 def purged_contents(conn: Connection, shas: Iterable[str]) -> set[str]:
