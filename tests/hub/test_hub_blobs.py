@@ -414,3 +414,54 @@ def test_prune_moves_a_hubs_blobs_from_before_into_its_database(team: Team, cli:
     assert [s for s, _ in blobs.kept_blobs(folder)] == [made["b.txt"].sha256]
     sent = export_bundle(team.hub, team.folder / "h-k.dxb", team.kami.device.id)
     assert (sent.blobs, sent.missing_blobs) == (1, 1)
+
+
+def test_a_purge_erases_a_copy_an_earlier_build_left_in_an_accounts_folder(team: Team) -> None:
+    """Before the hub kept blobs in its database they lay in the accounts' folders: a purge
+    takes the purging account's copy after its commit, and a colleague's at their next open."""
+    from dxfield.store import records
+
+    content = b"\xff\xd8\xff\xe0 a resident's face" * 100
+    owner = _activity(team.colleague)
+    sha256, size = blobs.put(team.hub.data_dir, [content])
+    assert blobs.put(team.colleague.data_dir, [content]) == (sha256, size)
+    record = records.ATTACHMENTS.create(
+        team.colleague,
+        {
+            "owner_type": "activity",
+            "owner_id": owner,
+            "file_name": "face.jpg",
+            "media_type": "image/jpeg",
+            "size": size,
+            "sha256": sha256,
+        },
+    )
+    folder = team.colleague.data_dir
+    team.colleague.close()
+    purge_attachment(team.hub, record.id, "本人からの削除依頼")
+    assert not blobs.has_blob(team.hub.data_dir, sha256)
+    assert blobs.has_blob(folder, sha256)  # the colleague has not opened since
+    team.colleague = Store.open(folder, database=team.url)
+    assert not blobs.has_blob(folder, sha256)
+
+
+def test_a_file_that_fails_half_way_leaves_no_half_blob_in_a_unit_that_goes_on(
+    team: Team,
+) -> None:
+    """`prune` moving an old folder's files goes on past one it could not read: that file's
+    first chunks must not stay, or `has` would take them for the whole file ever after."""
+    content = random.Random(9).randbytes(3 * MIB)
+    sha256 = hashlib.sha256(content).hexdigest()
+
+    def failing() -> Iterator[bytes]:
+        yield content[:MIB]
+        yield content[MIB : 2 * MIB]
+        raise OSError(5, "Input/output error")
+
+    with team.hub.unit() as unit, pytest.raises(OSError):
+        team.hub.blobs.put(unit.conn, sha256, failing())
+    assert not holds(team.hub, sha256)
+    assert (_blob_rows(team.hub), chunk_rows(team.hub)) == (0, 0)
+    with team.hub.unit() as unit:
+        assert team.hub.blobs.put(unit.conn, sha256, [content]) == len(content)
+    assert kept_bytes(team.hub, sha256) == content

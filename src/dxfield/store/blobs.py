@@ -523,9 +523,13 @@ class TableBlobs:
                 flush(bytes(buffer))
             if digest.hexdigest() != sha256:
                 raise BlobMismatch(sha256)
-        except BlobMismatch:
-            conn.execute(delete(chunk).where(chunk.c.sha256 == sha256))
-            conn.execute(delete(blob).where(blob.c.sha256 == sha256))
+        except BaseException:
+            # Whatever stopped it (bytes not matching, a file that failed half-way): no half
+            # blob stays behind in a unit that goes on (a prune moving folders goes on past a
+            # file it could not read), where `has` would take it for whole ever after.
+            with contextlib.suppress(Exception):
+                conn.execute(delete(chunk).where(chunk.c.sha256 == sha256))
+                conn.execute(delete(blob).where(blob.c.sha256 == sha256))
             raise
         conn.execute(update(blob).where(blob.c.sha256 == sha256).values(size=size))
         return size
@@ -549,8 +553,9 @@ class TableBlobs:
 
         def forget_thumbnails() -> None:
             for sha256 in gone:
-                with contextlib.suppress(OSError):
-                    thumbnail_path(data_dir, sha256).unlink()
+                # Its thumbnail, and a copy an earlier build left in this account's folder
+                # (before the hub kept blobs in its database; a colleague's goes at their open).
+                remove_blob(data_dir, sha256)
 
         unit.after_commit.append(forget_thumbnails)
 

@@ -301,17 +301,21 @@ def purged_attachments(conn: Connection, ids: Iterable[str]) -> set[str]:
 
 
 def forget_purged_thumbnails(store: Store) -> int:
-    """Remove this person's thumbnails of erased bytes; how many. On a hub the team shares the
-    database but each person keeps thumbnails in their own folder: a purge made by a colleague
-    erases the bytes for all, and each person's small copy goes at their next open."""
-    kept = blobs.thumbnails(store.data_dir)
-    if not kept:
+    """Remove this person's thumbnails of erased bytes, and any copy of them an earlier build
+    left in their folder (before the hub kept blobs in its database); how many. On a hub the
+    team shares the database but each person keeps thumbnails in their own folder: a purge made
+    by a colleague erases the bytes for all, and each person's copies go at their next open."""
+    try:
+        held = set(blobs.thumbnails(store.data_dir))
+        held.update(sha256 for sha256, _path in blobs.kept_blobs(store.data_dir))
+    except OSError:  # a folder that cannot be listed: `check` names what it can
+        return 0
+    if not held:
         return 0
     with store.read() as conn:
-        erased = purged_contents(conn, kept)
+        erased = purged_contents(conn, held)
     for sha256 in erased:
-        with contextlib.suppress(OSError):
-            kept[sha256].unlink()
+        blobs.remove_blob(store.data_dir, sha256)  # the copy, and its thumbnail
     return len(erased)
 
 
