@@ -437,6 +437,46 @@ async def test_files_queued_in_a_new_form_survive_a_crash_in_its_draft(
         assert list_drafts(store) == []  # saved: the draft is gone with its queue
 
 
+async def test_a_draft_whose_files_another_device_chose_attaches_none_of_them(
+    demo: Path, tmp_path: Path
+) -> None:
+    """On a hub the team's drafts share one database: a colleague's draft restored here must
+    not attach whatever this person's disk holds at the paths the colleague chose."""
+    from dxfield.store.draft_rows import QUEUED_BY
+    from dxfield.store.local_state import list_drafts, save_draft
+    from dxfield.tui.screens.activity_form import ActivityFormScreen
+
+    secret = tmp_path / "id_ed25519.png"
+    photo(secret)
+    app = DxfieldApp(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("n")
+        await settle(app, pilot)
+        await pilot.press(*"写真の会")
+        await _queue(app, pilot, secret)
+    with Store.open(demo) as store:
+        (draft,) = list_drafts(store)
+        assert draft.data[QUEUED_BY] == store.device.id
+        save_draft(store, draft.name, {**draft.data, QUEUED_BY: "another-device"})
+
+    again = DxfieldApp(demo)
+    async with again.run_test(size=SIZE) as pilot:
+        await settle(again, pilot)
+        await pilot.press("y")  # restore the draft
+        await settle(again, pilot)
+        form = again.screen
+        assert isinstance(form, ActivityFormScreen)
+        assert "id_ed25519" not in str(form.query_one("#queued-files").render())
+        said = [str(n.message) for n in again._notifications]
+        assert any("chosen on another device" in line for line in said), said
+        await pilot.press("ctrl+s")
+        await settle(again, pilot)
+    with Store.open(demo) as store:
+        (saved,) = [r for r in list_activities(store, limit=50) if r.title == "写真の会"]
+        assert attachments_of(store, saved.id) == []
+
+
 def test_a_drafts_queue_of_another_shape_is_skipped() -> None:
     from dxfield.store.draft_rows import queued_files
 

@@ -52,6 +52,17 @@ QUEUED_FILES = "attachments"
 saved (a new activity's `ctrl+t`): a list of {"paths": [text, ...], "caption": text}."""
 
 
+QUEUED_BY = "attachments_by"
+"""The key of the device that chose the queued files. On a hub the team's drafts share one
+database: another person's draft restored here must not attach files from this person's disk
+at the paths the other one chose."""
+
+
+def queued_by_other(data: dict[str, Any], device_id: str) -> bool:
+    """Whether a draft's queued files were chosen on a device other than `device_id`."""
+    return bool(queued_files(data)) and data.get(QUEUED_BY) != device_id
+
+
 def queued_files(data: dict[str, Any]) -> list[tuple[list[str], str]]:
     """The files a draft's form had chosen to attach, as (paths, caption) per choice, in the
     order chosen. What is not of that shape (a draft written before files were kept in it, a

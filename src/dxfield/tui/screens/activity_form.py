@@ -92,6 +92,8 @@ class FormOptions:
     """A restored draft's files still there, to attach once the activity is saved."""
     vanished: tuple[str, ...] = ()
     """A restored draft's files no longer there (as the draft named them)."""
+    foreign: bool = False
+    """Whether the restored draft's files were chosen on another device (not attached)."""
 
 
 def record_to_values(activity: Any) -> dict[str, Any]:
@@ -261,13 +263,16 @@ class ActivityFormScreen(DxScreen):
     def _load(self) -> None:
         from dxfield.store.activities import get_activity
         from dxfield.store.activity_entry import form_defaults, last_used_by_municipality
+        from dxfield.store.draft_rows import queued_by_other
         from dxfield.store.followups import list_initiatives
         from dxfield.store.organizations import LOCAL_GOVERNMENT, list_organizations
 
         lang = current_language()
         from dxfield.store.note_templates import note_templates
 
-        queued, vanished = restored_queue(self.draft.data if self.draft is not None else {})
+        queued, vanished = restored_queue(
+            self.draft.data if self.draft is not None else {}, self.store.device.id
+        )
 
         with self.store.unit(write=False) as store:  # what the form shows: one snapshot
             templates = note_templates(store) if self.activity_id is None else {}
@@ -328,6 +333,9 @@ class ActivityFormScreen(DxScreen):
                 templates,
                 queued,
                 vanished,
+                queued_by_other(self.draft.data, self.store.device.id)
+                if self.draft is not None
+                else False,
             )
             self.app.call_from_thread(self._refine if guess else self._fill, options)
 
@@ -373,7 +381,17 @@ class ActivityFormScreen(DxScreen):
         self._initial = self.values() if self.draft is None else record_like_empty()
         self._queued = list(options.queued)
         self._show_queued()
-        for path in options.vanished:
+        if options.foreign:
+            self.notify(
+                _(
+                    "The files this draft was to attach were chosen on another device: "
+                    "attach them again from here"
+                ),
+                severity="warning",
+                timeout=15,
+                markup=False,
+            )
+        for path in () if options.foreign else options.vanished:
             self.notify(
                 visible(
                     _("{path} is no longer there: it will not be attached").format(
@@ -572,14 +590,14 @@ class ActivityFormScreen(DxScreen):
 
     def draft_values(self) -> dict[str, Any]:
         """What the draft keeps: the form's values and the files chosen to attach on saving."""
-        from dxfield.store.draft_rows import QUEUED_FILES
+        from dxfield.store.draft_rows import QUEUED_BY, QUEUED_FILES
 
         # Absolute: a draft restored by a dxfield started in another folder finds them too.
         queued = [
             {"paths": [os.path.abspath(p) for p in q.paths], "caption": q.caption}
             for q in self._queued
         ]
-        return {**self.values(), QUEUED_FILES: queued}
+        return {**self.values(), QUEUED_FILES: queued, QUEUED_BY: self.store.device.id}
 
     def _save_draft(self) -> None:
         if self.dirty and not self._saving:
@@ -820,16 +838,21 @@ def advance_choices(store: Any, today: dt.date) -> list[tuple[str, str]]:
     return choices
 
 
-def restored_queue(data: dict[str, Any]) -> tuple[tuple[AttachInput, ...], tuple[str, ...]]:
+def restored_queue(
+    data: dict[str, Any], device_id: str
+) -> tuple[tuple[AttachInput, ...], tuple[str, ...]]:
     """A draft's files to attach (in a worker: it looks at the file system): those still there
-    as they were chosen, and the paths of those that have gone since (or are no longer files)."""
+    as they were chosen, and the paths of those that have gone since (or are no longer files).
+    Another device's choice (a colleague's draft on a hub) gives none: all of them as gone."""
     from pathlib import Path
 
-    from dxfield.store.draft_rows import queued_files
+    from dxfield.store.draft_rows import queued_by_other, queued_files
     from dxfield.tui.screens.attach import AttachInput
 
     kept: list[AttachInput] = []
     vanished: list[str] = []
+    if queued_by_other(data, device_id):
+        return (), tuple(p for paths, _caption in queued_files(data) for p in paths)
     for paths, caption in queued_files(data):
         there = []
         for text in paths:
