@@ -23,14 +23,17 @@ NOTE_TEMPLATE_NAMESPACE = uuid.UUID("45b9564c-ed5a-4912-8756-fec8a99c8713")
 PURGE_NAMESPACE = uuid.UUID("3ebcf407-53eb-4528-b3f1-005b87a28acd")
 
 
-_uuid7: Callable[[], uuid.UUID] | None = None
+_uuid7: Callable[[], Any] | None = None
 
 
 def new_id() -> str:
-    """A new time-ordered UUIDv7."""
+    """A new time-ordered UUIDv7: the wall clock's millisecond, then a counter that keeps the ids
+    one process makes in the same millisecond in order, then random bits (uuid-utils: a table
+    import makes one per row, and uuid6's took a tenth of its checking, while moving each id a
+    millisecond past the last, so that 100,000 rows stood 100 seconds in the future)."""
     global _uuid7
     if _uuid7 is None:  # on first need: a read verb checks ids, and makes none
-        from uuid6 import uuid7
+        from uuid_utils import uuid7
 
         _uuid7 = uuid7  # once: an import statement a call was a third of an id's time
     return str(_uuid7())
