@@ -115,6 +115,21 @@ def _bad(text: str) -> LocalizedError:
     return LocalizedError("date.unreadable", value=quote(text), examples=EXAMPLES)
 
 
+def _plain_iso(value: object) -> bool:
+    """Whether `value` is text of the form YYYY-MM-DD in ASCII digits (what `_WESTERN` reads
+    after NFKC, unchanged by it)."""
+    return (
+        isinstance(value, str)
+        and len(value) == 10
+        and value.isascii()
+        and value[4] == "-"
+        and value[7] == "-"
+        and value[:4].isdigit()
+        and value[5:7].isdigit()
+        and value[8:].isdigit()
+    )
+
+
 def _make(year: int, month: int, day: int, text: str) -> dt.date:
     try:
         return dt.date(year, month, day)
@@ -142,6 +157,11 @@ def parse_date(value: str | dt.date, *, today: dt.date | None = None) -> dt.date
         return value.date()
     if isinstance(value, dt.date):
         return value
+    if _plain_iso(value):  # 2024-07-21, as tables and bundles give it: no need to normalize
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:  # 2024-02-30: said below, as any other
+            pass
     text = unicodedata.normalize("NFKC", str(value)).strip()
     if not text:
         raise LocalizedError("date.empty")

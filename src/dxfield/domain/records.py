@@ -175,7 +175,9 @@ class ProviderLink(BaseModel):
 class Participants(BaseModel):
     """Who took part: organizations, a head count, free text (names stay in the text)."""
 
-    organization_ids: list[str] = []
+    # A factory, not `[]`: pydantic deep-copies a mutable default for every model it makes (in a
+    # table import's profile, for every activity given without participants).
+    organization_ids: list[str] = Field(default_factory=list)
     head_count: int | None = None
     text: str = ""
 
