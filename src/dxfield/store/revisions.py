@@ -11,9 +11,10 @@ are not.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from itertools import islice
 from typing import Any
 
@@ -135,6 +136,11 @@ def _temporal_columns(table: Any) -> tuple[set[str], set[str]]:
     return dates, datetimes
 
 
+# ISO text read as a date or an instant, the last few thousand remembered: a bulk write gives
+# every record the same created_at and a few hundred dates, and a parse a value added up.
+_date_of = functools.lru_cache(maxsize=4096)(dt.date.fromisoformat)
+_instant_of = functools.lru_cache(maxsize=64)(dt.datetime.fromisoformat)
+
 _COLUMNS: dict[str, list[tuple[str, Any]]] = {}
 """Each table's content columns, by name, with what turns their ISO text into a value."""
 
@@ -146,9 +152,9 @@ def _content_columns(table: Any) -> list[tuple[str, Any]]:
         found = _COLUMNS[table.name] = [
             (
                 column.name,
-                dt.date.fromisoformat
+                _date_of
                 if column.name in dates
-                else dt.datetime.fromisoformat
+                else _instant_of
                 if column.name in datetimes
                 else None,
             )
@@ -319,7 +325,8 @@ def write_record(
 
 
 BULK_CHUNK = 2000
-"""Records `bulk_create` prepares and inserts at a time (two chunks are in memory at most)."""
+"""Records `bulk_create` prepares and inserts at a time (three chunks are in memory at most:
+one written, one prepared, one queued)."""
 
 
 def bulk_create(
@@ -342,12 +349,12 @@ def bulk_create(
     (reference data, the demo's) are not signed. `advance`, when given, is called with the
     number of records each chunk (of `chunk` records) wrote.
 
-    A chunk at a time: while the engine indexes the search entries of one (SQLite's full-text
-    index, a statement that lets go of the GIL), a second thread prepares the next (its
-    revisions hashed and signed, its rows' values made ready); the database is only ever used
-    from this thread, and the preparing thread is idle while it inserts. Chunks are written as
-    they come: a failure partway (a record refused, a stamp missing) leaves the earlier ones to
-    the unit's rollback, as any failure inside a unit of work.
+    A chunk at a time, in two threads: while this thread has the engine insert one chunk's rows
+    and index the last one's search entries (SQLite lets go of the GIL for both), a second
+    thread prepares the next (its revisions hashed and signed, its rows' values made ready); the
+    database is only ever used from this thread. Chunks are written as they come: a failure
+    partway (a record refused, a stamp missing) leaves the earlier ones to the unit's rollback,
+    as any failure inside a unit of work.
     """
     unit.require_write()
     conn = unit.conn
@@ -355,43 +362,56 @@ def bulk_create(
     signer = unit.store.signer() if device_id == unit.device.id else None
     backend = backend_for(conn)
     stamps = iter(hlc) if hlc is not None and not isinstance(hlc, str) else None
+
+    def stamped(items: list[tuple[str, dict[str, Any]]]) -> Sequence[str]:
+        if isinstance(hlc, str):
+            return [hlc] * len(items)
+        if stamps is not None:
+            return list(islice(stamps, len(items)))
+        return tick(conn, len(items))
+
+    def submitted(
+        pool: ThreadPoolExecutor, items: list[tuple[str, dict[str, Any]]] | None
+    ) -> tuple[int, Future[tuple[Any, Any, Any]]] | None:
+        """The preparing of `items` begun in `pool` (None when there are no more)."""
+        if items is None:
+            return None
+        if entity in FIXED_IDS:
+            for entity_id, content in items:
+                check_fixed_id(entity, entity_id, content)
+        return len(items), pool.submit(
+            _prepared_chunk,
+            backend,
+            conn.dialect,
+            entity,
+            items,
+            stamped(items),  # in this thread, chunk after chunk: stamps in the records' order
+            clock.now().isoformat(),
+            device_id,
+            signer,
+        )
+
     written = 0
     mark: int | None = None
-    indexing = False
+    chunks = _chunks(records, chunk)
     with ThreadPoolExecutor(1) as pool:
-        for items in _chunks(records, chunk):
-            if entity in FIXED_IDS:
-                for entity_id, content in items:
-                    check_fixed_id(entity, entity_id, content)
-            if isinstance(hlc, str):
-                chunk_stamps: Sequence[str] = [hlc] * len(items)
-            elif stamps is not None:
-                chunk_stamps = list(islice(stamps, len(items)))
-            else:
-                chunk_stamps = tick(conn, len(items))
-            prepared = pool.submit(
-                _prepared_chunk,
-                backend,
-                conn.dialect,
-                entity,
-                items,
-                chunk_stamps,
-                clock.now().isoformat(),
-                device_id,
-                signer,
-            )
-            if indexing:  # the last chunk's entries indexed while this one is prepared
+        pending = submitted(pool, next(chunks, None))
+        while pending is not None:
+            # The next chunk queued first: the second thread goes on to it from this one.
+            following = submitted(pool, next(chunks, None))
+            count, preparing = pending
+            revision_rows, entity_rows, search_rows = preparing.result()
+            pending = following
+            if mark is not None:  # the last chunk's entries
                 backend.index_search_rows(conn, mark)
-            revision_rows, entity_rows, search_rows = prepared.result()
             backend.insert_prepared(conn, revision_rows)
             backend.insert_prepared(conn, entity_rows)
             mark = backend.search_mark(conn)
             backend.insert_prepared(conn, search_rows)
-            indexing = True
-            written += len(items)
+            written += count
             if advance is not None:
-                advance(len(items))
-    if indexing:
+                advance(count)
+    if mark is not None:
         backend.index_search_rows(conn, mark)
     return written
 
