@@ -627,3 +627,30 @@ def test_a_column_is_known_by_its_key_or_its_title_in_either_language() -> None:
             assert column_key(name) == key
     assert column_key("ＨＥＡＤ＿ＣＯＵＮＴ") == "head_count"  # full-width, as an IME types it
     assert column_key(" 人数 ") == "head_count" and column_key("メモ欄") == "メモ欄"
+
+
+def test_a_csv_with_blank_lines_short_rows_and_cells_past_the_header_reads_as_excel_shows_it(
+    cli: Cli, data_dir: Path, tmp_path: Path
+) -> None:
+    """What csv.DictReader gave, kept by the reader that replaced it: a blank line is no row, a
+    short row leaves its missing columns empty, cells past the header are ignored; and a bad row
+    is named by the number Excel shows it under (a blank line counts, as there)."""
+    table = tmp_path / "in.csv"
+    table.write_text(
+        "\ufeffdate,municipality_code,kind,title,location\r\n"
+        "2024-07-17,282090,workshop,意見交換会,公民館,余りのセル,もう一つ\r\n"
+        "\r\n"
+        "2024-07-18,282090,meeting,短い行\r\n"
+        "'=1+1,282090,meeting,式のような題,\r\n",
+        encoding="utf-8",
+    )
+    refused = cli("--data-dir", str(data_dir), "import-table", "--format", "csv", str(table))
+    assert refused.code != 0 and "row 5" in refused.err and "date" in refused.err
+    table.write_text(table.read_text("utf-8").replace("'=1+1", "2024-07-19"), "utf-8")
+    assert "3 added" in _run(cli, data_dir, "import-table", "--format", "csv", str(table))
+    rows = json.loads(_run(cli, data_dir, "activity", "list", "--json"))
+    assert sorted((r["date"], r["title"], r["location"]) for r in rows) == [
+        ("2024-07-17", "意見交換会", "公民館"),
+        ("2024-07-18", "短い行", ""),
+        ("2024-07-19", "式のような題", ""),
+    ]

@@ -92,8 +92,9 @@ def open_table(path: Path, fmt: str) -> Iterator[TableFile]:
 def _csv_table(path: Path, binary: BinaryIO) -> TableFile:
     column_key = column_keys()
     text = io.TextIOWrapper(binary, encoding="utf-8-sig", newline="")
-    # csv.reader and the header zipped with each row: what csv.DictReader gives (a blank line
-    # skipped, cells past the header or missing from a short row left out), at half its cost a row.
+    # csv.reader and the header zipped with each row: what csv.DictReader gave (a blank line
+    # skipped, cells past the header or missing from a short row left out), at half its cost a
+    # row; a blank line still counts as a row, as Excel numbers it.
     reader = csv.reader(text)
     try:
         first = next(reader, None)
@@ -110,9 +111,9 @@ def _csv_table(path: Path, binary: BinaryIO) -> TableFile:
                 return
             except (UnicodeDecodeError, csv.Error) as exc:
                 raise _unreadable(path, number + 1, exc) from None
-            if not row:
-                continue
             number += 1
+            if not row:  # a blank line: a row Excel shows empty, and nothing to bring in
+                continue
             yield (
                 number,
                 {
