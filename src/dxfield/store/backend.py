@@ -100,9 +100,15 @@ class _Prepared(NamedTuple):
     params: list[Any]
 
 
+def underlying(kind: Any) -> Any:
+    """A column type as the engine sees it: a TypeDecorator (sqlmodel's UTCDateTime) looked
+    through to the type it decorates."""
+    return getattr(kind, "impl", kind)
+
+
 def _temporal(kind: Any) -> bool:
-    """Whether a column type holds dates or instants (a TypeDecorator looked through)."""
-    return isinstance(getattr(kind, "impl", kind), Date | DateTime)
+    """Whether a column type holds dates or instants."""
+    return isinstance(underlying(kind), Date | DateTime)
 
 
 def _remembered(processor: Callable[[Any], Any]) -> Callable[[Any], Any]:

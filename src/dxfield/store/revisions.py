@@ -26,7 +26,7 @@ from dxfield.domain.errors import LocalizedError, NotFound
 from dxfield.i18n import N_, Words, problems
 from dxfield.store import authorship, search_index
 from dxfield.store.authorship import canonical_json as canonical_json  # re-exported
-from dxfield.store.backend import Backend, backend_for
+from dxfield.store.backend import Backend, backend_for, underlying
 from dxfield.store.hlc import tick
 from dxfield.store.ids import FIXED_IDS, fixed_id
 from dxfield.store.kinds import label
@@ -128,7 +128,7 @@ def _temporal_columns(table: Any) -> tuple[set[str], set[str]]:
     dates: set[str] = set()
     datetimes: set[str] = set()
     for column in table.columns:
-        kind = getattr(column.type, "impl", column.type)
+        kind = underlying(column.type)
         if isinstance(kind, DateTime):
             datetimes.add(column.name)
         elif isinstance(kind, Date):
