@@ -5,12 +5,20 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import textual.constants
 from syrupy.assertion import SnapshotAssertion
 from syrupy.extensions import DEFAULT_EXTENSION
 from syrupy.location import PyTestLocation
 
 from dxfield.demo.service import prepare_demo
 from tests.conftest import without_clock
+
+
+@pytest.fixture(autouse=True)
+def _without_animation(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every app under test moves at once (`TEXTUAL_ANIMATIONS=none`): a loaded machine caught
+    snapshots mid-scroll to a focused card, and a pilot's next key must not race a slide."""
+    monkeypatch.setattr(textual.constants, "TEXTUAL_ANIMATIONS", "none")
 
 
 @pytest.fixture

@@ -86,7 +86,6 @@ def test_activity_view_with_attachments(
 ) -> None:  # type: ignore[no-untyped-def]
     set_language("ja")
     app = DxfieldApp(with_files)
-    app.animation_level = "none"
 
     async def run_before(pilot: Pilot[None]) -> None:
         await steady("l", "down", "enter")(pilot)

@@ -204,8 +204,17 @@ class DashboardScreen(DxScreen):
             (v for v in views if (v.card.initiative_id, v.card.municipality_id) == focused), None
         )
         if views:
-            (target or views[0]).focus()
+            card = target or views[0]
+            # Scrolled to only once the new cards are laid out: Textual's own scroll on focus
+            # runs before that layout, and on a busy laptop it took the first card, which fits
+            # under the funnel, for one out of view and scrolled the funnel away.
+            card.focus(scroll_visible=False)
+            self.call_after_refresh(self._show_focused, card)
         self.dx.first_screen_filled()  # the `Store` opens behind the cards, not during them
+
+    def _show_focused(self, card: InitiativeCardView) -> None:
+        if self.focused is card and card.is_attached and not self.can_view_entire(card):
+            self.scroll_to_center(card, animate=False, origin_visible=True)
 
     def action_reload(self) -> None:
         """Read the dashboard again."""
