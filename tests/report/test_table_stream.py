@@ -4,12 +4,15 @@ rows were checked, leaves nothing half done."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
+from sqlalchemy import select
 
 from dxfield.domain.errors import LocalizedError
 from dxfield.report import table_import
@@ -267,6 +270,58 @@ def test_activities_read_without_validation_are_the_validated_ones(demo_store: S
         assert fast == checked and fast.model_dump() == checked.model_dump()
         assert type(fast.kind) is type(checked.kind)
         assert type(fast.participants) is type(checked.participants)
+
+
+@pytest.mark.parametrize("personal", [False, True])
+def test_the_reports_activities_read_from_columns_are_the_validated_ones(
+    demo_store: Store, personal: bool
+) -> None:
+    """The report keeps of each activity what it would keep of the validated model."""
+    from dxfield.report.content import Scope, _listed, _ListedActivities
+    from dxfield.store.activities import get_activity
+
+    add_activity(
+        demo_store,
+        ActivityInput(
+            title="場所と人",
+            kind="site_visit",
+            date="2024-11-01",
+            date_precision="month",
+            municipality="豊岡市",
+            location="出石",
+            notes="鈴木さんのメモ",
+            participants=["豊岡市"],
+            head_count=3,
+            participants_text="鈴木花子",
+        ),
+    )
+    scope = Scope(as_of=dt.date(2025, 3, 31), fiscal_year=2024, include_personal=personal)
+    year = _ListedActivities(demo_store, scope)
+    rows = list(year)
+    assert len(rows) > 10
+    for initiative_id, municipality_id, row in rows:
+        checked = get_activity(demo_store, row[0])
+        assert (initiative_id, municipality_id) == (checked.initiative_id, checked.municipality_id)
+        assert year.listed(row) == _listed(checked, personal)
+    assert any(year.listed(row).notes for _, _, row in rows) is personal
+
+
+def test_a_report_row_unlike_the_stores_goes_through_the_model(demo_store: Store) -> None:
+    """A row written under other rules is not taken as it is: the model reads it, and refuses
+    what it cannot read (as it did before the report read columns)."""
+    from sqlalchemy import update
+
+    from dxfield.report.content import Scope, _ListedActivities
+    from dxfield.store import revisions
+
+    table = revisions.table_for("activity")
+    with demo_store.unit(write=True) as unit:
+        first = unit.conn.execute(select(table.c.id).order_by(table.c.date).limit(1)).scalar_one()
+        unit.conn.execute(update(table).where(table.c.id == first).values(kind="legacy"))
+    year = _ListedActivities(demo_store, Scope(as_of=dt.date(2025, 3, 31), fiscal_year=2024))
+    row = next(row for _, _, row in year if row[0] == first)
+    with pytest.raises(ValidationError):
+        year.listed(row)
 
 
 def test_batches_are_written_in_the_order_of_the_rows(

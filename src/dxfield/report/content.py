@@ -28,6 +28,7 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 from dxfield import clock
 from dxfield.domain.dates import (
@@ -55,11 +56,12 @@ from dxfield.domain.records import (
 )
 from dxfield.i18n import N_, about, pgettext, problems
 from dxfield.report.photos import REPORT_SIDE, SmallCopy, activity_attachments, small_copy
-from dxfield.store.activities import all_activities
+from dxfield.store.activities import activity_columns, get_activity
 from dxfield.store.followups import list_actions, list_findings, list_initiatives
 from dxfield.store.organizations import list_organizations, resolve_municipality
 from dxfield.store.pictures import is_photo
 from dxfield.store.programme import get_programme, validate_fiscal_year
+from dxfield.store.reading import json_reader
 from dxfield.store.tracks import list_tracks, track_moves
 from dxfield.store.unit import Unit, Work, unit_of
 
@@ -382,6 +384,63 @@ class _Listed:
     head_count: int | None
     participants_text: str
     notes: str
+
+
+_LISTED_COLUMNS = (
+    "id", "kind", "date", "date_precision", "title", "location", "participants", "notes",
+    "initiative_id", "municipality_id",
+)  # fmt: skip
+"""What the report reads of each activity of its year, in the order `_ListedActivities`
+unpacks it."""
+
+_KINDS = {kind.value: kind for kind in ActivityKind}
+_PRECISIONS = {precision.value: precision for precision in DatePrecision}
+
+
+class _ListedActivities:
+    """The year's activities oldest first, each as its initiative, its municipality and its
+    stored columns, read straight from the store (checked when written), not through a model
+    each; `listed` makes what the report keeps of one it lists."""
+
+    def __init__(self, work: Work, scope: Scope) -> None:
+        self._work = work
+        self._scope = scope
+        self._json = json_reader()
+
+    def __iter__(self) -> Iterator[tuple[str | None, str | None, tuple[Any, ...]]]:
+        scope = self._scope
+        for row in activity_columns(
+            self._work, _LISTED_COLUMNS, date_from=scope.start, date_to=scope.end
+        ):
+            yield row[-2], row[-1], row
+
+    def listed(self, row: tuple[Any, ...]) -> _Listed:
+        """What the report keeps of the activity of `row`. A row that does not read as the
+        store writes rows now (written under older rules) is read whole through the model
+        instead, which upgrades it or says what is wrong with it."""
+        record_id, kind, date, precision, title, location, people, notes = row[:8]
+        personal = self._scope.include_personal
+        participants = self._json(people) or {}
+        made_kind, made_precision = _KINDS.get(kind), _PRECISIONS.get(precision)
+        if (
+            made_kind is None
+            or made_precision is None
+            or not isinstance(date, dt.date)
+            or not isinstance(participants, dict)
+        ):
+            return _listed(get_activity(self._work, record_id), personal)
+        return _Listed(
+            id=record_id,
+            kind=made_kind,
+            date=date,
+            date_precision=made_precision,
+            title=title,
+            location=location if personal else "",
+            organization_ids=tuple(participants.get("organization_ids") or ()),
+            head_count=participants.get("head_count"),
+            participants_text=participants.get("text", "") if personal else "",
+            notes=notes if personal else "",
+        )
 
 
 def _listed(activity: ActivityRead, include_personal: bool) -> _Listed:
@@ -730,13 +789,12 @@ def _build_report(work: Work, scope: Scope, images: bool = True) -> Report:
         if in_year and (target := place(initiative.municipality_id)) is not None:
             target.initiatives.append(initiative)
     initiative_place = {i.id: p for p in places.values() for i in p.initiatives}
-    for activity in all_activities(work, date_from=scope.start, date_to=scope.end):
+    year = _ListedActivities(work, scope)
+    for initiative_id, place_id, row in year:
         # By its initiative when that is in the report, else by its municipality.
-        target = initiative_place.get(activity.initiative_id or "") or place(
-            activity.municipality_id
-        )
+        target = initiative_place.get(initiative_id or "") or place(place_id)
         if target is not None:
-            target.activities.append(_listed(activity, scope.include_personal))
+            target.activities.append(year.listed(row))
     activity_place = {a.id: p for p in places.values() for a in p.activities}
 
     findings: dict[str, list[FindingRead]] = {}

@@ -29,7 +29,6 @@ import csv
 import datetime as dt
 import io
 import itertools
-import json
 import os
 import unicodedata
 from collections import Counter
@@ -38,7 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from sqlalchemy import Select, Text, cast, select
+from sqlalchemy import Text, cast, select
 
 from dxfield.domain.codes import looks_like_code
 from dxfield.domain.errors import LocalizedError
@@ -48,6 +47,7 @@ from dxfield.store import maintenance, revisions
 from dxfield.store.engine import Store
 from dxfield.store.followups import OPEN_STATUSES, InitiativeSummary, list_initiatives
 from dxfield.store.organizations import list_organizations
+from dxfield.store.reading import json_reader, streamed
 from dxfield.store.tracks import list_tracks
 from dxfield.store.unit import Unit, unit_of
 
@@ -195,10 +195,6 @@ def _organization_names(organizations: Iterable[OrganizationRead]) -> dict[str, 
 
 # -- reading: each table's rows, as they come from the store ------------------------------------
 
-PAGE = 1000
-"""Rows read from the store at a time: a table is never whole in memory (a server-side cursor
-on PostgreSQL, SQLite's own stepping on a file), whatever its length."""
-
 
 @dataclass(frozen=True)
 class Sheet:
@@ -210,11 +206,6 @@ class Sheet:
     rows: Iterator[list[Any]]
 
 
-def _streamed(unit: Unit, query: Select[Any]) -> Iterator[Any]:
-    """The rows of `query`, read a page at a time inside the unit's one snapshot."""
-    return iter(unit.conn.execution_options(yield_per=PAGE).execute(query))
-
-
 _ACTIVITY_FIELDS = (
     "date", "date_precision", "municipality_id", "initiative_id", "kind", "title", "location",
     "areas", "tags", "participants", "notes", "follow_up", "id",
@@ -222,30 +213,7 @@ _ACTIVITY_FIELDS = (
 """What the activities table reads of a row, in the order `_activity_rows` unpacks it."""
 
 _JSON_FIELDS = frozenset(("areas", "tags", "participants"))
-"""Those of them read as JSON text (on both engines) and decoded by `_json_reader`."""
-
-JSON_CACHE = 4096
-"""The most distinct JSON texts `_json_reader` keeps decoded."""
-
-
-def _json_reader() -> Callable[[str | None], Any]:
-    """`json.loads` for the JSON columns of a table's rows, each distinct text decoded once:
-    most activities share a few (no tags, the same areas, no one named), so their decoding is
-    a dictionary lookup. At most JSON_CACHE texts are kept, so memory stays bounded; what it
-    gives is shared, to be read and not changed."""
-    decoded: dict[str | None, Any] = {None: None}
-    loads = json.loads
-
-    def read(text: str | None) -> Any:
-        try:
-            return decoded[text]
-        except KeyError:
-            value = loads(text)  # type: ignore[arg-type]  # None is in `decoded`
-            if len(decoded) < JSON_CACHE:
-                decoded[text] = value
-            return value
-
-    return read
+"""Those of them read as JSON text (on both engines) and decoded by `reading.json_reader`."""
 
 
 def _activity_rows(unit: Unit, include_personal: bool) -> Iterator[list[Any]]:
@@ -262,11 +230,11 @@ def _activity_rows(unit: Unit, include_personal: bool) -> Iterator[list[Any]]:
         for name in _ACTIVITY_FIELDS
     ]
     query = select(*fields).where(c.deleted.is_(False)).order_by(c.date, c.id)
-    json_value = _json_reader()
+    json_value = json_reader()
     for (
         date, precision, place, initiative, kind, title, location, areas, tags, people, notes,
         follow_up, record_id,
-    ) in _streamed(unit, query):  # fmt: skip
+    ) in streamed(unit, query):  # fmt: skip
         place = place or ""
         initiative = initiative or ""
         areas = json_value(areas)
@@ -309,7 +277,7 @@ def _finding_rows(unit: Unit) -> Iterator[list[Any]]:
         .where(c.deleted.is_(False))
         .order_by(c.date.desc(), c.id)
     )
-    for date, initiative, kind, area, not_applicable, text, activity, record_id in _streamed(
+    for date, initiative, kind, area, not_applicable, text, activity, record_id in streamed(
         unit, query
     ):
         yield [
@@ -335,7 +303,7 @@ def _action_rows(unit: Unit, include_personal: bool) -> Iterator[list[Any]]:
         .where(c.deleted.is_(False))
         .order_by(c.due.is_(None), c.due, c.id)
     )
-    for due, as_of, initiative, status, owner, text, record_id in _streamed(unit, query):
+    for due, as_of, initiative, status, owner, text, record_id in streamed(unit, query):
         overdue = status in OPEN_STATUSES and due is not None and due < today
         yield [
             due or "",

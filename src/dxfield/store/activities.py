@@ -13,7 +13,7 @@ from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, cast, func, select, tuple_
+from sqlalchemy import ColumnElement, String, Text, cast, func, select, tuple_
 
 from dxfield.domain.enums import ActivityKind, DatePrecision, SupportArea
 from dxfield.domain.errors import LocalizedError
@@ -24,6 +24,7 @@ from dxfield.store.backend import Backend
 from dxfield.store.light import ActivityFilter as ActivityFilter  # re-exported, as are the next
 from dxfield.store.light import ActivityKey as ActivityKey
 from dxfield.store.light import ActivityRow as ActivityRow  # the Log's row
+from dxfield.store.reading import streamed
 from dxfield.store.records import ACTIVITIES, INITIATIVES
 from dxfield.store.search import matching_ids, query_terms
 from dxfield.store.unit import Unit, Work, unit_of
@@ -300,6 +301,30 @@ def all_activities(
         for row in rows:
             yield activity_from_row(row)
 
+
+def activity_columns(
+    work: Work,
+    names: Sequence[str],
+    *,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+) -> Iterator[tuple[Any, ...]]:
+    """The columns `names` of every live activity (within the dates, when given), oldest first,
+    as plain tuples read a page at a time, for a caller that needs a few fields of a year of
+    activities (the report) and no model of each. The JSON columns (areas, tags, participants)
+    come as their text, for `reading.json_reader` to decode."""
+    c = _table.c
+    fields = [
+        cast(c[name], Text).label(name) if name in _JSON_COLUMNS else c[name] for name in names
+    ]
+    conditions = _conditions(ActivityFilter(date_from=date_from, date_to=date_to), work.backend)
+    query = select(*fields).where(c.deleted.is_(False), *conditions).order_by(c.date, c.id)
+    with unit_of(work, write=False) as unit:
+        for row in streamed(unit, query):
+            yield tuple(row)
+
+
+_JSON_COLUMNS = frozenset(("areas", "tags", "participants"))
 
 _READ_FIELDS = tuple(ActivityRead.model_fields)
 
