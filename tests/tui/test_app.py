@@ -74,6 +74,29 @@ async def test_home_is_the_dashboard_with_a_card_per_initiative(demo: Path) -> N
 
 
 @pytest.mark.usefixtures("frozen_today")
+async def test_the_dashboards_cards_are_walked_with_down_j_up_k(demo: Path) -> None:
+    """From the keyboard: each key goes to the next or the card before, scrolled whole into
+    view on the smallest terminal (the keys were bound to an action screens do not have)."""
+    app = DxfieldApp(demo)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, DashboardScreen)
+        cards = list(screen.query(InitiativeCardView))
+        assert app.focused is cards[0]
+        for key, expected in [("down", 1), ("j", 2), ("up", 1), ("k", 0), ("k", 0)]:
+            await pilot.press(key)
+            await pilot.pause()
+            assert app.focused is cards[expected], key
+            assert screen.can_view_entire(cards[expected]), key
+        for _ in cards:
+            await pilot.press("j")
+        await pilot.pause()
+        assert app.focused is cards[-1]
+        assert screen.can_view_entire(cards[-1])
+
+
+@pytest.mark.usefixtures("frozen_today")
 async def test_log_a_visit_from_the_keyboard_then_edit_and_delete_it(demo: Path) -> None:
     app = DxfieldApp(demo)
     async with app.run_test(size=SIZE) as pilot:

@@ -131,8 +131,8 @@ class DashboardScreen(DxScreen):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("r", "reload", N_("Reload"), id="reload-dashboard"),
-        Binding("down,j", "focus_next", show=False),
-        Binding("up,k", "focus_previous", show=False),
+        Binding("down,j", "next_card", show=False),
+        Binding("up,k", "previous_card", show=False),
     ]
 
     def compose_body(self) -> ComposeResult:
@@ -215,6 +215,21 @@ class DashboardScreen(DxScreen):
     def _show_focused(self, card: InitiativeCardView) -> None:
         if self.focused is card and card.is_attached and not self.can_view_entire(card):
             self.scroll_to_center(card, animate=False, origin_visible=True)
+
+    def action_next_card(self) -> None:
+        """Go to the next card (down, j), scrolled to; the last one stays."""
+        self._step(1)
+
+    def action_previous_card(self) -> None:
+        """Go to the card before (up, k), scrolled to; the first one stays."""
+        self._step(-1)
+
+    def _step(self, by: int) -> None:
+        cards = list(self.query(InitiativeCardView))
+        if not cards:
+            return
+        at = cards.index(self.focused) if self.focused in cards else -by
+        cards[max(0, min(len(cards) - 1, at + by))].focus()
 
     def action_reload(self) -> None:
         """Read the dashboard again."""
