@@ -171,13 +171,22 @@ def bulk_load(store: Store, activities: list[dict[str, Any]]) -> None:
 
 
 def raw_load(path: Path, rows: dict[str, tuple[str, list[tuple[Any, ...]]]]) -> None:
-    """The baseline: plain sqlite3 executemany of prepared rows, one transaction, same pragmas."""
+    """The baseline: plain sqlite3 executemany of prepared rows, one transaction, same pragmas;
+    then the full-text index of the `search_text` rows it wrote, by the one statement the store
+    uses since migration 0004 (which dropped the per-row trigger: without this step the baseline
+    left the index empty, work every import of the store does)."""
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = FULL")
     conn.execute("BEGIN IMMEDIATE")
+    before = conn.execute("SELECT coalesce(max(rowid), 0) FROM search_text").fetchone()[0]
     for statement, values in rows.values():
         conn.executemany(statement, values)
+    if "search_text" in rows:
+        conn.execute(
+            "INSERT INTO search_fts(rowid, body) SELECT rowid, body FROM search_text WHERE rowid > ?",
+            (before,),
+        )
     conn.execute("COMMIT")
     conn.close()
 
