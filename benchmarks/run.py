@@ -26,8 +26,9 @@ non-zero when any figure misses its target.
 - cli_help_ja: wall time of `dxfield --help` under `LANG=ja_JP.UTF-8` (the catalogue loaded and
   every help translated) vs a hello-world Typer app's `--help`, same environment. Target <= 1.5.
 - sync_import, sync_reimport, sync_export, sync_size: bundles, `dxfield export` and `dxfield
-  import` as processes on real files; the import's baseline is executemany of the same rows plus
-  PyNaCl verifying as many signatures (see `benchmarks/sync.py`).
+  import` as processes on real files; the import's baseline is executemany of the same rows (and
+  the full-text index of them, one statement) plus PyNaCl verifying as many signatures (see
+  `benchmarks/sync.py`).
 - sync_blobs_export, sync_blobs_import, sync_blobs_export_rss, sync_blobs_import_rss: 200
   photos of 3 MB through `dxfield export` and `dxfield import` as processes vs copying and
   encrypting (decrypting) the same files with secretstream, and peak memory under 200 MB.

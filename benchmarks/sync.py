@@ -10,7 +10,9 @@ connection to its last write (the CLI's own start-up counts against dxfield):
 - sync_import: `dxfield --data-dir RECEIVER import BUNDLE` into an empty store (reference data
   only) vs the SUM of two baselines: plain `sqlite3` executemany of the same rows it writes
   (the revisions with their signatures, the activity rows, the search rows, prepared
-  beforehand) into the same schema, one transaction, the same pragmas; and PyNaCl
+  beforehand) into the same schema, one transaction, the same pragmas, then the full-text index
+  of those search rows by the store's one statement (the section checks that both wrote as
+  many rows in each table, the index's included); and PyNaCl
   (`VerifyKey.verify`) verifying the same number of signatures, over the same messages, alone.
   Target <= 1.3.
 - sync_reimport: the same command on the same bundle again (it must change nothing: no new or
