@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from dxfield.domain.errors import LocalizedError, NotFound
 from dxfield.i18n import N_, SUPPORTED, about, problems, quote
@@ -43,6 +43,7 @@ from dxfield.store.engine import Store
 from dxfield.store.followups import list_initiatives
 from dxfield.store.ids import looks_like_id
 from dxfield.store.organizations import LOCAL_GOVERNMENT
+from dxfield.store.search_index import ENTRY_COLUMNS, SEARCH_TABLE
 from dxfield.store.unit import Unit, Work, unit_of
 
 PROBLEMS = problems(
@@ -325,27 +326,70 @@ def import_table(
     again inside that transaction."""
     if fmt not in FORMATS:
         raise LocalizedError("table.unknown_format", choices=", ".join(FORMATS))
+    if not dry_run and store.backend.writes_ahead:
+        return _import_ahead(store, path, fmt, progress)
     with _checked(store, path, fmt, progress, write=False) as checked:
         if dry_run:
             return checked.counts
         with store.unit(write=True) as unit:
             if checked.stale(unit):
-                with _checked(unit, path, fmt, None, write=True) as again:
-                    _write(unit, again, progress)
-                    return again.counts
+                return _checked_again(unit, path, fmt, progress)
             _write(unit, checked, progress)
             return checked.counts
 
 
+def _import_ahead(store: Store, path: Path, fmt: str, progress: Progress | None) -> ImportCounts:
+    """`import_table` on the hub: the writing unit begun with the check, without the write
+    lock, the new activities' search entries streamed into it as their rows are checked (the
+    server builds their trigram index meanwhile); the lock taken once every row is checked."""
+    with store.unit(write=True, lock=False) as unit:
+        ahead = unit.conn.begin_nested()  # what a stale check takes back
+
+        def entries() -> contextlib.AbstractContextManager[Callable[[dict[str, Any]], None]]:
+            return unit.backend.rows_streamed(unit.conn, SEARCH_TABLE, list(ENTRY_COLUMNS))
+
+        with _checked(store, path, fmt, progress, write=False, ahead=entries) as checked:
+            unit.lock()
+            if not checked.stale(unit):
+                ahead.commit()
+                _write(unit, checked, progress)
+                return checked.counts
+            ahead.rollback()
+        return _checked_again(unit, path, fmt, progress)
+
+
+def _checked_again(unit: Unit, path: Path, fmt: str, progress: Progress | None) -> ImportCounts:
+    """The rows checked again and written in the writing `unit`, where nothing can change any
+    more: the store changed meanwhile in a way the first check depended on."""
+    with _checked(unit, path, fmt, None, write=True) as again:
+        _write(unit, again, progress)
+        return again.counts
+
+
+Entries = Callable[[], contextlib.AbstractContextManager[Callable[[dict[str, Any]], None]]]
+"""Where a check sends the new activities' search entries ahead of the write (the hub's)."""
+
+
 @contextlib.contextmanager
 def _checked(
-    work: Store | Unit, path: Path, fmt: str, progress: Progress | None, *, write: bool
+    work: Store | Unit,
+    path: Path,
+    fmt: str,
+    progress: Progress | None,
+    *,
+    write: bool,
+    ahead: Entries | None = None,
 ) -> Iterator[ActivityImport]:
-    """Every row of the table checked in a unit of `work`; what to write spooled."""
+    """Every row of the table checked in a unit of `work`; what to write spooled (and the new
+    activities' search entries sent to `ahead`, when given)."""
     spool = Spool(work.store.data_dir if isinstance(work, Unit) else work.data_dir)
     try:
-        with unit_of(work, write=write) as unit, open_table(path, fmt) as table:
-            checked = ActivityImport(spool)
+        with (
+            unit_of(work, write=write) as unit,
+            open_table(path, fmt) as table,
+            ahead() if ahead is not None else contextlib.nullcontext() as entries,
+        ):
+            checked = ActivityImport(spool, ahead=entries)
             lookups = checked.begin(unit)
             initiatives = _Initiatives(unit)
             advance = progress("check", table.size) if progress is not None else None

@@ -9,6 +9,7 @@ pg_trgm for the index, `strpos` for the scan, an identity column for the arrival
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
 from operator import itemgetter
 from typing import Any, NamedTuple, Protocol
@@ -86,6 +87,20 @@ class Backend(Protocol):
 
     batch: int
     """How many values one `among` may be given."""
+
+    writes_ahead: bool
+    """Whether a writing unit may begin without the write lock and take it later
+    (`Unit.lock`): the hub's, whose transactions see only their own rows until they commit;
+    not SQLite's, whose writing transaction is the one write lock."""
+
+    def take_write_lock(self, conn: Any, waiting: Callable[[], object] | None) -> None:
+        """Take the write lock in `conn`'s open transaction (`waiting`: see `Store.write`)."""
+
+    def rows_streamed(
+        self, conn: Connection, table: Table, names: list[str]
+    ) -> contextlib.AbstractContextManager[Callable[[dict[str, Any]], None]]:
+        """One bulk insert into `table` kept open for a block, fed a row at a time (only
+        where `writes_ahead`)."""
 
     def among(self, column: ColumnElement[Any], values: Sequence[str]) -> ColumnElement[bool]:
         """`column` is one of `values` (at most `batch` of them)."""
@@ -236,6 +251,16 @@ class SqliteBackend:
 
     def among(self, column: ColumnElement[Any], values: Sequence[str]) -> ColumnElement[bool]:
         return column.in_(list(values))
+
+    writes_ahead = False  # BEGIN IMMEDIATE is the lock: a writing unit takes it as it begins
+
+    def take_write_lock(self, conn: Any, waiting: Callable[[], object] | None) -> None:
+        raise RuntimeError("SQLite's writing unit holds the write lock from its start")
+
+    def rows_streamed(
+        self, conn: Connection, table: Table, names: list[str]
+    ) -> contextlib.AbstractContextManager[Callable[[dict[str, Any]], None]]:
+        raise RuntimeError("SQLite writes no rows ahead of its write lock")
 
 
 SQLITE = SqliteBackend()

@@ -314,19 +314,25 @@ class Store:
             raise _store_failure(self.location, exc, shared=True) from exc
 
     @contextlib.contextmanager
-    def write(self, waiting: Callable[[], object] | None = None) -> Iterator[Connection]:
+    def write(
+        self, waiting: Callable[[], object] | None = None, *, lock: bool = True
+    ) -> Iterator[Connection]:
         """A connection in a transaction holding the write lock (SQLite's `BEGIN IMMEDIATE`,
         the hub's advisory lock), committed when the block ends.
 
         With `waiting`, a writer that must not give up (a save in the app): should another
         hold the lock (a long import writing), `waiting()` is called once and the lock waited
-        for as long as it takes, where otherwise the store is "busy" after BUSY_TIMEOUT_MS."""
+        for as long as it takes, where otherwise the store is "busy" after BUSY_TIMEOUT_MS.
+        With `lock` False (only where the backend `writes_ahead`), the transaction begins
+        without the lock, for the caller to take (`Backend.take_write_lock`)."""
         if not self.enrolled:
             raise StoreError("hub.not_enrolled", device=self.device.name, id=self.device.id)
+        if not lock and not self.backend.writes_ahead:
+            raise RuntimeError(f"a {self.backend.name} transaction that writes holds the lock")
         try:
             with (
                 self.engine.connect().execution_options(
-                    dxfield_write=True, dxfield_waiting=waiting
+                    dxfield_write=True, dxfield_waiting=waiting, dxfield_lock=lock
                 ) as conn,
                 conn.begin(),
             ):
@@ -357,14 +363,16 @@ class Store:
 
     @contextlib.contextmanager
     def unit(
-        self, *, write: bool = True, waiting: Callable[[], object] | None = None
+        self, *, write: bool = True, waiting: Callable[[], object] | None = None, lock: bool = True
     ) -> Iterator[Unit]:
         """The unit of work of one user action (store/unit.py): a `BEGIN IMMEDIATE`
-        transaction when it writes, a deferred one when it only reads. `waiting`: as `write`."""
+        transaction when it writes, a deferred one when it only reads. `waiting` and `lock`:
+        as `write` (a unit begun without the lock writes nothing through the services until
+        `Unit.lock`)."""
         from dxfield.store.unit import Unit
 
-        with self.write(waiting) if write else self.read() as conn:
-            unit = Unit(conn, self, write)
+        with self.write(waiting, lock=lock) if write else self.read() as conn:
+            unit = Unit(conn, self, write, locked=lock or not write)
             yield unit
         for then in unit.after_commit:
             then()

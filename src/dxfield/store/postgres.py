@@ -26,8 +26,9 @@ printed holds a password; what a failed connection means is said in the user's l
 
 from __future__ import annotations
 
+import contextlib
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -350,19 +351,25 @@ class PostgresBackend:
         def _on_begin(connection: Any) -> None:
             options = connection.get_execution_options()
             if options.get("dxfield_write", False):
-                waiting = options.get("dxfield_waiting")
-                if (
-                    waiting is not None
-                    and not connection.exec_driver_sql(
-                        f"SELECT pg_try_advisory_xact_lock({WRITE_LOCK})"
-                    ).scalar()
-                ):
-                    waiting()  # another holds it (a long import): said once, then waited for
-                connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK})")
+                if options.get("dxfield_lock", True):
+                    self.take_write_lock(connection, options.get("dxfield_waiting"))
             else:
                 connection.exec_driver_sql(
                     "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"
                 )
+
+    # A writing transaction may begin before it takes the lock: an import writes its new
+    # records' search entries (their ids its own, so no one else's write can touch them)
+    # while it still checks its rows, and the server builds their trigram index meanwhile.
+    writes_ahead = True
+
+    def take_write_lock(self, conn: Any, waiting: Callable[[], object] | None) -> None:
+        if (
+            waiting is not None
+            and not conn.exec_driver_sql(f"SELECT pg_try_advisory_xact_lock({WRITE_LOCK})").scalar()
+        ):
+            waiting()  # another holds it (a long import): said once, then waited for
+        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK})")
 
     def arrival_order(self, table: Any) -> ColumnElement[int]:
         # An identity column (migration 0002) on the revision log and every synced table.
@@ -396,14 +403,30 @@ class PostgresBackend:
 
     def insert_rows(self, conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
         # COPY: a bundle of 100,000 records is 300,000 rows, and one INSERT each (even
-        # pipelined) costs the server several times what COPY does. Values go through the
-        # columns' own bind processing, so what is stored is what an INSERT would store.
+        # pipelined) costs the server several times what COPY does.
         if not rows:
             return
         names = list(rows[0])
         if not _copyable(table, names, rows):
             conn.execute(insert(table), list(rows))
             return
+        with self.rows_streamed(conn, table, names) as write:
+            for row in rows:
+                write(row)
+
+    @contextlib.contextmanager
+    def rows_streamed(
+        self, conn: Connection, table: Table, names: list[str]
+    ) -> Iterator[Callable[[dict[str, Any]], None]]:
+        """One COPY into `table`'s columns `names` (none left out that SQLAlchemy would fill
+        in), kept open for the block: each row (a dict of those names) given to the function it
+        yields is sent as it comes, and the server takes it in meanwhile. Values go through the
+        columns' own bind processing, so what is stored is what an INSERT would store.
+
+        A block that raises abandons the COPY with a message of its own: the server logs the
+        reason a COPY failed, and an import's error names a row's value."""
+        if not _copyable(table, names, []):
+            raise RuntimeError(f"COPY into {table.name} would leave out a column default")
         dialect = conn.dialect
         quote = dialect.identifier_preparer.quote
         columns = [
@@ -417,13 +440,23 @@ class PostgresBackend:
         assert driver is not None
         try:
             with driver.cursor() as cursor, cursor.copy(statement) as copy:
-                for row in rows:
+
+                def write(row: dict[str, Any]) -> None:
                     copy.write_row(
                         [
                             row[name] if process is None else process(row[name])
                             for name, process in columns
                         ]
                     )
+
+                try:
+                    yield write
+                except BaseException as exc:
+                    raise _Abandoned from exc
+        except _Abandoned as abandoned:
+            cause = abandoned.__cause__
+            assert cause is not None
+            raise cause.with_traceback(cause.__traceback__) from None
         except dialect.loaded_dbapi.Error as exc:
             # As SQLAlchemy would have raised it (IntegrityError, OperationalError...), so
             # that callers see one kind of error whichever way the rows went in.
@@ -473,6 +506,14 @@ class PostgresBackend:
             conn.execute(
                 statement, {"keys": [k for k, _ in chunk], "values": [v for _, v in chunk]}
             )
+
+
+class _Abandoned(Exception):
+    """What a COPY is told when the block feeding it fails: psycopg sends the server the
+    exception's text, and the server logs it; this one's says nothing of the rows."""
+
+    def __str__(self) -> str:
+        return "abandoned by dxfield"
 
 
 def _copyable(table: Table, names: list[str], rows: Sequence[dict[str, Any]]) -> bool:

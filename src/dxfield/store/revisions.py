@@ -338,6 +338,7 @@ def bulk_create(
     hlc: Sequence[str] | str | None = None,
     advance: Callable[[int], object] | None = None,
     chunk: int = BULK_CHUNK,
+    indexed: Callable[[str], bool] | None = None,
 ) -> int:
     """Create many new records at once with executemany (the demo, table imports, benchmarks),
     inside the unit's transaction; how many.
@@ -347,7 +348,9 @@ def bulk_create(
     of its own); `hlc` is one fixed stamp for all (reference data), a stamp per record, or None
     to tick the clock. The unit's device signs what it writes; a pseudo-device's revisions
     (reference data, the demo's) are not signed. `advance`, when given, is called with the
-    number of records each chunk (of `chunk` records) wrote.
+    number of records each chunk (of `chunk` records) wrote. `indexed`, when given, says
+    by its id whether a record's search entry is in already (a table import on the hub writes
+    some ahead, `ActivityImport`).
 
     A chunk at a time, in two threads: while this thread has the engine insert one chunk's rows
     and index the last one's search entries (SQLite lets go of the GIL for both), a second
@@ -389,6 +392,7 @@ def bulk_create(
             clock.now().isoformat(),
             device_id,
             signer,
+            indexed,
         )
 
     written = 0
@@ -433,9 +437,11 @@ def _prepared_chunk(
     now: str,
     device_id: str,
     signer: authorship.Signer | None,
+    indexed: Callable[[str], bool] | None = None,
 ) -> tuple[Any, Any, Any]:
-    """A chunk of new records as the rows to insert (revisions, records, search entries),
-    made ready for `insert_prepared`: pure work, no database (`bulk_create`'s second thread)."""
+    """A chunk of new records as the rows to insert (revisions, records, search entries but
+    those `indexed` says are in), made ready for `insert_prepared`: pure work, no database (`bulk_create`'s
+    second thread)."""
     table = table_for(entity)
     revision_rows = []
     entity_rows = []
@@ -456,7 +462,8 @@ def _prepared_chunk(
             revision["signature"] = signer.sign(found)
         revision_rows.append(revision)
         entity_rows.append(materialized_row(table, revision, data))
-        row = search_index.entry(entity, entity_id, data)
+        in_already = indexed is not None and indexed(entity_id)
+        row = None if in_already else search_index.entry(entity, entity_id, data)
         if row is not None:
             search_rows.append(row)
     return (

@@ -47,6 +47,10 @@ def sort_date_for(entity: str, data: dict[str, Any]) -> str | None:
     return str(value) if value else None
 
 
+ENTRY_COLUMNS = ("entity", "entity_id", "body", "sort_date")
+"""The columns of an `entry` (search_text's `rowid` is the store's to give)."""
+
+
 def entry(entity: str, entity_id: str, data: dict[str, Any]) -> dict[str, Any] | None:
     """The `search_text` row of a record, or None when the entity is not searched."""
     body = body_for(entity, data)

@@ -35,6 +35,9 @@ class Unit:
     conn: Connection
     store: Store
     writes: bool
+    locked: bool = True
+    """Whether a writing unit holds the write lock (one begun without it, on a backend that
+    `writes_ahead`, takes it with `lock`)."""
     after_commit: list[Callable[[], object]] = field(default_factory=list, compare=False)
     """What is done once the unit has committed, in order (never when it rolls back): what
     cannot be taken back, such as deleting a purged attachment's file (store/purges.py)."""
@@ -60,9 +63,21 @@ class Unit:
         return self.store.backend
 
     def require_write(self) -> None:
-        """Refuse to write through a reading unit (a programming error, not a user's)."""
+        """Refuse to write through a reading unit, or a writing one that has not taken the
+        write lock yet (a programming error, not a user's)."""
         if not self.writes:
             raise RuntimeError("a reading unit of work cannot write")
+        if not self.locked:
+            raise RuntimeError("this unit of work has not taken the write lock yet")
+
+    def lock(self, waiting: Callable[[], object] | None = None) -> None:
+        """Take the write lock in a writing unit begun without it (`Store.unit(lock=False)`);
+        `waiting`: see `Store.write`."""
+        if not self.writes:
+            raise RuntimeError("a reading unit of work cannot take the write lock")
+        if not self.locked:
+            self.backend.take_write_lock(self.conn, waiting)
+            object.__setattr__(self, "locked", True)  # the one field that changes, once
 
 
 Work: TypeAlias = "Store | Unit"
