@@ -24,6 +24,7 @@ from dxfield.store.organizations import add_organization
 from dxfield.store.schema import SEARCH_TEXT
 from dxfield.store.search import search_ids
 from tests.postgres import Cluster
+from tests.report.test_table_stream import _during_check
 
 ROWS = 200
 
@@ -47,20 +48,6 @@ def _table(path: Path, count: int, bad: str | None = None) -> Path:
 def _entries(store: Store) -> int:
     with store.read() as conn:
         return int(conn.execute(select(func.count()).select_from(SEARCH_TEXT)).scalar() or 0)
-
-
-def _during_check(action: Callable[[], object]) -> Callable[[str, int], Callable[[int], None]]:
-    done: list[bool] = []
-
-    def progress(phase: str, total: int) -> Callable[[int], None]:
-        def advance(steps: int) -> None:
-            if phase == "check" and not done:
-                done.append(True)
-                action()
-
-        return advance
-
-    return progress
 
 
 def test_some_entries_go_ahead_the_rest_with_the_write_and_all_are_found(
