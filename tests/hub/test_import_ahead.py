@@ -24,7 +24,7 @@ from dxfield.store.organizations import add_organization
 from dxfield.store.schema import SEARCH_TEXT
 from dxfield.store.search import search_ids
 from tests.postgres import Cluster
-from tests.report.test_table_stream import _during_check
+from tests.report.test_table_stream import _during_check, checks_counted
 
 ROWS = 200
 
@@ -85,14 +85,7 @@ def test_some_entries_go_ahead_the_rest_with_the_write_and_all_are_found(
 def test_a_stale_check_takes_back_what_it_wrote_ahead(
     hub: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    checks: list[bool] = []
-    real = table_import._checked
-
-    def counted(*args: object, **kwargs: object) -> object:
-        checks.append(True)
-        return real(*args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(table_import, "_checked", counted)
+    checks = checks_counted(monkeypatch)
     before = _entries(hub)
 
     def new_organization() -> None:  # a name the rows might resolve to: the check is stale

@@ -62,6 +62,20 @@ def _during_check(action: Callable[[], object]) -> Callable[[str, int], Callable
     return progress
 
 
+def checks_counted(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """A list that gets an item each time an import checks the table's rows (once, or twice
+    when the first check went stale)."""
+    checks: list[bool] = []
+    real = table_import._checked
+
+    def counted(*args: object, **kwargs: object) -> object:
+        checks.append(True)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(table_import, "_checked", counted)
+    return checks
+
+
 def test_a_bad_row_far_into_a_long_table_leaves_the_store_unchanged(
     store: Store, tmp_path: Path
 ) -> None:
@@ -149,14 +163,7 @@ def test_an_unrelated_save_during_the_check_does_not_check_again(
     )
     path = tmp_path / "t.csv"
     path.write_text(f"id,title\n{activity.id},新しい題\n", encoding="utf-8")
-    checks: list[bool] = []
-    real = table_import._checked
-
-    def counted(*args: object, **kwargs: object) -> object:
-        checks.append(True)
-        return real(*args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(table_import, "_checked", counted)
+    checks = checks_counted(monkeypatch)
 
     def save() -> None:
         add_activity(
