@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import functools
 import io
 import os
 import re
@@ -344,10 +345,9 @@ def _import_ahead(store: Store, path: Path, fmt: str, progress: Progress | None)
     server builds their trigram index meanwhile); the lock taken once every row is checked."""
     with store.unit(write=True, lock=False) as unit:
         ahead = unit.conn.begin_nested()  # what a stale check takes back
-
-        def entries() -> contextlib.AbstractContextManager[Callable[[dict[str, Any]], None]]:
-            return unit.backend.rows_streamed(unit.conn, SEARCH_TABLE, list(ENTRY_COLUMNS))
-
+        entries = functools.partial(
+            unit.backend.rows_streamed, unit.conn, SEARCH_TABLE, list(ENTRY_COLUMNS)
+        )
         with _checked(store, path, fmt, progress, write=False, ahead=entries) as checked:
             unit.lock()
             if not checked.stale(unit):

@@ -18,9 +18,8 @@ On the hub (a backend that `writes_ahead`), the writing unit begins with the che
 the write lock: some of the new activities' search entries (`written_ahead`) stream into it
 (one COPY) as their rows are checked, so the server builds their trigram index, most of what
 the import costs it, while the rows are still being read; the lock is taken once the check is
-done. Their ids are new, so
-no one else's write can touch those rows, and no one sees them before the commit. A stale check
-rolls them back with the rest of what it wrote (a savepoint) and writes them again.
+done. Their ids are new, so no one else's write can touch those rows, and no one sees them
+before the commit. A stale check rolls them back (a savepoint) and writes them again.
 
 All or none: the writing unit is one transaction, so a failure anywhere leaves the store as it
 was.

@@ -440,8 +440,8 @@ def _prepared_chunk(
     indexed: Callable[[str], bool] | None = None,
 ) -> tuple[Any, Any, Any]:
     """A chunk of new records as the rows to insert (revisions, records, search entries but
-    those `indexed` says are in), made ready for `insert_prepared`: pure work, no database (`bulk_create`'s
-    second thread)."""
+    those `indexed` says are in), made ready for `insert_prepared`: pure work, no database
+    (`bulk_create`'s second thread)."""
     table = table_for(entity)
     revision_rows = []
     entity_rows = []
