@@ -25,9 +25,9 @@ from dxfield.store.activities import (
     delete_activity,
     get_activity,
 )
-from dxfield.store.activity_import import Spool
 from dxfield.store.engine import Store
 from dxfield.store.organizations import resolve_municipality
+from dxfield.store.spool import Spool
 
 
 def _table(path: Path, count: int, bad: int | None = None) -> Path:

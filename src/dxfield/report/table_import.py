@@ -36,7 +36,6 @@ from dxfield.store.activity_import import (
     ActivityImport,
     ImportCounts,
     ImportedActivity,
-    Spool,
     at_row,
     batched,
 )
@@ -45,6 +44,7 @@ from dxfield.store.followups import list_initiatives
 from dxfield.store.ids import looks_like_id
 from dxfield.store.organizations import LOCAL_GOVERNMENT
 from dxfield.store.search_index import ENTRY_COLUMNS, SEARCH_TABLE
+from dxfield.store.spool import Spool
 from dxfield.store.unit import Unit, Work, unit_of
 
 PROBLEMS = problems(

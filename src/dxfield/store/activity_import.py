@@ -27,12 +27,9 @@ was.
 
 from __future__ import annotations
 
-import pickle
-import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -50,6 +47,7 @@ from dxfield.store.backend import backend_for
 from dxfield.store.ids import looks_like_id, new_id
 from dxfield.store.records import ACTIVITIES
 from dxfield.store.schema import REVISIONS
+from dxfield.store.spool import Spool
 from dxfield.store.unit import Unit
 
 PROBLEMS = problems(
@@ -99,54 +97,6 @@ class ImportCounts:
 
 Spooled = tuple[int, str, str, dict[str, Any]]
 """One spooled row: its number, its record's id, "new" or "edit", the content or changes."""
-
-
-class Spool:
-    """What a check found to write, in a temporary file of the data folder (it may hold names:
-    it never leaves the folder and is gone once closed).
-
-    Rows are pickled a chunk at a time (five times faster than JSON, which an import of 100,000
-    rows felt; and one read a chunk, not one a row, for a reader sharing the GIL with the
-    writing thread). This file is made here, has no name any other process could open (POSIX
-    unlinks it at once; on Windows it sits in the person's own data folder and is deleted on
-    close), and is read back only by the process that wrote it, so what is unpickled is what
-    was pickled."""
-
-    CHUNK = 1000
-
-    def __init__(self, folder: Path) -> None:
-        # Closed by `close` (the import's `finally`), not by a block: it outlives the check.
-        self._file: IO[bytes] = tempfile.TemporaryFile(dir=folder, prefix=".import-")  # noqa: SIM115
-        self._pending: list[Spooled] = []
-
-    def add(self, number: int, record_id: str, kind: str, payload: dict[str, Any]) -> None:
-        """One row: `kind` "new" (payload: the content) or "edit" (payload: the changes)."""
-        self._pending.append((number, record_id, kind, payload))
-        if len(self._pending) >= self.CHUNK:
-            self._flush()
-
-    def _flush(self) -> None:
-        if self._pending:
-            pickle.dump(self._pending, self._file, pickle.HIGHEST_PROTOCOL)
-            self._pending = []
-
-    def batches(self, size: int) -> Iterator[list[Spooled]]:
-        """The rows as they were added, `size` at a time."""
-        self._flush()
-        end = self._file.tell()
-        self._file.seek(0)
-        batch: list[Spooled] = []
-        while self._file.tell() < end:
-            for row in pickle.load(self._file):
-                batch.append(row)
-                if len(batch) >= size:
-                    yield batch
-                    batch = []
-        if batch:
-            yield batch
-
-    def close(self) -> None:
-        self._file.close()
 
 
 @dataclass
@@ -231,13 +181,13 @@ class ActivityImport:
         changes = activity_changes(unit, row.given, lookups)
         changes = edited_changes(unit, activity, row.given, changes, row.cleared, lookups)
         if records.applied("activity", activity, changes)[1]:
-            self.spool.add(number, record_id, "edit", changes)
+            self.spool.add((number, record_id, "edit", changes))
             self.updated += 1
         else:
             self.unchanged += 1
 
     def _add(self, number: int, record_id: str, content: dict[str, Any]) -> None:
-        self.spool.add(number, record_id, "new", content)
+        self.spool.add((number, record_id, "new", content))
         self.added += 1
         if self.ahead is not None and written_ahead(record_id):
             entry = search_index.entry("activity", record_id, content)
