@@ -725,27 +725,33 @@ def test_chunks_tampered_reordered_truncated_or_appended_are_refused(
     assert _taken(cli, fleet.b, parsed.file(), fleet.folder)["new"] == 3
 
 
-def test_a_fault_found_after_revisions_were_taken_rolls_them_back(
+def test_a_fault_found_after_revisions_were_checked_leaves_nothing(
     fleet: Fleet, cli: Cli, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The last chunk damaged: the members before it were read, their revisions checked and
-    written in the import's unit, and then all of it is rolled back."""
+    """The last chunk damaged: the members before it were read and their revisions checked,
+    and nothing is written: the merge comes only once the whole file is read and checked."""
     from dxfield.store import merge
 
     parsed = _chunked(fleet)
-    taken: list[str] = []
-    apply = merge.apply_revisions
+    checked: list[str] = []
+    merged: list[str] = []
+    check, apply = merge.check_signed_revision, merge.apply_revisions
 
-    def spy(unit: Any, rows: Any, **options: Any) -> merge.MergeReport:
-        report = apply(unit, rows, **options)
-        taken.extend(r["rev_id"] for r in rows)
-        return report
+    def checking(revision: Any) -> tuple[dict[str, Any], bytes]:
+        row, found = check(revision)
+        checked.append(row["rev_id"])
+        return row, found
 
-    monkeypatch.setattr(merge, "apply_revisions", spy)
+    def merging(unit: Any, rows: Any, **options: Any) -> merge.MergeReport:
+        merged.extend(r["rev_id"] for r in rows)
+        return apply(unit, rows, **options)
+
+    monkeypatch.setattr(merge, "check_signed_revision", checking)
+    monkeypatch.setattr(merge, "apply_revisions", merging)
     damaged = parsed.file([*parsed.chunks[:-1], flip(parsed.chunks[-1], 20)])
     _refused(cli, fleet.b, damaged, "does not match its hash", fleet.folder)
-    assert len(taken) >= 2  # written, then rolled back: B holds none of them
-    assert not any(_holds(fleet.b, {"rev_id": rev_id}) for rev_id in taken)
+    assert len(checked) >= 2 and not merged  # read and checked, never merged
+    assert not any(_holds(fleet.b, {"rev_id": rev_id}) for rev_id in checked)
 
 
 # -- format 1, on the hub during its window --------------------------------------------------------

@@ -1,6 +1,6 @@
-"""An import verifies each page's signatures while it writes the page (`authors.Checking`): a
-revision whose author does not check out still refuses the whole bundle, in whichever page it
-is, with the same line as when signatures were verified before anything was written, and
+"""An import verifies each page's signatures in a second thread (`authors.Checking`) while it
+reads the next: a revision whose author does not check out still refuses the whole bundle, in
+whichever page it is, with the same line as when signatures were verified one by one, and
 nothing of the bundle is kept."""
 
 from __future__ import annotations

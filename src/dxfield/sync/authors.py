@@ -77,6 +77,10 @@ HUB_ONLY_KINDS = frozenset({"purge"})
 however well signed (a laptop's key cannot erase an attachment everywhere)."""
 
 
+JUDGED = ("rev_id", "device_id", "entity", "signature", "attestation")
+"""What `Authors.problem` reads of a revision's row."""
+
+
 @dataclass(frozen=True)
 class Authors:
     """The keys a store judges authorship by."""
@@ -98,6 +102,7 @@ class Authors:
         return self.names.get(device_id, device_id)
 
     def problem(self, row: Mapping[str, Any], found: bytes) -> LocalizedError | None:
+        # What it reads of `row` is JUDGED.
         """Why the revision `row` (with its proof, from `merge.check_signed_revision`) whose
         digest is `found` may not be taken here; None when it may."""
         author = row["device_id"]
@@ -124,15 +129,14 @@ class Authors:
 
 
 class Checking:
-    """Authorship checked in a second thread while the import writes what it checks.
+    """Authorship checked in a second thread while the import goes on.
 
-    Verifying a signature is libsodium's work, and writing a page of revisions is SQLite's (or
-    PostgreSQL's): both let go of Python's lock while they work, so on two cores the signatures
-    of a page are verified while the page is written, not before. `check` hands a revision over;
-    `settle` waits until every revision handed over so far is checked and gives the first that
-    may not be taken (in the order they were handed over) with its problem. Whatever was written
-    meanwhile is in the caller's transaction, which refusing that revision rolls back: call
-    `settle` before anything is kept. `close` stops the thread."""
+    Verifying a signature is libsodium's work, which lets go of Python's lock: on two cores, a
+    bundle's check verifies a page's signatures while it reads and checks the next page (and
+    its write, when what it judged by changed, while it writes the page). `check` hands a
+    revision over; `settle` waits until every revision handed over so far is checked and gives
+    the first that may not be taken (in the order they were handed over) with its problem: call
+    it before anything is kept. `close` stops the thread."""
 
     def __init__(self, authors: Authors) -> None:
         self.authors = authors
@@ -144,8 +148,9 @@ class Checking:
         self._thread.start()
 
     def check(self, row: Mapping[str, Any], found: bytes) -> None:
-        """Check `row` (whose digest is `found`) in the background."""
-        self._queue.put((row, found))
+        """Check `row` (whose digest is `found`) in the background (what `Authors.problem`
+        reads of it is kept until then, not its record: a page waits whole otherwise)."""
+        self._queue.put(({k: row[k] for k in JUDGED if k in row}, found))
 
     def settle(self) -> tuple[Mapping[str, Any], LocalizedError] | None:
         """The first revision handed over that may not be taken, and why; None when all may."""

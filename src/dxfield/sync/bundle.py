@@ -5,7 +5,8 @@ holding a manifest, the hub's roster, the revisions (each with its author's sign
 hub's attestation) and blobs. Reading checks the container as it streams (signature before any
 chunk, each chunk against its hash), then each revision on its own (its id the hash of its
 content, its record valid), then its authorship (`sync.authors`: a known, unrevoked author whose
-signature verifies, or the hub's attestation). Revisions are taken a member at a time inside one
+signature verifies, or the hub's attestation). The whole file is checked first, without the
+write lock (others keep saving meanwhile), what was checked spooled; then it is merged in one
 transaction, which a refusal anywhere in the file rolls back whole: nothing of a refused bundle
 is kept.
 
@@ -20,11 +21,14 @@ import base64
 import contextlib
 import datetime as dt
 import hashlib
+import itertools
 import json
 import os
 import re
+import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +45,7 @@ from dxfield.store.attachments import size_text
 from dxfield.store.authorship import is_hub_account, known_keys
 from dxfield.store.engine import Store
 from dxfield.store.files import guard_output
+from dxfield.store.spool import Spool
 from dxfield.store.unit import Unit
 from dxfield.sync import container, format1
 from dxfield.sync.authors import HUB_ONLY_KINDS, Checking, authors_of
@@ -138,11 +143,10 @@ PROBLEMS = problems(
 
 MAX_BUNDLE_BLOBS = 10_000
 """Attachments one bundle holds at most: each is a file of its own written while the bundle is
-read, under the store's write lock (a hub's colleagues wait meanwhile)."""
+read (on a hub, then written as rows under the store's write lock)."""
 MAX_BUNDLE_BLOB_BYTES = 3 << 30
 """Their bytes, at most (3 GiB): a bundle then still fits a FAT32 USB stick (4 GiB a file), and
-an import holds the store's write lock for a minute or so at most. Larger exports are split
-(`export --max-size`)."""
+an import takes a minute or so at most. Larger exports are split (`export --max-size`)."""
 
 
 @dataclass(frozen=True)
@@ -555,6 +559,29 @@ def _blob_pieces(source: _Source, sha256: str) -> Iterator[bytes]:
             yield piece
 
 
+@contextlib.contextmanager
+def _arriving_blobs(store: Store) -> Iterator[blobs.Staging]:
+    """Where an import's check writes the bundle's blobs, as files: beside their place in a
+    laptop's folder (the write renames them into it), in a folder of their own in a hub's data
+    folder (the write makes them rows of its unit; the folder goes after)."""
+    if not store.shared:
+        with blobs.Staging(store.data_dir) as staging:
+            yield staging
+        return
+    with (
+        tempfile.TemporaryDirectory(dir=store.data_dir, prefix=".import-") as folder,
+        blobs.Staging(Path(folder)) as staging,
+    ):
+        yield staging
+
+
+def _file_pieces(path: Path) -> Iterator[bytes]:
+    """A staged blob's bytes, a MiB at a time (whoever keeps them checks their hash again)."""
+    with path.open("rb") as handle:
+        while piece := handle.read(blobs.CHUNK_BYTES):
+            yield piece
+
+
 def parse_size(text: str) -> int:
     """`50M`, `1G`, `700K`, `2.5G` or a number of bytes (K, M, G of 1,024; `MB` and so on too)."""
     found = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([KMGkmg]?)(?:[Bb]|i[Bb])?\s*", text)
@@ -731,7 +758,8 @@ class _Known:
 
 
 def import_bundle(store: Store, path: Path, *, dry_run: bool = False) -> ImportResult:
-    """Verify, decrypt, check and merge one bundle in one transaction (none of it on error)."""
+    """Verify, decrypt and check one bundle, then merge it in one transaction (none of it on
+    error)."""
     require_hub_account(store)
     version = _version(path)
     if version == 1:
@@ -791,6 +819,9 @@ class _Import:
         self.manifest: dict[str, Any] | None = None
         self.roster: tuple[Roster, bytes] | None = None
         self.checking: Checking | None = None
+        self.unsettled: tuple[list[str], int] | None = None
+        """The page whose revisions were last handed to `checking`, not yet settled: its
+        revisions' ids and where it starts."""
         self.seen_roster = False
         self.needed: list[blob_refs.Needed] = []
         """The live attachment revisions this store lacked: each needs its bytes."""
@@ -810,21 +841,27 @@ class _Import:
             container.ContainerReader(
                 self.path, self.known.verify_key, store.device.id, keys.encryption
             ) as reader,
+            Spool(store.data_dir) as spool,
             contextlib.ExitStack() as stack,
         ):
             sender = self.known.sender(reader.header.sender)
             watermark_key = _WATERMARK + sender.card.id
             try:
-                with store.unit() as unit:
-                    # A laptop's blobs are staged as files beside their place; a hub's written
-                    # as rows in this transaction, which a refusal rolls back (store/blobs.py).
-                    staging = stack.enter_context(store.blobs.staging(unit.conn))
-                    before = merge.latest_arrival(unit.conn)
+                # 1. The check: every member read and checked without the write lock, so a
+                # long bundle keeps no one from saving; the pages checked wait in the spool,
+                # the blobs as files.
+                arriving = stack.enter_context(_arriving_blobs(store))
+                with store.unit(write=False) as unit:
                     for number, member in enumerate(reader.members(), 1):
-                        self._member(unit, number, member, sender, staging)
+                        self._member(unit, number, member, sender, arriving, spool)
+                    self._settle()
                     self._finish(reader.header)
-                    self._require_blobs(unit, sender)
                     self.head_sha256 = reader.head_sha256
+                # 2. The write: the checked pages merged in one unit, under the lock.
+                with store.unit() as unit:
+                    before = merge.latest_arrival(unit.conn)
+                    self._merge(unit, spool, sender)
+                    self._require_blobs(unit, sender)
                     after = merge.latest_arrival(unit.conn)
                     if self.dry_run:
                         raise _DryRun
@@ -836,9 +873,15 @@ class _Import:
                     if int(local_state.get_value(unit, watermark_key, 0)) >= before:
                         local_state.put_value(unit, watermark_key, after)
                     # Bytes a purge erased here are not kept again, whichever record brings them.
-                    for sha256 in purges.purged_contents(unit.conn, staging.staged):
-                        staging.drop(sha256)
-                    staging.keep()  # before the commit: kept revisions never lack their blobs
+                    for sha256 in purges.purged_contents(unit.conn, arriving.staged):
+                        arriving.drop(sha256)
+                    if store.shared:  # a hub's blobs are rows: the files become rows of this unit
+                        with store.blobs.staging(unit.conn) as rows:
+                            for sha256, path in sorted(arriving.staged.items()):
+                                rows.add(sha256, _file_pieces(path))
+                            rows.keep()
+                    else:  # before the commit: kept revisions never lack their blobs
+                        arriving.keep()
             except _DryRun:
                 pass
             finally:
@@ -872,6 +915,7 @@ class _Import:
         member: container.Member,
         sender: TrustedDevice,
         staging: blobs.StagingLike,
+        spool: Spool,
     ) -> None:
         kind = type(member).__name__.lower()
         if isinstance(member, container.Manifest):
@@ -898,7 +942,7 @@ class _Import:
         elif isinstance(member, container.Revisions):
             if self.blobs:
                 raise refuse("bundle.members_order", number=number, kind=kind)
-            self._take(unit, member.lines, sender)
+            self._check(unit, member.lines, spool)
         else:
             self._blob(unit, member, staging)
 
@@ -985,7 +1029,10 @@ class _Import:
             self.roster = (roster, data)
             self.known.roster = roster
 
-    def _take(self, unit: Unit, lines: Any, sender: TrustedDevice) -> None:
+    def _check(self, unit: Unit, lines: Any, spool: Spool) -> None:
+        """A page of revisions checked (in the check's reading `unit`) and spooled: each on its
+        own, and the authorship of those this store lacks, in a second thread (`Checking`)
+        while the next page is read; settled before it is handed over."""
         if self.checking is None:
             self.checking = Checking(authors_of(self.store, self.known.roster))
         checking = self.checking
@@ -1002,27 +1049,64 @@ class _Import:
             digests[row["rev_id"]] = found
             contents[row["rev_id"]] = revision["data"]  # parsed already: not parsed again
         self.revisions += len(rows)
-
-        numbers = {row["rev_id"]: start + n for n, row in enumerate(rows, 1)}
-
-        def accept(row: dict[str, Any]) -> None:
-            checking.check(row, digests[row["rev_id"]])
-
-        def refuse_unaccepted() -> None:
-            found = checking.settle()
-            if found is not None:
-                raise format1.refused_revision(numbers[found[0]["rev_id"]], found[1])
-
+        self._settle()  # the page before
+        held = blob_refs.held_revisions(unit.conn, list(digests))
+        for row in rows:
+            if row["rev_id"] not in held:
+                checking.check(row, digests[row["rev_id"]])
+        self.unsettled = ([row["rev_id"] for row in rows], start)
         self._note_attachments(unit, rows, contents, start)
-        # The page's signatures are verified while it is written (`Checking`), and settled
-        # before the next page: a revision whose author does not check out refuses the bundle,
-        # its page rolled back with the rest, as if it had been refused before the writes.
-        try:
-            _apply(unit, rows, sender, self.report, accept, start, contents)
-        except BaseException:
-            refuse_unaccepted()
-            raise
-        refuse_unaccepted()
+        for row in rows:  # a revision at a time: a page whole would be pickled in memory
+            rev_id = row["rev_id"]
+            spool.add((start, row, digests[rev_id], contents[rev_id], rev_id in held))
+
+    def _merge(self, unit: Unit, spool: Spool, sender: TrustedDevice) -> None:
+        """The spooled pages merged in the writing `unit`. A revision the check found held here
+        (and so did not check) but the store lacks now is checked here; all of them are when
+        the authors this store knows changed since the check (a card trusted or removed, a
+        roster taken meanwhile)."""
+        checking = self.checking
+        if checking is None:
+            return
+        now = authors_of(self.store, self.known.roster)  # under the lock: it stays so
+        anew = now != checking.authors
+        if anew:
+            checking.close()
+            checking = self.checking = Checking(now)
+        self.needed = []  # what the store lacks, as it is now
+        for start, page in itertools.groupby(spool, key=itemgetter(0)):
+            rows, digests, contents, held = [], {}, {}, set()
+            for _, row, found, content, was_held in page:
+                rows.append(row)
+                digests[row["rev_id"]], contents[row["rev_id"]] = found, content
+                if was_held:
+                    held.add(row["rev_id"])
+
+            def accept(
+                row: dict[str, Any], digests: dict[str, bytes] = digests, held: set[str] = held
+            ) -> None:
+                if anew or row["rev_id"] in held:
+                    checking.check(row, digests[row["rev_id"]])
+
+            self._note_attachments(unit, rows, contents, start)
+            self.unsettled = ([row["rev_id"] for row in rows], start)
+            try:
+                _apply(unit, rows, sender, self.report, accept, start, contents)
+            except BaseException:
+                self._settle()
+                raise
+            self._settle()
+
+    def _settle(self) -> None:
+        """Refuse the bundle at the first revision handed to `Checking` whose authorship does
+        not check out (of the page `unsettled`, numbered from its start + 1)."""
+        if self.checking is None or self.unsettled is None:
+            return
+        (rev_ids, start), self.unsettled = self.unsettled, None
+        found = self.checking.settle()
+        if found is not None:
+            number = start + 1 + rev_ids.index(found[0]["rev_id"])
+            raise format1.refused_revision(number, found[1])
 
     def _finish(self, header: container.Header) -> None:
         manifest = self.manifest

@@ -1,0 +1,103 @@
+"""A bundle's import checks every member first, without the write lock, then merges what it
+checked in one unit (issue 17): others save meanwhile; what the check judged by and changed
+before the write (a revocation, a revision it did not check because it was held) is judged
+again at the write, and nothing of a refused bundle is kept."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dxfield.store import blob_refs, maintenance
+from dxfield.store.activities import ActivityInput, add_activity, count_activities
+from dxfield.store.engine import Store
+from dxfield.sync import authors, bundle
+from dxfield.sync.bundle import BundleError, import_bundle
+from dxfield.sync.keys import revoke
+from tests.sync.test_import_authorship import COUNT, _bundle, _lines, pair
+
+__all__ = ["pair"]  # the fixture, shared
+
+
+def _during_check(monkeypatch: pytest.MonkeyPatch, action: Callable[[], object]) -> None:
+    """Do `action` once, after the check's first page (its reading unit still open)."""
+    real = bundle._Import._check
+    done: list[bool] = []
+
+    def checked(self: bundle._Import, *args: Any) -> None:
+        real(self, *args)
+        if not done:
+            done.append(True)
+            action()
+
+    monkeypatch.setattr(bundle._Import, "_check", checked)
+
+
+def _verified(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The ids of the revisions whose authorship the import checks, as it checks them."""
+    seen: list[str] = []
+    real = authors.Authors.problem
+
+    def problem(self: authors.Authors, row: Any, found: bytes) -> Any:
+        seen.append(row["rev_id"])
+        return real(self, row, found)
+
+    monkeypatch.setattr(authors.Authors, "problem", problem)
+    return seen
+
+
+def test_others_save_while_a_bundle_is_checked(
+    pair: tuple[Store, Store], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sender, receiver = pair
+    path = _bundle(sender, receiver, tmp_path / "b.dxb", _lines(sender))
+    saved: list[str] = []
+
+    def save() -> None:  # would wait for the lock, then fail, were the check holding it
+        given = ActivityInput(
+            title="窓口で", kind="meeting", date="2024-07-01", municipality="豊岡市"
+        )
+        saved.append(add_activity(receiver, given).id)
+
+    _during_check(monkeypatch, save)
+    verified = _verified(monkeypatch)
+    assert import_bundle(receiver, path).new == COUNT
+    assert len(saved) == 1 and count_activities(receiver) == COUNT + 1
+    assert len(verified) == COUNT  # each once: at the check, not again at the write
+    assert maintenance.check(receiver).ok
+
+
+def test_a_sender_revoked_during_the_check_is_refused_at_the_write(
+    pair: tuple[Store, Store], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sender, receiver = pair
+    path = _bundle(sender, receiver, tmp_path / "b.dxb", _lines(sender))
+    _during_check(monkeypatch, lambda: revoke(receiver, "sender"))
+    before = maintenance.dump(receiver)
+    with pytest.raises(BundleError) as refused:
+        import_bundle(receiver, path)
+    assert "revision 1" in str(refused.value) and "revoked" in str(refused.value)
+    assert maintenance.dump(receiver) == before
+
+
+def test_a_revision_held_at_the_check_but_not_at_the_write_is_checked_at_the_write(
+    pair: tuple[Store, Store], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The check leaves a revision the store holds to the merge, which does not take it again;
+    should the store no longer hold it when the write comes, the write checks it."""
+    sender, receiver = pair
+    lines = _lines(sender)
+    lines[13]["signature"] = lines[14]["signature"]  # well-formed, over another's digest
+    path = _bundle(sender, receiver, tmp_path / "forged.dxb", lines)
+    # The check is told the store holds them all; the write finds it holds none.
+    monkeypatch.setattr(
+        blob_refs, "held_revisions", lambda _conn, rev_ids: {str(i) for i in rev_ids}
+    )
+    before = maintenance.dump(receiver)
+    with pytest.raises(BundleError) as refused:
+        import_bundle(receiver, path)
+    assert "revision 14" in str(refused.value) and "not signed by" in str(refused.value)
+    assert maintenance.dump(receiver) == before
