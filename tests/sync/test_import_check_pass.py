@@ -16,7 +16,7 @@ from dxfield.store.activities import ActivityInput, add_activity, count_activiti
 from dxfield.store.engine import Store
 from dxfield.sync import authors, bundle
 from dxfield.sync.bundle import BundleError, import_bundle
-from dxfield.sync.keys import revoke
+from dxfield.sync.keys import card_text, own_card, parse_card, revoke, trust_card
 from tests.sync.test_import_authorship import COUNT, _bundle, _lines, pair
 
 __all__ = ["pair"]  # the fixture, shared
@@ -79,8 +79,23 @@ def test_a_sender_revoked_during_the_check_is_refused_at_the_write(
     before = maintenance.dump(receiver)
     with pytest.raises(BundleError) as refused:
         import_bundle(receiver, path)
-    assert "revision 1" in str(refused.value) and "revoked" in str(refused.value)
+    assert str(refused.value) == "bundle refused: the sender 'sender' was revoked"
     assert maintenance.dump(receiver) == before
+
+
+def test_authors_changed_during_the_check_are_judged_again_at_the_write(
+    pair: tuple[Store, Store], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A card trusted meanwhile changes whom the store knows: every revision's authorship is
+    checked again under the lock (here they all still check out)."""
+    sender, receiver = pair
+    path = _bundle(sender, receiver, tmp_path / "b.dxb", _lines(sender))
+    with Store.open(tmp_path / "third", device_name="third") as third:
+        card = parse_card(card_text(own_card(third)))
+    _during_check(monkeypatch, lambda: trust_card(receiver, card))
+    verified = _verified(monkeypatch)
+    assert import_bundle(receiver, path).new == COUNT
+    assert len(verified) == 2 * COUNT
 
 
 def test_a_revision_held_at_the_check_but_not_at_the_write_is_checked_at_the_write(

@@ -25,7 +25,6 @@ import itertools
 import json
 import os
 import re
-import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from operator import itemgetter
@@ -559,20 +558,11 @@ def _blob_pieces(source: _Source, sha256: str) -> Iterator[bytes]:
             yield piece
 
 
-@contextlib.contextmanager
-def _arriving_blobs(store: Store) -> Iterator[blobs.Staging]:
-    """Where an import's check writes the bundle's blobs, as files: beside their place in a
-    laptop's folder (the write renames them into it), in a folder of their own in a hub's data
-    folder (the write makes them rows of its unit; the folder goes after)."""
-    if not store.shared:
-        with blobs.Staging(store.data_dir) as staging:
-            yield staging
-        return
-    with (
-        tempfile.TemporaryDirectory(dir=store.data_dir, prefix=".import-") as folder,
-        blobs.Staging(Path(folder)) as staging,
-    ):
-        yield staging
+def _arriving_blobs(store: Store) -> blobs.Staging:
+    """Where an import's check writes the bundle's blobs: temporary files beside their place in
+    the data folder (`check` and `prune` sweep those a killed import left). A laptop's write
+    renames them into place; a hub's makes them rows of its unit."""
+    return blobs.Staging(store.data_dir)
 
 
 def _file_pieces(path: Path) -> Iterator[bytes]:
@@ -852,16 +842,21 @@ class _Import:
                 # the blobs as files.
                 arriving = stack.enter_context(_arriving_blobs(store))
                 with store.unit(write=False) as unit:
-                    for number, member in enumerate(reader.members(), 1):
-                        self._member(unit, number, member, sender, arriving, spool)
-                    self._settle()
+                    try:
+                        for number, member in enumerate(reader.members(), 1):
+                            self._member(unit, number, member, sender, arriving, spool)
+                    finally:  # an earlier revision's refusal is named before a later fault
+                        self._settle()
                     self._finish(reader.header)
                     self.head_sha256 = reader.head_sha256
                 # 2. The write: the checked pages merged in one unit, under the lock.
                 with store.unit() as unit:
+                    sender = self._known_again(reader.header.sender)
                     before = merge.latest_arrival(unit.conn)
                     self._merge(unit, spool, sender)
-                    self._require_blobs(unit, sender)
+                    # Bytes kept here already when the check read them are looked up again.
+                    arrived = self.arrived if self.dry_run else set(arriving.staged)
+                    self._require_blobs(unit, sender, arrived)
                     after = merge.latest_arrival(unit.conn)
                     if self.dry_run:
                         raise _DryRun
@@ -974,10 +969,20 @@ class _Import:
                 pass
             self.ignored += 1
 
-    def _require_blobs(self, unit: Unit, sender: TrustedDevice) -> None:
-        """Refuse the bundle when a live attachment revision it brought lacks its bytes (see
-        `blob_refs.missing_blobs`)."""
-        missing = blob_refs.missing_blobs(unit.conn, self.store.blobs, self.needed, self.arrived)
+    def _known_again(self, sender_id: object) -> TrustedDevice:
+        """Under the write lock, where it stays so: whom this store knows now (a device trusted
+        or revoked, a roster another import took since the check), the bundle's roster taken
+        only if it is still newer than the one held; the sender, refused if revoked meanwhile."""
+        self.known = _Known.of(self.store)
+        offered, self.roster = self.roster, None
+        if offered is not None:
+            self._offered(offered[1])
+        return self.known.sender(sender_id)
+
+    def _require_blobs(self, unit: Unit, sender: TrustedDevice, arrived: set[str]) -> None:
+        """Refuse the bundle when a live attachment revision it brought lacks its bytes, neither
+        `arrived` nor kept here (see `blob_refs.missing_blobs`)."""
+        missing = blob_refs.missing_blobs(unit.conn, self.store.blobs, self.needed, arrived)
         if missing:
             first = min(missing, key=lambda n: n.number)
             raise refuse(
