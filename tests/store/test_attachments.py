@@ -783,3 +783,16 @@ def test_a_backup_with_a_damaged_blob_is_refused_whole(store: Store, tmp_path: P
         restore_backup(elsewhere, out)
     assert not [p for p in (elsewhere / "blobs").rglob("*") if p.is_file()]
     assert not (elsewhere / "dxfield.sqlite3").exists()
+
+
+def test_prune_removes_what_a_killed_import_left_in_a_hubs_staging_folder(store: Store) -> None:
+    """A hub's import stages a bundle's blobs in a folder of its own in the data folder: a
+    killed one leaves it behind, which check reports and prune removes, as any left-over."""
+    staging = store.data_dir / f"{blobs.STAGING_PREFIX}x1" / "blobs" / "ab"
+    staging.mkdir(parents=True)
+    left = staging / f".{'ab' * 8}.y.tmp"
+    left.write_bytes(half := b"a photo of a resident, half written")
+    _age(left)
+    assert maintenance.check(store).blobs.temp_files == [str(left.relative_to(store.data_dir))]
+    assert maintenance.prune(store).freed == len(half)
+    assert not left.exists() and maintenance.check(store).ok

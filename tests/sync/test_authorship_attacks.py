@@ -861,3 +861,36 @@ def test_a_format_1_file_beyond_its_cap_is_refused(
     data = format_1_bundle(fleet.a, fleet.hub, [_log(fleet.a, "旧版で書いた記録")])
     monkeypatch.setattr(format1, "MAX_FILE_BYTES", len(data) - 1)
     _refused(cli, fleet.hub, data, f"is larger than {len(data) - 1} bytes", fleet.folder)
+
+
+def test_a_roster_taken_while_a_bundle_is_checked_judges_its_write(
+    fleet: Fleet, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """B checks A's bundle, which carries the roster A holds, while another import brings B the
+    hub's newer roster, which revokes A (an import checks without the write lock, so another
+    may commit meanwhile): the write judges by the newer roster, and keeps it."""
+    from dxfield.sync import bundle
+
+    written = _log(fleet.a, "豊岡市 会議 取消の前")
+    from_a = fleet.folder / "a-to-b.dxb"
+    export_bundle(fleet.a, from_a, fleet.b.device.name)
+    revoke(fleet.hub, A)
+    from_hub = fleet.folder / "hub-to-b.dxb"
+    export_bundle(fleet.hub, from_hub, fleet.b.device.name)
+    newer = parse_roster(hub_roster(fleet.hub))[0].serial
+    real, done = bundle._Import._check, []
+
+    def checked(self: bundle._Import, *args: Any) -> None:
+        real(self, *args)
+        if not done:
+            done.append(True)
+            import_bundle(fleet.b, from_hub)
+
+    monkeypatch.setattr(bundle._Import, "_check", checked)
+    with pytest.raises(bundle.BundleError) as refused:
+        import_bundle(fleet.b, from_a)
+    assert str(refused.value) == f"bundle refused: the sender '{A}' was revoked"
+    assert done and not _holds(fleet.b, written)
+    held = newest_held(fleet.b)
+    assert held is not None and held[0].serial == newer
+    assert maintenance.check(fleet.b).ok

@@ -181,13 +181,23 @@ def kept_blobs(data_dir: Path) -> Iterator[tuple[str, Path]]:
                 yield path.name, path
 
 
+STAGING_PREFIX = ".import-blobs-"
+"""A hub's import stages a bundle's blobs in a folder of its data folder so named (its blobs
+are rows of its database: its data folder has no blob folder), removed once the import ends."""
+
+
 def temp_files(data_dir: Path) -> list[Path]:
-    """The temporary files in the blob folder: `put`'s and a bundle's staged blobs, being
-    written now or left by a process that was killed."""
+    """The temporary files in the blob folder (`put`'s and a bundle's staged blobs) and in a
+    hub import's staging folders: being written now, or left by a process that was killed."""
+    found = [
+        path
+        for staging in sorted(data_dir.glob(STAGING_PREFIX + "*"))
+        if staging.is_dir()
+        for path in temp_files(staging)
+    ]
     root = data_dir / FOLDER
     if not root.is_dir():
-        return []
-    found = []
+        return found
     for folder in [root, *sorted(p for p in root.iterdir() if p.is_dir())]:
         found += [
             path

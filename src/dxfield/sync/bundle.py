@@ -25,6 +25,7 @@ import itertools
 import json
 import os
 import re
+import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from operator import itemgetter
@@ -558,11 +559,21 @@ def _blob_pieces(source: _Source, sha256: str) -> Iterator[bytes]:
             yield piece
 
 
-def _arriving_blobs(store: Store) -> blobs.Staging:
-    """Where an import's check writes the bundle's blobs: temporary files beside their place in
-    the data folder (`check` and `prune` sweep those a killed import left). A laptop's write
-    renames them into place; a hub's makes them rows of its unit."""
-    return blobs.Staging(store.data_dir)
+@contextlib.contextmanager
+def _arriving_blobs(store: Store) -> Iterator[blobs.Staging]:
+    """Where an import's check writes the bundle's blobs, as files: beside their place in a
+    laptop's folder (the write renames them into it); on a hub, whose blobs are rows, in a
+    folder of their own in its data folder (the write makes them rows of its unit; the folder
+    goes after, and `check` and `prune` find what a killed import left in it)."""
+    if not store.shared:
+        with blobs.Staging(store.data_dir) as staging:
+            yield staging
+        return
+    with (
+        tempfile.TemporaryDirectory(dir=store.data_dir, prefix=blobs.STAGING_PREFIX) as folder,
+        blobs.Staging(Path(folder)) as staging,
+    ):
+        yield staging
 
 
 def _file_pieces(path: Path) -> Iterator[bytes]:
