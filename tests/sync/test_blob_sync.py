@@ -571,3 +571,38 @@ def test_an_export_killed_at_random_moments_leaves_no_half_bundle(fleet: Fleet) 
         assert len(parts) in (0, len(whole)), (attempt, parts)
         for part in parts:
             assert import_bundle(fleet.hub, part, dry_run=True).revisions > 0
+
+
+def test_bytes_pruned_while_a_bundle_is_checked_are_not_taken_for_kept(
+    fleet: Fleet, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """B held a photo's bytes that nothing of its named (prune's to remove) when its import read
+    them in the hub's bundle, which brings A's record naming them, and so did not stage them;
+    a prune before the write removes them: the write, finding the record without its bytes,
+    refuses the bundle rather than take the record (an import checks without the write lock,
+    so a prune may run meanwhile)."""
+    photo = _photo(7)
+    _attach(fleet.a, _activity(fleet.a), photo)
+    _sync(fleet, fleet.a, fleet.hub)
+    keep(fleet.b, photo)
+    path = fleet.path()
+    export_bundle(fleet.hub, path, fleet.b.device.name)
+    real = bundle_module._Import._finish
+
+    def finished(self: bundle_module._Import, header: Any) -> None:
+        real(self, header)
+        assert maintenance.prune(fleet.b).orphans  # the photo's bytes, named by nothing yet
+
+    monkeypatch.setattr(bundle_module._Import, "_finish", finished)
+    if fleet.b.shared:  # a database's import stages every blob a bundle brings: they are kept
+        assert import_bundle(fleet.b, path).blobs == 1
+    else:
+        before = maintenance.dump(fleet.b)
+        with pytest.raises(BundleError) as refused:
+            import_bundle(fleet.b, path)
+        assert "the attachment's bytes" in str(refused.value)
+        assert maintenance.dump(fleet.b) == before and maintenance.check(fleet.b).ok
+        monkeypatch.undo()
+        assert import_bundle(fleet.b, path).blobs == 1  # the same file again: the bytes come
+    assert holds(fleet.b, hashlib.sha256(photo).hexdigest())
+    assert maintenance.check(fleet.b).ok
