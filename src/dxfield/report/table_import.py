@@ -37,14 +37,13 @@ from dxfield.store.activity_import import (
     ImportCounts,
     ImportedActivity,
     at_row,
-    batched,
 )
 from dxfield.store.engine import Store
 from dxfield.store.followups import list_initiatives
 from dxfield.store.ids import looks_like_id
 from dxfield.store.organizations import LOCAL_GOVERNMENT
 from dxfield.store.search_index import ENTRY_COLUMNS, SEARCH_TABLE
-from dxfield.store.spool import Spool
+from dxfield.store.spool import Spool, batched
 from dxfield.store.unit import Unit, Work, unit_of
 
 PROBLEMS = problems(

@@ -27,7 +27,7 @@ was.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -259,17 +259,3 @@ def written_ahead(record_id: str) -> bool:
     some 12% shorter than one sending none ahead or all of them. An id given in a table that
     ends otherwise only moves its entry to the write."""
     return record_id[-1:] in AHEAD_ENDINGS
-
-
-def batched(
-    rows: Iterable[tuple[int, ImportedActivity]], size: int
-) -> Iterator[list[tuple[int, ImportedActivity]]]:
-    """`rows` `size` at a time."""
-    batch: list[tuple[int, ImportedActivity]] = []
-    for row in rows:
-        batch.append(row)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch

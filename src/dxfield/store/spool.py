@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import pickle
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
+
+T = TypeVar("T")
 
 
 class Spool:
@@ -47,14 +49,7 @@ class Spool:
 
     def batches(self, size: int) -> Iterator[list[Any]]:
         """The items as they were added, `size` at a time."""
-        batch: list[Any] = []
-        for item in self:
-            batch.append(item)
-            if len(batch) >= size:
-                yield batch
-                batch = []
-        if batch:
-            yield batch
+        return batched(self, size)
 
     def __iter__(self) -> Iterator[Any]:
         """The items as they were added."""
@@ -72,3 +67,15 @@ class Spool:
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
+
+
+def batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    """`items` `size` at a time, read as they are needed (an import's rows, a spool's items)."""
+    batch: list[T] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
