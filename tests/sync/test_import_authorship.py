@@ -1,5 +1,5 @@
-"""An import verifies each page's signatures in a second thread (`authors.Checking`) while it
-reads the next: a revision whose author does not check out still refuses the whole bundle, in
+"""An import verifies each page's signatures in a helper process (`authors.Checking`) while
+it reads the next: a revision whose author does not check out still refuses the whole bundle, in
 whichever page it is, with the same line as when signatures were verified one by one, and
 nothing of the bundle is kept."""
 
@@ -18,6 +18,7 @@ from dxfield.store.engine import Store
 from dxfield.store.ids import new_id
 from dxfield.store.reference import municipality_id
 from dxfield.sync import container
+from dxfield.sync.authors import Checking
 from dxfield.sync.bundle import BundleError, import_bundle
 from dxfield.sync.keys import card_text, device_keys, own_card, parse_card, trust_card
 from dxfield.sync.wire import MANIFEST_FORMAT
@@ -95,10 +96,33 @@ def _refused(receiver: Store, bundle: Path) -> str:
     return str(refused.value)
 
 
+@pytest.fixture
+def helped(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Proofs verified in helpers for this small bundle too, 4 at a time: how many batches a
+    helper verified, at each import's end."""
+    monkeypatch.setattr(Checking, "HELPED_FROM", 1)
+    monkeypatch.setattr(Checking, "BATCH", 4)
+    counts: list[int] = []
+    close = Checking.close
+
+    def closed(self: Checking) -> None:
+        counts.append(self.helped)
+        close(self)
+
+    monkeypatch.setattr(Checking, "close", closed)
+    return counts
+
+
 @pytest.mark.parametrize("number", [1, 14, COUNT])
+@pytest.mark.parametrize("where", ["here", "in helpers"])
 def test_a_forged_signature_in_any_page_refuses_the_whole_bundle(
-    pair: tuple[Store, Store], tmp_path: Path, number: int
+    pair: tuple[Store, Store],
+    tmp_path: Path,
+    number: int,
+    where: str,
+    request: pytest.FixtureRequest,
 ) -> None:
+    counts = request.getfixturevalue("helped") if where == "in helpers" else None
     sender, receiver = pair
     lines = _lines(sender)
     assert len(lines) == COUNT
@@ -109,6 +133,8 @@ def test_a_forged_signature_in_any_page_refuses_the_whole_bundle(
     # The same bundle as it was signed is taken whole.
     good = _bundle(sender, receiver, tmp_path / "good.dxb", _lines(sender))
     assert import_bundle(receiver, good).new == COUNT
+    if counts is not None:  # 3 pages: 10 proofs in 3 batches, 10 again, then 5 in 2
+        assert counts[-1] == 8, counts
 
 
 def test_a_forged_signature_is_named_before_a_later_problem_of_its_page(

@@ -39,13 +39,13 @@ def _during_check(monkeypatch: pytest.MonkeyPatch, action: Callable[[], object])
 def _verified(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The ids of the revisions whose authorship the import checks, as it checks them."""
     seen: list[str] = []
-    real = authors.Authors.problem
+    real = authors.Authors.claim
 
-    def problem(self: authors.Authors, row: Any, found: bytes) -> Any:
+    def claim(self: authors.Authors, row: Any, found: bytes) -> Any:
         seen.append(row["rev_id"])
         return real(self, row, found)
 
-    monkeypatch.setattr(authors.Authors, "problem", problem)
+    monkeypatch.setattr(authors.Authors, "claim", claim)
     return seen
 
 

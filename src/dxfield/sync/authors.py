@@ -20,14 +20,14 @@ their revisions already, so one that is not held here is refused.
 from __future__ import annotations
 
 import base64
+import os
 from collections.abc import Iterable, Mapping
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
-from queue import SimpleQueue
-from threading import Event, Thread
+from multiprocessing import get_context
 from typing import Any
 
-from nacl.bindings import crypto_sign_open
-from nacl.exceptions import BadSignatureError
 from nacl.signing import SigningKey, VerifyKey
 
 from dxfield.domain.errors import LocalizedError
@@ -48,6 +48,7 @@ from dxfield.store.authorship import (
 from dxfield.store.engine import Store
 from dxfield.store.key_file import key_path, read_key_file
 from dxfield.store.purges import purged_attachments
+from dxfield.sync import verifying
 from dxfield.sync.keys import DeviceCard, device_keys, list_trusted
 from dxfield.sync.roster import Roster, newest_held, own_roster, pinned_hub
 
@@ -101,96 +102,156 @@ class Authors:
         """The author's name as this store knows it (its id when unknown)."""
         return self.names.get(device_id, device_id)
 
-    def problem(self, row: Mapping[str, Any], found: bytes) -> LocalizedError | None:
+    def claim(self, row: Mapping[str, Any], found: bytes) -> LocalizedError | Proof:
         # What it reads of `row` is JUDGED.
-        """Why the revision `row` (with its proof, from `merge.check_signed_revision`) whose
-        digest is `found` may not be taken here; None when it may."""
+        """Whether the revision `row` (with its proof, from `merge.check_signed_revision`) whose
+        digest is `found` may be taken here, as far as who wrote it goes: why not, or the proof
+        left to verify (by `Checking`)."""
         author = row["device_id"]
-        shown = quote(self.name(author))
         if author in self.everywhere:
-            return LocalizedError("author.everywhere", device=shown)
+            return LocalizedError("author.everywhere", device=quote(self.name(author)))
         kept = self.revoked.get(author)
         if kept is not None and row["rev_id"] not in kept:
-            return LocalizedError("author.revoked", device=shown)
+            return LocalizedError("author.revoked", device=quote(self.name(author)))
         if row["entity"] in HUB_ONLY_KINDS and author != self.hub_id:
-            return LocalizedError("author.purge_not_hub", device=shown)
+            return LocalizedError("author.purge_not_hub", device=quote(self.name(author)))
         signature = row.get("signature")
         if signature is not None:
             key = self.keys.get(author)
             if key is None:
-                return LocalizedError("author.unknown", device=shown)
-            if not _verifies(key, SIGNATURE_PREFIX + found, signature):
-                return LocalizedError("author.bad_signature", device=shown)
-            return None
-        attestation = row.get("attestation")
-        if not any(_verifies(k, ATTESTATION_PREFIX + found, attestation) for k in self.hubs):
+                return LocalizedError("author.unknown", device=quote(self.name(author)))
+            return Proof((key,), SIGNATURE_PREFIX + found, signature, author)
+        return Proof(self.hubs, ATTESTATION_PREFIX + found, row.get("attestation"), None)
+
+
+@dataclass(frozen=True)
+class Proof:
+    """What is left to judge of a revision once its author may have written it: whether
+    `proof` over `message` verifies with one of `keys`."""
+
+    keys: tuple[bytes, ...]
+    message: bytes
+    proof: object
+    author: str | None
+    """The author whose signature it is; None for the hub's attestation."""
+
+    @property
+    def job(self) -> verifying.Job:
+        return (self.keys, self.message, self.proof)
+
+    def problem(self, authors: Authors) -> LocalizedError:
+        """Why the revision is refused when the proof does not verify."""
+        if self.author is None:
             return LocalizedError("author.bad_attestation")
-        return None
+        return LocalizedError("author.bad_signature", device=quote(authors.name(self.author)))
 
 
 class Checking:
-    """Authorship checked in a second thread while the import goes on.
+    """Authorship checked while the import goes on.
 
-    Verifying a signature is libsodium's work, which lets go of Python's lock: on two cores, a
-    bundle's check verifies a page's signatures while it reads and checks the next page (and
-    its write, when what it judged by changed, while it writes the page). `check` hands a
-    revision over; `settle` waits until every revision handed over so far is checked and gives
-    the first that may not be taken (in the order they were handed over) with its problem: call
-    it before anything is kept. `close` stops the thread."""
+    Who wrote a revision, and whether they may have, is judged as it is handed over (`check`);
+    its proof is verified later, a batch at a time, in helper processes (`sync.verifying`):
+    on two cores, a bundle's check verifies a page's signatures while it reads and checks the
+    next page (and its write, when what it judged by changed, while it writes the page).
+    `flush` sends what was handed over to a helper; `settle` waits until every revision handed
+    over so far is judged and gives the first that may not be taken (in the order they were
+    handed over) with its problem: call it before anything is kept. `close` stops the helpers.
+
+    A few proofs (a small bundle's) are verified in this process, at `settle`: starting a helper
+    costs more than they do. Should a helper fail to start or die, its batch is verified here
+    too: slower, and the same answer."""
+
+    BATCH = 1_000
+    """Proofs sent to a helper at a time (the next batch is read meanwhile)."""
+    HELPED_FROM = 200
+    """Fewer proofs than this, with no helper started yet, are verified here."""
 
     def __init__(self, authors: Authors) -> None:
         self.authors = authors
-        self._queue: SimpleQueue[tuple[Mapping[str, Any], bytes] | Event | None] = SimpleQueue()
-        self._found: tuple[Mapping[str, Any], LocalizedError] | None = None
-        self._failed: BaseException | None = None
-        self._stopping = False
-        self._thread = Thread(target=self._work, name="dxfield-authorship", daemon=True)
-        self._thread.start()
+        self.helped = 0
+        """Batches a helper verified (what a test sees of them)."""
+        self._handed: list[tuple[Mapping[str, Any], LocalizedError | Proof]] = []
+        self._waiting: list[tuple[int, verifying.Job]] = []  # proofs not sent yet, by position
+        self._sent: list[tuple[list[int], Future[list[int]] | None]] = []
+        self._pool: ProcessPoolExecutor | None = None
+        self._no_helper = False
 
     def check(self, row: Mapping[str, Any], found: bytes) -> None:
-        """Check `row` (whose digest is `found`) in the background (what `Authors.problem`
-        reads of it is kept until then, not its record: a page waits whole otherwise)."""
-        self._queue.put(({k: row[k] for k in JUDGED if k in row}, found))
+        """Judge `row` (whose digest is `found`), its proof later (what `Authors.claim` reads
+        of it is kept until then, not its record: a page waits whole otherwise)."""
+        judged = {k: row[k] for k in JUDGED if k in row}
+        claimed = self.authors.claim(judged, found)
+        if isinstance(claimed, Proof):
+            self._waiting.append((len(self._handed), claimed.job))
+            if len(self._waiting) >= self.BATCH:
+                self.flush()
+        self._handed.append((judged, claimed))
+
+    def flush(self) -> None:
+        """Send the proofs handed over to a helper, to be verified while the import goes on
+        (unless they are too few to start one for)."""
+        waiting = self._waiting
+        if not waiting or (self._pool is None and len(waiting) < self.HELPED_FROM):
+            return
+        self._waiting = []
+        jobs = [job for _, job in waiting]
+        self._sent.append(([p for p, _ in waiting], self._submit(jobs)))
 
     def settle(self) -> tuple[Mapping[str, Any], LocalizedError] | None:
         """The first revision handed over that may not be taken, and why; None when all may."""
-        done = Event()
-        self._queue.put(done)
-        done.wait()
-        if self._failed is not None:
-            raise self._failed
-        return self._found
+        handed, self._handed = self._handed, []
+        sent, self._sent = self._sent, []
+        waiting, self._waiting = self._waiting, []
+        refused = {n for n, (_, claimed) in enumerate(handed) if not isinstance(claimed, Proof)}
+        for positions, future in [*sent, ([p for p, _ in waiting], None)]:
+            failed = self._result(future) if future is not None else None
+            if failed is None:  # a few, or no helper could say: verified here
+                failed = verifying.failing([_job(handed[p][1]) for p in positions])
+            refused.update(positions[n] for n in failed)
+        if not refused:
+            return None
+        row, claimed = handed[min(refused)]
+        return row, claimed.problem(self.authors) if isinstance(claimed, Proof) else claimed
 
     def close(self) -> None:
-        """Stop the thread (what was handed over and not settled is dropped, unchecked)."""
-        self._stopping = True
-        self._queue.put(None)
-        self._thread.join()
+        """Stop the helpers (what was handed over and not settled is dropped, unjudged)."""
+        self._handed, self._waiting, self._sent = [], [], []
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
 
-    def _work(self) -> None:
-        while (item := self._queue.get()) is not None:
-            if isinstance(item, Event):
-                item.set()
-            elif not self._stopping and self._found is None and self._failed is None:
-                row, found = item
-                try:
-                    problem = self.authors.problem(row, found)
-                except BaseException as exc:  # handed to the caller by `settle`
-                    self._failed = exc
-                else:
-                    if problem is not None:
-                        self._found = (row, problem)
+    def _submit(self, jobs: list[verifying.Job]) -> Future[list[int]] | None:
+        """`jobs` sent to a helper (started now when none is); None when none can take them."""
+        if self._no_helper:
+            return None
+        try:
+            if self._pool is None:
+                self._pool = ProcessPoolExecutor(_helpers(), mp_context=get_context("spawn"))
+            return self._pool.submit(verifying.failing, jobs)
+        except (OSError, RuntimeError):  # no process to be had here (BrokenProcessPool too)
+            self._no_helper = True
+            return None
+
+    def _result(self, future: Future[list[int]]) -> list[int] | None:
+        """What a helper found; None when it could not say (it died: verified here instead)."""
+        try:
+            found = future.result()
+        except (BrokenProcessPool, OSError):
+            self._no_helper = True
+            return None
+        self.helped += 1
+        return found
 
 
-def _verifies(key: bytes, message: bytes, proof: object) -> bool:
-    if not isinstance(proof, str):
-        return False
-    try:
-        signature = base64.b64decode(proof, validate=True)
-        crypto_sign_open(signature + message, key)
-    except (ValueError, BadSignatureError):
-        return False
-    return len(signature) == 64
+def _job(claimed: LocalizedError | Proof) -> verifying.Job:
+    if not isinstance(claimed, Proof):
+        raise TypeError("only a proof is verified")
+    return claimed.job
+
+
+def _helpers() -> int:
+    """Helper processes for a bundle's proofs: one core is the import's own."""
+    return max(1, min(3, (os.cpu_count() or 2) - 1))
 
 
 def _raw(card: DeviceCard) -> bytes:

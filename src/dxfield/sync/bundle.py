@@ -1047,7 +1047,7 @@ class _Import:
 
     def _check(self, unit: Unit, lines: Any, spool: Spool) -> None:
         """A page of revisions checked (in the check's reading `unit`) and spooled: each on its
-        own, and the authorship of those this store lacks, in a second thread (`Checking`)
+        own, and the authorship of those this store lacks, in a helper process (`Checking`)
         while the next page is read; settled before it is handed over."""
         if self.checking is None:
             self.checking = Checking(authors_of(self.store, self.known.roster))
@@ -1070,6 +1070,7 @@ class _Import:
         for row in rows:
             if row["rev_id"] not in held:
                 checking.check(row, digests[row["rev_id"]])
+        checking.flush()  # verified while the next page is read
         self.unsettled = ([row["rev_id"] for row in rows], start)
         self._note_attachments(unit, rows, contents, start)
         for row in rows:  # a revision at a time: a page whole would be pickled in memory

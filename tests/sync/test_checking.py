@@ -1,0 +1,132 @@
+"""`authors.Checking` judges who wrote each revision as it is handed over and verifies the
+proofs a batch at a time in helper processes: whichever way a proof is verified (a helper, this
+process for a few, this process again when no helper starts or one dies), the answer is the
+first revision, in the order they were handed over, that may not be taken."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from typing import Any
+
+import pytest
+from nacl.signing import SigningKey
+
+from dxfield.store.authorship import SIGNATURE_PREFIX
+from dxfield.sync import authors
+from dxfield.sync.authors import Authors, Checking
+
+ALICE, BOB = "01a24249-a8cc-710e-a037-9f25a2e2e604", "01a24249-a8cc-710e-a037-9f25a2e2e605"
+KEY = SigningKey(bytes(range(32)))
+
+pytestmark = pytest.mark.sqlite_only  # no store here: once is enough
+
+
+def _judged() -> Authors:
+    return Authors({ALICE: bytes(KEY.verify_key)}, {ALICE: "alice", BOB: "bob"}, {}, ())
+
+
+def _revision(n: int, *, forged: bool = False, author: str = ALICE) -> tuple[dict[str, Any], bytes]:
+    found = hashlib.sha256(str(n).encode()).digest()
+    signed = KEY.sign(SIGNATURE_PREFIX + (found if not forged else bytes(32))).signature
+    row = {
+        "rev_id": f"1-{n:032x}",
+        "device_id": author,
+        "entity": "activity",
+        "signature": base64.b64encode(signed).decode(),
+        "data": "{}",  # not judged: not kept
+    }
+    return row, found
+
+
+@pytest.fixture
+def small_batches(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A helper for as few as 2 proofs, sent 3 at a time: ten revisions go in four batches."""
+    monkeypatch.setattr(Checking, "HELPED_FROM", 2)
+    monkeypatch.setattr(Checking, "BATCH", 3)
+
+
+def _first_refused(checking: Checking, revisions: list[tuple[dict[str, Any], bytes]]) -> Any:
+    for row, found in revisions:
+        checking.check(row, found)
+    checking.flush()
+    found = checking.settle()
+    return None if found is None else (found[0]["rev_id"], str(found[1]))
+
+
+def test_a_helper_verifies_the_batches_and_the_first_forgery_is_named(
+    small_batches: None,
+) -> None:
+    checking = Checking(_judged())
+    try:
+        good = [_revision(n) for n in range(10)]
+        assert _first_refused(checking, good) is None
+        assert checking.helped == 4  # every proof verified in a helper
+        forged = [_revision(n, forged=n in (4, 8)) for n in range(10)]
+        rev_id, problem = _first_refused(checking, forged)
+        assert rev_id.endswith("04") and "not signed by" in problem and "alice" in problem
+        assert checking.helped == 8
+    finally:
+        checking.close()
+
+
+def test_an_author_refused_before_a_later_forgery_is_named_first(small_batches: None) -> None:
+    """Who wrote a revision is judged at once and its proof later: the order handed over
+    decides which is named, not which was found first."""
+    checking = Checking(_judged())
+    try:
+        revisions = [_revision(n, forged=n == 7) for n in range(10)]
+        revisions[8] = _revision(8, author=BOB)  # unknown here
+        assert _first_refused(checking, revisions)[0].endswith("07")
+        revisions[3] = _revision(3, author=BOB)
+        rev_id, problem = _first_refused(checking, revisions)
+        assert rev_id.endswith("03") and "bob" in problem and "not an enrolled device" in problem
+    finally:
+        checking.close()
+
+
+def test_a_few_proofs_are_verified_here_without_a_helper() -> None:
+    checking = Checking(_judged())
+    try:
+        revisions = [_revision(n, forged=n == 2) for n in range(5)]
+        assert _first_refused(checking, revisions)[0].endswith("02")
+        assert checking.helped == 0
+    finally:
+        checking.close()
+
+
+def test_a_helper_that_dies_leaves_its_batch_to_be_verified_here(small_batches: None) -> None:
+    checking = Checking(_judged())
+    try:
+        for row, found in [_revision(n, forged=n == 1) for n in range(3)]:
+            checking.check(row, found)  # the third sends the batch: a helper starts for it
+        pool = checking._pool
+        assert pool is not None
+        for process in list(pool._processes.values()):  # killed, as by the OOM killer
+            process.kill()
+            process.join()
+        found = checking.settle()
+        assert found is not None and found[0]["rev_id"].endswith("01")
+        assert checking.helped == 0  # its batch was verified here
+        revisions = [_revision(n, forged=n == 6) for n in range(10)]
+        assert _first_refused(checking, revisions)[0].endswith("06")
+        assert _first_refused(checking, [_revision(n) for n in range(10)]) is None
+        assert checking.helped == 0
+    finally:
+        checking.close()
+
+
+def test_where_no_process_can_start_every_proof_is_verified_here(
+    small_batches: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refused(*_args: object, **_kwargs: object) -> None:
+        raise OSError("no processes here")
+
+    monkeypatch.setattr(authors, "ProcessPoolExecutor", refused)
+    checking = Checking(_judged())
+    try:
+        revisions = [_revision(n, forged=n == 9) for n in range(10)]
+        assert _first_refused(checking, revisions)[0].endswith("09")
+        assert checking.helped == 0
+    finally:
+        checking.close()
