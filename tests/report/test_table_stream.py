@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
@@ -105,6 +106,42 @@ def test_others_write_while_the_rows_are_checked(store: Store, tmp_path: Path) -
     counts = import_table(store, path, fmt="csv", progress=_during_check(save))
     assert counts.added == 30 and len(saved) == 1
     assert count_activities(store) == 31
+
+
+def test_a_write_that_finds_another_writer_waits_for_it_and_says_so(
+    store: Store, tmp_path: Path
+) -> None:
+    """Another import (another process's store, holding the write lock) writing when this
+    one's check is done: the write waits for it, however long, rather than give up as "busy"
+    after the check's work; `waiting` is told once."""
+    path = _table(tmp_path / "t.csv", 30)
+    taken, release = threading.Event(), threading.Event()
+
+    def other_writer() -> None:
+        with Store.open(store.data_dir) as other, other.unit():
+            taken.set()
+            release.wait(30)
+
+    holder = threading.Thread(target=other_writer)
+    told: list[str] = []
+
+    def waiting() -> None:
+        told.append("waiting")
+        threading.Timer(0.5, release.set).start()  # the other writer ends a while later
+
+    try:
+        counts = import_table(
+            store,
+            path,
+            fmt="csv",
+            progress=_during_check(lambda: (holder.start(), taken.wait(30))),
+            waiting=waiting,
+        )
+    finally:
+        release.set()
+        holder.join()
+    assert told == ["waiting"]
+    assert counts.added == 30 and count_activities(store) == 30
 
 
 def test_an_activity_deleted_while_the_rows_were_checked_is_refused_at_the_write(

@@ -5,18 +5,21 @@ again at the write, and nothing of a refused bundle is kept."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from dxfield.store import blob_refs, maintenance
+from dxfield.store import blob_refs, maintenance, records
 from dxfield.store.activities import ActivityInput, add_activity, count_activities
 from dxfield.store.engine import Store
 from dxfield.sync import authors, bundle
 from dxfield.sync.bundle import BundleError, import_bundle
 from dxfield.sync.keys import card_text, own_card, parse_card, revoke, trust_card
+from tests.conftest import Cli
+from tests.sync.corpus import resealed
 from tests.sync.test_import_authorship import COUNT, _bundle, _lines, pair
 
 __all__ = ["pair"]  # the fixture, shared
@@ -116,3 +119,114 @@ def test_a_revision_held_at_the_check_but_not_at_the_write_is_checked_at_the_wri
         import_bundle(receiver, path)
     assert "revision 14" in str(refused.value) and "not signed by" in str(refused.value)
     assert maintenance.dump(receiver) == before
+
+
+def test_a_revision_held_at_the_check_is_validated_at_the_write_when_no_longer_held(
+    pair: tuple[Store, Store], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The check does not validate the record of a revision the store holds (its id is its
+    content's hash: the store validated it when it took it); should the store no longer hold
+    it when the write comes, the write does."""
+    sender, receiver = pair
+    lines = _lines(sender)
+    # Its true id, signed by its author's real key, and a kind of activity no one knows.
+    lines[13] = resealed({**lines[13], "data": {**lines[13]["data"], "kind": "banquet"}}, sender)
+    path = _bundle(sender, receiver, tmp_path / "odd.dxb", lines)
+    before = maintenance.dump(receiver)
+    with pytest.raises(BundleError) as at_check:
+        import_bundle(receiver, path)
+    assert "revision 14: kind:" in str(at_check.value)
+    # The check is told the store holds them all; the write finds it holds none.
+    monkeypatch.setattr(
+        blob_refs, "held_revisions", lambda _conn, rev_ids: {str(i) for i in rev_ids}
+    )
+    with pytest.raises(BundleError) as at_write:
+        import_bundle(receiver, path)
+    assert str(at_write.value) == str(at_check.value)
+    assert maintenance.dump(receiver) == before
+
+
+def test_a_bundle_taken_again_is_checked_without_validating_its_records_again(
+    pair: tuple[Store, Store], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sender, receiver = pair
+    path = _bundle(sender, receiver, tmp_path / "b.dxb", _lines(sender))
+    validated: list[str] = []
+    real = records.validate
+
+    def validate(entity: str, content: dict[str, Any]) -> Any:
+        validated.append(entity)
+        return real(entity, content)
+
+    monkeypatch.setattr(records, "validate", validate)
+    assert import_bundle(receiver, path).new == COUNT
+    assert len(validated) == COUNT
+    again = import_bundle(receiver, path)
+    assert (again.new, again.updated, again.revisions) == (0, 0, COUNT)
+    assert len(validated) == COUNT  # held: their ids are their contents' hashes
+
+
+def test_a_bundle_whose_write_finds_another_writer_waits_for_it_and_says_so(
+    pair: tuple[Store, Store], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another import (here: another process's store, holding the write lock) writing when
+    this one's check is done: the write waits for it, however long, rather than give up as
+    "busy" after the check's work; `waiting` is told once."""
+    sender, receiver = pair
+    path = _bundle(sender, receiver, tmp_path / "b.dxb", _lines(sender))
+    taken, release = threading.Event(), threading.Event()
+
+    def other_writer() -> None:
+        with Store.open(receiver.data_dir) as other, other.unit():
+            taken.set()
+            release.wait(30)
+
+    holder = threading.Thread(target=other_writer)
+    _during_check(monkeypatch, lambda: (holder.start(), taken.wait(30)))
+    told: list[str] = []
+
+    def waiting() -> None:
+        told.append("waiting")
+        threading.Timer(0.5, release.set).start()  # the other writer ends a while later
+
+    try:
+        result = import_bundle(receiver, path, waiting=waiting)
+    finally:
+        release.set()
+        holder.join()
+    assert told == ["waiting"]
+    assert result.new == COUNT and count_activities(receiver) == COUNT
+
+
+def test_the_import_verb_says_when_it_waits_for_another_writer(
+    pair: tuple[Store, Store], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli: Cli
+) -> None:
+    from dxfield.cli import sync as sync_verbs
+
+    sender, receiver = pair
+    path = _bundle(sender, receiver, tmp_path / "b.dxb", _lines(sender))
+    taken, release = threading.Event(), threading.Event()
+
+    def other_writer() -> None:
+        with Store.open(receiver.data_dir) as other, other.unit():
+            taken.set()
+            release.wait(30)
+
+    said = sync_verbs.waiting_for_writer
+
+    def waiting() -> None:  # what the verb says, then the other writer ends a while later
+        said()
+        threading.Timer(0.5, release.set).start()
+
+    monkeypatch.setattr(sync_verbs, "waiting_for_writer", waiting)
+    holder = threading.Thread(target=other_writer)
+    holder.start()
+    taken.wait(30)
+    try:
+        result = cli("--lang", "en", "--data-dir", str(receiver.data_dir), "import", str(path))
+    finally:
+        release.set()
+        holder.join()
+    assert result.code == 0, result.err
+    assert "another dxfield is writing to this store; the import goes on" in result.err
+    assert f"new {COUNT}" in result.out

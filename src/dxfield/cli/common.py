@@ -125,6 +125,15 @@ def echo(text: str) -> None:
     typer.echo(visible(text, multiline=True))
 
 
+def waiting_for_writer() -> None:
+    """Said on stderr, once, when a long import's write finds another dxfield writing to the
+    store (another import): it waits for it rather than give up (`Store.write`'s `waiting`)."""
+    typer.echo(
+        _("another dxfield is writing to this store; the import goes on once it is done"),
+        err=True,
+    )
+
+
 def table(headers: list[str], rows: list[list[str]]) -> None:
     """Print rows under headers, aligned for full-width text (rich measures East Asian widths).
 

@@ -5,7 +5,14 @@ from typing import Annotated
 
 import typer
 
-from dxfield.cli.common import JsonOption, echo, print_json, progress_bar, store_of
+from dxfield.cli.common import (
+    JsonOption,
+    echo,
+    print_json,
+    progress_bar,
+    store_of,
+    waiting_for_writer,
+)
 from dxfield.cli.localized import LocalizedCommand, LocalizedGroup
 from dxfield.domain.visible import visible
 from dxfield.i18n import N_, _, ngettext
@@ -135,7 +142,7 @@ def import_command(
     results = []
     with progress_bar(_("reading the bundles"), len(files)) as advance:
         for path in files:
-            results.append(import_bundle(store, path, dry_run=dry_run))
+            results.append(import_bundle(store, path, dry_run=dry_run, waiting=waiting_for_writer))
             if advance:
                 advance()
     if as_json:

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from dxfield.cli.common import echo, progress_bar, store_of
+from dxfield.cli.common import echo, progress_bar, store_of, waiting_for_writer
 from dxfield.domain.visible import visible
 from dxfield.i18n import N_, _, ngettext
 
@@ -81,7 +81,14 @@ def import_table_command(
                 )
             return phase_stack.enter_context(progress_bar(_("writing the activities"), total))
 
-        counts = import_table(store_of(ctx), path, fmt=fmt, dry_run=dry_run, progress=bar)
+        counts = import_table(
+            store_of(ctx),
+            path,
+            fmt=fmt,
+            dry_run=dry_run,
+            progress=bar,
+            waiting=waiting_for_writer,
+        )
     rows = counts.added + counts.updated + counts.unchanged
     tally = _("{added} added, {updated} updated, {unchanged} unchanged").format(
         added=counts.added, updated=counts.updated, unchanged=counts.unchanged

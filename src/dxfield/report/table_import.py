@@ -314,6 +314,7 @@ def import_table(
     fmt: str,
     dry_run: bool = False,
     progress: Progress | None = None,
+    waiting: Callable[[], object] | None = None,
 ) -> ImportCounts:
     """Bring activities in from a table shaped as `export_table` writes it: all rows or none.
     A row without an id adds an activity; a row whose id is an activity of the store updates
@@ -323,22 +324,30 @@ def import_table(
     Every row is checked first, streaming, without holding the write lock, so people can
     still save while a long table is read; then everything is written in one transaction.
     Should the store change meanwhile in a way the check depended on, the rows are checked
-    again inside that transaction."""
+    again inside that transaction. `waiting`, when given, is called once should another
+    writer (another import) hold the write lock when the write comes: the import then waits
+    for it however long, where it would otherwise give up as "busy" after the check's work."""
     if fmt not in FORMATS:
         raise LocalizedError("table.unknown_format", choices=", ".join(FORMATS))
     if not dry_run and store.backend.writes_ahead:
-        return _import_ahead(store, path, fmt, progress)
+        return _import_ahead(store, path, fmt, progress, waiting)
     with _checked(store, path, fmt, progress, write=False) as checked:
         if dry_run:
             return checked.counts
-        with store.unit(write=True) as unit:
+        with store.unit(write=True, waiting=waiting) as unit:
             if checked.stale(unit):
                 return _checked_again(unit, path, fmt, progress)
             _write(unit, checked, progress)
             return checked.counts
 
 
-def _import_ahead(store: Store, path: Path, fmt: str, progress: Progress | None) -> ImportCounts:
+def _import_ahead(
+    store: Store,
+    path: Path,
+    fmt: str,
+    progress: Progress | None,
+    waiting: Callable[[], object] | None,
+) -> ImportCounts:
     """`import_table` on the hub: the writing unit begun with the check, without the write
     lock, the new activities' search entries streamed into it as their rows are checked (the
     server builds their trigram index meanwhile); the lock taken once every row is checked."""
@@ -348,7 +357,7 @@ def _import_ahead(store: Store, path: Path, fmt: str, progress: Progress | None)
             unit.backend.rows_streamed, unit.conn, SEARCH_TABLE, list(ENTRY_COLUMNS)
         )
         with _checked(store, path, fmt, progress, write=False, ahead=entries) as checked:
-            unit.lock()
+            unit.lock(waiting)
             if not checked.stale(unit):
                 ahead.commit()
                 _write(unit, checked, progress)

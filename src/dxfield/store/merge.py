@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from json.encoder import encode_basestring
 from typing import Any
@@ -187,10 +187,17 @@ def check_revision(revision: object) -> dict[str, Any]:
     return checked_revision(revision)[0]
 
 
-def check_signed_revision(revision: object) -> tuple[dict[str, Any], bytes]:
+def check_signed_revision(
+    revision: object, *, held: Container[str] = ()
+) -> tuple[dict[str, Any], bytes]:
     """One revision as a format-2 bundle carries it: as `check_revision`, with exactly one of
     `signature` (its author's) and `attestation` (the hub's), base64 of 64 bytes. Returns the
-    row to insert (with its proof) and the revision's digest, which the proof must sign."""
+    row to insert (with its proof) and the revision's digest, which the proof must sign.
+
+    A revision whose id is in `held` (ids this store holds) is checked but for its record's
+    validation: its id is its content's hash, so its record is the one this store checked when
+    it took it (should the store no longer hold it when it comes to be taken, `check_content`
+    does the rest)."""
     if not isinstance(revision, dict):
         raise RevisionRefused("", "revision.not_object")
     claimed = revision.get("rev_id")
@@ -202,13 +209,16 @@ def check_signed_revision(revision: object) -> tuple[dict[str, Any], bytes]:
     proof = revision[name]
     if not isinstance(proof, str) or not PROOF_PATTERN.fullmatch(proof):
         raise _malformed(rev_id, name, "revision.not_signature")
-    row, found = checked_revision({k: v for k, v in revision.items() if k != name})
+    row, found = checked_revision(
+        {k: v for k, v in revision.items() if k != name}, validate=claimed not in held
+    )
     row[name] = proof
     return row, found
 
 
-def checked_revision(revision: object) -> tuple[dict[str, Any], bytes]:
-    """`check_revision`'s row, and the revision's digest (what its id is made from)."""
+def checked_revision(revision: object, *, validate: bool = True) -> tuple[dict[str, Any], bytes]:
+    """`check_revision`'s row, and the revision's digest (what its id is made from); without
+    its record's validation unless `validate`."""
     if not isinstance(revision, dict):
         raise RevisionRefused("", "revision.not_object")
     claimed = revision.get("rev_id")
@@ -272,7 +282,8 @@ def checked_revision(revision: object) -> tuple[dict[str, Any], bytes]:
         raise RevisionRefused(rev_id, "revision.wrong_id")
     _created_at(rev_id, data.get("created_at"))
     content = {k: v for k, v in data.items() if k != "created_at"}
-    _check_content(rev_id, entity, content)
+    if validate:
+        _check_content(rev_id, entity, content)
     try:  # a kind whose id follows from its content (a note template's from its kind)
         revisions.check_fixed_id(entity, entity_id, content)
         revisions.check_final(entity, follows=bool(parents), deleted=deleted)
@@ -293,6 +304,13 @@ def checked_revision(revision: object) -> tuple[dict[str, Any], bytes]:
         "signature": None,
         "attestation": None,
     }, found
+
+
+def check_content(row: Mapping[str, Any], data: dict[str, Any]) -> None:
+    """The record `data` of the revision `row` passes its kind's validation, in the form
+    validation gives (what `check_signed_revision` left to do for a revision held then)."""
+    content = {k: v for k, v in data.items() if k != "created_at"}
+    _check_content(row["rev_id"], row["entity"], content)
 
 
 def _check_content(rev_id: str, entity: str, content: dict[str, Any]) -> None:

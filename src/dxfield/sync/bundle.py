@@ -758,18 +758,26 @@ class _Known:
         return VerifyKey(base64.b64decode(card.signing_key))
 
 
-def import_bundle(store: Store, path: Path, *, dry_run: bool = False) -> ImportResult:
+def import_bundle(
+    store: Store,
+    path: Path,
+    *,
+    dry_run: bool = False,
+    waiting: Callable[[], object] | None = None,
+) -> ImportResult:
     """Verify, decrypt and check one bundle, then merge it in one transaction (none of it on
-    error)."""
+    error). `waiting`, when given, is called once should another writer (another import) hold
+    the write lock when the merge comes: the import then waits for it however long, where it
+    would otherwise give up as "busy" after the check's work."""
     require_hub_account(store)
     version = _version(path)
     if version == 1:
-        return _import_format_1(store, path, dry_run)
+        return _import_format_1(store, path, dry_run, waiting)
     if version > FORMAT_VERSION:
         raise refuse("bundle.newer_format", version=version)
     if version != FORMAT_VERSION:
         raise refuse("bundle.wrong_version")
-    return _Import(store, path, dry_run).run()
+    return _Import(store, path, dry_run, waiting).run()
 
 
 def read_bundle(store: Store, path: Path) -> tuple[TrustedDevice, list[dict[str, Any]]]:
@@ -808,10 +816,13 @@ def _version(path: Path) -> int:
 class _Import:
     """One format-2 bundle taken member by member in one unit (see the module's text)."""
 
-    def __init__(self, store: Store, path: Path, dry_run: bool) -> None:
+    def __init__(
+        self, store: Store, path: Path, dry_run: bool, waiting: Callable[[], object] | None
+    ) -> None:
         self.store = store
         self.path = path
         self.dry_run = dry_run
+        self.waiting = waiting
         self.known = _Known.of(store)
         self.hub = is_hub_account(store)
         self.report = merge.MergeReport()
@@ -861,7 +872,7 @@ class _Import:
                     self._finish(reader.header)
                     self.head_sha256 = reader.head_sha256
                 # 2. The write: the checked pages merged in one unit, under the lock.
-                with store.unit() as unit:
+                with store.unit(waiting=self.waiting) as unit:
                     sender = self._known_again(reader.header.sender)
                     before = merge.latest_arrival(unit.conn)
                     self._merge(unit, spool, sender)
@@ -1056,9 +1067,12 @@ class _Import:
         rows: list[dict[str, Any]] = []
         digests: dict[str, bytes] = {}
         contents: dict[str, dict[str, Any]] = {}
+        # What the store holds already is not validated again (a bundle taken twice, a hub's
+        # bundle bringing back a laptop's own work): its id is its content's hash.
+        held = blob_refs.held_revisions(unit.conn, _claimed_ids(lines))
         for offset, revision in enumerate(lines, 1):
             try:
-                row, found = merge.check_signed_revision(revision)
+                row, found = merge.check_signed_revision(revision, held=held)
             except LocalizedError as exc:
                 raise format1.refused_revision(start + offset, exc) from None
             rows.append(row)
@@ -1066,7 +1080,6 @@ class _Import:
             contents[row["rev_id"]] = revision["data"]  # parsed already: not parsed again
         self.revisions += len(rows)
         self._settle()  # the page before
-        held = blob_refs.held_revisions(unit.conn, list(digests))
         for row in rows:
             if row["rev_id"] not in held:
                 checking.check(row, digests[row["rev_id"]])
@@ -1079,9 +1092,9 @@ class _Import:
 
     def _merge(self, unit: Unit, spool: Spool, sender: TrustedDevice) -> None:
         """The spooled pages merged in the writing `unit`. A revision the check found held here
-        (and so did not check) but the store lacks now is checked here; all of them are when
-        the authors this store knows changed since the check (a card trusted or removed, a
-        roster taken meanwhile)."""
+        (and so did not validate, nor check who wrote it) but the store lacks now is checked
+        here; the authorship of all of them is when the authors this store knows changed since
+        the check (a card trusted or removed, a roster taken meanwhile)."""
         checking = self.checking
         if checking is None:
             return
@@ -1100,8 +1113,13 @@ class _Import:
                     held.add(row["rev_id"])
 
             def accept(
-                row: dict[str, Any], digests: dict[str, bytes] = digests, held: set[str] = held
+                row: dict[str, Any],
+                digests: dict[str, bytes] = digests,
+                held: set[str] = held,
+                contents: dict[str, dict[str, Any]] = contents,
             ) -> None:
+                if row["rev_id"] in held:
+                    merge.check_content(row, contents[row["rev_id"]])
                 if anew or row["rev_id"] in held:
                     checking.check(row, digests[row["rev_id"]])
 
@@ -1148,6 +1166,17 @@ class _Import:
             raise refuse("bundle.manifest_mismatch_v2", part="created_at")
 
 
+def _claimed_ids(lines: list[Any]) -> list[str]:
+    """The ids a page's revisions claim, as far as they look like ids (checked later)."""
+    return [
+        claimed
+        for revision in lines
+        if isinstance(revision, dict)
+        and isinstance(claimed := revision.get("rev_id"), str)
+        and len(claimed) <= 64
+    ]
+
+
 def _apply(
     unit: Unit,
     rows: list[dict[str, Any]],
@@ -1185,7 +1214,9 @@ def _apply(
     report.purged += done.purged
 
 
-def _import_format_1(store: Store, path: Path, dry_run: bool) -> ImportResult:
+def _import_format_1(
+    store: Store, path: Path, dry_run: bool, waiting: Callable[[], object] | None
+) -> ImportResult:
     """A format-1 bundle: on the hub during its window only (see the module's text)."""
     try:
         data = files.read_regular_file(path, format1.MAX_FILE_BYTES)
@@ -1233,7 +1264,7 @@ def _import_format_1(store: Store, path: Path, dry_run: bool) -> ImportResult:
 
     watermark_key = _WATERMARK + sender.card.id
     try:
-        with store.unit() as unit:
+        with store.unit(waiting=waiting) as unit:
             before = merge.latest_arrival(unit.conn)
             _apply(unit, read.revisions, sender, report, accept)
             after = merge.latest_arrival(unit.conn)

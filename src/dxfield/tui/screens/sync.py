@@ -253,11 +253,22 @@ class SyncScreen(DxScreen):
         failures: list[str] = []
         for path in files:
             try:
-                results.append(import_bundle(self.store, path))
+                results.append(import_bundle(self.store, path, waiting=self._waiting))
             except Exception as exc:
                 failures.append(f"{path.name}: {error_text(exc)}")
             self.app.call_from_thread(self.query_one("#import-progress", ProgressBar).advance, 1)
         self.app.call_from_thread(self._imported, results, failures)
+
+    def _waiting(self) -> None:
+        """Another dxfield holds the store (another import writing): this one waits for it."""
+        self.app.call_from_thread(
+            self.notify,
+            _("Another dxfield is writing to the log; this import goes on once it is done"),
+            title=_("Waiting to import"),
+            severity="warning",
+            timeout=15,
+            markup=False,
+        )
 
     def _imported(self, results: list[ImportResult], failures: list[str]) -> None:
         self.query_one("#import-progress", ProgressBar).display = False
