@@ -737,8 +737,8 @@ def test_a_fault_found_after_revisions_were_checked_leaves_nothing(
     merged: list[str] = []
     check, apply = merge.check_signed_revision, merge.apply_revisions
 
-    def checking(revision: Any) -> tuple[dict[str, Any], bytes]:
-        row, found = check(revision)
+    def checking(revision: Any, **options: Any) -> tuple[dict[str, Any], bytes]:
+        row, found = check(revision, **options)
         checked.append(row["rev_id"])
         return row, found
 

@@ -230,3 +230,25 @@ def test_the_import_verb_says_when_it_waits_for_another_writer(
     assert result.code == 0, result.err
     assert "another dxfield is writing to this store; the import goes on" in result.err
     assert f"new {COUNT}" in result.out
+
+
+@pytest.mark.parametrize(
+    "claimed",
+    [[], {"a": 1}, 7, "1-\x00", "\x00" * 64, "1-" + "0" * 33],
+    ids=["list", "object", "number", "nul", "nuls", "too-long"],
+)
+def test_a_hostile_id_is_refused_before_the_store_is_asked_whether_it_holds_it(
+    pair: tuple[Store, Store], tmp_path: Path, claimed: Any
+) -> None:
+    """What the check asks the store (whether it holds a revision) takes only ids in the form
+    of one: a list, a number, a NUL (which PostgreSQL's text refuses) is the revision's
+    refusal, in one line, like any other."""
+    sender, receiver = pair
+    lines = _lines(sender)
+    lines[13]["rev_id"] = claimed
+    path = _bundle(sender, receiver, tmp_path / "odd.dxb", lines)
+    before = maintenance.dump(receiver)
+    with pytest.raises(BundleError) as refused:
+        import_bundle(receiver, path)
+    assert "revision 14" in str(refused.value)
+    assert maintenance.dump(receiver) == before

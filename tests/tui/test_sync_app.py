@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from textual.widgets import Input, Select
@@ -77,6 +78,53 @@ async def test_export_to_a_folder_then_import_it_on_the_hub(tmp_path: Path) -> N
         titles = [r.title for r in list_activities(hub, limit=10)]
         assert titles == ["奥矢根区 意見交換会"]
         assert [e["direction"] for e in bundle_log(hub)] == ["in"]
+
+
+async def test_an_import_that_finds_another_writing_waits_and_says_so(tmp_path: Path) -> None:
+    """A colleague's import writing on the hub when this one's check is done: it waits for it,
+    saying so, then lands."""
+    a, b = _stores(tmp_path)
+    stick = tmp_path / "usb"
+    stick.mkdir()
+    with Store.open(a) as first:
+        export_bundle(first, stick / "1.dxb", "兵庫県")
+    taken, release = threading.Event(), threading.Event()
+
+    def other_writer() -> None:
+        with Store.open(b) as other, other.unit():
+            taken.set()
+            release.wait(60)
+
+    holder = threading.Thread(target=other_writer)
+    app = DxfieldApp(b)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(app, pilot)
+            await pilot.press("s")
+            await settle(app, pilot)
+            holder.start()
+            taken.wait(30)
+            app.screen.query_one("#import-path", Input).value = str(stick)
+            app.screen.query_one("#recipient", Select).focus()
+            await pilot.press("ctrl+o")
+            for _ in range(300):  # until the import says it waits
+                await pilot.pause(0.05)
+                said = [str(n.message) for n in app._notifications]
+                if any("this import goes on once it is done" in m for m in said):
+                    break
+            else:
+                raise AssertionError(f"the import did not say it waits: {said}")
+            assert "Imported" not in str(app.screen.query_one("#sync-message").render())
+            release.set()
+            for _ in range(300):
+                await pilot.pause(0.05)
+                if "Imported" in str(app.screen.query_one("#sync-message").render()):
+                    break
+            assert "Imported 1 file: new 1" in str(app.screen.query_one("#sync-message").render())
+    finally:
+        release.set()
+        if holder.is_alive():
+            holder.join()
 
 
 async def test_a_conflict_is_shown_side_by_side_and_resolved_with_a_key(tmp_path: Path) -> None:

@@ -127,11 +127,13 @@ def echo(text: str) -> None:
 
 def waiting_for_writer() -> None:
     """Said on stderr, once, when a long import's write finds another dxfield writing to the
-    store (another import): it waits for it rather than give up (`Store.write`'s `waiting`)."""
-    typer.echo(
-        _("another dxfield is writing to this store; the import goes on once it is done"),
-        err=True,
-    )
+    store (another import): it waits for it rather than give up (`Store.write`'s `waiting`).
+    Above the progress bar on screen, if one is (a line written beside it would run into it)."""
+    text = _("another dxfield is writing to this store; the import goes on once it is done")
+    if _SHOWN:
+        _SHOWN[-1].console.print(text, markup=False, highlight=False, emoji=False)
+    else:
+        typer.echo(text, err=True)
 
 
 def table(headers: list[str], rows: list[list[str]]) -> None:
@@ -303,4 +305,12 @@ def progress_bar(label: str, total: int, *, percent: bool = False) -> Iterator[A
         transient=True,
     ) as progress:
         task = progress.add_task(label, total=total)
-        yield lambda steps=1: progress.advance(task, steps)
+        _SHOWN.append(progress)
+        try:
+            yield lambda steps=1: progress.advance(task, steps)
+        finally:
+            _SHOWN.remove(progress)
+
+
+_SHOWN: list[Any] = []
+"""The progress bars on screen (`progress_bar`), the newest last."""

@@ -210,7 +210,8 @@ def check_signed_revision(
     if not isinstance(proof, str) or not PROOF_PATTERN.fullmatch(proof):
         raise _malformed(rev_id, name, "revision.not_signature")
     row, found = checked_revision(
-        {k: v for k, v in revision.items() if k != name}, validate=claimed not in held
+        {k: v for k, v in revision.items() if k != name},
+        validate=not (isinstance(claimed, str) and claimed in held),  # an id, not any value
     )
     row[name] = proof
     return row, found

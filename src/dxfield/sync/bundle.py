@@ -1167,13 +1167,14 @@ class _Import:
 
 
 def _claimed_ids(lines: list[Any]) -> list[str]:
-    """The ids a page's revisions claim, as far as they look like ids (checked later)."""
+    """The ids a page's revisions claim, those in the form of one (whatever else a hostile
+    bundle puts there is refused by the check, never sent to the database)."""
     return [
         claimed
         for revision in lines
         if isinstance(revision, dict)
         and isinstance(claimed := revision.get("rev_id"), str)
-        and len(claimed) <= 64
+        and merge.REV_ID_PATTERN.fullmatch(claimed)
     ]
 
 
