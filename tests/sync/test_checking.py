@@ -7,13 +7,20 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
 from typing import Any
 
 import pytest
 from nacl.signing import SigningKey
 
 from dxfield.store.authorship import SIGNATURE_PREFIX
-from dxfield.sync import authors
+from dxfield.sync import verifying
 from dxfield.sync.authors import Authors, Checking
 
 ALICE, BOB = "01a24249-a8cc-710e-a037-9f25a2e2e604", "01a24249-a8cc-710e-a037-9f25a2e2e605"
@@ -100,11 +107,10 @@ def test_a_helper_that_dies_leaves_its_batch_to_be_verified_here(small_batches: 
     try:
         for row, found in [_revision(n, forged=n == 1) for n in range(3)]:
             checking.check(row, found)  # the third sends the batch: a helper starts for it
-        pool = checking._pool
-        assert pool is not None
-        for process in list(pool._processes.values()):  # killed, as by the OOM killer
-            process.kill()
-            process.join()
+        assert checking._helpers
+        for helper in checking._helpers:  # killed, as by the OOM killer
+            helper.process.kill()
+            helper.process.wait()
         found = checking.settle()
         assert found is not None and found[0]["rev_id"].endswith("01")
         assert checking.helped == 0  # its batch was verified here
@@ -122,7 +128,7 @@ def test_where_no_process_can_start_every_proof_is_verified_here(
     def refused(*_args: object, **_kwargs: object) -> None:
         raise OSError("no processes here")
 
-    monkeypatch.setattr(authors, "ProcessPoolExecutor", refused)
+    monkeypatch.setattr(verifying, "Helper", refused)
     checking = Checking(_judged())
     try:
         revisions = [_revision(n, forged=n == 9) for n in range(10)]
@@ -130,3 +136,57 @@ def test_where_no_process_can_start_every_proof_is_verified_here(
         assert checking.helped == 0
     finally:
         checking.close()
+
+
+def _ended(pid: int) -> bool:
+    """Whether process `pid` is gone (or a zombie no one reaps: it runs no more)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return True
+    return state in ("Z", "X")
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_a_killed_import_leaves_no_helper_behind_and_no_script_runs_twice(
+    tmp_path: Path,
+) -> None:
+    """An import killed (SIGKILL) while a helper works for it: the helper ends too. And a
+    script that calls dxfield without a main guard runs once: a helper starts by importing
+    only `sync.verifying`, never the script (multiprocessing's pool imports it again)."""
+    ran = tmp_path / "ran"
+    script = tmp_path / "importer.py"
+    script.write_text(
+        textwrap.dedent(
+            f"""
+            import sys, time
+            sys.path.insert(0, {str(Path(__file__).resolve().parents[2])!r})
+            with open({str(ran)!r}, "a") as out:
+                out.write("ran\\n")
+            from dxfield.sync.authors import Checking
+            from tests.sync.test_checking import _judged, _revision
+            Checking.HELPED_FROM, Checking.BATCH = 2, 3
+            checking = Checking(_judged())
+            for row, found in [_revision(n) for n in range(3)]:
+                checking.check(row, found)
+            print(checking._helpers[0].process.pid, flush=True)
+            time.sleep(60)
+            """
+        )
+    )
+    importer = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert importer.stdout is not None
+        helper = int(importer.stdout.readline())
+        time.sleep(1)  # the helper up and answering
+        assert not _ended(helper)
+        os.kill(importer.pid, signal.SIGKILL)
+        importer.wait()
+        deadline = time.monotonic() + 15
+        while not _ended(helper) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert _ended(helper), "the helper outlived the import"
+    finally:
+        importer.kill()
+        importer.wait()
+    assert ran.read_text() == "ran\n"

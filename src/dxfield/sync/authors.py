@@ -22,10 +22,7 @@ from __future__ import annotations
 import base64
 import os
 from collections.abc import Iterable, Mapping
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
-from multiprocessing import get_context
 from typing import Any
 
 from nacl.signing import SigningKey, VerifyKey
@@ -155,10 +152,11 @@ class Checking:
     next page (and its write, when what it judged by changed, while it writes the page).
     `flush` sends what was handed over to a helper; `settle` waits until every revision handed
     over so far is judged and gives the first that may not be taken (in the order they were
-    handed over) with its problem: call it before anything is kept. `close` stops the helpers.
+    handed over) with its problem: call it before anything is kept. `close` ends the helpers
+    (more start should more proofs come).
 
     A few proofs (a small bundle's) are verified in this process, at `settle`: starting a helper
-    costs more than they do. Should a helper fail to start or die, its batch is verified here
+    costs more than they do. Should a helper fail to start or die, its batches are verified here
     too: slower, and the same answer."""
 
     BATCH = 1_000
@@ -172,8 +170,9 @@ class Checking:
         """Batches a helper verified (what a test sees of them)."""
         self._handed: list[tuple[Mapping[str, Any], LocalizedError | Proof]] = []
         self._waiting: list[tuple[int, verifying.Job]] = []  # proofs not sent yet, by position
-        self._sent: list[tuple[list[int], Future[list[int]] | None]] = []
-        self._pool: ProcessPoolExecutor | None = None
+        self._sent: list[tuple[list[int], verifying.Helper | None]] = []
+        self._helpers: list[verifying.Helper] = []
+        self._next = 0  # the helper the next batch goes to
         self._no_helper = False
 
     def check(self, row: Mapping[str, Any], found: bytes) -> None:
@@ -191,11 +190,10 @@ class Checking:
         """Send the proofs handed over to a helper, to be verified while the import goes on
         (unless they are too few to start one for)."""
         waiting = self._waiting
-        if not waiting or (self._pool is None and len(waiting) < self.HELPED_FROM):
+        if not waiting or (not self._helpers and len(waiting) < self.HELPED_FROM):
             return
         self._waiting = []
-        jobs = [job for _, job in waiting]
-        self._sent.append(([p for p, _ in waiting], self._submit(jobs)))
+        self._sent.append(([p for p, _ in waiting], self._send([job for _, job in waiting])))
 
     def settle(self) -> tuple[Mapping[str, Any], LocalizedError] | None:
         """The first revision handed over that may not be taken, and why; None when all may."""
@@ -203,40 +201,45 @@ class Checking:
         sent, self._sent = self._sent, []
         waiting, self._waiting = self._waiting, []
         refused = {n for n, (_, claimed) in enumerate(handed) if not isinstance(claimed, Proof)}
-        for positions, future in [*sent, ([p for p, _ in waiting], None)]:
-            failed = self._result(future) if future is not None else None
+        for positions, helper in [*sent, ([p for p, _ in waiting], None)]:
+            failed = self._answer(helper) if helper is not None else None
             if failed is None:  # a few, or no helper could say: verified here
                 failed = verifying.failing([_job(handed[p][1]) for p in positions])
-            refused.update(positions[n] for n in failed)
+            refused.update(positions[n] for n in failed if 0 <= n < len(positions))
         if not refused:
             return None
         row, claimed = handed[min(refused)]
         return row, claimed.problem(self.authors) if isinstance(claimed, Proof) else claimed
 
     def close(self) -> None:
-        """Stop the helpers (what was handed over and not settled is dropped, unjudged)."""
+        """End the helpers (what was handed over and not settled is dropped, unjudged)."""
         self._handed, self._waiting, self._sent = [], [], []
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+        helpers, self._helpers = self._helpers, []
+        for helper in helpers:
+            helper.close()
 
-    def _submit(self, jobs: list[verifying.Job]) -> Future[list[int]] | None:
+    def _send(self, jobs: list[verifying.Job]) -> verifying.Helper | None:
         """`jobs` sent to a helper (started now when none is); None when none can take them."""
         if self._no_helper:
             return None
-        try:
-            if self._pool is None:
-                self._pool = ProcessPoolExecutor(_helpers(), mp_context=get_context("spawn"))
-            return self._pool.submit(verifying.failing, jobs)
-        except (OSError, RuntimeError):  # no process to be had here (BrokenProcessPool too)
-            self._no_helper = True
-            return None
+        if not self._helpers:
+            try:
+                self._helpers = [verifying.Helper() for _ in range(_helpers())]
+            except OSError:  # no process to be had here
+                self.close()
+                self._no_helper = True
+                return None
+        helper = self._helpers[self._next % len(self._helpers)]
+        self._next += 1
+        helper.send(jobs)
+        return helper
 
-    def _result(self, future: Future[list[int]]) -> list[int] | None:
-        """What a helper found; None when it could not say (it died: verified here instead)."""
+    def _answer(self, helper: verifying.Helper) -> list[int] | None:
+        """What `helper` found of the oldest batch sent to it; None when it could not say (it
+        died: verified here instead, as is all that follows)."""
         try:
-            found = future.result()
-        except (BrokenProcessPool, OSError):
+            found = helper.receive()
+        except verifying.HelperGone:
             self._no_helper = True
             return None
         self.helped += 1
@@ -250,8 +253,10 @@ def _job(claimed: LocalizedError | Proof) -> verifying.Job:
 
 
 def _helpers() -> int:
-    """Helper processes for a bundle's proofs: one core is the import's own."""
-    return max(1, min(3, (os.cpu_count() or 2) - 1))
+    """Helper processes for a bundle's proofs: one core (of those this process may use) is the
+    import's own."""
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, min(3, (usable or 2) - 1))
 
 
 def _raw(card: DeviceCard) -> bytes:

@@ -867,10 +867,14 @@ class _Import:
                     try:
                         for number, member in enumerate(reader.members(), 1):
                             self._member(unit, number, member, sender, arriving, spool)
-                    finally:  # an earlier revision's refusal is named before a later fault
-                        self._settle()
+                    except Exception:  # an earlier revision's refusal is named before a fault
+                        self._settle()  # (not before Ctrl-C: that stops the import at once)
+                        raise
+                    self._settle()
                     self._finish(reader.header)
                     self.head_sha256 = reader.head_sha256
+                if self.checking is not None:  # no helper idles through the write's wait
+                    self.checking.close()
                 # 2. The write: the checked pages merged in one unit, under the lock.
                 with store.unit(waiting=self.waiting) as unit:
                     sender = self._known_again(reader.header.sender)
@@ -1127,7 +1131,7 @@ class _Import:
             self.unsettled = ([row["rev_id"] for row in rows], start)
             try:
                 _apply(unit, rows, sender, self.report, accept, start, contents)
-            except BaseException:
+            except Exception:
                 self._settle()
                 raise
             self._settle()
