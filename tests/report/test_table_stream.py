@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import threading
 import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
@@ -29,6 +28,7 @@ from dxfield.store.activities import (
 from dxfield.store.engine import Store
 from dxfield.store.organizations import resolve_municipality
 from dxfield.store.spool import Spool
+from tests.writers import another_writer
 
 
 def _table(path: Path, count: int, bad: int | None = None) -> Path:
@@ -115,31 +115,16 @@ def test_a_write_that_finds_another_writer_waits_for_it_and_says_so(
     one's check is done: the write waits for it, however long, rather than give up as "busy"
     after the check's work; `waiting` is told once."""
     path = _table(tmp_path / "t.csv", 30)
-    taken, release = threading.Event(), threading.Event()
-
-    def other_writer() -> None:
-        with Store.open(store.data_dir) as other, other.unit():
-            taken.set()
-            release.wait(30)
-
-    holder = threading.Thread(target=other_writer)
     told: list[str] = []
+    with another_writer(store.data_dir) as other:
 
-    def waiting() -> None:
-        told.append("waiting")
-        threading.Timer(0.5, release.set).start()  # the other writer ends a while later
+        def waiting() -> None:
+            told.append("waiting")
+            other.let_go_soon()
 
-    try:
         counts = import_table(
-            store,
-            path,
-            fmt="csv",
-            progress=_during_check(lambda: (holder.start(), taken.wait(30))),
-            waiting=waiting,
+            store, path, fmt="csv", progress=_during_check(other.take), waiting=waiting
         )
-    finally:
-        release.set()
-        holder.join()
     assert told == ["waiting"]
     assert counts.added == 30 and count_activities(store) == 30
 

@@ -5,7 +5,6 @@ again at the write, and nothing of a refused bundle is kept."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from dxfield.sync.keys import card_text, own_card, parse_card, revoke, trust_car
 from tests.conftest import Cli
 from tests.sync.corpus import resealed
 from tests.sync.test_import_authorship import COUNT, _bundle, _lines, pair
+from tests.writers import another_writer
 
 __all__ = ["pair"]  # the fixture, shared
 
@@ -174,26 +174,15 @@ def test_a_bundle_whose_write_finds_another_writer_waits_for_it_and_says_so(
     "busy" after the check's work; `waiting` is told once."""
     sender, receiver = pair
     path = _bundle(sender, receiver, tmp_path / "b.dxb", _lines(sender))
-    taken, release = threading.Event(), threading.Event()
-
-    def other_writer() -> None:
-        with Store.open(receiver.data_dir) as other, other.unit():
-            taken.set()
-            release.wait(30)
-
-    holder = threading.Thread(target=other_writer)
-    _during_check(monkeypatch, lambda: (holder.start(), taken.wait(30)))
     told: list[str] = []
+    with another_writer(receiver.data_dir) as other:
+        _during_check(monkeypatch, other.take)
 
-    def waiting() -> None:
-        told.append("waiting")
-        threading.Timer(0.5, release.set).start()  # the other writer ends a while later
+        def waiting() -> None:
+            told.append("waiting")
+            other.let_go_soon()
 
-    try:
         result = import_bundle(receiver, path, waiting=waiting)
-    finally:
-        release.set()
-        holder.join()
     assert told == ["waiting"]
     assert result.new == COUNT and count_activities(receiver) == COUNT
 
@@ -205,28 +194,16 @@ def test_the_import_verb_says_when_it_waits_for_another_writer(
 
     sender, receiver = pair
     path = _bundle(sender, receiver, tmp_path / "b.dxb", _lines(sender))
-    taken, release = threading.Event(), threading.Event()
-
-    def other_writer() -> None:
-        with Store.open(receiver.data_dir) as other, other.unit():
-            taken.set()
-            release.wait(30)
-
     said = sync_verbs.waiting_for_writer
+    with another_writer(receiver.data_dir) as other:
 
-    def waiting() -> None:  # what the verb says, then the other writer ends a while later
-        said()
-        threading.Timer(0.5, release.set).start()
+        def waiting() -> None:  # what the verb says, then the other writer ends a while later
+            said()
+            other.let_go_soon()
 
-    monkeypatch.setattr(sync_verbs, "waiting_for_writer", waiting)
-    holder = threading.Thread(target=other_writer)
-    holder.start()
-    taken.wait(30)
-    try:
+        monkeypatch.setattr(sync_verbs, "waiting_for_writer", waiting)
+        other.take()
         result = cli("--lang", "en", "--data-dir", str(receiver.data_dir), "import", str(path))
-    finally:
-        release.set()
-        holder.join()
     assert result.code == 0, result.err
     assert "another dxfield is writing to this store; the import goes on" in result.err
     assert f"new {COUNT}" in result.out

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 from textual.widgets import Input, Select
@@ -16,6 +15,7 @@ from dxfield.sync.keys import card_text, own_card, parse_card, trust_card
 from dxfield.tui.app import DxfieldApp
 from dxfield.tui.screens.sync import ConflictsScreen, SyncScreen
 from tests.tui.test_app import SIZE, settle
+from tests.writers import another_writer
 
 
 def _stores(tmp_path: Path) -> tuple[Path, Path]:
@@ -88,22 +88,13 @@ async def test_an_import_that_finds_another_writing_waits_and_says_so(tmp_path: 
     stick.mkdir()
     with Store.open(a) as first:
         export_bundle(first, stick / "1.dxb", "兵庫県")
-    taken, release = threading.Event(), threading.Event()
-
-    def other_writer() -> None:
-        with Store.open(b) as other, other.unit():
-            taken.set()
-            release.wait(60)
-
-    holder = threading.Thread(target=other_writer)
     app = DxfieldApp(b)
-    try:
+    with another_writer(b) as other:
         async with app.run_test(size=SIZE) as pilot:
             await settle(app, pilot)
             await pilot.press("s")
             await settle(app, pilot)
-            holder.start()
-            taken.wait(30)
+            other.take()
             app.screen.query_one("#import-path", Input).value = str(stick)
             app.screen.query_one("#recipient", Select).focus()
             await pilot.press("ctrl+o")
@@ -115,16 +106,12 @@ async def test_an_import_that_finds_another_writing_waits_and_says_so(tmp_path: 
             else:
                 raise AssertionError(f"the import did not say it waits: {said}")
             assert "Imported" not in str(app.screen.query_one("#sync-message").render())
-            release.set()
+            other.let_go()
             for _ in range(300):
                 await pilot.pause(0.05)
                 if "Imported" in str(app.screen.query_one("#sync-message").render()):
                     break
             assert "Imported 1 file: new 1" in str(app.screen.query_one("#sync-message").render())
-    finally:
-        release.set()
-        if holder.is_alive():
-            holder.join()
 
 
 async def test_a_conflict_is_shown_side_by_side_and_resolved_with_a_key(tmp_path: Path) -> None:

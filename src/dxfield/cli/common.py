@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from dxfield.domain.visible import json_visible, visible
-from dxfield.i18n import _
+from dxfield.i18n import N_, _
 
 if TYPE_CHECKING:
     from dxfield.store.engine import Store
@@ -125,11 +125,16 @@ def echo(text: str) -> None:
     typer.echo(visible(text, multiline=True))
 
 
+WAITING_FOR_WRITER = N_(
+    "another dxfield is writing to this store; the import goes on once it is done"
+)
+
+
 def waiting_for_writer() -> None:
     """Said on stderr, once, when a long import's write finds another dxfield writing to the
     store (another import): it waits for it rather than give up (`Store.write`'s `waiting`).
     Above the progress bar on screen, if one is (a line written beside it would run into it)."""
-    text = _("another dxfield is writing to this store; the import goes on once it is done")
+    text = _(WAITING_FOR_WRITER)
     if _SHOWN:
         _SHOWN[-1].console.print(text, markup=False, highlight=False, emoji=False)
     else:
