@@ -13,6 +13,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +54,14 @@ def small_batches(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(Checking, "BATCH", 3)
 
 
+@pytest.fixture
+def checking() -> Iterator[Checking]:
+    """A `Checking` of `_judged`'s authors, its helpers ended after the test."""
+    made = Checking(_judged())
+    yield made
+    made.close()
+
+
 def _first_refused(checking: Checking, revisions: list[tuple[dict[str, Any], bytes]]) -> Any:
     for row, found in revisions:
         checking.check(row, found)
@@ -62,80 +71,64 @@ def _first_refused(checking: Checking, revisions: list[tuple[dict[str, Any], byt
 
 
 def test_a_helper_verifies_the_batches_and_the_first_forgery_is_named(
-    small_batches: None,
+    small_batches: None, checking: Checking
 ) -> None:
-    checking = Checking(_judged())
-    try:
-        good = [_revision(n) for n in range(10)]
-        assert _first_refused(checking, good) is None
-        assert checking.helped == 4  # every proof verified in a helper
-        forged = [_revision(n, forged=n in (4, 8)) for n in range(10)]
-        rev_id, problem = _first_refused(checking, forged)
-        assert rev_id.endswith("04") and "not signed by" in problem and "alice" in problem
-        assert checking.helped == 8
-    finally:
-        checking.close()
+    good = [_revision(n) for n in range(10)]
+    assert _first_refused(checking, good) is None
+    assert checking.helped == 4  # every proof verified in a helper
+    forged = [_revision(n, forged=n in (4, 8)) for n in range(10)]
+    rev_id, problem = _first_refused(checking, forged)
+    assert rev_id.endswith("04") and "not signed by" in problem and "alice" in problem
+    assert checking.helped == 8
 
 
-def test_an_author_refused_before_a_later_forgery_is_named_first(small_batches: None) -> None:
+def test_an_author_refused_before_a_later_forgery_is_named_first(
+    small_batches: None, checking: Checking
+) -> None:
     """Who wrote a revision is judged at once and its proof later: the order handed over
     decides which is named, not which was found first."""
-    checking = Checking(_judged())
-    try:
-        revisions = [_revision(n, forged=n == 7) for n in range(10)]
-        revisions[8] = _revision(8, author=BOB)  # unknown here
-        assert _first_refused(checking, revisions)[0].endswith("07")
-        revisions[3] = _revision(3, author=BOB)
-        rev_id, problem = _first_refused(checking, revisions)
-        assert rev_id.endswith("03") and "bob" in problem and "not an enrolled device" in problem
-    finally:
-        checking.close()
+    revisions = [_revision(n, forged=n == 7) for n in range(10)]
+    revisions[8] = _revision(8, author=BOB)  # unknown here
+    assert _first_refused(checking, revisions)[0].endswith("07")
+    revisions[3] = _revision(3, author=BOB)
+    rev_id, problem = _first_refused(checking, revisions)
+    assert rev_id.endswith("03") and "bob" in problem and "not an enrolled device" in problem
 
 
-def test_a_few_proofs_are_verified_here_without_a_helper() -> None:
-    checking = Checking(_judged())
-    try:
-        revisions = [_revision(n, forged=n == 2) for n in range(5)]
-        assert _first_refused(checking, revisions)[0].endswith("02")
-        assert checking.helped == 0
-    finally:
-        checking.close()
+def test_a_few_proofs_are_verified_here_without_a_helper(checking: Checking) -> None:
+    revisions = [_revision(n, forged=n == 2) for n in range(5)]
+    assert _first_refused(checking, revisions)[0].endswith("02")
+    assert checking.helped == 0
 
 
-def test_a_helper_that_dies_leaves_its_batch_to_be_verified_here(small_batches: None) -> None:
-    checking = Checking(_judged())
-    try:
-        for row, found in [_revision(n, forged=n == 1) for n in range(3)]:
-            checking.check(row, found)  # the third sends the batch: a helper starts for it
-        assert checking._helpers
-        for helper in checking._helpers:  # killed, as by the OOM killer
-            helper.process.kill()
-            helper.process.wait()
-        found = checking.settle()
-        assert found is not None and found[0]["rev_id"].endswith("01")
-        assert checking.helped == 0  # its batch was verified here
-        revisions = [_revision(n, forged=n == 6) for n in range(10)]
-        assert _first_refused(checking, revisions)[0].endswith("06")
-        assert _first_refused(checking, [_revision(n) for n in range(10)]) is None
-        assert checking.helped == 0
-    finally:
-        checking.close()
+def test_a_helper_that_dies_leaves_its_batch_to_be_verified_here(
+    small_batches: None, checking: Checking
+) -> None:
+    for row, found in [_revision(n, forged=n == 1) for n in range(3)]:
+        checking.check(row, found)  # the third sends the batch: a helper starts for it
+    assert checking._helpers
+    for helper in checking._helpers:  # killed, as by the OOM killer
+        helper.process.kill()
+        helper.process.wait()
+    found = checking.settle()
+    assert found is not None and found[0]["rev_id"].endswith("01")
+    assert checking.helped == 0  # its batch was verified here
+    revisions = [_revision(n, forged=n == 6) for n in range(10)]
+    assert _first_refused(checking, revisions)[0].endswith("06")
+    assert _first_refused(checking, [_revision(n) for n in range(10)]) is None
+    assert checking.helped == 0
 
 
 def test_where_no_process_can_start_every_proof_is_verified_here(
-    small_batches: None, monkeypatch: pytest.MonkeyPatch
+    small_batches: None, monkeypatch: pytest.MonkeyPatch, checking: Checking
 ) -> None:
     def refused(*_args: object, **_kwargs: object) -> None:
         raise OSError("no processes here")
 
     monkeypatch.setattr(verifying, "Helper", refused)
-    checking = Checking(_judged())
-    try:
-        revisions = [_revision(n, forged=n == 9) for n in range(10)]
-        assert _first_refused(checking, revisions)[0].endswith("09")
-        assert checking.helped == 0
-    finally:
-        checking.close()
+    revisions = [_revision(n, forged=n == 9) for n in range(10)]
+    assert _first_refused(checking, revisions)[0].endswith("09")
+    assert checking.helped == 0
 
 
 def _ended(pid: int) -> bool:

@@ -39,17 +39,24 @@ def _during_check(monkeypatch: pytest.MonkeyPatch, action: Callable[[], object])
     monkeypatch.setattr(bundle._Import, "_check", checked)
 
 
+def _calls(
+    monkeypatch: pytest.MonkeyPatch, owner: Any, name: str, noted: Callable[..., str]
+) -> list[str]:
+    """What `noted` makes of the arguments of each call to `owner.name`, as it is called."""
+    seen: list[str] = []
+    real = getattr(owner, name)
+
+    def called(*args: Any) -> Any:
+        seen.append(noted(*args))
+        return real(*args)
+
+    monkeypatch.setattr(owner, name, called)
+    return seen
+
+
 def _verified(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The ids of the revisions whose authorship the import checks, as it checks them."""
-    seen: list[str] = []
-    real = authors.Authors.claim
-
-    def claim(self: authors.Authors, row: Any, found: bytes) -> Any:
-        seen.append(row["rev_id"])
-        return real(self, row, found)
-
-    monkeypatch.setattr(authors.Authors, "claim", claim)
-    return seen
+    return _calls(monkeypatch, authors.Authors, "claim", lambda _self, row, _found: row["rev_id"])
 
 
 def test_others_save_while_a_bundle_is_checked(
@@ -151,14 +158,7 @@ def test_a_bundle_taken_again_is_checked_without_validating_its_records_again(
 ) -> None:
     sender, receiver = pair
     path = _bundle(sender, receiver, tmp_path / "b.dxb", _lines(sender))
-    validated: list[str] = []
-    real = records.validate
-
-    def validate(entity: str, content: dict[str, Any]) -> Any:
-        validated.append(entity)
-        return real(entity, content)
-
-    monkeypatch.setattr(records, "validate", validate)
+    validated = _calls(monkeypatch, records, "validate", lambda entity, _content: entity)
     assert import_bundle(receiver, path).new == COUNT
     assert len(validated) == COUNT
     again = import_bundle(receiver, path)
