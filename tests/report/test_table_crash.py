@@ -88,3 +88,55 @@ def _copy(template: Path, target: Path) -> Path:
 
     shutil.copytree(template, target)
     return target
+
+
+INTERRUPTED = """
+import os, signal, sys
+from dxfield.cli import main
+from dxfield.store import activity_import, revisions
+
+def interrupt(*_args):
+    os.kill(os.getpid(), signal.SIGINT)  # as Ctrl-C in the terminal
+
+if sys.argv[1] == "check":
+    checking = activity_import.ActivityImport.check
+    def check(self, *args, **kwargs):
+        interrupt()
+        return checking(self, *args, **kwargs)
+    activity_import.ActivityImport.check = check
+else:  # after the write's first chunk, its rows in the transaction
+    creating = revisions.bulk_create
+    def bulk_create(*args, **kwargs):
+        kwargs["advance"] = interrupt
+        return creating(*args, **kwargs)
+    revisions.bulk_create = bulk_create
+main(sys.argv[2:])
+"""
+
+
+@pytest.mark.parametrize("phase", ["check", "write"])
+def test_ctrl_c_says_aborted_and_leaves_nothing(tmp_path: Path, phase: str) -> None:
+    """Ctrl-C during a long import: one `error: aborted` line and exit 130 (Typer's own main
+    exited 130 without a word), and none of the table in the store."""
+    table = _table(tmp_path / "large.csv")
+    folder = tmp_path / "data"
+    with Store.open(folder):
+        pass
+    ran = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            INTERRUPTED,
+            phase,
+            "--data-dir",
+            str(folder),
+            "import-table",
+            table,
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "DXFIELD_LANG": "en"},
+        timeout=300,
+    )
+    assert (ran.returncode, ran.stderr) == (130, "error: aborted\n")
+    assert _held(folder) == (True, 0)

@@ -1136,6 +1136,21 @@ def fail_for(exc: BaseException) -> NoReturn:
     )
 
 
+def _abort_on_interrupt(command: Any) -> None:
+    """Ctrl-C during a command said as "aborted" (exit 130), where Typer's own main turns it
+    into a silent exit code: a person who stops a long import sees one line saying that it
+    stopped (and, the import being all or none, that nothing of it was written)."""
+    invoke = command.invoke
+
+    def invoke_aborting(ctx: Any) -> Any:
+        try:
+            return invoke(ctx)
+        except KeyboardInterrupt:
+            raise typer.Abort() from None
+
+    command.invoke = invoke_aborting
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the command line; turn every expected failure into one `error:` line."""
     from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
@@ -1143,6 +1158,7 @@ def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else list(argv)
     _set_language(args)
     command = localize(typer.main.get_command(app))
+    _abort_on_interrupt(command)
     try:
         result = command.main(args=args, prog_name="dxfield", standalone_mode=False)
     except NoArgsIsHelpError as exc:
