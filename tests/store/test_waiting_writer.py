@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
+from dxfield.domain.errors import LocalizedError
 from dxfield.store import sqlite_features
 from dxfield.store.activities import ActivityInput, count_activities
 from dxfield.store.activity_entry import save_activity
 from dxfield.store.engine import Store
+from dxfield.store.waits import GivingUp
+from tests.writers import another_writer
 
 
 def test_a_save_waits_for_a_long_writer_and_says_so(
@@ -60,3 +64,44 @@ def test_a_save_that_finds_the_store_free_says_nothing(store: Store) -> None:
     given = ActivityInput(title="窓口で", kind="meeting", date="2024-07-01", municipality="豊岡市")
     save_activity(store, given, waiting=lambda: told.append(True))
     assert not told and count_activities(store) == 1
+
+
+def test_a_writer_that_may_give_up_stops_waiting_once_not_wanted(
+    store: Store, data_dir: Path
+) -> None:
+    """An import in the app the person quits (store/waits.py): it stops waiting within a try,
+    writes nothing, and the store takes the next save as ever."""
+    wanted = threading.Event()
+    wanted.set()
+    told: list[bool] = []
+    ended: list[BaseException | None] = []
+    given = ActivityInput(title="窓口で", kind="meeting", date="2024-07-01", municipality="豊岡市")
+
+    def save() -> None:
+        waiting = GivingUp(lambda: told.append(True), wanted.is_set)
+        try:
+            save_activity(store, given, waiting=waiting)
+            ended.append(None)
+        except BaseException as exc:
+            ended.append(exc)
+
+    with another_writer(data_dir) as other:
+        other.take()
+        saver = threading.Thread(target=save)
+        saver.start()
+        deadline = time.monotonic() + 30
+        while not told and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(1.0)  # several tries: it still waits while wanted
+        assert told == [True] and not ended
+        wanted.clear()
+        saver.join(5)
+        assert not saver.is_alive(), "it went on waiting"
+        [error] = ended
+        assert isinstance(error, LocalizedError) and error.code == "store.wait_given_up"
+        assert error.message() == (
+            "stopped waiting for another dxfield to finish writing; nothing was written"
+        )
+    assert count_activities(store) == 0
+    save_activity(store, given)
+    assert count_activities(store) == 1

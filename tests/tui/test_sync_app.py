@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
+from typing import Any
 
+import pytest
 from textual.widgets import Input, Select
 
+from dxfield.i18n import LocalizedError
 from dxfield.store import records
 from dxfield.store.activities import ActivityInput, add_activity, list_activities
 from dxfield.store.conflicts import list_conflicts
 from dxfield.store.engine import Store
+from dxfield.sync import bundle
 from dxfield.sync.bundle import bundle_log, export_bundle, import_bundle
 from dxfield.sync.keys import card_text, own_card, parse_card, trust_card
 from dxfield.tui.app import DxfieldApp
@@ -257,3 +262,52 @@ async def test_the_second_laptop_shows_the_first_as_the_author_verified(tmp_path
         assert isinstance(app.screen, ActivityViewScreen)
         text = await shown(app, pilot, "香美リエゾン · verified")
         assert "香美リエゾン · verified · created" in text, text
+
+
+async def test_quitting_while_an_import_waits_closes_at_once_and_imports_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The app used to close its screen and leave the terminal blank until the other writer
+    was done, then write the import with no one there: now the import stops waiting."""
+    a, b = _stores(tmp_path)
+    stick = tmp_path / "usb"
+    stick.mkdir()
+    with Store.open(a) as first:
+        export_bundle(first, stick / "1.dxb", "兵庫県")
+    ended: list[BaseException | None] = []
+    done = threading.Event()
+
+    def importing(*args: Any, **kwargs: Any) -> Any:
+        try:
+            result = import_bundle(*args, **kwargs)
+            ended.append(None)
+            return result
+        except BaseException as exc:
+            ended.append(exc)
+            raise
+        finally:
+            done.set()
+
+    monkeypatch.setattr(bundle, "import_bundle", importing)
+    app = DxfieldApp(b)
+    with another_writer(b) as other:
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(app, pilot)
+            await pilot.press("s")
+            await settle(app, pilot)
+            other.take()
+            app.screen.query_one("#import-path", Input).value = str(stick)
+            app.screen.query_one("#recipient", Select).focus()
+            await pilot.press("ctrl+o")
+            for _ in range(300):  # until the import says it waits
+                await pilot.pause(0.05)
+                if any("goes on once it is done" in str(n.message) for n in app._notifications):
+                    break
+            await pilot.press("ctrl+q")
+        # The other writer still holds the store: the import gave up on its own.
+        assert done.wait(5), "the import went on waiting after the app closed"
+        [error] = ended
+        assert isinstance(error, LocalizedError) and error.code == "store.wait_given_up"
+    with Store.open(b) as hub:
+        assert list_activities(hub, limit=10) == []
+        assert bundle_log(hub) == []

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -61,6 +62,7 @@ from dxfield.store.hub_checks import (
 )
 from dxfield.store.hub_checks import password_file as password_file_named
 from dxfield.store.search_terms import like_pattern
+from dxfield.store.waits import WAIT_TRY_MS, GivingUp, still_wanted
 
 PROBLEMS = problems(
     {
@@ -364,12 +366,25 @@ class PostgresBackend:
     writes_ahead = True
 
     def take_write_lock(self, conn: Any, waiting: Callable[[], object] | None) -> None:
-        if (
-            waiting is not None
-            and not conn.exec_driver_sql(f"SELECT pg_try_advisory_xact_lock({WRITE_LOCK})").scalar()
-        ):
-            waiting()  # another holds it (a long import): said once, then waited for
-        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK})")
+        def taken() -> bool:
+            return bool(
+                conn.exec_driver_sql(f"SELECT pg_try_advisory_xact_lock({WRITE_LOCK})").scalar()
+            )
+
+        if waiting is None:
+            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK})")
+            return
+        if taken():
+            return
+        waiting()  # another holds it (a long import): said once, then waited for
+        if not isinstance(waiting, GivingUp):
+            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK})")
+            return
+        # One that may stop waiting tries again and again (the server's queue would not let
+        # it go), asking between tries whether it is still wanted.
+        while not taken():
+            still_wanted(waiting)
+            time.sleep(WAIT_TRY_MS / 1000)
 
     def arrival_order(self, table: Any) -> ColumnElement[int]:
         # An identity column (migration 0002) on the revision log and every synced table.

@@ -27,6 +27,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from dxfield.store.light import BUSY_TIMEOUT_MS, PRAGMAS
 from dxfield.store.search_terms import fts_match_expression as fts_match_expression  # re-exported
+from dxfield.store.waits import WAIT_TRY_MS, still_wanted
 
 # The FTS5 index over search_text and its triggers are created by migration 0001 (Alembic leaves
 # them alone: `schema.include_object`); since 0004, new rows are indexed by the statement below,
@@ -74,15 +75,12 @@ def install_pragmas(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-WAIT_NOTICE_MS = 300
-"""How long a writer that says when it waits tries for the lock before saying so."""
-
-
 def _begin_waiting(dbapi: sqlite3.Connection, waiting: Callable[[], object]) -> None:
-    """`BEGIN IMMEDIATE` for a writer that must not give up (a save in the app): when another
-    holds the lock longer than WAIT_NOTICE_MS (a long import writing), `waiting()` is called
-    once and the writer waits on, however long, rather than failing after the busy timeout."""
-    dbapi.execute(f"PRAGMA busy_timeout = {WAIT_NOTICE_MS}")
+    """`BEGIN IMMEDIATE` for a writer that waits (a save in the app, an import): when another
+    holds the lock longer than a try (`waits.WAIT_TRY_MS`; a long import writing), `waiting()`
+    is called once and the writer tries on, however long, rather than failing after the busy
+    timeout; between tries a `GivingUp` may stop it (store/waits.py)."""
+    dbapi.execute(f"PRAGMA busy_timeout = {WAIT_TRY_MS}")
     try:
         told = False
         while True:
@@ -95,7 +93,7 @@ def _begin_waiting(dbapi: sqlite3.Connection, waiting: Callable[[], object]) -> 
             if not told:
                 told = True
                 waiting()
-                dbapi.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            still_wanted(waiting)
     finally:
         dbapi.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
 

@@ -25,6 +25,7 @@ from dxfield import clock
 from dxfield.domain.enums import LabelledEnum
 from dxfield.domain.visible import visible
 from dxfield.i18n import N_, _, field_label, ngettext
+from dxfield.store.waits import GivingUp
 from dxfield.tui.screens.base import DxScreen
 from dxfield.tui.screens.followups import FollowUpTable
 from dxfield.tui.text import display_path, error_text, plain, plain_options
@@ -249,13 +250,20 @@ class SyncScreen(DxScreen):
             self.app.call_from_thread(self._say, message, error=True)
             return
         self.app.call_from_thread(self._start_progress, len(files))
+        # Should the person quit while an import waits for another writer, it stops waiting
+        # (nothing of it written) and the app closes at once (store/waits.py); leaving this
+        # screen does not stop it.
+        app = self.app
+        waiting = GivingUp(self._waiting, lambda: app.is_running)
         results: list[ImportResult] = []
         failures: list[str] = []
         for path in files:
             try:
-                results.append(import_bundle(self.store, path, waiting=self._waiting))
+                results.append(import_bundle(self.store, path, waiting=waiting))
             except Exception as exc:
                 failures.append(f"{path.name}: {error_text(exc)}")
+            if not app.is_running:  # the app is closing: no one to tell
+                return
             self.app.call_from_thread(self.query_one("#import-progress", ProgressBar).advance, 1)
         self.app.call_from_thread(self._imported, results, failures)
 
