@@ -137,6 +137,18 @@ def test_a_forged_signature_in_any_page_refuses_the_whole_bundle(
         assert counts[-1] == 8, counts
 
 
+def test_a_forged_copy_of_a_revision_is_named_by_its_own_number(
+    pair: tuple[Store, Store], tmp_path: Path
+) -> None:
+    """The same revision twice in a page, the second copy's signature forged: the refusal
+    names the copy that is forged, not the first (both have one id)."""
+    sender, receiver = pair
+    lines = _lines(sender)[:PAGE]
+    lines[6] = {**lines[2], "signature": lines[3]["signature"]}
+    message = _refused(receiver, _bundle(sender, receiver, tmp_path / "copy.dxb", lines))
+    assert "revision 7" in message and "not signed by" in message, message
+
+
 def test_a_forged_signature_is_named_before_a_later_problem_of_its_page(
     pair: tuple[Store, Store], tmp_path: Path
 ) -> None:

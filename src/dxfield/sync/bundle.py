@@ -831,9 +831,9 @@ class _Import:
         self.manifest: dict[str, Any] | None = None
         self.roster: tuple[Roster, bytes] | None = None
         self.checking: Checking | None = None
-        self.unsettled: tuple[list[str], int] | None = None
+        self.unsettled: tuple[list[dict[str, Any]], int] | None = None
         """The page whose revisions were last handed to `checking`, not yet settled: its
-        revisions' ids and where it starts."""
+        revisions' rows and where it starts."""
         self.seen_roster = False
         self.needed: list[blob_refs.Needed] = []
         """The live attachment revisions this store lacked: each needs its bytes."""
@@ -1088,7 +1088,7 @@ class _Import:
             if row["rev_id"] not in held:
                 checking.check(row, digests[row["rev_id"]])
         checking.flush()  # verified while the next page is read
-        self.unsettled = ([row["rev_id"] for row in rows], start)
+        self.unsettled = (rows, start)
         self._note_attachments(unit, rows, contents, start)
         for row in rows:  # a revision at a time: a page whole would be pickled in memory
             rev_id = row["rev_id"]
@@ -1128,7 +1128,7 @@ class _Import:
                     checking.check(row, digests[row["rev_id"]])
 
             self._note_attachments(unit, rows, contents, start)
-            self.unsettled = ([row["rev_id"] for row in rows], start)
+            self.unsettled = (rows, start)
             try:
                 _apply(unit, rows, sender, self.report, accept, start, contents)
             except Exception:
@@ -1141,11 +1141,18 @@ class _Import:
         not check out (of the page `unsettled`, numbered from its start + 1)."""
         if self.checking is None or self.unsettled is None:
             return
-        (rev_ids, start), self.unsettled = self.unsettled, None
+        (rows, start), self.unsettled = self.unsettled, None
         found = self.checking.settle()
         if found is not None:
-            number = start + 1 + rev_ids.index(found[0]["rev_id"])
-            raise format1.refused_revision(number, found[1])
+            refused, problem = found
+            # By all that was judged of it, not its id alone: a page may hold one revision
+            # twice, and only a copy whose proof is forged is refused.
+            offset = next(
+                n
+                for n, row in enumerate(rows)
+                if all(row.get(key) == value for key, value in refused.items())
+            )
+            raise format1.refused_revision(start + 1 + offset, problem)
 
     def _finish(self, header: container.Header) -> None:
         manifest = self.manifest
