@@ -9,12 +9,15 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from dxfield.cli import common
 from dxfield.store import maintenance
 from dxfield.store.activities import count_activities
 from dxfield.store.engine import Store
+from tests.conftest import Cli
 
 # About a store kept in a file (a process killed on it).
 pytestmark = pytest.mark.sqlite_only
@@ -140,3 +143,17 @@ def test_ctrl_c_says_aborted_and_leaves_nothing(tmp_path: Path, phase: str) -> N
     )
     assert (ran.returncode, ran.stderr) == (130, "error: aborted\n")
     assert _held(folder) == (True, 0)
+
+
+def test_ctrl_c_as_the_store_closes_says_aborted_too(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C outside the command itself (here, as the store closes after it) is said the same
+    way: Typer turns it into exit code 130 wherever it lands."""
+
+    def interrupted(_settings: Any) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(common.Settings, "close", interrupted)
+    result = cli("activity", "list")
+    assert (result.code, result.err) == (130, "error: aborted\n")

@@ -1112,6 +1112,10 @@ def _set_language(args: list[str]) -> None:
     set_saved_language(saved_language())
 
 
+INTERRUPTED = 130
+"""The exit code of a command stopped by Ctrl-C (128 + SIGINT, as shells give it)."""
+
+
 def fail_for(exc: BaseException) -> NoReturn:
     """Exit as the command line does on `exc` (raised by a command, or by the app opened
     without one, see dxfield/launch.py): one `error:` line, or the exit code asked for."""
@@ -1123,7 +1127,7 @@ def fail_for(exc: BaseException) -> NoReturn:
         code = getattr(exc, "exit_code", getattr(exc, "code", 0))
         raise SystemExit(code) from None
     if isinstance(exc, (typer.Abort, KeyboardInterrupt)):
-        _fail(_("aborted"), 130)
+        _fail(_("aborted"), INTERRUPTED)
     if isinstance(exc, OSError):
         _fail(_os_problem(exc))
     if os.environ.get("DXFIELD_DEBUG"):
@@ -1136,21 +1140,6 @@ def fail_for(exc: BaseException) -> NoReturn:
     )
 
 
-def _abort_on_interrupt(command: Any) -> None:
-    """Ctrl-C during a command said as "aborted" (exit 130), where Typer's own main turns it
-    into a silent exit code: a person who stops a long import sees one line saying that it
-    stopped (and, the import being all or none, that nothing of it was written)."""
-    invoke = command.invoke
-
-    def invoke_aborting(ctx: Any) -> Any:
-        try:
-            return invoke(ctx)
-        except KeyboardInterrupt:
-            raise typer.Abort() from None
-
-    command.invoke = invoke_aborting
-
-
 def main(argv: list[str] | None = None) -> None:
     """Run the command line; turn every expected failure into one `error:` line."""
     from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
@@ -1158,7 +1147,6 @@ def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else list(argv)
     _set_language(args)
     command = localize(typer.main.get_command(app))
-    _abort_on_interrupt(command)
     try:
         result = command.main(args=args, prog_name="dxfield", standalone_mode=False)
     except NoArgsIsHelpError as exc:
@@ -1172,7 +1160,11 @@ def main(argv: list[str] | None = None) -> None:
         fail_for(exc)
     except (SystemExit, KeyboardInterrupt) as exc:
         fail_for(exc)
-    # Without standalone mode, click returns the code of `typer.Exit` instead of exiting.
+    # Without standalone mode, click returns the code of `typer.Exit` instead of exiting; and
+    # Typer turns Ctrl-C (anywhere: parsing, the command, the store's closing) into that of
+    # 130, said here in one line as any other stop (no command of ours exits 130 itself).
+    if result == INTERRUPTED:
+        _fail(_("aborted"), INTERRUPTED)
     if isinstance(result, int) and result:
         raise SystemExit(result)
 
