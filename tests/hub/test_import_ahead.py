@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import create_engine, func, select
 
 from dxfield.domain.errors import LocalizedError
 from dxfield.report import table_import
@@ -21,6 +21,7 @@ from dxfield.store.activities import ActivityInput, add_activity, count_activiti
 from dxfield.store.activity_import import written_ahead
 from dxfield.store.engine import Store
 from dxfield.store.organizations import add_organization
+from dxfield.store.postgres import WRITE_LOCK
 from dxfield.store.schema import SEARCH_TEXT
 from dxfield.store.search import search_ids
 from tests.postgres import Cluster
@@ -83,10 +84,27 @@ def test_some_entries_go_ahead_the_rest_with_the_write_and_all_are_found(
 
 
 def test_a_stale_check_takes_back_what_it_wrote_ahead(
-    hub: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    hub: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pg_database: str
 ) -> None:
     checks = checks_counted(monkeypatch)
     before = _entries(hub)
+    held: list[bool] = []
+    again = table_import._checked_again
+
+    def checked_again(*args: Any, **kwargs: Any) -> Any:
+        # Taking back the savepoint let go of the lock taken in it: another writer must not
+        # get it while the rows are checked again and written.
+        other = create_engine(pg_database)
+        try:
+            with other.connect() as conn:
+                taken = conn.exec_driver_sql(f"SELECT pg_try_advisory_xact_lock({WRITE_LOCK})")
+                held.append(not taken.scalar())
+                conn.rollback()
+        finally:
+            other.dispose()
+        return again(*args, **kwargs)
+
+    monkeypatch.setattr(table_import, "_checked_again", checked_again)
 
     def new_organization() -> None:  # a name the rows might resolve to: the check is stale
         add_organization(hub, kind="business", name="新しい協力団体")
@@ -95,6 +113,7 @@ def test_a_stale_check_takes_back_what_it_wrote_ahead(
         hub, _table(tmp_path / "t.csv", ROWS), fmt="csv", progress=_during_check(new_organization)
     )
     assert counts.added == ROWS and len(checks) == 2  # checked again, in the write
+    assert held == [True]
     # One entry per activity: the first check's, under ids no activity has, were taken back.
     assert _entries(hub) == before + ROWS
     assert count_activities(hub) == ROWS

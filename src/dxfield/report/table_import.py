@@ -45,6 +45,7 @@ from dxfield.store.organizations import LOCAL_GOVERNMENT
 from dxfield.store.search_index import ENTRY_COLUMNS, SEARCH_TABLE
 from dxfield.store.spool import Spool, batched
 from dxfield.store.unit import Unit, Work, unit_of
+from dxfield.store.waits import still_wanted
 
 PROBLEMS = problems(
     {
@@ -331,7 +332,7 @@ def import_table(
         raise LocalizedError("table.unknown_format", choices=", ".join(FORMATS))
     if not dry_run and store.backend.writes_ahead:
         return _import_ahead(store, path, fmt, progress, waiting)
-    with _checked(store, path, fmt, progress, write=False) as checked:
+    with _checked(store, path, fmt, progress, write=False, waiting=waiting) as checked:
         if dry_run:
             return checked.counts
         with store.unit(write=True, waiting=waiting) as unit:
@@ -356,13 +357,18 @@ def _import_ahead(
         entries = functools.partial(
             unit.backend.rows_streamed, unit.conn, SEARCH_TABLE, list(ENTRY_COLUMNS)
         )
-        with _checked(store, path, fmt, progress, write=False, ahead=entries) as checked:
+        with _checked(
+            store, path, fmt, progress, write=False, ahead=entries, waiting=waiting
+        ) as checked:
             unit.lock(waiting)
             if not checked.stale(unit):
                 ahead.commit()
                 _write(unit, checked, progress)
                 return checked.counts
             ahead.rollback()
+        # Taking back the savepoint let go of the lock taken inside it (PostgreSQL releases
+        # what a subtransaction took): taken again before the rows are checked again.
+        unit.backend.take_write_lock(unit.conn, waiting)
         return _checked_again(unit, path, fmt, progress)
 
 
@@ -387,9 +393,11 @@ def _checked(
     *,
     write: bool,
     ahead: Entries | None = None,
+    waiting: Callable[[], object] | None = None,
 ) -> Iterator[ActivityImport]:
     """Every row of the table checked in a unit of `work`; what to write spooled (and the new
-    activities' search entries sent to `ahead`, when given)."""
+    activities' search entries sent to `ahead`, when given). A `waiting` that is no longer
+    wanted (store/waits.py) stops the check between two batches."""
     spool = Spool(work.store.data_dir if isinstance(work, Unit) else work.data_dir)
     try:
         with (
@@ -403,6 +411,8 @@ def _checked(
             advance = progress("check", table.size) if progress is not None else None
             reached = 0
             for batch in batched(_given(table, initiatives, lookups), BATCH):
+                if waiting is not None:
+                    still_wanted(waiting)
                 checked.check(unit, lookups, batch)
                 if advance is not None:
                     now = table.done()
