@@ -98,10 +98,18 @@ def test_a_writer_that_may_give_up_stops_waiting_once_not_wanted(
         saver.join(5)
         assert not saver.is_alive(), "it went on waiting"
         [error] = ended
-        assert isinstance(error, LocalizedError) and error.code == "store.wait_given_up"
-        assert error.message() == (
-            "stopped waiting for another dxfield to finish writing; nothing was written"
-        )
+        assert isinstance(error, LocalizedError) and error.code == "store.given_up"
+        assert error.message() == "stopped before anything was written"
     assert count_activities(store) == 0
     save_activity(store, given)
     assert count_activities(store) == 1
+
+
+def test_a_writer_no_longer_wanted_does_not_take_a_free_lock(store: Store) -> None:
+    """Quitting during a long import's check: the write it comes to is not begun."""
+    given = ActivityInput(title="窓口で", kind="meeting", date="2024-07-01", municipality="豊岡市")
+    told: list[bool] = []
+    with pytest.raises(LocalizedError) as raised:
+        save_activity(store, given, waiting=GivingUp(lambda: told.append(True), lambda: False))
+    assert raised.value.code == "store.given_up" and not told
+    assert count_activities(store) == 0

@@ -264,6 +264,52 @@ async def test_the_second_laptop_shows_the_first_as_the_author_verified(tmp_path
         assert "香美リエゾン · verified · created" in text, text
 
 
+async def test_an_import_goes_on_when_the_person_leaves_the_screen_and_says_where_they_are(
+    tmp_path: Path,
+) -> None:
+    """Two bundles, the store held by another writer; the person goes to the dashboard while
+    the import waits: both bundles land, and the result is said on the dashboard."""
+    a, b = _stores(tmp_path)
+    stick = tmp_path / "usb"
+    stick.mkdir()
+    with Store.open(a) as first:
+        export_bundle(first, stick / "1.dxb", "兵庫県")
+        add_activity(
+            first,
+            ActivityInput(title="二回目", kind="meeting", date="2024-08-01", municipality="豊岡市"),
+        )
+        export_bundle(first, stick / "2.dxb", "兵庫県")
+    app = DxfieldApp(b)
+    with another_writer(b) as other:
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(app, pilot)
+            await pilot.press("s")
+            await settle(app, pilot)
+            other.take()
+            app.screen.query_one("#import-path", Input).value = str(stick)
+            app.screen.query_one("#recipient", Select).focus()
+            await pilot.press("ctrl+o")
+            for _ in range(300):  # until the import says it waits
+                await pilot.pause(0.05)
+                if any("goes on once it is done" in str(n.message) for n in app._notifications):
+                    break
+            await pilot.press("h")
+            await settle(app, pilot)
+            assert not isinstance(app.screen, SyncScreen)
+            other.let_go()
+            said: list[str] = []
+            for _ in range(300):
+                await pilot.pause(0.05)
+                said = [str(n.message) for n in app._notifications]
+                if any("Imported" in m for m in said):
+                    break
+            assert any("Imported 2 files: new 2" in m for m in said), said
+    with Store.open(b) as hub:
+        assert sorted(r.title for r in list_activities(hub, limit=10)) == sorted(
+            ["奥矢根区 意見交換会", "二回目"]
+        )
+
+
 async def test_quitting_while_an_import_waits_closes_at_once_and_imports_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -307,7 +353,7 @@ async def test_quitting_while_an_import_waits_closes_at_once_and_imports_nothing
         # The other writer still holds the store: the import gave up on its own.
         assert done.wait(5), "the import went on waiting after the app closed"
         [error] = ended
-        assert isinstance(error, LocalizedError) and error.code == "store.wait_given_up"
+        assert isinstance(error, LocalizedError) and error.code == "store.given_up"
     with Store.open(b) as hub:
         assert list_activities(hub, limit=10) == []
         assert bundle_log(hub) == []

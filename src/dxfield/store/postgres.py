@@ -374,6 +374,7 @@ class PostgresBackend:
         if waiting is None:
             conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK})")
             return
+        still_wanted(waiting)  # not taken at all when no longer wanted
         if taken():
             return
         waiting()  # another holds it (a long import): said once, then waited for

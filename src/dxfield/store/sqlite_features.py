@@ -80,6 +80,7 @@ def _begin_waiting(dbapi: sqlite3.Connection, waiting: Callable[[], object]) -> 
     holds the lock longer than a try (`waits.WAIT_TRY_MS`; a long import writing), `waiting()`
     is called once and the writer tries on, however long, rather than failing after the busy
     timeout; between tries a `GivingUp` may stop it (store/waits.py)."""
+    still_wanted(waiting)  # not taken at all when no longer wanted
     dbapi.execute(f"PRAGMA busy_timeout = {WAIT_TRY_MS}")
     try:
         told = False

@@ -1,16 +1,20 @@
-"""A writer that waits while another writes (issue 17): what it says, and when it stops waiting.
+"""A writer that waits while another writes (issue 17): what it says, and when it stops.
 
 `Store.write(waiting=...)` takes a callable, called once when the write lock is held by another
 (a long import writing); the writer then waits for the lock however long. A `GivingUp` is such
-a callable that may also stop waiting: `wanted()` is asked at each try, and once it says no the
-write ends in `store.wait_given_up` before anything is written. The app's Sync screen gives one
-for its imports: a person who quits while an import waits has the app close at once (the
-bundle is still on the stick, for the next import), where it used to leave the terminal blank
-until the other writer finished, and then write the import after the app was gone. A save in
-the app gives a plain callable: it waits, so that what was typed lands.
+a callable that may also stop: `wanted()` is asked before the first try for the lock, at each
+try after it, and, for an import given one, between two pages (a bundle's) or batches (a
+table's) of its check; once it says no, the import ends in `store.given_up` before anything is
+written. The app's Sync screen gives one for its imports, wanted while the app runs: a person
+who quits during an import has the app close at once (the bundle is still on the stick, for
+the next import), where it used to leave the terminal blank until the import was done, and,
+should it be waiting for another writer, write it after the app was gone. A save in the app
+gives a plain callable: it waits, so that what was typed lands.
 
-Either way the wait goes in tries of WAIT_TRY_MS, so Ctrl-C on the command line stops a
-waiting import at once rather than at the end of a busy timeout.
+On SQLite the wait goes in tries of WAIT_TRY_MS, so Ctrl-C stops a waiting command-line import
+at once rather than at the end of a busy timeout. On the hub a plain waiter queues on the
+advisory lock (psycopg cancels the query on Ctrl-C); a `GivingUp` tries again every WAIT_TRY_MS
+instead, so that it can stop, and so gives up its place in the queue.
 """
 
 from __future__ import annotations
@@ -22,11 +26,7 @@ from dxfield.domain.errors import LocalizedError
 from dxfield.i18n import N_, problems
 
 PROBLEMS = problems(
-    {
-        "store.wait_given_up": N_(
-            "stopped waiting for another dxfield to finish writing; nothing was written"
-        ),
-    }
+    {"store.given_up": N_("stopped before anything was written")},
 )
 
 WAIT_TRY_MS = 300
@@ -36,8 +36,8 @@ before the writer says it waits)."""
 
 @dataclass(frozen=True)
 class GivingUp:
-    """A `waiting` (see `Store.write`) that stops waiting once `wanted()` is False: `say()` is
-    called once, when the wait begins."""
+    """A `waiting` (see `Store.write`) that stops once `wanted()` is False: `say()` is called
+    once, when the wait begins."""
 
     say: Callable[[], object]
     wanted: Callable[[], bool]
@@ -47,7 +47,6 @@ class GivingUp:
 
 
 def still_wanted(waiting: Callable[[], object]) -> None:
-    """Raise `store.wait_given_up` when `waiting` is a `GivingUp` no longer wanted (between two
-    tries for the lock)."""
+    """Raise `store.given_up` when `waiting` is a `GivingUp` no longer wanted."""
     if isinstance(waiting, GivingUp) and not waiting.wanted():
-        raise LocalizedError("store.wait_given_up")
+        raise LocalizedError("store.given_up")

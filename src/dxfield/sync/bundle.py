@@ -47,6 +47,7 @@ from dxfield.store.engine import Store
 from dxfield.store.files import guard_output
 from dxfield.store.spool import Spool
 from dxfield.store.unit import Unit
+from dxfield.store.waits import still_wanted
 from dxfield.sync import container, format1
 from dxfield.sync.authors import HUB_ONLY_KINDS, Checking, authors_of
 from dxfield.sync.keys import TrustedDevice, device_keys, find_trusted, list_trusted
@@ -939,6 +940,8 @@ class _Import:
         spool: Spool,
     ) -> None:
         kind = type(member).__name__.lower()
+        if self.waiting is not None:  # an import no longer wanted stops here (store/waits.py)
+            still_wanted(self.waiting)
         if isinstance(member, container.Manifest):
             if self.manifest is not None or number != 1:
                 raise refuse("bundle.members_order", number=number, kind=kind)

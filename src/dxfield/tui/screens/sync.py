@@ -10,12 +10,13 @@ keeps the shown one and opens it in the form to merge by hand.
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, get_args, get_origin
 
 from rich.text import Text
 from textual import on, work
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, OptionList, ProgressBar, Select
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     from dxfield.store.conflicts import Conflict
     from dxfield.store.soundness import FarAhead
     from dxfield.sync.bundle import ImportResult
+    from dxfield.tui.app import DxfieldApp
 
 LAST_FOLDER = "sync.last_folder"
 
@@ -243,44 +245,36 @@ class SyncScreen(DxScreen):
     def _import(self, path: Path) -> None:
         from dxfield.sync.bundle import import_bundle
 
+        # The app and its store, held: should the person leave this screen, the import goes
+        # on, and `self.app` would find no app from this thread (the screen is in none).
+        app, store = self.dx, self.store
         # The folder is listed here, in the worker: the event loop never waits on the disk.
         files = sorted(path.glob("*.dxb")) if path.is_dir() else [path]
         if not files or not files[0].exists():
             message = _("No sync files in {path}").format(path=display_path(str(path)))
-            self.app.call_from_thread(self._say, message, error=True)
+            app.call_from_thread(self._say, message, error=True)
             return
-        self.app.call_from_thread(self._start_progress, len(files))
-        # Should the person quit while an import waits for another writer, it stops waiting
-        # (nothing of it written) and the app closes at once (store/waits.py); leaving this
-        # screen does not stop it.
-        app = self.app
-        waiting = GivingUp(self._waiting, lambda: app.is_running)
+        app.call_from_thread(self._start_progress, len(files))
+        # Should the person quit, the import stops before it writes (store/waits.py): the app
+        # closes at once rather than once it is done, or once another writer is.
+        waiting = GivingUp(partial(_say_waiting, app), lambda: app.is_running)
         results: list[ImportResult] = []
         failures: list[str] = []
         for path in files:
             try:
-                results.append(import_bundle(self.store, path, waiting=waiting))
+                results.append(import_bundle(store, path, waiting=waiting))
             except Exception as exc:
                 failures.append(f"{path.name}: {error_text(exc)}")
             if not app.is_running:  # the app is closing: no one to tell
                 return
-            self.app.call_from_thread(self.query_one("#import-progress", ProgressBar).advance, 1)
-        self.app.call_from_thread(self._imported, results, failures)
+            app.call_from_thread(self._advanced)
+        app.call_from_thread(self._imported, app, results, failures)
 
-    def _waiting(self) -> None:
-        """Another dxfield holds the store (another import writing): this one waits for it."""
-        self.app.call_from_thread(
-            self.notify,
-            _("Another dxfield is writing to the log; this import goes on once it is done"),
-            title=_("Waiting to import"),
-            severity="warning",
-            timeout=15,
-            markup=False,
-        )
+    def _advanced(self) -> None:
+        if self.is_attached:
+            self.query_one("#import-progress", ProgressBar).advance(1)
 
-    def _imported(self, results: list[ImportResult], failures: list[str]) -> None:
-        self.query_one("#import-progress", ProgressBar).display = False
-        self.query_one("#far-ahead", Label).display = False
+    def _imported(self, app: DxfieldApp, results: list[ImportResult], failures: list[str]) -> None:
         new = sum(r.new for r in results)
         updated = sum(r.updated for r in results)
         conflicting = sum(r.conflicting for r in results)
@@ -291,9 +285,19 @@ class SyncScreen(DxScreen):
         ).format(count=len(results), new=new, updated=updated, conflicting=conflicting)
         if failures:
             message += "  " + "  ".join(failures)
+        app.refresh_status(conflicts=True)
+        if not self.is_attached:  # the person went on to another screen: told there
+            app.notify(
+                visible(message),
+                severity="error" if failures else "information",
+                timeout=15,
+                markup=False,
+            )
+            return
+        self.query_one("#import-progress", ProgressBar).display = False
+        self.query_one("#far-ahead", Label).display = False
         self._say(message, error=bool(failures))
         self.load()
-        self.dx.refresh_status(conflicts=True)
 
     # -- other -----------------------------------------------------------------------------------
 
@@ -312,6 +316,19 @@ class SyncScreen(DxScreen):
     def action_reload(self) -> None:
         """Read again."""
         self.load()
+
+
+def _say_waiting(app: App[Any]) -> None:
+    """Another dxfield holds the store (another import writing): an import waits for it, and
+    says so wherever the person is in the app (called from the import's thread)."""
+    app.call_from_thread(
+        app.notify,
+        _("Another dxfield is writing to the log; this import goes on once it is done"),
+        title=_("Waiting to import"),
+        severity="warning",
+        timeout=15,
+        markup=False,
+    )
 
 
 def _choices(entity: str, name: str) -> type[LabelledEnum] | None:
