@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from textual.pilot import Pilot
 from textual.widgets import Input, Select
 
 from dxfield.i18n import LocalizedError
@@ -20,7 +21,7 @@ from dxfield.sync.keys import card_text, own_card, parse_card, trust_card
 from dxfield.tui.app import DxfieldApp
 from dxfield.tui.screens.sync import ConflictsScreen, SyncScreen
 from tests.tui.test_app import SIZE, settle
-from tests.writers import another_writer
+from tests.writers import OtherWriter, another_writer
 
 
 def _stores(tmp_path: Path) -> tuple[Path, Path]:
@@ -85,6 +86,27 @@ async def test_export_to_a_folder_then_import_it_on_the_hub(tmp_path: Path) -> N
         assert [e["direction"] for e in bundle_log(hub)] == ["in"]
 
 
+async def _import_while_held(
+    app: DxfieldApp, pilot: Pilot[Any], other: OtherWriter, stick: Path
+) -> None:
+    """On the Sync screen, the folder `stick` imported while `other` holds the store: returns
+    once the import says it waits."""
+    await settle(app, pilot)
+    await pilot.press("s")
+    await settle(app, pilot)
+    other.take()
+    app.screen.query_one("#import-path", Input).value = str(stick)
+    app.screen.query_one("#recipient", Select).focus()
+    await pilot.press("ctrl+o")
+    said: list[str] = []
+    for _ in range(300):
+        await pilot.pause(0.05)
+        said = [str(n.message) for n in app._notifications]
+        if any("this import goes on once it is done" in m for m in said):
+            return
+    raise AssertionError(f"the import did not say it waits: {said}")
+
+
 async def test_an_import_that_finds_another_writing_waits_and_says_so(tmp_path: Path) -> None:
     """A colleague's import writing on the hub when this one's check is done: it waits for it,
     saying so, then lands."""
@@ -96,20 +118,7 @@ async def test_an_import_that_finds_another_writing_waits_and_says_so(tmp_path: 
     app = DxfieldApp(b)
     with another_writer(b) as other:
         async with app.run_test(size=SIZE) as pilot:
-            await settle(app, pilot)
-            await pilot.press("s")
-            await settle(app, pilot)
-            other.take()
-            app.screen.query_one("#import-path", Input).value = str(stick)
-            app.screen.query_one("#recipient", Select).focus()
-            await pilot.press("ctrl+o")
-            for _ in range(300):  # until the import says it waits
-                await pilot.pause(0.05)
-                said = [str(n.message) for n in app._notifications]
-                if any("this import goes on once it is done" in m for m in said):
-                    break
-            else:
-                raise AssertionError(f"the import did not say it waits: {said}")
+            await _import_while_held(app, pilot, other, stick)
             assert "Imported" not in str(app.screen.query_one("#sync-message").render())
             other.let_go()
             for _ in range(300):
@@ -282,17 +291,7 @@ async def test_an_import_goes_on_when_the_person_leaves_the_screen_and_says_wher
     app = DxfieldApp(b)
     with another_writer(b) as other:
         async with app.run_test(size=SIZE) as pilot:
-            await settle(app, pilot)
-            await pilot.press("s")
-            await settle(app, pilot)
-            other.take()
-            app.screen.query_one("#import-path", Input).value = str(stick)
-            app.screen.query_one("#recipient", Select).focus()
-            await pilot.press("ctrl+o")
-            for _ in range(300):  # until the import says it waits
-                await pilot.pause(0.05)
-                if any("goes on once it is done" in str(n.message) for n in app._notifications):
-                    break
+            await _import_while_held(app, pilot, other, stick)
             await pilot.press("h")
             await settle(app, pilot)
             assert not isinstance(app.screen, SyncScreen)
@@ -338,17 +337,7 @@ async def test_quitting_while_an_import_waits_closes_at_once_and_imports_nothing
     app = DxfieldApp(b)
     with another_writer(b) as other:
         async with app.run_test(size=SIZE) as pilot:
-            await settle(app, pilot)
-            await pilot.press("s")
-            await settle(app, pilot)
-            other.take()
-            app.screen.query_one("#import-path", Input).value = str(stick)
-            app.screen.query_one("#recipient", Select).focus()
-            await pilot.press("ctrl+o")
-            for _ in range(300):  # until the import says it waits
-                await pilot.pause(0.05)
-                if any("goes on once it is done" in str(n.message) for n in app._notifications):
-                    break
+            await _import_while_held(app, pilot, other, stick)
             await pilot.press("ctrl+q")
         # The other writer still holds the store: the import gave up on its own.
         assert done.wait(5), "the import went on waiting after the app closed"
