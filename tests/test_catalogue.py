@@ -150,3 +150,36 @@ def test_no_message_is_looked_up_inside_an_f_string() -> None:
                 ):
                     found.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert not found, found
+
+
+def test_the_english_catalogue_gives_every_message_as_written() -> None:
+    """So the code's own text stands for it, unread (`i18n.SOURCE_LANGUAGE`): with a message
+    worded otherwise in English, the English catalogue would have to be read again."""
+    import gettext
+
+    from dxfield import i18n
+
+    assert i18n.SOURCE_LANGUAGE == "en"
+    written = gettext.GNUTranslations(catalog_tool.mo_path("en").open("rb"))
+    unread = i18n.catalogue("en")
+    assert isinstance(unread, gettext.NullTranslations)
+    for message in catalog_tool.read("en"):
+        if not message.id:
+            continue
+        if isinstance(message.id, tuple):
+            for n in (1, 2, 5):
+                got = (
+                    written.npgettext(message.context, *message.id, n)
+                    if message.context
+                    else (written.ngettext(*message.id, n))
+                )
+                said = (
+                    unread.npgettext(message.context, *message.id, n)
+                    if message.context
+                    else (unread.ngettext(*message.id, n))
+                )
+                assert got == said, message.id
+        elif message.context:
+            assert written.pgettext(message.context, message.id) == message.id
+        else:
+            assert written.gettext(message.id) == message.id

@@ -28,6 +28,7 @@ which any JSON reader decodes back to the same character.
 
 from __future__ import annotations
 
+import functools
 import re
 
 __all__ = ["json_visible", "visible"]
@@ -75,20 +76,17 @@ _BIDI_AND_BREAKS = [
     *range(0x2066, 0x206A),  # LRI, RLI, FSI, PDI
 ]
 
-_ONE_LINE: dict[int, str] = {code: f"<{name}>" for code, name in enumerate(_C0_NAMES)}
-_ONE_LINE[0x7F] = "<DEL>"
-_ONE_LINE.update({code: f"<U+{code:04X}>" for code in range(0x80, 0xA0)})
-_ONE_LINE.update({code: f"<U+{code:04X}>" for code in _BIDI_AND_BREAKS})
-# Lone surrogates (JSON's "\ud800" decodes to one) cannot even be encoded for the terminal.
-_ONE_LINE.update({code: f"<U+{code:04X}>" for code in range(0xD800, 0xE000)})
 
-_LINES: dict[int, str] = {**_ONE_LINE, 0x09: "    "}
-del _LINES[0x0A]
-_JSON: dict[int, str] = {code: f"\\u{code:04x}" for code in _ONE_LINE if code >= 0x7F}
-
-
-def _for_markdown(table: dict[int, str]) -> dict[int, str]:
-    return {code: "\\" + text if text.startswith("<") else text for code, text in table.items()}
+@functools.cache
+def _one_line() -> dict[int, str]:
+    """Each character `visible` shows, by its code point, as one line shows it."""
+    table: dict[int, str] = {code: f"<{name}>" for code, name in enumerate(_C0_NAMES)}
+    table[0x7F] = "<DEL>"
+    table.update({code: f"<U+{code:04X}>" for code in range(0x80, 0xA0)})
+    table.update({code: f"<U+{code:04X}>" for code in _BIDI_AND_BREAKS})
+    # Lone surrogates (JSON's "\ud800" decodes to one) cannot even be encoded for the terminal.
+    table.update({code: f"<U+{code:04X}>" for code in range(0xD800, 0xE000)})
+    return table
 
 
 def _pattern(table: dict[int, str]) -> re.Pattern[str]:
@@ -103,17 +101,27 @@ def _pattern(table: dict[int, str]) -> re.Pattern[str]:
     return re.compile(f"[{body}]")
 
 
-_ONE_LINE_FOUND = _pattern(_ONE_LINE)
-_LINES_FOUND = _pattern(_LINES)
-_JSON_FOUND = _pattern(_JSON)
-# (multiline, markdown) -> what to look for, and the translation table.
-_TABLES = {
-    (False, False): (_ONE_LINE_FOUND, str.maketrans(_ONE_LINE)),
-    (True, False): (_LINES_FOUND, str.maketrans(_LINES)),
-    (False, True): (_ONE_LINE_FOUND, str.maketrans(_for_markdown(_ONE_LINE))),
-    (True, True): (_LINES_FOUND, str.maketrans(_for_markdown(_LINES))),
-}
-_JSON_TABLE = str.maketrans(_JSON)
+# The tables are made when first used, not at import: the thousands of entries (the surrogates)
+# cost the command line's start a twentieth of `dxfield --help`, which shows no record's text.
+@functools.cache
+def _tables(multiline: bool, markdown: bool) -> tuple[re.Pattern[str], dict[int, str]]:
+    """What to look for, and the translation table, for `visible`'s options."""
+    table = dict(_one_line())
+    if multiline:
+        table[0x09] = "    "
+        del table[0x0A]
+    found = _pattern(table)
+    if markdown:
+        table = {
+            code: "\\" + text if text.startswith("<") else text for code, text in table.items()
+        }
+    return found, str.maketrans(table)
+
+
+@functools.cache
+def _json_table() -> tuple[re.Pattern[str], dict[int, str]]:
+    table = {code: f"\\u{code:04x}" for code in _one_line() if code >= 0x7F}
+    return _pattern(table), str.maketrans(table)
 
 
 def visible(text: str, *, multiline: bool = False, markdown: bool = False) -> str:
@@ -123,7 +131,7 @@ def visible(text: str, *, multiline: bool = False, markdown: bool = False) -> st
     else, a table cell or a title, stays on one line, a newline shown as `<LF>`. `markdown`
     writes each escape as `\\<ESC>`, so that Markdown shows it instead of taking it for HTML.
     """
-    found, table = _TABLES[multiline, markdown]
+    found, table = _tables(multiline, markdown)
     if found.search(text) is None:
         return text
     return text.translate(table)
@@ -135,6 +143,7 @@ def json_visible(dumped: str) -> str:
     Outside its strings JSON text is ASCII, so every such character is inside a string, where
     the escape means the same character: the data read back is unchanged.
     """
-    if _JSON_FOUND.search(dumped) is None:
+    found, table = _json_table()
+    if found.search(dumped) is None:
         return dumped
-    return dumped.translate(_JSON_TABLE)
+    return dumped.translate(table)
