@@ -194,7 +194,10 @@ async def test_a_finding_is_added_opened_edited_deleted_and_undone(
         assert app.screen is findings
         assert added.id not in [f.id for f in findings.items]
         await pilot.press("u")
-        await settle(app, pilot)
+        for _ in range(50):  # the undo's write, then the list read again: workers in turn
+            await settle(app, pilot)
+            if added.id in [f.id for f in findings.items]:
+                break
         assert added.id in [f.id for f in findings.items]
     with Store.open(demo) as store:
         restored = records.get(store, "finding", added.id)
