@@ -98,13 +98,19 @@ async def _import_while_held(
     app.screen.query_one("#import-path", Input).value = str(stick)
     app.screen.query_one("#recipient", Select).focus()
     await pilot.press("ctrl+o")
+    said = await _notified(app, pilot, "this import goes on once it is done")
+    assert any("this import goes on once it is done" in m for m in said), said
+
+
+async def _notified(app: DxfieldApp, pilot: Pilot[Any], words: str) -> list[str]:
+    """The app's notifications once one holds `words` (or after some 15 s)."""
     said: list[str] = []
     for _ in range(300):
         await pilot.pause(0.05)
         said = [str(n.message) for n in app._notifications]
-        if any("this import goes on once it is done" in m for m in said):
-            return
-    raise AssertionError(f"the import did not say it waits: {said}")
+        if any(words in m for m in said):
+            break
+    return said
 
 
 async def test_an_import_that_finds_another_writing_waits_and_says_so(tmp_path: Path) -> None:
@@ -296,12 +302,7 @@ async def test_an_import_goes_on_when_the_person_leaves_the_screen_and_says_wher
             await settle(app, pilot)
             assert not isinstance(app.screen, SyncScreen)
             other.let_go()
-            said: list[str] = []
-            for _ in range(300):
-                await pilot.pause(0.05)
-                said = [str(n.message) for n in app._notifications]
-                if any("Imported" in m for m in said):
-                    break
+            said = await _notified(app, pilot, "Imported")
             assert any("Imported 2 files: new 2" in m for m in said), said
     with Store.open(b) as hub:
         assert sorted(r.title for r in list_activities(hub, limit=10)) == sorted(

@@ -411,8 +411,7 @@ def _checked(
             advance = progress("check", table.size) if progress is not None else None
             reached = 0
             for batch in batched(_given(table, initiatives, lookups), BATCH):
-                if waiting is not None:
-                    still_wanted(waiting)
+                still_wanted(waiting)
                 checked.check(unit, lookups, batch)
                 if advance is not None:
                     now = table.done()

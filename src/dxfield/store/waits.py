@@ -46,7 +46,8 @@ class GivingUp:
         return self.say()
 
 
-def still_wanted(waiting: Callable[[], object]) -> None:
-    """Raise `store.given_up` when `waiting` is a `GivingUp` no longer wanted."""
+def still_wanted(waiting: Callable[[], object] | None) -> None:
+    """Raise `store.given_up` when `waiting` is a `GivingUp` no longer wanted (a plain
+    callable, or none, always is)."""
     if isinstance(waiting, GivingUp) and not waiting.wanted():
         raise LocalizedError("store.given_up")

@@ -940,8 +940,7 @@ class _Import:
         spool: Spool,
     ) -> None:
         kind = type(member).__name__.lower()
-        if self.waiting is not None:  # an import no longer wanted stops here (store/waits.py)
-            still_wanted(self.waiting)
+        still_wanted(self.waiting)  # an import no longer wanted stops here (store/waits.py)
         if isinstance(member, container.Manifest):
             if self.manifest is not None or number != 1:
                 raise refuse("bundle.members_order", number=number, kind=kind)
