@@ -4,13 +4,16 @@ Only typer is imported at module level: the store, pydantic and SQLAlchemy are i
 commands that need them (about 0.3 s together), so `dxfield --help` stays as quick as typer itself.
 Errors a user can cause print one `error:` line on stderr and exit non-zero; nothing is written.
 
-The CLI modules do without `from __future__ import annotations`: Typer reads every command's
-signature at each start (all of them, for any verb), and string annotations would have to be
-eval'd one by one, a third of `dxfield --help`'s own time.
+The CLI modules do without `from __future__ import annotations`: Typer reads the signature of
+each command a run builds (`command_for`: the verb called, or the root's list without them), and
+string annotations would have to be eval'd one by one.
 """
 
+import copy
+import inspect
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
@@ -1140,13 +1143,93 @@ def fail_for(exc: BaseException) -> NoReturn:
     )
 
 
+# -- the commands a run builds ---------------------------------------------------------------
+#
+# Typer builds a command's click parameters from its function's signature, at each start, for
+# every command it is given: 69 of them took a quarter of `dxfield --help` (some 25 ms). A run
+# is given the part of the tree its arguments name (the root's options and one verb or group);
+# the root's own help, which lists every verb and group by its first sentence only, is given
+# them without their parameters and verbs. Anything else (no verb named that way, shell completion) builds
+# the whole tree, so click says what it would have said.
+
+_ROOT_VALUES = frozenset({"--data-dir", "--lang", "--database"})
+"""The root's options that take a value (`main_callback`'s; a test holds them to it)."""
+
+
+def _entry_name(entry: Any) -> str | None:
+    """The name a registered command or group is called by."""
+    if isinstance(entry, typer.models.CommandInfo):
+        if entry.name:
+            return str(entry.name)
+        return typer.main.get_command_name(entry.callback.__name__) if entry.callback else None
+    return entry.name or (entry.typer_instance.info.name if entry.typer_instance else None)
+
+
+def _named_verb(args: Sequence[str]) -> str | None:
+    """The verb or group the arguments call (the first argument that is neither one of the
+    root's options nor its value); "" when they call none (or ask for the root's help, which
+    click shows before any verb); None when they cannot be read so (an option the root does
+    not know)."""
+    expects_value = False
+    for arg in args:
+        if expects_value:
+            expects_value = False
+        elif arg in _ROOT_VALUES:
+            expects_value = True
+        elif arg == "--help":
+            return ""  # the root's own help, whatever follows
+        elif arg.split("=", 1)[0] in _ROOT_VALUES:
+            continue
+        elif arg.startswith("-"):
+            return None  # `--`, or an unknown option: click says what it is
+        else:
+            return arg
+    return ""
+
+
+def _shell(entry: Any) -> Any:
+    """`entry` as the root's help lists it: its name and help; a group without its verbs, a
+    verb without its parameters."""
+    shell = copy.copy(entry)
+    if isinstance(entry, typer.models.CommandInfo):
+        shell.name = _entry_name(entry)
+        shell.help = entry.help or (inspect.getdoc(entry.callback) if entry.callback else None)
+        shell.callback = _listed
+        return shell
+    shell.typer_instance = copy.copy(entry.typer_instance)
+    shell.typer_instance.registered_commands = []
+    shell.typer_instance.registered_groups = []
+    return shell
+
+
+def _listed() -> None:
+    """A verb as the root's help lists it (never run: the root's help ends the run)."""
+
+
+def command_for(args: Sequence[str]) -> Any:
+    """The click command `args` run: the part of `app` they call, built and localized."""
+    verb = _named_verb(args)
+    part = copy.copy(app)
+    if verb == "" and not os.environ.get("_DXFIELD_COMPLETE"):
+        part.registered_commands = [_shell(command) for command in app.registered_commands]
+        part.registered_groups = [_shell(group) for group in app.registered_groups]
+    elif verb:
+        part.registered_commands = [c for c in app.registered_commands if _entry_name(c) == verb]
+        part.registered_groups = [g for g in app.registered_groups if _entry_name(g) == verb]
+        if not part.registered_commands and not part.registered_groups:
+            part = app  # no such verb: click suggests among all of them
+    else:
+        part = app
+    return localize(typer.main.get_command(part))
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the command line; turn every expected failure into one `error:` line."""
     from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
 
     args = sys.argv[1:] if argv is None else list(argv)
     _set_language(args)
-    command = localize(typer.main.get_command(app))
+    command = command_for(args)
     try:
         result = command.main(args=args, prog_name="dxfield", standalone_mode=False)
     except NoArgsIsHelpError as exc:
