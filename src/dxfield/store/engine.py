@@ -144,13 +144,24 @@ def refuse_unusable_store_file(path: Path) -> None:
         raise _unreadable(path, words(N_("not a regular file")))
     if info.st_size == 0:
         raise _unreadable(path, words(N_("it is empty: 0 bytes")))
+    # Whether it is SQLite's is asked of SQLite, never read with open(): POSIX locks are the
+    # process's, and closing any other handle on the file lets go of every lock this process's
+    # connections hold on it (SQLite's own handles wait for them). The app opens the whole
+    # store while its light connections are open; another dxfield closing the store would then
+    # find no one else there and take the WAL away from under the app, whose saves from then on
+    # went to a deleted file (lost), and whose reads found the file "malformed".
     try:
-        with open(path, "rb") as handle:
-            head = handle.read(len(SQLITE_MAGIC))
-    except OSError as exc:
-        raise _unreadable(path, exc.strerror or type(exc).__name__) from None
-    if head != SQLITE_MAGIC:
-        raise _unreadable(path, words(N_("not a SQLite file")))
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error as exc:
+        raise _unreadable(path, exc) from None
+    try:
+        conn.execute("PRAGMA schema_version").fetchone()
+    except sqlite3.DatabaseError as exc:
+        if getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_NOTADB:
+            raise _unreadable(path, words(N_("not a SQLite file"))) from None
+        raise _unreadable(path, exc) from None
+    finally:
+        conn.close()
 
 
 class Store:
