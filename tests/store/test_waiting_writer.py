@@ -113,3 +113,44 @@ def test_a_writer_no_longer_wanted_does_not_take_a_free_lock(store: Store) -> No
         save_activity(store, given, waiting=GivingUp(lambda: told.append(True), lambda: False))
     assert raised.value.code == "store.given_up" and not told
     assert count_activities(store) == 0
+
+
+@pytest.mark.parametrize("edit", [False, True], ids=["new", "edit"])
+def test_a_save_that_would_be_refused_is_refused_at_once_not_after_the_wait(
+    store: Store, edit: bool
+) -> None:
+    """Typed during a long import: told now what is missing, not once the import is done."""
+    kept = save_activity(
+        store,
+        ActivityInput(title="窓口で", kind="meeting", date="2024-07-01", municipality="豊岡市"),
+    ).activity
+    # Neither municipality nor initiative: a new activity must have one; an edit's place
+    # longer than a line may be.
+    given = (
+        ActivityInput(location="場" * 1001)
+        if edit
+        else ActivityInput(title="名前だけ", kind="meeting", date="2024-07-01")
+    )
+    told: list[bool] = []
+    refused: list[LocalizedError] = []
+    with another_writer(store.data_dir) as other:
+        other.take()
+        started = time.monotonic()
+        try:
+            save_activity(
+                store,
+                given,
+                activity_id=kept.id if edit else None,
+                waiting=lambda: told.append(True),
+            )
+        except LocalizedError as exc:
+            refused.append(exc)
+        took = time.monotonic() - started
+    assert refused and not told, "it waited for the other writer first"
+    assert took < 10
+    assert refused[0].field == ("location" if edit else "municipality")
+    assert count_activities(store) == 1
+    # Once free, the same save is refused the same way, and a good one lands.
+    with pytest.raises(LocalizedError) as again:
+        save_activity(store, given, activity_id=kept.id if edit else None, waiting=told.clear)
+    assert again.value.field == refused[0].field

@@ -235,12 +235,26 @@ def edited_changes(
 def edit_activity(work: Work, activity_id: str, given: ActivityInput) -> tuple[ActivityRead, bool]:
     """Change the given fields of an activity; (record, whether anything changed)."""
     with unit_of(work, write=True) as unit:
-        changes = activity_changes(unit, given)
-        if not changes:
-            raise LocalizedError("activity.nothing_to_change")
-        current = ACTIVITIES.get(unit, activity_id)
-        changes = edited_changes(unit, current.model_dump(mode="json"), given, changes)
-        return ACTIVITIES.edit(unit, current.id, changes)
+        return ACTIVITIES.edit(unit, *_edit(unit, activity_id, given))
+
+
+def _edit(unit: Unit, activity_id: str, given: ActivityInput) -> tuple[str, dict[str, Any]]:
+    """The activity's full id and the changes `given` makes of it."""
+    changes = activity_changes(unit, given)
+    if not changes:
+        raise LocalizedError("activity.nothing_to_change")
+    current = ACTIVITIES.get(unit, activity_id)
+    return current.id, edited_changes(unit, current.model_dump(mode="json"), given, changes)
+
+
+def check_activity(work: Work, given: ActivityInput, activity_id: str | None = None) -> None:
+    """Refuse, without writing (in a reading unit), what `add_activity`, or `edit_activity` of
+    `activity_id`, would refuse of `given`."""
+    with unit_of(work, write=False) as unit:
+        if activity_id is None:
+            new_activity_content(unit, given)
+        else:
+            ACTIVITIES.check_edit(unit, *_edit(unit, activity_id, given))
 
 
 def get_activity(work: Work, activity_id: str) -> ActivityRead:

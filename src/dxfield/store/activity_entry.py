@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from dxfield.domain.dates import read_date
@@ -25,13 +25,15 @@ from dxfield.i18n import N_, about, pgettext, problems
 from dxfield.store.activities import (
     ActivityInput,
     add_activity,
+    check_activity,
     edit_activity,
     get_activity,
     list_activities,
 )
 from dxfield.store.local_state import discard_draft, get_setting, set_setting
 from dxfield.store.tracks import add_activity_advancing, move_track
-from dxfield.store.unit import Work, unit_of
+from dxfield.store.unit import Unit, Work, unit_of
+from dxfield.store.waits import GivingUp
 
 LAST_USED = "activity_form.last_used"
 """The setting that remembers the last saved activity's municipality, initiative and kind."""
@@ -156,7 +158,9 @@ def save_activity(
     A new activity and its move are one unit of work: both or neither. An edited activity is
     saved first, in its own unit, and the track moved after it: should the move be refused, the
     edit stays saved and `move_failed` says why."""
-    with unit_of(work, write=True, waiting=waiting) as unit:
+    with unit_of(
+        work, write=True, waiting=_checking_first(work, given, activity_id, waiting)
+    ) as unit:
         move = None
         if activity_id is None and advance is not None:
             record, move = add_activity_advancing(unit, given, track=advance[0], to=advance[1])
@@ -184,6 +188,26 @@ def save_activity(
         except Exception as exc:  # the edit is saved; the form says the move was not
             return Saved(record, None, exc)
     return Saved(record, move)
+
+
+def _checking_first(
+    work: Work,
+    given: ActivityInput,
+    activity_id: str | None,
+    waiting: Callable[[], object] | None,
+) -> Callable[[], object] | None:
+    """`waiting`, which first checks the save (`check_activity`, reading beside the writer): a
+    save that has to wait for another writer (a long import) is refused at once, not after the
+    wait, for what it would be refused for then (no municipality, a date out of range), and
+    what was typed stays in the form to be mended."""
+    if waiting is None or isinstance(work, Unit):  # within a unit: never waits
+        return waiting
+
+    def told() -> object:
+        check_activity(work, given, activity_id)
+        return waiting()
+
+    return replace(waiting, say=told) if isinstance(waiting, GivingUp) else told
 
 
 def defaults_of(activity: ActivityRead) -> dict[str, Any]:

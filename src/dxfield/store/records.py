@@ -101,19 +101,31 @@ class Repository(Generic[ReadModel]):
     def edit(self, work: Work, record_id: str, changes: dict[str, Any]) -> tuple[ReadModel, bool]:
         """Apply `changes` to a record; return (record, changed). No revision when nothing
         changes. `record_id` may be a unique part of the id."""
-        unknown = set(changes) - content_fields(self.name)
-        if unknown:
-            raise ValueError(f"not fields of {self.name}: {sorted(unknown)}")
         with unit_of(work, write=True) as unit:
-            full = self.resolve(unit, record_id)
-            row = unit.conn.execute(select(self.table).where(self.table.c.id == full))
-            current = row.mappings().one()
-            if current["deleted"]:
-                raise self._deleted(record_id)
-            content, changed = applied(self.name, content_of(self.name, current), changes)
+            full, content, changed = self._edited(unit, record_id, changes)
             if changed:
                 revisions.write_record(unit, self.name, full, content)
             return self.get(unit, full), changed
+
+    def check_edit(self, work: Work, record_id: str, changes: dict[str, Any]) -> None:
+        """Refuse, without writing, what `edit` would refuse of these changes."""
+        with unit_of(work, write=False) as unit:
+            self._edited(unit, record_id, changes)
+
+    def _edited(
+        self, unit: Unit, record_id: str, changes: dict[str, Any]
+    ) -> tuple[str, dict[str, Any], bool]:
+        """The record's full id, its content with `changes` (validated), whether that differs."""
+        unknown = set(changes) - content_fields(self.name)
+        if unknown:
+            raise ValueError(f"not fields of {self.name}: {sorted(unknown)}")
+        full = self.resolve(unit, record_id)
+        row = unit.conn.execute(select(self.table).where(self.table.c.id == full))
+        current = row.mappings().one()
+        if current["deleted"]:
+            raise self._deleted(record_id)
+        content, changed = applied(self.name, content_of(self.name, current), changes)
+        return full, content, changed
 
     def delete(self, work: Work, record_id: str) -> str:
         """Tombstone a record (its history stays); return its full id."""
