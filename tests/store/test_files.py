@@ -39,6 +39,42 @@ def test_no_more_than_the_cap_is_read_whatever_the_size_says() -> None:
     assert read_regular_file(status, 1 << 20).startswith(b"Name:")
 
 
+@pytest.mark.sqlite_only
+@pytest.mark.parametrize("suffix", ["", "-wal", "-shm"])
+def test_the_open_stores_own_files_are_never_opened_to_be_read(
+    data_dir: Path, tmp_path: Path, suffix: str
+) -> None:
+    """Named by mistake (an import, an attachment): refused before it is opened. Closing a
+    handle on the store would let go of this process's SQLite locks, and another dxfield
+    closing the store would then delete the WAL from under this one."""
+    import subprocess
+    import sys
+
+    from dxfield.paths import STORE_FILE
+    from dxfield.store.engine import Store
+
+    with Store.open(data_dir) as store:
+        store.device  # noqa: B018 (read: the store is open, its locks held)
+        named = data_dir / (STORE_FILE + suffix)
+        linked = tmp_path / "a-copy.csv"  # another name for the same file
+        os.link(named, linked)
+        for path in (named, linked):
+            with pytest.raises(LocalizedError, match="store's own file"):
+                read_regular_file(path, 1 << 30)
+        subprocess.run(  # another dxfield opens the store and closes it
+            [
+                sys.executable,
+                "-c",
+                "import sys, pathlib; from dxfield.store.engine import Store; "
+                "Store.open(pathlib.Path(sys.argv[1]))"
+                ".close()",
+                str(data_dir),
+            ],
+            check=True,
+        )
+        assert (data_dir / f"{STORE_FILE}-wal").exists(), "the WAL was taken away"
+
+
 def test_a_file_within_the_cap_is_read_whole(tmp_path: Path) -> None:
     path = tmp_path / "f"
     path.write_bytes(b"x" * 100)

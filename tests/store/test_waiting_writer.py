@@ -141,7 +141,9 @@ def test_a_save_that_would_be_refused_is_refused_at_once_not_after_the_wait(
                 store,
                 given,
                 activity_id=kept.id if edit else None,
-                waiting=lambda: told.append(True),
+                # Should it wait after all, the other writer lets go soon: a test that fails
+                # does so at once, not after the other writer's minute.
+                waiting=lambda: (told.append(True), other.let_go_soon()),
             )
         except LocalizedError as exc:
             refused.append(exc)
@@ -154,3 +156,21 @@ def test_a_save_that_would_be_refused_is_refused_at_once_not_after_the_wait(
     with pytest.raises(LocalizedError) as again:
         save_activity(store, given, activity_id=kept.id if edit else None, waiting=told.clear)
     assert again.value.field == refused[0].field
+    mended = (
+        ActivityInput(location="市役所")
+        if edit
+        else ActivityInput(
+            title="名前だけ", kind="meeting", date="2024-07-01", municipality="豊岡市"
+        )
+    )
+    with another_writer(store.data_dir) as other:
+        other.take()
+        saved = save_activity(
+            store,
+            mended,
+            activity_id=kept.id if edit else None,
+            waiting=lambda: (told.append(True), other.let_go_soon()),
+        )
+    assert told == [True]  # this one waited, and landed
+    assert count_activities(store) == (1 if edit else 2)
+    assert saved.activity.location == "市役所" if edit else saved.activity.title == "名前だけ"

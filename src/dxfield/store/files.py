@@ -6,11 +6,13 @@ export, and the app's Sync and Report screens) passes through `guard_output`: no
 folder holds is written over, whether it is named directly, through a symlink or a hard link,
 and the store's and the keys' own names are never taken there even before those files exist.
 Every file a person gives to be read passes through `read_regular_file`: a folder, a pipe or a
-device (`/dev/zero`) is refused before it is opened, and no more than the cap is read.
+device (`/dev/zero`) is refused before it is opened, and no more than the cap is read; so is a
+store's own file (closing a handle on it would let go of this process's SQLite locks).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 import unicodedata
@@ -36,6 +38,9 @@ PROBLEMS = problems(
             "(the store, its keys...); nothing was written: choose another place"
         ),
         "file.not_utf8": N_("{path} is not UTF-8 text"),
+        "file.is_store": N_(
+            "{path} is a dxfield store's own file, not one to bring in; nothing was read"
+        ),
     }
 )
 
@@ -104,6 +109,8 @@ def open_regular_file(path: Path, limit: int | None = None) -> BinaryIO:
         raise _cannot_read(path, exc) from None
     if not stat.S_ISREG(info.st_mode):
         raise _not_regular(path)
+    if _store_side(path):
+        raise LocalizedError("file.is_store", path=_name(path))
     if limit is not None and info.st_size > limit:
         raise _too_large(path, limit)
     flags = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0)
@@ -118,6 +125,22 @@ def open_regular_file(path: Path, limit: int | None = None) -> BinaryIO:
         handle.close()
         raise _not_regular(path)
     return handle
+
+
+def _store_side(path: Path) -> bool:
+    """Whether `path` is a store's file or one SQLite keeps beside it (by its name, or as
+    another name of the person's own store's). Never opened to be read: POSIX locks are the
+    process's, and closing a handle on the file this process has open as its store would let
+    go of SQLite's locks on it (see `engine.refuse_unusable_store_file`)."""
+    names = [STORE_FILE + suffix for suffix in STORE_SIDE_SUFFIXES]
+    if any(_same_name(path.name, name) for name in names):
+        return True
+    folder = resolve_data_dir()
+    for name in names:
+        with contextlib.suppress(OSError):
+            if os.path.samefile(path, folder / name):
+                return True
+    return False
 
 
 def existing_folder(target: Path) -> Path:
