@@ -32,6 +32,8 @@ from dxfield.tui.screens.note_templates import NoteTemplatesScreen
 from dxfield.tui.widgets.activity_list import ActivityList
 from dxfield.tui.widgets.pick_list import PickList
 from tests.tui.test_app import SIZE, open_log, settle
+from tests.tui.test_sync_app import _notified
+from tests.writers import another_writer
 
 
 class Counted:
@@ -99,6 +101,31 @@ async def test_a_quick_capture_takes_at_most_six_keys(demo: Path) -> None:
     with Store.open(demo) as store:
         names = activities.activity_names(store, saved)
     assert names.municipality == "多可町"
+
+
+@pytest.mark.usefixtures("frozen_today")
+async def test_a_capture_saved_during_a_long_import_waits_says_so_and_lands(demo: Path) -> None:
+    """Every form's save waits for another writer, as the activity form's does (it used to
+    fail as "busy" after ten seconds of an import writing)."""
+    app = DxfieldApp(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_log(app, pilot)
+        await pilot.press("N")
+        await settle(app, pilot)
+        assert isinstance(app.screen, CaptureScreen)
+        await pilot.press(*"取込中のメモ", "tab", *"多可", "tab", "tab", *"聞いたこと")
+        with another_writer(demo) as other:
+            other.take()
+            await pilot.press("ctrl+s")
+            said = await _notified(app, pilot, "Another dxfield is writing")
+            assert any("Another dxfield is writing" in m for m in said), said
+            assert isinstance(app.screen, CaptureScreen)  # still there, waiting
+            other.let_go()
+        await settle(app, pilot)
+        assert isinstance(app.screen, LogScreen)
+    saved = newest(demo)
+    assert saved.title == "取込中のメモ"
+    assert "聞いたこと" in saved.notes
 
 
 @pytest.mark.usefixtures("frozen_today")

@@ -340,6 +340,9 @@ class Store:
             raise StoreError("hub.not_enrolled", device=self.device.name, id=self.device.id)
         if not lock and not self.backend.writes_ahead:
             raise RuntimeError(f"a {self.backend.name} transaction that writes holds the lock")
+        from dxfield.store.waits import waiting_for
+
+        waiting = waiting_for(waiting)  # an app form's save waits too (`saving_waits`)
         try:
             with (
                 self.engine.connect().execution_options(

@@ -9,7 +9,11 @@ written. The app's Sync screen gives one for its imports, wanted while the app r
 who quits during an import has the app close at once (the bundle is still on the stick, for
 the next import), where it used to leave the terminal blank until the import was done, and,
 should it be waiting for another writer, write it after the app was gone. A save in the app
-gives a plain callable: it waits, so that what was typed lands.
+gives a plain callable: it waits, so that what was typed lands. Every other save the app makes
+(a finding, an action, a quick note, a track's move...) goes through services that open their
+own units: the app's forms give those units their `waiting` through `saving_waits` (a context
+variable of the thread the save runs in), so that they too wait, saying so, rather than fail
+as "busy" after ten seconds of a long import.
 
 On SQLite the wait goes in tries of WAIT_TRY_MS, so Ctrl-C stops a waiting command-line import
 at once rather than at the end of a busy timeout. On the hub a plain waiter queues on the
@@ -19,7 +23,9 @@ instead, so that it can stop, and so gives up its place in the queue.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from dxfield.domain.errors import LocalizedError
@@ -51,3 +57,22 @@ def still_wanted(waiting: Callable[[], object] | None) -> None:
     callable, or none, always is)."""
     if isinstance(waiting, GivingUp) and not waiting.wanted():
         raise LocalizedError("store.given_up")
+
+
+_SAVING: ContextVar[Callable[[], object] | None] = ContextVar("dxfield_saving", default=None)
+
+
+@contextlib.contextmanager
+def saving_waits(waiting: Callable[[], object]) -> Iterator[None]:
+    """Within the block (in this thread), a writing unit opened without a `waiting` of its own
+    waits as one given `waiting` would."""
+    token = _SAVING.set(waiting)
+    try:
+        yield
+    finally:
+        _SAVING.reset(token)
+
+
+def waiting_for(waiting: Callable[[], object] | None) -> Callable[[], object] | None:
+    """The `waiting` a writing unit uses: its own, else the one `saving_waits` gave."""
+    return waiting if waiting is not None else _SAVING.get()

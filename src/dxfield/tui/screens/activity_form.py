@@ -36,7 +36,7 @@ from dxfield.domain.enums import ActivityKind, SupportArea
 from dxfield.domain.readings import Pickable, pickable, reading_of, romaji_of
 from dxfield.domain.visible import visible
 from dxfield.i18n import N_, LocalizedError, _, current_language
-from dxfield.tui.screens.base import DxScreen
+from dxfield.tui.screens.base import DxScreen, waiting_to_save
 from dxfield.tui.text import display_path, error_text, plain, plain_options
 from dxfield.tui.widgets.pick_list import PickList
 
@@ -729,17 +729,7 @@ class ActivityFormScreen(DxScreen):
 
     def _waiting(self) -> None:
         """Another dxfield holds the store (a long import writing): the save waits for it."""
-        self.app.call_from_thread(
-            self.notify,
-            _(
-                "Another dxfield is writing to the log (an import?); this entry is saved as "
-                "soon as it is done"
-            ),
-            title=_("Waiting to save"),
-            severity="warning",
-            timeout=15,
-            markup=False,
-        )
+        waiting_to_save(self)
 
     def _failed(self, error: BaseException) -> None:
         self._saving = False

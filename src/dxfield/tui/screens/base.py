@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -19,6 +19,22 @@ from dxfield.tui.widgets.title_bar import TitleBar
 if TYPE_CHECKING:
     from dxfield.store.engine import Store
     from dxfield.tui.app import DxfieldApp
+
+
+def waiting_to_save(screen: Screen[Any]) -> None:
+    """Say, from a save's worker, that it waits for another dxfield (a long import) to finish
+    writing, and lands then."""
+    screen.app.call_from_thread(
+        screen.notify,
+        _(
+            "Another dxfield is writing to the log (an import?); this entry is saved as "
+            "soon as it is done"
+        ),
+        title=_("Waiting to save"),
+        severity="warning",
+        timeout=15,
+        markup=False,
+    )
 
 
 class DxScreen(Screen[None]):
@@ -130,8 +146,12 @@ class FormModal(ModalScreen[bool]):
         )
 
     def _write(self, payload: object) -> None:
+        from dxfield.store.waits import saving_waits
+
         try:
-            self.write(payload)
+            # Another dxfield writing (a long import): the save waits for it, and says so.
+            with saving_waits(lambda: waiting_to_save(self)):
+                self.write(payload)
         except Exception as exc:
             self.app.call_from_thread(self._failed, exc)
             return
