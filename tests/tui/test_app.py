@@ -256,6 +256,49 @@ async def test_a_draft_comes_back_after_the_app_stopped_mid_typing(demo: Path) -
 
 
 @pytest.mark.usefixtures("frozen_today")
+async def test_typing_while_another_dxfield_writes_says_nothing_and_the_newest_draft_lands(
+    demo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A long import writing: the drafts written as one types wait for it, quietly (they used
+    to fail as "busy" with an error each), and the newest lands, never an older one after."""
+    from dxfield.store import sqlite_features
+    from tests.writers import another_writer
+
+    # A plain writer is "busy" at once here (the store's connections are made with this).
+    monkeypatch.setattr(sqlite_features, "BUSY_TIMEOUT_MS", 200)
+    monkeypatch.setattr(
+        sqlite_features,
+        "PRAGMAS",
+        tuple(
+            "PRAGMA busy_timeout = 200" if p.startswith("PRAGMA busy_timeout") else p
+            for p in sqlite_features.PRAGMAS
+        ),
+    )
+    app = DxfieldApp(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("n")
+        await settle(app, pilot)
+        with another_writer(demo) as other:
+            other.take()
+            await pilot.press(*"書きかけ")
+            await pilot.pause(1.0)  # its draft waits for the other writer
+            await pilot.press(*"のメモ")
+            await pilot.pause(1.0)  # and this one after it
+            other.let_go()
+        titles: list[str] = []
+        for _ in range(200):
+            await pilot.pause(0.05)
+            with Store.open(demo) as store:
+                titles = [str(d.data["title"]) for d in list_drafts(store)]
+            if titles == ["書きかけのメモ"]:
+                break
+        assert titles == ["書きかけのメモ"]
+        said = [(n.severity, str(n.message)) for n in app._notifications]
+        assert not [m for severity, m in said if severity == "error"], said
+
+
+@pytest.mark.usefixtures("frozen_today")
 async def test_q_quits_but_not_while_typing(demo: Path) -> None:
     app = DxfieldApp(demo)
     async with app.run_test(size=SIZE) as pilot:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import threading
 import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -151,6 +152,12 @@ class ActivityFormScreen(DxScreen):
         self._ready = False
         self._initial: dict[str, Any] = {}
         self._draft_timer: Timer | None = None
+        self._draft_lock = threading.Lock()
+        self._draft_next: tuple[dict[str, Any] | None] | None = None
+        """What the draft writer writes next (a draft, or None to discard it); None: nothing."""
+        self._draft_writing = False
+        self._draft_worker: Worker[None] | None = None
+        self._quitting = False
         self._saving = False
         self._choices: dict[str, set[str]] = {}
         self._known_participants: list[str] = []
@@ -601,21 +608,66 @@ class ActivityFormScreen(DxScreen):
 
     def _save_draft(self) -> None:
         if self.dirty and not self._saving:
-            self._write_draft(self.draft_values())
+            self._queue_draft(self.draft_values())
 
     def flush_draft(self) -> Worker[None] | None:
-        """Write the draft now (before the app quits); the worker to wait for, if any."""
+        """Write the draft now (before the app quits); the worker to wait for, if any. A draft
+        write waiting for another writer gives way to this one, which waits no longer than the
+        busy timeout: the app does not hang on quitting during a long import."""
         if self._draft_timer is not None:
             self._draft_timer.stop()
         if self.dirty and not self._saving:
-            return self._write_draft(self.draft_values())
+            self._quitting = True
+            return self._queue_draft(self.draft_values())
         return None
 
-    @work(thread=True, group="form-draft", exit_on_error=False)
-    def _write_draft(self, values: dict[str, Any]) -> None:
-        from dxfield.store.local_state import save_draft
+    def _queue_draft(self, values: dict[str, Any] | None) -> Worker[None] | None:
+        """Have the one draft writer write `values` (None: discard the draft). What was queued
+        and not written is replaced, so that an older draft never lands after a newer one,
+        however long a write waits for another writer (a long import)."""
+        with self._draft_lock:
+            self._draft_next = (values,)
+            if self._draft_writing:
+                return self._draft_worker
+            self._draft_writing = True
+        worker: Worker[None] = self._write_drafts()
+        self._draft_worker = worker
+        return worker
 
-        save_draft(self.store, self.draft_name, values)
+    def _draft_wanted(self) -> bool:
+        """Whether the draft being written is still wanted: not once the activity is being
+        saved (the save discards the draft), nor once a newer one is queued."""
+        return not self._saving and self._draft_next is None
+
+    @work(thread=True, group="form-draft", exit_on_error=False)
+    def _write_drafts(self) -> None:
+        """Write what is queued, the newest each time, until nothing is. Another dxfield
+        writing (a long import): each write waits for it, quietly (typing went on making
+        "busy" errors), unless the app is quitting."""
+        from dxfield.store.local_state import discard_draft, save_draft
+        from dxfield.store.waits import GivingUp
+
+        try:
+            while True:
+                with self._draft_lock:
+                    queued, self._draft_next = self._draft_next, None
+                    if queued is None:
+                        self._draft_writing = False
+                        return
+                (values,) = queued
+                waiting = None if self._quitting else GivingUp(lambda: None, self._draft_wanted)
+                try:
+                    with self.store.unit(write=True, waiting=waiting) as unit:
+                        if values is None:
+                            discard_draft(unit, self.draft_name)
+                        elif self._draft_wanted():  # under the lock: still wanted
+                            save_draft(unit, self.draft_name, values)
+                except LocalizedError as exc:
+                    if exc.code != "store.given_up":
+                        raise
+        finally:
+            with self._draft_lock:
+                self._draft_writing = False
 
     # -- saving ----------------------------------------------------------------------------------
 
@@ -793,14 +845,8 @@ class ActivityFormScreen(DxScreen):
         self._ready = False
         if self._draft_timer is not None:
             self._draft_timer.stop()
-        self._discard_draft()
+        self._queue_draft(None)  # after any draft still to be written
         self.app.pop_screen()
-
-    @work(thread=True, group="form-draft", exit_on_error=False)
-    def _discard_draft(self) -> None:
-        from dxfield.store.local_state import discard_draft
-
-        discard_draft(self.store, self.draft_name)
 
 
 def under_first_heading(area: TextArea) -> None:
