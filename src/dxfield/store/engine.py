@@ -149,9 +149,10 @@ def refuse_unusable_store_file(path: Path) -> None:
     # connections hold on it (SQLite's own handles wait for them). The app opens the whole
     # store while its light connections are open; another dxfield closing the store would then
     # find no one else there and take the WAL away from under the app, whose saves from then on
-    # went to a deleted file (lost), and whose reads found the file "malformed".
+    # went to a deleted file (lost), and whose reads found the file "malformed". Immutable: the
+    # header is all that is read, and nothing is written (no -wal or -shm is made beside it).
     try:
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True)
     except sqlite3.Error as exc:
         raise _unreadable(path, exc) from None
     try:
@@ -159,7 +160,7 @@ def refuse_unusable_store_file(path: Path) -> None:
     except sqlite3.DatabaseError as exc:
         if getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_NOTADB:
             raise _unreadable(path, words(N_("not a SQLite file"))) from None
-        raise _unreadable(path, exc) from None
+        # Anything else is for the store's own opening to say: it reads the file with its WAL.
     finally:
         conn.close()
 
