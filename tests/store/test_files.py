@@ -109,3 +109,22 @@ def test_a_safe_name_keeps_what_was_safe_and_has_a_length_and_a_fallback() -> No
                                             ("COM1 .pdf", "_COM1 .pdf"), ("CONSOLE.txt", "CONSOLE.txt")])  # fmt: skip
 def test_a_safe_name_is_no_windows_device(name: str, safe: str) -> None:
     assert safe_name_part(name, limit=200) == safe
+
+
+@pytest.mark.sqlite_only
+def test_a_store_open_outside_the_default_folder_is_never_read_either(tmp_path: Path) -> None:
+    """`--data-dir` elsewhere, the demo's store: by another name (a hard link) or through a
+    symlink, it is refused as the store this process has open."""
+    from dxfield.paths import STORE_FILE
+    from dxfield.store.engine import Store
+
+    elsewhere = tmp_path / "elsewhere"
+    with Store.open(elsewhere):
+        linked, pointing = tmp_path / "a-copy.csv", tmp_path / "points.csv"
+        os.link(elsewhere / STORE_FILE, linked)
+        pointing.symlink_to(elsewhere / STORE_FILE)
+        for path in (linked, pointing):
+            with pytest.raises(LocalizedError, match="store's own file"):
+                read_regular_file(path, 1 << 30)
+    (tmp_path / "table.csv").write_text("id,title\n")  # any other file is read as ever
+    assert read_regular_file(tmp_path / "table.csv", 100) == b"id,title\n"

@@ -261,19 +261,9 @@ async def test_typing_while_another_dxfield_writes_says_nothing_and_the_newest_d
 ) -> None:
     """A long import writing: the drafts written as one types wait for it, quietly (they used
     to fail as "busy" with an error each), and the newest lands, never an older one after."""
-    from dxfield.store import sqlite_features
     from tests.writers import another_writer
 
-    # A plain writer is "busy" at once here (the store's connections are made with this).
-    monkeypatch.setattr(sqlite_features, "BUSY_TIMEOUT_MS", 200)
-    monkeypatch.setattr(
-        sqlite_features,
-        "PRAGMAS",
-        tuple(
-            "PRAGMA busy_timeout = 200" if p.startswith("PRAGMA busy_timeout") else p
-            for p in sqlite_features.PRAGMAS
-        ),
-    )
+    _busy_at_once(monkeypatch)
     app = DxfieldApp(demo)
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
@@ -296,6 +286,96 @@ async def test_typing_while_another_dxfield_writes_says_nothing_and_the_newest_d
         assert titles == ["書きかけのメモ"]
         said = [(n.severity, str(n.message)) for n in app._notifications]
         assert not [m for severity, m in said if severity == "error"], said
+
+
+def _busy_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A plain writer is "busy" after 200 ms (the store's connections are made with this)."""
+    from dxfield.store import sqlite_features
+
+    monkeypatch.setattr(sqlite_features, "BUSY_TIMEOUT_MS", 200)
+    monkeypatch.setattr(
+        sqlite_features,
+        "PRAGMAS",
+        tuple(
+            "PRAGMA busy_timeout = 200" if p.startswith("PRAGMA busy_timeout") else p
+            for p in sqlite_features.PRAGMAS
+        ),
+    )
+
+
+@pytest.mark.usefixtures("frozen_today")
+async def test_a_draft_discarded_while_another_dxfield_writes_does_not_come_back(
+    demo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Escape, then "discard", while a draft write waits for a long import: once the import is
+    done the draft is gone, not written after the form closed (nor an older one left)."""
+    from tests.writers import another_writer
+
+    _busy_at_once(monkeypatch)
+    app = DxfieldApp(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("n")
+        await settle(app, pilot)
+        await pilot.press(*"abc")
+        await pilot.pause(0.6)
+        await settle(app, pilot)  # its draft is there
+        with Store.open(demo) as store:
+            assert [d.data["title"] for d in list_drafts(store)] == ["abc"]
+        with another_writer(demo) as other:
+            other.take()
+            await pilot.press(*"def")
+            await pilot.pause(1.0)  # its draft waits
+            await pilot.press("escape")
+            await pilot.pause(0.3)
+            await pilot.press("y")  # discard
+            await pilot.pause(0.5)
+            other.let_go()
+        drafts: list[str] = ["?"]
+        for _ in range(200):
+            await pilot.pause(0.05)
+            with Store.open(demo) as store:
+                drafts = [str(d.data["title"]) for d in list_drafts(store)]
+            if not drafts:
+                break
+        assert drafts == []
+        await pilot.pause(1.0)
+        with Store.open(demo) as store:
+            assert list_drafts(store) == []  # and none landed after
+
+
+@pytest.mark.usefixtures("frozen_today")
+async def test_quitting_while_another_dxfield_writes_does_not_hang(
+    demo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ctrl+q while a draft write waits for a long import: the app quits at once (its last
+    draft tried without waiting), with no traceback, and no draft lands after it is gone."""
+    import time
+
+    from tests.writers import another_writer
+
+    _busy_at_once(monkeypatch)
+    app = DxfieldApp(demo)
+    with another_writer(demo) as other:
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(app, pilot)
+            await pilot.press("n")
+            await settle(app, pilot)
+            other.take()
+            await pilot.press(*"abc")
+            await pilot.pause(1.0)  # its draft waits
+            started = time.monotonic()
+            await pilot.press("ctrl+q")
+            for _ in range(100):
+                if not app.is_running:
+                    break
+                await pilot.pause(0.05)
+            took = time.monotonic() - started
+        assert app.return_code == 0
+        assert took < 5
+        time.sleep(0.7)  # a draft write that went on waiting would still be trying
+    with Store.open(demo) as store:
+        assert list_drafts(store) == []  # none was kept, and none landed after
 
 
 @pytest.mark.usefixtures("frozen_today")

@@ -120,6 +120,9 @@ async def test_a_capture_saved_during_a_long_import_waits_says_so_and_lands(demo
             said = await _notified(app, pilot, "Another dxfield is writing")
             assert any("Another dxfield is writing" in m for m in said), said
             assert isinstance(app.screen, CaptureScreen)  # still there, waiting
+            await pilot.press("escape")  # closing now would have the note land unseen
+            await pilot.pause(0.3)
+            assert isinstance(app.screen, CaptureScreen)
             other.let_go()
         await settle(app, pilot)
         assert isinstance(app.screen, LogScreen)

@@ -33,7 +33,7 @@ from dxfield.store.activities import (
 from dxfield.store.local_state import discard_draft, get_setting, set_setting
 from dxfield.store.tracks import add_activity_advancing, move_track
 from dxfield.store.unit import Unit, Work, unit_of
-from dxfield.store.waits import GivingUp
+from dxfield.store.waits import GivingUp, waiting_for
 
 LAST_USED = "activity_form.last_used"
 """The setting that remembers the last saved activity's municipality, initiative and kind."""
@@ -200,6 +200,7 @@ def _checking_first(
     save that has to wait for another writer (a long import) is refused at once, not after the
     wait, for what it would be refused for then (no municipality, a date out of range), and
     what was typed stays in the form to be mended."""
+    waiting = waiting_for(waiting)  # a quick capture's, from its form
     if waiting is None or isinstance(work, Unit):  # within a unit: never waits
         return waiting
 

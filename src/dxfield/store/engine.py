@@ -280,6 +280,9 @@ class Store:
     @classmethod
     def _open_file(cls, path: Path, found: str | None, device_name: str | None) -> Store:
         """The store in the file `path`, migrated from schema `found` when it is not the head."""
+        from dxfield.store.files import note_open_store
+
+        note_open_store(path)  # never read as a file a person names (store/files.py)
         engine = _engine(path)
         try:
             if found != SCHEMA_HEAD:

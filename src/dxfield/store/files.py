@@ -109,7 +109,7 @@ def open_regular_file(path: Path, limit: int | None = None) -> BinaryIO:
         raise _cannot_read(path, exc) from None
     if not stat.S_ISREG(info.st_mode):
         raise _not_regular(path)
-    if _store_side(path):
+    if _store_side(path, info):
         raise LocalizedError("file.is_store", path=_name(path))
     if limit is not None and info.st_size > limit:
         raise _too_large(path, limit)
@@ -127,13 +127,29 @@ def open_regular_file(path: Path, limit: int | None = None) -> BinaryIO:
     return handle
 
 
-def _store_side(path: Path) -> bool:
-    """Whether `path` is a store's file or one SQLite keeps beside it (by its name, or as
-    another name of the person's own store's). Never opened to be read: POSIX locks are the
-    process's, and closing a handle on the file this process has open as its store would let
-    go of SQLite's locks on it (see `engine.refuse_unusable_store_file`)."""
+_OPEN_STORES: set[tuple[int, int]] = set()
+"""The store files this process has opened (device and inode): `note_open_store`."""
+
+
+def note_open_store(path: Path) -> None:
+    """Remember that this process has the store file `path` open (the engine's, the light
+    path's): a file named to be read that is it, under whatever name, is refused."""
+    with contextlib.suppress(OSError):
+        info = path.stat()
+        _OPEN_STORES.add((info.st_dev, info.st_ino))
+
+
+def _store_side(path: Path, info: os.stat_result) -> bool:
+    """Whether `path` (whose `stat` is `info`) is a store's file or one SQLite keeps beside it:
+    by its name or its target's, as a store this process has open, or as another name of the
+    person's own store's. Never opened to be read: POSIX locks are the process's, and closing
+    a handle on the file this process has open as its store would let go of SQLite's locks on
+    it (see `engine.refuse_unusable_store_file`)."""
     names = [STORE_FILE + suffix for suffix in STORE_SIDE_SUFFIXES]
-    if any(_same_name(path.name, name) for name in names):
+    for shown in (path.name, path.resolve().name):
+        if any(_same_name(shown, name) for name in names):
+            return True
+    if (info.st_dev, info.st_ino) in _OPEN_STORES:
         return True
     folder = resolve_data_dir()
     for name in names:

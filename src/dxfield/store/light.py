@@ -47,7 +47,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from dxfield.domain.enums import ActivityKind, SupportArea
 from dxfield.domain.errors import LocalizedError, StoreError
 from dxfield.paths import KEY_FILE, STORE_FILE
-from dxfield.store import engine, markers
+from dxfield.store import engine, files, markers
 from dxfield.store.draft_rows import DRAFT_PREFIX, Draft, drafts_of
 from dxfield.store.files import read_regular_file
 from dxfield.store.hub_checks import (
@@ -666,6 +666,7 @@ def _open_file(data_dir: Path, *, shared: bool = False) -> LightStore | None:
         return None  # refused: `Store.open` refuses it in the same words
     with contextlib.suppress(OSError):  # as `Store.open_file` leaves it: owner-only
         path.chmod(0o600)
+    files.note_open_store(path)  # never read as a file a person names (store/files.py)
     try:
         conn = sqlite3.connect(path, isolation_level=None, check_same_thread=not shared)
     except sqlite3.Error:

@@ -24,6 +24,7 @@ instead, so that it can stop, and so gives up its place in the queue.
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -59,14 +60,17 @@ def still_wanted(waiting: Callable[[], object] | None) -> None:
         raise LocalizedError("store.given_up")
 
 
-_SAVING: ContextVar[Callable[[], object] | None] = ContextVar("dxfield_saving", default=None)
+_SAVING: ContextVar[tuple[int, Callable[[], object]] | None] = ContextVar(
+    "dxfield_saving", default=None
+)
 
 
 @contextlib.contextmanager
 def saving_waits(waiting: Callable[[], object]) -> Iterator[None]:
-    """Within the block (in this thread), a writing unit opened without a `waiting` of its own
-    waits as one given `waiting` would."""
-    token = _SAVING.set(waiting)
+    """Within the block, in this thread, a writing unit opened without a `waiting` of its own
+    waits as one given `waiting` would. Only in this thread: what it hands to the app's loop
+    (`call_from_thread` copies the context) does not wait."""
+    token = _SAVING.set((threading.get_ident(), waiting))
     try:
         yield
     finally:
@@ -75,4 +79,7 @@ def saving_waits(waiting: Callable[[], object]) -> Iterator[None]:
 
 def waiting_for(waiting: Callable[[], object] | None) -> Callable[[], object] | None:
     """The `waiting` a writing unit uses: its own, else the one `saving_waits` gave."""
-    return waiting if waiting is not None else _SAVING.get()
+    if waiting is not None:
+        return waiting
+    given = _SAVING.get()
+    return given[1] if given is not None and given[0] == threading.get_ident() else None

@@ -28,7 +28,7 @@ from textual.binding import Binding, BindingType
 from textual.command import CommandPalette, Provider
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker, WorkerCancelled, WorkerFailed, WorkerState
 
 from dxfield import clock
 from dxfield.i18n import N_, _
@@ -602,7 +602,10 @@ class DxfieldApp(App[None]):
             if isinstance(screen, ActivityFormScreen):
                 worker = screen.flush_draft()
                 if worker is not None:
-                    await worker.wait()
+                    # Another dxfield writing past the busy timeout: the draft written before
+                    # stays; the app quits all the same, without a traceback.
+                    with contextlib.suppress(WorkerFailed, WorkerCancelled):
+                        await worker.wait()
         self.exit()
 
     # -- Textual's own commands, in the user's language -----------------------------------------

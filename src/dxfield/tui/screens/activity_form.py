@@ -18,6 +18,7 @@ is lost.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import threading
 import uuid
@@ -37,13 +38,15 @@ from dxfield.domain.enums import ActivityKind, SupportArea
 from dxfield.domain.readings import Pickable, pickable, reading_of, romaji_of
 from dxfield.domain.visible import visible
 from dxfield.i18n import N_, LocalizedError, _, current_language
-from dxfield.tui.screens.base import DxScreen, waiting_to_save
+from dxfield.tui.screens.base import DxScreen, still_saving, waiting_to_save
 from dxfield.tui.text import display_path, error_text, plain, plain_options
 from dxfield.tui.widgets.pick_list import PickList
 
 if TYPE_CHECKING:
     from dxfield.store.activities import ActivityInput
+    from dxfield.store.engine import Store
     from dxfield.store.local_state import Draft
+    from dxfield.tui.app import DxfieldApp
     from dxfield.tui.screens.attach import AttachInput
 
 DRAFT_DELAY = 0.4
@@ -616,34 +619,44 @@ class ActivityFormScreen(DxScreen):
         busy timeout: the app does not hang on quitting during a long import."""
         if self._draft_timer is not None:
             self._draft_timer.stop()
+        self._quitting = True  # a draft write waiting for another writer gives way
         if self.dirty and not self._saving:
-            self._quitting = True
             return self._queue_draft(self.draft_values())
         return None
 
     def _queue_draft(self, values: dict[str, Any] | None) -> Worker[None] | None:
         """Have the one draft writer write `values` (None: discard the draft). What was queued
         and not written is replaced, so that an older draft never lands after a newer one,
-        however long a write waits for another writer (a long import)."""
+        however long a write waits for another writer (a long import). The writer is the app's
+        worker, given the store and the draft's name here: it outlives the form (a discard on
+        Escape is written after the form is gone) and never asks the form for the app."""
         with self._draft_lock:
             self._draft_next = (values,)
             if self._draft_writing:
                 return self._draft_worker
             self._draft_writing = True
-        worker: Worker[None] = self._write_drafts()
+        app = self.dx
+        worker: Worker[None] = app.run_worker(
+            functools.partial(self._write_drafts, self.store, self.draft_name, app),
+            thread=True,
+            group="form-draft",
+            exit_on_error=False,
+        )
         self._draft_worker = worker
         return worker
 
-    def _draft_wanted(self) -> bool:
-        """Whether the draft being written is still wanted: not once the activity is being
-        saved (the save discards the draft), nor once a newer one is queued."""
-        return not self._saving and self._draft_next is None
+    def _draft_wanted(self, values: dict[str, Any] | None, app: DxfieldApp) -> bool:
+        """Whether writing `values` (None: the discard) is still wanted: not once a newer one is
+        queued, nor once the app is quitting (the last draft then goes without waiting); a draft
+        not once the activity is being saved or is saved (the save clears the draft)."""
+        if self._draft_next is not None or self._quitting or not app.is_running:
+            return False
+        return values is None or (self._ready and not self._saving)
 
-    @work(thread=True, group="form-draft", exit_on_error=False)
-    def _write_drafts(self) -> None:
-        """Write what is queued, the newest each time, until nothing is. Another dxfield
-        writing (a long import): each write waits for it, quietly (typing went on making
-        "busy" errors), unless the app is quitting."""
+    def _write_drafts(self, store: Store, name: str, app: DxfieldApp) -> None:
+        """Write what is queued, the newest each time, until nothing is (in a thread). Another
+        dxfield writing (a long import): each write waits for it, quietly (typing during an
+        import made a "busy" error at each pause), unless the app is quitting."""
         from dxfield.store.local_state import discard_draft, save_draft
         from dxfield.store.waits import GivingUp
 
@@ -655,13 +668,19 @@ class ActivityFormScreen(DxScreen):
                         self._draft_writing = False
                         return
                 (values,) = queued
-                waiting = None if self._quitting else GivingUp(lambda: None, self._draft_wanted)
+                quitting = self._quitting
+
+                def wanted(values: dict[str, Any] | None = values) -> bool:
+                    return self._draft_wanted(values, app)
+
                 try:
-                    with self.store.unit(write=True, waiting=waiting) as unit:
+                    with store.unit(
+                        write=True, waiting=None if quitting else GivingUp(lambda: None, wanted)
+                    ) as unit:
                         if values is None:
-                            discard_draft(unit, self.draft_name)
-                        elif self._draft_wanted():  # under the lock: still wanted
-                            save_draft(unit, self.draft_name, values)
+                            discard_draft(unit, name)
+                        elif quitting or wanted():  # under the lock: still wanted
+                            save_draft(unit, name, values)
                 except LocalizedError as exc:
                     if exc.code != "store.given_up":
                         raise
@@ -786,6 +805,7 @@ class ActivityFormScreen(DxScreen):
     def _failed(self, error: BaseException) -> None:
         self._saving = False
         self._show_error(error)
+        self._save_draft()  # a draft that gave way to the save is written after all
 
     def _saved(self, activity_id: str) -> None:
         self._saving = False
@@ -828,6 +848,8 @@ class ActivityFormScreen(DxScreen):
         """Close; ask first when something would be discarded."""
         from dxfield.tui.screens.confirm import ConfirmScreen
 
+        if still_saving(self, self._saving):
+            return
         if not self.dirty:
             self._leave()
             return

@@ -37,6 +37,15 @@ def waiting_to_save(screen: Screen[Any]) -> None:
     )
 
 
+def still_saving(screen: Screen[Any], saving: bool) -> bool:
+    """Whether a save is under way (it may wait for a long import): said when it is, for a
+    form that is asked to close meanwhile stays until the save lands, rather than close and
+    have what it was told to drop land after all."""
+    if saving:
+        screen.notify(_("Saving: this closes once it is saved"), markup=False)
+    return saving
+
+
 class DxScreen(Screen[None]):
     """A screen with the app's frame. Subclasses yield their content from `compose_body`."""
 
@@ -167,8 +176,9 @@ class FormModal(ModalScreen[bool]):
         self.dismiss(True)
 
     def action_cancel(self) -> None:
-        """Close without saving."""
-        self.dismiss(False)
+        """Close without saving (not while saving)."""
+        if not still_saving(self, self._saving):
+            self.dismiss(False)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "save":

@@ -21,7 +21,7 @@ from textual.widgets import Button, Input, Label, Select, TextArea
 
 from dxfield.domain.enums import ActivityKind
 from dxfield.i18n import N_, _, current_language
-from dxfield.tui.screens.base import FormModal
+from dxfield.tui.screens.base import FormModal, still_saving
 from dxfield.tui.text import plain
 
 
@@ -212,6 +212,8 @@ class CaptureScreen(FormModal):
         """Close; when something was typed, ask first."""
         from dxfield.tui.screens.confirm import ConfirmScreen
 
+        if still_saving(self, self._saving):
+            return
         if not self._typed():
             self.dismiss(False)
             return
