@@ -276,16 +276,21 @@ async def test_typing_while_another_dxfield_writes_says_nothing_and_the_newest_d
             await pilot.press(*"のメモ")
             await pilot.pause(1.0)  # and this one after it
             other.let_go()
-        titles: list[str] = []
-        for _ in range(200):
-            await pilot.pause(0.05)
-            with Store.open(demo) as store:
-                titles = [str(d.data["title"]) for d in list_drafts(store)]
-            if titles == ["書きかけのメモ"]:
-                break
-        assert titles == ["書きかけのメモ"]
+        assert await _drafts_once(pilot, demo, ["書きかけのメモ"]) == ["書きかけのメモ"]
         said = [(n.severity, str(n.message)) for n in app._notifications]
         assert not [m for severity, m in said if severity == "error"], said
+
+
+async def _drafts_once(pilot: Pilot[None], demo: Path, expected: list[str]) -> list[str]:
+    """The titles of the store's drafts once they are `expected` (or after some 10 s)."""
+    titles: list[str] = []
+    for _ in range(200):
+        await pilot.pause(0.05)
+        with Store.open(demo) as store:
+            titles = [str(d.data["title"]) for d in list_drafts(store)]
+        if titles == expected:
+            break
+    return titles
 
 
 def _busy_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -331,14 +336,7 @@ async def test_a_draft_discarded_while_another_dxfield_writes_does_not_come_back
             await pilot.press("y")  # discard
             await pilot.pause(0.5)
             other.let_go()
-        drafts: list[str] = ["?"]
-        for _ in range(200):
-            await pilot.pause(0.05)
-            with Store.open(demo) as store:
-                drafts = [str(d.data["title"]) for d in list_drafts(store)]
-            if not drafts:
-                break
-        assert drafts == []
+        assert await _drafts_once(pilot, demo, []) == []
         await pilot.pause(1.0)
         with Store.open(demo) as store:
             assert list_drafts(store) == []  # and none landed after
