@@ -46,8 +46,10 @@ PROBLEMS = problems(
 
 STORE_SIDE_SUFFIXES = ("", "-wal", "-shm", "-journal")
 """The store file and SQLite's files beside it."""
+STORE_NAMES = tuple(STORE_FILE + suffix for suffix in STORE_SIDE_SUFFIXES)
+"""The store's file and SQLite's beside it, by name."""
 RESERVED_NAMES = (
-    *(STORE_FILE + suffix for suffix in STORE_SIDE_SUFFIXES),
+    *STORE_NAMES,
     KEY_FILE,
     KEY_FILE + ".tmp",
     KEY_FILE + ".next",
@@ -145,16 +147,20 @@ def _store_side(path: Path, info: os.stat_result) -> bool:
     person's own store's. Never opened to be read: POSIX locks are the process's, and closing
     a handle on the file this process has open as its store would let go of SQLite's locks on
     it (see `engine.refuse_unusable_store_file`)."""
-    names = [STORE_FILE + suffix for suffix in STORE_SIDE_SUFFIXES]
     for shown in (path.name, path.resolve().name):
-        if any(_same_name(shown, name) for name in names):
+        if any(_same_name(shown, name) for name in STORE_NAMES):
             return True
     if (info.st_dev, info.st_ino) in _OPEN_STORES:
         return True
-    folder = resolve_data_dir()
+    return _one_of(path, resolve_data_dir(), STORE_NAMES)
+
+
+def _one_of(path: Path, folder: Path, names: tuple[str, ...]) -> bool:
+    """Whether `path` is the very file (a hard link, a symlink) of one of `names` in `folder`."""
     for name in names:
+        candidate = folder / name
         with contextlib.suppress(OSError):
-            if os.path.samefile(path, folder / name):
+            if candidate.exists() and os.path.samefile(path, candidate):
                 return True
     return False
 
@@ -203,13 +209,8 @@ def guard_output(data_dir: Path, out: Path) -> Path:
     if os.path.lexists(resolved):
         # Another name for a data folder's file (a hard link) is that file too.
         for folder in folders:
-            for name in RESERVED_NAMES:
-                candidate = folder / name
-                try:
-                    if candidate.exists() and os.path.samefile(resolved, candidate):
-                        raise _refused(out, folder)
-                except OSError:
-                    continue
+            if _one_of(resolved, folder, RESERVED_NAMES):
+                raise _refused(out, folder)
     return resolved
 
 
