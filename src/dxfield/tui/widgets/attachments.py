@@ -148,8 +148,10 @@ class AttachmentsPanel(Vertical):
 
     @property
     def highlighted(self) -> AttachmentRead | None:
-        """The attachment under the list's cursor."""
-        index = self.query_one(AttachmentList).highlighted
+        """The attachment under the list's cursor (None once the panel is taken down: the
+        picture asked for after a refresh may come after the view was closed)."""
+        found = self.query(AttachmentList)
+        index = found.first().highlighted if found else None
         if index is None or not 0 <= index < len(self.attachments):
             return None
         return self.attachments[index]
