@@ -98,6 +98,10 @@ import os, signal, sys
 from dxfield.cli import main
 from dxfield.store import activity_import, revisions
 
+# A process started in the foreground of a terminal takes Ctrl-C; one started by a runner in
+# the background of a shell without job control would inherit SIGINT ignored, and go on.
+signal.signal(signal.SIGINT, signal.default_int_handler)
+
 def interrupt(*_args):
     os.kill(os.getpid(), signal.SIGINT)  # as Ctrl-C in the terminal
 
