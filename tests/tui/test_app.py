@@ -342,12 +342,59 @@ async def test_a_draft_discarded_while_another_dxfield_writes_does_not_come_back
             assert list_drafts(store) == []  # and none landed after
 
 
+async def _quit_once(pilot: Pilot[None], app: DxfieldApp, seconds: float = 10) -> float:
+    """How long the app took to end (it is given some `seconds`)."""
+    import time
+
+    started = time.monotonic()
+    for _ in range(int(seconds / 0.05)):
+        if not app.is_running:
+            break
+        await pilot.pause(0.05)
+    return time.monotonic() - started
+
+
+def _said(app: DxfieldApp) -> list[str]:
+    return [str(n.message) for n in app._notifications]
+
+
 @pytest.mark.usefixtures("frozen_today")
-async def test_quitting_while_another_dxfield_writes_does_not_hang(
+async def test_quitting_while_another_dxfield_writes_keeps_the_draft_then_quits(
     demo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """ctrl+q while a draft write waits for a long import: the app quits at once (its last
-    draft tried without waiting), with no traceback, and no draft lands after it is gone."""
+    """ctrl+q while the draft waits for a long import: the app says it waits, stays until
+    the draft lands, then quits by itself; the next start restores what was typed (the app
+    used to give the draft up after the busy timeout and quit, losing it)."""
+    from tests.writers import another_writer
+
+    _busy_at_once(monkeypatch)
+    app = DxfieldApp(demo)
+    with another_writer(demo) as other:
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(app, pilot)
+            await pilot.press("n")
+            await settle(app, pilot)
+            other.take()
+            await pilot.press(*"abc")
+            await pilot.pause(1.0)  # its draft waits
+            await pilot.press("ctrl+q")
+            await pilot.pause(1.5)  # past the busy timeout: it waits on
+            assert app.is_running
+            assert any("quits once what you typed is saved" in m for m in _said(app))
+            other.let_go()
+            await _quit_once(pilot, app)
+            assert not app.is_running
+        assert app.return_code == 0
+    with Store.open(demo) as store:
+        assert [d.data["title"] for d in list_drafts(store)] == ["abc"]
+
+
+@pytest.mark.usefixtures("frozen_today")
+async def test_quitting_twice_while_another_dxfield_writes_quits_without_it(
+    demo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ctrl+q again while the quit waits: the app quits at once, with no traceback, and no
+    draft lands after it is gone (what the store held before stays)."""
     import time
 
     from tests.writers import another_writer
@@ -362,18 +409,47 @@ async def test_quitting_while_another_dxfield_writes_does_not_hang(
             other.take()
             await pilot.press(*"abc")
             await pilot.pause(1.0)  # its draft waits
-            started = time.monotonic()
             await pilot.press("ctrl+q")
-            for _ in range(100):
-                if not app.is_running:
-                    break
-                await pilot.pause(0.05)
-            took = time.monotonic() - started
+            await pilot.pause(0.8)
+            assert app.is_running
+            await pilot.press("ctrl+q")
+            took = await _quit_once(pilot, app)
         assert app.return_code == 0
         assert took < 5
         time.sleep(0.7)  # a draft write that went on waiting would still be trying
     with Store.open(demo) as store:
         assert list_drafts(store) == []  # none was kept, and none landed after
+
+
+@pytest.mark.usefixtures("frozen_today")
+async def test_quitting_while_a_save_waits_quits_once_it_is_saved(
+    demo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ctrl+s, then ctrl+q, during a long import: the save lands when the import is done,
+    and the app quits then (it used to be torn down with the save still waiting)."""
+    from tests.writers import another_writer
+
+    _busy_at_once(monkeypatch)
+    app = DxfieldApp(demo)
+    with another_writer(demo) as other:
+        async with app.run_test(size=SIZE) as pilot:
+            await open_log(app, pilot)
+            await pilot.press("n")
+            await settle(app, pilot)
+            await pilot.press(*"取込中の訪問")
+            other.take()
+            await pilot.press("ctrl+s")
+            await pilot.pause(0.8)  # the save waits
+            await pilot.press("ctrl+q")
+            await pilot.pause(1.0)
+            assert app.is_running
+            assert any("quits once what you typed is saved" in m for m in _said(app))
+            other.let_go()
+            await _quit_once(pilot, app)
+            assert not app.is_running
+    assert "取込中の訪問" in stored_titles(demo)
+    with Store.open(demo) as store:
+        assert list_drafts(store) == []
 
 
 @pytest.mark.usefixtures("frozen_today")

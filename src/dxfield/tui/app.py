@@ -65,6 +65,10 @@ long at each turn; 1 ms keeps the screen answering keys and timers, and lets the
 readers run while it is laid out (issue 18: tui_loop_gap and tui_start)."""
 
 
+QUIT_SAYS_AFTER = 0.5
+"""Seconds a quit waits for the forms' writes before it says it waits (another writer)."""
+
+
 class DxfieldApp(App[None]):
     """The field log app."""
 
@@ -133,6 +137,9 @@ class DxfieldApp(App[None]):
         self._asking_drafts = False  # the draft question is open: the app's keys are off
         self._drafts_known = False  # the drafts were read (by the light read or the `Store`)
         self._begun = False  # the first screen was shown (until then no key opens another)
+        self._quit_waits = False  # ctrl+q waits for what a form writes (a long import writing)
+        self.quit_anyway = False
+        """ctrl+q pressed again while the quit waited: what still waits is given up."""
 
     @property
     def today(self) -> dt.date:
@@ -595,17 +602,51 @@ class DxfieldApp(App[None]):
         return not (leaves_screen and getattr(self.screen, "holds_unsaved_input", False))
 
     async def action_quit(self) -> None:
-        """Quit; an open form first writes its draft, so the next start can restore it."""
+        """Quit; an open form first writes its draft (or its save, under way, lands), so the
+        next start can restore it. Should another dxfield be writing (a long import), they
+        wait for it, said so, and the app quits once they land; ctrl+q again quits without
+        them (what the store held before stays)."""
         from dxfield.tui.screens.activity_form import ActivityFormScreen
 
-        for screen in self.screen_stack:
-            if isinstance(screen, ActivityFormScreen):
-                worker = screen.flush_draft()
-                if worker is not None:
-                    # Another dxfield writing past the busy timeout: the draft written before
-                    # stays; the app quits all the same, without a traceback.
-                    with contextlib.suppress(WorkerFailed, WorkerCancelled):
-                        await worker.wait()
+        if self._quit_waits:
+            self.quit_anyway = True
+            return
+        workers = [
+            worker
+            for screen in self.screen_stack
+            if isinstance(screen, ActivityFormScreen)
+            for worker in screen.before_quitting()
+        ]
+        if not workers:
+            self.exit()
+            return
+        self._quit_waits = True
+        self.run_worker(self._quit_after(workers), group="quit", exit_on_error=False)
+
+    async def _quit_after(self, workers: list[Worker[None]]) -> None:
+        """Quit once `workers` are done (a failed one too: what it wrote before stays),
+        saying so when they wait for another writer."""
+        import asyncio
+
+        async def ended(worker: Worker[None]) -> None:
+            with contextlib.suppress(WorkerFailed, WorkerCancelled):
+                await worker.wait()
+
+        waits = [asyncio.ensure_future(ended(worker)) for worker in workers]
+        _done, pending = await asyncio.wait(waits, timeout=QUIT_SAYS_AFTER)
+        if pending:
+            key = self.get_key_display(Binding("ctrl+q", "quit"))
+            self.notify(
+                _(
+                    "Another dxfield is writing to the log (an import?): the app quits once "
+                    "what you typed is saved. {key} again quits without it."
+                ).format(key=key),
+                title=_("Waiting to save"),
+                severity="warning",
+                timeout=3600,
+                markup=False,
+            )
+            await asyncio.wait(pending)
         self.exit()
 
     # -- Textual's own commands, in the user's language -----------------------------------------

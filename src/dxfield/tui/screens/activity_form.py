@@ -162,6 +162,7 @@ class ActivityFormScreen(DxScreen):
         self._draft_worker: Worker[None] | None = None
         self._quitting = False
         self._saving = False
+        self._save_worker: Worker[None] | None = None
         self._choices: dict[str, set[str]] = {}
         self._known_participants: list[str] = []
         self._created = False
@@ -613,16 +614,19 @@ class ActivityFormScreen(DxScreen):
         if self.dirty and not self._saving:
             self._queue_draft(self.draft_values())
 
-    def flush_draft(self) -> Worker[None] | None:
-        """Write the draft now (before the app quits); the worker to wait for, if any. A draft
-        write waiting for another writer gives way to this one, which waits no longer than the
-        busy timeout: the app does not hang on quitting during a long import."""
+    def before_quitting(self) -> list[Worker[None]]:
+        """What the app waits for before it quits: the draft written now, or the save under
+        way. Either waits for another writer (a long import) until it lands, or until the app
+        is told to quit anyway (`DxfieldApp.quit_anyway`)."""
         if self._draft_timer is not None:
             self._draft_timer.stop()
         self._quitting = True  # a draft write waiting for another writer gives way
-        if self.dirty and not self._saving:
-            return self._queue_draft(self.draft_values())
-        return None
+        if self._saving:
+            return [self._save_worker] if self._save_worker is not None else []
+        if self.dirty:
+            worker = self._queue_draft(self.draft_values())
+            return [worker] if worker is not None else []
+        return []
 
     def _queue_draft(self, values: dict[str, Any] | None) -> Worker[None] | None:
         """Have the one draft writer write `values` (None: discard the draft). What was queued
@@ -647,9 +651,9 @@ class ActivityFormScreen(DxScreen):
 
     def _draft_wanted(self, values: dict[str, Any] | None, app: DxfieldApp) -> bool:
         """Whether writing `values` (None: the discard) is still wanted: not once a newer one is
-        queued, nor once the app is quitting (the last draft then goes without waiting); a draft
-        not once the activity is being saved or is saved (the save clears the draft)."""
-        if self._draft_next is not None or self._quitting or not app.is_running:
+        queued, nor once the app is told to quit without waiting (`quit_anyway`) or is gone;
+        a draft not once the activity is being saved or is saved (the save clears it)."""
+        if self._draft_next is not None or app.quit_anyway or not app.is_running:
             return False
         return values is None or (self._ready and not self._saving)
 
@@ -668,18 +672,15 @@ class ActivityFormScreen(DxScreen):
                         self._draft_writing = False
                         return
                 (values,) = queued
-                quitting = self._quitting
 
                 def wanted(values: dict[str, Any] | None = values) -> bool:
                     return self._draft_wanted(values, app)
 
                 try:
-                    with store.unit(
-                        write=True, waiting=None if quitting else GivingUp(lambda: None, wanted)
-                    ) as unit:
+                    with store.unit(write=True, waiting=GivingUp(lambda: None, wanted)) as unit:
                         if values is None:
                             discard_draft(unit, name)
-                        elif quitting or wanted():  # under the lock: still wanted
+                        elif wanted():  # under the lock: still wanted
                             save_draft(unit, name, values)
                 except LocalizedError as exc:
                     if exc.code != "store.given_up":
@@ -747,11 +748,12 @@ class ActivityFormScreen(DxScreen):
         track, stage = advances.split() if advances else (None, None)
         self._saving = True
         self._created = self.activity_id is None
-        self._save(given, (track, stage) if track and stage else None)
+        self._save_worker = self._save(given, (track, stage) if track and stage else None)
 
     @work(thread=True, exclusive=True, group="form-save", exit_on_error=False)
     def _save(self, given: ActivityInput, advance: tuple[str, str] | None) -> None:
         from dxfield.store.activity_entry import save_activity
+        from dxfield.store.waits import GivingUp
 
         try:
             saved = save_activity(
@@ -760,7 +762,7 @@ class ActivityFormScreen(DxScreen):
                 activity_id=self.activity_id,
                 advance=advance,
                 draft=self.draft_name,
-                waiting=self._waiting,
+                waiting=GivingUp(self._waiting, lambda: not self.dx.quit_anyway),
             )
         except Exception as exc:
             self.app.call_from_thread(self._failed, exc)
