@@ -390,6 +390,68 @@ async def test_quitting_while_another_dxfield_writes_keeps_the_draft_then_quits(
 
 
 @pytest.mark.usefixtures("frozen_today")
+async def test_typing_after_ctrl_q_while_the_quit_waits_is_kept_too(
+    demo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The form still takes keys while the quit waits: what is typed then is in the draft
+    kept (the quit waits for the drafts queued meanwhile too)."""
+    from tests.writers import another_writer
+
+    _busy_at_once(monkeypatch)
+    app = DxfieldApp(demo)
+    with another_writer(demo) as other:
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(app, pilot)
+            await pilot.press("n")
+            await settle(app, pilot)
+            other.take()
+            await pilot.press(*"abc")
+            await pilot.press("ctrl+q")
+            await pilot.pause(0.8)
+            await pilot.press(*"def")
+            await pilot.pause(0.3)
+            assert app.is_running
+            other.let_go()
+            await _quit_once(pilot, app)
+            assert not app.is_running
+    with Store.open(demo) as store:
+        assert [d.data["title"] for d in list_drafts(store)] == ["abcdef"]
+
+
+@pytest.mark.usefixtures("frozen_today")
+async def test_quitting_waits_for_a_discard_of_a_form_already_closed(
+    demo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Escape, "discard", then ctrl+q, during a long import: the discard lands before the
+    app quits (the draft is not offered back at the next start)."""
+    from tests.writers import another_writer
+
+    _busy_at_once(monkeypatch)
+    app = DxfieldApp(demo)
+    with another_writer(demo) as other:
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(app, pilot)
+            await pilot.press("n")
+            await settle(app, pilot)
+            await pilot.press(*"abc")
+            await pilot.pause(0.6)
+            await settle(app, pilot)  # its draft is there
+            other.take()
+            await pilot.press("escape")
+            await pilot.pause(0.3)
+            await pilot.press("y")  # discard: it waits for the other writer
+            await pilot.pause(0.3)
+            await pilot.press("ctrl+q")
+            await pilot.pause(0.8)
+            assert app.is_running
+            other.let_go()
+            await _quit_once(pilot, app)
+            assert not app.is_running
+    with Store.open(demo) as store:
+        assert list_drafts(store) == []
+
+
+@pytest.mark.usefixtures("frozen_today")
 async def test_quitting_twice_while_another_dxfield_writes_quits_without_it(
     demo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

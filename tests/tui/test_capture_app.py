@@ -353,3 +353,30 @@ async def test_a_new_notes_template_follows_the_kind_until_something_is_written(
         kind.set_value("meeting", announce=True)
         await pilot.pause()
         assert notes.text == "## 研修名\n\n## 受講者\n受講者は12名。"
+
+
+@pytest.mark.usefixtures("frozen_today")
+async def test_quitting_while_a_capture_waits_to_save_quits_once_it_is_saved(demo: Path) -> None:
+    """ctrl+q while a quick capture's save waits for a long import: the app stays, says so,
+    and quits once the note is saved (it used to be torn down with the save waiting)."""
+    app = DxfieldApp(demo)
+    with another_writer(demo) as other:
+        async with app.run_test(size=SIZE) as pilot:
+            await open_log(app, pilot)
+            await pilot.press("N")
+            await settle(app, pilot)
+            await pilot.press(*"終了前のメモ", "tab", *"多可", "tab", "tab", *"聞いたこと")
+            other.take()
+            await pilot.press("ctrl+s")
+            await _notified(app, pilot, "Another dxfield is writing")
+            await pilot.press("ctrl+q")
+            said = await _notified(app, pilot, "quits once what you typed is saved")
+            assert any("quits once what you typed is saved" in m for m in said), said
+            assert app.is_running
+            other.let_go()
+            for _ in range(200):
+                if not app.is_running:
+                    break
+                await pilot.pause(0.05)
+            assert not app.is_running
+    assert newest(demo).title == "終了前のメモ"

@@ -8,12 +8,13 @@ table's) of its check; once it says no, the import ends in `store.given_up` befo
 written. The app's Sync screen gives one for its imports, wanted while the app runs: a person
 who quits during an import has the app close at once (the bundle is still on the stick, for
 the next import), where it used to leave the terminal blank until the import was done, and,
-should it be waiting for another writer, write it after the app was gone. A save in the app
-gives a plain callable: it waits, so that what was typed lands. Every other save the app makes
-(a finding, an action, a quick note, a track's move...) goes through services that open their
-own units: the app's forms give those units their `waiting` through `saving_waits` (a context
-variable of the thread the save runs in), so that they too wait, saying so, rather than fail
-as "busy" after ten seconds of a long import.
+should it be waiting for another writer, write it after the app was gone. A save in the app,
+and a form's draft, give one wanted until the person quits without waiting for them (ctrl+q
+twice, `DxfieldApp.quit_anyway`): they wait, so that what was typed lands. Every other save
+the app makes (a finding, an action, a quick note, a track's move...) goes through services
+that open their own units: the app's forms give those units their `waiting` through
+`saving_waits` (a context variable of the thread the save runs in), so that they too wait,
+saying so, rather than fail as "busy" after ten seconds of a long import.
 
 On SQLite the wait goes in tries of WAIT_TRY_MS, so Ctrl-C stops a waiting command-line import
 at once rather than at the end of a busy timeout. On the hub a plain waiter queues on the

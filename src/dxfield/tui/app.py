@@ -20,7 +20,7 @@ import threading
 from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from textual import work
 from textual.app import App, ComposeResult, SystemCommand
@@ -67,6 +67,9 @@ readers run while it is laid out (issue 18: tui_loop_gap and tui_start)."""
 
 QUIT_SAYS_AFTER = 0.5
 """Seconds a quit waits for the forms' writes before it says it waits (another writer)."""
+_FORM_WRITES = frozenset({"form-draft", "form-save", "form-modal"})
+"""The groups of the workers that write what a person typed (a quit waits for them)."""
+_UNDER_WAY = frozenset({WorkerState.PENDING, WorkerState.RUNNING})
 
 
 class DxfieldApp(App[None]):
@@ -137,7 +140,8 @@ class DxfieldApp(App[None]):
         self._asking_drafts = False  # the draft question is open: the app's keys are off
         self._drafts_known = False  # the drafts were read (by the light read or the `Store`)
         self._begun = False  # the first screen was shown (until then no key opens another)
-        self._quit_waits = False  # ctrl+q waits for what a form writes (a long import writing)
+        self.quitting = False
+        """ctrl+q was pressed: the app quits once what its forms write has landed."""
         self.quit_anyway = False
         """ctrl+q pressed again while the quit waited: what still waits is given up."""
 
@@ -608,46 +612,68 @@ class DxfieldApp(App[None]):
         them (what the store held before stays)."""
         from dxfield.tui.screens.activity_form import ActivityFormScreen
 
-        if self._quit_waits:
-            self.quit_anyway = True
+        if self.quitting:
+            if any(w.group == "quit" and w.state in _UNDER_WAY for w in self.workers):
+                self.quit_anyway = True
+            else:  # the quit's worker is gone (it failed): nothing waits any more
+                self.exit()
             return
-        workers = [
-            worker
-            for screen in self.screen_stack
-            if isinstance(screen, ActivityFormScreen)
-            for worker in screen.before_quitting()
-        ]
+        for screen in self.screen_stack:
+            if isinstance(screen, ActivityFormScreen):
+                screen.before_quitting()  # its last draft queued, or its save under way
+        workers = self._writes_under_way()
         if not workers:
             self.exit()
             return
-        self._quit_waits = True
+        self.quitting = True
         self.run_worker(self._quit_after(workers), group="quit", exit_on_error=False)
 
-    async def _quit_after(self, workers: list[Worker[None]]) -> None:
-        """Quit once `workers` are done (a failed one too: what it wrote before stays),
-        saying so when they wait for another writer."""
+    def _writes_under_way(self) -> list[Worker[Any]]:
+        """The forms' writes not done yet: drafts (of a form closed too: a discard), saves."""
+        return [w for w in self.workers if w.group in _FORM_WRITES and w.state in _UNDER_WAY]
+
+    async def _quit_after(self, workers: list[Worker[Any]]) -> None:
+        """Quit once the forms' writes are done (a failed one too: what it wrote before
+        stays), and those begun meanwhile (typing goes on being kept); say so when they wait
+        for another writer. A save that fails calls the quit off (`stop_quitting`)."""
         import asyncio
 
-        async def ended(worker: Worker[None]) -> None:
+        async def ended(worker: Worker[Any]) -> None:
             with contextlib.suppress(WorkerFailed, WorkerCancelled):
                 await worker.wait()
 
-        waits = [asyncio.ensure_future(ended(worker)) for worker in workers]
-        _done, pending = await asyncio.wait(waits, timeout=QUIT_SAYS_AFTER)
-        if pending:
-            key = self.get_key_display(Binding("ctrl+q", "quit"))
-            self.notify(
-                _(
-                    "Another dxfield is writing to the log (an import?): the app quits once "
-                    "what you typed is saved. {key} again quits without it."
-                ).format(key=key),
-                title=_("Waiting to save"),
-                severity="warning",
-                timeout=3600,
-                markup=False,
-            )
-            await asyncio.wait(pending)
+        told = False
+        while workers:
+            waits = [asyncio.ensure_future(ended(worker)) for worker in workers]
+            if not told:
+                _done, pending = await asyncio.wait(waits, timeout=QUIT_SAYS_AFTER)
+                if pending:
+                    told = True
+                    self._say_quit_waits()
+            await asyncio.wait(waits)
+            if not self.quitting:
+                return
+            workers = self._writes_under_way()
         self.exit()
+
+    def _say_quit_waits(self) -> None:
+        key = self.get_key_display(Binding("ctrl+q", "quit"))
+        self.notify(
+            _(
+                "Another dxfield is writing to the log (an import?): the app quits once "
+                "what you typed is saved. {key} again quits without it."
+            ).format(key=key),
+            title=_("Waiting to save"),
+            severity="warning",
+            timeout=3600,
+            markup=False,
+        )
+
+    def stop_quitting(self) -> None:
+        """A save the quit waited for failed: the app stays, so that its error is seen and
+        what was typed can be mended."""
+        self.quitting = self.quit_anyway = False
+        self.clear_notifications()
 
     # -- Textual's own commands, in the user's language -----------------------------------------
 

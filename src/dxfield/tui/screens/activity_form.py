@@ -597,6 +597,9 @@ class ActivityFormScreen(DxScreen):
             return
         if self._draft_timer is not None:
             self._draft_timer.stop()
+        if self._quitting:  # the quit waits for the drafts queued: this one too, at once
+            self._save_draft()
+            return
         self._draft_timer = self.set_timer(DRAFT_DELAY, self._save_draft)
 
     def draft_values(self) -> dict[str, Any]:
@@ -614,19 +617,15 @@ class ActivityFormScreen(DxScreen):
         if self.dirty and not self._saving:
             self._queue_draft(self.draft_values())
 
-    def before_quitting(self) -> list[Worker[None]]:
-        """What the app waits for before it quits: the draft written now, or the save under
-        way. Either waits for another writer (a long import) until it lands, or until the app
-        is told to quit anyway (`DxfieldApp.quit_anyway`)."""
+    def before_quitting(self) -> None:
+        """The app is quitting: the last draft queued now (not when typing pauses), unless
+        the save under way clears it. The app waits for the draft writer and the save
+        (`DxfieldApp._writes_under_way`); either waits for another writer (a long import)
+        until it lands, or until the app is told to quit anyway (`quit_anyway`)."""
         if self._draft_timer is not None:
             self._draft_timer.stop()
-        self._quitting = True  # a draft write waiting for another writer gives way
-        if self._saving:
-            return [self._save_worker] if self._save_worker is not None else []
-        if self.dirty:
-            worker = self._queue_draft(self.draft_values())
-            return [worker] if worker is not None else []
-        return []
+        self._quitting = True
+        self._save_draft()
 
     def _queue_draft(self, values: dict[str, Any] | None) -> Worker[None] | None:
         """Have the one draft writer write `values` (None: discard the draft). What was queued
@@ -660,7 +659,7 @@ class ActivityFormScreen(DxScreen):
     def _write_drafts(self, store: Store, name: str, app: DxfieldApp) -> None:
         """Write what is queued, the newest each time, until nothing is (in a thread). Another
         dxfield writing (a long import): each write waits for it, quietly (typing during an
-        import made a "busy" error at each pause), unless the app is quitting."""
+        import made a "busy" error at each pause), until it is no longer wanted."""
         from dxfield.store.local_state import discard_draft, save_draft
         from dxfield.store.waits import GivingUp
 
@@ -685,9 +684,12 @@ class ActivityFormScreen(DxScreen):
                 except LocalizedError as exc:
                     if exc.code != "store.given_up":
                         raise
-        finally:
+        except BaseException:
+            # Only here: once the loop found nothing queued it said so under the lock, and a
+            # writer begun since then is the one writing.
             with self._draft_lock:
                 self._draft_writing = False
+            raise
 
     # -- saving ----------------------------------------------------------------------------------
 
@@ -748,10 +750,10 @@ class ActivityFormScreen(DxScreen):
         track, stage = advances.split() if advances else (None, None)
         self._saving = True
         self._created = self.activity_id is None
-        self._save_worker = self._save(given, (track, stage) if track and stage else None)
+        self._save_worker = self._save(given, (track, stage) if track and stage else None, self.dx)
 
     @work(thread=True, exclusive=True, group="form-save", exit_on_error=False)
-    def _save(self, given: ActivityInput, advance: tuple[str, str] | None) -> None:
+    def _save(self, given: ActivityInput, advance: tuple[str, str] | None, app: DxfieldApp) -> None:
         from dxfield.store.activity_entry import save_activity
         from dxfield.store.waits import GivingUp
 
@@ -762,13 +764,14 @@ class ActivityFormScreen(DxScreen):
                 activity_id=self.activity_id,
                 advance=advance,
                 draft=self.draft_name,
-                waiting=GivingUp(self._waiting, lambda: not self.dx.quit_anyway),
+                waiting=GivingUp(self._waiting, lambda: not app.quit_anyway),
             )
         except Exception as exc:
-            self.app.call_from_thread(self._failed, exc)
+            if app.is_running:
+                app.call_from_thread(self._failed, exc)
             return
         if saved.move_failed is not None:  # an edited activity is saved; its track did not move
-            self.app.call_from_thread(
+            app.call_from_thread(
                 self.notify,
                 error_text(saved.move_failed),
                 title=_("Saved; the track did not move"),
@@ -779,7 +782,7 @@ class ActivityFormScreen(DxScreen):
         # The activity is saved: from here on a failure must not make a retry save it twice.
         self.activity_id = self.activity_id or saved.activity.id
         self._attach_queued(saved.activity.id)
-        self.app.call_from_thread(self._saved, saved.activity.id)
+        app.call_from_thread(self._saved, saved.activity.id)
 
     def _attach_queued(self, activity_id: str) -> None:
         """Attach the files chosen before the activity was saved (in the save's worker); each
@@ -806,6 +809,11 @@ class ActivityFormScreen(DxScreen):
 
     def _failed(self, error: BaseException) -> None:
         self._saving = False
+        if isinstance(error, LocalizedError) and error.code == "store.given_up":
+            return  # the person quits without waiting for it
+        if self.dx.quitting:  # the app stays: the error is seen, what was typed mended
+            self._quitting = False
+            self.dx.stop_quitting()
         self._show_error(error)
         self._save_draft()  # a draft that gave way to the save is written after all
 

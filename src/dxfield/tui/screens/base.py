@@ -10,7 +10,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Label
 from textual.worker import Worker, WorkerState
 
-from dxfield.i18n import N_, _
+from dxfield.i18n import N_, LocalizedError, _
 from dxfield.tui.text import error_text, notify_failure, plain
 from dxfield.tui.widgets.key_bar import KeyBar
 from dxfield.tui.widgets.status_bar import StatusBar
@@ -150,24 +150,32 @@ class FormModal(ModalScreen[bool]):
         if self._saving:
             return
         self._saving = True
+        app = self.dx
         self.run_worker(
-            lambda: self._write(payload), thread=True, group="form-modal", exit_on_error=False
+            lambda: self._write(payload, app), thread=True, group="form-modal", exit_on_error=False
         )
 
-    def _write(self, payload: object) -> None:
-        from dxfield.store.waits import saving_waits
+    def _write(self, payload: object, app: DxfieldApp) -> None:
+        from dxfield.store.waits import GivingUp, saving_waits
 
+        # Another dxfield writing (a long import): the save waits for it, and says so; until
+        # the person quits without waiting for it (ctrl+q twice).
+        waiting = GivingUp(lambda: waiting_to_save(self), lambda: not app.quit_anyway)
         try:
-            # Another dxfield writing (a long import): the save waits for it, and says so.
-            with saving_waits(lambda: waiting_to_save(self)):
+            with saving_waits(waiting):
                 self.write(payload)
         except Exception as exc:
-            self.app.call_from_thread(self._failed, exc)
+            if app.is_running:
+                app.call_from_thread(self._failed, exc)
             return
-        self.app.call_from_thread(self._saved)
+        app.call_from_thread(self._saved)
 
     def _failed(self, error: BaseException) -> None:
         self._saving = False
+        if isinstance(error, LocalizedError) and error.code == "store.given_up":
+            return  # the person quits without waiting for it
+        if self.dx.quitting:  # the app stays: the error is seen, what was typed mended
+            self.dx.stop_quitting()
         self.show_error(error_text(error))
 
     def _saved(self) -> None:

@@ -255,9 +255,10 @@ class SyncScreen(DxScreen):
             app.call_from_thread(self._say, message, error=True)
             return
         app.call_from_thread(self._start_progress, len(files))
-        # Should the person quit, the import stops before it writes (store/waits.py): the app
-        # closes at once rather than once it is done, or once another writer is.
-        waiting = GivingUp(partial(_say_waiting, app), lambda: app.is_running)
+        # Should the person quit (ctrl+q, even while the app waits for a form's draft), the
+        # import stops before it writes (store/waits.py): the app closes at once rather than
+        # once it is done, or once another writer is.
+        waiting = GivingUp(partial(_say_waiting, app), lambda: app.is_running and not app.quitting)
         results: list[ImportResult] = []
         failures: list[str] = []
         for path in files:
