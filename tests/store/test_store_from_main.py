@@ -5,6 +5,7 @@ liaison runs on it behaves as before."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 from pathlib import Path
@@ -103,3 +104,22 @@ async def test_the_app_shows_its_log(laptop: Path) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await open_log(app, pilot)
         assert set(titles(app)) >= TITLES
+
+
+def test_its_full_text_index_gathers_more_before_writing_out(cli: Cli, laptop: Path) -> None:
+    """Migration 0009: FTS5 holds 16 MiB of new entries in memory before it writes them out (a
+    bulk write's index time); what the index held stays whole and findable."""
+    import sqlite3
+
+    def hashsize() -> object:
+        with contextlib.closing(sqlite3.connect(laptop / "dxfield.sqlite3")) as conn:
+            found = conn.execute("SELECT v FROM search_fts_config WHERE k = 'hashsize'").fetchone()
+            return None if found is None else found[0]
+
+    assert hashsize() is None  # FTS5's default, 1 MiB, as the release before kept it
+    assert cli("--data-dir", str(laptop), "check").code == 0
+    assert hashsize() == 16 * 1024 * 1024
+    with contextlib.closing(sqlite3.connect(laptop / "dxfield.sqlite3")) as conn:
+        conn.execute("INSERT INTO search_fts(search_fts, rank) VALUES ('integrity-check', 1)")
+    found = json.loads(cli("--data-dir", str(laptop), "search", "住民説明会", "--json").out)
+    assert [hit["title"] for hit in found["hits"]] == ["神河町 住民説明会(第1回)"]

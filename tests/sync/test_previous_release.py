@@ -103,5 +103,5 @@ def test_the_previous_release_store_takes_note_templates_after_its_migration(
     assert listed["meeting"]["saved"] and listed["meeting"]["text"] == "## 日時\n\n## 決定事項\n"
     checked = run("check", "--json")
     report = json.loads(checked)
-    assert report["schema_revision"] == SCHEMA_HEAD == "0008"
+    assert report["schema_revision"] == SCHEMA_HEAD == "0009"
     assert report["counts"]["note_template"] == {"live": 1, "deleted": 0}

@@ -4,4 +4,4 @@
 (about 0.1 to 0.2 s); a test checks that it equals Alembic's own head.
 """
 
-SCHEMA_HEAD = "0008"
+SCHEMA_HEAD = "0009"
