@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from pathlib import Path
+from typing import Any
 
 import pytest
 from textual.pilot import Pilot
@@ -449,6 +450,52 @@ async def test_quitting_waits_for_a_discard_of_a_form_already_closed(
             assert not app.is_running
     with Store.open(demo) as store:
         assert list_drafts(store) == []
+
+
+@pytest.mark.usefixtures("frozen_today")
+async def test_a_save_refused_after_the_wait_calls_the_quit_off(
+    demo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ctrl+s, ctrl+q, and the save, once the other writer is done, is refused (say, the
+    import deleted the activity being edited): the app stays, its error is seen, what was
+    typed is still in the form, and a later ctrl+q quits as usual, keeping the draft."""
+    import threading
+
+    from dxfield.domain.errors import LocalizedError
+    from dxfield.store import activity_entry
+
+    let_go = threading.Event()
+
+    def refused(*_args: Any, waiting: Any = None, **_kwargs: Any) -> Any:
+        waiting()  # it waits, as for another writer, and says so
+        let_go.wait(10)
+        raise LocalizedError("store.busy", path="dxfield.sqlite3")
+
+    monkeypatch.setattr(activity_entry, "save_activity", refused)
+    app = DxfieldApp(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_log(app, pilot)
+        await pilot.press("n")
+        await settle(app, pilot)
+        form = app.screen
+        await pilot.press(*"断られる記録")
+        await pilot.press("ctrl+s")
+        await pilot.pause(0.3)
+        await pilot.press("ctrl+q")
+        await pilot.pause(0.8)
+        assert app.is_running and app.quitting
+        let_go.set()
+        await pilot.pause(0.5)
+        await settle(app, pilot)
+        assert app.is_running and not app.quitting
+        assert app.screen is form
+        assert form.query_one("#title", Input).value == "断られる記録"
+        assert any("busy in another dxfield" in m for m in _said(app)), _said(app)
+        await pilot.press("ctrl+q")
+        await _quit_once(pilot, app)
+        assert not app.is_running
+    with Store.open(demo) as store:
+        assert [d.data["title"] for d in list_drafts(store)] == ["断られる記録"]
 
 
 @pytest.mark.usefixtures("frozen_today")
