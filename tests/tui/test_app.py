@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from dxfield.tui.screens.dashboard import DashboardScreen, InitiativeCardView
 from dxfield.tui.screens.log import LogScreen
 from dxfield.tui.widgets.activity_list import ActivityList
 from dxfield.tui.widgets.key_bar import KeyBar
+from tests.writers import OtherWriter
 
 SIZE = (120, 40)
 
@@ -359,13 +361,12 @@ def _said(app: DxfieldApp) -> list[str]:
     return [str(n.message) for n in app._notifications]
 
 
-@pytest.mark.usefixtures("frozen_today")
-async def test_quitting_while_another_dxfield_writes_keeps_the_draft_then_quits(
+@contextlib.asynccontextmanager
+async def _typing_during_an_import(
     demo: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """ctrl+q while the draft waits for a long import: the app says it waits, stays until
-    the draft lands, then quits by itself; the next start restores what was typed (the app
-    used to give the draft up after the busy timeout and quit, losing it)."""
+) -> AsyncIterator[tuple[DxfieldApp, Pilot[None], OtherWriter]]:
+    """A new activity form, "abc" typed in it while another writer holds the store (a long
+    import): its draft waits for it."""
     from tests.writers import another_writer
 
     _busy_at_once(monkeypatch)
@@ -378,14 +379,25 @@ async def test_quitting_while_another_dxfield_writes_keeps_the_draft_then_quits(
             other.take()
             await pilot.press(*"abc")
             await pilot.pause(1.0)  # its draft waits
-            await pilot.press("ctrl+q")
-            await pilot.pause(1.5)  # past the busy timeout: it waits on
-            assert app.is_running
-            assert any("quits once what you typed is saved" in m for m in _said(app))
-            other.let_go()
-            await _quit_once(pilot, app)
-            assert not app.is_running
-        assert app.return_code == 0
+            yield app, pilot, other
+
+
+@pytest.mark.usefixtures("frozen_today")
+async def test_quitting_while_another_dxfield_writes_keeps_the_draft_then_quits(
+    demo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ctrl+q while the draft waits for a long import: the app says it waits, stays until
+    the draft lands, then quits by itself; the next start restores what was typed (the app
+    used to give the draft up after the busy timeout and quit, losing it)."""
+    async with _typing_during_an_import(demo, monkeypatch) as (app, pilot, other):
+        await pilot.press("ctrl+q")
+        await pilot.pause(1.5)  # past the busy timeout: it waits on
+        assert app.is_running
+        assert any("quits once what you typed is saved" in m for m in _said(app))
+        other.let_go()
+        await _quit_once(pilot, app)
+        assert not app.is_running
+    assert app.return_code == 0
     with Store.open(demo) as store:
         assert [d.data["title"] for d in list_drafts(store)] == ["abc"]
 
@@ -506,26 +518,15 @@ async def test_quitting_twice_while_another_dxfield_writes_quits_without_it(
     draft lands after it is gone (what the store held before stays)."""
     import time
 
-    from tests.writers import another_writer
-
-    _busy_at_once(monkeypatch)
-    app = DxfieldApp(demo)
-    with another_writer(demo) as other:
-        async with app.run_test(size=SIZE) as pilot:
-            await settle(app, pilot)
-            await pilot.press("n")
-            await settle(app, pilot)
-            other.take()
-            await pilot.press(*"abc")
-            await pilot.pause(1.0)  # its draft waits
-            await pilot.press("ctrl+q")
-            await pilot.pause(0.8)
-            assert app.is_running
-            await pilot.press("ctrl+q")
-            took = await _quit_once(pilot, app)
-        assert app.return_code == 0
-        assert took < 5
-        time.sleep(0.7)  # a draft write that went on waiting would still be trying
+    async with _typing_during_an_import(demo, monkeypatch) as (app, pilot, _other):
+        await pilot.press("ctrl+q")
+        await pilot.pause(0.8)
+        assert app.is_running
+        await pilot.press("ctrl+q")
+        took = await _quit_once(pilot, app)
+    assert app.return_code == 0
+    assert took < 5
+    time.sleep(0.7)  # a draft write that went on waiting would land now the import is done
     with Store.open(demo) as store:
         assert list_drafts(store) == []  # none was kept, and none landed after
 

@@ -31,7 +31,7 @@ from dxfield.tui.screens.log import LogScreen
 from dxfield.tui.screens.note_templates import NoteTemplatesScreen
 from dxfield.tui.widgets.activity_list import ActivityList
 from dxfield.tui.widgets.pick_list import PickList
-from tests.tui.test_app import SIZE, open_log, settle
+from tests.tui.test_app import SIZE, _quit_once, open_log, settle
 from tests.tui.test_sync_app import _notified
 from tests.writers import another_writer
 
@@ -374,9 +374,6 @@ async def test_quitting_while_a_capture_waits_to_save_quits_once_it_is_saved(dem
             assert any("quits once what you typed is saved" in m for m in said), said
             assert app.is_running
             other.let_go()
-            for _ in range(200):
-                if not app.is_running:
-                    break
-                await pilot.pause(0.05)
+            await _quit_once(pilot, app)
             assert not app.is_running
     assert newest(demo).title == "終了前のメモ"
