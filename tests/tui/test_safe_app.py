@@ -12,7 +12,7 @@ from dxfield.domain.enums import ActionStatus
 from dxfield.store import records
 from dxfield.store.engine import Store
 from dxfield.store.followups import list_actions, list_findings
-from dxfield.store.local_state import list_drafts, save_draft
+from dxfield.store.local_state import save_draft
 from dxfield.store.maintenance import record_history
 from dxfield.tui.app import DxfieldApp
 from dxfield.tui.screens.activity_form import ActivityFormScreen
@@ -23,7 +23,7 @@ from dxfield.tui.screens.draft_question import DraftQuestionScreen
 from dxfield.tui.screens.finding_view import FindingFormScreen, FindingViewScreen, finding_markdown
 from dxfield.tui.screens.followups import ActionsScreen, FindingsScreen, FollowUpTable
 from dxfield.tui.screens.log import LogScreen
-from tests.tui.test_app import SIZE, settle
+from tests.tui.test_app import SIZE, _draft_titles, settle
 
 
 @pytest.mark.usefixtures("frozen_today")
@@ -60,11 +60,6 @@ async def test_x_marks_an_action_done_and_u_opens_it_again(demo: Path) -> None:
 def _leave_a_draft(folder: Path, title: str, name: str = "activity-new-0123456789ab") -> None:
     with Store.open(folder) as store:
         save_draft(store, name, {"activity_id": None, "title": title, "notes": "多可町で聞いた話"})
-
-
-def _draft_titles(folder: Path) -> list[str]:
-    with Store.open(folder) as store:
-        return [d.data["title"] for d in list_drafts(store)]
 
 
 STRAY_KEYS = ("n", "x", "d", "h", "l", "a", "i", "t", "s", "p", "u", "question_mark", "q", "space")

@@ -38,7 +38,7 @@ from dxfield.domain.enums import ActivityKind, SupportArea
 from dxfield.domain.readings import Pickable, pickable, reading_of, romaji_of
 from dxfield.domain.visible import visible
 from dxfield.i18n import N_, LocalizedError, _, current_language
-from dxfield.tui.screens.base import DxScreen, still_saving, waiting_to_save
+from dxfield.tui.screens.base import DxScreen, given_up_to_quit, still_saving, waiting_to_save
 from dxfield.tui.text import display_path, error_text, plain, plain_options
 from dxfield.tui.widgets.pick_list import PickList
 
@@ -809,11 +809,9 @@ class ActivityFormScreen(DxScreen):
 
     def _failed(self, error: BaseException) -> None:
         self._saving = False
-        if isinstance(error, LocalizedError) and error.code == "store.given_up":
-            return  # the person quits without waiting for it
-        if self.dx.quitting:  # the app stays: the error is seen, what was typed mended
-            self._quitting = False
-            self.dx.stop_quitting()
+        if given_up_to_quit(self.dx, error):
+            return
+        self._quitting = False  # any quit that waited for the save is called off
         self._show_error(error)
         self._save_draft()  # a draft that gave way to the save is written after all
 

@@ -46,6 +46,17 @@ def still_saving(screen: Screen[Any], saving: bool) -> bool:
     return saving
 
 
+def given_up_to_quit(app: DxfieldApp, error: BaseException) -> bool:
+    """Whether a save failed because the person quits without waiting for it (ctrl+q twice:
+    nothing to say). A save refused otherwise calls off a quit that waited for it: the app
+    stays, so that the error is seen and what was typed can be mended."""
+    if isinstance(error, LocalizedError) and error.code == "store.given_up":
+        return True
+    if app.quitting:
+        app.stop_quitting()
+    return False
+
+
 class DxScreen(Screen[None]):
     """A screen with the app's frame. Subclasses yield their content from `compose_body`."""
 
@@ -172,11 +183,8 @@ class FormModal(ModalScreen[bool]):
 
     def _failed(self, error: BaseException) -> None:
         self._saving = False
-        if isinstance(error, LocalizedError) and error.code == "store.given_up":
-            return  # the person quits without waiting for it
-        if self.dx.quitting:  # the app stays: the error is seen, what was typed mended
-            self.dx.stop_quitting()
-        self.show_error(error_text(error))
+        if not given_up_to_quit(self.dx, error):
+            self.show_error(error_text(error))
 
     def _saved(self) -> None:
         self.notify(_("Saved"))
