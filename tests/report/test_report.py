@@ -417,33 +417,6 @@ def test_file_names_say_the_date_and_the_municipalities(demo_store: Store) -> No
     assert four != stem("豊岡市", "尼崎市", "西宮市", "多可町")
 
 
-def test_the_collector_is_paused_while_building_and_restored_after(store: Store) -> None:
-    import gc
-    import threading
-
-    from dxfield.report.content import _collector_paused
-
-    assert gc.isenabled()
-    entered, release = threading.Event(), threading.Event()
-
-    def other() -> None:
-        with _collector_paused():
-            entered.set()
-            release.wait(5)
-
-    with _collector_paused():
-        worker = threading.Thread(target=other)
-        worker.start()
-        entered.wait(5)
-        assert not gc.isenabled()
-    assert not gc.isenabled()  # the other build still runs
-    release.set()
-    worker.join(5)
-    assert gc.isenabled()
-    build_report(store, make_scope(store, as_of=AS_OF))
-    assert gc.isenabled()
-
-
 def test_every_word_of_the_report_comes_from_the_catalogue(demo_store: Store) -> None:
     """Under a pseudo-locale that wraps every translated string, the report's headings, table
     heads and fixed words are all wrapped: none is written in the template or the code."""

@@ -22,15 +22,13 @@ the report goes further than the minutes do.
 from __future__ import annotations
 
 import datetime as dt
-import gc
-import threading
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from dxfield import clock
+from dxfield.collector import collector_eased
 from dxfield.domain.dates import (
     fiscal_year_label,
     fiscal_year_of,
@@ -674,33 +672,6 @@ def _provider_rows(sections: list[Section]) -> list[ProviderRow]:
     ]
 
 
-_pause = {"count": 0, "was_enabled": True}
-_pause_lock = threading.Lock()
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Hold off Python's cycle collector while a year of activities becomes records.
-
-    Those records hold no reference cycles (reference counting frees them), yet building 100,000
-    of them set off full collections of up to a second each, which stop every thread, the app's
-    event loop included. Nested and concurrent uses keep it off until the last one ends, and the
-    collector is then left as the first one found it.
-    """
-    with _pause_lock:
-        if _pause["count"] == 0:
-            _pause["was_enabled"] = gc.isenabled()
-            gc.disable()
-        _pause["count"] += 1
-    try:
-        yield
-    finally:
-        with _pause_lock:
-            _pause["count"] -= 1
-            if _pause["count"] == 0 and _pause["was_enabled"]:
-                gc.enable()
-
-
 PHOTOS_PER_MUNICIPALITY = 2
 
 
@@ -762,7 +733,7 @@ def build_report(work: Work, scope: Scope, *, images: bool = True) -> Report:
     (on a hub, imports that commit meanwhile are in none of it rather than in half of it).
     With `scope.with_photos`, `images=False` (Markdown) chooses the photos without making a
     copy of them."""
-    with _collector_paused(), unit_of(work, write=False) as unit:
+    with collector_eased(), unit_of(work, write=False) as unit:
         return _build_report(unit, scope, images)
 
 

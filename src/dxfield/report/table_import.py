@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from dxfield.collector import collector_eased
 from dxfield.domain.errors import LocalizedError, NotFound
 from dxfield.i18n import N_, SUPPORTED, about, problems, quote
 from dxfield.report.tables import (
@@ -308,6 +309,7 @@ BATCH = 2000
 """Rows checked, and written, at a time: memory holds one batch, never the table."""
 
 
+@collector_eased()
 def import_table(
     store: Store,
     path: Path,

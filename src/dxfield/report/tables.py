@@ -39,6 +39,7 @@ from typing import Any, BinaryIO
 
 from sqlalchemy import Text, cast, select
 
+from dxfield.collector import collector_eased
 from dxfield.domain.codes import looks_like_code
 from dxfield.domain.errors import LocalizedError
 from dxfield.domain.records import OrganizationRead
@@ -579,6 +580,7 @@ def _discard(workbook: Any) -> None:
 # -- the verb ------------------------------------------------------------------------------------
 
 
+@collector_eased()
 def export_table(
     store: Store, out: Path, *, what: str | None, fmt: str, include_personal: bool = False
 ) -> dict[str, int]:

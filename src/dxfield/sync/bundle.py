@@ -37,6 +37,7 @@ from nacl.signing import VerifyKey
 from sqlalchemy.engine import Connection
 
 from dxfield import clock
+from dxfield.collector import collector_eased
 from dxfield.domain.errors import LocalizedError, NotFound
 from dxfield.domain.records import MAX_ATTACHMENT_BYTES
 from dxfield.i18n import N_, problems, quote
@@ -226,6 +227,7 @@ def _now() -> str:
     return clock.now().isoformat(timespec="seconds")
 
 
+@collector_eased()
 def export_bundle(
     store: Store,
     out: Path,
@@ -759,6 +761,7 @@ class _Known:
         return VerifyKey(base64.b64decode(card.signing_key))
 
 
+@collector_eased()
 def import_bundle(
     store: Store,
     path: Path,
