@@ -1095,9 +1095,12 @@ class _Import:
         checking.flush()  # verified while the next page is read
         self.unsettled = (rows, start)
         self._note_attachments(unit, rows, contents, start)
-        for row in rows:  # a revision at a time: a page whole would be pickled in memory
+        # A revision at a time (a page whole would be pickled in memory), without its record:
+        # the row's `data` holds it, its canonical JSON, which the merge parses again faster
+        # than it would unpickle the record (and the spool is half the size).
+        for row in rows:
             rev_id = row["rev_id"]
-            spool.add((start, row, digests[rev_id], contents[rev_id], rev_id in held))
+            spool.add((start, row, digests[rev_id], rev_id in held))
 
     def _merge(self, unit: Unit, spool: Spool, sender: TrustedDevice) -> None:
         """The spooled pages merged in the writing `unit`. A revision the check found held here
@@ -1115,9 +1118,10 @@ class _Import:
         self.needed = []  # what the store lacks, as it is now
         for start, page in itertools.groupby(spool, key=itemgetter(0)):
             rows, digests, contents, held = [], {}, {}, set()
-            for _, row, found, content, was_held in page:
+            for _, row, found, was_held in page:
                 rows.append(row)
-                digests[row["rev_id"]], contents[row["rev_id"]] = found, content
+                digests[row["rev_id"]] = found
+                contents[row["rev_id"]] = json.loads(row["data"])
                 if was_held:
                     held.add(row["rev_id"])
 
