@@ -23,7 +23,11 @@ CPU seconds and peak memory):
   FULL, as the store), the rows the import wrote (its revisions with their signatures, the
   activity rows, the search rows, read back from the imported store beforehand and handed to
   the script as pickled batches) into another fresh store: dxfield's own schema, its indexes
-  and its search index's triggers. Target <= 1.5.
+  and its search index's triggers. Target <= 1.5. Its note gives the check alone too:
+  `import-table --dry-run` of the same file into another fresh store, which reads and checks
+  every row and writes nothing. The import checks every row before it takes the write lock
+  (issue 17), so (check + baseline) / baseline is what an import would reach that wrote at
+  exactly the baseline's pace after its check.
 - import_table_flat: the import's peak memory at N vs at N/10 (another fresh store, the first
   N/10 rows of the same table). Target <= 1.2.
 - export_table_csv: `dxfield --data-dir IMPORTED export-table --out F.csv` vs a script using
@@ -421,6 +425,11 @@ def measure_tables(workdir: Path, records: int) -> tuple[list[Figure], Path]:
     rows.unlink()
     assert _count(own_database, "activity") == records
     assert _indexed(own_database) == _indexed(database)
+    # The check alone: what the import does before it may write.
+    dry_store = workdir / "tables-dry"
+    init_store(env, dry_store)
+    checked = measured(dxfield(dry_store, "import-table", "--dry-run", str(table)), env, logs)
+    assert f"{records} rows, all valid" in checked.out, checked.out
 
     # The exports, from the store the import filled (and the small one, for memory).
     runs = EXPORT_RUNS if records <= 100_000 else 1
@@ -469,7 +478,11 @@ def measure_tables(workdir: Path, records: int) -> tuple[list[Figure], Path]:
             ours.wall,
             own.wall,
             1.5,
-            note=f"csv.reader + executemany of the rows it wrote; {_both(ours, own)}",
+            note=(
+                f"csv.reader + executemany of the rows it wrote; {_both(ours, own)}; "
+                f"the check alone (--dry-run) {checked.wall:.2f}s: checked first, then written "
+                f"at the baseline's pace, {(checked.wall + own.wall) / own.wall:.3f}"
+            ),
         ),
         figure(
             "import_table_flat",
