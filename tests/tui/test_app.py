@@ -58,6 +58,16 @@ async def open_log(app: DxfieldApp, pilot: Pilot[None]) -> None:
     assert isinstance(app.screen, LogScreen)
 
 
+async def new_form(app: DxfieldApp, pilot: Pilot[None]) -> ActivityFormScreen:
+    """A new activity form, opened with n from the screen shown."""
+    await settle(app, pilot)
+    await pilot.press("n")
+    await settle(app, pilot)
+    form = app.screen
+    assert isinstance(form, ActivityFormScreen)
+    return form
+
+
 @pytest.mark.usefixtures("frozen_today")
 async def test_home_is_the_dashboard_with_a_card_per_initiative(demo: Path) -> None:
     app = DxfieldApp(demo)
@@ -104,10 +114,7 @@ async def test_log_a_visit_from_the_keyboard_then_edit_and_delete_it(demo: Path)
     app = DxfieldApp(demo)
     async with app.run_test(size=SIZE) as pilot:
         await open_log(app, pilot)
-        await pilot.press("n")
-        await settle(app, pilot)
-        form = app.screen
-        assert isinstance(form, ActivityFormScreen)
+        form = await new_form(app, pilot)
         assert app.focused is form.query_one("#title", Input)
         assert form.query_one("#date", Input).value == "2024-11-26"
         await pilot.press(*"奥矢根区 意見交換会")
@@ -475,9 +482,7 @@ async def test_a_save_refused_after_the_wait_calls_the_quit_off(
     app = DxfieldApp(demo)
     async with app.run_test(size=SIZE) as pilot:
         await open_log(app, pilot)
-        await pilot.press("n")
-        await settle(app, pilot)
-        form = app.screen
+        form = await new_form(app, pilot)
         await pilot.press(*"断られる記録")
         await pilot.press("ctrl+s")
         await pilot.pause(0.3)
@@ -530,8 +535,7 @@ async def test_quitting_while_a_save_waits_quits_once_it_is_saved(
     with another_writer(demo) as other:
         async with app.run_test(size=SIZE) as pilot:
             await open_log(app, pilot)
-            await pilot.press("n")
-            await settle(app, pilot)
+            await new_form(app, pilot)
             await pilot.press(*"取込中の訪問")
             other.take()
             await pilot.press("ctrl+s")

@@ -19,7 +19,7 @@ from dxfield.tui.app import DxfieldApp
 from dxfield.tui.screens.activity_form import ActivityFormScreen
 from dxfield.tui.screens.dashboard import DashboardScreen, InitiativeCardView
 from dxfield.tui.screens.log import LogScreen
-from tests.tui.test_app import SIZE, settle
+from tests.tui.test_app import SIZE, new_form, settle
 
 
 @pytest.fixture(autouse=True)
@@ -39,10 +39,7 @@ def stored(folder: Path, title: str) -> tuple[dt.date, str]:
 async def log_with_date(app: DxfieldApp, pilot, title: str, date: str) -> ActivityFormScreen:  # type: ignore[no-untyped-def]
     """Open a new form, type a title, tab to the date (past 市町村 and 取組), replace it with
     `date` and save."""
-    await pilot.press("n")
-    await settle(app, pilot)
-    form = app.screen
-    assert isinstance(form, ActivityFormScreen)
+    form = await new_form(app, pilot)
     await pilot.press(*title, "tab", "tab", "tab")
     assert app.focused is form.query_one("#date", Input)
     await pilot.press("end", "ctrl+u", *date, "ctrl+s")

@@ -25,7 +25,7 @@ from dxfield.tui.screens.activity_form import ActivityFormScreen
 from dxfield.tui.screens.log import LogScreen
 from dxfield.tui.screens.reading import ReadingScreen
 from dxfield.tui.widgets.pick_list import PickList
-from tests.tui.test_app import SIZE, settle
+from tests.tui.test_app import SIZE, new_form, settle
 
 
 @pytest.fixture(autouse=True)
@@ -65,15 +65,6 @@ def saved(folder: Path, title: str) -> activities.ActivityRead:
     with Store.open(folder) as store:
         (found,) = [a for a in activities.list_activities(store, limit=1000) if a.title == title]
         return activities.get_activity(store, found.id)
-
-
-async def new_form(app: DxfieldApp, pilot: Pilot[None]) -> ActivityFormScreen:
-    await settle(app, pilot)
-    await pilot.press("n")
-    await settle(app, pilot)
-    form = app.screen
-    assert isinstance(form, ActivityFormScreen)
-    return form
 
 
 def shown(pick: PickList) -> list[str]:
