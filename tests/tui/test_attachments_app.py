@@ -19,10 +19,11 @@ from dxfield.tui import opener
 from dxfield.tui.app import DxfieldApp
 from dxfield.tui.screens.activity_view import ActivityViewScreen
 from dxfield.tui.screens.attach import AttachScreen, complete_path
-from dxfield.tui.thumbnails import LONG_SIDE, thumbnail_path
+from dxfield.tui.thumbnails import LONG_SIDE, Thumbnail, thumbnail_path
 from dxfield.tui.widgets.attachments import (
     AttachmentList,
     AttachmentsPanel,
+    Shown,
     attachment_line,
 )
 from tests.tui.test_app import SIZE, settle
@@ -198,6 +199,30 @@ async def test_x_detaches_and_u_attaches_again(demo: Path, tmp_path: Path) -> No
         await settle(app, pilot)
         assert attached_names(demo, activity) == ["one.jpg"]
         assert len(app.screen.query_one(AttachmentsPanel).attachments) == 1
+
+
+async def test_a_picture_asked_for_after_the_panel_is_taken_down_is_no_crash(
+    demo: Path, tmp_path: Path
+) -> None:
+    """The picture follows the list after a refresh, and a thumbnail comes from a worker; either
+    may arrive after the view was closed (a record deleted with d, y at once): nothing is drawn
+    and nothing fails (the CI's crash: NoMatches for #attachment-picture)."""
+    activity = first_activity(demo)
+    with Store.open(demo) as store:
+        attach(store, activity, photo(tmp_path / "one.jpg", colour="olive"))
+    app = DxfieldApp(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_view(app, pilot, activity)
+        panel = app.screen.query_one(AttachmentsPanel)
+        shown = list(panel.attachments)
+        panel._shown_sha = None  # as if the cursor had just come to it
+        panel.show(shown)  # asks for the picture after the next refresh
+        await panel.remove_children()  # the view taken down before that refresh
+        await settle(app, pilot)
+        panel._shown_sha = shown[0].sha256  # a worker's thumbnail of the photo still shown
+        panel._thumbnail_made(Shown(shown[0].sha256, Thumbnail(None, "late")))
+        await settle(app, pilot)
+        assert app.return_code is None and not panel.children
 
 
 def test_paths_complete_from_the_file_system(tmp_path: Path) -> None:

@@ -190,8 +190,17 @@ class AttachmentsPanel(Vertical):
         if self.highlighted is not None:
             detach_attachment(self, self.highlighted)
 
+    def _taken_down(self) -> bool:
+        """Whether the panel's parts are gone: the picture asked for after a refresh, or a
+        thumbnail made in a worker, may arrive after the view was closed or its record deleted,
+        while its parts are being removed one by one."""
+        parts = ("#attachment-list", "#attachment-note", "#attachment-picture")
+        return not self.is_attached or not all(self.query(part) for part in parts)
+
     def _picture_for(self, attachment: AttachmentRead | None) -> None:
         """The highlighted photo's picture (made in a worker), or nothing for another file."""
+        if self._taken_down():
+            return
         if attachment is None or is_purged(attachment) or not is_photo(attachment.media_type):
             self._shown_sha = None
             self._clear_picture()
@@ -224,7 +233,7 @@ class AttachmentsPanel(Vertical):
         self.app.call_from_thread(self._thumbnail_made, shown)
 
     def _thumbnail_made(self, shown: Shown) -> None:
-        if shown.sha256 != self._shown_sha:  # the cursor moved on meanwhile
+        if shown.sha256 != self._shown_sha or self._taken_down():  # moved on, or closed
             return
         self._clear_picture()
         if shown.picture is None:
