@@ -26,7 +26,7 @@ from dxfield.tui.widgets.attachments import (
     Shown,
     attachment_line,
 )
-from tests.tui.test_app import SIZE, settle
+from tests.tui.test_app import SIZE, new_form, settle
 
 
 def photo(path: Path, size: tuple[int, int] = (1600, 1200), colour: str = "teal") -> Path:
@@ -248,16 +248,10 @@ def test_a_purged_attachment_reads_as_erased() -> None:
 async def test_files_chosen_in_a_new_activitys_form_are_attached_once_it_is_saved(
     demo: Path, tmp_path: Path
 ) -> None:
-    from dxfield.tui.screens.activity_form import ActivityFormScreen
-
     one = photo(tmp_path / "board.jpg")
     app = DxfieldApp(demo)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
-        await pilot.press("n")
-        await settle(app, pilot)
-        form = app.screen
-        assert isinstance(form, ActivityFormScreen)
+        form = await new_form(app, pilot)
         await pilot.press(*"写真の会")
         await pilot.press("ctrl+t")
         await settle(app, pilot)
@@ -422,9 +416,7 @@ async def test_files_queued_in_a_new_form_survive_a_crash_in_its_draft(
     gone = photo(tmp_path / "gone.png", colour="red")
     app = DxfieldApp(demo)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
-        await pilot.press("n")
-        await settle(app, pilot)
+        await new_form(app, pilot)
         await pilot.press(*"写真の会")
         await _queue(app, pilot, kept, caption="板書")
         await _queue(app, pilot, gone)
@@ -475,9 +467,7 @@ async def test_a_draft_whose_files_another_device_chose_attaches_none_of_them(
     photo(secret)
     app = DxfieldApp(demo)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
-        await pilot.press("n")
-        await settle(app, pilot)
+        await new_form(app, pilot)
         await pilot.press(*"写真の会")
         await _queue(app, pilot, secret)
     with Store.open(demo) as store:

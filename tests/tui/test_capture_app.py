@@ -31,7 +31,7 @@ from dxfield.tui.screens.log import LogScreen
 from dxfield.tui.screens.note_templates import NoteTemplatesScreen
 from dxfield.tui.widgets.activity_list import ActivityList
 from dxfield.tui.widgets.pick_list import PickList
-from tests.tui.test_app import SIZE, _quit_once, open_log, settle
+from tests.tui.test_app import SIZE, _quit_once, new_form, open_log, settle
 from tests.tui.test_sync_app import _notified
 from tests.writers import another_writer
 
@@ -204,10 +204,7 @@ async def test_note_templates_start_a_new_note_and_are_edited_in_the_app(demo: P
         await pilot.press("ctrl+s")
         await settle(app, pilot)
         assert not isinstance(app.screen, NoteTemplatesScreen)
-        await pilot.press("n")
-        await settle(app, pilot)
-        form = app.screen
-        assert isinstance(form, ActivityFormScreen)
+        form = await new_form(app, pilot)
         kind = form.query_one("#kind", PickList).value
     with Store.open(demo) as store:
         assert note_template(store, "meeting") == "## 日時\n\n## 決定事項\n"
@@ -334,11 +331,7 @@ async def test_a_new_notes_template_follows_the_kind_until_something_is_written(
         set_note_template(store, "training", "## 研修名\n\n## 受講者\n")
     app = DxfieldApp(demo)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
-        await pilot.press("n")
-        await settle(app, pilot)
-        form = app.screen
-        assert isinstance(form, ActivityFormScreen)
+        form = await new_form(app, pilot)
         kind = form.query_one("#kind", PickList)
         notes = form.query_one("#notes", TextArea)
         with Store.open(demo) as store:

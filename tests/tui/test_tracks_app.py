@@ -12,7 +12,6 @@ from dxfield.store.engine import Store
 from dxfield.store.followups import add_action, list_actions
 from dxfield.store.tracks import get_track, track_moves
 from dxfield.tui.app import DxfieldApp
-from dxfield.tui.screens.activity_form import ActivityFormScreen
 from dxfield.tui.screens.confirm import ConfirmScreen
 from dxfield.tui.screens.dashboard import DashboardScreen
 from dxfield.tui.screens.followups import ActionFormScreen, ActionsScreen, FindingsScreen
@@ -21,7 +20,7 @@ from dxfield.tui.screens.track_timeline import TimelineScreen
 from dxfield.tui.screens.tracks import TrackCard, TracksScreen
 from dxfield.tui.widgets.funnel import FunnelView
 from tests.conftest import TODAY
-from tests.tui.test_app import SIZE, settle
+from tests.tui.test_app import SIZE, new_form, settle
 
 
 def stored_moves(folder: Path, community: str) -> list[tuple[str | None, str, list[str]]]:
@@ -160,11 +159,7 @@ async def test_a_move_forward_without_evidence_asks_first(demo: Path) -> None:
 async def test_an_activity_logged_in_the_form_advances_a_track(demo: Path) -> None:
     app = DxfieldApp(demo)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
-        await pilot.press("n")
-        await settle(app, pilot)
-        form = app.screen
-        assert isinstance(form, ActivityFormScreen)
+        form = await new_form(app, pilot)
         await pilot.press(*"資母地区 協力者の会")
         advances = form.query_one("#advances", Select)
         value = next(v for label, v in advances._options if "資母地区コミュニティ" in str(label))
@@ -307,10 +302,7 @@ async def test_the_app_counts_from_japans_today(demo: Path, moved_clock: dt.date
         assert isinstance(screen, ActionsScreen)
         overdue = {i.action.text: i.overdue for i in screen.items}
         assert (overdue["昨日が期限"], overdue["今日が期限"]) == (True, False)
-        await pilot.press("n")
-        await settle(app, pilot)
-        form = app.screen
-        assert isinstance(form, ActivityFormScreen)
+        form = await new_form(app, pilot)
         assert form.query_one("#date", Input).value == moved_clock.isoformat()
 
 
