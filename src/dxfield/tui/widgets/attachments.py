@@ -150,8 +150,9 @@ class AttachmentsPanel(Vertical):
     def highlighted(self) -> AttachmentRead | None:
         """The attachment under the list's cursor (None once the panel is taken down: the
         picture asked for after a refresh may come after the view was closed)."""
-        found = self.query(AttachmentList)
-        index = found.first().highlighted if found else None
+        if self._taken_down():
+            return None
+        index = self.query_one(AttachmentList).highlighted
         if index is None or not 0 <= index < len(self.attachments):
             return None
         return self.attachments[index]
