@@ -508,3 +508,37 @@ def test_a_drafts_queue_of_another_shape_is_skipped() -> None:
             ]
         }
     ) == [(["/a.jpg"], ""), (["/b.pdf"], "資料")]
+
+
+async def test_a_delete_landing_while_the_view_reads_is_no_error(
+    demo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The view reads the activity, then its attachments; a delete landing in between (d, y:
+    the view reads again as the question closes, while the delete is written) refused the
+    attachments of an activity just read live, an error toast over the log. Both are read in
+    one unit now, a snapshot: the view shows the activity as it was read."""
+    from dxfield.store import attachments as stored
+    from dxfield.store.activities import delete_activity
+
+    activity = first_activity(demo)
+    with Store.open(demo) as store:
+        attach(store, activity, photo(tmp_path / "one.jpg"))
+    app = DxfieldApp(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_view(app, pilot, activity)
+        read = stored.attachments_of
+
+        def deleted_meanwhile(work: object, owner_id: str) -> object:
+            with Store.open(demo) as other:
+                delete_activity(other, owner_id)
+            return read(work, owner_id)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(stored, "attachments_of", deleted_meanwhile)
+        screen = app.screen
+        assert isinstance(screen, ActivityViewScreen)
+        errors: list[str] = []
+        monkeypatch.setattr(app, "notify", lambda message, **kw: errors.append(message))
+        screen.load()
+        await settle(app, pilot)
+        assert errors == [] and app.screen is screen
+        assert [a.file_name for a in screen.query_one(AttachmentsPanel).attachments] == ["one.jpg"]

@@ -220,11 +220,16 @@ class ActivityViewScreen(DxScreen):
         from dxfield.domain.records import ActivityRead
         from dxfield.store import records
         from dxfield.store.activities import activity_names
+        from dxfield.store.attachments import attachments_of
         from dxfield.store.maintenance import record_history
 
-        # A deleted activity too (opened from the deleted records): its history, and `r`.
-        activity = records.get(self.store, "activity", self.activity_id, include_deleted=True)
-        assert isinstance(activity, ActivityRead)
+        # A deleted activity too (opened from the deleted records): its history, and `r`. Read
+        # with its attachments in one unit: a delete landing between two reads (d, y: the view
+        # reads again as the question closes) refused the attachments of an activity read live.
+        with self.store.unit(write=False) as unit:
+            activity = records.get(unit, "activity", self.activity_id, include_deleted=True)
+            assert isinstance(activity, ActivityRead)
+            attachments = [] if activity.deleted else attachments_of(unit, activity.id)
         names = activity_names(self.store, activity)
         from dxfield.store.followups import list_findings
         from dxfield.sync.authors import authorship_here, names_here
@@ -232,9 +237,6 @@ class ActivityViewScreen(DxScreen):
         _entity, history = record_history(self.store, activity.id)
         devices = names_here(self.store)
         findings = [f for f in list_findings(self.store) if f.activity_id == activity.id]
-        from dxfield.store.attachments import attachments_of
-
-        attachments = [] if activity.deleted else attachments_of(self.store, activity.id)
         page = ActivityPage(
             activity,
             names.municipality,
