@@ -25,6 +25,7 @@ from dxfield.store.attachments import (
     detach,
     get_attachment,
     save_copy,
+    with_attachments,
 )
 from dxfield.store.engine import Store
 from dxfield.store.followups import add_finding
@@ -538,6 +539,39 @@ def test_a_finding_takes_attachments(store: Store, tmp_path: Path) -> None:
     assert (record.owner_type, record.owner_id) == ("finding", finding.id)
     assert [a.id for a in attachments_of(store, finding.id)] == [record.id]
     assert attachments_of(store, activity) == []
+
+
+@pytest.mark.parametrize("kind", ["activity", "finding"])
+def test_a_record_and_its_attachments_are_read_as_of_one_moment(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    """`with_attachments` reads a record and its attachments in one unit: a delete landing
+    between the two reads (a view read again as `d`, `y` closes its question) gives the record
+    as it was, with its files, rather than refusing them for a record it just read live. Read
+    again, the record is deleted and lists none."""
+    from dxfield.store import attachments as stored
+
+    activity = _activity(store)
+    owner = (
+        activity
+        if kind == "activity"
+        else add_finding(store, kind="issue", text="窓口が混む", activity=activity).id
+    )
+    attach(store, owner, _write(tmp_path, "memo.txt", b"x\n"))
+    repository = records.ACTIVITIES if kind == "activity" else records.FINDINGS
+    read = stored.attachments_of
+
+    def deleted_meanwhile(work: object, owner_id: str) -> object:
+        with Store.open(store.data_dir) as other:  # another writer, another connection
+            records.delete(other, kind, owner_id)
+        return read(work, owner_id)  # type: ignore[arg-type]
+
+    with monkeypatch.context() as patched:
+        patched.setattr(stored, "attachments_of", deleted_meanwhile)
+        record, files = with_attachments(store, repository, owner)
+    assert not record.deleted and [f.file_name for f in files] == ["memo.txt"]
+    record, files = with_attachments(store, repository, owner)
+    assert record.deleted and files == []
 
 
 # -- reading, saving and detaching -------------------------------------------------------------

@@ -24,7 +24,7 @@ import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from xml.parsers.expat import ExpatError
 
 from sqlalchemy import select
@@ -34,13 +34,15 @@ from dxfield.domain.records import (
     MAX_ATTACHMENT_BYTES,
     MAX_FILE_NAME_CHARS,
     MEDIA_TYPES,
+    ActivityRead,
     AttachmentRead,
+    FindingRead,
 )
 from dxfield.i18n import N_, _, gettext, ngettext, problems, quote, words
 from dxfield.store import revisions
 from dxfield.store.files import safe_name_part
 from dxfield.store.pictures import is_photo, pil
-from dxfield.store.records import ACTIVITIES, ATTACHMENTS, FINDINGS, kind_words
+from dxfield.store.records import ACTIVITIES, ATTACHMENTS, FINDINGS, Repository, kind_words
 from dxfield.store.unit import Unit, Work, unit_of
 
 if TYPE_CHECKING:
@@ -693,6 +695,21 @@ def attachments_of(work: Work, owner_id: str) -> list[AttachmentRead]:
             .order_by(table.c.created_at, table.c.id)
         ).mappings()
         return [ATTACHMENTS.to_read(row) for row in rows]
+
+
+Owner = TypeVar("Owner", ActivityRead, FindingRead)
+
+
+def with_attachments(
+    work: Work, repository: Repository[Owner], record_id: str
+) -> tuple[Owner, list[AttachmentRead]]:
+    """An activity or a finding (`repository`'s; a deleted one too) and its live attachments
+    (none for a deleted one), read in one unit: a snapshot, so that a delete landing between
+    the two reads (`d`, `y` in a view, which reads again as the question closes) cannot refuse
+    the attachments of a record just read live."""
+    with unit_of(work, write=False) as unit:
+        record = repository.get(unit, record_id, include_deleted=True)
+        return record, [] if record.deleted else attachments_of(unit, record.id)
 
 
 def get_attachment(work: Work, attachment_id: str) -> AttachmentRead:

@@ -217,19 +217,13 @@ class ActivityViewScreen(DxScreen):
     @work(thread=True, exclusive=True, group="activity-view", exit_on_error=False)
     def load(self) -> None:
         """Read the activity, its names and its history (in a thread)."""
-        from dxfield.domain.records import ActivityRead
-        from dxfield.store import records
         from dxfield.store.activities import activity_names
-        from dxfield.store.attachments import attachments_of
+        from dxfield.store.attachments import with_attachments
         from dxfield.store.maintenance import record_history
+        from dxfield.store.records import ACTIVITIES
 
-        # A deleted activity too (opened from the deleted records): its history, and `r`. Read
-        # with its attachments in one unit: a delete landing between two reads (d, y: the view
-        # reads again as the question closes) refused the attachments of an activity read live.
-        with self.store.unit(write=False) as unit:
-            activity = records.get(unit, "activity", self.activity_id, include_deleted=True)
-            assert isinstance(activity, ActivityRead)
-            attachments = [] if activity.deleted else attachments_of(unit, activity.id)
+        # A deleted activity too (opened from the deleted records): its history, and `r`.
+        activity, attachments = with_attachments(self.store, ACTIVITIES, self.activity_id)
         names = activity_names(self.store, activity)
         from dxfield.store.followups import list_findings
         from dxfield.sync.authors import authorship_here, names_here

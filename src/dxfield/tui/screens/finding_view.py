@@ -318,21 +318,18 @@ def finding_markdown(page: FindingPage) -> str:
 
 def read_page(store: Store, finding_id: str) -> FindingPage:
     """The finding, the names of what it is linked to, and its history (in a worker)."""
-    from dxfield.domain.records import FindingRead
-    from dxfield.store import records
     from dxfield.store.activities import rows_by_ids
+    from dxfield.store.attachments import with_attachments
     from dxfield.store.maintenance import record_history
+    from dxfield.store.records import FINDINGS
     from dxfield.sync.authors import authorship_here, names_here
     from dxfield.tui.screens.followups import initiative_labels
 
-    finding = records.get(store, "finding", finding_id, include_deleted=True)
-    assert isinstance(finding, FindingRead)
+    finding, attachments = with_attachments(store, FINDINGS, finding_id)
     initiatives = dict((value, label) for label, value in initiative_labels(store))
     rows = rows_by_ids(store, [finding.activity_id]) if finding.activity_id else []
     _entity, history = record_history(store, finding.id)
     devices = {**names_here(store), store.device.id: store.device.name}
-    from dxfield.store.attachments import attachments_of
-
     return FindingPage(
         finding,
         initiatives.get(finding.initiative_id or "", finding.initiative_id or ""),
@@ -340,7 +337,7 @@ def read_page(store: Store, finding_id: str) -> FindingPage:
         history,
         devices,
         authorship_here(store, history),
-        [] if finding.deleted else attachments_of(store, finding.id),
+        attachments,
     )
 
 
