@@ -40,6 +40,14 @@ def first_activity(folder: Path) -> str:
         return list_activities(store, limit=1)[0].id
 
 
+def with_a_photo(folder: Path, tmp_path: Path) -> str:
+    """The store's first activity, given one photo (one.jpg); its id."""
+    activity = first_activity(folder)
+    with Store.open(folder) as store:
+        attach(store, activity, photo(tmp_path / "one.jpg"))
+    return activity
+
+
 def attached_names(folder: Path, owner: str) -> list[str]:
     with Store.open(folder) as store:
         return [a.file_name for a in attachments_of(store, owner)]
@@ -183,9 +191,7 @@ async def test_a_refused_file_is_one_line_and_keeps_what_was_typed(
 
 @pytest.mark.usefixtures("frozen_today")
 async def test_x_detaches_and_u_attaches_again(demo: Path, tmp_path: Path) -> None:
-    activity = first_activity(demo)
-    with Store.open(demo) as store:
-        attach(store, activity, photo(tmp_path / "one.jpg"))
+    activity = with_a_photo(demo, tmp_path)
     app = DxfieldApp(demo)
     async with app.run_test(size=SIZE) as pilot:
         await open_view(app, pilot, activity)
@@ -207,9 +213,7 @@ async def test_a_picture_asked_for_after_the_panel_is_taken_down_is_no_crash(
     """The picture follows the list after a refresh, and a thumbnail comes from a worker; either
     may arrive after the view was closed (a record deleted with d, y at once): nothing is drawn
     and nothing fails (the CI's crash: NoMatches for #attachment-picture)."""
-    activity = first_activity(demo)
-    with Store.open(demo) as store:
-        attach(store, activity, photo(tmp_path / "one.jpg", colour="olive"))
+    activity = with_a_photo(demo, tmp_path)
     app = DxfieldApp(demo)
     async with app.run_test(size=SIZE) as pilot:
         await open_view(app, pilot, activity)
@@ -298,9 +302,7 @@ async def test_no_viewer_is_one_line(
         raise opener.NoViewer("xdg-open")
 
     monkeypatch.setattr(opener, "OPENER", no_viewer)
-    activity = first_activity(demo)
-    with Store.open(demo) as store:
-        attach(store, activity, photo(tmp_path / "one.jpg"))
+    activity = with_a_photo(demo, tmp_path)
     app = DxfieldApp(demo)
     async with app.run_test(size=SIZE) as pilot:
         await open_view(app, pilot, activity)
@@ -520,9 +522,7 @@ async def test_a_delete_landing_while_the_view_reads_is_no_error(
     from dxfield.store import attachments as stored
     from dxfield.store.activities import delete_activity
 
-    activity = first_activity(demo)
-    with Store.open(demo) as store:
-        attach(store, activity, photo(tmp_path / "one.jpg"))
+    activity = with_a_photo(demo, tmp_path)
     app = DxfieldApp(demo)
     async with app.run_test(size=SIZE) as pilot:
         await open_view(app, pilot, activity)
