@@ -257,3 +257,43 @@ def test_errors_outside_the_wrappers_are_empty(cli: Cli, args: tuple[str, ...]) 
             break
         outside = stripped
     assert outside.strip() == "", result.err
+
+
+def _brackets_close(text: str) -> bool:
+    depth = 0
+    for char in text:
+        depth += char in "(（"
+        depth -= char in ")）"
+        if depth < 0:
+            return False
+    return depth == 0
+
+
+@pytest.mark.parametrize("language", ["ja", "en"])
+def test_a_verbs_line_in_its_groups_list_is_a_whole_sentence(language: str) -> None:
+    """A translation may end a sentence inside brackets (「(写真、PDF、テキスト。1つ 50 MB
+    まで)」): the line a group's list gives a verb goes on to the sentence's end, not to that
+    full stop."""
+    import typer
+
+    from dxfield import cli
+    from dxfield.i18n import set_language
+
+    set_language(language)
+    try:
+        root = cli.localize(typer.main.get_command(cli.app))
+        lines: dict[str, str] = {}
+
+        def walk(command: Any, path: str) -> None:
+            for name, sub in getattr(command, "commands", {}).items():
+                lines[f"{path} {name}".strip()] = " ".join(sub.get_short_help_str(10_000).split())
+                walk(sub, f"{path} {name}")
+
+        walk(root, "")
+    finally:
+        set_language(None)
+    assert lines["attach"].endswith(("を添付します。", "to an activity or a finding."))
+    assert lines["detach"].endswith(("残ります)。", "finds nothing uses it)."))
+    unclosed = {path: line for path, line in lines.items() if not _brackets_close(line)}
+    assert not unclosed, unclosed
+    assert all(line.endswith(("。", ".", ")", ")")) for line in lines.values()), lines

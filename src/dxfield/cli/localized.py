@@ -90,7 +90,8 @@ _TOKEN = re.compile(r"\s+|[\x21-\x7e\u00a0-\u02ff]+|.", re.DOTALL)
 _NO_BREAK_BEFORE = re.compile(
     r"[\u3001\u3002\uff0c\uff0e\uff09\u300d\u300f\u3011\u3015\u30fb\u30fc\uff1a\uff1b\uff01\uff1f,.)\]:;!?]"
 )
-_SENTENCE_END = re.compile(r"\u3002|\.(?=\s)")
+_SENTENCE_MARK = re.compile(r"(?P<open>[(\uff08])|(?P<close>[)\uff09])|\u3002|\.(?=\s)")
+"""What `_first_sentence` looks at: a bracket opening or closing, a full stop ending a sentence."""
 
 
 def _tokens(text: str) -> Iterator[str]:
@@ -248,9 +249,20 @@ LocalizedGroup.context_class = CellContext
 
 
 def _first_sentence(text: str) -> str:
+    """The first sentence of `text`'s first paragraph (a verb's line in its group's list): up to
+    the first full stop outside brackets, for a translation may end a sentence inside them
+    (the Japanese of attach's "(photos, ... text; at most 50 MB each)" has a full stop where
+    the semicolon is) and the line must not stop there."""
     paragraph = _paragraphs(text)[0] if text.strip() else ""
-    end = _SENTENCE_END.search(paragraph)
-    return paragraph[: end.end()] if end else paragraph
+    depth = 0
+    for mark in _SENTENCE_MARK.finditer(paragraph):
+        if mark.lastgroup == "open":
+            depth += 1
+        elif mark.lastgroup == "close":
+            depth = max(depth - 1, 0)
+        elif depth == 0:
+            return paragraph[: mark.end()]
+    return paragraph
 
 
 def localize(command: Any) -> Any:
