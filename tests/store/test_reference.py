@@ -52,6 +52,32 @@ def test_municipalities_resolve_by_name_code_or_full_width_code(store: Store) ->
         organizations.resolve_municipality(store, "豊岡")
 
 
+def test_a_name_not_found_is_told_with_those_that_hold_it(store: Store) -> None:
+    """「豊岡」 or its reading 「とよおか」 is no organization, but names 豊岡市: the error says
+    so, among the kinds asked for, three at most, in kana order; a name nothing holds (or a
+    LIKE wildcard, taken as itself) is told as before."""
+    organizations.add_organization(store, kind="community", name="豊岡北地区", parent="豊岡市")
+
+    def refused(text: str, *, municipality: bool = True) -> tuple[str, str]:
+        with pytest.raises(LocalizedError) as caught:
+            if municipality:
+                organizations.resolve_municipality(store, text)
+            else:
+                organizations.resolve_organization(store, text)
+        return caught.value.message("en"), caught.value.message("ja")
+
+    english, japanese = refused("豊岡")
+    assert "no organization '豊岡'; did you mean '豊岡市'?" in english
+    assert "団体 '豊岡' は見つかりません(もしかして: '豊岡市')" in japanese
+    assert "did you mean '豊岡市'?" in refused("とよおか")[0]
+    assert "did you mean '豊岡市', '豊岡北地区'?" in refused("豊岡", municipality=False)[0]
+    assert "did you mean '相生市', '明石市', '赤穂市'?" in refused("市")[0]
+    for nothing in ("xyz", "%", "_"):
+        english, japanese = refused(nothing)
+        assert "did you mean" not in english and "もしかして" not in japanese
+        assert f"no organization '{nothing}'" in english
+
+
 def test_another_prefecture_can_be_imported(store: Store, tmp_path: Path) -> None:
     csv = tmp_path / "tottori.csv"
     rows = [

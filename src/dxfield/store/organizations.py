@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.engine import Connection
 
 from dxfield.domain.codes import looks_like_code, validate_code
@@ -27,6 +27,10 @@ PROBLEMS = problems(
         ),
         "organization.not_found": N_(
             "no organization {value} (give its name, local government code or id)"
+        ),
+        "organization.not_found_like": N_(
+            "no organization {value}; did you mean {names}? (give its name, local government "
+            "code or id)"
         ),
         "organization.wrong_kind": N_("{value} is not of the kind asked for ({kinds})"),
         "organization.code_taken": N_("code {value} already belongs to {name}"),
@@ -82,7 +86,7 @@ def find_organization_id(
     try:
         org_id = records.resolve_id(conn, "organization", wanted)
     except NotFound:
-        raise NotFound("organization.not_found", value=quote(text)) from None
+        raise _not_found(conn, alive, text, wanted) from None
     if kind_values is not None:
         kind = conn.execute(select(_table.c.kind).where(_table.c.id == org_id)).scalar()
         if kind not in kind_values:
@@ -93,6 +97,36 @@ def find_organization_id(
                 kinds=Words(lambda lang: "/".join(k.label(lang) for k in asked)),
             )
     return org_id
+
+
+SIMILAR_NAMES = 3
+"""How many names `_not_found` suggests at most."""
+
+
+def _not_found(conn: Connection, alive: Select[Any], text: str, wanted: str) -> NotFound:
+    """No organization `text`: said with up to `SIMILAR_NAMES` of those `alive` (of the kinds
+    asked for) whose name or reading holds it, in kana order (「豊岡」, 「とよおか」: 豊岡市)."""
+    similar = (
+        conn.execute(
+            alive.with_only_columns(_table.c.name)
+            .where(
+                or_(
+                    _table.c.name.contains(wanted, autoescape=True),
+                    _table.c.kana.contains(wanted, autoescape=True),
+                )
+            )
+            .order_by(*_sort_key())
+            .limit(SIMILAR_NAMES)
+        )
+        .scalars()
+        .all()
+        if wanted
+        else []
+    )
+    if not similar:
+        return NotFound("organization.not_found", value=quote(text))
+    names = ", ".join(quote(name) for name in similar)
+    return NotFound("organization.not_found_like", value=quote(text), names=names)
 
 
 def resolve_organization(work: Work, text: str, *, kinds: Iterable[OrgKind] | None = None) -> str:
