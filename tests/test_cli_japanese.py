@@ -189,6 +189,14 @@ def test_wrapping_counts_full_width_characters_twice() -> None:
     assert wrap_cells("Show this message and exit.", 12) == ["Show this", "message and", "exit."]
 
 
+def test_no_line_begins_with_a_closing_mark_even_after_another() -> None:
+    """「します）。」 at a line's end: neither ） nor 。 begins the next line, nor is a word of
+    Latin letters cut to keep them company, nor is an opening bracket left at the end."""
+    assert wrap_cells("あ" * 18 + "し）。", 40) == ["あ" * 18, "し）。"]
+    assert wrap_cells("あいう HTML。", 9) == ["あいう", "HTML。"]
+    assert wrap_cells("写真（HTML）。", 10) == ["写真", "（HTML）。"]
+
+
 def test_a_revision_is_shown_as_a_time_and_a_device(cli: Cli, data_dir: Path) -> None:
     from tests.conftest import add_activity_args
 

@@ -90,6 +90,10 @@ _TOKEN = re.compile(r"\s+|[\x21-\x7e\u00a0-\u02ff]+|.", re.DOTALL)
 _NO_BREAK_BEFORE = re.compile(
     r"[\u3001\u3002\uff0c\uff0e\uff09\u300d\u300f\u3011\u3015\u30fb\u30fc\uff1a\uff1b\uff01\uff1f,.)\]:;!?]"
 )
+_NO_BREAK_AFTER = re.compile(r"[\uff08\u300c\u300e\u3010\u3014(\[]")
+"""Opening brackets, which never end a line."""
+_LAST_WORD = re.compile(r"[\x21-\x7e\u00a0-\u02ff]+$")
+"""A run of ASCII (or Latin) characters ending a line: a word `_with_what_it_closes` moves whole."""
 _SENTENCE_MARK = re.compile(r"(?P<open>[(\uff08])|(?P<close>[)\uff09])|\u3002|\.(?=\s)")
 """What `_first_sentence` looks at: a bracket opening or closing, a full stop ending a sentence."""
 
@@ -98,6 +102,23 @@ def _tokens(text: str) -> Iterator[str]:
     """Words of ASCII (and Latin) text whole, other characters one by one, runs of spaces."""
     for match in _TOKEN.finditer(text):
         yield match.group()
+
+
+def _with_what_it_closes(line: str, mark: str) -> tuple[str, str]:
+    """A closing mark never begins a line (「します）。」: neither ） nor 。): what comes before
+    it on `line` goes to the next line with it, a word of Latin letters whole, until what
+    begins the next line is no closing mark, and an opening bracket left at the line's end goes
+    too; the line keeps at least its first word."""
+    moved = mark
+    while _NO_BREAK_BEFORE.fullmatch(moved[0]):
+        last = _LAST_WORD.search(line)
+        piece = last.group() if last else line[-1:]
+        if len(piece) >= len(line):
+            break
+        line, moved = line[: -len(piece)], piece + moved
+    while len(line) > 1 and _NO_BREAK_AFTER.fullmatch(line[-1]):  # nor does one open at its end
+        line, moved = line[:-1], line[-1] + moved
+    return line, moved
 
 
 def wrap_cells(text: str, width: int) -> list[str]:
@@ -114,9 +135,8 @@ def wrap_cells(text: str, width: int) -> list[str]:
         if cell_len(line.rstrip()) + cell_len(token) <= width:
             line += token
             continue
-        if _NO_BREAK_BEFORE.fullmatch(token) and len(line.rstrip()) > 1:
-            # A closing mark never begins a line: the character before it comes along.
-            token, line = line.rstrip()[-1] + token, line.rstrip()[:-1]
+        if _NO_BREAK_BEFORE.fullmatch(token):
+            line, token = _with_what_it_closes(line.rstrip(), token)
         if line.strip():
             lines.append(line.rstrip())
         while cell_len(token) > width:  # a word longer than the line: cut it
