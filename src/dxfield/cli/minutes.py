@@ -43,7 +43,7 @@ def minutes_command(
     ids: Annotated[
         list[str] | None,
         typer.Argument(
-            metavar=N_("ID..."), help="Activities (ids or unique prefixes).", show_default=False
+            metavar=N_("ID"), help="Activities (ids or unique prefixes).", show_default=False
         ),
     ] = None,
     fmt: Annotated[str, typer.Option("--format", help="docx, html or md.")] = "docx",
