@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from rich.cells import cell_len
 
-from dxfield.cli.localized import wrap_cells
+from dxfield.cli.localized import _NO_BREAK_AFTER, _NO_BREAK_BEFORE, wrap_cells
 from dxfield.i18n import catalogue, forced_catalogue
 from tests.conftest import Cli
 
@@ -64,6 +64,10 @@ def test_every_help_page_is_japanese_and_fits_80_columns(cli: Cli, path: tuple[s
     assert "オプション:" in text and "この説明を表示して終了します。" in text
     too_wide = [line for line in text.splitlines() if cell_len(line) > 80]
     assert not too_wide, too_wide
+    # 禁則: no line begins with a closing mark or a small kana, none ends on an opening bracket.
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    assert not [line for line in lines if _NO_BREAK_BEFORE.match(line)], text
+    assert not [line for line in lines if _NO_BREAK_AFTER.match(line[-1])], text
     assert not _english_sentences(text, path), _english_sentences(text, path)
     for word in ("Usage", "Options", "Commands", "Arguments", "Show this message", "required"):
         assert word not in text
@@ -195,6 +199,7 @@ def test_no_line_begins_with_a_closing_mark_even_after_another() -> None:
     assert wrap_cells("あ" * 18 + "し）。", 40) == ["あ" * 18, "し）。"]
     assert wrap_cells("あいう HTML。", 9) == ["あいう", "HTML。"]
     assert wrap_cells("写真（HTML）。", 10) == ["写真", "（HTML）。"]
+    assert wrap_cells("あ" * 18 + "フォルダー", 38) == ["あ" * 18, "フォルダー"]
 
 
 def test_a_revision_is_shown_as_a_time_and_a_device(cli: Cli, data_dir: Path) -> None:

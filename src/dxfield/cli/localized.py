@@ -86,14 +86,18 @@ def cell_len(text: str) -> int:
 
 _TOKEN = re.compile(r"\s+|[\x21-\x7e\u00a0-\u02ff]+|.", re.DOTALL)
 # Closing marks that never begin a line: the ideographic comma and full stop, closing brackets,
-# the middle dot, the long vowel mark, full-width and ASCII punctuation.
+# the middle dot, the long vowel mark, full-width and ASCII punctuation; nor do small kana
+# (ドキュメントフォルダー is not cut before its ォ), iteration marks or 々.
 _NO_BREAK_BEFORE = re.compile(
-    r"[\u3001\u3002\uff0c\uff0e\uff09\u300d\u300f\u3011\u3015\u30fb\u30fc\uff1a\uff1b\uff01\uff1f,.)\]:;!?]"
+    r"[\u3001\u3002\uff0c\uff0e\uff09\u300d\u300f\u3011\u3015\u30fb\u30fc\uff1a\uff1b\uff01\uff1f,.)\]:;!?"
+    r"\u3041\u3043\u3045\u3047\u3049\u3063\u3083\u3085\u3087\u308e\u3095\u3096"
+    r"\u30a1\u30a3\u30a5\u30a7\u30a9\u30c3\u30e3\u30e5\u30e7\u30ee\u30f5\u30f6"
+    r"\u309d\u309e\u30fd\u30fe\u3005]"
 )
 _NO_BREAK_AFTER = re.compile(r"[\uff08\u300c\u300e\u3010\u3014(\[]")
 """Opening brackets, which never end a line."""
 _LAST_WORD = re.compile(r"[\x21-\x7e\u00a0-\u02ff]+$")
-"""A run of ASCII (or Latin) characters ending a line: a word `_with_what_it_closes` moves whole."""
+"""A run of ASCII (or Latin) characters ending a line: a word `_broken` moves whole."""
 _SENTENCE_MARK = re.compile(r"(?P<open>[(\uff08])|(?P<close>[)\uff09])|\u3002|\.(?=\s)")
 """What `_first_sentence` looks at: a bracket opening or closing, a full stop ending a sentence."""
 
@@ -104,12 +108,13 @@ def _tokens(text: str) -> Iterator[str]:
         yield match.group()
 
 
-def _with_what_it_closes(line: str, mark: str) -> tuple[str, str]:
-    """A closing mark never begins a line (「します）。」: neither ） nor 。): what comes before
-    it on `line` goes to the next line with it, a word of Latin letters whole, until what
-    begins the next line is no closing mark, and an opening bracket left at the line's end goes
-    too; the line keeps at least its first word."""
-    moved = mark
+def _broken(line: str, token: str) -> tuple[str, str]:
+    """`line` (its spaces stripped) and what begins the next one, broken before `token`, as
+    禁則 wants: a closing mark never begins a line (「します）。」: neither ） nor 。), so what comes
+    before it goes along, a word of Latin letters whole, until what begins the next line is no
+    closing mark; nor does an opening bracket end one (「[必須]」 is not cut after its [). The
+    line keeps at least its first word."""
+    moved = token
     while _NO_BREAK_BEFORE.fullmatch(moved[0]):
         last = _LAST_WORD.search(line)
         piece = last.group() if last else line[-1:]
@@ -123,7 +128,8 @@ def _with_what_it_closes(line: str, mark: str) -> tuple[str, str]:
 
 def wrap_cells(text: str, width: int) -> list[str]:
     """`text` (one paragraph) in lines of at most `width` terminal cells: breaks at spaces, or
-    between two full-width characters (never before a closing mark such as 、 or 。)."""
+    between two full-width characters (never before a closing mark such as 、 or 。, nor after
+    an opening bracket: `_broken`)."""
     width = max(width, 10)
     lines: list[str] = []
     line = ""
@@ -135,8 +141,7 @@ def wrap_cells(text: str, width: int) -> list[str]:
         if cell_len(line.rstrip()) + cell_len(token) <= width:
             line += token
             continue
-        if _NO_BREAK_BEFORE.fullmatch(token):
-            line, token = _with_what_it_closes(line.rstrip(), token)
+        line, token = _broken(line.rstrip(), token)
         if line.strip():
             lines.append(line.rstrip())
         while cell_len(token) > width:  # a word longer than the line: cut it
