@@ -576,7 +576,7 @@ def test_show_gives_the_head_count_and_the_organizations_taking_part(
     assert [o["name"] for o in record["taking_part"]] == ["多可町", "豊岡市"]
     assert [o["id"] for o in record["taking_part"]] == record["participants"]["organization_ids"]
     japanese = cli("--lang", "ja", "--data-dir", str(data_dir), "activity", "show", activity_id)
-    assert "参加: 多可町, 豊岡市" in japanese.out and "人数: 12" in japanese.out
+    assert "参加: 多可町、豊岡市" in japanese.out and "人数: 12" in japanese.out
 
 
 # --- dates as documents write them (issue 18) ----------------------------------------------------

@@ -316,12 +316,12 @@ def _activity_text(store: "Store", record: Any) -> None:
         (_("date"), format_date(record.date, record.date_precision, ui_language())),
         (_("municipality"), names.municipality),
         (_("initiative"), names.initiative),
-        (_("taking part"), ", ".join(names.participants)),
+        (_("taking part"), _(", ").join(names.participants)),
         (_("head count"), "" if head_count is None else str(head_count)),
         (_("participants"), record.participants.text),
         (_("location"), record.location),
-        (_("areas"), ", ".join(a.label(ui_language()) for a in record.areas)),
-        (_("tags"), ", ".join(record.tags)),
+        (_("areas"), _(", ").join(a.label(ui_language()) for a in record.areas)),
+        (_("tags"), _(", ").join(record.tags)),
         (_("last change"), revision_text(names_here(store), record.hlc, record.device_id)),
     ]
     for label, value in lines:
@@ -680,7 +680,7 @@ def initiative_list(
                 s.municipality,
                 s.initiative.theme,
                 s.initiative.title,
-                ", ".join(f"{n}({ProviderRole(r).label(lang)})" for n, r in s.providers),
+                _(", ").join(f"{n}({ProviderRole(r).label(lang)})" for n, r in s.providers),
                 s.initiative.id,
             ]
             for s in items
@@ -745,7 +745,7 @@ def history(
         elif rev["restored"]:
             echo(_("  restored"))
         else:
-            changed = ", ".join(visible(field_label(name)) for name in rev["changed"])
+            changed = _(", ").join(visible(field_label(name)) for name in rev["changed"])
             echo((_("  changed: ")) + changed)
 
 

@@ -61,7 +61,7 @@ def export_command(
         echo(
             _("split into {count} bundles that import in any order: {names}").format(
                 count=len(result.parts),
-                names=", ".join(visible(p.name) for p in result.parts),
+                names=_(", ").join(visible(p.name) for p in result.parts),
             )
         )
     path, recipient_name = visible(str(result.path)), visible(result.recipient)
