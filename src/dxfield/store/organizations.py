@@ -14,7 +14,7 @@ from dxfield.domain.codes import looks_like_code, validate_code
 from dxfield.domain.enums import OrgKind
 from dxfield.domain.errors import LocalizedError, NotFound
 from dxfield.domain.records import OrganizationRead
-from dxfield.i18n import N_, Words, about, problems, quote
+from dxfield.i18n import N_, Words, about, gettext, problems, quote
 from dxfield.store import records, reference, revisions
 from dxfield.store.files import read_text_file
 from dxfield.store.records import ORGANIZATIONS
@@ -125,7 +125,7 @@ def _not_found(conn: Connection, alive: Select[Any], text: str, wanted: str) -> 
     )
     if not similar:
         return NotFound("organization.not_found", value=quote(text))
-    names = ", ".join(quote(name) for name in similar)
+    names = Words(lambda lang: gettext(", ", lang).join(quote(name) for name in similar))
     return NotFound("organization.not_found_like", value=quote(text), names=names)
 
 
