@@ -75,6 +75,32 @@ def test_the_open_stores_own_files_are_never_opened_to_be_read(
         assert (data_dir / f"{STORE_FILE}-wal").exists(), "the WAL was taken away"
 
 
+def test_a_file_given_the_inode_number_of_a_store_gone_since_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A store this process opened, closed, and whose file was then removed: a new file that
+    gets the freed inode number (a key file, a table) is read as any file is. It made the
+    receiver's device-keys.json unreadable in a full run of the suite, once."""
+    from dxfield.store import files
+
+    gone = tmp_path / "gone.sqlite3"
+    gone.write_bytes(b"SQLite format 3\x00")
+    files.note_open_store(gone)
+    table = tmp_path / "table.csv"
+    table.write_bytes(b"a,b\n")
+    info = table.stat()
+    remembered = dict(files._OPEN_STORES)
+    monkeypatch.setattr(files, "_OPEN_STORES", remembered)
+    # What the reuse of the number looks like: the store's name remembered under the table's.
+    remembered[info.st_dev, info.st_ino] = gone
+    gone.unlink()
+    assert read_regular_file(table, 100) == b"a,b\n"
+    # A store still there under the name it was opened by is refused under any other name.
+    remembered[info.st_dev, info.st_ino] = table
+    with pytest.raises(LocalizedError, match="store's own file"):
+        read_regular_file(tmp_path / "." / "table.csv", 100)
+
+
 def test_a_file_within_the_cap_is_read_whole(tmp_path: Path) -> None:
     path = tmp_path / "f"
     path.write_bytes(b"x" * 100)

@@ -129,8 +129,9 @@ def open_regular_file(path: Path, limit: int | None = None) -> BinaryIO:
     return handle
 
 
-_OPEN_STORES: set[tuple[int, int]] = set()
-"""The store files this process has opened (device and inode): `note_open_store`."""
+_OPEN_STORES: dict[tuple[int, int], Path] = {}
+"""The store files this process has opened, by device and inode, with the name each was opened
+by: `note_open_store`, `_open_store`."""
 
 
 def note_open_store(path: Path) -> None:
@@ -138,7 +139,23 @@ def note_open_store(path: Path) -> None:
     path's): a file named to be read that is it, under whatever name, is refused."""
     with contextlib.suppress(OSError):
         info = path.stat()
-        _OPEN_STORES.add((info.st_dev, info.st_ino))
+        _OPEN_STORES[info.st_dev, info.st_ino] = path
+
+
+def _open_store(info: os.stat_result) -> bool:
+    """Whether the file `info` describes is a store file this process opened, still there under
+    the name it was opened by. A file's inode number is given again once it is gone: a store
+    opened and closed earlier, then removed (a test's temporary folder, a demo made anew), must
+    not make a new file that happens to get its number (a key file, a table) unreadable."""
+    key = (info.st_dev, info.st_ino)
+    opened = _OPEN_STORES.get(key)
+    if opened is None:
+        return False
+    try:
+        now = opened.stat()
+    except OSError:
+        return False
+    return (now.st_dev, now.st_ino) == key
 
 
 def _store_side(path: Path, info: os.stat_result) -> bool:
@@ -150,7 +167,7 @@ def _store_side(path: Path, info: os.stat_result) -> bool:
     for shown in (path.name, path.resolve().name):
         if any(_same_name(shown, name) for name in STORE_NAMES):
             return True
-    if (info.st_dev, info.st_ino) in _OPEN_STORES:
+    if _open_store(info):
         return True
     return _one_of(path, resolve_data_dir(), STORE_NAMES)
 
